@@ -1,0 +1,67 @@
+// Lint: type-aware rules (floating promises, exhaustive switches) and the import boundaries of
+// shared/STYLE.md — protocol ← domain ← actors ← workers/front ← main; adapters at the edges.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Build a no-restricted-imports rule forbidding the given folders (and node: where asked). */
+function boundary(message, patterns) {
+  return { 'no-restricted-imports': ['error', { patterns: patterns.map((group) => ({ group: [group], message })) }] };
+}
+const NODE = ['node:*', 'fs', 'path', 'os', 'worker_threads', 'child_process', 'http', 'net', 'crypto'];
+const pureCore = (what) =>
+  boundary(`${what} is pure: no I/O, no node: modules, no adapters, workers, front or main.`, [
+    ...NODE,
+    '**/adapters/**',
+    '**/workers/**',
+    '**/front/**',
+    '**/main*',
+    'uWebSockets.js',
+    'better-sqlite3',
+    'pino',
+    'prom-client',
+  ]);
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'bench/results/**', '.test-results/**', 'test-artifacts/**', 'src/public/**', 'eslint.config.js', 'bin/**', 'scripts/**/*.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/require-await': 'off',
+      '@typescript-eslint/restrict-template-expressions': 'off',
+    },
+  },
+  { files: ['src/protocol/**/*.ts'], rules: boundary('src/protocol is browser-safe and imports nothing of ours but itself.', [...NODE, '../*', '!./*']) },
+  { files: ['src/domain/**/*.ts'], rules: pureCore('src/domain') },
+  { files: ['actors/**/*.ts'], rules: pureCore('actors/') },
+  {
+    files: ['src/client/**/*.ts'],
+    rules: boundary('src/client is the browser SDK: protocol and domain only, no node: modules.', [...NODE, '**/adapters/**', '**/workers/**', '**/front/**', '**/main*', '../../actors/**']),
+  },
+  {
+    files: ['src/adapters/**/*.ts'],
+    rules: boundary('Adapters depend on their library and on ports, never on the front, workers, actors or main.', ['**/front/**', '**/workers/**', '**/actors/**', '**/main*']),
+  },
+  {
+    files: ['src/front/**/*.ts'],
+    rules: boundary('The front thread never runs actors and never touches SQLite; only main composes.', ['**/actors/**', 'better-sqlite3', '**/adapters/sqlite/**', '**/main*']),
+  },
+  {
+    files: ['workers/**/*.ts'],
+    rules: boundary('Workers never touch sockets.', ['uWebSockets.js', '**/adapters/uws/**', '**/front/**', '**/main*']),
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: { '@typescript-eslint/unbound-method': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+);

@@ -1,0 +1,129 @@
+/**
+ * The hub's configuration: one zod schema over environment variables (plus an optional .env, merged
+ * by main.ts), parsed once, every problem reported by variable name in one error, then frozen.
+ * Defaults are the reference seed's (shared/reference/seeds/000_…txt) plus our own additions.
+ */
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { HubError } from './protocol/errors.js';
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { error: 'must be true or false' }))
+  .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on');
+
+const url = z
+  .string()
+  .trim()
+  .pipe(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }))
+  .transform((v) => v.replace(/\/+$/, ''));
+
+/** `name:value` pairs separated by commas or newlines, e.g. a WAF token header. */
+const rpcHeaders = z.string().transform((raw, ctx) => {
+  const headers: Record<string, string> = {};
+  for (const part of raw.split(/[\n,]/).map((p) => p.trim()).filter(Boolean)) {
+    const colon = part.indexOf(':');
+    const name = colon > 0 ? part.slice(0, colon).trim() : '';
+    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) {
+      ctx.addIssue({ code: 'custom', message: `"${part}" is not a name:value header` });
+      return z.NEVER;
+    }
+    headers[name.toLowerCase()] = part.slice(colon + 1).trim();
+  }
+  return headers;
+});
+
+const defaultShards = String(Math.max(1, availableParallelism() - 1));
+
+/** Every variable, its default and its meaning. The README's configuration table is checked against this. */
+export const CONFIG_VARIABLES = {
+  HUB_HTTP_PORT: { schema: int(0, 65535), default: '8766', doc: 'HTTP and WebSocket port (one port, as in the reference client examples).' },
+  HUB_HOST: { schema: z.string().trim().min(1), default: '0.0.0.0', doc: 'Address to listen on.' },
+  HUB_PORT: { schema: int(0, 65535), default: '8765', doc: 'Legacy WebSocket port of the reference hub; accepted and ignored (WebSocket is served on HUB_HTTP_PORT).' },
+  HUB_DB_PATH: { schema: z.string().trim().min(1), default: './hub.sqlite', doc: 'SQLite database file.' },
+  HUB_DB_SYNC: { schema: z.enum(['full', 'normal']), default: 'full', doc: 'SQLite synchronous mode; `normal` can lose acknowledged writes on power loss.' },
+  HUB_LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'Log level.' },
+  HUB_LOG_PRETTY: { schema: bool, default: 'false', doc: 'Readable logs instead of JSON lines (development).' },
+  HUB_MDNS_ENABLED: { schema: bool, default: 'true', doc: 'Advertise `_pos-hub._tcp` over mDNS.' },
+  HUB_DEV_AUTH: { schema: bool, default: 'false', doc: 'Dev bypass: an empty AUTH token signs in as the hub\'s own Odoo user.' },
+  HUB_SHARDS: { schema: int(1, 64), default: defaultShards, doc: 'Shard worker threads hosting table actors (default: cores − 1, at least 1).' },
+  HUB_LEASE_TTL_MS: { schema: int(1000, 3_600_000), default: '60000', doc: 'Order lease validity after the last heartbeat.' },
+  HUB_HEARTBEAT_MS: { schema: int(100, 600_000), default: '20000', doc: 'Lease heartbeat and expiry-tick interval.' },
+  HUB_GRACE_MS: { schema: int(0, 600_000), default: '10000', doc: 'Lease grace after a terminal disconnects.' },
+  HUB_TABLE_LOCK_TTL_MS: { schema: int(1000, 3_600_000), default: '45000', doc: 'Table lock validity after the last heartbeat.' },
+  HUB_TABLE_LOCK_HEARTBEAT_MS: { schema: int(100, 600_000), default: '15000', doc: 'Table lock heartbeat interval.' },
+  HUB_TABLE_LOCK_GRACE_MS: { schema: int(0, 600_000), default: '10000', doc: 'Table lock grace after a terminal disconnects.' },
+  HUB_AUTH_TIMEOUT_MS: { schema: int(100, 600_000), default: '10000', doc: 'Time a new connection has to send AUTH.' },
+  HUB_AUTH_CACHE_HOURS: { schema: int(0, 720), default: '12', doc: 'While Odoo is unreachable, tokens validated this recently are still admitted.' },
+  HUB_MAX_PAYLOAD: { schema: int(1024, 64 * 1024 * 1024), default: String(1024 * 1024), doc: 'Largest accepted WebSocket frame in bytes; larger closes with 1009.' },
+  HUB_MAX_BACKPRESSURE: { schema: int(1024, 256 * 1024 * 1024), default: String(4 * 1024 * 1024), doc: 'Bytes queued to a slow terminal before it is closed (4003) to resync.' },
+  HUB_EVENT_RETENTION: { schema: int(100, 10_000_000), default: '100000', doc: 'Broadcast events kept for `lastSeq` resume.' },
+  HUB_COMMIT_WINDOW_MS: { schema: int(0, 100), default: '2', doc: 'Group-commit window of the writer.' },
+  HUB_STATUS_INTERVAL_MS: { schema: int(1000, 600_000), default: '10000', doc: 'Interval of the HUB_STATUS broadcast.' },
+  HUB_ADMIN_TOKEN: { schema: z.string(), default: '', doc: 'Token required by the reset API and dashboard button; empty refuses reset.' },
+  HUB_SEND_CHANGES_TO_KITCHEN: { schema: bool, default: 'true', doc: 'send_changes_to_kitchen until Odoo supplies it: splits, removals and transfers mark orders `changed`.' },
+  HUB_FORWARD_INTERVAL_MS: { schema: int(100, 3_600_000), default: '5000', doc: 'Odoo drain interval.' },
+  HUB_FORWARD_BATCH_SIZE: { schema: int(1, 1000), default: '20', doc: 'Events per drain batch.' },
+  ODOO_URL: { schema: url, default: 'http://localhost:8069', doc: 'Odoo 12 base URL.' },
+  ODOO_DB: { schema: z.string().trim().min(1), default: 'pos', doc: 'Odoo database name.' },
+  ODOO_USER: { schema: z.string().trim(), default: 'admin', doc: 'Odoo user the hub signs in as (one dedicated user per hub).' },
+  ODOO_PASSWORD: { schema: z.string(), default: 'admin', doc: 'Its password; empty or `admin` is refused unless HUB_DEV_AUTH=true.' },
+  ODOO_TIMEOUT_MS: { schema: int(100, 600_000), default: '7500', doc: 'Per-call Odoo timeout (the POS client uses 7.5 s).' },
+  ODOO_RPC_HEADERS: { schema: rpcHeaders, default: '', doc: 'Extra headers on every Odoo call, `name:value`, comma-separated.' },
+  ODOO_FINALIZE_MODE: { schema: z.enum(['create_from_ui', 'hub_finalize_snapshot']), default: 'create_from_ui', doc: 'Stock Odoo 12 `create_from_ui`, or the reference addon\'s `hub_finalize_snapshot`.' },
+  ODOO_FINALIZE_MODEL: { schema: z.string().trim().min(1), default: 'pos.order', doc: 'Model that carries `hub_finalize_snapshot`.' },
+} as const;
+
+type Vars = typeof CONFIG_VARIABLES;
+export type ConfigName = keyof Vars;
+export type Config = Readonly<{ [K in ConfigName]: z.output<Vars[K]['schema']> }>;
+
+export const CONFIG_EXIT_CODE = 78;
+
+export interface ConfigProblem {
+  readonly variable: string;
+  readonly message: string;
+}
+
+/**
+ * Parse the environment into a frozen Config. Throws a HubError CONFIG_INVALID whose message names
+ * every bad variable and whose `details` lists them, so main.ts can print them and exit 78.
+ */
+export function parseConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const problems: ConfigProblem[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(CONFIG_VARIABLES)) {
+    const raw = env[name];
+    const value = raw === undefined || (raw.trim() === '' && spec.default !== '') ? spec.default : raw;
+    const parsed = (spec.schema as z.ZodType).safeParse(value);
+    if (parsed.success) out[name] = parsed.data;
+    else problems.push({ variable: name, message: `${parsed.error.issues.map((i) => i.message).join(', ')} (got ${JSON.stringify(raw)})` });
+  }
+  if (problems.length === 0) {
+    const password = String(out.ODOO_PASSWORD);
+    if (out.HUB_DEV_AUTH !== true && (password === '' || password === 'admin')) {
+      problems.push({ variable: 'ODOO_PASSWORD', message: 'must be set and must not be "admin" (set HUB_DEV_AUTH=true for development)' });
+    }
+    if (out.HUB_DEV_AUTH !== true && String(out.ODOO_USER) === '') {
+      problems.push({ variable: 'ODOO_USER', message: 'must be set (set HUB_DEV_AUTH=true for development)' });
+    }
+  }
+  if (problems.length > 0) {
+    const message = `invalid configuration: ${problems.map((p) => `${p.variable} ${p.message}`).join('; ')}`;
+    throw new HubError('CONFIG_INVALID', message, { details: problems });
+  }
+  return Object.freeze(out) as Config;
+}
+
+/** The secrets never to log or show (the logger redacts them by these names). */
+export const SECRET_VARIABLES: readonly ConfigName[] = ['ODOO_PASSWORD', 'HUB_ADMIN_TOKEN', 'ODOO_RPC_HEADERS'];

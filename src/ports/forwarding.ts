@@ -1,0 +1,40 @@
+/**
+ * Port: the durable queue of work bound for Odoo, as the forwarder sees it. The writer worker
+ * implements it on SQLite (the events table); the Odoo adapter's Forwarder drains it. Every method
+ * is synchronous because the queue lives in the writer's own better-sqlite3 handle.
+ */
+import type { OrderSnapshot } from '../protocol/snapshot.js';
+
+/** One finalized (paid) order waiting for Odoo, in commit order. */
+export interface PendingFinalize {
+  readonly eventId: number;
+  readonly posReference: string;
+  readonly snapshot: OrderSnapshot;
+  readonly configId: number;
+  readonly terminalId: string;
+  readonly attempts: number;
+}
+
+export interface FinalizeSuccess {
+  readonly posReference: string;
+  readonly orderId: number;
+  readonly lineIdMap: Readonly<Record<string, number>>;
+  readonly fiscal?: unknown;
+  /** False when Odoo already had the order (an idempotent replay). */
+  readonly created: boolean;
+}
+
+export interface ForwardQueue {
+  /** Oldest first; only events whose backoff has elapsed at `now` (epoch ms). */
+  pending(limit: number, now: number): PendingFinalize[];
+  markForwarded(eventId: number, result: FinalizeSuccess, now: number): void;
+  markAttemptFailed(eventId: number, error: string, nextAttemptAt: number): void;
+  /** Odoo refused it for good: parked, shown on /health and the dashboard, never blocks the queue. */
+  markDead(eventId: number, error: string, now: number): void;
+}
+
+/** What the forwarder reports after each event, so the hub can tell the terminal. */
+export type ForwardOutcome =
+  | { readonly kind: 'finalized'; readonly event: PendingFinalize; readonly result: FinalizeSuccess }
+  | { readonly kind: 'retrying'; readonly event: PendingFinalize; readonly error: string; readonly nextAttemptAt: number }
+  | { readonly kind: 'dead'; readonly event: PendingFinalize; readonly error: string };

@@ -1,0 +1,88 @@
+/**
+ * Typed parse helpers: unknown value in, a result out — never a throw, whatever the input.
+ * The reference's names are kept (parseTerminalMessage, parseHubMessage, parseProtocolMessage).
+ */
+import type { z } from 'zod';
+import type { ErrorCode } from './errors.js';
+import { hubMessageSchemas, type HubMessage } from './hub-messages.js';
+import { terminalMessageSchemas, type TerminalMessage } from './terminal-messages.js';
+
+export type ProtocolErrorCode = Extract<ErrorCode, 'BAD_JSON' | 'BAD_FRAME' | 'UNKNOWN_TYPE' | 'INVALID_MESSAGE'>;
+
+export interface ProtocolError {
+  readonly code: ProtocolErrorCode;
+  readonly message: string;
+  /** The offending frame's `type`, when it had a readable one. */
+  readonly type?: string;
+}
+
+export type ParseResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ProtocolError };
+
+/** What an ERROR reply echoes so the terminal can match it to the frame it sent. */
+export interface MessageRef {
+  type?: string;
+  posReference?: string;
+  tableId?: number;
+  mutationId?: string;
+}
+
+const MAX_ISSUES_IN_MESSAGE = 5;
+
+function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const shown = issues.slice(0, MAX_ISSUES_IN_MESSAGE).map((issue) => {
+    const path = issue.path.length === 0 ? '(root)' : issue.path.map(String).join('.');
+    return `${path}: ${issue.message}`;
+  });
+  const more = issues.length > MAX_ISSUES_IN_MESSAGE ? `; and ${issues.length - MAX_ISSUES_IN_MESSAGE} more` : '';
+  return shown.join('; ') + more;
+}
+
+function parseWith<T>(schemas: Record<string, z.ZodType>, value: unknown, direction: string): ParseResult<T> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, error: { code: 'INVALID_MESSAGE', message: 'a message must be a JSON object with a "type" field' } };
+  }
+  const type: unknown = (value as { type?: unknown }).type;
+  if (typeof type !== 'string') {
+    return { ok: false, error: { code: 'INVALID_MESSAGE', message: 'type: expected a string' } };
+  }
+  const schema = Object.hasOwn(schemas, type) ? schemas[type] : undefined;
+  if (schema === undefined) {
+    return { ok: false, error: { code: 'UNKNOWN_TYPE', message: `unknown ${direction} message type "${type.slice(0, 64)}"`, type: type.slice(0, 64) } };
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    return { ok: false, error: { code: 'INVALID_MESSAGE', message: `${type}: ${formatIssues(parsed.error.issues)}`, type } };
+  }
+  return { ok: true, value: parsed.data as T };
+}
+
+export function parseTerminalMessage(value: unknown): ParseResult<TerminalMessage> {
+  return parseWith<TerminalMessage>(terminalMessageSchemas, value, 'terminal→hub');
+}
+
+export function parseHubMessage(value: unknown): ParseResult<HubMessage> {
+  return parseWith<HubMessage>(hubMessageSchemas, value, 'hub→terminal');
+}
+
+export type ProtocolMessage = { direction: 'terminal'; message: TerminalMessage } | { direction: 'hub'; message: HubMessage };
+
+/** Either direction, for tools that read a captured stream (the CLI, tests). */
+export function parseProtocolMessage(value: unknown): ParseResult<ProtocolMessage> {
+  const asTerminal = parseTerminalMessage(value);
+  if (asTerminal.ok) return { ok: true, value: { direction: 'terminal', message: asTerminal.value } };
+  const asHub = parseHubMessage(value);
+  if (asHub.ok) return { ok: true, value: { direction: 'hub', message: asHub.value } };
+  return asTerminal.error.code === 'UNKNOWN_TYPE' ? asHub : asTerminal;
+}
+
+/** Best-effort identifiers of a (possibly invalid) frame, for the `ref` of an ERROR reply. */
+export function refOf(value: unknown): MessageRef | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const ref: MessageRef = {};
+  if (typeof v.type === 'string') ref.type = v.type.slice(0, 64);
+  if (typeof v.posReference === 'string') ref.posReference = v.posReference.slice(0, 128);
+  if (typeof v.tableId === 'number' && Number.isFinite(v.tableId)) ref.tableId = v.tableId;
+  if (typeof v.mutationId === 'string') ref.mutationId = v.mutationId.slice(0, 64);
+  return Object.keys(ref).length === 0 ? undefined : ref;
+}

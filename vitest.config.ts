@@ -1,0 +1,16 @@
+/**
+ * One vitest config for unit, integration and e2e folders. Integration and e2e tests boot real
+ * threads, sockets and Chromium, so they get longer timeouts; none of them assert on timings.
+ */
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'src/**/*.test.ts', 'actors/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+    reporters: ['default', 'json'],
+    outputFile: { json: '.test-results/vitest.json' },
+  },
+});
