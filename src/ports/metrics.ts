@@ -1,0 +1,51 @@
+/**
+ * Port: the measurements the hub reports. Components call these hooks; the metrics adapter
+ * (src/adapters/metrics, prom-client) implements them per thread and the front merges every thread
+ * into one /metrics scrape. noopMetrics keeps unit tests and tools free of prom-client.
+ */
+import type { Encoding } from '../protocol/constants.js';
+
+export type GrantDecision = 'granted' | 'denied' | 'revoked' | 'expired' | 'released' | 'forced';
+
+export interface HubMetrics {
+  connectedTerminals(count: number): void;
+  frameIn(type: string, encoding: Encoding): void;
+  frameOut(type: string, encoding: Encoding, count?: number): void;
+  /** A frame refused before reaching a shard: BAD_JSON, BAD_FRAME, UNKNOWN_TYPE, INVALID_MESSAGE, … */
+  frameError(code: string): void;
+  /** Frame received → ORDER_ACK sent to the writer of the change. */
+  ackLatency(seconds: number): void;
+  /** Frame received → ORDER_UPDATED handed to the other terminals' sockets. */
+  broadcastLatency(seconds: number): void;
+  backpressureClose(): void;
+  resync(kind: 'full' | 'resume'): void;
+  actors(shard: number, count: number): void;
+  leaseDecision(decision: GrantDecision): void;
+  lockDecision(decision: GrantDecision): void;
+  writerBatch(size: number, seconds: number): void;
+  forwardQueueDepth(depth: number): void;
+  forwardAttempt(outcome: 'ok' | 'retry' | 'dead'): void;
+  deadLetters(count: number): void;
+  odooRpc(method: string, outcome: 'ok' | 'error', seconds: number): void;
+}
+
+const noop = (): void => undefined;
+
+export const noopMetrics: HubMetrics = {
+  connectedTerminals: noop,
+  frameIn: noop,
+  frameOut: noop,
+  frameError: noop,
+  ackLatency: noop,
+  broadcastLatency: noop,
+  backpressureClose: noop,
+  resync: noop,
+  actors: noop,
+  leaseDecision: noop,
+  lockDecision: noop,
+  writerBatch: noop,
+  forwardQueueDepth: noop,
+  forwardAttempt: noop,
+  deadLetters: noop,
+  odooRpc: noop,
+};

@@ -1,0 +1,72 @@
+/**
+ * Port: what the hub shows of itself — /health, the dashboard's live state, `pos-hub stats`.
+ * The hub runtime produces these from memory; the dashboard, CLI and tests only read them.
+ */
+import type { Encoding } from '../protocol/constants.js';
+
+/** GET /health: the reference seed's eight fields first, then ours. */
+export interface HealthView {
+  status: 'ok' | 'degraded';
+  uptime: number;
+  connectedTerminals: number;
+  activeLeases: number;
+  orders: number;
+  pendingForward: number;
+  totalForwarded: number;
+  /** ISO 8601 of the last confirmed Odoo call, or null. */
+  lastOdooSync: string | null;
+  deadLetters: number;
+  odooReachable: boolean;
+  uws: 'native' | 'fallback';
+  shards: number;
+  activeLocks: number;
+  seq: number;
+  version: string;
+}
+
+export interface TerminalView {
+  terminalId: string;
+  deviceId: string;
+  role: string;
+  userName: string;
+  encoding: Encoding;
+  connectedAt: number;
+  lastSeen: number;
+}
+
+export interface LeaseView {
+  posReference: string;
+  terminalId: string;
+  role: string;
+  tableId: number | null;
+  expiresAt: number;
+  epoch: number;
+}
+
+export interface LockView {
+  tableId: number;
+  terminalId: string;
+  role: string;
+  expiresAt: number;
+  epoch: number;
+}
+
+export interface EventView {
+  id: number;
+  type: string;
+  posReference: string | null;
+  /** local (not for Odoo), pending, forwarded or dead. */
+  status: 'local' | 'pending' | 'forwarded' | 'dead';
+  createdAt: string;
+}
+
+/** GET /api/state and every push on the dashboard channel. */
+export interface HubStateView {
+  health: HealthView;
+  terminals: TerminalView[];
+  leases: LeaseView[];
+  locks: LockView[];
+  /** The last 50, newest first. */
+  events: EventView[];
+  serverTime: number;
+}
