@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   CHECKOUT_EMPTY: 'An order cannot go to checkout without at least one line.',
   KITCHEN_STATUS_MISMATCH: 'The kitchen status does not follow from the change.',
   TRANSFER_INVALID: 'The transfer or split names lines or orders that cannot move.',
+  LINE_INVALID: 'A line edit names a line the order does not have, repeats a line uid, or sets an invalid quantity.',
   // Odoo
   ODOO_UNREACHABLE: 'Odoo did not answer (connection refused, timeout, HTTP 5xx).',
   ODOO_REJECTED: 'Odoo refused the request for good (user_error, validation_error, access error).',
@@ -45,6 +46,8 @@ export const ERROR_CODES = {
   BACKPRESSURE: 'The terminal did not read its socket fast enough.',
   RESET_FORBIDDEN: 'Reset needs HUB_ADMIN_TOKEN to be set and presented.',
   INTERNAL: 'An unexpected error; the hub log has the details.',
+  // Terminal SDK
+  REQUEST_TIMEOUT: 'The hub did not answer a request in time (LEASE_ACQUIRE: 10 s); it is overloaded or the message was lost — check the hub logs.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,159 @@
+/**
+ * A table actor's memory: the table lock, the table row, and the orders homed at this table with
+ * their versions, leases and fencing epochs. Rebuilt from SQLite rows at start (TableSeed), so the
+ * only state that is not durable is whether a holder's socket is currently connected.
+ */
+import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
+import type { ErrorCode } from '../../src/protocol/errors.js';
+import type { ActorKey } from './types.js';
+
+export interface Grant {
+  readonly terminalId: string;
+  readonly role: string;
+  readonly expiresAt: number;
+  readonly epoch: number;
+  /** False between a socket drop and a reconnect: expiry was cut to the grace window. */
+  readonly connected: boolean;
+}
+
+export interface OrderEntry {
+  readonly posReference: string;
+  readonly tableId: number | null;
+  readonly version: number;
+  readonly snapshot: OrderSnapshot | null;
+  readonly lease: Grant | null;
+  /** Last epoch granted on this order's lease (persisted; only increases). */
+  readonly leaseEpoch: number;
+  /** An ORDER_FINALIZE was committed: a second one is answered, not queued again. */
+  readonly finalizing: boolean;
+}
+
+export interface TableContext {
+  readonly key: ActorKey;
+  readonly tableId: number | null;
+  readonly lock: Grant | null;
+  readonly lockEpoch: number;
+  readonly table: { readonly status: string; readonly posReference: string | null } | null;
+  readonly orders: ReadonlyMap<string, OrderEntry>;
+  /** `${terminalId}\u0000${mutationId}` of every applied mutation homed here. */
+  readonly mutations: ReadonlySet<string>;
+}
+
+export type SnapshotValidation = { ok: true } | { ok: false; code: ErrorCode; message: string };
+
+/** The domain rule check (src/domain validateSnapshotChange), injected so the actor stays pure. */
+export type SnapshotValidator = (
+  previous: OrderSnapshot | null,
+  next: OrderSnapshot,
+  options: { sendChangesToKitchen: boolean },
+) => SnapshotValidation;
+
+/** Until src/domain lands: accept every change. The shard host swaps in the real one. */
+export const passThroughValidator: SnapshotValidator = () => ({ ok: true });
+
+export interface TableTimings {
+  readonly leaseTtlMs: number;
+  readonly leaseGraceMs: number;
+  readonly lockTtlMs: number;
+  readonly lockGraceMs: number;
+}
+
+export interface TableEnv {
+  readonly timings: TableTimings;
+  readonly sendChangesToKitchen: boolean;
+  readonly validate: SnapshotValidator;
+}
+
+export interface TableSeed {
+  readonly key: ActorKey;
+  readonly orders?: ReadonlyArray<{ posReference: string; tableId: number | null; version: number; snapshot: OrderSnapshot | null }>;
+  readonly leases?: ReadonlyArray<{ posReference: string; terminalId: string; role: string; tableId: number | null; expiresAt: number; epoch: number }>;
+  readonly lock?: { terminalId: string; role: string; expiresAt: number; epoch: number } | null;
+  readonly table?: { status: string; posReference: string | null } | null;
+  readonly epochs?: ReadonlyArray<{ key: string; epoch: number }>;
+  readonly mutations?: ReadonlyArray<{ terminalId: string; mutationId: string }>;
+  readonly finalizing?: readonly string[];
+}
+
+export function tableIdOfKey(key: ActorKey): number | null {
+  if (!key.startsWith('t:')) return null;
+  const id = Number(key.slice(2));
+  return Number.isInteger(id) && id > 0 ? id : null;
+}
+
+export function mutationKey(terminalId: string, mutationId: string): string {
+  return `${terminalId}\u0000${mutationId}`;
+}
+
+export function leaseEpochKey(posReference: string): string {
+  return `lease:${posReference}`;
+}
+
+export function lockEpochKey(tableId: number): string {
+  return `lock:${tableId}`;
+}
+
+/** Build the context from persisted rows. Restored grants start as disconnected-but-live: the
+ *  holder has its TTL (or what was left of it) to reconnect and heartbeat. */
+export function contextFromSeed(seed: TableSeed): TableContext {
+  const tableId = tableIdOfKey(seed.key);
+  const epochs = new Map((seed.epochs ?? []).map((e) => [e.key, e.epoch]));
+  const finalizing = new Set(seed.finalizing ?? []);
+  const orders = new Map<string, OrderEntry>();
+  for (const o of seed.orders ?? []) {
+    orders.set(o.posReference, {
+      posReference: o.posReference,
+      tableId: o.tableId,
+      version: o.version,
+      snapshot: o.snapshot,
+      lease: null,
+      leaseEpoch: epochs.get(leaseEpochKey(o.posReference)) ?? 0,
+      finalizing: finalizing.has(o.posReference),
+    });
+  }
+  for (const l of seed.leases ?? []) {
+    const existing = orders.get(l.posReference);
+    const base: OrderEntry = existing ?? {
+      posReference: l.posReference,
+      tableId: l.tableId,
+      version: 0,
+      snapshot: null,
+      lease: null,
+      leaseEpoch: 0,
+      finalizing: false,
+    };
+    orders.set(l.posReference, {
+      ...base,
+      lease: { terminalId: l.terminalId, role: l.role, expiresAt: l.expiresAt, epoch: l.epoch, connected: false },
+      leaseEpoch: Math.max(base.leaseEpoch, l.epoch, epochs.get(leaseEpochKey(l.posReference)) ?? 0),
+    });
+  }
+  // Orders with no row left (released before a reset, say) still remember their last epoch.
+  for (const [key, epoch] of epochs) {
+    if (!key.startsWith('lease:')) continue;
+    const posReference = key.slice('lease:'.length);
+    if (!orders.has(posReference)) {
+      orders.set(posReference, { posReference, tableId, version: 0, snapshot: null, lease: null, leaseEpoch: epoch, finalizing: false });
+    }
+  }
+  const lock = seed.lock ? { ...seed.lock, connected: false } : null;
+  const lockEpoch = Math.max(lock?.epoch ?? 0, tableId === null ? 0 : (epochs.get(lockEpochKey(tableId)) ?? 0));
+  return {
+    key: seed.key,
+    tableId,
+    lock,
+    lockEpoch,
+    table: seed.table ?? null,
+    orders,
+    mutations: new Set((seed.mutations ?? []).map((m) => mutationKey(m.terminalId, m.mutationId))),
+  };
+}
+
+/** Earliest lease or lock expiry, or null: when the host must send the next tick. */
+export function nextDeadline(ctx: TableContext): number | null {
+  let next: number | null = ctx.lock?.expiresAt ?? null;
+  for (const order of ctx.orders.values()) {
+    if (order.lease && (next === null || order.lease.expiresAt < next)) next = order.lease.expiresAt;
+  }
+  return next;
+}

@@ -1,0 +1,59 @@
+/**
+ * The table actor as an XState v5 machine. The rules live in table-logic.ts (pure step function);
+ * the machine owns the context and names its one effect, `emit`, which the shard host provides to
+ * forward each produced Unit to the writer. Time arrives on every event (injected clock).
+ */
+import { assign, createActor, enqueueActions, setup, type Actor } from 'xstate';
+import { contextFromSeed, type TableContext, type TableEnv, type TableSeed } from './context.js';
+import { step, type StepResult, type TableEvent } from './table-logic.js';
+
+export interface TableMachineInput {
+  readonly seed: TableSeed;
+  readonly env: TableEnv;
+}
+
+interface MachineContext {
+  readonly table: TableContext;
+  readonly env: TableEnv;
+}
+
+export const tableMachine = setup({
+  types: {
+    context: {} as MachineContext,
+    events: {} as TableEvent,
+    input: {} as TableMachineInput,
+  },
+  actions: {
+    /** Provided by the host: hand the step's unit and decisions to the writer and metrics. */
+    emit: (_args, _params: StepResult) => undefined,
+  },
+}).createMachine({
+  id: 'table',
+  context: ({ input }) => ({ table: contextFromSeed(input.seed), env: input.env }),
+  initial: 'active',
+  states: {
+    active: {
+      on: {
+        '*': {
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const result = step(context.table, event, context.env);
+            enqueue(assign({ table: result.context }));
+            if (result.unit !== null || result.leaseDecisions.length > 0 || result.lockDecisions.length > 0) {
+              enqueue({ type: 'emit', params: result });
+            }
+          }),
+        },
+      },
+    },
+  },
+});
+
+export type TableActor = Actor<typeof tableMachine>;
+
+/** Start one table actor; `onStep` receives every step that produced something. */
+export function startTableActor(input: TableMachineInput, onStep: (result: StepResult) => void): TableActor {
+  const machine = tableMachine.provide({ actions: { emit: (_args, params: StepResult) => onStep(params) } });
+  const actor = createActor(machine, { input });
+  actor.start();
+  return actor;
+}

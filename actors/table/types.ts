@@ -1,0 +1,103 @@
+/**
+ * The vocabulary of a table actor: who sent a message, which messages it handles, and what it
+ * produces — durable write ops plus outbound messages, grouped in units the writer commits atomically.
+ * Pure types; workers/protocol.ts re-exports them for the thread messages.
+ */
+import type { HubMessage, FloorPlan } from '../../src/protocol/hub-messages.js';
+import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
+import type { TerminalMessageOf } from '../../src/protocol/terminal-messages.js';
+import type { TerminalRole } from '../../src/ports/auth.js';
+
+/** Actor address: `t:<tableId>` for a table, `o:<posReference>` for an order without a table. */
+export type ActorKey = string;
+
+export interface Principal {
+  readonly terminalId: string;
+  readonly role: TerminalRole;
+  readonly name: string;
+}
+
+/** The terminal messages a table actor handles. */
+export type ShardMessage =
+  | TerminalMessageOf<'LEASE_ACQUIRE'>
+  | TerminalMessageOf<'LEASE_RELEASE'>
+  | TerminalMessageOf<'LEASE_HEARTBEAT'>
+  | TerminalMessageOf<'ORDER_SNAPSHOT'>
+  | TerminalMessageOf<'ORDER_FINALIZE'>
+  | TerminalMessageOf<'ORDER_TRANSFER'>
+  | TerminalMessageOf<'TABLE_UPDATE'>
+  | TerminalMessageOf<'TABLE_LOCK_ACQUIRE'>
+  | TerminalMessageOf<'TABLE_LOCK_RELEASE'>
+  | TerminalMessageOf<'TABLE_LOCK_HEARTBEAT'>
+  | TerminalMessageOf<'TABLE_LOCK_FORCE_ACQUIRE'>;
+
+/** Where the front thread sends a message once it is committed. `stamp` puts the unit's seq on it. */
+export type Outbound =
+  | { readonly to: 'terminal'; readonly terminalId: string; readonly msg: HubMessage; readonly stamp?: boolean }
+  | { readonly to: 'others'; readonly except: string; readonly msg: HubMessage; readonly stamp?: boolean }
+  | { readonly to: 'all'; readonly msg: HubMessage; readonly stamp?: boolean };
+
+/** One durable change. The writer applies a unit's ops in one transaction with the other queued units. */
+export type WriteOp =
+  | {
+      readonly op: 'order_put';
+      readonly posReference: string;
+      readonly homeKey: ActorKey;
+      readonly tableId: number | null;
+      readonly version: number;
+      readonly snapshot: OrderSnapshot | null;
+      readonly terminalId: string;
+      readonly state: string | null;
+    }
+  | {
+      readonly op: 'lease_put';
+      readonly posReference: string;
+      readonly homeKey: ActorKey;
+      readonly terminalId: string;
+      readonly role: string;
+      readonly tableId: number | null;
+      readonly expiresAt: number;
+      readonly epoch: number;
+    }
+  | { readonly op: 'lease_delete'; readonly posReference: string }
+  | {
+      readonly op: 'lock_put';
+      readonly tableId: number;
+      readonly terminalId: string;
+      readonly role: string;
+      readonly expiresAt: number;
+      readonly epoch: number;
+    }
+  | { readonly op: 'lock_delete'; readonly tableId: number }
+  | { readonly op: 'table_put'; readonly tableId: number; readonly status: string; readonly posReference: string | null }
+  | { readonly op: 'floor_plan_put'; readonly plan: FloorPlan }
+  | {
+      readonly op: 'event';
+      readonly type: string;
+      readonly posReference: string | null;
+      /** The broadcast message, replayed on resume; null for events that are not broadcast. */
+      readonly payload: HubMessage | null;
+      readonly sourceTerminal: string | null;
+      /** Present for ORDER_FINALIZE: the event is queued for Odoo (forwarded = 0). */
+      readonly finalize?: { readonly snapshot: OrderSnapshot; readonly configId: number; readonly terminalId: string };
+    }
+  | {
+      readonly op: 'mutation';
+      readonly terminalId: string;
+      readonly mutationId: string;
+      readonly homeKey: ActorKey;
+      readonly posReference: string | null;
+      /** Stored with the unit's seq stamped, returned as-is on a replay. */
+      readonly result: HubMessage;
+    }
+  | { readonly op: 'replay'; readonly terminalId: string; readonly mutationId: string }
+  | { readonly op: 'ticket'; readonly terminalId: string; readonly orderType: 'takeout' | 'delivery'; readonly businessDay: string; readonly mutationId?: string };
+
+/** What one input produced: committed atomically, then its messages are delivered in order. */
+export interface Unit {
+  readonly ops: readonly WriteOp[];
+  readonly out: readonly Outbound[];
+  /** Epoch ms the frame reached the front (latency metrics). */
+  readonly receivedAt?: number;
+}
+

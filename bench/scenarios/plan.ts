@@ -1,0 +1,114 @@
+/**
+ * The sizes of every scenario for `all` (the full run, < 10 min on a 2-core box) and `smoke`
+ * (< 30 s, proves the harness end to end). Every phase is bounded in time and in count.
+ */
+import type { Encoding } from '../../src/protocol/constants.js';
+import type { MixSpec } from '../venue/ipc.js';
+
+export type TargetName = 'pos-hub' | 'uws-ceiling' | 'socketio-peer';
+
+export interface SaturationTarget {
+  readonly target: TargetName;
+  readonly encoding: Encoding;
+}
+
+export interface Plan {
+  readonly mode: 'all' | 'smoke';
+  readonly processes: number;
+  readonly venue: {
+    readonly terminals: number;
+    readonly tables: number;
+    /** Offered writes/s for the whole venue. */
+    readonly rate: number;
+    readonly warmupMs: number;
+    readonly durationMs: number;
+    readonly mix: MixSpec;
+  };
+  readonly saturation: {
+    readonly terminals: number;
+    readonly tables: number;
+    readonly targets: readonly SaturationTarget[];
+    readonly startRate: number;
+    readonly maxRate: number;
+    readonly maxSteps: number;
+    readonly stepMs: number;
+    readonly p99LimitMs: number;
+    readonly sampleEvery: number;
+    readonly mix: MixSpec;
+  };
+  readonly profile: { readonly enabled: boolean; readonly durationMs: number };
+  readonly storm: { readonly terminals: number; readonly processes: number; readonly targets: readonly TargetName[]; readonly seedOrders: number };
+  readonly idle: { readonly terminals: number; readonly processes: number; readonly settleMs: number; readonly targets: readonly TargetName[] };
+  readonly http: { readonly durationS: number; readonly connections: number };
+  readonly sqlite: { readonly batches: readonly number[]; readonly durationMs: number };
+}
+
+/** Writes only, one lease per order: the write path as the ceilings can also serve it. */
+const WRITE_PATH: MixSpec = { lockFraction: 0, finalizeAfter: 0, heartbeatMs: 0 };
+
+/**
+ * Dinner rush: each of 60 terminals sends one snapshot every 2 s (30 writes/s for the venue — a
+ * waiter adding items at every table they serve, well above an average service), one write in ten
+ * under a table lock, an order paid and finalized after 8 snapshots, and heartbeats every 5 s
+ * (4× the reference's 20 s lease period, to make them count).
+ */
+const DINNER_RUSH: MixSpec = { lockFraction: 0.1, finalizeAfter: 8, heartbeatMs: 5000 };
+
+const ALL_TARGETS: readonly SaturationTarget[] = [
+  { target: 'pos-hub', encoding: 'json' },
+  { target: 'pos-hub', encoding: 'msgpack' },
+  { target: 'uws-ceiling', encoding: 'json' },
+  { target: 'uws-ceiling', encoding: 'msgpack' },
+  { target: 'socketio-peer', encoding: 'json' },
+];
+
+export const PLANS: Record<'all' | 'smoke', Plan> = {
+  all: {
+    mode: 'all',
+    processes: 3,
+    venue: { terminals: 60, tables: 120, rate: 30, warmupMs: 3000, durationMs: 30_000, mix: DINNER_RUSH },
+    saturation: {
+      terminals: 20,
+      tables: 40,
+      targets: ALL_TARGETS,
+      startRate: 250,
+      maxRate: 64_000,
+      maxSteps: 9,
+      stepMs: 3000,
+      p99LimitMs: 10,
+      sampleEvery: 16,
+      mix: WRITE_PATH,
+    },
+    profile: { enabled: true, durationMs: 6000 },
+    storm: { terminals: 1000, processes: 4, targets: ['pos-hub', 'uws-ceiling', 'socketio-peer'], seedOrders: 120 },
+    idle: { terminals: 2000, processes: 4, settleMs: 2000, targets: ['pos-hub', 'uws-ceiling', 'socketio-peer'] },
+    http: { durationS: 5, connections: 20 },
+    sqlite: { batches: [1, 64, 256], durationMs: 2000 },
+  },
+  smoke: {
+    mode: 'smoke',
+    processes: 2,
+    venue: { terminals: 4, tables: 4, rate: 20, warmupMs: 200, durationMs: 1500, mix: { lockFraction: 0.2, finalizeAfter: 3, heartbeatMs: 300 } },
+    saturation: {
+      terminals: 4,
+      tables: 8,
+      targets: [
+        { target: 'pos-hub', encoding: 'msgpack' },
+        { target: 'uws-ceiling', encoding: 'json' },
+        { target: 'socketio-peer', encoding: 'json' },
+      ],
+      startRate: 50,
+      maxRate: 100,
+      maxSteps: 2,
+      stepMs: 500,
+      p99LimitMs: 10,
+      sampleEvery: 1,
+      mix: WRITE_PATH,
+    },
+    profile: { enabled: false, durationMs: 0 },
+    storm: { terminals: 20, processes: 2, targets: ['pos-hub', 'socketio-peer'], seedOrders: 4 },
+    idle: { terminals: 20, processes: 2, settleMs: 200, targets: ['pos-hub'] },
+    http: { durationS: 1, connections: 2 },
+    sqlite: { batches: [1, 64], durationMs: 200 },
+  },
+};

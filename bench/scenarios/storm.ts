@@ -1,0 +1,65 @@
+/**
+ * Scenario (c): reconnect storm — after a hub restart every terminal of a large venue reconnects at
+ * once. 1,000 terminals open, AUTH and wait for SYNC_INIT (carrying the seeded orders) together;
+ * the figure is the time from the first socket to the last terminal in sync.
+ */
+import { sleep } from '../lib/clock.js';
+import { readProc, resetPeakRss } from '../lib/proc.js';
+import { GeneratorPool, type ConnectResult } from '../venue/pool.js';
+import type { ServerHandle } from '../venue/targets.js';
+import { type BenchContext, eachTarget, save, startTarget, withServer } from './context.js';
+import type { TargetName } from './plan.js';
+
+export interface StormResult {
+  readonly target: TargetName;
+  readonly terminals: number;
+  readonly seededOrders: number;
+  readonly connect: ConnectResult;
+  readonly serverCpuMs: number;
+  readonly peakRssMB: number;
+}
+
+function targetSpec(name: TargetName, server: ServerHandle) {
+  return name === 'socketio-peer' ? ({ kind: 'socketio', url: server.url } as const) : ({ kind: 'ws', url: server.url, encoding: 'json' } as const);
+}
+
+async function seed(ctx: BenchContext, name: TargetName, server: ServerHandle, orders: number): Promise<number> {
+  const terminals = Math.min(10, orders);
+  const pool = GeneratorPool.start({ processes: 1, terminals, tables: orders, target: targetSpec(name, server), runId: `${ctx.runTag}seed${name}` });
+  try {
+    await pool.connect();
+    const r = await pool.run(orders * 2, 1000, { lockFraction: 0, finalizeAfter: 0, heartbeatMs: 0 }, 2000);
+    return r.accepted;
+  } finally {
+    await pool.close();
+  }
+}
+
+export async function runStormFor(ctx: BenchContext, name: TargetName): Promise<StormResult> {
+  const p = ctx.plan.storm;
+  const server = await startTarget(ctx, name);
+  return withServer(server, async () => {
+    await seed(ctx, name, server, p.seedOrders);
+    await sleep(300);
+    resetPeakRss(server.pid);
+    const before = readProc(server.pid);
+    const pool = GeneratorPool.start({ processes: p.processes, terminals: p.terminals, tables: p.seedOrders, target: targetSpec(name, server), runId: `${ctx.runTag}storm${name}`, connectTimeoutMs: 60_000 });
+    try {
+      const connect = await pool.connect();
+      const after = readProc(server.pid);
+      const result = { target: name, terminals: p.terminals, seededOrders: p.seedOrders, connect, serverCpuMs: after.cpuMs - before.cpuMs, peakRssMB: Math.round((after.peakRssBytes / 1048576) * 10) / 10 };
+      ctx.log(`  storm ${name}: ${connect.ok}/${p.terminals} in sync after ${connect.allInSyncMs} ms (per terminal p50 ${connect.perTerminal.p50Ms} p99 ${connect.perTerminal.p99Ms} ms), ${result.serverCpuMs} ms server CPU, failed ${connect.failed}`);
+      return result;
+    } finally {
+      await pool.close();
+    }
+  });
+}
+
+export async function runStorm(ctx: BenchContext): Promise<StormResult[]> {
+  const p = ctx.plan.storm;
+  ctx.log(`storm: ${p.terminals} terminals connect + AUTH + SYNC_INIT at once (${p.seedOrders} orders seeded), ${p.processes} generator processes`);
+  const results = await eachTarget(ctx, 'storm', p.targets, (t) => t, (t) => runStormFor(ctx, t));
+  save(ctx, 'storm', p, results, ['allInSyncMs: first socket created → last SYNC_INIT received, over every generator process (shared monotonic clock).']);
+  return results;
+}

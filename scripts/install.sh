@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Installs the POS hub as a systemd service on a Raspberry Pi or any Linux box: checks Node 20+,
+# creates the `pos-hub` system user and /var/lib/pos-hub, writes /etc/pos-hub/env (once), installs
+# the unit and starts it. `--root DIR` is a dry run that writes every file under DIR and runs no
+# useradd, chown, npm or systemctl — what the tests use, and a way to review the files first.
+set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+Usage: sudo scripts/install.sh [--root DIR] [--app-dir DIR] [--no-start]
+  --root DIR     dry run: write files under DIR, change nothing on this system
+  --app-dir DIR  where the hub's code lives (default: $POS_HUB_DIR, else this checkout)
+  --no-start     install and enable the service without starting it
+USAGE
+}
+
+ROOT=""
+APP_DIR="${POS_HUB_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+START=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --root) [ $# -ge 2 ] || { usage >&2; exit 2; }; ROOT="$2"; shift 2 ;;
+    --root=*) ROOT="${1#--root=}"; shift ;;
+    --app-dir) [ $# -ge 2 ] || { usage >&2; exit 2; }; APP_DIR="$2"; shift 2 ;;
+    --app-dir=*) APP_DIR="${1#--app-dir=}"; shift ;;
+    --no-start) START=0; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "install.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+DRY_RUN=0
+if [ -n "$ROOT" ]; then
+  DRY_RUN=1
+  mkdir -p "$ROOT"
+  ROOT="$(cd "$ROOT" && pwd)"
+fi
+
+SERVICE_USER=pos-hub
+DATA_DIR=/var/lib/pos-hub
+CONF_DIR=/etc/pos-hub
+UNIT_PATH=/etc/systemd/system/pos-hub.service
+BIN_LINK=/usr/local/bin/pos-hub
+
+say() { echo "install.sh: $*"; }
+# Runs a command that changes the system, or only prints it in a dry run.
+run() {
+  if [ "$DRY_RUN" = 1 ]; then say "would run: $*"; else "$@"; fi
+}
+
+# --- Node 20+ ---------------------------------------------------------------------------------
+NODE_BIN="$(command -v node || true)"
+if [ -z "$NODE_BIN" ]; then
+  echo "install.sh: Node.js 20 or newer is required (node not found on PATH)" >&2
+  exit 1
+fi
+NODE_MAJOR="$("$NODE_BIN" -p 'process.versions.node.split(".")[0]')"
+if [ "$NODE_MAJOR" -lt 20 ]; then
+  echo "install.sh: Node.js 20 or newer is required (found $("$NODE_BIN" --version))" >&2
+  exit 1
+fi
+say "node $("$NODE_BIN" --version) at $NODE_BIN"
+
+if [ "$DRY_RUN" = 0 ] && [ "$(id -u)" -ne 0 ]; then
+  echo "install.sh: run as root (sudo), or use --root DIR for a dry run" >&2
+  exit 1
+fi
+if [ ! -f "$APP_DIR/src/main.ts" ] || [ ! -f "$APP_DIR/deploy/pos-hub.service" ]; then
+  echo "install.sh: $APP_DIR does not look like the pos-hub code (set POS_HUB_DIR or --app-dir)" >&2
+  exit 1
+fi
+
+# --- user and data directory ------------------------------------------------------------------
+if id "$SERVICE_USER" >/dev/null 2>&1 && [ "$DRY_RUN" = 0 ]; then
+  say "user $SERVICE_USER exists"
+else
+  NOLOGIN="$(command -v nologin || echo /usr/sbin/nologin)"
+  run useradd --system --no-create-home --home-dir /nonexistent --shell "$NOLOGIN" --user-group "$SERVICE_USER"
+fi
+
+mkdir -p "$ROOT$DATA_DIR" "$ROOT$CONF_DIR" "$ROOT$(dirname "$UNIT_PATH")" "$ROOT$(dirname "$BIN_LINK")"
+chmod 750 "$ROOT$DATA_DIR"
+run chown "$SERVICE_USER:$SERVICE_USER" "$DATA_DIR"
+
+# --- dependencies -----------------------------------------------------------------------------
+# Full install first: the terminal page bundle is built with esbuild (a dev dependency), then pruned.
+if [ -f "$APP_DIR/package-lock.json" ]; then
+  run npm --prefix "$APP_DIR" ci --no-audit --no-fund
+  if [ -f "$APP_DIR/scripts/build-terminal.mjs" ]; then run "$NODE_BIN" "$APP_DIR/scripts/build-terminal.mjs"; fi
+  run npm --prefix "$APP_DIR" prune --omit=dev --no-audit --no-fund
+fi
+
+# --- /etc/pos-hub/env: written once, never overwritten (it holds the Odoo password) -------------
+ENV_FILE="$ROOT$CONF_DIR/env"
+if [ -f "$ENV_FILE" ]; then
+  say "$CONF_DIR/env exists; left as it is"
+else
+  install -m 640 "$APP_DIR/deploy/pos-hub.env" "$ENV_FILE"
+  say "wrote $CONF_DIR/env (set ODOO_URL, ODOO_DB, ODOO_USER, ODOO_PASSWORD there)"
+fi
+run chown "root:$SERVICE_USER" "$CONF_DIR/env"
+
+# --- systemd unit and the CLI -----------------------------------------------------------------
+sed -e "s|@APP_DIR@|$APP_DIR|g" -e "s|@NODE@|$NODE_BIN|g" "$APP_DIR/deploy/pos-hub.service" > "$ROOT$UNIT_PATH.tmp"
+chmod 644 "$ROOT$UNIT_PATH.tmp"
+mv "$ROOT$UNIT_PATH.tmp" "$ROOT$UNIT_PATH"
+say "wrote $UNIT_PATH"
+ln -sfn "$APP_DIR/bin/pos-hub.js" "$ROOT$BIN_LINK"
+say "linked $BIN_LINK -> $APP_DIR/bin/pos-hub.js"
+
+run systemctl daemon-reload
+if [ "$START" = 1 ]; then
+  run systemctl enable --now pos-hub
+else
+  run systemctl enable pos-hub
+fi
+
+say "done. Next:"
+say "  1. edit $CONF_DIR/env (Odoo URL, database, user, password; HUB_ADMIN_TOKEN for resets)"
+say "  2. sudo pos-hub doctor"
+say "  3. sudo systemctl restart pos-hub; journalctl -u pos-hub -f"
+say "  dashboard: http://<this-host>:8766/   metrics: http://<this-host>:8766/metrics"

@@ -1,0 +1,150 @@
+/**
+ * One thread's metrics: a prom-client Registry labelled with the thread's name, the HubMetrics port
+ * implemented on it, and an event-loop delay monitor. Each thread (front, shard-N, writer) builds its
+ * own; workers hand theirs to the front as JSON (snapshot) and the front renders all of them together.
+ */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { HubMetrics } from '../../ports/metrics.js';
+import { DEFAULT_METRICS_PREFIX, EVENT_LOOP_STATS, METRICS, THREAD_LABEL, type MetricSpec } from './names.js';
+
+export interface ThreadMetrics {
+  readonly thread: string;
+  readonly metrics: HubMetrics;
+  readonly registry: Registry;
+  /** The registry as prom-client JSON: plain data that crosses postMessage. */
+  snapshot(): Promise<unknown>;
+  /** Stops the event-loop monitor; the registry stays readable. */
+  stop(): void;
+}
+
+export interface ThreadMetricsOptions {
+  /** prom-client's process metrics (CPU, memory, fds): process-wide, so only one thread registers them. Default: thread === 'front'. */
+  readonly processMetrics?: boolean;
+  /** Distinct values kept per free-form label (type, code, method) before further ones become `other`. */
+  readonly maxLabelValues?: number;
+}
+
+const MAX_LABEL_LENGTH = 64;
+
+/**
+ * Labels such as a frame's `type` may come from the network; a terminal sending a million made-up
+ * types must not grow the registry without bound, so each label keeps at most `max` distinct values.
+ */
+function boundedLabel(max: number): (value: string) => string {
+  const seen = new Set<string>();
+  return (raw) => {
+    const value = raw.length > MAX_LABEL_LENGTH ? raw.slice(0, MAX_LABEL_LENGTH) : raw;
+    if (seen.has(value)) return value;
+    if (seen.size >= max) return 'other';
+    seen.add(value);
+    return value;
+  };
+}
+
+function counter(spec: MetricSpec, registry: Registry): Counter {
+  return new Counter({ name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [registry] });
+}
+function gauge(spec: MetricSpec, registry: Registry): Gauge {
+  return new Gauge({ name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [registry] });
+}
+function histogram(spec: MetricSpec, registry: Registry): Histogram {
+  return new Histogram({
+    name: spec.name,
+    help: spec.help,
+    labelNames: [...spec.labels],
+    buckets: [...(spec.buckets ?? [])],
+    registers: [registry],
+  });
+}
+
+function finiteSeconds(nanoseconds: number): number {
+  return Number.isFinite(nanoseconds) ? nanoseconds / 1e9 : 0;
+}
+
+export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions = {}): ThreadMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ [THREAD_LABEL]: thread });
+  if (options.processMetrics ?? thread === 'front') {
+    collectDefaultMetrics({ register: registry, prefix: DEFAULT_METRICS_PREFIX });
+  }
+  const maxValues = options.maxLabelValues ?? 64;
+
+  const connected = gauge(METRICS.connectedTerminals, registry);
+  const framesIn = counter(METRICS.framesIn, registry);
+  const framesOut = counter(METRICS.framesOut, registry);
+  const frameErrors = counter(METRICS.frameErrors, registry);
+  const ackLatency = histogram(METRICS.ackLatency, registry);
+  const broadcastLatency = histogram(METRICS.broadcastLatency, registry);
+  const backpressureCloses = counter(METRICS.backpressureCloses, registry);
+  const resyncs = counter(METRICS.resyncs, registry);
+  const actors = gauge(METRICS.actors, registry);
+  const leaseDecisions = counter(METRICS.leaseDecisions, registry);
+  const lockDecisions = counter(METRICS.lockDecisions, registry);
+  const batchSize = histogram(METRICS.writerBatchSize, registry);
+  const commitDuration = histogram(METRICS.writerCommitDuration, registry);
+  const queueDepth = gauge(METRICS.forwardQueueDepth, registry);
+  const forwardAttempts = counter(METRICS.forwardAttempts, registry);
+  const forwardFailures = counter(METRICS.forwardFailures, registry);
+  const deadLetters = gauge(METRICS.deadLetters, registry);
+  const odooRpc = histogram(METRICS.odooRpcDuration, registry);
+
+  // Every thread reports its own loop delay: a blocked shard or writer shows up here, not only the front.
+  const loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const eventLoopSpec = METRICS.eventLoopLag;
+  new Gauge({
+    name: eventLoopSpec.name,
+    help: eventLoopSpec.help,
+    labelNames: [...eventLoopSpec.labels],
+    registers: [registry],
+    collect() {
+      const stats: Record<(typeof EVENT_LOOP_STATS)[number], number> = {
+        mean: loopDelay.mean,
+        p50: loopDelay.percentile(50),
+        p99: loopDelay.percentile(99),
+        max: loopDelay.max,
+      };
+      for (const stat of EVENT_LOOP_STATS) this.set({ stat }, finiteSeconds(stats[stat]));
+      // Each scrape reports the window since the previous one, so a stall is not averaged away.
+      loopDelay.reset();
+    },
+  });
+
+  const typeLabel = boundedLabel(maxValues);
+  const codeLabel = boundedLabel(maxValues);
+  const methodLabel = boundedLabel(maxValues);
+
+  const metrics: HubMetrics = {
+    connectedTerminals: (count) => connected.set(count),
+    frameIn: (type, encoding) => framesIn.inc({ type: typeLabel(type), encoding }),
+    frameOut: (type, encoding, count = 1) => framesOut.inc({ type: typeLabel(type), encoding }, count),
+    frameError: (code) => frameErrors.inc({ code: codeLabel(code) }),
+    ackLatency: (seconds) => ackLatency.observe(seconds),
+    broadcastLatency: (seconds) => broadcastLatency.observe(seconds),
+    backpressureClose: () => backpressureCloses.inc(),
+    resync: (kind) => resyncs.inc({ kind }),
+    actors: (shard, count) => actors.set({ shard: String(shard) }, count),
+    leaseDecision: (decision) => leaseDecisions.inc({ decision }),
+    lockDecision: (decision) => lockDecisions.inc({ decision }),
+    writerBatch: (size, seconds) => {
+      batchSize.observe(size);
+      commitDuration.observe(seconds);
+    },
+    forwardQueueDepth: (depth) => queueDepth.set(depth),
+    forwardAttempt: (outcome) => {
+      forwardAttempts.inc({ outcome });
+      if (outcome !== 'ok') forwardFailures.inc();
+    },
+    deadLetters: (count) => deadLetters.set(count),
+    odooRpc: (method, outcome, seconds) => odooRpc.observe({ method: methodLabel(method), outcome }, seconds),
+  };
+
+  return {
+    thread,
+    metrics,
+    registry,
+    snapshot: () => registry.getMetricsAsJSON(),
+    stop: () => loopDelay.disable(),
+  };
+}

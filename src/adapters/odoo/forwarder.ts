@@ -1,0 +1,216 @@
+/**
+ * The forwarder: drains the durable ForwardQueue into Odoo from inside the writer worker. Every
+ * HUB_FORWARD_INTERVAL_MS and on kick() it takes up to HUB_FORWARD_BATCH_SIZE pending events in commit
+ * order, finalizes them (finalizers.ts), and marks an event forwarded only after Odoo confirmed it.
+ * A retryable failure pauses the whole drain with exponential backoff + jitter (so commit order holds);
+ * an order Odoo refuses for good is dead-lettered and the queue moves on. One drain at a time.
+ */
+import type { Config } from '../../config.js';
+import { toHubError } from '../../protocol/errors.js';
+import type { Clock, TimerHandle } from '../../ports/clock.js';
+import type { ForwardOutcome, ForwardQueue, PendingFinalize } from '../../ports/forwarding.js';
+import type { HubMetrics } from '../../ports/metrics.js';
+import type { Logger } from '../log/logger.js';
+import { type OdooClient, createOdooClient } from './client.js';
+import { type Finalizer, createFromUiFinalizer, hubFinalizeSnapshotFinalizer } from './finalizers.js';
+
+/** Backoff after consecutive retryable failures: 1 s, 2 s, 4 s … capped at 5 min, × uniform(0.5, 1). */
+export const BACKOFF_BASE_MS = 1000;
+export const BACKOFF_MAX_MS = 300_000;
+
+export function backoffDelay(failures: number, random: () => number): number {
+  const exp = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, Math.min(30, failures - 1)));
+  return Math.round(exp * (0.5 + 0.5 * random()));
+}
+
+/** Optional extension of the ForwardQueue port: totals for the depth and dead-letter gauges. */
+export interface ForwardQueueCounts {
+  counts(): { pending: number; dead: number };
+}
+
+export interface ForwarderStatus {
+  /** Epoch ms of the last order Odoo confirmed, or null. */
+  lastOdooSync: number | null;
+  odooReachable: boolean;
+  lastError: string | null;
+}
+
+export interface DrainReport {
+  readonly skipped: 'stopped' | 'paused' | null;
+  readonly forwarded: number;
+  readonly dead: number;
+  readonly retrying: number;
+}
+
+export interface Forwarder {
+  start(): void;
+  kick(): void;
+  stop(): Promise<void>;
+  status(): ForwarderStatus;
+  /** Run one drain now (after the one in flight); tests and `pos-hub` tooling await it. */
+  drainNow(): Promise<DrainReport>;
+}
+
+export interface ForwarderOptions {
+  readonly queue: ForwardQueue;
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: HubMetrics;
+  onOutcome(o: ForwardOutcome): void;
+  readonly client?: OdooClient;
+  readonly random?: () => number;
+}
+
+function hasCounts(queue: ForwardQueue): queue is ForwardQueue & ForwardQueueCounts {
+  return typeof (queue as Partial<ForwardQueueCounts>).counts === 'function';
+}
+
+export function createForwarder(opts: ForwarderOptions): Forwarder {
+  const { queue, config, clock, log, metrics, onOutcome } = opts;
+  const random = opts.random ?? Math.random;
+  const client = opts.client ?? createOdooClient({ config, clock, log, metrics });
+  const finalizer: Finalizer =
+    config.ODOO_FINALIZE_MODE === 'hub_finalize_snapshot' ? hubFinalizeSnapshotFinalizer(client, config.ODOO_FINALIZE_MODEL) : createFromUiFinalizer(client, log);
+
+  const state: ForwarderStatus = { lastOdooSync: null, odooReachable: true, lastError: null };
+  let running = false;
+  let stopped = false;
+  let timer: TimerHandle | null = null;
+  let inFlight: Promise<DrainReport> | null = null;
+  let pausedUntil = 0;
+  let failures = 0;
+  /** A kick() that arrived during a drain: drain again right after it. */
+  let kicked = false;
+
+  const reportGauges = (): void => {
+    if (!hasCounts(queue)) return;
+    const { pending, dead } = queue.counts();
+    metrics.forwardQueueDepth(pending);
+    metrics.deadLetters(dead);
+  };
+
+  const drain = async (): Promise<DrainReport> => {
+    if (stopped) return { skipped: 'stopped', forwarded: 0, dead: 0, retrying: 0 };
+    if (clock.now() < pausedUntil) return { skipped: 'paused', forwarded: 0, dead: 0, retrying: 0 };
+    const batch: PendingFinalize[] = queue.pending(config.HUB_FORWARD_BATCH_SIZE, clock.now());
+    if (batch.length === 0) {
+      reportGauges();
+      return { skipped: null, forwarded: 0, dead: 0, retrying: 0 };
+    }
+    let report;
+    try {
+      report = await finalizer.finalize(batch);
+    } catch (error) {
+      // Finalizers report failures as data; anything thrown is a bug: retry the batch, never lose it.
+      const e = toHubError(error);
+      log.error({ err: e }, 'forwarder: finalizer threw');
+      report = { outcomes: [], retry: e };
+    }
+    let forwarded = 0;
+    let dead = 0;
+    for (const o of report.outcomes) {
+      const now = clock.now();
+      switch (o.kind) {
+        case 'ok':
+          queue.markForwarded(o.event.eventId, o.result, now);
+          state.lastOdooSync = now;
+          forwarded += 1;
+          metrics.forwardAttempt('ok');
+          onOutcome({ kind: 'finalized', event: o.event, result: o.result });
+          break;
+        case 'dead':
+          queue.markDead(o.event.eventId, o.error.message, now);
+          dead += 1;
+          metrics.forwardAttempt('dead');
+          log.error({ posReference: o.event.posReference, eventId: o.event.eventId, err: o.error.message }, 'forwarder: Odoo refused the order for good; dead-lettered');
+          onOutcome({ kind: 'dead', event: o.event, error: o.error.message });
+          break;
+        default: {
+          const never: never = o;
+          throw new Error(`unhandled outcome ${JSON.stringify(never)}`);
+        }
+      }
+    }
+    let retrying = 0;
+    if (report.retry) {
+      failures += 1;
+      const nextAttemptAt = clock.now() + backoffDelay(failures, random);
+      pausedUntil = nextAttemptAt;
+      state.lastError = report.retry.message;
+      state.odooReachable = !(report.retry.code === 'ODOO_UNREACHABLE' || report.retry.code === 'ODOO_PROTOCOL');
+      // Every unconfirmed event of the batch waits for the same instant, so commit order survives.
+      const settled = new Set(report.outcomes.map((o) => o.event.eventId));
+      for (const event of batch) {
+        if (settled.has(event.eventId)) continue;
+        queue.markAttemptFailed(event.eventId, report.retry.message, nextAttemptAt);
+        retrying += 1;
+        metrics.forwardAttempt('retry');
+        onOutcome({ kind: 'retrying', event, error: report.retry.message, nextAttemptAt });
+      }
+      log.warn({ err: report.retry.message, retrying, failures, resumeInMs: nextAttemptAt - clock.now() }, 'forwarder: Odoo call failed; backing off');
+    } else {
+      failures = 0;
+      state.odooReachable = true;
+      state.lastError = null;
+    }
+    reportGauges();
+    return { skipped: null, forwarded, dead, retrying };
+  };
+
+  const schedule = (ms: number): void => {
+    if (stopped) return;
+    if (timer !== null) clock.clearTimeout(timer);
+    timer = clock.setTimeout(() => {
+      timer = null;
+      void run();
+    }, Math.max(0, ms));
+  };
+
+  /** One drain at a time; afterwards the next is due after the interval, the pause, or at once if the batch was full. */
+  const run = async (): Promise<DrainReport> => {
+    if (inFlight) {
+      await inFlight.catch(() => undefined);
+      return run();
+    }
+    const p = drain();
+    inFlight = p;
+    try {
+      const report = await p;
+      const full = report.forwarded + report.dead >= config.HUB_FORWARD_BATCH_SIZE && report.retrying === 0;
+      const again = (full || kicked) && report.retrying === 0;
+      kicked = false;
+      const untilPause = pausedUntil - clock.now();
+      if (running) schedule(again ? 0 : Math.max(config.HUB_FORWARD_INTERVAL_MS, untilPause));
+      return report;
+    } catch (error) {
+      log.error({ err: toHubError(error) }, 'forwarder: drain failed');
+      if (running) schedule(config.HUB_FORWARD_INTERVAL_MS);
+      return { skipped: null, forwarded: 0, dead: 0, retrying: 0 };
+    } finally {
+      inFlight = null;
+    }
+  };
+
+  return {
+    start: () => {
+      if (running || stopped) return;
+      running = true;
+      schedule(0);
+    },
+    kick: () => {
+      if (!running || stopped || clock.now() < pausedUntil) return;
+      if (inFlight) kicked = true;
+      else schedule(0);
+    },
+    stop: async () => {
+      stopped = true;
+      running = false;
+      if (timer !== null) clock.clearTimeout(timer);
+      timer = null;
+      if (inFlight) await inFlight.catch(() => undefined);
+    },
+    status: () => ({ ...state }),
+    drainNow: () => run(),
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * TokenValidator on Odoo 12: AUTH.token is an Odoo session id, checked with get_session_info sent as
+ * X-Openerp-Session-Id; the role is `res.users.has_group('point_of_sale.group_pos_manager')` called
+ * with the terminal's own session (12.0's has_group is @api.model and answers for the calling user,
+ * exactly as the Odoo web client's session.user_has_group does). Successes are cached for a minute;
+ * while Odoo is unreachable a token validated within HUB_AUTH_CACHE_HOURS is admitted from cache.
+ */
+import type { Config } from '../../config.js';
+import { HubError, toHubError } from '../../protocol/errors.js';
+import type { AuthResult, TerminalIdentity, TokenValidator } from '../../ports/auth.js';
+import type { Clock } from '../../ports/clock.js';
+import type { Logger } from '../log/logger.js';
+import type { OdooClient, OdooSessionInfo } from './client.js';
+
+export const POS_MANAGER_GROUP = 'point_of_sale.group_pos_manager';
+/** A fresh validation is reused this long without asking Odoo again. */
+export const AUTH_FRESH_MS = 60_000;
+/** Bound on remembered tokens (oldest dropped first). */
+const CACHE_LIMIT = 5000;
+
+interface CacheEntry {
+  readonly identity: TerminalIdentity;
+  readonly validatedAt: number;
+}
+
+export interface OdooTokenValidatorOptions {
+  readonly client: OdooClient;
+  readonly config: Pick<Config, 'HUB_DEV_AUTH' | 'HUB_AUTH_CACHE_HOURS'>;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+const EXPIRED: AuthResult = { ok: false, code: 'AUTH_FAILED', reason: 'Odoo session expired or invalid' };
+const DEV_KEY = '\u0000dev-auth';
+
+function identityOf(info: OdooSessionInfo, role: TerminalIdentity['role']): TerminalIdentity {
+  return { userId: info.uid, login: String(info.username), name: String(info.name ?? info.username), role };
+}
+
+export function createOdooTokenValidator(opts: OdooTokenValidatorOptions): TokenValidator {
+  const { client, config, clock, log } = opts;
+  const cache = new Map<string, CacheEntry>();
+  const inFlight = new Map<string, Promise<AuthResult>>();
+  const offlineWindowMs = config.HUB_AUTH_CACHE_HOURS * 3_600_000;
+
+  const remember = (key: string, identity: TerminalIdentity): void => {
+    cache.delete(key);
+    cache.set(key, { identity, validatedAt: clock.now() });
+    if (cache.size > CACHE_LIMIT) {
+      const oldest = cache.keys().next();
+      if (!oldest.done) cache.delete(oldest.value);
+    }
+  };
+
+  /** Odoo unreachable (or answering garbage): admit from the offline cache or refuse with the reason. */
+  const offline = (key: string, error: HubError): AuthResult => {
+    const entry = cache.get(key);
+    if (entry && clock.now() - entry.validatedAt <= offlineWindowMs) {
+      log.warn({ userId: entry.identity.userId, err: error.message }, 'auth: Odoo unreachable, admitting from the offline cache');
+      return { ok: true, identity: entry.identity, fromCache: true };
+    }
+    return {
+      ok: false,
+      code: 'AUTH_UNAVAILABLE',
+      reason: `Odoo is unreachable (${error.message}) and this session was not validated in the last ${config.HUB_AUTH_CACHE_HOURS} h`,
+    };
+  };
+
+  const ask = async (key: string, token: string): Promise<AuthResult> => {
+    try {
+      if (key === DEV_KEY) {
+        const info = await client.hubSessionInfo();
+        const identity = identityOf(info, 'manager');
+        remember(key, identity);
+        return { ok: true, identity };
+      }
+      const info = await client.sessionInfo(token);
+      const isManager = await client.callKwAs<boolean>(token, 'res.users', 'has_group', [POS_MANAGER_GROUP]);
+      const identity = identityOf(info, isManager === true ? 'manager' : 'cashier');
+      remember(key, identity);
+      return { ok: true, identity };
+    } catch (raw) {
+      const error = toHubError(raw);
+      switch (error.code) {
+        case 'ODOO_SESSION_EXPIRED':
+          cache.delete(key);
+          return EXPIRED;
+        case 'ODOO_UNREACHABLE':
+        case 'ODOO_PROTOCOL':
+          return offline(key, error);
+        case 'ODOO_REJECTED':
+          cache.delete(key);
+          return { ok: false, code: 'AUTH_FAILED', reason: `Odoo refused the session: ${error.message}` };
+        default:
+          log.error({ err: error }, 'auth: unexpected error validating a token');
+          return offline(key, error);
+      }
+    }
+  };
+
+  return {
+    validate: async (token: string, _deviceId: string): Promise<AuthResult> => {
+      let key = token;
+      if (token === '') {
+        if (!config.HUB_DEV_AUTH) return { ok: false, code: 'AUTH_FAILED', reason: 'Empty token: sign in to Odoo first' };
+        key = DEV_KEY;
+      }
+      const entry = cache.get(key);
+      if (entry && clock.now() - entry.validatedAt < AUTH_FRESH_MS) return { ok: true, identity: entry.identity };
+      const pending = inFlight.get(key);
+      if (pending) return pending;
+      const p = ask(key, token).finally(() => inFlight.delete(key));
+      inFlight.set(key, p);
+      return p;
+    },
+  };
+}

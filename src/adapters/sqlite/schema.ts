@@ -1,0 +1,103 @@
+/**
+ * The hub database schema and its migrations, keyed on PRAGMA user_version. Column names keep the
+ * seed's inspection queries working unchanged (orders, leases, events). Append migrations; never edit one.
+ */
+import type { Database } from 'better-sqlite3';
+
+const MIGRATIONS: readonly string[] = [
+  // 1: initial schema
+  `
+  CREATE TABLE orders (
+    pos_reference TEXT PRIMARY KEY,
+    home_key TEXT NOT NULL,
+    table_id INTEGER,
+    version INTEGER NOT NULL,
+    snapshot TEXT,
+    state TEXT,
+    terminal_id TEXT,
+    odoo_order_id INTEGER,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE leases (
+    pos_reference TEXT PRIMARY KEY,
+    home_key TEXT NOT NULL,
+    terminal_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    table_id INTEGER,
+    expires_at INTEGER NOT NULL,
+    epoch INTEGER NOT NULL
+  );
+  CREATE TABLE table_locks (
+    table_id INTEGER PRIMARY KEY,
+    terminal_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    epoch INTEGER NOT NULL
+  );
+  CREATE TABLE tables (
+    table_id INTEGER PRIMARY KEY,
+    status TEXT NOT NULL,
+    pos_reference TEXT,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE floor_plans (
+    floor_id INTEGER PRIMARY KEY,
+    plan TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL,
+    pos_reference TEXT,
+    payload TEXT,
+    source_terminal TEXT,
+    forwarded INTEGER,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    last_error TEXT,
+    finalize TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX events_forward ON events(status, id) WHERE forwarded = 0;
+  CREATE TABLE epochs (key TEXT PRIMARY KEY, home_key TEXT NOT NULL, epoch INTEGER NOT NULL);
+  CREATE TABLE mutations (
+    terminal_id TEXT NOT NULL,
+    mutation_id TEXT NOT NULL,
+    home_key TEXT NOT NULL,
+    pos_reference TEXT,
+    result TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (terminal_id, mutation_id)
+  );
+  CREATE TABLE tickets (
+    business_day TEXT NOT NULL,
+    order_type TEXT NOT NULL,
+    last_number INTEGER NOT NULL,
+    PRIMARY KEY (business_day, order_type)
+  );
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Bring the database to SCHEMA_VERSION, one transaction per migration. */
+export function migrate(db: Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`database schema version ${current} is newer than this hub (${SCHEMA_VERSION})`);
+  }
+  for (let v = current; v < SCHEMA_VERSION; v++) {
+    const sql = MIGRATIONS[v];
+    if (sql === undefined) break;
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+/** Tables `reset` empties. Kept: epochs (fencing only ever increases) and the event id sequence (seq too). */
+export const DATA_TABLES = ['orders', 'leases', 'table_locks', 'tables', 'floor_plans', 'events', 'mutations', 'tickets'] as const;

@@ -1,0 +1,364 @@
+/**
+ * The hub's SQLite store: the only better-sqlite3 handle, owned by the writer worker. Prepared
+ * statements for every row the runtime writes, the queries that rebuild actors, SYNC_INIT and resume,
+ * and the ForwardQueue the Odoo forwarder drains. WAL with synchronous=FULL unless told otherwise.
+ */
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import type { ForwardQueue, FinalizeSuccess, PendingFinalize } from '../../ports/forwarding.js';
+import type { OrderSnapshot } from '../../protocol/snapshot.js';
+import { DATA_TABLES, migrate } from './schema.js';
+
+export interface StoreOptions {
+  readonly path: string;
+  readonly sync: 'full' | 'normal';
+}
+
+export interface OrderRow {
+  posReference: string;
+  homeKey: string;
+  tableId: number | null;
+  version: number;
+  snapshot: OrderSnapshot | null;
+  state: string | null;
+  terminalId: string | null;
+}
+
+export interface LeaseRow {
+  posReference: string;
+  homeKey: string;
+  terminalId: string;
+  role: string;
+  tableId: number | null;
+  expiresAt: number;
+  epoch: number;
+}
+
+export interface LockRow {
+  tableId: number;
+  terminalId: string;
+  role: string;
+  expiresAt: number;
+  epoch: number;
+}
+
+export interface TableRow {
+  tableId: number;
+  status: string;
+  posReference: string | null;
+}
+
+export interface EventRow {
+  id: number;
+  type: string;
+  posReference: string | null;
+  status: 'local' | 'pending' | 'forwarded' | 'dead';
+  createdAt: string;
+}
+
+export interface StoreCounts {
+  orders: number;
+  activeLeases: number;
+  activeLocks: number;
+  pendingForward: number;
+  totalForwarded: number;
+  deadLetters: number;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
+
+export class HubStore implements ForwardQueue {
+  readonly db: Db;
+  private readonly s: Record<string, Statement>;
+  private seq: number;
+
+  constructor(options: StoreOptions) {
+    this.db = new Database(options.path);
+    this.db.pragma('journal_mode = WAL');
+    // better-sqlite3 leaves WAL databases at NORMAL, which can lose acknowledged commits on power loss.
+    this.db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    migrate(this.db);
+    const p = (sql: string): Statement => this.db.prepare(sql);
+    this.s = {
+      orderPut: p(`INSERT INTO orders (pos_reference, home_key, table_id, version, snapshot, state, terminal_id, created_at, updated_at)
+        VALUES (@posReference, @homeKey, @tableId, @version, @snapshot, @state, @terminalId, @now, @now)
+        ON CONFLICT(pos_reference) DO UPDATE SET table_id = excluded.table_id, version = excluded.version, snapshot = excluded.snapshot,
+          state = excluded.state, terminal_id = excluded.terminal_id, updated_at = excluded.updated_at`),
+      orderOdooId: p(`UPDATE orders SET odoo_order_id = ? WHERE pos_reference = ?`),
+      leasePut: p(`INSERT INTO leases (pos_reference, home_key, terminal_id, role, table_id, expires_at, epoch)
+        VALUES (@posReference, @homeKey, @terminalId, @role, @tableId, @expiresAt, @epoch)
+        ON CONFLICT(pos_reference) DO UPDATE SET terminal_id = excluded.terminal_id, role = excluded.role, table_id = excluded.table_id,
+          expires_at = excluded.expires_at, epoch = excluded.epoch`),
+      leaseDelete: p(`DELETE FROM leases WHERE pos_reference = ?`),
+      lockPut: p(`INSERT INTO table_locks (table_id, terminal_id, role, expires_at, epoch) VALUES (@tableId, @terminalId, @role, @expiresAt, @epoch)
+        ON CONFLICT(table_id) DO UPDATE SET terminal_id = excluded.terminal_id, role = excluded.role, expires_at = excluded.expires_at, epoch = excluded.epoch`),
+      lockDelete: p(`DELETE FROM table_locks WHERE table_id = ?`),
+      epochPut: p(`INSERT INTO epochs (key, home_key, epoch) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET epoch = max(epoch, excluded.epoch)`),
+      tablePut: p(`INSERT INTO tables (table_id, status, pos_reference, updated_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT(table_id) DO UPDATE SET status = excluded.status, pos_reference = excluded.pos_reference, updated_at = excluded.updated_at`),
+      floorPut: p(`INSERT INTO floor_plans (floor_id, plan, updated_at) VALUES (?, ?, ?)
+        ON CONFLICT(floor_id) DO UPDATE SET plan = excluded.plan, updated_at = excluded.updated_at`),
+      eventInsert: p(`INSERT INTO events (id, type, pos_reference, payload, source_terminal, forwarded, status, finalize, created_at)
+        VALUES (@id, @type, @posReference, @payload, @sourceTerminal, @forwarded, @status, @finalize, @createdAt)`),
+      mutationPut: p(`INSERT OR IGNORE INTO mutations (terminal_id, mutation_id, home_key, pos_reference, result, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
+      mutationGet: p(`SELECT result FROM mutations WHERE terminal_id = ? AND mutation_id = ?`),
+      ticketNext: p(`INSERT INTO tickets (business_day, order_type, last_number) VALUES (?, ?, 1)
+        ON CONFLICT(business_day, order_type) DO UPDATE SET last_number = last_number + 1 RETURNING last_number`),
+      metaGet: p(`SELECT value FROM meta WHERE key = ?`),
+      metaPut: p(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
+      seq: p(`SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS seq`),
+      resume: p(`SELECT payload FROM events WHERE id > ? AND payload IS NOT NULL AND (source_terminal IS NULL OR source_terminal <> ?) ORDER BY id LIMIT ?`),
+      pending: p(`SELECT id, pos_reference, finalize, attempts FROM events
+        WHERE forwarded = 0 AND status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?`),
+      markForwarded: p(`UPDATE events SET forwarded = 1, status = 'forwarded', last_error = NULL WHERE id = ?`),
+      markFailed: p(`UPDATE events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?`),
+      markDead: p(`UPDATE events SET status = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?`),
+      countOrders: p(`SELECT count(*) AS n FROM orders`),
+      countLeases: p(`SELECT count(*) AS n FROM leases`),
+      countLocks: p(`SELECT count(*) AS n FROM table_locks`),
+      countForward: p(`SELECT status, count(*) AS n FROM events WHERE forwarded IS NOT NULL GROUP BY status`),
+      pruneEvents: p(`DELETE FROM events WHERE id <= ? AND (forwarded IS NULL OR status = 'forwarded')`),
+      pruneMutations: p(`DELETE FROM mutations WHERE rowid <= (SELECT max(rowid) FROM mutations) - ?`),
+    };
+    this.seq = (this.s.seq!.get() as { seq: number }).seq;
+  }
+
+  private st(name: string): Statement {
+    const statement = this.s[name];
+    if (!statement) throw new Error(`no statement ${name}`);
+    return statement;
+  }
+
+  /** Hub-wide sequence: the id of the last event row. Only increases, also across reset. */
+  currentSeq(): number {
+    return this.seq;
+  }
+
+  transaction<T>(fn: () => T): T {
+    const before = this.seq;
+    try {
+      return this.db.transaction(fn)();
+    } catch (error) {
+      this.seq = before;
+      throw error;
+    }
+  }
+
+  putOrder(row: OrderRow, now: number): void {
+    this.st('orderPut').run({ ...row, snapshot: row.snapshot === null ? null : JSON.stringify(row.snapshot), now: iso(now) });
+  }
+
+  putLease(row: LeaseRow): void {
+    this.st('leasePut').run(row);
+    this.st('epochPut').run(`lease:${row.posReference}`, row.homeKey, row.epoch);
+  }
+
+  deleteLease(posReference: string): void {
+    this.st('leaseDelete').run(posReference);
+  }
+
+  putLock(row: LockRow): void {
+    this.st('lockPut').run(row);
+    this.st('epochPut').run(`lock:${row.tableId}`, `t:${row.tableId}`, row.epoch);
+  }
+
+  deleteLock(tableId: number): void {
+    this.st('lockDelete').run(tableId);
+  }
+
+  putTable(row: TableRow, now: number): void {
+    this.st('tablePut').run(row.tableId, row.status, row.posReference, iso(now));
+  }
+
+  putFloorPlan(floorId: number, plan: unknown, now: number): void {
+    this.st('floorPut').run(floorId, JSON.stringify(plan), iso(now));
+  }
+
+  /** Insert an event with the next seq as its id; returns that seq. */
+  appendEvent(
+    e: { type: string; posReference: string | null; payload: (seq: number) => unknown; sourceTerminal: string | null; finalize?: unknown },
+    now: number,
+  ): number {
+    const id = this.seq + 1;
+    const payload = e.payload(id);
+    this.st('eventInsert').run({
+      id,
+      type: e.type,
+      posReference: e.posReference,
+      payload: payload === null ? null : JSON.stringify(payload),
+      sourceTerminal: e.sourceTerminal,
+      forwarded: e.finalize === undefined ? null : 0,
+      status: e.finalize === undefined ? 'local' : 'pending',
+      finalize: e.finalize === undefined ? null : JSON.stringify(e.finalize),
+      createdAt: iso(now),
+    });
+    this.seq = id;
+    return id;
+  }
+
+  putMutation(terminalId: string, mutationId: string, homeKey: string, posReference: string | null, result: unknown, now: number): void {
+    this.st('mutationPut').run(terminalId, mutationId, homeKey, posReference, JSON.stringify(result), iso(now));
+  }
+
+  getMutation(terminalId: string, mutationId: string): unknown {
+    const row = this.st('mutationGet').get(terminalId, mutationId) as { result: string } | undefined;
+    return row === undefined ? undefined : JSON.parse(row.result);
+  }
+
+  nextTicket(businessDay: string, orderType: string): number {
+    return (this.st('ticketNext').get(businessDay, orderType) as { last_number: number }).last_number;
+  }
+
+  meta(key: string): string | null {
+    const row = this.st('metaGet').get(key) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.st('metaPut').run(key, value);
+  }
+
+  /** Drop events past retention (never ones still owed to Odoo) and remember how far resume reaches. */
+  prune(retention: number): void {
+    const cutoff = this.seq - retention;
+    if (cutoff <= 0) return;
+    const floor = Number(this.meta('resume_floor') ?? '0');
+    if (cutoff <= floor) return;
+    this.st('pruneEvents').run(cutoff);
+    this.st('pruneMutations').run(retention);
+    this.setMeta('resume_floor', String(cutoff));
+  }
+
+  /** Events after `lastSeq` that `terminalId` would have received, or null when the log no longer covers it. */
+  resume(lastSeq: number, terminalId: string, limit: number): unknown[] | null {
+    const floor = Number(this.meta('resume_floor') ?? '0');
+    if (lastSeq < floor || lastSeq > this.seq) return null;
+    const rows = this.st('resume').all(lastSeq, terminalId, limit + 1) as { payload: string }[];
+    if (rows.length > limit) return null;
+    return rows.map((r) => JSON.parse(r.payload) as unknown);
+  }
+
+  orders(): OrderRow[] {
+    const rows = this.db.prepare(`SELECT pos_reference, home_key, table_id, version, snapshot, state, terminal_id FROM orders ORDER BY pos_reference`).all() as {
+      pos_reference: string;
+      home_key: string;
+      table_id: number | null;
+      version: number;
+      snapshot: string | null;
+      state: string | null;
+      terminal_id: string | null;
+    }[];
+    return rows.map((r) => ({
+      posReference: r.pos_reference,
+      homeKey: r.home_key,
+      tableId: r.table_id,
+      version: r.version,
+      snapshot: parse<OrderSnapshot>(r.snapshot),
+      state: r.state,
+      terminalId: r.terminal_id,
+    }));
+  }
+
+  leases(): LeaseRow[] {
+    return this.db
+      .prepare(`SELECT pos_reference AS posReference, home_key AS homeKey, terminal_id AS terminalId, role, table_id AS tableId, expires_at AS expiresAt, epoch FROM leases`)
+      .all() as LeaseRow[];
+  }
+
+  locks(): LockRow[] {
+    return this.db.prepare(`SELECT table_id AS tableId, terminal_id AS terminalId, role, expires_at AS expiresAt, epoch FROM table_locks`).all() as LockRow[];
+  }
+
+  tables(): TableRow[] {
+    return this.db.prepare(`SELECT table_id AS tableId, status, pos_reference AS posReference FROM tables ORDER BY table_id`).all() as TableRow[];
+  }
+
+  floorPlans(): unknown[] {
+    return (this.db.prepare(`SELECT plan FROM floor_plans ORDER BY floor_id`).all() as { plan: string }[]).map((r) => JSON.parse(r.plan) as unknown);
+  }
+
+  epochs(): { key: string; homeKey: string; epoch: number }[] {
+    return this.db.prepare(`SELECT key, home_key AS homeKey, epoch FROM epochs`).all() as { key: string; homeKey: string; epoch: number }[];
+  }
+
+  mutations(): { terminalId: string; mutationId: string; homeKey: string }[] {
+    return this.db.prepare(`SELECT terminal_id AS terminalId, mutation_id AS mutationId, home_key AS homeKey FROM mutations`).all() as {
+      terminalId: string;
+      mutationId: string;
+      homeKey: string;
+    }[];
+  }
+
+  /** Orders with a finalize queued or done (a second ORDER_FINALIZE is answered, not queued). */
+  finalizing(): { posReference: string }[] {
+    return this.db
+      .prepare(`SELECT DISTINCT pos_reference AS posReference FROM events WHERE type = 'ORDER_FINALIZE' AND status IN ('pending', 'forwarded')`)
+      .all() as { posReference: string }[];
+  }
+
+  recentEvents(limit: number): EventRow[] {
+    return this.db
+      .prepare(`SELECT id, type, pos_reference AS posReference, status, created_at AS createdAt FROM events ORDER BY id DESC LIMIT ?`)
+      .all(limit) as EventRow[];
+  }
+
+  tallies(): StoreCounts {
+    const n = (name: string): number => (this.st(name).get() as { n: number }).n;
+    const forward = this.st('countForward').all() as { status: string; n: number }[];
+    const by = (status: string): number => forward.find((f) => f.status === status)?.n ?? 0;
+    return {
+      orders: n('countOrders'),
+      activeLeases: n('countLeases'),
+      activeLocks: n('countLocks'),
+      pendingForward: by('pending'),
+      totalForwarded: by('forwarded'),
+      deadLetters: by('dead'),
+    };
+  }
+
+  /** Wipe the data (keeping epochs and the seq) and make every older lastSeq fall back to SYNC_INIT. */
+  reset(): void {
+    this.transaction(() => {
+      for (const table of DATA_TABLES) this.db.exec(`DELETE FROM ${table}`);
+      this.setMeta('resume_floor', String(this.seq));
+    });
+  }
+
+  // ---- ForwardQueue (plus the optional counts() the forwarder reads for its gauges) ----
+  counts(): { pending: number; dead: number } {
+    const t = this.tallies();
+    return { pending: t.pendingForward, dead: t.deadLetters };
+  }
+
+  pending(limit: number, now: number): PendingFinalize[] {
+    const rows = this.st('pending').all(now, limit) as { id: number; pos_reference: string; finalize: string; attempts: number }[];
+    return rows.map((r) => {
+      const f = JSON.parse(r.finalize) as { snapshot: OrderSnapshot; configId: number; terminalId: string };
+      return { eventId: r.id, posReference: r.pos_reference, snapshot: f.snapshot, configId: f.configId, terminalId: f.terminalId, attempts: r.attempts };
+    });
+  }
+
+  markForwarded(eventId: number, result: FinalizeSuccess, now: number): void {
+    this.transaction(() => {
+      this.st('markForwarded').run(eventId);
+      this.st('orderOdooId').run(result.orderId, result.posReference);
+      this.setMeta('last_odoo_sync', String(now));
+    });
+  }
+
+  markAttemptFailed(eventId: number, error: string, nextAttemptAt: number): void {
+    this.st('markFailed').run(nextAttemptAt, error.slice(0, 1000), eventId);
+  }
+
+  markDead(eventId: number, error: string, now: number): void {
+    void now;
+    this.st('markDead').run(error.slice(0, 1000), eventId);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * The only module that imports uWebSockets.js: one App serving HTTP routes and WebSocket paths on one
+ * port. It copies upgrade headers synchronously (uWS request objects die after the callback), honours
+ * send()'s backpressure result, and reports whether the native binary or the JS fallback was loaded.
+ */
+import { createRequire } from 'node:module';
+import uWS from 'uWebSockets.js';
+
+export interface UpgradeInfo {
+  readonly url: string;
+  readonly query: string;
+  readonly protocols: readonly string[];
+  readonly remoteAddress: string;
+}
+
+export type SendResult = 'ok' | 'buffered' | 'dropped';
+
+export interface WsConnection<S> {
+  state: S;
+  send(data: string | Uint8Array, binary: boolean): SendResult;
+  bufferedAmount(): number;
+  /** Graceful close with a code; safe to call twice. */
+  end(code: number, reason: string): void;
+  readonly closed: boolean;
+}
+
+export interface WsRoute<S> {
+  /** Decide the per-socket state and optional chosen subprotocol; return null to refuse (HTTP 400). */
+  upgrade(info: UpgradeInfo): { state: S; protocol?: string } | null;
+  open(conn: WsConnection<S>): void;
+  message(conn: WsConnection<S>, data: ArrayBuffer, isBinary: boolean): void;
+  drain?(conn: WsConnection<S>): void;
+  close(conn: WsConnection<S>, code: number): void;
+}
+
+export interface HttpRequestInfo {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export interface HttpReply {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+export type HttpHandler = (req: HttpRequestInfo) => Promise<HttpReply> | HttpReply;
+
+export interface UwsServerOptions {
+  readonly maxPayload: number;
+  readonly maxBackpressure: number;
+  readonly ws: Readonly<Record<string, WsRoute<any>>>;
+  readonly http: ReadonlyArray<{ method: 'get' | 'post'; path: string; handler: HttpHandler }>;
+  readonly onError: (error: unknown, where: string) => void;
+}
+
+export interface UwsServer {
+  listen(host: string, port: number): Promise<number>;
+  /** Stop accepting; open sockets stay until closed. */
+  stopListening(): void;
+  readonly native: boolean;
+}
+
+const STATUS_TEXT: Record<number, string> = { 200: '200 OK', 400: '400 Bad Request', 403: '403 Forbidden', 404: '404 Not Found', 413: '413 Payload Too Large', 500: '500 Internal Server Error', 503: '503 Service Unavailable' };
+const MAX_HTTP_BODY = 1024 * 1024;
+
+/** True when the uws_*.node addon is loaded, false when the package fell back to its JS shim. */
+export function isNativeUws(): boolean {
+  const require = createRequire(import.meta.url);
+  return Object.keys(require.cache).some((path) => /uws_[^/\\]+\.node$/.test(path));
+}
+
+/** The uWS limit: comfortably above HUB_MAX_PAYLOAD, bounded so a single frame cannot exhaust memory. */
+function hardPayloadCap(maxPayload: number): number {
+  return Math.min(Math.max(maxPayload * 2, maxPayload + 64 * 1024), 128 * 1024 * 1024);
+}
+
+interface SocketData {
+  conn: WsConnection<unknown>;
+}
+
+export function createUwsServer(options: UwsServerOptions): UwsServer {
+  const app = uWS.App();
+  let listenSocket: uWS.us_listen_socket | null = null;
+  /** Attaches the live uWS socket to its connection at open, and detaches it at close. */
+  const binders = new WeakMap<object, (socket: uWS.WebSocket<SocketData> | null) => void>();
+
+  for (const [path, route] of Object.entries(options.ws)) {
+    app.ws<SocketData>(path, {
+      // uWS drops an oversize frame's connection without a close frame (1006). Its hard cap sits above
+      // ours so the front can close frames over HUB_MAX_PAYLOAD with a proper 1009.
+      maxPayloadLength: hardPayloadCap(options.maxPayload),
+      maxBackpressure: options.maxBackpressure,
+      closeOnBackpressureLimit: 0,
+      idleTimeout: 120,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => {
+        const key = req.getHeader('sec-websocket-key');
+        const protocolHeader = req.getHeader('sec-websocket-protocol');
+        const extensions = req.getHeader('sec-websocket-extensions');
+        const info: UpgradeInfo = {
+          url: req.getUrl(),
+          query: req.getQuery() ?? '',
+          protocols: protocolHeader.split(',').map((p) => p.trim()).filter(Boolean),
+          remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+        };
+        let decided: { state: unknown; protocol?: string } | null;
+        try {
+          decided = route.upgrade(info);
+        } catch (error) {
+          options.onError(error, 'upgrade');
+          decided = null;
+        }
+        if (decided === null) {
+          res.writeStatus('400 Bad Request').end('refused');
+          return;
+        }
+        const state = decided.state;
+        let ws: uWS.WebSocket<SocketData> | null = null;
+        let closed = false;
+        const conn: WsConnection<unknown> = {
+          state,
+          get closed() {
+            return closed;
+          },
+          send(data, binary) {
+            if (closed || ws === null) return 'dropped';
+            const socket = ws;
+            let status = 0;
+            socket.cork(() => {
+              status = socket.send(data, binary);
+            });
+            return status === 1 ? 'ok' : status === 0 ? 'buffered' : 'dropped';
+          },
+          bufferedAmount: () => (closed || ws === null ? 0 : ws.getBufferedAmount()),
+          end(code, reason) {
+            if (closed || ws === null) return;
+            closed = true;
+            ws.end(code, reason);
+          },
+        };
+        binders.set(conn, (socket) => {
+          ws = socket;
+          if (socket === null) closed = true;
+        });
+        res.upgrade<SocketData>({ conn }, key, decided.protocol ?? '', extensions, context);
+      },
+      open: (ws) => {
+        const conn = ws.getUserData().conn;
+        binders.get(conn)?.(ws);
+        try {
+          route.open(conn);
+        } catch (error) {
+          options.onError(error, 'open');
+        }
+      },
+      message: (ws, message, isBinary) => {
+        if (message.byteLength > options.maxPayload) {
+          ws.getUserData().conn.end(1009, 'frame exceeds HUB_MAX_PAYLOAD');
+          return;
+        }
+        try {
+          route.message(ws.getUserData().conn, message, isBinary);
+        } catch (error) {
+          options.onError(error, 'message');
+        }
+      },
+      drain: (ws) => {
+        try {
+          route.drain?.(ws.getUserData().conn);
+        } catch (error) {
+          options.onError(error, 'drain');
+        }
+      },
+      close: (ws, code) => {
+        const conn = ws.getUserData().conn;
+        binders.get(conn)?.(null);
+        try {
+          route.close(conn, code);
+        } catch (error) {
+          options.onError(error, 'close');
+        }
+      },
+    });
+  }
+
+  for (const route of options.http) {
+    const register = route.method === 'get' ? app.get.bind(app) : app.post.bind(app);
+    register(route.path, (res, req) => {
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      const headers: Record<string, string> = {};
+      req.forEach((k, v) => {
+        headers[k] = v;
+      });
+      const base = { method: req.getMethod().toUpperCase(), url: req.getUrl() };
+      const respond = (reply: HttpReply): void => {
+        if (aborted) return;
+        res.cork(() => {
+          res
+            .writeStatus(STATUS_TEXT[reply.status] ?? `${reply.status} Status`)
+            .writeHeader('content-type', reply.contentType)
+            .writeHeader('cache-control', 'no-store')
+            .end(reply.body);
+        });
+      };
+      const run = (body: string): void => {
+        Promise.resolve()
+          .then(() => route.handler({ ...base, headers, body }))
+          .then(respond, (error: unknown) => {
+            options.onError(error, `http ${base.url}`);
+            respond({ status: 500, contentType: 'text/plain; charset=utf-8', body: 'internal error' });
+          });
+      };
+      if (route.method === 'get') {
+        run('');
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.onData((chunk, isLast) => {
+        size += chunk.byteLength;
+        if (size > MAX_HTTP_BODY) {
+          if (!aborted && isLast) respond({ status: 413, contentType: 'text/plain; charset=utf-8', body: 'body too large' });
+          return;
+        }
+        chunks.push(Buffer.from(chunk.slice(0)));
+        if (isLast) run(Buffer.concat(chunks).toString('utf8'));
+      });
+    });
+  }
+
+  app.any('/*', (res) => {
+    res.writeStatus('404 Not Found').writeHeader('content-type', 'text/plain; charset=utf-8').end('not found');
+  });
+
+  return {
+    native: isNativeUws(),
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        app.listen(host, port, (socket) => {
+          if (!socket) {
+            reject(new Error(`could not listen on ${host}:${port}`));
+            return;
+          }
+          listenSocket = socket;
+          resolve(uWS.us_socket_local_port(socket as unknown as uWS.us_socket));
+        });
+      });
+    },
+    stopListening() {
+      if (listenSocket) uWS.us_listen_socket_close(listenSocket);
+      listenSocket = null;
+    },
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * `pos-hub doctor`: checks an installation before (or while) the hub runs — config, Odoo reachable and
+ * the hub's login, SQLite integrity, the uWS native binary, the port, mDNS — one PASS/WARN/FAIL line
+ * each, exit 1 when anything FAILs so scripts and installers can rely on it.
+ */
+import { parseArgs } from './args.js';
+import { checkConfig, checkMdns, checkOdoo, checkPort, checkSqlite, checkUws, type CheckResult } from './doctor-checks.js';
+import { loadEnv } from './env-file.js';
+import { EXIT, type CliIo } from './io.js';
+
+export function formatCheck(check: CheckResult): string {
+  return `${check.status.padEnd(4)}  ${check.name.padEnd(10)}  ${check.detail}`;
+}
+
+export async function doctorCommand(argv: readonly string[], io: CliIo, cwd: string): Promise<number> {
+  const args = parseArgs(argv, { flags: ['skip-odoo'], values: ['env'] });
+  const loaded = loadEnv(io.env, args.values.get('env'), cwd);
+  io.out(`pos-hub doctor (configuration from ${loaded.file ?? 'the process environment'})`);
+  const { results, config } = checkConfig(loaded.env);
+  const all: CheckResult[] = [...results];
+  const print = (checks: readonly CheckResult[]) => {
+    for (const check of checks) io.out(formatCheck(check));
+  };
+  print(results);
+  const odoo = args.flags.has('skip-odoo')
+    ? [{ status: 'WARN', name: 'odoo', detail: 'skipped (--skip-odoo)' } as const]
+    : await checkOdoo(config);
+  print(odoo);
+  all.push(...odoo);
+  for (const check of [checkSqlite(config.HUB_DB_PATH), checkUws(), checkPort(config), checkMdns(config)]) {
+    const done = await check;
+    print([done]);
+    all.push(done);
+  }
+  const failed = all.filter((c) => c.status === 'FAIL').length;
+  const warned = all.filter((c) => c.status === 'WARN').length;
+  io.out(failed === 0 ? `All checks passed${warned > 0 ? ` (${warned} warning${warned > 1 ? 's' : ''})` : ''}.` : `${failed} check${failed > 1 ? 's' : ''} failed.`);
+  return failed === 0 ? EXIT.OK : EXIT.FAILED;
+}

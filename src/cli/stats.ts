@@ -1,0 +1,76 @@
+/**
+ * `pos-hub stats`: GET /health from a running hub and print it as a table an operator reads over SSH,
+ * or as the raw JSON with --json. A hub that does not answer is a clear sentence and exit code 1.
+ * Older hubs (the reference's eight /health fields) print with dashes for what they lack.
+ */
+import { parseArgs } from './args.js';
+import { hubUrl, requestHub } from './hub-http.js';
+import { EXIT, type CliIo } from './io.js';
+
+type Health = Record<string, unknown>;
+
+function duration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  if (d > 0) return `${d}d ${pad(h)}h ${pad(m)}m`;
+  if (h > 0) return `${h}h ${pad(m)}m ${pad(s % 60)}s`;
+  if (m > 0) return `${m}m ${pad(s % 60)}s`;
+  return `${s}s`;
+}
+
+function ago(iso: string, now: number): string {
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return iso;
+  return `${new Date(at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z')} (${duration((now - at) / 1000)} ago)`;
+}
+
+function show(value: unknown): string {
+  if (value === undefined || value === null) return '-';
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  return String(value);
+}
+
+/** The table `pos-hub stats` prints; `now` is injected so the "ago" column is testable. */
+export function formatHealth(url: string, health: Health, now: number): string[] {
+  const rows: [string, string][] = [
+    ['Status', show(health.status)],
+    ['Version', show(health.version)],
+    ['Uptime', typeof health.uptime === 'number' ? duration(health.uptime) : '-'],
+    ['Connected terminals', show(health.connectedTerminals)],
+    ['Active leases', show(health.activeLeases)],
+    ['Table locks', show(health.activeLocks)],
+    ['Orders', show(health.orders)],
+    ['Pending to Odoo', show(health.pendingForward)],
+    ['Forwarded to Odoo', show(health.totalForwarded)],
+    ['Dead letters', show(health.deadLetters)],
+    ['Last Odoo sync', typeof health.lastOdooSync === 'string' ? ago(health.lastOdooSync, now) : health.lastOdooSync === null ? 'never' : '-'],
+    ['Odoo reachable', show(health.odooReachable)],
+    ['uWS', show(health.uws)],
+    ['Shards', show(health.shards)],
+    ['Event seq', show(health.seq)],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return [`POS Hub at ${url}`, ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`)];
+}
+
+export async function statsCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parseArgs(argv, { flags: ['json'], values: ['url'] });
+  const base = hubUrl(args.values.get('url'), io.env);
+  const response = await requestHub(`${base}/health`);
+  if (!response.ok) {
+    io.err(`pos-hub stats: the hub at ${base} is not answering (${response.reason}).`);
+    io.err('Is it running? Check with: systemctl status pos-hub  (or pass --url http://HOST:PORT)');
+    return EXIT.FAILED;
+  }
+  const health = response.body;
+  if (typeof health !== 'object' || health === null || !('status' in health)) {
+    io.err(`pos-hub stats: ${base}/health answered HTTP ${response.status} but not with a hub health document.`);
+    return EXIT.FAILED;
+  }
+  if (args.flags.has('json')) io.out(JSON.stringify(health, null, 2));
+  else for (const line of formatHealth(base, health as Health, Date.now())) io.out(line);
+  return EXIT.OK;
+}

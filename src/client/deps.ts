@@ -1,0 +1,107 @@
+/**
+ * What the SDK needs from its platform, injected so the same code runs in a browser, in a Node kiosk
+ * (with `ws`) and under a simulated clock in tests. Defaults are resolved from globalThis only in
+ * resolveDeps(), the SDK's one composition point; nothing else touches platform globals.
+ */
+import type { OutboxStore } from './outbox-store.js';
+
+/** Structurally compatible with src/ports/clock.ts, so the hub's clocks can be passed in. */
+export interface ClientClock {
+  /** Epoch milliseconds. */
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The part of the WHATWG WebSocket the SDK uses; the browser's and `ws`'s both satisfy it. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  readonly protocol: string;
+  send(data: string | Uint8Array | ArrayBuffer): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+
+export type WebSocketCtor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal },
+) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
+
+export interface TransportDeps {
+  /** The browser's WebSocket by default; pass `ws`'s WebSocket in Node. */
+  WebSocket?: WebSocketCtor;
+  /** Outbox persistence; localStorage (`pos_sync_outbox`) in browsers, memory elsewhere by default. */
+  outboxStore?: OutboxStore;
+  clock?: ClientClock;
+  /** Uniform in [0, 1): backoff jitter and ids. */
+  random?: () => number;
+  /** Unique ids for mutations and outbox entries (UUID v4 by default). */
+  newId?: () => string;
+  fetch?: FetchLike;
+  /** mDNS lookup of `_pos-hub._tcp` where the platform allows it (Node: src/adapters/mdns-browse). Browsers cannot. */
+  discoverHub?: () => Promise<string | null>;
+  /** Page origin for the same-origin fallback (a terminal page served by the hub). */
+  pageOrigin?: string | null;
+  /** False when the device itself has no network (navigator.onLine); state becomes 'offline' rather than 'hubOffline'. */
+  isNetworkUp?: () => boolean;
+}
+
+export interface ResolvedDeps {
+  readonly WebSocket: WebSocketCtor | undefined;
+  readonly outboxStore: OutboxStore | undefined;
+  readonly clock: ClientClock;
+  readonly random: () => number;
+  readonly newId: () => string;
+  readonly fetch: FetchLike | undefined;
+  readonly discoverHub: (() => Promise<string | null>) | undefined;
+  readonly pageOrigin: string | null;
+  readonly isNetworkUp: () => boolean;
+}
+
+const platformClock: ClientClock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
+  clearTimeout: (handle) => globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0]),
+};
+
+/**
+ * UUID v4 from crypto.getRandomValues, which (unlike crypto.randomUUID) also exists on plain-http
+ * pages such as http://<hub-ip>:8766 — not a secure context.
+ */
+export function uuidV4(random: () => number): string {
+  const bytes = new Uint8Array(16);
+  const crypto = (globalThis as { crypto?: { getRandomValues?: (a: Uint8Array) => Uint8Array } }).crypto;
+  if (crypto?.getRandomValues) crypto.getRandomValues(bytes);
+  else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(random() * 256);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x40;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+export function resolveDeps(deps: TransportDeps = {}): ResolvedDeps {
+  const g = globalThis as {
+    WebSocket?: WebSocketCtor;
+    fetch?: FetchLike;
+    location?: { origin?: string };
+    navigator?: { onLine?: boolean };
+  };
+  const random = deps.random ?? Math.random;
+  return {
+    WebSocket: deps.WebSocket ?? g.WebSocket,
+    outboxStore: deps.outboxStore,
+    clock: deps.clock ?? platformClock,
+    random,
+    newId: deps.newId ?? (() => uuidV4(random)),
+    fetch: deps.fetch ?? (g.fetch ? g.fetch.bind(globalThis) : undefined),
+    discoverHub: deps.discoverHub,
+    pageOrigin: deps.pageOrigin !== undefined ? deps.pageOrigin : (g.location?.origin ?? null),
+    isNetworkUp: deps.isNetworkUp ?? (() => g.navigator?.onLine !== false),
+  };
+}

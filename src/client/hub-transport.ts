@@ -1,0 +1,1165 @@
+/**
+ * hubTransport: the SyncTransport over a WebSocket to the hub. It authenticates (resuming with
+ * lastSeq), reconnects with capped backoff and jitter, keeps leases and table locks alive, detects
+ * seq gaps and resyncs, and flushes the durable outbox in order — one write in flight, each carrying
+ * a mutationId — resolving CONFLICTs through the order-domain reconciliation.
+ */
+import type { Codec } from '../protocol/codec.js';
+import { CLOSE_CODES } from '../protocol/close-codes.js';
+import { LEASE_HEARTBEAT_MS, LEASE_TTL_MS, REQUEST_TIMEOUT_MS, TABLE_LOCK_HEARTBEAT_MS, type Encoding } from '../protocol/constants.js';
+import { HubError, isErrorCode, type ErrorCode } from '../protocol/errors.js';
+import type { HubMessage, HubMessageOf, SyncInitOrder } from '../protocol/hub-messages.js';
+import type { FloorPlanTableInfo, OrderSnapshot } from '../protocol/snapshot.js';
+import { backoffDelay, OUTBOX_BACKOFF, RECONNECT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import type { ResolvedDeps, WebSocketCtor } from './deps.js';
+import { HubSocket } from './hub-socket.js';
+import { Listeners } from './listeners.js';
+import { Outbox } from './outbox.js';
+import type { OutboxEntry, OutboxStore } from './outbox-store.js';
+import { sameSnapshot, type Reconciler } from './reconcile.js';
+import { PendingRequests } from './requests.js';
+import { SeqTracker } from './seq-tracker.js';
+import type {
+  ConflictInfo,
+  ConnectionState,
+  FinalizeResult,
+  FloorPlanChange,
+  LeaseResult,
+  OrderUpdate,
+  ResyncInfo,
+  SyncInitExtras,
+  SyncTransport,
+  TableLockResult,
+  TableUpdate,
+  Unsubscribe,
+} from './types.js';
+
+export interface HubTransportOptions {
+  /** Candidate hub URLs in the order to try (see discovery.ts); re-read after every full round of failures. */
+  readonly urls: () => Promise<readonly string[]>;
+  readonly token: string;
+  readonly deviceId: string;
+  /** 'msgpack' offers the pos-hub.msgpack.v1 subprotocol; the hub may still answer JSON. */
+  readonly encoding?: Encoding;
+  readonly requestTimeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+  readonly leaseHeartbeatMs?: number;
+  readonly tableLockHeartbeatMs?: number;
+  /** Idle time before a HEARTBEAT probe; no frame within requestTimeoutMs after it closes the socket. */
+  readonly livenessMs?: number;
+  readonly reconnectBackoff?: BackoffPolicy;
+  readonly outboxBackoff?: BackoffPolicy;
+  /** Consecutive failed attempts before the state says 'hubOffline' rather than 'reconnecting'. */
+  readonly hubOfflineAfter?: number;
+  /** Consecutive gap resyncs by resume before asking for a full SYNC_INIT instead. */
+  readonly maxResumeResyncs?: number;
+  readonly reconcile: Reconciler;
+}
+
+export interface HubTransportDeps extends ResolvedDeps {
+  readonly WebSocket: WebSocketCtor;
+  readonly outboxStore: OutboxStore;
+}
+
+/** Close codes this client uses for its own reasons (3000–3999: registered-application range). */
+export const CLIENT_CLOSE = { CONNECT_TIMEOUT: 3001, LIVENESS: 3002, RESYNC: 3003, SYNC_TIMEOUT: 3004 } as const;
+
+type Phase = 'idle' | 'opening' | 'authenticating' | 'syncing' | 'ready';
+
+interface LeaseState {
+  version: number;
+  expiresAt: number;
+  epoch?: number;
+  /** Granted by the hub on the current socket. */
+  confirmed: boolean;
+  /** The app holds it (acquireLease without releaseLease); the outbox may hold one it does not want. */
+  wanted: boolean;
+}
+
+interface LockState {
+  confirmed: boolean;
+  expiresAt?: number;
+}
+
+type WriteOutcome =
+  | { readonly kind: 'ack'; readonly version: number }
+  | { readonly kind: 'conflict'; readonly message: HubMessageOf<'CONFLICT'> }
+  | { readonly kind: 'lease-denied'; readonly reason: string }
+  | { readonly kind: 'error'; readonly code: ErrorCode; readonly message: string };
+
+interface SnapshotPayload {
+  readonly posReference: string;
+  readonly baseVersion: number;
+  readonly snapshot: OrderSnapshot;
+  readonly mutationId: string;
+}
+
+/** Errors that will fail the same way however often the write is retried: drop and report. */
+const PERMANENT_WRITE_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'INVALID_MESSAGE',
+  'UNKNOWN_TYPE',
+  'BAD_JSON',
+  'BAD_FRAME',
+  'PAYLOAD_TOO_LARGE',
+  'ORDER_PAID',
+  'INVALID_TRANSITION',
+  'CHECKOUT_EMPTY',
+  'KITCHEN_STATUS_MISMATCH',
+  'TRANSFER_INVALID',
+  'FORBIDDEN',
+  'ODOO_REJECTED',
+]);
+
+export class HubTransport implements SyncTransport {
+  readonly mode = 'hub' as const;
+
+  private readonly opts: Required<Omit<HubTransportOptions, 'urls' | 'token' | 'deviceId' | 'reconcile'>>;
+  private readonly outbox: Outbox;
+  private readonly requests: PendingRequests;
+  private readonly seq = new SeqTracker();
+
+  private currentState: ConnectionState = 'offline';
+  private running = false;
+  private socket: HubSocket | null = null;
+  private phase: Phase = 'idle';
+  private failures = 0;
+  private urlIndex = 0;
+  private candidates: readonly string[] = [];
+  private reconnectTimer: unknown = null;
+  private phaseTimer: unknown = null;
+  private leaseTimer: unknown = null;
+  private lockTimer: unknown = null;
+  private livenessTimer: unknown = null;
+  private lastFrameAt = 0;
+  private immediateReconnect = false;
+  private resumeAllowed = true;
+  private askedResume = false;
+  private resumeResyncs = 0;
+  private pumping = false;
+  private pumpTimer: unknown = null;
+  private connectWaiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+
+  private myTerminalId: string | null = null;
+  private myRole: string | null = null;
+  private readonly leases = new Map<string, LeaseState>();
+  private readonly locks = new Map<number, LockState>();
+  /** Latest hub version seen per order, from any message. */
+  private readonly versions = new Map<string, number>();
+  /** Version of this terminal's latest confirmed write per order: the base of its next write. */
+  private readonly ackedByMe = new Map<string, number>();
+  /** Latest hub snapshot seen per order, and per queued write the one it started from (three-way merge). */
+  private readonly known = new Map<string, { version: number; snapshot: OrderSnapshot }>();
+  private readonly bases = new Map<string, OrderSnapshot>();
+
+  private readonly errorListeners = new Listeners<[HubError]>();
+  private readonly report = (error: unknown): void => {
+    const hubError = error instanceof HubError ? error : new HubError('INTERNAL', error instanceof Error ? error.message : String(error), { cause: error });
+    this.errorListeners.emit(hubError);
+  };
+  private readonly leaseRevoked = new Listeners<[string, string, OrderSnapshot | undefined]>(this.report);
+  private readonly orderUpdated = new Listeners<[OrderUpdate]>(this.report);
+  private readonly orderAcked = new Listeners<[string, number, string]>(this.report);
+  private readonly conflicts = new Listeners<[ConflictInfo]>(this.report);
+  private readonly syncInits = new Listeners<[readonly SyncInitOrder[], SyncInitExtras]>(this.report);
+  private readonly tableUpdated = new Listeners<[TableUpdate]>(this.report);
+  private readonly floorPlanChanged = new Listeners<[FloorPlanChange]>(this.report);
+  private readonly lockRevoked = new Listeners<[number, string]>(this.report);
+  private readonly lockReleased = new Listeners<[number, string | undefined]>(this.report);
+  private readonly tableLocked = new Listeners<[number, string]>(this.report);
+  private readonly finalized = new Listeners<[FinalizeResult]>(this.report);
+  private readonly stateChanges = new Listeners<[ConnectionState, ConnectionState]>(this.report);
+  private readonly resyncs = new Listeners<[ResyncInfo]>(this.report);
+
+  constructor(
+    private readonly options: HubTransportOptions,
+    private readonly deps: HubTransportDeps,
+  ) {
+    this.opts = {
+      encoding: options.encoding ?? 'json',
+      requestTimeoutMs: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+      connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
+      leaseHeartbeatMs: options.leaseHeartbeatMs ?? LEASE_HEARTBEAT_MS,
+      tableLockHeartbeatMs: options.tableLockHeartbeatMs ?? TABLE_LOCK_HEARTBEAT_MS,
+      livenessMs: options.livenessMs ?? 20_000,
+      reconnectBackoff: options.reconnectBackoff ?? RECONNECT_BACKOFF,
+      outboxBackoff: options.outboxBackoff ?? OUTBOX_BACKOFF,
+      hubOfflineAfter: options.hubOfflineAfter ?? 3,
+      maxResumeResyncs: options.maxResumeResyncs ?? 3,
+    };
+    this.outbox = new Outbox(deps.outboxStore, deps.clock);
+    this.requests = new PendingRequests(deps.clock);
+  }
+
+  // ── Read-only surface ────────────────────────────────────────────────────────────────────────
+
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+  get outboxCount(): number {
+    return this.outbox.count;
+  }
+  get terminalId(): string | null {
+    return this.myTerminalId;
+  }
+  get role(): string | null {
+    return this.myRole;
+  }
+  /** The last seq applied in order (what a reconnect resumes from). */
+  get lastSeq(): number | undefined {
+    return this.seq.lastSeq;
+  }
+  /** The queued writes, oldest first (diagnostics and the terminal page). */
+  outboxEntries(): readonly OutboxEntry[] {
+    return this.outbox.list();
+  }
+  /** The encoding of the current socket ('json' until negotiated). */
+  get encoding(): Encoding | null {
+    return this.socket?.encoding ?? null;
+  }
+
+  // ── Lifecycle ────────────────────────────────────────────────────────────────────────────────
+
+  /** Resolves once online, or once the first attempt has failed (work continues offline); rejects if AUTH is refused. */
+  connect(): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => this.connectWaiters.push({ resolve, reject }));
+    if (!this.running) {
+      this.running = true;
+      this.failures = 0;
+      this.setState('reconnecting');
+      void this.attempt();
+    } else if (this.phase === 'ready') {
+      this.settleConnect(null);
+    }
+    return done;
+  }
+
+  disconnect(): void {
+    this.running = false;
+    this.clearTimer('reconnectTimer');
+    this.clearTimer('pumpTimer');
+    const socket = this.socket;
+    if (socket) socket.close(CLOSE_CODES.NORMAL.code, 'client disconnect');
+    else this.setState('offline');
+    this.settleConnect(null);
+  }
+
+  // ── Leases ───────────────────────────────────────────────────────────────────────────────────
+
+  async acquireLease(posReference: string, version: number): Promise<LeaseResult> {
+    const existing = this.leases.get(posReference);
+    if (this.phase !== 'ready') {
+      this.leases.set(posReference, { version, expiresAt: this.deps.clock.now() + LEASE_TTL_MS, confirmed: false, wanted: true });
+      return { granted: true, version, expiresAt: this.deps.clock.now() + LEASE_TTL_MS, offline: true };
+    }
+    if (existing) existing.wanted = true;
+    const result = await this.requestLease(posReference, version, false);
+    const lease = this.leases.get(posReference);
+    if (result.granted && lease) lease.wanted = true;
+    return result;
+  }
+
+  releaseLease(posReference: string, finalSnapshot?: OrderSnapshot): void {
+    const lease = this.leases.get(posReference);
+    if (finalSnapshot) {
+      // Durable first: the final snapshot goes through the outbox; the release follows its ack.
+      this.sendOrderSnapshot(posReference, Math.max(lease?.version ?? 0, this.versions.get(posReference) ?? 0), finalSnapshot);
+    }
+    if (!lease) return;
+    lease.wanted = false;
+    this.releaseIfIdle(posReference);
+  }
+
+  isLeaseHeld(posReference: string): boolean {
+    return this.leases.get(posReference)?.wanted === true;
+  }
+
+  onLeaseRevoked(handler: (posReference: string, reason: string, snapshot?: OrderSnapshot) => void): Unsubscribe {
+    return this.leaseRevoked.add(handler);
+  }
+
+  // ── Orders ───────────────────────────────────────────────────────────────────────────────────
+
+  sendOrderSnapshot(posReference: string, version: number, snapshot: OrderSnapshot): string {
+    const mutationId = this.deps.newId();
+    const payload: SnapshotPayload = { posReference, baseVersion: version, snapshot, mutationId };
+    const known = this.known.get(posReference);
+    if (known && known.version === version) this.bases.set(mutationId, known.snapshot);
+    const { replaced } = this.outbox.enqueue(mutationId, 'orders/update', { pos_reference: posReference, _hubSnapshot: payload });
+    for (const id of replaced) {
+      // The replacing write started where the replaced one did (the app saw no ack in between).
+      const base = this.bases.get(id);
+      this.bases.delete(id);
+      if (base && !this.bases.has(mutationId)) this.bases.set(mutationId, base);
+    }
+    this.schedulePump(0);
+    return mutationId;
+  }
+
+  onOrderUpdated(handler: (update: OrderUpdate) => void): Unsubscribe {
+    return this.orderUpdated.add(handler);
+  }
+  onConflict(handler: (conflict: ConflictInfo) => void): Unsubscribe {
+    return this.conflicts.add(handler);
+  }
+  onSyncInit(handler: (orders: readonly SyncInitOrder[], extras: SyncInitExtras) => void): Unsubscribe {
+    return this.syncInits.add(handler);
+  }
+  onOrderAcked(handler: (posReference: string, version: number, mutationId: string) => void): Unsubscribe {
+    return this.orderAcked.add(handler);
+  }
+
+  async finalizeOrder(posReference: string, snapshot: OrderSnapshot, configId: number): Promise<FinalizeResult> {
+    const mutationId = this.deps.newId();
+    this.outbox.enqueue(mutationId, 'orders/finalize', { pos_reference: posReference, snapshot, configId, mutationId });
+    if (this.phase !== 'ready') {
+      return { status: 'queued', posReference, reason: 'offline: queued in the outbox' };
+    }
+    const result = this.waitFinalize(posReference);
+    this.schedulePump(0);
+    const outcome = await result;
+    // No answer yet is not a failure: the request is durable in the outbox and will be replayed.
+    if (outcome.status === 'error' && outcome.code === 'REQUEST_TIMEOUT') return { status: 'queued', posReference, reason: outcome.error };
+    return outcome;
+  }
+
+  onOrderFinalized(handler: (result: FinalizeResult) => void): Unsubscribe {
+    return this.finalized.add(handler);
+  }
+
+  // ── Tables and floor plans ───────────────────────────────────────────────────────────────────
+
+  sendTableUpdate(tableId: number, status: string, posReference?: string): void {
+    const mutationId = this.deps.newId();
+    this.outbox.enqueue(mutationId, 'tables/update', { tableId, status, ...(posReference === undefined ? {} : { posReference }), mutationId });
+    this.schedulePump(0);
+  }
+
+  onTableUpdated(handler: (update: TableUpdate) => void): Unsubscribe {
+    return this.tableUpdated.add(handler);
+  }
+
+  sendFloorPlanUpdate(floorId: number, tables: FloorPlanTableInfo[], layoutMode?: string): void {
+    const mutationId = this.deps.newId();
+    this.outbox.enqueue(mutationId, 'floor-plans/update', { floorId, tables, ...(layoutMode === undefined ? {} : { layoutMode }), mutationId });
+    this.schedulePump(0);
+  }
+
+  onFloorPlanChanged(handler: (change: FloorPlanChange) => void): Unsubscribe {
+    return this.floorPlanChanged.add(handler);
+  }
+
+  acquireTableLock(tableId: number): Promise<TableLockResult> {
+    return this.requestLock(tableId, false);
+  }
+
+  forceAcquireTableLock(tableId: number): Promise<TableLockResult> {
+    return this.requestLock(tableId, true);
+  }
+
+  releaseTableLock(tableId: number): void {
+    const lock = this.locks.get(tableId);
+    this.locks.delete(tableId);
+    if (lock?.confirmed) this.socket?.send({ type: 'TABLE_LOCK_RELEASE', tableId });
+  }
+
+  onTableLockRevoked(handler: (tableId: number, reason: string) => void): Unsubscribe {
+    return this.lockRevoked.add(handler);
+  }
+  onTableLockReleased(handler: (tableId: number, releasedBy?: string) => void): Unsubscribe {
+    return this.lockReleased.add(handler);
+  }
+  onTableLocked(handler: (tableId: number, lockedBy: string) => void): Unsubscribe {
+    return this.tableLocked.add(handler);
+  }
+
+  // ── Status events ────────────────────────────────────────────────────────────────────────────
+
+  onStateChange(handler: (state: ConnectionState, previous: ConnectionState) => void): Unsubscribe {
+    return this.stateChanges.add(handler);
+  }
+  onOutboxChange(handler: (count: number) => void): Unsubscribe {
+    return this.outbox.onChange(handler);
+  }
+  onError(handler: (error: HubError) => void): Unsubscribe {
+    return this.errorListeners.add(handler);
+  }
+  onResync(handler: (info: ResyncInfo) => void): Unsubscribe {
+    return this.resyncs.add(handler);
+  }
+
+  // ── Connection loop ──────────────────────────────────────────────────────────────────────────
+
+  private async attempt(): Promise<void> {
+    this.reconnectTimer = null;
+    if (!this.running || this.socket) return;
+    if (this.candidates.length === 0 || this.urlIndex >= this.candidates.length) {
+      this.urlIndex = 0;
+      try {
+        this.candidates = await this.options.urls();
+      } catch (error) {
+        this.report(error);
+        this.candidates = [];
+      }
+      if (!this.running || this.socket) return;
+      if (this.candidates.length === 0) {
+        this.failed(new HubError('ODOO_UNREACHABLE', 'no hub URL: nu_hub_url is blank, mDNS found nothing and no fallback is set'));
+        return;
+      }
+    }
+    const url = this.candidates[this.urlIndex] ?? this.candidates[0]!;
+    this.phase = 'opening';
+    let socket: HubSocket;
+    try {
+      socket = new HubSocket(this.deps.WebSocket, url, this.opts.encoding, {
+        onOpen: (codec) => this.onOpen(socket, codec),
+        onMessage: (message) => this.onFrame(socket, message),
+        onInvalid: (error) => this.report(new HubError(error.code, `from hub: ${error.message}`)),
+        onClose: (code, reason) => this.onClosed(socket, code, reason),
+      });
+    } catch (error) {
+      this.phase = 'idle';
+      this.failed(error);
+      return;
+    }
+    this.socket = socket;
+    this.setPhaseTimer(this.opts.connectTimeoutMs, CLIENT_CLOSE.CONNECT_TIMEOUT, 'connect timeout');
+  }
+
+  private onOpen(socket: HubSocket, _codec: Codec): void {
+    if (socket !== this.socket) return;
+    this.phase = 'authenticating';
+    this.lastFrameAt = this.deps.clock.now();
+    const lastSeq = this.resumeAllowed ? this.seq.lastSeq : undefined;
+    this.askedResume = lastSeq !== undefined;
+    socket.send({ type: 'AUTH', token: this.options.token, deviceId: this.options.deviceId, ...(lastSeq === undefined ? {} : { lastSeq }) });
+    this.setPhaseTimer(this.opts.requestTimeoutMs, CLIENT_CLOSE.SYNC_TIMEOUT, 'no AUTH_OK / SYNC_INIT in time');
+  }
+
+  private onClosed(socket: HubSocket, code: number, reason: string): void {
+    if (socket !== this.socket) return;
+    const wasReady = this.phase === 'ready';
+    this.socket = null;
+    this.phase = 'idle';
+    this.clearTimer('phaseTimer');
+    this.clearTimer('leaseTimer');
+    this.clearTimer('lockTimer');
+    this.clearTimer('livenessTimer');
+    this.clearTimer('pumpTimer');
+    for (const lease of this.leases.values()) lease.confirmed = false;
+    for (const lock of this.locks.values()) lock.confirmed = false;
+    this.settlePendingOffline();
+    if (code === CLOSE_CODES.RESET.code) {
+      this.seq.reset(undefined);
+      this.versions.clear();
+      this.ackedByMe.clear();
+      this.resyncs.emit({ reason: 'reset' });
+    }
+    if (!this.running) {
+      this.setState('offline');
+      return;
+    }
+    if (code === CLOSE_CODES.AUTH_FAILED.code) return; // AUTH_FAIL already decided (stop or retry).
+    if (wasReady || this.immediateReconnect) {
+      this.failures = 0;
+    } else {
+      this.failures += 1;
+      this.urlIndex += 1;
+    }
+    this.scheduleReconnect(`${code} ${reason}`.trim());
+  }
+
+  private failed(error: unknown): void {
+    this.socket = null;
+    this.phase = 'idle';
+    this.failures += 1;
+    this.urlIndex += 1;
+    if (error !== undefined) this.report(error);
+    this.scheduleReconnect('');
+  }
+
+  private scheduleReconnect(_why: string): void {
+    if (!this.running) return;
+    const immediate = this.immediateReconnect;
+    this.immediateReconnect = false;
+    const next: ConnectionState = !this.deps.isNetworkUp() ? 'offline' : this.failures >= this.opts.hubOfflineAfter ? 'hubOffline' : 'reconnecting';
+    this.setState(next);
+    if (this.failures > 0) this.settleConnect(null);
+    const delay = immediate ? 0 : this.failures === 0 ? backoffDelay(this.opts.reconnectBackoff, 0, this.deps.random) : backoffDelay(this.opts.reconnectBackoff, this.failures - 1, this.deps.random);
+    this.clearTimer('reconnectTimer');
+    this.reconnectTimer = this.deps.clock.setTimeout(() => void this.attempt(), delay);
+  }
+
+  private setPhaseTimer(ms: number, code: number, reason: string): void {
+    this.clearTimer('phaseTimer');
+    const socket = this.socket;
+    this.phaseTimer = this.deps.clock.setTimeout(() => {
+      this.phaseTimer = null;
+      if (socket === this.socket && this.phase !== 'ready') socket?.close(code, reason);
+    }, ms);
+  }
+
+  private clearTimer(name: 'reconnectTimer' | 'phaseTimer' | 'leaseTimer' | 'lockTimer' | 'livenessTimer' | 'pumpTimer'): void {
+    const handle = this[name];
+    if (handle !== null) this.deps.clock.clearTimeout(handle);
+    this[name] = null;
+  }
+
+  private setState(next: ConnectionState): void {
+    const previous = this.currentState;
+    if (previous === next) return;
+    this.currentState = next;
+    this.stateChanges.emit(next, previous);
+  }
+
+  private settleConnect(error: unknown): void {
+    const waiters = this.connectWaiters;
+    this.connectWaiters = [];
+    for (const w of waiters) {
+      if (error === null) w.resolve();
+      else w.reject(error);
+    }
+  }
+
+  /** A dropped socket: lease and lock requests become optimistic offline grants; writes stay queued. */
+  private settlePendingOffline(): void {
+    const now = this.deps.clock.now();
+    for (const key of this.requests.keys()) {
+      const [kind, ...rest] = key.split(':');
+      const id = rest.join(':');
+      if (kind === 'lease') {
+        const version = this.versions.get(id) ?? 0;
+        const lease = this.leases.get(id);
+        if (lease) lease.wanted = true;
+        else this.leases.set(id, { version, expiresAt: now + LEASE_TTL_MS, confirmed: false, wanted: true });
+        this.requests.resolve(key, { granted: true, version, expiresAt: now + LEASE_TTL_MS, offline: true } satisfies LeaseResult);
+      } else if (kind === 'lock') {
+        this.locks.set(Number(id), { confirmed: false });
+        this.requests.resolve(key, { granted: true, offline: true } satisfies TableLockResult);
+      } else if (kind === 'fin') {
+        this.requests.resolve(key, { status: 'queued', posReference: id, reason: 'connection lost: queued in the outbox' } satisfies FinalizeResult);
+      } else {
+        this.requests.reject(key, new HubError('ODOO_UNREACHABLE', 'connection to the hub lost', { retryable: true }));
+      }
+    }
+    this.outbox.setInFlight(null);
+  }
+
+  // ── Incoming frames ──────────────────────────────────────────────────────────────────────────
+
+  private onFrame(socket: HubSocket, message: HubMessage): void {
+    if (socket !== this.socket) return;
+    this.lastFrameAt = this.deps.clock.now();
+    if (this.phase === 'authenticating') {
+      this.onAuthReply(socket, message);
+      return;
+    }
+    if (this.phase === 'syncing') {
+      if (message.type === 'SYNC_INIT') {
+        this.applySyncInit(message);
+        this.becomeReady();
+      } else if (message.type === 'SYNC_RESUME') {
+        this.seq.reset(message.fromSeq - 1);
+        this.becomeReady();
+      } else {
+        this.dispatch(message);
+      }
+      return;
+    }
+    if (this.phase !== 'ready') return;
+    if (message.type !== 'SYNC_INIT' && 'seq' in message && typeof message.seq === 'number') {
+      const verdict = this.seq.check(message.seq);
+      if (verdict.kind === 'gap') {
+        // A re-ACK of an old mutation carries its original seq: settle the write, but still resync.
+        if (message.type === 'ORDER_ACK') this.dispatch(message);
+        this.resyncAfterGap(socket, verdict.expected, verdict.received);
+        return;
+      }
+      if (verdict.kind === 'duplicate' && message.type !== 'ORDER_ACK') return;
+    }
+    this.dispatch(message);
+  }
+
+  private onAuthReply(socket: HubSocket, message: HubMessage): void {
+    if (message.type === 'AUTH_OK') {
+      this.myTerminalId = message.terminalId;
+      this.myRole = message.role;
+      this.phase = 'syncing';
+      this.setPhaseTimer(this.opts.requestTimeoutMs, CLIENT_CLOSE.SYNC_TIMEOUT, 'no SYNC_INIT / SYNC_RESUME in time');
+      return;
+    }
+    if (message.type === 'AUTH_FAIL' || message.type === 'ERROR') {
+      const code: ErrorCode = message.code !== undefined && isErrorCode(message.code) ? message.code : 'AUTH_FAILED';
+      const text = message.type === 'AUTH_FAIL' ? message.reason : message.message;
+      const retryable = code === 'AUTH_UNAVAILABLE' || code === 'AUTH_TIMEOUT' || code === 'SHUTTING_DOWN';
+      const error = new HubError(code, `hub refused AUTH: ${text}`, { retryable });
+      this.report(error);
+      if (!retryable) {
+        // A bad token does not get better by retrying: stop and let the app sign in again.
+        this.running = false;
+        socket.close(CLOSE_CODES.NORMAL.code, 'auth refused');
+        this.settleConnect(error);
+      } else {
+        this.immediateReconnect = false;
+        socket.close(CLOSE_CODES.NORMAL.code, 'auth unavailable');
+      }
+    }
+  }
+
+  private becomeReady(): void {
+    this.clearTimer('phaseTimer');
+    this.phase = 'ready';
+    this.failures = 0;
+    this.setState('online');
+    this.startHeartbeats();
+    this.reacquireAfterReconnect();
+    this.outbox.resetSchedule();
+    this.schedulePump(0);
+    this.settleConnect(null);
+  }
+
+  private applySyncInit(message: HubMessageOf<'SYNC_INIT'>): void {
+    this.seq.reset(message.seq);
+    this.resumeAllowed = true;
+    this.resumeResyncs = 0;
+    for (const order of message.orders) {
+      this.versions.set(order.posReference, order.version);
+      this.known.set(order.posReference, { version: order.version, snapshot: order.snapshot });
+    }
+    if (this.askedResume) this.resyncs.emit({ reason: 'full' });
+    this.askedResume = false;
+    this.syncInits.emit(message.orders, { tables: message.tables ?? [], floorPlans: message.floorPlans ?? [], ...(message.reason === undefined ? {} : { reason: message.reason }) });
+  }
+
+  private resyncAfterGap(socket: HubSocket, expected: number, received: number): void {
+    this.resyncs.emit({ reason: 'gap', expectedSeq: expected, receivedSeq: received });
+    this.resumeResyncs += 1;
+    if (this.resumeResyncs > this.opts.maxResumeResyncs) {
+      // Resuming keeps failing: ask for everything instead.
+      this.seq.reset(undefined);
+      this.resumeResyncs = 0;
+    }
+    this.immediateReconnect = true;
+    socket.close(CLIENT_CLOSE.RESYNC, 'seq gap: resync');
+  }
+
+  private dispatch(message: HubMessage): void {
+    switch (message.type) {
+      case 'AUTH_OK':
+      case 'AUTH_FAIL':
+      case 'HEARTBEAT_ACK':
+      case 'HUB_STATUS':
+      case 'TICKET_NUMBER':
+        return;
+      case 'SYNC_INIT':
+        this.applySyncInit(message);
+        return;
+      case 'SYNC_RESUME':
+        this.seq.reset(message.fromSeq - 1);
+        return;
+      case 'LEASE_GRANTED': {
+        const lease = this.leases.get(message.posReference);
+        this.leases.set(message.posReference, {
+          version: message.version,
+          expiresAt: message.expiresAt,
+          ...(message.epoch === undefined ? {} : { epoch: message.epoch }),
+          confirmed: true,
+          wanted: lease?.wanted ?? false,
+        });
+        this.noteVersion(message.posReference, message.version);
+        this.requests.resolve(`lease:${message.posReference}`, {
+          granted: true,
+          version: message.version,
+          expiresAt: message.expiresAt,
+          ...(message.epoch === undefined ? {} : { epoch: message.epoch }),
+          offline: false,
+        } satisfies LeaseResult);
+        return;
+      }
+      case 'LEASE_DENIED': {
+        const denied: LeaseResult = { granted: false, holder: message.holder, reason: message.reason, ...(message.code === undefined ? {} : { code: message.code }) };
+        const hadRequest = this.requests.resolve(`lease:${message.posReference}`, denied);
+        this.leases.delete(message.posReference);
+        if (!hadRequest) this.settleWriteFor(message.posReference, { kind: 'lease-denied', reason: `${message.reason} (holder ${message.holder})` });
+        return;
+      }
+      case 'LEASE_REVOKED':
+        this.leases.delete(message.posReference);
+        this.leaseRevoked.emit(message.posReference, message.reason, message.snapshot);
+        return;
+      case 'LEASE_RELEASED':
+        this.noteVersion(message.posReference, message.version);
+        return;
+      case 'ORDER_UPDATED':
+        this.noteVersion(message.posReference, message.version);
+        this.noteSnapshot(message.posReference, message.version, message.snapshot);
+        this.orderUpdated.emit({
+          posReference: message.posReference,
+          version: message.version,
+          snapshot: message.snapshot,
+          sourceTerminal: message.sourceTerminal,
+          ...(message.seq === undefined ? {} : { seq: message.seq }),
+        });
+        return;
+      case 'ORDER_ACK': {
+        this.noteVersion(message.posReference, message.version);
+        this.ackedByMe.set(message.posReference, Math.max(this.ackedByMe.get(message.posReference) ?? 0, message.version));
+        const lease = this.leases.get(message.posReference);
+        if (lease) lease.version = Math.max(lease.version, message.version);
+        const settled = message.mutationId !== undefined ? this.requests.resolve(`mut:${message.mutationId}`, { kind: 'ack', version: message.version } satisfies WriteOutcome) : false;
+        if (!settled) this.settleWriteFor(message.posReference, { kind: 'ack', version: message.version });
+        if (message.mutationId !== undefined) this.orderAcked.emit(message.posReference, message.version, message.mutationId);
+        return;
+      }
+      case 'CONFLICT': {
+        this.noteVersion(message.posReference, message.hubVersion);
+        const outcome: WriteOutcome = { kind: 'conflict', message };
+        const settled = message.mutationId !== undefined && this.requests.resolve(`mut:${message.mutationId}`, outcome);
+        if (!settled) this.settleWriteFor(message.posReference, outcome);
+        return;
+      }
+      case 'ORDER_TRANSFERRED':
+        this.noteVersion(message.fromPosReference, message.fromVersion);
+        this.noteVersion(message.toPosReference, message.toVersion);
+        return;
+      case 'ORDER_FINALIZE_QUEUED':
+        this.requests.resolve(`fin:${message.posReference}`, { status: 'queued', posReference: message.posReference, ...(message.reason === undefined ? {} : { reason: message.reason }) } satisfies FinalizeResult);
+        return;
+      case 'ORDER_FINALIZED': {
+        const result: FinalizeResult = {
+          status: 'finalized',
+          posReference: message.posReference,
+          orderId: message.orderId,
+          lineIdMap: message.lineIdMap,
+          ...(message.fiscal === undefined ? {} : { fiscal: message.fiscal }),
+        };
+        this.requests.resolve(`fin:${message.posReference}`, result);
+        this.finalized.emit(result);
+        return;
+      }
+      case 'ORDER_FINALIZE_ERROR': {
+        const result: FinalizeResult = {
+          status: 'error',
+          posReference: message.posReference,
+          error: message.error,
+          retryable: message.retryable,
+          ...(message.code === undefined ? {} : { code: message.code }),
+        };
+        this.requests.resolve(`fin:${message.posReference}`, result);
+        this.finalized.emit(result);
+        return;
+      }
+      case 'TABLE_LOCK_GRANTED': {
+        this.locks.set(message.tableId, { confirmed: true, ...(message.expiresAt === undefined ? {} : { expiresAt: message.expiresAt }) });
+        this.requests.resolve(`lock:${message.tableId}`, {
+          granted: true,
+          offline: false,
+          ...(message.expiresAt === undefined ? {} : { expiresAt: message.expiresAt }),
+          ...(message.epoch === undefined ? {} : { epoch: message.epoch }),
+        } satisfies TableLockResult);
+        return;
+      }
+      case 'TABLE_LOCK_DENIED':
+        this.locks.delete(message.tableId);
+        this.requests.resolve(`lock:${message.tableId}`, {
+          granted: false,
+          lockedBy: message.lockedBy,
+          ...(message.reason === undefined ? {} : { reason: message.reason }),
+          ...(message.code === undefined ? {} : { code: message.code }),
+        } satisfies TableLockResult);
+        return;
+      case 'TABLE_LOCK_REVOKED':
+        this.locks.delete(message.tableId);
+        this.lockRevoked.emit(message.tableId, message.reason);
+        return;
+      case 'TABLE_LOCKED':
+        if (message.lockedBy !== this.myTerminalId && this.locks.get(message.tableId)?.confirmed) {
+          // Someone else holds it now (a manager's force): our grant is gone.
+          this.locks.delete(message.tableId);
+          this.lockRevoked.emit(message.tableId, `locked by ${message.lockedBy}`);
+        }
+        this.tableLocked.emit(message.tableId, message.lockedBy);
+        return;
+      case 'TABLE_LOCK_RELEASED':
+        if (this.locks.get(message.tableId)?.confirmed && message.releasedBy !== this.myTerminalId) this.locks.delete(message.tableId);
+        this.lockReleased.emit(message.tableId, message.releasedBy);
+        return;
+      case 'TABLE_UPDATED':
+        this.tableUpdated.emit({
+          tableId: message.tableId,
+          status: message.status,
+          ...(message.posReference === undefined ? {} : { posReference: message.posReference }),
+          sourceTerminal: message.sourceTerminal,
+        });
+        return;
+      case 'FLOOR_PLAN_CHANGED':
+        this.floorPlanChanged.emit({
+          floorId: message.floorId,
+          tables: message.tables,
+          ...(message.layoutMode === undefined ? {} : { layoutMode: message.layoutMode }),
+          sourceTerminal: message.sourceTerminal,
+        });
+        return;
+      case 'ERROR':
+        this.onHubError(message);
+        return;
+      default: {
+        const unreachable: never = message;
+        this.report(new HubError('UNKNOWN_TYPE', `unhandled hub message ${(unreachable as { type: string }).type}`));
+      }
+    }
+  }
+
+  /** ERROR{code, message, ref}: settle whatever request it refers to, else surface it. */
+  private onHubError(message: HubMessageOf<'ERROR'>): void {
+    const ref = message.ref;
+    const outcome: WriteOutcome = { kind: 'error', code: message.code, message: message.message };
+    if (ref?.mutationId !== undefined && this.requests.resolve(`mut:${ref.mutationId}`, outcome)) return;
+    if (ref?.type === 'LEASE_ACQUIRE' && ref.posReference !== undefined) {
+      if (this.requests.resolve(`lease:${ref.posReference}`, { granted: false, holder: '', reason: message.message, code: message.code } satisfies LeaseResult)) return;
+    }
+    if ((ref?.type === 'TABLE_LOCK_ACQUIRE' || ref?.type === 'TABLE_LOCK_FORCE_ACQUIRE') && ref.tableId !== undefined) {
+      if (this.requests.resolve(`lock:${ref.tableId}`, { granted: false, lockedBy: '', reason: message.message, code: message.code } satisfies TableLockResult)) return;
+    }
+    if (ref?.type === 'ORDER_FINALIZE' && ref.posReference !== undefined) {
+      const result: FinalizeResult = { status: 'error', posReference: ref.posReference, error: message.message, retryable: !PERMANENT_WRITE_ERRORS.has(message.code), code: message.code };
+      if (this.requests.resolve(`fin:${ref.posReference}`, result)) return;
+    }
+    if (ref?.type === 'ORDER_SNAPSHOT' && ref.posReference !== undefined && this.settleWriteFor(ref.posReference, outcome)) return;
+    this.report(new HubError(message.code, message.message, { details: ref }));
+  }
+
+  /** A reply without a mutationId (an older hub): it belongs to the in-flight write of that order. */
+  private settleWriteFor(posReference: string, outcome: WriteOutcome): boolean {
+    const id = this.outbox.inFlightId;
+    if (id === null) return false;
+    const entry = this.outbox.get(id);
+    if (entry?.payload.pos_reference !== posReference) return false;
+    return this.requests.resolve(`mut:${id}`, outcome);
+  }
+
+  private noteSnapshot(posReference: string, version: number, snapshot: OrderSnapshot | null): void {
+    if (snapshot === null) return;
+    const known = this.known.get(posReference);
+    if (!known || known.version <= version) this.known.set(posReference, { version, snapshot });
+  }
+
+  private dropEntry(id: string): void {
+    this.outbox.remove(id);
+    this.bases.delete(id);
+  }
+
+  private noteVersion(posReference: string, version: number): void {
+    this.versions.set(posReference, Math.max(this.versions.get(posReference) ?? 0, version));
+  }
+
+  // ── Leases, locks and heartbeats on the wire ─────────────────────────────────────────────────
+
+  private requestLease(posReference: string, baseVersion: number, force: boolean): Promise<LeaseResult> {
+    const key = `lease:${posReference}`;
+    const pending = this.requests.has(key);
+    const result = this.requests.wait<LeaseResult>(key, this.opts.requestTimeoutMs, () =>
+      new HubError(
+        'REQUEST_TIMEOUT',
+        `The hub did not respond to LEASE_ACQUIRE for ${posReference} within ${Math.round(this.opts.requestTimeoutMs / 1000)} seconds; it is overloaded or the message was lost. Check the hub logs.`,
+        { retryable: true },
+      ),
+    );
+    if (!pending && !this.socket?.send({ type: 'LEASE_ACQUIRE', posReference, baseVersion, ...(force ? { force: true } : {}) })) {
+      this.settlePendingOffline();
+    }
+    return result;
+  }
+
+  private requestLock(tableId: number, force: boolean): Promise<TableLockResult> {
+    if (this.phase !== 'ready') {
+      // The reference's optimistic mode: offline, locking is off and the caller may go ahead.
+      this.locks.set(tableId, { confirmed: false });
+      return Promise.resolve({ granted: true, offline: true });
+    }
+    const key = `lock:${tableId}`;
+    const pending = this.requests.has(key);
+    const result = this.requests.wait<TableLockResult>(key, this.opts.requestTimeoutMs, () =>
+      new HubError('REQUEST_TIMEOUT', `The hub did not respond to ${force ? 'TABLE_LOCK_FORCE_ACQUIRE' : 'TABLE_LOCK_ACQUIRE'} for table ${tableId} within ${Math.round(this.opts.requestTimeoutMs / 1000)} seconds. Check the hub logs.`, { retryable: true }),
+    );
+    if (!pending) this.socket?.send(force ? { type: 'TABLE_LOCK_FORCE_ACQUIRE', tableId } : { type: 'TABLE_LOCK_ACQUIRE', tableId });
+    return result;
+  }
+
+  /** After a reconnect: take back what the app holds; whatever another terminal took meanwhile is revoked. */
+  private reacquireAfterReconnect(): void {
+    for (const [posReference, lease] of this.leases) {
+      if (!lease.wanted) {
+        this.leases.delete(posReference);
+        continue;
+      }
+      this.requestLease(posReference, Math.max(lease.version, this.ackedByMe.get(posReference) ?? 0), false).then(
+        (result) => {
+          if (!result.granted) this.leaseRevoked.emit(posReference, `lease lost while offline: ${result.reason}`, undefined);
+        },
+        (error: unknown) => this.report(error),
+      );
+    }
+    for (const tableId of [...this.locks.keys()]) {
+      this.requestLock(tableId, false).then(
+        (result) => {
+          if (!result.granted) this.lockRevoked.emit(tableId, `locked by ${result.lockedBy} while offline`);
+        },
+        (error: unknown) => this.report(error),
+      );
+    }
+  }
+
+  private startHeartbeats(): void {
+    const socket = this.socket;
+    const leaseBeat = (): void => {
+      if (socket !== this.socket) return;
+      for (const [posReference, lease] of this.leases) if (lease.confirmed) socket?.send({ type: 'LEASE_HEARTBEAT', posReference });
+      this.leaseTimer = this.deps.clock.setTimeout(leaseBeat, this.opts.leaseHeartbeatMs);
+    };
+    const lockBeat = (): void => {
+      if (socket !== this.socket) return;
+      for (const [tableId, lock] of this.locks) if (lock.confirmed) socket?.send({ type: 'TABLE_LOCK_HEARTBEAT', tableId });
+      this.lockTimer = this.deps.clock.setTimeout(lockBeat, this.opts.tableLockHeartbeatMs);
+    };
+    const liveness = (): void => {
+      if (socket !== this.socket) return;
+      const idle = this.deps.clock.now() - this.lastFrameAt;
+      if (idle >= this.opts.livenessMs + this.opts.requestTimeoutMs) {
+        socket?.close(CLIENT_CLOSE.LIVENESS, 'hub silent');
+        return;
+      }
+      if (idle >= this.opts.livenessMs) socket?.send({ type: 'HEARTBEAT' });
+      this.livenessTimer = this.deps.clock.setTimeout(liveness, Math.min(this.opts.livenessMs, this.opts.requestTimeoutMs) / 2);
+    };
+    this.clearTimer('leaseTimer');
+    this.clearTimer('lockTimer');
+    this.clearTimer('livenessTimer');
+    this.leaseTimer = this.deps.clock.setTimeout(leaseBeat, this.opts.leaseHeartbeatMs);
+    this.lockTimer = this.deps.clock.setTimeout(lockBeat, this.opts.tableLockHeartbeatMs);
+    this.livenessTimer = this.deps.clock.setTimeout(liveness, Math.min(this.opts.livenessMs, this.opts.requestTimeoutMs) / 2);
+  }
+
+  private releaseIfIdle(posReference: string): void {
+    const lease = this.leases.get(posReference);
+    if (!lease || lease.wanted) return;
+    const queued = this.outbox.list().some((e) => e.action === 'orders/update' && e.payload.pos_reference === posReference);
+    if (queued) return; // released after the last queued write of this order is acknowledged
+    this.leases.delete(posReference);
+    if (lease.confirmed) this.socket?.send({ type: 'LEASE_RELEASE', posReference });
+  }
+
+  // ── Outbox pump ──────────────────────────────────────────────────────────────────────────────
+
+  private schedulePump(delayMs: number): void {
+    if (this.phase !== 'ready' || this.pumping) return;
+    this.clearTimer('pumpTimer');
+    this.pumpTimer = this.deps.clock.setTimeout(() => {
+      this.pumpTimer = null;
+      void this.pump();
+    }, delayMs);
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      // Each turn removes the head or pushes its next attempt into the future, so this ends.
+      while (this.phase === 'ready' && this.running) {
+        const head = this.outbox.head();
+        if (head === null) break;
+        const wait = head.dueAt - this.deps.clock.now();
+        if (wait > 0) {
+          this.pumping = false;
+          this.schedulePump(wait);
+          return;
+        }
+        await this.flush(head.entry);
+      }
+    } catch (error) {
+      this.report(error);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private retryLater(entry: OutboxEntry, error: string): void {
+    this.outbox.fail(entry.id, error, this.deps.clock.now() + backoffDelay(this.opts.outboxBackoff, entry.attempts, this.deps.random));
+  }
+
+  private async flush(entry: OutboxEntry): Promise<void> {
+    const socket = this.socket;
+    if (!socket) return;
+    switch (entry.action) {
+      case 'orders/update':
+      case 'orders/create':
+        await this.flushSnapshot(entry);
+        return;
+      case 'orders/finalize': {
+        const p = entry.payload as { pos_reference: string; snapshot: OrderSnapshot; configId: number; mutationId: string };
+        this.outbox.setInFlight(entry.id);
+        const result = this.waitFinalize(p.pos_reference);
+        if (!socket.send({ type: 'ORDER_FINALIZE', posReference: p.pos_reference, snapshot: p.snapshot, configId: p.configId, mutationId: p.mutationId })) return;
+        const outcome = await result;
+        if (outcome.status === 'error' && outcome.retryable) this.retryLater(entry, outcome.error);
+        else this.outbox.remove(entry.id);
+        this.outbox.setInFlight(null);
+        return;
+      }
+      case 'tables/update': {
+        const p = entry.payload as { tableId: number; status: string; posReference?: string; mutationId: string };
+        // No reply exists for TABLE_UPDATE: sent is done (the mutationId lets the hub drop a replay).
+        if (socket.send({ type: 'TABLE_UPDATE', tableId: p.tableId, status: p.status, mutationId: p.mutationId, ...(p.posReference === undefined ? {} : { posReference: p.posReference }) })) this.outbox.remove(entry.id);
+        return;
+      }
+      case 'floor-plans/update': {
+        const p = entry.payload as { floorId: number; tables: FloorPlanTableInfo[]; layoutMode?: string; mutationId: string };
+        if (socket.send({ type: 'FLOOR_PLAN_UPDATE', floorId: p.floorId, tables: p.tables, mutationId: p.mutationId, ...(p.layoutMode === undefined ? {} : { layoutMode: p.layoutMode }) })) this.outbox.remove(entry.id);
+        return;
+      }
+      default: {
+        const unreachable: never = entry.action;
+        this.outbox.remove(entry.id);
+        this.report(new HubError('INTERNAL', `unknown outbox action ${String(unreachable)}`));
+      }
+    }
+  }
+
+  private waitFinalize(posReference: string): Promise<FinalizeResult> {
+    return this.requests
+      .wait<FinalizeResult>(`fin:${posReference}`, this.opts.requestTimeoutMs, () => new HubError('REQUEST_TIMEOUT', `no answer to ORDER_FINALIZE for ${posReference}`, { retryable: true }))
+      .catch((error: unknown): FinalizeResult => ({ status: 'error', posReference, error: error instanceof Error ? error.message : String(error), retryable: true, code: error instanceof HubError ? error.code : 'INTERNAL' }));
+  }
+
+  private snapshotPayload(entry: OutboxEntry): SnapshotPayload | null {
+    const inner = entry.payload._hubSnapshot as SnapshotPayload | undefined;
+    if (inner && typeof inner.posReference === 'string') return inner;
+    const snapshot = entry.payload.snapshot as OrderSnapshot | undefined;
+    if (snapshot && typeof entry.payload.pos_reference === 'string') {
+      return { posReference: entry.payload.pos_reference, baseVersion: 0, snapshot, mutationId: entry.id };
+    }
+    return null;
+  }
+
+  private async flushSnapshot(entry: OutboxEntry): Promise<void> {
+    const payload = this.snapshotPayload(entry);
+    if (payload === null) {
+      this.outbox.remove(entry.id);
+      this.report(new HubError('INVALID_MESSAGE', `outbox entry ${entry.id} has no snapshot; dropped`));
+      return;
+    }
+    const { posReference } = payload;
+    // A write needs the lease on this socket; take it if the app did not (or it lapsed while offline).
+    if (!this.leases.get(posReference)?.confirmed) {
+      let lease: LeaseResult;
+      try {
+        lease = await this.requestLease(posReference, payload.baseVersion, false);
+      } catch (error) {
+        this.retryLater(entry, error instanceof Error ? error.message : String(error));
+        return;
+      }
+      if (!lease.granted) {
+        this.retryLater(entry, `lease denied: ${lease.reason} (holder ${lease.holder})`);
+        return;
+      }
+      if (lease.offline) return; // the socket dropped meanwhile
+    }
+    const socket = this.socket;
+    if (!socket || this.phase !== 'ready') return;
+    const baseVersion = Math.max(payload.baseVersion, this.ackedByMe.get(posReference) ?? 0);
+    const epoch = this.leases.get(posReference)?.epoch;
+    this.outbox.setInFlight(entry.id);
+    const reply = this.requests.wait<WriteOutcome>(`mut:${entry.id}`, this.opts.requestTimeoutMs, () => new HubError('REQUEST_TIMEOUT', `no answer to ORDER_SNAPSHOT ${entry.id} for ${posReference}`, { retryable: true }));
+    if (!socket.send({ type: 'ORDER_SNAPSHOT', posReference, baseVersion, snapshot: payload.snapshot, mutationId: entry.id, ...(epoch === undefined ? {} : { epoch }) })) {
+      this.requests.reject(`mut:${entry.id}`, new HubError('ODOO_UNREACHABLE', 'socket closed'));
+      await reply.catch(() => undefined);
+      return;
+    }
+    let outcome: WriteOutcome;
+    try {
+      outcome = await reply;
+    } catch (error) {
+      this.outbox.setInFlight(null);
+      if (this.outbox.get(entry.id)) this.retryLater(entry, error instanceof Error ? error.message : String(error));
+      return;
+    }
+    this.outbox.setInFlight(null);
+    switch (outcome.kind) {
+      case 'ack':
+        this.noteSnapshot(posReference, outcome.version, payload.snapshot);
+        this.dropEntry(entry.id);
+        this.releaseIfIdle(posReference);
+        return;
+      case 'conflict':
+        this.resolveConflict(entry, payload, outcome.message);
+        return;
+      case 'lease-denied': {
+        const lease = this.leases.get(posReference);
+        if (lease) lease.confirmed = false;
+        this.retryLater(entry, `lease not held: ${outcome.reason}`);
+        return;
+      }
+      case 'error':
+        if (outcome.code === 'LEASE_NOT_HELD' || outcome.code === 'STALE_EPOCH') {
+          const lease = this.leases.get(posReference);
+          if (lease) lease.confirmed = false;
+          this.retryLater(entry, `${outcome.code}: ${outcome.message}`);
+        } else if (outcome.code === 'VERSION_CONFLICT') {
+          this.retryLater(entry, `${outcome.code}: ${outcome.message}`);
+        } else if (PERMANENT_WRITE_ERRORS.has(outcome.code)) {
+          this.dropEntry(entry.id);
+          this.releaseIfIdle(posReference);
+          this.report(new HubError(outcome.code, `snapshot for ${posReference} refused and dropped: ${outcome.message}`, { details: { posReference, mutationId: entry.id } }));
+        } else {
+          this.retryLater(entry, `${outcome.code}: ${outcome.message}`);
+        }
+        return;
+      default: {
+        const unreachable: never = outcome;
+        throw new Error(`unknown write outcome ${String(unreachable)}`);
+      }
+    }
+  }
+
+  /** CONFLICT: the hub has a newer version. Reconcile; re-send the merged result on the hub's version. */
+  private resolveConflict(entry: OutboxEntry, payload: SnapshotPayload, conflict: HubMessageOf<'CONFLICT'>): void {
+    const { posReference } = payload;
+    if (sameSnapshot(conflict.hubSnapshot, payload.snapshot)) {
+      // The hub already holds exactly this write (a replay of a committed mutation): it is done.
+      this.ackedByMe.set(posReference, Math.max(this.ackedByMe.get(posReference) ?? 0, conflict.hubVersion));
+      this.noteSnapshot(posReference, conflict.hubVersion, conflict.hubSnapshot);
+      this.dropEntry(entry.id);
+      this.releaseIfIdle(posReference);
+      return;
+    }
+    this.noteSnapshot(posReference, conflict.hubVersion, conflict.hubSnapshot);
+    const outcome = this.options.reconcile({
+      local: payload.snapshot,
+      localBaseVersion: payload.baseVersion,
+      remote: conflict.hubSnapshot,
+      remoteVersion: conflict.hubVersion,
+      base: this.bases.get(entry.id) ?? null,
+    });
+    // The hub's version is now our base for this order.
+    this.ackedByMe.set(posReference, Math.max(this.ackedByMe.get(posReference) ?? 0, conflict.hubVersion));
+    this.conflicts.emit({
+      posReference,
+      hubVersion: conflict.hubVersion,
+      hubSnapshot: conflict.hubSnapshot,
+      localSnapshot: payload.snapshot,
+      localBaseVersion: payload.baseVersion,
+      strategy: outcome.strategy,
+      resolvedSnapshot: outcome.snapshot,
+      droppedLocalLines: outcome.droppedLocalLines,
+    });
+    if (!outcome.resend || entry.attempts >= 20) {
+      this.dropEntry(entry.id);
+      this.releaseIfIdle(posReference);
+      return;
+    }
+    const mutationId = this.deps.newId();
+    const next: SnapshotPayload = { posReference, baseVersion: conflict.hubVersion, snapshot: outcome.snapshot, mutationId };
+    this.bases.delete(entry.id);
+    if (conflict.hubSnapshot) this.bases.set(mutationId, conflict.hubSnapshot);
+    this.outbox.rewrite(entry.id, mutationId, { pos_reference: posReference, _hubSnapshot: next });
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The SyncTransport surface a POS frontend codes against, whichever mode is active. Method names and
+ * callback shapes are the reference's (reference-system.md §10); additions (state, outbox count,
+ * errors, finalization results, resyncs) are extra members, so reference-shaped code keeps working.
+ */
+import type { HubError } from '../protocol/errors.js';
+import type { FloorPlan, SyncInitOrder, TableState } from '../protocol/hub-messages.js';
+import type { FloorPlanTableInfo, OrderLine, OrderSnapshot } from '../protocol/snapshot.js';
+
+export type TransportMode = 'direct' | 'hub';
+
+/** The reference syncMachine's connectivity states. */
+export type ConnectionState = 'online' | 'offline' | 'reconnecting' | 'hubOffline';
+
+export type Unsubscribe = () => void;
+
+export type LeaseResult =
+  | { readonly granted: true; readonly version: number; readonly expiresAt: number; readonly epoch?: number; readonly offline: boolean }
+  | { readonly granted: false; readonly holder: string; readonly reason: string; readonly code?: string };
+
+export type TableLockResult =
+  | { readonly granted: true; readonly expiresAt?: number; readonly epoch?: number; readonly offline: boolean }
+  | { readonly granted: false; readonly lockedBy: string; readonly reason?: string; readonly code?: string };
+
+export interface OrderUpdate {
+  readonly posReference: string;
+  readonly version: number;
+  readonly snapshot: OrderSnapshot;
+  readonly sourceTerminal: string;
+  readonly seq?: number;
+}
+
+export type ConflictStrategy = 'accept_remote' | 'merge' | 'keep_local';
+
+export interface ConflictInfo {
+  readonly posReference: string;
+  readonly hubVersion: number;
+  readonly hubSnapshot: OrderSnapshot | null;
+  readonly localSnapshot: OrderSnapshot;
+  readonly localBaseVersion: number;
+  /** What the SDK did about it (through the order-domain reconciliation). */
+  readonly strategy: ConflictStrategy;
+  /** The snapshot the terminal should now show. */
+  readonly resolvedSnapshot: OrderSnapshot;
+  /** Local lines the hub version did not keep (a paid order): staff must ring them again. */
+  readonly droppedLocalLines: readonly OrderLine[];
+}
+
+export interface SyncInitExtras {
+  readonly tables: readonly TableState[];
+  readonly floorPlans: readonly FloorPlan[];
+  readonly reason?: string;
+}
+
+export interface TableUpdate {
+  readonly tableId: number;
+  readonly status: string;
+  readonly posReference?: string;
+  readonly sourceTerminal: string;
+}
+
+export interface FloorPlanChange {
+  readonly floorId: number;
+  readonly tables: readonly FloorPlanTableInfo[];
+  readonly layoutMode?: string;
+  readonly sourceTerminal: string;
+}
+
+export type FinalizeResult =
+  | { readonly status: 'finalized'; readonly posReference: string; readonly orderId: number; readonly lineIdMap: Readonly<Record<string, number>>; readonly fiscal?: unknown }
+  /** Accepted and durable (hub queue or local outbox); ORDER_FINALIZED follows through onOrderFinalized. */
+  | { readonly status: 'queued'; readonly posReference: string; readonly reason?: string }
+  | { readonly status: 'error'; readonly posReference: string; readonly error: string; readonly retryable: boolean; readonly code?: string };
+
+export interface ResyncInfo {
+  /** 'gap': a seq was skipped; 'reset': the hub was reset (close 4005); 'full': resume was not possible. */
+  readonly reason: 'gap' | 'reset' | 'full';
+  readonly expectedSeq?: number;
+  readonly receivedSeq?: number;
+}
+
+export interface SyncTransport {
+  readonly mode: TransportMode;
+  readonly state: ConnectionState;
+  /** Writes queued and not yet confirmed (the terminal page shows it). */
+  readonly outboxCount: number;
+  /** Set once authenticated (hub mode). */
+  readonly terminalId: string | null;
+  readonly role: string | null;
+
+  connect(): Promise<void>;
+  disconnect(): void;
+
+  acquireLease(posReference: string, version: number): Promise<LeaseResult>;
+  releaseLease(posReference: string, finalSnapshot?: OrderSnapshot): void;
+  isLeaseHeld(posReference: string): boolean;
+  onLeaseRevoked(handler: (posReference: string, reason: string, snapshot?: OrderSnapshot) => void): Unsubscribe;
+
+  /** Queue and send a full snapshot; `version` is the hub version the edit is based on. Returns the mutationId. */
+  sendOrderSnapshot(posReference: string, version: number, snapshot: OrderSnapshot): string;
+  onOrderUpdated(handler: (update: OrderUpdate) => void): Unsubscribe;
+  onConflict(handler: (conflict: ConflictInfo) => void): Unsubscribe;
+  onSyncInit(handler: (orders: readonly SyncInitOrder[], extras: SyncInitExtras) => void): Unsubscribe;
+  /** This terminal's own write was confirmed (ORDER_ACK) at `version`. */
+  onOrderAcked(handler: (posReference: string, version: number, mutationId: string) => void): Unsubscribe;
+
+  sendTableUpdate(tableId: number, status: string, posReference?: string): void;
+  onTableUpdated(handler: (update: TableUpdate) => void): Unsubscribe;
+  sendFloorPlanUpdate(floorId: number, tables: FloorPlanTableInfo[], layoutMode?: string): void;
+  onFloorPlanChanged(handler: (change: FloorPlanChange) => void): Unsubscribe;
+
+  acquireTableLock(tableId: number): Promise<TableLockResult>;
+  releaseTableLock(tableId: number): void;
+  forceAcquireTableLock(tableId: number): Promise<TableLockResult>;
+  onTableLockRevoked(handler: (tableId: number, reason: string) => void): Unsubscribe;
+  onTableLockReleased(handler: (tableId: number, releasedBy?: string) => void): Unsubscribe;
+  onTableLocked(handler: (tableId: number, lockedBy: string) => void): Unsubscribe;
+
+  finalizeOrder(posReference: string, snapshot: OrderSnapshot, configId: number): Promise<FinalizeResult>;
+  onOrderFinalized(handler: (result: FinalizeResult) => void): Unsubscribe;
+
+  onStateChange(handler: (state: ConnectionState, previous: ConnectionState) => void): Unsubscribe;
+  onOutboxChange(handler: (count: number) => void): Unsubscribe;
+  onError(handler: (error: HubError) => void): Unsubscribe;
+  onResync(handler: (info: ResyncInfo) => void): Unsubscribe;
+}

@@ -1,0 +1,56 @@
+/**
+ * Comparisons the validator and the merge need: structural equality of loose JSON snapshots, and
+ * line comparisons narrowed to what the kitchen or the bill cares about, so a cosmetic field a
+ * newer terminal adds never reads as an edit.
+ */
+import type { OrderLine, OrderSnapshot } from '../protocol/snapshot.js';
+
+/** Structural equality of JSON-like values; key order is irrelevant and `undefined` equals absent. */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i += 1) if (!deepEqual(a[i], b[i])) return false;
+    return true;
+  }
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  const keys = new Set([...Object.keys(left), ...Object.keys(right)]);
+  for (const key of keys) if (!deepEqual(left[key], right[key])) return false;
+  return true;
+}
+
+/** What the kitchen cooks from: the item, how many, and the cook's note. */
+const KITCHEN_FIELDS = ['productId', 'qty', 'note'] as const satisfies readonly (keyof OrderLine)[];
+/** What the bill is made of. */
+const BILL_FIELDS = ['productId', 'qty', 'priceUnit', 'discount', 'taxIds', 'priceSubtotal', 'priceSubtotalIncl'] as const satisfies readonly (keyof OrderLine)[];
+
+function sameLinesOn(a: readonly OrderLine[], b: readonly OrderLine[], fields: readonly (keyof OrderLine)[]): boolean {
+  if (a.length !== b.length) return false;
+  const byUid = new Map(a.map((line) => [line.uid, line]));
+  if (byUid.size !== a.length) return false;
+  for (const line of b) {
+    const other = byUid.get(line.uid);
+    if (other === undefined) return false;
+    for (const field of fields) if (!deepEqual(other[field], line[field])) return false;
+    byUid.delete(line.uid);
+  }
+  return byUid.size === 0;
+}
+
+/** Did anything the kitchen would need to hear about change (lines added, removed, qty, product, note)? */
+export function kitchenLinesChanged(a: readonly OrderLine[], b: readonly OrderLine[]): boolean {
+  return !sameLinesOn(a, b, KITCHEN_FIELDS);
+}
+
+/** Did anything that makes up the bill change? Line order and cosmetic fields do not count. */
+export function billLinesChanged(a: readonly OrderLine[], b: readonly OrderLine[]): boolean {
+  return !sameLinesOn(a, b, BILL_FIELDS);
+}
+
+/** `undefined` and `null` both mean "no customer". */
+export function sameCustomer(a: OrderSnapshot, b: OrderSnapshot): boolean {
+  return (a.partnerId ?? null) === (b.partnerId ?? null);
+}

@@ -1,0 +1,496 @@
+/**
+ * The front thread's runtime: terminal sessions (AUTH, sync or resume, heartbeats), decoding and
+ * validation of every frame, routing to the shard that owns the table, and fan-out of committed
+ * messages from the writer with backpressure honoured. It never runs actors and never touches SQLite.
+ */
+import type { Logger } from '../adapters/log/logger.js';
+import type { WsConnection } from '../adapters/uws/server.js';
+import type { Config } from '../config.js';
+import type { TokenValidator } from '../ports/auth.js';
+import type { Clock } from '../ports/clock.js';
+import type { HubMetrics } from '../ports/metrics.js';
+import { codecFor, type Codec } from '../protocol/codec.js';
+import { CLOSE_CODES } from '../protocol/close-codes.js';
+import { PROTOCOL_VERSION, type Encoding } from '../protocol/constants.js';
+import { toHubError, type ErrorCode } from '../protocol/errors.js';
+import type { HubMessage } from '../protocol/hub-messages.js';
+import { parseTerminalMessage, refOf } from '../protocol/parse.js';
+import type { TerminalMessage } from '../protocol/terminal-messages.js';
+import { orderKey, shardOf, tableKey } from '../../workers/shard-key.js';
+import type {
+  ActorKey,
+  Delivery,
+  FrontToShard,
+  FrontToWriter,
+  Outbound,
+  ShardMessage,
+  SyncResult,
+  WriterStats,
+  WriterToFront,
+} from '../../workers/protocol.js';
+import { countAbuse, type Session } from './session.js';
+
+/** What the front needs of a worker: batched posts and id-matched requests. */
+export interface Channel<In> {
+  post(message: In): void;
+  request<R>(make: (reqId: number) => In): Promise<R>;
+}
+
+export interface FrontDeps {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: HubMetrics;
+  readonly tokenValidator: TokenValidator;
+  readonly shards: readonly Channel<FrontToShard>[];
+  readonly writer: Channel<FrontToWriter>;
+  /** Called whenever something the dashboard shows may have changed. */
+  readonly onChange: () => void;
+}
+
+const EMPTY_STATS: WriterStats = {
+  seq: 0,
+  orders: 0,
+  activeLeases: 0,
+  activeLocks: 0,
+  pendingForward: 0,
+  totalForwarded: 0,
+  deadLetters: 0,
+  lastOdooSync: null,
+  odooReachable: false,
+  lastOdooError: null,
+};
+
+type Conn = WsConnection<Session>;
+
+/** Local date (the venue's business day) as YYYY-MM-DD. */
+function businessDay(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+export class Front {
+  private nextSessionId = 1;
+  readonly conns = new Set<Conn>();
+  /** Authenticated connections by terminalId (= deviceId). */
+  readonly byTerminal = new Map<string, Conn>();
+  /** posReference → the actor that owns the order, fixed at first sight. */
+  private readonly routes = new Map<string, ActorKey>();
+  stats: WriterStats = EMPTY_STATS;
+  private accepting = true;
+
+  constructor(private readonly deps: FrontDeps) {}
+
+  loadRoutes(entries: ReadonlyArray<readonly [string, ActorKey]>): void {
+    this.routes.clear();
+    for (const [posReference, key] of entries) this.routes.set(posReference, key);
+  }
+
+  get readyCount(): number {
+    let n = 0;
+    for (const conn of this.byTerminal.values()) if (conn.state.phase === 'ready' || conn.state.phase === 'syncing') n++;
+    return n;
+  }
+
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
+  startAccepting(): void {
+    this.accepting = true;
+  }
+
+  // ---- connection lifecycle ----------------------------------------------------------------
+
+  newSession(encoding: Encoding): Session {
+    const now = this.deps.clock.now();
+    return {
+      id: this.nextSessionId++,
+      codec: codecFor(encoding),
+      encoding,
+      phase: 'awaiting_auth',
+      terminalId: null,
+      role: null,
+      userName: '',
+      connectedAt: now,
+      lastSeen: now,
+      authTimer: null,
+      abuse: { count: 0, windowStart: now },
+    };
+  }
+
+  onOpen(conn: Conn): void {
+    if (!this.accepting) {
+      conn.end(CLOSE_CODES.GOING_AWAY.code, 'hub is shutting down');
+      return;
+    }
+    this.conns.add(conn);
+    conn.state.authTimer = this.deps.clock.setTimeout(() => {
+      if (conn.state.phase === 'awaiting_auth' || conn.state.phase === 'authenticating') {
+        this.sendTo(conn, { type: 'ERROR', code: 'AUTH_TIMEOUT', message: `no AUTH within ${this.deps.config.HUB_AUTH_TIMEOUT_MS} ms` });
+        conn.end(CLOSE_CODES.AUTH_TIMEOUT.code, 'auth timeout');
+      }
+    }, this.deps.config.HUB_AUTH_TIMEOUT_MS);
+  }
+
+  onClose(conn: Conn): void {
+    const session = conn.state;
+    const wasAuthenticated = session.phase === 'ready' || session.phase === 'syncing';
+    session.phase = 'closed';
+    if (session.authTimer !== null) this.deps.clock.clearTimeout(session.authTimer);
+    this.conns.delete(conn);
+    const terminalId = session.terminalId;
+    if (terminalId !== null && this.byTerminal.get(terminalId) === conn) {
+      this.byTerminal.delete(terminalId);
+      if (wasAuthenticated) for (const shard of this.deps.shards) shard.post({ kind: 'disconnected', terminalId });
+      this.deps.metrics.connectedTerminals(this.readyCount);
+      this.deps.onChange();
+    }
+  }
+
+  onDrain(conn: Conn): void {
+    void conn;
+  }
+
+  // ---- inbound frames ------------------------------------------------------------------------
+
+  onMessage(conn: Conn, data: ArrayBuffer, isBinary: boolean): void {
+    const session = conn.state;
+    if (session.phase === 'closed') return;
+    const now = this.deps.clock.now();
+    session.lastSeen = now;
+    const frame = session.codec.binary && !isBinary ? Buffer.from(data).toString('utf8') : data;
+    const decoded = session.codec.decode(frame);
+    if (!decoded.ok) {
+      this.refuse(conn, decoded.error.code, decoded.error.message, undefined, now);
+      return;
+    }
+    const parsed = parseTerminalMessage(decoded.value);
+    if (!parsed.ok) {
+      this.refuse(conn, parsed.error.code, parsed.error.message, refOf(decoded.value), now);
+      return;
+    }
+    const msg = parsed.value;
+    this.deps.metrics.frameIn(msg.type, session.encoding);
+    if (session.phase === 'awaiting_auth' || session.phase === 'authenticating') {
+      if (msg.type !== 'AUTH') {
+        this.refuse(conn, 'NOT_AUTHENTICATED', 'send AUTH first', refOf(msg), now);
+        return;
+      }
+      if (session.phase === 'authenticating') {
+        this.refuse(conn, 'ALREADY_AUTHENTICATED', 'AUTH already in progress', refOf(msg), now);
+        return;
+      }
+      this.authenticate(conn, msg.token, msg.deviceId, msg.lastSeq);
+      return;
+    }
+    this.dispatch(conn, msg, now);
+  }
+
+  private refuse(conn: Conn, code: ErrorCode, message: string, ref: ReturnType<typeof refOf>, now: number): void {
+    this.deps.metrics.frameError(code);
+    const error = { type: 'ERROR', code, message, ...(ref === undefined ? {} : { ref }) } as HubMessage;
+    this.sendTo(conn, error);
+    if (countAbuse(conn.state, now)) conn.end(CLOSE_CODES.PROTOCOL_ABUSE.code, 'too many invalid frames');
+  }
+
+  private dispatch(conn: Conn, msg: TerminalMessage, now: number): void {
+    const session = conn.state;
+    const terminalId = session.terminalId;
+    const role = session.role;
+    if (terminalId === null || role === null) return;
+    switch (msg.type) {
+      case 'AUTH':
+        this.refuse(conn, 'ALREADY_AUTHENTICATED', 'this connection is already authenticated', refOf(msg), now);
+        return;
+      case 'HEARTBEAT':
+        this.sendTo(conn, { type: 'HEARTBEAT_ACK', serverTime: now });
+        return;
+      case 'TICKET_NUMBER_REQUEST':
+        this.deps.writer.post({
+          kind: 'units',
+          units: [
+            {
+              ops: [
+                {
+                  op: 'ticket',
+                  terminalId,
+                  orderType: msg.orderType,
+                  businessDay: businessDay(now),
+                  ...(msg.mutationId === undefined ? {} : { mutationId: msg.mutationId }),
+                },
+              ],
+              out: [],
+            },
+          ],
+        });
+        return;
+      case 'FLOOR_PLAN_UPDATE': {
+        const plan = { floorId: msg.floorId, tables: msg.tables, ...(msg.layoutMode === undefined ? {} : { layoutMode: msg.layoutMode }) };
+        const changed: HubMessage = { type: 'FLOOR_PLAN_CHANGED', ...plan, sourceTerminal: terminalId };
+        this.deps.writer.post({
+          kind: 'units',
+          units: [
+            {
+              ops: [
+                { op: 'floor_plan_put', plan },
+                { op: 'event', type: 'FLOOR_PLAN_CHANGED', posReference: null, payload: changed, sourceTerminal: null },
+              ],
+              out: [{ to: 'all', msg: changed, stamp: true }],
+            },
+          ],
+        });
+        return;
+      }
+      case 'LEASE_ACQUIRE':
+      case 'LEASE_RELEASE':
+      case 'LEASE_HEARTBEAT':
+      case 'ORDER_SNAPSHOT':
+      case 'ORDER_FINALIZE':
+      case 'ORDER_TRANSFER':
+      case 'TABLE_UPDATE':
+      case 'TABLE_LOCK_ACQUIRE':
+      case 'TABLE_LOCK_RELEASE':
+      case 'TABLE_LOCK_HEARTBEAT':
+      case 'TABLE_LOCK_FORCE_ACQUIRE': {
+        const key = this.routeOf(msg);
+        const shard = this.deps.shards[shardOf(key, this.deps.shards.length)];
+        shard?.post({ kind: 'terminal', key, from: { terminalId, role, name: session.userName }, msg, receivedAt: now });
+        return;
+      }
+      default: {
+        const unreachable: never = msg;
+        throw new Error(`unhandled terminal message ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  /** The order's home actor: fixed the first time the order is seen (by its table, else by itself). */
+  private routeOf(msg: ShardMessage): ActorKey {
+    const home = (posReference: string, tableId: number | null | undefined, remember: boolean): ActorKey => {
+      const known = this.routes.get(posReference);
+      if (known !== undefined) return known;
+      const key = tableId ? tableKey(tableId) : orderKey(posReference);
+      if (remember) this.routes.set(posReference, key);
+      return key;
+    };
+    switch (msg.type) {
+      case 'LEASE_ACQUIRE':
+        return home(msg.posReference, msg.tableId, true);
+      case 'LEASE_RELEASE':
+        return home(msg.posReference, msg.finalSnapshot?.tableId, false);
+      case 'LEASE_HEARTBEAT':
+        return home(msg.posReference, null, false);
+      case 'ORDER_SNAPSHOT':
+      case 'ORDER_FINALIZE':
+        return home(msg.posReference, msg.snapshot.tableId, true);
+      case 'ORDER_TRANSFER':
+        return home(msg.fromPosReference, null, false);
+      case 'TABLE_UPDATE':
+      case 'TABLE_LOCK_ACQUIRE':
+      case 'TABLE_LOCK_RELEASE':
+      case 'TABLE_LOCK_HEARTBEAT':
+      case 'TABLE_LOCK_FORCE_ACQUIRE':
+        return tableKey(msg.tableId);
+      default: {
+        const unreachable: never = msg;
+        throw new Error(`unroutable ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  private authenticate(conn: Conn, token: string, deviceId: string, lastSeq: number | undefined): void {
+    const session = conn.state;
+    session.phase = 'authenticating';
+    this.deps.tokenValidator.validate(token, deviceId).then(
+      (result) => {
+        if (session.phase !== 'authenticating') return;
+        if (!result.ok) {
+          this.sendTo(conn, { type: 'AUTH_FAIL', reason: result.reason, code: result.code });
+          session.phase = 'closed';
+          conn.end(CLOSE_CODES.AUTH_FAILED.code, 'auth failed');
+          return;
+        }
+        if (!this.accepting) {
+          conn.end(CLOSE_CODES.GOING_AWAY.code, 'hub is shutting down');
+          return;
+        }
+        if (session.authTimer !== null) this.deps.clock.clearTimeout(session.authTimer);
+        session.authTimer = null;
+        const terminalId = deviceId;
+        const previous = this.byTerminal.get(terminalId);
+        session.terminalId = terminalId;
+        session.role = result.identity.role;
+        session.userName = result.identity.name;
+        session.phase = 'syncing';
+        this.byTerminal.set(terminalId, conn);
+        if (previous && previous !== conn) {
+          previous.state.phase = 'closed';
+          previous.end(CLOSE_CODES.REPLACED.code, 'replaced by a newer connection');
+          this.conns.delete(previous);
+        }
+        this.sendTo(conn, {
+          type: 'AUTH_OK',
+          terminalId,
+          role: result.identity.role,
+          encoding: session.encoding,
+          seq: this.stats.seq,
+          serverTime: this.deps.clock.now(),
+          protocolVersion: PROTOCOL_VERSION,
+        });
+        for (const shard of this.deps.shards) shard.post({ kind: 'connected', terminalId });
+        this.deps.metrics.connectedTerminals(this.readyCount);
+        this.deps.onChange();
+        this.deps.writer
+          .request<SyncResult>((reqId) => ({ kind: 'request', reqId, req: lastSeq === undefined ? { type: 'sync', terminalId } : { type: 'sync', terminalId, lastSeq } }))
+          .then(
+            (sync) => this.finishSync(conn, sync),
+            (error: unknown) => {
+              this.deps.log.error({ err: toHubError(error), terminalId }, 'sync failed');
+              conn.end(CLOSE_CODES.INTERNAL.code, 'sync failed');
+            },
+          );
+      },
+      (error: unknown) => {
+        this.deps.log.error({ err: toHubError(error) }, 'token validator threw');
+        this.sendTo(conn, { type: 'AUTH_FAIL', reason: 'token validation failed', code: 'AUTH_UNAVAILABLE' });
+        conn.end(CLOSE_CODES.AUTH_FAILED.code, 'auth failed');
+      },
+    );
+  }
+
+  private finishSync(conn: Conn, sync: SyncResult): void {
+    if (conn.state.phase !== 'syncing') return;
+    switch (sync.mode) {
+      case 'init':
+        this.sendTo(conn, { type: 'SYNC_INIT', orders: sync.orders, tables: sync.tables, floorPlans: sync.floorPlans, seq: sync.seq });
+        this.deps.metrics.resync('full');
+        break;
+      case 'resume':
+        this.sendTo(conn, { type: 'SYNC_RESUME', fromSeq: sync.fromSeq, toSeq: sync.toSeq, count: sync.events.length });
+        for (const event of sync.events) this.sendTo(conn, event);
+        this.deps.metrics.resync('resume');
+        break;
+      default: {
+        const unreachable: never = sync;
+        throw new Error(`unknown sync ${JSON.stringify(unreachable)}`);
+      }
+    }
+    if (conn.state.phase === 'syncing') conn.state.phase = 'ready';
+  }
+
+  // ---- outbound ----------------------------------------------------------------------------
+
+  onWriterMessage(message: WriterToFront): void {
+    switch (message.kind) {
+      case 'deliver':
+        this.stats = message.stats;
+        for (const delivery of message.deliveries) this.deliver(delivery);
+        this.deps.metrics.forwardQueueDepth(message.stats.pendingForward);
+        this.deps.metrics.deadLetters(message.stats.deadLetters);
+        this.deps.onChange();
+        return;
+      case 'stats':
+        this.stats = message.stats;
+        this.deps.onChange();
+        return;
+      case 'reply':
+        return;
+      case 'fatal':
+        this.deps.log.fatal({ error: message.error }, 'writer reported a fatal error');
+        return;
+      default: {
+        const unreachable: never = message;
+        throw new Error(`unknown writer message ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  private deliver(delivery: Delivery): void {
+    const now = this.deps.clock.now();
+    for (const out of delivery.out) {
+      const encoded = new Map<Encoding, string | Uint8Array>();
+      const sendEncoded = (conn: Conn): void => {
+        let frame = encoded.get(conn.state.encoding);
+        if (frame === undefined) {
+          frame = conn.state.codec.encode(out.msg);
+          encoded.set(conn.state.encoding, frame);
+        }
+        this.write(conn, frame, out.msg.type);
+      };
+      this.fanOut(out, sendEncoded);
+      if (delivery.receivedAt !== undefined) {
+        const seconds = Math.max(0, now - delivery.receivedAt) / 1000;
+        if (out.msg.type === 'ORDER_ACK') this.deps.metrics.ackLatency(seconds);
+        else if (out.msg.type === 'ORDER_UPDATED') this.deps.metrics.broadcastLatency(seconds);
+      }
+    }
+  }
+
+  private fanOut(out: Outbound, send: (conn: Conn) => void): void {
+    switch (out.to) {
+      case 'terminal': {
+        const conn = this.byTerminal.get(out.terminalId);
+        if (conn && (conn.state.phase === 'ready' || conn.state.phase === 'syncing')) send(conn);
+        return;
+      }
+      case 'others':
+        for (const [terminalId, conn] of this.byTerminal) if (terminalId !== out.except && conn.state.phase === 'ready') send(conn);
+        return;
+      case 'all':
+        for (const conn of this.byTerminal.values()) if (conn.state.phase === 'ready') send(conn);
+        return;
+      default: {
+        const unreachable: never = out;
+        throw new Error(`unknown outbound ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  sendTo(conn: Conn, msg: HubMessage): void {
+    this.write(conn, conn.state.codec.encode(msg), msg.type);
+  }
+
+  /** Send, and close the terminal (4003) rather than let it silently miss a message. */
+  private write(conn: Conn, frame: string | Uint8Array, type: string): void {
+    if (conn.closed) return;
+    const result = conn.send(frame, conn.state.codec.binary);
+    this.deps.metrics.frameOut(type, conn.state.encoding);
+    if (result === 'dropped' || conn.bufferedAmount() > this.deps.config.HUB_MAX_BACKPRESSURE) {
+      this.deps.metrics.backpressureClose();
+      this.deps.log.warn({ terminalId: conn.state.terminalId, buffered: conn.bufferedAmount() }, 'closing slow terminal');
+      conn.end(CLOSE_CODES.BACKPRESSURE.code, 'send buffer full; reconnect to resync');
+    }
+  }
+
+  /** HUB_STATUS to every ready terminal. */
+  broadcastStatus(): void {
+    const msg: HubMessage = {
+      type: 'HUB_STATUS',
+      connectedTerminals: this.readyCount,
+      odooReachable: this.stats.odooReachable,
+      pendingForward: this.stats.pendingForward,
+      serverTime: this.deps.clock.now(),
+      seq: this.stats.seq,
+    };
+    this.fanOut({ to: 'all', msg }, (conn) => this.sendTo(conn, msg));
+  }
+
+  /** Close every terminal socket with one code (reset: 4005, shutdown: 1001). */
+  closeAll(code: number, reason: string): void {
+    for (const conn of [...this.conns]) {
+      this.onClose(conn);
+      conn.end(code, reason);
+    }
+  }
+
+  clearRoutes(): void {
+    this.routes.clear();
+  }
+
+  /** Codec lookup for tests and tools. */
+  static codec(encoding: Encoding): Codec {
+    return codecFor(encoding);
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * One terminal connection as the front thread sees it: its codec, where it is in the AUTH → sync →
+ * ready lifecycle, who it is once authenticated, and its count of invalid frames (abuse threshold).
+ */
+import type { Codec } from '../protocol/codec.js';
+import type { Encoding } from '../protocol/constants.js';
+import type { TimerHandle } from '../ports/clock.js';
+import type { TerminalRole } from '../ports/auth.js';
+
+/** Close with PROTOCOL_ABUSE (4002) after this many invalid frames within ABUSE_WINDOW_MS. */
+export const ABUSE_LIMIT = 20;
+export const ABUSE_WINDOW_MS = 10_000;
+
+export type SessionPhase = 'awaiting_auth' | 'authenticating' | 'syncing' | 'ready' | 'closed';
+
+export interface Session {
+  readonly id: number;
+  readonly codec: Codec;
+  readonly encoding: Encoding;
+  phase: SessionPhase;
+  terminalId: string | null;
+  role: TerminalRole | null;
+  userName: string;
+  connectedAt: number;
+  lastSeen: number;
+  authTimer: TimerHandle | null;
+  abuse: { count: number; windowStart: number };
+}
+
+/** Count one invalid frame; true when the connection has crossed the abuse threshold. */
+export function countAbuse(session: Session, now: number): boolean {
+  if (now - session.abuse.windowStart > ABUSE_WINDOW_MS) session.abuse = { count: 0, windowStart: now };
+  session.abuse.count += 1;
+  return session.abuse.count >= ABUSE_LIMIT;
+}

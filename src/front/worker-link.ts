@@ -1,0 +1,90 @@
+/**
+ * The front thread's handle on one worker: messages posted in one batch per event-loop turn, requests
+ * matched to replies by id, and — when the thread dies — every pending request rejected at once with
+ * WORKER_DIED and the death reported, so the hub can exit instead of running half a system.
+ */
+import type { Worker } from 'node:worker_threads';
+import { HubError, type HubErrorData } from '../protocol/errors.js';
+
+type Reply = { kind: 'reply'; reqId: number; ok: true; value: unknown } | { kind: 'reply'; reqId: number; ok: false; error: HubErrorData };
+
+export interface WorkerLinkOptions<Out> {
+  readonly name: string;
+  readonly worker: Worker;
+  /** Every non-reply message from the worker, in order. */
+  readonly onMessage: (message: Out) => void;
+  /** Called once when the worker exits or errors while the link is open. */
+  readonly onDeath: (error: HubError) => void;
+}
+
+export class WorkerLink<In, Out extends { kind: string }> {
+  private batch: In[] = [];
+  private scheduled = false;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: HubError): void }>();
+  private dead: HubError | null = null;
+  private closing = false;
+
+  constructor(private readonly options: WorkerLinkOptions<Out>) {
+    const { worker } = options;
+    worker.on('message', (message: Out | Reply) => {
+      if (message.kind === 'reply') {
+        const reply = message as Reply;
+        const waiter = this.pending.get(reply.reqId);
+        this.pending.delete(reply.reqId);
+        if (!waiter) return;
+        if (reply.ok) waiter.resolve(reply.value);
+        else waiter.reject(HubError.fromData(reply.error));
+        return;
+      }
+      options.onMessage(message as Out);
+    });
+    worker.on('error', (error) => this.die(new HubError('WORKER_DIED', `${options.name} failed: ${error.message}`, { cause: error })));
+    worker.on('exit', (code) => this.die(new HubError('WORKER_DIED', `${options.name} exited with code ${code}`)));
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  private die(error: HubError): void {
+    if (this.dead) return;
+    this.dead = error;
+    for (const waiter of this.pending.values()) waiter.reject(error);
+    this.pending.clear();
+    if (!this.closing) this.options.onDeath(error);
+  }
+
+  /** Queue a message; everything queued this turn goes in one postMessage. */
+  post(message: In): void {
+    if (this.dead) return;
+    this.batch.push(message);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.batch.length === 0 || this.dead) return;
+    const batch = this.batch;
+    this.batch = [];
+    this.options.worker.postMessage(batch);
+  }
+
+  request<R>(make: (reqId: number) => In): Promise<R> {
+    if (this.dead) return Promise.reject(this.dead);
+    const reqId = this.nextId++;
+    return new Promise<R>((resolve, reject) => {
+      this.pending.set(reqId, { resolve: resolve as (v: unknown) => void, reject });
+      this.post(make(reqId));
+    });
+  }
+
+  /** Expected shutdown: exits after this are not deaths. */
+  async terminate(): Promise<void> {
+    this.closing = true;
+    this.flush();
+    await this.options.worker.terminate();
+  }
+}

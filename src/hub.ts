@@ -1,0 +1,245 @@
+/**
+ * createHub: builds the running system — one writer worker (the only SQLite handle), N shard workers
+ * (table actors) each with its own MessageChannel to the writer, and the front thread's uWS app.
+ * It listens only when asked and tears everything down in close(); main.ts owns env, signals and exit.
+ */
+import { MessageChannel, Worker, type TransferListItem } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import type { Logger } from './adapters/log/logger.js';
+import { createUwsServer, type WsRoute } from './adapters/uws/server.js';
+import type { Config } from './config.js';
+import type { TokenValidator } from './ports/auth.js';
+import { systemClock, type Clock, type TimerHandle } from './ports/clock.js';
+import { noopMetrics, type HubMetrics } from './ports/metrics.js';
+import { CLOSE_CODES } from './protocol/close-codes.js';
+import { MSGPACK_SUBPROTOCOL } from './protocol/constants.js';
+import { HubError } from './protocol/errors.js';
+import { Front } from './front/front.js';
+import { Admin } from './front/http-routes.js';
+import type { Session } from './front/session.js';
+import { WorkerLink } from './front/worker-link.js';
+import type { ActorKey, FrontToShard, FrontToWriter, ShardRequest, ShardToFront, WriterRequest, WriterStateView, WriterToFront } from '../workers/protocol.js';
+
+export interface HubDeps {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly tokenValidator: TokenValidator;
+  readonly metrics?: HubMetrics;
+  readonly clock?: Clock;
+  readonly renderMetrics?: () => Promise<{ contentType: string; body: string }>;
+  readonly dashboardHtml?: () => string;
+  readonly version?: string;
+  /** A worker died: the hub is no longer whole. main.ts exits non-zero; the default only logs. */
+  readonly onFatal?: (error: HubError) => void;
+}
+
+export interface Hub {
+  listen(port?: number, host?: string): Promise<number>;
+  readonly port: number | null;
+  readonly uwsNative: boolean;
+  collectWorkerMetrics(): Promise<unknown[]>;
+  reset(): Promise<void>;
+  /** Stop accepting, commit in-flight writes, close sockets with 1001, stop the workers. */
+  close(): Promise<void>;
+}
+
+/** Start a worker from its .ts source (through tsx) or its compiled .js. */
+function spawn(relative: string, workerData: object, transfer: TransferListItem[]): Worker {
+  const isTs = import.meta.url.endsWith('.ts');
+  const entry = new URL(`${relative}${isTs ? '.ts' : '.js'}`, import.meta.url);
+  if (!isTs) return new Worker(entry, { workerData, transferList: transfer });
+  const require = createRequire(import.meta.url);
+  const tsx = pathToFileURL(require.resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const boot = `const { workerData } = require('node:worker_threads');
+import(workerData.__tsx).then((m) => { m.register(); return import(workerData.__entry); });`;
+  return new Worker(boot, { eval: true, workerData: { ...workerData, __tsx: tsx, __entry: entry.href }, transferList: transfer });
+}
+
+export async function createHub(deps: HubDeps): Promise<Hub> {
+  const { config, log } = deps;
+  const clock = deps.clock ?? systemClock;
+  const metrics = deps.metrics ?? noopMetrics;
+  const shardCount = config.HUB_SHARDS;
+  const startedAt = clock.now();
+  let closing = false;
+  const fatal = (error: HubError): void => {
+    if (closing) return;
+    log.fatal({ err: error }, 'worker died; the hub cannot continue');
+    deps.onFatal?.(error);
+  };
+
+  const channels = Array.from({ length: shardCount }, () => new MessageChannel());
+  const writerWorker = spawn('../workers/writer/writer.worker', { config, shards: shardCount, shardPorts: channels.map((c) => c.port1) }, channels.map((c) => c.port1));
+  let front: Front | null = null;
+  let admin: Admin | null = null;
+  let writerReady: () => void = () => undefined;
+  const writerReadyP = new Promise<void>((resolve) => {
+    writerReady = resolve;
+  });
+  const writer = new WorkerLink<FrontToWriter, WriterToFront>({
+    name: 'writer',
+    worker: writerWorker,
+    onMessage: (message) => {
+      if (message.kind === 'stats') writerReady();
+      front?.onWriterMessage(message);
+    },
+    onDeath: fatal,
+  });
+
+  const readyWaiters: Array<Promise<void>> = [];
+  const shards = channels.map((channel, index) => {
+    const worker = spawn('../workers/shard/shard.worker', { config, index, shards: shardCount, writerPort: channel.port2 }, [channel.port2]);
+    let ready: () => void = () => undefined;
+    readyWaiters.push(
+      new Promise<void>((resolve) => {
+        ready = resolve;
+      }),
+    );
+    return new WorkerLink<FrontToShard, ShardToFront>({
+      name: `shard-${index}`,
+      worker,
+      onMessage: (message) => {
+        switch (message.kind) {
+          case 'ready':
+            ready();
+            return;
+          case 'fatal':
+            fatal(HubError.fromData(message.error));
+            return;
+          case 'reply':
+            return;
+          default: {
+            const unreachable: never = message;
+            throw new Error(`unknown shard message ${JSON.stringify(unreachable)}`);
+          }
+        }
+      },
+      onDeath: fatal,
+    });
+  });
+  const links = [writer, ...shards];
+
+  // Start-up fails fast if a worker dies before it is ready.
+  const died = new Promise<never>((_, reject) => {
+    for (const w of [writerWorker]) w.once('exit', (code) => reject(new HubError('WORKER_DIED', `writer exited during start-up (${code})`)));
+  });
+  try {
+    await Promise.race([Promise.all([writerReadyP, ...readyWaiters]), died]);
+  } catch (error) {
+    closing = true;
+    await Promise.allSettled(links.map((l) => l.terminate()));
+    throw error;
+  }
+
+  front = new Front({ config, clock, log, metrics, tokenValidator: deps.tokenValidator, shards, writer, onChange: () => admin?.changed() });
+  front.loadRoutes(await writer.request<Array<[string, ActorKey]>>((reqId) => ({ kind: 'request', reqId, req: { type: 'routes' } })));
+  const theFront = front;
+
+  const requestAll = <R>(req: ShardRequest): Promise<R[]> => Promise.all(shards.map((s) => s.request<R>((reqId) => ({ kind: 'request', reqId, req }))));
+  const writerRequest = <R>(req: WriterRequest): Promise<R> => writer.request<R>((reqId) => ({ kind: 'request', reqId, req }));
+
+  let resetting: Promise<void> | null = null;
+  const reset = async (): Promise<void> => {
+    if (resetting) return resetting;
+    resetting = (async () => {
+      theFront.stopAccepting();
+      theFront.closeAll(CLOSE_CODES.RESET.code, 'hub data was reset');
+      await requestAll({ type: 'quiesce' });
+      await writerRequest({ type: 'reset' });
+      await requestAll({ type: 'reload' });
+      theFront.clearRoutes();
+      theFront.startAccepting();
+      log.warn('hub data reset by the admin API');
+    })().finally(() => {
+      resetting = null;
+    });
+    return resetting;
+  };
+
+  let uwsNative = false;
+  admin = new Admin({
+    front,
+    clock,
+    startedAt,
+    shards: shardCount,
+    uwsNative: () => uwsNative,
+    version: deps.version ?? '0.1.0',
+    adminToken: config.HUB_ADMIN_TOKEN,
+    writerState: () => writerRequest<WriterStateView>({ type: 'state' }),
+    reset,
+    ...(deps.renderMetrics ? { renderMetrics: deps.renderMetrics } : {}),
+    ...(deps.dashboardHtml ? { dashboardHtml: deps.dashboardHtml } : {}),
+  });
+  const theAdmin = admin;
+
+  const terminalRoute: WsRoute<Session> = {
+    upgrade: (info) => {
+      const params = new URLSearchParams(info.query);
+      const wantsMsgpack = info.protocols.includes(MSGPACK_SUBPROTOCOL) || params.get('encoding') === 'msgpack';
+      const session = theFront.newSession(wantsMsgpack ? 'msgpack' : 'json');
+      return info.protocols.includes(MSGPACK_SUBPROTOCOL) ? { state: session, protocol: MSGPACK_SUBPROTOCOL } : { state: session };
+    },
+    open: (conn) => theFront.onOpen(conn),
+    message: (conn, data, isBinary) => theFront.onMessage(conn, data, isBinary),
+    drain: (conn) => theFront.onDrain(conn),
+    close: (conn) => theFront.onClose(conn),
+  };
+  const server = createUwsServer({
+    maxPayload: config.HUB_MAX_PAYLOAD,
+    maxBackpressure: config.HUB_MAX_BACKPRESSURE,
+    ws: { '/': terminalRoute, '/dashboard': theAdmin.dashboardRoute() },
+    http: theAdmin.routes(),
+    onError: (error, where) => log.error({ err: error, where }, 'front handler failed'),
+  });
+  uwsNative = server.native;
+  log.info({ uws: server.native ? 'native' : 'fallback', shards: shardCount }, 'hub built');
+
+  let statusTimer: TimerHandle | null = null;
+  const scheduleStatus = (): void => {
+    statusTimer = clock.setTimeout(() => {
+      theFront.broadcastStatus();
+      scheduleStatus();
+    }, config.HUB_STATUS_INTERVAL_MS);
+  };
+
+  let port: number | null = null;
+  let closed: Promise<void> | null = null;
+  return {
+    get port() {
+      return port;
+    },
+    uwsNative: server.native,
+    async listen(listenPort = config.HUB_HTTP_PORT, host = config.HUB_HOST) {
+      port = await server.listen(host, listenPort);
+      scheduleStatus();
+      log.info({ host, port }, 'hub listening');
+      return port;
+    },
+    collectWorkerMetrics: async () => {
+      const [w, ...s] = await Promise.all([writerRequest<unknown>({ type: 'collect_metrics' }), ...shards.map((sh) => sh.request<unknown>((reqId) => ({ kind: 'request', reqId, req: { type: 'collect_metrics' } })))]);
+      return [w, ...s];
+    },
+    reset,
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        server.stopListening();
+        theFront.stopAccepting();
+        if (statusTimer !== null) clock.clearTimeout(statusTimer);
+        try {
+          // quiesce proves every unit a shard produced reached the writer; stop commits them.
+          await requestAll({ type: 'quiesce' });
+          const batching = await writerRequest<unknown>({ type: 'stop' });
+          log.info({ batching }, 'writer stopped');
+        } catch (error) {
+          log.error({ err: error }, 'shutdown could not flush every write');
+        }
+        theFront.closeAll(CLOSE_CODES.GOING_AWAY.code, 'hub is shutting down');
+        theAdmin.closeDashboards(CLOSE_CODES.GOING_AWAY.code);
+        await Promise.allSettled(links.map((l) => l.terminate()));
+      })();
+      return closed;
+    },
+  };
+}

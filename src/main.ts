@@ -1,0 +1,97 @@
+/**
+ * The composition root and the only file that reads process.env (plus an optional .env through
+ * node's util.parseEnv). Parses the config (exit 78 listing every problem), builds the hub, listens,
+ * advertises over mDNS, and turns SIGTERM/SIGINT into a graceful stop within 5 s.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { createLogger } from './adapters/log/logger.js';
+import { CONFIG_EXIT_CODE, parseConfig, type Config, type ConfigProblem } from './config.js';
+import { createDevTokenValidator } from './front/dev-auth.js';
+import { createHub } from './hub.js';
+import type { HubMetrics } from './ports/metrics.js';
+import { toHubError } from './protocol/errors.js';
+import { importIfPresent } from '../workers/optional-module.js';
+
+/** Printed on stdout once listening, whatever the log level: tools and tests read the port from it. */
+export const LISTENING_LINE_PREFIX = 'POS_HUB_LISTENING ';
+const SHUTDOWN_LIMIT_MS = 5000;
+
+function loadEnv(): Record<string, string | undefined> {
+  const file = process.env.HUB_ENV_FILE ?? '.env';
+  const fromFile = existsSync(file) ? parseEnv(readFileSync(file, 'utf8')) : {};
+  return { ...fromFile, ...process.env };
+}
+
+function readConfig(): Config {
+  try {
+    return parseConfig(loadEnv());
+  } catch (error) {
+    const e = toHubError(error);
+    if (e.code !== 'CONFIG_INVALID') throw error;
+    const problems = (e.details as ConfigProblem[] | undefined) ?? [];
+    process.stderr.write('pos-hub: invalid configuration\n');
+    for (const p of problems) process.stderr.write(`  ${p.variable}: ${p.message}\n`);
+    process.exit(CONFIG_EXIT_CODE);
+  }
+}
+
+type MetricsModule = {
+  createThreadMetrics(thread: string): HubMetrics;
+  createMetricsRenderer(collect: () => Promise<readonly unknown[]>): () => Promise<{ contentType: string; body: string }>;
+};
+type DashboardModule = { dashboardHtml(): string };
+type MdnsModule = { startMdns(o: { port: number; name: string; type: string; log: { info(o: object, m: string): void; warn(o: object, m: string): void } }): { stop(): Promise<void> } };
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const log = createLogger({ level: config.HUB_LOG_LEVEL, pretty: config.HUB_LOG_PRETTY, thread: 'front' });
+  const metricsModule = await importIfPresent<MetricsModule>('../src/adapters/metrics/index');
+  const dashboard = await importIfPresent<DashboardModule>('../src/front/dashboard/page');
+  const metrics = metricsModule?.createThreadMetrics('front');
+  let collect: () => Promise<unknown[]> = async () => [];
+  const hub = await createHub({
+    config,
+    log,
+    tokenValidator: createDevTokenValidator({ devAuth: config.HUB_DEV_AUTH, hubUser: config.ODOO_USER || 'hub' }),
+    ...(metrics ? { metrics } : {}),
+    ...(metricsModule ? { renderMetrics: metricsModule.createMetricsRenderer(() => collect()) } : {}),
+    ...(dashboard ? { dashboardHtml: () => dashboard.dashboardHtml() } : {}),
+    onFatal: (error) => {
+      log.fatal({ err: error }, 'exiting so the supervisor restarts the hub from SQLite');
+      process.exitCode = 1;
+      setImmediate(() => process.exit(1));
+    },
+  });
+  collect = () => hub.collectWorkerMetrics();
+  const port = await hub.listen();
+  process.stdout.write(`${LISTENING_LINE_PREFIX}${JSON.stringify({ port, host: config.HUB_HOST, uws: hub.uwsNative ? 'native' : 'fallback' })}\n`);
+
+  const mdnsModule = config.HUB_MDNS_ENABLED ? await importIfPresent<MdnsModule>('../src/adapters/mdns/advertiser') : null;
+  const mdns = mdnsModule?.startMdns({ port, name: 'POS Hub', type: 'pos-hub', log }) ?? null;
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const limit = setTimeout(() => {
+      log.error('shutdown took longer than 5 s; exiting anyway');
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS);
+    limit.unref();
+    Promise.all([hub.close(), mdns?.stop()])
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`pos-hub failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

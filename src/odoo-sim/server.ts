@@ -1,0 +1,494 @@
+/**
+ * The Odoo 12 simulator's HTTP server (node:http): the JSON-RPC transport rules, sessions and
+ * endpoints of shared/reference/odoo12-wire-contract.md ("What a faithful fake must implement"),
+ * fault injection, and a few simulator-only routes under /pos-hub-sim/ (catalog, faults, control,
+ * state) for the demo, the terminal page and tests running the simulator in a child process.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { OdooException, accessDenied, internal, notFound, serializationFailure, sessionExpired, typeError } from './odoo-errors.js';
+import { bindPy, type PySignature } from './py-call.js';
+import { type SimFaults, defaultFaults, takeCounted } from './faults.js';
+import { PosData } from './pos-data.js';
+import { SessionStore, type SimSession } from './sessions.js';
+import {
+  SIM_DB,
+  SIM_FLOORS,
+  SIM_JOURNALS,
+  SIM_POS_CONFIG,
+  SIM_POS_SESSION,
+  SIM_PRICELIST,
+  SIM_PRODUCTS,
+  SIM_TABLES,
+  SIM_TAXES,
+  SIM_USERS,
+} from './seed.js';
+
+export const SIM_VERSION_INFO = {
+  server_version: '12.0',
+  server_version_info: [12, 0, 0, 'final', 0, ''],
+  server_serie: '12.0',
+  protocol_version: 1,
+} as const;
+
+export interface OdooSimOptions {
+  readonly port?: number;
+  readonly host?: string;
+  /** Model carrying hub_finalize_snapshot (the hub's ODOO_FINALIZE_MODEL). */
+  readonly finalizeModel?: string;
+  readonly faults?: Partial<SimFaults>;
+}
+
+/** The control handle tests use: faults, counters, sessions, data, and network on/off. */
+export interface OdooSimControl {
+  readonly faults: SimFaults;
+  readonly data: PosData;
+  readonly sessions: SessionStore;
+  setFaults(patch: Partial<SimFaults>): void;
+  resetFaults(): void;
+  /** Orders Odoo holds for this pos_reference (must be 1 for exactly-once). */
+  ordersFor(posReference: string): number;
+  orderCounts(): Record<string, number>;
+  /** Requests per label: a path, or `model.method` for call_kw. */
+  calls(label: string): number;
+  callCounts(): Record<string, number>;
+  /** GC a session file: the sid becomes unknown. */
+  expireSession(sid: string): boolean;
+  /** Password change / deactivation: all sessions of the login die. */
+  revokeUser(login: string): number;
+  /** Issue a fresh live session for a seeded login (as if that user logged in elsewhere). */
+  issueSession(login: string): string;
+  liveSessionsOf(login: string): string[];
+  /** Move a POS session to closing_control/closed (create_from_ui then uses a rescue session). */
+  setPosSessionState(id: number, state: 'opened' | 'closing_control' | 'closed'): void;
+  /** Stop listening and drop every connection (ECONNREFUSED), then listen again on the same port. */
+  refuse(): Promise<void>;
+  accept(): Promise<void>;
+}
+
+export interface OdooSimServer {
+  readonly url: string;
+  readonly port: number;
+  readonly sim: OdooSimControl;
+  close(): Promise<void>;
+}
+
+interface RouteCtx {
+  readonly session: SimSession;
+  readonly store: SessionStore;
+  readonly data: PosData;
+  readonly faults: SimFaults;
+  readonly baseUrl: string;
+  readonly finalizeModel: string;
+  /** Set by authenticate: the session to save (rotated) after the call. */
+  nextSession: SimSession;
+}
+
+interface Route {
+  readonly sig: PySignature;
+  readonly auth: 'none' | 'user';
+  /** Requests that have a database run inside service_model.check (serialization retries). */
+  readonly db: boolean;
+  handle(p: Record<string, unknown>, ctx: RouteCtx): unknown;
+}
+
+const CONTROL_PREFIX = '/pos-hub-sim/';
+
+function sessionInfo(session: SimSession, data: PosData, baseUrl: string): Record<string, unknown> {
+  const user = session.uid === null ? undefined : data.userById(session.uid);
+  const groups = (user?.groups ?? []) as readonly string[];
+  return {
+    session_id: session.sid,
+    uid: session.uid,
+    is_system: groups.includes('base.group_system'),
+    is_admin: groups.includes('base.group_system'),
+    user_context: { lang: 'en_US', tz: 'America/Santo_Domingo', uid: session.uid },
+    db: session.db,
+    server_version: SIM_VERSION_INFO.server_version,
+    server_version_info: SIM_VERSION_INFO.server_version_info,
+    name: user?.name ?? false,
+    username: user?.login ?? false,
+    partner_display_name: user?.name ?? false,
+    company_id: 1,
+    partner_id: user?.partnerId ?? false,
+    user_companies: false,
+    currencies: { '74': { symbol: 'RD$', position: 'before', digits: [69, 2] } },
+    'web.base.url': baseUrl,
+    show_effect: 'True',
+  };
+}
+
+function requireUser(ctx: RouteCtx): number {
+  if (ctx.session.uid === null || ctx.session.db === null) throw sessionExpired();
+  return ctx.session.uid;
+}
+
+function buildRoutes(): Map<string, Route> {
+  const routes = new Map<string, Route>();
+  routes.set('/web/webclient/version_info', {
+    sig: { name: 'version_info', params: [], required: 0 },
+    auth: 'none',
+    db: false,
+    handle: () => SIM_VERSION_INFO,
+  });
+  routes.set('/web/session/authenticate', {
+    sig: { name: 'authenticate', params: ['db', 'login', 'password', 'base_location'], required: 3 },
+    auth: 'none',
+    db: false,
+    handle: (p, ctx) => {
+      if (p.db !== SIM_DB) throw internal('psycopg2.OperationalError', `FATAL:  database "${String(p.db)}" does not exist\n`);
+      const user = ctx.data.userByLogin(String(p.login));
+      if (!user || user.password !== p.password) throw accessDenied();
+      const session = ctx.session;
+      session.db = SIM_DB;
+      session.uid = user.id;
+      session.login = user.login;
+      session.context = { lang: 'en_US', tz: 'America/Santo_Domingo', uid: user.id };
+      // 12.0 builds session_info *before* get_response rotates the sid: the body's session_id is dead.
+      const info = sessionInfo(session, ctx.data, ctx.baseUrl);
+      ctx.nextSession = ctx.store.rotate(session);
+      return info;
+    },
+  });
+  routes.set('/web/session/get_session_info', {
+    sig: { name: 'get_session_info', params: [], required: 0 },
+    auth: 'none',
+    db: false,
+    handle: (_p, ctx) => {
+      requireUser(ctx);
+      return sessionInfo(ctx.session, ctx.data, ctx.baseUrl);
+    },
+  });
+  routes.set('/web/session/check', {
+    sig: { name: 'check', params: [], required: 0 },
+    auth: 'user',
+    db: false,
+    handle: () => undefined,
+  });
+  routes.set('/web/session/destroy', {
+    sig: { name: 'destroy', params: [], required: 0 },
+    auth: 'user',
+    db: false,
+    handle: (_p, ctx) => {
+      ctx.store.logout(ctx.session);
+      return undefined;
+    },
+  });
+  routes.set('/web/database/list', {
+    sig: { name: 'list', params: [], required: 0 },
+    auth: 'none',
+    db: false,
+    handle: (_p, ctx) => {
+      if (!ctx.faults.listDb) throw accessDenied();
+      return [SIM_DB];
+    },
+  });
+  routes.set('/web/dataset/call_kw', {
+    sig: { name: 'call_kw', params: ['model', 'method', 'args', 'kwargs', 'path'], required: 4 },
+    auth: 'user',
+    db: true,
+    handle: (p, ctx) => {
+      const uid = requireUser(ctx);
+      if (typeof p.model !== 'string' || typeof p.method !== 'string') throw typeError('getattr(): attribute name must be string');
+      if (!Array.isArray(p.args)) throw typeError(`call_kw() argument after * must be an iterable, not ${typeof p.args}`);
+      if (typeof p.kwargs !== 'object' || p.kwargs === null || Array.isArray(p.kwargs)) throw typeError('call_kw() argument after ** must be a mapping');
+      return ctx.data.callKw(p.model, p.method, p.args, p.kwargs as Record<string, unknown>, { uid, faults: ctx.faults, finalizeModel: ctx.finalizeModel });
+    },
+  });
+  return routes;
+}
+
+function routeFor(routes: Map<string, Route>, path: string): Route | undefined {
+  // call_kw's /<model>/<method> suffix is cosmetic (the web client builds it); any suffix matches.
+  if (path.startsWith('/web/dataset/call_kw/')) return routes.get('/web/dataset/call_kw');
+  return routes.get(path);
+}
+
+function htmlPage(status: number, title: string, text: string): string {
+  return `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">\n<title>${status} ${title}</title>\n<h1>${title}</h1>\n<p>${text.replace(/</g, '&lt;')}</p>\n`;
+}
+
+function readSid(req: IncomingMessage, url: URL): { sid: string | null; explicit: boolean } {
+  const q = url.searchParams.get('session_id');
+  if (q !== null) return { sid: q, explicit: true };
+  const h = req.headers['x-openerp-session-id'];
+  if (typeof h === 'string' && h !== '') return { sid: h, explicit: true };
+  const cookie = req.headers.cookie ?? '';
+  const m = /(?:^|;\s*)session_id=([^;]*)/.exec(cookie);
+  return { sid: m?.[1] ?? null, explicit: false };
+}
+
+function cookieFor(sid: string): string {
+  const expires = new Date(Date.now() + 7_776_000_000).toUTCString();
+  return `session_id=${sid}; Expires=${expires}; Max-Age=7776000; HttpOnly; Path=/`;
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > limit) throw new Error('body too large');
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks);
+}
+
+function catalog(): unknown {
+  return {
+    note: 'Simulator-only convenience route; a real Odoo 12 has no such endpoint.',
+    db: SIM_DB,
+    config: SIM_POS_CONFIG,
+    session: { id: SIM_POS_SESSION.id, name: SIM_POS_SESSION.name, statements: SIM_POS_SESSION.statements },
+    pricelist: SIM_PRICELIST,
+    journals: SIM_JOURNALS,
+    taxes: SIM_TAXES,
+    products: SIM_PRODUCTS,
+    floors: SIM_FLOORS.map((f) => ({ ...f, tables: SIM_TABLES.filter((t) => t.floorId === f.id) })),
+    users: Object.values(SIM_USERS).map((u) => ({
+      id: u.id,
+      login: u.login,
+      name: u.name,
+      role: (u.groups as readonly string[]).includes('point_of_sale.group_pos_manager') ? 'manager' : 'cashier',
+      sessionId: u.sessionId,
+    })),
+  };
+}
+
+/** Start the simulator on 127.0.0.1 (port 0 = any free port). */
+export async function startOdooSimServer(options: OdooSimOptions = {}): Promise<OdooSimServer> {
+  const host = options.host ?? '127.0.0.1';
+  const finalizeModel = options.finalizeModel ?? 'pos.order';
+  const faults: SimFaults = { ...defaultFaults(), ...options.faults };
+  const data = new PosData();
+  const store = new SessionStore();
+  for (const u of Object.values(SIM_USERS)) if (u.sessionId !== null) store.issue(u.sessionId, SIM_DB, u.id, u.login);
+  const routes = buildRoutes();
+  const callCounts = new Map<string, number>();
+  const sockets = new Set<Socket>();
+  let baseUrl = '';
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://sim.invalid');
+    const body = await readBody(req, 64 * 1024 * 1024);
+    if (url.pathname.startsWith(CONTROL_PREFIX)) return control(url.pathname, req.method ?? 'GET', body, res);
+
+    const mimetype = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    const isJson = mimetype === 'application/json' || mimetype === 'application/json-rpc';
+    const route = routeFor(routes, url.pathname);
+    const { sid, explicit } = readSid(req, url);
+    const session = store.open(sid);
+    let envelope: Record<string, unknown> | null = null;
+    let label = url.pathname;
+    if (isJson) {
+      let request: unknown;
+      try {
+        request = JSON.parse(body.toString('utf8'));
+      } catch (e) {
+        return sendHtml(res, 400, 'Bad Request', `Invalid JSON data: ${(e as Error).message}`);
+      }
+      envelope = typeof request === 'object' && request !== null && !Array.isArray(request) ? (request as Record<string, unknown>) : {};
+      const params = envelope.params as Record<string, unknown> | undefined;
+      if (route && url.pathname.startsWith('/web/dataset/call_kw') && params && typeof params.model === 'string') {
+        label = `${params.model}.${String(params.method)}`;
+      }
+    }
+    callCounts.set(label, (callCounts.get(label) ?? 0) + 1);
+    if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+    if (transportFault(label, 'before', req, res)) return;
+
+    if (!isJson || envelope === null) {
+      if (!route) return sendHtml(res, 404, 'Not Found', 'The requested URL was not found on the server.');
+      if ((req.method ?? 'GET') === 'POST') {
+        if (route.auth === 'user' && session.uid === null) {
+          res.writeHead(303, { Location: `/web/login?redirect=${encodeURIComponent(url.pathname)}`, 'Content-Type': 'text/html; charset=utf-8' });
+          res.end('<html><body>Redirecting</body></html>');
+          return;
+        }
+        return sendHtml(res, 400, 'Bad Request', 'Session expired (invalid CSRF token)');
+      }
+      return sendHtml(res, 400, 'Bad Request', "Function declared as capable of handling request of type 'json' but called with a request of type 'http'");
+    }
+
+    const id = envelope.id ?? null;
+    const ctx: RouteCtx = { session, store, data, faults, baseUrl, finalizeModel, nextSession: session };
+    let payload: Record<string, unknown>;
+    let status = 200;
+    try {
+      if (!route) throw notFound();
+      const rawParams = envelope.params ?? {};
+      if (typeof rawParams !== 'object' || rawParams === null || Array.isArray(rawParams)) throw typeError("'list' object is not a mapping");
+      const { context: _ctx, ...params } = rawParams as Record<string, unknown>;
+      if (route.auth === 'user') requireUser(ctx);
+      const bound = bindPy(route.sig, [], params);
+      const result = route.db ? await withSerializationRetries(() => route.handle(bound, ctx)) : route.handle(bound, ctx);
+      payload = result === undefined || result === null ? { jsonrpc: '2.0', id } : { jsonrpc: '2.0', id, result };
+    } catch (e) {
+      const ex = e instanceof OdooException ? e : internal('builtins.Exception', (e as Error).message);
+      status = ex.httpStatus;
+      payload = { jsonrpc: '2.0', id, error: ex.toBody() };
+    }
+    if (transportFault(label, 'after', req, res)) return;
+    const text = JSON.stringify(payload);
+    const headers: Record<string, string | number> = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) };
+    if (!explicit) headers['Set-Cookie'] = cookieFor(ctx.nextSession.sid);
+    res.writeHead(status, headers);
+    res.end(text);
+  };
+
+  /** service_model.check: Odoo re-runs the whole controller up to 5 times on a serialization failure. */
+  const withSerializationRetries = async (fn: () => unknown): Promise<unknown> => {
+    for (let tries = 0; ; tries += 1) {
+      if (faults.serializationFailures > 0) {
+        faults.serializationFailures -= 1;
+        if (tries >= 5) throw serializationFailure();
+        if (faults.serializationRetryDelayMs > 0) await sleep(faults.serializationRetryDelayMs);
+        continue;
+      }
+      return fn();
+    }
+  };
+
+  const transportFault = (label: string, phase: 'before' | 'after', req: IncomingMessage, res: ServerResponse): boolean => {
+    if (takeCounted(faults.hang, label, phase)) {
+      return true; // never answered; the socket is destroyed on close()/refuse()
+    }
+    if (takeCounted(faults.reset, label, phase)) {
+      req.socket.destroy();
+      return true;
+    }
+    const http = takeCounted(faults.http, label, phase);
+    if (http) {
+      const titles: Record<number, string> = { 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Time-out' };
+      sendHtml(res, http.status, titles[http.status] ?? 'Error', 'Injected by the Odoo simulator.');
+      return true;
+    }
+    return false;
+  };
+
+  const control = (path: string, method: string, body: Buffer, res: ServerResponse): void => {
+    const json = (status: number, value: unknown): void => {
+      const text = JSON.stringify(value);
+      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+    };
+    try {
+      const input = body.length > 0 ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
+      if (path === '/pos-hub-sim/catalog') return json(200, catalog());
+      if (path === '/pos-hub-sim/state') return json(200, { orders: sim.orderCounts(), calls: sim.callCounts(), faults });
+      if (path === '/pos-hub-sim/faults' && method === 'POST') {
+        if (input.reset === true) sim.resetFaults();
+        const { reset: _r, ...patch } = input;
+        sim.setFaults(patch as Partial<SimFaults>);
+        return json(200, faults);
+      }
+      if (path === '/pos-hub-sim/control' && method === 'POST') {
+        switch (input.action) {
+          case 'expireSession':
+            return json(200, { ok: sim.expireSession(String(input.sid)) });
+          case 'revokeUser':
+            return json(200, { revoked: sim.revokeUser(String(input.login)) });
+          case 'issueSession':
+            return json(200, { sid: sim.issueSession(String(input.login)) });
+          case 'setPosSessionState':
+            sim.setPosSessionState(Number(input.id), input.state as 'opened' | 'closing_control' | 'closed');
+            return json(200, { ok: true });
+          default:
+            return json(400, { error: `unknown action ${String(input.action)}` });
+        }
+      }
+      return json(404, { error: 'not found' });
+    } catch (e) {
+      return json(400, { error: (e as Error).message });
+    }
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) sendHtml(res, 500, 'Internal Server Error', (e as Error).message);
+      else res.destroy();
+    });
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  const dropConnections = (): void => {
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+  };
+  const listen = (port: number): Promise<number> =>
+    new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        const address = server.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  const stopListening = (): Promise<void> =>
+    new Promise((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+      dropConnections();
+    });
+
+  const port = await listen(options.port ?? 0);
+  baseUrl = `http://${host}:${port}`;
+
+  const sim: OdooSimControl = {
+    faults,
+    data,
+    sessions: store,
+    setFaults: (patch) => {
+      Object.assign(faults, patch);
+    },
+    resetFaults: () => {
+      Object.assign(faults, defaultFaults());
+    },
+    ordersFor: (ref) => data.createdPerReference.get(ref) ?? 0,
+    orderCounts: () => Object.fromEntries(data.createdPerReference),
+    calls: (label) => callCounts.get(label) ?? 0,
+    callCounts: () => Object.fromEntries(callCounts),
+    expireSession: (sid) => store.expire(sid),
+    revokeUser: (login) => {
+      const user = data.userByLogin(login);
+      return user ? store.revokeUser(user.id) : 0;
+    },
+    issueSession: (login) => {
+      const user = data.userByLogin(login);
+      if (!user) throw new Error(`no seeded user ${login}`);
+      const sid = store.open(null).sid;
+      store.issue(sid, SIM_DB, user.id, user.login);
+      return sid;
+    },
+    liveSessionsOf: (login) => {
+      const user = data.userByLogin(login);
+      return user ? store.sidsOf(user.id) : [];
+    },
+    setPosSessionState: (id, state) => {
+      const s = data.sessions.get(id);
+      if (!s) throw new Error(`no POS session ${id}`);
+      s.state = state;
+    },
+    refuse: stopListening,
+    accept: async () => {
+      if (!server.listening) await listen(port);
+    },
+  };
+
+  return {
+    url: baseUrl,
+    port,
+    sim,
+    close: stopListening,
+  };
+}
+
+function sendHtml(res: ServerResponse, status: number, title: string, text: string): void {
+  const html = htmlPage(status, title, text);
+  res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(html) });
+  res.end(html);
+}

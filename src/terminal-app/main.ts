@@ -1,0 +1,166 @@
+/**
+ * The terminal page's composition root (bundled to src/public/terminal/app.js): reads the URL,
+ * loads the catalog, creates the SDK transport in hub mode, wires controller and view, and
+ * registers the service worker that keeps the page usable offline. The only file that touches
+ * window, storage and timers directly.
+ */
+import { createTransport, localStorageOutboxStore, OUTBOX_STORAGE_KEY, uuidV4 } from '../client/index.js';
+import type { SyncTransport } from '../client/types.js';
+import { CATALOG_STORAGE_KEY, EMBEDDED_CATALOG_JSON, parseCatalog, type Catalog, type CatalogSource } from './catalog.js';
+import { TerminalController } from './controller.js';
+import { readParams, withTable } from './params.js';
+import { renderApp, type ViewActions } from './view.js';
+
+const DEVICE_STORAGE_KEY = 'pos_terminal_device';
+const CATALOG_TIMEOUT_MS = 4_000;
+
+declare global {
+  interface Window {
+    /** For people debugging in DevTools and for the e2e tests' timing figures. */
+    posTerminal?: { controller: TerminalController; transport: SyncTransport };
+  }
+}
+
+function storage(kind: 'localStorage' | 'sessionStorage'): Storage | null {
+  try {
+    const s = window[kind];
+    s.getItem('probe');
+    return s;
+  } catch {
+    return null;
+  }
+}
+
+/** One id per tab (sessionStorage survives a reload, not a second tab): two tabs are two terminals. */
+function deviceIdFor(explicit: string | null): string {
+  if (explicit !== null) return explicit;
+  const session = storage('sessionStorage');
+  const known = session?.getItem(DEVICE_STORAGE_KEY);
+  if (known) return known;
+  const id = `tab-${uuidV4(Math.random).slice(0, 8)}`;
+  session?.setItem(DEVICE_STORAGE_KEY, id);
+  return id;
+}
+
+function cachedCatalog(): Catalog | null {
+  const text = storage('localStorage')?.getItem(CATALOG_STORAGE_KEY);
+  if (!text) return null;
+  try {
+    return parseCatalog(JSON.parse(text));
+  } catch {
+    return null;
+  }
+}
+
+async function fetchCatalog(url: string): Promise<Catalog | null> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), CATALOG_TIMEOUT_MS);
+  try {
+    const response = await fetch(url, { signal: abort.signal, cache: 'no-store' });
+    if (!response.ok) return null;
+    const json: unknown = await response.json();
+    const catalog = parseCatalog(json);
+    if (catalog !== null) storage('localStorage')?.setItem(CATALOG_STORAGE_KEY, JSON.stringify(json));
+    return catalog;
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function registerServiceWorker(): void {
+  const local = location.hostname === 'localhost' || location.hostname === '127.0.0.1';
+  if (!('serviceWorker' in navigator) || !(window.isSecureContext || local)) return;
+  navigator.serviceWorker.register('sw.js').catch(() => undefined);
+}
+
+async function start(): Promise<void> {
+  const params = readParams(location);
+  const root = document.getElementById('app');
+  if (root === null) throw new Error('index.html has no #app element');
+
+  const cached = cachedCatalog();
+  const embedded = parseCatalog(EMBEDDED_CATALOG_JSON)!;
+  const initial: { catalog: Catalog; source: CatalogSource } = cached !== null ? { catalog: cached, source: 'cache' } : { catalog: embedded, source: 'embedded' };
+
+  const deviceId = deviceIdFor(params.deviceId);
+  const local = storage('localStorage');
+  const transport = createTransport(
+    {
+      nu_hub_enabled: true,
+      nu_hub_url: '',
+      hubUrlOverride: params.hubUrl,
+      deviceId,
+      token: params.token,
+      encoding: params.encoding,
+      config_id: initial.catalog.configId,
+      session_id: initial.catalog.sessionId,
+      sendChangesToKitchen: initial.catalog.sendChangesToKitchen,
+    },
+    {
+      // Per terminal: two tabs of one browser must not flush each other's queue.
+      ...(local === null ? {} : { outboxStore: localStorageOutboxStore(local, `${OUTBOX_STORAGE_KEY}:${deviceId}`) }),
+      // With ?hub= the page's own origin is not a hub (tests, a page served elsewhere).
+      pageOrigin: params.hubUrl === null ? location.origin : null,
+    },
+  );
+  const controller = new TerminalController(
+    { transport, now: () => Date.now(), random: Math.random, newId: () => uuidV4(Math.random) },
+    initial.catalog,
+    initial.source,
+  );
+  window.posTerminal = { controller, transport };
+
+  const actions: ViewActions = {
+    openTable: (id) => {
+      history.replaceState(null, '', withTable(location.search, id) || location.pathname);
+      void controller.openTable(id);
+    },
+    leaveTable: () => {
+      history.replaceState(null, '', withTable(location.search, null) || location.pathname);
+      controller.leaveTable();
+    },
+    openOrder: (pos) => void controller.openOrder(pos),
+    newOrder: () => void controller.newOrder(),
+    retryLease: () => void controller.retryLease(),
+    addProduct: (id) => void controller.addProduct(id),
+    changeQty: (uid, delta) => controller.changeQty(uid, delta),
+    removeLine: (uid) => controller.removeLine(uid),
+    changeGuests: (delta) => controller.changeGuests(delta),
+    setStaff: (name) => controller.setStaff(name),
+    sendToKitchen: () => controller.sendToKitchen(),
+    pay: () => controller.pay(),
+    finalize: () => void controller.finalize(),
+    resolveConflict: (choice) => controller.resolveConflict(choice),
+    dismissNotice: () => controller.dismissNotice(),
+  };
+
+  // Many state changes can land in one turn (SYNC_INIT, a flush): draw once per frame.
+  let scheduled = false;
+  const draw = (): void => {
+    scheduled = false;
+    root.replaceChildren(renderApp(controller.state, actions));
+  };
+  controller.subscribe(() => {
+    if (scheduled) return;
+    scheduled = true;
+    requestAnimationFrame(draw);
+  });
+  draw();
+
+  // Leaving the page is the seed's "navigate away": give the lease and the lock back.
+  window.addEventListener('pagehide', () => controller.leaveTable());
+
+  void fetchCatalog(params.catalogUrl).then((fresh) => {
+    if (fresh !== null) controller.setCatalog(fresh, 'hub');
+  });
+  if (params.serviceWorker) registerServiceWorker();
+
+  void transport.connect().catch((error: unknown) => {
+    controller.showNotice(`Sign-in refused by the hub: ${error instanceof Error ? error.message : String(error)}`, 'AUTH_FAIL');
+  });
+  if (params.tableId !== null) await controller.openTable(params.tableId);
+}
+
+void start();

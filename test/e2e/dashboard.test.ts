@@ -1,0 +1,215 @@
+/**
+ * The dashboard in headless Chromium against a running hub: it loads, shows a terminal connect and a
+ * lease appear without a reload, counts the lease expiry down, refuses a reset without the admin token,
+ * fits a phone screen, and its screenshot (test-artifacts/dashboard.png) is non-blank with the stats.
+ */
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startHub, type StartedHub } from '../helpers/start-hub.js';
+
+const ADMIN_TOKEN = 'e2e-admin-token';
+const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
+const SCREENSHOT = join(ARTIFACTS, 'dashboard.png');
+
+let hub: StartedHub;
+let context: BrowserContext;
+let page: Page;
+let profileDir: string;
+const sockets: WebSocket[] = [];
+
+/** A terminal: a plain `ws` client that waits for the reply of each request. */
+async function terminal(
+  deviceId: string,
+): Promise<{ ws: WebSocket; terminalId: string; request(frame: object, replyType: string): Promise<Record<string, unknown>> }> {
+  const ws = new WebSocket(hub.wsUrl);
+  sockets.push(ws);
+  const inbox: Record<string, unknown>[] = [];
+  const waiters: { type: string; resolve: (m: Record<string, unknown>) => void }[] = [];
+  ws.on('message', (data) => {
+    const message = JSON.parse(String(data)) as Record<string, unknown>;
+    const waiter = waiters.find((w) => w.type === message.type);
+    if (waiter) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve(message);
+    } else inbox.push(message);
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const request = (frame: object, replyType: string) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      const queued = inbox.findIndex((m) => m.type === replyType);
+      if (queued >= 0) resolve(inbox.splice(queued, 1)[0]!);
+      else waiters.push({ type: replyType, resolve });
+      ws.send(JSON.stringify(frame));
+    });
+  const authOk = await request({ type: 'AUTH', token: '', deviceId }, 'AUTH_OK');
+  expect(typeof authOk.terminalId).toBe('string');
+  return { ws, terminalId: String(authOk.terminalId), request };
+}
+
+beforeAll(async () => {
+  // child-process: the hub exactly as `npm start` composes it (main.ts wires the dashboard and metrics).
+  hub = await startHub({ mode: 'child-process', env: { HUB_ADMIN_TOKEN: ADMIN_TOKEN } });
+  profileDir = mkdtempSync(join(tmpdir(), 'pos-hub-chromium-'));
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: '/usr/bin/chromium',
+    viewport: { width: 1280, height: 900 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+});
+
+afterAll(async () => {
+  for (const ws of sockets) ws.terminate();
+  await context?.close();
+  await hub?.close();
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+});
+
+describe('dashboard', () => {
+  it('loads, then shows a terminal and a lease arrive live, without reloading', async () => {
+    await page.goto(hub.url);
+    await page.locator('body[data-loaded="true"]').waitFor();
+    await expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).toBe('live');
+    expect(await page.getByTestId('stat-connectedTerminals').textContent()).toBe('0');
+    expect(await page.getByTestId('terminals-body').textContent()).toContain('No terminals connected');
+    // Any navigation after this point would reset the marker and fail the final check.
+    await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+
+    const cashier = await terminal('e2e-tablet-1');
+    const row = page.locator('[data-testid="terminal-row"]', { hasText: 'e2e-tablet-1' });
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/json/);
+    await expect.poll(() => page.getByTestId('stat-connectedTerminals').textContent()).toBe('1');
+
+    const granted = await cashier.request(
+      { type: 'LEASE_ACQUIRE', posReference: 'Order 00042-001-0001', baseVersion: 0, tableId: 7 },
+      'LEASE_GRANTED',
+    );
+    expect(granted.posReference).toBe('Order 00042-001-0001');
+    const lease = page.locator('[data-testid="lease-row"][data-pos-reference="Order 00042-001-0001"]');
+    await lease.waitFor();
+    expect(await lease.textContent()).toContain(cashier.terminalId);
+    await expect.poll(() => page.getByTestId('stat-activeLeases').textContent()).toBe('1');
+
+    // The expiry counts down on its own (a 1 s tick in the page), with no new state from the hub.
+    const expiry = lease.getByTestId('lease-expiry');
+    const first = await expiry.textContent();
+    expect(first).toMatch(/^in \d+/);
+    await page.waitForFunction(
+      ([selector, before]) => document.querySelector(selector)?.textContent !== before,
+      ['[data-testid="lease-row"] [data-testid="lease-expiry"]', first] as const,
+      { timeout: 5000 },
+    );
+    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+  });
+
+  it('refuses "Reset All Data" without the admin token and says so plainly', async () => {
+    const dialogs: string[] = [];
+    const onDialog = (dialog: import('playwright-core').Dialog): void => {
+      dialogs.push(dialog.type());
+      void (dialog.type() === 'prompt' ? dialog.accept('') : dialog.accept());
+    };
+    page.on('dialog', onDialog);
+    await page.getByTestId('reset-button').click();
+    const result = page.locator('[data-testid="reset-result"][data-result="bad"]');
+    await result.waitFor();
+    page.off('dialog', onDialog);
+    expect(dialogs).toEqual(['confirm', 'prompt']);
+    const text = await result.textContent();
+    expect(text).toContain('403');
+    expect(text).toContain('RESET_FORBIDDEN');
+    // Nothing was reset: the lease is still there.
+    expect(await page.getByTestId('stat-activeLeases').textContent()).toBe('1');
+  });
+
+  it('does nothing when the confirmation is dismissed', async () => {
+    let requests = 0;
+    const onRequest = (request: import('playwright-core').Request): void => {
+      if (request.url().endsWith('/api/reset')) requests += 1;
+    };
+    page.on('request', onRequest);
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await page.getByTestId('reset-button').click();
+    // The dialog is handled synchronously in the click; a round trip to the page proves the handler ran.
+    await page.evaluate(() => document.title);
+    page.off('request', onRequest);
+    expect(requests).toBe(0);
+  });
+
+  it('saves a non-blank screenshot with the stats visible', async () => {
+    const stats = page.getByTestId('stats');
+    expect(await stats.isVisible()).toBe(true);
+    const statsText = (await stats.innerText()).replace(/\s+/g, ' ');
+    // innerText follows the CSS (upper-case labels), so match without case.
+    expect(statsText).toMatch(/Terminals 1 /i);
+    expect(statsText).toMatch(/Active leases 1 /i);
+    expect(statsText).toMatch(/Orders \d+ /i);
+    expect(statsText).toMatch(/Dead letters \d+ /i);
+    expect(statsText).toMatch(/Last Odoo sync /i);
+    expect(statsText).toMatch(/uWS (native|fallback)/i);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const png = await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(statSync(SCREENSHOT).size).toBe(png.length);
+    expect(png.length).toBeGreaterThan(20_000);
+
+    // Decode the PNG in a fresh page and measure it: a blank or single-colour shot fails.
+    const probe = await context.newPage();
+    const pixels = await probe.evaluate(async (dataUrl) => {
+      const img = new Image();
+      img.src = dataUrl;
+      await img.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = img.width;
+      canvas.height = img.height;
+      const ctx = canvas.getContext('2d')!;
+      ctx.drawImage(img, 0, 0);
+      const { data } = ctx.getImageData(0, 0, img.width, img.height);
+      let sum = 0;
+      let sumSq = 0;
+      const colours = new Set<number>();
+      for (let i = 0; i < data.length; i += 4) {
+        const luma = 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!;
+        sum += luma;
+        sumSq += luma * luma;
+        if (colours.size < 5000) colours.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+      }
+      const n = data.length / 4;
+      return { width: img.width, height: img.height, variance: sumSq / n - (sum / n) ** 2, colours: colours.size };
+    }, `data:image/png;base64,${png.toString('base64')}`);
+    await probe.close();
+    expect(pixels.width).toBe(1280);
+    expect(pixels.height).toBeGreaterThanOrEqual(900);
+    expect(pixels.variance).toBeGreaterThan(100);
+    expect(pixels.colours).toBeGreaterThan(50);
+  });
+
+  it('fits a phone screen without horizontal scrolling of the page', async () => {
+    const phone = await context.newPage();
+    await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.goto(hub.url);
+    await phone.locator('body[data-loaded="true"]').waitFor();
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    const card = await phone.getByTestId('stat-card-connectedTerminals').boundingBox();
+    expect(card!.width).toBeLessThan(390);
+    await phone.screenshot({ path: join(ARTIFACTS, 'dashboard-phone.png'), fullPage: true });
+    await phone.close();
+  });
+});

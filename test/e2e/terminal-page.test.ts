@@ -1,0 +1,261 @@
+/**
+ * The seed's quickstart (steps 4–5, "Test leasing", "Test offline recovery") and the payment flow,
+ * done by two real terminal pages in headless Chromium against a real hub started here: sync
+ * between tabs (the delay is printed), LEASE_DENIED and hand-over, hub killed and restarted while a
+ * page keeps selling, and finalization into the Odoo simulator exactly once. Screenshots of each
+ * step go to test-artifacts/terminal-*.png.
+ */
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startHub, type StartedHub } from '../helpers/start-hub.js';
+import { startOdooSim, HUB_LOGIN, HUB_PASSWORD, SIM_DB, type StartedOdooSim } from '../helpers/odoo-sim.js';
+import { buildTerminalBundle, launchTerminal, screenshot, startPageServer, type PageServer, type TerminalBrowser } from '../helpers/terminal-browser.js';
+
+const STEP_TIMEOUT = 20_000;
+
+let sim: StartedOdooSim;
+let pages: PageServer;
+let dir: string;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  buildTerminalBundle();
+  sim = await startOdooSim();
+  pages = await startPageServer({ catalogUrl: `${sim.url}/pos-hub-sim/catalog` });
+  dir = mkdtempSync(join(tmpdir(), 'pos-hub-terminal-e2e-'));
+}, 60_000);
+
+afterEach(async () => {
+  // Browsers first (they hold sockets to the hub), then hubs; each cleanup runs even if one fails.
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+});
+
+afterAll(async () => {
+  await pages?.close();
+  await sim?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function hubFor(name: string, options: { env?: Record<string, string>; mode?: 'in-process' | 'child-process'; dbPath?: string } = {}): Promise<StartedHub> {
+  const hub = await startHub({
+    env: { HUB_DEV_AUTH: 'true', HUB_MDNS_ENABLED: 'false', HUB_LOG_LEVEL: 'warn', ...options.env },
+    dbPath: options.dbPath ?? join(dir, `${name}.sqlite`),
+    mode: options.mode ?? 'in-process',
+  });
+  cleanups.push(() => hub.close());
+  return hub;
+}
+
+async function terminal(hubWsUrl: string, tableId: number): Promise<TerminalBrowser> {
+  const t = await launchTerminal(`${pages.url}/terminal/?table=${tableId}&hub=${encodeURIComponent(hubWsUrl)}`);
+  cleanups.push(() => t.close());
+  return t;
+}
+
+async function online(page: Page): Promise<void> {
+  await page.waitForSelector('[data-testid=conn-state][data-state=online]', { timeout: STEP_TIMEOUT });
+}
+
+async function leaseState(page: Page, state: string): Promise<void> {
+  await page.waitForSelector(`[data-testid=lease-state][data-state=${state}]`, { timeout: STEP_TIMEOUT });
+}
+
+async function linesOf(page: Page): Promise<{ productId: number; qty: number }[]> {
+  return page.$$eval('[data-testid=line]', (els) => els.map((el) => ({ productId: Number(el.getAttribute('data-product-id')), qty: Number(el.getAttribute('data-qty')) })));
+}
+
+async function waitForLines(page: Page, productIds: number[]): Promise<void> {
+  await page.waitForFunction(
+    (ids) => {
+      const shown = Array.from(document.querySelectorAll('[data-testid=line]')).map((el) => Number(el.getAttribute('data-product-id')));
+      return ids.every((id) => shown.includes(id)) && shown.length === ids.length;
+    },
+    productIds,
+    { timeout: STEP_TIMEOUT },
+  );
+}
+
+async function activePos(page: Page): Promise<string> {
+  const pos = await page.getAttribute('[data-testid=order]', 'data-pos', { timeout: STEP_TIMEOUT });
+  if (pos === null) throw new Error('no order on screen');
+  return pos;
+}
+
+/** A port nobody listens on right now, so the restarted hub can bind the same one. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('terminal page in Chromium, two terminals on one hub', () => {
+  it('an item added in page 1 appears in page 2 (tab-to-tab delay printed)', async () => {
+    const hub = await hubFor('sync');
+    const [one, two] = [await terminal(hub.wsUrl, 1), await terminal(hub.wsUrl, 1)];
+    await Promise.all([online(one.page), online(two.page)]);
+    await one.page.waitForSelector('[data-testid=product-101]');
+    await screenshot(one.page, '1-sync-page1-empty');
+
+    const clickedAt = Date.now();
+    await one.page.click('[data-testid=product-101]');
+    await waitForLines(two.page, [101]);
+    const seenAt = Date.now();
+    const pos = await activePos(one.page);
+    expect(await activePos(two.page)).toBe(pos);
+
+    const editAt = await one.page.evaluate(() => window.posTerminal!.controller.timings.lastLocalEditAt);
+    const arrivedAt = await two.page.evaluate(
+      (ref) => window.posTerminal!.controller.timings.remoteUpdates.find((u) => u.posReference === ref && u.lines >= 1)?.at ?? null,
+      pos,
+    );
+    expect(arrivedAt).not.toBeNull();
+    console.log(
+      `tab-to-tab delay: ${arrivedAt! - editAt} ms from the first item in page 1 (new order: lease, then two snapshots) to ORDER_UPDATED in page 2; ${seenAt - clickedAt} ms click-to-visible through Playwright`,
+    );
+
+    // A second change on the now-existing order is one hop: quantity.
+    const seenUpdates = await two.page.evaluate(() => window.posTerminal!.controller.timings.remoteUpdates.length);
+    await one.page.click('[data-testid=line-inc]');
+    await two.page.waitForFunction(() => document.querySelector('[data-testid=line-qty]')?.textContent === '2', undefined, { timeout: STEP_TIMEOUT });
+    const qtyEditAt = await one.page.evaluate(() => window.posTerminal!.controller.timings.lastLocalEditAt);
+    const qtyArrivedAt = await two.page.evaluate((n) => window.posTerminal!.controller.timings.remoteUpdates[n]?.at ?? null, seenUpdates);
+    expect(qtyArrivedAt).not.toBeNull();
+    console.log(`tab-to-tab delay: ${qtyArrivedAt! - qtyEditAt} ms for a quantity change on an open order`);
+
+    // Guest count and staff (SET_TABLE_META) travel the same way.
+    await one.page.click('[data-testid=guests-inc]');
+    await one.page.click('[data-testid=staff] >> nth=0');
+    await two.page.waitForFunction(() => document.querySelector('[data-testid=guest-count]')?.textContent === '2', undefined, { timeout: STEP_TIMEOUT });
+    await two.page.waitForFunction(() => document.querySelector('[data-testid=staff-name]')?.textContent !== '', undefined, { timeout: STEP_TIMEOUT });
+    expect(await two.page.textContent('[data-testid=staff-name]')).toBe(await one.page.textContent('[data-testid=staff-name]'));
+    await screenshot(one.page, '1-sync-page1');
+    await screenshot(two.page, '1-sync-page2');
+  });
+
+  it('page 2 opening the order page 1 holds sees LEASE_DENIED; after page 1 leaves, page 2 gets the lease', async () => {
+    const hub = await hubFor('lease');
+    const one = await terminal(hub.wsUrl, 2);
+    await online(one.page);
+    await one.page.click('[data-testid=product-201]');
+    await leaseState(one.page, 'held');
+    await one.page.waitForSelector('[data-testid=lock-state][data-state=held]', { timeout: STEP_TIMEOUT });
+
+    const two = await terminal(hub.wsUrl, 2);
+    await online(two.page);
+    await waitForLines(two.page, [201]);
+    await leaseState(two.page, 'denied');
+    expect(await two.page.textContent('[data-testid=lease-denied]')).toBe('LEASE_DENIED');
+    expect(await two.page.getAttribute('[data-testid=lock-state]', 'data-state')).toBe('denied');
+    expect(await two.page.isDisabled('[data-testid=line-inc]')).toBe(true);
+    // The floor plan says who holds the table.
+    const holder = await one.page.evaluate(() => window.posTerminal!.transport.terminalId);
+    await two.page.waitForSelector(`[data-testid=table-2][data-locked-by="${holder}"]`, { timeout: STEP_TIMEOUT });
+    await screenshot(two.page, '2-lease-denied-page2');
+
+    // Page 1 navigates away (back to the floor plan): lease and lock are released.
+    await one.page.click('[data-testid=back]');
+    await one.page.waitForSelector('[data-testid=order-panel]', { state: 'detached', timeout: STEP_TIMEOUT });
+    // Page 2 takes the lease: on the hub's lock-release broadcast, or on "Try again".
+    await expect
+      .poll(
+        async () => {
+          const state = await two.page.getAttribute('[data-testid=lease-state]', 'data-state');
+          if (state === 'denied') await two.page.click('[data-testid=lease-retry]').catch(() => undefined);
+          return state;
+        },
+        { timeout: STEP_TIMEOUT, interval: 250 },
+      )
+      .toBe('held');
+    await two.page.click('[data-testid=product-202]');
+    await waitForLines(two.page, [201, 202]);
+    await screenshot(two.page, '2-lease-granted-page2');
+    await screenshot(one.page, '2-lease-floor-page1');
+    await one.page.waitForSelector('[data-testid=table-2][data-status=occupied]', { timeout: STEP_TIMEOUT });
+  });
+
+  it('hub killed: page 1 keeps adding (outbox shows), hub restarted on the same port and file, page 1 flushes, page 2 converges, SQLite holds each item once', async () => {
+    const port = await freePort();
+    const dbPath = join(dir, 'offline.sqlite');
+    const env = { HUB_HTTP_PORT: String(port) };
+    let hub = await hubFor('offline', { env, dbPath, mode: 'child-process' });
+    const [one, two] = [await terminal(hub.wsUrl, 3), await terminal(hub.wsUrl, 3)];
+    await Promise.all([online(one.page), online(two.page)]);
+    await one.page.click('[data-testid=product-101]');
+    await waitForLines(two.page, [101]);
+    const pos = await activePos(one.page);
+
+    await hub.kill('SIGKILL');
+    await one.page.waitForSelector('[data-testid=conn-state]:not([data-state=online])', { timeout: STEP_TIMEOUT });
+    for (const product of [201, 301, 401]) await one.page.click(`[data-testid=product-${product}]`);
+    await waitForLines(one.page, [101, 201, 301, 401]);
+    await one.page.waitForFunction(() => Number(document.querySelector('[data-testid=outbox-count]')?.textContent) > 0, undefined, { timeout: STEP_TIMEOUT });
+    const state = await one.page.getAttribute('[data-testid=conn-state]', 'data-state');
+    expect(['reconnecting', 'hubOffline', 'offline']).toContain(state);
+    await screenshot(one.page, '3-offline-page1-queued');
+    expect(await linesOf(two.page)).toEqual([{ productId: 101, qty: 1 }]);
+
+    hub = await hubFor('offline-restarted', { env, dbPath, mode: 'child-process' });
+    expect(hub.port).toBe(port);
+    await online(one.page);
+    await one.page.waitForFunction(() => document.querySelector('[data-testid=outbox-count]')?.textContent === '0', undefined, { timeout: STEP_TIMEOUT });
+    await waitForLines(two.page, [101, 201, 301, 401]);
+    await screenshot(one.page, '3-offline-page1-flushed');
+    await screenshot(two.page, '3-offline-page2-converged');
+
+    const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    try {
+      const rows = db.prepare('SELECT snapshot FROM orders WHERE pos_reference = ?').all(pos) as { snapshot: string }[];
+      expect(rows).toHaveLength(1);
+      const snapshot = JSON.parse(rows[0]!.snapshot) as { lines: { uid: string; productId: number; qty: number }[] };
+      const products = snapshot.lines.map((l) => l.productId).sort((a, b) => a - b);
+      expect(products).toEqual([101, 201, 301, 401]);
+      expect(snapshot.lines.every((l) => l.qty === 1)).toBe(true);
+      expect(new Set(snapshot.lines.map((l) => l.uid)).size).toBe(4);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('pay and finalize: the simulator receives the order once and the page shows the Odoo order id', async () => {
+    const hub = await hubFor('finalize', {
+      env: { ODOO_URL: sim.url, ODOO_DB: SIM_DB, ODOO_USER: HUB_LOGIN, ODOO_PASSWORD: HUB_PASSWORD, HUB_FORWARD_INTERVAL_MS: '200' },
+    });
+    const [one, two] = [await terminal(hub.wsUrl, 4), await terminal(hub.wsUrl, 4)];
+    await Promise.all([online(one.page), online(two.page)]);
+    await one.page.click('[data-testid=product-301]');
+    await one.page.click('[data-testid=product-104]');
+    await one.page.click('[data-testid=product-104]');
+    await waitForLines(two.page, [301, 104]);
+    const pos = await activePos(one.page);
+
+    await one.page.click('[data-testid=send-kitchen]');
+    await one.page.waitForSelector('[data-testid=kitchen-status][data-status=sent]', { timeout: STEP_TIMEOUT });
+    await two.page.waitForSelector('[data-testid=kitchen-status][data-status=sent]', { timeout: STEP_TIMEOUT });
+    await screenshot(two.page, '4-kitchen-sent-page2');
+
+    await one.page.click('[data-testid=pay]');
+    await one.page.waitForSelector('[data-testid=order][data-state=paid]', { timeout: STEP_TIMEOUT });
+    await one.page.click('[data-testid=finalize]');
+    await one.page.waitForSelector('[data-testid=odoo-order-id]', { timeout: 30_000 });
+    const orderId = Number(await one.page.textContent('[data-testid=odoo-order-id]'));
+    expect(orderId).toBeGreaterThan(0);
+    await screenshot(one.page, '4-finalized-page1');
+    await screenshot(two.page, '4-finalized-page2');
+
+    expect(sim.sim.ordersFor(pos)).toBe(1);
+    const order = [...sim.sim.data.orders.values()].find((o) => o.pos_reference === pos);
+    expect(order?.id).toBe(orderId);
+    expect(order?.state).toBe('paid');
+  });
+});

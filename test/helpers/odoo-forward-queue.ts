@@ -1,0 +1,157 @@
+/**
+ * Test doubles for the Odoo gateway tests: an in-memory ForwardQueue that records every transition
+ * (and throws on a double markForwarded, so exactly-once breaks loudly), a manual Clock advanced by
+ * hand, and a finalized-order snapshot built from the simulator's seeded catalog.
+ */
+import type { Clock, TimerHandle } from '../../src/ports/clock.js';
+import type { FinalizeSuccess, ForwardQueue, PendingFinalize } from '../../src/ports/forwarding.js';
+import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
+import { SIM_POS_SESSION, SIM_PRICELIST, SIM_PRODUCTS, SIM_USERS } from '../../src/odoo-sim/seed.js';
+
+interface QueuedEvent {
+  event: PendingFinalize;
+  status: 'pending' | 'forwarded' | 'dead';
+  nextAttemptAt: number;
+  result?: FinalizeSuccess;
+  error?: string;
+}
+
+export class MemoryForwardQueue implements ForwardQueue {
+  readonly events: QueuedEvent[] = [];
+  /** eventIds in the order markForwarded was called. */
+  readonly forwardedOrder: number[] = [];
+  private nextId = 1;
+
+  add(snapshot: OrderSnapshot, terminalId = 'terminal-1'): PendingFinalize {
+    const event: PendingFinalize = { eventId: this.nextId++, posReference: snapshot.posReference, snapshot, configId: 1, terminalId, attempts: 0 };
+    this.events.push({ event, status: 'pending', nextAttemptAt: 0 });
+    return event;
+  }
+
+  pending(limit: number, now: number): PendingFinalize[] {
+    return this.events
+      .filter((e) => e.status === 'pending' && e.nextAttemptAt <= now)
+      .slice(0, limit)
+      .map((e) => e.event);
+  }
+
+  markForwarded(eventId: number, result: FinalizeSuccess): void {
+    const e = this.find(eventId);
+    if (e.status !== 'pending') throw new Error(`event ${eventId} marked forwarded while ${e.status}`);
+    e.status = 'forwarded';
+    e.result = result;
+    this.forwardedOrder.push(eventId);
+  }
+
+  markAttemptFailed(eventId: number, error: string, nextAttemptAt: number): void {
+    const e = this.find(eventId);
+    if (e.status !== 'pending') throw new Error(`event ${eventId} failed while ${e.status}`);
+    e.event = { ...e.event, attempts: e.event.attempts + 1 };
+    e.nextAttemptAt = nextAttemptAt;
+    e.error = error;
+  }
+
+  markDead(eventId: number, error: string): void {
+    const e = this.find(eventId);
+    if (e.status !== 'pending') throw new Error(`event ${eventId} dead while ${e.status}`);
+    e.status = 'dead';
+    e.error = error;
+  }
+
+  counts(): { pending: number; dead: number } {
+    return { pending: this.events.filter((e) => e.status === 'pending').length, dead: this.events.filter((e) => e.status === 'dead').length };
+  }
+
+  statusOf(eventId: number): QueuedEvent['status'] {
+    return this.find(eventId).status;
+  }
+
+  private find(eventId: number): QueuedEvent {
+    const e = this.events.find((x) => x.event.eventId === eventId);
+    if (!e) throw new Error(`no event ${eventId}`);
+    return e;
+  }
+}
+
+/** A Clock tests advance by hand; timers fire in due order inside advance(). */
+export class ManualClock implements Clock {
+  private t: number;
+  private seq = 0;
+  private timers: { id: number; at: number; cb: () => void }[] = [];
+
+  constructor(start = Date.UTC(2026, 10, 23, 12, 0, 0)) {
+    this.t = start;
+  }
+
+  now(): number {
+    return this.t;
+  }
+
+  setTimeout(callback: () => void, ms: number): TimerHandle {
+    const id = ++this.seq;
+    this.timers.push({ id, at: this.t + Math.max(0, ms), cb: callback });
+    return { id };
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    const id = (handle as { id?: number }).id;
+    this.timers = this.timers.filter((t) => t.id !== id);
+  }
+
+  pendingTimers(): number {
+    return this.timers.length;
+  }
+
+  advance(ms: number): void {
+    const target = this.t + ms;
+    for (let guard = 0; guard < 10_000; guard += 1) {
+      const due = this.timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at || a.id - b.id)[0];
+      if (!due) break;
+      this.timers = this.timers.filter((t) => t.id !== due.id);
+      this.t = Math.max(this.t, due.at);
+      due.cb();
+    }
+    this.t = target;
+  }
+}
+
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+/** A paid order of `items` seeded products (tax 18% excluded), paid exactly in cash on statement 420. */
+export function paidSnapshot(posReference: string, items: readonly { productId: number; qty: number }[] = [{ productId: 101, qty: 2 }, { productId: 302, qty: 1 }]): OrderSnapshot {
+  const lines = items.map((item, i) => {
+    const product = SIM_PRODUCTS.find((p) => p.id === item.productId);
+    if (!product) throw new Error(`no product ${item.productId}`);
+    const sub = round2(product.price * item.qty);
+    return {
+      uid: `${posReference}-l${i + 1}`,
+      productId: product.id,
+      name: product.name,
+      qty: item.qty,
+      priceUnit: product.price,
+      discount: 0,
+      taxIds: [1],
+      priceSubtotal: sub,
+      priceSubtotalIncl: round2(sub * 1.18),
+    };
+  });
+  const total = round2(lines.reduce((a, l) => a + l.priceSubtotalIncl, 0));
+  const tax = round2(lines.reduce((a, l) => a + l.priceSubtotalIncl - l.priceSubtotal, 0));
+  return {
+    posReference,
+    tableId: 3,
+    state: 'paid',
+    kitchenStatus: 'paid',
+    sessionId: SIM_POS_SESSION.id,
+    userId: SIM_USERS.waiter.id,
+    pricelistId: SIM_PRICELIST.id,
+    partnerId: null,
+    lines,
+    payments: [{ uid: `${posReference}-p1`, journalId: 7, statementId: 420, amount: total, name: '2026-11-23T12:30:05.123Z' }],
+    amountTotal: total,
+    amountTax: tax,
+    amountPaid: total,
+    amountReturn: 0,
+    createdAt: '2026-11-23T12:00:00.000Z',
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * Boot a real hub for tests and benchmarks: real worker threads, real uWS on 127.0.0.1 port 0, SQLite
+ * in a temp dir. `in-process` calls createHub; `child-process` runs `node --import tsx src/main.ts` and
+ * learns the port from its one machine-readable stdout line `POS_HUB_LISTENING {"port":…}`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLogger } from '../../src/adapters/log/logger.js';
+import { parseConfig } from '../../src/config.js';
+import { createDevTokenValidator } from '../../src/front/dev-auth.js';
+import { createHub } from '../../src/hub.js';
+import type { TokenValidator } from '../../src/ports/auth.js';
+
+export interface StartHubOptions {
+  env?: Record<string, string>;
+  /** Reuse a database (restart tests); the caller owns it and it is never deleted. */
+  dbPath?: string;
+  mode?: 'in-process' | 'child-process';
+  /** in-process only; the default is the dev validator (empty token, or dev:<role>:<name>). */
+  tokenValidator?: TokenValidator;
+}
+
+export interface StartedHub {
+  url: string;
+  wsUrl: string;
+  port: number;
+  dbPath: string;
+  close(): Promise<void>;
+  /** child-process only: send a signal and wait for the process to exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** child-process only: how the process ended (after kill/close). */
+  exit?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** child-process only: everything it printed so far. */
+  output?: () => string;
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const LISTENING = 'POS_HUB_LISTENING ';
+const START_LIMIT_MS = 20_000;
+
+const DEFAULTS: Record<string, string> = {
+  HUB_HTTP_PORT: '0',
+  HUB_HOST: '127.0.0.1',
+  HUB_DEV_AUTH: 'true',
+  HUB_MDNS_ENABLED: 'false',
+  HUB_LOG_LEVEL: 'silent',
+  HUB_SHARDS: '2',
+  HUB_COMMIT_WINDOW_MS: '1',
+  // Nothing listens here: finalize tests use the Odoo simulator helper and set ODOO_URL themselves.
+  ODOO_URL: 'http://127.0.0.1:9',
+};
+
+export async function startHub(options: StartHubOptions = {}): Promise<StartedHub> {
+  const ownDir = options.dbPath === undefined ? mkdtempSync(join(tmpdir(), 'pos-hub-test-')) : null;
+  const dbPath = options.dbPath ?? join(ownDir ?? '', 'hub.sqlite');
+  const env = { ...DEFAULTS, ...options.env, HUB_DB_PATH: dbPath };
+  const cleanup = (): void => {
+    if (ownDir !== null) rmSync(ownDir, { recursive: true, force: true });
+  };
+  return (options.mode ?? 'in-process') === 'in-process' ? startInProcess(env, dbPath, options.tokenValidator, cleanup) : startChild(env, dbPath, cleanup);
+}
+
+async function startInProcess(env: Record<string, string>, dbPath: string, validator: TokenValidator | undefined, cleanup: () => void): Promise<StartedHub> {
+  const config = parseConfig(env);
+  const log = createLogger({ level: config.HUB_LOG_LEVEL, thread: 'front' });
+  const hub = await createHub({
+    config,
+    log,
+    tokenValidator: validator ?? createDevTokenValidator({ devAuth: config.HUB_DEV_AUTH, hubUser: 'hub' }),
+  });
+  const port = await hub.listen(0, '127.0.0.1');
+  let closed: Promise<void> | null = null;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    port,
+    dbPath,
+    close() {
+      closed ??= hub.close().finally(cleanup);
+      return closed;
+    },
+    kill: () => Promise.reject(new Error('kill() needs mode: child-process')),
+  };
+}
+
+async function startChild(env: Record<string, string>, dbPath: string, cleanup: () => void): Promise<StartedHub> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HUB_ENV_FILE: '/nonexistent/.env', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const limit = setTimeout(() => reject(new Error(`hub did not start within ${START_LIMIT_MS} ms:\n${output}`)), START_LIMIT_MS);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      const line = output.split('\n').find((l) => l.startsWith(LISTENING));
+      if (line) {
+        clearTimeout(limit);
+        resolve((JSON.parse(line.slice(LISTENING.length)) as { port: number }).port);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    void exit.then(({ code, signal }) => {
+      clearTimeout(limit);
+      reject(new Error(`hub exited before listening (code ${code}, signal ${signal}):\n${output}`));
+    });
+  });
+  const kill = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exit;
+  };
+  let closed: Promise<void> | null = null;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    port,
+    dbPath,
+    exit,
+    output: () => output,
+    kill,
+    close() {
+      closed ??= kill('SIGTERM').finally(cleanup);
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,219 @@
+/**
+ * The `pos-hub` executable end to end (bin/pos-hub.js → tsx → src/cli/main.ts) as an operator runs it:
+ * stats against a hub and against nothing, doctor against the Odoo simulator and on a bad config,
+ * reset's guard and refusal, help and usage errors with their exit codes.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HUB_LOGIN, HUB_PASSWORD, SIM_DB, startOdooSim, type StartedOdooSim } from '../helpers/odoo-sim.js';
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'pos-hub.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in a clean directory with only the given variables (plus PATH/HOME), like a fresh shell. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: workDir, env: { PATH: process.env.PATH ?? '', HOME: workDir, ...env }, timeout: 30_000 },
+      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+/** A port nothing listens on: bound once by us, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  const port = await listen(server);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const HEALTH = {
+  status: 'ok',
+  uptime: 3725,
+  connectedTerminals: 2,
+  activeLeases: 1,
+  orders: 14,
+  pendingForward: 0,
+  totalForwarded: 12,
+  lastOdooSync: null,
+  deadLetters: 0,
+  odooReachable: true,
+  uws: 'native',
+  shards: 1,
+  activeLocks: 1,
+  seq: 321,
+  version: '0.1.0',
+};
+
+let workDir: string;
+let hub: Server;
+let hubUrl: string;
+let odoo: StartedOdooSim;
+
+beforeAll(async () => {
+  workDir = mkdtempSync(join(tmpdir(), 'pos-hub-cli-'));
+  // Until the runtime's startHub() is used here, a minimal hub HTTP surface: /health and /api/reset.
+  hub = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    if (req.method === 'GET' && req.url === '/health') {
+      res.end(JSON.stringify(HEALTH));
+    } else if (req.method === 'POST' && req.url === '/api/reset') {
+      const ok = req.headers.authorization === 'Bearer right-token';
+      res.statusCode = ok ? 200 : 403;
+      res.end(JSON.stringify(ok ? { ok: true } : { error: { code: 'RESET_FORBIDDEN', message: 'Reset needs HUB_ADMIN_TOKEN to be set and presented.' } }));
+    } else {
+      res.statusCode = 404;
+      res.end('{}');
+    }
+  });
+  hubUrl = `http://127.0.0.1:${await listen(hub)}`;
+  odoo = await startOdooSim();
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => hub.close(() => resolve()));
+  await odoo.close();
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('pos-hub CLI', () => {
+  it('prints help and rejects unknown commands and options', async () => {
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/pos-hub stats \[--url URL\] \[--json\]/);
+    const bad = await cli(['frobnicate']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('unknown command "frobnicate"');
+    const badOption = await cli(['stats', '--urll', hubUrl]);
+    expect(badOption.code).toBe(2);
+    expect(badOption.stderr).toContain('unknown option --urll');
+  });
+
+  it('stats prints the readable table from /health', async () => {
+    const run = await cli(['stats', '--url', hubUrl]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe(`POS Hub at ${hubUrl}`);
+    expect(run.stdout).toMatch(/^ {2}Connected terminals {2}2$/m);
+    expect(run.stdout).toMatch(/^ {2}Uptime +1h 02m 05s$/m);
+    expect(run.stdout).toMatch(/^ {2}Last Odoo sync +never$/m);
+    expect(run.stdout).toMatch(/^ {2}uWS +native$/m);
+  });
+
+  it('stats --json prints the health document for scripts; the port comes from HUB_HTTP_PORT by default', async () => {
+    const run = await cli(['stats', '--json'], { HUB_HTTP_PORT: new URL(hubUrl).port });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual(HEALTH);
+  });
+
+  it('stats fails cleanly with exit 1 when no hub answers', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const run = await cli(['stats', '--url', url]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`the hub at ${url} is not answering (ECONNREFUSED)`);
+    expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('reset needs --yes, and reports the refusal without the right token', async () => {
+    const guarded = await cli(['reset', '--url', hubUrl]);
+    expect(guarded.code).toBe(2);
+    expect(guarded.stderr).toContain('--yes');
+    const refused = await cli(['reset', '--yes', '--url', hubUrl]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('refused (HTTP 403 RESET_FORBIDDEN)');
+    const done = await cli(['reset', '--yes', '--url', hubUrl], { HUB_ADMIN_TOKEN: 'right-token' });
+    expect(done.code).toBe(0);
+    expect(done.stdout).toContain('Reset done');
+  });
+
+  it('doctor passes against the Odoo simulator with a healthy database', async () => {
+    const dbPath = join(workDir, 'hub.sqlite');
+    const db = new Database(dbPath);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);');
+    db.close();
+    const run = await cli(['doctor'], {
+      ODOO_URL: odoo.url,
+      ODOO_DB: SIM_DB,
+      ODOO_USER: HUB_LOGIN,
+      ODOO_PASSWORD: HUB_PASSWORD,
+      HUB_DB_PATH: dbPath,
+      HUB_HTTP_PORT: String(await closedPort()),
+      HUB_HOST: '127.0.0.1',
+      HUB_MDNS_ENABLED: 'false',
+    });
+    expect(run.stdout).toMatch(/^PASS {2}config /m);
+    expect(run.stdout).toMatch(/^PASS {2}odoo {8}.*answers \(Odoo 12\.0/m);
+    expect(run.stdout).toMatch(new RegExp(`^PASS {2}odoo login {2}signed in as ${HUB_LOGIN}`, 'm'));
+    expect(run.stdout).toMatch(/^PASS {2}sqlite .*integrity ok \(journal wal\)/m);
+    expect(run.stdout).toMatch(/^(PASS|WARN) {2}uws /m);
+    expect(run.stdout).toMatch(/^PASS {2}port .* is free/m);
+    expect(run.stdout).toMatch(/^PASS {2}mdns .*disabled/m);
+    expect(run.code).toBe(0);
+  });
+
+  it('doctor on a bad config names every bad variable, a wrong password, a corrupt database and a taken port; exit 1', async () => {
+    const dbPath = join(workDir, 'corrupt.sqlite');
+    writeFileSync(dbPath, Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(4096, 7)]));
+    const taken = createServer();
+    const takenPort = await listen(taken);
+    try {
+      const run = await cli(['doctor'], {
+        ODOO_URL: odoo.url,
+        ODOO_DB: SIM_DB,
+        ODOO_USER: HUB_LOGIN,
+        ODOO_PASSWORD: 'wrong-password',
+        HUB_SHARDS: 'many',
+        HUB_LOG_LEVEL: 'loud',
+        HUB_DB_PATH: dbPath,
+        HUB_HTTP_PORT: String(takenPort),
+        HUB_HOST: '127.0.0.1',
+        HUB_MDNS_ENABLED: 'false',
+      });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/^FAIL {2}config {6}HUB_SHARDS must be a whole number/m);
+      expect(run.stdout).toMatch(/^FAIL {2}config {6}HUB_LOG_LEVEL /m);
+      expect(run.stdout).toMatch(/^PASS {2}odoo /m);
+      expect(run.stdout).toMatch(/^FAIL {2}odoo login .*refused: .*Access denied/im);
+      expect(run.stdout).toMatch(/^FAIL {2}sqlite /m);
+      expect(run.stdout).toMatch(new RegExp(`^FAIL {2}port .*:${takenPort} is in use by another program`, 'm'));
+      expect(run.stdout).toMatch(/checks failed\.$/m);
+      expect(run.stdout + run.stderr).not.toContain('wrong-password');
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+  });
+
+  it('doctor reads --env, and says so', async () => {
+    const file = join(workDir, 'env');
+    writeFileSync(file, 'HUB_DEV_AUTH=true\nHUB_MDNS_ENABLED=nope\n');
+    const run = await cli(['doctor', '--env', file, '--skip-odoo'], { HUB_HTTP_PORT: '0' });
+    expect(run.stdout).toContain(`configuration from ${file}`);
+    expect(run.stdout).toMatch(/^FAIL {2}config {6}HUB_MDNS_ENABLED must be true or false/m);
+    expect(run.code).toBe(1);
+    const missing = await cli(['doctor', '--env', join(workDir, 'nope')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('does not exist');
+  });
+});

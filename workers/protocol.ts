@@ -1,0 +1,100 @@
+/**
+ * The messages that cross threads: front → shard, shard → writer, front ↔ writer, writer → front.
+ * Every union is discriminated by `kind`; every request carries `reqId` so a dying thread can fail
+ * all of its pending requests at once. Plain data only (structured clone), errors as HubErrorData.
+ */
+import type { HubErrorData } from '../src/protocol/errors.js';
+import type { HubMessage } from '../src/protocol/hub-messages.js';
+import type { OrderSnapshot } from '../src/protocol/snapshot.js';
+import type { FloorPlan, SyncInitOrder, TableState } from '../src/protocol/hub-messages.js';
+import type { ActorKey, Outbound, Principal, ShardMessage, Unit } from '../actors/table/types.js';
+import type { EventView, LeaseView, LockView } from '../src/ports/state-view.js';
+
+export type { ActorKey, Outbound, Principal, ShardMessage, Unit, WriteOp } from '../actors/table/types.js';
+
+/** State a shard is rebuilt from at start (rows whose home key hashes to that shard). */
+export interface ShardSeed {
+  readonly orders: ReadonlyArray<{ posReference: string; homeKey: ActorKey; tableId: number | null; version: number; snapshot: OrderSnapshot | null; state: string | null }>;
+  readonly leases: ReadonlyArray<{ posReference: string; homeKey: ActorKey; terminalId: string; role: string; tableId: number | null; expiresAt: number; epoch: number }>;
+  readonly locks: ReadonlyArray<{ tableId: number; terminalId: string; role: string; expiresAt: number; epoch: number }>;
+  readonly tables: ReadonlyArray<{ tableId: number; status: string; posReference: string | null }>;
+  readonly epochs: ReadonlyArray<{ key: string; homeKey: ActorKey; epoch: number }>;
+  readonly mutations: ReadonlyArray<{ terminalId: string; mutationId: string; homeKey: ActorKey }>;
+  readonly finalizing: ReadonlyArray<{ posReference: string; homeKey: ActorKey }>;
+}
+
+// ---- front → shard -------------------------------------------------------------------------
+export type FrontToShard =
+  | { readonly kind: 'terminal'; readonly key: ActorKey; readonly from: Principal; readonly msg: ShardMessage; readonly receivedAt: number }
+  | { readonly kind: 'connected'; readonly terminalId: string }
+  | { readonly kind: 'disconnected'; readonly terminalId: string }
+  | { readonly kind: 'request'; readonly reqId: number; readonly req: ShardRequest };
+
+/** Reset is two-phase: `quiesce` drops memory and proves the writer got every earlier unit (a load
+ *  round trip on the same port), the writer wipes, then `reload` rebuilds from the empty tables. */
+export type ShardRequest = { readonly type: 'quiesce' } | { readonly type: 'reload' } | { readonly type: 'collect_metrics' } | { readonly type: 'stop' };
+
+// ---- shard → front ---------------------------------------------------------------------------
+export type ShardToFront =
+  | { readonly kind: 'ready'; readonly actors: number }
+  | { readonly kind: 'reply'; readonly reqId: number; readonly ok: true; readonly value: unknown }
+  | { readonly kind: 'reply'; readonly reqId: number; readonly ok: false; readonly error: HubErrorData }
+  | { readonly kind: 'fatal'; readonly error: HubErrorData };
+
+// ---- shard → writer (own MessageChannel) -------------------------------------------------------
+export type ShardToWriter =
+  | { readonly kind: 'units'; readonly units: readonly Unit[] }
+  | { readonly kind: 'load'; readonly reqId: number; readonly shard: number; readonly shards: number };
+
+export type WriterToShard = { readonly kind: 'loaded'; readonly reqId: number; readonly seed: ShardSeed };
+
+// ---- front ↔ writer --------------------------------------------------------------------------
+export type WriterRequest =
+  | { readonly type: 'sync'; readonly terminalId: string; readonly lastSeq?: number }
+  | { readonly type: 'routes' }
+  | { readonly type: 'state' }
+  | { readonly type: 'reset' }
+  | { readonly type: 'collect_metrics' }
+  | { readonly type: 'flush' }
+  | { readonly type: 'stop' };
+
+export type SyncResult =
+  | { readonly mode: 'init'; readonly orders: SyncInitOrder[]; readonly tables: TableState[]; readonly floorPlans: FloorPlan[]; readonly seq: number }
+  | { readonly mode: 'resume'; readonly fromSeq: number; readonly toSeq: number; readonly events: HubMessage[] };
+
+export interface WriterStateView {
+  readonly leases: LeaseView[];
+  readonly locks: LockView[];
+  readonly events: EventView[];
+}
+
+export type FrontToWriter =
+  | { readonly kind: 'request'; readonly reqId: number; readonly req: WriterRequest }
+  /** Work without a table actor: ticket numbers and floor plans are sequenced by the writer itself. */
+  | { readonly kind: 'units'; readonly units: readonly Unit[] };
+
+export interface WriterStats {
+  readonly seq: number;
+  readonly orders: number;
+  readonly activeLeases: number;
+  readonly activeLocks: number;
+  readonly pendingForward: number;
+  readonly totalForwarded: number;
+  readonly deadLetters: number;
+  readonly lastOdooSync: number | null;
+  readonly odooReachable: boolean;
+  readonly lastOdooError: string | null;
+}
+
+/** A committed unit's messages, seq already stamped. */
+export interface Delivery {
+  readonly out: readonly Outbound[];
+  readonly receivedAt?: number;
+}
+
+export type WriterToFront =
+  | { readonly kind: 'deliver'; readonly deliveries: readonly Delivery[]; readonly stats: WriterStats }
+  | { readonly kind: 'reply'; readonly reqId: number; readonly ok: true; readonly value: unknown }
+  | { readonly kind: 'reply'; readonly reqId: number; readonly ok: false; readonly error: HubErrorData }
+  | { readonly kind: 'stats'; readonly stats: WriterStats }
+  | { readonly kind: 'fatal'; readonly error: HubErrorData };

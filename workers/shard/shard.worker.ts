@@ -1,0 +1,111 @@
+/**
+ * Shard worker entry: rebuilds its table actors from the writer (over its own MessagePort), then
+ * takes batches from the front and sends each turn's Units to the writer in one message.
+ * An uncaught failure ends the thread; the hub treats that as fatal and restarts from SQLite.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { createLogger } from '../../src/adapters/log/logger.js';
+import type { Config } from '../../src/config.js';
+import { systemClock } from '../../src/ports/clock.js';
+import { noopMetrics, type HubMetrics } from '../../src/ports/metrics.js';
+import { toHubError } from '../../src/protocol/errors.js';
+import { importIfPresent } from '../optional-module.js';
+import type { FrontToShard, ShardToFront, ShardToWriter, WriterToShard } from '../protocol.js';
+import { loadSnapshotValidator } from './domain-validator.js';
+import { ShardHost } from './shard-host.js';
+
+export interface ShardWorkerData {
+  readonly config: Config;
+  readonly index: number;
+  readonly shards: number;
+  readonly writerPort: MessagePort;
+}
+
+type MetricsModule = { createThreadMetrics(thread: string): HubMetrics; snapshotThreadMetrics(): Promise<unknown> };
+
+async function main(): Promise<void> {
+  if (!parentPort) throw new Error('shard.worker must run in a worker thread');
+  const port = parentPort;
+  const data = workerData as ShardWorkerData;
+  const { config, index, shards, writerPort } = data;
+  const log = createLogger({ level: config.HUB_LOG_LEVEL, thread: `shard-${index}` });
+  const metricsModule = await importIfPresent<MetricsModule>('../src/adapters/metrics/index');
+  const metrics = metricsModule?.createThreadMetrics(`shard-${index}`) ?? noopMetrics;
+  const { validate, fromDomain } = await loadSnapshotValidator();
+  const host = new ShardHost({
+    index,
+    clock: systemClock,
+    metrics,
+    log,
+    env: {
+      timings: {
+        leaseTtlMs: config.HUB_LEASE_TTL_MS,
+        leaseGraceMs: config.HUB_GRACE_MS,
+        lockTtlMs: config.HUB_TABLE_LOCK_TTL_MS,
+        lockGraceMs: config.HUB_TABLE_LOCK_GRACE_MS,
+      },
+      sendChangesToKitchen: config.HUB_SEND_CHANGES_TO_KITCHEN,
+      validate,
+    },
+    sink: (units) => writerPort.postMessage({ kind: 'units', units } satisfies ShardToWriter),
+  });
+
+  let loadSeq = 0;
+  const loads = new Map<number, () => void>();
+  const reload = (): Promise<void> =>
+    new Promise((resolve) => {
+      const reqId = ++loadSeq;
+      loads.set(reqId, resolve);
+      writerPort.postMessage({ kind: 'load', reqId, shard: index, shards } satisfies ShardToWriter);
+    });
+  writerPort.on('message', (message: WriterToShard) => {
+    host.load(message.seed);
+    loads.get(message.reqId)?.();
+    loads.delete(message.reqId);
+  });
+
+  await reload();
+  log.info({ actors: host.actorCount, domainRules: fromDomain }, 'shard ready');
+
+  const reply = (m: ShardToFront): void => port.postMessage(m);
+  port.on('message', (batch: FrontToShard[]) => {
+    const work: FrontToShard[] = [];
+    for (const m of batch) {
+      if (m.kind !== 'request') {
+        work.push(m);
+        continue;
+      }
+      host.handleBatch(work.splice(0));
+      const { reqId, req } = m;
+      const answer = async (): Promise<unknown> => {
+        switch (req.type) {
+          case 'quiesce':
+            host.stop();
+            await reload();
+            host.stop();
+            return null;
+          case 'reload':
+            await reload();
+            return { actors: host.actorCount };
+          case 'collect_metrics':
+            return (await metricsModule?.snapshotThreadMetrics()) ?? [];
+          case 'stop':
+            host.stop();
+            return null;
+          default: {
+            const unreachable: never = req;
+            throw new Error(`unknown shard request ${JSON.stringify(unreachable)}`);
+          }
+        }
+      };
+      answer().then(
+        (value) => reply({ kind: 'reply', reqId, ok: true, value }),
+        (error: unknown) => reply({ kind: 'reply', reqId, ok: false, error: toHubError(error).toData() }),
+      );
+    }
+    host.handleBatch(work);
+  });
+  reply({ kind: 'ready', actors: host.actorCount });
+}
+
+await main();

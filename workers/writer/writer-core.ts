@@ -1,0 +1,338 @@
+/**
+ * The writer: the hub's sequencer and only SQLite user. Units from every shard (and the front's
+ * table-less work) are group-committed in one transaction per commit window; each committed event
+ * gets the next hub-wide seq, which is stamped on its messages before they go to the front for fan-out.
+ * Nothing leaves here before its commit. Runs in the writer worker, or in-process for tests.
+ */
+import type { Logger } from '../../src/adapters/log/logger.js';
+import type { HubStore } from '../../src/adapters/sqlite/store.js';
+import type { Config } from '../../src/config.js';
+import type { Clock } from '../../src/ports/clock.js';
+import type { ForwardOutcome } from '../../src/ports/forwarding.js';
+import type { HubMetrics } from '../../src/ports/metrics.js';
+import type { FloorPlan, HubMessage, SyncInitOrder, TableState } from '../../src/protocol/hub-messages.js';
+import { HubError } from '../../src/protocol/errors.js';
+import { shardOf } from '../shard-key.js';
+import type { Delivery, Outbound, ShardSeed, SyncResult, Unit, WriterRequest, WriterStateView, WriterStats, WriterToFront } from '../protocol.js';
+
+export interface ForwarderHandle {
+  start(): void;
+  kick(): void;
+  stop(): Promise<void>;
+  status(): { lastOdooSync: number | null; odooReachable: boolean; lastError: string | null };
+}
+
+export type ForwarderFactory = (opts: {
+  queue: HubStore;
+  config: Config;
+  clock: Clock;
+  log: Logger;
+  metrics: HubMetrics;
+  onOutcome(o: ForwardOutcome): void;
+}) => ForwarderHandle;
+
+export interface WriterDeps {
+  readonly store: HubStore;
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: HubMetrics;
+  readonly toFront: (message: WriterToFront) => void;
+  readonly createForwarder?: ForwarderFactory | null;
+  readonly snapshotMetrics?: () => Promise<unknown>;
+}
+
+/** Resume sends at most this many events; further behind gets a full SYNC_INIT. */
+const RESUME_LIMIT = 10_000;
+
+export class WriterCore {
+  private queue: Unit[] = [];
+  private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null = null;
+  private readonly forwarder: ForwarderHandle | null;
+  private stopped = false;
+  /** Measured batching, for the README figures and the writerBatch metric. */
+  readonly batching = { commits: 0, units: 0, rows: 0, maxUnits: 0 };
+
+  constructor(private readonly deps: WriterDeps) {
+    this.forwarder =
+      deps.createForwarder?.({
+        queue: deps.store,
+        config: deps.config,
+        clock: deps.clock,
+        log: deps.log,
+        metrics: deps.metrics,
+        onOutcome: (o) => this.onForwardOutcome(o),
+      }) ?? null;
+    this.forwarder?.start();
+  }
+
+  enqueue(units: readonly Unit[]): void {
+    if (this.stopped) {
+      this.deps.log.warn({ units: units.length }, 'writer stopped: units dropped');
+      return;
+    }
+    for (const unit of units) this.queue.push(unit);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer !== null || this.queue.length === 0) return;
+    const window = this.deps.config.HUB_COMMIT_WINDOW_MS;
+    this.timer = window === 0 ? setImmediate(() => this.commit()) : setTimeout(() => this.commit(), window);
+  }
+
+  /** Commit everything queued in one transaction, then hand the stamped messages to the front. */
+  commit(): void {
+    this.timer = null;
+    if (this.queue.length === 0) return;
+    const units = this.queue;
+    this.queue = [];
+    const started = performance.now();
+    const now = this.deps.clock.now();
+    const deliveries: Delivery[] = [];
+    let rows = 0;
+    let finalized = false;
+    const { store } = this.deps;
+    store.transaction(() => {
+      for (const unit of units) {
+        const applied = this.apply(unit, now);
+        rows += applied.rows;
+        finalized ||= applied.finalized;
+        if (applied.out.length > 0) deliveries.push(applied.receivedAt === undefined ? { out: applied.out } : { out: applied.out, receivedAt: applied.receivedAt });
+      }
+    });
+    const seconds = (performance.now() - started) / 1000;
+    this.batching.commits += 1;
+    this.batching.units += units.length;
+    this.batching.rows += rows;
+    this.batching.maxUnits = Math.max(this.batching.maxUnits, units.length);
+    this.deps.metrics.writerBatch(units.length, seconds);
+    if (this.batching.commits % 256 === 0) store.prune(this.deps.config.HUB_EVENT_RETENTION);
+    this.deps.toFront({ kind: 'deliver', deliveries, stats: this.stats() });
+    if (finalized) this.forwarder?.kick();
+  }
+
+  private apply(unit: Unit, now: number): { out: Outbound[]; rows: number; finalized: boolean; receivedAt?: number } {
+    const { store } = this.deps;
+    let seq: number | null = null;
+    let rows = 0;
+    let finalized = false;
+    const extra: Outbound[] = [];
+    const stampLater: Array<{ terminalId: string; mutationId: string; homeKey: string; posReference: string | null; result: HubMessage }> = [];
+    for (const op of unit.ops) {
+      rows += 1;
+      switch (op.op) {
+        case 'order_put':
+          store.putOrder(
+            { posReference: op.posReference, homeKey: op.homeKey, tableId: op.tableId, version: op.version, snapshot: op.snapshot, state: op.state, terminalId: op.terminalId },
+            now,
+          );
+          break;
+        case 'lease_put':
+          store.putLease({ posReference: op.posReference, homeKey: op.homeKey, terminalId: op.terminalId, role: op.role, tableId: op.tableId, expiresAt: op.expiresAt, epoch: op.epoch });
+          break;
+        case 'lease_delete':
+          store.deleteLease(op.posReference);
+          break;
+        case 'lock_put':
+          store.putLock({ tableId: op.tableId, terminalId: op.terminalId, role: op.role, expiresAt: op.expiresAt, epoch: op.epoch });
+          break;
+        case 'lock_delete':
+          store.deleteLock(op.tableId);
+          break;
+        case 'table_put':
+          store.putTable({ tableId: op.tableId, status: op.status, posReference: op.posReference }, now);
+          break;
+        case 'floor_plan_put':
+          store.putFloorPlan(op.plan.floorId, op.plan, now);
+          break;
+        case 'event': {
+          const id = store.appendEvent(
+            {
+              type: op.type,
+              posReference: op.posReference,
+              payload: (s) => (op.payload === null ? null : { ...op.payload, seq: s }),
+              sourceTerminal: op.sourceTerminal,
+              ...(op.finalize === undefined ? {} : { finalize: op.finalize }),
+            },
+            now,
+          );
+          if (op.payload !== null || seq === null) seq = id;
+          if (op.finalize !== undefined) finalized = true;
+          break;
+        }
+        case 'mutation':
+          stampLater.push({ terminalId: op.terminalId, mutationId: op.mutationId, homeKey: op.homeKey, posReference: op.posReference, result: op.result });
+          break;
+        case 'replay': {
+          const result = store.getMutation(op.terminalId, op.mutationId);
+          if (result !== undefined) extra.push({ to: 'terminal', terminalId: op.terminalId, msg: result as HubMessage });
+          break;
+        }
+        case 'ticket': {
+          const previous = op.mutationId === undefined ? undefined : store.getMutation(op.terminalId, op.mutationId);
+          if (previous !== undefined) {
+            extra.push({ to: 'terminal', terminalId: op.terminalId, msg: previous as HubMessage });
+            break;
+          }
+          const ticketNumber = store.nextTicket(op.businessDay, op.orderType);
+          const msg: HubMessage = {
+            type: 'TICKET_NUMBER',
+            orderType: op.orderType,
+            ticketNumber,
+            businessDay: op.businessDay,
+            ...(op.mutationId === undefined ? {} : { mutationId: op.mutationId }),
+          };
+          if (op.mutationId !== undefined) store.putMutation(op.terminalId, op.mutationId, '', null, msg, now);
+          extra.push({ to: 'terminal', terminalId: op.terminalId, msg });
+          break;
+        }
+        default: {
+          const unreachable: never = op;
+          throw new HubError('INTERNAL', `unknown write op ${JSON.stringify(unreachable)}`);
+        }
+      }
+    }
+    for (const m of stampLater) {
+      store.putMutation(m.terminalId, m.mutationId, m.homeKey, m.posReference, seq === null ? m.result : { ...m.result, seq }, now);
+    }
+    const out: Outbound[] = unit.out.map((o) => (o.stamp && seq !== null ? { ...o, msg: { ...o.msg, seq } } : o));
+    out.push(...extra);
+    return unit.receivedAt === undefined ? { out, rows, finalized } : { out, rows, finalized, receivedAt: unit.receivedAt };
+  }
+
+  private onForwardOutcome(o: ForwardOutcome): void {
+    const to = o.event.terminalId;
+    let msg: HubMessage | null = null;
+    switch (o.kind) {
+      case 'finalized':
+        msg = {
+          type: 'ORDER_FINALIZED',
+          posReference: o.result.posReference,
+          orderId: o.result.orderId,
+          lineIdMap: { ...o.result.lineIdMap },
+          ...(o.result.fiscal === undefined ? {} : { fiscal: o.result.fiscal }),
+        };
+        break;
+      case 'retrying':
+        if (o.event.attempts === 0) msg = { type: 'ORDER_FINALIZE_QUEUED', posReference: o.event.posReference, reason: o.error };
+        break;
+      case 'dead':
+        msg = { type: 'ORDER_FINALIZE_ERROR', posReference: o.event.posReference, error: o.error, retryable: false, code: 'ODOO_REJECTED' };
+        break;
+      default: {
+        const unreachable: never = o;
+        throw new HubError('INTERNAL', `unknown forward outcome ${JSON.stringify(unreachable)}`);
+      }
+    }
+    const deliveries: Delivery[] = msg === null ? [] : [{ out: [{ to: 'terminal', terminalId: to, msg }] }];
+    this.deps.toFront({ kind: 'deliver', deliveries, stats: this.stats() });
+  }
+
+  stats(): WriterStats {
+    const counts = this.deps.store.tallies();
+    const fwd = this.forwarder?.status();
+    const metaSync = this.deps.store.meta('last_odoo_sync');
+    return {
+      seq: this.deps.store.currentSeq(),
+      ...counts,
+      lastOdooSync: fwd?.lastOdooSync ?? (metaSync === null ? null : Number(metaSync)),
+      odooReachable: fwd?.odooReachable ?? false,
+      lastOdooError: fwd?.lastError ?? null,
+    };
+  }
+
+  /** Rows whose actor hashes to `shard`. */
+  loadSeed(shard: number, shards: number): ShardSeed {
+    // Units this shard sent before asking are already queued (same port, FIFO): commit them first.
+    this.commit();
+    const { store } = this.deps;
+    const mine = (homeKey: string): boolean => shardOf(homeKey, shards) === shard;
+    const orders = store.orders().filter((o) => mine(o.homeKey));
+    const homeOf = new Map(orders.map((o) => [o.posReference, o.homeKey]));
+    const leases = store.leases().filter((l) => mine(l.homeKey));
+    for (const l of leases) homeOf.set(l.posReference, l.homeKey);
+    return {
+      orders: orders.map((o) => ({ posReference: o.posReference, homeKey: o.homeKey, tableId: o.tableId, version: o.version, snapshot: o.snapshot, state: o.state })),
+      leases,
+      locks: store.locks().filter((l) => mine(`t:${l.tableId}`)),
+      tables: store.tables().filter((t) => mine(`t:${t.tableId}`)),
+      epochs: store.epochs().filter((e) => mine(e.homeKey)),
+      mutations: store.mutations().filter((m) => m.homeKey !== '' && mine(m.homeKey)),
+      finalizing: store
+        .finalizing()
+        .filter((f) => homeOf.has(f.posReference))
+        .map((f) => ({ posReference: f.posReference, homeKey: homeOf.get(f.posReference) ?? '' })),
+    };
+  }
+
+  async request(req: WriterRequest): Promise<unknown> {
+    switch (req.type) {
+      case 'sync':
+        return this.sync(req.terminalId, req.lastSeq);
+      case 'routes':
+        return [
+          ...this.deps.store.orders().map((o) => [o.posReference, o.homeKey] as const),
+          ...this.deps.store.leases().map((l) => [l.posReference, l.homeKey] as const),
+        ];
+      case 'state':
+        return this.stateView();
+      case 'reset':
+        this.commit();
+        this.deps.store.reset();
+        return this.stats();
+      case 'collect_metrics':
+        return (await this.deps.snapshotMetrics?.()) ?? [];
+      case 'flush':
+        this.commit();
+        return this.stats();
+      case 'stop':
+        this.commit();
+        this.stopped = true;
+        await this.forwarder?.stop();
+        this.deps.store.close();
+        return { ...this.batching };
+      default: {
+        const unreachable: never = req;
+        throw new HubError('INTERNAL', `unknown writer request ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  private sync(terminalId: string, lastSeq: number | undefined): SyncResult {
+    const { store } = this.deps;
+    const seq = store.currentSeq();
+    if (lastSeq !== undefined) {
+      const events = store.resume(lastSeq, terminalId, RESUME_LIMIT);
+      if (events !== null) return { mode: 'resume', fromSeq: lastSeq + 1, toSeq: seq, events: events as HubMessage[] };
+    }
+    const leases = new Map(store.leases().map((l) => [l.posReference, l]));
+    const now = this.deps.clock.now();
+    const orders: SyncInitOrder[] = [];
+    for (const o of store.orders()) {
+      if (o.snapshot === null || o.state === 'finalized') continue;
+      const lease = leases.get(o.posReference);
+      orders.push({ posReference: o.posReference, version: o.version, snapshot: o.snapshot, tableId: o.tableId, leasedBy: lease && lease.expiresAt > now ? lease.terminalId : null });
+    }
+    const locks = new Map(store.locks().map((l) => [l.tableId, l]));
+    const tables: TableState[] = [];
+    for (const t of store.tables()) {
+      const lock = locks.get(t.tableId);
+      locks.delete(t.tableId);
+      tables.push({ tableId: t.tableId, status: t.status, posReference: t.posReference, lockedBy: lock?.terminalId ?? null, lockExpiresAt: lock?.expiresAt ?? null });
+    }
+    for (const lock of locks.values()) {
+      tables.push({ tableId: lock.tableId, status: 'available', posReference: null, lockedBy: lock.terminalId, lockExpiresAt: lock.expiresAt });
+    }
+    return { mode: 'init', orders, tables, floorPlans: store.floorPlans() as FloorPlan[], seq };
+  }
+
+  private stateView(): WriterStateView {
+    const { store } = this.deps;
+    return {
+      leases: store.leases().map((l) => ({ posReference: l.posReference, terminalId: l.terminalId, role: l.role, tableId: l.tableId, expiresAt: l.expiresAt, epoch: l.epoch })),
+      locks: store.locks().map((l) => ({ tableId: l.tableId, terminalId: l.terminalId, role: l.role, expiresAt: l.expiresAt, epoch: l.epoch })),
+      events: store.recentEvents(50),
+    };
+  }
+}
