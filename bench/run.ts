@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureSqlite } from './ceilings/sqlite-commit.js';
+import { bundleScripts } from './lib/bundle.js';
 import { machineInfo } from './lib/machine.js';
 import { updateReadme } from './lib/results.js';
 import { type BenchContext, save } from './scenarios/context.js';
@@ -20,7 +21,7 @@ import { renderSummary, sat, type AllResults } from './scenarios/report.js';
 import { runSaturation } from './scenarios/saturation.js';
 import { runStorm } from './scenarios/storm.js';
 import { runVenue } from './scenarios/venue.js';
-import { odooSimAvailable, startOdooSim, type ServerHandle } from './venue/targets.js';
+import { odooSimAvailable, ROOT, startOdooSim, type ServerHandle } from './venue/targets.js';
 
 const SCENARIOS = ['sqlite', 'venue', 'saturation', 'profile', 'storm', 'idle', 'http'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -29,7 +30,8 @@ const BENCH_DIR = fileURLToPath(new URL('./', import.meta.url));
 
 function parseArgs(argv: readonly string[]): { mode: 'all' | 'smoke'; out: string | null; only: Set<Scenario> } {
   const mode = argv[0];
-  if (mode !== 'all' && mode !== 'smoke') throw new Error(`usage: bench/run.ts all|smoke [--out dir] [--only ${SCENARIOS.join(',')}] (got ${String(mode)})`);
+  if (mode !== 'all' && mode !== 'smoke')
+    throw new Error(`usage: bench/run.ts all|smoke [--out dir] [--only ${SCENARIOS.join(',')}] (got ${String(mode)})`);
   let out: string | null = null;
   let only = new Set<Scenario>(SCENARIOS);
   for (let i = 1; i < argv.length; i += 1) {
@@ -37,7 +39,8 @@ function parseArgs(argv: readonly string[]): { mode: 'all' | 'smoke'; out: strin
     else if (argv[i] === '--only') {
       const names = (argv[++i] ?? '').split(',').filter(Boolean);
       const unknown = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
-      if (unknown.length > 0) throw new Error(`--only: unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`);
+      if (unknown.length > 0)
+        throw new Error(`--only: unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`);
       only = new Set(names as Scenario[]);
     } else throw new Error(`unknown option ${argv[i]}`);
   }
@@ -49,24 +52,42 @@ async function main(): Promise<number> {
   const plan = PLANS[args.mode];
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
-  const outDir = args.out ?? (args.mode === 'all' ? join(BENCH_DIR, 'results') : mkdtempSync(join(tmpdir(), 'pos-hub-bench-smoke-')));
+  const outDir =
+    args.out ??
+    (args.mode === 'all' ? join(BENCH_DIR, 'results') : mkdtempSync(join(tmpdir(), 'pos-hub-bench-smoke-')));
   const log = (m: string) => process.stdout.write(`[bench +${((Date.now() - started) / 1000).toFixed(1)}s] ${m}\n`);
   let odoo: ServerHandle | null = null;
   if (odooSimAvailable()) {
     try {
       odoo = await startOdooSim();
     } catch (error) {
-      log(`Odoo simulator failed to start, finalize left out: ${error instanceof Error ? error.message : String(error)}`);
+      log(
+        `Odoo simulator failed to start, finalize left out: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   } else log('src/odoo-sim/main.ts not found: ORDER_FINALIZE is left out of the mix');
   const results: AllResults = { failures: [] };
   const fail = (what: string, error: unknown) => {
-    const message = error instanceof Error ? error.message.split('\n')[0] ?? error.message : String(error);
+    const message = error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
     results.failures.push(`${what}: ${message}`);
-    log(`${what} FAILED: ${error instanceof Error ? error.stack ?? message : message}`);
+    log(`${what} FAILED: ${error instanceof Error ? (error.stack ?? message) : message}`);
   };
-  const ctx: BenchContext = { plan, outDir, date: startedAt.slice(0, 10), startedAt, machine: machineInfo(), odooUrl: odoo?.httpUrl ?? null, runTag: started.toString(36), log, fail };
-  log(`mode ${args.mode}, results → ${outDir}; ${ctx.machine.cpuModel}, ${ctx.machine.cores} cores, Node ${ctx.machine.node}, load ${ctx.machine.loadAverage1m}`);
+  const ctx: BenchContext = {
+    plan,
+    outDir,
+    date: startedAt.slice(0, 10),
+    startedAt,
+    machine: machineInfo(),
+    odooUrl: odoo?.httpUrl ?? null,
+    runTag: started.toString(36),
+    scripts: bundleScripts(ROOT),
+    shared: { hub: null },
+    log,
+    fail,
+  };
+  log(
+    `mode ${args.mode}, results → ${outDir}; ${ctx.machine.cpuModel}, ${ctx.machine.cores} cores, Node ${ctx.machine.node}, load ${ctx.machine.loadAverage1m}`,
+  );
   const attempt = async (name: Scenario, body: () => Promise<void>) => {
     if (!args.only.has(name)) return;
     try {
@@ -77,11 +98,16 @@ async function main(): Promise<number> {
   };
   try {
     await attempt('sqlite', async () => {
-      log(`sqlite: group commits of ${plan.sqlite.batches.join(', ')} rows under WAL + synchronous=FULL, ${plan.sqlite.durationMs} ms each`);
+      log(
+        `sqlite: group commits of ${plan.sqlite.batches.join(', ')} rows under WAL + synchronous=FULL, ${plan.sqlite.durationMs} ms each`,
+      );
       results.sqlite = measureSqlite(plan.sqlite.batches, plan.sqlite.durationMs);
-      for (const b of results.sqlite.batches) log(`  batch ${b.batch}: ${b.rowsPerS} rows/s, ${b.commitsPerS} commits/s, commit p99 ${b.commit.p99Ms} ms`);
+      for (const b of results.sqlite.batches)
+        log(`  batch ${b.batch}: ${b.rowsPerS} rows/s, ${b.commitsPerS} commits/s, commit p99 ${b.commit.p99Ms} ms`);
       log(`  fsync p50 ${results.sqlite.fsync.p50Ms} ms, p99 ${results.sqlite.fsync.p99Ms} ms`);
-      save(ctx, 'sqlite', plan.sqlite, results.sqlite, ['The durability ceiling: no hub can acknowledge durable writes faster than the disk commits them.']);
+      save(ctx, 'sqlite', plan.sqlite, results.sqlite, [
+        'The durability ceiling: no hub can acknowledge durable writes faster than the disk commits them.',
+      ]);
     });
     await attempt('venue', async () => {
       results.venue = await runVenue(ctx);
@@ -104,13 +130,20 @@ async function main(): Promise<number> {
       results.http = await runHttp(ctx);
     });
   } finally {
+    await ctx.shared.hub?.stop();
     await odoo?.stop();
   }
   const elapsedS = Math.round((Date.now() - started) / 1000);
   const header = `Latest run: ${startedAt} (mode \`${args.mode}\`, ${elapsedS} s) on ${ctx.machine.cpuModel}, ${ctx.machine.cores} cores, Node ${ctx.machine.node}, uWS ${JSON.stringify(ctx.machine.uws)}, load average at start ${ctx.machine.loadAverage1m}.\n`;
   const summary = renderSummary(results, header);
-  save(ctx, 'summary', { mode: args.mode, scenarios: [...args.only] }, { elapsedS, failures: results.failures, markdown: summary });
-  if (args.mode === 'all' && args.out === null && args.only.size === SCENARIOS.length) updateReadme(join(BENCH_DIR, 'README.md'), summary);
+  save(
+    ctx,
+    'summary',
+    { mode: args.mode, scenarios: [...args.only] },
+    { elapsedS, failures: results.failures, markdown: summary },
+  );
+  if (args.mode === 'all' && args.out === null && args.only.size === SCENARIOS.length)
+    updateReadme(join(BENCH_DIR, 'README.md'), summary);
   process.stdout.write(`\n${summary}\n`);
   log(`done in ${elapsedS} s; results in ${outDir}`);
   return results.failures.length === 0 ? 0 : 1;
@@ -119,7 +152,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(2);
   },
 );

@@ -3,7 +3,7 @@
  * the machine owns the context and names its one effect, `emit`, which the shard host provides to
  * forward each produced Unit to the writer. Time arrives on every event (injected clock).
  */
-import { assign, createActor, enqueueActions, setup, type Actor } from 'xstate';
+import { assign, createActor, setup, type Actor } from 'xstate';
 import { contextFromSeed, type TableContext, type TableEnv, type TableSeed } from './context.js';
 import { step, type StepResult, type TableEvent } from './table-logic.js';
 
@@ -15,6 +15,8 @@ export interface TableMachineInput {
 interface MachineContext {
   readonly table: TableContext;
   readonly env: TableEnv;
+  /** What the last event produced, handed to `emit` right after the assign. */
+  readonly last: StepResult | null;
 }
 
 export const tableMachine = setup({
@@ -25,23 +27,23 @@ export const tableMachine = setup({
   },
   actions: {
     /** Provided by the host: hand the step's unit and decisions to the writer and metrics. */
-    emit: (_args, _params: StepResult) => undefined,
+    emit: (_args: { context: MachineContext }) => undefined,
   },
 }).createMachine({
   id: 'table',
-  context: ({ input }) => ({ table: contextFromSeed(input.seed), env: input.env }),
+  context: ({ input }) => ({ table: contextFromSeed(input.seed), env: input.env, last: null }),
   initial: 'active',
   states: {
     active: {
       on: {
         '*': {
-          actions: enqueueActions(({ context, event, enqueue }) => {
-            const result = step(context.table, event, context.env);
-            enqueue(assign({ table: result.context }));
-            if (result.unit !== null || result.leaseDecisions.length > 0 || result.lockDecisions.length > 0) {
-              enqueue({ type: 'emit', params: result });
-            }
-          }),
+          actions: [
+            assign(({ context, event }) => {
+              const result = step(context.table, event, context.env);
+              return { table: result.context, last: result };
+            }),
+            'emit',
+          ],
         },
       },
     },
@@ -52,7 +54,14 @@ export type TableActor = Actor<typeof tableMachine>;
 
 /** Start one table actor; `onStep` receives every step that produced something. */
 export function startTableActor(input: TableMachineInput, onStep: (result: StepResult) => void): TableActor {
-  const machine = tableMachine.provide({ actions: { emit: (_args, params: StepResult) => onStep(params) } });
+  const machine = tableMachine.provide({
+    actions: {
+      emit: ({ context }) => {
+        const r = context.last;
+        if (r && (r.unit !== null || r.leaseDecisions.length > 0 || r.lockDecisions.length > 0)) onStep(r);
+      },
+    },
+  });
   const actor = createActor(machine, { input });
   actor.start();
   return actor;

@@ -33,14 +33,24 @@ export class RelayState {
             {
               type: 'SYNC_INIT',
               seq: this.seq,
-              orders: [...this.orders.entries()].map(([ref, o]) => ({ posReference: ref, version: o.version, snapshot: o.snapshot, tableId: o.tableId, leasedBy: null })),
+              orders: [...this.orders.entries()].map(([ref, o]) => ({
+                posReference: ref,
+                version: o.version,
+                snapshot: o.snapshot,
+                tableId: o.tableId,
+                leasedBy: null,
+              })),
             },
           ],
         };
       case 'HEARTBEAT':
         return { toSender: [{ type: 'HEARTBEAT_ACK', serverTime: 0 }] };
       case 'LEASE_ACQUIRE':
-        return { toSender: [{ type: 'LEASE_GRANTED', posReference, version: this.orders.get(posReference)?.version ?? 0, expiresAt: 0 }] };
+        return {
+          toSender: [
+            { type: 'LEASE_GRANTED', posReference, version: this.orders.get(posReference)?.version ?? 0, expiresAt: 0 },
+          ],
+        };
       case 'TABLE_LOCK_ACQUIRE':
         return { toSender: [{ type: 'TABLE_LOCK_GRANTED', tableId: message.tableId }] };
       case 'ORDER_SNAPSHOT': {
@@ -51,8 +61,21 @@ export class RelayState {
         order.snapshot = snapshot;
         this.orders.set(posReference, order);
         this.seq += 1;
-        const ack = { type: 'ORDER_ACK', posReference, version: order.version, mutationId: message.mutationId, seq: this.seq };
-        const updated = { type: 'ORDER_UPDATED', posReference, version: order.version, snapshot, sourceTerminal: terminalId, seq: this.seq };
+        const ack = {
+          type: 'ORDER_ACK',
+          posReference,
+          version: order.version,
+          mutationId: message.mutationId,
+          seq: this.seq,
+        };
+        const updated = {
+          type: 'ORDER_UPDATED',
+          posReference,
+          version: order.version,
+          snapshot,
+          sourceTerminal: terminalId,
+          seq: this.seq,
+        };
         return tableId === null ? { toSender: [ack] } : { toSender: [ack], toRoom: { tableId, message: updated } };
       }
       case 'ORDER_FINALIZE':

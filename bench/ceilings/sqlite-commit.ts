@@ -30,11 +30,18 @@ export function measureSqlite(batchSizes: readonly number[], durationMs: number,
   const dir = mkdtempSync(join(parentDir, 'pos-hub-bench-sqlite-'));
   try {
     const random = rng(42);
-    const row = JSON.stringify(toSnapshot(newDraft('BENCH/SQL/1', 1, random, new Date().toISOString()), { state: 'editing', staffName: 'bench' }));
+    const row = JSON.stringify(
+      toSnapshot(newDraft('BENCH/SQL/1', 1, random, new Date().toISOString()), {
+        state: 'editing',
+        staffName: 'bench',
+      }),
+    );
     const db = new Database(join(dir, 'ceiling.sqlite'));
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
-    db.exec('CREATE TABLE events (seq INTEGER PRIMARY KEY, pos_reference TEXT NOT NULL, version INTEGER NOT NULL, snapshot TEXT NOT NULL)');
+    db.exec(
+      'CREATE TABLE events (seq INTEGER PRIMARY KEY, pos_reference TEXT NOT NULL, version INTEGER NOT NULL, snapshot TEXT NOT NULL)',
+    );
     const insert = db.prepare('INSERT INTO events (pos_reference, version, snapshot) VALUES (?, ?, ?)');
     const batches: CommitFigure[] = [];
     let version = 0;
@@ -53,10 +60,20 @@ export function measureSqlite(batchSizes: readonly number[], durationMs: number,
         commits += 1;
       }
       const seconds = (monoUs() - start) / 1e6;
-      batches.push({ batch, rowsPerS: Math.round((commits * batch) / seconds), commitsPerS: Math.round(commits / seconds), commit: h.summary() });
+      batches.push({
+        batch,
+        rowsPerS: Math.round((commits * batch) / seconds),
+        commitsPerS: Math.round(commits / seconds),
+        commit: h.summary(),
+      });
     }
     db.close();
-    return { dir: parentDir, rowBytes: Buffer.byteLength(row), batches, fsync: measureFsync(dir, Math.min(durationMs, 1000)) };
+    return {
+      dir: parentDir,
+      rowBytes: Buffer.byteLength(row),
+      batches,
+      fsync: measureFsync(dir, Math.min(durationMs, 1000)),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

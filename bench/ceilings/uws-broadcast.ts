@@ -52,7 +52,8 @@ const app = uWS.App().ws<SocketData>('/*', {
         // ws.publish skips the sender; peers on the other encoding get their own copy, encoded once.
         ws.publish(topic(tableId, codec), codec.encode(update), codec.binary);
         const other = codec === jsonCodec ? msgpackCodec : jsonCodec;
-        if (app.numSubscribers(topic(tableId, other)) > 0) app.publish(topic(tableId, other), other.encode(update), other.binary);
+        if (app.numSubscribers(topic(tableId, other)) > 0)
+          app.publish(topic(tableId, other), other.encode(update), other.binary);
       }
     });
   },

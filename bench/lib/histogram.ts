@@ -85,7 +85,13 @@ export class Histogram {
   }
 
   toData(): HistogramData {
-    return { counts: [...this.buckets.entries()], count: this.n, sum: this.total, min: this.n === 0 ? 0 : this.lo, max: this.hi };
+    return {
+      counts: [...this.buckets.entries()],
+      count: this.n,
+      sum: this.total,
+      min: this.n === 0 ? 0 : this.lo,
+      max: this.hi,
+    };
   }
 
   static from(data: HistogramData): Histogram {

@@ -63,7 +63,9 @@ export async function waitForHttp(
       const res = await fetch(url, {
         method: options.method ?? 'GET',
         signal: AbortSignal.timeout(1000),
-        ...(options.method === 'POST' ? { headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","method":"call","params":{}}' } : {}),
+        ...(options.method === 'POST'
+          ? { headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","method":"call","params":{}}' }
+          : {}),
       });
       const text = await res.text();
       if (res.ok || options.anyStatus === true) {

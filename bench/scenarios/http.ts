@@ -25,7 +25,11 @@ export async function runHttp(ctx: BenchContext): Promise<HttpResult[]> {
     const results: HttpResult[] = [];
     for (const path of ['/health', '/metrics']) {
       const before = readProc(server.pid);
-      const r = await autocannon({ url: `${server.httpUrl}${path}`, connections: p.connections, duration: p.durationS });
+      const r = await autocannon({
+        url: `${server.httpUrl}${path}`,
+        connections: p.connections,
+        duration: p.durationS,
+      });
       const after = readProc(server.pid);
       const total = r.requests.total;
       const result: HttpResult = {
@@ -38,7 +42,9 @@ export async function runHttp(ctx: BenchContext): Promise<HttpResult[]> {
         errors: r.errors + r.timeouts,
         hubCpuUsPerRequest: total > 0 ? Math.round(((after.cpuMs - before.cpuMs) * 1000) / total) : null,
       };
-      ctx.log(`  ${path}: ${result.requestsPerS} req/s, p50 ${result.latencyP50Ms} ms, p99 ${result.latencyP99Ms} ms, non-2xx ${result.non2xx}, errors ${result.errors}`);
+      ctx.log(
+        `  ${path}: ${result.requestsPerS} req/s, p50 ${result.latencyP50Ms} ms, p99 ${result.latencyP99Ms} ms, non-2xx ${result.non2xx}, errors ${result.errors}`,
+      );
       results.push(result);
     }
     save(ctx, 'http', p, results, ['autocannon runs in the bench parent process, on the same 2 cores as the hub.']);

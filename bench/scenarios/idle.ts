@@ -28,8 +28,19 @@ export async function runIdleFor(ctx: BenchContext, name: TargetName): Promise<I
   return withServer(server, async () => {
     await sleep(p.settleMs);
     const base = readProc(server.pid);
-    const target = name === 'socketio-peer' ? ({ kind: 'socketio', url: server.url } as const) : ({ kind: 'ws', url: server.url, encoding: 'json' } as const);
-    const pool = GeneratorPool.start({ processes: p.processes, terminals: p.terminals, tables: TABLES, target, runId: `${ctx.runTag}idle${name}`, connectTimeoutMs: 60_000 });
+    const target =
+      name === 'socketio-peer'
+        ? ({ kind: 'socketio', url: server.url } as const)
+        : ({ kind: 'ws', url: server.url, encoding: 'json' } as const);
+    const pool = GeneratorPool.start({
+      script: ctx.scripts.generator,
+      processes: p.processes,
+      terminals: p.terminals,
+      tables: TABLES,
+      target,
+      runId: `${ctx.runTag}idle${name}`,
+      connectTimeoutMs: 60_000,
+    });
     try {
       const connect = await pool.connect();
       await sleep(p.settleMs);
@@ -45,7 +56,9 @@ export async function runIdleFor(ctx: BenchContext, name: TargetName): Promise<I
         rssKBPerTerminal: connect.ok > 0 ? Math.round(((b.rssBytes - base.rssBytes) / 1024 / connect.ok) * 10) / 10 : 0,
         idleCpuPercent: Math.round(((b.cpuMs - a.cpuMs) / p.settleMs) * 1000) / 10,
       };
-      ctx.log(`  idle ${name}: ${connect.ok} terminals, RSS ${result.baseRssMB} → ${result.rssMB} MB = ${result.rssKBPerTerminal} kB/terminal, idle CPU ${result.idleCpuPercent}%`);
+      ctx.log(
+        `  idle ${name}: ${connect.ok} terminals, RSS ${result.baseRssMB} → ${result.rssMB} MB = ${result.rssKBPerTerminal} kB/terminal, idle CPU ${result.idleCpuPercent}%`,
+      );
       return result;
     } finally {
       await pool.close();
@@ -56,7 +69,13 @@ export async function runIdleFor(ctx: BenchContext, name: TargetName): Promise<I
 export async function runIdle(ctx: BenchContext): Promise<IdleResult[]> {
   const p = ctx.plan.idle;
   ctx.log(`idle: ${p.terminals} idle terminals`);
-  const results = await eachTarget(ctx, 'idle', p.targets, (t) => t, (t) => runIdleFor(ctx, t));
+  const results = await eachTarget(
+    ctx,
+    'idle',
+    p.targets,
+    (t) => t,
+    (t) => runIdleFor(ctx, t),
+  );
   save(ctx, 'idle', { ...p, tables: TABLES }, results, [
     'RSS per terminal = (RSS after connect + settle − RSS before) / connected. The relays join a room per table (120) for each socket, as in the other scenarios.',
   ]);

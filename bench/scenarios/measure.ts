@@ -25,7 +25,14 @@ export interface MeasuredRun {
 
 const mb = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
 
-export async function measuredRun(pool: GeneratorPool, server: ServerHandle, rate: number, durationMs: number, mix: MixSpec, drainMs = 2000): Promise<MeasuredRun> {
+export async function measuredRun(
+  pool: GeneratorPool,
+  server: ServerHandle,
+  rate: number,
+  durationMs: number,
+  mix: MixSpec,
+  drainMs = 2000,
+): Promise<MeasuredRun> {
   resetPeakRss(server.pid);
   const before = readProc(server.pid);
   const run = await pool.run(rate, durationMs, mix, drainMs);

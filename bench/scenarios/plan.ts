@@ -15,6 +15,8 @@ export interface SaturationTarget {
 export interface Plan {
   readonly mode: 'all' | 'smoke';
   readonly processes: number;
+  /** One hub for every scenario (smoke: fewer slow starts); the full run starts a fresh hub per scenario. */
+  readonly shareHub: boolean;
   readonly venue: {
     readonly terminals: number;
     readonly tables: number;
@@ -37,8 +39,18 @@ export interface Plan {
     readonly mix: MixSpec;
   };
   readonly profile: { readonly enabled: boolean; readonly durationMs: number };
-  readonly storm: { readonly terminals: number; readonly processes: number; readonly targets: readonly TargetName[]; readonly seedOrders: number };
-  readonly idle: { readonly terminals: number; readonly processes: number; readonly settleMs: number; readonly targets: readonly TargetName[] };
+  readonly storm: {
+    readonly terminals: number;
+    readonly processes: number;
+    readonly targets: readonly TargetName[];
+    readonly seedOrders: number;
+  };
+  readonly idle: {
+    readonly terminals: number;
+    readonly processes: number;
+    readonly settleMs: number;
+    readonly targets: readonly TargetName[];
+  };
   readonly http: { readonly durationS: number; readonly connections: number };
   readonly sqlite: { readonly batches: readonly number[]; readonly durationMs: number };
 }
@@ -66,10 +78,11 @@ export const PLANS: Record<'all' | 'smoke', Plan> = {
   all: {
     mode: 'all',
     processes: 3,
+    shareHub: false,
     venue: { terminals: 60, tables: 120, rate: 30, warmupMs: 3000, durationMs: 30_000, mix: DINNER_RUSH },
     saturation: {
       terminals: 20,
-      tables: 40,
+      tables: 120,
       targets: ALL_TARGETS,
       startRate: 250,
       maxRate: 64_000,
@@ -88,7 +101,15 @@ export const PLANS: Record<'all' | 'smoke', Plan> = {
   smoke: {
     mode: 'smoke',
     processes: 2,
-    venue: { terminals: 4, tables: 4, rate: 20, warmupMs: 200, durationMs: 1500, mix: { lockFraction: 0.2, finalizeAfter: 3, heartbeatMs: 300 } },
+    shareHub: true,
+    venue: {
+      terminals: 4,
+      tables: 4,
+      rate: 20,
+      warmupMs: 200,
+      durationMs: 1500,
+      mix: { lockFraction: 0.2, finalizeAfter: 3, heartbeatMs: 300 },
+    },
     saturation: {
       terminals: 4,
       tables: 8,

@@ -26,10 +26,19 @@ export async function runProfile(ctx: BenchContext, hub: SaturationResult): Prom
     const server = await startTarget(ctx, 'pos-hub', dir);
     let acceptedPerS = 0;
     try {
-      const pool = GeneratorPool.start({ processes: ctx.plan.processes, terminals: p.terminals, tables: p.tables, target: { kind: 'ws', url: server.url, encoding: hub.encoding }, runId: `${ctx.runTag}p`, sampleEvery: p.sampleEvery });
+      const pool = GeneratorPool.start({
+        script: ctx.scripts.generator,
+        processes: ctx.plan.processes,
+        terminals: p.terminals,
+        tables: p.tables,
+        target: { kind: 'ws', url: server.url, encoding: hub.encoding },
+        runId: `${ctx.runTag}p`,
+        sampleEvery: p.sampleEvery,
+      });
       try {
         await pool.connect();
-        acceptedPerS = (await measuredRun(pool, server, rate, ctx.plan.profile.durationMs, p.mix, 1500)).run.acceptedPerS;
+        acceptedPerS = (await measuredRun(pool, server, rate, ctx.plan.profile.durationMs, p.mix, 1500)).run
+          .acceptedPerS;
       } finally {
         await pool.close();
       }
@@ -39,7 +48,9 @@ export async function runProfile(ctx: BenchContext, hub: SaturationResult): Prom
     const threads = summarizeDir(dir, 15);
     if (threads.length === 0) ctx.log('profile: no .cpuprofile written (does src/main.ts exit cleanly on SIGTERM?)');
     const result = { rate, acceptedPerS, threads };
-    save(ctx, 'profile', { rate, durationMs: ctx.plan.profile.durationMs, encoding: hub.encoding }, result, ['Self time per function, percent of the thread\'s busy (non-idle) samples.']);
+    save(ctx, 'profile', { rate, durationMs: ctx.plan.profile.durationMs, encoding: hub.encoding }, result, [
+      "Self time per function, percent of the thread's busy (non-idle) samples.",
+    ]);
     return result;
   } finally {
     rmSync(dir, { recursive: true, force: true });

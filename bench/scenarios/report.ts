@@ -23,8 +23,12 @@ export interface AllResults {
   failures: string[];
 }
 
-const fmt = (v: number | null | undefined, digits = 0): string => (v === null || v === undefined || Number.isNaN(v) ? '—' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
-const ratio = (a: number | null | undefined, b: number | null | undefined): string => (a === null || a === undefined || b === null || b === undefined || b === 0 ? '—' : `${(a / b).toFixed(2)}×`);
+const fmt = (v: number | null | undefined, digits = 0): string =>
+  v === null || v === undefined || Number.isNaN(v)
+    ? '—'
+    : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const ratio = (a: number | null | undefined, b: number | null | undefined): string =>
+  a === null || a === undefined || b === null || b === undefined || b === 0 ? '—' : `${(a / b).toFixed(2)}×`;
 
 export function sat(results: AllResults, target: string, encoding: string): SaturationResult | undefined {
   return results.saturation?.find((s) => s.target === target && s.encoding === encoding);
@@ -45,15 +49,78 @@ export function renderSummary(results: AllResults, header: string): string {
       table(
         ['figure', 'pos-hub', 'uWS relay (ceiling)', 'Socket.IO relay (peer)', 'pos-hub ÷ uWS', 'pos-hub ÷ Socket.IO'],
         [
-          ['sustained writes/s, p99 ack < 10 ms, JSON', fmt(hubJ?.sustainedPerS), fmt(uwsJ?.sustainedPerS), fmt(sio?.sustainedPerS), ratio(hubJ?.sustainedPerS, uwsJ?.sustainedPerS), ratio(hubJ?.sustainedPerS, sio?.sustainedPerS)],
-          ['sustained writes/s, p99 ack < 10 ms, msgpack', fmt(hubM?.sustainedPerS), fmt(uwsM?.sustainedPerS), '—', ratio(hubM?.sustainedPerS, uwsM?.sustainedPerS), ratio(hubM?.sustainedPerS, sio?.sustainedPerS)],
-          ['peak accepted writes/s (any latency), JSON', fmt(hubJ?.peakAcceptedPerS), fmt(uwsJ?.peakAcceptedPerS), fmt(sio?.peakAcceptedPerS), ratio(hubJ?.peakAcceptedPerS, uwsJ?.peakAcceptedPerS), ratio(hubJ?.peakAcceptedPerS, sio?.peakAcceptedPerS)],
-          ['server CPU per write, µs (all threads), JSON', fmt(hubJ?.cpuUsPerWrite), fmt(uwsJ?.cpuUsPerWrite), fmt(sio?.cpuUsPerWrite), ratio(hubJ?.cpuUsPerWrite, uwsJ?.cpuUsPerWrite), ratio(hubJ?.cpuUsPerWrite, sio?.cpuUsPerWrite)],
-          ['server CPU per write, µs, msgpack', fmt(hubM?.cpuUsPerWrite), fmt(uwsM?.cpuUsPerWrite), '—', ratio(hubM?.cpuUsPerWrite, uwsM?.cpuUsPerWrite), '—'],
-          ['ack p50 / p99 at sustained, ms, JSON', `${fmt(hubJ?.sustainedAck?.p50Ms, 2)} / ${fmt(hubJ?.sustainedAck?.p99Ms, 2)}`, `${fmt(uwsJ?.sustainedAck?.p50Ms, 2)} / ${fmt(uwsJ?.sustainedAck?.p99Ms, 2)}`, `${fmt(sio?.sustainedAck?.p50Ms, 2)} / ${fmt(sio?.sustainedAck?.p99Ms, 2)}`, '', ''],
-          ['propagation p99 at sustained, ms, JSON', fmt(hubJ?.sustainedPropagation?.p99Ms, 2), fmt(uwsJ?.sustainedPropagation?.p99Ms, 2), fmt(sio?.sustainedPropagation?.p99Ms, 2), '', ''],
-          [`reconnect storm, ${results.storm?.[0]?.terminals ?? '—'} terminals all in sync, ms`, fmt(storm('pos-hub')), fmt(storm('uws-ceiling')), fmt(storm('socketio-peer')), ratio(storm('pos-hub'), storm('uws-ceiling')), ratio(storm('pos-hub'), storm('socketio-peer'))],
-          [`idle footprint, kB RSS per terminal (${results.idle?.[0]?.terminals ?? '—'} terminals)`, fmt(idle('pos-hub'), 1), fmt(idle('uws-ceiling'), 1), fmt(idle('socketio-peer'), 1), ratio(idle('pos-hub'), idle('uws-ceiling')), ratio(idle('pos-hub'), idle('socketio-peer'))],
+          [
+            'sustained writes/s, p99 ack < 10 ms, JSON',
+            fmt(hubJ?.sustainedPerS),
+            fmt(uwsJ?.sustainedPerS),
+            fmt(sio?.sustainedPerS),
+            ratio(hubJ?.sustainedPerS, uwsJ?.sustainedPerS),
+            ratio(hubJ?.sustainedPerS, sio?.sustainedPerS),
+          ],
+          [
+            'sustained writes/s, p99 ack < 10 ms, msgpack',
+            fmt(hubM?.sustainedPerS),
+            fmt(uwsM?.sustainedPerS),
+            '—',
+            ratio(hubM?.sustainedPerS, uwsM?.sustainedPerS),
+            ratio(hubM?.sustainedPerS, sio?.sustainedPerS),
+          ],
+          [
+            'peak accepted writes/s (any latency), JSON',
+            fmt(hubJ?.peakAcceptedPerS),
+            fmt(uwsJ?.peakAcceptedPerS),
+            fmt(sio?.peakAcceptedPerS),
+            ratio(hubJ?.peakAcceptedPerS, uwsJ?.peakAcceptedPerS),
+            ratio(hubJ?.peakAcceptedPerS, sio?.peakAcceptedPerS),
+          ],
+          [
+            'server CPU per write, µs (all threads), JSON',
+            fmt(hubJ?.cpuUsPerWrite),
+            fmt(uwsJ?.cpuUsPerWrite),
+            fmt(sio?.cpuUsPerWrite),
+            ratio(hubJ?.cpuUsPerWrite, uwsJ?.cpuUsPerWrite),
+            ratio(hubJ?.cpuUsPerWrite, sio?.cpuUsPerWrite),
+          ],
+          [
+            'server CPU per write, µs, msgpack',
+            fmt(hubM?.cpuUsPerWrite),
+            fmt(uwsM?.cpuUsPerWrite),
+            '—',
+            ratio(hubM?.cpuUsPerWrite, uwsM?.cpuUsPerWrite),
+            '—',
+          ],
+          [
+            'ack p50 / p99 at sustained, ms, JSON',
+            `${fmt(hubJ?.sustainedAck?.p50Ms, 2)} / ${fmt(hubJ?.sustainedAck?.p99Ms, 2)}`,
+            `${fmt(uwsJ?.sustainedAck?.p50Ms, 2)} / ${fmt(uwsJ?.sustainedAck?.p99Ms, 2)}`,
+            `${fmt(sio?.sustainedAck?.p50Ms, 2)} / ${fmt(sio?.sustainedAck?.p99Ms, 2)}`,
+            '',
+            '',
+          ],
+          [
+            'propagation p99 at sustained, ms, JSON',
+            fmt(hubJ?.sustainedPropagation?.p99Ms, 2),
+            fmt(uwsJ?.sustainedPropagation?.p99Ms, 2),
+            fmt(sio?.sustainedPropagation?.p99Ms, 2),
+            '',
+            '',
+          ],
+          [
+            `reconnect storm, ${results.storm?.[0]?.terminals ?? '—'} terminals all in sync, ms`,
+            fmt(storm('pos-hub')),
+            fmt(storm('uws-ceiling')),
+            fmt(storm('socketio-peer')),
+            ratio(storm('pos-hub'), storm('uws-ceiling')),
+            ratio(storm('pos-hub'), storm('socketio-peer')),
+          ],
+          [
+            `idle footprint, kB RSS per terminal (${results.idle?.[0]?.terminals ?? '—'} terminals)`,
+            fmt(idle('pos-hub'), 1),
+            fmt(idle('uws-ceiling'), 1),
+            fmt(idle('socketio-peer'), 1),
+            ratio(idle('pos-hub'), idle('uws-ceiling')),
+            ratio(idle('pos-hub'), idle('socketio-peer')),
+          ],
         ],
       ),
     );
@@ -61,11 +128,19 @@ export function renderSummary(results: AllResults, header: string): string {
   if (results.sqlite !== undefined) {
     const s = results.sqlite;
     const hub = hubJ?.sustainedPerS;
-    parts.push(`\n### pos-hub against the durability ceiling (better-sqlite3, WAL, synchronous=FULL, ${s.rowBytes}-byte rows, same disk)\n`);
+    parts.push(
+      `\n### pos-hub against the durability ceiling (better-sqlite3, WAL, synchronous=FULL, ${s.rowBytes}-byte rows, same disk)\n`,
+    );
     parts.push(
       table(
         ['group commit', 'rows/s', 'commits/s', 'commit p50 / p99, ms', 'pos-hub sustained (JSON) ÷ rows/s'],
-        s.batches.map((b) => [`${b.batch} row${b.batch === 1 ? '' : 's'}`, fmt(b.rowsPerS), fmt(b.commitsPerS), `${fmt(b.commit.p50Ms, 2)} / ${fmt(b.commit.p99Ms, 2)}`, ratio(hub, b.rowsPerS)]),
+        s.batches.map((b) => [
+          `${b.batch} row${b.batch === 1 ? '' : 's'}`,
+          fmt(b.rowsPerS),
+          fmt(b.commitsPerS),
+          `${fmt(b.commit.p50Ms, 2)} / ${fmt(b.commit.p99Ms, 2)}`,
+          ratio(hub, b.rowsPerS),
+        ]),
       ),
     );
     parts.push(`\nfsync of a 4 kB append: p50 ${fmt(s.fsync.p50Ms, 3)} ms, p99 ${fmt(s.fsync.p99Ms, 3)} ms.`);
@@ -75,21 +150,65 @@ export function renderSummary(results: AllResults, header: string): string {
     parts.push(`\n### Busy venue (dinner rush, JSON)\n`);
     parts.push(
       table(
-        ['accepted writes/s', 'ack p50 / p95 / p99 / max, ms', 'propagation p50 / p99, ms', 'finalized', 'hub CPU µs/write', 'hub CPU % of a core', 'hub peak RSS, MB', 'errors'],
-        [[fmt(v.run.acceptedPerS, 1), `${fmt(v.run.ack.p50Ms, 2)} / ${fmt(v.run.ack.p95Ms, 2)} / ${fmt(v.run.ack.p99Ms, 2)} / ${fmt(v.run.ack.maxMs, 2)}`, `${fmt(v.run.propagation.p50Ms, 2)} / ${fmt(v.run.propagation.p99Ms, 2)}`, fmt(v.run.finalized), fmt(v.server.cpuUsPerWrite), fmt(v.server.cpuPercentOfCore, 1), fmt(v.server.peakRssMB, 1), fmt(v.run.errorCount)]],
+        [
+          'accepted writes/s',
+          'ack p50 / p95 / p99 / max, ms',
+          'propagation p50 / p99, ms',
+          'finalized',
+          'hub CPU µs/write',
+          'hub CPU % of a core',
+          'hub peak RSS, MB',
+          'errors',
+        ],
+        [
+          [
+            fmt(v.run.acceptedPerS, 1),
+            `${fmt(v.run.ack.p50Ms, 2)} / ${fmt(v.run.ack.p95Ms, 2)} / ${fmt(v.run.ack.p99Ms, 2)} / ${fmt(v.run.ack.maxMs, 2)}`,
+            `${fmt(v.run.propagation.p50Ms, 2)} / ${fmt(v.run.propagation.p99Ms, 2)}`,
+            fmt(v.run.finalized),
+            fmt(v.server.cpuUsPerWrite),
+            fmt(v.server.cpuPercentOfCore, 1),
+            fmt(v.server.peakRssMB, 1),
+            fmt(v.run.errorCount),
+          ],
+        ],
       ),
     );
   }
   if (results.http !== undefined) {
     parts.push('\n### HTTP (autocannon)\n');
-    parts.push(table(['path', 'req/s', 'p50 / p99, ms', 'hub CPU µs/request', 'non-2xx', 'errors'], results.http.map((h) => [h.path, fmt(h.requestsPerS), `${h.latencyP50Ms} / ${h.latencyP99Ms}`, fmt(h.hubCpuUsPerRequest), h.non2xx, h.errors])));
+    parts.push(
+      table(
+        ['path', 'req/s', 'p50 / p99, ms', 'hub CPU µs/request', 'non-2xx', 'errors'],
+        results.http.map((h) => [
+          h.path,
+          fmt(h.requestsPerS),
+          `${h.latencyP50Ms} / ${h.latencyP99Ms}`,
+          fmt(h.hubCpuUsPerRequest),
+          h.non2xx,
+          h.errors,
+        ]),
+      ),
+    );
   }
   if (results.profile !== undefined && results.profile !== null) {
     const busiest = results.profile.threads.slice(0, 3);
-    parts.push(`\n### Where the saturated hub's time goes (--cpu-prof at ${fmt(results.profile.rate)} writes/s offered)\n`);
+    parts.push(
+      `\n### Where the saturated hub's time goes (--cpu-prof at ${fmt(results.profile.rate)} writes/s offered)\n`,
+    );
     for (const t of busiest) {
-      parts.push(`\n${t.file} — ${t.busyPercent}% busy; by area: ${t.byArea.slice(0, 6).map((a) => `${a.area} ${a.percent}%`).join(', ')}\n`);
-      parts.push(table(['self %', 'function', 'where'], t.top.slice(0, 8).map((e) => [e.percent, `\`${e.function}\``, `\`${e.location}\``])));
+      parts.push(
+        `\n${t.file} — ${t.busyPercent}% busy; by area: ${t.byArea
+          .slice(0, 6)
+          .map((a) => `${a.area} ${a.percent}%`)
+          .join(', ')}\n`,
+      );
+      parts.push(
+        table(
+          ['self %', 'function', 'where'],
+          t.top.slice(0, 8).map((e) => [e.percent, `\`${e.function}\``, `\`${e.location}\``]),
+        ),
+      );
     }
   }
   if (results.failures.length > 0) parts.push(`\nScenarios that failed in this run: ${results.failures.join('; ')}`);

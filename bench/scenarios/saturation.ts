@@ -37,12 +37,18 @@ function verdict(m: MeasuredRun, limitMs: number): { pass: boolean; why: string 
   const r = m.run;
   if (r.accepted === 0) return { pass: false, why: 'nothing accepted' };
   if (r.ack.p99Ms >= limitMs) return { pass: false, why: `p99 ack ${r.ack.p99Ms} ms ≥ ${limitMs} ms` };
-  if (r.accepted < 0.95 * r.offered) return { pass: false, why: `accepted ${r.accepted} < 95% of offered ${r.offered}` };
+  if (r.accepted < 0.95 * r.offered)
+    return { pass: false, why: `accepted ${r.accepted} < 95% of offered ${r.offered}` };
   if (r.errorCount > 0.01 * r.offered) return { pass: false, why: `${r.errorCount} errors` };
   return { pass: true, why: 'ok' };
 }
 
-async function stepUp(ctx: BenchContext, pool: GeneratorPool, server: ServerHandle, spec: SaturationTarget): Promise<SaturationStep[]> {
+async function stepUp(
+  ctx: BenchContext,
+  pool: GeneratorPool,
+  server: ServerHandle,
+  spec: SaturationTarget,
+): Promise<SaturationStep[]> {
   const p = ctx.plan.saturation;
   const steps: SaturationStep[] = [];
   const runStep = async (rate: number) => {
@@ -65,7 +71,8 @@ async function stepUp(ctx: BenchContext, pool: GeneratorPool, server: ServerHand
     }
     rate *= 2;
   }
-  if (lastPass !== null && firstFail !== null && steps.length < p.maxSteps) await runStep(Math.round(Math.sqrt(lastPass * firstFail)));
+  if (lastPass !== null && firstFail !== null && steps.length < p.maxSteps)
+    await runStep(Math.round(Math.sqrt(lastPass * firstFail)));
   return steps;
 }
 
@@ -73,15 +80,31 @@ export async function runSaturationFor(ctx: BenchContext, spec: SaturationTarget
   const p = ctx.plan.saturation;
   const server = await startTarget(ctx, spec.target);
   return withServer(server, async () => {
-    const target = spec.target === 'socketio-peer' ? ({ kind: 'socketio', url: server.url } as const) : ({ kind: 'ws', url: server.url, encoding: spec.encoding } as const);
-    const pool = GeneratorPool.start({ processes: ctx.plan.processes, terminals: p.terminals, tables: p.tables, target, runId: `${ctx.runTag}s${spec.target}${spec.encoding}`, sampleEvery: p.sampleEvery });
+    const target =
+      spec.target === 'socketio-peer'
+        ? ({ kind: 'socketio', url: server.url } as const)
+        : ({ kind: 'ws', url: server.url, encoding: spec.encoding } as const);
+    const pool = GeneratorPool.start({
+      script: ctx.scripts.generator,
+      processes: ctx.plan.processes,
+      terminals: p.terminals,
+      tables: p.tables,
+      target,
+      runId: `${ctx.runTag}s${spec.target}${spec.encoding}`,
+      sampleEvery: p.sampleEvery,
+    });
     try {
       const connect = await pool.connect();
-      if (connect.failed > 0) throw new Error(`${spec.target}: ${connect.failed} terminals failed to connect: ${JSON.stringify(connect.errors)}`);
+      if (connect.failed > 0)
+        throw new Error(
+          `${spec.target}: ${connect.failed} terminals failed to connect: ${JSON.stringify(connect.errors)}`,
+        );
       // One short warm-up so leases exist and the JIT has seen the write path.
       await pool.run(p.startRate, Math.min(1000, p.stepMs), p.mix, 1000);
       const steps = await stepUp(ctx, pool, server, spec);
-      const passing = steps.filter((s) => s.pass).sort((a, b) => b.measured.run.acceptedPerS - a.measured.run.acceptedPerS);
+      const passing = steps
+        .filter((s) => s.pass)
+        .sort((a, b) => b.measured.run.acceptedPerS - a.measured.run.acceptedPerS);
       const best = passing[0];
       const failed = steps.find((s) => !s.pass);
       return {
@@ -93,7 +116,10 @@ export async function runSaturationFor(ctx: BenchContext, spec: SaturationTarget
         peakRssMB: Math.max(...steps.map((s) => s.measured.server.peakRssMB)),
         peakAcceptedPerS: Math.max(...steps.map((s) => s.measured.run.acceptedPerS)),
         firstFailRate: failed?.offeredRate ?? null,
-        generatorCpuUsPerWrite: best !== undefined && best.measured.run.accepted > 0 ? Math.round((best.measured.run.generatorCpuMs * 1000) / best.measured.run.accepted) : null,
+        generatorCpuUsPerWrite:
+          best !== undefined && best.measured.run.accepted > 0
+            ? Math.round((best.measured.run.generatorCpuMs * 1000) / best.measured.run.accepted)
+            : null,
         steps,
       };
     } finally {
@@ -104,8 +130,16 @@ export async function runSaturationFor(ctx: BenchContext, spec: SaturationTarget
 
 export async function runSaturation(ctx: BenchContext): Promise<SaturationResult[]> {
   const p = ctx.plan.saturation;
-  ctx.log(`saturation: ${p.terminals} terminals, ${p.tables} tables, steps of ${p.stepMs} ms from ${p.startRate}/s, p99 ack < ${p.p99LimitMs} ms`);
-  const results = await eachTarget(ctx, 'saturation', p.targets, (s) => `${s.target}/${s.encoding}`, (spec) => runSaturationFor(ctx, spec));
+  ctx.log(
+    `saturation: ${p.terminals} terminals, ${p.tables} tables, steps of ${p.stepMs} ms from ${p.startRate}/s, p99 ack < ${p.p99LimitMs} ms`,
+  );
+  const results = await eachTarget(
+    ctx,
+    'saturation',
+    p.targets,
+    (s) => `${s.target}/${s.encoding}`,
+    (spec) => runSaturationFor(ctx, spec),
+  );
   save(ctx, 'saturation', { ...p, processes: ctx.plan.processes }, results, [
     'Write path only: one LEASE_ACQUIRE per order, then ORDER_SNAPSHOT → ORDER_ACK, one request in flight per order; every other terminal receives ORDER_UPDATED (fan-out = terminals − 1).',
     'A step passes when p99 ack < the limit, ≥ 95% of offered writes are accepted and errors ≤ 1% of offered.',

@@ -20,12 +20,21 @@ export interface StormResult {
 }
 
 function targetSpec(name: TargetName, server: ServerHandle) {
-  return name === 'socketio-peer' ? ({ kind: 'socketio', url: server.url } as const) : ({ kind: 'ws', url: server.url, encoding: 'json' } as const);
+  return name === 'socketio-peer'
+    ? ({ kind: 'socketio', url: server.url } as const)
+    : ({ kind: 'ws', url: server.url, encoding: 'json' } as const);
 }
 
 async function seed(ctx: BenchContext, name: TargetName, server: ServerHandle, orders: number): Promise<number> {
   const terminals = Math.min(10, orders);
-  const pool = GeneratorPool.start({ processes: 1, terminals, tables: orders, target: targetSpec(name, server), runId: `${ctx.runTag}seed${name}` });
+  const pool = GeneratorPool.start({
+    script: ctx.scripts.generator,
+    processes: 1,
+    terminals,
+    tables: orders,
+    target: targetSpec(name, server),
+    runId: `${ctx.runTag}seed${name}`,
+  });
   try {
     await pool.connect();
     const r = await pool.run(orders * 2, 1000, { lockFraction: 0, finalizeAfter: 0, heartbeatMs: 0 }, 2000);
@@ -43,12 +52,29 @@ export async function runStormFor(ctx: BenchContext, name: TargetName): Promise<
     await sleep(300);
     resetPeakRss(server.pid);
     const before = readProc(server.pid);
-    const pool = GeneratorPool.start({ processes: p.processes, terminals: p.terminals, tables: p.seedOrders, target: targetSpec(name, server), runId: `${ctx.runTag}storm${name}`, connectTimeoutMs: 60_000 });
+    const pool = GeneratorPool.start({
+      script: ctx.scripts.generator,
+      processes: p.processes,
+      terminals: p.terminals,
+      tables: p.seedOrders,
+      target: targetSpec(name, server),
+      runId: `${ctx.runTag}storm${name}`,
+      connectTimeoutMs: 60_000,
+    });
     try {
       const connect = await pool.connect();
       const after = readProc(server.pid);
-      const result = { target: name, terminals: p.terminals, seededOrders: p.seedOrders, connect, serverCpuMs: after.cpuMs - before.cpuMs, peakRssMB: Math.round((after.peakRssBytes / 1048576) * 10) / 10 };
-      ctx.log(`  storm ${name}: ${connect.ok}/${p.terminals} in sync after ${connect.allInSyncMs} ms (per terminal p50 ${connect.perTerminal.p50Ms} p99 ${connect.perTerminal.p99Ms} ms), ${result.serverCpuMs} ms server CPU, failed ${connect.failed}`);
+      const result = {
+        target: name,
+        terminals: p.terminals,
+        seededOrders: p.seedOrders,
+        connect,
+        serverCpuMs: after.cpuMs - before.cpuMs,
+        peakRssMB: Math.round((after.peakRssBytes / 1048576) * 10) / 10,
+      };
+      ctx.log(
+        `  storm ${name}: ${connect.ok}/${p.terminals} in sync after ${connect.allInSyncMs} ms (per terminal p50 ${connect.perTerminal.p50Ms} p99 ${connect.perTerminal.p99Ms} ms), ${result.serverCpuMs} ms server CPU, failed ${connect.failed}`,
+      );
       return result;
     } finally {
       await pool.close();
@@ -58,8 +84,18 @@ export async function runStormFor(ctx: BenchContext, name: TargetName): Promise<
 
 export async function runStorm(ctx: BenchContext): Promise<StormResult[]> {
   const p = ctx.plan.storm;
-  ctx.log(`storm: ${p.terminals} terminals connect + AUTH + SYNC_INIT at once (${p.seedOrders} orders seeded), ${p.processes} generator processes`);
-  const results = await eachTarget(ctx, 'storm', p.targets, (t) => t, (t) => runStormFor(ctx, t));
-  save(ctx, 'storm', p, results, ['allInSyncMs: first socket created → last SYNC_INIT received, over every generator process (shared monotonic clock).']);
+  ctx.log(
+    `storm: ${p.terminals} terminals connect + AUTH + SYNC_INIT at once (${p.seedOrders} orders seeded), ${p.processes} generator processes`,
+  );
+  const results = await eachTarget(
+    ctx,
+    'storm',
+    p.targets,
+    (t) => t,
+    (t) => runStormFor(ctx, t),
+  );
+  save(ctx, 'storm', p, results, [
+    'allInSyncMs: first socket created → last SYNC_INIT received, over every generator process (shared monotonic clock).',
+  ]);
   return results;
 }

@@ -25,7 +25,14 @@ export async function runVenue(ctx: BenchContext): Promise<VenueResult> {
   ctx.log(`venue: ${p.terminals} terminals, ${p.tables} tables, ${p.rate} writes/s for ${p.durationMs} ms`);
   const server = await startTarget(ctx, 'pos-hub');
   return withServer(server, async () => {
-    const pool = GeneratorPool.start({ processes: ctx.plan.processes, terminals: p.terminals, tables: p.tables, target: { kind: 'ws', url: server.url, encoding: 'json' }, runId: `${ctx.runTag}v` });
+    const pool = GeneratorPool.start({
+      script: ctx.scripts.generator,
+      processes: ctx.plan.processes,
+      terminals: p.terminals,
+      tables: p.tables,
+      target: { kind: 'ws', url: server.url, encoding: 'json' },
+      runId: `${ctx.runTag}v`,
+    });
     try {
       const connect = await pool.connect();
       if (p.warmupMs > 0) await pool.run(p.rate, p.warmupMs, mix, 1000);
@@ -33,7 +40,9 @@ export async function runVenue(ctx: BenchContext): Promise<VenueResult> {
       const result = { connect, measured, uwsNative: server.uwsNative };
       save(ctx, 'venue', { ...p, mix, encoding: 'json', processes: ctx.plan.processes }, result, notes);
       const r = measured.run;
-      ctx.log(`venue: ${r.acceptedPerS} writes/s accepted, ack p50 ${r.ack.p50Ms} p99 ${r.ack.p99Ms} ms, propagation p99 ${r.propagation.p99Ms} ms, hub ${measured.server.cpuUsPerWrite} µs CPU/write, peak RSS ${measured.server.peakRssMB} MB, errors ${r.errorCount}`);
+      ctx.log(
+        `venue: ${r.acceptedPerS} writes/s accepted, ack p50 ${r.ack.p50Ms} p99 ${r.ack.p99Ms} ms, propagation p99 ${r.propagation.p99Ms} ms, hub ${measured.server.cpuUsPerWrite} µs CPU/write, peak RSS ${measured.server.peakRssMB} MB, errors ${r.errorCount}`,
+      );
       return result;
     } finally {
       await pool.close();

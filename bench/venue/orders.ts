@@ -4,12 +4,19 @@
  * runs are comparable. Every snapshot passes orderSnapshotSchema (checked by the smoke test).
  */
 import type { OrderLine, OrderSnapshot, PaymentLine } from '../../src/protocol/snapshot.js';
-import { SIM_POS_CONFIG, SIM_POS_SESSION, SIM_PRICELIST, SIM_PRODUCTS, SIM_TAXES, SIM_USERS } from '../../src/odoo-sim/seed.js';
+import {
+  SIM_POS_CONFIG,
+  SIM_POS_SESSION,
+  SIM_PRICELIST,
+  SIM_PRODUCTS,
+  SIM_TAXES,
+  SIM_USERS,
+} from '../../src/odoo-sim/seed.js';
 
 // The Odoo simulator's seeded catalog, so finalized orders are ones Odoo accepts.
 const MENU = SIM_PRODUCTS;
 const TAX_RATE = new Map(SIM_TAXES.map((t) => [t.id, t.amount / 100]));
-const CASH_STATEMENT = SIM_POS_SESSION.statements[0]!;
+const CASH_STATEMENT = SIM_POS_SESSION.statements[0];
 const NOTES = ['sin cebolla', 'bien cocido', 'salsa aparte', 'sin hielo', 'para llevar', ''];
 
 /** A tiny deterministic PRNG (mulberry32): the same seed gives the same orders in every run. */
@@ -93,7 +100,17 @@ export function toSnapshot(draft: OrderDraft, options: SnapshotOptions): OrderSn
   const total = round2(draft.lines.reduce((sum, l) => sum + l.priceSubtotalIncl, 0));
   const untaxed = round2(draft.lines.reduce((sum, l) => sum + l.priceSubtotal, 0));
   const payments: PaymentLine[] =
-    options.state === 'paid' ? [{ uid: `${draft.posReference}-p0`, journalId: CASH_STATEMENT.journalId, statementId: CASH_STATEMENT.id, amount: total, name: 'Cash' }] : [];
+    options.state === 'paid'
+      ? [
+          {
+            uid: `${draft.posReference}-p0`,
+            journalId: CASH_STATEMENT.journalId,
+            statementId: CASH_STATEMENT.id,
+            amount: total,
+            name: 'Cash',
+          },
+        ]
+      : [];
   return {
     posReference: draft.posReference,
     tableId: draft.tableId,

@@ -17,6 +17,8 @@ export interface PoolOptions {
   readonly runId: string;
   readonly sampleEvery?: number;
   readonly connectTimeoutMs?: number;
+  /** The generator entry: a bundled .mjs (fast start) or, by default, the .ts source through tsx. */
+  readonly script?: string;
 }
 
 export interface ConnectResult {
@@ -74,7 +76,8 @@ class Worker {
 }
 
 function expect<T extends GeneratorReport['type']>(r: GeneratorReport, type: T): Extract<GeneratorReport, { type: T }> {
-  if (r.type !== type) throw new Error(r.type === 'failed' ? `generator failed: ${r.message}` : `expected ${type}, got ${r.type}`);
+  if (r.type !== type)
+    throw new Error(r.type === 'failed' ? `generator failed: ${r.message}` : `expected ${type}, got ${r.type}`);
   return r as Extract<GeneratorReport, { type: T }>;
 }
 
@@ -91,9 +94,16 @@ export class GeneratorPool {
   /** Fork the processes (they connect nothing yet). */
   static start(options: PoolOptions): GeneratorPool {
     const n = Math.max(1, Math.min(options.processes, options.terminals));
+    const script = options.script ?? CHILD;
     const workers = Array.from(
       { length: n },
-      () => new Worker(fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })),
+      () =>
+        new Worker(
+          fork(script, [], {
+            execArgv: script.endsWith('.ts') ? ['--import', 'tsx'] : [],
+            stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+          }),
+        ),
     );
     return new GeneratorPool(options, workers);
   }
@@ -131,7 +141,9 @@ export class GeneratorPool {
   async run(rate: number, durationMs: number, mix: MixSpec, drainMs = 2000): Promise<RunResult> {
     const per = rate / this.workers.length;
     const reports = await Promise.all(
-      this.workers.map(async (w) => expect(await w.request({ type: 'run', rate: per, durationMs, mix, drainMs }), 'ran')),
+      this.workers.map(async (w) =>
+        expect(await w.request({ type: 'run', rate: per, durationMs, mix, drainMs }), 'ran'),
+      ),
     );
     return mergeRun(reports);
   }
@@ -166,11 +178,23 @@ function mergeConnect(reports: ConnectReport[]): ConnectResult {
     start = Math.min(start, r.startedUs);
     last = Math.max(last, r.lastSyncUs);
   }
-  return { ok, failed, allInSyncMs: last > start ? Math.round((last - start) / 10) / 100 : 0, perTerminal: h.summary(), errors };
+  return {
+    ok,
+    failed,
+    allInSyncMs: last > start ? Math.round((last - start) / 10) / 100 : 0,
+    perTerminal: h.summary(),
+    errors,
+  };
 }
 
 function mergeRun(reports: RunReport[]): RunResult {
-  const hs = { ack: new Histogram(), propagation: new Histogram(), lease: new Histogram(), lock: new Histogram(), finalize: new Histogram() };
+  const hs = {
+    ack: new Histogram(),
+    propagation: new Histogram(),
+    lease: new Histogram(),
+    lock: new Histogram(),
+    finalize: new Histogram(),
+  };
   const received: Record<string, number> = {};
   const sentByType: Record<string, number> = {};
   const errors: Record<string, number> = {};

@@ -35,7 +35,8 @@ interface SpawnOptions {
 }
 
 function spawnNode(options: SpawnOptions): { child: ChildProcess; stderr: () => string } {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.script], {
+  const loader = options.script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, options.script], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -62,7 +63,11 @@ async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
 const isAlive = (child: ChildProcess) => () => child.exitCode === null && child.signalCode === null;
 
 /** Wait for a `READY <port> [native|fallback]` line on stdout. */
-function waitReady(child: ChildProcess, stderr: () => string, timeoutMs: number): Promise<{ port: number; native: boolean | null }> {
+function waitReady(
+  child: ChildProcess,
+  stderr: () => string,
+  timeoutMs: number,
+): Promise<{ port: number; native: boolean | null }> {
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`not READY after ${timeoutMs} ms: ${stderr()}`)), timeoutMs);
@@ -81,8 +86,10 @@ function waitReady(child: ChildProcess, stderr: () => string, timeoutMs: number)
   });
 }
 
-export async function startRelay(kind: 'uws-ceiling' | 'socketio-peer'): Promise<ServerHandle> {
-  const script = kind === 'uws-ceiling' ? 'bench/ceilings/uws-broadcast.ts' : 'bench/peer/socketio-relay.ts';
+/** Start a relay from its bundled script when given, else from source through tsx. */
+export async function startRelay(kind: 'uws-ceiling' | 'socketio-peer', bundled?: string): Promise<ServerHandle> {
+  const script =
+    bundled ?? (kind === 'uws-ceiling' ? 'bench/ceilings/uws-broadcast.ts' : 'bench/peer/socketio-relay.ts');
   const port = await freePort();
   const { child, stderr } = spawnNode({ name: kind, script, env: { BENCH_PORT: String(port) } });
   const ready = await waitReady(child, stderr, 20_000);
@@ -113,14 +120,29 @@ export async function startOdooSim(): Promise<ServerHandle> {
   });
   const httpUrl = `http://127.0.0.1:${port}`;
   try {
-    await waitForHttp(`${httpUrl}/web/webclient/version_info`, 20_000, isAlive(child), { method: 'POST', anyStatus: true });
+    await waitForHttp(`${httpUrl}/web/webclient/version_info`, 20_000, isAlive(child), {
+      method: 'POST',
+      anyStatus: true,
+    });
     // Drain its stdout banner so the pipe never fills.
     child.stdout?.resume();
   } catch (error) {
     await stopChild(child, 1000);
-    throw new Error(`Odoo simulator did not start: ${error instanceof Error ? error.message : String(error)} ${stderr()}`);
+    throw new Error(
+      `Odoo simulator did not start: ${error instanceof Error ? error.message : String(error)} ${stderr()}`,
+    );
   }
-  return { name: 'odoo-sim', pid: child.pid ?? 0, port, url: httpUrl, httpUrl, health: null, uwsNative: null, alive: isAlive(child), stop: () => stopChild(child, 3000) };
+  return {
+    name: 'odoo-sim',
+    pid: child.pid ?? 0,
+    port,
+    url: httpUrl,
+    httpUrl,
+    health: null,
+    uwsNative: null,
+    alive: isAlive(child),
+    stop: () => stopChild(child, 3000),
+  };
 }
 
 export interface HubOptions {
@@ -170,7 +192,14 @@ export async function startHub(options: HubOptions): Promise<ServerHandle> {
     return fail(error);
   }
   const uws = health.uws ?? listening.uws;
-  const uwsNative = typeof uws === 'string' ? uws === 'native' : typeof uws === 'boolean' ? uws : typeof uws === 'object' && uws !== null && 'native' in uws ? Boolean((uws as { native: unknown }).native) : null;
+  const uwsNative =
+    typeof uws === 'string'
+      ? uws === 'native'
+      : typeof uws === 'boolean'
+        ? uws
+        : typeof uws === 'object' && uws !== null && 'native' in uws
+          ? Boolean((uws as { native: unknown }).native)
+          : null;
   return {
     name: 'pos-hub',
     pid: child.pid ?? 0,
@@ -188,7 +217,11 @@ export async function startHub(options: HubOptions): Promise<ServerHandle> {
 }
 
 /** main.ts prints `POS_HUB_LISTENING {"port":…,"uws":"native"}` once listening (port 0 picks a free one). */
-function waitListening(child: ChildProcess, stderr: () => string, timeoutMs: number): Promise<{ port: number; uws?: unknown }> {
+function waitListening(
+  child: ChildProcess,
+  stderr: () => string,
+  timeoutMs: number,
+): Promise<{ port: number; uws?: unknown }> {
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`no POS_HUB_LISTENING line after ${timeoutMs} ms`)), timeoutMs);

@@ -138,12 +138,23 @@ export class Terminal {
     if (mix.finalizeAfter > 0 && slot.writes >= mix.finalizeAfter) {
       slot.step = 'finalizing';
       const snapshot = toSnapshot(slot.draft, { state: 'paid', staffName: this.deviceId });
-      this.send({ type: 'ORDER_FINALIZE', posReference: slot.draft.posReference, snapshot, configId: 1, mutationId: this.nextMutation(slot) });
+      this.send({
+        type: 'ORDER_FINALIZE',
+        posReference: slot.draft.posReference,
+        snapshot,
+        configId: 1,
+        mutationId: this.nextMutation(slot),
+      });
       return;
     }
     if (!slot.leased) {
       slot.step = 'leasing';
-      this.send({ type: 'LEASE_ACQUIRE', posReference: slot.draft.posReference, baseVersion: slot.version, tableId: slot.tableId });
+      this.send({
+        type: 'LEASE_ACQUIRE',
+        posReference: slot.draft.posReference,
+        baseVersion: slot.version,
+        tableId: slot.tableId,
+      });
       return;
     }
     if (mix.lockFraction > 0 && this.random() < mix.lockFraction) {
@@ -168,7 +179,13 @@ export class Terminal {
     const sentUs = monoUs();
     slot.stepStartedUs = sentUs;
     const snapshot = toSnapshot(slot.draft, { state, staffName: this.deviceId, extra: { benchSentUs: sentUs } });
-    this.send({ type: 'ORDER_SNAPSHOT', posReference: slot.draft.posReference, baseVersion: slot.version, snapshot, mutationId: this.nextMutation(slot) });
+    this.send({
+      type: 'ORDER_SNAPSHOT',
+      posReference: slot.draft.posReference,
+      baseVersion: slot.version,
+      snapshot,
+      mutationId: this.nextMutation(slot),
+    });
   }
 
   /** Called by the process tick: heartbeats when due, and timeouts of stuck requests. */
@@ -274,7 +291,8 @@ export class Terminal {
       case 'ORDER_FINALIZE_ERROR':
         if (ref === undefined || ref.step !== 'finalizing') return;
         this.stats.finalize.record(now - ref.stepStartedUs);
-        if (type === 'ORDER_FINALIZE_ERROR') bump(this.stats.errors, `ORDER_FINALIZE_ERROR ${String(message.code ?? message.error)}`);
+        if (type === 'ORDER_FINALIZE_ERROR')
+          bump(this.stats.errors, `ORDER_FINALIZE_ERROR ${String(message.code ?? message.error)}`);
         else this.stats.finalized += 1;
         this.nextOrder(ref);
         return;
@@ -282,7 +300,11 @@ export class Terminal {
         bump(this.stats.errors, `ERROR ${String(message.code)}`);
         const r = message.ref as Record<string, unknown> | undefined;
         const slot =
-          typeof r?.posReference === 'string' ? this.byRef.get(r.posReference) : typeof r?.tableId === 'number' ? this.byTable.get(r.tableId) : undefined;
+          typeof r?.posReference === 'string'
+            ? this.byRef.get(r.posReference)
+            : typeof r?.tableId === 'number'
+              ? this.byTable.get(r.tableId)
+              : undefined;
         if (slot !== undefined && slot.step !== 'idle') {
           if (slot.step === 'leasing') slot.leased = false;
           this.endWrite(slot);
@@ -316,7 +338,12 @@ export class Terminal {
   private nextOrder(slot: Slot): void {
     this.byRef.delete(slot.draft.posReference);
     slot.orderNo += 1;
-    slot.draft = newDraft(`${this.refPrefix}t${slot.tableId}n${slot.orderNo}`, slot.tableId, this.random, new Date().toISOString());
+    slot.draft = newDraft(
+      `${this.refPrefix}t${slot.tableId}n${slot.orderNo}`,
+      slot.tableId,
+      this.random,
+      new Date().toISOString(),
+    );
     this.byRef.set(slot.draft.posReference, slot);
     slot.version = 0;
     slot.leased = false;

@@ -31,7 +31,7 @@ export interface Sampler {
 
 export function everyNth(n: number): Sampler {
   let i = 0;
-  return { take: () => (i++ % Math.max(1, n)) === 0 };
+  return { take: () => i++ % Math.max(1, n) === 0 };
 }
 
 export function connect(target: TargetSpec, sampler: Sampler, handlers: ClientHandlers): ClientConnection {
@@ -61,7 +61,8 @@ function connectWs(url: string, binary: boolean, sampler: Sampler, handlers: Cli
       return;
     }
     const decoded = codec.decode(isBinary ? data : data.toString('utf8'));
-    if (decoded.ok && typeof decoded.value === 'object' && decoded.value !== null) handlers.onMessage(decoded.value as Record<string, unknown>);
+    if (decoded.ok && typeof decoded.value === 'object' && decoded.value !== null)
+      handlers.onMessage(decoded.value as Record<string, unknown>);
     else handlers.onMessage({ type: 'UNDECODABLE' });
   });
   socket.on('close', (code: number) => handlers.onClose(`close ${code}`));

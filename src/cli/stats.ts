@@ -30,7 +30,8 @@ function ago(iso: string, now: number): string {
 function show(value: unknown): string {
   if (value === undefined || value === null) return '-';
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
-  return String(value);
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value as string | number | bigint | symbol);
 }
 
 /** The table `pos-hub stats` prints; `now` is injected so the "ago" column is testable. */

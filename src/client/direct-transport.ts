@@ -94,6 +94,8 @@ export class DirectTransport implements SyncTransport {
   private polling = false;
   private readonly seen = new Map<string, string>();
   private seenCount = 0;
+  private initialized = false;
+  private flushChain: Promise<void> = Promise.resolve();
   private readonly leases = new Set<string>();
   private readonly locks = new Set<number>();
   private readonly finalizeWaiters = new Map<string, Array<(result: FinalizeResult) => void>>();
@@ -293,11 +295,13 @@ export class DirectTransport implements SyncTransport {
       order: 'id asc',
     })) as OdooOrderRow[];
     if (rows.length === 0) {
-      if (this.seenCount === 0) this.syncInits.emit([], { tables: [], floorPlans: [] });
+      if (!this.initialized) this.syncInits.emit([], { tables: [], floorPlans: [] });
+      this.initialized = true;
       return;
     }
     const lines = (await this.rpc.callKw('pos.order.line', 'search_read', [[['order_id', 'in', rows.map((r) => r.id)]]], { fields: LINE_FIELDS })) as OdooLineRow[];
-    const first = this.seenCount === 0;
+    const first = !this.initialized;
+    this.initialized = true;
     this.seenCount += rows.length;
     const updates: OrderUpdate[] = [];
     for (const row of rows) {
@@ -348,8 +352,15 @@ export class DirectTransport implements SyncTransport {
     };
   }
 
+  /** Flushes run one at a time: two concurrent look-then-create passes could both create. */
+  private flush(): Promise<void> {
+    const run = this.flushChain.then(() => this.flushOnce());
+    this.flushChain = run.catch(() => undefined);
+    return run;
+  }
+
   /** Post every due order; each is independent in Odoo, so one refused order does not block the rest. */
-  private async flush(): Promise<void> {
+  private async flushOnce(): Promise<void> {
     const now = this.deps.clock.now();
     for (const entry of [...this.outbox.list()]) {
       if (!this.outbox.get(entry.id)) continue;

@@ -143,6 +143,9 @@ export class HubTransport implements SyncTransport {
   private myRole: string | null = null;
   private readonly leases = new Map<string, LeaseState>();
   private readonly locks = new Map<number, LockState>();
+  /** Released while offline: the hub may still hold them for us; release on reconnect. */
+  private readonly pendingLeaseReleases = new Set<string>();
+  private readonly pendingLockReleases = new Set<number>();
   /** Latest hub version seen per order, from any message. */
   private readonly versions = new Map<string, number>();
   /** Version of this terminal's latest confirmed write per order: the base of its next write. */
@@ -246,6 +249,7 @@ export class HubTransport implements SyncTransport {
   // ── Leases ───────────────────────────────────────────────────────────────────────────────────
 
   async acquireLease(posReference: string, version: number): Promise<LeaseResult> {
+    this.pendingLeaseReleases.delete(posReference);
     const existing = this.leases.get(posReference);
     if (this.phase !== 'ready') {
       this.leases.set(posReference, { version, expiresAt: this.deps.clock.now() + LEASE_TTL_MS, confirmed: false, wanted: true });
@@ -359,7 +363,8 @@ export class HubTransport implements SyncTransport {
   releaseTableLock(tableId: number): void {
     const lock = this.locks.get(tableId);
     this.locks.delete(tableId);
-    if (lock?.confirmed) this.socket?.send({ type: 'TABLE_LOCK_RELEASE', tableId });
+    if (lock?.confirmed && this.socket?.send({ type: 'TABLE_LOCK_RELEASE', tableId })) return;
+    if (lock) this.pendingLockReleases.add(tableId);
   }
 
   onTableLockRevoked(handler: (tableId: number, reason: string) => void): Unsubscribe {
@@ -447,6 +452,12 @@ export class HubTransport implements SyncTransport {
     this.clearTimer('pumpTimer');
     for (const lease of this.leases.values()) lease.confirmed = false;
     for (const lock of this.locks.values()) lock.confirmed = false;
+    const inFlight = this.outbox.inFlightId;
+    if (code === CLOSE_CODES.MESSAGE_TOO_BIG.code && inFlight !== null) {
+      // Re-sending the same frame would close the socket again, forever.
+      this.dropEntry(inFlight);
+      this.report(new HubError('PAYLOAD_TOO_LARGE', `outbox entry ${inFlight} is larger than the hub accepts; dropped`));
+    }
     this.settlePendingOffline();
     if (code === CLOSE_CODES.RESET.code) {
       this.seq.reset(undefined);
@@ -454,11 +465,18 @@ export class HubTransport implements SyncTransport {
       this.ackedByMe.clear();
       this.resyncs.emit({ reason: 'reset' });
     }
+    if (this.running && (code === CLOSE_CODES.AUTH_FAILED.code || code === CLOSE_CODES.REPLACED.code)) {
+      // A refused token does not improve by retrying; a newer socket of this deviceId must not be
+      // kicked back out (two tabs of one device would take turns forever). Stop; the app decides.
+      this.running = false;
+      const error = new HubError(code === CLOSE_CODES.REPLACED.code ? 'ALREADY_AUTHENTICATED' : 'AUTH_FAILED', `hub closed the connection: ${code} ${reason}`.trim());
+      this.report(error);
+      this.settleConnect(error);
+    }
     if (!this.running) {
       this.setState('offline');
       return;
     }
-    if (code === CLOSE_CODES.AUTH_FAILED.code) return; // AUTH_FAIL already decided (stop or retry).
     if (wasReady || this.immediateReconnect) {
       this.failures = 0;
     } else {
@@ -825,6 +843,8 @@ export class HubTransport implements SyncTransport {
       if (this.requests.resolve(`fin:${ref.posReference}`, result)) return;
     }
     if (ref?.type === 'ORDER_SNAPSHOT' && ref.posReference !== undefined && this.settleWriteFor(ref.posReference, outcome)) return;
+    // Releasing what already expired (a release replayed after a reconnect) is not worth an alarm.
+    if ((ref?.type === 'LEASE_RELEASE' && message.code === 'LEASE_NOT_HELD') || (ref?.type === 'TABLE_LOCK_RELEASE' && message.code === 'LOCK_NOT_HELD')) return;
     this.report(new HubError(message.code, message.message, { details: ref }));
   }
 
@@ -871,6 +891,7 @@ export class HubTransport implements SyncTransport {
   }
 
   private requestLock(tableId: number, force: boolean): Promise<TableLockResult> {
+    this.pendingLockReleases.delete(tableId);
     if (this.phase !== 'ready') {
       // The reference's optimistic mode: offline, locking is off and the caller may go ahead.
       this.locks.set(tableId, { confirmed: false });
@@ -887,6 +908,14 @@ export class HubTransport implements SyncTransport {
 
   /** After a reconnect: take back what the app holds; whatever another terminal took meanwhile is revoked. */
   private reacquireAfterReconnect(): void {
+    for (const posReference of this.pendingLeaseReleases) {
+      if (!this.leases.has(posReference)) this.socket?.send({ type: 'LEASE_RELEASE', posReference });
+    }
+    this.pendingLeaseReleases.clear();
+    for (const tableId of this.pendingLockReleases) {
+      if (!this.locks.has(tableId)) this.socket?.send({ type: 'TABLE_LOCK_RELEASE', tableId });
+    }
+    this.pendingLockReleases.clear();
     for (const [posReference, lease] of this.leases) {
       if (!lease.wanted) {
         this.leases.delete(posReference);
@@ -942,10 +971,10 @@ export class HubTransport implements SyncTransport {
   private releaseIfIdle(posReference: string): void {
     const lease = this.leases.get(posReference);
     if (!lease || lease.wanted) return;
-    const queued = this.outbox.list().some((e) => e.action === 'orders/update' && e.payload.pos_reference === posReference);
-    if (queued) return; // released after the last queued write of this order is acknowledged
+    if (this.outbox.hasOrder(posReference)) return; // released after the last queued write of this order is acknowledged
     this.leases.delete(posReference);
-    if (lease.confirmed) this.socket?.send({ type: 'LEASE_RELEASE', posReference });
+    if (lease.confirmed && this.socket?.send({ type: 'LEASE_RELEASE', posReference })) return;
+    this.pendingLeaseReleases.add(posReference);
   }
 
   // ── Outbox pump ──────────────────────────────────────────────────────────────────────────────
@@ -962,24 +991,33 @@ export class HubTransport implements SyncTransport {
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
+    let again: number | null = null;
     try {
-      // Each turn removes the head or pushes its next attempt into the future, so this ends.
-      while (this.phase === 'ready' && this.running) {
-        const head = this.outbox.head();
-        if (head === null) break;
-        const wait = head.dueAt - this.deps.clock.now();
-        if (wait > 0) {
-          this.pumping = false;
-          this.schedulePump(wait);
-          return;
+      // Each turn removes an entry or pushes its next attempt into the future. A turn that changes
+      // nothing (the socket is closing under us) ends the loop; the close handler takes over.
+      for (let turn = 0; this.phase === 'ready' && this.running; turn++) {
+        if (turn >= 10_000) {
+          again = 0; // yield to the event loop, then carry on
+          break;
         }
-        await this.flush(head.entry);
+        const next = this.outbox.next(this.deps.clock.now());
+        if (next === null) break;
+        if (!('entry' in next)) {
+          again = Math.max(0, next.waitUntil - this.deps.clock.now());
+          break;
+        }
+        await this.flush(next.entry);
+        if (this.outbox.get(next.entry.id) === next.entry) {
+          again = 1_000;
+          break;
+        }
       }
     } catch (error) {
       this.report(error);
     } finally {
       this.pumping = false;
     }
+    if (again !== null) this.schedulePump(again);
   }
 
   private retryLater(entry: OutboxEntry, error: string): void {
@@ -1058,6 +1096,9 @@ export class HubTransport implements SyncTransport {
         return;
       }
       if (!lease.granted) {
+        if (entry.attempts === 0) {
+          this.report(new HubError('LEASE_HELD', `queued edits of ${posReference} wait: ${lease.reason} (holder ${lease.holder})`, { retryable: true, details: { posReference, holder: lease.holder } }));
+        }
         this.retryLater(entry, `lease denied: ${lease.reason} (holder ${lease.holder})`);
         return;
       }

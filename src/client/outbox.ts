@@ -2,7 +2,7 @@
  * The durable queue of writes the hub (or Odoo) has not confirmed yet. Every write is queued here
  * first, then sent; it leaves only on a confirmation, so a crash or a dropped socket replays it with
  * the same mutationId (the hub applies a mutation once). Newer snapshots of the same order replace
- * queued older ones, except the one in flight; the queue is flushed strictly in order.
+ * queued older ones, except the one in flight; entries go out oldest first, strictly in order per order.
  */
 import type { ClientClock } from './deps.js';
 import type { OutboxAction, OutboxEntry, OutboxStore } from './outbox-store.js';
@@ -22,6 +22,25 @@ export function replaceKeyOf(action: OutboxAction, payload: Record<string, unkno
     default: {
       const unreachable: never = action;
       return unreachable;
+    }
+  }
+}
+
+/** Entries of one group are sent strictly in order: an order's writes and its finalization, one table, one floor. */
+export function groupOf(entry: OutboxEntry): string {
+  const p = entry.payload;
+  switch (entry.action) {
+    case 'orders/create':
+    case 'orders/update':
+    case 'orders/finalize':
+      return `order:${String(p.pos_reference)}`;
+    case 'tables/update':
+      return `table:${String(p.tableId)}`;
+    case 'floor-plans/update':
+      return `floor:${String(p.floorId)}`;
+    default: {
+      const unreachable: never = entry.action;
+      return String(unreachable);
     }
   }
 }
@@ -76,11 +95,30 @@ export class Outbox {
     return { entry, replaced };
   }
 
-  /** The head of the queue, or when it becomes due. Later entries wait behind it (order is kept). */
-  head(): { entry: OutboxEntry; dueAt: number } | null {
-    const entry = this.entries[0];
-    if (entry === undefined) return null;
-    return { entry, dueAt: entry.nextAttemptAt === null ? 0 : Date.parse(entry.nextAttemptAt) };
+  /**
+   * The next entry to send: the oldest due entry whose group (its order, table or floor) has no
+   * older entry still waiting. Entries of one order go strictly in order; a stuck order (lease held
+   * elsewhere, Odoo refusing it) does not hold back the others. Null when empty; `waitUntil` when
+   * every sendable entry is backing off.
+   */
+  next(now: number): { entry: OutboxEntry } | { waitUntil: number } | null {
+    if (this.entries.length === 0) return null;
+    const blocked = new Set<string>();
+    let waitUntil = Number.POSITIVE_INFINITY;
+    for (const entry of this.entries) {
+      const group = groupOf(entry);
+      if (blocked.has(group)) continue;
+      const dueAt = entry.nextAttemptAt === null ? 0 : Date.parse(entry.nextAttemptAt);
+      if (dueAt <= now) return { entry };
+      blocked.add(group);
+      waitUntil = Math.min(waitUntil, dueAt);
+    }
+    return { waitUntil };
+  }
+
+  /** True when an entry of this order is queued (a lease release waits for it). */
+  hasOrder(posReference: string): boolean {
+    return this.entries.some((e) => e.payload.pos_reference === posReference);
   }
 
   get(id: string): OutboxEntry | undefined {

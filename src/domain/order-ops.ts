@@ -252,9 +252,10 @@ export function markPaid(order: OrderSnapshot, payment: Payment = {}): DomainRes
     const sum = roundMoney(next.payments.reduce((total, line) => total + line.amount, 0));
     next.amountPaid = payment.amountPaid ?? sum;
     next.amountReturn = payment.amountReturn ?? Math.max(0, roundMoney(next.amountPaid - order.amountTotal));
+  } else {
+    if (payment.amountPaid !== undefined) next.amountPaid = payment.amountPaid;
+    if (payment.amountReturn !== undefined) next.amountReturn = payment.amountReturn;
   }
-  if (payment.amountPaid !== undefined) next.amountPaid = payment.amountPaid;
-  if (payment.amountReturn !== undefined) next.amountReturn = payment.amountReturn;
   if (!isSettled(next)) return fail('INVALID_TRANSITION', `Payments do not cover the total of ${order.amountTotal}.`);
   return ok(next);
 }

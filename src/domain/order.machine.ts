@@ -167,11 +167,10 @@ export const orderMachine = setup({
       event.type === 'ORDER_LOAD' ? { order: loadOrder(event.order), revision: context.revision + 1, savedRevision: context.revision + 1, lastError: null } : {},
     ),
     clear: assign(({ context }) => ({ order: null, revision: context.revision + 1, savedRevision: context.revision + 1, lastError: null })),
+    // Also the fallback when the guard fails: fold() then records the refusal and keeps the order.
     checkout: assign(({ context, event }) => (event.type === 'GO_CHECKOUT' ? fold(context, withOrder(context, (o) => goCheckout(o, event))) : {})),
-    refuseCheckout: assign(({ context, event }) => (event.type === 'GO_CHECKOUT' ? fold(context, withOrder(context, (o) => goCheckout(o, event))) : {})),
     backToEditing: assign(({ context }) => fold(context, withOrder(context, goEditing))),
     pay: assign(({ context, event }) => (event.type === 'MARK_PAID' ? fold(context, withOrder(context, (o) => markPaid(o, event))) : {})),
-    refusePayment: assign(({ context, event }) => (event.type === 'MARK_PAID' ? fold(context, withOrder(context, (o) => markPaid(o, event))) : {})),
     finalize: assign(({ context }) => fold(context, withOrder(context, finalizeOrder))),
     edit: assign(({ context, event }) => edit(context, event)),
     refusePaidEdit: assign(({ context }) => ({
@@ -219,7 +218,7 @@ export const orderMachine = setup({
       on: {
         ...lineEdits,
         ...autosave,
-        GO_CHECKOUT: [{ guard: 'canCheckout', target: 'checkout', actions: 'checkout' }, { actions: 'refuseCheckout' }],
+        GO_CHECKOUT: [{ guard: 'canCheckout', target: 'checkout', actions: 'checkout' }, { actions: 'checkout' }],
       },
     },
     checkout: {
@@ -229,7 +228,7 @@ export const orderMachine = setup({
         ...lineEdits,
         ...autosave,
         GO_EDITING: { target: 'editing', actions: 'backToEditing' },
-        MARK_PAID: [{ guard: 'canPay', target: 'paid', actions: 'pay' }, { actions: 'refusePayment' }],
+        MARK_PAID: [{ guard: 'canPay', target: 'paid', actions: 'pay' }, { actions: 'pay' }],
       },
     },
     paid: {

@@ -24,10 +24,17 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 
 /** What the kitchen cooks from: the item, how many, and the cook's note. */
 const KITCHEN_FIELDS = ['productId', 'qty', 'note'] as const satisfies readonly (keyof OrderLine)[];
-/** What the bill is made of. */
-const BILL_FIELDS = ['productId', 'qty', 'priceUnit', 'discount', 'taxIds', 'priceSubtotal', 'priceSubtotalIncl'] as const satisfies readonly (keyof OrderLine)[];
+/** What the bill is made of; the totals are compared with sameMoney, the inputs exactly. */
+const BILL_FIELDS = ['productId', 'qty', 'priceUnit', 'discount', 'taxIds'] as const satisfies readonly (keyof OrderLine)[];
 
-function sameLinesOn(a: readonly OrderLine[], b: readonly OrderLine[], fields: readonly (keyof OrderLine)[]): boolean {
+/** Half a cent: a terminal re-sending a paid order after recomputing 23.6 as 23.599999 has not changed the bill. */
+const MONEY_TOLERANCE = 0.005;
+
+export function sameMoney(a: number, b: number): boolean {
+  return Math.abs(a - b) < MONEY_TOLERANCE;
+}
+
+function sameLinesOn(a: readonly OrderLine[], b: readonly OrderLine[], fields: readonly (keyof OrderLine)[], money = false): boolean {
   if (a.length !== b.length) return false;
   const byUid = new Map(a.map((line) => [line.uid, line]));
   if (byUid.size !== a.length) return false;
@@ -35,6 +42,7 @@ function sameLinesOn(a: readonly OrderLine[], b: readonly OrderLine[], fields: r
     const other = byUid.get(line.uid);
     if (other === undefined) return false;
     for (const field of fields) if (!deepEqual(other[field], line[field])) return false;
+    if (money && !(sameMoney(other.priceSubtotal, line.priceSubtotal) && sameMoney(other.priceSubtotalIncl, line.priceSubtotalIncl))) return false;
     byUid.delete(line.uid);
   }
   return byUid.size === 0;
@@ -47,7 +55,7 @@ export function kitchenLinesChanged(a: readonly OrderLine[], b: readonly OrderLi
 
 /** Did anything that makes up the bill change? Line order and cosmetic fields do not count. */
 export function billLinesChanged(a: readonly OrderLine[], b: readonly OrderLine[]): boolean {
-  return !sameLinesOn(a, b, BILL_FIELDS);
+  return !sameLinesOn(a, b, BILL_FIELDS, true);
 }
 
 /** `undefined` and `null` both mean "no customer". */

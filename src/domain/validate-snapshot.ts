@@ -9,7 +9,7 @@ import type { ErrorCode } from '../protocol/errors.js';
 import type { OrderSnapshot } from '../protocol/snapshot.js';
 import { isLocked, kitchenStatusesFor, wasSent } from './kitchen-status.js';
 import { isSettled } from './pricing.js';
-import { billLinesChanged, deepEqual, kitchenLinesChanged, sameCustomer } from './snapshot-compare.js';
+import { billLinesChanged, deepEqual, kitchenLinesChanged, sameCustomer, sameMoney } from './snapshot-compare.js';
 
 export type SnapshotVerdict = { ok: true } | { ok: false; code: ErrorCode; message: string };
 
@@ -44,7 +44,7 @@ function checkTransition(previous: OrderSnapshot, next: OrderSnapshot): Snapshot
   }
   if (isLocked(previous.state)) {
     if (billLinesChanged(previous.lines, next.lines)) return refuse('ORDER_PAID', `Order ${next.posReference} is ${previous.state}; its lines cannot change.`);
-    if (previous.amountTotal !== next.amountTotal || previous.amountTax !== next.amountTax) {
+    if (!sameMoney(previous.amountTotal, next.amountTotal) || !sameMoney(previous.amountTax, next.amountTax)) {
       return refuse('ORDER_PAID', `Order ${next.posReference} is ${previous.state}; its amounts cannot change.`);
     }
     if (!sameCustomer(previous, next)) return refuse('ORDER_PAID', `Order ${next.posReference} is ${previous.state}; its customer cannot change.`);

@@ -67,7 +67,7 @@ export class OdooException extends Error {
 
 /** Python's ustr(e): the args joined with "\n", None printed as "None". */
 function pyUstr(args: readonly unknown[]): string {
-  return args.map((a) => (a === null || a === undefined ? 'None' : String(a))).join('\n');
+  return args.map((a) => (a === null || a === undefined ? 'None' : typeof a === 'object' ? JSON.stringify(a) : String(a as string | number | boolean))).join('\n');
 }
 
 export const userError = (msg: string): OdooException => new OdooException('odoo.exceptions.UserError', [msg, ''], 'user_error');

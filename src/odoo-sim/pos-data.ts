@@ -5,7 +5,6 @@
  * res.users, res.users.has_group, and the reference addon's hub_finalize_snapshot (idempotent).
  */
 import {
-  OdooException,
   accessError,
   internal,
   keyError,
@@ -589,4 +588,3 @@ function matchLeaf(r: Dict, [field, op, value]: [string, string, unknown]): bool
   }
 }
 
-export { OdooException };

@@ -369,11 +369,18 @@ export async function startOdooSimServer(options: OdooSimOptions = {}): Promise<
   };
 
   const control = (path: string, method: string, body: Buffer, res: ServerResponse): void => {
+    // The terminal page (served by the hub, another origin) reads the catalog from the browser.
+    const cors = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'GET, POST, OPTIONS', 'Access-Control-Allow-Headers': 'content-type' };
     const json = (status: number, value: unknown): void => {
       const text = JSON.stringify(value);
-      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+      res.writeHead(status, { ...cors, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
       res.end(text);
     };
+    if (method === 'OPTIONS') {
+      res.writeHead(204, cors);
+      res.end();
+      return;
+    }
     try {
       const input = body.length > 0 ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
       if (path === '/pos-hub-sim/catalog') return json(200, catalog());

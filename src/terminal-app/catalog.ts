@@ -34,6 +34,8 @@ export interface Catalog {
   readonly configId: number;
   readonly sessionId: number;
   readonly userId: number;
+  /** The config's pricelist: Odoo's create_from_ui requires one on every order. */
+  readonly pricelistId: number;
   readonly products: readonly Product[];
   readonly taxes: readonly { readonly id: number; readonly amount: number }[];
   readonly floors: readonly Floor[];
@@ -91,6 +93,7 @@ export function parseCatalog(raw: unknown): Catalog | null {
     configId,
     sessionId,
     userId: num(manager?.id) ?? 1,
+    pricelistId: num(isObj(raw.pricelist) ? raw.pricelist.id : undefined) ?? num(raw.config.pricelist_id) ?? 1,
     products,
     taxes,
     floors,
@@ -112,7 +115,8 @@ export function tableName(catalog: Catalog, tableId: number | null): string {
 
 /** A copy of the Odoo simulator's seed (src/odoo-sim/seed.ts), for a first load with no hub reachable. */
 export const EMBEDDED_CATALOG_JSON = {
-  config: { id: 1, name: 'Main Restaurant' },
+  config: { id: 1, name: 'Main Restaurant', pricelist_id: 1 },
+  pricelist: { id: 1, name: 'Public Pricelist' },
   session: { id: 42, statements: [{ id: 420, journalId: 7 }, { id: 421, journalId: 8 }] },
   journals: [{ id: 7, name: 'Cash', type: 'cash' }, { id: 8, name: 'Card', type: 'bank' }],
   taxes: [{ id: 1, name: 'ITBIS 18%', amount: 18 }, { id: 2, name: 'Servicio 10%', amount: 10 }],

@@ -120,7 +120,7 @@ export class TerminalController {
     await this.requestLease(pos, entry.version);
   }
 
-  private async requestLease(posReference: string, version: number): Promise<boolean> {
+  private async requestLease(posReference: string, version: number, again = true): Promise<boolean> {
     const generation = ++this.leaseGeneration;
     this.set({ lease: { status: 'pending' } });
     try {
@@ -129,6 +129,8 @@ export class TerminalController {
         if (result.granted && this.current.activePos !== posReference) this.deps.transport.releaseLease(posReference);
         return false;
       }
+      // Asked while the SDK was still syncing (an offline grant), and it is online now: ask the hub.
+      if (result.granted && result.offline && again && this.deps.transport.state === 'online') return this.requestLease(posReference, version, false);
       if (result.granted) {
         this.set({ lease: { status: 'held', offline: result.offline } });
         return true;
@@ -147,7 +149,7 @@ export class TerminalController {
     if (pos !== null && this.deps.transport.isLeaseHeld(pos)) this.deps.transport.releaseLease(pos);
   }
 
-  private async acquireLock(tableId: number): Promise<void> {
+  private async acquireLock(tableId: number, again = true): Promise<void> {
     this.set({ lock: { status: 'pending' } });
     try {
       const result = await this.deps.transport.acquireTableLock(tableId);
@@ -155,6 +157,7 @@ export class TerminalController {
         if (result.granted) this.deps.transport.releaseTableLock(tableId);
         return;
       }
+      if (result.granted && result.offline && again && this.deps.transport.state === 'online') return this.acquireLock(tableId, false);
       this.set({ lock: result.granted ? { status: 'held', offline: result.offline } : { status: 'denied', lockedBy: result.lockedBy } });
     } catch (error) {
       if (this.current.selectedTableId === tableId) this.set({ lock: { status: 'none' }, notice: { text: `Table lock: ${messageOf(error)}` } });
@@ -175,6 +178,7 @@ export class TerminalController {
       sessionId: catalog.sessionId,
       userId: catalog.userId,
       configId: catalog.configId,
+      pricelistId: catalog.pricelistId,
       createdAt: new Date(this.deps.now()).toISOString(),
       guestCount: 1,
     });
@@ -397,6 +401,10 @@ export class TerminalController {
     });
     t.onTableLocked((tableId, lockedBy) => {
       this.putTable(tableId, { ...(this.current.tables.get(tableId) ?? NO_TABLE), lockedBy });
+      // Our offline (optimistic) lock lost the race to a terminal that was online: say who has it.
+      const lock = this.current.lock;
+      const ours = lock.status === 'held' && !lock.offline;
+      if (tableId === this.current.selectedTableId && lockedBy !== this.current.terminalId && !ours) this.set({ lock: { status: 'denied', lockedBy } });
     });
     t.onTableLockReleased((tableId) => {
       this.putTable(tableId, { ...(this.current.tables.get(tableId) ?? NO_TABLE), lockedBy: null });
@@ -407,7 +415,11 @@ export class TerminalController {
       if (lease === 'denied' || lease === 'revoked') void this.retryLease();
     });
     t.onTableLockRevoked((tableId, reason) => {
-      if (tableId === this.current.selectedTableId) this.set({ lock: { status: 'revoked', reason } });
+      if (tableId !== this.current.selectedTableId) return;
+      const holder = this.current.tables.get(tableId)?.lockedBy ?? null;
+      const wasConfirmed = this.current.lock.status === 'held' && !this.current.lock.offline;
+      // A lock we only held offline was never ours on the hub: that is a denial, not a revocation.
+      this.set({ lock: !wasConfirmed && holder !== null && holder !== this.current.terminalId ? { status: 'denied', lockedBy: holder } : { status: 'revoked', reason } });
     });
     t.onOrderFinalized((result) => this.applyFinalize(result));
     t.onError((error) => this.set({ notice: { text: error.message, code: error.code } }));
@@ -416,7 +428,7 @@ export class TerminalController {
   /** After a reconnect: confirm the offline lease and lock with the hub, retry a denied one. */
   private reconfirm(): void {
     const { activePos, lease, lock, selectedTableId } = this.current;
-    if (selectedTableId !== null && (lock.status !== 'held' || lock.offline)) void this.acquireLock(selectedTableId);
+    if (selectedTableId !== null && lock.status !== 'pending' && (lock.status !== 'held' || lock.offline)) void this.acquireLock(selectedTableId);
     if (activePos !== null && (lease.status !== 'held' || lease.offline) && lease.status !== 'pending') void this.retryLease();
   }
 

@@ -1,12 +1,13 @@
 /**
  * The dashboard in headless Chromium against a running hub: it loads, shows a terminal connect and a
  * lease appear without a reload, counts the lease expiry down, refuses a reset without the admin token,
- * fits a phone screen, and its screenshot (test-artifacts/dashboard.png) is non-blank with the stats.
+ * fits a phone screen, its screenshot (test-artifacts/dashboard.png) is non-blank with the stats, and a
+ * reset with the token clears the page live and closes the terminals with 4005 (resync).
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Dialog, type Page, type Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startHub, type StartedHub } from '../helpers/start-hub.js';
@@ -20,6 +21,7 @@ let context: BrowserContext;
 let page: Page;
 let profileDir: string;
 const sockets: WebSocket[] = [];
+let cashierSocket: WebSocket | undefined;
 
 /** A terminal: a plain `ws` client that waits for the reply of each request. */
 async function terminal(
@@ -30,7 +32,7 @@ async function terminal(
   const inbox: Record<string, unknown>[] = [];
   const waiters: { type: string; resolve: (m: Record<string, unknown>) => void }[] = [];
   ws.on('message', (data) => {
-    const message = JSON.parse(String(data)) as Record<string, unknown>;
+    const message = JSON.parse((data as Buffer).toString('utf8')) as Record<string, unknown>;
     const waiter = waiters.find((w) => w.type === message.type);
     if (waiter) {
       waiters.splice(waiters.indexOf(waiter), 1);
@@ -92,6 +94,7 @@ describe('dashboard', () => {
     await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
 
     const cashier = await terminal('e2e-tablet-1');
+    cashierSocket = cashier.ws;
     const row = page.locator('[data-testid="terminal-row"]', { hasText: 'e2e-tablet-1' });
     await row.waitFor();
     expect(await row.textContent()).toMatch(/json/);
@@ -121,7 +124,7 @@ describe('dashboard', () => {
 
   it('refuses "Reset All Data" without the admin token and says so plainly', async () => {
     const dialogs: string[] = [];
-    const onDialog = (dialog: import('playwright-core').Dialog): void => {
+    const onDialog = (dialog: Dialog): void => {
       dialogs.push(dialog.type());
       void (dialog.type() === 'prompt' ? dialog.accept('') : dialog.accept());
     };
@@ -140,7 +143,7 @@ describe('dashboard', () => {
 
   it('does nothing when the confirmation is dismissed', async () => {
     let requests = 0;
-    const onRequest = (request: import('playwright-core').Request): void => {
+    const onRequest = (request: Request): void => {
       if (request.url().endsWith('/api/reset')) requests += 1;
     };
     page.on('request', onRequest);
@@ -211,5 +214,20 @@ describe('dashboard', () => {
     expect(card!.width).toBeLessThan(390);
     await phone.screenshot({ path: join(ARTIFACTS, 'dashboard-phone.png'), fullPage: true });
     await phone.close();
+  });
+
+  it('resets with the admin token: data cleared live, terminals told to resync', async () => {
+    const closed = new Promise<number>((resolve) => cashierSocket!.once('close', (code) => resolve(code)));
+    const onDialog = (dialog: Dialog): void => {
+      void (dialog.type() === 'prompt' ? dialog.accept(ADMIN_TOKEN) : dialog.accept());
+    };
+    page.on('dialog', onDialog);
+    await page.getByTestId('reset-button').click();
+    await page.locator('[data-testid="reset-result"][data-result="good"]').waitFor();
+    page.off('dialog', onDialog);
+    expect(await closed).toBe(4005);
+    await expect.poll(() => page.getByTestId('stat-activeLeases').textContent(), { timeout: 10_000 }).toBe('0');
+    expect(await page.getByTestId('leases-body').textContent()).toContain('No active leases');
+    expect(await fetch(`${hub.url}/api/state`).then(async (r) => ((await r.json()) as { leases: unknown[] }).leases)).toEqual([]);
   });
 });

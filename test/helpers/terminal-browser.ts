@@ -118,6 +118,8 @@ export async function launchTerminal(url: string): Promise<TerminalBrowser> {
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
   const path = join(ARTIFACTS_DIR, `terminal-${name}.png`);
+  // A click may have scrolled the page; a full-page shot would then draw the sticky header mid-page.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path, fullPage: true });
   return path;
 }

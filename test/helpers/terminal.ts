@@ -23,6 +23,7 @@ const WAIT_LIMIT_MS = 10_000;
 export class TestTerminal {
   readonly messages: Msg[] = [];
   private readonly consumed = new Set<number>();
+  private firstUnconsumed = 0;
   private waiters: Array<() => void> = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   closeInfo: { code: number; reason: string } | null = null;
@@ -98,14 +99,16 @@ export class TestTerminal {
     this.ws.send(data);
   }
 
-  /** The first message not yet consumed that matches; waits for it if needed. */
+  /** The first message not yet consumed that matches; waits for it if needed. Each message is checked once per call. */
   async awaitMessage(predicate: (m: Msg) => boolean, what = 'a matching message'): Promise<Msg> {
     const deadline = Date.now() + WAIT_LIMIT_MS;
+    while (this.consumed.has(this.firstUnconsumed)) this.firstUnconsumed++;
+    let next = this.firstUnconsumed;
     for (;;) {
-      for (let i = 0; i < this.messages.length; i++) {
-        const m = this.messages[i]!;
-        if (!this.consumed.has(i) && predicate(m)) {
-          this.consumed.add(i);
+      for (; next < this.messages.length; next++) {
+        const m = this.messages[next]!;
+        if (!this.consumed.has(next) && predicate(m)) {
+          this.consumed.add(next);
           return m;
         }
       }

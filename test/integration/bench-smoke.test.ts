@@ -17,7 +17,10 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 function runSmoke(): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', 'smoke', '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', 'smoke', '--out', out], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
     child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
@@ -42,7 +45,14 @@ describe('bench:smoke', () => {
     const venue = result('venue');
     expect(venue.machine.cores).toBeGreaterThan(0);
     expect(venue.machine.node).toBe(process.version);
-    const v = (venue.results as { measured: { run: { accepted: number; errorCount: number; received: Record<string, number> }; server: { peakRssMB: number } } }).measured;
+    const v = (
+      venue.results as {
+        measured: {
+          run: { accepted: number; errorCount: number; received: Record<string, number> };
+          server: { peakRssMB: number };
+        };
+      }
+    ).measured;
     expect(v.run.accepted).toBeGreaterThan(0);
     expect(v.run.received.ORDER_UPDATED ?? 0).toBeGreaterThan(0);
     expect(v.server.peakRssMB).toBeGreaterThan(0);

@@ -14,7 +14,7 @@ import type { HubTransport } from '../../src/client/hub-transport.js';
 import type { ConnectionState, OrderUpdate, ResyncInfo, TableUpdate } from '../../src/client/types.js';
 import { HubError } from '../../src/protocol/errors.js';
 import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
-import { hubClient, line, snapshot, until } from '../fixtures/client-orders.js';
+import { hubClient, hubClientAt, line, snapshot, until } from '../fixtures/client-orders.js';
 import { SimClock } from '../fixtures/client-sim-clock.js';
 import { startWsProxy } from '../fixtures/ws-proxy.js';
 import { startHub } from '../helpers/start-hub.js';
@@ -64,6 +64,7 @@ describe('SDK against the real hub', () => {
     a.sendOrderSnapshot(r1, 0, snapshot(r1, [line('a1')], { tableId: 5 }));
     await until(() => bOrders.some((u) => u.posReference === r1), 'B to see A\'s order');
     a.releaseLease(r1);
+    a.releaseTableLock(5);
 
     // B takes over the order and edits it; A sees B's edit.
     // A's release follows its ACK; B asks until the hub has processed it (bounded).
@@ -73,6 +74,10 @@ describe('SDK against the real hub', () => {
       lease = await b.acquireLease(r1, 1);
     }
     expect(lease).toMatchObject({ granted: true });
+    // The hub refuses a table update from a terminal that does not hold the table's lock.
+    let lock = await b.acquireTableLock(5);
+    for (let i = 0; i < 50 && !lock.granted; i++) lock = await b.acquireTableLock(5);
+    expect(lock).toMatchObject({ granted: true, offline: false });
     b.sendOrderSnapshot(r1, 1, snapshot(r1, [line('a1'), line('b1')], { tableId: 5 }));
     b.sendTableUpdate(5, 'occupied', r1);
     await until(() => aOrders.some((u) => u.version === 2) && aTables.some((t) => t.tableId === 5), 'A to see B\'s edits');
@@ -85,11 +90,12 @@ describe('SDK against the real hub', () => {
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const dbPath = join(dir, 'hub.sqlite');
     let hub = await startHub({ mode: 'child-process', dbPath });
-    const port = hub.port;
     cleanups.push(() => hub.close());
 
-    const a = client(hub.wsUrl, 'kiosk-a', {}, FAST_RECONNECT);
-    const b = client(hub.wsUrl, 'kiosk-b', {}, FAST_RECONNECT);
+    // The restarted hub listens on a new port 0; the terminals re-read their URL list (as discovery would).
+    const a = hubClientAt(() => hub.wsUrl, 'kiosk-a', {}, FAST_RECONNECT);
+    const b = hubClientAt(() => hub.wsUrl, 'kiosk-b', {}, FAST_RECONNECT);
+    cleanups.push(() => a.disconnect(), () => b.disconnect());
     const aAcks: Array<{ posReference: string; version: number; mutationId: string }> = [];
     const aStates: ConnectionState[] = [];
     a.onOrderAcked((posReference, version, mutationId) => aAcks.push({ posReference, version, mutationId }));
@@ -130,7 +136,7 @@ describe('SDK against the real hub', () => {
     // Six edits of r1 collapsed into the newest; plus r2 and the table update.
     expect(a.outboxEntries().map((e) => e.action)).toEqual(['orders/update', 'orders/update', 'tables/update']);
 
-    hub = await startHub({ mode: 'child-process', dbPath, env: { HUB_HTTP_PORT: String(port) } });
+    hub = await startHub({ mode: 'child-process', dbPath });
     await until(() => a.state === 'online' && a.outboxCount === 0, 'A to reconnect and flush', 20_000);
     await until(() => bView.get(r1)?.snapshot.lines.length === 8 && bView.get(r2) !== undefined, 'B to converge', 20_000);
 
@@ -158,6 +164,39 @@ describe('SDK against the real hub', () => {
       db.close();
     }
   }, 60_000);
+
+  it('a write whose ORDER_ACK is lost is replayed with its mutationId and the hub applies it once', async () => {
+    const hub = await startHub();
+    cleanups.push(() => hub.close());
+    const proxy = await startWsProxy(hub.wsUrl);
+    cleanups.push(() => proxy.close());
+    let acksDropped = 0;
+    proxy.dropDown = (m) => {
+      if (m.type === 'ORDER_ACK' && acksDropped === 0) {
+        acksDropped += 1;
+        return true;
+      }
+      return false;
+    };
+    const a = client(proxy.url, 'term-a', {}, { requestTimeoutMs: 400, outboxBackoff: { baseMs: 50, factor: 2, maxMs: 200 } });
+    const b = client(hub.wsUrl, 'term-b');
+    const acks: Array<[number, string]> = [];
+    const bVersions: number[] = [];
+    a.onOrderAcked((_r, version, mutationId) => acks.push([version, mutationId]));
+    b.onOrderUpdated((u) => bVersions.push(u.version));
+    await a.connect();
+    await b.connect();
+    const r = ref(0x40);
+    await a.acquireLease(r, 0);
+    const mutationId = a.sendOrderSnapshot(r, 0, snapshot(r, [line('y1')]));
+    await until(() => a.outboxCount === 0, 'the replay to be acknowledged');
+    expect(acksDropped).toBe(1);
+    expect(acks).toEqual([[1, mutationId]]);
+    a.sendOrderSnapshot(r, 1, snapshot(r, [line('y1'), line('y2')]));
+    await until(() => bVersions.includes(2), 'B to see the next write');
+    // Version 1 then 2: the replayed write did not create a version of its own.
+    expect(bVersions).toEqual([1, 2]);
+  });
 
   it('a LEASE_ACQUIRE the hub never answers fails after 10 s (simulated clock) with a clear error', async () => {
     const hub = await startHub();

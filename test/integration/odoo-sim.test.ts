@@ -24,6 +24,7 @@ interface Raw {
   contentType: string;
   cookies: string[];
   text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw wire answers of many shapes
   json: any;
 }
 
@@ -215,7 +216,7 @@ describe('pos.order.create_from_ui (12.0 semantics)', () => {
     const rows = await callKw(sid, 'pos.order', 'search_read', [[['pos_reference', '=', 'SIM/A']]], { fields: ['id', 'pos_reference', 'state', 'name', 'session_id'] });
     expect(rows.json.result).toEqual([{ id: first.json.result[0], pos_reference: 'SIM/A', state: 'paid', name: expect.stringMatching(/^Main\/\d{4}$/), session_id: [42, 'POS/2026/0042'] }]);
     const lines = await callKw(sid, 'pos.order.line', 'search_read', [[['order_id', 'in', first.json.result]]], { fields: ['id', 'product_id'] });
-    expect(lines.json.result.map((l: any) => l.product_id[0])).toEqual([101, 302]);
+    expect(lines.json.result.map((l: { product_id: [number, string] }) => l.product_id[0])).toEqual([101, 302]);
   });
 
   it('raises KeyError, ValueError for an ISO date, and a validation_error without price_subtotal', async () => {
@@ -267,7 +268,7 @@ describe('pos.order.create_from_ui (12.0 semantics)', () => {
     under.payments[0]!.amount = 1;
     await callKw(sid, 'pos.order', 'create_from_ui', [[buildUiOrder(under, 'SIM/D2')]]);
     const rows = await callKw(sid, 'pos.order', 'search_read', [[['pos_reference', 'in', ['SIM/D1', 'SIM/D2']]]], { fields: ['pos_reference', 'state'] });
-    expect(rows.json.result.map((x: any) => x.state)).toEqual(['draft', 'draft']);
+    expect(rows.json.result.map((x: { state: string }) => x.state)).toEqual(['draft', 'draft']);
   });
 
   it('moves an order for a closed session to a rescue session', async () => {
@@ -320,9 +321,11 @@ describe('faults and simulator-only routes', () => {
     await expect(fetch(`${odoo.url}/web/webclient/version_info`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }).then((x) => x.status)).resolves.toBe(200);
     odoo.sim.setFaults({ reset: { count: 1 } });
     await expect(rpc('/web/webclient/version_info', {})).rejects.toThrow();
-    const catalog = await (await fetch(`${odoo.url}/pos-hub-sim/catalog`)).json();
+    const catalogRes = await fetch(`${odoo.url}/pos-hub-sim/catalog`);
+    expect(catalogRes.headers.get('access-control-allow-origin')).toBe('*');
+    const catalog = await catalogRes.json();
     expect(catalog.config.nu_hub_enabled).toBe(true);
-    expect(catalog.floors.flatMap((f: any) => f.tables)).toHaveLength(12);
+    expect(catalog.floors.flatMap((f: { tables: unknown[] }) => f.tables)).toHaveLength(12);
     expect(catalog.products.length).toBeGreaterThan(5);
     const set = await fetch(`${odoo.url}/pos-hub-sim/faults`, { method: 'POST', body: JSON.stringify({ latencyMs: 1 }) });
     expect((await set.json()).latencyMs).toBe(1);

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HUB_LOGIN, HUB_PASSWORD, SIM_DB, startOdooSim, type StartedOdooSim } from '../helpers/odoo-sim.js';
+import { startHub, type StartedHub } from '../helpers/start-hub.js';
+import { TestTerminal } from '../helpers/terminal.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'pos-hub.js');
 
@@ -46,52 +48,26 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-const HEALTH = {
-  status: 'ok',
-  uptime: 3725,
-  connectedTerminals: 2,
-  activeLeases: 1,
-  orders: 14,
-  pendingForward: 0,
-  totalForwarded: 12,
-  lastOdooSync: null,
-  deadLetters: 0,
-  odooReachable: true,
-  uws: 'native',
-  shards: 1,
-  activeLocks: 1,
-  seq: 321,
-  version: '0.1.0',
-};
-
 let workDir: string;
-let hub: Server;
+let terminal: TestTerminal | undefined;
+let hub: StartedHub;
 let hubUrl: string;
 let odoo: StartedOdooSim;
+const ADMIN_TOKEN = 'cli-admin-token';
 
 beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'pos-hub-cli-'));
-  // Until the runtime's startHub() is used here, a minimal hub HTTP surface: /health and /api/reset.
-  hub = createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    if (req.method === 'GET' && req.url === '/health') {
-      res.end(JSON.stringify(HEALTH));
-    } else if (req.method === 'POST' && req.url === '/api/reset') {
-      const ok = req.headers.authorization === 'Bearer right-token';
-      res.statusCode = ok ? 200 : 403;
-      res.end(JSON.stringify(ok ? { ok: true } : { error: { code: 'RESET_FORBIDDEN', message: 'Reset needs HUB_ADMIN_TOKEN to be set and presented.' } }));
-    } else {
-      res.statusCode = 404;
-      res.end('{}');
-    }
-  });
-  hubUrl = `http://127.0.0.1:${await listen(hub)}`;
+  // A real hub as `npm start` runs it, with one terminal connected and the admin token set.
+  hub = await startHub({ mode: 'child-process', env: { HUB_ADMIN_TOKEN: ADMIN_TOKEN } });
+  hubUrl = hub.url;
+  terminal = await TestTerminal.connect(hub.wsUrl, { deviceId: 'cli-tablet' });
   odoo = await startOdooSim();
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => hub.close(() => resolve()));
-  await odoo.close();
+  await terminal?.close();
+  await hub?.close();
+  await odoo?.close();
   rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -108,22 +84,26 @@ describe('pos-hub CLI', () => {
     expect(badOption.stderr).toContain('unknown option --urll');
   });
 
-  it('stats prints the readable table from /health', async () => {
+  it('stats prints the readable table from a running hub', async () => {
     const run = await cli(['stats', '--url', hubUrl]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe(`POS Hub at ${hubUrl}`);
-    expect(run.stdout).toMatch(/^ {2}Connected terminals {2}2$/m);
-    expect(run.stdout).toMatch(/^ {2}Uptime +1h 02m 05s$/m);
+    expect(run.stdout).toMatch(/^ {2}Status +ok$/m);
+    expect(run.stdout).toMatch(/^ {2}Connected terminals {2}1$/m);
+    expect(run.stdout).toMatch(/^ {2}Uptime +\d+s$/m);
     expect(run.stdout).toMatch(/^ {2}Last Odoo sync +never$/m);
     expect(run.stdout).toMatch(/^ {2}uWS +native$/m);
+    expect(run.stdout).toMatch(/^ {2}Shards +\d+$/m);
+    expect(lines).toHaveLength(16);
   });
 
   it('stats --json prints the health document for scripts; the port comes from HUB_HTTP_PORT by default', async () => {
-    const run = await cli(['stats', '--json'], { HUB_HTTP_PORT: new URL(hubUrl).port });
+    const run = await cli(['stats', '--json'], { HUB_HTTP_PORT: String(hub.port) });
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual(HEALTH);
+    const health = JSON.parse(run.stdout) as Record<string, unknown>;
+    expect(health).toMatchObject({ status: 'ok', connectedTerminals: 1, activeLeases: 0, uws: 'native' });
   });
 
   it('stats fails cleanly with exit 1 when no hub answers', async () => {
@@ -135,16 +115,20 @@ describe('pos-hub CLI', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
-  it('reset needs --yes, and reports the refusal without the right token', async () => {
+  it('reset needs --yes, reports the refusal without the right token, and resets with it', async () => {
     const guarded = await cli(['reset', '--url', hubUrl]);
     expect(guarded.code).toBe(2);
     expect(guarded.stderr).toContain('--yes');
-    const refused = await cli(['reset', '--yes', '--url', hubUrl]);
+    const refused = await cli(['reset', '--yes', '--url', hubUrl, '--token', 'wrong']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('refused (HTTP 403 RESET_FORBIDDEN)');
-    const done = await cli(['reset', '--yes', '--url', hubUrl], { HUB_ADMIN_TOKEN: 'right-token' });
+    expect(terminal!.closeInfo).toBeNull();
+    const done = await cli(['reset', '--yes', '--url', hubUrl], { HUB_ADMIN_TOKEN: ADMIN_TOKEN });
+    expect(done.stderr).toBe('');
     expect(done.code).toBe(0);
     expect(done.stdout).toContain('Reset done');
+    // The hub tells connected terminals to resync by closing them with 4005.
+    expect((await terminal!.closed).code).toBe(4005);
   });
 
   it('doctor passes against the Odoo simulator with a healthy database', async () => {

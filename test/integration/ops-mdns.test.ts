@@ -3,7 +3,7 @@
  * port, sees it withdrawn on stop, and a socket that cannot bind is logged, never thrown.
  * Multicast works in this sandbox when pinned to the loopback interface (TTL 1, nothing leaves the host).
  */
-import { Bonjour, type Service } from 'bonjour-service';
+import { Bonjour, type Service, type ServiceConfig } from 'bonjour-service';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMdns, type MdnsAdvert, type MdnsLog } from '../../src/adapters/mdns/advertiser.js';
 import { probeMdns } from '../../src/adapters/mdns/probe.js';
@@ -59,7 +59,8 @@ describe('startMdns', () => {
     const name = `POS Hub ${process.pid}`;
     const port = 40000 + (process.pid % 20000);
     const log = captureLog();
-    const browserHost = new Bonjour({ ...LOOPBACK }, () => undefined);
+    // bonjour-service types its options as ServiceConfig, but passes them to multicast-dns as socket options.
+    const browserHost = new Bonjour(LOOPBACK as unknown as Partial<ServiceConfig>, () => undefined);
     cleanups.push(() => new Promise<void>((r) => browserHost.destroy(() => r())));
     const browser = browserHost.find({ type: 'pos-hub' });
     cleanups.push(async () => browser.stop());

@@ -20,7 +20,9 @@ describe('bench orders', () => {
       const states = ['editing', 'editing', 'editing', 'editing', 'editing', 'editing', 'checkout', 'paid'] as const;
       for (const state of states) {
         if (state === 'editing') editDraft(draft, random);
-        const next = orderSnapshotSchema.parse(toSnapshot(draft, { state, staffName: 'bench', extra: { benchSentUs: 1 } }));
+        const next = orderSnapshotSchema.parse(
+          toSnapshot(draft, { state, staffName: 'bench', extra: { benchSentUs: 1 } }),
+        );
         expect(next.lines.length).toBeGreaterThanOrEqual(5);
         expect(next.lines.length).toBeLessThanOrEqual(15);
         expect(validateSnapshotChange(previous, next, { sendChangesToKitchen: true })).toEqual({ ok: true });

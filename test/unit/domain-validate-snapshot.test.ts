@@ -70,6 +70,8 @@ describe('accepted', () => {
     expect(refused(paid, { ...paid, payments: [payment(5), { ...payment(50), uid: 'p2' }], amountPaid: 55, guestCount: 4 })).toBe('ok');
     expect(refused(paid, { ...paid, lines: [...paid.lines].reverse().map((l) => ({ ...l, name: 'renamed' })) })).toBe('ok');
     expect(refused(paid, { ...paid, state: 'finalized', odooOrderId: 77 })).toBe('ok');
+    const recomputed = { ...paid, amountTotal: paid.amountTotal - 1e-9, lines: paid.lines.map((l) => ({ ...l, priceSubtotalIncl: l.priceSubtotalIncl + 1e-9 })) };
+    expect(refused(paid, recomputed)).toBe('ok');
   });
 
   it('send_changes_to_kitchen=false: adding or removing items on a sent order may keep sent', () => {
@@ -94,6 +96,8 @@ describe('refused', () => {
     expect(refused(paid, { ...paid, lines: [first, second, { ...second, uid: 'c' }] })).toBe('ORDER_PAID');
     expect(refused(paid, { ...paid, amountTotal: paid.amountTotal - 1 })).toBe('ORDER_PAID');
     expect(refused(paid, { ...paid, amountTax: 0 })).toBe('ORDER_PAID');
+    expect(refused(paid, { ...paid, amountTotal: paid.amountTotal + 0.01 })).toBe('ORDER_PAID');
+    expect(refused(paid, { ...paid, lines: [{ ...first, priceSubtotalIncl: first.priceSubtotalIncl + 0.01 }, second] })).toBe('ORDER_PAID');
     expect(refused(paid, { ...paid, partnerId: 44 })).toBe('ORDER_PAID');
     expect(refused({ ...paid, state: 'finalized' }, { ...paid, state: 'finalized', lines: [first] })).toBe('ORDER_PAID');
     expect(refused(paid, { ...paid, state: 'finalized', lines: [first] })).toBe('ORDER_PAID');

@@ -51,7 +51,7 @@ export class WriterCore {
   private readonly forwarder: ForwarderHandle | null;
   private stopped = false;
   /** Measured batching, for the README figures and the writerBatch metric. */
-  readonly batching = { commits: 0, units: 0, rows: 0, maxUnits: 0 };
+  readonly batching = { commits: 0, units: 0, rows: 0, maxUnits: 0, commitMs: 0 };
 
   constructor(private readonly deps: WriterDeps) {
     this.forwarder =
@@ -106,6 +106,7 @@ export class WriterCore {
     this.batching.units += units.length;
     this.batching.rows += rows;
     this.batching.maxUnits = Math.max(this.batching.maxUnits, units.length);
+    this.batching.commitMs += seconds * 1000;
     this.deps.metrics.writerBatch(units.length, seconds);
     if (this.batching.commits % 256 === 0) store.prune(this.deps.config.HUB_EVENT_RETENTION);
     this.deps.toFront({ kind: 'deliver', deliveries, stats: this.stats() });

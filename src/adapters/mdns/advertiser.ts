@@ -4,7 +4,7 @@
  * failure — no multicast, port 5353 taken, a name clash — is logged and never stops the hub.
  */
 import type { EventEmitter } from 'node:events';
-import { Bonjour, type Service } from 'bonjour-service';
+import { Bonjour, type Service, type ServiceConfig } from 'bonjour-service';
 
 /** The subset of a pino logger this adapter writes to. */
 export interface MdnsLog {
@@ -55,7 +55,8 @@ export function startMdns(options: MdnsOptions): MdnsAdvert {
   let bonjour: Bonjour;
   let service: Service;
   try {
-    bonjour = new Bonjour({ ...options.socket }, (error: unknown) => log.warn({ ...where, ...errorFields(error) }, 'mdns_error'));
+    // Typed as ServiceConfig by bonjour-service, but handed to multicast-dns as its socket options.
+    bonjour = new Bonjour({ ...options.socket } as Partial<ServiceConfig>, (error: unknown) => log.warn({ ...where, ...errorFields(error) }, 'mdns_error'));
     const socket = multicastSocketOf(bonjour);
     socket?.on('error', (error: unknown) => log.warn({ ...where, ...errorFields(error) }, 'mdns_unavailable'));
     socket?.on('warning', (error: unknown) => log.warn({ ...where, ...errorFields(error) }, 'mdns_warning'));

@@ -13,10 +13,18 @@ import type { HubMetrics } from '../../ports/metrics.js';
 import type { Logger } from '../log/logger.js';
 import { type OdooClient, createOdooClient } from './client.js';
 import { type Finalizer, createFromUiFinalizer, hubFinalizeSnapshotFinalizer } from './finalizers.js';
+import type { OdooErrorDetails } from './rpc-errors.js';
 
 /** Backoff after consecutive retryable failures: 1 s, 2 s, 4 s … capped at 5 min, × uniform(0.5, 1). */
 export const BACKOFF_BASE_MS = 1000;
 export const BACKOFF_MAX_MS = 300_000;
+
+/**
+ * After a finalize call whose fate is unknown (timeout, reset, 502/504) the next attempt waits at least
+ * this long: Odoo's default limit_time_real (120 s) kills any request older than that, so the earlier
+ * execution has surely committed or died before the look-up that decides whether to resend.
+ */
+export const IN_DOUBT_PAUSE_MS = 120_000;
 
 export function backoffDelay(failures: number, random: () => number): number {
   const exp = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, Math.min(30, failures - 1)));
@@ -67,12 +75,21 @@ function hasCounts(queue: ForwardQueue): queue is ForwardQueue & ForwardQueueCou
 }
 
 export function createForwarder(opts: ForwarderOptions): Forwarder {
-  const { queue, config, clock, log, metrics, onOutcome } = opts;
+  const { queue, config, clock, log, metrics } = opts;
+  // A throwing listener must not stop the queue from being marked.
+  const onOutcome = (o: ForwardOutcome): void => {
+    try {
+      opts.onOutcome(o);
+    } catch (error) {
+      log.error({ err: toHubError(error) }, 'forwarder: onOutcome listener threw');
+    }
+  };
   const random = opts.random ?? Math.random;
   const client = opts.client ?? createOdooClient({ config, clock, log, metrics });
   const finalizer: Finalizer =
     config.ODOO_FINALIZE_MODE === 'hub_finalize_snapshot' ? hubFinalizeSnapshotFinalizer(client, config.ODOO_FINALIZE_MODEL) : createFromUiFinalizer(client, log);
 
+  const finalizeRpc = /\.(create_from_ui|hub_finalize_snapshot)$/;
   const state: ForwarderStatus = { lastOdooSync: null, odooReachable: true, lastError: null };
   let running = false;
   let stopped = false;
@@ -82,6 +99,11 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   let failures = 0;
   /** A kick() that arrived during a drain: drain again right after it. */
   let kicked = false;
+  /**
+   * Backoffs live in memory; after a restart the queue's stored next-attempt times could let younger
+   * events overtake older ones, so the first drain takes the head of the queue regardless of them.
+   */
+  let firstDrain = true;
 
   const reportGauges = (): void => {
     if (!hasCounts(queue)) return;
@@ -93,7 +115,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   const drain = async (): Promise<DrainReport> => {
     if (stopped) return { skipped: 'stopped', forwarded: 0, dead: 0, retrying: 0 };
     if (clock.now() < pausedUntil) return { skipped: 'paused', forwarded: 0, dead: 0, retrying: 0 };
-    const batch: PendingFinalize[] = queue.pending(config.HUB_FORWARD_BATCH_SIZE, clock.now());
+    const batch: PendingFinalize[] = queue.pending(config.HUB_FORWARD_BATCH_SIZE, firstDrain ? Number.MAX_SAFE_INTEGER : clock.now());
+    firstDrain = false;
     if (batch.length === 0) {
       reportGauges();
       return { skipped: null, forwarded: 0, dead: 0, retrying: 0 };
@@ -135,7 +158,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     let retrying = 0;
     if (report.retry) {
       failures += 1;
-      const nextAttemptAt = clock.now() + backoffDelay(failures, random);
+      const inDoubt = (report.retry.details as OdooErrorDetails | undefined)?.inDoubt === true && finalizeRpc.test(String((report.retry.details as OdooErrorDetails).rpc));
+      const nextAttemptAt = clock.now() + Math.max(backoffDelay(failures, random), inDoubt ? IN_DOUBT_PAUSE_MS : 0);
       pausedUntil = nextAttemptAt;
       state.lastError = report.retry.message;
       state.odooReachable = !(report.retry.code === 'ODOO_UNREACHABLE' || report.retry.code === 'ODOO_PROTOCOL');

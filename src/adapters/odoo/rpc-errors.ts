@@ -27,6 +27,11 @@ export interface OdooErrorDetails {
   readonly exceptionType?: string;
   readonly exceptionName?: string;
   readonly httpStatus?: number;
+  /**
+   * The request may have reached Odoo and may still be running or have committed (timeout, reset,
+   * gateway 502/504): a retry must wait until that execution is surely over.
+   */
+  readonly inDoubt?: boolean;
 }
 
 /** exception_type values Odoo raises on purpose: the same request will be refused again. */
@@ -67,7 +72,8 @@ export function classifyRpcError(error: OdooRpcError, rpc: string, httpStatus: n
 
 /** An HTTP answer that is not a usable JSON-RPC envelope. */
 export function classifyHttpFailure(status: number, contentType: string, rpc: string): HubError {
-  const details: OdooErrorDetails = { rpc, httpStatus: status };
+  // A proxy's 502/504 means Odoo got the request and did not answer in time: it may still commit.
+  const details: OdooErrorDetails = { rpc, httpStatus: status, inDoubt: status === 502 || status === 504 };
   if (status >= 500) {
     return new HubError('ODOO_UNREACHABLE', `Odoo answered HTTP ${status} to ${rpc}`, { retryable: true, details });
   }
@@ -77,14 +83,18 @@ export function classifyHttpFailure(status: number, contentType: string, rpc: st
   });
 }
 
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
 /** fetch() threw: refused, reset, DNS, or our own abort on timeout. */
 export function classifyTransportFailure(error: unknown, rpc: string, timedOut: boolean, timeoutMs: number): HubError {
-  const details: OdooErrorDetails = { rpc };
   if (timedOut) {
+    const details: OdooErrorDetails = { rpc, inDoubt: true };
     return new HubError('ODOO_UNREACHABLE', `Odoo did not answer ${rpc} within ${timeoutMs} ms`, { retryable: true, details, cause: error });
   }
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
   const code = typeof cause === 'object' && cause !== null && 'code' in cause ? String(cause.code) : '';
   const message = cause instanceof Error ? cause.message : String(cause);
+  // Never connected: the request surely did not run. Anything else (reset, socket closed) may have.
+  const details: OdooErrorDetails = { rpc, inDoubt: !NEVER_SENT.has(code) };
   return new HubError('ODOO_UNREACHABLE', `Odoo unreachable for ${rpc}: ${code || message}`, { retryable: true, details, cause: error });
 }

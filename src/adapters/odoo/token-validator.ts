@@ -6,7 +6,7 @@
  * while Odoo is unreachable a token validated within HUB_AUTH_CACHE_HOURS is admitted from cache.
  */
 import type { Config } from '../../config.js';
-import { HubError, toHubError } from '../../protocol/errors.js';
+import { type HubError, toHubError } from '../../protocol/errors.js';
 import type { AuthResult, TerminalIdentity, TokenValidator } from '../../ports/auth.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Logger } from '../log/logger.js';

@@ -51,6 +51,8 @@ export type HttpHandler = (req: HttpRequestInfo) => Promise<HttpReply> | HttpRep
 export interface UwsServerOptions {
   readonly maxPayload: number;
   readonly maxBackpressure: number;
+  // Each route has its own per-socket state type; the adapter only carries it from upgrade to close.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly ws: Readonly<Record<string, WsRoute<any>>>;
   readonly http: ReadonlyArray<{ method: 'get' | 'post'; path: string; handler: HttpHandler }>;
   readonly onError: (error: unknown, where: string) => void;

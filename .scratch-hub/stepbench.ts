@@ -1,0 +1,16 @@
+import { step } from '../actors/table/table-logic.js';
+import { contextFromSeed, passThroughValidator } from '../actors/table/context.js';
+import { startTableActor } from '../actors/table/table.machine.js';
+import { snapshot } from '../test/helpers/terminal.js';
+const env = { timings: { leaseTtlMs: 60000, leaseGraceMs: 10000, lockTtlMs: 45000, lockGraceMs: 10000 }, sendChangesToKitchen: true, validate: passThroughValidator };
+const from = { terminalId: 't', role: 'cashier' as const, name: 'x' };
+let ctx = contextFromSeed({ key: 't:1' });
+ctx = step(ctx, { type: 'terminal', now: 1, from, msg: { type: 'LEASE_ACQUIRE', posReference: 'P', baseVersion: 0 } }, env).context;
+let t0 = performance.now();
+for (let v = 0; v < 2000; v++) ctx = step(ctx, { type: 'terminal', now: 2, from, msg: { type: 'ORDER_SNAPSHOT', posReference: 'P', baseVersion: v, snapshot: snapshot('P', 1) as never } }, env).context;
+console.log('pure step x2000 ms', (performance.now() - t0).toFixed(1));
+const actor = startTableActor({ seed: { key: 't:1' }, env }, () => undefined);
+actor.send({ type: 'terminal', now: 1, from, msg: { type: 'LEASE_ACQUIRE', posReference: 'P', baseVersion: 0 } });
+t0 = performance.now();
+for (let v = 0; v < 2000; v++) actor.send({ type: 'terminal', now: 2, from, msg: { type: 'ORDER_SNAPSHOT', posReference: 'P', baseVersion: v, snapshot: snapshot('P', 1) as never } });
+console.log('xstate x2000 ms', (performance.now() - t0).toFixed(1), actor.getSnapshot().context.table.orders.get('P')?.version);
