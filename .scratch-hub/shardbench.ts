@@ -12,6 +12,6 @@ host.load({ orders: [], leases: [], locks: [], tables: [], epochs: [], mutations
 const from = (i: number) => ({ terminalId: `t${i}`, role: 'cashier' as const, name: 'x' });
 host.handleBatch(Array.from({ length: 20 }, (_, i) => ({ kind: 'terminal' as const, key: `t:${i + 1}`, from: from(i), msg: { type: 'LEASE_ACQUIRE' as const, posReference: `M-${i}`, baseVersion: 0 }, receivedAt: 0 })));
 const t0 = performance.now();
-for (let v = 0; v < 100; v++) host.handleBatch(Array.from({ length: 20 }, (_, i) => ({ kind: 'terminal' as const, key: `t:${i + 1}`, from: from(i), msg: { type: 'ORDER_SNAPSHOT' as const, posReference: `M-${i}`, baseVersion: v, snapshot: snapshot(`M-${i}`, i + 1, { staffName: `v${v}` }) as never }, receivedAt: 0 })));
+for (let v = 0; v < 500; v++) host.handleBatch(Array.from({ length: 20 }, (_, i) => ({ kind: 'terminal' as const, key: `t:${i + 1}`, from: from(i), msg: { type: 'ORDER_SNAPSHOT' as const, posReference: `M-${i}`, baseVersion: v, snapshot: snapshot(`M-${i}`, i + 1, { staffName: `v${v}` }) as never }, receivedAt: 0 })));
 console.log('2000 snapshots ms', (performance.now() - t0).toFixed(1), 'units', units);
 host.stop();

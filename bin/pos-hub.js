@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 
 const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const tsx = import.meta.resolve('tsx');
-const child = spawn(process.execPath, [...process.execArgv, '--import', tsx, cli, ...process.argv.slice(2)], { stdio: 'inherit' });
+const child = spawn(process.execPath, [...process.execArgv, '--import', tsx, cli, ...process.argv.slice(2)], {
+  stdio: 'inherit',
+});
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 for (const signal of SIGNALS) process.on(signal, () => child.kill(signal));

@@ -29,6 +29,10 @@ export interface ProfileEntry {
 
 export interface ProfileSummary {
   readonly file: string;
+  /** Which hub thread this is, guessed from the code it ran: front, shard, writer, loader, other. */
+  readonly thread: string;
+  /** Whether only the samples inside the requested window were counted (false: the whole profile). */
+  readonly windowed: boolean;
   readonly totalMs: number;
   /** Share of samples that were not (idle) — the thread's busy fraction while profiled. */
   readonly busyPercent: number;
@@ -43,7 +47,8 @@ function locate(url: string, line: number): string {
   if (url === '') return '(native)';
   const path = url.startsWith('file://') ? fileURLToPath(url) : url;
   const shown = path.startsWith(ROOT) ? relative(ROOT, path) : path;
-  return `${shown}:${line + 1}`;
+  // tsx-transpiled modules report line 0 for everything; the file is the useful part then.
+  return line > 0 ? `${shown}:${line + 1}` : shown;
 }
 
 function area(url: string, fn: string): string {
@@ -56,18 +61,44 @@ function area(url: string, fn: string): string {
   return src === null ? 'other' : `${src[1]}/${src[2]}`;
 }
 
-export function summarizeProfile(file: string, top = 15): ProfileSummary {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+/** A time window on CLOCK_MONOTONIC in µs — the clock V8 stamps profiles with on Linux, and bench/lib/clock's monoUs. */
+export interface SampleWindow {
+  readonly fromUs: number;
+  readonly toUs: number;
+}
+
+function threadKind(nodes: readonly ProfileNode[]): string {
+  const urls = nodes.map((n) => n.callFrame.url);
+  if (urls.some((u) => u.includes('/workers/writer/'))) return 'writer';
+  if (urls.some((u) => u.includes('/workers/shard/'))) return 'shard';
+  if (urls.some((u) => u.includes('/src/front/') || u.includes('/src/adapters/uws/'))) return 'front';
+  if (urls.some((u) => u.includes('/node_modules/tsx/'))) return 'loader';
+  return 'other';
+}
+
+function selfTimes(profile: CpuProfile, window: SampleWindow | undefined): Map<number, number> {
   const selfUs = new Map<number, number>();
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
+  let t = profile.startTime;
   for (let i = 0; i < samples.length; i += 1) {
+    t += deltas[i] ?? 0;
+    if (window !== undefined && (t < window.fromUs || t > window.toUs)) continue;
     // timeDeltas[i+1] is the time until the next sample, i.e. how long sample i's frame ran.
     const dt = deltas[i + 1] ?? 0;
     const id = samples[i]!;
     selfUs.set(id, (selfUs.get(id) ?? 0) + Math.max(0, dt));
   }
+  return selfUs;
+}
+
+/** Top self-time functions; with a window, only samples inside it (start-up and shutdown left out). */
+export function summarizeProfile(file: string, top = 15, window?: SampleWindow): ProfileSummary {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  let selfUs = selfTimes(profile, window);
+  const windowed = window !== undefined && selfUs.size > 0;
+  if (!windowed) selfUs = selfTimes(profile, undefined);
   const grouped = new Map<string, { fn: string; loc: string; us: number }>();
   const areas = new Map<string, number>();
   let total = 0;
@@ -90,6 +121,8 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
   const pct = (us: number) => (busy > 0 ? Math.round((us / busy) * 1000) / 10 : 0);
   return {
     file: basename(file),
+    thread: threadKind(profile.nodes),
+    windowed,
     totalMs: Math.round(total / 1000),
     busyPercent: total > 0 ? Math.round((busy / total) * 1000) / 10 : 0,
     top: [...grouped.values()]
@@ -105,10 +138,10 @@ export function summarizeProfile(file: string, top = 15): ProfileSummary {
   };
 }
 
-export function summarizeDir(dir: string, top = 15): ProfileSummary[] {
+export function summarizeDir(dir: string, top = 15, window?: SampleWindow): ProfileSummary[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.cpuprofile'))
-    .map((f) => summarizeProfile(join(dir, f), top))
+    .map((f) => summarizeProfile(join(dir, f), top, window))
     .sort((a, b) => b.totalMs * (b.busyPercent / 100) - a.totalMs * (a.busyPercent / 100));
 }
 

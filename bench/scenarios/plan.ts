@@ -44,6 +44,8 @@ export interface Plan {
     readonly processes: number;
     readonly targets: readonly TargetName[];
     readonly seedOrders: number;
+    /** How long the seeding terminals write before the storm. */
+    readonly seedMs: number;
   };
   readonly idle: {
     readonly terminals: number;
@@ -84,16 +86,22 @@ export const PLANS: Record<'all' | 'smoke', Plan> = {
       terminals: 20,
       tables: 120,
       targets: ALL_TARGETS,
-      startRate: 250,
+      startRate: 125,
       maxRate: 64_000,
-      maxSteps: 9,
+      maxSteps: 10,
       stepMs: 3000,
       p99LimitMs: 10,
       sampleEvery: 16,
       mix: WRITE_PATH,
     },
     profile: { enabled: true, durationMs: 6000 },
-    storm: { terminals: 1000, processes: 4, targets: ['pos-hub', 'uws-ceiling', 'socketio-peer'], seedOrders: 120 },
+    storm: {
+      terminals: 1000,
+      processes: 4,
+      targets: ['pos-hub', 'uws-ceiling', 'socketio-peer'],
+      seedOrders: 120,
+      seedMs: 1000,
+    },
     idle: { terminals: 2000, processes: 4, settleMs: 2000, targets: ['pos-hub', 'uws-ceiling', 'socketio-peer'] },
     http: { durationS: 5, connections: 20 },
     sqlite: { batches: [1, 64, 256], durationMs: 2000 },
@@ -127,7 +135,7 @@ export const PLANS: Record<'all' | 'smoke', Plan> = {
       mix: WRITE_PATH,
     },
     profile: { enabled: false, durationMs: 0 },
-    storm: { terminals: 20, processes: 2, targets: ['pos-hub', 'socketio-peer'], seedOrders: 4 },
+    storm: { terminals: 20, processes: 2, targets: ['pos-hub'], seedOrders: 4, seedMs: 300 },
     idle: { terminals: 20, processes: 2, settleMs: 200, targets: ['pos-hub'] },
     http: { durationS: 1, connections: 2 },
     sqlite: { batches: [1, 64], durationMs: 200 },

@@ -5,7 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { summarizeDir, type ProfileSummary } from '../profile/summarize-cpuprofile.js';
+import { monoUs } from '../lib/clock.js';
+import { summarizeDir, type ProfileSummary, type SampleWindow } from '../profile/summarize-cpuprofile.js';
 import { GeneratorPool } from '../venue/pool.js';
 import { type BenchContext, save, startTarget } from './context.js';
 import { measuredRun } from './measure.js';
@@ -25,6 +26,7 @@ export async function runProfile(ctx: BenchContext, hub: SaturationResult): Prom
   try {
     const server = await startTarget(ctx, 'pos-hub', dir);
     let acceptedPerS = 0;
+    let window: SampleWindow | undefined;
     try {
       const pool = GeneratorPool.start({
         script: ctx.scripts.generator,
@@ -37,15 +39,19 @@ export async function runProfile(ctx: BenchContext, hub: SaturationResult): Prom
       });
       try {
         await pool.connect();
-        acceptedPerS = (await measuredRun(pool, server, rate, ctx.plan.profile.durationMs, p.mix, 1500)).run
-          .acceptedPerS;
+        // A short warm-up so the window sees the steady state, not module loading and the first JIT.
+        await pool.run(Math.min(rate, p.startRate), 1000, p.mix, 1000);
+        const fromUs = monoUs();
+        const measured = await measuredRun(pool, server, rate, ctx.plan.profile.durationMs, p.mix, 1500);
+        window = { fromUs, toUs: monoUs() };
+        acceptedPerS = measured.run.acceptedPerS;
       } finally {
         await pool.close();
       }
     } finally {
       await server.stop();
     }
-    const threads = summarizeDir(dir, 15);
+    const threads = summarizeDir(dir, 15, window);
     if (threads.length === 0) ctx.log('profile: no .cpuprofile written (does src/main.ts exit cleanly on SIGTERM?)');
     const result = { rate, acceptedPerS, threads };
     save(ctx, 'profile', { rate, durationMs: ctx.plan.profile.durationMs, encoding: hub.encoding }, result, [

@@ -82,6 +82,14 @@ export function renderSummary(results: AllResults, header: string): string {
             ratio(hubJ?.cpuUsPerWrite, sio?.cpuUsPerWrite),
           ],
           [
+            'generator CPU per write, µs (all generator processes), JSON',
+            fmt(hubJ?.generatorCpuUsPerWrite),
+            fmt(uwsJ?.generatorCpuUsPerWrite),
+            fmt(sio?.generatorCpuUsPerWrite),
+            '',
+            '',
+          ],
+          [
             'server CPU per write, µs, msgpack',
             fmt(hubM?.cpuUsPerWrite),
             fmt(uwsM?.cpuUsPerWrite),
@@ -198,7 +206,7 @@ export function renderSummary(results: AllResults, header: string): string {
     );
     for (const t of busiest) {
       parts.push(
-        `\n${t.file} — ${t.busyPercent}% busy; by area: ${t.byArea
+        `\n**${t.thread} thread** (${t.file}) — ${t.busyPercent}% busy in the window; self time by area: ${t.byArea
           .slice(0, 6)
           .map((a) => `${a.area} ${a.percent}%`)
           .join(', ')}\n`,

@@ -25,7 +25,13 @@ function targetSpec(name: TargetName, server: ServerHandle) {
     : ({ kind: 'ws', url: server.url, encoding: 'json' } as const);
 }
 
-async function seed(ctx: BenchContext, name: TargetName, server: ServerHandle, orders: number): Promise<number> {
+async function seed(
+  ctx: BenchContext,
+  name: TargetName,
+  server: ServerHandle,
+  orders: number,
+  ms: number,
+): Promise<number> {
   const terminals = Math.min(10, orders);
   const pool = GeneratorPool.start({
     script: ctx.scripts.generator,
@@ -37,7 +43,7 @@ async function seed(ctx: BenchContext, name: TargetName, server: ServerHandle, o
   });
   try {
     await pool.connect();
-    const r = await pool.run(orders * 2, 1000, { lockFraction: 0, finalizeAfter: 0, heartbeatMs: 0 }, 2000);
+    const r = await pool.run((orders * 2000) / ms, ms, { lockFraction: 0, finalizeAfter: 0, heartbeatMs: 0 }, 2000);
     return r.accepted;
   } finally {
     await pool.close();
@@ -48,7 +54,7 @@ export async function runStormFor(ctx: BenchContext, name: TargetName): Promise<
   const p = ctx.plan.storm;
   const server = await startTarget(ctx, name);
   return withServer(server, async () => {
-    await seed(ctx, name, server, p.seedOrders);
+    await seed(ctx, name, server, p.seedOrders, p.seedMs);
     await sleep(300);
     resetPeakRss(server.pid);
     const before = readProc(server.pid);

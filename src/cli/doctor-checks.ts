@@ -21,7 +21,10 @@ const result = (status: CheckStatus, name: string, detail: string): CheckResult 
 
 function messageOf(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  if (cause?.code) return cause.message?.includes(cause.code) ? cause.message : `${cause.code}${cause.message ? `: ${cause.message}` : ''}`;
+  if (cause?.code)
+    return cause.message?.includes(cause.code)
+      ? cause.message
+      : `${cause.code}${cause.message ? `: ${cause.message}` : ''}`;
   if (cause?.message) return cause.message;
   if (error instanceof Error && error.name === 'TimeoutError') return 'no answer in time (ODOO_TIMEOUT_MS)';
   return error instanceof Error ? error.message : String(error);
@@ -31,9 +34,15 @@ function messageOf(error: unknown): string {
  * Parses the config; when it is invalid, every problem is a FAIL line and the other checks still run
  * on a lenient config (bad variables back to their defaults), so one typo does not hide the rest.
  */
-export function checkConfig(env: Readonly<Record<string, string | undefined>>): { results: CheckResult[]; config: Config } {
+export function checkConfig(env: Readonly<Record<string, string | undefined>>): {
+  results: CheckResult[];
+  config: Config;
+} {
   try {
-    return { results: [result('PASS', 'config', `valid (${Object.keys(CONFIG_VARIABLES).length} variables)`)], config: parseConfig(env) };
+    return {
+      results: [result('PASS', 'config', `valid (${Object.keys(CONFIG_VARIABLES).length} variables)`)],
+      config: parseConfig(env),
+    };
   } catch (error) {
     if (!(error instanceof HubError) || error.code !== 'CONFIG_INVALID') {
       return { results: [result('FAIL', 'config', messageOf(error))], config: parseConfig({ HUB_DEV_AUTH: 'true' }) };
@@ -96,12 +105,25 @@ export async function checkOdoo(config: Config): Promise<CheckResult[]> {
       ? result('FAIL', 'odoo', `version_info failed: ${rpcError(version)}`)
       : serie === '12.0'
         ? result('PASS', 'odoo', `${config.ODOO_URL} answers (Odoo ${String(server)})`)
-        : result('WARN', 'odoo', `${config.ODOO_URL} answers, but Odoo ${String(server ?? serie)} is not the 12.0 the hub speaks`);
+        : result(
+            'WARN',
+            'odoo',
+            `${config.ODOO_URL} answers, but Odoo ${String(server ?? serie)} is not the 12.0 the hub speaks`,
+          );
   try {
-    const login = await odooCall(config, '/web/session/authenticate', { db: config.ODOO_DB, login: config.ODOO_USER, password: config.ODOO_PASSWORD });
+    const login = await odooCall(config, '/web/session/authenticate', {
+      db: config.ODOO_DB,
+      login: config.ODOO_USER,
+      password: config.ODOO_PASSWORD,
+    });
     const uid = (login.result as { uid?: unknown } | undefined)?.uid;
-    if (login.error !== undefined) return [reach, result('FAIL', 'odoo login', `${config.ODOO_USER}@${config.ODOO_DB} refused: ${rpcError(login)}`)];
-    if (typeof uid !== 'number') return [reach, result('FAIL', 'odoo login', `${config.ODOO_USER}@${config.ODOO_DB} refused (no uid in the answer)`)];
+    if (login.error !== undefined)
+      return [reach, result('FAIL', 'odoo login', `${config.ODOO_USER}@${config.ODOO_DB} refused: ${rpcError(login)}`)];
+    if (typeof uid !== 'number')
+      return [
+        reach,
+        result('FAIL', 'odoo login', `${config.ODOO_USER}@${config.ODOO_DB} refused (no uid in the answer)`),
+      ];
     return [reach, result('PASS', 'odoo login', `signed in as ${config.ODOO_USER} on ${config.ODOO_DB} (uid ${uid})`)];
   } catch (error) {
     return [reach, result('FAIL', 'odoo login', messageOf(error))];
@@ -138,8 +160,16 @@ export async function checkUws(): Promise<CheckResult> {
   try {
     const { isNativeUws } = await import('../adapters/uws/server.js');
     return isNativeUws()
-      ? result('PASS', 'uws', `native binary loaded (${process.platform}-${process.arch}, Node ABI ${process.versions.modules})`)
-      : result('WARN', 'uws', `no native binary for ${process.platform}-${process.arch} ABI ${process.versions.modules}: the slower JS fallback will run`);
+      ? result(
+          'PASS',
+          'uws',
+          `native binary loaded (${process.platform}-${process.arch}, Node ABI ${process.versions.modules})`,
+        )
+      : result(
+          'WARN',
+          'uws',
+          `no native binary for ${process.platform}-${process.arch} ABI ${process.versions.modules}: the slower JS fallback will run`,
+        );
   } catch (error) {
     return result('FAIL', 'uws', `uWebSockets.js does not load: ${messageOf(error)}`);
   }
@@ -161,8 +191,11 @@ export async function checkPort(config: Config): Promise<CheckResult> {
   if (error === null) return result('PASS', 'port', `${host}:${port} is free`);
   if (error.code === 'EADDRINUSE') {
     try {
-      const health = (await (await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) })).json()) as Record<string, unknown>;
-      if (typeof health.connectedTerminals === 'number') return result('PASS', 'port', `${port} is in use by a running pos-hub (status ${String(health.status)})`);
+      const health = (await (
+        await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) })
+      ).json()) as Record<string, unknown>;
+      if (typeof health.connectedTerminals === 'number')
+        return result('PASS', 'port', `${port} is in use by a running pos-hub (status ${String(health.status)})`);
     } catch {
       // Not a hub: fall through to the failure below.
     }
@@ -172,9 +205,14 @@ export async function checkPort(config: Config): Promise<CheckResult> {
 }
 
 export async function checkMdns(config: Config): Promise<CheckResult> {
-  if (!config.HUB_MDNS_ENABLED) return result('PASS', 'mdns', 'disabled (HUB_MDNS_ENABLED=false); terminals need the hub URL set');
+  if (!config.HUB_MDNS_ENABLED)
+    return result('PASS', 'mdns', 'disabled (HUB_MDNS_ENABLED=false); terminals need the hub URL set');
   const probe = await probeMdns();
   return probe.ok
     ? result('PASS', 'mdns', 'can join 224.0.0.251:5353; the hub advertises _pos-hub._tcp')
-    : result('WARN', 'mdns', `not available (${probe.reason}); the hub runs without it, terminals need the hub URL set`);
+    : result(
+        'WARN',
+        'mdns',
+        `not available (${probe.reason}); the hub runs without it, terminals need the hub URL set`,
+      );
 }

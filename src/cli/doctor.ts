@@ -4,7 +4,15 @@
  * each, exit 1 when anything FAILs so scripts and installers can rely on it.
  */
 import { parseArgs } from './args.js';
-import { checkConfig, checkMdns, checkOdoo, checkPort, checkSqlite, checkUws, type CheckResult } from './doctor-checks.js';
+import {
+  checkConfig,
+  checkMdns,
+  checkOdoo,
+  checkPort,
+  checkSqlite,
+  checkUws,
+  type CheckResult,
+} from './doctor-checks.js';
 import { loadEnv } from './env-file.js';
 import { EXIT, type CliIo } from './io.js';
 
@@ -34,6 +42,10 @@ export async function doctorCommand(argv: readonly string[], io: CliIo, cwd: str
   }
   const failed = all.filter((c) => c.status === 'FAIL').length;
   const warned = all.filter((c) => c.status === 'WARN').length;
-  io.out(failed === 0 ? `All checks passed${warned > 0 ? ` (${warned} warning${warned > 1 ? 's' : ''})` : ''}.` : `${failed} check${failed > 1 ? 's' : ''} failed.`);
+  io.out(
+    failed === 0
+      ? `All checks passed${warned > 0 ? ` (${warned} warning${warned > 1 ? 's' : ''})` : ''}.`
+      : `${failed} check${failed > 1 ? 's' : ''} failed.`,
+  );
   return failed === 0 ? EXIT.OK : EXIT.FAILED;
 }

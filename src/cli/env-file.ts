@@ -16,7 +16,11 @@ export interface LoadedEnv {
   readonly file: string | null;
 }
 
-export function loadEnv(processEnv: Readonly<Record<string, string | undefined>>, explicitFile: string | undefined, cwd: string): LoadedEnv {
+export function loadEnv(
+  processEnv: Readonly<Record<string, string | undefined>>,
+  explicitFile: string | undefined,
+  cwd: string,
+): LoadedEnv {
   const candidates = explicitFile !== undefined ? [explicitFile] : [`${cwd}/.env`, INSTALLED_ENV_FILE];
   for (const file of candidates) {
     if (!existsSync(file)) {

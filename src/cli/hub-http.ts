@@ -15,7 +15,8 @@ export function hubUrl(explicit: string | undefined, env: Readonly<Record<string
   } catch {
     throw new UsageError(`--url ${JSON.stringify(raw)} is not a URL (e.g. http://127.0.0.1:8766)`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url must be http:// or https://, got ${raw}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`--url must be http:// or https://, got ${raw}`);
   return url.href.replace(/\/+$/, '');
 }
 
@@ -24,10 +25,17 @@ export type HubResponse =
   | { readonly ok: false; readonly reason: string };
 
 /** Never throws: an unreachable hub, a timeout or a non-JSON body come back as `ok: false` with a reason. */
-export async function requestHub(url: string, init: { method?: 'GET' | 'POST'; headers?: Record<string, string> } = {}): Promise<HubResponse> {
+export async function requestHub(
+  url: string,
+  init: { method?: 'GET' | 'POST'; headers?: Record<string, string> } = {},
+): Promise<HubResponse> {
   let response: Response;
   try {
-    response = await fetch(url, { method: init.method ?? 'GET', headers: init.headers, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    response = await fetch(url, {
+      method: init.method ?? 'GET',
+      headers: init.headers,
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const name = (error as Error).name;
@@ -48,7 +56,8 @@ export async function requestHub(url: string, init: { method?: 'GET' | 'POST'; h
 export function errorOf(body: unknown): { code?: string; message?: string } {
   if (typeof body !== 'object' || body === null) return {};
   const record = body as Record<string, unknown>;
-  const inner = typeof record.error === 'object' && record.error !== null ? (record.error as Record<string, unknown>) : record;
+  const inner =
+    typeof record.error === 'object' && record.error !== null ? (record.error as Record<string, unknown>) : record;
   return {
     ...(typeof inner.code === 'string' ? { code: inner.code } : {}),
     ...(typeof inner.message === 'string' ? { message: inner.message } : {}),

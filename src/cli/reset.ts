@@ -16,7 +16,10 @@ export async function resetCommand(argv: readonly string[], io: CliIo): Promise<
     return EXIT.USAGE;
   }
   const token = args.values.get('token') ?? io.env.HUB_ADMIN_TOKEN ?? '';
-  const response = await requestHub(`${base}/api/reset`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  const response = await requestHub(`${base}/api/reset`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
   if (!response.ok) {
     io.err(`pos-hub reset: the hub at ${base} is not answering (${response.reason}).`);
     return EXIT.FAILED;
@@ -26,7 +29,10 @@ export async function resetCommand(argv: readonly string[], io: CliIo): Promise<
     return EXIT.OK;
   }
   const { code, message } = errorOf(response.body);
-  io.err(`pos-hub reset: refused (HTTP ${response.status}${code ? ` ${code}` : ''}): ${message ?? (response.text || 'no reason given')}`);
-  if (code === 'RESET_FORBIDDEN') io.err('Set HUB_ADMIN_TOKEN on the hub and pass it with --token (or the HUB_ADMIN_TOKEN variable).');
+  io.err(
+    `pos-hub reset: refused (HTTP ${response.status}${code ? ` ${code}` : ''}): ${message ?? (response.text || 'no reason given')}`,
+  );
+  if (code === 'RESET_FORBIDDEN')
+    io.err('Set HUB_ADMIN_TOKEN on the hub and pass it with --token (or the HUB_ADMIN_TOKEN variable).');
   return EXIT.FAILED;
 }

@@ -24,7 +24,10 @@ function duration(seconds: number): string {
 function ago(iso: string, now: number): string {
   const at = Date.parse(iso);
   if (Number.isNaN(at)) return iso;
-  return `${new Date(at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z')} (${duration((now - at) / 1000)} ago)`;
+  return `${new Date(at)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z')} (${duration((now - at) / 1000)} ago)`;
 }
 
 function show(value: unknown): string {
@@ -47,7 +50,14 @@ export function formatHealth(url: string, health: Health, now: number): string[]
     ['Pending to Odoo', show(health.pendingForward)],
     ['Forwarded to Odoo', show(health.totalForwarded)],
     ['Dead letters', show(health.deadLetters)],
-    ['Last Odoo sync', typeof health.lastOdooSync === 'string' ? ago(health.lastOdooSync, now) : health.lastOdooSync === null ? 'never' : '-'],
+    [
+      'Last Odoo sync',
+      typeof health.lastOdooSync === 'string'
+        ? ago(health.lastOdooSync, now)
+        : health.lastOdooSync === null
+          ? 'never'
+          : '-',
+    ],
     ['Odoo reachable', show(health.odooReachable)],
     ['uWS', show(health.uws)],
     ['Shards', show(health.shards)],

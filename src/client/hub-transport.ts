@@ -248,7 +248,8 @@ export class HubTransport implements SyncTransport {
 
   // ── Leases ───────────────────────────────────────────────────────────────────────────────────
 
-  async acquireLease(posReference: string, version: number): Promise<LeaseResult> {
+  /** `tableId` (our addition) tells the hub which table actor owns a new order; known orders' tables are looked up. */
+  async acquireLease(posReference: string, version: number, tableId?: number | null): Promise<LeaseResult> {
     this.pendingLeaseReleases.delete(posReference);
     const existing = this.leases.get(posReference);
     if (this.phase !== 'ready') {
@@ -256,7 +257,7 @@ export class HubTransport implements SyncTransport {
       return { granted: true, version, expiresAt: this.deps.clock.now() + LEASE_TTL_MS, offline: true };
     }
     if (existing) existing.wanted = true;
-    const result = await this.requestLease(posReference, version, false);
+    const result = await this.requestLease(posReference, version, false, tableId);
     const lease = this.leases.get(posReference);
     if (result.granted && lease) lease.wanted = true;
     return result;
@@ -469,7 +470,7 @@ export class HubTransport implements SyncTransport {
       // A refused token does not improve by retrying; a newer socket of this deviceId must not be
       // kicked back out (two tabs of one device would take turns forever). Stop; the app decides.
       this.running = false;
-      const error = new HubError(code === CLOSE_CODES.REPLACED.code ? 'ALREADY_AUTHENTICATED' : 'AUTH_FAILED', `hub closed the connection: ${code} ${reason}`.trim());
+      const error = new HubError(code === CLOSE_CODES.REPLACED.code ? 'DEVICE_REPLACED' : 'AUTH_FAILED', `hub closed the connection: ${code} ${reason}`.trim());
       this.report(error);
       this.settleConnect(error);
     }
@@ -874,7 +875,20 @@ export class HubTransport implements SyncTransport {
 
   // ── Leases, locks and heartbeats on the wire ─────────────────────────────────────────────────
 
-  private requestLease(posReference: string, baseVersion: number, force: boolean): Promise<LeaseResult> {
+  /** The table of an order as far as this terminal knows (its last hub snapshot or a queued write). */
+  private tableOf(posReference: string): number | null | undefined {
+    const known = this.known.get(posReference);
+    if (known) return known.snapshot.tableId;
+    for (const entry of this.outbox.list()) {
+      if (entry.payload.pos_reference !== posReference) continue;
+      const payload = this.snapshotPayload(entry);
+      if (payload) return payload.snapshot.tableId;
+    }
+    return undefined;
+  }
+
+  private requestLease(posReference: string, baseVersion: number, force: boolean, tableIdHint?: number | null): Promise<LeaseResult> {
+    const tableId = tableIdHint !== undefined ? tableIdHint : this.tableOf(posReference);
     const key = `lease:${posReference}`;
     const pending = this.requests.has(key);
     const result = this.requests.wait<LeaseResult>(key, this.opts.requestTimeoutMs, () =>
@@ -884,7 +898,7 @@ export class HubTransport implements SyncTransport {
         { retryable: true },
       ),
     );
-    if (!pending && !this.socket?.send({ type: 'LEASE_ACQUIRE', posReference, baseVersion, ...(force ? { force: true } : {}) })) {
+    if (!pending && !this.socket?.send({ type: 'LEASE_ACQUIRE', posReference, baseVersion, ...(force ? { force: true } : {}), ...(tableId === undefined ? {} : { tableId }) })) {
       this.settlePendingOffline();
     }
     return result;

@@ -91,7 +91,8 @@ export interface SyncTransport {
   connect(): Promise<void>;
   disconnect(): void;
 
-  acquireLease(posReference: string, version: number): Promise<LeaseResult>;
+  /** `tableId` is optional (our addition): where a brand-new order lives, so the hub routes it to its table. */
+  acquireLease(posReference: string, version: number, tableId?: number | null): Promise<LeaseResult>;
   releaseLease(posReference: string, finalSnapshot?: OrderSnapshot): void;
   isLeaseHeld(posReference: string): boolean;
   onLeaseRevoked(handler: (posReference: string, reason: string, snapshot?: OrderSnapshot) => void): Unsubscribe;

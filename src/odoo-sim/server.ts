@@ -53,6 +53,8 @@ export interface OdooSimControl {
   /** Requests per label: a path, or `model.method` for call_kw. */
   calls(label: string): number;
   callCounts(): Record<string, number>;
+  /** Resolves once `count` requests with this label were fully handled (answered, failed or left hanging). */
+  waitForHandled(label: string, count: number): Promise<void>;
   /** GC a session file: the sid becomes unknown. */
   expireSession(sid: string): boolean;
   /** Password change / deactivation: all sessions of the login die. */
@@ -267,6 +269,18 @@ export async function startOdooSimServer(options: OdooSimOptions = {}): Promise<
   for (const u of Object.values(SIM_USERS)) if (u.sessionId !== null) store.issue(u.sessionId, SIM_DB, u.id, u.login);
   const routes = buildRoutes();
   const callCounts = new Map<string, number>();
+  const handledCounts = new Map<string, number>();
+  const handledWaiters: { label: string; count: number; resolve: () => void }[] = [];
+  const markHandled = (label: string): void => {
+    const n = (handledCounts.get(label) ?? 0) + 1;
+    handledCounts.set(label, n);
+    for (const w of [...handledWaiters]) {
+      if (w.label === label && n >= w.count) {
+        handledWaiters.splice(handledWaiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  };
   const sockets = new Set<Socket>();
   let baseUrl = '';
 
@@ -296,6 +310,24 @@ export async function startOdooSimServer(options: OdooSimOptions = {}): Promise<
       }
     }
     callCounts.set(label, (callCounts.get(label) ?? 0) + 1);
+    try {
+      await answer(req, res, url, route, session, explicit, isJson, envelope, label);
+    } finally {
+      markHandled(label);
+    }
+  };
+
+  const answer = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    route: Route | undefined,
+    session: SimSession,
+    explicit: boolean,
+    isJson: boolean,
+    envelope: Record<string, unknown> | null,
+    label: string,
+  ): Promise<void> => {
     if (faults.latencyMs > 0) await sleep(faults.latencyMs);
     if (transportFault(label, 'before', req, res)) return;
 
@@ -459,6 +491,8 @@ export async function startOdooSimServer(options: OdooSimOptions = {}): Promise<
     orderCounts: () => Object.fromEntries(data.createdPerReference),
     calls: (label) => callCounts.get(label) ?? 0,
     callCounts: () => Object.fromEntries(callCounts),
+    waitForHandled: (label, count) =>
+      (handledCounts.get(label) ?? 0) >= count ? Promise.resolve() : new Promise<void>((resolve) => handledWaiters.push({ label, count, resolve })),
     expireSession: (sid) => store.expire(sid),
     revokeUser: (login) => {
       const user = data.userByLogin(login);

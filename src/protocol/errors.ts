@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   KITCHEN_STATUS_MISMATCH: 'The kitchen status does not follow from the change.',
   TRANSFER_INVALID: 'The transfer or split names lines or orders that cannot move.',
   LINE_INVALID: 'A line edit names a line the order does not have, repeats a line uid, or sets an invalid quantity.',
+  TRANSFER_BUSY: 'Another transfer on one of the two tables is waiting for its destination; nothing moved — retry.',
   // Odoo
   ODOO_UNREACHABLE: 'Odoo did not answer (connection refused, timeout, HTTP 5xx).',
   ODOO_REJECTED: 'Odoo refused the request for good (user_error, validation_error, access error).',
@@ -48,6 +49,7 @@ export const ERROR_CODES = {
   INTERNAL: 'An unexpected error; the hub log has the details.',
   // Terminal SDK
   REQUEST_TIMEOUT: 'The hub did not answer a request in time (LEASE_ACQUIRE: 10 s); it is overloaded or the message was lost — check the hub logs.',
+  DEVICE_REPLACED: 'A newer connection with the same deviceId replaced this one (close 4004); the SDK stops reconnecting.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -357,7 +357,7 @@ export class TerminalController {
       for (const o of orders) {
         const local = this.current.orders.get(o.posReference);
         if (local !== undefined && local.pendingMutation !== null) next.set(o.posReference, { ...local, leasedBy: o.leasedBy });
-        else next.set(o.posReference, { posReference: o.posReference, version: o.version, snapshot: o.snapshot, leasedBy: o.leasedBy, pendingMutation: null, odooOrderId: local?.odooOrderId ?? null });
+        else next.set(o.posReference, { posReference: o.posReference, version: o.version, snapshot: keepFinalized(o.snapshot, local), leasedBy: o.leasedBy, pendingMutation: null, odooOrderId: local?.odooOrderId ?? null });
       }
       // Keep what the hub has not seen yet (written offline) and the order on screen.
       for (const [pos, local] of this.current.orders) {
@@ -376,7 +376,7 @@ export class TerminalController {
       this.putOrder({
         posReference: update.posReference,
         version: update.version,
-        snapshot: update.snapshot,
+        snapshot: keepFinalized(update.snapshot, local),
         leasedBy: update.sourceTerminal,
         pendingMutation: null,
         odooOrderId: local?.odooOrderId ?? null,
@@ -429,7 +429,10 @@ export class TerminalController {
   private reconfirm(): void {
     const { activePos, lease, lock, selectedTableId } = this.current;
     if (selectedTableId !== null && lock.status !== 'pending' && (lock.status !== 'held' || lock.offline)) void this.acquireLock(selectedTableId);
-    if (activePos !== null && (lease.status !== 'held' || lease.offline) && lease.status !== 'pending') void this.retryLease();
+    const active = activePos === null ? undefined : this.current.orders.get(activePos);
+    const closed = active === undefined || active.snapshot.state === 'finalized' || active.odooOrderId !== null;
+    const unsure = (lease.status === 'held' && lease.offline) || lease.status === 'denied' || lease.status === 'revoked' || lease.status === 'error';
+    if (!closed && unsure) void this.retryLease();
   }
 
   /** A table on screen with no order open picks up the order that appeared on it. */
@@ -456,8 +459,11 @@ export class TerminalController {
         const entry = this.current.orders.get(result.posReference);
         if (entry !== undefined) {
           const done = finalizeDomain(entry.snapshot);
-          this.putOrder({ ...entry, snapshot: done.ok ? done.value : entry.snapshot, odooOrderId: result.orderId });
-          if (this.deps.transport.isLeaseHeld(result.posReference)) this.deps.transport.releaseLease(result.posReference);
+          const snapshot = done.ok ? done.value : entry.snapshot;
+          this.putOrder({ ...entry, snapshot, odooOrderId: result.orderId });
+          // The seed's FINALIZE: the archived state goes to the hub with the release, so every
+          // terminal sees the check closed (the hub keeps it as `paid` otherwise).
+          if (this.deps.transport.isLeaseHeld(result.posReference)) this.deps.transport.releaseLease(result.posReference, done.ok ? snapshot : undefined);
           if (entry.snapshot.tableId !== null && openOrdersOf(this.current, entry.snapshot.tableId).length === 0) {
             this.deps.transport.sendTableUpdate(entry.snapshot.tableId, 'available');
           }
@@ -508,6 +514,13 @@ export class TerminalController {
     this.current = { ...this.current, ...patch };
     for (const listener of this.listeners) listener(this.current);
   }
+}
+
+/** Odoo confirmed this order (we saw ORDER_FINALIZED): a hub copy still saying `paid` is behind. */
+function keepFinalized(snapshot: OrderSnapshot, local: OrderEntry | undefined): OrderSnapshot {
+  if (local?.odooOrderId == null || snapshot.state !== 'paid') return snapshot;
+  const done = finalizeDomain(snapshot);
+  return done.ok ? done.value : snapshot;
 }
 
 function messageOf(error: unknown): string {

@@ -201,7 +201,10 @@ function renderOrder(state: AppState, entry: OrderEntry, actions: ViewActions): 
   return h(
     'div',
     { class: 'order', 'data-testid': 'order', 'data-pos': entry.posReference, 'data-version': entry.version, 'data-state': order.state },
-    renderLease(state, actions),
+    // A closed check has no writer any more: its lease no longer matters.
+    order.state === 'finalized'
+      ? h('div', { class: 'lease lease-none', 'data-testid': 'lease-state', 'data-state': 'closed' }, 'Check closed: finalized in Odoo. Tap a product to start a new check.')
+      : renderLease(state, actions),
     h(
       'div',
       { class: 'order-meta' },

@@ -26,7 +26,11 @@ let cashierSocket: WebSocket | undefined;
 /** A terminal: a plain `ws` client that waits for the reply of each request. */
 async function terminal(
   deviceId: string,
-): Promise<{ ws: WebSocket; terminalId: string; request(frame: object, replyType: string): Promise<Record<string, unknown>> }> {
+): Promise<{
+  ws: WebSocket;
+  terminalId: string;
+  request(frame: object, replyType: string): Promise<Record<string, unknown>>;
+}> {
   const ws = new WebSocket(hub.wsUrl);
   sockets.push(ws);
   const inbox: Record<string, unknown>[] = [];
@@ -174,28 +178,31 @@ describe('dashboard', () => {
 
     // Decode the PNG in a fresh page and measure it: a blank or single-colour shot fails.
     const probe = await context.newPage();
-    const pixels = await probe.evaluate(async (dataUrl) => {
-      const img = new Image();
-      img.src = dataUrl;
-      await img.decode();
-      const canvas = document.createElement('canvas');
-      canvas.width = img.width;
-      canvas.height = img.height;
-      const ctx = canvas.getContext('2d')!;
-      ctx.drawImage(img, 0, 0);
-      const { data } = ctx.getImageData(0, 0, img.width, img.height);
-      let sum = 0;
-      let sumSq = 0;
-      const colours = new Set<number>();
-      for (let i = 0; i < data.length; i += 4) {
-        const luma = 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!;
-        sum += luma;
-        sumSq += luma * luma;
-        if (colours.size < 5000) colours.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
-      }
-      const n = data.length / 4;
-      return { width: img.width, height: img.height, variance: sumSq / n - (sum / n) ** 2, colours: colours.size };
-    }, `data:image/png;base64,${png.toString('base64')}`);
+    const pixels = await probe.evaluate(
+      async (dataUrl) => {
+        const img = new Image();
+        img.src = dataUrl;
+        await img.decode();
+        const canvas = document.createElement('canvas');
+        canvas.width = img.width;
+        canvas.height = img.height;
+        const ctx = canvas.getContext('2d')!;
+        ctx.drawImage(img, 0, 0);
+        const { data } = ctx.getImageData(0, 0, img.width, img.height);
+        let sum = 0;
+        let sumSq = 0;
+        const colours = new Set<number>();
+        for (let i = 0; i < data.length; i += 4) {
+          const luma = 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!;
+          sum += luma;
+          sumSq += luma * luma;
+          if (colours.size < 5000) colours.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+        }
+        const n = data.length / 4;
+        return { width: img.width, height: img.height, variance: sumSq / n - (sum / n) ** 2, colours: colours.size };
+      },
+      `data:image/png;base64,${png.toString('base64')}`,
+    );
     await probe.close();
     expect(pixels.width).toBe(1280);
     expect(pixels.height).toBeGreaterThanOrEqual(900);
@@ -208,7 +215,9 @@ describe('dashboard', () => {
     await phone.setViewportSize({ width: 390, height: 844 });
     await phone.goto(hub.url);
     await phone.locator('body[data-loaded="true"]').waitFor();
-    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await phone.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
     expect(overflow).toBeLessThanOrEqual(0);
     const card = await phone.getByTestId('stat-card-connectedTerminals').boundingBox();
     expect(card!.width).toBeLessThan(390);
@@ -228,6 +237,8 @@ describe('dashboard', () => {
     expect(await closed).toBe(4005);
     await expect.poll(() => page.getByTestId('stat-activeLeases').textContent(), { timeout: 10_000 }).toBe('0');
     expect(await page.getByTestId('leases-body').textContent()).toContain('No active leases');
-    expect(await fetch(`${hub.url}/api/state`).then(async (r) => ((await r.json()) as { leases: unknown[] }).leases)).toEqual([]);
+    expect(
+      await fetch(`${hub.url}/api/state`).then(async (r) => ((await r.json()) as { leases: unknown[] }).leases),
+    ).toEqual([]);
   });
 });

@@ -252,6 +252,10 @@ describe('terminal page in Chromium, two terminals on one hub', () => {
     await one.page.waitForSelector('[data-testid=odoo-order-id]', { timeout: 30_000 });
     const orderId = Number(await one.page.textContent('[data-testid=odoo-order-id]'));
     expect(orderId).toBeGreaterThan(0);
+    // The closed check reaches the other terminal too, and the table is free again.
+    await two.page.waitForSelector('[data-testid=order][data-state=finalized]', { timeout: STEP_TIMEOUT });
+    await two.page.waitForSelector('[data-testid=table-4][data-status=free]', { timeout: STEP_TIMEOUT });
+    await one.page.waitForSelector('[data-testid=conn-state][data-state=online]', { timeout: STEP_TIMEOUT });
     await screenshot(one.page, '4-finalized-page1');
     await screenshot(two.page, '4-finalized-page2');
 

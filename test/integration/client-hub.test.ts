@@ -11,12 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HubTransport } from '../../src/client/hub-transport.js';
-import type { ConnectionState, OrderUpdate, ResyncInfo, TableUpdate } from '../../src/client/types.js';
+import type { ConnectionState, FinalizeResult, OrderUpdate, ResyncInfo, TableUpdate } from '../../src/client/types.js';
 import { HubError } from '../../src/protocol/errors.js';
 import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
 import { hubClient, hubClientAt, line, snapshot, until } from '../fixtures/client-orders.js';
 import { SimClock } from '../fixtures/client-sim-clock.js';
 import { startWsProxy } from '../fixtures/ws-proxy.js';
+import { paidSnapshot } from '../helpers/odoo-forward-queue.js';
+import { HUB_LOGIN, HUB_PASSWORD, SIM_DB, SIM_POS_CONFIG, startOdooSim } from '../helpers/odoo-sim.js';
 import { startHub } from '../helpers/start-hub.js';
 
 const FAST_RECONNECT = { reconnectBackoff: { baseMs: 100, factor: 2, maxMs: 800 } };
@@ -197,6 +199,30 @@ describe('SDK against the real hub', () => {
     // Version 1 then 2: the replayed write did not create a version of its own.
     expect(bVersions).toEqual([1, 2]);
   });
+
+  it('finalizeOrder reaches Odoo through the hub once, also when it was queued offline', async () => {
+    const odoo = await startOdooSim();
+    cleanups.push(() => odoo.close());
+    const hub = await startHub({ env: { ODOO_URL: odoo.url, ODOO_DB: SIM_DB, ODOO_USER: HUB_LOGIN, ODOO_PASSWORD: HUB_PASSWORD } });
+    cleanups.push(() => hub.close());
+    const a = client(hub.wsUrl, 'till-a');
+    const finalized: FinalizeResult[] = [];
+    a.onOrderFinalized((r) => finalized.push(r));
+
+    // Offline first: the finalization is durable in the outbox, then goes out on connect.
+    const queuedRef = 'Main/0042-001-0101';
+    expect(await a.finalizeOrder(queuedRef, paidSnapshot(queuedRef), SIM_POS_CONFIG.id)).toMatchObject({ status: 'queued' });
+    expect(a.outboxEntries().map((e) => e.action)).toEqual(['orders/finalize']);
+    await a.connect();
+    await until(() => finalized.some((r) => r.posReference === queuedRef && r.status === 'finalized'), 'the queued finalization', 20_000);
+    expect(a.outboxCount).toBe(0);
+
+    const ref = 'Main/0042-001-0102';
+    const result = await a.finalizeOrder(ref, paidSnapshot(ref), SIM_POS_CONFIG.id);
+    if (result.status === 'queued') await until(() => finalized.some((r) => r.posReference === ref), 'ORDER_FINALIZED', 20_000);
+    expect(finalized.find((r) => r.posReference === ref)).toMatchObject({ status: 'finalized' });
+    expect([odoo.sim.ordersFor(queuedRef), odoo.sim.ordersFor(ref)]).toEqual([1, 1]);
+  }, 60_000);
 
   it('a LEASE_ACQUIRE the hub never answers fails after 10 s (simulated clock) with a clear error', async () => {
     const hub = await startHub();

@@ -13,7 +13,7 @@ import { systemClock } from '../../src/ports/clock.js';
 import { type HubMetrics, noopMetrics } from '../../src/ports/metrics.js';
 import { HubError } from '../../src/protocol/errors.js';
 import { MANAGER_SESSION_ID, SIM_USERS, type StartedOdooSim, startOdooSim } from '../helpers/odoo-sim.js';
-import { paidSnapshot } from '../helpers/odoo-forward-queue.js';
+import { ManualClock, paidSnapshot } from '../helpers/odoo-forward-queue.js';
 
 const log = createLogger({ level: 'silent' });
 let odoo: StartedOdooSim;
@@ -29,7 +29,7 @@ afterEach(() => {
 });
 
 function config(extra: Record<string, string> = {}) {
-  return parseConfig({ ODOO_URL: odoo.url, ODOO_USER: SIM_USERS.hub.login, ODOO_PASSWORD: SIM_USERS.hub.password, ODOO_TIMEOUT_MS: '400', ...extra });
+  return parseConfig({ ODOO_URL: odoo.url, ODOO_USER: SIM_USERS.hub.login, ODOO_PASSWORD: SIM_USERS.hub.password, ...extra });
 }
 
 function client(extra: Record<string, string> = {}, more: { fetch?: typeof fetch; metrics?: HubMetrics } = {}): OdooClient {
@@ -187,8 +187,16 @@ describe('error classification', () => {
 
   it('a hang → ODOO_UNREACHABLE after ODOO_TIMEOUT_MS; a reset and a refused connection → ODOO_UNREACHABLE', async () => {
     odoo.sim.setFaults({ hang: { count: 1 } });
-    const hang = await failure(client({ ODOO_TIMEOUT_MS: '200' }).versionInfo());
-    expect(hang).toMatchObject({ code: 'ODOO_UNREACHABLE', retryable: true });
+    // The timeout runs on a manual clock, fired once the simulator has swallowed the request.
+    const timers = new ManualClock();
+    const label = '/web/webclient/version_info';
+    const n = odoo.sim.calls(label) + 1;
+    const pending = failure(createOdooClient({ config: config({ ODOO_TIMEOUT_MS: '200' }), clock: timers, log }).versionInfo());
+    await odoo.sim.waitForHandled(label, n);
+    timers.advance(199);
+    timers.advance(1);
+    const hang = await pending;
+    expect(hang).toMatchObject({ code: 'ODOO_UNREACHABLE', retryable: true, details: { inDoubt: true } });
     expect(hang.message).toContain('within 200 ms');
     odoo.sim.setFaults({ reset: { count: 1 } });
     expect((await failure(client().versionInfo())).code).toBe('ODOO_UNREACHABLE');
@@ -197,6 +205,7 @@ describe('error classification', () => {
       const refused = await failure(client().versionInfo());
       expect(refused).toMatchObject({ code: 'ODOO_UNREACHABLE', retryable: true });
       expect(refused.message).toContain('ECONNREFUSED');
+      expect(refused.details).toMatchObject({ inDoubt: false });
     } finally {
       await odoo.sim.accept();
     }

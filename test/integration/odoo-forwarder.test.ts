@@ -9,7 +9,6 @@ import { createOdooClient } from '../../src/adapters/odoo/client.js';
 import { BACKOFF_MAX_MS, type Forwarder, IN_DOUBT_PAUSE_MS, createForwarder } from '../../src/adapters/odoo/forwarder.js';
 import { createLogger } from '../../src/adapters/log/logger.js';
 import { parseConfig } from '../../src/config.js';
-import { systemClock } from '../../src/ports/clock.js';
 import type { ForwardOutcome } from '../../src/ports/forwarding.js';
 import { type HubMetrics, noopMetrics } from '../../src/ports/metrics.js';
 import { SIM_USERS, type StartedOdooSim, startOdooSim } from '../helpers/odoo-sim.js';
@@ -23,6 +22,8 @@ interface Rig {
   odoo: StartedOdooSim;
   queue: MemoryForwardQueue;
   clock: ManualClock;
+  /** Drives the client's per-call HTTP timeouts (7.5 s): they fire only when a test advances it. */
+  http: ManualClock;
   fwd: Forwarder;
   outcomes: ForwardOutcome[];
   attempts: string[];
@@ -35,7 +36,6 @@ async function rig(mode: Mode, options: { fetch?: typeof fetch; batch?: number }
     ODOO_URL: odoo.url,
     ODOO_USER: SIM_USERS.hub.login,
     ODOO_PASSWORD: SIM_USERS.hub.password,
-    ODOO_TIMEOUT_MS: '300',
     ODOO_FINALIZE_MODE: mode,
     HUB_FORWARD_BATCH_SIZE: String(options.batch ?? 5),
     HUB_FORWARD_INTERVAL_MS: '5000',
@@ -45,10 +45,10 @@ async function rig(mode: Mode, options: { fetch?: typeof fetch; batch?: number }
   const outcomes: ForwardOutcome[] = [];
   const attempts: string[] = [];
   const metrics: HubMetrics = { ...noopMetrics, forwardAttempt: (o) => attempts.push(o) };
-  // Per-call HTTP timeouts run on real time; the forwarder's schedule and backoff on the manual clock.
-  const client = createOdooClient({ config, clock: systemClock, log, metrics, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const http = new ManualClock();
+  const client = createOdooClient({ config, clock: http, log, metrics, ...(options.fetch ? { fetch: options.fetch } : {}) });
   const fwd = createForwarder({ queue, config, clock, log, metrics, client, random: () => 0.5, onOutcome: (o) => outcomes.push(o) });
-  return { odoo, queue, clock, fwd, outcomes, attempts, finalizeLabel: mode === 'create_from_ui' ? 'pos.order.create_from_ui' : 'pos.order.hub_finalize_snapshot' };
+  return { odoo, queue, clock, http, fwd, outcomes, attempts, finalizeLabel: mode === 'create_from_ui' ? 'pos.order.create_from_ui' : 'pos.order.hub_finalize_snapshot' };
 }
 
 function addOrders(r: Rig, n: number, prefix: string): string[] {
@@ -152,9 +152,13 @@ describe.each(MODES)('forwarder in %s mode', (mode) => {
   it('a timeout after Odoo committed (and 500s before it did) still ends exactly once', async () => {
     const refs = addOrders(r, 8, 'timeout');
     r.odoo.sim.setFaults({ hang: { count: 1, match: r.finalizeLabel, phase: 'after' } });
-    const report = await r.fwd.drainNow();
+    const n = r.odoo.sim.calls(r.finalizeLabel) + 1;
+    const draining = r.fwd.drainNow();
+    await r.odoo.sim.waitForHandled(r.finalizeLabel, n);
+    r.http.advance(7500);
+    const report = await draining;
     expect(report.retrying).toBeGreaterThan(0);
-    expect(r.fwd.status().lastError).toContain('within 300 ms');
+    expect(r.fwd.status().lastError).toContain('within 7500 ms');
     // In doubt (Odoo may still be running it): wait out Odoo's limit_time_real before looking again.
     const last = r.outcomes.at(-1);
     expect(last?.kind === 'retrying' && last.nextAttemptAt - r.clock.now()).toBe(IN_DOUBT_PAUSE_MS);

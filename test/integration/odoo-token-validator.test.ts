@@ -9,7 +9,6 @@ import { createOdooClient } from '../../src/adapters/odoo/client.js';
 import { createOdooTokenValidator } from '../../src/adapters/odoo/token-validator.js';
 import { createLogger } from '../../src/adapters/log/logger.js';
 import { parseConfig } from '../../src/config.js';
-import { systemClock } from '../../src/ports/clock.js';
 import type { TokenValidator } from '../../src/ports/auth.js';
 import { MANAGER_SESSION_ID, SIM_USERS, WAITER_SESSION_ID, type StartedOdooSim, startOdooSim } from '../helpers/odoo-sim.js';
 import { ManualClock } from '../helpers/odoo-forward-queue.js';
@@ -28,12 +27,13 @@ afterEach(async () => {
   await odoo.sim.accept();
 });
 
-function validator(extra: Record<string, string> = {}): { v: TokenValidator; clock: ManualClock } {
-  const config = parseConfig({ ODOO_URL: odoo.url, ODOO_USER: SIM_USERS.hub.login, ODOO_PASSWORD: SIM_USERS.hub.password, ODOO_TIMEOUT_MS: '500', ...extra });
+function validator(extra: Record<string, string> = {}): { v: TokenValidator; clock: ManualClock; http: ManualClock } {
+  const config = parseConfig({ ODOO_URL: odoo.url, ODOO_USER: SIM_USERS.hub.login, ODOO_PASSWORD: SIM_USERS.hub.password, ...extra });
   const clock = new ManualClock();
-  // The HTTP timeout runs on real time; the cache windows run on the manual clock.
-  const client = createOdooClient({ config, clock: systemClock, log });
-  return { v: createOdooTokenValidator({ client, config, clock, log }), clock };
+  // Two manual clocks: HTTP timeouts fire only when a test advances `http`; cache windows follow `clock`.
+  const http = new ManualClock();
+  const client = createOdooClient({ config, clock: http, log });
+  return { v: createOdooTokenValidator({ client, config, clock, log }), clock, http };
 }
 
 describe('Odoo token validator', () => {
@@ -88,14 +88,19 @@ describe('Odoo token validator', () => {
   });
 
   it('treats timeouts and 5xx like unreachable', async () => {
-    const { v, clock } = validator();
+    const { v, clock, http } = validator();
     await v.validate(MANAGER_SESSION_ID, 'd');
     clock.advance(120_000);
     odoo.sim.setFaults({ http: { status: 502, count: 1 } });
     await expect(v.validate(MANAGER_SESSION_ID, 'd')).resolves.toMatchObject({ ok: true, fromCache: true });
     clock.advance(120_000);
     odoo.sim.setFaults({ hang: { count: 1 } });
-    await expect(v.validate(MANAGER_SESSION_ID, 'd')).resolves.toMatchObject({ ok: true, fromCache: true });
+    const label = '/web/session/get_session_info';
+    const n = odoo.sim.calls(label) + 1;
+    const pending = v.validate(MANAGER_SESSION_ID, 'd');
+    await odoo.sim.waitForHandled(label, n);
+    http.advance(7500);
+    await expect(pending).resolves.toMatchObject({ ok: true, fromCache: true });
   });
 
   it('HUB_DEV_AUTH: an empty token is the hub\'s own Odoo user as manager; without it, refused', async () => {

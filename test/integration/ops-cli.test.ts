@@ -1,9 +1,9 @@
 /**
  * The `pos-hub` executable end to end (bin/pos-hub.js → tsx → src/cli/main.ts) as an operator runs it:
  * stats against a hub and against nothing, doctor against the Odoo simulator and on a bad config,
- * reset's guard and refusal, help and usage errors with their exit codes.
+ * reset refused and done, start in the foreground (SIGTERM, exit 78), help and usage errors.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,7 +30,8 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
       process.execPath,
       [BIN, ...args],
       { cwd: workDir, env: { PATH: process.env.PATH ?? '', HOME: workDir, ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
+      (error, stdout, stderr) =>
+        resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
     );
   });
 }
@@ -199,5 +200,47 @@ describe('pos-hub CLI', () => {
     const missing = await cli(['doctor', '--env', join(workDir, 'nope')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('does not exist');
+  });
+
+  it('start runs the hub in the foreground, stops on SIGTERM, and passes exit 78 through on a bad config', async () => {
+    const child = spawn(process.execPath, [BIN, 'start'], {
+      cwd: workDir,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: workDir,
+        HUB_ENV_FILE: '/nonexistent/.env',
+        HUB_HTTP_PORT: '0',
+        HUB_HOST: '127.0.0.1',
+        HUB_DEV_AUTH: 'true',
+        HUB_MDNS_ENABLED: 'false',
+        HUB_LOG_LEVEL: 'warn',
+        HUB_SHARDS: '1',
+        HUB_DB_PATH: join(workDir, 'start.sqlite'),
+        ODOO_URL: odoo.url,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    let output = '';
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString('utf8');
+        const line = /^POS_HUB_LISTENING (.*)$/m.exec(output);
+        if (line) resolve((JSON.parse(line[1]!) as { port: number }).port);
+      });
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+      void exited.then(() => reject(new Error(`pos-hub start exited early:\n${output}`)));
+    });
+    const stats = await cli(['stats', '--url', `http://127.0.0.1:${port}`]);
+    expect(stats.code).toBe(0);
+    expect(stats.stdout).toMatch(/^ {2}Status +ok$/m);
+    child.kill('SIGTERM');
+    expect(await exited).toEqual({ code: 0, signal: null });
+
+    const bad = await cli(['start'], { HUB_SHARDS: 'lots', HUB_DEV_AUTH: 'true', HUB_ENV_FILE: '/nonexistent/.env' });
+    expect(bad.code).toBe(78);
+    expect(bad.stdout + bad.stderr).toContain('HUB_SHARDS');
   });
 });

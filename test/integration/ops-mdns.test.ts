@@ -33,7 +33,9 @@ function captureLog(): MdnsLog & { lines: Line[]; next(match: (line: Line) => bo
     warn: (obj, msg) => push({ level: 'warn', msg, obj }),
     next: (match) => {
       const already = lines.find(match);
-      return already ? Promise.resolve(already) : eventually<Line>((resolve) => waiters.push({ match, resolve }), 'a log line');
+      return already
+        ? Promise.resolve(already)
+        : eventually<Line>((resolve) => waiters.push({ match, resolve }), 'a log line');
     },
   };
 }
@@ -64,7 +66,10 @@ describe('startMdns', () => {
     cleanups.push(() => new Promise<void>((r) => browserHost.destroy(() => r())));
     const browser = browserHost.find({ type: 'pos-hub' });
     cleanups.push(async () => browser.stop());
-    const found = eventually<Service>((resolve) => browser.on('up', (s: Service) => s.name === name && resolve(s)), 'advert');
+    const found = eventually<Service>(
+      (resolve) => browser.on('up', (s: Service) => s.name === name && resolve(s)),
+      'advert',
+    );
 
     let advert: MdnsAdvert | undefined = startMdns({ port, name, type: 'pos-hub', log, socket: LOOPBACK });
     cleanups.push(async () => advert?.stop());
@@ -74,7 +79,10 @@ describe('startMdns', () => {
     expect(service.port).toBe(port);
     expect(log.lines.some((l) => l.msg === 'mdns_advertised')).toBe(true);
 
-    const gone = eventually<Service>((resolve) => browser.on('down', (s: Service) => s.name === name && resolve(s)), 'goodbye');
+    const gone = eventually<Service>(
+      (resolve) => browser.on('down', (s: Service) => s.name === name && resolve(s)),
+      'goodbye',
+    );
     await advert.stop();
     advert = undefined;
     expect((await gone).name).toBe(name);
@@ -85,7 +93,13 @@ describe('startMdns', () => {
   it('logs a socket that cannot bind and keeps going; stop still resolves', async () => {
     const log = captureLog();
     // 203.0.113.0/24 is TEST-NET-3: never a local address, so the bind fails with EADDRNOTAVAIL.
-    const advert = startMdns({ port: 8766, name: 'POS Hub', type: 'pos-hub', log, socket: { interface: '203.0.113.9' } });
+    const advert = startMdns({
+      port: 8766,
+      name: 'POS Hub',
+      type: 'pos-hub',
+      log,
+      socket: { interface: '203.0.113.9' },
+    });
     const warn = await log.next((l) => l.level === 'warn');
     await advert.stop();
     expect(warn.msg).toMatch(/^mdns_/);

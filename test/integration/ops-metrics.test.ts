@@ -46,7 +46,8 @@ function parse(body: string): { samples: Sample[]; types: Map<string, string> } 
     expect(m, `malformed line: ${line}`).not.toBeNull();
     expect(m![1]!.startsWith(family), `${m![1]} outside its family ${family}`).toBe(true);
     const labels: Record<string, string> = {};
-    for (const pair of (m![2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]!] = pair[2]!;
+    for (const pair of (m![2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[pair[1]!] = pair[2]!;
     samples.push({ name: m![1]!, labels, value: Number(m![3]) });
   }
   return { samples, types };
@@ -92,7 +93,13 @@ beforeAll(async () => {
   const tableId = tablesPerShard(1)[0]!;
   cashier.send({ type: 'LEASE_ACQUIRE', posReference, baseVersion: 0, tableId });
   await cashier.awaitType('LEASE_GRANTED', (m) => m.posReference === posReference);
-  cashier.send({ type: 'ORDER_SNAPSHOT', posReference, baseVersion: 0, snapshot: snapshotWithLines(posReference, tableId, 2), mutationId: 'm-metrics-1' });
+  cashier.send({
+    type: 'ORDER_SNAPSHOT',
+    posReference,
+    baseVersion: 0,
+    snapshot: snapshotWithLines(posReference, tableId, 2),
+    mutationId: 'm-metrics-1',
+  });
   await cashier.awaitType('ORDER_ACK', (m) => m.posReference === posReference);
   await waiter.awaitType('ORDER_UPDATED', (m) => m.posReference === posReference);
   waiter.send({ type: 'LEASE_ACQUIRE', posReference, baseVersion: 0, tableId });
@@ -121,12 +128,16 @@ describe('GET /metrics after traffic', () => {
 
   it('has series from the front thread and from every worker', () => {
     const { samples } = parse(scrape.body);
-    const threads = new Set(pick(samples, 'pos_hub_event_loop_lag_seconds', { stat: 'p99' }).map((s) => s.labels.thread));
+    const threads = new Set(
+      pick(samples, 'pos_hub_event_loop_lag_seconds', { stat: 'p99' }).map((s) => s.labels.thread),
+    );
     expect([...threads].sort()).toEqual(['front', 'shard-0', 'shard-1', 'writer']);
-    // Every thread's registry, not just the lag gauge: each one's own family is present under its label.
+    // Every thread's whole registry, not just the lag gauge: each counter family has one series per thread.
     for (const thread of ['front', 'shard-0', 'shard-1', 'writer']) {
-      expect(pick(samples, 'pos_hub_connected_terminals', { thread }), thread).toHaveLength(1);
+      expect(pick(samples, 'pos_hub_backpressure_closes_total', { thread }), thread).toHaveLength(1);
     }
+    // A gauge only one thread owns is reported by that thread alone.
+    expect(pick(samples, 'pos_hub_connected_terminals').map((s) => s.labels.thread)).toEqual(['front']);
     // Process metrics are process-wide: reported once, by the front.
     const rss = pick(samples, 'pos_hub_process_resident_memory_bytes');
     expect(rss.map((s) => s.labels.thread)).toEqual(['front']);
@@ -139,8 +150,12 @@ describe('GET /metrics after traffic', () => {
     expect(pick(samples, 'pos_hub_connected_terminals', front)[0]!.value).toBe(2);
     expect(total(pick(samples, 'pos_hub_frames_in_total', { ...front, type: 'AUTH', encoding: 'json' }))).toBe(1);
     expect(total(pick(samples, 'pos_hub_frames_in_total', { ...front, type: 'AUTH', encoding: 'msgpack' }))).toBe(1);
-    expect(total(pick(samples, 'pos_hub_frames_in_total', { ...front, type: 'TABLE_LOCK_ACQUIRE', encoding: 'json' }))).toBe(4);
-    expect(total(pick(samples, 'pos_hub_frames_out_total', { ...front, type: 'ORDER_UPDATED', encoding: 'msgpack' }))).toBeGreaterThanOrEqual(1);
+    expect(
+      total(pick(samples, 'pos_hub_frames_in_total', { ...front, type: 'TABLE_LOCK_ACQUIRE', encoding: 'json' })),
+    ).toBe(4);
+    expect(
+      total(pick(samples, 'pos_hub_frames_out_total', { ...front, type: 'ORDER_UPDATED', encoding: 'msgpack' })),
+    ).toBeGreaterThanOrEqual(1);
     expect(total(pick(samples, 'pos_hub_frame_errors_total', { ...front, code: 'BAD_JSON' }))).toBe(1);
     expect(total(pick(samples, 'pos_hub_ack_latency_seconds_count', front))).toBeGreaterThanOrEqual(1);
     expect(total(pick(samples, 'pos_hub_broadcast_latency_seconds_count', front))).toBeGreaterThanOrEqual(1);

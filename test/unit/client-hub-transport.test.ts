@@ -212,4 +212,62 @@ describe('hubTransport (fake hub)', () => {
     const auths = h.received.filter((r) => r.message.type === 'AUTH').map((r) => r.message);
     expect(auths[1]).not.toHaveProperty('lastSeq');
   });
+
+  it('a newer connection of the same deviceId (close 4004) stops the older transport instead of fighting it', async () => {
+    const h = await hub();
+    const first = client(h.url, 'same');
+    const errors: string[] = [];
+    first.onError((e) => errors.push(e.code));
+    await first.connect();
+    const second = client(h.url, 'same');
+    await second.connect();
+    await until(() => first.state === 'offline', 'the older transport to stop');
+    expect(errors).toContain('DEVICE_REPLACED');
+    expect(second.state).toBe('online');
+    expect(h.received.filter((r) => r.message.type === 'AUTH')).toHaveLength(2);
+  });
+
+  it('an order whose lease another terminal holds waits in the outbox without holding back other orders', async () => {
+    const h = await hub();
+    const a = client(h.url, 'a', {}, { outboxBackoff: { baseMs: 60_000, factor: 2, maxMs: 60_000 } });
+    const b = client(h.url, 'b');
+    const errors: string[] = [];
+    a.onError((e) => errors.push(e.code));
+    await a.connect();
+    await b.connect();
+    const held = 'NU/CFG1/S42/1-0008';
+    const free = 'NU/CFG1/S42/1-0009';
+    expect(await b.acquireLease(held, 0)).toMatchObject({ granted: true });
+    a.sendOrderSnapshot(held, 0, snapshot(held, [line('h1')]));
+    a.sendOrderSnapshot(free, 0, snapshot(free, [line('f1')]));
+    await until(() => h.orders.has(free), 'the free order to go through');
+    expect(h.orders.has(held)).toBe(false);
+    expect(a.outboxEntries().map((e) => [e.payload.pos_reference, e.attempts])).toEqual([[held, 1]]);
+    expect(a.outboxEntries()[0]!.lastError).toMatch(/lease denied.*term-b/);
+    expect(errors).toEqual(['LEASE_HELD']);
+  });
+
+  it('a lease and a table lock released while offline are released on the hub after reconnecting', async () => {
+    const h = await hub();
+    const a = client(h.url, 'a', {}, { reconnectBackoff: { baseMs: 20, factor: 2, maxMs: 100 } });
+    await a.connect();
+    const ref = 'NU/CFG1/S42/1-000a';
+    await a.acquireLease(ref, 0);
+    await a.acquireTableLock(9);
+    h.dropAll(1001);
+    await until(() => a.state !== 'online', 'the drop');
+    a.releaseLease(ref);
+    a.releaseTableLock(9);
+    expect(a.isLeaseHeld(ref)).toBe(false);
+    await until(() => a.state === 'online', 'the reconnect');
+    await until(
+      () => h.received.some((r) => r.message.type === 'LEASE_RELEASE') && h.received.some((r) => r.message.type === 'TABLE_LOCK_RELEASE'),
+      'the deferred releases',
+    );
+    // Nothing it released was taken back.
+    const auths = h.received.flatMap((r, i) => (r.message.type === 'AUTH' ? [i] : []));
+    expect(auths).toHaveLength(2);
+    const after = h.received.slice(auths[1]);
+    expect(after.some((r) => r.message.type === 'LEASE_ACQUIRE' || r.message.type === 'TABLE_LOCK_ACQUIRE')).toBe(false);
+  });
 });

@@ -55,17 +55,25 @@ describe('Outbox', () => {
     expect(outbox.list().map((e) => e.id)).toEqual(['m1', 'm3', 'f1', 'f2']);
   });
 
-  it('a failure records attempts, lastError and nextAttemptAt; the head blocks later entries until due', () => {
+  it('a failure records attempts, lastError and nextAttemptAt; it holds back its own order only', () => {
     const clock = new SimClock();
     const outbox = new Outbox(memoryOutboxStore(), clock);
     outbox.enqueue('m1', 'orders/update', { pos_reference: 'R1' });
+    outbox.enqueue('f1', 'orders/finalize', { pos_reference: 'R1' });
     outbox.enqueue('m2', 'orders/update', { pos_reference: 'R2' });
-    outbox.fail('m1', 'hub down', clock.now() + 2000);
-    const head = outbox.head()!;
-    expect(head.entry).toMatchObject({ id: 'm1', attempts: 1, lastError: 'hub down', nextAttemptAt: new Date(clock.now() + 2000).toISOString() });
-    expect(head.dueAt).toBe(clock.now() + 2000);
+    outbox.fail('m1', 'lease held elsewhere', clock.now() + 2000);
+    expect(outbox.get('m1')).toMatchObject({ attempts: 1, lastError: 'lease held elsewhere', nextAttemptAt: new Date(clock.now() + 2000).toISOString() });
+    // R1's finalization waits behind R1's update; R2 goes ahead.
+    expect(outbox.next(clock.now())).toEqual({ entry: outbox.get('m2') });
+    outbox.remove('m2');
+    expect(outbox.next(clock.now())).toEqual({ waitUntil: clock.now() + 2000 });
+    clock.advance(2000);
+    expect(outbox.next(clock.now())).toEqual({ entry: outbox.get('m1') });
+    outbox.fail('m1', 'again', clock.now() + 5000);
     outbox.resetSchedule();
-    expect(outbox.head()!.dueAt).toBe(0);
+    expect(outbox.next(clock.now())).toEqual({ entry: outbox.get('m1') });
+    expect(outbox.hasOrder('R1')).toBe(true);
+    expect(outbox.hasOrder('R2')).toBe(false);
   });
 
   it('localStorage store: key pos_sync_outbox, survives a reload, ignores garbage', () => {

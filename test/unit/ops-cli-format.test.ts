@@ -52,10 +52,19 @@ describe('formatHealth', () => {
     ]);
   });
 
-  it('shows a reference hub (the seed\'s eight fields) with dashes for what it lacks', () => {
+  it("shows a reference hub (the seed's eight fields) with dashes for what it lacks", () => {
     const lines = formatHealth(
       'http://hub:8766',
-      { status: 'ok', uptime: 5, connectedTerminals: 0, activeLeases: 0, orders: 0, pendingForward: 0, totalForwarded: 0, lastOdooSync: null },
+      {
+        status: 'ok',
+        uptime: 5,
+        connectedTerminals: 0,
+        activeLeases: 0,
+        orders: 0,
+        pendingForward: 0,
+        totalForwarded: 0,
+        lastOdooSync: null,
+      },
       NOW,
     );
     expect(lines).toContain('  Uptime               5s');
@@ -67,7 +76,10 @@ describe('formatHealth', () => {
 
 describe('parseArgs', () => {
   it('reads flags, --name value and --name=value', () => {
-    const args = parseArgs(['--json', '--url', 'http://a', '--token=x=y', 'extra'], { flags: ['json'], values: ['url', 'token'] });
+    const args = parseArgs(['--json', '--url', 'http://a', '--token=x=y', 'extra'], {
+      flags: ['json'],
+      values: ['url', 'token'],
+    });
     expect([...args.flags]).toEqual(['json']);
     expect(Object.fromEntries(args.values)).toEqual({ url: 'http://a', token: 'x=y' });
     expect(args.positional).toEqual(['extra']);
@@ -76,6 +88,8 @@ describe('parseArgs', () => {
   it('rejects unknown options and missing values by name', () => {
     expect(() => parseArgs(['--jsn'], { flags: ['json'] })).toThrow(new UsageError('unknown option --jsn'));
     expect(() => parseArgs(['--url'], { values: ['url'] })).toThrow(new UsageError('--url needs a value'));
-    expect(() => parseArgs(['--url', '--json'], { flags: ['json'], values: ['url'] })).toThrow(new UsageError('--url needs a value'));
+    expect(() => parseArgs(['--url', '--json'], { flags: ['json'], values: ['url'] })).toThrow(
+      new UsageError('--url needs a value'),
+    );
   });
 });

@@ -49,7 +49,10 @@ describe('deploy/compose.yml', () => {
   });
 
   it('mounts the Grafana provisioning and dashboards that exist, at the paths the provider reads', () => {
-    const mounts = [...compose.matchAll(/- \.\.\/(grafana\/\S+?):(\S+?):ro/g)].map((m) => ({ source: m[1]!, target: m[2]! }));
+    const mounts = [...compose.matchAll(/- \.\.\/(grafana\/\S+?):(\S+?):ro/g)].map((m) => ({
+      source: m[1]!,
+      target: m[2]!,
+    }));
     expect(mounts).toEqual([
       { source: 'grafana/provisioning', target: '/etc/grafana/provisioning' },
       { source: 'grafana/dashboards', target: '/var/lib/grafana/dashboards' },

@@ -11,7 +11,21 @@ import { METRICS, exportedSeriesNames } from '../../src/adapters/metrics/names.j
 const ROOT = join(import.meta.dirname, '..', '..');
 const DASHBOARD = join(ROOT, 'grafana', 'dashboards', 'pos-hub.json');
 
-const KEYWORDS = new Set(['and', 'or', 'unless', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool', 'inf', 'nan']);
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'offset',
+  'bool',
+  'inf',
+  'nan',
+]);
 
 /** Metric names referenced by one PromQL expression (or a Grafana `label_values(...)` query). */
 function metricNamesIn(expr: string): string[] {
@@ -47,7 +61,8 @@ function queriesOf(dashboard: Record<string, unknown>): Query[] {
     if (!Array.isArray(panels)) return;
     for (const panel of panels as Record<string, unknown>[]) {
       for (const t of (panel.targets as Record<string, unknown>[] | undefined) ?? []) {
-        if (typeof t.expr === 'string') queries.push({ where: `panel "${String(panel.title)}" ${String(t.refId)}`, expr: t.expr });
+        if (typeof t.expr === 'string')
+          queries.push({ where: `panel "${String(panel.title)}" ${String(t.refId)}`, expr: t.expr });
       }
       visitPanels(panel.panels);
     }
@@ -65,7 +80,11 @@ function queriesOf(dashboard: Record<string, unknown>): Query[] {
 
 function unknownMetrics(queries: readonly Query[]): string[] {
   const exported = exportedSeriesNames();
-  return queries.flatMap((q) => metricNamesIn(q.expr).filter((n) => !exported.has(n)).map((n) => `${q.where}: ${n}`));
+  return queries.flatMap((q) =>
+    metricNamesIn(q.expr)
+      .filter((n) => !exported.has(n))
+      .map((n) => `${q.where}: ${n}`),
+  );
 }
 
 describe('metricNamesIn', () => {
@@ -75,13 +94,15 @@ describe('metricNamesIn', () => {
         'histogram_quantile(0.99, sum by (le, method) (rate(pos_hub_odoo_rpc_duration_seconds_bucket{outcome="error", thread=~"$thread"}[$__rate_interval]))) / 1e9',
       ),
     ).toEqual(['pos_hub_odoo_rpc_duration_seconds_bucket']);
-    expect(metricNamesIn('sum(rate(a_sum[5m])) / ignoring(x) sum(rate(a_count[5m] offset 1h)) > bool 0 and on(thread) b')).toEqual([
-      'a_sum',
-      'a_count',
-      'b',
+    expect(
+      metricNamesIn('sum(rate(a_sum[5m])) / ignoring(x) sum(rate(a_count[5m] offset 1h)) > bool 0 and on(thread) b'),
+    ).toEqual(['a_sum', 'a_count', 'b']);
+    expect(metricNamesIn('time() - max(pos_hub_process_start_time_seconds)')).toEqual([
+      'pos_hub_process_start_time_seconds',
     ]);
-    expect(metricNamesIn('time() - max(pos_hub_process_start_time_seconds)')).toEqual(['pos_hub_process_start_time_seconds']);
-    expect(metricNamesIn('label_values(pos_hub_event_loop_lag_seconds{stat="p99"}, thread)')).toEqual(['pos_hub_event_loop_lag_seconds']);
+    expect(metricNamesIn('label_values(pos_hub_event_loop_lag_seconds{stat="p99"}, thread)')).toEqual([
+      'pos_hub_event_loop_lag_seconds',
+    ]);
     expect(metricNamesIn('label_values(thread)')).toEqual([]);
   });
 });
@@ -103,7 +124,9 @@ describe('grafana/dashboards/pos-hub.json', () => {
   });
 
   it('has a panel for every hub metric', () => {
-    const used = new Set(queries.flatMap((q) => metricNamesIn(q.expr)).map((n) => n.replace(/_(bucket|sum|count)$/, '')));
+    const used = new Set(
+      queries.flatMap((q) => metricNamesIn(q.expr)).map((n) => n.replace(/_(bucket|sum|count)$/, '')),
+    );
     const missing = Object.values(METRICS)
       .map((m) => m.name)
       .filter((name) => !used.has(name));

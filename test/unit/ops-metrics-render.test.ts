@@ -72,7 +72,10 @@ describe('renderMetrics', () => {
 
     const [f, s0, s1, w] = await Promise.all([front, shard0, shard1, writer].map((t) => t.snapshot()));
     // Snapshots cross postMessage in production: the structured clone must not change the result.
-    const { contentType, body } = renderMetrics(structuredClone(f), [s0, s1, w].map((s) => structuredClone(s)));
+    const { contentType, body } = renderMetrics(
+      structuredClone(f),
+      [s0, s1, w].map((s) => structuredClone(s)),
+    );
     expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
     const families = parseExposition(body);
 
@@ -87,7 +90,10 @@ describe('renderMetrics', () => {
     ]);
     const lag = families.get(METRICS.eventLoopLag.name)!;
     for (const t of ['front', 'shard-0', 'shard-1', 'writer']) {
-      expect(lag.samples.some((l) => l.includes(`stat="p99"`) && l.includes(`thread="${t}"`)), t).toBe(true);
+      expect(
+        lag.samples.some((l) => l.includes(`stat="p99"`) && l.includes(`thread="${t}"`)),
+        t,
+      ).toBe(true);
     }
     expect(families.get(METRICS.leaseDecisions.name)!.samples).toEqual([
       'pos_hub_lease_decisions_total{decision="granted",thread="shard-0"} 1',
@@ -102,9 +108,10 @@ describe('renderMetrics', () => {
     expect(body).toContain(
       'pos_hub_odoo_rpc_duration_seconds_bucket{le="0.25",method="create_from_ui",outcome="ok",thread="writer"} 1',
     );
-    // Connected terminals is a front-thread gauge; the idle workers report their zero under their own label.
-    expect(body).toContain('pos_hub_connected_terminals{thread="front"} 3');
-    expect(body).toContain('pos_hub_connected_terminals{thread="writer"} 0');
+    // A gauge appears only under the threads that set it: no false zero from the workers.
+    expect(families.get(METRICS.connectedTerminals.name)!.samples).toEqual([
+      'pos_hub_connected_terminals{thread="front"} 3',
+    ]);
   });
 
   it('registers the process metrics once, on the front thread, under the names the dashboards use', async () => {
@@ -119,6 +126,10 @@ describe('renderMetrics', () => {
 
   it('exports every name in names.ts and nothing else under pos_hub_ except process metrics', async () => {
     const t = thread('shard-0');
+    // Unlabelled gauges register on first use.
+    t.metrics.connectedTerminals(0);
+    t.metrics.forwardQueueDepth(0);
+    t.metrics.deadLetters(0);
     const body = renderMetrics(await t.snapshot(), []).body;
     const families = [...body.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!);
     const expected = Object.values(METRICS).map((m) => m.name);
@@ -139,7 +150,10 @@ describe('renderMetrics', () => {
         [family('gauge', 2, { thread: 'front', note: 'say "hi"\n' })], // same series again: dropped
         [family('counter', 3, { thread: 'shard-0' })], // type conflict: dropped
         'not a snapshot',
-        [{ name: 'bad name!', values: [] }, { name: 'pos_hub_y', values: [{ value: 'x' }] }],
+        [
+          { name: 'bad name!', values: [] },
+          { name: 'pos_hub_y', values: [{ value: 'x' }] },
+        ],
         [family('gauge', Number.POSITIVE_INFINITY, { thread: 'shard-1' })],
       ],
     );
@@ -164,5 +178,26 @@ describe('renderMetrics', () => {
     const lines = body.split('\n').filter((l) => l.startsWith('pos_hub_frame_errors_total'));
     expect(lines).toHaveLength(4);
     expect(lines).toContain('pos_hub_frame_errors_total{code="other",thread="front"} 47');
+  });
+
+  it("reports a blocked event loop in its thread's lag gauge, net of the monitor's resolution", async () => {
+    const t = buildThreadMetrics('writer');
+    built.push(t);
+    // The monitor records the gap between two of its 10 ms ticks, so it needs one tick before the block.
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    const until = performance.now() + 150;
+    while (performance.now() < until) {
+      // Busy: the loop cannot run the monitor's timer, as a long synchronous SQLite call would.
+    }
+    // One trip through the timers phase: the monitor's overdue tick is recorded before this one.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const body = renderMetrics(await t.snapshot(), []).body;
+    const max = Number(/^pos_hub_event_loop_lag_seconds\{stat="max",thread="writer"\} (\S+)$/m.exec(body)![1]);
+    expect(max).toBeGreaterThan(0.1);
+    // The window was reset by that scrape: an idle loop now reads (almost) no lag, not the resolution.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const idle = renderMetrics(await t.snapshot(), []).body;
+    const p50 = Number(/^pos_hub_event_loop_lag_seconds\{stat="p50",thread="writer"\} (\S+)$/m.exec(idle)![1]);
+    expect(p50).toBeLessThan(0.1);
   });
 });

@@ -56,7 +56,9 @@ export function startMdns(options: MdnsOptions): MdnsAdvert {
   let service: Service;
   try {
     // Typed as ServiceConfig by bonjour-service, but handed to multicast-dns as its socket options.
-    bonjour = new Bonjour({ ...options.socket } as Partial<ServiceConfig>, (error: unknown) => log.warn({ ...where, ...errorFields(error) }, 'mdns_error'));
+    bonjour = new Bonjour({ ...options.socket } as Partial<ServiceConfig>, (error: unknown) =>
+      log.warn({ ...where, ...errorFields(error) }, 'mdns_error'),
+    );
     const socket = multicastSocketOf(bonjour);
     socket?.on('error', (error: unknown) => log.warn({ ...where, ...errorFields(error) }, 'mdns_unavailable'));
     socket?.on('warning', (error: unknown) => log.warn({ ...where, ...errorFields(error) }, 'mdns_warning'));

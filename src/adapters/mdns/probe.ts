@@ -26,7 +26,10 @@ export function probeMdns(options: { port?: number; interface?: string } = {}): 
         socket.addMembership(MDNS_GROUP, options.interface);
         done({ ok: true });
       } catch (error) {
-        done({ ok: false, reason: `cannot join ${MDNS_GROUP}: ${error instanceof Error ? error.message : String(error)}` });
+        done({
+          ok: false,
+          reason: `cannot join ${MDNS_GROUP}: ${error instanceof Error ? error.message : String(error)}`,
+        });
       }
     });
   });

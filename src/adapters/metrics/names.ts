@@ -61,7 +61,7 @@ export const METRICS = {
   broadcastLatency: {
     name: 'pos_hub_broadcast_latency_seconds',
     kind: 'histogram',
-    help: 'Frame received to ORDER_UPDATED handed to the other terminals\' sockets.',
+    help: "Frame received to ORDER_UPDATED handed to the other terminals' sockets.",
     labels: [],
     buckets: LAN_SECONDS,
   },

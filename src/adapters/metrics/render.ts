@@ -80,7 +80,13 @@ function addSnapshot(families: Map<string, Family>, snapshot: unknown): void {
     const type = typeof raw.type === 'string' && TYPES.has(raw.type) ? raw.type : 'untyped';
     let family = families.get(raw.name);
     if (family === undefined) {
-      family = { name: raw.name, help: typeof raw.help === 'string' ? raw.help : '', type, samples: [], seen: new Set() };
+      family = {
+        name: raw.name,
+        help: typeof raw.help === 'string' ? raw.help : '',
+        type,
+        samples: [],
+        seen: new Set(),
+      };
       families.set(raw.name, family);
     } else if (family.type !== type) {
       continue; // A family cannot change type mid-exposition; the scrape would be rejected.

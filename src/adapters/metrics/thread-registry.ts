@@ -42,6 +42,16 @@ function boundedLabel(max: number): (value: string) => string {
   };
 }
 
+/**
+ * A gauge registered on first use. An unlabelled gauge reads 0 until set, so one registered in every
+ * thread would add a false `0` series from each thread that never owns the value (the writer has no
+ * terminals); created lazily, it appears only under the threads that report it.
+ */
+function lazyGauge(spec: MetricSpec, registry: Registry): () => Gauge {
+  let created: Gauge | undefined;
+  return () => (created ??= gauge(spec, registry));
+}
+
 function counter(spec: MetricSpec, registry: Registry): Counter {
   return new Counter({ name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [registry] });
 }
@@ -58,8 +68,16 @@ function histogram(spec: MetricSpec, registry: Registry): Histogram {
   });
 }
 
-function finiteSeconds(nanoseconds: number): number {
-  return Number.isFinite(nanoseconds) ? nanoseconds / 1e9 : 0;
+/** Sampling period of the event-loop monitor. */
+const LOOP_RESOLUTION_MS = 10;
+
+/**
+ * monitorEventLoopDelay records the time between its timer's ticks, resolution included (an idle
+ * loop reads ~10 ms at a 10 ms resolution), so the lag is that minus the resolution.
+ */
+function lagSeconds(nanoseconds: number): number {
+  if (!Number.isFinite(nanoseconds)) return 0;
+  return Math.max(0, nanoseconds / 1e6 - LOOP_RESOLUTION_MS) / 1e3;
 }
 
 export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions = {}): ThreadMetrics {
@@ -70,7 +88,7 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
   }
   const maxValues = options.maxLabelValues ?? 64;
 
-  const connected = gauge(METRICS.connectedTerminals, registry);
+  const connected = lazyGauge(METRICS.connectedTerminals, registry);
   const framesIn = counter(METRICS.framesIn, registry);
   const framesOut = counter(METRICS.framesOut, registry);
   const frameErrors = counter(METRICS.frameErrors, registry);
@@ -83,14 +101,14 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
   const lockDecisions = counter(METRICS.lockDecisions, registry);
   const batchSize = histogram(METRICS.writerBatchSize, registry);
   const commitDuration = histogram(METRICS.writerCommitDuration, registry);
-  const queueDepth = gauge(METRICS.forwardQueueDepth, registry);
+  const queueDepth = lazyGauge(METRICS.forwardQueueDepth, registry);
   const forwardAttempts = counter(METRICS.forwardAttempts, registry);
   const forwardFailures = counter(METRICS.forwardFailures, registry);
-  const deadLetters = gauge(METRICS.deadLetters, registry);
+  const deadLetters = lazyGauge(METRICS.deadLetters, registry);
   const odooRpc = histogram(METRICS.odooRpcDuration, registry);
 
   // Every thread reports its own loop delay: a blocked shard or writer shows up here, not only the front.
-  const loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  const loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loopDelay.enable();
   const eventLoopSpec = METRICS.eventLoopLag;
   new Gauge({
@@ -105,7 +123,7 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
         p99: loopDelay.percentile(99),
         max: loopDelay.max,
       };
-      for (const stat of EVENT_LOOP_STATS) this.set({ stat }, finiteSeconds(stats[stat]));
+      for (const stat of EVENT_LOOP_STATS) this.set({ stat }, lagSeconds(stats[stat]));
       // Each scrape reports the window since the previous one, so a stall is not averaged away.
       loopDelay.reset();
     },
@@ -116,7 +134,7 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
   const methodLabel = boundedLabel(maxValues);
 
   const metrics: HubMetrics = {
-    connectedTerminals: (count) => connected.set(count),
+    connectedTerminals: (count) => connected().set(count),
     frameIn: (type, encoding) => framesIn.inc({ type: typeLabel(type), encoding }),
     frameOut: (type, encoding, count = 1) => framesOut.inc({ type: typeLabel(type), encoding }, count),
     frameError: (code) => frameErrors.inc({ code: codeLabel(code) }),
@@ -131,12 +149,12 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
       batchSize.observe(size);
       commitDuration.observe(seconds);
     },
-    forwardQueueDepth: (depth) => queueDepth.set(depth),
+    forwardQueueDepth: (depth) => queueDepth().set(depth),
     forwardAttempt: (outcome) => {
       forwardAttempts.inc({ outcome });
       if (outcome !== 'ok') forwardFailures.inc();
     },
-    deadLetters: (count) => deadLetters.set(count),
+    deadLetters: (count) => deadLetters().set(count),
     odooRpc: (method, outcome, seconds) => odooRpc.observe({ method: methodLabel(method), outcome }, seconds),
   };
 

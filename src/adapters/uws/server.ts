@@ -94,7 +94,9 @@ export function createUwsServer(options: UwsServerOptions): UwsServer {
       // uWS drops an oversize frame's connection without a close frame (1006). Its hard cap sits above
       // ours so the front can close frames over HUB_MAX_PAYLOAD with a proper 1009.
       maxPayloadLength: hardPayloadCap(options.maxPayload),
-      maxBackpressure: options.maxBackpressure,
+      // Above our limit too: uWS drops sends past its own cap, close frames included, so the front closes
+      // at HUB_MAX_BACKPRESSURE while there is still room for the 4003 close frame.
+      maxBackpressure: options.maxBackpressure * 2 + 1024 * 1024,
       closeOnBackpressureLimit: 0,
       idleTimeout: 120,
       sendPingsAutomatically: true,
