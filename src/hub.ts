@@ -17,6 +17,7 @@ import { MSGPACK_SUBPROTOCOL } from './protocol/constants.js';
 import { HubError } from './protocol/errors.js';
 import { Front } from './front/front.js';
 import { Admin } from './front/http-routes.js';
+import { createStaticFiles } from './front/static-files.js';
 import type { Session } from './front/session.js';
 import { WorkerLink } from './front/worker-link.js';
 import type { ActorKey, FrontToShard, FrontToWriter, ShardRequest, ShardToFront, WriterRequest, WriterStateView, WriterToFront } from '../workers/protocol.js';
@@ -29,6 +30,8 @@ export interface HubDeps {
   readonly clock?: Clock;
   readonly renderMetrics?: () => Promise<{ contentType: string; body: string }>;
   readonly dashboardHtml?: () => string;
+  /** Directory served for GET paths no route claims (the terminal page and SDK bundle, src/public). */
+  readonly staticRoot?: string;
   readonly version?: string;
   /** A worker died: the hub is no longer whole. main.ts exits non-zero; the default only logs. */
   readonly onFatal?: (error: HubError) => void;
@@ -88,8 +91,10 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   });
 
   const readyWaiters: Array<Promise<void>> = [];
+  const shardWorkers: Worker[] = [];
   const shards = channels.map((channel, index) => {
     const worker = spawn('../workers/shard/shard.worker', { config, index, shards: shardCount, writerPort: channel.port2 }, [channel.port2]);
+    shardWorkers.push(worker);
     let ready: () => void = () => undefined;
     readyWaiters.push(
       new Promise<void>((resolve) => {
@@ -120,12 +125,16 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   });
   const links = [writer, ...shards];
 
-  // Start-up fails fast if a worker dies before it is ready.
+  // Start-up fails fast if any worker dies before it is ready.
+  const startupWorkers = [writerWorker, ...shardWorkers];
+  let onStartupExit: (code: number) => void = () => undefined;
   const died = new Promise<never>((_, reject) => {
-    for (const w of [writerWorker]) w.once('exit', (code) => reject(new HubError('WORKER_DIED', `writer exited during start-up (${code})`)));
+    onStartupExit = (code) => reject(new HubError('WORKER_DIED', `a worker exited during start-up (code ${code})`));
+    for (const w of startupWorkers) w.once('exit', onStartupExit);
   });
   try {
     await Promise.race([Promise.all([writerReadyP, ...readyWaiters]), died]);
+    for (const w of startupWorkers) w.off('exit', onStartupExit);
   } catch (error) {
     closing = true;
     await Promise.allSettled(links.map((l) => l.terminate()));
@@ -170,6 +179,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     reset,
     ...(deps.renderMetrics ? { renderMetrics: deps.renderMetrics } : {}),
     ...(deps.dashboardHtml ? { dashboardHtml: deps.dashboardHtml } : {}),
+    ...(deps.staticRoot ? { staticFiles: createStaticFiles(deps.staticRoot) } : {}),
   });
   const theAdmin = admin;
 

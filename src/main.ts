@@ -4,6 +4,7 @@
  * advertises over mDNS, and turns SIGTERM/SIGINT into a graceful stop within 5 s.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import { createLogger } from './adapters/log/logger.js';
 import { CONFIG_EXIT_CODE, parseConfig, type Config, type ConfigProblem } from './config.js';
@@ -16,6 +17,7 @@ import { importIfPresent } from '../workers/optional-module.js';
 /** Printed on stdout once listening, whatever the log level: tools and tests read the port from it. */
 export const LISTENING_LINE_PREFIX = 'POS_HUB_LISTENING ';
 const SHUTDOWN_LIMIT_MS = 5000;
+const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
 function loadEnv(): Record<string, string | undefined> {
   const file = process.env.HUB_ENV_FILE ?? '.env';
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
     ...(metrics ? { metrics } : {}),
     ...(metricsModule ? { renderMetrics: metricsModule.createMetricsRenderer(() => collect()) } : {}),
     ...(dashboard ? { dashboardHtml: () => dashboard.dashboardHtml() } : {}),
+    ...(existsSync(PUBLIC_DIR) ? { staticRoot: PUBLIC_DIR } : {}),
     onFatal: (error) => {
       log.fatal({ err: error }, 'exiting so the supervisor restarts the hub from SQLite');
       process.exitCode = 1;

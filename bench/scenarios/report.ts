@@ -41,6 +41,16 @@ export function renderSummary(results: AllResults, header: string): string {
   const uwsJ = sat(results, 'uws-ceiling', 'json');
   const uwsM = sat(results, 'uws-ceiling', 'msgpack');
   const sio = sat(results, 'socketio-peer', 'json');
+  const firstRate = hubJ?.steps[0]?.offeredRate ?? uwsJ?.steps[0]?.offeredRate;
+  // The same offered rate for every target: comparable even when a noisy box fails them all at 10 ms.
+  const atFirst = (r: SaturationResult | undefined): string => {
+    const a = r?.steps[0]?.measured.run.ack;
+    return a === undefined ? '—' : `${fmt(a.p50Ms, 2)} / ${fmt(a.p99Ms, 2)}`;
+  };
+  const stormCpu = (t: string) => {
+    const r = results.storm?.find((s) => s.target === t);
+    return r === undefined || r.connect.ok === 0 ? undefined : r.serverCpuMs / r.connect.ok;
+  };
   const storm = (t: string) => results.storm?.find((s) => s.target === t)?.connect.allInSyncMs;
   const idle = (t: string) => results.idle?.find((s) => s.target === t)?.rssKBPerTerminal;
   if (results.saturation !== undefined || results.storm !== undefined || results.idle !== undefined) {
@@ -82,6 +92,22 @@ export function renderSummary(results: AllResults, header: string): string {
             ratio(hubJ?.cpuUsPerWrite, sio?.cpuUsPerWrite),
           ],
           [
+            `at the first step (${fmt(firstRate)} writes/s offered, JSON): ack p50 / p99, ms`,
+            atFirst(hubJ),
+            atFirst(uwsJ),
+            atFirst(sio),
+            '',
+            '',
+          ],
+          [
+            `at the first step: server CPU per write, µs`,
+            fmt(hubJ?.steps[0]?.measured.server.cpuUsPerWrite),
+            fmt(uwsJ?.steps[0]?.measured.server.cpuUsPerWrite),
+            fmt(sio?.steps[0]?.measured.server.cpuUsPerWrite),
+            ratio(hubJ?.steps[0]?.measured.server.cpuUsPerWrite, uwsJ?.steps[0]?.measured.server.cpuUsPerWrite),
+            ratio(hubJ?.steps[0]?.measured.server.cpuUsPerWrite, sio?.steps[0]?.measured.server.cpuUsPerWrite),
+          ],
+          [
             'generator CPU per write, µs (all generator processes), JSON',
             fmt(hubJ?.generatorCpuUsPerWrite),
             fmt(uwsJ?.generatorCpuUsPerWrite),
@@ -120,6 +146,14 @@ export function renderSummary(results: AllResults, header: string): string {
             fmt(storm('socketio-peer')),
             ratio(storm('pos-hub'), storm('uws-ceiling')),
             ratio(storm('pos-hub'), storm('socketio-peer')),
+          ],
+          [
+            'reconnect storm, server CPU per terminal brought in sync, ms',
+            fmt(stormCpu('pos-hub'), 2),
+            fmt(stormCpu('uws-ceiling'), 2),
+            fmt(stormCpu('socketio-peer'), 2),
+            ratio(stormCpu('pos-hub'), stormCpu('uws-ceiling')),
+            ratio(stormCpu('pos-hub'), stormCpu('socketio-peer')),
           ],
           [
             `idle footprint, kB RSS per terminal (${results.idle?.[0]?.terminals ?? '—'} terminals)`,

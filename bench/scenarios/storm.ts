@@ -65,7 +65,7 @@ export async function runStormFor(ctx: BenchContext, name: TargetName): Promise<
       tables: p.seedOrders,
       target: targetSpec(name, server),
       runId: `${ctx.runTag}storm${name}`,
-      connectTimeoutMs: 60_000,
+      connectTimeoutMs: 90_000,
     });
     try {
       const connect = await pool.connect();
@@ -79,7 +79,7 @@ export async function runStormFor(ctx: BenchContext, name: TargetName): Promise<
         peakRssMB: Math.round((after.peakRssBytes / 1048576) * 10) / 10,
       };
       ctx.log(
-        `  storm ${name}: ${connect.ok}/${p.terminals} in sync after ${connect.allInSyncMs} ms (per terminal p50 ${connect.perTerminal.p50Ms} p99 ${connect.perTerminal.p99Ms} ms), ${result.serverCpuMs} ms server CPU, failed ${connect.failed}`,
+        `  storm ${name}: ${connect.ok}/${p.terminals} in sync after ${connect.allInSyncMs} ms (per terminal p50 ${connect.perTerminal.p50Ms} p99 ${connect.perTerminal.p99Ms} ms), ${result.serverCpuMs} ms server CPU, ${connect.generatorCpuMs} ms generator CPU, failed ${connect.failed}`,
       );
       return result;
     } finally {

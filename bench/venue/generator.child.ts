@@ -70,6 +70,7 @@ class GeneratorProcess {
       if (pending === 0) resolveAll();
     };
     const startedUs = monoUs();
+    const cpuBefore = process.cpuUsage();
     for (let i = cmd.from; i < cmd.to; i += 1) {
       const tables: number[] = [];
       for (let t = i + 1; t <= cmd.tables; t += cmd.totalTerminals) tables.push(t);
@@ -110,6 +111,10 @@ class GeneratorProcess {
       lastSyncUs,
       syncLatency: syncLatency.toData(),
       errors: record(errors),
+      generatorCpuMs: (() => {
+        const cpu = process.cpuUsage(cpuBefore);
+        return (cpu.user + cpu.system) / 1000;
+      })(),
     });
   }
 

@@ -60,6 +60,8 @@ export interface ConnectReport {
   /** Per terminal: socket created → SYNC_INIT received. */
   readonly syncLatency: HistogramData;
   readonly errors: Record<string, number>;
+  /** CPU this generator process used while connecting (user + system), ms. */
+  readonly generatorCpuMs: number;
 }
 
 export interface RunReport {

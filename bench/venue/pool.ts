@@ -28,6 +28,7 @@ export interface ConnectResult {
   readonly allInSyncMs: number;
   readonly perTerminal: LatencySummary;
   readonly errors: Record<string, number>;
+  readonly generatorCpuMs: number;
 }
 
 export interface RunResult {
@@ -170,7 +171,9 @@ function mergeConnect(reports: ConnectReport[]): ConnectResult {
   let failed = 0;
   let start = Number.POSITIVE_INFINITY;
   let last = 0;
+  let generatorCpuMs = 0;
   for (const r of reports) {
+    generatorCpuMs += r.generatorCpuMs;
     h.merge(r.syncLatency);
     addCounts(errors, r.errors);
     ok += r.ok;
@@ -184,6 +187,7 @@ function mergeConnect(reports: ConnectReport[]): ConnectResult {
     allInSyncMs: last > start ? Math.round((last - start) / 10) / 100 : 0,
     perTerminal: h.summary(),
     errors,
+    generatorCpuMs: Math.round(generatorCpuMs),
   };
 }
 

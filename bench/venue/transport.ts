@@ -23,6 +23,9 @@ export interface ClientConnection {
 }
 
 const UPDATED_MARK = Buffer.from('ORDER_UPDATED');
+const SYNC_MARK = Buffer.from('SYNC_INIT');
+/** A SYNC_INIT names its type in its first bytes; its (large) body is not needed by the generator. */
+const SYNC_HEAD_BYTES = 48;
 
 /** Decide per ORDER_UPDATED frame whether to decode it; shared by the connections of one process. */
 export interface Sampler {
@@ -56,6 +59,12 @@ function connectWs(url: string, binary: boolean, sampler: Sampler, handlers: Cli
   });
   socket.on('open', () => handlers.onOpen());
   socket.on('message', (data: Buffer, isBinary: boolean) => {
+    if (data.length > 200 && data.subarray(0, SYNC_HEAD_BYTES).indexOf(SYNC_MARK) !== -1) {
+      // A real terminal parses its own SYNC_INIT; here a thousand share two cores with the server,
+      // so parsing them all would time the generator. Bench terminals never resume old orders.
+      handlers.onMessage({ type: 'SYNC_INIT', orders: [] });
+      return;
+    }
     if (data.length > 200 && data.indexOf(UPDATED_MARK) !== -1 && !sampler.take()) {
       handlers.onMessage(null);
       return;

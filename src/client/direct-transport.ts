@@ -6,27 +6,21 @@
  * Stock Odoo has no draft orders: unpaid snapshots stay on this terminal.
  */
 import { HubError } from '../protocol/errors.js';
-import type { SyncInitOrder } from '../protocol/hub-messages.js';
 import type { FloorPlanTableInfo, OrderLine, OrderSnapshot } from '../protocol/snapshot.js';
 import { backoffDelay, OUTBOX_BACKOFF, type BackoffPolicy } from './backoff.js';
 import type { FetchLike, ResolvedDeps } from './deps.js';
-import { Listeners } from './listeners.js';
+import { TransportEvents } from './transport-events.js';
 import { OdooRpc } from './odoo-rpc.js';
 import { odooDatetime, toCreateFromUiOrder } from './odoo-order-payload.js';
 import { Outbox } from './outbox.js';
 import type { OutboxEntry, OutboxStore } from './outbox-store.js';
 import type {
-  ConflictInfo,
   ConnectionState,
   FinalizeResult,
-  FloorPlanChange,
   LeaseResult,
   OrderUpdate,
-  ResyncInfo,
-  SyncInitExtras,
   SyncTransport,
   TableLockResult,
-  TableUpdate,
   Unsubscribe,
 } from './types.js';
 
@@ -77,7 +71,7 @@ interface OdooLineRow {
 const ORDER_FIELDS = ['id', 'pos_reference', 'state', 'user_id', 'partner_id', 'amount_total', 'amount_tax', 'amount_paid', 'amount_return', 'date_order'];
 const LINE_FIELDS = ['id', 'order_id', 'product_id', 'qty', 'price_unit', 'discount', 'price_subtotal', 'price_subtotal_incl', 'tax_ids'];
 
-export class DirectTransport implements SyncTransport {
+export class DirectTransport extends TransportEvents implements SyncTransport {
   readonly mode = 'direct' as const;
   readonly terminalId = null;
   readonly role = null;
@@ -100,21 +94,11 @@ export class DirectTransport implements SyncTransport {
   private readonly locks = new Set<number>();
   private readonly finalizeWaiters = new Map<string, Array<(result: FinalizeResult) => void>>();
 
-  private readonly errorListeners = new Listeners<[HubError]>();
-  private readonly report = (error: unknown): void => {
-    this.errorListeners.emit(error instanceof HubError ? error : new HubError('INTERNAL', error instanceof Error ? error.message : String(error), { cause: error }));
-  };
-  private readonly orderUpdated = new Listeners<[OrderUpdate]>(this.report);
-  private readonly finalized = new Listeners<[FinalizeResult]>(this.report);
-  private readonly stateChanges = new Listeners<[ConnectionState, ConnectionState]>(this.report);
-  private readonly syncInits = new Listeners<[readonly SyncInitOrder[], SyncInitExtras]>(this.report);
-  // Direct mode has no source for these events; the subscriptions exist so frontend code is mode-agnostic.
-  private readonly idle = new Listeners<unknown[]>(this.report);
-
   constructor(
     private readonly config: DirectTransportOptions,
     private readonly deps: DirectTransportDeps,
   ) {
+    super();
     const options = config;
     this.rpc = new OdooRpc({ baseUrl: options.odooUrl, sessionId: options.sessionId, fetch: deps.fetch, clock: deps.clock, ...(options.rpcTimeoutMs === undefined ? {} : { timeoutMs: options.rpcTimeoutMs }) });
     this.outbox = new Outbox(deps.outboxStore, deps.clock);
@@ -159,9 +143,6 @@ export class DirectTransport implements SyncTransport {
   isLeaseHeld(posReference: string): boolean {
     return this.leases.has(posReference);
   }
-  onLeaseRevoked(handler: (posReference: string, reason: string, snapshot?: OrderSnapshot) => void): Unsubscribe {
-    return this.idle.add(handler as (...args: unknown[]) => void);
-  }
 
   sendOrderSnapshot(posReference: string, _version: number, snapshot: OrderSnapshot): string {
     const id = this.deps.newId();
@@ -191,30 +172,14 @@ export class DirectTransport implements SyncTransport {
     return result;
   }
 
-  onOrderUpdated(handler: (update: OrderUpdate) => void): Unsubscribe {
-    return this.orderUpdated.add(handler);
-  }
-  onConflict(handler: (conflict: ConflictInfo) => void): Unsubscribe {
-    return this.idle.add(handler as (...args: unknown[]) => void);
-  }
-  onSyncInit(handler: (orders: readonly SyncInitOrder[], extras: SyncInitExtras) => void): Unsubscribe {
-    return this.syncInits.add(handler);
-  }
-  onOrderAcked(handler: (posReference: string, version: number, mutationId: string) => void): Unsubscribe {
-    return this.idle.add(handler as (...args: unknown[]) => void);
-  }
   sendTableUpdate(_tableId: number, _status: string, _posReference?: string): void {
     // Stock Odoo 12 has no table status API; table state is local in direct mode.
   }
-  onTableUpdated(handler: (update: TableUpdate) => void): Unsubscribe {
-    return this.idle.add(handler as (...args: unknown[]) => void);
-  }
+
   sendFloorPlanUpdate(_floorId: number, _tables: FloorPlanTableInfo[], _layoutMode?: string): void {
     // Floor plans are saved through the reference addon's REST API, not stock Odoo; nothing to send here.
   }
-  onFloorPlanChanged(handler: (change: FloorPlanChange) => void): Unsubscribe {
-    return this.idle.add(handler as (...args: unknown[]) => void);
-  }
+
   async acquireTableLock(tableId: number): Promise<TableLockResult> {
     this.locks.add(tableId);
     return { granted: true, offline: true };
@@ -225,29 +190,9 @@ export class DirectTransport implements SyncTransport {
   releaseTableLock(tableId: number): void {
     this.locks.delete(tableId);
   }
-  onTableLockRevoked(handler: (tableId: number, reason: string) => void): Unsubscribe {
-    return this.idle.add(handler as (...args: unknown[]) => void);
-  }
-  onTableLockReleased(handler: (tableId: number, releasedBy?: string) => void): Unsubscribe {
-    return this.idle.add(handler as (...args: unknown[]) => void);
-  }
-  onTableLocked(handler: (tableId: number, lockedBy: string) => void): Unsubscribe {
-    return this.idle.add(handler as (...args: unknown[]) => void);
-  }
-  onOrderFinalized(handler: (result: FinalizeResult) => void): Unsubscribe {
-    return this.finalized.add(handler);
-  }
-  onStateChange(handler: (state: ConnectionState, previous: ConnectionState) => void): Unsubscribe {
-    return this.stateChanges.add(handler);
-  }
+
   onOutboxChange(handler: (count: number) => void): Unsubscribe {
     return this.outbox.onChange(handler);
-  }
-  onError(handler: (error: HubError) => void): Unsubscribe {
-    return this.errorListeners.add(handler);
-  }
-  onResync(handler: (info: ResyncInfo) => void): Unsubscribe {
-    return this.idle.add(handler as (...args: unknown[]) => void);
   }
 
   // ── Polling and flushing ─────────────────────────────────────────────────────────────────────

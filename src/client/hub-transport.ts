@@ -8,29 +8,24 @@ import type { Codec } from '../protocol/codec.js';
 import { CLOSE_CODES } from '../protocol/close-codes.js';
 import { LEASE_HEARTBEAT_MS, LEASE_TTL_MS, REQUEST_TIMEOUT_MS, TABLE_LOCK_HEARTBEAT_MS, type Encoding } from '../protocol/constants.js';
 import { HubError, isErrorCode, type ErrorCode } from '../protocol/errors.js';
-import type { HubMessage, HubMessageOf, SyncInitOrder } from '../protocol/hub-messages.js';
+import type { HubMessage, HubMessageOf } from '../protocol/hub-messages.js';
 import type { FloorPlanTableInfo, OrderSnapshot } from '../protocol/snapshot.js';
 import { backoffDelay, OUTBOX_BACKOFF, RECONNECT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import type { ResolvedDeps, WebSocketCtor } from './deps.js';
 import { HubSocket } from './hub-socket.js';
-import { Listeners } from './listeners.js';
+import { TransportEvents } from './transport-events.js';
 import { Outbox } from './outbox.js';
 import type { OutboxEntry, OutboxStore } from './outbox-store.js';
-import { sameSnapshot, type Reconciler } from './reconcile.js';
+import { HubWriteFlusher, PERMANENT_WRITE_ERRORS, snapshotPayloadOf, type SnapshotPayload, type WriteOutcome } from './hub-write-flusher.js';
+import type { Reconciler } from './reconcile.js';
 import { PendingRequests } from './requests.js';
 import { SeqTracker } from './seq-tracker.js';
 import type {
-  ConflictInfo,
   ConnectionState,
   FinalizeResult,
-  FloorPlanChange,
   LeaseResult,
-  OrderUpdate,
-  ResyncInfo,
-  SyncInitExtras,
   SyncTransport,
   TableLockResult,
-  TableUpdate,
   Unsubscribe,
 } from './types.js';
 
@@ -81,36 +76,7 @@ interface LockState {
   expiresAt?: number;
 }
 
-type WriteOutcome =
-  | { readonly kind: 'ack'; readonly version: number }
-  | { readonly kind: 'conflict'; readonly message: HubMessageOf<'CONFLICT'> }
-  | { readonly kind: 'lease-denied'; readonly reason: string }
-  | { readonly kind: 'error'; readonly code: ErrorCode; readonly message: string };
-
-interface SnapshotPayload {
-  readonly posReference: string;
-  readonly baseVersion: number;
-  readonly snapshot: OrderSnapshot;
-  readonly mutationId: string;
-}
-
-/** Errors that will fail the same way however often the write is retried: drop and report. */
-const PERMANENT_WRITE_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'INVALID_MESSAGE',
-  'UNKNOWN_TYPE',
-  'BAD_JSON',
-  'BAD_FRAME',
-  'PAYLOAD_TOO_LARGE',
-  'ORDER_PAID',
-  'INVALID_TRANSITION',
-  'CHECKOUT_EMPTY',
-  'KITCHEN_STATUS_MISMATCH',
-  'TRANSFER_INVALID',
-  'FORBIDDEN',
-  'ODOO_REJECTED',
-]);
-
-export class HubTransport implements SyncTransport {
+export class HubTransport extends TransportEvents implements SyncTransport {
   readonly mode = 'hub' as const;
 
   private readonly opts: Required<Omit<HubTransportOptions, 'urls' | 'token' | 'deviceId' | 'reconcile'>>;
@@ -152,31 +118,13 @@ export class HubTransport implements SyncTransport {
   private readonly ackedByMe = new Map<string, number>();
   /** Latest hub snapshot seen per order, and per queued write the one it started from (three-way merge). */
   private readonly known = new Map<string, { version: number; snapshot: OrderSnapshot }>();
-  private readonly bases = new Map<string, OrderSnapshot>();
-
-  private readonly errorListeners = new Listeners<[HubError]>();
-  private readonly report = (error: unknown): void => {
-    const hubError = error instanceof HubError ? error : new HubError('INTERNAL', error instanceof Error ? error.message : String(error), { cause: error });
-    this.errorListeners.emit(hubError);
-  };
-  private readonly leaseRevoked = new Listeners<[string, string, OrderSnapshot | undefined]>(this.report);
-  private readonly orderUpdated = new Listeners<[OrderUpdate]>(this.report);
-  private readonly orderAcked = new Listeners<[string, number, string]>(this.report);
-  private readonly conflicts = new Listeners<[ConflictInfo]>(this.report);
-  private readonly syncInits = new Listeners<[readonly SyncInitOrder[], SyncInitExtras]>(this.report);
-  private readonly tableUpdated = new Listeners<[TableUpdate]>(this.report);
-  private readonly floorPlanChanged = new Listeners<[FloorPlanChange]>(this.report);
-  private readonly lockRevoked = new Listeners<[number, string]>(this.report);
-  private readonly lockReleased = new Listeners<[number, string | undefined]>(this.report);
-  private readonly tableLocked = new Listeners<[number, string]>(this.report);
-  private readonly finalized = new Listeners<[FinalizeResult]>(this.report);
-  private readonly stateChanges = new Listeners<[ConnectionState, ConnectionState]>(this.report);
-  private readonly resyncs = new Listeners<[ResyncInfo]>(this.report);
+  private readonly flusher: HubWriteFlusher;
 
   constructor(
     private readonly options: HubTransportOptions,
     private readonly deps: HubTransportDeps,
   ) {
+    super();
     this.opts = {
       encoding: options.encoding ?? 'json',
       requestTimeoutMs: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
@@ -191,6 +139,31 @@ export class HubTransport implements SyncTransport {
     };
     this.outbox = new Outbox(deps.outboxStore, deps.clock);
     this.requests = new PendingRequests(deps.clock);
+    this.flusher = new HubWriteFlusher({
+      outbox: this.outbox,
+      requests: this.requests,
+      clock: deps.clock,
+      random: deps.random,
+      newId: deps.newId,
+      requestTimeoutMs: this.opts.requestTimeoutMs,
+      outboxBackoff: this.opts.outboxBackoff,
+      reconcile: options.reconcile,
+      isReady: () => this.phase === 'ready' && this.socket !== null,
+      send: (message) => this.socket?.send(message) ?? false,
+      leaseOnSocket: (posReference) => this.leases.get(posReference)?.confirmed === true,
+      leaseEpoch: (posReference) => this.leases.get(posReference)?.epoch,
+      requestLease: (posReference, baseVersion) => this.requestLease(posReference, baseVersion, false),
+      forgetLease: (posReference) => {
+        const lease = this.leases.get(posReference);
+        if (lease) lease.confirmed = false;
+      },
+      ackedVersion: (posReference) => this.ackedByMe.get(posReference) ?? 0,
+      noteAcked: (posReference, version) => this.ackedByMe.set(posReference, Math.max(this.ackedByMe.get(posReference) ?? 0, version)),
+      noteSnapshot: (posReference, version, snapshot) => this.noteSnapshot(posReference, version, snapshot),
+      releaseIfIdle: (posReference) => this.releaseIfIdle(posReference),
+      emitConflict: (info) => this.conflicts.emit(info),
+      report: (error) => this.report(error),
+    });
   }
 
   // ── Read-only surface ────────────────────────────────────────────────────────────────────────
@@ -278,39 +251,16 @@ export class HubTransport implements SyncTransport {
     return this.leases.get(posReference)?.wanted === true;
   }
 
-  onLeaseRevoked(handler: (posReference: string, reason: string, snapshot?: OrderSnapshot) => void): Unsubscribe {
-    return this.leaseRevoked.add(handler);
-  }
-
   // ── Orders ───────────────────────────────────────────────────────────────────────────────────
 
   sendOrderSnapshot(posReference: string, version: number, snapshot: OrderSnapshot): string {
     const mutationId = this.deps.newId();
     const payload: SnapshotPayload = { posReference, baseVersion: version, snapshot, mutationId };
     const known = this.known.get(posReference);
-    if (known && known.version === version) this.bases.set(mutationId, known.snapshot);
     const { replaced } = this.outbox.enqueue(mutationId, 'orders/update', { pos_reference: posReference, _hubSnapshot: payload });
-    for (const id of replaced) {
-      // The replacing write started where the replaced one did (the app saw no ack in between).
-      const base = this.bases.get(id);
-      this.bases.delete(id);
-      if (base && !this.bases.has(mutationId)) this.bases.set(mutationId, base);
-    }
+    this.flusher.noteBase(mutationId, known && known.version === version ? known.snapshot : null, replaced);
     this.schedulePump(0);
     return mutationId;
-  }
-
-  onOrderUpdated(handler: (update: OrderUpdate) => void): Unsubscribe {
-    return this.orderUpdated.add(handler);
-  }
-  onConflict(handler: (conflict: ConflictInfo) => void): Unsubscribe {
-    return this.conflicts.add(handler);
-  }
-  onSyncInit(handler: (orders: readonly SyncInitOrder[], extras: SyncInitExtras) => void): Unsubscribe {
-    return this.syncInits.add(handler);
-  }
-  onOrderAcked(handler: (posReference: string, version: number, mutationId: string) => void): Unsubscribe {
-    return this.orderAcked.add(handler);
   }
 
   async finalizeOrder(posReference: string, snapshot: OrderSnapshot, configId: number): Promise<FinalizeResult> {
@@ -319,16 +269,12 @@ export class HubTransport implements SyncTransport {
     if (this.phase !== 'ready') {
       return { status: 'queued', posReference, reason: 'offline: queued in the outbox' };
     }
-    const result = this.waitFinalize(posReference);
+    const result = this.flusher.waitFinalize(posReference);
     this.schedulePump(0);
     const outcome = await result;
     // No answer yet is not a failure: the request is durable in the outbox and will be replayed.
     if (outcome.status === 'error' && outcome.code === 'REQUEST_TIMEOUT') return { status: 'queued', posReference, reason: outcome.error };
     return outcome;
-  }
-
-  onOrderFinalized(handler: (result: FinalizeResult) => void): Unsubscribe {
-    return this.finalized.add(handler);
   }
 
   // ── Tables and floor plans ───────────────────────────────────────────────────────────────────
@@ -339,18 +285,10 @@ export class HubTransport implements SyncTransport {
     this.schedulePump(0);
   }
 
-  onTableUpdated(handler: (update: TableUpdate) => void): Unsubscribe {
-    return this.tableUpdated.add(handler);
-  }
-
   sendFloorPlanUpdate(floorId: number, tables: FloorPlanTableInfo[], layoutMode?: string): void {
     const mutationId = this.deps.newId();
     this.outbox.enqueue(mutationId, 'floor-plans/update', { floorId, tables, ...(layoutMode === undefined ? {} : { layoutMode }), mutationId });
     this.schedulePump(0);
-  }
-
-  onFloorPlanChanged(handler: (change: FloorPlanChange) => void): Unsubscribe {
-    return this.floorPlanChanged.add(handler);
   }
 
   acquireTableLock(tableId: number): Promise<TableLockResult> {
@@ -368,29 +306,8 @@ export class HubTransport implements SyncTransport {
     if (lock) this.pendingLockReleases.add(tableId);
   }
 
-  onTableLockRevoked(handler: (tableId: number, reason: string) => void): Unsubscribe {
-    return this.lockRevoked.add(handler);
-  }
-  onTableLockReleased(handler: (tableId: number, releasedBy?: string) => void): Unsubscribe {
-    return this.lockReleased.add(handler);
-  }
-  onTableLocked(handler: (tableId: number, lockedBy: string) => void): Unsubscribe {
-    return this.tableLocked.add(handler);
-  }
-
-  // ── Status events ────────────────────────────────────────────────────────────────────────────
-
-  onStateChange(handler: (state: ConnectionState, previous: ConnectionState) => void): Unsubscribe {
-    return this.stateChanges.add(handler);
-  }
   onOutboxChange(handler: (count: number) => void): Unsubscribe {
     return this.outbox.onChange(handler);
-  }
-  onError(handler: (error: HubError) => void): Unsubscribe {
-    return this.errorListeners.add(handler);
-  }
-  onResync(handler: (info: ResyncInfo) => void): Unsubscribe {
-    return this.resyncs.add(handler);
   }
 
   // ── Connection loop ──────────────────────────────────────────────────────────────────────────
@@ -456,7 +373,7 @@ export class HubTransport implements SyncTransport {
     const inFlight = this.outbox.inFlightId;
     if (code === CLOSE_CODES.MESSAGE_TOO_BIG.code && inFlight !== null) {
       // Re-sending the same frame would close the socket again, forever.
-      this.dropEntry(inFlight);
+      this.flusher.drop(inFlight);
       this.report(new HubError('PAYLOAD_TOO_LARGE', `outbox entry ${inFlight} is larger than the hub accepts; dropped`));
     }
     this.settlePendingOffline();
@@ -864,11 +781,6 @@ export class HubTransport implements SyncTransport {
     if (!known || known.version <= version) this.known.set(posReference, { version, snapshot });
   }
 
-  private dropEntry(id: string): void {
-    this.outbox.remove(id);
-    this.bases.delete(id);
-  }
-
   private noteVersion(posReference: string, version: number): void {
     this.versions.set(posReference, Math.max(this.versions.get(posReference) ?? 0, version));
   }
@@ -881,7 +793,7 @@ export class HubTransport implements SyncTransport {
     if (known) return known.snapshot.tableId;
     for (const entry of this.outbox.list()) {
       if (entry.payload.pos_reference !== posReference) continue;
-      const payload = this.snapshotPayload(entry);
+      const payload = snapshotPayloadOf(entry);
       if (payload) return payload.snapshot.tableId;
     }
     return undefined;
@@ -1020,7 +932,7 @@ export class HubTransport implements SyncTransport {
           again = Math.max(0, next.waitUntil - this.deps.clock.now());
           break;
         }
-        await this.flush(next.entry);
+        await this.flusher.flush(next.entry);
         if (this.outbox.get(next.entry.id) === next.entry) {
           again = 1_000;
           break;
@@ -1034,187 +946,4 @@ export class HubTransport implements SyncTransport {
     if (again !== null) this.schedulePump(again);
   }
 
-  private retryLater(entry: OutboxEntry, error: string): void {
-    this.outbox.fail(entry.id, error, this.deps.clock.now() + backoffDelay(this.opts.outboxBackoff, entry.attempts, this.deps.random));
-  }
-
-  private async flush(entry: OutboxEntry): Promise<void> {
-    const socket = this.socket;
-    if (!socket) return;
-    switch (entry.action) {
-      case 'orders/update':
-      case 'orders/create':
-        await this.flushSnapshot(entry);
-        return;
-      case 'orders/finalize': {
-        const p = entry.payload as { pos_reference: string; snapshot: OrderSnapshot; configId: number; mutationId: string };
-        this.outbox.setInFlight(entry.id);
-        const result = this.waitFinalize(p.pos_reference);
-        if (!socket.send({ type: 'ORDER_FINALIZE', posReference: p.pos_reference, snapshot: p.snapshot, configId: p.configId, mutationId: p.mutationId })) return;
-        const outcome = await result;
-        if (outcome.status === 'error' && outcome.retryable) this.retryLater(entry, outcome.error);
-        else this.outbox.remove(entry.id);
-        this.outbox.setInFlight(null);
-        return;
-      }
-      case 'tables/update': {
-        const p = entry.payload as { tableId: number; status: string; posReference?: string; mutationId: string };
-        // No reply exists for TABLE_UPDATE: sent is done (the mutationId lets the hub drop a replay).
-        if (socket.send({ type: 'TABLE_UPDATE', tableId: p.tableId, status: p.status, mutationId: p.mutationId, ...(p.posReference === undefined ? {} : { posReference: p.posReference }) })) this.outbox.remove(entry.id);
-        return;
-      }
-      case 'floor-plans/update': {
-        const p = entry.payload as { floorId: number; tables: FloorPlanTableInfo[]; layoutMode?: string; mutationId: string };
-        if (socket.send({ type: 'FLOOR_PLAN_UPDATE', floorId: p.floorId, tables: p.tables, mutationId: p.mutationId, ...(p.layoutMode === undefined ? {} : { layoutMode: p.layoutMode }) })) this.outbox.remove(entry.id);
-        return;
-      }
-      default: {
-        const unreachable: never = entry.action;
-        this.outbox.remove(entry.id);
-        this.report(new HubError('INTERNAL', `unknown outbox action ${String(unreachable)}`));
-      }
-    }
-  }
-
-  private waitFinalize(posReference: string): Promise<FinalizeResult> {
-    return this.requests
-      .wait<FinalizeResult>(`fin:${posReference}`, this.opts.requestTimeoutMs, () => new HubError('REQUEST_TIMEOUT', `no answer to ORDER_FINALIZE for ${posReference}`, { retryable: true }))
-      .catch((error: unknown): FinalizeResult => ({ status: 'error', posReference, error: error instanceof Error ? error.message : String(error), retryable: true, code: error instanceof HubError ? error.code : 'INTERNAL' }));
-  }
-
-  private snapshotPayload(entry: OutboxEntry): SnapshotPayload | null {
-    const inner = entry.payload._hubSnapshot as SnapshotPayload | undefined;
-    if (inner && typeof inner.posReference === 'string') return inner;
-    const snapshot = entry.payload.snapshot as OrderSnapshot | undefined;
-    if (snapshot && typeof entry.payload.pos_reference === 'string') {
-      return { posReference: entry.payload.pos_reference, baseVersion: 0, snapshot, mutationId: entry.id };
-    }
-    return null;
-  }
-
-  private async flushSnapshot(entry: OutboxEntry): Promise<void> {
-    const payload = this.snapshotPayload(entry);
-    if (payload === null) {
-      this.outbox.remove(entry.id);
-      this.report(new HubError('INVALID_MESSAGE', `outbox entry ${entry.id} has no snapshot; dropped`));
-      return;
-    }
-    const { posReference } = payload;
-    // A write needs the lease on this socket; take it if the app did not (or it lapsed while offline).
-    if (!this.leases.get(posReference)?.confirmed) {
-      let lease: LeaseResult;
-      try {
-        lease = await this.requestLease(posReference, payload.baseVersion, false);
-      } catch (error) {
-        this.retryLater(entry, error instanceof Error ? error.message : String(error));
-        return;
-      }
-      if (!lease.granted) {
-        if (entry.attempts === 0) {
-          this.report(new HubError('LEASE_HELD', `queued edits of ${posReference} wait: ${lease.reason} (holder ${lease.holder})`, { retryable: true, details: { posReference, holder: lease.holder } }));
-        }
-        this.retryLater(entry, `lease denied: ${lease.reason} (holder ${lease.holder})`);
-        return;
-      }
-      if (lease.offline) return; // the socket dropped meanwhile
-    }
-    const socket = this.socket;
-    if (!socket || this.phase !== 'ready') return;
-    const baseVersion = Math.max(payload.baseVersion, this.ackedByMe.get(posReference) ?? 0);
-    const epoch = this.leases.get(posReference)?.epoch;
-    this.outbox.setInFlight(entry.id);
-    const reply = this.requests.wait<WriteOutcome>(`mut:${entry.id}`, this.opts.requestTimeoutMs, () => new HubError('REQUEST_TIMEOUT', `no answer to ORDER_SNAPSHOT ${entry.id} for ${posReference}`, { retryable: true }));
-    if (!socket.send({ type: 'ORDER_SNAPSHOT', posReference, baseVersion, snapshot: payload.snapshot, mutationId: entry.id, ...(epoch === undefined ? {} : { epoch }) })) {
-      this.requests.reject(`mut:${entry.id}`, new HubError('ODOO_UNREACHABLE', 'socket closed'));
-      await reply.catch(() => undefined);
-      return;
-    }
-    let outcome: WriteOutcome;
-    try {
-      outcome = await reply;
-    } catch (error) {
-      this.outbox.setInFlight(null);
-      if (this.outbox.get(entry.id)) this.retryLater(entry, error instanceof Error ? error.message : String(error));
-      return;
-    }
-    this.outbox.setInFlight(null);
-    switch (outcome.kind) {
-      case 'ack':
-        this.noteSnapshot(posReference, outcome.version, payload.snapshot);
-        this.dropEntry(entry.id);
-        this.releaseIfIdle(posReference);
-        return;
-      case 'conflict':
-        this.resolveConflict(entry, payload, outcome.message);
-        return;
-      case 'lease-denied': {
-        const lease = this.leases.get(posReference);
-        if (lease) lease.confirmed = false;
-        this.retryLater(entry, `lease not held: ${outcome.reason}`);
-        return;
-      }
-      case 'error':
-        if (outcome.code === 'LEASE_NOT_HELD' || outcome.code === 'STALE_EPOCH') {
-          const lease = this.leases.get(posReference);
-          if (lease) lease.confirmed = false;
-          this.retryLater(entry, `${outcome.code}: ${outcome.message}`);
-        } else if (outcome.code === 'VERSION_CONFLICT') {
-          this.retryLater(entry, `${outcome.code}: ${outcome.message}`);
-        } else if (PERMANENT_WRITE_ERRORS.has(outcome.code)) {
-          this.dropEntry(entry.id);
-          this.releaseIfIdle(posReference);
-          this.report(new HubError(outcome.code, `snapshot for ${posReference} refused and dropped: ${outcome.message}`, { details: { posReference, mutationId: entry.id } }));
-        } else {
-          this.retryLater(entry, `${outcome.code}: ${outcome.message}`);
-        }
-        return;
-      default: {
-        const unreachable: never = outcome;
-        throw new Error(`unknown write outcome ${String(unreachable)}`);
-      }
-    }
-  }
-
-  /** CONFLICT: the hub has a newer version. Reconcile; re-send the merged result on the hub's version. */
-  private resolveConflict(entry: OutboxEntry, payload: SnapshotPayload, conflict: HubMessageOf<'CONFLICT'>): void {
-    const { posReference } = payload;
-    if (sameSnapshot(conflict.hubSnapshot, payload.snapshot)) {
-      // The hub already holds exactly this write (a replay of a committed mutation): it is done.
-      this.ackedByMe.set(posReference, Math.max(this.ackedByMe.get(posReference) ?? 0, conflict.hubVersion));
-      this.noteSnapshot(posReference, conflict.hubVersion, conflict.hubSnapshot);
-      this.dropEntry(entry.id);
-      this.releaseIfIdle(posReference);
-      return;
-    }
-    this.noteSnapshot(posReference, conflict.hubVersion, conflict.hubSnapshot);
-    const outcome = this.options.reconcile({
-      local: payload.snapshot,
-      localBaseVersion: payload.baseVersion,
-      remote: conflict.hubSnapshot,
-      remoteVersion: conflict.hubVersion,
-      base: this.bases.get(entry.id) ?? null,
-    });
-    // The hub's version is now our base for this order.
-    this.ackedByMe.set(posReference, Math.max(this.ackedByMe.get(posReference) ?? 0, conflict.hubVersion));
-    this.conflicts.emit({
-      posReference,
-      hubVersion: conflict.hubVersion,
-      hubSnapshot: conflict.hubSnapshot,
-      localSnapshot: payload.snapshot,
-      localBaseVersion: payload.baseVersion,
-      strategy: outcome.strategy,
-      resolvedSnapshot: outcome.snapshot,
-      droppedLocalLines: outcome.droppedLocalLines,
-    });
-    if (!outcome.resend || entry.attempts >= 20) {
-      this.dropEntry(entry.id);
-      this.releaseIfIdle(posReference);
-      return;
-    }
-    const mutationId = this.deps.newId();
-    const next: SnapshotPayload = { posReference, baseVersion: conflict.hubVersion, snapshot: outcome.snapshot, mutationId };
-    this.bases.delete(entry.id);
-    if (conflict.hubSnapshot) this.bases.set(mutationId, conflict.hubSnapshot);
-    this.outbox.rewrite(entry.id, mutationId, { pos_reference: posReference, _hubSnapshot: next });
-  }
 }

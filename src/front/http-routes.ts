@@ -9,6 +9,7 @@ import type { HealthView, HubStateView, TerminalView } from '../ports/state-view
 import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { WriterStateView } from '../../workers/protocol.js';
 import type { Front } from './front.js';
+import type { StaticFiles } from './static-files.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
@@ -26,6 +27,8 @@ export interface AdminDeps {
   readonly reset: () => Promise<void>;
   readonly renderMetrics?: () => Promise<{ contentType: string; body: string }>;
   readonly dashboardHtml?: () => string;
+  /** The terminal page and SDK bundle (src/public), served for any other GET path. */
+  readonly staticFiles?: StaticFiles;
 }
 
 const json = (status: number, body: unknown): HttpReply => ({ status, contentType: JSON_TYPE, body: JSON.stringify(body) });
@@ -95,7 +98,14 @@ export class Admin {
       },
       { method: 'get', path: '/api/state', handler: async () => json(200, await this.state()) },
       { method: 'post', path: '/api/reset', handler: (req) => this.handleReset(req) },
+      { method: 'get', path: '/*', handler: (req) => this.staticFile(req) },
     ];
+  }
+
+  private staticFile(req: HttpRequestInfo): HttpReply {
+    const found = this.deps.staticFiles?.lookup(req.url, req.headers['if-none-match']);
+    if (!found) return { status: 404, contentType: TEXT_TYPE, body: 'not found\n' };
+    return { status: found.status, contentType: found.contentType, body: found.body, headers: found.headers };
   }
 
   private async handleReset(req: HttpRequestInfo): Promise<HttpReply> {

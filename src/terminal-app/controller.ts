@@ -116,7 +116,8 @@ export class TerminalController {
   async retryLease(): Promise<void> {
     const pos = this.current.activePos;
     const entry = pos === null ? undefined : this.current.orders.get(pos);
-    if (pos === null || entry === undefined) return;
+    // A closed check has no writer to be: nothing to ask for.
+    if (pos === null || entry === undefined || entry.snapshot.state === 'finalized' || entry.odooOrderId !== null) return;
     await this.requestLease(pos, entry.version);
   }
 

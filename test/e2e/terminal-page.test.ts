@@ -158,7 +158,7 @@ describe('terminal page in Chromium, two terminals on one hub', () => {
     await waitForLines(two.page, [201]);
     await leaseState(two.page, 'denied');
     expect(await two.page.textContent('[data-testid=lease-denied]')).toBe('LEASE_DENIED');
-    expect(await two.page.getAttribute('[data-testid=lock-state]', 'data-state')).toBe('denied');
+    await two.page.waitForSelector('[data-testid=lock-state][data-state=denied]', { timeout: STEP_TIMEOUT });
     expect(await two.page.isDisabled('[data-testid=line-inc]')).toBe(true);
     // The floor plan says who holds the table.
     const holder = await one.page.evaluate(() => window.posTerminal!.transport.terminalId);

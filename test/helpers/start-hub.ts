@@ -4,7 +4,7 @@
  * learns the port from its one machine-readable stdout line `POS_HUB_LISTENING {"port":…}`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,10 +66,12 @@ export async function startHub(options: StartHubOptions = {}): Promise<StartedHu
 async function startInProcess(env: Record<string, string>, dbPath: string, validator: TokenValidator | undefined, cleanup: () => void): Promise<StartedHub> {
   const config = parseConfig(env);
   const log = createLogger({ level: config.HUB_LOG_LEVEL, thread: 'front' });
+  const publicDir = join(ROOT, 'src', 'public');
   const hub = await createHub({
     config,
     log,
     tokenValidator: validator ?? createDevTokenValidator({ devAuth: config.HUB_DEV_AUTH, hubUser: 'hub' }),
+    ...(existsSync(publicDir) ? { staticRoot: publicDir } : {}),
   });
   const port = await hub.listen(0, '127.0.0.1');
   let closed: Promise<void> | null = null;

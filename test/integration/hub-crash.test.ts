@@ -4,6 +4,8 @@
  * terminal must never have been shown a version that was not committed. Also: SIGTERM shuts down
  * gracefully (1001 to sockets, exit 0) after committing what was in flight.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHub, type StartedHub } from '../helpers/start-hub.js';
@@ -113,5 +115,17 @@ describe('hub crash safety', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('exits 78 and names every invalid variable when the configuration is bad', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: fileURLToPath(new URL('../../', import.meta.url)),
+      env: { PATH: process.env.PATH ?? '', HUB_ENV_FILE: '/nonexistent/.env', HUB_HTTP_PORT: 'eighty', HUB_SHARDS: '0', HUB_DEV_AUTH: 'true' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(run.status).toBe(78);
+    expect(run.stderr).toContain('HUB_HTTP_PORT');
+    expect(run.stderr).toContain('HUB_SHARDS');
   });
 });

@@ -23,6 +23,10 @@ describe('hub HTTP and outbound', () => {
     const root = await fetch(`${hub.url}/`);
     expect(root.status).toBe(200);
     expect(await root.text()).toContain('pos-hub');
+    const page = await fetch(`${hub.url}/terminal/index.html`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect((await fetch(`${hub.url}/no/such/file.txt`)).status).toBe(404);
     const metrics = await fetch(`${hub.url}/metrics`);
     expect(metrics.status).toBe(404);
     expect(await metrics.text()).toContain('metrics are not enabled');

@@ -240,7 +240,7 @@ describe('hubTransport (fake hub)', () => {
     expect(await b.acquireLease(held, 0)).toMatchObject({ granted: true });
     a.sendOrderSnapshot(held, 0, snapshot(held, [line('h1')]));
     a.sendOrderSnapshot(free, 0, snapshot(free, [line('f1')]));
-    await until(() => h.orders.has(free), 'the free order to go through');
+    await until(() => h.orders.has(free) && a.outboxCount === 1, 'the free order to go through and be acknowledged');
     expect(h.orders.has(held)).toBe(false);
     expect(a.outboxEntries().map((e) => [e.payload.pos_reference, e.attempts])).toEqual([[held, 1]]);
     expect(a.outboxEntries()[0]!.lastError).toMatch(/lease denied.*term-b/);

@@ -43,7 +43,8 @@ export interface HttpRequestInfo {
 export interface HttpReply {
   readonly status: number;
   readonly contentType: string;
-  readonly body: string;
+  readonly body: string | Uint8Array;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export type HttpHandler = (req: HttpRequestInfo) => Promise<HttpReply> | HttpReply;
@@ -65,7 +66,7 @@ export interface UwsServer {
   readonly native: boolean;
 }
 
-const STATUS_TEXT: Record<number, string> = { 200: '200 OK', 400: '400 Bad Request', 403: '403 Forbidden', 404: '404 Not Found', 413: '413 Payload Too Large', 500: '500 Internal Server Error', 503: '503 Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = { 200: '200 OK', 304: '304 Not Modified', 400: '400 Bad Request', 403: '403 Forbidden', 404: '404 Not Found', 413: '413 Payload Too Large', 500: '500 Internal Server Error', 503: '503 Service Unavailable' };
 const MAX_HTTP_BODY = 1024 * 1024;
 
 /** True when the uws_*.node addon is loaded, false when the package fell back to its JS shim. */
@@ -205,11 +206,10 @@ export function createUwsServer(options: UwsServerOptions): UwsServer {
       const respond = (reply: HttpReply): void => {
         if (aborted) return;
         res.cork(() => {
-          res
-            .writeStatus(STATUS_TEXT[reply.status] ?? `${reply.status} Status`)
-            .writeHeader('content-type', reply.contentType)
-            .writeHeader('cache-control', 'no-store')
-            .end(reply.body);
+          res.writeStatus(STATUS_TEXT[reply.status] ?? `${reply.status} Status`).writeHeader('content-type', reply.contentType);
+          const headers = reply.headers ?? { 'cache-control': 'no-store' };
+          for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
+          res.end(reply.body);
         });
       };
       const run = (body: string): void => {
