@@ -20,7 +20,7 @@ import { Admin } from './front/http-routes.js';
 import { createStaticFiles } from './front/static-files.js';
 import type { Session } from './front/session.js';
 import { WorkerLink } from './front/worker-link.js';
-import type { ActorKey, FrontToShard, FrontToWriter, ShardRequest, ShardToFront, WriterRequest, WriterStateView, WriterToFront } from '../workers/protocol.js';
+import type { ActorKey, FrontToShard, FrontToWriter, ShardRequest, ShardToFront, WriterRequest, WriterStateView, WriterStats, WriterToFront } from '../workers/protocol.js';
 
 export interface HubDeps {
   readonly config: Config;
@@ -114,6 +114,10 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
             return;
           case 'reply':
             return;
+          case 'relay':
+            // ORDER_TRANSFER steps between actors; the front exists before any terminal can start one.
+            front?.relay(message.relays);
+            return;
           default: {
             const unreachable: never = message;
             throw new Error(`unknown shard message ${JSON.stringify(unreachable)}`);
@@ -155,7 +159,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       theFront.stopAccepting();
       theFront.closeAll(CLOSE_CODES.RESET.code, 'hub data was reset');
       await requestAll({ type: 'quiesce' });
-      await writerRequest({ type: 'reset' });
+      // The writer answers with its post-reset counts; /health must show them at once, not at the next write.
+      theFront.onWriterMessage({ kind: 'stats', stats: (await writerRequest({ type: 'reset' })) as WriterStats });
       await requestAll({ type: 'reload' });
       theFront.clearRoutes();
       theFront.startAccepting();

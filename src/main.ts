@@ -6,13 +6,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
-import { createLogger } from './adapters/log/logger.js';
+import { createLogger, type Logger } from './adapters/log/logger.js';
+import { startMdns } from './adapters/mdns/advertiser.js';
+import { createMetricsRenderer, createThreadMetrics } from './adapters/metrics/index.js';
+import { createOdooClient } from './adapters/odoo/client.js';
+import { createOdooTokenValidator } from './adapters/odoo/token-validator.js';
 import { CONFIG_EXIT_CODE, parseConfig, type Config, type ConfigProblem } from './config.js';
-import { createDevTokenValidator } from './front/dev-auth.js';
+import { dashboardHtml } from './front/dashboard/page.js';
+import { withDevAuth } from './front/dev-auth.js';
 import { createHub } from './hub.js';
+import { systemClock } from './ports/clock.js';
 import type { HubMetrics } from './ports/metrics.js';
+import type { TokenValidator } from './ports/auth.js';
 import { toHubError } from './protocol/errors.js';
-import { importIfPresent } from '../workers/optional-module.js';
 
 /** Printed on stdout once listening, whatever the log level: tools and tests read the port from it. */
 export const LISTENING_LINE_PREFIX = 'POS_HUB_LISTENING ';
@@ -38,27 +44,29 @@ function readConfig(): Config {
   }
 }
 
-type MetricsModule = {
-  createThreadMetrics(thread: string): HubMetrics;
-  createMetricsRenderer(collect: () => Promise<readonly unknown[]>): () => Promise<{ contentType: string; body: string }>;
-};
-type DashboardModule = { dashboardHtml(): string };
-type MdnsModule = { startMdns(o: { port: number; name: string; type: string; log: { info(o: object, m: string): void; warn(o: object, m: string): void } }): { stop(): Promise<void> } };
+/** Terminal tokens are Odoo session ids; HUB_DEV_AUTH adds the reference's empty-token bypass. */
+function tokenValidatorFor(config: Config, log: Logger, metrics: HubMetrics): TokenValidator {
+  const client = createOdooClient({ config, clock: systemClock, log, metrics });
+  const odoo = createOdooTokenValidator({ client, config, clock: systemClock, log });
+  if (!config.HUB_DEV_AUTH) return odoo;
+  return withDevAuth(odoo, {
+    hubUser: config.ODOO_USER || 'hub',
+    onFallback: (reason) => log.warn({ reason }, 'dev auth: Odoo unreachable, admitting the empty token as a local manager'),
+  });
+}
 
 async function main(): Promise<void> {
   const config = readConfig();
   const log = createLogger({ level: config.HUB_LOG_LEVEL, pretty: config.HUB_LOG_PRETTY, thread: 'front' });
-  const metricsModule = await importIfPresent<MetricsModule>('../src/adapters/metrics/index');
-  const dashboard = await importIfPresent<DashboardModule>('../src/front/dashboard/page');
-  const metrics = metricsModule?.createThreadMetrics('front');
+  const metrics = createThreadMetrics('front');
   let collect: () => Promise<unknown[]> = async () => [];
   const hub = await createHub({
     config,
     log,
-    tokenValidator: createDevTokenValidator({ devAuth: config.HUB_DEV_AUTH, hubUser: config.ODOO_USER || 'hub' }),
-    ...(metrics ? { metrics } : {}),
-    ...(metricsModule ? { renderMetrics: metricsModule.createMetricsRenderer(() => collect()) } : {}),
-    ...(dashboard ? { dashboardHtml: () => dashboard.dashboardHtml() } : {}),
+    tokenValidator: tokenValidatorFor(config, log, metrics),
+    metrics,
+    renderMetrics: createMetricsRenderer(() => collect()),
+    dashboardHtml,
     ...(existsSync(PUBLIC_DIR) ? { staticRoot: PUBLIC_DIR } : {}),
     onFatal: (error) => {
       log.fatal({ err: error }, 'exiting so the supervisor restarts the hub from SQLite');
@@ -70,8 +78,7 @@ async function main(): Promise<void> {
   const port = await hub.listen();
   process.stdout.write(`${LISTENING_LINE_PREFIX}${JSON.stringify({ port, host: config.HUB_HOST, uws: hub.uwsNative ? 'native' : 'fallback' })}\n`);
 
-  const mdnsModule = config.HUB_MDNS_ENABLED ? await importIfPresent<MdnsModule>('../src/adapters/mdns/advertiser') : null;
-  const mdns = mdnsModule?.startMdns({ port, name: 'POS Hub', type: 'pos-hub', log }) ?? null;
+  const mdns = config.HUB_MDNS_ENABLED ? startMdns({ port, name: 'POS Hub', type: 'pos-hub', log }) : null;
 
   let stopping = false;
   const stop = (signal: string): void => {

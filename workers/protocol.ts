@@ -8,9 +8,11 @@ import type { HubMessage } from '../src/protocol/hub-messages.js';
 import type { OrderSnapshot } from '../src/protocol/snapshot.js';
 import type { FloorPlan, SyncInitOrder, TableState } from '../src/protocol/hub-messages.js';
 import type { ActorKey, Outbound, Principal, ShardMessage, Unit } from '../actors/table/types.js';
+import type { Relay, TransferMessage, TransferRelay } from '../actors/table/transfer-logic.js';
 import type { EventView, LeaseView, LockView } from '../src/ports/state-view.js';
 
-export type { ActorKey, Outbound, Principal, ShardMessage, Unit, WriteOp } from '../actors/table/types.js';
+export type { ActorKey, Outbound, Principal, ShardMessage, Unit, UnitJoin, WriteOp } from '../actors/table/types.js';
+export type { Relay, TransferMessage, TransferRelay } from '../actors/table/transfer-logic.js';
 
 /** State a shard is rebuilt from at start (rows whose home key hashes to that shard). */
 export interface ShardSeed {
@@ -28,7 +30,11 @@ export type FrontToShard =
   | { readonly kind: 'terminal'; readonly key: ActorKey; readonly from: Principal; readonly msg: ShardMessage; readonly receivedAt: number }
   | { readonly kind: 'connected'; readonly terminalId: string }
   | { readonly kind: 'disconnected'; readonly terminalId: string }
-  | { readonly kind: 'request'; readonly reqId: number; readonly req: ShardRequest };
+  | { readonly kind: 'request'; readonly reqId: number; readonly req: ShardRequest }
+  /** ORDER_TRANSFER to the source's actor, with the destination's actor key resolved by the front. */
+  | { readonly kind: 'transfer'; readonly key: ActorKey; readonly toKey: ActorKey; readonly from: Principal; readonly msg: TransferMessage; readonly receivedAt: number }
+  /** A transfer step addressed to another actor, relayed by the front (shards never talk directly). */
+  | { readonly kind: 'relay'; readonly key: ActorKey; readonly event: TransferRelay };
 
 /** Reset is two-phase: `quiesce` drops memory and proves the writer got every earlier unit (a load
  *  round trip on the same port), the writer wipes, then `reload` rebuilds from the empty tables. */
@@ -39,14 +45,18 @@ export type ShardToFront =
   | { readonly kind: 'ready'; readonly actors: number }
   | { readonly kind: 'reply'; readonly reqId: number; readonly ok: true; readonly value: unknown }
   | { readonly kind: 'reply'; readonly reqId: number; readonly ok: false; readonly error: HubErrorData }
-  | { readonly kind: 'fatal'; readonly error: HubErrorData };
+  | { readonly kind: 'fatal'; readonly error: HubErrorData }
+  | { readonly kind: 'relay'; readonly relays: readonly Relay[] };
 
 // ---- shard → writer (own MessageChannel) -------------------------------------------------------
 export type ShardToWriter =
   | { readonly kind: 'units'; readonly units: readonly Unit[] }
   | { readonly kind: 'load'; readonly reqId: number; readonly shard: number; readonly shards: number };
 
-export type WriterToShard = { readonly kind: 'loaded'; readonly reqId: number; readonly seed: ShardSeed };
+export type WriterToShard =
+  | { readonly kind: 'loaded'; readonly reqId: number; readonly seed: ShardSeed }
+  /** These transfers' two parts are committed: the shards lift their fences. */
+  | { readonly kind: 'committed'; readonly txIds: readonly string[] };
 
 // ---- front ↔ writer --------------------------------------------------------------------------
 export type WriterRequest =

@@ -9,19 +9,24 @@ import type { ErrorCode } from '../../src/protocol/errors.js';
 import type { GrantDecision } from '../../src/ports/metrics.js';
 import type { TerminalMessageOf } from '../../src/protocol/terminal-messages.js';
 import { mutationKey, type Grant, type OrderEntry, type TableContext, type TableEnv } from './context.js';
+import { transferStep, type FenceChange, type Relay, type TransferEvent } from './transfer-logic.js';
 import type { Outbound, Principal, ShardMessage, Unit, WriteOp } from './types.js';
 
 export type TableEvent =
   | { readonly type: 'terminal'; readonly now: number; readonly from: Principal; readonly msg: ShardMessage; readonly receivedAt?: number }
   | { readonly type: 'connected'; readonly now: number; readonly terminalId: string }
   | { readonly type: 'disconnected'; readonly now: number; readonly terminalId: string }
-  | { readonly type: 'tick'; readonly now: number };
+  | { readonly type: 'tick'; readonly now: number }
+  | TransferEvent;
 
 export interface StepResult {
   readonly context: TableContext;
   readonly unit: Unit | null;
   readonly leaseDecisions: readonly GrantDecision[];
   readonly lockDecisions: readonly GrantDecision[];
+  /** Transfer steps only: messages for other actors (the front routes them) and this actor's fence. */
+  readonly relays?: readonly Relay[];
+  readonly fence?: FenceChange | null;
 }
 
 /** Mutable scratch for one step; the context itself is replaced, never mutated. */
@@ -108,6 +113,14 @@ export function step(ctx: TableContext, event: TableEvent, env: TableEnv): StepR
     case 'tick':
       onTick(d, event.now);
       return d.finish();
+    case 'transfer_begin':
+    case 'transfer_prepare':
+    case 'transfer_prepared':
+    case 'transfer_apply':
+    case 'transfer_abort': {
+      const r = transferStep(ctx, event, env);
+      return { context: r.context, unit: r.unit, leaseDecisions: [], lockDecisions: [], relays: r.relays, fence: r.fence };
+    }
     default: {
       const unreachable: never = event;
       throw new Error(`unknown table event ${JSON.stringify(unreachable)}`);
@@ -128,7 +141,8 @@ function onTerminal(d: Draft, now: number, from: Principal, msg: ShardMessage, e
     case 'ORDER_FINALIZE':
       return orderFinalize(d, now, from, msg, env);
     case 'ORDER_TRANSFER':
-      return d.error(from.terminalId, 'INVALID_MESSAGE', 'ORDER_TRANSFER is not yet supported by this hub', {
+      // The front sends transfers as `transfer` inputs (they need the destination's actor key).
+      return d.error(from.terminalId, 'INTERNAL', 'ORDER_TRANSFER reached a table actor without its destination', {
         type: msg.type,
         posReference: msg.fromPosReference,
         ...(msg.mutationId === undefined ? {} : { mutationId: msg.mutationId }),

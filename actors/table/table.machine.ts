@@ -58,7 +58,7 @@ export function startTableActor(input: TableMachineInput, onStep: (result: StepR
     actions: {
       emit: ({ context }) => {
         const r = context.last;
-        if (r && (r.unit !== null || r.leaseDecisions.length > 0 || r.lockDecisions.length > 0)) onStep(r);
+        if (r && (r.unit !== null || r.leaseDecisions.length > 0 || r.lockDecisions.length > 0 || (r.relays?.length ?? 0) > 0 || (r.fence ?? null) !== null)) onStep(r);
       },
     },
   });

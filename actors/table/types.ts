@@ -99,5 +99,13 @@ export interface Unit {
   readonly out: readonly Outbound[];
   /** Epoch ms the frame reached the front (latency metrics). */
   readonly receivedAt?: number;
+  /** Half of an ORDER_TRANSFER: the writer commits it only together with its other half, in one transaction. */
+  readonly join?: UnitJoin;
+}
+
+/** Which transfer a unit belongs to and which side produced it (actors/table/transfer-logic.ts). */
+export interface UnitJoin {
+  readonly txId: string;
+  readonly part: 'source' | 'dest';
 }
 

@@ -20,7 +20,7 @@ export interface ProfileResult {
 
 export async function runProfile(ctx: BenchContext, hub: SaturationResult): Promise<ProfileResult | null> {
   const p = ctx.plan.saturation;
-  const rate = hub.firstFailRate ?? Math.max(p.startRate, Math.round(hub.sustainedPerS * 1.5));
+  const rate = hub.firstFailRate ?? Math.max(p.startRate, Math.round(hub.keepsUpPerS * 1.5));
   const dir = mkdtempSync(join(tmpdir(), 'pos-hub-bench-prof-'));
   ctx.log(`profile: pos-hub/${hub.encoding} at ${rate}/s for ${ctx.plan.profile.durationMs} ms with --cpu-prof`);
   try {

@@ -47,6 +47,10 @@ export function renderSummary(results: AllResults, header: string): string {
     const a = r?.steps[0]?.measured.run.ack;
     return a === undefined ? '—' : `${fmt(a.p50Ms, 2)} / ${fmt(a.p99Ms, 2)}`;
   };
+  const satCpu = (r: SaturationResult | undefined): string =>
+    r?.atSaturation == null
+      ? '—'
+      : `${fmt(r.atSaturation.serverCpuPercent)} / ${fmt(r.atSaturation.generatorCpuPercent)}`;
   const stormCpu = (t: string) => {
     const r = results.storm?.find((s) => s.target === t);
     return r === undefined || r.connect.ok === 0 ? undefined : r.serverCpuMs / r.connect.ok;
@@ -74,6 +78,30 @@ export function renderSummary(results: AllResults, header: string): string {
             '—',
             ratio(hubM?.sustainedPerS, uwsM?.sustainedPerS),
             ratio(hubM?.sustainedPerS, sio?.sustainedPerS),
+          ],
+          [
+            'highest writes/s kept up with (≥ 90% accepted, p99 < 1 s), JSON',
+            fmt(hubJ?.keepsUpPerS),
+            fmt(uwsJ?.keepsUpPerS),
+            fmt(sio?.keepsUpPerS),
+            ratio(hubJ?.keepsUpPerS, uwsJ?.keepsUpPerS),
+            ratio(hubJ?.keepsUpPerS, sio?.keepsUpPerS),
+          ],
+          [
+            'highest writes/s kept up with, msgpack',
+            fmt(hubM?.keepsUpPerS),
+            fmt(uwsM?.keepsUpPerS),
+            '—',
+            ratio(hubM?.keepsUpPerS, uwsM?.keepsUpPerS),
+            '—',
+          ],
+          [
+            'CPU at the saturating step, % of a core: server / generator, JSON',
+            satCpu(hubJ),
+            satCpu(uwsJ),
+            satCpu(sio),
+            '',
+            '',
           ],
           [
             'peak accepted writes/s (any latency), JSON',

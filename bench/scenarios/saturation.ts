@@ -13,7 +13,10 @@ import type { SaturationTarget } from './plan.js';
 
 export interface SaturationStep {
   readonly offeredRate: number;
+  /** p99 ack under the limit, ≥ 95 % accepted, errors ≤ 1 %. */
   readonly pass: boolean;
+  /** Not saturated: ≥ 90 % accepted and p99 under a hard 1 s cap. */
+  readonly keepsUp: boolean;
   readonly why: string;
   readonly measured: MeasuredRun;
 }
@@ -27,22 +30,37 @@ export interface SaturationResult extends SaturationTarget {
   readonly peakRssMB: number;
   /** Highest accepted writes/s of any step, latency regardless. */
   readonly peakAcceptedPerS: number;
-  /** The first offered rate that failed, used to drive the profile. */
+  /** Highest accepted writes/s of a step that kept up, p99 limit or not. */
+  readonly keepsUpPerS: number;
+  /** The offered rate at which the target stopped keeping up (null: it never did), used to drive the profile. */
   readonly firstFailRate: number | null;
   readonly generatorCpuUsPerWrite: number | null;
+  /** CPU use at the saturating step (% of one core): the server's (all threads) and the generator's (all processes). Whichever is larger bounds the figure on a 2-core box. */
+  readonly atSaturation: { readonly serverCpuPercent: number; readonly generatorCpuPercent: number } | null;
   readonly steps: SaturationStep[];
 }
 
-function verdict(m: MeasuredRun, limitMs: number): { pass: boolean; why: string } {
+/** Keeping up: ≥ 90 % of offered writes accepted, errors ≤ 1 %, p99 under a hard cap. Below this the target is saturated. */
+const KEEP_UP_SHARE = 0.9;
+const HARD_P99_MS = 1000;
+
+function verdict(m: MeasuredRun, limitMs: number): { pass: boolean; keepsUp: boolean; why: string } {
   const r = m.run;
-  if (r.accepted === 0) return { pass: false, why: 'nothing accepted' };
-  if (r.ack.p99Ms >= limitMs) return { pass: false, why: `p99 ack ${r.ack.p99Ms} ms ≥ ${limitMs} ms` };
+  if (r.accepted === 0) return { pass: false, keepsUp: false, why: 'nothing accepted' };
+  if (r.errorCount > 0.01 * r.offered) return { pass: false, keepsUp: false, why: `${r.errorCount} errors` };
+  if (r.accepted < KEEP_UP_SHARE * r.offered)
+    return { pass: false, keepsUp: false, why: `saturated: accepted ${r.accepted} < 90% of offered ${r.offered}` };
+  if (r.ack.p99Ms >= HARD_P99_MS) return { pass: false, keepsUp: false, why: `saturated: p99 ack ${r.ack.p99Ms} ms` };
+  if (r.ack.p99Ms >= limitMs) return { pass: false, keepsUp: true, why: `p99 ack ${r.ack.p99Ms} ms ≥ ${limitMs} ms` };
   if (r.accepted < 0.95 * r.offered)
-    return { pass: false, why: `accepted ${r.accepted} < 95% of offered ${r.offered}` };
-  if (r.errorCount > 0.01 * r.offered) return { pass: false, why: `${r.errorCount} errors` };
-  return { pass: true, why: 'ok' };
+    return { pass: false, keepsUp: true, why: `accepted ${r.accepted} < 95% of offered ${r.offered}` };
+  return { pass: true, keepsUp: true, why: 'ok' };
 }
 
+/**
+ * Double the rate until the target stops keeping up (so a noisy box that misses the p99 limit early
+ * still yields a throughput figure), then refine once between the last pass and the first miss.
+ */
 async function stepUp(
   ctx: BenchContext,
   pool: GeneratorPool,
@@ -54,25 +72,24 @@ async function stepUp(
   const runStep = async (rate: number) => {
     const measured = await measuredRun(pool, server, rate, p.stepMs, p.mix, 1500);
     const v = verdict(measured, p.p99LimitMs);
-    steps.push({ offeredRate: rate, pass: v.pass, why: v.why, measured });
+    steps.push({ offeredRate: rate, pass: v.pass, keepsUp: v.keepsUp, why: v.why, measured });
     ctx.log(
       `  ${spec.target}/${spec.encoding} @${rate}/s: accepted ${measured.run.acceptedPerS}/s, ack p50 ${measured.run.ack.p50Ms} p99 ${measured.run.ack.p99Ms} ms, ${measured.server.cpuUsPerWrite} µs CPU/write → ${v.why}`,
     );
-    return v.pass;
+    return v;
   };
   let rate = p.startRate;
   let lastPass: number | null = null;
-  let firstFail: number | null = null;
+  let firstMiss: number | null = null;
   for (let i = 0; i < p.maxSteps && rate <= p.maxRate; i += 1) {
-    if (await runStep(rate)) lastPass = rate;
-    else {
-      firstFail = rate;
-      break;
-    }
+    const v = await runStep(rate);
+    if (v.pass) lastPass = rate;
+    else firstMiss ??= rate;
+    if (!v.keepsUp) break;
     rate *= 2;
   }
-  if (lastPass !== null && firstFail !== null && steps.length < p.maxSteps)
-    await runStep(Math.round(Math.sqrt(lastPass * firstFail)));
+  if (lastPass !== null && firstMiss !== null && firstMiss > lastPass && steps.length < p.maxSteps)
+    await runStep(Math.round(Math.sqrt(lastPass * firstMiss)));
   return steps;
 }
 
@@ -106,7 +123,7 @@ export async function runSaturationFor(ctx: BenchContext, spec: SaturationTarget
         .filter((s) => s.pass)
         .sort((a, b) => b.measured.run.acceptedPerS - a.measured.run.acceptedPerS);
       const best = passing[0];
-      const failed = steps.find((s) => !s.pass);
+      const failed = steps.find((s) => !s.keepsUp);
       return {
         ...spec,
         sustainedPerS: best?.measured.run.acceptedPerS ?? 0,
@@ -115,6 +132,17 @@ export async function runSaturationFor(ctx: BenchContext, spec: SaturationTarget
         cpuUsPerWrite: best?.measured.server.cpuUsPerWrite ?? null,
         peakRssMB: Math.max(...steps.map((s) => s.measured.server.peakRssMB)),
         peakAcceptedPerS: Math.max(...steps.map((s) => s.measured.run.acceptedPerS)),
+        keepsUpPerS: Math.max(0, ...steps.filter((s) => s.keepsUp).map((s) => s.measured.run.acceptedPerS)),
+        atSaturation:
+          failed === undefined
+            ? null
+            : {
+                serverCpuPercent: failed.measured.server.cpuPercentOfCore,
+                generatorCpuPercent:
+                  failed.measured.run.elapsedMs > 0
+                    ? Math.round((failed.measured.run.generatorCpuMs / failed.measured.run.elapsedMs) * 1000) / 10
+                    : 0,
+              },
         firstFailRate: failed?.offeredRate ?? null,
         generatorCpuUsPerWrite:
           best !== undefined && best.measured.run.accepted > 0
@@ -143,6 +171,7 @@ export async function runSaturation(ctx: BenchContext): Promise<SaturationResult
   save(ctx, 'saturation', { ...p, processes: ctx.plan.processes }, results, [
     'Write path only: one LEASE_ACQUIRE per order, then ORDER_SNAPSHOT → ORDER_ACK, one request in flight per order; every other terminal receives ORDER_UPDATED (fan-out = terminals − 1).',
     'A step passes when p99 ack < the limit, ≥ 95% of offered writes are accepted and errors ≤ 1% of offered.',
+    'Stepping goes on past a p99 miss while the target keeps up (≥ 90% accepted, p99 < 1 s), so throughput is found even when a noisy box misses the latency limit.',
     'The ceilings (uws-ceiling, socketio-peer) decode and re-encode each frame but validate nothing and store nothing.',
   ]);
   return results;

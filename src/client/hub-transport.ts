@@ -1,8 +1,8 @@
 /**
  * hubTransport: the SyncTransport over a WebSocket to the hub. It authenticates (resuming with
  * lastSeq), reconnects with capped backoff and jitter, keeps leases and table locks alive, detects
- * seq gaps and resyncs, and flushes the durable outbox in order — one write in flight, each carrying
- * a mutationId — resolving CONFLICTs through the order-domain reconciliation.
+ * seq gaps and resyncs, and pumps the durable outbox — one write in flight, each carrying a
+ * mutationId; hub-write-flusher.ts sends and settles each entry (CONFLICTs go through the order domain).
  */
 import type { Codec } from '../protocol/codec.js';
 import { CLOSE_CODES } from '../protocol/close-codes.js';
@@ -97,6 +97,8 @@ export class HubTransport extends TransportEvents implements SyncTransport {
   private lockTimer: unknown = null;
   private livenessTimer: unknown = null;
   private lastFrameAt = 0;
+  /** The seq the previous HUB_STATUS announced on this socket. */
+  private announcedSeq: number | undefined = undefined;
   private immediateReconnect = false;
   private resumeAllowed = true;
   private askedResume = false;
@@ -351,6 +353,7 @@ export class HubTransport extends TransportEvents implements SyncTransport {
   private onOpen(socket: HubSocket, _codec: Codec): void {
     if (socket !== this.socket) return;
     this.phase = 'authenticating';
+    this.announcedSeq = undefined;
     this.lastFrameAt = this.deps.clock.now();
     const lastSeq = this.resumeAllowed ? this.seq.lastSeq : undefined;
     this.askedResume = lastSeq !== undefined;
@@ -502,6 +505,10 @@ export class HubTransport extends TransportEvents implements SyncTransport {
       return;
     }
     if (this.phase !== 'ready') return;
+    if (message.type === 'HUB_STATUS') {
+      this.checkHighWater(socket, message.seq);
+      return;
+    }
     if (message.type !== 'SYNC_INIT' && 'seq' in message && typeof message.seq === 'number') {
       const verdict = this.seq.check(message.seq);
       if (verdict.kind === 'gap') {
@@ -564,6 +571,18 @@ export class HubTransport extends TransportEvents implements SyncTransport {
     if (this.askedResume) this.resyncs.emit({ reason: 'full' });
     this.askedResume = false;
     this.syncInits.emit(message.orders, { tables: message.tables ?? [], floorPlans: message.floorPlans ?? [], ...(message.reason === undefined ? {} : { reason: message.reason }) });
+  }
+
+  /**
+   * HUB_STATUS.seq is the hub's latest seq, not a slot of its own (it may overtake the broadcast it
+   * counts). A gap only shows when a later broadcast arrives, so a lost *last* message would stay
+   * unseen: if the seq a status announced has still not arrived by the next status, resync.
+   */
+  private checkHighWater(socket: HubSocket, announced: number | undefined): void {
+    const last = this.seq.lastSeq;
+    const previous = this.announcedSeq;
+    this.announcedSeq = announced;
+    if (previous !== undefined && last !== undefined && previous > last) this.resyncAfterGap(socket, last + 1, previous);
   }
 
   private resyncAfterGap(socket: HubSocket, expected: number, received: number): void {

@@ -154,8 +154,6 @@ export class HubWriteFlusher {
       .catch((error: unknown): FinalizeResult => ({ status: 'error', posReference, error: error instanceof Error ? error.message : String(error), retryable: true, code: error instanceof HubError ? error.code : 'INTERNAL' }));
   }
 
-
-
   private async flushSnapshot(entry: OutboxEntry): Promise<void> {
     const payload = snapshotPayloadOf(entry);
     if (payload === null) {

@@ -24,3 +24,23 @@ export function createDevTokenValidator(options: { devAuth: boolean; hubUser: st
     },
   };
 }
+
+/**
+ * Dev auth in front of the real validator: `dev:<role>:<name>` tokens are answered locally, an empty
+ * token asks Odoo for the hub's own user and, only when Odoo cannot be reached, falls back to a local
+ * manager identity so a dev hub works with no Odoo at all. Every other token goes to Odoo.
+ */
+export function withDevAuth(real: TokenValidator, options: { hubUser: string; onFallback?: (reason: string) => void }): TokenValidator {
+  const dev = createDevTokenValidator({ devAuth: true, hubUser: options.hubUser });
+  return {
+    async validate(token: string, deviceId: string): Promise<AuthResult> {
+      if (token.startsWith('dev:')) return dev.validate(token, deviceId);
+      const result = await real.validate(token, deviceId);
+      if (token === '' && !result.ok && result.code === 'AUTH_UNAVAILABLE') {
+        options.onFallback?.(result.reason);
+        return dev.validate(token, deviceId);
+      }
+      return result;
+    },
+  };
+}

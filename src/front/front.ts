@@ -15,7 +15,7 @@ import { PROTOCOL_VERSION, type Encoding } from '../protocol/constants.js';
 import { toHubError, type ErrorCode } from '../protocol/errors.js';
 import type { HubMessage } from '../protocol/hub-messages.js';
 import { parseTerminalMessage, refOf } from '../protocol/parse.js';
-import type { TerminalMessage } from '../protocol/terminal-messages.js';
+import type { TerminalMessage, TerminalMessageOf } from '../protocol/terminal-messages.js';
 import { orderKey, shardOf, tableKey } from '../../workers/shard-key.js';
 import type {
   ActorKey,
@@ -23,6 +23,7 @@ import type {
   FrontToShard,
   FrontToWriter,
   Outbound,
+  Relay,
   ShardMessage,
   SyncResult,
   WriterStats,
@@ -248,7 +249,6 @@ export class Front {
       case 'LEASE_HEARTBEAT':
       case 'ORDER_SNAPSHOT':
       case 'ORDER_FINALIZE':
-      case 'ORDER_TRANSFER':
       case 'TABLE_UPDATE':
       case 'TABLE_LOCK_ACQUIRE':
       case 'TABLE_LOCK_RELEASE':
@@ -257,6 +257,14 @@ export class Front {
         const key = this.routeOf(msg);
         const shard = this.deps.shards[shardOf(key, this.deps.shards.length)];
         shard?.post({ kind: 'terminal', key, from: { terminalId, role, name: session.userName }, msg, receivedAt: now });
+        return;
+      }
+      case 'ORDER_TRANSFER': {
+        // To the source's actor, which needs the destination's key to run the transfer protocol.
+        const key = this.routeOf(msg);
+        const toKey = this.transferDestination(msg, key);
+        const shard = this.deps.shards[shardOf(key, this.deps.shards.length)];
+        shard?.post({ kind: 'transfer', key, toKey, from: { terminalId, role, name: session.userName }, msg, receivedAt: now });
         return;
       }
       default: {
@@ -298,6 +306,24 @@ export class Front {
         throw new Error(`unroutable ${JSON.stringify(unreachable)}`);
       }
     }
+  }
+
+  /**
+   * Where a transfer's destination lives: its known home; else a new order at `toTableId`'s table, or at
+   * the source's table (a split check stays where it was), or on its own. Remembered, so the new order's
+   * later frames (heartbeat, release) reach the actor that will hold it.
+   */
+  private transferDestination(msg: TerminalMessageOf<'ORDER_TRANSFER'>, fromKey: ActorKey): ActorKey {
+    const known = this.routes.get(msg.toPosReference);
+    if (known !== undefined) return known;
+    const key = msg.toTableId ? tableKey(msg.toTableId) : fromKey.startsWith('t:') ? fromKey : orderKey(msg.toPosReference);
+    this.routes.set(msg.toPosReference, key);
+    return key;
+  }
+
+  /** Transfer steps from one shard's actor to another's: shards never talk directly, the front routes by key. */
+  relay(relays: readonly Relay[]): void {
+    for (const r of relays) this.deps.shards[shardOf(r.to, this.deps.shards.length)]?.post({ kind: 'relay', key: r.to, event: r.event });
   }
 
   private authenticate(conn: Conn, token: string, deviceId: string, lastSeq: number | undefined): void {
@@ -387,8 +413,6 @@ export class Front {
       case 'deliver':
         this.stats = message.stats;
         for (const delivery of message.deliveries) this.deliver(delivery);
-        this.deps.metrics.forwardQueueDepth(message.stats.pendingForward);
-        this.deps.metrics.deadLetters(message.stats.deadLetters);
         this.deps.onChange();
         return;
       case 'stats':

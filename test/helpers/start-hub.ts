@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../src/adapters/log/logger.js';
 import { parseConfig } from '../../src/config.js';
 import { createDevTokenValidator } from '../../src/front/dev-auth.js';
+import { createMetricsRenderer, createThreadMetrics } from '../../src/adapters/metrics/index.js';
+import { dashboardHtml } from '../../src/front/dashboard/page.js';
 import { createHub } from '../../src/hub.js';
 import type { TokenValidator } from '../../src/ports/auth.js';
 
@@ -67,12 +69,18 @@ async function startInProcess(env: Record<string, string>, dbPath: string, valid
   const config = parseConfig(env);
   const log = createLogger({ level: config.HUB_LOG_LEVEL, thread: 'front' });
   const publicDir = join(ROOT, 'src', 'public');
+  // The same surface as main.ts: /metrics across every thread and the dashboard page.
+  let collectWorkers: () => Promise<unknown[]> = async () => [];
   const hub = await createHub({
     config,
     log,
     tokenValidator: validator ?? createDevTokenValidator({ devAuth: config.HUB_DEV_AUTH, hubUser: 'hub' }),
+    metrics: createThreadMetrics('front'),
+    renderMetrics: createMetricsRenderer(() => collectWorkers()),
+    dashboardHtml,
     ...(existsSync(publicDir) ? { staticRoot: publicDir } : {}),
   });
+  collectWorkers = () => hub.collectWorkerMetrics();
   const port = await hub.listen(0, '127.0.0.1');
   let closed: Promise<void> | null = null;
   return {

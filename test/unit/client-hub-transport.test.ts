@@ -270,4 +270,34 @@ describe('hubTransport (fake hub)', () => {
     const after = h.received.slice(auths[1]);
     expect(after.some((r) => r.message.type === 'LEASE_ACQUIRE' || r.message.type === 'TABLE_LOCK_ACQUIRE')).toBe(false);
   });
+
+  it('a lost last broadcast is caught by the seq HUB_STATUS announces, not by a later broadcast', async () => {
+    let dropped = false;
+    const h = await hub({
+      dropOutgoing: (m, terminalId) => {
+        if (!dropped && terminalId === 'term-b' && m.type === 'ORDER_UPDATED') {
+          dropped = true;
+          return true;
+        }
+        return false;
+      },
+    });
+    const a = client(h.url, 'a');
+    const b = client(h.url, 'b');
+    const resyncs: ResyncInfo[] = [];
+    const seen: number[] = [];
+    b.onResync((r) => resyncs.push(r));
+    b.onOrderUpdated((u) => seen.push(u.version));
+    await a.connect();
+    await b.connect();
+    const ref = 'NU/CFG1/S42/1-000b';
+    await a.acquireLease(ref, 0);
+    a.sendOrderSnapshot(ref, 0, snapshot(ref, [line('s1')]));
+    await until(() => a.outboxCount === 0 && dropped, 'the only broadcast to be lost');
+    // The status may overtake a broadcast in flight: only a second one still ahead of us proves a loss.
+    h.sendStatus();
+    h.sendStatus();
+    await until(() => seen.includes(1), 'B to recover the lost update');
+    expect(resyncs[0]).toMatchObject({ reason: 'gap', expectedSeq: 1, receivedSeq: 1 });
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * A shard: the table actors whose keys hash here, the expiry timer that ticks them, and the batch of
  * Units they produced this turn, handed to the writer in one message. The same class runs inside the
- * shard worker and in-process (unit tests); only the `sink` differs.
+ * shard worker and in-process (unit tests); only the `sink` differs. It also hosts this shard's side of
+ * ORDER_TRANSFER: relaying transfer steps to other actors and fencing actors until the writer commits.
  */
 import type { Logger } from '../../src/adapters/log/logger.js';
 import type { Clock, TimerHandle } from '../../src/ports/clock.js';
@@ -10,7 +11,9 @@ import { nextDeadline, type TableEnv, type TableSeed } from '../../actors/table/
 import { startTableActor, type TableActor } from '../../actors/table/table.machine.js';
 import type { StepResult, TableEvent } from '../../actors/table/table-logic.js';
 import { tableKey } from '../shard-key.js';
-import type { ActorKey, FrontToShard, ShardSeed, Unit } from '../protocol.js';
+import type { HubMessage } from '../../src/protocol/hub-messages.js';
+import type { ActorKey, FrontToShard, Relay, ShardSeed, Unit } from '../protocol.js';
+import { TransferFences } from './transfer-fences.js';
 
 export interface ShardHostDeps {
   readonly index: number;
@@ -20,7 +23,12 @@ export interface ShardHostDeps {
   readonly log: Logger;
   /** Receives every turn's units, in order, as one batch. */
   readonly sink: (units: Unit[]) => void;
+  /** Receives every turn's transfer steps for other actors (the front routes them by key). */
+  readonly relay?: (relays: Relay[]) => void;
 }
+
+/** The inputs that address one actor and may have to wait behind a transfer's fence. */
+type ActorInput = Extract<FrontToShard, { kind: 'terminal' | 'transfer' | 'relay' }>;
 
 type SeedParts = {
   orders: NonNullable<TableSeed['orders']>[number][];
@@ -38,6 +46,9 @@ export class ShardHost {
   private pending: Unit[] = [];
   private timer: TimerHandle | null = null;
   private timerAt: number | null = null;
+  private relays: Relay[] = [];
+  private readonly fences = new TransferFences<ActorInput>();
+  private nextTransfer = 0;
 
   constructor(private readonly deps: ShardHostDeps) {}
 
@@ -49,6 +60,8 @@ export class ShardHost {
   load(seed: ShardSeed): void {
     for (const actor of this.actors.values()) actor.stop();
     this.actors.clear();
+    this.fences.clear();
+    this.relays = [];
     const seeds = new Map<ActorKey, SeedParts>();
     const parts = (key: ActorKey): SeedParts => {
       let p = seeds.get(key);
@@ -85,6 +98,8 @@ export class ShardHost {
 
   private collect(result: StepResult): void {
     if (result.unit) this.pending.push(result.unit);
+    if (result.relays && result.relays.length > 0) this.relays.push(...result.relays);
+    if (result.fence) this.fences.change(result.context.key, result.fence);
     for (const d of result.leaseDecisions) this.deps.metrics.leaseDecision(d);
     for (const d of result.lockDecisions) this.deps.metrics.lockDecision(d);
   }
@@ -95,7 +110,10 @@ export class ShardHost {
     for (const m of messages) {
       switch (m.kind) {
         case 'terminal':
-          this.actor(m.key).send({ type: 'terminal', now, from: m.from, msg: m.msg, receivedAt: m.receivedAt });
+        case 'transfer':
+        case 'relay':
+          this.route(m, now);
+          this.drainFences();
           break;
         case 'connected':
         case 'disconnected':
@@ -110,6 +128,66 @@ export class ShardHost {
         }
       }
     }
+    this.flush();
+  }
+
+  /** An actor's input, unless a transfer fences that actor: then it waits, in arrival order. */
+  private route(m: ActorInput, now: number): void {
+    if (m.kind === 'relay') {
+      // Steps of a transfer in flight are never deferred; only a new transfer's prepare may wait.
+      if (m.event.type === 'transfer_prepare') {
+        const verdict = this.fences.prepareVerdict(m.key, m.event.req.txId);
+        if (verdict === 'defer') return this.fences.defer(m.key, m);
+        if (verdict === 'refuse') return this.refuseBusy(m.key, m.event.req);
+      }
+      return this.run(m, now);
+    }
+    if (this.fences.isBlocked(m.key)) return this.fences.defer(m.key, m);
+    this.run(m, now);
+  }
+
+  private run(m: ActorInput, now: number): void {
+    switch (m.kind) {
+      case 'terminal':
+        this.actor(m.key).send({ type: 'terminal', now, from: m.from, msg: m.msg, receivedAt: m.receivedAt });
+        return;
+      case 'transfer': {
+        const txId = `${this.deps.index}.${++this.nextTransfer}`;
+        const req = { txId, from: m.from, msg: m.msg, fromKey: m.key, toKey: m.toKey, receivedAt: m.receivedAt };
+        this.actor(m.key).send({ type: 'transfer_begin', now, req });
+        return;
+      }
+      case 'relay':
+        this.actor(m.key).send({ ...m.event, now });
+        return;
+      default: {
+        const unreachable: never = m;
+        throw new Error(`unknown actor input ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  /** The destination is itself waiting on its own transfer's prepare: waiting here could deadlock. */
+  private refuseBusy(key: ActorKey, req: Extract<ActorInput, { kind: 'relay' }>['event']['req']): void {
+    const { msg } = req;
+    const refusal = {
+      type: 'ERROR',
+      code: 'TRANSFER_BUSY',
+      message: `Table ${key} is busy with another transfer; retry`,
+      ref: { type: 'ORDER_TRANSFER', posReference: msg.fromPosReference, ...(msg.mutationId === undefined ? {} : { mutationId: msg.mutationId }) },
+    } as HubMessage;
+    this.relays.push({ to: req.fromKey, event: { type: 'transfer_prepared', req, reply: { ok: false, refusal } } });
+  }
+
+  /** Run the inputs that waited behind fences that have lifted. */
+  private drainFences(): void {
+    for (let next = this.fences.next(); next !== null; next = this.fences.next()) this.run(next.input, this.deps.clock.now());
+  }
+
+  /** The writer committed these transfers: lift their fences and run what waited. */
+  committed(txIds: readonly string[]): void {
+    this.fences.committed(txIds);
+    this.drainFences();
     this.flush();
   }
 
@@ -135,6 +213,11 @@ export class ShardHost {
       this.pending = [];
       this.deps.sink(units);
     }
+    if (this.relays.length > 0) {
+      const relays = this.relays;
+      this.relays = [];
+      this.deps.relay?.(relays);
+    }
     this.reschedule();
   }
 
@@ -159,5 +242,7 @@ export class ShardHost {
     this.timerAt = null;
     for (const actor of this.actors.values()) actor.stop();
     this.actors.clear();
+    this.fences.clear();
+    this.relays = [];
   }
 }

@@ -7,11 +7,10 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { createLogger } from '../../src/adapters/log/logger.js';
 import type { Config } from '../../src/config.js';
 import { systemClock } from '../../src/ports/clock.js';
-import { noopMetrics, type HubMetrics } from '../../src/ports/metrics.js';
 import { toHubError } from '../../src/protocol/errors.js';
-import { importIfPresent } from '../optional-module.js';
+import { createThreadMetrics, snapshotThreadMetrics } from '../../src/adapters/metrics/index.js';
+import { validateSnapshotChange } from '../../src/domain/index.js';
 import type { FrontToShard, ShardToFront, ShardToWriter, WriterToShard } from '../protocol.js';
-import { loadSnapshotValidator } from './domain-validator.js';
 import { ShardHost } from './shard-host.js';
 
 export interface ShardWorkerData {
@@ -21,17 +20,13 @@ export interface ShardWorkerData {
   readonly writerPort: MessagePort;
 }
 
-type MetricsModule = { createThreadMetrics(thread: string): HubMetrics; snapshotThreadMetrics(): Promise<unknown> };
-
 async function main(): Promise<void> {
   if (!parentPort) throw new Error('shard.worker must run in a worker thread');
   const port = parentPort;
   const data = workerData as ShardWorkerData;
   const { config, index, shards, writerPort } = data;
   const log = createLogger({ level: config.HUB_LOG_LEVEL, thread: `shard-${index}` });
-  const metricsModule = await importIfPresent<MetricsModule>('../src/adapters/metrics/index');
-  const metrics = metricsModule?.createThreadMetrics(`shard-${index}`) ?? noopMetrics;
-  const { validate, fromDomain } = await loadSnapshotValidator();
+  const metrics = createThreadMetrics(`shard-${index}`);
   const host = new ShardHost({
     index,
     clock: systemClock,
@@ -45,9 +40,10 @@ async function main(): Promise<void> {
         lockGraceMs: config.HUB_TABLE_LOCK_GRACE_MS,
       },
       sendChangesToKitchen: config.HUB_SEND_CHANGES_TO_KITCHEN,
-      validate,
+      validate: validateSnapshotChange,
     },
     sink: (units) => writerPort.postMessage({ kind: 'units', units } satisfies ShardToWriter),
+    relay: (relays) => port.postMessage({ kind: 'relay', relays } satisfies ShardToFront),
   });
 
   let loadSeq = 0;
@@ -59,13 +55,24 @@ async function main(): Promise<void> {
       writerPort.postMessage({ kind: 'load', reqId, shard: index, shards } satisfies ShardToWriter);
     });
   writerPort.on('message', (message: WriterToShard) => {
-    host.load(message.seed);
-    loads.get(message.reqId)?.();
-    loads.delete(message.reqId);
+    switch (message.kind) {
+      case 'loaded':
+        host.load(message.seed);
+        loads.get(message.reqId)?.();
+        loads.delete(message.reqId);
+        return;
+      case 'committed':
+        host.committed(message.txIds);
+        return;
+      default: {
+        const unreachable: never = message;
+        throw new Error(`unknown writer message ${JSON.stringify(unreachable)}`);
+      }
+    }
   });
 
   await reload();
-  log.info({ actors: host.actorCount, domainRules: fromDomain }, 'shard ready');
+  log.info({ actors: host.actorCount }, 'shard ready');
 
   const reply = (m: ShardToFront): void => port.postMessage(m);
   port.on('message', (batch: FrontToShard[]) => {
@@ -88,7 +95,7 @@ async function main(): Promise<void> {
             await reload();
             return { actors: host.actorCount };
           case 'collect_metrics':
-            return (await metricsModule?.snapshotThreadMetrics()) ?? [];
+            return await snapshotThreadMetrics();
           case 'stop':
             host.stop();
             return null;

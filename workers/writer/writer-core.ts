@@ -40,6 +40,8 @@ export interface WriterDeps {
   readonly toFront: (message: WriterToFront) => void;
   readonly createForwarder?: ForwarderFactory | null;
   readonly snapshotMetrics?: () => Promise<unknown>;
+  /** After the commit that held both parts of these transfers (the shards lift their fences). */
+  readonly onTransfersCommitted?: (txIds: readonly string[]) => void;
 }
 
 /** Resume sends at most this many events; further behind gets a full SYNC_INIT. */
@@ -47,6 +49,10 @@ const RESUME_LIMIT = 10_000;
 
 export class WriterCore {
   private queue: Unit[] = [];
+  /** A transfer's first part, waiting for its other half (which comes from the other shard's port). */
+  private readonly held = new Map<string, Unit>();
+  /** Transfers whose two parts are in `queue`, to announce after the commit. */
+  private joined: string[] = [];
   private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null = null;
   private readonly forwarder: ForwarderHandle | null;
   private stopped = false;
@@ -71,7 +77,21 @@ export class WriterCore {
       this.deps.log.warn({ units: units.length }, 'writer stopped: units dropped');
       return;
     }
-    for (const unit of units) this.queue.push(unit);
+    for (const unit of units) {
+      if (unit.join === undefined) {
+        this.queue.push(unit);
+        continue;
+      }
+      const other = this.held.get(unit.join.txId);
+      if (!other) {
+        this.held.set(unit.join.txId, unit);
+        continue;
+      }
+      // Adjacent in the queue, so in the same transaction; dest first, so ORDER_TRANSFERRED goes out last.
+      this.held.delete(unit.join.txId);
+      this.queue.push(...(unit.join.part === 'dest' ? [unit, other] : [other, unit]));
+      this.joined.push(unit.join.txId);
+    }
     this.schedule();
   }
 
@@ -87,6 +107,8 @@ export class WriterCore {
     if (this.queue.length === 0) return;
     const units = this.queue;
     this.queue = [];
+    const joined = this.joined;
+    this.joined = [];
     const started = performance.now();
     const now = this.deps.clock.now();
     const deliveries: Delivery[] = [];
@@ -110,6 +132,7 @@ export class WriterCore {
     this.deps.metrics.writerBatch(units.length, seconds);
     if (this.batching.commits % 256 === 0) store.prune(this.deps.config.HUB_EVENT_RETENTION);
     this.deps.toFront({ kind: 'deliver', deliveries, stats: this.stats() });
+    if (joined.length > 0) this.deps.onTransfersCommitted?.(joined);
     if (finalized) this.forwarder?.kick();
   }
 
@@ -280,6 +303,8 @@ export class WriterCore {
         return this.stateView();
       case 'reset':
         this.commit();
+        // A transfer half-way through a reset never completes: its shards were quiesced and reloaded.
+        this.held.clear();
         this.deps.store.reset();
         return this.stats();
       case 'collect_metrics':

@@ -1,6 +1,6 @@
 /**
  * Writer worker entry: opens the one SQLite handle, wires the WriterCore to the front (parentPort)
- * and to each shard's own MessagePort, and loads the metrics adapter and Odoo forwarder when present.
+ * and to each shard's own MessagePort, with this thread's metrics registry and the Odoo forwarder.
  * Any uncaught failure kills the thread on purpose: the hub then exits and restarts from SQLite.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
@@ -8,11 +8,11 @@ import { createLogger } from '../../src/adapters/log/logger.js';
 import { HubStore } from '../../src/adapters/sqlite/store.js';
 import type { Config } from '../../src/config.js';
 import { systemClock } from '../../src/ports/clock.js';
-import { noopMetrics, type HubMetrics } from '../../src/ports/metrics.js';
 import { toHubError } from '../../src/protocol/errors.js';
-import { importIfPresent } from '../optional-module.js';
+import { createThreadMetrics, snapshotThreadMetrics } from '../../src/adapters/metrics/index.js';
+import { createForwarder } from '../../src/adapters/odoo/forwarder.js';
 import type { FrontToWriter, ShardToWriter, WriterToFront, WriterToShard } from '../protocol.js';
-import { WriterCore, type ForwarderFactory } from './writer-core.js';
+import { WriterCore } from './writer-core.js';
 
 export interface WriterWorkerData {
   readonly config: Config;
@@ -20,18 +20,13 @@ export interface WriterWorkerData {
   readonly shardPorts: MessagePort[];
 }
 
-type MetricsModule = { createThreadMetrics(thread: string): HubMetrics; snapshotThreadMetrics(): Promise<unknown> };
-type ForwarderModule = { createForwarder: ForwarderFactory };
-
 async function main(): Promise<void> {
   if (!parentPort) throw new Error('writer.worker must run in a worker thread');
   const port = parentPort;
   const data = workerData as WriterWorkerData;
   const config = data.config;
   const log = createLogger({ level: config.HUB_LOG_LEVEL, thread: 'writer' });
-  const metricsModule = await importIfPresent<MetricsModule>('../src/adapters/metrics/index');
-  const metrics = metricsModule?.createThreadMetrics('writer') ?? noopMetrics;
-  const forwarderModule = await importIfPresent<ForwarderModule>('../src/adapters/odoo/forwarder');
+  const metrics = createThreadMetrics('writer');
   const store = new HubStore({ path: config.HUB_DB_PATH, sync: config.HUB_DB_SYNC });
   const toFront = (message: WriterToFront): void => port.postMessage(message);
   const core = new WriterCore({
@@ -41,10 +36,14 @@ async function main(): Promise<void> {
     log,
     metrics,
     toFront,
-    createForwarder: forwarderModule?.createForwarder ?? null,
-    ...(metricsModule ? { snapshotMetrics: () => metricsModule.snapshotThreadMetrics() } : {}),
+    createForwarder,
+    snapshotMetrics: snapshotThreadMetrics,
+    // Every shard hears it: a transfer fences one actor on each side, and the notice is rare and small.
+    onTransfersCommitted: (txIds) => {
+      for (const shardPort of data.shardPorts) shardPort.postMessage({ kind: 'committed', txIds } satisfies WriterToShard);
+    },
   });
-  log.info({ forwarder: forwarderModule !== null, seq: store.currentSeq() }, 'writer ready');
+  log.info({ seq: store.currentSeq() }, 'writer ready');
 
   data.shardPorts.forEach((shardPort) => {
     shardPort.on('message', (message: ShardToWriter) => {

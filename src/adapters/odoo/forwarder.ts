@@ -74,6 +74,9 @@ function hasCounts(queue: ForwardQueue): queue is ForwardQueue & ForwardQueueCou
   return typeof (queue as Partial<ForwardQueueCounts>).counts === 'function';
 }
 
+/** How often an idle forwarder checks that Odoo answers (version_info: no session, no database work). */
+export const IDLE_PROBE_MS = 30_000;
+
 export function createForwarder(opts: ForwarderOptions): Forwarder {
   const { queue, config, clock, log, metrics } = opts;
   // A throwing listener must not stop the queue from being marked.
@@ -104,6 +107,22 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
    * events overtake older ones, so the first drain takes the head of the queue regardless of them.
    */
   let firstDrain = true;
+  /** With nothing to forward, Odoo is still probed now and then so /health's odooReachable is true to fact. */
+  let lastProbeAt = Number.NEGATIVE_INFINITY;
+
+  const probeIfIdle = async (): Promise<void> => {
+    if (clock.now() - lastProbeAt < IDLE_PROBE_MS) return;
+    lastProbeAt = clock.now();
+    try {
+      await client.versionInfo();
+      state.odooReachable = true;
+      state.lastError = null;
+    } catch (error) {
+      const e = toHubError(error);
+      state.odooReachable = !(e.code === 'ODOO_UNREACHABLE' || e.code === 'ODOO_PROTOCOL');
+      state.lastError = e.message;
+    }
+  };
 
   const reportGauges = (): void => {
     if (!hasCounts(queue)) return;
@@ -119,6 +138,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     firstDrain = false;
     if (batch.length === 0) {
       reportGauges();
+      await probeIfIdle();
       return { skipped: null, forwarded: 0, dead: 0, retrying: 0 };
     }
     let report;
