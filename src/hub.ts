@@ -32,6 +32,8 @@ export interface HubDeps {
   readonly dashboardHtml?: () => string;
   /** Directory served for GET paths no route claims (the terminal page and SDK bundle, src/public). */
   readonly staticRoot?: string;
+  /** GET /api/catalog's provider (adapters/odoo/catalog-cache.ts); without it the route is absent. */
+  readonly catalog?: () => Promise<unknown>;
   readonly version?: string;
   /** A worker died: the hub is no longer whole. main.ts exits non-zero; the default only logs. */
   readonly onFatal?: (error: HubError) => void;
@@ -185,6 +187,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     ...(deps.renderMetrics ? { renderMetrics: deps.renderMetrics } : {}),
     ...(deps.dashboardHtml ? { dashboardHtml: deps.dashboardHtml } : {}),
     ...(deps.staticRoot ? { staticFiles: createStaticFiles(deps.staticRoot) } : {}),
+    ...(deps.catalog ? { catalog: deps.catalog } : {}),
   });
   const theAdmin = admin;
 

@@ -34,10 +34,17 @@ export type PrepareReply =
 export type TransferRelay =
   | { readonly type: 'transfer_prepare'; readonly req: TransferRequest }
   | { readonly type: 'transfer_prepared'; readonly req: TransferRequest; readonly reply: PrepareReply }
-  | { readonly type: 'transfer_apply'; readonly req: TransferRequest; readonly snapshot: OrderSnapshot; readonly version: number }
+  | {
+      readonly type: 'transfer_apply';
+      readonly req: TransferRequest;
+      readonly snapshot: OrderSnapshot;
+      readonly version: number;
+    }
   | { readonly type: 'transfer_abort'; readonly req: TransferRequest };
 
-export type TransferEvent = ({ readonly type: 'transfer_begin'; readonly req: TransferRequest } | TransferRelay) & { readonly now: number };
+export type TransferEvent = ({ readonly type: 'transfer_begin'; readonly req: TransferRequest } | TransferRelay) & {
+  readonly now: number;
+};
 
 export interface Relay {
   readonly to: ActorKey;
@@ -52,7 +59,9 @@ export interface Relay {
  * for apply/abort. `awaiting_commit`: a part went to the writer; freed by its commit notice.
  */
 export type FencePhase = 'awaiting_prepared' | 'reserved' | 'awaiting_commit';
-export type FenceChange = { readonly txId: string; readonly phase: FencePhase } | { readonly txId: string; readonly phase: 'free' };
+export type FenceChange =
+  | { readonly txId: string; readonly phase: FencePhase }
+  | { readonly txId: string; readonly phase: 'free' };
 
 export interface TransferStep {
   readonly context: TableContext;
@@ -65,7 +74,11 @@ const live = (grant: Grant | null, now: number): grant is Grant => grant !== nul
 
 function refOf(req: TransferRequest): Record<string, unknown> {
   const { msg } = req;
-  return { type: 'ORDER_TRANSFER', posReference: msg.fromPosReference, ...(msg.mutationId === undefined ? {} : { mutationId: msg.mutationId }) };
+  return {
+    type: 'ORDER_TRANSFER',
+    posReference: msg.fromPosReference,
+    ...(msg.mutationId === undefined ? {} : { mutationId: msg.mutationId }),
+  };
 }
 
 function errorMsg(req: TransferRequest, code: ErrorCode, message: string): HubMessage {
@@ -83,7 +96,13 @@ function leaseRefusal(posReference: string, holder: Grant | null, what: string):
   };
 }
 
-function only(ctx: TableContext, to: string, msg: HubMessage, fence: FenceChange | null = null, relays: Relay[] = []): TransferStep {
+function only(
+  ctx: TableContext,
+  to: string,
+  msg: HubMessage,
+  fence: FenceChange | null = null,
+  relays: Relay[] = [],
+): TransferStep {
   return { context: ctx, unit: { ops: [], out: [{ to: 'terminal', terminalId: to, msg }] }, relays, fence };
 }
 
@@ -110,19 +129,39 @@ export function transferStep(ctx: TableContext, event: TransferEvent, env: Table
 function begin(ctx: TableContext, now: number, req: TransferRequest): TransferStep {
   const { msg, from } = req;
   if (msg.mutationId !== undefined && ctx.mutations.has(mutationKey(from.terminalId, msg.mutationId))) {
-    return { context: ctx, unit: { ops: [{ op: 'replay', terminalId: from.terminalId, mutationId: msg.mutationId }], out: [] }, relays: [], fence: null };
+    return {
+      context: ctx,
+      unit: { ops: [{ op: 'replay', terminalId: from.terminalId, mutationId: msg.mutationId }], out: [] },
+      relays: [],
+      fence: null,
+    };
   }
   if (msg.fromPosReference === msg.toPosReference) {
     return only(ctx, from.terminalId, errorMsg(req, 'TRANSFER_INVALID', 'Source and destination are the same order.'));
   }
   const order = ctx.orders.get(msg.fromPosReference);
   const lease = order && live(order.lease, now) ? order.lease : null;
-  if (!lease || lease.terminalId !== from.terminalId) return only(ctx, from.terminalId, leaseRefusal(msg.fromPosReference, lease, 'source'));
-  if (!order?.snapshot) return only(ctx, from.terminalId, errorMsg(req, 'ORDER_NOT_FOUND', `Order ${msg.fromPosReference} has no saved snapshot to move lines from.`));
+  if (!lease || lease.terminalId !== from.terminalId)
+    return only(ctx, from.terminalId, leaseRefusal(msg.fromPosReference, lease, 'source'));
+  if (!order?.snapshot)
+    return only(
+      ctx,
+      from.terminalId,
+      errorMsg(req, 'ORDER_NOT_FOUND', `Order ${msg.fromPosReference} has no saved snapshot to move lines from.`),
+    );
   if (isLocked(order.snapshot.state)) {
-    return only(ctx, from.terminalId, errorMsg(req, 'ORDER_PAID', `Order ${msg.fromPosReference} is ${order.snapshot.state}; its items cannot move.`));
+    return only(
+      ctx,
+      from.terminalId,
+      errorMsg(req, 'ORDER_PAID', `Order ${msg.fromPosReference} is ${order.snapshot.state}; its items cannot move.`),
+    );
   }
-  return { context: ctx, unit: null, relays: [{ to: req.toKey, event: { type: 'transfer_prepare', req } }], fence: { txId: req.txId, phase: 'awaiting_prepared' } };
+  return {
+    context: ctx,
+    unit: null,
+    relays: [{ to: req.toKey, event: { type: 'transfer_prepare', req } }],
+    fence: { txId: req.txId, phase: 'awaiting_prepared' },
+  };
 }
 
 /** At the destination: an existing order needs the sender's lease; a new one must not be leased to someone else. */
@@ -136,22 +175,41 @@ function prepare(ctx: TableContext, now: number, req: TransferRequest): Transfer
   });
   const order = ctx.orders.get(msg.toPosReference);
   const lease = order && live(order.lease, now) ? order.lease : null;
-  if (lease && lease.terminalId !== from.terminalId) return refuse(leaseRefusal(msg.toPosReference, lease, 'destination'));
+  if (lease && lease.terminalId !== from.terminalId)
+    return refuse(leaseRefusal(msg.toPosReference, lease, 'destination'));
   const snapshot = order?.snapshot ?? null;
   if (snapshot !== null) {
     if (!lease) return refuse(leaseRefusal(msg.toPosReference, null, 'destination'));
-    if (msg.split) return refuse(errorMsg(req, 'TRANSFER_INVALID', `A split needs a new posReference; ${msg.toPosReference} already exists.`));
+    if (msg.split)
+      return refuse(
+        errorMsg(req, 'TRANSFER_INVALID', `A split needs a new posReference; ${msg.toPosReference} already exists.`),
+      );
   }
   return {
     context: ctx,
     unit: null,
-    relays: [{ to: req.fromKey, event: { type: 'transfer_prepared', req, reply: { ok: true, exists: snapshot !== null, version: order?.version ?? 0, snapshot } } }],
+    relays: [
+      {
+        to: req.fromKey,
+        event: {
+          type: 'transfer_prepared',
+          req,
+          reply: { ok: true, exists: snapshot !== null, version: order?.version ?? 0, snapshot },
+        },
+      },
+    ],
     fence: { txId: req.txId, phase: 'reserved' },
   };
 }
 
 /** Both orders after the move, computed by the domain (the same functions terminals run offline). */
-function compute(source: OrderSnapshot, reply: { exists: boolean; snapshot: OrderSnapshot | null }, req: TransferRequest, now: number, env: TableEnv): DomainResult<{ from: OrderSnapshot; to: OrderSnapshot }> {
+function compute(
+  source: OrderSnapshot,
+  reply: { exists: boolean; snapshot: OrderSnapshot | null },
+  req: TransferRequest,
+  now: number,
+  env: TableEnv,
+): DomainResult<{ from: OrderSnapshot; to: OrderSnapshot }> {
   const { msg } = req;
   const kitchen = { sendChangesToKitchen: env.sendChangesToKitchen };
   if (reply.exists && reply.snapshot) return transferLines(source, reply.snapshot, msg.lineUids, kitchen);
@@ -159,9 +217,17 @@ function compute(source: OrderSnapshot, reply: { exists: boolean; snapshot: Orde
   const createdAt = new Date(now).toISOString();
   if (msg.split) {
     const split = splitOrder(source, msg.lineUids, msg.toPosReference, { ...kitchen, createdAt });
-    return split.ok ? { ok: true, value: { from: split.value.source, to: { ...split.value.created, tableId } } } : split;
+    return split.ok
+      ? { ok: true, value: { from: split.value.source, to: { ...split.value.created, tableId } } }
+      : split;
   }
-  const fresh = newOrder({ posReference: msg.toPosReference, tableId, sessionId: source.sessionId, userId: source.userId, createdAt });
+  const fresh = newOrder({
+    posReference: msg.toPosReference,
+    tableId,
+    sessionId: source.sessionId,
+    userId: source.userId,
+    createdAt,
+  });
   for (const key of ['configId', 'staffName', 'partnerId', 'pricelistId', 'fiscalPositionId'] as const) {
     if (source[key] !== undefined) Object.assign(fresh, { [key]: source[key] });
   }
@@ -169,7 +235,13 @@ function compute(source: OrderSnapshot, reply: { exists: boolean; snapshot: Orde
 }
 
 /** At the source, with the destination fenced: compute, emit the source part, tell the destination to apply. */
-function prepared(ctx: TableContext, now: number, req: TransferRequest, reply: PrepareReply, env: TableEnv): TransferStep {
+function prepared(
+  ctx: TableContext,
+  now: number,
+  req: TransferRequest,
+  reply: PrepareReply,
+  env: TableEnv,
+): TransferStep {
   const { msg, from } = req;
   const free: FenceChange = { txId: req.txId, phase: 'free' };
   if (!reply.ok) return only(ctx, from.terminalId, reply.refusal, free);
@@ -180,7 +252,7 @@ function prepared(ctx: TableContext, now: number, req: TransferRequest, reply: P
     return only(ctx, from.terminalId, leaseRefusal(msg.fromPosReference, lease, 'source'), free, abort);
   }
   const moved = compute(order.snapshot, reply, req, now, env);
-  if (!moved.ok) return only(ctx, from.terminalId, errorMsg(req, moved.code as ErrorCode, moved.message), free, abort);
+  if (!moved.ok) return only(ctx, from.terminalId, errorMsg(req, moved.code, moved.message), free, abort);
   // Belt and braces: the result must pass the same rule check a terminal's snapshot would.
   for (const [before, after] of [
     [order.snapshot, moved.value.from],
@@ -193,7 +265,13 @@ function prepared(ctx: TableContext, now: number, req: TransferRequest, reply: P
   const fromVersion = order.version + 1;
   const toVersion = reply.version + 1;
   const snapshot = moved.value.from;
-  const updated: HubMessage = { type: 'ORDER_UPDATED', posReference: order.posReference, version: fromVersion, snapshot, sourceTerminal: from.terminalId };
+  const updated: HubMessage = {
+    type: 'ORDER_UPDATED',
+    posReference: order.posReference,
+    version: fromVersion,
+    snapshot,
+    sourceTerminal: from.terminalId,
+  };
   const transferred: HubMessage = {
     type: 'ORDER_TRANSFERRED',
     fromPosReference: msg.fromPosReference,
@@ -206,13 +284,29 @@ function prepared(ctx: TableContext, now: number, req: TransferRequest, reply: P
     toSnapshot: moved.value.to,
   } as HubMessage;
   const ops: WriteOp[] = [
-    { op: 'order_put', posReference: order.posReference, homeKey: ctx.key, tableId: snapshot.tableId ?? order.tableId, version: fromVersion, snapshot, terminalId: from.terminalId, state: snapshot.state },
+    {
+      op: 'order_put',
+      posReference: order.posReference,
+      homeKey: ctx.key,
+      tableId: snapshot.tableId ?? order.tableId,
+      version: fromVersion,
+      snapshot,
+      terminalId: from.terminalId,
+      state: snapshot.state,
+    },
     // source_terminal NULL: on resume the sender, who saw only ORDER_TRANSFERRED, gets both updates too.
     { op: 'event', type: 'ORDER_UPDATED', posReference: order.posReference, payload: updated, sourceTerminal: null },
   ];
   let mutations = ctx.mutations;
   if (msg.mutationId !== undefined) {
-    ops.push({ op: 'mutation', terminalId: from.terminalId, mutationId: msg.mutationId, homeKey: ctx.key, posReference: order.posReference, result: transferred });
+    ops.push({
+      op: 'mutation',
+      terminalId: from.terminalId,
+      mutationId: msg.mutationId,
+      homeKey: ctx.key,
+      posReference: order.posReference,
+      result: transferred,
+    });
     mutations = new Set(ctx.mutations).add(mutationKey(from.terminalId, msg.mutationId));
   }
   const out: Outbound[] = [
@@ -222,7 +316,12 @@ function prepared(ctx: TableContext, now: number, req: TransferRequest, reply: P
   const orders = new Map(ctx.orders);
   const next: OrderEntry = { ...order, version: fromVersion, snapshot, tableId: snapshot.tableId ?? order.tableId };
   orders.set(order.posReference, next);
-  const unit: Unit = { ops, out, join: { txId: req.txId, part: 'source' }, ...(req.receivedAt === undefined ? {} : { receivedAt: req.receivedAt }) };
+  const unit: Unit = {
+    ops,
+    out,
+    join: { txId: req.txId, part: 'source' },
+    ...(req.receivedAt === undefined ? {} : { receivedAt: req.receivedAt }),
+  };
   return {
     context: { ...ctx, orders, mutations },
     unit,
@@ -232,23 +331,86 @@ function prepared(ctx: TableContext, now: number, req: TransferRequest, reply: P
 }
 
 /** At the destination: take the computed order; a new order's lease goes to the sender. */
-function apply(ctx: TableContext, now: number, req: TransferRequest, snapshot: OrderSnapshot, version: number, env: TableEnv): TransferStep {
+function apply(
+  ctx: TableContext,
+  now: number,
+  req: TransferRequest,
+  snapshot: OrderSnapshot,
+  version: number,
+  env: TableEnv,
+): TransferStep {
   const { msg, from } = req;
   const existing = ctx.orders.get(msg.toPosReference);
   const tableId = snapshot.tableId ?? existing?.tableId ?? ctx.tableId;
-  const base: OrderEntry = existing ?? { posReference: msg.toPosReference, tableId, version: 0, snapshot: null, lease: null, leaseEpoch: 0, finalizing: false };
-  const ops: WriteOp[] = [{ op: 'order_put', posReference: base.posReference, homeKey: ctx.key, tableId, version, snapshot, terminalId: from.terminalId, state: snapshot.state }];
+  const base: OrderEntry = existing ?? {
+    posReference: msg.toPosReference,
+    tableId,
+    version: 0,
+    snapshot: null,
+    lease: null,
+    leaseEpoch: 0,
+    finalizing: false,
+  };
+  const ops: WriteOp[] = [
+    {
+      op: 'order_put',
+      posReference: base.posReference,
+      homeKey: ctx.key,
+      tableId,
+      version,
+      snapshot,
+      terminalId: from.terminalId,
+      state: snapshot.state,
+    },
+  ];
   const out: Outbound[] = [];
   let entry: OrderEntry = { ...base, version, snapshot, tableId };
   const held = live(base.lease, now) && base.lease.terminalId === from.terminalId;
   if (base.snapshot === null && !held) {
-    const lease: Grant = { terminalId: from.terminalId, role: from.role, expiresAt: now + env.timings.leaseTtlMs, epoch: base.leaseEpoch + 1, connected: true };
+    const lease: Grant = {
+      terminalId: from.terminalId,
+      role: from.role,
+      expiresAt: now + env.timings.leaseTtlMs,
+      epoch: base.leaseEpoch + 1,
+      connected: true,
+    };
     entry = { ...entry, lease, leaseEpoch: lease.epoch };
-    ops.push({ op: 'lease_put', posReference: base.posReference, homeKey: ctx.key, terminalId: lease.terminalId, role: lease.role, tableId, expiresAt: lease.expiresAt, epoch: lease.epoch });
-    out.push({ to: 'terminal', terminalId: from.terminalId, msg: { type: 'LEASE_GRANTED', posReference: base.posReference, version, expiresAt: lease.expiresAt, epoch: lease.epoch } });
+    ops.push({
+      op: 'lease_put',
+      posReference: base.posReference,
+      homeKey: ctx.key,
+      terminalId: lease.terminalId,
+      role: lease.role,
+      tableId,
+      expiresAt: lease.expiresAt,
+      epoch: lease.epoch,
+    });
+    out.push({
+      to: 'terminal',
+      terminalId: from.terminalId,
+      msg: {
+        type: 'LEASE_GRANTED',
+        posReference: base.posReference,
+        version,
+        expiresAt: lease.expiresAt,
+        epoch: lease.epoch,
+      },
+    });
   }
-  const updated: HubMessage = { type: 'ORDER_UPDATED', posReference: base.posReference, version, snapshot, sourceTerminal: from.terminalId };
-  ops.push({ op: 'event', type: 'ORDER_UPDATED', posReference: base.posReference, payload: updated, sourceTerminal: null });
+  const updated: HubMessage = {
+    type: 'ORDER_UPDATED',
+    posReference: base.posReference,
+    version,
+    snapshot,
+    sourceTerminal: from.terminalId,
+  };
+  ops.push({
+    op: 'event',
+    type: 'ORDER_UPDATED',
+    posReference: base.posReference,
+    payload: updated,
+    sourceTerminal: null,
+  });
   out.push({ to: 'others', except: from.terminalId, msg: updated, stamp: true });
   const orders = new Map(ctx.orders);
   orders.set(base.posReference, entry);

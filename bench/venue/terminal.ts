@@ -39,7 +39,6 @@ interface Slot {
   writes: number;
   step: Step;
   stepStartedUs: number;
-  writeStartedUs: number;
   mutationId: string;
   orderNo: number;
 }
@@ -90,7 +89,6 @@ export class Terminal {
         writes: 0,
         step: 'idle',
         stepStartedUs: 0,
-        writeStartedUs: 0,
         mutationId: '',
         orderNo: 0,
       };
@@ -105,7 +103,7 @@ export class Terminal {
     this.openedAtUs = monoUs();
   }
 
-  /** Socket open: sign in. `benchRooms` is ignored by the hub; the relays join a room per table from it. */
+  /** Socket open: sign in. `benchTables` is ignored by the hub; the relays join a room per table from it. */
   opened(tables: number): void {
     this.send({ type: 'AUTH', token: `dev:cashier:${this.deviceId}`, deviceId: this.deviceId, benchTables: tables });
   }
@@ -133,7 +131,6 @@ export class Terminal {
 
   private begin(slot: Slot, mix: MixSpec): void {
     const now = monoUs();
-    slot.writeStartedUs = now;
     slot.stepStartedUs = now;
     if (mix.finalizeAfter > 0 && slot.writes >= mix.finalizeAfter) {
       slot.step = 'finalizing';
@@ -142,7 +139,7 @@ export class Terminal {
         type: 'ORDER_FINALIZE',
         posReference: slot.draft.posReference,
         snapshot,
-        configId: 1,
+        configId: SIM_POS_CONFIG.id,
         mutationId: this.nextMutation(slot),
       });
       return;

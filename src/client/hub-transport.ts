@@ -327,7 +327,7 @@ export class HubTransport extends TransportEvents implements SyncTransport {
       }
       if (!this.running || this.socket) return;
       if (this.candidates.length === 0) {
-        this.failed(new HubError('ODOO_UNREACHABLE', 'no hub URL: nu_hub_url is blank, mDNS found nothing and no fallback is set'));
+        this.failed(new HubError('CONFIG_INVALID', 'no hub URL: nu_hub_url is blank, mDNS found nothing and no fallback is set', { retryable: true }));
         return;
       }
     }
@@ -404,7 +404,7 @@ export class HubTransport extends TransportEvents implements SyncTransport {
       this.failures += 1;
       this.urlIndex += 1;
     }
-    this.scheduleReconnect(`${code} ${reason}`.trim());
+    this.scheduleReconnect();
   }
 
   private failed(error: unknown): void {
@@ -413,10 +413,10 @@ export class HubTransport extends TransportEvents implements SyncTransport {
     this.failures += 1;
     this.urlIndex += 1;
     if (error !== undefined) this.report(error);
-    this.scheduleReconnect('');
+    this.scheduleReconnect();
   }
 
-  private scheduleReconnect(_why: string): void {
+  private scheduleReconnect(): void {
     if (!this.running) return;
     const immediate = this.immediateReconnect;
     this.immediateReconnect = false;
@@ -477,7 +477,7 @@ export class HubTransport extends TransportEvents implements SyncTransport {
       } else if (kind === 'fin') {
         this.requests.resolve(key, { status: 'queued', posReference: id, reason: 'connection lost: queued in the outbox' } satisfies FinalizeResult);
       } else {
-        this.requests.reject(key, new HubError('ODOO_UNREACHABLE', 'connection to the hub lost', { retryable: true }));
+        this.requests.reject(key, new HubError('HUB_UNREACHABLE', 'connection to the hub lost', { retryable: true }));
       }
     }
     this.outbox.setInFlight(null);

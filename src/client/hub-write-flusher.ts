@@ -187,7 +187,7 @@ export class HubWriteFlusher {
     this.host.outbox.setInFlight(entry.id);
     const reply = this.host.requests.wait<WriteOutcome>(`mut:${entry.id}`, this.host.requestTimeoutMs, () => new HubError('REQUEST_TIMEOUT', `no answer to ORDER_SNAPSHOT ${entry.id} for ${posReference}`, { retryable: true }));
     if (!socket.send({ type: 'ORDER_SNAPSHOT', posReference, baseVersion, snapshot: payload.snapshot, mutationId: entry.id, ...(epoch === undefined ? {} : { epoch }) })) {
-      this.host.requests.reject(`mut:${entry.id}`, new HubError('ODOO_UNREACHABLE', 'socket closed'));
+      this.host.requests.reject(`mut:${entry.id}`, new HubError('HUB_UNREACHABLE', 'socket closed', { retryable: true }));
       await reply.catch(() => undefined);
       return;
     }

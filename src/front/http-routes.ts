@@ -1,12 +1,14 @@
 /**
  * The hub's HTTP surface and dashboard push channel, served by the front thread from memory:
  * GET /health (the seed's eight fields first), GET /metrics, GET /, GET /api/state, POST /api/reset,
+ * GET /api/catalog (when a catalog provider is given),
  * and WS /dashboard, which pushes {"type":"state"} on connect and on change (at most 4 per second).
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { HttpReply, HttpRequestInfo, WsConnection, WsRoute } from '../adapters/uws/server.js';
 import type { HealthView, HubStateView, TerminalView } from '../ports/state-view.js';
 import type { Clock, TimerHandle } from '../ports/clock.js';
+import { toHubError } from '../protocol/errors.js';
 import type { WriterStateView } from '../../workers/protocol.js';
 import type { Front } from './front.js';
 import type { StaticFiles } from './static-files.js';
@@ -29,6 +31,8 @@ export interface AdminDeps {
   readonly dashboardHtml?: () => string;
   /** The terminal page and SDK bundle (src/public), served for any other GET path. */
   readonly staticFiles?: StaticFiles;
+  /** GET /api/catalog: the terminal catalog from Odoo (adapters/odoo/catalog-cache.ts); throws a HubError when it has none. */
+  readonly catalog?: () => Promise<unknown>;
 }
 
 const json = (status: number, body: unknown): HttpReply => ({ status, contentType: JSON_TYPE, body: JSON.stringify(body) });
@@ -77,6 +81,7 @@ export class Admin {
   }
 
   routes(): Array<{ method: 'get' | 'post'; path: string; handler: (req: HttpRequestInfo) => Promise<HttpReply> | HttpReply }> {
+    const { catalog } = this.deps;
     return [
       { method: 'get', path: '/health', handler: () => json(200, this.health()) },
       {
@@ -98,8 +103,18 @@ export class Admin {
       },
       { method: 'get', path: '/api/state', handler: async () => json(200, await this.state()) },
       { method: 'post', path: '/api/reset', handler: (req) => this.handleReset(req) },
+      ...(catalog ? [{ method: 'get' as const, path: '/api/catalog', handler: () => this.catalogReply(catalog) }] : []),
       { method: 'get', path: '/*', handler: (req) => this.staticFile(req) },
     ];
+  }
+
+  private async catalogReply(catalog: () => Promise<unknown>): Promise<HttpReply> {
+    try {
+      return json(200, await catalog());
+    } catch (error) {
+      const { code, message, retryable } = toHubError(error).toData();
+      return json(503, { code, message, retryable });
+    }
   }
 
   private staticFile(req: HttpRequestInfo): HttpReply {

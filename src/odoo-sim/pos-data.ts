@@ -1,8 +1,9 @@
 /**
  * The simulator's Odoo data and model methods: pos.order create_from_ui with 12.0 semantics (DB-only
  * dedupe on pos_reference, KeyError/ValueError/NOT NULL errors, all-or-nothing batches, swallowed
- * post-create failures that leave a draft, rescue sessions), search_read on pos.order / pos.order.line /
- * res.users, res.users.has_group, and the reference addon's hub_finalize_snapshot (idempotent).
+ * post-create failures that leave a draft, rescue sessions), search_read / search_count / read /
+ * fields_get on pos.order, pos.order.line, pos.session, res.users and the catalog models of
+ * catalog-models.ts, res.users.has_group, and the reference addon's hub_finalize_snapshot (idempotent).
  */
 import {
   accessError,
@@ -15,8 +16,10 @@ import {
 } from './odoo-errors.js';
 import { bindPy } from './py-call.js';
 import { type SimFaults, takeBusiness } from './faults.js';
+import { type SimModel, catalogModels } from './catalog-models.js';
 import {
   GROUP_IDS,
+  SIM_COMPANY,
   type GroupXmlId,
   SIM_JOURNALS,
   SIM_POS_CONFIG,
@@ -78,6 +81,8 @@ export interface PosSessionRec {
   sequence_number: number;
   statements: { id: number; journalId: number }[];
   rescue: boolean;
+  /** The responsible user (who opened it). */
+  user_id: number | false;
 }
 
 /** What one call_kw runs against: the calling user and the method's faults. */
@@ -110,6 +115,9 @@ export function parseOdooDatetime(value: unknown): string {
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
+/** The ORM's read-side methods, served for every simulated model. */
+const READ_METHODS = new Set(['search_read', 'search_count', 'read', 'fields_get']);
+
 type Dict = Record<string, unknown>;
 const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -136,6 +144,7 @@ export class PosData {
   /** Orders created per pos_reference, across both finalize paths (the exactly-once counter). */
   readonly createdPerReference = new Map<string, number>();
   private readonly users: readonly SeedUser[] = Object.values(SIM_USERS);
+  private readonly catalog: Readonly<Record<string, SimModel>> = catalogModels(this.sessions);
   // Postgres sequences are not transactional: ids consumed by a rolled-back call stay consumed.
   private nextOrderId = 1000;
   private nextLineId = 50_000;
@@ -154,6 +163,7 @@ export class PosData {
       sequence_number: 1,
       statements: SIM_POS_SESSION.statements.map((s) => ({ id: s.id, journalId: s.journalId })),
       rescue: false,
+      user_id: SIM_POS_SESSION.userId,
     });
   }
 
@@ -181,23 +191,22 @@ export class PosData {
           const b = bindPy({ name: 'create_from_ui', params: ['orders'], required: 1 }, args, kw);
           return this.createFromUi(b.orders, ctx);
         }
-        if (method === 'search_read') return this.searchRead(model, args, kw);
-        if (method === 'search_count') return this.searchCount(model, args, kw);
+        if (READ_METHODS.has(method)) return this.readMethod(model, method, args, kw);
         break;
       case 'pos.order.line':
       case 'pos.session':
-        if (method === 'search_read') return this.searchRead(model, args, kw);
-        if (method === 'search_count') return this.searchCount(model, args, kw);
+        if (READ_METHODS.has(method)) return this.readMethod(model, method, args, kw);
         break;
       case 'res.users':
         if (method === 'has_group') {
           const b = bindPy({ name: 'has_group', params: ['group_ext_id'], required: 1 }, args, kw);
           return this.hasGroup(ctx.uid, b.group_ext_id);
         }
-        if (method === 'search_read') return this.searchRead(model, args, kw);
+        if (READ_METHODS.has(method)) return this.readMethod(model, method, args, kw);
         break;
       default:
-        throw keyError(model);
+        if (!Object.hasOwn(this.catalog, model)) throw keyError(model);
+        if (READ_METHODS.has(method)) return this.readMethod(model, method, args, kw);
     }
     throw internal('builtins.AttributeError', `'${model}' object has no attribute '${method}'`);
   }
@@ -400,6 +409,7 @@ export class PosData {
       sequence_number: 1,
       statements: SIM_JOURNALS.map((j) => ({ id: this.nextStatementId++, journalId: j.id })),
       rescue: true,
+      user_id: closed.user_id,
     };
     txn.sessions.set(rescue.id, rescue);
     return rescue;
@@ -475,6 +485,56 @@ export class PosData {
 
   // ---------------------------------------------------------------- search_read
 
+  private readMethod(model: string, method: string, args: readonly unknown[], kw: Dict): unknown {
+    switch (method) {
+      case 'search_read':
+        return this.searchRead(model, args, kw);
+      case 'search_count':
+        return this.searchCount(model, args, kw);
+      case 'read':
+        return this.read(model, args, kw);
+      default:
+        return this.fieldsGet(model, args, kw);
+    }
+  }
+
+  /** read(fields=None, load='_classic_read') is @api.multi: args[0] are the ids; missing ids are skipped (12.0). */
+  read(model: string, args: readonly unknown[], kw: Dict): Dict[] {
+    if (args.length === 0) throw internal('builtins.IndexError', 'list index out of range');
+    const b = bindPy({ name: 'read', params: ['fields', 'load'], required: 0 }, args.slice(1), kw);
+    const wanted = Array.isArray(args[0]) ? args[0] : [args[0]];
+    const byId = new Map(this.records(model).map((r) => [r.id, r]));
+    const fields = Array.isArray(b.fields) && b.fields.length > 0 ? (b.fields as string[]) : null;
+    return wanted.flatMap((id) => {
+      const r = byId.get(id);
+      return r === undefined ? [] : [this.render(model, r, fields)];
+    });
+  }
+
+  /** fields_get(allfields=None, attributes=None), @api.model: types inferred from the simulated values. */
+  fieldsGet(model: string, args: readonly unknown[], kw: Dict): Dict {
+    const b = bindPy({ name: 'fields_get', params: ['allfields', 'attributes'], required: 0 }, args, kw);
+    const sample = this.records(model)[0] ?? {};
+    const only = Array.isArray(b.allfields) && b.allfields.length > 0 ? new Set(b.allfields as string[]) : null;
+    const attributes = Array.isArray(b.attributes) && b.attributes.length > 0 ? (b.attributes as string[]) : null;
+    const out: Dict = {};
+    for (const [name, value] of Object.entries(sample)) {
+      if (only !== null && !only.has(name)) continue;
+      const description: Dict = { type: this.fieldType(model, name, value), string: name.replace(/_/g, ' ') };
+      out[name] = attributes === null ? description : Object.fromEntries(attributes.filter((a) => Object.hasOwn(description, a)).map((a) => [a, description[a]]));
+    }
+    return out;
+  }
+
+  private fieldType(model: string, name: string, value: unknown): string {
+    if (name === 'id') return 'integer';
+    if (this.many2oneName(model, name) !== null) return 'many2one';
+    if (Array.isArray(value)) return 'many2many';
+    if (typeof value === 'boolean') return name === 'active' || !name.endsWith('_id') ? 'boolean' : 'many2one';
+    if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'float';
+    return 'char';
+  }
+
   private searchCount(model: string, args: readonly unknown[], kw: Dict): number {
     const b = bindPy({ name: 'search_count', params: ['args'], required: 1 }, args, kw);
     return this.filter(model, b.args).length;
@@ -484,12 +544,18 @@ export class PosData {
   searchRead(model: string, args: readonly unknown[], kw: Dict): Dict[] {
     const b = bindPy({ name: 'search_read', params: ['domain', 'fields', 'offset', 'limit', 'order'], required: 0 }, args, kw);
     let rows = this.filter(model, b.domain ?? []);
-    const order = typeof b.order === 'string' ? b.order.trim() : 'id asc';
-    const [field = 'id', dir = 'asc'] = order.split(/\s+/);
+    const order = typeof b.order === 'string' && b.order.trim() !== '' ? b.order.trim() : 'id asc';
+    const keys = order.split(',').map((part) => {
+      const [field = 'id', dir = 'asc'] = part.trim().split(/\s+/);
+      if (rows[0] !== undefined && !Object.hasOwn(rows[0], field)) throw internal('builtins.ValueError', `Sorting field ${field} not found on model ${model}`);
+      return { field, sign: dir.toLowerCase() === 'desc' ? -1 : 1 };
+    });
     rows = [...rows].sort((a, c) => {
-      const x = a[field] as number | string;
-      const y = c[field] as number | string;
-      return (x < y ? -1 : x > y ? 1 : 0) * (dir.toLowerCase() === 'desc' ? -1 : 1);
+      for (const { field, sign } of keys) {
+        const d = compareValues(a[field], c[field], sign);
+        if (d !== 0) return d;
+      }
+      return 0;
     });
     const offset = typeof b.offset === 'number' ? b.offset : 0;
     const limit = typeof b.limit === 'number' ? b.limit : undefined;
@@ -505,11 +571,31 @@ export class PosData {
       case 'pos.order.line':
         return [...this.lines.values()] as unknown as Dict[];
       case 'pos.session':
-        return [...this.sessions.values()].map((s) => ({ id: s.id, name: s.name, config_id: s.config_id, state: s.state, sequence_number: s.sequence_number, statement_ids: s.statements.map((x) => x.id) }));
+        return [...this.sessions.values()].map((s) => ({
+          id: s.id,
+          name: s.name,
+          config_id: s.config_id,
+          state: s.state,
+          user_id: s.user_id,
+          rescue: s.rescue,
+          sequence_number: s.sequence_number,
+          statement_ids: s.statements.map((x) => x.id),
+        }));
       case 'res.users':
-        return this.users.map((u) => ({ id: u.id, name: u.name, login: u.login, partner_id: u.partnerId, groups_id: u.groups.map((g: GroupXmlId) => GROUP_IDS[g]) }));
-      default:
-        throw keyError(model);
+        return this.users.map((u) => ({
+          id: u.id,
+          name: u.name,
+          login: u.login,
+          partner_id: u.partnerId,
+          company_id: SIM_COMPANY.id,
+          active: true,
+          groups_id: u.groups.map((g: GroupXmlId) => GROUP_IDS[g]),
+        }));
+      default: {
+        const sim = this.catalog[model];
+        if (!sim) throw keyError(model);
+        return sim.rows();
+      }
     }
   }
 
@@ -562,10 +648,33 @@ export class PosData {
         return m2o(id, SIM_PRICELIST.name);
       case 'pos.order.line:product_id':
         return m2o(id, SIM_PRODUCTS.find((p) => p.id === id)?.name);
-      default:
-        return value;
+      case 'pos.session:user_id':
+        return m2o(id, this.userById(id)?.name);
+      case 'res.users:company_id':
+        return m2o(id, SIM_COMPANY.name);
+      default: {
+        const name = this.many2oneName(model, field);
+        return name === null ? value : m2o(id, name(id));
+      }
     }
   }
+
+  private many2oneName(model: string, field: string): ((id: number) => string | undefined) | null {
+    if (['session_id', 'order_id', 'config_id', 'user_id', 'partner_id', 'pricelist_id', 'product_id', 'company_id'].includes(field) && !Object.hasOwn(this.catalog, model)) {
+      return () => undefined;
+    }
+    return this.catalog[model]?.many2one[field] ?? null;
+  }
+}
+
+/** ORDER BY with PostgreSQL's NULLS LAST for ASC (FIRST for DESC); false is NULL. */
+function compareValues(x: unknown, y: unknown, sign: number): number {
+  const nx = x === false || x === null || x === undefined;
+  const ny = y === false || y === null || y === undefined;
+  if (nx || ny) return nx && ny ? 0 : nx ? 1 * sign : -1 * sign;
+  const a = x as number | string;
+  const b = y as number | string;
+  return (a < b ? -1 : a > b ? 1 : 0) * sign;
 }
 
 function matchLeaf(r: Dict, [field, op, value]: [string, string, unknown]): boolean {

@@ -147,6 +147,9 @@ export interface SeedTable {
   readonly x: number;
   readonly y: number;
   readonly shape: 'square' | 'round';
+  /** restaurant.table width/height (Odoo's default is 50; these fit the 140 px grid). */
+  readonly width: number;
+  readonly height: number;
 }
 export const SIM_FLOORS = [
   { id: 1, name: 'Main Dining' },
@@ -157,5 +160,8 @@ export const SIM_TABLES: readonly SeedTable[] = Array.from({ length: 12 }, (_, i
   const floorId = n <= 8 ? 1 : 2;
   const col = (n - 1) % 4;
   const row = Math.floor(((n <= 8 ? n : n - 8) - 1) / 4);
-  return { id: n, name: `T${n}`, floorId, seats: n % 3 === 0 ? 6 : n % 2 === 0 ? 4 : 2, x: 40 + col * 140, y: 40 + row * 140, shape: n % 2 ? 'round' : 'square' };
+  return { id: n, name: `T${n}`, floorId, seats: n % 3 === 0 ? 6 : n % 2 === 0 ? 4 : 2, x: 40 + col * 140, y: 40 + row * 140, shape: n % 2 ? 'round' : 'square', width: 100, height: 100 };
 });
+
+/** res.company of every seeded record (account.tax, res.users and pos.config are read per company). */
+export const SIM_COMPANY = { id: 1, name: 'My Company', currency: 'DOP' } as const;

@@ -2,7 +2,8 @@
  * The Odoo 12 simulator's HTTP server (node:http): the JSON-RPC transport rules, sessions and
  * endpoints of shared/reference/odoo12-wire-contract.md ("What a faithful fake must implement"),
  * fault injection, and a few simulator-only routes under /pos-hub-sim/ (catalog, faults, control,
- * state) for the demo, the terminal page and tests running the simulator in a child process.
+ * state) for the demo, the terminal page and tests running the simulator in a child process. The
+ * catalog route runs the hub's own loader (adapters/odoo/catalog.ts) against the data in process.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -12,18 +13,9 @@ import { bindPy, type PySignature } from './py-call.js';
 import { type SimFaults, defaultFaults, takeCounted } from './faults.js';
 import { PosData } from './pos-data.js';
 import { SessionStore, type SimSession } from './sessions.js';
-import {
-  SIM_DB,
-  SIM_FLOORS,
-  SIM_JOURNALS,
-  SIM_POS_CONFIG,
-  SIM_POS_SESSION,
-  SIM_PRICELIST,
-  SIM_PRODUCTS,
-  SIM_TABLES,
-  SIM_TAXES,
-  SIM_USERS,
-} from './seed.js';
+import { SIM_DB, SIM_USERS } from './seed.js';
+import { loadCatalogFrom } from '../adapters/odoo/catalog.js';
+import { HubError } from '../protocol/errors.js';
 
 export const SIM_VERSION_INFO = {
   server_version: '12.0',
@@ -238,25 +230,20 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function catalog(): unknown {
-  return {
-    note: 'Simulator-only convenience route; a real Odoo 12 has no such endpoint.',
+/**
+ * GET /pos-hub-sim/catalog — simulator-only (a real Odoo 12 has no such route). It is the hub's own
+ * loader run in process as the hub user, over the same search_read/read/fields_get implementations
+ * the JSON-RPC endpoint serves, so it returns exactly what GET /api/catalog on a hub returns.
+ */
+function catalog(data: PosData, faults: SimFaults, finalizeModel: string): Promise<unknown> {
+  const uid = SIM_USERS.hub.id;
+  return loadCatalogFrom({
     db: SIM_DB,
-    config: SIM_POS_CONFIG,
-    session: { id: SIM_POS_SESSION.id, name: SIM_POS_SESSION.name, statements: SIM_POS_SESSION.statements },
-    pricelist: SIM_PRICELIST,
-    journals: SIM_JOURNALS,
-    taxes: SIM_TAXES,
-    products: SIM_PRODUCTS,
-    floors: SIM_FLOORS.map((f) => ({ ...f, tables: SIM_TABLES.filter((t) => t.floorId === f.id) })),
-    users: Object.values(SIM_USERS).map((u) => ({
-      id: u.id,
-      login: u.login,
-      name: u.name,
-      role: (u.groups as readonly string[]).includes('point_of_sale.group_pos_manager') ? 'manager' : 'cashier',
-      sessionId: u.sessionId,
-    })),
-  };
+    uid,
+    // A JSON round trip, as over the wire (undefined dropped, fresh objects).
+    callKw: async <T>(model: string, method: string, args: readonly unknown[], kwargs: Record<string, unknown> = {}): Promise<T> =>
+      JSON.parse(JSON.stringify(data.callKw(model, method, args, kwargs, { uid, faults, finalizeModel }) ?? null)) as T,
+  });
 }
 
 /** Start the simulator on 127.0.0.1 (port 0 = any free port). */
@@ -405,7 +392,7 @@ export async function startOdooSimServer(options: OdooSimOptions = {}): Promise<
     const cors = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'GET, POST, OPTIONS', 'Access-Control-Allow-Headers': 'content-type' };
     const json = (status: number, value: unknown): void => {
       const text = JSON.stringify(value);
-      res.writeHead(status, { ...cors, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+      res.writeHead(status, { ...cors, 'X-Pos-Hub-Sim': 'simulator-only route', 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
       res.end(text);
     };
     if (method === 'OPTIONS') {
@@ -415,7 +402,16 @@ export async function startOdooSimServer(options: OdooSimOptions = {}): Promise<
     }
     try {
       const input = body.length > 0 ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
-      if (path === '/pos-hub-sim/catalog') return json(200, catalog());
+      if (path === '/pos-hub-sim/catalog') {
+        catalog(data, faults, finalizeModel).then(
+          (value) => json(200, value),
+          (e: unknown) => {
+            const error = e instanceof HubError ? e.toData() : { code: 'INTERNAL', message: e instanceof OdooException ? JSON.stringify(e.toBody()) : String(e) };
+            json(503, { code: error.code, message: error.message });
+          },
+        );
+        return;
+      }
       if (path === '/pos-hub-sim/state') return json(200, { orders: sim.orderCounts(), calls: sim.callCounts(), faults });
       if (path === '/pos-hub-sim/faults' && method === 'POST') {
         if (input.reset === true) sim.resetFaults();

@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   // Terminal SDK
   REQUEST_TIMEOUT: 'The hub did not answer a request in time (LEASE_ACQUIRE: 10 s); it is overloaded or the message was lost — check the hub logs.',
   DEVICE_REPLACED: 'A newer connection with the same deviceId replaced this one (close 4004); the SDK stops reconnecting.',
+  HUB_UNREACHABLE: 'The terminal lost or cannot open its connection to the hub; its writes stay queued in the outbox.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

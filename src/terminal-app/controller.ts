@@ -360,9 +360,13 @@ export class TerminalController {
         if (local !== undefined && local.pendingMutation !== null) next.set(o.posReference, { ...local, leasedBy: o.leasedBy });
         else next.set(o.posReference, { posReference: o.posReference, version: o.version, snapshot: keepFinalized(o.snapshot, local), leasedBy: o.leasedBy, pendingMutation: null, odooOrderId: local?.odooOrderId ?? null });
       }
-      // Keep what the hub has not seen yet (written offline) and the order on screen.
+      // SYNC_INIT lists the active orders: one we knew that is missing has been closed (finalized)
+      // by another terminal. Keep only what the hub has not seen yet (written offline), and the
+      // order on screen, shown as closed rather than silently vanishing.
       for (const [pos, local] of this.current.orders) {
-        if (!next.has(pos) && (local.pendingMutation !== null || pos === this.current.activePos)) next.set(pos, local);
+        if (next.has(pos)) continue;
+        if (local.pendingMutation !== null) next.set(pos, local);
+        else if (pos === this.current.activePos) next.set(pos, { ...local, snapshot: closedCopy(local.snapshot) });
       }
       const tables = new Map<number, HubTable>();
       for (const t of extras.tables) tables.set(t.tableId, { status: t.status, posReference: t.posReference, lockedBy: t.lockedBy });
@@ -515,6 +519,13 @@ export class TerminalController {
     this.current = { ...this.current, ...patch };
     for (const listener of this.listeners) listener(this.current);
   }
+}
+
+/** The hub no longer lists this order: a paid one was finalized; anything else just stays as last seen. */
+function closedCopy(snapshot: OrderSnapshot): OrderSnapshot {
+  if (snapshot.state !== 'paid') return snapshot;
+  const done = finalizeDomain(snapshot);
+  return done.ok ? done.value : snapshot;
 }
 
 /** Odoo confirmed this order (we saw ORDER_FINALIZED): a hub copy still saying `paid` is behind. */

@@ -23,6 +23,8 @@ export interface StartHubOptions {
   mode?: 'in-process' | 'child-process';
   /** in-process only; the default is the dev validator (empty token, or dev:<role>:<name>). */
   tokenValidator?: TokenValidator;
+  /** in-process only: GET /api/catalog's provider (createHub's `catalog`). */
+  catalog?: () => Promise<unknown>;
 }
 
 export interface StartedHub {
@@ -62,10 +64,16 @@ export async function startHub(options: StartHubOptions = {}): Promise<StartedHu
   const cleanup = (): void => {
     if (ownDir !== null) rmSync(ownDir, { recursive: true, force: true });
   };
-  return (options.mode ?? 'in-process') === 'in-process' ? startInProcess(env, dbPath, options.tokenValidator, cleanup) : startChild(env, dbPath, cleanup);
+  return (options.mode ?? 'in-process') === 'in-process' ? startInProcess(env, dbPath, options.tokenValidator, cleanup, options.catalog) : startChild(env, dbPath, cleanup);
 }
 
-async function startInProcess(env: Record<string, string>, dbPath: string, validator: TokenValidator | undefined, cleanup: () => void): Promise<StartedHub> {
+async function startInProcess(
+  env: Record<string, string>,
+  dbPath: string,
+  validator: TokenValidator | undefined,
+  cleanup: () => void,
+  catalog?: () => Promise<unknown>,
+): Promise<StartedHub> {
   const config = parseConfig(env);
   const log = createLogger({ level: config.HUB_LOG_LEVEL, thread: 'front' });
   const publicDir = join(ROOT, 'src', 'public');
@@ -79,6 +87,7 @@ async function startInProcess(env: Record<string, string>, dbPath: string, valid
     renderMetrics: createMetricsRenderer(() => collectWorkers()),
     dashboardHtml,
     ...(existsSync(publicDir) ? { staticRoot: publicDir } : {}),
+    ...(catalog ? { catalog } : {}),
   });
   collectWorkers = () => hub.collectWorkerMetrics();
   const port = await hub.listen(0, '127.0.0.1');

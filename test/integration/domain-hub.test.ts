@@ -36,7 +36,9 @@ describe('hub enforces the order domain', () => {
   const stored = (posReference: string): StoredOrder | undefined => {
     const db = new Database(hub.dbPath, { readonly: true });
     try {
-      return db.prepare(`SELECT version, snapshot, state, terminal_id FROM orders WHERE pos_reference = ?`).get(posReference) as StoredOrder | undefined;
+      return db
+        .prepare(`SELECT version, snapshot, state, terminal_id FROM orders WHERE pos_reference = ?`)
+        .get(posReference) as StoredOrder | undefined;
     } finally {
       db.close();
     }
@@ -70,10 +72,18 @@ describe('hub enforces the order domain', () => {
     };
     waiter.send({ type: 'ORDER_SNAPSHOT', posReference: ref, baseVersion: 3, snapshot: edited, mutationId: 'w-1' });
     const refusal = await waiter.awaitType('ERROR');
-    expect(refusal).toMatchObject({ code: 'ORDER_PAID', ref: { type: 'ORDER_SNAPSHOT', posReference: ref, mutationId: 'w-1' } });
+    expect(refusal).toMatchObject({
+      code: 'ORDER_PAID',
+      ref: { type: 'ORDER_SNAPSHOT', posReference: ref, mutationId: 'w-1' },
+    });
 
     // Un-paying is refused too, with its own code; a LEASE_RELEASE carrying the edit as well.
-    waiter.send({ type: 'ORDER_SNAPSHOT', posReference: ref, baseVersion: 3, snapshot: { ...paid, state: 'editing', kitchenStatus: 'changed' } });
+    waiter.send({
+      type: 'ORDER_SNAPSHOT',
+      posReference: ref,
+      baseVersion: 3,
+      snapshot: { ...paid, state: 'editing', kitchenStatus: 'changed' },
+    });
     expect(await waiter.awaitType('ERROR')).toMatchObject({ code: 'INVALID_TRANSITION' });
     waiter.send({ type: 'LEASE_RELEASE', posReference: ref, finalSnapshot: edited });
     expect(await waiter.awaitType('ERROR')).toMatchObject({ code: 'ORDER_PAID', ref: { type: 'LEASE_RELEASE' } });
@@ -81,7 +91,9 @@ describe('hub enforces the order domain', () => {
     expect(stored(ref)).toEqual(before);
     expect(JSON.parse(stored(ref)!.snapshot)).toEqual(paid);
     // Nobody was told about a version that does not exist.
-    expect(till.messages.some((m) => m.type === 'ORDER_UPDATED' && m.posReference === ref && Number(m.version) > 3)).toBe(false);
+    expect(
+      till.messages.some((m) => m.type === 'ORDER_UPDATED' && m.posReference === ref && Number(m.version) > 3),
+    ).toBe(false);
   });
 
   it('refuses a checkout without items, for a new order and for an existing one', async () => {
@@ -91,14 +103,24 @@ describe('hub enforces the order domain', () => {
     await till.awaitType('LEASE_GRANTED');
     const empty = { ...editingOrder([], undefined, ref), tableId: 6 };
 
-    till.send({ type: 'ORDER_SNAPSHOT', posReference: ref, baseVersion: 0, snapshot: { ...empty, state: 'checkout', kitchenStatus: 'sent' } });
+    till.send({
+      type: 'ORDER_SNAPSHOT',
+      posReference: ref,
+      baseVersion: 0,
+      snapshot: { ...empty, state: 'checkout', kitchenStatus: 'sent' },
+    });
     expect(await till.awaitType('ERROR')).toMatchObject({ code: 'CHECKOUT_EMPTY', ref: { posReference: ref } });
     expect(stored(ref)).toBeUndefined();
 
     await write(till, empty, 0);
     const before = stored(ref);
     expect(before).toMatchObject({ version: 1, state: 'editing' });
-    till.send({ type: 'ORDER_SNAPSHOT', posReference: ref, baseVersion: 1, snapshot: { ...empty, state: 'checkout', kitchenStatus: 'sent' } });
+    till.send({
+      type: 'ORDER_SNAPSHOT',
+      posReference: ref,
+      baseVersion: 1,
+      snapshot: { ...empty, state: 'checkout', kitchenStatus: 'sent' },
+    });
     expect(await till.awaitType('ERROR')).toMatchObject({ code: 'CHECKOUT_EMPTY' });
     expect(stored(ref)).toEqual(before);
   });

@@ -36,11 +36,17 @@ function tableOn(shard: number): number {
   throw new Error(`no table on shard ${shard}`);
 }
 
-function readOrders(dbPath: string): { x: { version: number; uids: string[] }; y: { version: number; uids: string[] } } {
+function readOrders(dbPath: string): {
+  x: { version: number; uids: string[] };
+  y: { version: number; uids: string[] };
+} {
   const db = new Database(dbPath, { readonly: true });
   try {
     const get = (ref: string): { version: number; uids: string[] } => {
-      const row = db.prepare(`SELECT version, snapshot FROM orders WHERE pos_reference = ?`).get(ref) as { version: number; snapshot: string };
+      const row = db.prepare(`SELECT version, snapshot FROM orders WHERE pos_reference = ?`).get(ref) as {
+        version: number;
+        snapshot: string;
+      };
       return { version: row.version, uids: (JSON.parse(row.snapshot) as OrderSnapshot).lines.map((l) => l.uid) };
     };
     return { x: get(X), y: get(Y) };
@@ -68,13 +74,25 @@ describe('cross-shard transfer crash safety', () => {
     ] as const) {
       till.send({ type: 'LEASE_ACQUIRE', posReference: ref, baseVersion: 0, tableId: table });
       await till.awaitType('LEASE_GRANTED', (m) => m.posReference === ref);
-      till.send({ type: 'ORDER_SNAPSHOT', posReference: ref, baseVersion: 0, snapshot: { ...editingOrder(lines, undefined, ref), tableId: table } });
+      till.send({
+        type: 'ORDER_SNAPSHOT',
+        posReference: ref,
+        baseVersion: 0,
+        snapshot: { ...editingOrder(lines, undefined, ref), tableId: table },
+      });
       await till.awaitType('ORDER_ACK', (m) => m.posReference === ref);
     }
 
     // Always X → Y, so every transfer's source is the same (fenced) actor: they queue, never collide.
     let sent = 0;
-    const transfer = (i: number): void => till.send({ type: 'ORDER_TRANSFER', fromPosReference: X, toPosReference: Y, lineUids: [uid(i)], mutationId: `xc-${i}` });
+    const transfer = (i: number): void =>
+      till.send({
+        type: 'ORDER_TRANSFER',
+        fromPosReference: X,
+        toPosReference: Y,
+        lineUids: [uid(i)],
+        mutationId: `xc-${i}`,
+      });
     const sendNext = (): void => {
       sent += 1;
       transfer(sent);
@@ -82,8 +100,16 @@ describe('cross-shard transfer crash safety', () => {
     for (let i = 0; i < IN_FLIGHT; i++) sendNext();
     let acked = 0;
     while (acked < KILL_AFTER) {
-      const done = await till.awaitMessage((m) => m.type === 'ORDER_TRANSFERRED' || m.type === 'ERROR', 'a transfer result');
-      expect(done).toMatchObject({ type: 'ORDER_TRANSFERRED', fromVersion: acked + 2, toVersion: acked + 2, mutationId: `xc-${acked + 1}` });
+      const done = await till.awaitMessage(
+        (m) => m.type === 'ORDER_TRANSFERRED' || m.type === 'ERROR',
+        'a transfer result',
+      );
+      expect(done).toMatchObject({
+        type: 'ORDER_TRANSFERRED',
+        fromVersion: acked + 2,
+        toVersion: acked + 2,
+        mutationId: `xc-${acked + 1}`,
+      });
       acked += 1;
       sendNext();
     }
@@ -108,14 +134,26 @@ describe('cross-shard transfer crash safety', () => {
 
     // Nothing the watcher was shown is missing from SQLite.
     for (const m of watcher.messages) {
-      if (m.type === 'ORDER_UPDATED' && (m.posReference === X || m.posReference === Y)) expect(Number(m.version)).toBeLessThanOrEqual(n + 1);
+      if (m.type === 'ORDER_UPDATED' && (m.posReference === X || m.posReference === Y))
+        expect(Number(m.version)).toBeLessThanOrEqual(n + 1);
     }
 
     // The sender re-sends everything it was not told about: each applies once, whether it had committed or not.
     const again = await TestTerminal.connect(second.wsUrl, { deviceId: 'xc-till' });
     for (let i = acked + 1; i <= sent; i++) {
-      again.send({ type: 'ORDER_TRANSFER', fromPosReference: X, toPosReference: Y, lineUids: [uid(i)], mutationId: `xc-${i}` });
-      expect(await again.awaitMessage((m) => m.type === 'ORDER_TRANSFERRED' || m.type === 'ERROR', 'a re-sent transfer result')).toMatchObject({
+      again.send({
+        type: 'ORDER_TRANSFER',
+        fromPosReference: X,
+        toPosReference: Y,
+        lineUids: [uid(i)],
+        mutationId: `xc-${i}`,
+      });
+      expect(
+        await again.awaitMessage(
+          (m) => m.type === 'ORDER_TRANSFERRED' || m.type === 'ERROR',
+          'a re-sent transfer result',
+        ),
+      ).toMatchObject({
         type: 'ORDER_TRANSFERRED',
         fromVersion: i + 1,
         toVersion: i + 1,
@@ -126,5 +164,5 @@ describe('cross-shard transfer crash safety', () => {
     const final = readOrders(first.dbPath);
     expect(final.x).toEqual({ version: sent + 1, uids: expected(sent).x });
     expect(final.y).toEqual({ version: sent + 1, uids: expected(sent).y });
-  });
+  }, 120_000); // two child-process hubs: each start compiles through tsx, ~4–10 s on this 2-core box
 });

@@ -49,13 +49,28 @@ describe('cross-shard ORDER_TRANSFER', () => {
   const rows = (): Map<string, Row> => {
     const db = new Database(hub.dbPath, { readonly: true });
     try {
-      const all = db.prepare(`SELECT pos_reference, version, snapshot, table_id, home_key FROM orders`).all() as Array<Row & { pos_reference: string; snapshot: string }>;
-      return new Map(all.map((r) => [r.pos_reference, { version: r.version, snapshot: JSON.parse(r.snapshot) as OrderSnapshot, table_id: r.table_id, home_key: r.home_key }]));
+      const all = db.prepare(`SELECT pos_reference, version, snapshot, table_id, home_key FROM orders`).all() as Array<
+        Row & { pos_reference: string; snapshot: string }
+      >;
+      return new Map(
+        all.map((r) => [
+          r.pos_reference,
+          {
+            version: r.version,
+            snapshot: JSON.parse(r.snapshot) as OrderSnapshot,
+            table_id: r.table_id,
+            home_key: r.home_key,
+          },
+        ]),
+      );
     } finally {
       db.close();
     }
   };
-  const uids = (posReference: string): string[] => rows().get(posReference)?.snapshot.lines.map((l) => l.uid) ?? [];
+  const uids = (posReference: string): string[] =>
+    rows()
+      .get(posReference)
+      ?.snapshot.lines.map((l) => l.uid) ?? [];
   const lease = async (t: TestTerminal, posReference: string, tableId: number): Promise<void> => {
     t.send({ type: 'LEASE_ACQUIRE', posReference, baseVersion: 0, tableId });
     await t.awaitType('LEASE_GRANTED', (m) => m.posReference === posReference);
@@ -80,9 +95,21 @@ describe('cross-shard ORDER_TRANSFER', () => {
     expect(rows().get(x)?.home_key).toBe(tableKey(a));
     expect(rows().get(y)?.home_key).toBe(tableKey(b));
 
-    till.send({ type: 'ORDER_TRANSFER', fromPosReference: x, toPosReference: y, lineUids: ['x1', 'x3'], mutationId: 'xfer-1' });
+    till.send({
+      type: 'ORDER_TRANSFER',
+      fromPosReference: x,
+      toPosReference: y,
+      lineUids: ['x1', 'x3'],
+      mutationId: 'xfer-1',
+    });
     const done = await till.awaitType('ORDER_TRANSFERRED');
-    expect(done).toMatchObject({ fromPosReference: x, toPosReference: y, fromVersion: 2, toVersion: 2, mutationId: 'xfer-1' });
+    expect(done).toMatchObject({
+      fromPosReference: x,
+      toPosReference: y,
+      fromVersion: 2,
+      toVersion: 2,
+      mutationId: 'xfer-1',
+    });
     expect(typeof done.seq).toBe('number');
 
     const stored = rows();
@@ -106,23 +133,49 @@ describe('cross-shard ORDER_TRANSFER', () => {
 
     // Both orders changed in one transaction: their events are adjacent in the log.
     const db = new Database(hub.dbPath, { readonly: true });
-    const ids = db.prepare(`SELECT id, pos_reference FROM events WHERE type = 'ORDER_UPDATED' AND id >= ? ORDER BY id`).all(Number(toY.seq)) as Array<{ id: number; pos_reference: string }>;
+    const ids = db
+      .prepare(`SELECT id, pos_reference FROM events WHERE type = 'ORDER_UPDATED' AND id >= ? ORDER BY id`)
+      .all(Number(toY.seq)) as Array<{ id: number; pos_reference: string }>;
     db.close();
     expect(ids.slice(0, 2).map((r) => r.pos_reference)).toEqual([y, x]);
 
     // A replay answers from the mutation row and moves nothing.
-    till.send({ type: 'ORDER_TRANSFER', fromPosReference: x, toPosReference: y, lineUids: ['x1', 'x3'], mutationId: 'xfer-1' });
+    till.send({
+      type: 'ORDER_TRANSFER',
+      fromPosReference: x,
+      toPosReference: y,
+      lineUids: ['x1', 'x3'],
+      mutationId: 'xfer-1',
+    });
     expect(await till.awaitType('ORDER_TRANSFERRED')).toEqual(done);
     expect(rows().get(x)?.version).toBe(2);
 
     // A snapshot of the source pipelined right behind a transfer waits for it and lands on the new
     // version; the terminal computes the moved order with the same domain function the hub runs.
-    const local = transferLines(rows().get(y)!.snapshot, rows().get(x)!.snapshot, ['x3'], { sendChangesToKitchen: true });
+    const local = transferLines(rows().get(y)!.snapshot, rows().get(x)!.snapshot, ['x3'], {
+      sendChangesToKitchen: true,
+    });
     if (!local.ok) throw new Error(local.message);
-    till.send({ type: 'ORDER_TRANSFER', fromPosReference: y, toPosReference: x, lineUids: ['x3'], mutationId: 'xfer-2' });
-    till.send({ type: 'ORDER_SNAPSHOT', posReference: y, baseVersion: 3, snapshot: { ...local.value.from, staffName: 'after' } });
+    till.send({
+      type: 'ORDER_TRANSFER',
+      fromPosReference: y,
+      toPosReference: x,
+      lineUids: ['x3'],
+      mutationId: 'xfer-2',
+    });
+    till.send({
+      type: 'ORDER_SNAPSHOT',
+      posReference: y,
+      baseVersion: 3,
+      snapshot: { ...local.value.from, staffName: 'after' },
+    });
     const second = await till.awaitType('ORDER_TRANSFERRED');
-    expect(second).toMatchObject({ fromVersion: 3, toVersion: 3, fromSnapshot: local.value.from, toSnapshot: local.value.to });
+    expect(second).toMatchObject({
+      fromVersion: 3,
+      toVersion: 3,
+      fromSnapshot: local.value.from,
+      toSnapshot: local.value.to,
+    });
     expect(await till.awaitType('ORDER_ACK', (m) => m.posReference === y)).toMatchObject({ version: 4 });
     expect(rows().get(y)?.snapshot.staffName).toBe('after');
     expect(uids(y)).toEqual(['y1', 'x1']);
@@ -138,7 +191,10 @@ describe('cross-shard ORDER_TRANSFER', () => {
 
     till.send({ type: 'ORDER_TRANSFER', fromPosReference: s, toPosReference: n, lineUids: ['s1'], split: true });
     expect(await till.awaitType('LEASE_GRANTED', (m) => m.posReference === n)).toMatchObject({ version: 1, epoch: 1 });
-    expect(await till.awaitType('ORDER_TRANSFERRED', (m) => m.toPosReference === n)).toMatchObject({ fromVersion: 2, toVersion: 1 });
+    expect(await till.awaitType('ORDER_TRANSFERRED', (m) => m.toPosReference === n)).toMatchObject({
+      fromVersion: 2,
+      toVersion: 1,
+    });
     let stored = rows();
     expect(stored.get(n)).toMatchObject({ version: 1, table_id: a, home_key: tableKey(a) });
     expect(stored.get(n)?.snapshot).toMatchObject({ state: 'checkout', kitchenStatus: 'sent', tableId: a });
@@ -151,7 +207,10 @@ describe('cross-shard ORDER_TRANSFER', () => {
     await save(till, { ...stored.get(n)!.snapshot, staffName: 'split' }, 1);
 
     till.send({ type: 'ORDER_TRANSFER', fromPosReference: s, toPosReference: w, lineUids: ['s2'], toTableId: c });
-    expect(await till.awaitType('ORDER_TRANSFERRED', (m) => m.toPosReference === w)).toMatchObject({ fromVersion: 3, toVersion: 1 });
+    expect(await till.awaitType('ORDER_TRANSFERRED', (m) => m.toPosReference === w)).toMatchObject({
+      fromVersion: 3,
+      toVersion: 1,
+    });
     stored = rows();
     expect(stored.get(w)).toMatchObject({ version: 1, table_id: c, home_key: tableKey(c) });
     expect(uids(w)).toEqual(['s2']);
@@ -174,14 +233,25 @@ describe('cross-shard ORDER_TRANSFER', () => {
     await save(till, at(checkoutOrder(['z1'], undefined, paid), a), 1);
     await save(till, at(paidOrder(['z1'], paid), a), 2);
     const before = rows();
-    const errors = (t: TestTerminal): Promise<Msg> => t.awaitMessage((m) => m.type === 'ERROR' || m.type === 'LEASE_DENIED', 'a refusal');
+    const errors = (t: TestTerminal): Promise<Msg> =>
+      t.awaitMessage((m) => m.type === 'ERROR' || m.type === 'LEASE_DENIED', 'a refusal');
 
     // Source lease held by someone else.
     watcher.send({ type: 'ORDER_TRANSFER', fromPosReference: p, toPosReference: q, lineUids: ['p1'] });
-    expect(await errors(watcher)).toMatchObject({ type: 'LEASE_DENIED', posReference: p, holder: 'xfer-till', code: 'LEASE_HELD' });
+    expect(await errors(watcher)).toMatchObject({
+      type: 'LEASE_DENIED',
+      posReference: p,
+      holder: 'xfer-till',
+      code: 'LEASE_HELD',
+    });
     // Destination (on the other shard) leased to someone else.
     till.send({ type: 'ORDER_TRANSFER', fromPosReference: p, toPosReference: q, lineUids: ['p1'] });
-    expect(await errors(till)).toMatchObject({ type: 'LEASE_DENIED', posReference: q, holder: 'xfer-watch', code: 'LEASE_HELD' });
+    expect(await errors(till)).toMatchObject({
+      type: 'LEASE_DENIED',
+      posReference: q,
+      holder: 'xfer-watch',
+      code: 'LEASE_HELD',
+    });
     // Destination exists but nobody holds its lease.
     watcher.send({ type: 'LEASE_RELEASE', posReference: q });
     await watcher.awaitType('LEASE_RELEASED');
@@ -189,8 +259,18 @@ describe('cross-shard ORDER_TRANSFER', () => {
     expect(await errors(till)).toMatchObject({ type: 'LEASE_DENIED', posReference: q, code: 'LEASE_NOT_HELD' });
     // Now with both leases: an unknown line.
     await lease(till, q, b);
-    till.send({ type: 'ORDER_TRANSFER', fromPosReference: p, toPosReference: q, lineUids: ['p1', 'nope'], mutationId: 'bad-1' });
-    expect(await errors(till)).toMatchObject({ type: 'ERROR', code: 'TRANSFER_INVALID', ref: { type: 'ORDER_TRANSFER', posReference: p, mutationId: 'bad-1' } });
+    till.send({
+      type: 'ORDER_TRANSFER',
+      fromPosReference: p,
+      toPosReference: q,
+      lineUids: ['p1', 'nope'],
+      mutationId: 'bad-1',
+    });
+    expect(await errors(till)).toMatchObject({
+      type: 'ERROR',
+      code: 'TRANSFER_INVALID',
+      ref: { type: 'ORDER_TRANSFER', posReference: p, mutationId: 'bad-1' },
+    });
     // A split onto an order that exists.
     till.send({ type: 'ORDER_TRANSFER', fromPosReference: p, toPosReference: q, lineUids: ['p1'], split: true });
     expect(await errors(till)).toMatchObject({ type: 'ERROR', code: 'TRANSFER_INVALID' });
@@ -202,7 +282,13 @@ describe('cross-shard ORDER_TRANSFER', () => {
 
     expect(rows()).toEqual(before);
     // The refused mutation id was not recorded: the same id still works once the request is valid.
-    till.send({ type: 'ORDER_TRANSFER', fromPosReference: p, toPosReference: q, lineUids: ['p1'], mutationId: 'bad-1' });
+    till.send({
+      type: 'ORDER_TRANSFER',
+      fromPosReference: p,
+      toPosReference: q,
+      lineUids: ['p1'],
+      mutationId: 'bad-1',
+    });
     expect(await till.awaitType('ORDER_TRANSFERRED')).toMatchObject({ fromVersion: 2, toVersion: 2 });
     expect(uids(q)).toEqual(['q1', 'p1']);
     // The fences lifted: both orders take ordinary writes again.

@@ -5,7 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { contextFromSeed, type TableContext, type TableEnv } from '../../actors/table/context.js';
-import { transferStep, type Relay, type TransferEvent, type TransferRequest, type TransferStep } from '../../actors/table/transfer-logic.js';
+import {
+  transferStep,
+  type Relay,
+  type TransferEvent,
+  type TransferRequest,
+  type TransferStep,
+} from '../../actors/table/transfer-logic.js';
 import type { Principal } from '../../actors/table/types.js';
 import { validateSnapshotChange } from '../../src/domain/index.js';
 import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
@@ -20,16 +26,31 @@ const ann: Principal = { terminalId: 'ann', role: 'cashier', name: 'Ann' };
 const bob: Principal = { terminalId: 'bob', role: 'cashier', name: 'Bob' };
 const NOW = 1_000_000;
 
-function table(key: string, orders: Array<{ order: OrderSnapshot | null; posReference?: string; holder?: string; version?: number }>): TableContext {
+function table(
+  key: string,
+  orders: Array<{ order: OrderSnapshot | null; posReference?: string; holder?: string; version?: number }>,
+): TableContext {
   const tableId = Number(key.slice(2));
   return contextFromSeed({
     key,
     orders: orders
       .filter((o) => o.order !== null)
-      .map((o) => ({ posReference: o.order!.posReference, tableId, version: o.version ?? 1, snapshot: { ...o.order!, tableId } })),
+      .map((o) => ({
+        posReference: o.order!.posReference,
+        tableId,
+        version: o.version ?? 1,
+        snapshot: { ...o.order!, tableId },
+      })),
     leases: orders
       .filter((o) => o.holder !== undefined)
-      .map((o) => ({ posReference: o.order?.posReference ?? o.posReference!, terminalId: o.holder!, role: 'cashier', tableId, expiresAt: NOW + 30_000, epoch: 3 })),
+      .map((o) => ({
+        posReference: o.order?.posReference ?? o.posReference!,
+        terminalId: o.holder!,
+        role: 'cashier',
+        tableId,
+        expiresAt: NOW + 30_000,
+        epoch: 3,
+      })),
   });
 }
 
@@ -46,7 +67,9 @@ function request(msg: Partial<TransferRequest['msg']>, from = ann): TransferRequ
 /** Run a transfer to the end, delivering relays to the actor they name; returns every step. */
 function run(actors: Map<string, TableContext>, req: TransferRequest): Array<{ key: string; step: TransferStep }> {
   const steps: Array<{ key: string; step: TransferStep }> = [];
-  const queue: Array<{ key: string; event: TransferEvent }> = [{ key: req.fromKey, event: { type: 'transfer_begin', req, now: NOW } }];
+  const queue: Array<{ key: string; event: TransferEvent }> = [
+    { key: req.fromKey, event: { type: 'transfer_begin', req, now: NOW } },
+  ];
   for (let guard = 0; queue.length > 0 && guard < 10; guard++) {
     const { key, event } = queue.shift()!;
     const step = transferStep(actors.get(key)!, event, env);
@@ -81,11 +104,27 @@ describe('transfer steps', () => {
     expect(source.ops[0]).toMatchObject({ posReference: 'X', version: 2, homeKey: 't:1' });
     expect(dest.ops[0]).toMatchObject({ posReference: 'Y', version: 5, homeKey: 't:2' });
     expect(source.out.map((o) => o.msg.type)).toEqual(['ORDER_UPDATED', 'ORDER_TRANSFERRED']);
-    expect(source.out[1]).toMatchObject({ to: 'terminal', terminalId: 'ann', msg: { fromVersion: 2, toVersion: 5, mutationId: 'm-1' } });
-    expect(dest.out).toMatchObject([{ to: 'others', except: 'ann', msg: { type: 'ORDER_UPDATED', posReference: 'Y', version: 5 } }]);
+    expect(source.out[1]).toMatchObject({
+      to: 'terminal',
+      terminalId: 'ann',
+      msg: { fromVersion: 2, toVersion: 5, mutationId: 'm-1' },
+    });
+    expect(dest.out).toMatchObject([
+      { to: 'others', except: 'ann', msg: { type: 'ORDER_UPDATED', posReference: 'Y', version: 5 } },
+    ]);
     expect(actors.get('t:1')!.orders.get('X')).toMatchObject({ version: 2 });
-    expect(actors.get('t:1')!.orders.get('X')!.snapshot!.lines.map((l) => l.uid)).toEqual(['b']);
-    expect(actors.get('t:2')!.orders.get('Y')!.snapshot!.lines.map((l) => l.uid)).toEqual(['c', 'a']);
+    expect(
+      actors
+        .get('t:1')!
+        .orders.get('X')!
+        .snapshot!.lines.map((l) => l.uid),
+    ).toEqual(['b']);
+    expect(
+      actors
+        .get('t:2')!
+        .orders.get('Y')!
+        .snapshot!.lines.map((l) => l.uid),
+    ).toEqual(['c', 'a']);
     expect(actors.get('t:2')!.orders.get('Y')!.snapshot!.kitchenStatus).toBe('changed');
 
     // The same mutation again is answered from the mutation row: no relay, no fence.
@@ -104,17 +143,29 @@ describe('transfer steps', () => {
     const steps = run(actors, request({ toPosReference: 'N', split: true, toTableId: 2 }));
     const dest = steps[3]!.step.unit!;
     expect(dest.ops.map((o) => o.op)).toEqual(['order_put', 'lease_put', 'event']);
-    expect(dest.out[0]).toMatchObject({ to: 'terminal', terminalId: 'ann', msg: { type: 'LEASE_GRANTED', posReference: 'N', version: 1, epoch: 1 } });
+    expect(dest.out[0]).toMatchObject({
+      to: 'terminal',
+      terminalId: 'ann',
+      msg: { type: 'LEASE_GRANTED', posReference: 'N', version: 1, epoch: 1 },
+    });
     const created = actors.get('t:2')!.orders.get('N')!;
     expect(created).toMatchObject({ version: 1, tableId: 2, lease: { terminalId: 'ann' } });
     expect(created.snapshot).toMatchObject({ state: 'checkout', kitchenStatus: 'sent', tableId: 2 });
     expect(actors.get('t:1')!.orders.get('X')!.snapshot!.kitchenStatus).toBe('changed');
   });
 
-  const refusals: Array<[string, () => { actors: Map<string, TableContext>; req: TransferRequest }, Record<string, unknown>, number]> = [
+  const refusals: Array<
+    [string, () => { actors: Map<string, TableContext>; req: TransferRequest }, Record<string, unknown>, number]
+  > = [
     [
       'source lease held by another terminal',
-      () => ({ actors: new Map([['t:1', table('t:1', [{ order: editingOrder(['a'], undefined, 'X'), holder: 'bob' }])], ['t:2', table('t:2', [])]]), req: request({}) }),
+      () => ({
+        actors: new Map([
+          ['t:1', table('t:1', [{ order: editingOrder(['a'], undefined, 'X'), holder: 'bob' }])],
+          ['t:2', table('t:2', [])],
+        ]),
+        req: request({}),
+      }),
       { type: 'LEASE_DENIED', posReference: 'X', holder: 'bob', code: 'LEASE_HELD' },
       1,
     ],
@@ -156,7 +207,13 @@ describe('transfer steps', () => {
     ],
     [
       'a paid source',
-      () => ({ actors: new Map([['t:1', table('t:1', [{ order: paidOrder(['a'], 'X'), holder: 'ann' }])], ['t:2', table('t:2', [])]]), req: request({}) }),
+      () => ({
+        actors: new Map([
+          ['t:1', table('t:1', [{ order: paidOrder(['a'], 'X'), holder: 'ann' }])],
+          ['t:2', table('t:2', [])],
+        ]),
+        req: request({}),
+      }),
       { type: 'ERROR', code: 'ORDER_PAID' },
       1,
     ],
@@ -195,6 +252,9 @@ describe('transfer steps', () => {
       ['t:2', table('t:2', [{ order: editingOrder(['c'], undefined, 'Y'), holder: 'ann' }])],
     ]);
     const steps = run(actors, request({}, bob));
-    expect(steps[0]!.step.unit!.out[0]).toMatchObject({ terminalId: 'bob', msg: { type: 'LEASE_DENIED', holder: 'ann' } });
+    expect(steps[0]!.step.unit!.out[0]).toMatchObject({
+      terminalId: 'bob',
+      msg: { type: 'LEASE_DENIED', holder: 'ann' },
+    });
   });
 });

@@ -41,10 +41,25 @@ const snap = (posReference: string, tableId: number): OrderSnapshot => ({
 
 function part(txId: string, which: 'source' | 'dest', posReference: string, version: number): Unit {
   const tableId = which === 'source' ? 1 : 2;
-  const updated: HubMessage = { type: 'ORDER_UPDATED', posReference, version, snapshot: snap(posReference, tableId), sourceTerminal: 'ann' };
+  const updated: HubMessage = {
+    type: 'ORDER_UPDATED',
+    posReference,
+    version,
+    snapshot: snap(posReference, tableId),
+    sourceTerminal: 'ann',
+  };
   return {
     ops: [
-      { op: 'order_put', posReference, homeKey: `t:${tableId}`, tableId, version, snapshot: snap(posReference, tableId), terminalId: 'ann', state: 'editing' },
+      {
+        op: 'order_put',
+        posReference,
+        homeKey: `t:${tableId}`,
+        tableId,
+        version,
+        snapshot: snap(posReference, tableId),
+        terminalId: 'ann',
+        state: 'editing',
+      },
       { op: 'event', type: 'ORDER_UPDATED', posReference, payload: updated, sourceTerminal: null },
     ],
     out: [{ to: 'others', except: 'ann', msg: updated, stamp: true }],
@@ -67,7 +82,14 @@ function open() {
   });
   const deliveries = (): Delivery[] => sent.flatMap((m) => (m.kind === 'deliver' ? m.deliveries : []));
   const versions = (): Record<string, number> =>
-    Object.fromEntries((store.db.prepare('SELECT pos_reference, version FROM orders').all() as Array<{ pos_reference: string; version: number }>).map((r) => [r.pos_reference, r.version]));
+    Object.fromEntries(
+      (
+        store.db.prepare('SELECT pos_reference, version FROM orders').all() as Array<{
+          pos_reference: string;
+          version: number;
+        }>
+      ).map((r) => [r.pos_reference, r.version]),
+    );
   return { store, core, committed, deliveries, versions };
 }
 
@@ -86,7 +108,12 @@ describe('writer joins transfer parts', () => {
     expect(versions()).toEqual({ X: 2, Y: 5 });
     expect(core.batching).toMatchObject({ commits: 1, units: 2 });
     // Dest first, then source, each with its own seq.
-    expect(deliveries().map((d) => [(d.out[0]!.msg as { posReference: string }).posReference, (d.out[0]!.msg as { seq: number }).seq])).toEqual([
+    expect(
+      deliveries().map((d) => [
+        (d.out[0]!.msg as { posReference: string }).posReference,
+        (d.out[0]!.msg as { seq: number }).seq,
+      ]),
+    ).toEqual([
       ['Y', 1],
       ['X', 2],
     ]);

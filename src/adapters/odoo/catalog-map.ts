@@ -117,7 +117,7 @@ export function mapCatalog(rows: CatalogRows): CatalogJson {
     db: rows.db,
     config: { id: num(config.id), name: str(config.name), ...hubFields, pricelist_id: m2oId(config.pricelist_id), journal_ids: ids(config.journal_ids) },
     session: { id: num(rows.session.id), name: str(rows.session.name), statements },
-    pricelist: rows.pricelist === null ? null : { id: num(rows.pricelist.id), name: str(rows.pricelist.display_name, str(rows.pricelist.name)) },
+    pricelist: rows.pricelist === null ? null : { id: num(rows.pricelist.id), name: str(rows.pricelist.name, str(rows.pricelist.display_name)) },
     journals,
     taxes: rows.taxes.map((t) => ({ id: num(t.id), name: str(t.name), amount: num(t.amount), priceInclude: t.price_include === true, amountType: str(t.amount_type, 'percent') })),
     products: rows.products.map((p) => ({

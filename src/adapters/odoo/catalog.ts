@@ -6,7 +6,7 @@
  */
 import { HubError } from '../../protocol/errors.js';
 import type { OdooClient } from './client.js';
-import { type CatalogJson, type CatalogRows, OPTIONAL_CONFIG_FIELDS, ids, m2oId, mapCatalog } from './catalog-map.js';
+import { type CatalogJson, type CatalogRows, OPTIONAL_CONFIG_FIELDS, m2oId, mapCatalog } from './catalog-map.js';
 
 export type { CatalogJson } from './catalog-map.js';
 
@@ -152,5 +152,3 @@ async function loadUsers(searchRead: SearchRead, config: Row, companyId: number 
     return { users: await searchRead('res.users', domain, ['name', 'login'], 'name, login'), usersHaveGroups: false };
   }
 }
-
-export { ids as odooIds };
