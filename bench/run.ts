@@ -19,32 +19,40 @@ import { PLANS } from './scenarios/plan.js';
 import { runProfile } from './scenarios/profile.js';
 import { renderSummary, sat, type AllResults } from './scenarios/report.js';
 import { runSaturation } from './scenarios/saturation.js';
-import { runStorm } from './scenarios/storm.js';
+import { runStorm, runStormProfile } from './scenarios/storm.js';
 import { runVenue } from './scenarios/venue.js';
 import { odooSimAvailable, ROOT, startOdooSim, type ServerHandle } from './venue/targets.js';
 
 const SCENARIOS = ['sqlite', 'venue', 'saturation', 'profile', 'storm', 'idle', 'http'] as const;
-type Scenario = (typeof SCENARIOS)[number];
+/** Run only when named in --only. */
+const OPT_IN = ['storm-profile'] as const;
+type Scenario = (typeof SCENARIOS)[number] | (typeof OPT_IN)[number];
+const KNOWN: readonly string[] = [...SCENARIOS, ...OPT_IN];
 
 const BENCH_DIR = fileURLToPath(new URL('./', import.meta.url));
 
-function parseArgs(argv: readonly string[]): { mode: 'all' | 'smoke'; out: string | null; only: Set<Scenario> } {
+function parseArgs(argv: readonly string[]): {
+  mode: 'all' | 'smoke';
+  out: string | null;
+  only: Set<Scenario>;
+  subset: boolean;
+} {
   const mode = argv[0];
   if (mode !== 'all' && mode !== 'smoke')
-    throw new Error(`usage: bench/run.ts all|smoke [--out dir] [--only ${SCENARIOS.join(',')}] (got ${String(mode)})`);
+    throw new Error(`usage: bench/run.ts all|smoke [--out dir] [--only ${KNOWN.join(',')}] (got ${String(mode)})`);
   let out: string | null = null;
   let only = new Set<Scenario>(SCENARIOS);
   for (let i = 1; i < argv.length; i += 1) {
     if (argv[i] === '--out') out = argv[++i] ?? null;
     else if (argv[i] === '--only') {
       const names = (argv[++i] ?? '').split(',').filter(Boolean);
-      const unknown = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
+      const unknown = names.filter((n) => !KNOWN.includes(n));
       if (unknown.length > 0)
-        throw new Error(`--only: unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`);
+        throw new Error(`--only: unknown scenario(s) ${unknown.join(', ')}; known: ${KNOWN.join(', ')}`);
       only = new Set(names as Scenario[]);
     } else throw new Error(`unknown option ${argv[i]}`);
   }
-  return { mode, out, only };
+  return { mode, out, only, subset: only.size !== SCENARIOS.length || OPT_IN.some((o) => only.has(o)) };
 }
 
 async function main(): Promise<number> {
@@ -129,6 +137,9 @@ async function main(): Promise<number> {
     await attempt('http', async () => {
       results.http = await runHttp(ctx);
     });
+    await attempt('storm-profile', async () => {
+      await runStormProfile(ctx);
+    });
   } finally {
     await ctx.shared.hub?.stop();
     await odoo?.stop();
@@ -142,8 +153,7 @@ async function main(): Promise<number> {
     { mode: args.mode, scenarios: [...args.only] },
     { elapsedS, failures: results.failures, markdown: summary },
   );
-  if (args.mode === 'all' && args.out === null && args.only.size === SCENARIOS.length)
-    updateReadme(join(BENCH_DIR, 'README.md'), summary);
+  if (args.mode === 'all' && args.out === null && !args.subset) updateReadme(join(BENCH_DIR, 'README.md'), summary);
   process.stdout.write(`\n${summary}\n`);
   log(`done in ${elapsedS} s; results in ${outDir}`);
   return results.failures.length === 0 ? 0 : 1;

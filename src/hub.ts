@@ -20,7 +20,7 @@ import { Admin } from './front/http-routes.js';
 import { createStaticFiles } from './front/static-files.js';
 import type { Session } from './front/session.js';
 import { WorkerLink } from './front/worker-link.js';
-import type { ActorKey, FrontToShard, FrontToWriter, ShardRequest, ShardToFront, WriterRequest, WriterStateView, WriterStats, WriterToFront } from '../workers/protocol.js';
+import type { ActorKey, FrontToShard, FrontToWriter, ShardRequest, ShardToFront, WriterRequest, WriterStateView, WriterToFront } from '../workers/protocol.js';
 
 export interface HubDeps {
   readonly config: Config;
@@ -162,7 +162,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       theFront.closeAll(CLOSE_CODES.RESET.code, 'hub data was reset');
       await requestAll({ type: 'quiesce' });
       // The writer answers with its post-reset counts; /health must show them at once, not at the next write.
-      theFront.onWriterMessage({ kind: 'stats', stats: (await writerRequest({ type: 'reset' })) as WriterStats });
+      theFront.onWriterMessage({ kind: 'stats', stats: await writerRequest({ type: 'reset' }) });
       await requestAll({ type: 'reload' });
       theFront.clearRoutes();
       theFront.startAccepting();

@@ -9,14 +9,14 @@ import { parseEnv } from 'node:util';
 import { createLogger, type Logger } from './adapters/log/logger.js';
 import { startMdns } from './adapters/mdns/advertiser.js';
 import { createMetricsRenderer, createThreadMetrics } from './adapters/metrics/index.js';
-import { createOdooClient } from './adapters/odoo/client.js';
+import { createCatalogProvider } from './adapters/odoo/catalog-cache.js';
+import { createOdooClient, type OdooClient } from './adapters/odoo/client.js';
 import { createOdooTokenValidator } from './adapters/odoo/token-validator.js';
 import { CONFIG_EXIT_CODE, parseConfig, type Config, type ConfigProblem } from './config.js';
 import { dashboardHtml } from './front/dashboard/page.js';
 import { withDevAuth } from './front/dev-auth.js';
 import { createHub } from './hub.js';
 import { systemClock } from './ports/clock.js';
-import type { HubMetrics } from './ports/metrics.js';
 import type { TokenValidator } from './ports/auth.js';
 import { toHubError } from './protocol/errors.js';
 
@@ -45,8 +45,7 @@ function readConfig(): Config {
 }
 
 /** Terminal tokens are Odoo session ids; HUB_DEV_AUTH adds the reference's empty-token bypass. */
-function tokenValidatorFor(config: Config, log: Logger, metrics: HubMetrics): TokenValidator {
-  const client = createOdooClient({ config, clock: systemClock, log, metrics });
+function tokenValidatorFor(config: Config, log: Logger, client: OdooClient): TokenValidator {
   const odoo = createOdooTokenValidator({ client, config, clock: systemClock, log });
   if (!config.HUB_DEV_AUTH) return odoo;
   return withDevAuth(odoo, {
@@ -59,11 +58,14 @@ async function main(): Promise<void> {
   const config = readConfig();
   const log = createLogger({ level: config.HUB_LOG_LEVEL, pretty: config.HUB_LOG_PRETTY, thread: 'front' });
   const metrics = createThreadMetrics('front');
+  // One Odoo client (one hub session) on the front thread: terminal tokens and the catalog.
+  const odoo = createOdooClient({ config, clock: systemClock, log, metrics });
   let collect: () => Promise<unknown[]> = async () => [];
   const hub = await createHub({
     config,
     log,
-    tokenValidator: tokenValidatorFor(config, log, metrics),
+    tokenValidator: tokenValidatorFor(config, log, odoo),
+    catalog: createCatalogProvider({ client: odoo, clock: systemClock, log }),
     metrics,
     renderMetrics: createMetricsRenderer(() => collect()),
     dashboardHtml,

@@ -313,9 +313,21 @@ function prepared(
     { to: 'others', except: from.terminalId, msg: updated, stamp: true },
     { to: 'terminal', terminalId: from.terminalId, msg: transferred, stamp: true },
   ];
+  // A write by the holder is proof of life: it renews the source lease, as ORDER_SNAPSHOT does.
+  const renewed: Grant = { ...lease, expiresAt: now + env.timings.leaseTtlMs, connected: true };
+  const tableId = snapshot.tableId ?? order.tableId;
+  ops.push({
+    op: 'lease_put',
+    posReference: order.posReference,
+    homeKey: ctx.key,
+    terminalId: renewed.terminalId,
+    role: renewed.role,
+    tableId,
+    expiresAt: renewed.expiresAt,
+    epoch: renewed.epoch,
+  });
   const orders = new Map(ctx.orders);
-  const next: OrderEntry = { ...order, version: fromVersion, snapshot, tableId: snapshot.tableId ?? order.tableId };
-  orders.set(order.posReference, next);
+  orders.set(order.posReference, { ...order, version: fromVersion, snapshot, tableId, lease: renewed });
   const unit: Unit = {
     ops,
     out,

@@ -203,7 +203,13 @@ export function renderSummary(results: AllResults, header: string): string {
     );
     parts.push(
       table(
-        ['group commit', 'rows/s', 'commits/s', 'commit p50 / p99, ms', 'pos-hub writes/s kept up with (JSON) ÷ rows/s'],
+        [
+          'group commit',
+          'rows/s',
+          'commits/s',
+          'commit p50 / p99, ms',
+          'pos-hub writes/s kept up with (JSON) ÷ rows/s',
+        ],
         s.batches.map((b) => [
           `${b.batch} row${b.batch === 1 ? '' : 's'}`,
           fmt(b.rowsPerS),

@@ -83,8 +83,11 @@ async function stepUp(
   let firstMiss: number | null = null;
   for (let i = 0; i < p.maxSteps && rate <= p.maxRate; i += 1) {
     const v = await runStep(rate);
-    if (v.pass) lastPass = rate;
-    else firstMiss ??= rate;
+    // Refine between the highest pass and the miss right above it (a noisy early miss does not count).
+    if (v.pass) {
+      lastPass = rate;
+      firstMiss = null;
+    } else firstMiss ??= rate;
     if (!v.keepsUp) break;
     rate *= 2;
   }

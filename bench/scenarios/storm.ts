@@ -3,7 +3,11 @@
  * once. 1,000 terminals open, AUTH and wait for SYNC_INIT (carrying the seeded orders) together;
  * the figure is the time from the first socket to the last terminal in sync.
  */
-import { sleep } from '../lib/clock.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monoUs, sleep } from '../lib/clock.js';
+import { summarizeDir, type ProfileSummary, type SampleWindow } from '../profile/summarize-cpuprofile.js';
 import { readProc, resetPeakRss } from '../lib/proc.js';
 import { GeneratorPool, type ConnectResult } from '../venue/pool.js';
 import type { ServerHandle } from '../venue/targets.js';
@@ -104,4 +108,60 @@ export async function runStorm(ctx: BenchContext): Promise<StormResult[]> {
     'allInSyncMs: first socket created → last SYNC_INIT received, over every generator process (shared monotonic clock).',
   ]);
   return results;
+}
+
+export interface StormProfileResult {
+  readonly allInSyncMs: number;
+  readonly threads: ProfileSummary[];
+}
+
+/**
+ * Opt-in (`--only storm-profile`): the same storm against a hub run with `--cpu-prof`, summarised
+ * over the storm's window — where a reconnect storm's server time goes.
+ */
+export async function runStormProfile(ctx: BenchContext): Promise<StormProfileResult> {
+  const p = ctx.plan.storm;
+  const dir = mkdtempSync(join(tmpdir(), 'pos-hub-bench-stormprof-'));
+  try {
+    ctx.log(`storm-profile: ${p.terminals} terminals against a hub with --cpu-prof`);
+    const server = await startTarget(ctx, 'pos-hub', dir);
+    let window: SampleWindow | undefined;
+    let allInSyncMs = 0;
+    try {
+      await seed(ctx, 'pos-hub', server, p.seedOrders, p.seedMs);
+      const pool = GeneratorPool.start({
+        script: ctx.scripts.generator,
+        processes: p.processes,
+        terminals: p.terminals,
+        tables: p.seedOrders,
+        target: targetSpec('pos-hub', server),
+        runId: `${ctx.runTag}stormprof`,
+        connectTimeoutMs: 90_000,
+      });
+      try {
+        const fromUs = monoUs();
+        allInSyncMs = (await pool.connect()).allInSyncMs;
+        window = { fromUs, toUs: monoUs() };
+      } finally {
+        await pool.close();
+      }
+    } finally {
+      await server.stop();
+    }
+    const result = { allInSyncMs, threads: summarizeDir(dir, 15, window) };
+    for (const t of result.threads.slice(0, 3)) {
+      ctx.log(
+        `  ${t.thread}: ${t.busyPercent}% busy; ${t.top
+          .slice(0, 4)
+          .map((e) => `${e.function} ${e.percent}%`)
+          .join(', ')}`,
+      );
+    }
+    save(ctx, 'storm-profile', p, result, [
+      "Self time per function, percent of the thread's busy samples during the storm.",
+    ]);
+    return result;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -5,7 +5,17 @@
  * (so domains compare ids) with a display-name function per field, rendered `[id, name]` by read.
  */
 import type { PosSessionRec } from './pos-data.js';
-import { GROUP_IDS, SIM_COMPANY, SIM_FLOORS, SIM_JOURNALS, SIM_POS_CONFIG, SIM_PRICELIST, SIM_PRODUCTS, SIM_TABLES, SIM_TAXES } from './seed.js';
+import {
+  GROUP_IDS,
+  SIM_COMPANY,
+  SIM_FLOORS,
+  SIM_JOURNALS,
+  SIM_POS_CONFIG,
+  SIM_PRICELIST,
+  SIM_PRODUCTS,
+  SIM_TABLES,
+  SIM_TAXES,
+} from './seed.js';
 
 type Dict = Record<string, unknown>;
 
@@ -22,10 +32,14 @@ const posCategoryId = (name: string): number => POS_CATEGORIES.indexOf(name) + 1
 const company = (): string => SIM_COMPANY.name;
 const journalName = (id: number): string | undefined => SIM_JOURNALS.find((j) => j.id === id)?.name;
 /** 12.0 product.pricelist.name_get: "<name> (<currency>)". */
-const pricelistName = (id: number): string | undefined => (id === SIM_PRICELIST.id ? `${SIM_PRICELIST.name} (${SIM_COMPANY.currency})` : undefined);
+const pricelistName = (id: number): string | undefined =>
+  id === SIM_PRICELIST.id ? `${SIM_PRICELIST.name} (${SIM_COMPANY.currency})` : undefined;
 /** res.groups display names are "<category> / <name>". */
 const groupName = (id: number): string | undefined =>
-  ({ [GROUP_IDS['point_of_sale.group_pos_manager']]: 'Point of Sale / Manager', [GROUP_IDS['point_of_sale.group_pos_user']]: 'Point of Sale / User' })[id];
+  ({
+    [GROUP_IDS['point_of_sale.group_pos_manager']]: 'Point of Sale / Manager',
+    [GROUP_IDS['point_of_sale.group_pos_user']]: 'Point of Sale / User',
+  })[id];
 
 /** The catalog models over the live session table (statements follow sessions, rescue ones included). */
 export function catalogModels(sessions: ReadonlyMap<number, PosSessionRec>): Readonly<Record<string, SimModel>> {
@@ -49,7 +63,12 @@ export function catalogModels(sessions: ReadonlyMap<number, PosSessionRec>): Rea
           floor_ids: SIM_FLOORS.map((f) => f.id),
         },
       ],
-      many2one: { pricelist_id: pricelistName, company_id: company, group_pos_manager_id: groupName, group_pos_user_id: groupName },
+      many2one: {
+        pricelist_id: pricelistName,
+        company_id: company,
+        group_pos_manager_id: groupName,
+        group_pos_user_id: groupName,
+      },
     },
     'account.bank.statement': {
       rows: () =>
@@ -67,11 +86,27 @@ export function catalogModels(sessions: ReadonlyMap<number, PosSessionRec>): Rea
       many2one: { journal_id: journalName, pos_session_id: (id) => sessions.get(id)?.name, company_id: company },
     },
     'account.journal': {
-      rows: () => SIM_JOURNALS.map((j, i) => ({ id: j.id, name: j.name, type: j.type, code: j.name.slice(0, 4).toUpperCase(), sequence: (i + 1) * 10, company_id: SIM_COMPANY.id })),
+      rows: () =>
+        SIM_JOURNALS.map((j, i) => ({
+          id: j.id,
+          name: j.name,
+          type: j.type,
+          code: j.name.slice(0, 4).toUpperCase(),
+          sequence: (i + 1) * 10,
+          company_id: SIM_COMPANY.id,
+        })),
       many2one: { company_id: company },
     },
     'product.pricelist': {
-      rows: () => [{ id: SIM_PRICELIST.id, name: SIM_PRICELIST.name, display_name: pricelistName(SIM_PRICELIST.id), active: true, company_id: false }],
+      rows: () => [
+        {
+          id: SIM_PRICELIST.id,
+          name: SIM_PRICELIST.name,
+          display_name: pricelistName(SIM_PRICELIST.id),
+          active: true,
+          company_id: false,
+        },
+      ],
       many2one: { company_id: company },
     },
     'account.tax': {
@@ -112,7 +147,11 @@ export function catalogModels(sessions: ReadonlyMap<number, PosSessionRec>): Rea
           sequence: i + 1,
           active: true,
         })),
-      many2one: { pos_categ_id: (id) => POS_CATEGORIES[id - 1], categ_id: () => 'All / Saleable', uom_id: () => 'Unit(s)' },
+      many2one: {
+        pos_categ_id: (id) => POS_CATEGORIES[id - 1],
+        categ_id: () => 'All / Saleable',
+        uom_id: () => 'Unit(s)',
+      },
     },
     'restaurant.floor': {
       rows: () =>

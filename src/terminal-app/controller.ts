@@ -49,6 +49,9 @@ export class TerminalController {
   private readonly listeners = new Set<(state: AppState) => void>();
   /** Bumped on every lease request, so a late answer for an order no longer open is let go. */
   private leaseGeneration = 0;
+  /** The lease request under way: edits tapped meanwhile wait for its answer instead of being lost. */
+  private leaseInFlight: Promise<boolean> | null = null;
+  private serialTail: Promise<unknown> = Promise.resolve();
   readonly timings: Timings = { lastLocalEditAt: 0, remoteUpdates: [] };
 
   constructor(
@@ -121,7 +124,16 @@ export class TerminalController {
     await this.requestLease(pos, entry.version);
   }
 
-  private async requestLease(posReference: string, version: number, again = true): Promise<boolean> {
+  private requestLease(posReference: string, version: number): Promise<boolean> {
+    const asked = this.askLease(posReference, version, true);
+    this.leaseInFlight = asked;
+    void asked.finally(() => {
+      if (this.leaseInFlight === asked) this.leaseInFlight = null;
+    });
+    return asked;
+  }
+
+  private async askLease(posReference: string, version: number, again: boolean): Promise<boolean> {
     const generation = ++this.leaseGeneration;
     this.set({ lease: { status: 'pending' } });
     try {
@@ -131,7 +143,7 @@ export class TerminalController {
         return false;
       }
       // Asked while the SDK was still syncing (an offline grant), and it is online now: ask the hub.
-      if (result.granted && result.offline && again && this.deps.transport.state === 'online') return this.requestLease(posReference, version, false);
+      if (result.granted && result.offline && again && this.deps.transport.state === 'online') return this.askLease(posReference, version, false);
       if (result.granted) {
         this.set({ lease: { status: 'held', offline: result.offline } });
         return true;
@@ -168,7 +180,18 @@ export class TerminalController {
   // ── Edits: every one is an order-domain operation, then a snapshot into the outbox ───────────
 
   /** A new check on the selected table (the reference's ORDER_NEW). */
-  async newOrder(): Promise<boolean> {
+  newOrder(): Promise<boolean> {
+    return this.serial(() => this.startOrder());
+  }
+
+  /** Taps that may first have to start an order run one after another, so items land in tap order. */
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.serialTail.then(task, task);
+    this.serialTail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async startOrder(): Promise<boolean> {
     const tableId = this.current.selectedTableId;
     if (tableId === null) return false;
     const { catalog } = this.current;
@@ -186,18 +209,30 @@ export class TerminalController {
     this.releaseActiveLease();
     this.putOrder({ posReference, version: 0, snapshot, leasedBy: null, pendingMutation: null, odooOrderId: null });
     this.set({ activePos: posReference, finalize: { status: 'idle' } });
-    if (!(await this.requestLease(posReference, 0))) return false;
+    if (!(await this.requestLease(posReference, 0))) {
+      // Never written anywhere: forget it rather than show an empty check nobody can edit.
+      const orders = new Map(this.current.orders);
+      orders.delete(posReference);
+      const lease = this.current.lease;
+      const why = lease.status === 'denied' ? `${lease.reason} (holder ${lease.holder})` : lease.status === 'error' ? lease.reason : lease.status;
+      this.set({ orders, notice: { text: `Could not start a check: ${why}`, code: 'LEASE_DENIED' }, ...(this.current.activePos === posReference ? { activePos: null } : {}) });
+      return false;
+    }
     this.commit(posReference, snapshot);
     this.deps.transport.sendTableUpdate(tableId, 'occupied', posReference);
     return true;
   }
 
-  async addProduct(productId: number): Promise<void> {
+  addProduct(productId: number): Promise<void> {
+    return this.serial(() => this.addProductNow(productId));
+  }
+
+  private async addProductNow(productId: number): Promise<void> {
     const product = this.current.catalog.products.find((p) => p.id === productId);
     if (product === undefined) return;
     const active = this.activeEntry();
     if (active === null || active.snapshot.state === 'finalized') {
-      if (!(await this.newOrder())) return;
+      if (!(await this.startOrder())) return;
     }
     this.edit((order, ctx) => {
       // Same product, not yet sent to the kitchen: one more of it rather than a second line.
@@ -308,6 +343,13 @@ export class TerminalController {
       return false;
     }
     const { lease } = this.current;
+    if (lease.status === 'pending' && this.leaseInFlight !== null) {
+      const pos = entry.posReference;
+      void this.leaseInFlight.then(() => {
+        if (this.current.activePos === pos) this.edit(op);
+      });
+      return true;
+    }
     if (lease.status !== 'held') {
       const text =
         lease.status === 'denied'

@@ -52,7 +52,10 @@ class FakeTransport implements SyncTransport {
 
   connect = async (): Promise<void> => undefined;
   disconnect = (): void => undefined;
+  /** While set, lease answers wait for it (a slow hub). */
+  leaseGate: Promise<void> | null = null;
   acquireLease = async (posReference: string): Promise<LeaseResult> => {
+    if (this.leaseGate !== null) await this.leaseGate;
     if (this.leaseAnswer.granted) this.held.add(posReference);
     return this.leaseAnswer;
   };
@@ -126,6 +129,23 @@ describe('terminal page controller', () => {
     expect(order.amountTotal).toBe(212.4 + 281.6);
     expect(c.state.lease).toEqual({ status: 'held', offline: false });
     expect(t.tableUpdates).toEqual([{ tableId: 1, status: 'occupied' }]);
+  });
+
+  it('keeps taps made while the lease is still being asked for, in order', async () => {
+    const { t, c } = setup();
+    let open = (): void => undefined;
+    t.leaseGate = new Promise<void>((resolve) => (open = resolve));
+    await c.openTable(7);
+    const first = c.addProduct(101);
+    await Promise.resolve();
+    const second = c.addProduct(201);
+    expect(c.state.lease.status).toBe('pending');
+    expect(t.sent).toHaveLength(0);
+    open();
+    await Promise.all([first, second]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(last(t).lines.map((l) => l.productId)).toEqual([101, 201]);
+    expect(c.state.notice).toBeNull();
   });
 
   it('refuses edits without the lease and says LEASE_DENIED plainly', async () => {
@@ -205,6 +225,19 @@ describe('terminal page controller', () => {
     c.resolveConflict('load_latest');
     expect(t.sent[t.sent.length - 1]).toMatchObject({ version: 9, snapshot: hubSnapshot });
     expect(c.state.orders.get(local.posReference)?.snapshot.guestCount).toBe(6);
+  });
+
+  it('shows a paid order the hub stops listing (finalized elsewhere) as closed, not as still open', async () => {
+    const { t, c } = setup();
+    const paid = { ...newOrder({ posReference: 'NU/CFG1/S42/1790000000000-beef', tableId: 6, sessionId: 42, userId: 7, createdAt: '2026-11-23T12:00:00.000Z' }), state: 'paid' as const, kitchenStatus: 'paid' as const };
+    t.leaseAnswer = { granted: false, holder: 'tab-other', reason: 'held' };
+    t.emit('syncInit', [{ posReference: paid.posReference, version: 4, snapshot: paid, tableId: 6, leasedBy: 'tab-other' }], { tables: [], floorPlans: [] });
+    await c.openTable(6);
+    expect(c.state.activePos).toBe(paid.posReference);
+    t.emit('syncInit', [], { tables: [], floorPlans: [] });
+    expect(c.state.orders.get(paid.posReference)?.snapshot.state).toBe('finalized');
+    await c.retryLease();
+    expect(c.state.lease.status).toBe('denied');
   });
 
   it('keeps its own unconfirmed edits over an older hub copy, and takes the hub copy once confirmed', async () => {

@@ -99,7 +99,8 @@ describe('transfer steps', () => {
     const dest = steps[3]!.step.unit!;
     expect(source.join).toEqual({ txId: 'tx-1', part: 'source' });
     expect(dest.join).toEqual({ txId: 'tx-1', part: 'dest' });
-    expect(source.ops.map((o) => o.op)).toEqual(['order_put', 'event', 'mutation']);
+    expect(source.ops.map((o) => o.op)).toEqual(['order_put', 'event', 'mutation', 'lease_put']);
+    expect(source.ops[3]).toMatchObject({ posReference: 'X', terminalId: 'ann', expiresAt: NOW + 60_000, epoch: 3 });
     expect(dest.ops.map((o) => o.op)).toEqual(['order_put', 'event']);
     expect(source.ops[0]).toMatchObject({ posReference: 'X', version: 2, homeKey: 't:1' });
     expect(dest.ops[0]).toMatchObject({ posReference: 'Y', version: 5, homeKey: 't:2' });

@@ -50,7 +50,9 @@ export function createCatalogProvider(options: CatalogProviderOptions): () => Pr
   const served = (stale: boolean): ServedCatalog => {
     if (good === null) throw new Error('catalog: nothing cached');
     const base = { ...good.catalog, stale, fetchedAt: new Date(good.fetchedAt).toISOString() };
-    return stale && failure !== null ? { ...base, staleReason: { code: failure.error.code, message: failure.error.message } } : base;
+    return stale && failure !== null
+      ? { ...base, staleReason: { code: failure.error.code, message: failure.error.message } }
+      : base;
   };
 
   const refresh = (): Promise<void> => {
@@ -62,7 +64,11 @@ export function createCatalogProvider(options: CatalogProviderOptions): () => Pr
         failure = null;
       } catch (e) {
         const error = toHubError(e);
-        if (failure === null) log.warn({ code: error.code, err: error.message, cached: good !== null }, 'catalog: could not read the catalog from Odoo');
+        if (failure === null)
+          log.warn(
+            { code: error.code, err: error.message, cached: good !== null },
+            'catalog: could not read the catalog from Odoo',
+          );
         failure = { error, at: clock.now() };
       }
     })().finally(() => {

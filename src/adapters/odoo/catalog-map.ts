@@ -18,10 +18,20 @@ export interface CatalogJson {
     readonly nu_hub_url?: string;
     readonly nu_hub_fallback_ip?: string;
   };
-  readonly session: { readonly id: number; readonly name: string; readonly statements: readonly { readonly id: number; readonly journalId: number }[] };
+  readonly session: {
+    readonly id: number;
+    readonly name: string;
+    readonly statements: readonly { readonly id: number; readonly journalId: number }[];
+  };
   readonly pricelist: { readonly id: number; readonly name: string } | null;
   readonly journals: readonly { readonly id: number; readonly name: string; readonly type: string }[];
-  readonly taxes: readonly { readonly id: number; readonly name: string; readonly amount: number; readonly priceInclude: boolean; readonly amountType: string }[];
+  readonly taxes: readonly {
+    readonly id: number;
+    readonly name: string;
+    readonly amount: number;
+    readonly priceInclude: boolean;
+    readonly amountType: string;
+  }[];
   readonly products: readonly {
     readonly id: number;
     readonly name: string;
@@ -31,7 +41,12 @@ export interface CatalogJson {
     readonly barcode: string | null;
   }[];
   readonly floors: readonly { readonly id: number; readonly name: string; readonly tables: readonly CatalogTable[] }[];
-  readonly users: readonly { readonly id: number; readonly login: string; readonly name: string; readonly role?: 'manager' | 'cashier' }[];
+  readonly users: readonly {
+    readonly id: number;
+    readonly login: string;
+    readonly name: string;
+    readonly role?: 'manager' | 'cashier';
+  }[];
 }
 
 export interface CatalogTable {
@@ -72,7 +87,8 @@ const str = (v: unknown, fallback = ''): string => (typeof v === 'string' ? v : 
 export const m2oId = (v: unknown): number | null => (Array.isArray(v) && typeof v[0] === 'number' ? v[0] : null);
 const m2oName = (v: unknown): string | null => (Array.isArray(v) && typeof v[1] === 'string' ? v[1] : null);
 /** x2many read as a list of ids. */
-export const ids = (v: unknown): number[] => (Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number') : []);
+export const ids = (v: unknown): number[] =>
+  Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number') : [];
 
 /** models.js puts cash registers first, then by journal sequence. */
 function journalRank(journals: readonly Row[]): (journalId: number) => [number, number, number] {
@@ -110,16 +126,36 @@ export function mapCatalog(rows: CatalogRows): CatalogJson {
     if (!rows.usersHaveGroups) return [base];
     // models.js: manager wins, then cashier; a user in neither POS group is not a POS user.
     const groups = ids(u.groups_id);
-    const role = managerGroup !== null && groups.includes(managerGroup) ? 'manager' : userGroup !== null && groups.includes(userGroup) ? 'cashier' : null;
+    const role =
+      managerGroup !== null && groups.includes(managerGroup)
+        ? 'manager'
+        : userGroup !== null && groups.includes(userGroup)
+          ? 'cashier'
+          : null;
     return role === null ? [] : [{ ...base, role }];
   });
   return {
     db: rows.db,
-    config: { id: num(config.id), name: str(config.name), ...hubFields, pricelist_id: m2oId(config.pricelist_id), journal_ids: ids(config.journal_ids) },
+    config: {
+      id: num(config.id),
+      name: str(config.name),
+      ...hubFields,
+      pricelist_id: m2oId(config.pricelist_id),
+      journal_ids: ids(config.journal_ids),
+    },
     session: { id: num(rows.session.id), name: str(rows.session.name), statements },
-    pricelist: rows.pricelist === null ? null : { id: num(rows.pricelist.id), name: str(rows.pricelist.name, str(rows.pricelist.display_name)) },
+    pricelist:
+      rows.pricelist === null
+        ? null
+        : { id: num(rows.pricelist.id), name: str(rows.pricelist.name, str(rows.pricelist.display_name)) },
     journals,
-    taxes: rows.taxes.map((t) => ({ id: num(t.id), name: str(t.name), amount: num(t.amount), priceInclude: t.price_include === true, amountType: str(t.amount_type, 'percent') })),
+    taxes: rows.taxes.map((t) => ({
+      id: num(t.id),
+      name: str(t.name),
+      amount: num(t.amount),
+      priceInclude: t.price_include === true,
+      amountType: str(t.amount_type, 'percent'),
+    })),
     products: rows.products.map((p) => ({
       id: num(p.id),
       name: str(p.display_name, str(p.name)),

@@ -30,19 +30,40 @@ export interface LoadCatalogOptions {
 /** models.js sends display_default_code false so product names come without "[CODE] ". */
 const CONTEXT = { display_default_code: false };
 
-const CONFIG_FIELDS = ['id', 'name', 'pricelist_id', 'journal_ids', 'company_id', 'group_pos_manager_id', 'group_pos_user_id'];
+const CONFIG_FIELDS = [
+  'id',
+  'name',
+  'pricelist_id',
+  'journal_ids',
+  'company_id',
+  'group_pos_manager_id',
+  'group_pos_user_id',
+];
 const SESSION_FIELDS = ['id', 'name', 'state', 'user_id', 'config_id', 'statement_ids'];
 const STATEMENT_FIELDS = ['journal_id', 'state', 'name', 'pos_session_id'];
 const JOURNAL_FIELDS = ['name', 'type', 'sequence'];
 const TAX_FIELDS = ['name', 'amount', 'price_include', 'include_base_amount', 'amount_type', 'children_tax_ids'];
-const PRODUCT_FIELDS = ['display_name', 'lst_price', 'taxes_id', 'pos_categ_id', 'categ_id', 'barcode', 'default_code', 'to_weight', 'uom_id'];
+const PRODUCT_FIELDS = [
+  'display_name',
+  'lst_price',
+  'taxes_id',
+  'pos_categ_id',
+  'categ_id',
+  'barcode',
+  'default_code',
+  'to_weight',
+  'uom_id',
+];
 const FLOOR_FIELDS = ['name', 'background_color', 'table_ids', 'sequence'];
 const TABLE_FIELDS = ['name', 'width', 'height', 'position_h', 'position_v', 'shape', 'floor_id', 'color', 'seats'];
 
 /** The hub's catalog: log in if needed, then read everything with the hub's session. */
 export async function loadCatalog(client: OdooClient, opts: LoadCatalogOptions = {}): Promise<CatalogJson> {
   const info = await client.hubSessionInfo();
-  return loadCatalogFrom({ db: info.db, uid: info.uid, callKw: (model, method, args, kwargs) => client.callKw(model, method, args, kwargs) }, opts);
+  return loadCatalogFrom(
+    { db: info.db, uid: info.uid, callKw: (model, method, args, kwargs) => client.callKw(model, method, args, kwargs) },
+    opts,
+  );
 }
 
 function notReady(message: string, details: Record<string, unknown>): HubError {
@@ -51,8 +72,20 @@ function notReady(message: string, details: Record<string, unknown>): HubError {
 }
 
 export async function loadCatalogFrom(rpc: CatalogRpc, opts: LoadCatalogOptions = {}): Promise<CatalogJson> {
-  const searchRead = (model: string, domain: unknown[], fields: string[], order: string, limit?: number): Promise<Row[]> =>
-    rpc.callKw<Row[]>(model, 'search_read', [], { domain, fields, order, ...(limit === undefined ? {} : { limit }), context: CONTEXT });
+  const searchRead = (
+    model: string,
+    domain: unknown[],
+    fields: string[],
+    order: string,
+    limit?: number,
+  ): Promise<Row[]> =>
+    rpc.callKw<Row[]>(model, 'search_read', [], {
+      domain,
+      fields,
+      order,
+      ...(limit === undefined ? {} : { limit }),
+      context: CONTEXT,
+    });
 
   const [me] = await rpc.callKw<Row[]>('res.users', 'read', [[rpc.uid], ['name', 'company_id']], { context: CONTEXT });
   const companyId = m2oId(me?.company_id);
@@ -63,13 +96,18 @@ export async function loadCatalogFrom(rpc: CatalogRpc, opts: LoadCatalogOptions 
     context: CONTEXT,
   });
   const has = (field: string): boolean => Object.hasOwn(known, field);
-  const configFields = [...CONFIG_FIELDS.filter((f) => !f.startsWith('group_') || has(f)), ...OPTIONAL_CONFIG_FIELDS.filter(has)];
+  const configFields = [
+    ...CONFIG_FIELDS.filter((f) => !f.startsWith('group_') || has(f)),
+    ...OPTIONAL_CONFIG_FIELDS.filter(has),
+  ];
 
   let configs: Row[];
   if (opts.configId !== undefined) {
     configs = await searchRead('pos.config', [['id', '=', opts.configId]], configFields, 'id', 1);
   } else {
-    configs = has('nu_hub_enabled') ? await searchRead('pos.config', [['nu_hub_enabled', '=', true]], configFields, 'id', 1) : [];
+    configs = has('nu_hub_enabled')
+      ? await searchRead('pos.config', [['nu_hub_enabled', '=', true]], configFields, 'id', 1)
+      : [];
     if (configs.length === 0) {
       if (has('nu_hub_enabled')) opts.warn?.('no pos.config has nu_hub_enabled; serving the first one', {});
       configs = await searchRead('pos.config', [], configFields, 'id', 1);
@@ -77,41 +115,96 @@ export async function loadCatalogFrom(rpc: CatalogRpc, opts: LoadCatalogOptions 
   }
   const config = configs[0];
   if (config === undefined) {
-    throw notReady(opts.configId === undefined ? 'Odoo has no active POS config (pos.config)' : `Odoo has no active POS config with id ${opts.configId}`, {
-      reason: 'no_pos_config',
-      configId: opts.configId ?? null,
-    });
+    throw notReady(
+      opts.configId === undefined
+        ? 'Odoo has no active POS config (pos.config)'
+        : `Odoo has no active POS config with id ${opts.configId}`,
+      {
+        reason: 'no_pos_config',
+        configId: opts.configId ?? null,
+      },
+    );
   }
   const configId = Number(config.id);
   const configName = String(config.name);
 
-  const sessions = await searchRead('pos.session', [['state', '=', 'opened'], ['config_id', '=', configId], ['rescue', '=', false]], SESSION_FIELDS, 'id', 1);
+  const sessions = await searchRead(
+    'pos.session',
+    [
+      ['state', '=', 'opened'],
+      ['config_id', '=', configId],
+      ['rescue', '=', false],
+    ],
+    SESSION_FIELDS,
+    'id',
+    1,
+  );
   const session = sessions[0];
   if (session === undefined) {
-    throw notReady(`No open POS session for "${configName}" (pos.config ${configId}): open a session in Odoo (Point of Sale → New Session)`, {
-      reason: 'no_open_session',
-      configId,
-    });
+    throw notReady(
+      `No open POS session for "${configName}" (pos.config ${configId}): open a session in Odoo (Point of Sale → New Session)`,
+      {
+        reason: 'no_open_session',
+        configId,
+      },
+    );
   }
   const sessionId = Number(session.id);
 
-  const statements = await searchRead('account.bank.statement', [['state', '=', 'open'], ['pos_session_id', '=', sessionId]], STATEMENT_FIELDS, 'id');
-  const journalIds = [...new Set(statements.map((s) => m2oId(s.journal_id)).filter((id): id is number => id !== null))];
-  const journals = journalIds.length === 0 ? [] : await searchRead('account.journal', [['id', 'in', journalIds]], JOURNAL_FIELDS, 'sequence, id');
+  // Everything below depends only on the config and the session: asked in parallel (two round trips deep instead of nine in a row).
   const pricelistId = m2oId(config.pricelist_id);
-  const pricelists = pricelistId === null ? [] : await searchRead('product.pricelist', [['id', 'in', [pricelistId]]], ['name', 'display_name'], 'id');
-  const taxes = await searchRead('account.tax', [['company_id', '=', companyId ?? false]], TAX_FIELDS, 'sequence, id');
-  const products = await searchRead('product.product', [['sale_ok', '=', true], ['available_in_pos', '=', true]], PRODUCT_FIELDS, 'sequence, default_code, name, id');
-
-  let floors: Row[] = [];
-  let tables: Row[] = [];
-  if (has('floor_ids')) {
-    floors = await searchRead('restaurant.floor', [['pos_config_id', '=', configId]], FLOOR_FIELDS, 'sequence, name, id');
-    const floorIds = floors.map((f) => Number(f.id));
-    tables = floorIds.length === 0 ? [] : await searchRead('restaurant.table', [['floor_id', 'in', floorIds]], TABLE_FIELDS, 'id');
-  }
-
-  const { users, usersHaveGroups } = await loadUsers(searchRead, config, companyId, opts);
+  const [[statements, journals], pricelists, taxes, products, [floors, tables], { users, usersHaveGroups }] =
+    await Promise.all([
+      (async (): Promise<[Row[], Row[]]> => {
+        const st = await searchRead(
+          'account.bank.statement',
+          [
+            ['state', '=', 'open'],
+            ['pos_session_id', '=', sessionId],
+          ],
+          STATEMENT_FIELDS,
+          'id',
+        );
+        const journalIds = [...new Set(st.map((s) => m2oId(s.journal_id)).filter((id): id is number => id !== null))];
+        return [
+          st,
+          journalIds.length === 0
+            ? []
+            : await searchRead('account.journal', [['id', 'in', journalIds]], JOURNAL_FIELDS, 'sequence, id'),
+        ];
+      })(),
+      pricelistId === null
+        ? Promise.resolve([])
+        : searchRead('product.pricelist', [['id', 'in', [pricelistId]]], ['name', 'display_name'], 'id'),
+      searchRead('account.tax', [['company_id', '=', companyId ?? false]], TAX_FIELDS, 'sequence, id'),
+      searchRead(
+        'product.product',
+        [
+          ['sale_ok', '=', true],
+          ['available_in_pos', '=', true],
+        ],
+        PRODUCT_FIELDS,
+        'sequence, default_code, name, id',
+      ),
+      (async (): Promise<[Row[], Row[]]> => {
+        // restaurant.floor exists only with pos_restaurant, which adds pos.config.floor_ids.
+        if (!has('floor_ids')) return [[], []];
+        const fl = await searchRead(
+          'restaurant.floor',
+          [['pos_config_id', '=', configId]],
+          FLOOR_FIELDS,
+          'sequence, name, id',
+        );
+        const floorIds = fl.map((f) => Number(f.id));
+        return [
+          fl,
+          floorIds.length === 0
+            ? []
+            : await searchRead('restaurant.table', [['floor_id', 'in', floorIds]], TABLE_FIELDS, 'id'),
+        ];
+      })(),
+      loadUsers(searchRead, config, companyId, opts),
+    ]);
   const rows: CatalogRows = {
     db: rpc.db,
     config,
@@ -136,8 +229,15 @@ type SearchRead = (model: string, domain: unknown[], fields: string[], order: st
  * Roles per terminal come from has_group at AUTH; here they are informative, so an Odoo that refuses
  * groups_id to the hub user still gets a user list, without roles.
  */
-async function loadUsers(searchRead: SearchRead, config: Row, companyId: number | null, opts: LoadCatalogOptions): Promise<{ users: Row[]; usersHaveGroups: boolean }> {
-  const groupIds = [m2oId(config.group_pos_manager_id), m2oId(config.group_pos_user_id)].filter((id): id is number => id !== null);
+async function loadUsers(
+  searchRead: SearchRead,
+  config: Row,
+  companyId: number | null,
+  opts: LoadCatalogOptions,
+): Promise<{ users: Row[]; usersHaveGroups: boolean }> {
+  const groupIds = [m2oId(config.group_pos_manager_id), m2oId(config.group_pos_user_id)].filter(
+    (id): id is number => id !== null,
+  );
   const domain: unknown[] = [['company_id', '=', companyId ?? false]];
   if (groupIds.length > 0) domain.push(['groups_id', 'in', groupIds]);
   if (groupIds.length === 0) {
@@ -145,10 +245,15 @@ async function loadUsers(searchRead: SearchRead, config: Row, companyId: number 
     return { users: await searchRead('res.users', domain, ['name', 'login'], 'name, login'), usersHaveGroups: false };
   }
   try {
-    return { users: await searchRead('res.users', domain, ['name', 'login', 'groups_id'], 'name, login'), usersHaveGroups: true };
+    return {
+      users: await searchRead('res.users', domain, ['name', 'login', 'groups_id'], 'name, login'),
+      usersHaveGroups: true,
+    };
   } catch (error) {
     if (!(error instanceof HubError) || error.code !== 'ODOO_REJECTED') throw error;
-    opts.warn?.('res.users.groups_id is not readable by the hub user; users are listed without roles', { error: error.message });
+    opts.warn?.('res.users.groups_id is not readable by the hub user; users are listed without roles', {
+      error: error.message,
+    });
     return { users: await searchRead('res.users', domain, ['name', 'login'], 'name, login'), usersHaveGroups: false };
   }
 }
