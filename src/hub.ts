@@ -153,6 +153,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
 
   const requestAll = <R>(req: ShardRequest): Promise<R[]> => Promise.all(shards.map((s) => s.request<R>((reqId) => ({ kind: 'request', reqId, req }))));
   const writerRequest = <R>(req: WriterRequest): Promise<R> => writer.request<R>((reqId) => ({ kind: 'request', reqId, req }));
+  // Counters the writer pushed before the front existed were dropped; start from fresh ones.
+  theFront.onWriterMessage({ kind: 'stats', stats: await writerRequest({ type: 'flush' }) });
 
   let resetting: Promise<void> | null = null;
   const reset = async (): Promise<void> => {

@@ -51,12 +51,27 @@ export function renderSummary(results: AllResults, header: string): string {
     r?.atSaturation == null
       ? '—'
       : `${fmt(r.atSaturation.serverCpuPercent)} / ${fmt(r.atSaturation.generatorCpuPercent)}`;
+  /** The time, and how many made it when some did not (their failure is part of the figure). */
+  const stormCell = (t: string): string => {
+    const r = results.storm?.find((s) => s.target === t);
+    if (r === undefined) return '—';
+    return r.connect.failed === 0
+      ? fmt(r.connect.allInSyncMs)
+      : `${fmt(r.connect.allInSyncMs)} (only ${r.connect.ok}/${r.terminals})`;
+  };
   const stormCpu = (t: string) => {
     const r = results.storm?.find((s) => s.target === t);
     return r === undefined || r.connect.ok === 0 ? undefined : r.serverCpuMs / r.connect.ok;
   };
   const storm = (t: string) => results.storm?.find((s) => s.target === t)?.connect.allInSyncMs;
   const idle = (t: string) => results.idle?.find((s) => s.target === t)?.rssKBPerTerminal;
+  const idleCell = (t: string): string => {
+    const r = results.idle?.find((s) => s.target === t);
+    if (r === undefined) return '—';
+    return r.connected === r.terminals
+      ? fmt(r.rssKBPerTerminal, 1)
+      : `${fmt(r.rssKBPerTerminal, 1)} (${r.connected}/${r.terminals} connected)`;
+  };
   if (results.saturation !== undefined || results.storm !== undefined || results.idle !== undefined) {
     parts.push('### pos-hub against the transport ceiling and the peer\n');
     parts.push(
@@ -112,7 +127,7 @@ export function renderSummary(results: AllResults, header: string): string {
             ratio(hubJ?.peakAcceptedPerS, sio?.peakAcceptedPerS),
           ],
           [
-            'server CPU per write, µs (all threads), JSON',
+            'server CPU per write at the highest rate kept up with, µs (all threads), JSON',
             fmt(hubJ?.cpuUsPerWrite),
             fmt(uwsJ?.cpuUsPerWrite),
             fmt(sio?.cpuUsPerWrite),
@@ -136,7 +151,7 @@ export function renderSummary(results: AllResults, header: string): string {
             ratio(hubJ?.steps[0]?.measured.server.cpuUsPerWrite, sio?.steps[0]?.measured.server.cpuUsPerWrite),
           ],
           [
-            'generator CPU per write, µs (all generator processes), JSON',
+            'generator CPU per write at that rate, µs (all generator processes), JSON',
             fmt(hubJ?.generatorCpuUsPerWrite),
             fmt(uwsJ?.generatorCpuUsPerWrite),
             fmt(sio?.generatorCpuUsPerWrite),
@@ -144,7 +159,7 @@ export function renderSummary(results: AllResults, header: string): string {
             '',
           ],
           [
-            'server CPU per write, µs, msgpack',
+            'server CPU per write at the highest rate kept up with, µs, msgpack',
             fmt(hubM?.cpuUsPerWrite),
             fmt(uwsM?.cpuUsPerWrite),
             '—',
@@ -169,9 +184,9 @@ export function renderSummary(results: AllResults, header: string): string {
           ],
           [
             `reconnect storm, ${results.storm?.[0]?.terminals ?? '—'} terminals all in sync, ms`,
-            fmt(storm('pos-hub')),
-            fmt(storm('uws-ceiling')),
-            fmt(storm('socketio-peer')),
+            stormCell('pos-hub'),
+            stormCell('uws-ceiling'),
+            stormCell('socketio-peer'),
             ratio(storm('pos-hub'), storm('uws-ceiling')),
             ratio(storm('pos-hub'), storm('socketio-peer')),
           ],
@@ -185,9 +200,9 @@ export function renderSummary(results: AllResults, header: string): string {
           ],
           [
             `idle footprint, kB RSS per terminal (${results.idle?.[0]?.terminals ?? '—'} terminals)`,
-            fmt(idle('pos-hub'), 1),
-            fmt(idle('uws-ceiling'), 1),
-            fmt(idle('socketio-peer'), 1),
+            idleCell('pos-hub'),
+            idleCell('uws-ceiling'),
+            idleCell('socketio-peer'),
             ratio(idle('pos-hub'), idle('uws-ceiling')),
             ratio(idle('pos-hub'), idle('socketio-peer')),
           ],

@@ -26,6 +26,7 @@ export interface SaturationResult extends SaturationTarget {
   readonly sustainedPerS: number;
   readonly sustainedAck: LatencySummary | null;
   readonly sustainedPropagation: LatencySummary | null;
+  /** Server CPU (all threads) per accepted write at the busiest step kept up with, µs. */
   readonly cpuUsPerWrite: number | null;
   readonly peakRssMB: number;
   /** Highest accepted writes/s of any step, latency regardless. */
@@ -34,6 +35,7 @@ export interface SaturationResult extends SaturationTarget {
   readonly keepsUpPerS: number;
   /** The offered rate at which the target stopped keeping up (null: it never did), used to drive the profile. */
   readonly firstFailRate: number | null;
+  /** Generator CPU (all processes) per accepted write at the busiest step kept up with, µs. */
   readonly generatorCpuUsPerWrite: number | null;
   /** CPU use at the saturating step (% of one core): the server's (all threads) and the generator's (all processes). Whichever is larger bounds the figure on a 2-core box. */
   readonly atSaturation: { readonly serverCpuPercent: number; readonly generatorCpuPercent: number } | null;
@@ -127,12 +129,16 @@ export async function runSaturationFor(ctx: BenchContext, spec: SaturationTarget
         .sort((a, b) => b.measured.run.acceptedPerS - a.measured.run.acceptedPerS);
       const best = passing[0];
       const failed = steps.find((s) => !s.keepsUp);
+      // CPU per write is read at the busiest step the target kept up with: its capacity point.
+      const top = steps
+        .filter((s) => s.keepsUp)
+        .sort((a, b) => b.measured.run.acceptedPerS - a.measured.run.acceptedPerS)[0];
       return {
         ...spec,
         sustainedPerS: best?.measured.run.acceptedPerS ?? 0,
         sustainedAck: best?.measured.run.ack ?? null,
         sustainedPropagation: best?.measured.run.propagation ?? null,
-        cpuUsPerWrite: best?.measured.server.cpuUsPerWrite ?? null,
+        cpuUsPerWrite: top?.measured.server.cpuUsPerWrite ?? null,
         peakRssMB: Math.max(...steps.map((s) => s.measured.server.peakRssMB)),
         peakAcceptedPerS: Math.max(...steps.map((s) => s.measured.run.acceptedPerS)),
         keepsUpPerS: Math.max(0, ...steps.filter((s) => s.keepsUp).map((s) => s.measured.run.acceptedPerS)),
@@ -148,8 +154,8 @@ export async function runSaturationFor(ctx: BenchContext, spec: SaturationTarget
               },
         firstFailRate: failed?.offeredRate ?? null,
         generatorCpuUsPerWrite:
-          best !== undefined && best.measured.run.accepted > 0
-            ? Math.round((best.measured.run.generatorCpuMs * 1000) / best.measured.run.accepted)
+          top !== undefined && top.measured.run.accepted > 0
+            ? Math.round((top.measured.run.generatorCpuMs * 1000) / top.measured.run.accepted)
             : null,
         steps,
       };

@@ -84,21 +84,26 @@ class GeneratorProcess {
         }
       });
       this.terminals.push(terminal);
-      const conn = connect(cmd.target, sampler, {
-        onOpen: () => terminal.opened(cmd.tables),
-        onMessage: (m) => terminal.receive(m, this.activeMix),
-        onClose: (reason) => {
-          if (terminal.closed) return;
-          terminal.closed = true;
-          bump(errors, reason);
-          bump(this.holder.stats.errors, `socket ${reason}`);
-          if (!settled) {
-            settled = true;
-            failed += 1;
-            settle();
-          }
+      const conn = connect(
+        cmd.target,
+        sampler,
+        {
+          onOpen: () => terminal.opened(cmd.tables),
+          onMessage: (m) => terminal.receive(m, this.activeMix),
+          onClose: (reason) => {
+            if (terminal.closed) return;
+            terminal.closed = true;
+            bump(errors, reason);
+            bump(this.holder.stats.errors, `socket ${reason}`);
+            if (!settled) {
+              settled = true;
+              failed += 1;
+              settle();
+            }
+          },
         },
-      });
+        cmd.timeoutMs,
+      );
       terminal.attach(conn);
     }
     await Promise.race([allDone, sleep(cmd.timeoutMs)]);

@@ -37,12 +37,18 @@ export function everyNth(n: number): Sampler {
   return { take: () => i++ % Math.max(1, n) === 0 };
 }
 
-export function connect(target: TargetSpec, sampler: Sampler, handlers: ClientHandlers): ClientConnection {
+/** timeoutMs bounds the opening handshake (the scenario's own connect deadline). */
+export function connect(
+  target: TargetSpec,
+  sampler: Sampler,
+  handlers: ClientHandlers,
+  timeoutMs: number,
+): ClientConnection {
   switch (target.kind) {
     case 'ws':
-      return connectWs(target.url, target.encoding === 'msgpack', sampler, handlers);
+      return connectWs(target.url, target.encoding === 'msgpack', sampler, handlers, timeoutMs);
     case 'socketio':
-      return connectSocketIo(target.url, handlers);
+      return connectSocketIo(target.url, handlers, timeoutMs);
     default: {
       const unreachable: never = target;
       throw new Error(`unknown target ${JSON.stringify(unreachable)}`);
@@ -50,12 +56,18 @@ export function connect(target: TargetSpec, sampler: Sampler, handlers: ClientHa
   }
 }
 
-function connectWs(url: string, binary: boolean, sampler: Sampler, handlers: ClientHandlers): ClientConnection {
+function connectWs(
+  url: string,
+  binary: boolean,
+  sampler: Sampler,
+  handlers: ClientHandlers,
+  timeoutMs: number,
+): ClientConnection {
   const codec = binary ? msgpackCodec : jsonCodec;
   const socket = new WebSocket(url, binary ? [MSGPACK_SUBPROTOCOL] : [], {
     perMessageDeflate: false,
     skipUTF8Validation: true,
-    handshakeTimeout: 30_000,
+    handshakeTimeout: timeoutMs,
   });
   socket.on('open', () => handlers.onOpen());
   socket.on('message', (data: Buffer, isBinary: boolean) => {
@@ -86,8 +98,8 @@ function connectWs(url: string, binary: boolean, sampler: Sampler, handlers: Cli
   };
 }
 
-function connectSocketIo(url: string, handlers: ClientHandlers): ClientConnection {
-  const socket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 30_000 });
+function connectSocketIo(url: string, handlers: ClientHandlers, timeoutMs: number): ClientConnection {
+  const socket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: timeoutMs });
   socket.on('connect', () => handlers.onOpen());
   socket.on('m', (message: Record<string, unknown>) => handlers.onMessage(message));
   socket.on('disconnect', (reason: string) => handlers.onClose(`disconnect ${reason}`));

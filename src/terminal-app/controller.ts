@@ -181,7 +181,7 @@ export class TerminalController {
 
   /** A new check on the selected table (the reference's ORDER_NEW). */
   newOrder(): Promise<boolean> {
-    return this.serial(() => this.startOrder());
+    return this.serial(() => this.startOrder(true));
   }
 
   /** Taps that may first have to start an order run one after another, so items land in tap order. */
@@ -191,7 +191,8 @@ export class TerminalController {
     return run;
   }
 
-  private async startOrder(): Promise<boolean> {
+  /** `writeEmpty`: false when the first item follows at once (one write instead of two). */
+  private async startOrder(writeEmpty: boolean): Promise<boolean> {
     const tableId = this.current.selectedTableId;
     if (tableId === null) return false;
     const { catalog } = this.current;
@@ -218,7 +219,7 @@ export class TerminalController {
       this.set({ orders, notice: { text: `Could not start a check: ${why}`, code: 'LEASE_DENIED' }, ...(this.current.activePos === posReference ? { activePos: null } : {}) });
       return false;
     }
-    this.commit(posReference, snapshot);
+    if (writeEmpty) this.commit(posReference, snapshot);
     this.deps.transport.sendTableUpdate(tableId, 'occupied', posReference);
     return true;
   }
@@ -232,7 +233,7 @@ export class TerminalController {
     if (product === undefined) return;
     const active = this.activeEntry();
     if (active === null || active.snapshot.state === 'finalized') {
-      if (!(await this.startOrder())) return;
+      if (!(await this.startOrder(false))) return;
     }
     this.edit((order, ctx) => {
       // Same product, not yet sent to the kitchen: one more of it rather than a second line.

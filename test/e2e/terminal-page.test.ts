@@ -2,8 +2,8 @@
  * The seed's quickstart (steps 4–5, "Test leasing", "Test offline recovery") and the payment flow,
  * done by two real terminal pages in headless Chromium against a real hub started here: sync
  * between tabs (the delay is printed), LEASE_DENIED and hand-over, hub killed and restarted while a
- * page keeps selling, and finalization into the Odoo simulator exactly once. Screenshots of each
- * step go to test-artifacts/terminal-*.png.
+ * page keeps selling, the page served by the hub itself, and finalization into the Odoo simulator
+ * exactly once. Screenshots of each step go to test-artifacts/terminal-*.png.
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -123,7 +123,7 @@ describe('terminal page in Chromium, two terminals on one hub', () => {
     );
     expect(arrivedAt).not.toBeNull();
     console.log(
-      `tab-to-tab delay: ${arrivedAt! - editAt} ms from the first item in page 1 (new order: lease, then two snapshots) to ORDER_UPDATED in page 2; ${seenAt - clickedAt} ms click-to-visible through Playwright`,
+      `tab-to-tab delay: ${arrivedAt! - editAt} ms for the first item of a new order (the fresh hub's first write) from page 1 to ORDER_UPDATED in page 2; ${seenAt - clickedAt} ms click-to-visible through Playwright`,
     );
 
     // A second change on the now-existing order is one hop: quantity.
@@ -227,6 +227,30 @@ describe('terminal page in Chromium, two terminals on one hub', () => {
     } finally {
       db.close();
     }
+  }, TEST_TIMEOUT);
+
+  it('served by the hub itself: /terminal/ and its bundle come from the hub, and the page finds the hub WebSocket from its own origin', async () => {
+    // main.ts (child process) serves src/public; no ?hub=, no ?catalog=: what `npm run demo` users open.
+    const hub = await hubFor('served', { mode: 'child-process' });
+    const page = await fetch(`${hub.url}/terminal/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const moved = await fetch(`${hub.url}/terminal`, { redirect: 'manual' });
+    expect(moved.status).toBe(301);
+    expect(moved.headers.get('location')).toMatch(/^\/terminal\//);
+    const outside = await fetch(`${hub.url}/terminal/%2e%2e/%2e%2e/package.json`);
+    expect(outside.status).toBe(404);
+
+    const open = async (): Promise<TerminalBrowser> => {
+      const t = await launchTerminal(`${hub.url}/terminal/?table=5`);
+      cleanups.push(() => t.close());
+      return t;
+    };
+    const [one, two] = [await open(), await open()];
+    await Promise.all([online(one.page), online(two.page)]);
+    await one.page.click('[data-testid=product-102]');
+    await waitForLines(two.page, [102]);
+    await screenshot(two.page, '5-served-by-hub-page2');
   }, TEST_TIMEOUT);
 
   it('pay and finalize: the simulator receives the order once and the page shows the Odoo order id', async () => {

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const port = parentPort;
   const data = workerData as ShardWorkerData;
   const { config, index, shards, writerPort } = data;
-  const log = createLogger({ level: config.HUB_LOG_LEVEL, thread: `shard-${index}` });
+  const log = createLogger({ level: config.HUB_LOG_LEVEL, pretty: config.HUB_LOG_PRETTY, thread: `shard-${index}` });
   const metrics = createThreadMetrics(`shard-${index}`);
   const host = new ShardHost({
     index,

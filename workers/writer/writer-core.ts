@@ -47,6 +47,9 @@ export interface WriterDeps {
 /** Resume sends at most this many events; further behind gets a full SYNC_INIT. */
 const RESUME_LIMIT = 10_000;
 
+/** How often the writer checks whether the forwarder's view of Odoo changed. */
+const ODOO_WATCH_MS = 1000;
+
 export class WriterCore {
   private queue: Unit[] = [];
   /** A transfer's first part, waiting for its other half (which comes from the other shard's port). */
@@ -56,6 +59,8 @@ export class WriterCore {
   private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null = null;
   private readonly forwarder: ForwarderHandle | null;
   private stopped = false;
+  /** Odoo reachability last told to the front: it changes without any commit (the forwarder's idle probe). */
+  private toldReachable: boolean | null = null;
   /** Measured batching, for the README figures and the writerBatch metric. */
   readonly batching = { commits: 0, units: 0, rows: 0, maxUnits: 0, commitMs: 0 };
 
@@ -70,6 +75,19 @@ export class WriterCore {
         onOutcome: (o) => this.onForwardOutcome(o),
       }) ?? null;
     this.forwarder?.start();
+    // Not at once: the writer's first `stats` message is its ready signal, and the front does not exist yet.
+    deps.clock.setTimeout(() => this.watchOdoo(), ODOO_WATCH_MS);
+  }
+
+  /** Push fresh stats when the forwarder's view of Odoo changes, so /health is right on an idle hub. */
+  private watchOdoo(): void {
+    if (this.stopped || this.forwarder === null) return;
+    const reachable = this.forwarder.status().odooReachable;
+    if (reachable !== this.toldReachable) {
+      this.toldReachable = reachable;
+      this.deps.toFront({ kind: 'stats', stats: this.stats() });
+    }
+    this.deps.clock.setTimeout(() => this.watchOdoo(), ODOO_WATCH_MS);
   }
 
   enqueue(units: readonly Unit[]): void {

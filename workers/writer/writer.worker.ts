@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const port = parentPort;
   const data = workerData as WriterWorkerData;
   const config = data.config;
-  const log = createLogger({ level: config.HUB_LOG_LEVEL, thread: 'writer' });
+  const log = createLogger({ level: config.HUB_LOG_LEVEL, pretty: config.HUB_LOG_PRETTY, thread: 'writer' });
   const metrics = createThreadMetrics('writer');
   const store = new HubStore({ path: config.HUB_DB_PATH, sync: config.HUB_DB_SYNC });
   const toFront = (message: WriterToFront): void => port.postMessage(message);

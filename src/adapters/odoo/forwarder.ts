@@ -93,7 +93,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     config.ODOO_FINALIZE_MODE === 'hub_finalize_snapshot' ? hubFinalizeSnapshotFinalizer(client, config.ODOO_FINALIZE_MODEL) : createFromUiFinalizer(client, log);
 
   const finalizeRpc = /\.(create_from_ui|hub_finalize_snapshot)$/;
-  const state: ForwarderStatus = { lastOdooSync: null, odooReachable: true, lastError: null };
+  // Unknown until Odoo has answered once: /health must not claim a reachable Odoo it never reached.
+  const state: ForwarderStatus = { lastOdooSync: null, odooReachable: false, lastError: null };
   let running = false;
   let stopped = false;
   let timer: TimerHandle | null = null;
