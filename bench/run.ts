@@ -147,9 +147,10 @@ async function main(): Promise<number> {
   const elapsedS = Math.round((Date.now() - started) / 1000);
   const header = `Latest run: ${startedAt} (mode \`${args.mode}\`, ${elapsedS} s) on ${ctx.machine.cpuModel}, ${ctx.machine.cores} cores, Node ${ctx.machine.node}, uWS ${JSON.stringify(ctx.machine.uws)}, load average at start ${ctx.machine.loadAverage1m}.\n`;
   const summary = renderSummary(results, header);
+  // A subset run must not overwrite the full run's summary of the same day.
   save(
     ctx,
-    'summary',
+    args.subset ? `summary-${[...args.only].join('+')}` : 'summary',
     { mode: args.mode, scenarios: [...args.only] },
     { elapsedS, failures: results.failures, markdown: summary },
   );

@@ -394,14 +394,13 @@ function orderFinalize(d: Draft, now: number, from: Principal, msg: TerminalMess
   if (!applySnapshot(d, now, from, order, msg.snapshot, msg.mutationId, env, msg.type)) return;
   const after = d.order(msg.posReference) ?? order;
   d.setOrder({ ...after, finalizing: true });
-  d.ops.push({
-    op: 'event',
-    type: 'ORDER_FINALIZE',
-    posReference: msg.posReference,
-    payload: null,
-    sourceTerminal: from.terminalId,
-    finalize: { snapshot: msg.snapshot, configId: msg.configId, terminalId: from.terminalId },
-  });
+  // The finalization rides on the ORDER_UPDATED event applySnapshot just queued: one row, one seq, broadcast
+  // to the others and queued for Odoo (forwarded = 0). A second, silent row would use up a seq no terminal
+  // ever receives, and every terminal would see a gap and resync.
+  const index = d.ops.findLastIndex((op) => op.op === 'event' && op.posReference === msg.posReference);
+  const event = d.ops[index];
+  if (event?.op !== 'event') throw new Error('ORDER_FINALIZE: the snapshot was applied without an event');
+  d.ops[index] = { ...event, type: 'ORDER_FINALIZE', finalize: { snapshot: msg.snapshot, configId: msg.configId, terminalId: from.terminalId } };
 }
 
 // ---- table and lock ---------------------------------------------------------------------------

@@ -75,8 +75,8 @@ export type WriteOp =
       readonly op: 'event';
       readonly type: string;
       readonly posReference: string | null;
-      /** The broadcast message, replayed on resume; null for events that are not broadcast. */
-      readonly payload: HubMessage | null;
+      /** The broadcast message, replayed on resume. Every event is broadcast: its id is a seq terminals count on. */
+      readonly payload: HubMessage;
       readonly sourceTerminal: string | null;
       /** Present for ORDER_FINALIZE: the event is queued for Odoo (forwarded = 0). */
       readonly finalize?: { readonly snapshot: OrderSnapshot; readonly configId: number; readonly terminalId: string };

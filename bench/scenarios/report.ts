@@ -63,6 +63,10 @@ export function renderSummary(results: AllResults, header: string): string {
     const r = results.storm?.find((s) => s.target === t);
     return r === undefined || r.connect.ok === 0 ? undefined : r.serverCpuMs / r.connect.ok;
   };
+  const propFirst = (r: SaturationResult | undefined): string => {
+    const p = r?.steps[0]?.measured.run.propagation;
+    return p === undefined ? '—' : `${fmt(p.p50Ms, 2)} / ${fmt(p.p99Ms, 2)}`;
+  };
   const storm = (t: string) => results.storm?.find((s) => s.target === t)?.connect.allInSyncMs;
   const idle = (t: string) => results.idle?.find((s) => s.target === t)?.rssKBPerTerminal;
   const idleCell = (t: string): string => {
@@ -139,6 +143,14 @@ export function renderSummary(results: AllResults, header: string): string {
             atFirst(hubJ),
             atFirst(uwsJ),
             atFirst(sio),
+            '',
+            '',
+          ],
+          [
+            'at the first step: propagation p50 / p99, ms (A sends → B receives ORDER_UPDATED)',
+            propFirst(hubJ),
+            propFirst(uwsJ),
+            propFirst(sio),
             '',
             '',
           ],

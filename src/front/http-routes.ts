@@ -118,7 +118,8 @@ export class Admin {
   }
 
   private staticFile(req: HttpRequestInfo): HttpReply {
-    const found = this.deps.staticFiles?.lookup(req.url, req.headers['if-none-match']);
+    // With the query, so /terminal?table=2 redirects to /terminal/?table=2.
+    const found = this.deps.staticFiles?.lookup(req.query === '' ? req.url : `${req.url}?${req.query}`, req.headers['if-none-match']);
     if (!found) return { status: 404, contentType: TEXT_TYPE, body: 'not found\n' };
     return { status: found.status, contentType: found.contentType, body: found.body, headers: found.headers };
   }

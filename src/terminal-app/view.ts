@@ -59,7 +59,7 @@ function renderHeader(state: AppState): HTMLElement {
     h('span', { class: `conn conn-${state.connection}`, 'data-testid': 'conn-state', 'data-state': state.connection, title: 'Connection to the hub' }, CONNECTION_LABEL[state.connection]),
     h('span', { class: state.outboxCount > 0 ? 'outbox outbox-busy' : 'outbox', title: 'Writes queued until the hub confirms them' }, 'outbox ', h('b', { 'data-testid': 'outbox-count' }, state.outboxCount)),
     h('span', { class: 'me', 'data-testid': 'terminal-id' }, me),
-    h('span', { class: 'catalog-source', title: 'Where the product catalog came from' }, `catalog: ${state.catalogSource}`),
+    h('span', { class: 'catalog-source', 'data-testid': 'catalog-source', 'data-source': state.catalogSource, title: 'Where the product catalog came from' }, `catalog: ${state.catalogSource}`),
   );
 }
 

@@ -1,5 +1,5 @@
 /**
- * The browser bundle of the SDK (scripts/build-sdk.mjs → src/public/sdk/pos-hub-sdk.js) in headless
+ * The browser bundle of the SDK (scripts/build-web.mjs → src/public/sdk/pos-hub-sdk.js) in headless
  * Chromium: it loads as a plain ES module with no Node shims (no process, Buffer or require on the
  * page), connects to a real hub with the browser's own WebSocket — JSON and msgpack — keeps its outbox
  * in localStorage under pos_sync_outbox, and a Node terminal sees the page's edit.
@@ -26,7 +26,7 @@ let profile: string;
 const consoleLines: string[] = [];
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build-sdk.mjs')], { cwd: REPO_ROOT, stdio: 'pipe' });
+  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build-web.mjs'), 'sdk'], { cwd: REPO_ROOT, stdio: 'pipe' });
   hub = await startHub();
   pages = await startPageServer();
   profile = mkdtempSync(join(tmpdir(), 'pos-sdk-chromium-'));

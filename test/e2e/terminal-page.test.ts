@@ -236,7 +236,7 @@ describe('terminal page in Chromium, two terminals on one hub', () => {
 
   it('served by the hub itself: /terminal/ and its bundle come from the hub, and the page finds the hub WebSocket from its own origin', async () => {
     // main.ts (child process) serves src/public; no ?hub=, no ?catalog=: what `npm run demo` users open.
-    const hub = await hubFor('served', { mode: 'child-process' });
+    const hub = await hubFor('served', { mode: 'child-process', env: { ODOO_URL: sim.url, ODOO_DB: SIM_DB, ODOO_USER: HUB_LOGIN, ODOO_PASSWORD: HUB_PASSWORD } });
     const page = await fetch(`${hub.url}/terminal/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
@@ -253,6 +253,8 @@ describe('terminal page in Chromium, two terminals on one hub', () => {
     };
     const [one, two] = [await open(), await open()];
     await Promise.all([online(one.page), online(two.page)]);
+    // The catalog came from the hub's GET /api/catalog (read from Odoo), not the embedded fallback.
+    await one.page.waitForSelector('[data-testid=catalog-source][data-source=hub]', { timeout: STEP_TIMEOUT });
     await one.page.click('[data-testid=product-102]');
     await waitForLines(two.page, [102]);
     await screenshot(two.page, '5-served-by-hub-page2');

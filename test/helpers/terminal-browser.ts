@@ -31,7 +31,7 @@ const CHROMIUM_ARGS = [
 
 /** src/public/terminal/app.js is a build artefact: build it from the current sources. */
 export function buildTerminalBundle(): void {
-  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build-terminal.mjs')], { cwd: REPO_ROOT, stdio: 'pipe' });
+  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build-web.mjs'), 'terminal'], { cwd: REPO_ROOT, stdio: 'pipe' });
 }
 
 export interface PageServer {

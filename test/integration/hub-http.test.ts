@@ -19,17 +19,22 @@ describe('hub HTTP and outbound', () => {
     await hub.close();
   });
 
-  it('serves /, answers /metrics with a clear 404 without a renderer, and /api/state', async () => {
+  it('serves the dashboard at /, the terminal page, /metrics and /api/state', async () => {
     const root = await fetch(`${hub.url}/`);
     expect(root.status).toBe(200);
-    expect(await root.text()).toContain('pos-hub');
+    expect(await root.text()).toContain('<title>POS Hub');
     const page = await fetch(`${hub.url}/terminal/index.html`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
     expect((await fetch(`${hub.url}/no/such/file.txt`)).status).toBe(404);
+    // Regression: the redirect to the directory dropped the query, so ?table=2 was lost.
+    const moved = await fetch(`${hub.url}/terminal?table=2`, { redirect: 'manual' });
+    expect(moved.status).toBe(301);
+    expect(moved.headers.get('location')).toBe('/terminal/?table=2');
     const metrics = await fetch(`${hub.url}/metrics`);
-    expect(metrics.status).toBe(404);
-    expect(await metrics.text()).toContain('metrics are not enabled');
+    expect(metrics.status).toBe(200);
+    const exposition = await metrics.text();
+    for (const thread of ['front', 'shard-0', 'writer']) expect(exposition).toContain(`pos_hub_event_loop_lag_seconds{stat="p99",thread="${thread}"}`);
     const t = await TestTerminal.connect(hub.wsUrl, { deviceId: 'state-1', token: 'dev:cashier:sue' });
     t.send({ type: 'TABLE_LOCK_ACQUIRE', tableId: 11 });
     await t.awaitType('TABLE_LOCK_GRANTED');
@@ -114,5 +119,26 @@ describe('hub ORDER_FINALIZE through the Odoo simulator', () => {
     expect(health).toMatchObject({ pendingForward: 0, totalForwarded: 1 });
     expect(typeof health.lastOdooSync).toBe('string');
     await Promise.all([t.close(), other.close()]);
+  });
+
+  // Regression: the finalization was a second, silent event row, so it used up a seq no terminal received
+  // and every terminal saw a gap and resynced after each payment.
+  it('leaves no seq gap (the finalization is the ORDER_UPDATED the others receive) and closes the order once Odoo has it', async () => {
+    const t = await TestTerminal.connect(hub.wsUrl, { deviceId: 'till-3' });
+    const other = await TestTerminal.connect(hub.wsUrl, { deviceId: 'till-4' });
+    const ref = 'Main/0042-001-0002';
+    t.send({ type: 'ORDER_FINALIZE', posReference: ref, snapshot: paidSnapshot(ref), configId: SIM_POS_CONFIG.id, mutationId: 'fin-2' });
+    const ack = await t.awaitType('ORDER_ACK', (m) => m.posReference === ref);
+    const updated = await other.awaitType('ORDER_UPDATED', (m) => m.posReference === ref);
+    expect(updated.seq).toBe(ack.seq);
+    t.send({ type: 'TABLE_UPDATE', tableId: 3, status: 'available' });
+    const next = await other.awaitType('TABLE_UPDATED', (m) => m.tableId === 3);
+    expect(next.seq).toBe(Number(updated.seq) + 1);
+    await t.awaitType('ORDER_FINALIZED', (m) => m.posReference === ref);
+    // Confirmed by Odoo, the order is closed: a terminal that connects now is not sent it.
+    const late = await TestTerminal.open(hub.wsUrl, { deviceId: 'till-late' });
+    const { sync } = await late.authenticate();
+    expect((sync.orders as Array<{ posReference: string }>).map((o) => o.posReference)).not.toContain(ref);
+    await Promise.all([t.close(), other.close(), late.close()]);
   });
 });

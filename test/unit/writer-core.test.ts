@@ -151,7 +151,7 @@ describe('writer core', () => {
       {
         ops: [
           { op: 'order_put', posReference: 'F', homeKey: 't:1', tableId: 1, version: 1, snapshot: snap('F', 1), terminalId: 'ann', state: 'paid' },
-          { op: 'event', type: 'ORDER_FINALIZE', posReference: 'F', payload: null, sourceTerminal: 'ann', finalize: { snapshot: snap('F', 1), configId: 1, terminalId: 'ann' } },
+          { op: 'event', type: 'ORDER_FINALIZE', posReference: 'F', payload: { type: 'ORDER_UPDATED', posReference: 'F', version: 1, snapshot: snap('F', 1), sourceTerminal: 'ann' }, sourceTerminal: 'ann', finalize: { snapshot: snap('F', 1), configId: 1, terminalId: 'ann' } },
         ],
         out: [],
       },

@@ -193,7 +193,7 @@ export class WriterCore {
             {
               type: op.type,
               posReference: op.posReference,
-              payload: (s) => (op.payload === null ? null : { ...op.payload, seq: s }),
+              payload: (s) => ({ ...op.payload, seq: s }),
               sourceTerminal: op.sourceTerminal,
               ...(op.finalize === undefined ? {} : { finalize: op.finalize }),
             },
@@ -354,7 +354,8 @@ export class WriterCore {
     const now = this.deps.clock.now();
     const orders: SyncInitOrder[] = [];
     for (const o of store.orders()) {
-      if (o.snapshot === null || o.state === 'finalized') continue;
+      // Closed orders stay in SQLite (and in Odoo) but are no longer active: finalized, or confirmed by Odoo.
+      if (o.snapshot === null || o.state === 'finalized' || o.odooOrderId !== null) continue;
       const lease = leases.get(o.posReference);
       orders.push({ posReference: o.posReference, version: o.version, snapshot: o.snapshot, tableId: o.tableId, leasedBy: lease && lease.expiresAt > now ? lease.terminalId : null });
     }

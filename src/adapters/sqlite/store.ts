@@ -22,6 +22,8 @@ export interface OrderRow {
   snapshot: OrderSnapshot | null;
   state: string | null;
   terminalId: string | null;
+  /** Set once Odoo confirmed the order: it is closed and no longer sent to terminals. */
+  odooOrderId: number | null;
 }
 
 export interface LeaseRow {
@@ -147,7 +149,7 @@ export class HubStore implements ForwardQueue {
     }
   }
 
-  putOrder(row: OrderRow, now: number): void {
+  putOrder(row: Omit<OrderRow, 'odooOrderId'>, now: number): void {
     this.st('orderPut').run({ ...row, snapshot: row.snapshot === null ? null : JSON.stringify(row.snapshot), now: iso(now) });
   }
 
@@ -242,7 +244,7 @@ export class HubStore implements ForwardQueue {
   }
 
   orders(): OrderRow[] {
-    const rows = this.db.prepare(`SELECT pos_reference, home_key, table_id, version, snapshot, state, terminal_id FROM orders ORDER BY pos_reference`).all() as {
+    const rows = this.db.prepare(`SELECT pos_reference, home_key, table_id, version, snapshot, state, terminal_id, odoo_order_id FROM orders ORDER BY pos_reference`).all() as {
       pos_reference: string;
       home_key: string;
       table_id: number | null;
@@ -250,6 +252,7 @@ export class HubStore implements ForwardQueue {
       snapshot: string | null;
       state: string | null;
       terminal_id: string | null;
+      odoo_order_id: number | null;
     }[];
     return rows.map((r) => ({
       posReference: r.pos_reference,
@@ -259,6 +262,7 @@ export class HubStore implements ForwardQueue {
       snapshot: parse<OrderSnapshot>(r.snapshot),
       state: r.state,
       terminalId: r.terminal_id,
+      odooOrderId: r.odoo_order_id,
     }));
   }
 

@@ -36,6 +36,8 @@ export interface WsRoute<S> {
 export interface HttpRequestInfo {
   readonly method: string;
   readonly url: string;
+  /** The query string without its `?` ('' when none), read synchronously as uWS requires. */
+  readonly query: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
 }
@@ -202,7 +204,7 @@ export function createUwsServer(options: UwsServerOptions): UwsServer {
       req.forEach((k, v) => {
         headers[k] = v;
       });
-      const base = { method: req.getMethod().toUpperCase(), url: req.getUrl() };
+      const base = { method: req.getMethod().toUpperCase(), url: req.getUrl(), query: req.getQuery() ?? '' };
       const respond = (reply: HttpReply): void => {
         if (aborted) return;
         res.cork(() => {
