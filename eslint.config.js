@@ -49,6 +49,10 @@ export default tseslint.config(
     rules: boundary('src/client is the browser SDK: protocol and domain only, no node: modules.', [...NODE, '**/adapters/**', '**/workers/**', '**/front/**', '**/main*', '../../actors/**']),
   },
   {
+    files: ['src/terminal-app/**/*.ts'],
+    rules: boundary('src/terminal-app is the terminal page: SDK, domain and protocol only, no node: modules.', [...NODE, '**/adapters/**', '**/workers/**', '**/front/**', '**/main*', '**/odoo-sim/**', '../../actors/**']),
+  },
+  {
     files: ['src/adapters/**/*.ts'],
     rules: boundary('Adapters depend on their library and on ports, never on the front, workers, actors or main.', ['**/front/**', '**/workers/**', '**/actors/**', '**/main*']),
   },

@@ -10,6 +10,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Two files at a time: most integration time is spent waiting on threads, sockets, fsync and Chromium.
+    maxWorkers: 2,
     reporters: ['default', 'json'],
     outputFile: { json: '.test-results/vitest.json' },
   },

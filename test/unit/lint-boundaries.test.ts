@@ -25,6 +25,7 @@ const cases: [string, string, string][] = [
   ['domain importing an adapter', 'src/domain/probe.ts', "import { createLogger } from '../adapters/log/logger.js';\nexport const x = createLogger;\n"],
   ['domain importing node:', 'src/domain/probe.ts', "import { randomUUID } from 'node:crypto';\nexport const x = randomUUID;\n"],
   ['an actor importing SQLite', 'actors/probe.ts', "import Database from 'better-sqlite3';\nexport const x = Database;\n"],
+  ['the terminal page importing the simulator', 'src/terminal-app/probe.ts', "import { SIM_DB } from '../odoo-sim/seed.js';\nexport const x = SIM_DB;\n"],
   ['the SDK importing node:', 'src/client/probe.ts', "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n"],
   ['an adapter importing the front', 'src/adapters/log/probe.ts', "import * as front from '../../front/router.js';\nexport const x = front;\n"],
   ['a worker importing uWS', 'workers/probe.ts', "import uws from 'uWebSockets.js';\nexport const x = uws;\n"],
