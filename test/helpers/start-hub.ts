@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 import { createLogger } from '../../src/adapters/log/logger.js';
 import { parseConfig } from '../../src/config.js';
 import { createDevTokenValidator } from '../../src/front/dev-auth.js';
@@ -56,6 +57,24 @@ const DEFAULTS: Record<string, string> = {
   // Nothing listens here: finalize tests use the Odoo simulator helper and set ODOO_URL themselves.
   ODOO_URL: 'http://127.0.0.1:9',
 };
+
+/**
+ * For tests that start several hubs (crash and restart tests): returns a `boot` that starts one and
+ * closes every hub it started after each test, newest first — a restarted hub reuses the temp dir its
+ * predecessor owns and removes on close.
+ */
+export function bootHubs(): (options?: StartHubOptions) => Promise<StartedHub> {
+  const started: StartedHub[] = [];
+  afterEach(async () => {
+    for (const hub of started.reverse()) await hub.close();
+    started.length = 0;
+  });
+  return async (options) => {
+    const hub = await startHub(options);
+    started.push(hub);
+    return hub;
+  };
+}
 
 export async function startHub(options: StartHubOptions = {}): Promise<StartedHub> {
   const ownDir = options.dbPath === undefined ? mkdtempSync(join(tmpdir(), 'pos-hub-test-')) : null;

@@ -5,6 +5,7 @@
 import WebSocket from 'ws';
 import { msgpackCodec } from '../../src/protocol/codec.js';
 import { MSGPACK_SUBPROTOCOL } from '../../src/protocol/constants.js';
+import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
 
 export type Msg = Record<string, unknown> & { type: string };
 
@@ -150,8 +151,8 @@ export class TestTerminal {
   }
 }
 
-/** A minimal valid order snapshot. */
-export function snapshot(posReference: string, tableId: number | null, extra: Record<string, unknown> = {}): Record<string, unknown> {
+/** A minimal valid order snapshot (an empty editing order), shared by the hub's unit and integration tests. */
+export function snapshot(posReference: string, tableId: number | null, extra: Record<string, unknown> = {}): OrderSnapshot {
   return {
     posReference,
     tableId,

@@ -7,22 +7,11 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startHub, type StartedHub } from '../helpers/start-hub.js';
+import { describe, expect, it } from 'vitest';
+import { bootHubs } from '../helpers/start-hub.js';
 import { TestTerminal, snapshot } from '../helpers/terminal.js';
 
-const started: StartedHub[] = [];
-afterEach(async () => {
-  // Later hubs first: earlier ones own the temp dir the later ones reuse.
-  for (const hub of started.reverse()) await hub.close();
-  started.length = 0;
-});
-
-async function boot(options: Parameters<typeof startHub>[0]): Promise<StartedHub> {
-  const hub = await startHub(options);
-  started.push(hub);
-  return hub;
-}
+const boot = bootHubs();
 
 const IN_FLIGHT = 8;
 const KILL_AFTER_ACKS = 120;

@@ -5,24 +5,14 @@
  * are conserved with no duplicate anywhere, and re-sent transfers (same mutationId) apply exactly once.
  */
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
 import { shardOf, tableKey } from '../../workers/shard-key.js';
 import { editingOrder } from '../helpers/domain-orders.js';
-import { startHub, type StartedHub } from '../helpers/start-hub.js';
+import { bootHubs } from '../helpers/start-hub.js';
 import { TestTerminal } from '../helpers/terminal.js';
 
-const started: StartedHub[] = [];
-afterEach(async () => {
-  for (const hub of started.reverse()) await hub.close();
-  started.length = 0;
-});
-
-async function boot(options: Parameters<typeof startHub>[0]): Promise<StartedHub> {
-  const hub = await startHub(options);
-  started.push(hub);
-  return hub;
-}
+const boot = bootHubs();
 
 const LINES = 160;
 const IN_FLIGHT = 4;

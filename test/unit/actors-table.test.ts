@@ -4,6 +4,7 @@
  * restore from persisted rows, with no real time passing.
  */
 import { describe, expect, it } from 'vitest';
+import { snapshot } from '../helpers/terminal.js';
 import { passThroughValidator, type TableEnv, type TableSeed } from '../../actors/table/context.js';
 import { startTableActor } from '../../actors/table/table.machine.js';
 import type { StepResult } from '../../actors/table/table-logic.js';
@@ -23,24 +24,7 @@ const ann: Principal = { terminalId: 'ann', role: 'cashier', name: 'Ann' };
 const bob: Principal = { terminalId: 'bob', role: 'cashier', name: 'Bob' };
 const max: Principal = { terminalId: 'max', role: 'manager', name: 'Max' };
 
-function snap(posReference: string, tableId: number | null, staffName = 'x'): OrderSnapshot {
-  return {
-    posReference,
-    tableId,
-    state: 'editing',
-    kitchenStatus: 'open',
-    sessionId: 1,
-    userId: 1,
-    lines: [],
-    payments: [],
-    amountTotal: 0,
-    amountTax: 0,
-    amountPaid: 0,
-    amountReturn: 0,
-    createdAt: '2026-01-01T10:00:00.000Z',
-    staffName,
-  };
-}
+const snap = (posReference: string, tableId: number | null, staffName = 'x'): OrderSnapshot => snapshot(posReference, tableId, { staffName });
 
 /** A table actor plus everything it emitted; `at(now).send(from, msg)` drives it. */
 function harness(seed: TableSeed = { key: 't:1' }, environment: TableEnv = env) {

@@ -14,6 +14,7 @@ import { noopMetrics } from '../../src/ports/metrics.js';
 import type { HubMessage } from '../../src/protocol/hub-messages.js';
 import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
 import type { Delivery, Unit, WriterToFront } from '../../workers/protocol.js';
+import { snapshot } from '../helpers/terminal.js';
 import { WriterCore } from '../../workers/writer/writer-core.js';
 
 const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_COMMIT_WINDOW_MS: '0' });
@@ -23,21 +24,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const snap = (posReference: string, tableId: number): OrderSnapshot => ({
-  posReference,
-  tableId,
-  state: 'editing',
-  kitchenStatus: 'open',
-  sessionId: 1,
-  userId: 1,
-  lines: [],
-  payments: [],
-  amountTotal: 0,
-  amountTax: 0,
-  amountPaid: 0,
-  amountReturn: 0,
-  createdAt: '2026-01-01T10:00:00.000Z',
-});
+const snap = (posReference: string, tableId: number): OrderSnapshot => snapshot(posReference, tableId);
 
 function part(txId: string, which: 'source' | 'dest', posReference: string, version: number): Unit {
   const tableId = which === 'source' ? 1 : 2;
