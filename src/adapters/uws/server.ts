@@ -18,6 +18,11 @@ export type SendResult = 'ok' | 'buffered' | 'dropped';
 export interface WsConnection<S> {
   state: S;
   send(data: string | Uint8Array, binary: boolean): SendResult;
+  /**
+   * Several frames under one cork: one write to the socket instead of one per frame. Stops at the
+   * first frame uWS drops (the caller then closes the terminal); otherwise 'buffered' if any was.
+   */
+  sendMany(frames: readonly (string | Uint8Array)[], binary: boolean): SendResult;
   bufferedAmount(): number;
   /** Graceful close with a code; safe to call twice. */
   end(code: number, reason: string): void;
@@ -133,13 +138,24 @@ export function createUwsServer(options: UwsServerOptions): UwsServer {
             return closed;
           },
           send(data, binary) {
+            return this.sendMany([data], binary);
+          },
+          sendMany(frames, binary) {
             if (closed || ws === null) return 'dropped';
             const socket = ws;
-            let status = 0;
+            let result: SendResult = 'ok';
             socket.cork(() => {
-              status = socket.send(data, binary);
+              for (const frame of frames) {
+                // uWS: 1 sent, 0 buffered (backpressure), 2 dropped (over its own limit).
+                const status = socket.send(frame, binary);
+                if (status === 2) {
+                  result = 'dropped';
+                  return;
+                }
+                if (status === 0) result = 'buffered';
+              }
             });
-            return status === 1 ? 'ok' : status === 0 ? 'buffered' : 'dropped';
+            return result;
           },
           bufferedAmount: () => (closed || ws === null ? 0 : ws.getBufferedAmount()),
           end(code, reason) {
