@@ -192,9 +192,20 @@ export class TerminalController {
   }
 
   /** `writeEmpty`: false when the first item follows at once (one write instead of two). */
+  /**
+   * The embedded catalog is the simulator's seed: good enough to draw the floor before the hub answers,
+   * never to ring up a real venue's order (Odoo would refuse unknown products and the order would be
+   * dead-lettered). Until the hub's (or a cached) catalog is here, nothing is rung up.
+   */
+  private refuseWithoutRealCatalog(): boolean {
+    if (this.current.catalogSource !== 'embedded') return false;
+    this.set({ notice: { text: 'The product catalog has not arrived from the hub yet (the hub reads it from Odoo); orders can be rung up once it has.' } });
+    return true;
+  }
+
   private async startOrder(writeEmpty: boolean): Promise<boolean> {
     const tableId = this.current.selectedTableId;
-    if (tableId === null) return false;
+    if (tableId === null || this.refuseWithoutRealCatalog()) return false;
     const { catalog } = this.current;
     const posReference = generatePosReference({ configId: catalog.configId, sessionId: catalog.sessionId }, { now: this.deps.now, random: this.deps.random });
     const snapshot = newOrder({
@@ -229,6 +240,7 @@ export class TerminalController {
   }
 
   private async addProductNow(productId: number): Promise<void> {
+    if (this.refuseWithoutRealCatalog()) return;
     const product = this.current.catalog.products.find((p) => p.id === productId);
     if (product === undefined) return;
     const active = this.activeEntry();

@@ -19,7 +19,7 @@ import type {
 import { newOrder } from '../../src/domain/order-ops.js';
 import type { SyncInitOrder } from '../../src/protocol/hub-messages.js';
 import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
-import { EMBEDDED_CATALOG_JSON, parseCatalog } from '../../src/terminal-app/catalog.js';
+import { EMBEDDED_CATALOG_JSON, parseCatalog, type CatalogSource } from '../../src/terminal-app/catalog.js';
 import { TerminalController } from '../../src/terminal-app/controller.js';
 
 type Handler = (...args: never[]) => void;
@@ -95,11 +95,12 @@ class FakeTransport implements SyncTransport {
 
 const catalog = parseCatalog(EMBEDDED_CATALOG_JSON)!;
 
-function setup(): { t: FakeTransport; c: TerminalController } {
+/** A page whose catalog came from the hub (the same data as the embedded seed copy). */
+function setup(source: CatalogSource = 'hub'): { t: FakeTransport; c: TerminalController } {
   const t = new FakeTransport();
   let clock = 1_790_000_000_000;
   let id = 0;
-  const c = new TerminalController({ transport: t, now: () => ++clock, random: () => 0.25, newId: () => `uid-${++id}` }, catalog, 'embedded');
+  const c = new TerminalController({ transport: t, now: () => ++clock, random: () => 0.25, newId: () => `uid-${++id}` }, catalog, source);
   return { t, c };
 }
 
@@ -111,6 +112,17 @@ function last(t: FakeTransport): OrderSnapshot {
 }
 
 describe('terminal page controller', () => {
+  it('rings nothing up with only the embedded (simulator) catalog, and does once the hub sends one', async () => {
+    const { t, c } = setup('embedded');
+    await c.openTable(1);
+    await c.addProduct(101);
+    expect(t.sent).toEqual([]);
+    expect(c.state.notice?.text).toContain('catalog has not arrived');
+    c.setCatalog(catalog, 'hub');
+    await c.addProduct(101);
+    expect(last(t).lines.map((l) => l.productId)).toEqual([101]);
+  });
+
   it('starts an order with a posReference, the lease, and a snapshot per edit priced by the domain', async () => {
     const { t, c } = setup();
     await c.openTable(1);
