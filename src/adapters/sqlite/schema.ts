@@ -79,6 +79,11 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   `,
+  // 2: /health's forward counters are recounted after every commit; without this index that count
+  // scanned the whole retained event log (up to HUB_EVENT_RETENTION rows) on each one.
+  `
+  CREATE INDEX events_odoo_status ON events(status) WHERE forwarded IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
