@@ -432,7 +432,7 @@ export class PosData {
   // ---------------------------------------------------------------- hub_finalize_snapshot
 
   /**
-   * The reference addon's method as this project fixes it (see .team/odoo-readme.md): @api.model,
+   * The reference addon's method as this project fixes it (see docs/odoo-gateway.md): @api.model,
    * args = [payload]; create_from_ui inside a savepoint, idempotent on pos_reference, no phantom
    * drafts (a paid check failure raises), refuses an order without payments.
    */
