@@ -11,6 +11,7 @@ import { chromium, type BrowserContext, type Dialog, type Page, type Request } f
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startHub, type StartedHub } from '../helpers/start-hub.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
 
 const ADMIN_TOKEN = 'e2e-admin-token';
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
@@ -64,18 +65,9 @@ beforeAll(async () => {
   hub = await startHub({ mode: 'child-process', env: { HUB_ADMIN_TOKEN: ADMIN_TOKEN } });
   profileDir = mkdtempSync(join(tmpdir(), 'pos-hub-chromium-'));
   context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: '/usr/bin/chromium',
+    executablePath: CHROMIUM_PATH,
     viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: [...CHROMIUM_ARGS],
   });
   page = context.pages()[0] ?? (await context.newPage());
 });

@@ -13,11 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Sdk from '../../src/client/index.js';
 import type { OrderUpdate } from '../../src/client/types.js';
 import { hubClient, until } from '../fixtures/client-orders.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
 import { startHub, type StartedHub } from '../helpers/start-hub.js';
 import { REPO_ROOT, startPageServer, type PageServer } from '../helpers/terminal-browser.js';
 
 const BUNDLE = join(REPO_ROOT, 'src', 'public', 'sdk', 'pos-hub-sdk.js');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let hub: StartedHub;
 let pages: PageServer;
@@ -30,7 +30,7 @@ beforeAll(async () => {
   hub = await startHub();
   pages = await startPageServer();
   profile = mkdtempSync(join(tmpdir(), 'pos-sdk-chromium-'));
-  context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS] });
 }, 60_000);
 
 afterAll(async () => {

@@ -13,21 +13,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createStaticFiles } from '../../src/front/static-files.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.js';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const ARTIFACTS_DIR = join(REPO_ROOT, 'test-artifacts');
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** src/public/terminal/app.js is a build artefact: build it from the current sources. */
 export function buildTerminalBundle(): void {
@@ -89,9 +79,9 @@ export interface TerminalBrowser {
 export async function launchTerminal(url: string): Promise<TerminalBrowser> {
   const profile = mkdtempSync(join(tmpdir(), 'pos-hub-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath: CHROMIUM_PATH,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS],
     viewport: { width: 1180, height: 820 },
     // The offline tests kill the hub, not the page server; a service worker would only add noise.
     serviceWorkers: 'block',
