@@ -7,7 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../helpers/net.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -88,18 +88,6 @@ async function activePos(page: Page): Promise<string> {
   return pos;
 }
 
-/** A port nobody listens on right now, so the restarted hub can bind the same one. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('terminal page in Chromium, two terminals on one hub', () => {
   it('an item added in page 1 appears in page 2 (tab-to-tab delay printed)', async () => {

@@ -3,19 +3,11 @@
  * stayed wrong, because the forwarder only learned about Odoo from finalizations and the writer only
  * pushed its counters on commits. Now an idle forwarder probes version_info and the writer reports changes.
  */
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { freePort } from '../helpers/net.js';
 import { startHub, type StartedHub } from '../helpers/start-hub.js';
 import { startOdooSim, type StartedOdooSim } from '../helpers/odoo-sim.js';
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Wait on the dashboard push channel until the hub reports `odooReachable` as expected, then read /health. */
 async function untilReachable(hub: StartedHub, expected: boolean): Promise<Record<string, unknown>> {
@@ -45,7 +37,7 @@ describe('/health odooReachable on an idle hub', () => {
   });
 
   it('is false when nothing answers at ODOO_URL', async () => {
-    hub = await startHub({ env: { ODOO_URL: `http://127.0.0.1:${await closedPort()}` } });
+    hub = await startHub({ env: { ODOO_URL: `http://127.0.0.1:${await freePort()}` } });
     const health = await untilReachable(hub, false);
     expect(health).toMatchObject({ status: 'ok', odooReachable: false, pendingForward: 0, lastOdooSync: null });
   });
