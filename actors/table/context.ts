@@ -3,6 +3,7 @@
  * their versions, leases and fencing epochs. Rebuilt from SQLite rows at start (TableSeed), so the
  * only state that is not durable is whether a holder's socket is currently connected.
  */
+import type { HubMessage } from '../../src/protocol/hub-messages.js';
 import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
 import type { ErrorCode } from '../../src/protocol/errors.js';
 import type { ActorKey } from './types.js';
@@ -156,4 +157,19 @@ export function nextDeadline(ctx: TableContext): number | null {
     if (order.lease && (next === null || order.lease.expiresAt < next)) next = order.lease.expiresAt;
   }
   return next;
+}
+
+/**
+ * LEASE_DENIED for a terminal that may not write an order: another terminal holds the lease (its id is
+ * the reference's `holder`), or nobody does and the sender must acquire it first (`withoutLease` says
+ * for what). One builder, so every write path words the refusal the same way.
+ */
+export function leaseRefusal(posReference: string, holder: Grant | null, withoutLease: string): HubMessage {
+  return {
+    type: 'LEASE_DENIED',
+    posReference,
+    holder: holder?.terminalId ?? '',
+    reason: holder ? `Order is being edited on ${holder.terminalId}` : `Acquire the lease before ${withoutLease}`,
+    code: holder ? 'LEASE_HELD' : 'LEASE_NOT_HELD',
+  };
 }

@@ -8,7 +8,7 @@ import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
 import type { ErrorCode } from '../../src/protocol/errors.js';
 import type { GrantDecision } from '../../src/ports/metrics.js';
 import type { TerminalMessageOf } from '../../src/protocol/terminal-messages.js';
-import { mutationKey, type Grant, type OrderEntry, type TableContext, type TableEnv } from './context.js';
+import { leaseRefusal, mutationKey, type Grant, type OrderEntry, type TableContext, type TableEnv } from './context.js';
 import { transferStep, type FenceChange, type Relay, type TransferEvent } from './transfer-logic.js';
 import type { Outbound, Principal, ShardMessage, Unit, WriteOp } from './types.js';
 
@@ -192,13 +192,7 @@ function leaseAcquire(d: Draft, now: number, from: Principal, msg: TerminalMessa
   if (held && held.terminalId !== from.terminalId) {
     if (!msg.force) {
       d.leaseDecisions.push('denied');
-      d.send(from.terminalId, {
-        type: 'LEASE_DENIED',
-        posReference: msg.posReference,
-        holder: held.terminalId,
-        reason: `Order is being edited on ${held.terminalId}`,
-        code: 'LEASE_HELD',
-      });
+      d.send(from.terminalId, leaseRefusal(msg.posReference, held, 'editing'));
       return;
     }
     if (from.role !== 'manager') {
@@ -343,13 +337,7 @@ function orderSnapshot(d: Draft, now: number, from: Principal, msg: TerminalMess
   const order = d.order(msg.posReference) ?? newOrder(msg.posReference, msg.snapshot.tableId ?? d.ctx.tableId);
   const lease = live(order.lease, now) ? order.lease : null;
   if (!lease || lease.terminalId !== from.terminalId) {
-    d.send(from.terminalId, {
-      type: 'LEASE_DENIED',
-      posReference: msg.posReference,
-      holder: lease?.terminalId ?? '',
-      reason: lease ? `Order is being edited on ${lease.terminalId}` : 'Acquire the lease before sending snapshots',
-      code: lease ? 'LEASE_HELD' : 'LEASE_NOT_HELD',
-    });
+    d.send(from.terminalId, leaseRefusal(msg.posReference, lease, 'sending snapshots'));
     return;
   }
   const ref = { type: msg.type, posReference: msg.posReference, ...(msg.mutationId === undefined ? {} : { mutationId: msg.mutationId }) };
@@ -378,13 +366,7 @@ function orderFinalize(d: Draft, now: number, from: Principal, msg: TerminalMess
   const order = d.order(msg.posReference) ?? newOrder(msg.posReference, msg.snapshot.tableId ?? d.ctx.tableId);
   const lease = live(order.lease, now) ? order.lease : null;
   if (lease && lease.terminalId !== from.terminalId) {
-    d.send(from.terminalId, {
-      type: 'LEASE_DENIED',
-      posReference: msg.posReference,
-      holder: lease.terminalId,
-      reason: `Order is being edited on ${lease.terminalId}`,
-      code: 'LEASE_HELD',
-    });
+    d.send(from.terminalId, leaseRefusal(msg.posReference, lease, 'finalizing'));
     return;
   }
   if (order.finalizing) {

@@ -11,7 +11,7 @@ import type { ErrorCode } from '../../src/protocol/errors.js';
 import type { HubMessage } from '../../src/protocol/hub-messages.js';
 import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
 import type { TerminalMessageOf } from '../../src/protocol/terminal-messages.js';
-import { mutationKey, type Grant, type OrderEntry, type TableContext, type TableEnv } from './context.js';
+import { leaseRefusal, mutationKey, type Grant, type OrderEntry, type TableContext, type TableEnv } from './context.js';
 import type { ActorKey, Outbound, Principal, Unit, WriteOp } from './types.js';
 
 export type TransferMessage = TerminalMessageOf<'ORDER_TRANSFER'>;
@@ -85,17 +85,6 @@ function errorMsg(req: TransferRequest, code: ErrorCode, message: string): HubMe
   return { type: 'ERROR', code, message, ref: refOf(req) } as HubMessage;
 }
 
-/** The same refusal ORDER_SNAPSHOT gives a writer without the lease. */
-function leaseRefusal(posReference: string, holder: Grant | null, what: string): HubMessage {
-  return {
-    type: 'LEASE_DENIED',
-    posReference,
-    holder: holder?.terminalId ?? '',
-    reason: holder ? `Order is being edited on ${holder.terminalId}` : `Acquire the ${what} lease before transferring`,
-    code: holder ? 'LEASE_HELD' : 'LEASE_NOT_HELD',
-  };
-}
-
 function only(
   ctx: TableContext,
   to: string,
@@ -142,7 +131,7 @@ function begin(ctx: TableContext, now: number, req: TransferRequest): TransferSt
   const order = ctx.orders.get(msg.fromPosReference);
   const lease = order && live(order.lease, now) ? order.lease : null;
   if (!lease || lease.terminalId !== from.terminalId)
-    return only(ctx, from.terminalId, leaseRefusal(msg.fromPosReference, lease, 'source'));
+    return only(ctx, from.terminalId, leaseRefusal(msg.fromPosReference, lease, 'transferring from this order'));
   if (!order?.snapshot)
     return only(
       ctx,
@@ -176,10 +165,10 @@ function prepare(ctx: TableContext, now: number, req: TransferRequest): Transfer
   const order = ctx.orders.get(msg.toPosReference);
   const lease = order && live(order.lease, now) ? order.lease : null;
   if (lease && lease.terminalId !== from.terminalId)
-    return refuse(leaseRefusal(msg.toPosReference, lease, 'destination'));
+    return refuse(leaseRefusal(msg.toPosReference, lease, 'transferring to this order'));
   const snapshot = order?.snapshot ?? null;
   if (snapshot !== null) {
-    if (!lease) return refuse(leaseRefusal(msg.toPosReference, null, 'destination'));
+    if (!lease) return refuse(leaseRefusal(msg.toPosReference, null, 'transferring to this order'));
     if (msg.split)
       return refuse(
         errorMsg(req, 'TRANSFER_INVALID', `A split needs a new posReference; ${msg.toPosReference} already exists.`),
@@ -249,7 +238,7 @@ function prepared(
   const order = ctx.orders.get(msg.fromPosReference);
   const lease = order && live(order.lease, now) ? order.lease : null;
   if (!order?.snapshot || !lease || lease.terminalId !== from.terminalId) {
-    return only(ctx, from.terminalId, leaseRefusal(msg.fromPosReference, lease, 'source'), free, abort);
+    return only(ctx, from.terminalId, leaseRefusal(msg.fromPosReference, lease, 'transferring from this order'), free, abort);
   }
   const moved = compute(order.snapshot, reply, req, now, env);
   if (!moved.ok) return only(ctx, from.terminalId, errorMsg(req, moved.code, moved.message), free, abort);
