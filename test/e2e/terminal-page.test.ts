@@ -7,7 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { freePort } from '../helpers/net.js';
+import { freePort } from '../../bench/lib/proc.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { freePort } from '../helpers/net.js';
+import { freePort } from '../../bench/lib/proc.js';
 import { startHub, type StartedHub } from '../helpers/start-hub.js';
 import { startOdooSim, type StartedOdooSim } from '../helpers/odoo-sim.js';
 
