@@ -82,13 +82,29 @@ mkdir -p "$ROOT$DATA_DIR" "$ROOT$CONF_DIR" "$ROOT$(dirname "$UNIT_PATH")" "$ROOT
 chmod 750 "$ROOT$DATA_DIR"
 run chown "$SERVICE_USER:$SERVICE_USER" "$DATA_DIR"
 
-# --- dependencies -----------------------------------------------------------------------------
+# --- dependencies: never as root ---------------------------------------------------------------
+# npm runs package install scripts (better-sqlite3's and uWS's native set-up among them); as root they
+# could change anything on this box. They run as the checkout's owner, or as the service user when
+# root owns the checkout (the checkout is then handed to it; the unit still mounts it read-only).
 # Full install first: the terminal page bundle is built with esbuild (a dev dependency), then pruned.
-if [ -f "$APP_DIR/package-lock.json" ]; then
-  run npm --prefix "$APP_DIR" ci --no-audit --no-fund
-  if [ -f "$APP_DIR/scripts/build-terminal.mjs" ]; then run "$NODE_BIN" "$APP_DIR/scripts/build-terminal.mjs"; fi
-  run npm --prefix "$APP_DIR" prune --omit=dev --no-audit --no-fund
+BUILD_USER="$(stat -c %U "$APP_DIR")"
+if [ "$BUILD_USER" = root ]; then
+  BUILD_USER="$SERVICE_USER"
+  run chown -R "$SERVICE_USER:$SERVICE_USER" "$APP_DIR"
 fi
+NPM_CACHE_DIR=/tmp/pos-hub-npm-cache.XXXXXX
+if [ "$DRY_RUN" = 0 ]; then NPM_CACHE_DIR="$(mktemp -d /tmp/pos-hub-npm-cache.XXXXXX)"; fi
+run chown "$BUILD_USER" "$NPM_CACHE_DIR"
+# Runs a command as the build user, with a throw-away npm cache (the service user has no home).
+as_build_user() {
+  run runuser -u "$BUILD_USER" -- env HOME="$NPM_CACHE_DIR" npm_config_cache="$NPM_CACHE_DIR" "$@"
+}
+if [ -f "$APP_DIR/package-lock.json" ]; then
+  as_build_user npm --prefix "$APP_DIR" ci --no-audit --no-fund
+  if [ -f "$APP_DIR/scripts/build-terminal.mjs" ]; then as_build_user "$NODE_BIN" "$APP_DIR/scripts/build-terminal.mjs"; fi
+  as_build_user npm --prefix "$APP_DIR" prune --omit=dev --no-audit --no-fund
+fi
+if [ "$DRY_RUN" = 0 ]; then rm -rf "$NPM_CACHE_DIR"; fi
 
 # --- /etc/pos-hub/env: written once, never overwritten (it holds the Odoo password) -------------
 ENV_FILE="$ROOT$CONF_DIR/env"

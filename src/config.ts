@@ -74,6 +74,10 @@ export const CONFIG_VARIABLES = {
   HUB_SEND_CHANGES_TO_KITCHEN: { schema: bool, default: 'true', doc: 'send_changes_to_kitchen until Odoo supplies it: splits, removals and transfers mark orders `changed`.' },
   HUB_FORWARD_INTERVAL_MS: { schema: int(100, 3_600_000), default: '5000', doc: 'Odoo drain interval.' },
   HUB_FORWARD_BATCH_SIZE: { schema: int(1, 1000), default: '20', doc: 'Events per drain batch.' },
+  HUB_TLS_CERT: { schema: z.string().trim(), default: '', doc: 'PEM certificate (chain) for wss:// and https:// on HUB_TLS_PORT; set with HUB_TLS_KEY (docs/tls.md).' },
+  HUB_TLS_KEY: { schema: z.string().trim(), default: '', doc: 'PEM private key of HUB_TLS_CERT (EC P-256 or RSA); it also signs the hub identity proof.' },
+  HUB_TLS_PORT: { schema: int(0, 65535), default: '8767', doc: 'TLS port (wss:// and https://, the same routes as HUB_HTTP_PORT) when HUB_TLS_CERT is set.' },
+  HUB_TLS_ONLY: { schema: bool, default: 'false', doc: 'With TLS on, serve plain HTTP/ws only on 127.0.0.1 (local tools, health checks) so the LAN sees TLS alone.' },
   ODOO_URL: { schema: url, default: 'http://localhost:8069', doc: 'Odoo 12 base URL.' },
   ODOO_DB: { schema: z.string().trim().min(1), default: 'pos', doc: 'Odoo database name.' },
   ODOO_USER: { schema: z.string().trim(), default: 'admin', doc: 'Odoo user the hub signs in as (one dedicated user per hub).' },
@@ -118,11 +122,26 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
       problems.push({ variable: 'ODOO_USER', message: 'must be set (set HUB_DEV_AUTH=true for development)' });
     }
   }
+  if (problems.length === 0) problems.push(...tlsProblems(out));
   if (problems.length > 0) {
     const message = `invalid configuration: ${problems.map((p) => `${p.variable} ${p.message}`).join('; ')}`;
     throw new HubError('CONFIG_INVALID', message, { details: problems });
   }
   return Object.freeze(out) as Config;
+}
+
+/** TLS needs both files, a port of its own, and exists before HUB_TLS_ONLY can hide the plain port. */
+function tlsProblems(out: Record<string, unknown>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const cert = String(out.HUB_TLS_CERT);
+  const key = String(out.HUB_TLS_KEY);
+  if (cert !== '' && key === '') problems.push({ variable: 'HUB_TLS_KEY', message: 'must be set when HUB_TLS_CERT is set' });
+  if (key !== '' && cert === '') problems.push({ variable: 'HUB_TLS_CERT', message: 'must be set when HUB_TLS_KEY is set' });
+  if (cert !== '' && out.HUB_TLS_PORT !== 0 && out.HUB_TLS_PORT === out.HUB_HTTP_PORT) {
+    problems.push({ variable: 'HUB_TLS_PORT', message: `must differ from HUB_HTTP_PORT (${String(out.HUB_HTTP_PORT)})` });
+  }
+  if (out.HUB_TLS_ONLY === true && cert === '') problems.push({ variable: 'HUB_TLS_ONLY', message: 'needs HUB_TLS_CERT and HUB_TLS_KEY' });
+  return problems;
 }
 
 /** The secrets never to log or show (the logger redacts them by these names). */

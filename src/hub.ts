@@ -17,6 +17,8 @@ import { MSGPACK_SUBPROTOCOL } from './protocol/constants.js';
 import { HubError } from './protocol/errors.js';
 import { Front } from './front/front.js';
 import { Admin } from './front/http-routes.js';
+import { identityProofRoute } from './front/identity-route.js';
+import type { TlsIdentity } from './adapters/tls/identity.js';
 import { createStaticFiles } from './front/static-files.js';
 import type { Session } from './front/session.js';
 import { WorkerLink } from './front/worker-link.js';
@@ -37,11 +39,16 @@ export interface HubDeps {
   readonly version?: string;
   /** A worker died: the hub is no longer whole. main.ts exits non-zero; the default only logs. */
   readonly onFatal?: (error: HubError) => void;
+  /** HUB_TLS_CERT/KEY, loaded and checked by main.ts: adds the TLS listener and GET /api/hub-identity. */
+  readonly tlsIdentity?: TlsIdentity;
 }
 
 export interface Hub {
   listen(port?: number, host?: string): Promise<number>;
   readonly port: number | null;
+  /** The TLS listener (wss://, https://); only with deps.tlsIdentity. */
+  listenTls(port?: number, host?: string): Promise<number>;
+  readonly tlsPort: number | null;
   readonly uwsNative: boolean;
   collectWorkerMetrics(): Promise<unknown[]>;
   reset(): Promise<void>;
@@ -209,8 +216,9 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     maxPayload: config.HUB_MAX_PAYLOAD,
     maxBackpressure: config.HUB_MAX_BACKPRESSURE,
     ws: { '/': terminalRoute, '/dashboard': theAdmin.dashboardRoute() },
-    http: theAdmin.routes(),
+    http: deps.tlsIdentity ? [identityProofRoute(deps.tlsIdentity.prove), ...theAdmin.routes()] : theAdmin.routes(),
     onError: (error, where) => log.error({ err: error, where }, 'front handler failed'),
+    ...(deps.tlsIdentity ? { tls: { certFile: deps.tlsIdentity.certFile, keyFile: deps.tlsIdentity.keyFile } } : {}),
   });
   uwsNative = server.native;
   log.info({ uws: server.native ? 'native' : 'fallback', shards: shardCount }, 'hub built');
@@ -224,10 +232,19 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   };
 
   let port: number | null = null;
+  let tlsPort: number | null = null;
   let closed: Promise<void> | null = null;
   return {
     get port() {
       return port;
+    },
+    get tlsPort() {
+      return tlsPort;
+    },
+    async listenTls(listenPort = config.HUB_TLS_PORT, host = config.HUB_HOST) {
+      tlsPort = await server.listenTls(host, listenPort);
+      log.info({ host, port: tlsPort, keyPin: deps.tlsIdentity?.keyPin }, 'hub listening for TLS');
+      return tlsPort;
     },
     uwsNative: server.native,
     async listen(listenPort = config.HUB_HTTP_PORT, host = config.HUB_HOST) {

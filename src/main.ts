@@ -12,6 +12,7 @@ import { createMetricsRenderer, createThreadMetrics } from './adapters/metrics/i
 import { createCatalogProvider } from './adapters/odoo/catalog-cache.js';
 import { createOdooClient, type OdooClient } from './adapters/odoo/client.js';
 import { createOdooTokenValidator } from './adapters/odoo/token-validator.js';
+import { loadTlsIdentity, type TlsIdentity } from './adapters/tls/identity.js';
 import { CONFIG_EXIT_CODE, parseConfig, type Config, type ConfigProblem } from './config.js';
 import { dashboardHtml } from './front/dashboard/page.js';
 import { withDevAuth } from './front/dev-auth.js';
@@ -35,12 +36,26 @@ function readConfig(): Config {
   try {
     return parseConfig(loadEnv());
   } catch (error) {
-    const e = toHubError(error);
-    if (e.code !== 'CONFIG_INVALID') throw error;
-    const problems = (e.details as ConfigProblem[] | undefined) ?? [];
-    process.stderr.write('pos-hub: invalid configuration\n');
-    for (const p of problems) process.stderr.write(`  ${p.variable}: ${p.message}\n`);
-    process.exit(CONFIG_EXIT_CODE);
+    return exitOnConfigError(error);
+  }
+}
+
+function exitOnConfigError(error: unknown): never {
+  const e = toHubError(error);
+  if (e.code !== 'CONFIG_INVALID') throw error;
+  const problems = (e.details as ConfigProblem[] | undefined) ?? [];
+  process.stderr.write('pos-hub: invalid configuration\n');
+  for (const p of problems) process.stderr.write(`  ${p.variable}: ${p.message}\n`);
+  process.exit(CONFIG_EXIT_CODE);
+}
+
+/** HUB_TLS_CERT/KEY read and checked once; a bad file is a configuration error (exit 78). */
+function readTls(config: Config): TlsIdentity | undefined {
+  if (config.HUB_TLS_CERT === '') return undefined;
+  try {
+    return loadTlsIdentity(config.HUB_TLS_CERT, config.HUB_TLS_KEY, new Date());
+  } catch (error) {
+    return exitOnConfigError(error);
   }
 }
 
@@ -56,6 +71,7 @@ function tokenValidatorFor(config: Config, log: Logger, client: OdooClient): Tok
 
 async function main(): Promise<void> {
   const config = readConfig();
+  const tls = readTls(config);
   const log = createLogger({ level: config.HUB_LOG_LEVEL, pretty: config.HUB_LOG_PRETTY, thread: 'front' });
   const metrics = createThreadMetrics('front');
   // One Odoo client (one hub session) on the front thread: terminal tokens and the catalog.
@@ -70,6 +86,7 @@ async function main(): Promise<void> {
     renderMetrics: createMetricsRenderer(() => collect()),
     dashboardHtml,
     ...(existsSync(PUBLIC_DIR) ? { staticRoot: PUBLIC_DIR } : {}),
+    ...(tls ? { tlsIdentity: tls } : {}),
     onFatal: (error) => {
       log.fatal({ err: error }, 'exiting so the supervisor restarts the hub from SQLite');
       process.exitCode = 1;
@@ -77,10 +94,14 @@ async function main(): Promise<void> {
     },
   });
   collect = () => hub.collectWorkerMetrics();
-  const port = await hub.listen();
-  process.stdout.write(`${LISTENING_LINE_PREFIX}${JSON.stringify({ port, host: config.HUB_HOST, uws: hub.uwsNative ? 'native' : 'fallback' })}\n`);
+  // HUB_TLS_ONLY keeps plain HTTP/ws for local tools only: the LAN sees the TLS listener alone.
+  const port = await hub.listen(config.HUB_HTTP_PORT, tls && config.HUB_TLS_ONLY ? '127.0.0.1' : config.HUB_HOST);
+  const tlsPort = tls ? await hub.listenTls() : null;
+  const tlsLine = tls ? { tlsPort, keyPin: tls.keyPin, certSha256: tls.certSha256 } : {};
+  process.stdout.write(`${LISTENING_LINE_PREFIX}${JSON.stringify({ port, host: config.HUB_HOST, uws: hub.uwsNative ? 'native' : 'fallback', ...tlsLine })}\n`);
 
-  const mdns = config.HUB_MDNS_ENABLED ? startMdns({ port, name: 'POS Hub', type: 'pos-hub', log }) : null;
+  const mdnsTls = tls && tlsPort !== null ? { tls: { port: tlsPort, certSha256: tls.certSha256, keyPin: tls.keyPin } } : {};
+  const mdns = config.HUB_MDNS_ENABLED ? startMdns({ port: tls && config.HUB_TLS_ONLY && tlsPort !== null ? tlsPort : port, name: 'POS Hub', type: 'pos-hub', log, ...mdnsTls }) : null;
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   REQUEST_TIMEOUT: 'The hub did not answer a request in time (LEASE_ACQUIRE: 10 s); it is overloaded or the message was lost — check the hub logs.',
   DEVICE_REPLACED: 'A newer connection with the same deviceId replaced this one (close 4004); the SDK stops reconnecting.',
   HUB_UNREACHABLE: 'The terminal lost or cannot open its connection to the hub; its writes stay queued in the outbox.',
+  HUB_IDENTITY_MISMATCH: 'The hub did not prove the identity pinned in the bootstrap (`nu_hub_key_pin`); the SDK sent it nothing and tries the next hub.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

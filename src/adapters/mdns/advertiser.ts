@@ -28,6 +28,25 @@ export interface MdnsOptions {
   readonly log: MdnsLog;
   readonly txt?: Readonly<Record<string, string>>;
   readonly socket?: MdnsSocketOptions;
+  /** The TLS listener: advertised in TXT so terminals prefer wss:// and can check the pin early. */
+  readonly tls?: MdnsTlsAdvert;
+}
+
+export interface MdnsTlsAdvert {
+  readonly port: number;
+  /** SHA-256 of the certificate DER, hex. */
+  readonly certSha256: string;
+  /** base64 SHA-256 of the key's SPKI: what terminals pin (nu_hub_key_pin). */
+  readonly keyPin: string;
+}
+
+/**
+ * TXT keys for TLS (issue 13): `scheme` the preferred one, `wss_port`, `cert_sha256`, `key_pin`.
+ * Only hints: anyone can advertise them, so the SDK still checks the pin on the connection itself.
+ */
+export function tlsTxt(tls: MdnsTlsAdvert | undefined): Record<string, string> {
+  if (!tls) return { scheme: 'ws' };
+  return { scheme: 'wss', wss_port: String(tls.port), cert_sha256: tls.certSha256, key_pin: tls.keyPin };
 }
 
 export interface MdnsAdvert {
@@ -62,7 +81,7 @@ export function startMdns(options: MdnsOptions): MdnsAdvert {
     const socket = multicastSocketOf(bonjour);
     socket?.on('error', (error: unknown) => log.warn({ ...where, ...errorFields(error) }, 'mdns_unavailable'));
     socket?.on('warning', (error: unknown) => log.warn({ ...where, ...errorFields(error) }, 'mdns_warning'));
-    service = bonjour.publish({ name: options.name, type: options.type, port: options.port, txt: { ...options.txt } });
+    service = bonjour.publish({ name: options.name, type: options.type, port: options.port, txt: { ...options.txt, ...tlsTxt(options.tls) } });
     service.on('up', () => log.info(where, 'mdns_advertised'));
     service.on('error', (error: unknown) => log.warn({ ...where, ...errorFields(error) }, 'mdns_publish_failed'));
   } catch (error) {

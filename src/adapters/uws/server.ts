@@ -2,6 +2,8 @@
  * The only module that imports uWebSockets.js: one App serving HTTP routes and WebSocket paths on one
  * port. It copies upgrade headers synchronously (uWS request objects die after the callback), honours
  * send()'s backpressure result, and reports whether the native binary or the JS fallback was loaded.
+ * With `tls`, the same routes are also served by a uWS SSLApp (wss://, https://) on a second listener:
+ * TLS ends in uWS itself, so the client's real address stays the socket's remote address.
  */
 import { createRequire } from 'node:module';
 import uWS from 'uWebSockets.js';
@@ -64,10 +66,14 @@ export interface UwsServerOptions {
   readonly ws: Readonly<Record<string, WsRoute<any>>>;
   readonly http: ReadonlyArray<{ method: 'get' | 'post'; path: string; handler: HttpHandler }>;
   readonly onError: (error: unknown, where: string) => void;
+  /** PEM files for the TLS listener (checked beforehand by adapters/tls/identity.ts). */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 export interface UwsServer {
   listen(host: string, port: number): Promise<number>;
+  /** The TLS listener; only when created with `tls`. */
+  listenTls(host: string, port: number): Promise<number>;
   /** Stop accepting; open sockets stay until closed. */
   stopListening(): void;
   readonly native: boolean;
@@ -91,9 +97,50 @@ interface SocketData {
   conn: WsConnection<unknown>;
 }
 
+type RouteTable = Pick<uWS.TemplatedApp, 'ws' | 'get' | 'post' | 'any'>;
+
+/** One registration for the plain App and, with TLS, the SSLApp: both serve exactly the same routes. */
+function fanOut(apps: readonly [uWS.TemplatedApp, ...uWS.TemplatedApp[]]): RouteTable {
+  const first = apps[0];
+  return {
+    ws: (pattern, behavior) => {
+      for (const a of apps) a.ws(pattern, behavior);
+      return first;
+    },
+    get: (pattern, handler) => {
+      for (const a of apps) a.get(pattern, handler);
+      return first;
+    },
+    post: (pattern, handler) => {
+      for (const a of apps) a.post(pattern, handler);
+      return first;
+    },
+    any: (pattern, handler) => {
+      for (const a of apps) a.any(pattern, handler);
+      return first;
+    },
+  };
+}
+
+function listenOn(app: uWS.TemplatedApp, host: string, port: number, onSocket: (socket: uWS.us_listen_socket) => void): Promise<number> {
+  return new Promise((resolve, reject) => {
+    app.listen(host, port, (socket) => {
+      if (!socket) {
+        reject(new Error(`could not listen on ${host}:${port}`));
+        return;
+      }
+      onSocket(socket);
+      resolve(uWS.us_socket_local_port(socket as unknown as uWS.us_socket));
+    });
+  });
+}
+
 export function createUwsServer(options: UwsServerOptions): UwsServer {
-  const app = uWS.App();
+  const plainApp = uWS.App();
+  const tlsApp = options.tls ? uWS.SSLApp({ cert_file_name: options.tls.certFile, key_file_name: options.tls.keyFile }) : null;
+  const app = fanOut(tlsApp ? [plainApp, tlsApp] : [plainApp]);
   let listenSocket: uWS.us_listen_socket | null = null;
+  let tlsListenSocket: uWS.us_listen_socket | null = null;
   /** Attaches the live uWS socket to its connection at open, and detaches it at close. */
   const binders = new WeakMap<object, (socket: uWS.WebSocket<SocketData> | null) => void>();
 
@@ -263,20 +310,21 @@ export function createUwsServer(options: UwsServerOptions): UwsServer {
   return {
     native: isNativeUws(),
     listen(host, port) {
-      return new Promise((resolve, reject) => {
-        app.listen(host, port, (socket) => {
-          if (!socket) {
-            reject(new Error(`could not listen on ${host}:${port}`));
-            return;
-          }
-          listenSocket = socket;
-          resolve(uWS.us_socket_local_port(socket as unknown as uWS.us_socket));
-        });
+      return listenOn(plainApp, host, port, (socket) => {
+        listenSocket = socket;
+      });
+    },
+    listenTls(host, port) {
+      if (!tlsApp) return Promise.reject(new Error('this server was created without tls'));
+      return listenOn(tlsApp, host, port, (socket) => {
+        tlsListenSocket = socket;
       });
     },
     stopListening() {
       if (listenSocket) uWS.us_listen_socket_close(listenSocket);
+      if (tlsListenSocket) uWS.us_listen_socket_close(tlsListenSocket);
       listenSocket = null;
+      tlsListenSocket = null;
     },
   };
 }
