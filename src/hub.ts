@@ -216,7 +216,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     maxPayload: config.HUB_MAX_PAYLOAD,
     maxBackpressure: config.HUB_MAX_BACKPRESSURE,
     ws: { '/': terminalRoute, '/dashboard': theAdmin.dashboardRoute() },
-    http: deps.tlsIdentity ? [identityProofRoute(deps.tlsIdentity.prove), ...theAdmin.routes()] : theAdmin.routes(),
+    http: deps.tlsIdentity ? [identityProofRoute((nonce, host) => deps.tlsIdentity?.prove(nonce, host) ?? null), ...theAdmin.routes()] : theAdmin.routes(),
     onError: (error, where) => log.error({ err: error, where }, 'front handler failed'),
     ...(deps.tlsIdentity ? { tls: { certFile: deps.tlsIdentity.certFile, keyFile: deps.tlsIdentity.keyFile } } : {}),
   });

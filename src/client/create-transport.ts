@@ -11,6 +11,10 @@ import { resolveDeps, type TransportDeps } from './deps.js';
 import { DirectTransport } from './direct-transport.js';
 import { hubCandidates, type HubBootstrapFields } from './discovery.js';
 import { HubTransport } from './hub-transport.js';
+import { verifyHubIdentity } from './hub-identity.js';
+import { parseKeyPins } from '../protocol/hub-identity.js';
+import { verifiedWebSocket } from './verified-socket.js';
+import type { ResolvedDeps, WebSocketCtor } from './deps.js';
 import { defaultOutboxStore } from './outbox-store.js';
 import type { Reconciler } from './reconcile.js';
 
@@ -40,14 +44,33 @@ export interface TransportBootstrapConfig extends HubBootstrapFields {
 
 export type Transport = HubTransport | DirectTransport;
 
+/**
+ * The socket the hub transport opens. With pins: in Node the certificate's own key is checked
+ * (deps.pinnedWebSocket); elsewhere the hub proves the pinned key before the socket opens. Either
+ * way a hub that fails is never sent a frame, and the refusal is reported on the transport's onError.
+ */
+function hubWebSocket(resolved: ResolvedDeps, WebSocket: WebSocketCtor, pins: readonly string[], onRefused: (error: HubError) => void): WebSocketCtor {
+  if (pins.length === 0) return WebSocket;
+  if (resolved.pinnedWebSocket) return resolved.pinnedWebSocket(pins, onRefused);
+  const getJson = resolved.getJson;
+  return verifiedWebSocket(
+    WebSocket,
+    (url) => (getJson ? verifyHubIdentity(url, pins, { getJson, subtle: resolved.subtle, randomBytes: resolved.randomBytes }) : Promise.reject(new HubError('HUB_IDENTITY_MISMATCH', `${url}: no fetch to check the pinned hub; nothing was sent to it`))),
+    onRefused,
+  );
+}
+
 export function createTransport(config: TransportBootstrapConfig, deps: TransportDeps = {}): Transport {
   const resolved = resolveDeps(deps);
   const outboxStore = resolved.outboxStore ?? defaultOutboxStore();
   if (config.nu_hub_enabled === true) {
     if (!resolved.WebSocket) throw new HubError('CONFIG_INVALID', 'hub mode needs a WebSocket implementation: pass deps.WebSocket (e.g. `ws` in Node)');
-    return new HubTransport(
+    const pins = parseKeyPins(config.nu_hub_key_pin);
+    // The transport's own onError stream; it exists once the transport does, before any socket opens.
+    let reportRefusal: (error: HubError) => void = () => undefined;
+    const transport = new HubTransport(
       {
-        urls: hubCandidates(config, { override: config.hubUrlOverride ?? null, discoverHub: resolved.discoverHub, pageOrigin: resolved.pageOrigin }),
+        urls: hubCandidates(config, { override: config.hubUrlOverride ?? null, discoverHub: resolved.discoverHub, pageOrigin: resolved.pageOrigin, pins }),
         token: config.token ?? '',
         deviceId: config.deviceId,
         reconcile: config.reconcile ?? domainReconciler(config.sendChangesToKitchen === undefined ? {} : { sendChangesToKitchen: config.sendChangesToKitchen }),
@@ -56,8 +79,10 @@ export function createTransport(config: TransportBootstrapConfig, deps: Transpor
         ...(config.reconnectBackoff === undefined ? {} : { reconnectBackoff: config.reconnectBackoff }),
         ...(config.outboxBackoff === undefined ? {} : { outboxBackoff: config.outboxBackoff }),
       },
-      { ...resolved, WebSocket: resolved.WebSocket, outboxStore },
+      { ...resolved, WebSocket: hubWebSocket(resolved, resolved.WebSocket, pins, (error) => reportRefusal(error)), outboxStore },
     );
+    reportRefusal = (error) => transport['report'](error);
+    return transport;
   }
   const odooUrl = config.odoo_url ?? resolved.pageOrigin;
   const problems: string[] = [];

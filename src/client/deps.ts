@@ -3,6 +3,8 @@
  * (with `ws`) and under a simulated clock in tests. Defaults are resolved from globalThis only in
  * resolveDeps(), the SDK's one composition point; nothing else touches platform globals.
  */
+import type { HubError } from '../protocol/errors.js';
+import type { SubtleLike } from './hub-identity.js';
 import type { OutboxStore } from './outbox-store.js';
 
 /** Structurally compatible with src/ports/clock.ts, so the hub's clocks can be passed in. */
@@ -44,8 +46,20 @@ export interface TransportDeps {
   /** Unique ids for mutations and outbox entries (UUID v4 by default). */
   newId?: () => string;
   fetch?: FetchLike;
-  /** mDNS lookup of `_pos-hub._tcp` where the platform allows it (Node: src/adapters/mdns-browse). Browsers cannot. */
-  discoverHub?: () => Promise<string | null>;
+  /**
+   * mDNS lookup of `_pos-hub._tcp` where the platform allows it (Node: src/adapters/mdns-browse). Browsers
+   * cannot. With `pins`, only hubs advertising a pinned key (TXT key_pin) over wss qualify.
+   */
+  discoverHub?: (want?: { readonly pins: readonly string[] }) => Promise<string | null>;
+  /**
+   * Node: a WebSocket that checks the TLS certificate's key against the pins itself (pinnedWebSocket in
+   * src/adapters/tls/pinned-websocket.ts). Without it, a pin is checked by the identity proof instead.
+   */
+  pinnedWebSocket?: (pins: readonly string[], onRefused: (error: HubError) => void) => WebSocketCtor;
+  /** GET JSON for the identity proof (fetch by default). */
+  getJson?: (url: string) => Promise<unknown>;
+  /** WebCrypto for the identity proof (crypto.subtle by default; absent on plain-http pages). */
+  subtle?: SubtleLike;
   /** Page origin for the same-origin fallback (a terminal page served by the hub). */
   pageOrigin?: string | null;
   /** False when the device itself has no network (navigator.onLine); state becomes 'offline' rather than 'hubOffline'. */
@@ -59,7 +73,11 @@ export interface ResolvedDeps {
   readonly random: () => number;
   readonly newId: () => string;
   readonly fetch: FetchLike | undefined;
-  readonly discoverHub: (() => Promise<string | null>) | undefined;
+  readonly discoverHub: ((want?: { readonly pins: readonly string[] }) => Promise<string | null>) | undefined;
+  readonly pinnedWebSocket: ((pins: readonly string[], onRefused: (error: HubError) => void) => WebSocketCtor) | undefined;
+  readonly getJson: ((url: string) => Promise<unknown>) | undefined;
+  readonly subtle: SubtleLike | undefined;
+  readonly randomBytes: ((length: number) => Uint8Array) | undefined;
   readonly pageOrigin: string | null;
   readonly isNetworkUp: () => boolean;
 }
@@ -88,6 +106,7 @@ export function uuidV4(random: () => number): string {
 export function resolveDeps(deps: TransportDeps = {}): ResolvedDeps {
   const g = globalThis as {
     WebSocket?: WebSocketCtor;
+    crypto?: { subtle?: SubtleLike; getRandomValues?: (a: Uint8Array) => Uint8Array };
     fetch?: FetchLike;
     location?: { origin?: string };
     navigator?: { onLine?: boolean };
@@ -101,7 +120,22 @@ export function resolveDeps(deps: TransportDeps = {}): ResolvedDeps {
     newId: deps.newId ?? (() => uuidV4(random)),
     fetch: deps.fetch ?? (g.fetch ? g.fetch.bind(globalThis) : undefined),
     discoverHub: deps.discoverHub,
+    pinnedWebSocket: deps.pinnedWebSocket,
+    getJson: deps.getJson ?? (g.fetch ? getJsonWith(g.fetch.bind(globalThis) as unknown as PlainFetch) : undefined),
+    subtle: deps.subtle ?? g.crypto?.subtle,
+    randomBytes: g.crypto?.getRandomValues ? (length) => g.crypto!.getRandomValues!(new Uint8Array(length)) : undefined,
     pageOrigin: deps.pageOrigin !== undefined ? deps.pageOrigin : (g.location?.origin ?? null),
     isNetworkUp: deps.isNetworkUp ?? (() => g.navigator?.onLine !== false),
+  };
+}
+
+type PlainFetch = (url: string, init: { method: 'GET'; credentials: 'omit' }) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
+
+/** The identity proof's GET: no cookies (the hub needs none); every nonce makes a new URL, so no cache hit. */
+function getJsonWith(fetch: PlainFetch): (url: string) => Promise<unknown> {
+  return async (url) => {
+    const response = await fetch(url, { method: 'GET', credentials: 'omit' });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return response.json();
   };
 }

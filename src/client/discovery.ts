@@ -6,6 +6,8 @@
  *   4. nu_hub_fallback_ip (port 8766 unless given),
  *   5. when nu_hub_url is blank, the page's own origin (a terminal page served by the hub).
  * The transport tries them in turn; a failure moves to the next, a full round of failures re-reads the list.
+ * With a key pin (nu_hub_key_pin) every candidate is wss:// (bare hosts get the TLS port 8767) and
+ * mDNS answers only for hubs advertising that key; the pin itself is checked on the connection.
  */
 import { toWebSocketUrl } from './hub-socket.js';
 
@@ -14,15 +16,27 @@ export interface HubBootstrapFields {
   readonly nu_hub_enabled?: boolean | null;
   readonly nu_hub_url?: string | false | null;
   readonly nu_hub_fallback_ip?: string | false | null;
+  /** base64 SHA-256 of the hub key's SPKI (`sha256/…`), comma-separated for a rotation; see docs/tls.md. */
+  readonly nu_hub_key_pin?: string | false | null;
 }
 
 export interface DiscoveryDeps {
   readonly override?: string | null;
-  readonly discoverHub?: (() => Promise<string | null>) | undefined;
+  readonly discoverHub?: ((want?: { readonly pins: readonly string[] }) => Promise<string | null>) | undefined;
   readonly pageOrigin?: string | null;
+  /** Parsed nu_hub_key_pin; non-empty means TLS only. */
+  readonly pins?: readonly string[];
 }
 
 export const DEFAULT_HUB_PORT = 8766;
+export const DEFAULT_HUB_TLS_PORT = 8767;
+
+/** Bare host[:port] becomes wss://host:8767; http(s) and ws(s) URLs keep their scheme (a ws:// one is then refused). */
+function toSecureWebSocketUrl(value: string): string {
+  const trimmed = value.trim();
+  if (/^(wss?|https?):\/\//i.test(trimmed)) return toWebSocketUrl(trimmed);
+  return toWebSocketUrl(trimmed, DEFAULT_HUB_TLS_PORT).replace(/^ws:/, 'wss:');
+}
 
 function text(value: string | false | null | undefined): string {
   return typeof value === 'string' ? value.trim() : '';
@@ -31,9 +45,10 @@ function text(value: string | false | null | undefined): string {
 export function hubCandidates(config: HubBootstrapFields, deps: DiscoveryDeps): () => Promise<readonly string[]> {
   return async () => {
     const urls: string[] = [];
+    const pins = deps.pins ?? [];
     const push = (value: string | null | undefined): void => {
       if (!value) return;
-      const url = toWebSocketUrl(value, DEFAULT_HUB_PORT);
+      const url = pins.length > 0 ? toSecureWebSocketUrl(value) : toWebSocketUrl(value, DEFAULT_HUB_PORT);
       if (!urls.includes(url)) urls.push(url);
     };
     push(deps.override ?? null);
@@ -41,7 +56,7 @@ export function hubCandidates(config: HubBootstrapFields, deps: DiscoveryDeps): 
     push(primary);
     if (primary === '' && deps.discoverHub) {
       try {
-        push(await deps.discoverHub());
+        push(await (pins.length > 0 ? deps.discoverHub({ pins }) : deps.discoverHub()));
       } catch {
         // mDNS unavailable or nothing answered: the fallbacks below still apply.
       }

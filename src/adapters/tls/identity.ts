@@ -111,9 +111,8 @@ export function loadTlsIdentity(certFile: string, keyFile: string, now: Date): T
     notAfter,
     alg,
     prove(nonce, rawHost) {
-      if (!IDENTITY_NONCE_PATTERN.test(nonce) || !IDENTITY_HOST_PATTERN.test(rawHost)) return null;
-      const host = normalizeHost(rawHost);
-      if (!hostMatches(names, host)) return null;
+      const host = normalizeHost(rawHost.slice(0, 300));
+      if (!IDENTITY_NONCE_PATTERN.test(nonce) || !IDENTITY_HOST_PATTERN.test(host) || !hostMatches(names, host)) return null;
       const data = Buffer.from(identityProofMessage(nonce, host), 'utf8');
       const signature = alg === 'ES256' ? sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' }) : sign('sha256', data, key);
       return { v: IDENTITY_PROOF_VERSION, alg, spki: spkiB64, signature: signature.toString('base64') };
