@@ -16,6 +16,7 @@ import { createMetricsRenderer, createThreadMetrics } from '../../src/adapters/m
 import { dashboardHtml } from '../../src/front/dashboard/page.js';
 import { createHub } from '../../src/hub.js';
 import type { TokenValidator } from '../../src/ports/auth.js';
+import type { TlsIdentity } from '../../src/adapters/tls/identity.js';
 
 export interface StartHubOptions {
   env?: Record<string, string>;
@@ -26,6 +27,8 @@ export interface StartHubOptions {
   tokenValidator?: TokenValidator;
   /** in-process only: GET /api/catalog's provider (createHub's `catalog`). */
   catalog?: () => Promise<unknown>;
+  /** in-process only: serve TLS too (createHub's `tlsIdentity`, listening on 127.0.0.1 port 0). */
+  tlsIdentity?: TlsIdentity;
 }
 
 export interface StartedHub {
@@ -40,6 +43,10 @@ export interface StartedHub {
   exit?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** child-process only: everything it printed so far. */
   output?: () => string;
+  /** With TLS (in-process tlsIdentity, or HUB_TLS_CERT in a child): https://127.0.0.1:<tls port>. */
+  tlsUrl?: string;
+  /** The same as wss://. */
+  wssUrl?: string;
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -83,7 +90,7 @@ export async function startHub(options: StartHubOptions = {}): Promise<StartedHu
   const cleanup = (): void => {
     if (ownDir !== null) rmSync(ownDir, { recursive: true, force: true });
   };
-  return (options.mode ?? 'in-process') === 'in-process' ? startInProcess(env, dbPath, options.tokenValidator, cleanup, options.catalog) : startChild(env, dbPath, cleanup);
+  return (options.mode ?? 'in-process') === 'in-process' ? startInProcess(env, dbPath, options.tokenValidator, cleanup, options.catalog, options.tlsIdentity) : startChild(env, dbPath, cleanup);
 }
 
 async function startInProcess(
@@ -92,6 +99,7 @@ async function startInProcess(
   validator: TokenValidator | undefined,
   cleanup: () => void,
   catalog?: () => Promise<unknown>,
+  tlsIdentity?: TlsIdentity,
 ): Promise<StartedHub> {
   const config = parseConfig(env);
   const log = createLogger({ level: config.HUB_LOG_LEVEL, thread: 'front' });
@@ -107,15 +115,18 @@ async function startInProcess(
     dashboardHtml,
     ...(existsSync(publicDir) ? { staticRoot: publicDir } : {}),
     ...(catalog ? { catalog } : {}),
+    ...(tlsIdentity ? { tlsIdentity } : {}),
   });
   collectWorkers = () => hub.collectWorkerMetrics();
   const port = await hub.listen(0, '127.0.0.1');
+  const tlsPort = tlsIdentity ? await hub.listenTls(0, '127.0.0.1') : null;
   let closed: Promise<void> | null = null;
   return {
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}`,
     port,
     dbPath,
+    ...(tlsPort === null ? {} : { tlsUrl: `https://127.0.0.1:${tlsPort}`, wssUrl: `wss://127.0.0.1:${tlsPort}` }),
     close() {
       closed ??= hub.close().finally(cleanup);
       return closed;
@@ -134,6 +145,7 @@ async function startChild(env: Record<string, string>, dbPath: string, cleanup: 
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
+  let tlsPort: number | null = null;
   const port = await new Promise<number>((resolve, reject) => {
     const limit = setTimeout(() => reject(new Error(`hub did not start within ${START_LIMIT_MS} ms:\n${output}`)), START_LIMIT_MS);
     const onData = (chunk: Buffer): void => {
@@ -141,7 +153,9 @@ async function startChild(env: Record<string, string>, dbPath: string, cleanup: 
       const line = output.split('\n').find((l) => l.startsWith(LISTENING));
       if (line) {
         clearTimeout(limit);
-        resolve((JSON.parse(line.slice(LISTENING.length)) as { port: number }).port);
+        const listening = JSON.parse(line.slice(LISTENING.length)) as { port: number; tlsPort?: number };
+        tlsPort = listening.tlsPort ?? null;
+        resolve(listening.port);
       }
     };
     child.stdout?.on('data', onData);
@@ -164,6 +178,7 @@ async function startChild(env: Record<string, string>, dbPath: string, cleanup: 
     port,
     dbPath,
     exit,
+    ...(tlsPort === null ? {} : { tlsUrl: `https://127.0.0.1:${tlsPort}`, wssUrl: `wss://127.0.0.1:${tlsPort}` }),
     output: () => output,
     kill,
     close() {
