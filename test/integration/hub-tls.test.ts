@@ -19,7 +19,7 @@ import { pinnedWebSocket } from '../../src/adapters/tls/pinned-websocket.js';
 import { createUwsServer } from '../../src/adapters/uws/server.js';
 import type { WebSocketCtor } from '../../src/client/deps.js';
 import type { HubTransport } from '../../src/client/hub-transport.js';
-import { HubError } from '../../src/protocol/errors.js';
+import type { HubError } from '../../src/protocol/errors.js';
 import { identityProofMessage } from '../../src/protocol/hub-identity.js';
 import { hubClient, until } from '../fixtures/client-orders.js';
 import { startHub, type StartedHub } from '../helpers/start-hub.js';

@@ -50,6 +50,8 @@ const badValues: Partial<Record<ConfigName, string>> = {
   ODOO_TIMEOUT_MS: 'soon',
   ODOO_RPC_HEADERS: 'no-colon-here',
   ODOO_FINALIZE_MODE: 'magic',
+  HUB_TLS_PORT: '65536',
+  HUB_TLS_ONLY: 'always',
 };
 
 describe('parseConfig', () => {
@@ -85,7 +87,7 @@ describe('parseConfig', () => {
   });
 
   it('has a bad value in this test for every non-string variable', () => {
-    const freeText: ConfigName[] = ['HUB_HOST', 'HUB_DB_PATH', 'HUB_ADMIN_TOKEN', 'ODOO_DB', 'ODOO_USER', 'ODOO_PASSWORD', 'ODOO_FINALIZE_MODEL'];
+    const freeText: ConfigName[] = ['HUB_HOST', 'HUB_DB_PATH', 'HUB_ADMIN_TOKEN', 'ODOO_DB', 'ODOO_USER', 'ODOO_PASSWORD', 'ODOO_FINALIZE_MODEL', 'HUB_TLS_CERT', 'HUB_TLS_KEY'];
     const untested = (Object.keys(CONFIG_VARIABLES) as ConfigName[]).filter((n) => !(n in badValues) && !freeText.includes(n));
     expect(untested).toEqual([]);
   });
