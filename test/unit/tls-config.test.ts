@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTlsIdentity } from '../../src/adapters/tls/identity.js';
 import { tlsTxt } from '../../src/adapters/mdns/advertiser.js';
+import { hubCandidates } from '../../src/client/discovery.js';
 import { parseConfig } from '../../src/config.js';
 import { HubError } from '../../src/protocol/errors.js';
 import { parseKeyPins } from '../../src/protocol/hub-identity.js';
@@ -96,5 +97,19 @@ describe('pins and the mDNS TXT record', () => {
     const id = loadTlsIdentity(venue.certFile, venue.keyFile, new Date());
     expect(tlsTxt({ port: 8767, certSha256: id.certSha256, keyPin: id.keyPin })).toEqual({ scheme: 'wss', wss_port: '8767', cert_sha256: id.certSha256, key_pin: venue.pin });
     expect(tlsTxt(undefined)).toEqual({ scheme: 'ws' });
+  });
+});
+
+describe('hub candidates with a pin', () => {
+  it('are wss:// only: bare hosts get the TLS port, https origins become wss, mDNS is asked for pinned hubs', async () => {
+    const asked: unknown[] = [];
+    const urls = await hubCandidates(
+      { nu_hub_url: false, nu_hub_fallback_ip: '192.168.1.20' },
+      { pins: [venue.pin], pageOrigin: 'https://pos.venue.lan', discoverHub: async (want) => (asked.push(want), 'wss://192.168.1.21:8767') },
+    )();
+    expect(urls).toEqual(['wss://192.168.1.21:8767', 'wss://192.168.1.20:8767', 'wss://pos.venue.lan']);
+    expect(asked).toEqual([{ pins: [venue.pin] }]);
+    // Without a pin nothing changes.
+    expect(await hubCandidates({ nu_hub_url: '192.168.1.20' }, {})()).toEqual(['ws://192.168.1.20:8766']);
   });
 });
