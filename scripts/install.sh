@@ -136,3 +136,4 @@ say "  1. edit $CONF_DIR/env (Odoo URL, database, user, password; HUB_ADMIN_TOKE
 say "  2. sudo pos-hub doctor"
 say "  3. sudo systemctl restart pos-hub; journalctl -u pos-hub -f"
 say "  dashboard: http://<this-host>:8766/   metrics: http://<this-host>:8766/metrics"
+say "  wss:// for terminals: sudo $APP_DIR/scripts/venue-cert.sh <hub-name> <hub-ip> (docs/tls.md)"
