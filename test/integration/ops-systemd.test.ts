@@ -3,7 +3,8 @@
  * `systemd-analyze security --offline` scores it below EXPOSURE_LIMIT, and the hub — traced with
  * strace while it boots, serves a terminal over ws and wss, /metrics and /health, and stops — makes
  * no system call outside the unit's SystemCallFilter. install.sh itself passes shellcheck and never
- * runs npm as root. (PID 1 here is not systemd, so the unit itself cannot be started; see docs/tls.md.)
+ * runs npm as root, and the hub runs with /proc as ProtectProc/ProcSubset leave it. (PID 1 here is not
+ * systemd, so the unit itself cannot be started; the seccomp filter is checked by tracing, not applied.)
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -169,6 +170,46 @@ describe('deploy/pos-hub.service', () => {
     const outside = used.filter((call) => (!allowed.has(call) || denied.has(call)) && !rootOnly.has(call));
     expect(outside).toEqual([]);
   }, 120_000);
+});
+
+describe('the hub with /proc as the unit shows it', () => {
+  it('starts, serves and stops with /proc mounted subset=pid,hidepid=invisible (ProcSubset=pid, ProtectProc=invisible)', async () => {
+    // A new mount and PID namespace with the same /proc view systemd gives the unit: no /proc/meminfo,
+    // /proc/stat or /proc/sys, no other process. Node falls back to sysinfo() where it would read them.
+    const hub = spawn(
+      'unshare',
+      ['--mount', '--pid', '--fork', 'sh', '-c', 'mount -t proc -o subset=pid,hidepid=invisible proc /proc && test ! -e /proc/meminfo && exec "$0" --import tsx src/main.ts', process.execPath],
+      {
+        cwd: REPO,
+        env: { PATH: process.env.PATH ?? '', HUB_ENV_FILE: '/nonexistent', HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_HTTP_PORT: '0', HUB_MDNS_ENABLED: 'true', HUB_LOG_LEVEL: 'warn', HUB_DB_PATH: join(dir, 'proc.sqlite'), ODOO_URL: 'http://127.0.0.1:9' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const exited = new Promise<number | null>((resolve) => hub.once('exit', resolve));
+    let output = '';
+    hub.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const port = await new Promise<number>((resolve, reject) => {
+      hub.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString('utf8');
+        const line = output.split('\n').find((l) => l.startsWith('POS_HUB_LISTENING '));
+        if (line) resolve((JSON.parse(line.slice('POS_HUB_LISTENING '.length)) as { port: number }).port);
+      });
+      void exited.then((code) => reject(new Error(`hub exited (${code}) before listening:\n${output}`)));
+    });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => ws.send(JSON.stringify({ type: 'AUTH', token: '', deviceId: 'proc-subset' })));
+      ws.on('message', (data: Buffer) => {
+        if ((JSON.parse(data.toString('utf8')) as { type: string }).type === 'AUTH_OK') resolve();
+      });
+      ws.once('error', reject);
+    });
+    expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
+    ws.close();
+    const node = Number(readFileSync(`/proc/${hub.pid}/task/${hub.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+    process.kill(node, 'SIGTERM');
+    expect(await exited).toBe(0);
+  }, 60_000);
 });
 
 describe('scripts/install.sh', () => {
