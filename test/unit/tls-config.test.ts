@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTlsIdentity } from '../../src/adapters/tls/identity.js';
 import { tlsTxt } from '../../src/adapters/mdns/advertiser.js';
+import { checkTls } from '../../src/cli/doctor-tls.js';
 import { hubCandidates } from '../../src/client/discovery.js';
 import { parseConfig } from '../../src/config.js';
 import { HubError } from '../../src/protocol/errors.js';
@@ -111,5 +112,20 @@ describe('hub candidates with a pin', () => {
     expect(asked).toEqual([{ pins: [venue.pin] }]);
     // Without a pin nothing changes.
     expect(await hubCandidates({ nu_hub_url: '192.168.1.20' }, {})()).toEqual(['ws://192.168.1.20:8766']);
+  });
+});
+
+describe('pos-hub doctor: tls', () => {
+  const tlsConfig = (cert: string, key: string) => parseConfig({ ...dev, HUB_TLS_CERT: cert, HUB_TLS_KEY: key });
+
+  it('warns when TLS is off, passes with the names and pin, warns a month before expiry, fails on a wrong key', () => {
+    expect(checkTls(parseConfig(dev), new Date())).toMatchObject({ status: 'WARN', detail: expect.stringContaining('ws://') });
+    const good = checkTls(tlsConfig(venue.certFile, venue.keyFile), new Date());
+    expect(good.status).toBe('PASS');
+    expect(good.detail).toContain(`hub.venue.lan, 192.168.1.20; key pin sha256/${venue.pin}`);
+    const notAfter = loadTlsIdentity(venue.certFile, venue.keyFile, new Date()).notAfter;
+    const soon = checkTls(tlsConfig(venue.certFile, venue.keyFile), new Date(notAfter.getTime() - 10 * 24 * 3600 * 1000 - 1000));
+    expect(soon).toMatchObject({ status: 'WARN', detail: expect.stringContaining('expires in 10 days') });
+    expect(checkTls(tlsConfig(venue.certFile, other.keyFile), new Date())).toMatchObject({ status: 'FAIL', detail: expect.stringContaining('HUB_TLS_KEY') });
   });
 });
