@@ -7,14 +7,13 @@ import type { Encoding } from '../protocol/constants.js';
 import { HubError } from '../protocol/errors.js';
 import type { BackoffPolicy } from './backoff.js';
 import { domainReconciler } from './default-reconciler.js';
-import { resolveDeps, type TransportDeps } from './deps.js';
+import { resolveDeps, type ResolvedDeps, type TransportDeps, type WebSocketCtor } from './deps.js';
 import { DirectTransport } from './direct-transport.js';
 import { hubCandidates, type HubBootstrapFields } from './discovery.js';
-import { HubTransport } from './hub-transport.js';
 import { verifyHubIdentity } from './hub-identity.js';
+import { HubTransport } from './hub-transport.js';
 import { parseKeyPins } from '../protocol/hub-identity.js';
 import { verifiedWebSocket } from './verified-socket.js';
-import type { ResolvedDeps, WebSocketCtor } from './deps.js';
 import { defaultOutboxStore } from './outbox-store.js';
 import type { Reconciler } from './reconcile.js';
 

@@ -30,3 +30,5 @@ export type * from './types.js';
 export { HubError, ERROR_CODES, type ErrorCode } from '../protocol/errors.js';
 export { CLOSE_CODES } from '../protocol/close-codes.js';
 export { generatePosReference } from '../domain/pos-reference.js';
+export { DEFAULT_HUB_TLS_PORT } from './discovery.js';
+export { verifyHubIdentity, type IdentityCheckDeps, type SubtleLike } from './hub-identity.js';

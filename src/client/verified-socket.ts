@@ -12,7 +12,7 @@ const ABNORMAL = 1006;
 
 export function verifiedWebSocket(Inner: WebSocketCtor, check: (url: string) => Promise<void>, onRefused: (error: HubError) => void): WebSocketCtor {
   return class VerifiedWebSocket implements WebSocketLike {
-    binaryTypeValue = 'blob';
+    private binaryTypeValue = 'blob';
     private inner: WebSocketLike | null = null;
     private ended = false;
     onopen: ((event: unknown) => void) | null = null;
