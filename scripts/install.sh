@@ -55,8 +55,9 @@ if [ -z "$NODE_BIN" ]; then
   exit 1
 fi
 NODE_MAJOR="$("$NODE_BIN" -p 'process.versions.node.split(".")[0]')"
-if [ "$NODE_MAJOR" -lt 20 ]; then
-  echo "install.sh: Node.js 20 or newer is required (found $("$NODE_BIN" --version))" >&2
+if [ "$NODE_MAJOR" -ne 20 ]; then
+  # The pinned uWebSockets.js build has native binaries up to Node 20 only; the hub exits 79 elsewhere.
+  echo "install.sh: the hub runs on Node.js 20 (20.12 or newer 20.x); found $("$NODE_BIN" --version). See README \"Runtime\"." >&2
   exit 1
 fi
 say "node $("$NODE_BIN" --version) at $NODE_BIN"

@@ -9,6 +9,7 @@ import { parseEnv } from 'node:util';
 import { createLogger, type Logger } from './adapters/log/logger.js';
 import { startMdns } from './adapters/mdns/advertiser.js';
 import { createMetricsRenderer, createThreadMetrics } from './adapters/metrics/index.js';
+import { RUNTIME_EXIT_CODE, unsupportedRuntimeMessage } from './adapters/uws/runtime.js';
 import { createCatalogProvider } from './adapters/odoo/catalog-cache.js';
 import { createOdooClient, type OdooClient } from './adapters/odoo/client.js';
 import { createOdooTokenValidator } from './adapters/odoo/token-validator.js';
@@ -55,6 +56,11 @@ function tokenValidatorFor(config: Config, log: Logger, client: OdooClient): Tok
 }
 
 async function main(): Promise<void> {
+  const unsupported = unsupportedRuntimeMessage(process.env);
+  if (unsupported !== null) {
+    process.stderr.write(`${unsupported}\n`);
+    process.exit(RUNTIME_EXIT_CODE);
+  }
   const config = readConfig();
   const log = createLogger({ level: config.HUB_LOG_LEVEL, pretty: config.HUB_LOG_PRETTY, thread: 'front' });
   const metrics = createThreadMetrics('front');
