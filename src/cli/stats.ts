@@ -56,7 +56,10 @@ function count(value: unknown): number {
 export function healthProblems(health: Health, now: number): HealthProblem[] {
   const problems: HealthProblem[] = [];
   if (health.status !== 'ok') {
-    problems.push({ row: 'Status', message: `status is ${show(health.status)}, not ok: read the hub log (journalctl -u pos-hub)` });
+    problems.push({
+      row: 'Status',
+      message: `status is ${show(health.status)}, not ok: read the hub log (journalctl -u pos-hub)`,
+    });
   }
   const dead = count(health.deadLetters);
   if (dead > 0) {
@@ -75,7 +78,10 @@ export function healthProblems(health: Health, now: number): HealthProblem[] {
     });
   }
   if (health.odooReachable === false) {
-    problems.push({ row: 'Odoo reachable', message: 'Odoo is unreachable: finalizations queue and only cached terminal sessions sign in' });
+    problems.push({
+      row: 'Odoo reachable',
+      message: 'Odoo is unreachable: finalizations queue and only cached terminal sessions sign in',
+    });
   }
   return problems;
 }

@@ -115,7 +115,9 @@ describe('pos-hub CLI', () => {
     expect(plain.stdout).toMatch(/^! Odoo reachable +no$/m);
     const check = await cli(['stats', '--check', '--url', hubUrl]);
     expect(check.code).toBe(1);
-    expect(check.stdout).toContain('\n1 problem:\n! Odoo is unreachable: finalizations queue and only cached terminal sessions sign in\n');
+    expect(check.stdout).toContain(
+      '\n1 problem:\n! Odoo is unreachable: finalizations queue and only cached terminal sessions sign in\n',
+    );
     const json = await cli(['stats', '--json', '--check', '--url', hubUrl]);
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({ status: 'ok', odooReachable: false });

@@ -100,7 +100,14 @@ describe('parseArgs', () => {
 });
 
 describe('healthProblems: what pos-hub stats marks', () => {
-  const healthy = { status: 'ok', uptime: 7200, pendingForward: 0, deadLetters: 0, odooReachable: true, lastOdooSync: '2026-11-23T17:58:00.000Z' };
+  const healthy = {
+    status: 'ok',
+    uptime: 7200,
+    pendingForward: 0,
+    deadLetters: 0,
+    odooReachable: true,
+    lastOdooSync: '2026-11-23T17:58:00.000Z',
+  };
 
   it('finds nothing on a healthy hub and prints no problem list', () => {
     expect(healthProblems(healthy, NOW)).toEqual([]);
@@ -110,7 +117,14 @@ describe('healthProblems: what pos-hub stats marks', () => {
   it('marks dead letters, a stale Odoo sync, Odoo unreachable and a degraded status, and lists each', () => {
     const lines = formatHealth(
       'http://hub:8766',
-      { ...healthy, status: 'degraded', deadLetters: 2, pendingForward: 3, odooReachable: false, lastOdooSync: '2026-11-23T17:45:00.000Z' },
+      {
+        ...healthy,
+        status: 'degraded',
+        deadLetters: 2,
+        pendingForward: 3,
+        odooReachable: false,
+        lastOdooSync: '2026-11-23T17:45:00.000Z',
+      },
       NOW,
     );
     expect(lines).toContain('! Status               degraded');
@@ -129,6 +143,8 @@ describe('healthProblems: what pos-hub stats marks', () => {
     expect(healthProblems({ ...healthy, lastOdooSync: '2026-11-22T00:00:00.000Z' }, NOW)).toEqual([]);
     const recent = new Date(NOW - STALE_SYNC_MS + 1000).toISOString();
     expect(healthProblems({ ...healthy, pendingForward: 1, lastOdooSync: recent }, NOW)).toEqual([]);
-    expect(healthProblems({ ...healthy, pendingForward: 1, lastOdooSync: null, uptime: 3600 }, NOW).map((p) => p.row)).toEqual(['Last Odoo sync']);
+    expect(
+      healthProblems({ ...healthy, pendingForward: 1, lastOdooSync: null, uptime: 3600 }, NOW).map((p) => p.row),
+    ).toEqual(['Last Odoo sync']);
   });
 });
