@@ -110,7 +110,10 @@ describe('install.sh --root', () => {
     const fakeNode = join(fakeBin, 'node');
     writeFileSync(fakeNode, `#!/bin/sh\ncase "$1" in -p) echo ${major} ;; --version) echo ${version} ;; esac\n`);
     chmodSync(fakeNode, 0o755);
-    const run = await install(['--root', join(dir, `root-node-${major}`)], { ...process.env, PATH: `${fakeBin}:/usr/bin:/bin` });
+    const run = await install(['--root', join(dir, `root-node-${major}`)], {
+      ...process.env,
+      PATH: `${fakeBin}:/usr/bin:/bin`,
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`the hub runs on Node.js 20 (20.12 or newer 20.x); found ${version}.`);
   });
