@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import { createLogger, type Logger } from './adapters/log/logger.js';
 import { startMdns } from './adapters/mdns/advertiser.js';
+import { hubTxtRecord } from './adapters/mdns/txt-record.js';
 import { createMetricsRenderer, createThreadMetrics } from './adapters/metrics/index.js';
 import { RUNTIME_EXIT_CODE, unsupportedRuntimeMessage } from './adapters/uws/runtime.js';
 import { createCatalogProvider } from './adapters/odoo/catalog-cache.js';
@@ -86,7 +87,17 @@ async function main(): Promise<void> {
   const port = await hub.listen();
   process.stdout.write(`${LISTENING_LINE_PREFIX}${JSON.stringify({ port, host: config.HUB_HOST, uws: hub.uwsNative ? 'native' : 'fallback' })}\n`);
 
-  const mdns = config.HUB_MDNS_ENABLED ? startMdns({ port, name: 'POS Hub', type: 'pos-hub', log }) : null;
+  const mdns = config.HUB_MDNS_ENABLED
+    ? startMdns({
+        port,
+        name: 'POS Hub',
+        type: 'pos-hub',
+        log,
+        txt: hubTxtRecord({ path: '/', encodings: ['json', 'msgpack'] }),
+        // Advertise only what the hub listens on: AAAA records for an IPv4 listener send clients nowhere.
+        ipv6: config.HUB_HOST.includes(':'),
+      })
+    : null;
 
   let stopping = false;
   const stop = (signal: string): void => {
