@@ -118,6 +118,26 @@ describe('install.sh --root', () => {
     expect(run.stderr).toContain(`the hub runs on Node.js 20 (20.12 or newer 20.x); found ${version}.`);
   });
 
+  it('refuses a checkout under /home, which the unit (ProtectHome=true) cannot see, saying where to move it', async () => {
+    const home = mkdtempSync('/home/pos-hub-install-test-');
+    try {
+      mkdirSync(join(home, 'src'));
+      mkdirSync(join(home, 'deploy'));
+      writeFileSync(join(home, 'src', 'main.ts'), '');
+      writeFileSync(join(home, 'deploy', 'pos-hub.service'), '');
+      const root = join(dir, 'root-home');
+      const run = await install(['--root', root, '--app-dir', home]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        `install.sh: ${home} is under /home, /root or /run/user, which the service cannot see (the unit sets ProtectHome=true).`,
+      );
+      expect(run.stderr).toContain(`sudo cp -a "${home}" /opt/pos-hub`);
+      expect(() => statSync(join(root, 'etc/systemd/system/pos-hub.service'))).toThrow();
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it('rejects unknown options', async () => {
     const run = await install(['--frobnicate']);
     expect(run.code).toBe(2);
