@@ -160,6 +160,7 @@ export async function checkSqlite(dbPath: string): Promise<CheckResult> {
 export async function checkUws(): Promise<CheckResult> {
   try {
     const { isNativeUws } = await import('../adapters/uws/server.js');
+    const { SUPPORTED_NODE } = await import('../adapters/uws/runtime.js');
     return isNativeUws()
       ? result(
           'PASS',
@@ -167,9 +168,9 @@ export async function checkUws(): Promise<CheckResult> {
           `native binary loaded (${process.platform}-${process.arch}, Node ABI ${process.versions.modules})`,
         )
       : result(
-          'WARN',
+          'FAIL',
           'uws',
-          `no native binary for ${process.platform}-${process.arch} ABI ${process.versions.modules}: the slower JS fallback will run`,
+          `no native binary for ${process.platform}-${process.arch} ABI ${process.versions.modules} (or UWS_USE_FALLBACK is set): the hub refuses to start (exit 79); it runs on ${SUPPORTED_NODE}`,
         );
   } catch (error) {
     return result('FAIL', 'uws', `uWebSockets.js does not load: ${messageOf(error)}`);

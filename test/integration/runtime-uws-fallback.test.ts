@@ -11,9 +11,12 @@ import { isNativeUws } from '../../src/adapters/uws/server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-function runHub(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+function runHub(
+  env: Record<string, string>,
+  script: string[] = ['src/main.ts'],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...script], {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH ?? '',
@@ -26,10 +29,12 @@ function runHub(env: Record<string, string>): Promise<{ code: number | null; std
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stderr }));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -39,6 +44,15 @@ describe('runtime check', () => {
     expect(run.code).toBe(RUNTIME_EXIT_CODE);
     expect(run.stderr).toContain('UWS_USE_FALLBACK is set');
     expect(run.stderr).toContain(`supported: ${SUPPORTED_NODE}`);
+  });
+
+  it('pos-hub doctor fails the uws check on the imitation, saying the hub will not start', async () => {
+    const run = await runHub(
+      { UWS_USE_FALLBACK: '1', HUB_DB_PATH: '/nonexistent/never-opened.sqlite', HUB_DEV_AUTH: 'true' },
+      ['bin/pos-hub.js', 'doctor', '--skip-odoo'],
+    );
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^FAIL {2}uws {7}.*the hub refuses to start \(exit 79\); it runs on Node\.js 20/m);
   });
 
   it('loads the native uWS binary on this machine without the switch', async () => {
