@@ -13,7 +13,10 @@ RUN apt-get update \
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN if [ -f scripts/build-terminal.mjs ]; then node scripts/build-terminal.mjs; fi \
+# The terminal page and the SDK bundle (src/public/terminal/app.js, src/public/sdk/): esbuild is a dev
+# dependency, so build before pruning; a failed build fails the image.
+RUN node scripts/build-web.mjs \
+ && test -s src/public/terminal/app.js && test -s src/public/sdk/pos-hub-sdk.js \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS runtime

@@ -55,8 +55,9 @@ if [ -z "$NODE_BIN" ]; then
   exit 1
 fi
 NODE_MAJOR="$("$NODE_BIN" -p 'process.versions.node.split(".")[0]')"
-if [ "$NODE_MAJOR" -lt 20 ]; then
-  echo "install.sh: Node.js 20 or newer is required (found $("$NODE_BIN" --version))" >&2
+if [ "$NODE_MAJOR" -ne 20 ]; then
+  # The pinned uWebSockets.js build has native binaries up to Node 20 only; the hub exits 79 elsewhere.
+  echo "install.sh: the hub runs on Node.js 20 (20.12 or newer 20.x); found $("$NODE_BIN" --version). See README \"Runtime\"." >&2
   exit 1
 fi
 say "node $("$NODE_BIN" --version) at $NODE_BIN"
@@ -70,6 +71,17 @@ if [ ! -f "$APP_DIR/src/main.ts" ] || [ ! -f "$APP_DIR/deploy/pos-hub.service" ]
   exit 1
 fi
 
+# The unit's ProtectHome=true makes /home, /root and /run/user invisible to the service: a checkout
+# there installs cleanly and then fails at start with a bare "No such file". Refuse it up front.
+APP_REAL="$(cd "$APP_DIR" && pwd -P)"
+case "$APP_REAL/" in
+  /home/*|/root/*|/run/user/*)
+    echo "install.sh: $APP_REAL is under /home, /root or /run/user, which the service cannot see (the unit sets ProtectHome=true)." >&2
+    echo "install.sh: move the code elsewhere, e.g. sudo cp -a \"$APP_REAL\" /opt/pos-hub, then: sudo POS_HUB_DIR=/opt/pos-hub bash /opt/pos-hub/scripts/install.sh" >&2
+    exit 1
+    ;;
+esac
+
 # --- user and data directory ------------------------------------------------------------------
 if id "$SERVICE_USER" >/dev/null 2>&1 && [ "$DRY_RUN" = 0 ]; then
   say "user $SERVICE_USER exists"
@@ -81,6 +93,30 @@ fi
 mkdir -p "$ROOT$DATA_DIR" "$ROOT$CONF_DIR" "$ROOT$(dirname "$UNIT_PATH")" "$ROOT$(dirname "$BIN_LINK")"
 chmod 750 "$ROOT$DATA_DIR"
 run chown "$SERVICE_USER:$SERVICE_USER" "$DATA_DIR"
+
+# The terminal page and the SDK bundle are build artefacts (git-ignored): without them /terminal/ and
+# /sdk/pos-hub-sdk.js are 404. The build only writes under $APP_DIR/src/public, so it also runs in a
+# --root dry run (with the checkout's node_modules); any failure stops the install with its output.
+# For real it runs as the build user, like npm: the bundler is a dependency's code.
+build_web() {
+  if [ ! -d "$APP_DIR/node_modules/esbuild" ]; then
+    echo "install.sh: $APP_DIR/node_modules has no esbuild: run npm ci there first (the web build needs the dev dependencies)" >&2
+    exit 1
+  fi
+  say "building the terminal page and the SDK (scripts/build-web.mjs)"
+  local as_user=()
+  if [ "$DRY_RUN" = 0 ] && [ "$(id -u)" = 0 ]; then as_user=(runuser -u "$BUILD_USER" --); fi
+  if ! (cd "$APP_DIR" && "${as_user[@]}" "$NODE_BIN" scripts/build-web.mjs); then
+    echo "install.sh: the web build failed (output above); the install stopped here" >&2
+    exit 1
+  fi
+  for artefact in src/public/terminal/app.js src/public/sdk/pos-hub-sdk.js; do
+    if [ ! -s "$APP_DIR/$artefact" ]; then
+      echo "install.sh: the web build did not produce $artefact" >&2
+      exit 1
+    fi
+  done
+}
 
 # --- dependencies: never as root ---------------------------------------------------------------
 # npm runs package install scripts (better-sqlite3's and uWS's native set-up among them); as root they
@@ -101,7 +137,7 @@ as_build_user() {
 }
 if [ -f "$APP_DIR/package-lock.json" ]; then
   as_build_user npm --prefix "$APP_DIR" ci --no-audit --no-fund
-  if [ -f "$APP_DIR/scripts/build-terminal.mjs" ]; then as_build_user "$NODE_BIN" "$APP_DIR/scripts/build-terminal.mjs"; fi
+  build_web
   as_build_user npm --prefix "$APP_DIR" prune --omit=dev --no-audit --no-fund
 fi
 if [ "$DRY_RUN" = 0 ]; then rm -rf "$NPM_CACHE_DIR"; fi

@@ -13,7 +13,7 @@ import type { TokenValidator } from './ports/auth.js';
 import { systemClock, type Clock, type TimerHandle } from './ports/clock.js';
 import { noopMetrics, type HubMetrics } from './ports/metrics.js';
 import { CLOSE_CODES } from './protocol/close-codes.js';
-import { MSGPACK_SUBPROTOCOL } from './protocol/constants.js';
+import { negotiateEncoding } from './protocol/negotiation.js';
 import { HubError } from './protocol/errors.js';
 import { Front } from './front/front.js';
 import { Admin } from './front/http-routes.js';
@@ -202,10 +202,10 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
 
   const terminalRoute: WsRoute<Session> = {
     upgrade: (info) => {
-      const params = new URLSearchParams(info.query);
-      const wantsMsgpack = info.protocols.includes(MSGPACK_SUBPROTOCOL) || params.get('encoding') === 'msgpack';
-      const session = theFront.newSession(wantsMsgpack ? 'msgpack' : 'json');
-      return info.protocols.includes(MSGPACK_SUBPROTOCOL) ? { state: session, protocol: MSGPACK_SUBPROTOCOL } : { state: session };
+      const negotiated = negotiateEncoding(info.protocols, info.query);
+      if (!negotiated.ok) return { refuse: negotiated.reason };
+      const session = theFront.newSession(negotiated.encoding);
+      return negotiated.protocol === undefined ? { state: session } : { state: session, protocol: negotiated.protocol };
     },
     open: (conn) => theFront.onOpen(conn),
     message: (conn, data, isBinary) => theFront.onMessage(conn, data, isBinary),

@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import { createLogger, type Logger } from './adapters/log/logger.js';
 import { startMdns } from './adapters/mdns/advertiser.js';
+import { hubTxtRecord } from './adapters/mdns/txt-record.js';
 import { createMetricsRenderer, createThreadMetrics } from './adapters/metrics/index.js';
+import { RUNTIME_EXIT_CODE, unsupportedRuntimeMessage } from './adapters/uws/runtime.js';
 import { createCatalogProvider } from './adapters/odoo/catalog-cache.js';
 import { createOdooClient, type OdooClient } from './adapters/odoo/client.js';
 import { createOdooTokenValidator } from './adapters/odoo/token-validator.js';
@@ -70,6 +72,11 @@ function tokenValidatorFor(config: Config, log: Logger, client: OdooClient): Tok
 }
 
 async function main(): Promise<void> {
+  const unsupported = unsupportedRuntimeMessage(process.env);
+  if (unsupported !== null) {
+    process.stderr.write(`${unsupported}\n`);
+    process.exit(RUNTIME_EXIT_CODE);
+  }
   const config = readConfig();
   const tls = readTls(config);
   const log = createLogger({ level: config.HUB_LOG_LEVEL, pretty: config.HUB_LOG_PRETTY, thread: 'front' });
@@ -101,7 +108,18 @@ async function main(): Promise<void> {
   process.stdout.write(`${LISTENING_LINE_PREFIX}${JSON.stringify({ port, host: config.HUB_HOST, uws: hub.uwsNative ? 'native' : 'fallback', ...tlsLine })}\n`);
 
   const mdnsTls = tls && tlsPort !== null ? { tls: { port: tlsPort, certSha256: tls.certSha256, keyPin: tls.keyPin } } : {};
-  const mdns = config.HUB_MDNS_ENABLED ? startMdns({ port: tls && config.HUB_TLS_ONLY && tlsPort !== null ? tlsPort : port, name: 'POS Hub', type: 'pos-hub', log, ...mdnsTls }) : null;
+  const mdns = config.HUB_MDNS_ENABLED
+    ? startMdns({
+        port: tls && config.HUB_TLS_ONLY && tlsPort !== null ? tlsPort : port,
+        name: 'POS Hub',
+        type: 'pos-hub',
+        log,
+        txt: hubTxtRecord({ path: '/', encodings: ['json', 'msgpack'] }),
+        // Advertise only what the hub listens on: AAAA records for an IPv4 listener send clients nowhere.
+        ipv6: config.HUB_HOST.includes(':'),
+        ...mdnsTls,
+      })
+    : null;
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { CONFIG_VARIABLES, parseConfig, type Config, type ConfigProblem } from '../config.js';
-import { probeMdns } from '../adapters/mdns/probe.js';
+import { localHostName } from '../adapters/mdns/advertiser.js';
+import { findAdvert, probeMdns } from '../adapters/mdns/probe.js';
 import { HubError } from '../protocol/errors.js';
 
 export type CheckStatus = 'PASS' | 'WARN' | 'FAIL';
@@ -159,6 +160,7 @@ export async function checkSqlite(dbPath: string): Promise<CheckResult> {
 export async function checkUws(): Promise<CheckResult> {
   try {
     const { isNativeUws } = await import('../adapters/uws/server.js');
+    const { SUPPORTED_NODE } = await import('../adapters/uws/runtime.js');
     return isNativeUws()
       ? result(
           'PASS',
@@ -166,9 +168,9 @@ export async function checkUws(): Promise<CheckResult> {
           `native binary loaded (${process.platform}-${process.arch}, Node ABI ${process.versions.modules})`,
         )
       : result(
-          'WARN',
+          'FAIL',
           'uws',
-          `no native binary for ${process.platform}-${process.arch} ABI ${process.versions.modules}: the slower JS fallback will run`,
+          `no native binary for ${process.platform}-${process.arch} ABI ${process.versions.modules} (or UWS_USE_FALLBACK is set): the hub refuses to start (exit 79); it runs on ${SUPPORTED_NODE}`,
         );
   } catch (error) {
     return result('FAIL', 'uws', `uWebSockets.js does not load: ${messageOf(error)}`);
@@ -204,15 +206,59 @@ export async function checkPort(config: Config): Promise<CheckResult> {
   return result('FAIL', 'port', `cannot listen on ${host}:${port}: ${error.code ?? error.message}`);
 }
 
+/** How long doctor browses for the hub's own advert; a resolver on the same host answers in milliseconds. */
+const MDNS_BROWSE_MS = 3000;
+
+async function hubAnswers(port: number): Promise<boolean> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
+    const health = (await response.json()) as Record<string, unknown>;
+    return typeof health.connectedTerminals === 'number';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Joins the group, then browses for the hub's own `_pos-hub._tcp` advert (this host's `.local` name and
+ * HUB_HTTP_PORT) as a terminal would: joining proves little if the advert cannot be resolved.
+ */
 export async function checkMdns(config: Config): Promise<CheckResult> {
   if (!config.HUB_MDNS_ENABLED)
     return result('PASS', 'mdns', 'disabled (HUB_MDNS_ENABLED=false); terminals need the hub URL set');
   const probe = await probeMdns();
-  return probe.ok
-    ? result('PASS', 'mdns', 'can join 224.0.0.251:5353; the hub advertises _pos-hub._tcp')
-    : result(
-        'WARN',
-        'mdns',
-        `not available (${probe.reason}); the hub runs without it, terminals need the hub URL set`,
-      );
+  if (!probe.ok)
+    return result(
+      'WARN',
+      'mdns',
+      `not available (${probe.reason}); the hub runs without it, terminals need the hub URL set`,
+    );
+  const host = localHostName();
+  const port = config.HUB_HTTP_PORT;
+  const advert = await findAdvert({
+    type: 'pos-hub',
+    timeoutMs: MDNS_BROWSE_MS,
+    matches: (a) => a.port === port && a.host.replace(/\.$/, '').toLowerCase() === host.toLowerCase(),
+  });
+  if (advert !== null) {
+    const txt = Object.entries(advert.txt)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    return result(
+      'PASS',
+      'mdns',
+      `the hub's advert resolves: "${advert.name}" at ${advert.host}:${advert.port} (${advert.addresses.join(', ') || 'no address'}), TXT ${txt || '(empty)'}`,
+    );
+  }
+  if (await hubAnswers(port))
+    return result(
+      'WARN',
+      'mdns',
+      `the hub runs on port ${port} but its _pos-hub._tcp advert for ${host} was not seen within ${MDNS_BROWSE_MS / 1000} s; terminals need the hub URL set (is multicast blocked?)`,
+    );
+  return result(
+    'PASS',
+    'mdns',
+    `can join 224.0.0.251:5353; no hub is running to advertise yet (run doctor again once it runs to see its advert)`,
+  );
 }

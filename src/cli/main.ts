@@ -12,7 +12,10 @@ export const HELP = `pos-hub — the in-store sync hub for restaurant POS termin
 
 Usage:
   pos-hub start                         run the hub (configuration from the environment / .env)
-  pos-hub stats [--url URL] [--json]    show a running hub's /health as a table (or JSON)
+  pos-hub stats [--url URL] [--json] [--check]
+                                        show a running hub's /health as a table (or JSON), marking
+                                        dead letters, a stale Odoo sync, a degraded status;
+                                        --check: exit 1 when any is present
   pos-hub doctor [--env FILE] [--skip-odoo]
                                         check config, Odoo and login, SQLite, uWS, port, mDNS
   pos-hub reset --yes [--url URL] [--token TOKEN]

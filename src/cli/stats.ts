@@ -1,7 +1,9 @@
 /**
  * `pos-hub stats`: GET /health from a running hub and print it as a table an operator reads over SSH,
  * or as the raw JSON with --json. A hub that does not answer is a clear sentence and exit code 1.
- * Older hubs (the reference's eight /health fields) print with dashes for what they lack.
+ * Older hubs (the reference's eight /health fields) print with dashes for what they lack. What needs
+ * someone (a degraded status, dead letters, a stale Odoo sync) is marked and listed; --check turns it
+ * into exit code 1 for scripts and monitoring.
  */
 import { parseArgs } from './args.js';
 import { hubUrl, requestHub } from './hub-http.js';
@@ -37,6 +39,53 @@ function show(value: unknown): string {
   return String(value as string | number | bigint | symbol);
 }
 
+/** Orders waiting for Odoo with no successful sync for this long mean the forwarder is stuck. */
+export const STALE_SYNC_MS = 10 * 60_000;
+
+export interface HealthProblem {
+  /** The table row it marks. */
+  readonly row: string;
+  readonly message: string;
+}
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+}
+
+/** What an operator must look at, from one /health document; `now` is injected for the staleness. */
+export function healthProblems(health: Health, now: number): HealthProblem[] {
+  const problems: HealthProblem[] = [];
+  if (health.status !== 'ok') {
+    problems.push({
+      row: 'Status',
+      message: `status is ${show(health.status)}, not ok: read the hub log (journalctl -u pos-hub)`,
+    });
+  }
+  const dead = count(health.deadLetters);
+  if (dead > 0) {
+    problems.push({
+      row: 'Dead letters',
+      message: `${dead} dead letter${dead === 1 ? '' : 's'}: order${dead === 1 ? '' : 's'} Odoo refused for good and will not retry; see the dashboard (docs/operations.md)`,
+    });
+  }
+  const pending = count(health.pendingForward);
+  const last = typeof health.lastOdooSync === 'string' ? Date.parse(health.lastOdooSync) : Number.NaN;
+  const since = Number.isNaN(last) ? count(health.uptime) * 1000 : now - last;
+  if (pending > 0 && since >= STALE_SYNC_MS) {
+    problems.push({
+      row: 'Last Odoo sync',
+      message: `${pending} order${pending === 1 ? '' : 's'} waiting for Odoo and no successful sync for ${duration(since / 1000)}: check Odoo and the network (pos-hub doctor)`,
+    });
+  }
+  if (health.odooReachable === false) {
+    problems.push({
+      row: 'Odoo reachable',
+      message: 'Odoo is unreachable: finalizations queue and only cached terminal sessions sign in',
+    });
+  }
+  return problems;
+}
+
 /** The table `pos-hub stats` prints; `now` is injected so the "ago" column is testable. */
 export function formatHealth(url: string, health: Health, now: number): string[] {
   const rows: [string, string][] = [
@@ -64,11 +113,21 @@ export function formatHealth(url: string, health: Health, now: number): string[]
     ['Event seq', show(health.seq)],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
-  return [`POS Hub at ${url}`, ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`)];
+  const problems = healthProblems(health, now);
+  const marked = new Set(problems.map((p) => p.row));
+  const table = rows.map(([label, value]) => `${marked.has(label) ? '! ' : '  '}${label.padEnd(width)}  ${value}`);
+  if (problems.length === 0) return [`POS Hub at ${url}`, ...table];
+  return [
+    `POS Hub at ${url}`,
+    ...table,
+    '',
+    `${problems.length} problem${problems.length === 1 ? '' : 's'}:`,
+    ...problems.map((p) => `! ${p.message}`),
+  ];
 }
 
 export async function statsCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const args = parseArgs(argv, { flags: ['json'], values: ['url'] });
+  const args = parseArgs(argv, { flags: ['json', 'check'], values: ['url'] });
   const base = hubUrl(args.values.get('url'), io.env);
   const response = await requestHub(`${base}/health`);
   if (!response.ok) {
@@ -81,7 +140,8 @@ export async function statsCommand(argv: readonly string[], io: CliIo): Promise<
     io.err(`pos-hub stats: ${base}/health answered HTTP ${response.status} but not with a hub health document.`);
     return EXIT.FAILED;
   }
+  const now = Date.now();
   if (args.flags.has('json')) io.out(JSON.stringify(health, null, 2));
-  else for (const line of formatHealth(base, health as Health, Date.now())) io.out(line);
-  return EXIT.OK;
+  else for (const line of formatHealth(base, health as Health, now)) io.out(line);
+  return args.flags.has('check') && healthProblems(health as Health, now).length > 0 ? EXIT.FAILED : EXIT.OK;
 }

@@ -9,7 +9,7 @@ import type { Config } from '../config.js';
 import type { TokenValidator } from '../ports/auth.js';
 import type { Clock } from '../ports/clock.js';
 import type { HubMetrics } from '../ports/metrics.js';
-import { codecFor, type Codec } from '../protocol/codec.js';
+import { codecFor, frameKindError, type Codec } from '../protocol/codec.js';
 import { CLOSE_CODES } from '../protocol/close-codes.js';
 import { PROTOCOL_VERSION, type Encoding } from '../protocol/constants.js';
 import { toHubError, type ErrorCode } from '../protocol/errors.js';
@@ -170,8 +170,12 @@ export class Front {
     if (session.phase === 'closed') return;
     const now = this.deps.clock.now();
     session.lastSeen = now;
-    const frame = session.codec.binary && !isBinary ? Buffer.from(data).toString('utf8') : data;
-    const decoded = session.codec.decode(frame);
+    const wrongKind = frameKindError(session.codec, isBinary);
+    if (wrongKind !== null) {
+      this.refuse(conn, wrongKind.code, wrongKind.message, undefined, now);
+      return;
+    }
+    const decoded = session.codec.decode(data);
     if (!decoded.ok) {
       this.refuse(conn, decoded.error.code, decoded.error.message, undefined, now);
       return;

@@ -5,7 +5,7 @@
  */
 import { Packr } from 'msgpackr';
 import type { Encoding } from './constants.js';
-import type { ParseResult } from './parse.js';
+import type { ParseResult, ProtocolError } from './parse.js';
 
 export type Frame = string | Uint8Array | ArrayBuffer;
 
@@ -45,10 +45,77 @@ export const jsonCodec: Codec = {
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, int64AsType: 'number' });
 
+/** The int32/uint32 range msgpackr already writes as a msgpack integer. */
+const INT32_MIN = -0x8000_0000;
+const UINT32_MAX = 0xffff_ffff;
+
+function isPlainObject(value: object): value is Record<string, unknown> {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * msgpackr writes a JS integer outside the 32-bit range (every epoch-ms time: serverTime, expiresAt,
+ * lockExpiresAt) as float64, and has no option to do otherwise; typed decoders (Python, Go, Rust, Swift)
+ * then see a float where the schema says integer. A safe integer handed over as a BigInt is written as a
+ * msgpack int64 instead, so this widens exactly those, copying only the objects and arrays that hold one
+ * (a message without such a number is returned as it is). Unsafe integers (beyond 2^53) stay floats: they
+ * were never exact in JS.
+ */
+export function widenLargeIntegers(value: unknown): unknown {
+  if (typeof value === 'number') {
+    return (value > UINT32_MAX || value < INT32_MIN) && Number.isSafeInteger(value) ? BigInt(value) : value;
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const widened = widenLargeIntegers(item);
+      if (widened !== item) {
+        copy ??= value.slice();
+        copy[i] = widened;
+      }
+    }
+    return copy ?? value;
+  }
+  if (!isPlainObject(value)) return value;
+  let copy: Record<string, unknown> | null = null;
+  for (const key of Object.keys(value)) {
+    const item = value[key];
+    const widened = widenLargeIntegers(item);
+    if (widened !== item) {
+      copy ??= { ...value };
+      copy[key] = widened;
+    }
+  }
+  return copy ?? value;
+}
+
+/**
+ * msgpack allows any map key; JSON, the schemas and other terminals know only string keys. The rule
+ * (README, "Encodings"): a nil, boolean or number key becomes its text, as `JSON.stringify` would write it
+ * in JavaScript ({1: x} arrives as {"1": x}); a binary, array or map key is refused with BAD_FRAME. This
+ * turns msgpackr's "Invalid property type for record: object" into that sentence.
+ */
+export function explainMsgpackError(detail: string): string {
+  return detail.startsWith('Invalid property type for record')
+    ? 'map keys must be strings (a binary, array or map key was sent)'
+    : `invalid msgpack: ${detail.slice(0, 120)}`;
+}
+
+/** BAD_FRAME for a frame of the other kind: binary on a JSON connection, text on a msgpack one. */
+export function frameKindError(codec: Codec, isBinary: boolean): ProtocolError | null {
+  if (isBinary === codec.binary) return null;
+  return isBinary
+    ? { code: 'BAD_FRAME', message: 'binary frame on a JSON connection; send text frames, or negotiate pos-hub.msgpack.v1' }
+    : { code: 'BAD_FRAME', message: 'text frame on a msgpack connection; send binary frames' };
+}
+
 export const msgpackCodec: Codec = {
   encoding: 'msgpack',
   binary: true,
-  encode: (message) => packr.pack(message),
+  encode: (message) => packr.pack(widenLargeIntegers(message)),
   decode(frame) {
     if (typeof frame === 'string') {
       return { ok: false, error: { code: 'BAD_FRAME', message: 'text frame on a msgpack connection; send binary frames' } };
@@ -57,7 +124,7 @@ export const msgpackCodec: Codec = {
       return { ok: true, value: packr.unpack(toBytes(frame)) as unknown };
     } catch (error) {
       const detail = error instanceof Error ? error.message : 'decode error';
-      return { ok: false, error: { code: 'BAD_FRAME', message: `invalid msgpack: ${detail.slice(0, 120)}` } };
+      return { ok: false, error: { code: 'BAD_FRAME', message: explainMsgpackError(detail) } };
     }
   },
 };

@@ -23,6 +23,9 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 /** WebSocket subprotocol a terminal offers to get msgpack binary frames both ways. */
 export const MSGPACK_SUBPROTOCOL = 'pos-hub.msgpack.v1';
 
+/** WebSocket subprotocol a strict client offers to get JSON text frames (the default without one). */
+export const JSON_SUBPROTOCOL = 'pos-hub.json.v1';
+
 /** Bumped only on a breaking wire change; our additions so far are all optional fields. */
 export const PROTOCOL_VERSION = 1;
 

@@ -11,3 +11,4 @@ export * from './hub-messages.js';
 export * from './parse.js';
 export * from './codec.js';
 export * from './hub-identity.js';
+export * from './negotiation.js';

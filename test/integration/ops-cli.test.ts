@@ -97,7 +97,9 @@ describe('pos-hub CLI', () => {
     expect(run.stdout).toMatch(/^ {2}Last Odoo sync +never$/m);
     expect(run.stdout).toMatch(/^ {2}uWS +native$/m);
     expect(run.stdout).toMatch(/^ {2}Shards +\d+$/m);
-    expect(lines).toHaveLength(16);
+    // The title and 15 rows, then the problem list: this hub's Odoo (port 9) never answers.
+    expect(lines).toHaveLength(19);
+    expect(lines[17]).toBe('1 problem:');
   });
 
   it('stats --json prints the health document for scripts; the port comes from HUB_HTTP_PORT by default', async () => {
@@ -105,6 +107,20 @@ describe('pos-hub CLI', () => {
     expect(run.code).toBe(0);
     const health = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(health).toMatchObject({ status: 'ok', connectedTerminals: 1, activeLeases: 0, uws: 'native' });
+  });
+
+  it('stats --check exits 1 and lists what needs someone (this hub has no Odoo), with or without --json', async () => {
+    const plain = await cli(['stats', '--url', hubUrl]);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^! Odoo reachable +no$/m);
+    const check = await cli(['stats', '--check', '--url', hubUrl]);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain(
+      '\n1 problem:\n! Odoo is unreachable: finalizations queue and only cached terminal sessions sign in\n',
+    );
+    const json = await cli(['stats', '--json', '--check', '--url', hubUrl]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'ok', odooReachable: false });
   });
 
   it('stats fails cleanly with exit 1 when no hub answers', async () => {

@@ -1,7 +1,7 @@
 /**
  * scripts/install.sh in its `--root DIR` dry-run mode: it writes the systemd unit (with the hardening
  * directives), /etc/pos-hub/env with defaults and the CLI link under DIR, changes nothing else, keeps
- * an edited env file on a second run, and refuses a Node older than 20.
+ * an edited env file on a second run, and refuses a Node other than 20.x.
  */
 import { execFile } from 'node:child_process';
 import {
@@ -59,7 +59,7 @@ describe('install.sh --root', () => {
     expect(directives.get('ProtectHome')).toBe('true');
     expect(directives.get('PrivateTmp')).toBe('true');
     expect(directives.get('Restart')).toBe('on-failure');
-    expect(directives.get('RestartPreventExitStatus')).toBe('78');
+    expect(directives.get('RestartPreventExitStatus')).toBe('78 79');
     expect(directives.get('User')).toBe('pos-hub');
     expect(directives.get('EnvironmentFile')).toBe('/etc/pos-hub/env');
     expect(directives.get('WorkingDirectory')).toBe(REPO);
@@ -101,15 +101,41 @@ describe('install.sh --root', () => {
     expect(again.stdout).toContain('would run: systemctl enable pos-hub');
   });
 
-  it('refuses a Node older than 20', async () => {
-    const fakeBin = join(dir, 'old-node-bin');
+  it.each([
+    ['18', 'v18.19.0'],
+    ['22', 'v22.12.0'],
+  ])('refuses a Node other than 20.x (%s), whose uWS binary does not load', async (major, version) => {
+    const fakeBin = join(dir, `node-${major}-bin`);
     mkdirSync(fakeBin, { recursive: true });
     const fakeNode = join(fakeBin, 'node');
-    writeFileSync(fakeNode, '#!/bin/sh\ncase "$1" in -p) echo 18 ;; --version) echo v18.19.0 ;; esac\n');
+    writeFileSync(fakeNode, `#!/bin/sh\ncase "$1" in -p) echo ${major} ;; --version) echo ${version} ;; esac\n`);
     chmodSync(fakeNode, 0o755);
-    const run = await install(['--root', join(dir, 'root3')], { ...process.env, PATH: `${fakeBin}:/usr/bin:/bin` });
+    const run = await install(['--root', join(dir, `root-node-${major}`)], {
+      ...process.env,
+      PATH: `${fakeBin}:/usr/bin:/bin`,
+    });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('Node.js 20 or newer is required (found v18.19.0)');
+    expect(run.stderr).toContain(`the hub runs on Node.js 20 (20.12 or newer 20.x); found ${version}.`);
+  });
+
+  it('refuses a checkout under /home, which the unit (ProtectHome=true) cannot see, saying where to move it', async () => {
+    const home = mkdtempSync('/home/pos-hub-install-test-');
+    try {
+      mkdirSync(join(home, 'src'));
+      mkdirSync(join(home, 'deploy'));
+      writeFileSync(join(home, 'src', 'main.ts'), '');
+      writeFileSync(join(home, 'deploy', 'pos-hub.service'), '');
+      const root = join(dir, 'root-home');
+      const run = await install(['--root', root, '--app-dir', home]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        `install.sh: ${home} is under /home, /root or /run/user, which the service cannot see (the unit sets ProtectHome=true).`,
+      );
+      expect(run.stderr).toContain(`sudo cp -a "${home}" /opt/pos-hub`);
+      expect(() => statSync(join(root, 'etc/systemd/system/pos-hub.service'))).toThrow();
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('rejects unknown options', async () => {

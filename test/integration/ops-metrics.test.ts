@@ -3,6 +3,7 @@
  * traffic: one scrape holds the front thread's series and every worker's (shard-0, shard-1, writer),
  * each family declared once, and the counters match what the terminals did.
  */
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shardOf, tableKey } from '../../workers/shard-key.js';
 import { startHub, type StartedHub } from '../helpers/start-hub.js';
@@ -124,6 +125,22 @@ describe('GET /metrics after traffic', () => {
     const { types } = parse(scrape.body);
     expect(types.get('pos_hub_frames_in_total')).toBe('counter');
     expect(types.get('pos_hub_ack_latency_seconds')).toBe('histogram');
+  });
+
+  it("passes Prometheus's own linter (promtool check metrics, Debian's prometheus package)", () => {
+    const run = spawnSync('promtool', ['check', 'metrics'], { input: scrape.body, encoding: 'utf8' });
+    expect(run.error).toBeUndefined();
+    expect(`${run.stdout}${run.stderr}`).toBe('');
+    expect(run.status).toBe(0);
+  });
+
+  it('exports one event-loop-lag family, and histograms only from the threads that fill them', () => {
+    const { samples, types } = parse(scrape.body);
+    expect([...types.keys()].filter((name) => /event_?loop/.test(name))).toEqual(['pos_hub_event_loop_lag_seconds']);
+    const threadsOf = (name: string) => [...new Set(pick(samples, name).map((s) => s.labels.thread))].sort();
+    expect(threadsOf('pos_hub_writer_batch_size_count')).toEqual(['writer']);
+    expect(threadsOf('pos_hub_writer_commit_duration_seconds_count')).toEqual(['writer']);
+    expect(threadsOf('pos_hub_ack_latency_seconds_count')).toEqual(['front']);
   });
 
   it('has series from the front thread and from every worker', () => {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../src/cli/args.js';
 import { UsageError } from '../../src/cli/io.js';
-import { formatHealth } from '../../src/cli/stats.js';
+import { STALE_SYNC_MS, formatHealth, healthProblems } from '../../src/cli/stats.js';
 
 const NOW = Date.parse('2026-11-23T18:00:00.000Z');
 
@@ -34,7 +34,7 @@ describe('formatHealth', () => {
     );
     expect(lines).toEqual([
       'POS Hub at http://127.0.0.1:8766',
-      '  Status               degraded',
+      '! Status               degraded',
       '  Version              0.1.0',
       '  Uptime               1d 02h 03m',
       '  Connected terminals  4',
@@ -43,12 +43,17 @@ describe('formatHealth', () => {
       '  Orders               128',
       '  Pending to Odoo      3',
       '  Forwarded to Odoo    125',
-      '  Dead letters         1',
+      '! Dead letters         1',
       '  Last Odoo sync       2026-11-23 17:58:55Z (1m 04s ago)',
-      '  Odoo reachable       no',
+      '! Odoo reachable       no',
       '  uWS                  native',
       '  Shards               1',
       '  Event seq            5120',
+      '',
+      '3 problems:',
+      '! status is degraded, not ok: read the hub log (journalctl -u pos-hub)',
+      '! 1 dead letter: order Odoo refused for good and will not retry; see the dashboard (docs/operations.md)',
+      '! Odoo is unreachable: finalizations queue and only cached terminal sessions sign in',
     ]);
   });
 
@@ -91,5 +96,55 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['--url', '--json'], { flags: ['json'], values: ['url'] })).toThrow(
       new UsageError('--url needs a value'),
     );
+  });
+});
+
+describe('healthProblems: what pos-hub stats marks', () => {
+  const healthy = {
+    status: 'ok',
+    uptime: 7200,
+    pendingForward: 0,
+    deadLetters: 0,
+    odooReachable: true,
+    lastOdooSync: '2026-11-23T17:58:00.000Z',
+  };
+
+  it('finds nothing on a healthy hub and prints no problem list', () => {
+    expect(healthProblems(healthy, NOW)).toEqual([]);
+    expect(formatHealth('http://hub:8766', healthy, NOW).some((line) => line.startsWith('!'))).toBe(false);
+  });
+
+  it('marks dead letters, a stale Odoo sync, Odoo unreachable and a degraded status, and lists each', () => {
+    const lines = formatHealth(
+      'http://hub:8766',
+      {
+        ...healthy,
+        status: 'degraded',
+        deadLetters: 2,
+        pendingForward: 3,
+        odooReachable: false,
+        lastOdooSync: '2026-11-23T17:45:00.000Z',
+      },
+      NOW,
+    );
+    expect(lines).toContain('! Status               degraded');
+    expect(lines).toContain('! Dead letters         2');
+    expect(lines).toContain('! Odoo reachable       no');
+    expect(lines.find((line) => line.startsWith('! Last Odoo sync'))).toContain('(15m 00s ago)');
+    expect(lines.slice(lines.indexOf('4 problems:') + 1)).toEqual([
+      '! status is degraded, not ok: read the hub log (journalctl -u pos-hub)',
+      '! 2 dead letters: orders Odoo refused for good and will not retry; see the dashboard (docs/operations.md)',
+      '! 3 orders waiting for Odoo and no successful sync for 15m 00s: check Odoo and the network (pos-hub doctor)',
+      '! Odoo is unreachable: finalizations queue and only cached terminal sessions sign in',
+    ]);
+  });
+
+  it('does not call a sync stale while nothing waits, or before STALE_SYNC_MS', () => {
+    expect(healthProblems({ ...healthy, lastOdooSync: '2026-11-22T00:00:00.000Z' }, NOW)).toEqual([]);
+    const recent = new Date(NOW - STALE_SYNC_MS + 1000).toISOString();
+    expect(healthProblems({ ...healthy, pendingForward: 1, lastOdooSync: recent }, NOW)).toEqual([]);
+    expect(
+      healthProblems({ ...healthy, pendingForward: 1, lastOdooSync: null, uptime: 3600 }, NOW).map((p) => p.row),
+    ).toEqual(['Last Odoo sync']);
   });
 });

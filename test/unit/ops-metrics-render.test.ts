@@ -101,7 +101,7 @@ describe('renderMetrics', () => {
     ]);
     expect(families.get(METRICS.framesIn.name)!.samples).toHaveLength(2);
     expect(body).toContain('pos_hub_frames_out_total{type="ORDER_UPDATED",encoding="json",thread="front"} 5');
-    expect(body).toContain('pos_hub_writer_batch_size_bucket{le="16",thread="writer"} 1');
+    expect(body).toContain('pos_hub_writer_batch_size_bucket{le="16.5",thread="writer"} 1');
     expect(body).toContain('pos_hub_writer_batch_size_bucket{le="+Inf",thread="writer"} 1');
     expect(body).toContain('pos_hub_writer_commit_duration_seconds_count{thread="writer"} 1');
     expect(body).toContain('pos_hub_forward_failures_total{thread="writer"} 1');
@@ -126,10 +126,13 @@ describe('renderMetrics', () => {
 
   it('exports every name in names.ts and nothing else under pos_hub_ except process metrics', async () => {
     const t = thread('shard-0');
-    // Unlabelled gauges register on first use.
+    // Unlabelled gauges and histograms register on first use.
     t.metrics.connectedTerminals(0);
     t.metrics.forwardQueueDepth(0);
     t.metrics.deadLetters(0);
+    t.metrics.ackLatency(0.001);
+    t.metrics.broadcastLatency(0.001);
+    t.metrics.writerBatch(1, 0.001);
     const body = renderMetrics(await t.snapshot(), []).body;
     const families = [...body.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!);
     const expected = Object.values(METRICS).map((m) => m.name);

@@ -2,9 +2,14 @@
  * Advertises the hub as `_pos-hub._tcp` over mDNS (bonjour-service 1.3.0, whose named export `Bonjour`
  * 1.4.0 dropped) so terminals with a blank hub URL find it on the LAN. mDNS is a convenience: every
  * failure — no multicast, port 5353 taken, a name clash — is logged and never stops the hub.
+ * What resolvers (avahi, python-zeroconf, Apple's mDNSResponder) need and bonjour-service does not do
+ * by itself: the SRV target and A records under `<host>.local`, no AAAA for an IPv4-only listener, and
+ * an answer to one-shot legacy unicast queries (RFC 6762 §6.7).
  */
 import type { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
 import { Bonjour, type Service, type ServiceConfig } from 'bonjour-service';
+import { hubTxtRecord } from './txt-record.js';
 
 /** The subset of a pino logger this adapter writes to. */
 export interface MdnsLog {
@@ -26,7 +31,12 @@ export interface MdnsOptions {
   /** Without the underscore and protocol: 'pos-hub' advertises `_pos-hub._tcp`. */
   readonly type: string;
   readonly log: MdnsLog;
+  /** Default: hubTxtRecord for `/` with both encodings (txt-record.ts); RFC 6763 wants it non-empty. */
   readonly txt?: Readonly<Record<string, string>>;
+  /** AAAA records too: only when the hub listens on IPv6 (HUB_HOST `::`). Default false. */
+  readonly ipv6?: boolean;
+  /** The SRV target and A/AAAA owner name; default `<os hostname>.local`. */
+  readonly host?: string;
   readonly socket?: MdnsSocketOptions;
   /** The TLS listener: advertised in TXT so terminals prefer wss:// and can check the pin early. */
   readonly tls?: MdnsTlsAdvert;
@@ -67,6 +77,64 @@ function multicastSocketOf(bonjour: Bonjour): EventEmitter | undefined {
 }
 
 const STOP_TIMEOUT_MS = 2000;
+const MDNS_PORT = 5353;
+/** RFC 6762 §6.7: answers to a legacy unicast query carry a TTL of at most 10 s. */
+const LEGACY_TTL_S = 10;
+
+/** `pi-kitchen.lan` → `pi-kitchen.local`: mDNS host names live in .local, one label before it. */
+export function localHostName(name = hostname()): string {
+  const label = name.split('.')[0] || 'pos-hub';
+  return `${label}.local`;
+}
+
+interface MdnsQuestion {
+  readonly name: string;
+  readonly type: string;
+}
+interface MdnsRecord {
+  readonly name: string;
+  readonly type: string;
+  readonly ttl?: number;
+  readonly data: unknown;
+}
+interface MulticastDns extends EventEmitter {
+  respond(res: object, rinfo: { port: number; address: string }, cb?: (error?: Error | null) => void): void;
+}
+
+const sameName = (a: string, b: string): boolean =>
+  a.replace(/\.$/, '').toLowerCase() === b.replace(/\.$/, '').toLowerCase();
+
+/**
+ * One-shot resolvers (`dig -p 5353 @224.0.0.251`, nss-mdns's minimal mode, some embedded stacks) ask
+ * from a port other than 5353 and wait for a unicast reply carrying their query id and question.
+ * bonjour-service only multicasts, so those answers never arrive; this answers them from the service's
+ * own records.
+ */
+function answerLegacyQueries(socket: MulticastDns, service: Service, mdnsPort: number): void {
+  socket.on('query', (query: { id?: number; questions?: MdnsQuestion[] }, rinfo: { port: number; address: string }) => {
+    if (rinfo.port === mdnsPort || !Array.isArray(query.questions)) return;
+    const records = service.records() as MdnsRecord[];
+    const answers = query.questions.flatMap((q) =>
+      records.filter((r) => sameName(r.name, q.name) && (q.type === 'ANY' || r.type === q.type)),
+    );
+    if (answers.length === 0) return;
+    const srvTargets = answers.filter((r) => r.type === 'SRV').map((r) => (r.data as { target: string }).target);
+    const additionals = records.filter(
+      (r) =>
+        !answers.includes(r) && (r.type === 'A' || r.type === 'AAAA') && srvTargets.some((t) => sameName(t, r.name)),
+    );
+    const capped = (r: MdnsRecord): MdnsRecord => ({ ...r, ttl: Math.min(r.ttl ?? LEGACY_TTL_S, LEGACY_TTL_S) });
+    socket.respond(
+      {
+        id: query.id ?? 0,
+        questions: query.questions,
+        answers: answers.map(capped),
+        additionals: additionals.map(capped),
+      },
+      { port: rinfo.port, address: rinfo.address },
+    );
+  });
+}
 
 export function startMdns(options: MdnsOptions): MdnsAdvert {
   const { log } = options;
@@ -81,7 +149,15 @@ export function startMdns(options: MdnsOptions): MdnsAdvert {
     const socket = multicastSocketOf(bonjour);
     socket?.on('error', (error: unknown) => log.warn({ ...where, ...errorFields(error) }, 'mdns_unavailable'));
     socket?.on('warning', (error: unknown) => log.warn({ ...where, ...errorFields(error) }, 'mdns_warning'));
-    service = bonjour.publish({ name: options.name, type: options.type, port: options.port, txt: { ...options.txt, ...tlsTxt(options.tls) } });
+    service = bonjour.publish({
+      name: options.name,
+      type: options.type,
+      port: options.port,
+      host: options.host ?? localHostName(),
+      txt: { ...(options.txt ?? hubTxtRecord({ path: '/', encodings: ['json', 'msgpack'] })), ...tlsTxt(options.tls) },
+      disableIPv6: options.ipv6 !== true,
+    });
+    if (socket) answerLegacyQueries(socket as MulticastDns, service, options.socket?.port ?? MDNS_PORT);
     service.on('up', () => log.info(where, 'mdns_advertised'));
     service.on('error', (error: unknown) => log.warn({ ...where, ...errorFields(error) }, 'mdns_publish_failed'));
   } catch (error) {

@@ -23,8 +23,12 @@ const LAN_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 const COMMIT_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 /** Seconds, for calls to Odoo over the internet (the POS client's own timeout is 7.5 s). */
 const ODOO_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 7.5, 10, 30];
-/** Rows per group commit. */
-const BATCH_ROWS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+/**
+ * Rows per group commit: whole numbers, so each bound sits half-way between two of them. Prometheus
+ * interpolates linearly inside a bucket and assumes 0 below the lowest, so bounds at 1, 2, 4 … made a
+ * steady batch of 1 read p50 ≈ 0.5; with the empty 0.5 bucket and 1.5 above it, it reads 1.
+ */
+export const BATCH_ROWS = [0.5, 1.5, 2.5, 4.5, 8.5, 16.5, 32.5, 64.5, 128.5, 256.5, 512.5, 1024.5];
 
 export const METRICS = {
   connectedTerminals: {
@@ -155,6 +159,25 @@ export const EVENT_LOOP_STATS = ['mean', 'p50', 'p99', 'max'] as const;
 
 /** prom-client's default process metrics get this prefix; only the front thread registers them. */
 export const DEFAULT_METRICS_PREFIX = 'pos_hub_';
+
+/**
+ * prom-client defaults the hub removes: `promtool check metrics` refuses gauges named `_total` (a
+ * counter suffix), and the default event-loop-lag family duplicated `pos_hub_event_loop_lag_seconds`,
+ * which every thread reports (not only the front) per scrape window.
+ */
+export const DROPPED_DEFAULT_METRICS = [
+  'pos_hub_nodejs_active_handles_total',
+  'pos_hub_nodejs_active_requests_total',
+  'pos_hub_nodejs_active_resources_total',
+  'pos_hub_nodejs_eventloop_lag_seconds',
+  'pos_hub_nodejs_eventloop_lag_min_seconds',
+  'pos_hub_nodejs_eventloop_lag_max_seconds',
+  'pos_hub_nodejs_eventloop_lag_mean_seconds',
+  'pos_hub_nodejs_eventloop_lag_stddev_seconds',
+  'pos_hub_nodejs_eventloop_lag_p50_seconds',
+  'pos_hub_nodejs_eventloop_lag_p90_seconds',
+  'pos_hub_nodejs_eventloop_lag_p99_seconds',
+] as const;
 
 /**
  * The default process metrics the Grafana dashboard and README rely on. A unit test checks that the

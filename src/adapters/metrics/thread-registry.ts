@@ -6,7 +6,14 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { HubMetrics } from '../../ports/metrics.js';
-import { DEFAULT_METRICS_PREFIX, EVENT_LOOP_STATS, METRICS, THREAD_LABEL, type MetricSpec } from './names.js';
+import {
+  DEFAULT_METRICS_PREFIX,
+  DROPPED_DEFAULT_METRICS,
+  EVENT_LOOP_STATS,
+  METRICS,
+  THREAD_LABEL,
+  type MetricSpec,
+} from './names.js';
 
 export interface ThreadMetrics {
   readonly thread: string;
@@ -52,6 +59,15 @@ function lazyGauge(spec: MetricSpec, registry: Registry): () => Gauge {
   return () => (created ??= gauge(spec, registry));
 }
 
+/**
+ * A histogram registered on first use, for the same reason: an unlabelled histogram exports a full set
+ * of zero buckets from every thread, so the front showed a writer batch-size histogram it never fills.
+ */
+function lazyHistogram(spec: MetricSpec, registry: Registry): () => Histogram {
+  let created: Histogram | undefined;
+  return () => (created ??= histogram(spec, registry));
+}
+
 function counter(spec: MetricSpec, registry: Registry): Counter {
   return new Counter({ name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [registry] });
 }
@@ -85,6 +101,7 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
   registry.setDefaultLabels({ [THREAD_LABEL]: thread });
   if (options.processMetrics ?? thread === 'front') {
     collectDefaultMetrics({ register: registry, prefix: DEFAULT_METRICS_PREFIX });
+    for (const name of DROPPED_DEFAULT_METRICS) registry.removeSingleMetric(name);
   }
   const maxValues = options.maxLabelValues ?? 64;
 
@@ -92,15 +109,15 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
   const framesIn = counter(METRICS.framesIn, registry);
   const framesOut = counter(METRICS.framesOut, registry);
   const frameErrors = counter(METRICS.frameErrors, registry);
-  const ackLatency = histogram(METRICS.ackLatency, registry);
-  const broadcastLatency = histogram(METRICS.broadcastLatency, registry);
+  const ackLatency = lazyHistogram(METRICS.ackLatency, registry);
+  const broadcastLatency = lazyHistogram(METRICS.broadcastLatency, registry);
   const backpressureCloses = counter(METRICS.backpressureCloses, registry);
   const resyncs = counter(METRICS.resyncs, registry);
   const actors = gauge(METRICS.actors, registry);
   const leaseDecisions = counter(METRICS.leaseDecisions, registry);
   const lockDecisions = counter(METRICS.lockDecisions, registry);
-  const batchSize = histogram(METRICS.writerBatchSize, registry);
-  const commitDuration = histogram(METRICS.writerCommitDuration, registry);
+  const batchSize = lazyHistogram(METRICS.writerBatchSize, registry);
+  const commitDuration = lazyHistogram(METRICS.writerCommitDuration, registry);
   const queueDepth = lazyGauge(METRICS.forwardQueueDepth, registry);
   const forwardAttempts = counter(METRICS.forwardAttempts, registry);
   const forwardFailures = counter(METRICS.forwardFailures, registry);
@@ -138,16 +155,16 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
     frameIn: (type, encoding) => framesIn.inc({ type: typeLabel(type), encoding }),
     frameOut: (type, encoding, count = 1) => framesOut.inc({ type: typeLabel(type), encoding }, count),
     frameError: (code) => frameErrors.inc({ code: codeLabel(code) }),
-    ackLatency: (seconds) => ackLatency.observe(seconds),
-    broadcastLatency: (seconds) => broadcastLatency.observe(seconds),
+    ackLatency: (seconds) => ackLatency().observe(seconds),
+    broadcastLatency: (seconds) => broadcastLatency().observe(seconds),
     backpressureClose: () => backpressureCloses.inc(),
     resync: (kind) => resyncs.inc({ kind }),
     actors: (shard, count) => actors.set({ shard: String(shard) }, count),
     leaseDecision: (decision) => leaseDecisions.inc({ decision }),
     lockDecision: (decision) => lockDecisions.inc({ decision }),
     writerBatch: (size, seconds) => {
-      batchSize.observe(size);
-      commitDuration.observe(seconds);
+      batchSize().observe(size);
+      commitDuration().observe(seconds);
     },
     forwardQueueDepth: (depth) => queueDepth().set(depth),
     forwardAttempt: (outcome) => {

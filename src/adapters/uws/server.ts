@@ -32,8 +32,11 @@ export interface WsConnection<S> {
 }
 
 export interface WsRoute<S> {
-  /** Decide the per-socket state and optional chosen subprotocol; return null to refuse (HTTP 400). */
-  upgrade(info: UpgradeInfo): { state: S; protocol?: string } | null;
+  /**
+   * Decide the per-socket state and optional chosen subprotocol; return null to refuse (HTTP 400), or
+   * `{ refuse }` to refuse with a 400 whose body says why (a client offering nothing we speak).
+   */
+  upgrade(info: UpgradeInfo): { state: S; protocol?: string } | { refuse: string } | null;
   open(conn: WsConnection<S>): void;
   message(conn: WsConnection<S>, data: ArrayBuffer, isBinary: boolean): void;
   drain?(conn: WsConnection<S>): void;
@@ -165,7 +168,7 @@ export function createUwsServer(options: UwsServerOptions): UwsServer {
           protocols: protocolHeader.split(',').map((p) => p.trim()).filter(Boolean),
           remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
         };
-        let decided: { state: unknown; protocol?: string } | null;
+        let decided: { state: unknown; protocol?: string } | { refuse: string } | null;
         try {
           decided = route.upgrade(info);
         } catch (error) {
@@ -174,6 +177,10 @@ export function createUwsServer(options: UwsServerOptions): UwsServer {
         }
         if (decided === null) {
           res.writeStatus('400 Bad Request').end('refused');
+          return;
+        }
+        if ('refuse' in decided) {
+          res.writeStatus('400 Bad Request').writeHeader('content-type', 'text/plain; charset=utf-8').end(decided.refuse);
           return;
         }
         const state = decided.state;
