@@ -44,7 +44,7 @@ function world() {
     toFront: (m: WriterToFront) => {
       if (m.kind === 'deliver')
         for (const d of m.deliveries)
-          for (const o of d.out) if (o.to === 'terminal' && o.terminalId === 'ann') sent.push(o.msg);
+          for (const o of d.out) if ((o.to === 'terminal' && o.terminalId === 'ann') || o.to === 'all') sent.push(o.msg);
     },
     onTransfersCommitted: (txIds) => hosts.forEach((h) => h.committed(txIds)),
   });
