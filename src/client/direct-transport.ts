@@ -347,7 +347,7 @@ export class DirectTransport extends TransportEvents implements SyncTransport {
   private async createOnce(snapshot: OrderSnapshot): Promise<number> {
     const existing = (await this.rpc.callKw('pos.order', 'search_read', [[['pos_reference', '=', snapshot.posReference]]], { fields: ['id'] })) as Array<{ id: number }>;
     if (existing[0]) return existing[0].id;
-    const ids = (await this.rpc.callKw('pos.order', 'create_from_ui', [[toCreateFromUiOrder(snapshot, { pricelistId: this.config.pricelistId }, this.deps.clock.now())]], {})) as number[];
+    const ids = (await this.rpc.callKw('pos.order', 'create_from_ui', [[toCreateFromUiOrder(snapshot, { pricelistId: this.config.pricelistId })]], {})) as number[];
     if (ids[0] !== undefined) return ids[0];
     // Created by someone else between our check and our call (create_from_ui skipped it): read it back.
     const again = (await this.rpc.callKw('pos.order', 'search_read', [[['pos_reference', '=', snapshot.posReference]]], { fields: ['id'] })) as Array<{ id: number }>;
