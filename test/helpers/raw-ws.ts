@@ -36,7 +36,9 @@ export class RawWsClient {
       socket.once('error', reject);
     });
     const key = randomBytes(16).toString('base64');
-    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    socket.write(
+      `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
     const client = new RawWsClient(socket);
     await client.until(() => client.buffered.includes('\r\n\r\n'), 'the 101 response');
     const headerEnd = client.buffered.indexOf('\r\n\r\n') + 4;
@@ -50,7 +52,12 @@ export class RawWsClient {
     const payload = Buffer.from(text, 'utf8');
     const mask = randomBytes(4);
     const length = payload.length;
-    const head = length < 126 ? Buffer.from([0x81, 0x80 | length]) : length < 65536 ? Buffer.from([0x81, 0x80 | 126, length >> 8, length & 0xff]) : null;
+    const head =
+      length < 126
+        ? Buffer.from([0x81, 0x80 | length])
+        : length < 65536
+          ? Buffer.from([0x81, 0x80 | 126, length >> 8, length & 0xff])
+          : null;
     if (head === null) throw new Error('frame too large for this test client');
     const masked = Buffer.alloc(length);
     for (let i = 0; i < length; i++) masked[i] = payload[i]! ^ mask[i % 4]!;

@@ -57,7 +57,11 @@ describe('lease state reaches every terminal', () => {
     holder.send({ type: 'LEASE_ACQUIRE', posReference: ref(2), baseVersion: 0, tableId: 2 });
     await holder.awaitType('LEASE_GRANTED');
     await holder.drop();
-    expect(await watcher.awaitType('LEASE_RELEASED', (m) => m.posReference === ref(2))).toMatchObject({ releasedBy: 'lease-gone', reason: 'expired', seq: expect.any(Number) });
+    expect(await watcher.awaitType('LEASE_RELEASED', (m) => m.posReference === ref(2))).toMatchObject({
+      releasedBy: 'lease-gone',
+      reason: 'expired',
+      seq: expect.any(Number),
+    });
   });
 });
 
@@ -107,17 +111,35 @@ describe('transferLines and splitOrder', () => {
     await until(() => a.outboxCount === 0, 'the snapshot to be acked');
 
     const splitResult = await a.splitOrder(source, split, ['l2', 'l3']);
-    expect(splitResult).toMatchObject({ status: 'transferred', fromPosReference: source, toPosReference: split, fromVersion: 2, toVersion: 1 });
+    expect(splitResult).toMatchObject({
+      status: 'transferred',
+      fromPosReference: source,
+      toPosReference: split,
+      fromVersion: 2,
+      toVersion: 1,
+    });
     if (splitResult.status !== 'transferred') return;
     expect(splitResult.fromSnapshot?.lines.map((l) => l.uid)).toEqual(['l1']);
     expect(splitResult.toSnapshot?.lines.map((l) => l.uid)).toEqual(['l2', 'l3']);
     // The new check's lease came with the split.
     expect(a.isLeaseHeld(split)).toBe(true);
 
-    expect(await a.transferLines(split, source, ['l3'])).toMatchObject({ status: 'transferred', fromVersion: 2, toVersion: 3 });
-    expect(await a.transferLines(source, split, ['nope'])).toMatchObject({ status: 'error', code: 'TRANSFER_INVALID', retryable: false });
+    expect(await a.transferLines(split, source, ['l3'])).toMatchObject({
+      status: 'transferred',
+      fromVersion: 2,
+      toVersion: 3,
+    });
+    expect(await a.transferLines(source, split, ['nope'])).toMatchObject({
+      status: 'error',
+      code: 'TRANSFER_INVALID',
+      retryable: false,
+    });
     // Another terminal without the lease is refused, and nothing moved.
-    expect(await b.transferLines(source, split, ['l1'])).toMatchObject({ status: 'error', code: 'LEASE_HELD', retryable: false });
+    expect(await b.transferLines(source, split, ['l1'])).toMatchObject({
+      status: 'error',
+      code: 'LEASE_HELD',
+      retryable: false,
+    });
     const seen: string[][] = [];
     b.onOrderUpdated((u) => {
       if (u.posReference === source) seen.push(u.snapshot.lines.map((l) => l.uid));
@@ -134,6 +156,10 @@ describe('transferLines and splitOrder', () => {
     cleanups.pop();
     const lone = client(url, 'xfer-offline');
     await lone.connect();
-    expect(await lone.splitOrder(ref(7), ref(8), ['l1'])).toMatchObject({ status: 'error', code: 'HUB_UNREACHABLE', retryable: true });
+    expect(await lone.splitOrder(ref(7), ref(8), ['l1'])).toMatchObject({
+      status: 'error',
+      code: 'HUB_UNREACHABLE',
+      retryable: true,
+    });
   });
 });

@@ -29,14 +29,24 @@ async function connectedTerminals(hub: StartedHub): Promise<number> {
 }
 
 /** Large ORDER_UPDATED broadcasts (~240 kB each) until the hub has dropped the slow terminal; bounded. */
-async function floodUntilDropped(hub: StartedHub, writer: TestTerminal, posReference: string, connectedBefore: number): Promise<number> {
+async function floodUntilDropped(
+  hub: StartedHub,
+  writer: TestTerminal,
+  posReference: string,
+  connectedBefore: number,
+): Promise<number> {
   writer.send({ type: 'LEASE_ACQUIRE', posReference, baseVersion: 0, tableId: 12 });
   await writer.awaitType('LEASE_GRANTED');
   let version = 0;
   while (version < 200 && (await connectedTerminals(hub)) === connectedBefore) {
     version += 1;
     const v = version;
-    writer.send({ type: 'ORDER_SNAPSHOT', posReference, baseVersion: v - 1, snapshot: snapshotWithLines(posReference, 12, 1500 + v) });
+    writer.send({
+      type: 'ORDER_SNAPSHOT',
+      posReference,
+      baseVersion: v - 1,
+      snapshot: snapshotWithLines(posReference, 12, 1500 + v),
+    });
     await writer.awaitType('ORDER_ACK', (m) => m.version === v);
   }
   expect(await connectedTerminals(hub)).toBe(connectedBefore - 1);
@@ -58,7 +68,10 @@ describe('a terminal that stops reading', () => {
     await raw.awaitEnd();
     expect(raw.closeCode()).toBe(4003);
     // Nothing silently skipped before the close: the versions it read are 1..k without a hole.
-    const versions = raw.messages().filter((m) => m.type === 'ORDER_UPDATED').map((m) => m.version as number);
+    const versions = raw
+      .messages()
+      .filter((m) => m.type === 'ORDER_UPDATED')
+      .map((m) => m.version as number);
     expect(versions.length).toBeGreaterThan(0);
     expect(versions).toEqual(versions.map((_, i) => i + 1));
     const lastSeq = Math.max(...raw.messages().map((m) => (typeof m.seq === 'number' ? m.seq : 0)));
@@ -82,7 +95,12 @@ describe('a terminal that stops reading', () => {
         this.on('close', (code) => closeCodes.push(code));
       }
     }
-    const slow = hubClient(hub.wsUrl, 'bp-sdk', { WebSocket: TrackedWebSocket as unknown as WebSocketCtor }, { reconnectBackoff: { baseMs: 50, factor: 2, maxMs: 200 } });
+    const slow = hubClient(
+      hub.wsUrl,
+      'bp-sdk',
+      { WebSocket: TrackedWebSocket as unknown as WebSocketCtor },
+      { reconnectBackoff: { baseMs: 50, factor: 2, maxMs: 200 } },
+    );
     cleanups.push(() => slow.disconnect());
     const updates: OrderUpdate[] = [];
     const resyncs: ResyncInfo[] = [];
@@ -100,10 +118,18 @@ describe('a terminal that stops reading', () => {
     await until(() => sockets.length >= 2 && slow.state === 'online', 'the SDK back online', 30_000);
     expect(slow.lastSeq).toBeGreaterThan(0);
     for (let v = lastVersion + 1; v <= lastVersion + 3; v++) {
-      writer.send({ type: 'ORDER_SNAPSHOT', posReference: 'BP-SDK', baseVersion: v - 1, snapshot: snapshotWithLines('BP-SDK', 12, 10 + v) });
+      writer.send({
+        type: 'ORDER_SNAPSHOT',
+        posReference: 'BP-SDK',
+        baseVersion: v - 1,
+        snapshot: snapshotWithLines('BP-SDK', 12, 10 + v),
+      });
       await writer.awaitType('ORDER_ACK', (m) => m.version === v);
     }
-    await until(() => updates.some((u) => u.posReference === 'BP-SDK' && u.version === lastVersion + 3), 'the versions after the reconnect');
+    await until(
+      () => updates.some((u) => u.posReference === 'BP-SDK' && u.version === lastVersion + 3),
+      'the versions after the reconnect',
+    );
     expect(resyncs.filter((r) => r.reason === 'full')).toEqual([]);
     const metrics = await (await fetch(`${hub.url}/metrics`)).text();
     expect(metrics).toMatch(/pos_hub_resyncs_total\{[^}]*kind="resume"[^}]*\} 1\b/);
@@ -120,13 +146,21 @@ describe('the lastSeq resume window equals HUB_EVENT_RETENTION', () => {
     cleanups.push(() => writer.close());
     for (let i = 1; i <= retention + 20; i++) {
       writer.send({ type: 'TABLE_UPDATE', tableId: 100 + i, status: 'occupied' });
-      await writer.awaitMessage((m) => m.type === 'ERROR' || (m.type === 'TABLE_UPDATED' && m.tableId === 100 + i), `TABLE_UPDATED ${100 + i}`);
+      await writer.awaitMessage(
+        (m) => m.type === 'ERROR' || (m.type === 'TABLE_UPDATED' && m.tableId === 100 + i),
+        `TABLE_UPDATED ${100 + i}`,
+      );
     }
     const seq = ((await (await fetch(`${hub.url}/health`)).json()) as { seq: number }).seq;
     expect(seq).toBeGreaterThanOrEqual(retention + 20);
     const edge = await TestTerminal.connect(hub.wsUrl, { deviceId: 'win-edge', lastSeq: seq - retention });
     cleanups.push(() => edge.close());
-    expect(edge.messages[1]).toMatchObject({ type: 'SYNC_RESUME', fromSeq: seq - retention + 1, toSeq: seq, count: retention });
+    expect(edge.messages[1]).toMatchObject({
+      type: 'SYNC_RESUME',
+      fromSeq: seq - retention + 1,
+      toSeq: seq,
+      count: retention,
+    });
     const past = await TestTerminal.connect(hub.wsUrl, { deviceId: 'win-past', lastSeq: seq - retention - 1 });
     cleanups.push(() => past.close());
     expect(past.messages[1]).toMatchObject({ type: 'SYNC_INIT', seq });

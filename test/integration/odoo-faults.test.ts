@@ -27,12 +27,23 @@ let till: TestTerminal;
 
 beforeAll(async () => {
   const port = await freePort();
-  sim = spawn(process.execPath, ['--import', 'tsx', 'src/odoo-sim/main.ts'], { cwd: ROOT, env: { ...process.env, ODOO_SIM_PORT: String(port) }, stdio: 'ignore' });
+  sim = spawn(process.execPath, ['--import', 'tsx', 'src/odoo-sim/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ODOO_SIM_PORT: String(port) },
+    stdio: 'ignore',
+  });
   simUrl = `http://127.0.0.1:${port}`;
   await waitForHttp(`${simUrl}/pos-hub-sim/state`, 30_000, () => sim.exitCode === null);
   proxy = await startFaultProxy(port);
   hub = await startHub({
-    env: { ODOO_URL: proxy.url, ODOO_DB: SIM_DB, ODOO_USER: HUB_LOGIN, ODOO_PASSWORD: HUB_PASSWORD, ODOO_TIMEOUT_MS: '500', HUB_FORWARD_INTERVAL_MS: '200' },
+    env: {
+      ODOO_URL: proxy.url,
+      ODOO_DB: SIM_DB,
+      ODOO_USER: HUB_LOGIN,
+      ODOO_PASSWORD: HUB_PASSWORD,
+      ODOO_TIMEOUT_MS: '500',
+      HUB_FORWARD_INTERVAL_MS: '200',
+    },
   });
   till = await TestTerminal.connect(hub.wsUrl, { deviceId: 'fault-till' });
 }, 60_000);
@@ -68,13 +79,26 @@ async function until(check: () => Promise<boolean>, what: string, limitMs = 30_0
 /** Finalize `n` paid orders; every one must be acknowledged while Odoo is still away. */
 async function finalizeOrders(tag: string, n: number): Promise<string[]> {
   const refs = Array.from({ length: n }, (_, i) => `Main/00${tag}-001-000${i + 1}`);
-  for (const ref of refs) till.send({ type: 'ORDER_FINALIZE', posReference: ref, snapshot: paidSnapshot(ref), configId: SIM_POS_CONFIG.id, mutationId: `fin-${ref}` });
-  for (const ref of refs) expect(await till.awaitType('ORDER_ACK', (m) => m.mutationId === `fin-${ref}`)).toMatchObject({ posReference: ref });
+  for (const ref of refs)
+    till.send({
+      type: 'ORDER_FINALIZE',
+      posReference: ref,
+      snapshot: paidSnapshot(ref),
+      configId: SIM_POS_CONFIG.id,
+      mutationId: `fin-${ref}`,
+    });
+  for (const ref of refs)
+    expect(await till.awaitType('ORDER_ACK', (m) => m.mutationId === `fin-${ref}`)).toMatchObject({
+      posReference: ref,
+    });
   return refs;
 }
 
 async function expectForwardedOnce(refs: readonly string[]): Promise<void> {
-  for (const ref of refs) expect(await till.awaitMessage((m) => m.type === 'ORDER_FINALIZED' && m.posReference === ref, `ORDER_FINALIZED ${ref}`)).toMatchObject({ posReference: ref });
+  for (const ref of refs)
+    expect(
+      await till.awaitMessage((m) => m.type === 'ORDER_FINALIZED' && m.posReference === ref, `ORDER_FINALIZED ${ref}`),
+    ).toMatchObject({ posReference: ref });
   const orders = await simOrders();
   for (const ref of refs) expect(orders[ref], ref).toBe(1);
   expect((await health()).pendingForward).toBe(0);
@@ -89,22 +113,32 @@ describe('finalize traffic while Odoo misbehaves', () => {
   it.each<[string, ProxyMode, string]>([
     ['hangs (accepts, never answers)', 'hang', '20'],
     ['is a black hole (accepts, never reads)', 'blackhole', '30'],
-  ])('Odoo %s: acks unaffected, forwarding resumes after, each order once', async (_what, mode, tag) => {
-    proxy.mode = mode;
-    const before = proxy.accepted[mode];
-    const refs = await finalizeOrders(tag, ORDERS_PER_FAULT);
-    await until(async () => proxy.accepted[mode] > before && !(await health()).odooReachable, `the forwarder to hit the ${mode} and time out`);
-    expect(Object.keys(await simOrders()).filter((r) => refs.includes(r))).toEqual([]);
-    proxy.mode = 'pass';
-    await expectForwardedOnce(refs);
-  }, 90_000);
+  ])(
+    'Odoo %s: acks unaffected, forwarding resumes after, each order once',
+    async (_what, mode, tag) => {
+      proxy.mode = mode;
+      const before = proxy.accepted[mode];
+      const refs = await finalizeOrders(tag, ORDERS_PER_FAULT);
+      await until(
+        async () => proxy.accepted[mode] > before && !(await health()).odooReachable,
+        `the forwarder to hit the ${mode} and time out`,
+      );
+      expect(Object.keys(await simOrders()).filter((r) => refs.includes(r))).toEqual([]);
+      proxy.mode = 'pass';
+      await expectForwardedOnce(refs);
+    },
+    90_000,
+  );
 
   it('the simulator process is stopped (SIGSTOP): requests given up on run after SIGCONT, still each order once', async () => {
     const before = proxy.accepted.pass;
     sim.kill('SIGSTOP');
     try {
       const refs = await finalizeOrders('40', ORDERS_PER_FAULT);
-      await until(async () => proxy.accepted.pass > before && !(await health()).odooReachable, 'the forwarder to time out on the stopped simulator');
+      await until(
+        async () => proxy.accepted.pass > before && !(await health()).odooReachable,
+        'the forwarder to time out on the stopped simulator',
+      );
       sim.kill('SIGCONT');
       await expectForwardedOnce(refs);
     } finally {
@@ -113,8 +147,16 @@ describe('finalize traffic while Odoo misbehaves', () => {
   }, 90_000);
 
   it('the simulator is stopped while create_from_ui is in its hands: the abandoned call commits after SIGCONT, the retry finds it, each order once', async () => {
-    const postFaults = (patch: Record<string, unknown>): Promise<Response> => fetch(`${simUrl}/pos-hub-sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch) });
-    const creates = async (): Promise<number> => ((await (await fetch(`${simUrl}/pos-hub-sim/state`)).json()) as { calls: Record<string, number> }).calls['pos.order.create_from_ui'] ?? 0;
+    const postFaults = (patch: Record<string, unknown>): Promise<Response> =>
+      fetch(`${simUrl}/pos-hub-sim/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(patch),
+      });
+    const creates = async (): Promise<number> =>
+      ((await (await fetch(`${simUrl}/pos-hub-sim/state`)).json()) as { calls: Record<string, number> }).calls[
+        'pos.order.create_from_ui'
+      ] ?? 0;
     const baseline = await creates();
     // The simulator counts a call on arrival and runs it after this delay: time to freeze it in between.
     await postFaults({ latencyMs: 450 });
@@ -126,7 +168,10 @@ describe('finalize traffic while Odoo misbehaves', () => {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       sim.kill('SIGSTOP');
-      await until(async () => !(await health()).odooReachable, 'the forwarder to time out on the frozen create_from_ui');
+      await until(
+        async () => !(await health()).odooReachable,
+        'the forwarder to time out on the frozen create_from_ui',
+      );
       sim.kill('SIGCONT');
       await postFaults({ latencyMs: 0 });
       await expectForwardedOnce(refs);

@@ -71,11 +71,23 @@ class SplitClock implements MonotonicClock {
 
 function shard(clock: SplitClock, seed: ShardSeed = EMPTY) {
   const units: Unit[] = [];
-  const host = new ShardHost({ index: 0, env, clock, metrics: noopMetrics, log: createLogger({ level: 'silent' }), sink: (u) => units.push(...u) });
+  const host = new ShardHost({
+    index: 0,
+    env,
+    clock,
+    metrics: noopMetrics,
+    log: createLogger({ level: 'silent' }),
+    sink: (u) => units.push(...u),
+  });
   host.load(seed);
   const types = (): string[] => units.flatMap((u) => u.out.map((o) => o.msg.type));
-  const last = (type: string): Record<string, unknown> | undefined => units.flatMap((u) => u.out.map((o) => o.msg as unknown as Record<string, unknown>)).filter((m) => m.type === type).at(-1);
-  const ops = (op: string): Array<Record<string, unknown>> => units.flatMap((u) => u.ops.filter((o) => o.op === op) as unknown as Array<Record<string, unknown>>);
+  const last = (type: string): Record<string, unknown> | undefined =>
+    units
+      .flatMap((u) => u.out.map((o) => o.msg as unknown as Record<string, unknown>))
+      .filter((m) => m.type === type)
+      .at(-1);
+  const ops = (op: string): Array<Record<string, unknown>> =>
+    units.flatMap((u) => u.ops.filter((o) => o.op === op) as unknown as Array<Record<string, unknown>>);
   return { host, units, types, last, ops };
 }
 
@@ -84,7 +96,13 @@ describe('lease and lock expiry under a wall-clock jump', () => {
     const clock = new SplitClock();
     const s = shard(clock);
     s.host.handleBatch([
-      { kind: 'terminal', key: 't:1', from: ann, msg: { type: 'LEASE_ACQUIRE', posReference: 'A', baseVersion: 0 }, receivedAt: 0 },
+      {
+        kind: 'terminal',
+        key: 't:1',
+        from: ann,
+        msg: { type: 'LEASE_ACQUIRE', posReference: 'A', baseVersion: 0 },
+        receivedAt: 0,
+      },
       { kind: 'terminal', key: 't:1', from: ann, msg: { type: 'TABLE_LOCK_ACQUIRE', tableId: 1 }, receivedAt: 0 },
     ]);
     const grantedAt = clock.now();
@@ -92,7 +110,9 @@ describe('lease and lock expiry under a wall-clock jump', () => {
     clock.jumpWall(HOUR);
     clock.elapse(1_000);
     // A message after the jump makes the actor look at its grants: still live, still Ann's.
-    s.host.handleBatch([{ kind: 'terminal', key: 't:1', from: ann, msg: { type: 'LEASE_HEARTBEAT', posReference: 'A' }, receivedAt: 0 }]);
+    s.host.handleBatch([
+      { kind: 'terminal', key: 't:1', from: ann, msg: { type: 'LEASE_HEARTBEAT', posReference: 'A' }, receivedAt: 0 },
+    ]);
     expect(s.types()).not.toContain('LEASE_REVOKED');
     expect(s.types()).not.toContain('TABLE_LOCK_REVOKED');
     // The renewed expiry stored for restarts, the dashboard and SYNC_INIT is on the (jumped) wall clock.
@@ -111,7 +131,9 @@ describe('lease and lock expiry under a wall-clock jump', () => {
   it('a jump back by 1 h keeps no dead grant alive', () => {
     const clock = new SplitClock();
     const s = shard(clock);
-    s.host.handleBatch([{ kind: 'terminal', key: 't:1', from: ann, msg: { type: 'TABLE_LOCK_ACQUIRE', tableId: 1 }, receivedAt: 0 }]);
+    s.host.handleBatch([
+      { kind: 'terminal', key: 't:1', from: ann, msg: { type: 'TABLE_LOCK_ACQUIRE', tableId: 1 }, receivedAt: 0 },
+    ]);
     expect(s.last('TABLE_LOCK_GRANTED')).toMatchObject({ expiresAt: clock.now() + 45_000 });
     expect(s.last('TABLE_LOCKED')).toMatchObject({ expiresAt: clock.now() + 45_000 });
     clock.jumpWall(-HOUR);
@@ -120,7 +142,9 @@ describe('lease and lock expiry under a wall-clock jump', () => {
     clock.elapse(1_001);
     expect(s.types()).toEqual(expect.arrayContaining(['TABLE_LOCK_REVOKED', 'TABLE_LOCK_RELEASED']));
     // A heartbeat after expiry is refused: the lock is gone although the wall clock says an hour earlier.
-    s.host.handleBatch([{ kind: 'terminal', key: 't:1', from: ann, msg: { type: 'TABLE_LOCK_HEARTBEAT', tableId: 1 }, receivedAt: 0 }]);
+    s.host.handleBatch([
+      { kind: 'terminal', key: 't:1', from: ann, msg: { type: 'TABLE_LOCK_HEARTBEAT', tableId: 1 }, receivedAt: 0 },
+    ]);
     expect(s.last('ERROR')).toMatchObject({ code: 'LOCK_NOT_HELD' });
     s.host.stop();
   });
@@ -129,7 +153,20 @@ describe('lease and lock expiry under a wall-clock jump', () => {
     const clock = new SplitClock();
     clock.jumpWall(HOUR);
     const stored = clock.now() + 20_000;
-    const s = shard(clock, { ...EMPTY, leases: [{ posReference: 'A', homeKey: 't:1', terminalId: 'ann', role: 'cashier', tableId: 1, expiresAt: stored, epoch: 1 }] });
+    const s = shard(clock, {
+      ...EMPTY,
+      leases: [
+        {
+          posReference: 'A',
+          homeKey: 't:1',
+          terminalId: 'ann',
+          role: 'cashier',
+          tableId: 1,
+          expiresAt: stored,
+          epoch: 1,
+        },
+      ],
+    });
     clock.elapse(19_000);
     expect(s.types()).not.toContain('LEASE_REVOKED');
     clock.elapse(1_001);
@@ -151,21 +188,36 @@ describe('ticket numbers under a wall-clock jump across midnight', () => {
         log: createLogger({ level: 'silent' }),
         metrics: noopMetrics,
         toFront: (m) => {
-          if (m.kind === 'deliver') for (const d of m.deliveries) for (const o of d.out) delivered.push(o.msg as unknown as { ticketNumber: number; businessDay: string });
+          if (m.kind === 'deliver')
+            for (const d of m.deliveries)
+              for (const o of d.out) delivered.push(o.msg as unknown as { ticketNumber: number; businessDay: string });
         },
       });
       const ticketAt = (wallMs: number): void => {
-        core.enqueue([{ ops: [{ op: 'ticket', terminalId: 'ann', orderType: 'takeout', businessDay: businessDay(wallMs) }], out: [] }]);
+        core.enqueue([
+          {
+            ops: [{ op: 'ticket', terminalId: 'ann', orderType: 'takeout', businessDay: businessDay(wallMs) }],
+            out: [],
+          },
+        ]);
         core.commit();
       };
-      const local = (day: number, hour: number, minute: number): number => new Date(2026, 11, day, hour, minute).getTime();
+      const local = (day: number, hour: number, minute: number): number =>
+        new Date(2026, 11, day, hour, minute).getTime();
       ticketAt(local(1, 23, 50));
       ticketAt(local(1, 23, 55));
       ticketAt(local(2, 0, 10)); // past midnight: day 2 starts at 1
       ticketAt(local(2, 0, 10) - HOUR); // the wall clock steps back an hour: day 1 again, and its counter goes on
       ticketAt(local(2, 0, 12)); // corrected: day 2 goes on from where it was
       ticketAt(local(2, 0, 12) + HOUR); // a step forward within the day changes nothing
-      expect(delivered.map((t) => `${t.businessDay}#${t.ticketNumber}`)).toEqual(['2026-12-01#1', '2026-12-01#2', '2026-12-02#1', '2026-12-01#3', '2026-12-02#2', '2026-12-02#3']);
+      expect(delivered.map((t) => `${t.businessDay}#${t.ticketNumber}`)).toEqual([
+        '2026-12-01#1',
+        '2026-12-01#2',
+        '2026-12-02#1',
+        '2026-12-01#3',
+        '2026-12-02#2',
+        '2026-12-02#3',
+      ]);
       store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -13,11 +13,13 @@ describe('the shared create_from_ui builder', () => {
     const snapshot = { ...paidSnapshot('NU/CFG1/S42/1764000000000-00aa'), pricelistId: 3 };
     const direct = toCreateFromUiOrder(snapshot, { pricelistId: 9 });
     expect(direct).toEqual(buildUiOrder(snapshot, snapshot.posReference));
-    expect(buildHubFinalizePayload({ posReference: snapshot.posReference, configId: 1, terminalId: 't', snapshot }).order).toEqual(direct);
+    expect(
+      buildHubFinalizePayload({ posReference: snapshot.posReference, configId: 1, terminalId: 't', snapshot }).order,
+    ).toEqual(direct);
     expect(direct.data).toMatchObject({ name: snapshot.posReference, pricelist_id: 3, uid: '1764000000000-00aa' });
   });
 
-  it('uses the sender\'s pricelist only when the snapshot has none', () => {
+  it("uses the sender's pricelist only when the snapshot has none", () => {
     const snapshot = paidSnapshot('NU/CFG1/S42/1764000000000-00ab');
     expect(toCreateFromUiOrder({ ...snapshot, pricelistId: undefined }, { pricelistId: 9 }).data.pricelist_id).toBe(9);
     expect(buildUiOrder({ ...snapshot, pricelistId: undefined }, snapshot.posReference).data.pricelist_id).toBe(false);

@@ -25,16 +25,28 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function tableUpdate(tableId: number): Unit {
   const msg: HubMessage = { type: 'TABLE_UPDATED', tableId, status: 'occupied', sourceTerminal: 'ann' };
-  return { ops: [{ op: 'event', type: 'TABLE_UPDATED', posReference: null, payload: msg, sourceTerminal: 'ann' }], out: [{ to: 'others', except: 'ann', msg, stamp: true }] };
+  return {
+    ops: [{ op: 'event', type: 'TABLE_UPDATED', posReference: null, payload: msg, sourceTerminal: 'ann' }],
+    out: [{ to: 'others', except: 'ann', msg, stamp: true }],
+  };
 }
 
 function open() {
   const store = new HubStore({ path: join(dir, 'hub.sqlite'), sync: 'normal' });
-  const core = new WriterCore({ store, config, clock: { now: () => 1_700_000_000_000, setTimeout: () => 0, clearTimeout: () => undefined }, log: createLogger({ level: 'silent' }), metrics: noopMetrics, toFront: () => undefined });
+  const core = new WriterCore({
+    store,
+    config,
+    clock: { now: () => 1_700_000_000_000, setTimeout: () => 0, clearTimeout: () => undefined },
+    log: createLogger({ level: 'silent' }),
+    metrics: noopMetrics,
+    toFront: () => undefined,
+  });
   return { store, core };
 }
 
-type Sync = { mode: 'resume'; fromSeq: number; toSeq: number; events: Array<{ seq: number }> } | { mode: 'init'; seq: number };
+type Sync =
+  | { mode: 'resume'; fromSeq: number; toSeq: number; events: Array<{ seq: number }> }
+  | { mode: 'init'; seq: number };
 
 describe('resume window', () => {
   it.each([
@@ -53,7 +65,9 @@ describe('resume window', () => {
     expect(edge.events).toHaveLength(RETENTION);
     expect(edge.events[0]!.seq).toBe(seq - RETENTION + 1);
     expect(edge.events.at(-1)!.seq).toBe(seq);
-    expect(((await core.request({ type: 'sync', terminalId: 'bob', lastSeq: seq - RETENTION - 1 })) as Sync).mode).toBe('init');
+    expect(((await core.request({ type: 'sync', terminalId: 'bob', lastSeq: seq - RETENTION - 1 })) as Sync).mode).toBe(
+      'init',
+    );
     store.close();
   });
 });

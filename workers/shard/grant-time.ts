@@ -37,7 +37,10 @@ export class GrantTime {
   toWall(unit: Unit): Unit {
     const offset = this.offset();
     if (offset === 0) return unit;
-    const msg = (m: HubMessage): HubMessage => ('expiresAt' in m && typeof m.expiresAt === 'number' ? ({ ...m, expiresAt: m.expiresAt + offset } as HubMessage) : m);
+    const msg = (m: HubMessage): HubMessage =>
+      'expiresAt' in m && typeof m.expiresAt === 'number'
+        ? ({ ...m, expiresAt: m.expiresAt + offset } as HubMessage)
+        : m;
     const op = (o: WriteOp): WriteOp => {
       switch (o.op) {
         case 'lease_put':
