@@ -180,9 +180,13 @@ function putLease(d: Draft, order: OrderEntry, lease: Grant): void {
   });
 }
 
-function dropLease(d: Draft, order: OrderEntry): void {
+/** End a lease and tell every terminal the order is free (a terminal waiting on LEASE_DENIED retries at once). */
+function dropLease(d: Draft, order: OrderEntry, releasedBy: string, reason: 'released' | 'expired'): void {
   d.setOrder({ ...order, lease: null });
   d.ops.push({ op: 'lease_delete', posReference: order.posReference });
+  const released: HubMessage = { type: 'LEASE_RELEASED', posReference: order.posReference, version: order.version, releasedBy, reason };
+  d.ops.push({ op: 'event', type: 'LEASE_RELEASED', posReference: order.posReference, payload: released, sourceTerminal: null });
+  d.out.push({ to: 'all', msg: released, stamp: true });
 }
 
 function leaseAcquire(d: Draft, now: number, from: Principal, msg: TerminalMessageOf<'LEASE_ACQUIRE'>, env: TableEnv): void {
@@ -261,9 +265,8 @@ function leaseRelease(d: Draft, now: number, from: Principal, msg: TerminalMessa
     if (!applySnapshot(d, now, from, order, msg.finalSnapshot, msg.mutationId, env, 'LEASE_RELEASE')) return;
     order = d.order(msg.posReference) ?? order;
   }
-  dropLease(d, order);
+  dropLease(d, order, from.terminalId, 'released');
   d.leaseDecisions.push('released');
-  d.send(from.terminalId, { type: 'LEASE_RELEASED', posReference: msg.posReference, version: order.version });
 }
 
 // ---- writes ---------------------------------------------------------------------------------
@@ -509,7 +512,7 @@ function onTick(d: Draft, now: number): void {
         reason: 'Lease expired',
         ...(order.snapshot ? { snapshot: order.snapshot } : {}),
       });
-      dropLease(d, order);
+      dropLease(d, order, lease.terminalId, 'expired');
     }
   }
   const lock = d.lock;

@@ -412,7 +412,9 @@ function apply(
     payload: updated,
     sourceTerminal: null,
   });
-  out.push({ to: 'others', except: from.terminalId, msg: updated, stamp: true });
+  // To the sender too: its ORDER_TRANSFERRED carries the source's seq only, so without this one the
+  // destination's seq is a gap it must resync over (and a resume replays this event to it anyway).
+  out.push({ to: 'all', msg: updated, stamp: true });
   const orders = new Map(ctx.orders);
   orders.set(base.posReference, entry);
   return {

@@ -21,6 +21,7 @@ import type {
   OrderUpdate,
   SyncTransport,
   TableLockResult,
+  TransferResult,
   Unsubscribe,
 } from './types.js';
 
@@ -67,6 +68,8 @@ interface OdooLineRow {
   price_subtotal_incl: number;
   tax_ids: number[];
 }
+
+const NO_HUB_TRANSFER: TransferResult = { status: 'error', code: 'HUB_UNREACHABLE', error: 'transfers and splits need the hub (direct mode cannot move two orders atomically)', retryable: true };
 
 const ORDER_FIELDS = ['id', 'pos_reference', 'state', 'user_id', 'partner_id', 'amount_total', 'amount_tax', 'amount_paid', 'amount_return', 'date_order'];
 const LINE_FIELDS = ['id', 'order_id', 'product_id', 'qty', 'price_unit', 'discount', 'price_subtotal', 'price_subtotal_incl', 'tax_ids'];
@@ -152,6 +155,15 @@ export class DirectTransport extends TransportEvents implements SyncTransport {
       this.schedule(0);
     }
     return id;
+  }
+
+  /** A transfer moves two orders atomically; only the hub can do that, so direct mode refuses it. */
+  transferLines(): Promise<TransferResult> {
+    return Promise.resolve(NO_HUB_TRANSFER);
+  }
+
+  splitOrder(): Promise<TransferResult> {
+    return Promise.resolve(NO_HUB_TRANSFER);
   }
 
   async finalizeOrder(posReference: string, snapshot: OrderSnapshot, _configId: number): Promise<FinalizeResult> {
@@ -335,7 +347,7 @@ export class DirectTransport extends TransportEvents implements SyncTransport {
   private async createOnce(snapshot: OrderSnapshot): Promise<number> {
     const existing = (await this.rpc.callKw('pos.order', 'search_read', [[['pos_reference', '=', snapshot.posReference]]], { fields: ['id'] })) as Array<{ id: number }>;
     if (existing[0]) return existing[0].id;
-    const ids = (await this.rpc.callKw('pos.order', 'create_from_ui', [[toCreateFromUiOrder(snapshot, { pricelistId: this.config.pricelistId }, this.deps.clock.now())]], {})) as number[];
+    const ids = (await this.rpc.callKw('pos.order', 'create_from_ui', [[toCreateFromUiOrder(snapshot, { pricelistId: this.config.pricelistId })]], {})) as number[];
     if (ids[0] !== undefined) return ids[0];
     // Created by someone else between our check and our call (create_from_ui skipped it): read it back.
     const again = (await this.rpc.callKw('pos.order', 'search_read', [[['pos_reference', '=', snapshot.posReference]]], { fields: ['id'] })) as Array<{ id: number }>;

@@ -9,7 +9,7 @@ import { CLOSE_CODES } from '../protocol/close-codes.js';
 import { LEASE_HEARTBEAT_MS, LEASE_TTL_MS, REQUEST_TIMEOUT_MS, TABLE_LOCK_HEARTBEAT_MS, type Encoding } from '../protocol/constants.js';
 import { HubError, isErrorCode, type ErrorCode } from '../protocol/errors.js';
 import type { HubMessage, HubMessageOf } from '../protocol/hub-messages.js';
-import type { FloorPlanTableInfo, OrderSnapshot } from '../protocol/snapshot.js';
+import { orderSnapshotSchema, type FloorPlanTableInfo, type OrderSnapshot } from '../protocol/snapshot.js';
 import { backoffDelay, OUTBOX_BACKOFF, RECONNECT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import type { ResolvedDeps, WebSocketCtor } from './deps.js';
 import { HubSocket } from './hub-socket.js';
@@ -26,6 +26,8 @@ import type {
   LeaseResult,
   SyncTransport,
   TableLockResult,
+  TransferOptions,
+  TransferResult,
   Unsubscribe,
 } from './types.js';
 
@@ -58,6 +60,13 @@ export interface HubTransportDeps extends ResolvedDeps {
 
 /** Close codes this client uses for its own reasons (3000–3999: registered-application range). */
 export const CLIENT_CLOSE = { CONNECT_TIMEOUT: 3001, LIVENESS: 3002, RESYNC: 3003, SYNC_TIMEOUT: 3004 } as const;
+
+/** A snapshot riding on a message as a loose field, or null when absent or not a valid snapshot. */
+function parseSnapshot(value: unknown): OrderSnapshot | null {
+  if (value === undefined) return null;
+  const parsed = orderSnapshotSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
 
 type Phase = 'idle' | 'opening' | 'authenticating' | 'syncing' | 'ready';
 
@@ -106,6 +115,12 @@ export class HubTransport extends TransportEvents implements SyncTransport {
   private pumping = false;
   private pumpTimer: unknown = null;
   private connectWaiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  /** Lease and lock requests made while a socket is opening, authenticating or syncing (see settledAttempt). */
+  private attemptWaiters: Array<() => void> = [];
+  /** Transfers awaiting their answer, by both order references: a LEASE_DENIED names an order, not a mutationId. */
+  private readonly transfersByOrder = new Map<string, string>();
+  /** An attempt is resolving the hub's URLs (discovery) before it opens a socket. */
+  private discovering = false;
 
   private myTerminalId: string | null = null;
   private myRole: string | null = null;
@@ -226,6 +241,7 @@ export class HubTransport extends TransportEvents implements SyncTransport {
   /** `tableId` (our addition) tells the hub which table actor owns a new order; known orders' tables are looked up. */
   async acquireLease(posReference: string, version: number, tableId?: number | null): Promise<LeaseResult> {
     this.pendingLeaseReleases.delete(posReference);
+    await this.settledAttempt();
     const existing = this.leases.get(posReference);
     if (this.phase !== 'ready') {
       this.leases.set(posReference, { version, expiresAt: this.deps.clock.now() + LEASE_TTL_MS, confirmed: false, wanted: true });
@@ -263,6 +279,61 @@ export class HubTransport extends TransportEvents implements SyncTransport {
     this.flusher.noteBase(mutationId, known && known.version === version ? known.snapshot : null, replaced);
     this.schedulePump(0);
     return mutationId;
+  }
+
+  // ── Transfers and splits ─────────────────────────────────────────────────────────────────────
+
+  transferLines(fromPosReference: string, toPosReference: string, lineUids: readonly string[], options: TransferOptions = {}): Promise<TransferResult> {
+    return this.transfer(fromPosReference, toPosReference, lineUids, false, options);
+  }
+
+  splitOrder(fromPosReference: string, toPosReference: string, lineUids: readonly string[], options: TransferOptions = {}): Promise<TransferResult> {
+    return this.transfer(fromPosReference, toPosReference, lineUids, true, options);
+  }
+
+  /**
+   * One ORDER_TRANSFER, answered by ORDER_TRANSFERRED or a refusal. Not queued offline: a transfer is
+   * decided against both orders as the hub has them, which a replay minutes later would not be.
+   */
+  private async transfer(from: string, to: string, lineUids: readonly string[], split: boolean, options: TransferOptions): Promise<TransferResult> {
+    await this.settledAttempt();
+    const socket = this.socket;
+    if (this.phase !== 'ready' || socket === null) {
+      return { status: 'error', code: 'HUB_UNREACHABLE', error: 'not connected to the hub: transfers and splits need it online', retryable: true };
+    }
+    const mutationId = this.deps.newId();
+    const key = `xfer:${mutationId}`;
+    const reply = this.requests.wait<TransferResult>(key, this.opts.requestTimeoutMs, () =>
+      new HubError('REQUEST_TIMEOUT', `The hub did not answer ORDER_TRANSFER ${from} → ${to} within ${Math.round(this.opts.requestTimeoutMs / 1000)} seconds; check the orders before repeating it.`, { retryable: true }),
+    );
+    this.transfersByOrder.set(from, mutationId);
+    this.transfersByOrder.set(to, mutationId);
+    const sent = socket.send({
+      type: 'ORDER_TRANSFER',
+      fromPosReference: from,
+      toPosReference: to,
+      lineUids: [...lineUids],
+      ...(split ? { split: true } : {}),
+      ...(options.toTableId === undefined ? {} : { toTableId: options.toTableId }),
+      mutationId,
+    });
+    if (!sent) this.requests.reject(key, new HubError('HUB_UNREACHABLE', 'the connection to the hub closed before ORDER_TRANSFER was sent', { retryable: true }));
+    try {
+      return await reply;
+    } catch (error) {
+      const hubError = error instanceof HubError ? error : new HubError('INTERNAL', String(error));
+      return { status: 'error', code: hubError.code, error: hubError.message, retryable: true };
+    } finally {
+      for (const ref of [from, to]) if (this.transfersByOrder.get(ref) === mutationId) this.transfersByOrder.delete(ref);
+    }
+  }
+
+  /** Settle the transfer waiting on `posReference` (or with `mutationId`) with a refusal. */
+  private refuseTransfer(keyRef: { mutationId?: string; posReference?: string }, code: string, error: string): boolean {
+    const mutationId = keyRef.mutationId ?? (keyRef.posReference === undefined ? undefined : this.transfersByOrder.get(keyRef.posReference));
+    if (mutationId === undefined) return false;
+    const retryable = code === 'TRANSFER_BUSY' || code === 'REQUEST_TIMEOUT' || code === 'HUB_UNREACHABLE';
+    return this.requests.resolve(`xfer:${mutationId}`, { status: 'error', code, error, retryable } satisfies TransferResult);
   }
 
   async finalizeOrder(posReference: string, snapshot: OrderSnapshot, configId: number): Promise<FinalizeResult> {
@@ -319,11 +390,15 @@ export class HubTransport extends TransportEvents implements SyncTransport {
     if (!this.running || this.socket) return;
     if (this.candidates.length === 0 || this.urlIndex >= this.candidates.length) {
       this.urlIndex = 0;
+      this.discovering = true;
       try {
         this.candidates = await this.options.urls();
       } catch (error) {
         this.report(error);
         this.candidates = [];
+      } finally {
+        this.discovering = false;
+        this.wakeAttemptWaiters();
       }
       if (!this.running || this.socket) return;
       if (this.candidates.length === 0) {
@@ -366,6 +441,7 @@ export class HubTransport extends TransportEvents implements SyncTransport {
     const wasReady = this.phase === 'ready';
     this.socket = null;
     this.phase = 'idle';
+    this.wakeAttemptWaiters();
     this.clearTimer('phaseTimer');
     this.clearTimer('leaseTimer');
     this.clearTimer('lockTimer');
@@ -410,6 +486,7 @@ export class HubTransport extends TransportEvents implements SyncTransport {
   private failed(error: unknown): void {
     this.socket = null;
     this.phase = 'idle';
+    this.wakeAttemptWaiters();
     this.failures += 1;
     this.urlIndex += 1;
     if (error !== undefined) this.report(error);
@@ -457,6 +534,23 @@ export class HubTransport extends TransportEvents implements SyncTransport {
       if (error === null) w.resolve();
       else w.reject(error);
     }
+  }
+
+  /**
+   * While a socket is opening, authenticating or syncing, wait for the attempt's outcome before deciding a
+   * lease or lock: granting it "offline" in that window would let the app edit an order the hub is about
+   * to refuse. Bounded by the connect and sync timeouts, after which the attempt ends either way.
+   */
+  private async settledAttempt(): Promise<void> {
+    while (this.discovering || this.phase === 'opening' || this.phase === 'authenticating' || this.phase === 'syncing') {
+      await new Promise<void>((resolve) => this.attemptWaiters.push(resolve));
+    }
+  }
+
+  private wakeAttemptWaiters(): void {
+    const waiters = this.attemptWaiters;
+    this.attemptWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** A dropped socket: lease and lock requests become optimistic offline grants; writes stay queued. */
@@ -558,6 +652,7 @@ export class HubTransport extends TransportEvents implements SyncTransport {
     this.outbox.resetSchedule();
     this.schedulePump(0);
     this.settleConnect(null);
+    this.wakeAttemptWaiters();
   }
 
   private applySyncInit(message: HubMessageOf<'SYNC_INIT'>): void {
@@ -632,7 +727,7 @@ export class HubTransport extends TransportEvents implements SyncTransport {
       }
       case 'LEASE_DENIED': {
         const denied: LeaseResult = { granted: false, holder: message.holder, reason: message.reason, ...(message.code === undefined ? {} : { code: message.code }) };
-        const hadRequest = this.requests.resolve(`lease:${message.posReference}`, denied);
+        const hadRequest = this.requests.resolve(`lease:${message.posReference}`, denied) || this.refuseTransfer({ posReference: message.posReference }, message.code ?? 'LEASE_HELD', message.reason);
         this.leases.delete(message.posReference);
         if (!hadRequest) this.settleWriteFor(message.posReference, { kind: 'lease-denied', reason: `${message.reason} (holder ${message.holder})` });
         return;
@@ -643,6 +738,8 @@ export class HubTransport extends TransportEvents implements SyncTransport {
         return;
       case 'LEASE_RELEASED':
         this.noteVersion(message.posReference, message.version);
+        // Hubs before the broadcast sent it to the releaser only, without releasedBy.
+        this.leaseReleased.emit(message.posReference, message.releasedBy);
         return;
       case 'ORDER_UPDATED':
         this.noteVersion(message.posReference, message.version);
@@ -672,10 +769,34 @@ export class HubTransport extends TransportEvents implements SyncTransport {
         if (!settled) this.settleWriteFor(message.posReference, outcome);
         return;
       }
-      case 'ORDER_TRANSFERRED':
+      case 'ORDER_TRANSFERRED': {
         this.noteVersion(message.fromPosReference, message.fromVersion);
         this.noteVersion(message.toPosReference, message.toVersion);
+        // The hub adds both committed snapshots (loose fields), so later edits start from them.
+        const fromSnapshot = parseSnapshot(message.fromSnapshot);
+        const toSnapshot = parseSnapshot(message.toSnapshot);
+        this.noteSnapshot(message.fromPosReference, message.fromVersion, fromSnapshot);
+        this.noteSnapshot(message.toPosReference, message.toVersion, toSnapshot);
+        for (const [ref, version] of [[message.fromPosReference, message.fromVersion], [message.toPosReference, message.toVersion]] as const) {
+          const lease = this.leases.get(ref);
+          if (lease) lease.version = Math.max(lease.version, version);
+        }
+        // A split's new check comes with its lease (LEASE_GRANTED just before): the app holds it now.
+        const toLease = this.leases.get(message.toPosReference);
+        if (toLease?.confirmed) toLease.wanted = true;
+        if (message.mutationId !== undefined) {
+          this.requests.resolve(`xfer:${message.mutationId}`, {
+            status: 'transferred',
+            fromPosReference: message.fromPosReference,
+            toPosReference: message.toPosReference,
+            fromVersion: message.fromVersion,
+            toVersion: message.toVersion,
+            ...(fromSnapshot === null ? {} : { fromSnapshot }),
+            ...(toSnapshot === null ? {} : { toSnapshot }),
+          } satisfies TransferResult);
+        }
         return;
+      }
       case 'ORDER_FINALIZE_QUEUED':
         this.requests.resolve(`fin:${message.posReference}`, { status: 'queued', posReference: message.posReference, ...(message.reason === undefined ? {} : { reason: message.reason }) } satisfies FinalizeResult);
         return;
@@ -769,6 +890,7 @@ export class HubTransport extends TransportEvents implements SyncTransport {
     const ref = message.ref;
     const outcome: WriteOutcome = { kind: 'error', code: message.code, message: message.message };
     if (ref?.mutationId !== undefined && this.requests.resolve(`mut:${ref.mutationId}`, outcome)) return;
+    if (ref?.type === 'ORDER_TRANSFER' && this.refuseTransfer({ ...(ref.mutationId === undefined ? {} : { mutationId: ref.mutationId }), ...(ref.posReference === undefined ? {} : { posReference: ref.posReference }) }, message.code, message.message)) return;
     if (ref?.type === 'LEASE_ACQUIRE' && ref.posReference !== undefined) {
       if (this.requests.resolve(`lease:${ref.posReference}`, { granted: false, holder: '', reason: message.message, code: message.code } satisfies LeaseResult)) return;
     }
@@ -835,12 +957,13 @@ export class HubTransport extends TransportEvents implements SyncTransport {
     return result;
   }
 
-  private requestLock(tableId: number, force: boolean): Promise<TableLockResult> {
+  private async requestLock(tableId: number, force: boolean): Promise<TableLockResult> {
     this.pendingLockReleases.delete(tableId);
+    await this.settledAttempt();
     if (this.phase !== 'ready') {
       // The reference's optimistic mode: offline, locking is off and the caller may go ahead.
       this.locks.set(tableId, { confirmed: false });
-      return Promise.resolve({ granted: true, offline: true });
+      return { granted: true, offline: true };
     }
     const key = `lock:${tableId}`;
     const pending = this.requests.has(key);

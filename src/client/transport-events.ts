@@ -17,6 +17,7 @@ export abstract class TransportEvents {
     this.errorListeners.emit(hubError);
   };
   protected readonly leaseRevoked = new Listeners<[string, string, OrderSnapshot | undefined]>(this.report);
+  protected readonly leaseReleased = new Listeners<[string, string | undefined]>(this.report);
   protected readonly orderUpdated = new Listeners<[OrderUpdate]>(this.report);
   protected readonly orderAcked = new Listeners<[string, number, string]>(this.report);
   protected readonly conflicts = new Listeners<[ConflictInfo]>(this.report);
@@ -32,6 +33,9 @@ export abstract class TransportEvents {
 
   onLeaseRevoked(handler: (posReference: string, reason: string, snapshot?: OrderSnapshot) => void): Unsubscribe {
     return this.leaseRevoked.add(handler);
+  }
+  onLeaseReleased(handler: (posReference: string, releasedBy?: string) => void): Unsubscribe {
+    return this.leaseReleased.add(handler);
   }
   onOrderUpdated(handler: (update: OrderUpdate) => void): Unsubscribe {
     return this.orderUpdated.add(handler);

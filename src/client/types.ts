@@ -72,6 +72,30 @@ export type FinalizeResult =
   | { readonly status: 'queued'; readonly posReference: string; readonly reason?: string }
   | { readonly status: 'error'; readonly posReference: string; readonly error: string; readonly retryable: boolean; readonly code?: string };
 
+/** Where an ORDER_TRANSFER or split leaves the two orders, or why nothing moved. */
+export type TransferResult =
+  | {
+      readonly status: 'transferred';
+      readonly fromPosReference: string;
+      readonly toPosReference: string;
+      readonly fromVersion: number;
+      readonly toVersion: number;
+      /** The two orders as committed (the hub sends them with ORDER_TRANSFERRED). */
+      readonly fromSnapshot?: OrderSnapshot;
+      readonly toSnapshot?: OrderSnapshot;
+    }
+  /**
+   * Nothing moved (`TRANSFER_INVALID`, `LEASE_HELD`, `ORDER_PAID`, `TRANSFER_BUSY`, …), or the outcome is
+   * unknown (`REQUEST_TIMEOUT`, `HUB_UNREACHABLE` after sending): then the ORDER_UPDATEDs or the next
+   * SYNC_INIT show whether it was applied. `retryable` says a repeat may succeed.
+   */
+  | { readonly status: 'error'; readonly code: string; readonly error: string; readonly retryable: boolean };
+
+export interface TransferOptions {
+  /** The destination's table when the destination order does not exist yet (default: the source's table). */
+  readonly toTableId?: number | null;
+}
+
 export interface ResyncInfo {
   /** 'gap': a seq was skipped; 'reset': the hub was reset (close 4005); 'full': resume was not possible. */
   readonly reason: 'gap' | 'reset' | 'full';
@@ -96,6 +120,8 @@ export interface SyncTransport {
   releaseLease(posReference: string, finalSnapshot?: OrderSnapshot): void;
   isLeaseHeld(posReference: string): boolean;
   onLeaseRevoked(handler: (posReference: string, reason: string, snapshot?: OrderSnapshot) => void): Unsubscribe;
+  /** Any terminal's lease on an order ended (released or expired): the order is free to acquire. Hub mode only. */
+  onLeaseReleased(handler: (posReference: string, releasedBy?: string) => void): Unsubscribe;
 
   /** Queue and send a full snapshot; `version` is the hub version the edit is based on. Returns the mutationId. */
   sendOrderSnapshot(posReference: string, version: number, snapshot: OrderSnapshot): string;
@@ -116,6 +142,14 @@ export interface SyncTransport {
   onTableLockRevoked(handler: (tableId: number, reason: string) => void): Unsubscribe;
   onTableLockReleased(handler: (tableId: number, releasedBy?: string) => void): Unsubscribe;
   onTableLocked(handler: (tableId: number, lockedBy: string) => void): Unsubscribe;
+
+  /**
+   * Move lines (by uid) from one order to another, existing or new, in one hub transaction (ORDER_TRANSFER).
+   * Needs the source's lease, and the destination's when it exists. Hub mode and online only.
+   */
+  transferLines(fromPosReference: string, toPosReference: string, lineUids: readonly string[], options?: TransferOptions): Promise<TransferResult>;
+  /** Split lines off into a new check `toPosReference` (ORDER_TRANSFER with `split: true`); this terminal gets its lease. */
+  splitOrder(fromPosReference: string, toPosReference: string, lineUids: readonly string[], options?: TransferOptions): Promise<TransferResult>;
 
   finalizeOrder(posReference: string, snapshot: OrderSnapshot, configId: number): Promise<FinalizeResult>;
   onOrderFinalized(handler: (result: FinalizeResult) => void): Unsubscribe;

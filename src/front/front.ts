@@ -29,6 +29,7 @@ import type {
   WriterStats,
   WriterToFront,
 } from '../../workers/protocol.js';
+import { businessDay } from '../domain/business-day.js';
 import { countAbuse, type Session } from './session.js';
 
 /** What the front needs of a worker: batched posts and id-matched requests. */
@@ -63,13 +64,6 @@ const EMPTY_STATS: WriterStats = {
 };
 
 type Conn = WsConnection<Session>;
-
-/** Local date (the venue's business day) as YYYY-MM-DD. */
-function businessDay(ms: number): string {
-  const d = new Date(ms);
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}
 
 /** Frames for one socket, in order, with their message types for the frames-out metric. */
 interface Queued {

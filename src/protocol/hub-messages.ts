@@ -90,7 +90,15 @@ export const hubMessageSchemas = {
     reason: z.string(),
     snapshot: orderSnapshotSchema.optional(),
   }),
-  LEASE_RELEASED: z.looseObject({ type: z.literal('LEASE_RELEASED'), posReference: posReferenceSchema, version }),
+  // To every terminal (not only the releaser): the order's lease ended and the order is free to acquire.
+  LEASE_RELEASED: z.looseObject({
+    type: z.literal('LEASE_RELEASED'),
+    posReference: posReferenceSchema,
+    version,
+    releasedBy: z.string().optional(),
+    reason: z.enum(['released', 'expired']).optional(),
+    seq: seq.optional(),
+  }),
   ORDER_UPDATED: z.looseObject({
     type: z.literal('ORDER_UPDATED'),
     posReference: posReferenceSchema,

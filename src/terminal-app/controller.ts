@@ -455,6 +455,12 @@ export class TerminalController {
       if (entry !== undefined && snapshot !== undefined) this.putOrder({ ...entry, snapshot, pendingMutation: null });
       if (posReference === this.current.activePos) this.set({ lease: { status: 'revoked', reason } });
     });
+    t.onLeaseReleased((posReference, releasedBy) => {
+      // The terminal that held the order we are waiting on let it go (or its lease ran out): take it now.
+      if (posReference !== this.current.activePos || releasedBy === this.current.terminalId) return;
+      const lease = this.current.lease.status;
+      if (lease === 'denied' || lease === 'revoked') void this.retryLease();
+    });
     t.onTableUpdated((u) => {
       const cur = this.current.tables.get(u.tableId) ?? NO_TABLE;
       this.putTable(u.tableId, { ...cur, status: u.status, posReference: u.posReference ?? cur.posReference });

@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type OdooClient, createOdooClient } from '../../src/adapters/odoo/client.js';
-import { buildUiOrder } from '../../src/adapters/odoo/finalize-payload.js';
+import { buildUiOrder } from '../../src/domain/odoo-order.js';
 import { createLogger } from '../../src/adapters/log/logger.js';
 import { parseConfig } from '../../src/config.js';
 import { systemClock } from '../../src/ports/clock.js';

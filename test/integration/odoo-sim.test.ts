@@ -4,7 +4,7 @@
  * database/list, and the fault hooks. If this file passes, the fake behaves like the contract says.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildHubFinalizePayload, buildUiOrder } from '../../src/adapters/odoo/finalize-payload.js';
+import { buildHubFinalizePayload, buildUiOrder } from '../../src/domain/odoo-order.js';
 import { MANAGER_SESSION_ID, SIM_DB, SIM_USERS, WAITER_SESSION_ID, type StartedOdooSim, startOdooSim } from '../helpers/odoo-sim.js';
 import { paidSnapshot } from '../helpers/odoo-forward-queue.js';
 

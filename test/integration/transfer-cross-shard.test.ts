@@ -129,7 +129,8 @@ describe('cross-shard ORDER_TRANSFER', () => {
     expect(toY).toMatchObject({ sourceTerminal: 'xfer-till', snapshot: stored.get(y)?.snapshot });
     expect(toX).toMatchObject({ sourceTerminal: 'xfer-till', snapshot: stored.get(x)?.snapshot });
     expect(Number(toY.seq)).toBeLessThan(Number(toX.seq));
-    expect(till.messages.some((m) => m.type === 'ORDER_UPDATED')).toBe(false);
+    // The sender gets the destination's ORDER_UPDATED (its seq is otherwise a gap), not the source's.
+    expect(till.messages.filter((m) => m.type === 'ORDER_UPDATED').map((m) => [m.posReference, m.seq])).toEqual([[y, toY.seq]]);
 
     // Both orders changed in one transaction: their events are adjacent in the log.
     const db = new Database(hub.dbPath, { readonly: true });

@@ -10,7 +10,7 @@ import { startTableActor } from '../../actors/table/table.machine.js';
 import type { StepResult } from '../../actors/table/table-logic.js';
 import type { Outbound, Principal, ShardMessage, Unit } from '../../actors/table/types.js';
 import { createLogger } from '../../src/adapters/log/logger.js';
-import type { Clock, TimerHandle } from '../../src/ports/clock.js';
+import type { MonotonicClock, TimerHandle } from '../../src/ports/clock.js';
 import { noopMetrics } from '../../src/ports/metrics.js';
 import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
 import { ShardHost } from '../../workers/shard/shard-host.js';
@@ -150,10 +150,13 @@ describe('table actor: lock', () => {
 });
 
 /** A clock the test advances by hand; due timers fire in order. */
-class SimulatedClock implements Clock {
+class SimulatedClock implements MonotonicClock {
   private t = 0;
   private timers: Array<{ at: number; cb: () => void; id: object }> = [];
   now(): number {
+    return this.t;
+  }
+  monotonic(): number {
     return this.t;
   }
   setTimeout(cb: () => void, ms: number): TimerHandle {

@@ -4,7 +4,7 @@
  * and the classification of JSON-RPC error members into HubError codes.
  */
 import { describe, expect, it } from 'vitest';
-import { buildHubFinalizePayload, buildUiOrder, odooDatetime } from '../../src/adapters/odoo/finalize-payload.js';
+import { buildHubFinalizePayload, buildUiOrder, odooDatetime } from '../../src/domain/odoo-order.js';
 import { BACKOFF_MAX_MS, backoffDelay } from '../../src/adapters/odoo/forwarder.js';
 import { classifyHttpFailure, classifyRpcError } from '../../src/adapters/odoo/rpc-errors.js';
 import { paidSnapshot } from '../helpers/odoo-forward-queue.js';

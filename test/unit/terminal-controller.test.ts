@@ -14,6 +14,7 @@ import type {
   SyncInitExtras,
   SyncTransport,
   TableLockResult,
+  TransferResult,
   TableUpdate,
 } from '../../src/client/types.js';
 import { newOrder } from '../../src/domain/order-ops.js';
@@ -65,6 +66,7 @@ class FakeTransport implements SyncTransport {
   };
   isLeaseHeld = (posReference: string): boolean => this.held.has(posReference);
   onLeaseRevoked = (h: (p: string, r: string, s?: OrderSnapshot) => void) => this.on('leaseRevoked', h);
+  onLeaseReleased = (h: (p: string, by?: string) => void) => this.on('leaseReleased', h);
   sendOrderSnapshot = (posReference: string, version: number, snapshot: OrderSnapshot): string => {
     const mutationId = `m${++this.nextId}`;
     this.sent.push({ posReference, version, snapshot, mutationId });
@@ -84,6 +86,8 @@ class FakeTransport implements SyncTransport {
   onTableLockRevoked = (h: (t: number, r: string) => void) => this.on('tableLockRevoked', h);
   onTableLockReleased = (h: (t: number, by?: string) => void) => this.on('tableLockReleased', h);
   onTableLocked = (h: (t: number, by: string) => void) => this.on('tableLocked', h);
+  transferLines = async (): Promise<TransferResult> => ({ status: 'error', code: 'HUB_UNREACHABLE', error: 'not in these tests', retryable: true });
+  splitOrder = async (): Promise<TransferResult> => ({ status: 'error', code: 'HUB_UNREACHABLE', error: 'not in these tests', retryable: true });
   finalizeOrder = async (posReference: string): Promise<FinalizeResult> =>
     this.finalizeAnswer ?? { status: 'finalized', posReference, orderId: 4242, lineIdMap: {} };
   onOrderFinalized = (h: (r: FinalizeResult) => void) => this.on('orderFinalized', h);

@@ -111,7 +111,7 @@ describe('transfer steps', () => {
       msg: { fromVersion: 2, toVersion: 5, mutationId: 'm-1' },
     });
     expect(dest.out).toMatchObject([
-      { to: 'others', except: 'ann', msg: { type: 'ORDER_UPDATED', posReference: 'Y', version: 5 } },
+      { to: 'all', msg: { type: 'ORDER_UPDATED', posReference: 'Y', version: 5 } },
     ]);
     expect(actors.get('t:1')!.orders.get('X')).toMatchObject({ version: 2 });
     expect(

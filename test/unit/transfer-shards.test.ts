@@ -13,7 +13,7 @@ import { createLogger } from '../../src/adapters/log/logger.js';
 import { HubStore } from '../../src/adapters/sqlite/store.js';
 import { parseConfig } from '../../src/config.js';
 import { validateSnapshotChange } from '../../src/domain/index.js';
-import type { Clock } from '../../src/ports/clock.js';
+import type { MonotonicClock } from '../../src/ports/clock.js';
 import { noopMetrics } from '../../src/ports/metrics.js';
 import type { HubMessage } from '../../src/protocol/hub-messages.js';
 import type { Relay, WriterToFront } from '../../workers/protocol.js';
@@ -22,7 +22,7 @@ import { WriterCore } from '../../workers/writer/writer-core.js';
 import { editingOrder } from '../helpers/domain-orders.js';
 
 const ann: Principal = { terminalId: 'ann', role: 'cashier', name: 'Ann' };
-const clock: Clock = { now: () => 1_700_000_000_000, setTimeout: () => 0, clearTimeout: () => undefined };
+const clock: MonotonicClock = { now: () => 1_700_000_000_000, monotonic: () => 0, setTimeout: () => 0, clearTimeout: () => undefined };
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'pos-hub-xfer-'));
@@ -44,7 +44,7 @@ function world() {
     toFront: (m: WriterToFront) => {
       if (m.kind === 'deliver')
         for (const d of m.deliveries)
-          for (const o of d.out) if (o.to === 'terminal' && o.terminalId === 'ann') sent.push(o.msg);
+          for (const o of d.out) if ((o.to === 'terminal' && o.terminalId === 'ann') || o.to === 'all') sent.push(o.msg);
     },
     onTransfersCommitted: (txIds) => hosts.forEach((h) => h.committed(txIds)),
   });

@@ -5,7 +5,7 @@
  * ORDER_TRANSFER: relaying transfer steps to other actors and fencing actors until the writer commits.
  */
 import type { Logger } from '../../src/adapters/log/logger.js';
-import type { Clock, TimerHandle } from '../../src/ports/clock.js';
+import type { MonotonicClock, TimerHandle } from '../../src/ports/clock.js';
 import type { HubMetrics } from '../../src/ports/metrics.js';
 import { nextDeadline, type TableEnv, type TableSeed } from '../../actors/table/context.js';
 import { startTableActor, type TableActor } from '../../actors/table/table.machine.js';
@@ -13,12 +13,14 @@ import type { StepResult, TableEvent } from '../../actors/table/table-logic.js';
 import { tableKey } from '../shard-key.js';
 import type { HubMessage } from '../../src/protocol/hub-messages.js';
 import type { ActorKey, FrontToShard, Relay, ShardSeed, Unit } from '../protocol.js';
+import { GrantTime } from './grant-time.js';
 import { TransferFences } from './transfer-fences.js';
 
 export interface ShardHostDeps {
   readonly index: number;
   readonly env: TableEnv;
-  readonly clock: Clock;
+  /** Wall clock for what leaves the shard, monotonic reading for TTLs (see grant-time.ts). */
+  readonly clock: MonotonicClock;
   readonly metrics: HubMetrics;
   readonly log: Logger;
   /** Receives every turn's units, in order, as one batch. */
@@ -49,8 +51,11 @@ export class ShardHost {
   private relays: Relay[] = [];
   private readonly fences = new TransferFences<ActorInput>();
   private nextTransfer = 0;
+  private readonly time: GrantTime;
 
-  constructor(private readonly deps: ShardHostDeps) {}
+  constructor(private readonly deps: ShardHostDeps) {
+    this.time = new GrantTime(deps.clock);
+  }
 
   get actorCount(): number {
     return this.actors.size;
@@ -72,8 +77,8 @@ export class ShardHost {
       return p;
     };
     for (const o of seed.orders) parts(o.homeKey).orders.push(o);
-    for (const l of seed.leases) parts(l.homeKey).leases.push(l);
-    for (const l of seed.locks) parts(tableKey(l.tableId)).lock = l;
+    for (const l of seed.leases) parts(l.homeKey).leases.push({ ...l, expiresAt: this.time.fromWall(l.expiresAt) });
+    for (const l of seed.locks) parts(tableKey(l.tableId)).lock = { ...l, expiresAt: this.time.fromWall(l.expiresAt) };
     for (const t of seed.tables) parts(tableKey(t.tableId)).table = { status: t.status, posReference: t.posReference };
     for (const e of seed.epochs) parts(e.homeKey).epochs.push(e);
     for (const m of seed.mutations) parts(m.homeKey).mutations.push(m);
@@ -97,7 +102,7 @@ export class ShardHost {
   }
 
   private collect(result: StepResult): void {
-    if (result.unit) this.pending.push(result.unit);
+    if (result.unit) this.pending.push(this.time.toWall(result.unit));
     if (result.relays && result.relays.length > 0) this.relays.push(...result.relays);
     if (result.fence) this.fences.change(result.context.key, result.fence);
     for (const d of result.leaseDecisions) this.deps.metrics.leaseDecision(d);
@@ -106,7 +111,7 @@ export class ShardHost {
 
   /** One batch from the front: every message, then one flush to the writer. */
   handleBatch(messages: readonly FrontToShard[]): void {
-    const now = this.deps.clock.now();
+    const now = this.time.now();
     for (const m of messages) {
       switch (m.kind) {
         case 'terminal':
@@ -181,7 +186,7 @@ export class ShardHost {
 
   /** Run the inputs that waited behind fences that have lifted. */
   private drainFences(): void {
-    for (let next = this.fences.next(); next !== null; next = this.fences.next()) this.run(next.input, this.deps.clock.now());
+    for (let next = this.fences.next(); next !== null; next = this.fences.next()) this.run(next.input, this.time.now());
   }
 
   /** The writer committed these transfers: lift their fences and run what waited. */
@@ -199,7 +204,7 @@ export class ShardHost {
   tick(): void {
     this.timer = null;
     this.timerAt = null;
-    const now = this.deps.clock.now();
+    const now = this.time.now();
     for (const actor of this.actors.values()) {
       const due = nextDeadline(actor.getSnapshot().context.table);
       if (due !== null && due <= now) actor.send({ type: 'tick', now });
@@ -233,7 +238,7 @@ export class ShardHost {
     this.timerAt = next;
     if (next === null) return;
     // +1 ms: a grant is live while expiresAt > now, so tick just after it lapses.
-    this.timer = this.deps.clock.setTimeout(() => this.tick(), Math.max(0, next - this.deps.clock.now() + 1));
+    this.timer = this.deps.clock.setTimeout(() => this.tick(), Math.max(0, next - this.time.now() + 1));
   }
 
   stop(): void {

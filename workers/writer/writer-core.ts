@@ -44,9 +44,6 @@ export interface WriterDeps {
   readonly onTransfersCommitted?: (txIds: readonly string[]) => void;
 }
 
-/** Resume sends at most this many events; further behind gets a full SYNC_INIT. */
-const RESUME_LIMIT = 10_000;
-
 /** How often the writer checks whether the forwarder's view of Odoo changed. */
 const ODOO_WATCH_MS = 1000;
 
@@ -347,7 +344,10 @@ export class WriterCore {
     const { store } = this.deps;
     const seq = store.currentSeq();
     if (lastSeq !== undefined) {
-      const events = store.resume(lastSeq, terminalId, RESUME_LIMIT);
+      // The resume window is the retention: a terminal that missed at most HUB_EVENT_RETENTION events
+      // resumes, one further behind gets SYNC_INIT — whatever pruning has or has not caught up with yet.
+      const retention = this.deps.config.HUB_EVENT_RETENTION;
+      const events = seq - lastSeq <= retention ? store.resume(lastSeq, terminalId, retention) : null;
       if (events !== null) return { mode: 'resume', fromSeq: lastSeq + 1, toSeq: seq, events: events as HubMessage[] };
     }
     const leases = new Map(store.leases().map((l) => [l.posReference, l]));

@@ -8,7 +8,7 @@ import { HubError, toHubError } from '../../protocol/errors.js';
 import type { FinalizeSuccess, PendingFinalize } from '../../ports/forwarding.js';
 import type { Logger } from '../log/logger.js';
 import type { OdooClient } from './client.js';
-import { buildHubFinalizePayload, buildUiOrder } from './finalize-payload.js';
+import { buildHubFinalizePayload, buildUiOrder } from '../../domain/odoo-order.js';
 import type { OdooErrorDetails } from './rpc-errors.js';
 
 export type EventOutcome =

@@ -1,9 +1,11 @@
 /**
  * Builders of what Odoo receives for a finalized order, from our OrderSnapshot: the stock 12.0
  * `create_from_ui` order (wire contract §3, field by field) and the reference addon's
- * `hub_finalize_snapshot` payload (which wraps the same order). Pure: no I/O, no clock.
+ * `hub_finalize_snapshot` payload (which wraps the same order). One builder for both senders — the
+ * hub's Odoo gateway and the SDK's direct mode — so they cannot drift. Pure and browser-safe: no I/O,
+ * no clock (moved here from src/adapters/odoo/finalize-payload.ts).
  */
-import type { OrderSnapshot } from '../../protocol/snapshot.js';
+import type { OrderSnapshot } from '../protocol/snapshot.js';
 
 /** `YYYY-MM-DD HH:MM:SS` in UTC: the only shape 12.0's fields.Datetime accepts (no T, no ms, no Z). */
 export function odooDatetime(isoOrEpoch: string | number): string {
@@ -69,15 +71,23 @@ function optionalDate(value: unknown): string | null {
   return Number.isNaN(t) ? null : odooDatetime(t);
 }
 
+/** What the sender knows that the snapshot may not carry (direct mode: its POS config). */
+export interface UiOrderDefaults {
+  /** Used when the snapshot has no pricelistId (the POS config's pricelist); else `false`. */
+  readonly pricelistId?: number;
+  /** Used when the snapshot carries no integer `sequenceNumber`; else 0. */
+  readonly sequenceNumber?: number;
+}
+
 /**
  * One create_from_ui order. `name` is the posReference (Odoo stores it as pos_reference, the dedupe
  * key). Our snapshot's amountPaid is the amount tendered and amountReturn the change; 12.x sends
  * amount_paid = tendered − change, so that is what goes out.
  */
-export function buildUiOrder(snapshot: OrderSnapshot, posReference: string): UiOrder {
+export function buildUiOrder(snapshot: OrderSnapshot, posReference: string, defaults: UiOrderDefaults = {}): UiOrder {
   const loose = snapshot as OrderSnapshot & { paidAt?: unknown; finalizedAt?: unknown; sequenceNumber?: unknown };
   const creation = optionalDate(loose.paidAt) ?? optionalDate(loose.finalizedAt) ?? odooDatetime(snapshot.createdAt);
-  const sequence = typeof loose.sequenceNumber === 'number' && Number.isInteger(loose.sequenceNumber) ? loose.sequenceNumber : 0;
+  const sequence = typeof loose.sequenceNumber === 'number' && Number.isInteger(loose.sequenceNumber) ? loose.sequenceNumber : (defaults.sequenceNumber ?? 0);
   return {
     id: posReference,
     to_invoice: false,
@@ -86,7 +96,7 @@ export function buildUiOrder(snapshot: OrderSnapshot, posReference: string): UiO
       pos_session_id: snapshot.sessionId,
       user_id: snapshot.userId,
       partner_id: snapshot.partnerId ?? false,
-      pricelist_id: snapshot.pricelistId ?? false,
+      pricelist_id: snapshot.pricelistId ?? defaults.pricelistId ?? false,
       fiscal_position_id: snapshot.fiscalPositionId ?? false,
       sequence_number: sequence,
       creation_date: creation,
