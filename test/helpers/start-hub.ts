@@ -16,6 +16,7 @@ import { createMetricsRenderer, createThreadMetrics } from '../../src/adapters/m
 import { dashboardHtml } from '../../src/front/dashboard/page.js';
 import { createHub } from '../../src/hub.js';
 import type { TokenValidator } from '../../src/ports/auth.js';
+import type { Clock } from '../../src/ports/clock.js';
 
 export interface StartHubOptions {
   env?: Record<string, string>;
@@ -26,6 +27,8 @@ export interface StartHubOptions {
   tokenValidator?: TokenValidator;
   /** in-process only: GET /api/catalog's provider (createHub's `catalog`). */
   catalog?: () => Promise<unknown>;
+  /** in-process only: the front's clock (auth re-checks, timeouts), e.g. a ManualClock. */
+  clock?: Clock;
 }
 
 export interface StartedHub {
@@ -83,7 +86,7 @@ export async function startHub(options: StartHubOptions = {}): Promise<StartedHu
   const cleanup = (): void => {
     if (ownDir !== null) rmSync(ownDir, { recursive: true, force: true });
   };
-  return (options.mode ?? 'in-process') === 'in-process' ? startInProcess(env, dbPath, options.tokenValidator, cleanup, options.catalog) : startChild(env, dbPath, cleanup);
+  return (options.mode ?? 'in-process') === 'in-process' ? startInProcess(env, dbPath, options.tokenValidator, cleanup, options.catalog, options.clock) : startChild(env, dbPath, cleanup);
 }
 
 async function startInProcess(
@@ -92,6 +95,7 @@ async function startInProcess(
   validator: TokenValidator | undefined,
   cleanup: () => void,
   catalog?: () => Promise<unknown>,
+  clock?: Clock,
 ): Promise<StartedHub> {
   const config = parseConfig(env);
   const log = createLogger({ level: config.HUB_LOG_LEVEL, thread: 'front' });
@@ -107,6 +111,7 @@ async function startInProcess(
     dashboardHtml,
     ...(existsSync(publicDir) ? { staticRoot: publicDir } : {}),
     ...(catalog ? { catalog } : {}),
+    ...(clock ? { clock } : {}),
   });
   collectWorkers = () => hub.collectWorkerMetrics();
   const port = await hub.listen(0, '127.0.0.1');
