@@ -189,12 +189,13 @@ async function start(): Promise<void> {
   if (params.serviceWorker) registerServiceWorker();
 
   if (hubRefused) {
+    // Nothing is opened or queued: the page stays on the floor plan with the reason.
     controller.showNotice(`Not connecting: ${params.hubUrl ?? ''} is not this page's hub nor one it allows (HUB_ALLOWED_ORIGINS)`, 'HUB_NOT_ALLOWED');
-  } else {
-    void transport.connect().catch((error: unknown) => {
-      controller.showNotice(`Sign-in refused by the hub: ${error instanceof Error ? error.message : String(error)}`, 'AUTH_FAIL');
-    });
+    return;
   }
+  void transport.connect().catch((error: unknown) => {
+    controller.showNotice(`Sign-in refused by the hub: ${error instanceof Error ? error.message : String(error)}`, 'AUTH_FAIL');
+  });
   if (params.tableId !== null) await controller.openTable(params.tableId);
 }
 
