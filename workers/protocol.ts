@@ -72,7 +72,8 @@ export type WriterRequest =
 /** Device ids bound to the identity that first signed them in (workers/writer/device-owners.ts). */
 export type DeviceRequest =
   | { readonly type: 'device_claim'; readonly deviceId: string; readonly owner: string; readonly now: number; readonly idleReleaseMs: number }
-  | { readonly type: 'device_seen'; readonly deviceId: string; readonly owner: string; readonly now: number }
+  /** Devices in use at `now` (on disconnect, and for every live one at each auth re-check): the idle clock restarts. */
+  | { readonly type: 'device_seen'; readonly devices: ReadonlyArray<{ readonly deviceId: string; readonly owner: string }>; readonly now: number }
   | { readonly type: 'device_release'; readonly deviceId: string };
 
 export type DeviceClaim =

@@ -166,7 +166,8 @@ export class Front {
     const terminalId = session.terminalId;
     if (terminalId !== null && this.byTerminal.get(terminalId) === conn) {
       this.byTerminal.delete(terminalId);
-      if (session.owner !== null) this.deviceSeen(terminalId, session.owner);
+      // While shutting down the writer has stopped; the last re-check recorded the device as in use.
+      if (session.owner !== null && this.accepting) this.deviceSeen([{ deviceId: terminalId, owner: session.owner }]);
       if (wasAuthenticated) for (const shard of this.deps.shards) shard.post({ kind: 'disconnected', terminalId });
       this.deps.metrics.connectedTerminals(this.readyCount);
       this.deps.onChange();
@@ -412,9 +413,10 @@ export class Front {
     return { ok: false, code: 'DEVICE_OWNED', reason: `device ${deviceId} belongs to another user; pick another device id or ask a manager to release it` };
   }
 
-  private deviceSeen(deviceId: string, owner: string): void {
-    this.deps.writer.request<boolean>((reqId) => ({ kind: 'request', reqId, req: { type: 'device_seen', deviceId, owner, now: this.deps.clock.now() } })).catch((error: unknown) => {
-      this.deps.log.warn({ err: toHubError(error), deviceId }, 'could not record the device disconnect');
+  private deviceSeen(devices: Array<{ deviceId: string; owner: string }>): void {
+    if (devices.length === 0) return;
+    this.deps.writer.request<number>((reqId) => ({ kind: 'request', reqId, req: { type: 'device_seen', devices, now: this.deps.clock.now() } })).catch((error: unknown) => {
+      this.deps.log.warn({ err: toHubError(error), devices: devices.length }, 'could not record devices in use');
     });
   }
 
@@ -488,12 +490,16 @@ export class Front {
    */
   async revalidateAll(): Promise<void> {
     const byToken = new Map<string, Conn[]>();
-    for (const conn of this.byTerminal.values()) {
+    const inUse: Array<{ deviceId: string; owner: string }> = [];
+    for (const [deviceId, conn] of this.byTerminal) {
       if (conn.state.phase !== 'ready' && conn.state.phase !== 'syncing') continue;
+      if (conn.state.owner !== null) inUse.push({ deviceId, owner: conn.state.owner });
       const list = byToken.get(conn.state.token) ?? [];
       list.push(conn);
       byToken.set(conn.state.token, list);
     }
+    // A device connected for longer than HUB_DEVICE_IDLE_RELEASE_HOURS is in use, not idle.
+    this.deviceSeen(inUse);
     const validator = this.deps.tokenValidator;
     await Promise.all(
       [...byToken].map(async ([token, conns]) => {

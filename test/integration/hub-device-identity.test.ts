@@ -58,7 +58,7 @@ describe('device identity', () => {
     await refused(second, 'till-9', CASHIER);
     const back = await TestTerminal.connect(second.wsUrl, { deviceId: 'till-9', token: MANAGER });
     await back.close();
-  });
+  }, 90_000);
 
   it('is released by the admin API: the owner is closed (4001) and the next user owns it', async () => {
     const hub = await boot({ env: { HUB_ADMIN_TOKEN: ADMIN } });
@@ -88,4 +88,22 @@ describe('device identity', () => {
     const cashier = await TestTerminal.connect(hub.wsUrl, { deviceId: 'idle-1', token: CASHIER });
     await cashier.close();
   });
+
+  it('is never idle while its owner stays connected, across a restart too', async () => {
+    const dbPath = join(dir, 'in-use.sqlite');
+    const clock = new ManualClock();
+    const env = { HUB_DEVICE_IDLE_RELEASE_HOURS: '1', HUB_AUTH_RECHECK_MS: '60000' };
+    const first = await boot({ env, dbPath, clock });
+    const owner = await TestTerminal.connect(first.wsUrl, { deviceId: 'busy-1', token: MANAGER });
+    // Connected for over an hour: each auth re-check records the device as in use. A round trip
+    // between the steps lets the re-check that fired schedule the next one.
+    clock.advance(59 * 60_000);
+    await alive(owner);
+    clock.advance(2 * 60_000);
+    await alive(owner);
+    // A shutdown records nothing (the writer stops first); the re-checks already did.
+    await first.close();
+    const second = await boot({ env, dbPath, clock: new ManualClock(clock.now()) });
+    await refused(second, 'busy-1', CASHIER);
+  }, 90_000);
 });

@@ -38,16 +38,19 @@ function claim(store: HubStore, req: Extract<DeviceRequest, { type: 'device_clai
   return { ok: true, previousOwner: row === null || row.owner === req.owner ? null : row.owner };
 }
 
-export function deviceRequest(store: HubStore, req: DeviceRequest): DeviceClaim | boolean {
+export function deviceRequest(store: HubStore, req: DeviceRequest): DeviceClaim | boolean | number {
   switch (req.type) {
     case 'device_claim':
       return claim(store, req);
     case 'device_seen': {
-      // Only the owner's own disconnect refreshes the idle clock.
-      const row = read(store, req.deviceId);
-      if (row?.owner !== req.owner) return false;
-      write(store, req.deviceId, { owner: req.owner, lastSeen: req.now });
-      return true;
+      // Only the owner's own use refreshes the idle clock.
+      let seen = 0;
+      for (const { deviceId, owner } of req.devices) {
+        if (read(store, deviceId)?.owner !== owner) continue;
+        write(store, deviceId, { owner, lastSeen: req.now });
+        seen += 1;
+      }
+      return seen;
     }
     case 'device_release':
       return store.deleteMeta(keyOf(req.deviceId));
