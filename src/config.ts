@@ -43,6 +43,21 @@ const rpcHeaders = z.string().transform((raw, ctx) => {
   return headers;
 });
 
+/** A comma- or space-separated list, trimmed, empty items dropped. */
+const list = z.string().transform((raw) => raw.split(/[\s,]+/).map((p) => p.trim()).filter(Boolean));
+
+/** Origins as browsers send them: scheme://host[:port], no path. */
+const origins = list.pipe(
+  z.array(
+    z
+      .string()
+      .regex(/^https?:\/\/[^/\s]+$/i, 'each entry must be an origin like https://pos.example.com (scheme and host, no path)')
+      .transform((v) => v.toLowerCase()),
+  ),
+);
+
+const hostnames = list.pipe(z.array(z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, 'each entry must be a host name or IP address').transform((v) => v.toLowerCase())));
+
 const defaultShards = String(Math.max(1, availableParallelism() - 1));
 
 /** Every variable, its default and its meaning. The README's configuration table is checked against this. */
@@ -55,7 +70,14 @@ export const CONFIG_VARIABLES = {
   HUB_LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'Log level.' },
   HUB_LOG_PRETTY: { schema: bool, default: 'false', doc: 'Readable logs instead of JSON lines (development).' },
   HUB_MDNS_ENABLED: { schema: bool, default: 'true', doc: 'Advertise `_pos-hub._tcp` over mDNS.' },
-  HUB_DEV_AUTH: { schema: bool, default: 'false', doc: 'Dev bypass: an empty AUTH token signs in as the hub\'s own Odoo user.' },
+  HUB_DEV_AUTH: { schema: bool, default: 'false', doc: 'Dev bypass: an empty AUTH token signs in as the hub\'s own Odoo user. Only with a loopback HUB_HOST, never with NODE_ENV=production.' },
+  HUB_DEV_AUTH_ALLOW_REMOTE: { schema: bool, default: 'false', doc: 'Allow HUB_DEV_AUTH on a non-loopback HUB_HOST (anyone on the LAN signs in as manager); warned on every start.' },
+  HUB_ALLOWED_ORIGINS: { schema: origins, default: '', doc: 'Extra browser origins allowed to open WebSockets, call /api/* and be named by the terminal page\'s `?hub=` (the hub\'s own origin always is).' },
+  HUB_ALLOWED_HOSTS: { schema: hostnames, default: '', doc: 'Extra Host names accepted (besides localhost, the machine\'s IPs, hostname and .local name); others get 421 (DNS rebinding).' },
+  HUB_METRICS_TOKEN: { schema: z.string(), default: '', doc: 'When set, GET /metrics needs `Authorization: Bearer <token>`.' },
+  HUB_AUTH_RECHECK_MS: { schema: int(1000, 600_000), default: '30000', doc: 'Open terminal sockets re-validate their token this often; a session Odoo calls dead is closed with 4001.' },
+  HUB_DEVICE_IDLE_RELEASE_HOURS: { schema: int(0, 8760), default: '168', doc: 'A device id unused this long may be claimed by another user (0: only the admin API releases it).' },
+  HUB_ADMIN_AUTH_FAILURES: { schema: int(1, 10_000), default: '10', doc: 'Wrong admin tokens accepted per address per minute before 429.' },
   HUB_SHARDS: { schema: int(1, 64), default: defaultShards, doc: 'Shard worker threads hosting table actors (default: cores − 1, at least 1).' },
   HUB_LEASE_TTL_MS: { schema: int(1000, 3_600_000), default: '60000', doc: 'Order lease validity after the last heartbeat.' },
   HUB_HEARTBEAT_MS: { schema: int(100, 600_000), default: '20000', doc: 'Lease heartbeat and expiry-tick interval.' },
@@ -64,13 +86,13 @@ export const CONFIG_VARIABLES = {
   HUB_TABLE_LOCK_HEARTBEAT_MS: { schema: int(100, 600_000), default: '15000', doc: 'Table lock heartbeat interval.' },
   HUB_TABLE_LOCK_GRACE_MS: { schema: int(0, 600_000), default: '10000', doc: 'Table lock grace after a terminal disconnects.' },
   HUB_AUTH_TIMEOUT_MS: { schema: int(100, 600_000), default: '10000', doc: 'Time a new connection has to send AUTH.' },
-  HUB_AUTH_CACHE_HOURS: { schema: int(0, 720), default: '12', doc: 'While Odoo is unreachable, tokens validated this recently are still admitted.' },
+  HUB_AUTH_CACHE_HOURS: { schema: int(0, 720), default: '2', doc: 'While Odoo is unreachable, tokens validated this recently are still admitted (0: none; see docs/security.md).' },
   HUB_MAX_PAYLOAD: { schema: int(1024, 64 * 1024 * 1024), default: String(1024 * 1024), doc: 'Largest accepted WebSocket frame in bytes; larger closes with 1009.' },
   HUB_MAX_BACKPRESSURE: { schema: int(1024, 256 * 1024 * 1024), default: String(4 * 1024 * 1024), doc: 'Bytes queued to a slow terminal before it is closed (4003) to resync.' },
   HUB_EVENT_RETENTION: { schema: int(100, 10_000_000), default: '100000', doc: 'Broadcast events kept for `lastSeq` resume.' },
   HUB_COMMIT_WINDOW_MS: { schema: int(0, 100), default: '2', doc: 'Group-commit window of the writer.' },
   HUB_STATUS_INTERVAL_MS: { schema: int(1000, 600_000), default: '10000', doc: 'Interval of the HUB_STATUS broadcast.' },
-  HUB_ADMIN_TOKEN: { schema: z.string(), default: '', doc: 'Token required by the reset API and dashboard button; empty refuses reset.' },
+  HUB_ADMIN_TOKEN: { schema: z.string(), default: '', doc: 'Token required by the dashboard, /api/state, /api/devices and the reset API; empty refuses them.' },
   HUB_SEND_CHANGES_TO_KITCHEN: { schema: bool, default: 'true', doc: 'send_changes_to_kitchen until Odoo supplies it: splits, removals and transfers mark orders `changed`.' },
   HUB_FORWARD_INTERVAL_MS: { schema: int(100, 3_600_000), default: '5000', doc: 'Odoo drain interval.' },
   HUB_FORWARD_BATCH_SIZE: { schema: int(1, 1000), default: '20', doc: 'Events per drain batch.' },
@@ -81,7 +103,7 @@ export const CONFIG_VARIABLES = {
   ODOO_URL: { schema: url, default: 'http://localhost:8069', doc: 'Odoo 12 base URL.' },
   ODOO_DB: { schema: z.string().trim().min(1), default: 'pos', doc: 'Odoo database name.' },
   ODOO_USER: { schema: z.string().trim(), default: 'admin', doc: 'Odoo user the hub signs in as (one dedicated user per hub).' },
-  ODOO_PASSWORD: { schema: z.string(), default: 'admin', doc: 'Its password; empty or `admin` is refused unless HUB_DEV_AUTH=true.' },
+  ODOO_PASSWORD: { schema: z.string(), default: 'admin', doc: 'Its password; empty or `admin` is refused (allowed only with dev auth on loopback).' },
   ODOO_TIMEOUT_MS: { schema: int(100, 600_000), default: '7500', doc: 'Per-call Odoo timeout (the POS client uses 7.5 s).' },
   ODOO_RPC_HEADERS: { schema: rpcHeaders, default: '', doc: 'Extra headers on every Odoo call, `name:value`, comma-separated.' },
   ODOO_FINALIZE_MODE: { schema: z.enum(['create_from_ui', 'hub_finalize_snapshot']), default: 'create_from_ui', doc: 'Stock Odoo 12 `create_from_ui`, or the reference addon\'s `hub_finalize_snapshot`.' },
@@ -116,11 +138,12 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
   if (problems.length === 0) {
     const password = String(out.ODOO_PASSWORD);
     if (out.HUB_DEV_AUTH !== true && (password === '' || password === 'admin')) {
-      problems.push({ variable: 'ODOO_PASSWORD', message: 'must be set and must not be "admin" (set HUB_DEV_AUTH=true for development)' });
+      problems.push({ variable: 'ODOO_PASSWORD', message: 'must be set to the hub user\'s Odoo password (not empty, not "admin")' });
     }
     if (out.HUB_DEV_AUTH !== true && String(out.ODOO_USER) === '') {
-      problems.push({ variable: 'ODOO_USER', message: 'must be set (set HUB_DEV_AUTH=true for development)' });
+      problems.push({ variable: 'ODOO_USER', message: 'must be set to the Odoo user the hub signs in as' });
     }
+    problems.push(...devAuthProblems(out.HUB_DEV_AUTH === true, String(out.HUB_HOST), out.HUB_DEV_AUTH_ALLOW_REMOTE === true, env.NODE_ENV));
   }
   if (problems.length === 0) problems.push(...tlsProblems(out));
   if (problems.length > 0) {
@@ -144,5 +167,30 @@ function tlsProblems(out: Record<string, unknown>): ConfigProblem[] {
   return problems;
 }
 
+/** Addresses that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+/**
+ * Dev auth admits an empty token as a manager: on a LAN shared with guests that is an open door, so it
+ * is refused off loopback (unless explicitly allowed) and always under NODE_ENV=production.
+ */
+function devAuthProblems(devAuth: boolean, host: string, allowRemote: boolean, nodeEnv: string | undefined): ConfigProblem[] {
+  if (!devAuth) return [];
+  const problems: ConfigProblem[] = [];
+  if (!isLoopbackHost(host) && !allowRemote) {
+    problems.push({
+      variable: 'HUB_DEV_AUTH',
+      message: `is true while HUB_HOST=${host} is not a loopback address: anyone on the network would sign in as manager (listen on 127.0.0.1, or set HUB_DEV_AUTH_ALLOW_REMOTE=true on purpose)`,
+    });
+  }
+  if (nodeEnv === 'production') {
+    problems.push({ variable: 'HUB_DEV_AUTH', message: 'is true while NODE_ENV=production: a production hub validates every token with Odoo' });
+  }
+  return problems;
+}
+
 /** The secrets never to log or show (the logger redacts them by these names). */
-export const SECRET_VARIABLES: readonly ConfigName[] = ['ODOO_PASSWORD', 'HUB_ADMIN_TOKEN', 'ODOO_RPC_HEADERS'];
+export const SECRET_VARIABLES: readonly ConfigName[] = ['ODOO_PASSWORD', 'HUB_ADMIN_TOKEN', 'ODOO_RPC_HEADERS', 'HUB_METRICS_TOKEN'];

@@ -16,9 +16,11 @@ import { CLOSE_CODES } from './protocol/close-codes.js';
 import { negotiateEncoding } from './protocol/negotiation.js';
 import { HubError } from './protocol/errors.js';
 import { Front } from './front/front.js';
+import { createAdminGate } from './front/admin-auth.js';
 import { Admin } from './front/http-routes.js';
 import { identityProofRoute } from './front/identity-route.js';
 import type { TlsIdentity } from './adapters/tls/identity.js';
+import { createRequestGuard, type RequestGuard } from './front/request-guard.js';
 import { createStaticFiles } from './front/static-files.js';
 import type { Session } from './front/session.js';
 import { WorkerLink } from './front/worker-link.js';
@@ -37,6 +39,8 @@ export interface HubDeps {
   /** GET /api/catalog's provider (adapters/odoo/catalog-cache.ts); without it the route is absent. */
   readonly catalog?: () => Promise<unknown>;
   readonly version?: string;
+  /** Host and Origin checks; the default allows the machine's own names plus HUB_ALLOWED_HOSTS/ORIGINS. */
+  readonly requestGuard?: RequestGuard;
   /** A worker died: the hub is no longer whole. main.ts exits non-zero; the default only logs. */
   readonly onFatal?: (error: HubError) => void;
   /** HUB_TLS_CERT/KEY, loaded and checked by main.ts: adds the TLS listener and GET /api/hub-identity. */
@@ -183,6 +187,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   };
 
   let uwsNative = false;
+  const guard = deps.requestGuard ?? createRequestGuard({ allowedOrigins: config.HUB_ALLOWED_ORIGINS, allowedHosts: config.HUB_ALLOWED_HOSTS });
   admin = new Admin({
     front,
     clock,
@@ -190,7 +195,14 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     shards: shardCount,
     uwsNative: () => uwsNative,
     version: deps.version ?? '0.1.0',
-    adminToken: config.HUB_ADMIN_TOKEN,
+    guard,
+    adminGate: createAdminGate({ token: config.HUB_ADMIN_TOKEN, maxFailures: config.HUB_ADMIN_AUTH_FAILURES, clock }),
+    metricsToken: config.HUB_METRICS_TOKEN,
+    hubLogin: config.ODOO_USER,
+    releaseDevice: async (deviceId) => {
+      theFront.closeDevice(deviceId, 'device released by the admin');
+      return writerRequest<boolean>({ type: 'device_release', deviceId });
+    },
     writerState: () => writerRequest<WriterStateView>({ type: 'state' }),
     reset,
     ...(deps.renderMetrics ? { renderMetrics: deps.renderMetrics } : {}),
@@ -202,6 +214,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
 
   const terminalRoute: WsRoute<Session> = {
     upgrade: (info) => {
+      // Native terminals send no Origin and pass; a browser page from a foreign origin does not.
+      if (!guard.hostAllowed(info.host) || !guard.originAllowed(info.origin, info.host)) return null;
       const negotiated = negotiateEncoding(info.protocols, info.query);
       if (!negotiated.ok) return { refuse: negotiated.reason };
       const session = theFront.newSession(negotiated.encoding);
@@ -250,6 +264,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     async listen(listenPort = config.HUB_HTTP_PORT, host = config.HUB_HOST) {
       port = await server.listen(host, listenPort);
       scheduleStatus();
+      theFront.startRevalidation();
       log.info({ host, port }, 'hub listening');
       return port;
     },
@@ -263,6 +278,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         closing = true;
         server.stopListening();
         theFront.stopAccepting();
+        theFront.stopRevalidation();
         if (statusTimer !== null) clock.clearTimeout(statusTimer);
         try {
           // quiesce proves every unit a shard produced reached the writer; stop commits them.

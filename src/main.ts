@@ -15,7 +15,7 @@ import { createCatalogProvider } from './adapters/odoo/catalog-cache.js';
 import { createOdooClient, type OdooClient } from './adapters/odoo/client.js';
 import { createOdooTokenValidator } from './adapters/odoo/token-validator.js';
 import { loadTlsIdentity, type TlsIdentity } from './adapters/tls/identity.js';
-import { CONFIG_EXIT_CODE, parseConfig, type Config, type ConfigProblem } from './config.js';
+import { CONFIG_EXIT_CODE, isLoopbackHost, parseConfig, type Config, type ConfigProblem } from './config.js';
 import { dashboardHtml } from './front/dashboard/page.js';
 import { withDevAuth } from './front/dev-auth.js';
 import { createHub } from './hub.js';
@@ -80,6 +80,12 @@ async function main(): Promise<void> {
   const config = readConfig();
   const tls = readTls(config);
   const log = createLogger({ level: config.HUB_LOG_LEVEL, pretty: config.HUB_LOG_PRETTY, thread: 'front' });
+  if (config.HUB_DEV_AUTH && !isLoopbackHost(config.HUB_HOST)) {
+    // Allowed only by HUB_DEV_AUTH_ALLOW_REMOTE: said on every start, on stderr and in the log.
+    const warning = `HUB_DEV_AUTH=true on HUB_HOST=${config.HUB_HOST} (HUB_DEV_AUTH_ALLOW_REMOTE=true): anyone who reaches this port signs in as manager`;
+    process.stderr.write(`pos-hub: WARNING: ${warning}\n`);
+    log.warn(warning);
+  }
   const metrics = createThreadMetrics('front');
   // One Odoo client (one hub session) on the front thread: terminal tokens and the catalog.
   const odoo = createOdooClient({ config, clock: systemClock, log, metrics });

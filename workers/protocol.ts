@@ -66,7 +66,19 @@ export type WriterRequest =
   | { readonly type: 'reset' }
   | { readonly type: 'collect_metrics' }
   | { readonly type: 'flush' }
-  | { readonly type: 'stop' };
+  | { readonly type: 'stop' }
+  | DeviceRequest;
+
+/** Device ids bound to the identity that first signed them in (workers/writer/device-owners.ts). */
+export type DeviceRequest =
+  | { readonly type: 'device_claim'; readonly deviceId: string; readonly owner: string; readonly now: number; readonly idleReleaseMs: number }
+  /** Devices in use at `now` (on disconnect, and for every live one at each auth re-check): the idle clock restarts. */
+  | { readonly type: 'device_seen'; readonly devices: ReadonlyArray<{ readonly deviceId: string; readonly owner: string }>; readonly now: number }
+  | { readonly type: 'device_release'; readonly deviceId: string };
+
+export type DeviceClaim =
+  | { readonly ok: true; readonly previousOwner: string | null }
+  | { readonly ok: false; readonly owner: string; readonly lastSeen: number };
 
 export type SyncResult =
   | { readonly mode: 'init'; readonly orders: SyncInitOrder[]; readonly tables: TableState[]; readonly floorPlans: FloorPlan[]; readonly seq: number }

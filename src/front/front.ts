@@ -6,8 +6,8 @@
 import type { Logger } from '../adapters/log/logger.js';
 import type { WsConnection } from '../adapters/uws/server.js';
 import type { Config } from '../config.js';
-import type { TokenValidator } from '../ports/auth.js';
-import type { Clock } from '../ports/clock.js';
+import { ownerOf, type AuthResult, type TerminalIdentity, type TokenValidator } from '../ports/auth.js';
+import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { HubMetrics } from '../ports/metrics.js';
 import { codecFor, frameKindError, type Codec } from '../protocol/codec.js';
 import { CLOSE_CODES } from '../protocol/close-codes.js';
@@ -28,8 +28,10 @@ import type {
   SyncResult,
   WriterStats,
   WriterToFront,
+  DeviceClaim,
 } from '../../workers/protocol.js';
 import { businessDay } from '../domain/business-day.js';
+import { attributeFinalize } from './attribution.js';
 import { countAbuse, type Session } from './session.js';
 
 /** What the front needs of a worker: batched posts and id-matched requests. */
@@ -65,6 +67,13 @@ const EMPTY_STATS: WriterStats = {
 
 type Conn = WsConnection<Session>;
 
+/** An AUTH refused because the device id is another user's. */
+interface DeviceRefusal {
+  readonly ok: false;
+  readonly code: 'DEVICE_OWNED';
+  readonly reason: string;
+}
+
 /** Frames for one socket, in order, with their message types for the frames-out metric. */
 interface Queued {
   readonly frames: (string | Uint8Array)[];
@@ -81,6 +90,7 @@ export class Front {
   private readonly routes = new Map<string, ActorKey>();
   stats: WriterStats = EMPTY_STATS;
   private accepting = true;
+  private recheckTimer: TimerHandle | null = null;
 
   constructor(private readonly deps: FrontDeps) {}
 
@@ -115,6 +125,9 @@ export class Front {
       terminalId: null,
       role: null,
       userName: '',
+      token: '',
+      owner: null,
+      odooUserId: null,
       connectedAt: now,
       lastSeen: now,
       authTimer: null,
@@ -147,6 +160,8 @@ export class Front {
     const terminalId = session.terminalId;
     if (terminalId !== null && this.byTerminal.get(terminalId) === conn) {
       this.byTerminal.delete(terminalId);
+      // While shutting down the writer has stopped; the last re-check recorded the device as in use.
+      if (session.owner !== null && this.accepting) this.deviceSeen([{ deviceId: terminalId, owner: session.owner }]);
       if (wasAuthenticated) for (const shard of this.deps.shards) shard.post({ kind: 'disconnected', terminalId });
       this.deps.metrics.connectedTerminals(this.readyCount);
       this.deps.onChange();
@@ -251,11 +266,21 @@ export class Front {
         });
         return;
       }
+      case 'ORDER_FINALIZE': {
+        // The Odoo order's user is the signed-in user, whatever userId the snapshot claims.
+        const attributed = attributeFinalize(msg, session.odooUserId);
+        if (attributed !== msg) {
+          this.deps.log.warn({ terminalId, posReference: msg.posReference, claimed: msg.snapshot.userId, user: session.odooUserId }, 'ORDER_FINALIZE named another user; attributed to the signed-in user');
+        }
+        const key = this.routeOf(attributed);
+        const shard = this.deps.shards[shardOf(key, this.deps.shards.length)];
+        shard?.post({ kind: 'terminal', key, from: { terminalId, role, name: session.userName }, msg: attributed, receivedAt: now });
+        return;
+      }
       case 'LEASE_ACQUIRE':
       case 'LEASE_RELEASE':
       case 'LEASE_HEARTBEAT':
       case 'ORDER_SNAPSHOT':
-      case 'ORDER_FINALIZE':
       case 'TABLE_UPDATE':
       case 'TABLE_LOCK_ACQUIRE':
       case 'TABLE_LOCK_RELEASE':
@@ -336,60 +361,163 @@ export class Front {
   private authenticate(conn: Conn, token: string, deviceId: string, lastSeq: number | undefined): void {
     const session = conn.state;
     session.phase = 'authenticating';
-    this.deps.tokenValidator.validate(token, deviceId).then(
-      (result) => {
-        if (session.phase !== 'authenticating') return;
-        if (!result.ok) {
-          this.sendTo(conn, { type: 'AUTH_FAIL', reason: result.reason, code: result.code });
-          session.phase = 'closed';
+    this.deps.tokenValidator
+      .validate(token, deviceId)
+      .then(async (result) => {
+        if (session.phase !== 'authenticating' || !result.ok) return result;
+        // The device id is bound to its first user: another user is refused and never displaces it.
+        const owner = ownerOf(result.identity);
+        const claim = this.liveOwnerOf(deviceId, owner) ?? (await this.claimDevice(deviceId, owner));
+        return claim.ok ? result : claim;
+      })
+      .then(
+        (result) => {
+          if (session.phase !== 'authenticating') return;
+          if (!result.ok) {
+            this.sendTo(conn, { type: 'AUTH_FAIL', reason: result.reason, code: result.code });
+            session.phase = 'closed';
+            conn.end(CLOSE_CODES.AUTH_FAILED.code, 'auth failed');
+            return;
+          }
+          this.admit(conn, token, deviceId, lastSeq, result.identity);
+        },
+        (error: unknown) => {
+          this.deps.log.error({ err: toHubError(error) }, 'token validator or device claim threw');
+          this.sendTo(conn, { type: 'AUTH_FAIL', reason: 'token validation failed', code: 'AUTH_UNAVAILABLE' });
           conn.end(CLOSE_CODES.AUTH_FAILED.code, 'auth failed');
+        },
+      );
+  }
+
+  /** A refusal when the device's live socket belongs to another user, else null (ask the writer). */
+  private liveOwnerOf(deviceId: string, owner: string): DeviceRefusal | null {
+    const live = this.byTerminal.get(deviceId);
+    if (live === undefined || live.state.owner === null || live.state.owner === owner) return null;
+    this.deps.log.warn({ deviceId }, 'AUTH for a device signed in by another user refused');
+    return { ok: false, code: 'DEVICE_OWNED', reason: `device ${deviceId} is in use by another user; pick another device id or ask a manager to release it` };
+  }
+
+  private async claimDevice(deviceId: string, owner: string): Promise<DeviceRefusal | { ok: true }> {
+    const claim = await this.deps.writer.request<DeviceClaim>((reqId) => ({
+      kind: 'request',
+      reqId,
+      req: { type: 'device_claim', deviceId, owner, now: this.deps.clock.now(), idleReleaseMs: this.deps.config.HUB_DEVICE_IDLE_RELEASE_HOURS * 3_600_000 },
+    }));
+    if (claim.ok) {
+      if (claim.previousOwner !== null) this.deps.log.warn({ deviceId }, 'idle device id claimed by another user');
+      return { ok: true };
+    }
+    this.deps.log.warn({ deviceId }, 'AUTH for a device bound to another user refused');
+    return { ok: false, code: 'DEVICE_OWNED', reason: `device ${deviceId} belongs to another user; pick another device id or ask a manager to release it` };
+  }
+
+  private deviceSeen(devices: Array<{ deviceId: string; owner: string }>): void {
+    if (devices.length === 0) return;
+    this.deps.writer.request<number>((reqId) => ({ kind: 'request', reqId, req: { type: 'device_seen', devices, now: this.deps.clock.now() } })).catch((error: unknown) => {
+      this.deps.log.warn({ err: toHubError(error), devices: devices.length }, 'could not record devices in use');
+    });
+  }
+
+  private admit(conn: Conn, token: string, deviceId: string, lastSeq: number | undefined, identity: TerminalIdentity): void {
+    const session = conn.state;
+    if (!this.accepting) {
+      conn.end(CLOSE_CODES.GOING_AWAY.code, 'hub is shutting down');
+      return;
+    }
+    if (session.authTimer !== null) this.deps.clock.clearTimeout(session.authTimer);
+    session.authTimer = null;
+    const terminalId = deviceId;
+    const previous = this.byTerminal.get(terminalId);
+    session.terminalId = terminalId;
+    session.role = identity.role;
+    session.userName = identity.name;
+    session.token = token;
+    session.owner = ownerOf(identity);
+    session.odooUserId = identity.dev === true ? null : identity.userId;
+    session.phase = 'syncing';
+    this.byTerminal.set(terminalId, conn);
+    if (previous && previous !== conn) {
+      previous.state.phase = 'closed';
+      previous.end(CLOSE_CODES.REPLACED.code, 'replaced by a newer connection');
+      this.conns.delete(previous);
+    }
+    this.sendTo(conn, {
+      type: 'AUTH_OK',
+      terminalId,
+      role: identity.role,
+      encoding: session.encoding,
+      seq: this.stats.seq,
+      serverTime: this.deps.clock.now(),
+      protocolVersion: PROTOCOL_VERSION,
+    });
+    for (const shard of this.deps.shards) shard.post({ kind: 'connected', terminalId });
+    this.deps.metrics.connectedTerminals(this.readyCount);
+    this.deps.onChange();
+    this.deps.writer
+      .request<SyncResult>((reqId) => ({ kind: 'request', reqId, req: lastSeq === undefined ? { type: 'sync', terminalId } : { type: 'sync', terminalId, lastSeq } }))
+      .then(
+        (sync) => this.finishSync(conn, sync),
+        (error: unknown) => {
+          this.deps.log.error({ err: toHubError(error), terminalId }, 'sync failed');
+          conn.end(CLOSE_CODES.INTERNAL.code, 'sync failed');
+        },
+      );
+  }
+
+  // ---- revocation --------------------------------------------------------------------------
+
+  /** Re-check every open terminal's token each HUB_AUTH_RECHECK_MS (docs/security.md, revocation). */
+  startRevalidation(): void {
+    this.stopRevalidation();
+    this.recheckTimer = this.deps.clock.setTimeout(() => {
+      this.recheckTimer = null;
+      void this.revalidateAll().finally(() => {
+        if (this.accepting) this.startRevalidation();
+      });
+    }, this.deps.config.HUB_AUTH_RECHECK_MS);
+  }
+
+  stopRevalidation(): void {
+    if (this.recheckTimer !== null) this.deps.clock.clearTimeout(this.recheckTimer);
+    this.recheckTimer = null;
+  }
+
+  /**
+   * Ask the validator about every authenticated socket (one question per token). A session Odoo calls
+   * dead closes its sockets with 4001; Odoo unreachable keeps them (the LAN keeps working offline).
+   */
+  async revalidateAll(): Promise<void> {
+    const byToken = new Map<string, Conn[]>();
+    const inUse: Array<{ deviceId: string; owner: string }> = [];
+    for (const [deviceId, conn] of this.byTerminal) {
+      if (conn.state.phase !== 'ready' && conn.state.phase !== 'syncing') continue;
+      if (conn.state.owner !== null) inUse.push({ deviceId, owner: conn.state.owner });
+      const list = byToken.get(conn.state.token) ?? [];
+      list.push(conn);
+      byToken.set(conn.state.token, list);
+    }
+    // A device connected for longer than HUB_DEVICE_IDLE_RELEASE_HOURS is in use, not idle.
+    this.deviceSeen(inUse);
+    const validator = this.deps.tokenValidator;
+    await Promise.all(
+      [...byToken].map(async ([token, conns]) => {
+        const first = conns[0];
+        if (first === undefined) return;
+        let result: AuthResult;
+        try {
+          result = await (validator.revalidate ?? validator.validate).call(validator, token, first.state.terminalId ?? '');
+        } catch (error) {
+          this.deps.log.warn({ err: toHubError(error) }, 'token re-check threw; keeping the sockets');
           return;
         }
-        if (!this.accepting) {
-          conn.end(CLOSE_CODES.GOING_AWAY.code, 'hub is shutting down');
-          return;
+        if (result.ok || result.code !== 'AUTH_FAILED') return;
+        for (const conn of conns) {
+          if (conn.closed || conn.state.token !== token) continue;
+          this.deps.log.info({ terminalId: conn.state.terminalId }, 'session revoked in Odoo; closing the terminal');
+          this.sendTo(conn, { type: 'AUTH_FAIL', reason: result.reason, code: result.code });
+          conn.end(CLOSE_CODES.AUTH_FAILED.code, 'session revoked');
         }
-        if (session.authTimer !== null) this.deps.clock.clearTimeout(session.authTimer);
-        session.authTimer = null;
-        const terminalId = deviceId;
-        const previous = this.byTerminal.get(terminalId);
-        session.terminalId = terminalId;
-        session.role = result.identity.role;
-        session.userName = result.identity.name;
-        session.phase = 'syncing';
-        this.byTerminal.set(terminalId, conn);
-        if (previous && previous !== conn) {
-          previous.state.phase = 'closed';
-          previous.end(CLOSE_CODES.REPLACED.code, 'replaced by a newer connection');
-          this.conns.delete(previous);
-        }
-        this.sendTo(conn, {
-          type: 'AUTH_OK',
-          terminalId,
-          role: result.identity.role,
-          encoding: session.encoding,
-          seq: this.stats.seq,
-          serverTime: this.deps.clock.now(),
-          protocolVersion: PROTOCOL_VERSION,
-        });
-        for (const shard of this.deps.shards) shard.post({ kind: 'connected', terminalId });
-        this.deps.metrics.connectedTerminals(this.readyCount);
-        this.deps.onChange();
-        this.deps.writer
-          .request<SyncResult>((reqId) => ({ kind: 'request', reqId, req: lastSeq === undefined ? { type: 'sync', terminalId } : { type: 'sync', terminalId, lastSeq } }))
-          .then(
-            (sync) => this.finishSync(conn, sync),
-            (error: unknown) => {
-              this.deps.log.error({ err: toHubError(error), terminalId }, 'sync failed');
-              conn.end(CLOSE_CODES.INTERNAL.code, 'sync failed');
-            },
-          );
-      },
-      (error: unknown) => {
-        this.deps.log.error({ err: toHubError(error) }, 'token validator threw');
-        this.sendTo(conn, { type: 'AUTH_FAIL', reason: 'token validation failed', code: 'AUTH_UNAVAILABLE' });
-        conn.end(CLOSE_CODES.AUTH_FAILED.code, 'auth failed');
-      },
+      }),
     );
   }
 
@@ -531,6 +659,14 @@ export class Front {
       this.onClose(conn);
       conn.end(code, reason);
     }
+  }
+
+  /** Close a device's socket (its binding was released by the admin): it signs in again as anyone. */
+  closeDevice(deviceId: string, reason: string): void {
+    const conn = this.byTerminal.get(deviceId);
+    if (conn === undefined) return;
+    this.onClose(conn);
+    conn.end(CLOSE_CODES.AUTH_FAILED.code, reason);
   }
 
   clearRoutes(): void {

@@ -21,6 +21,12 @@ export interface Session {
   terminalId: string | null;
   role: TerminalRole | null;
   userName: string;
+  /** The AUTH token (an Odoo session id), kept in memory only, for the periodic re-check. */
+  token: string;
+  /** ownerOf(identity): the device id is bound to it. */
+  owner: string | null;
+  /** The authenticated Odoo user id; null for dev identities (no Odoo user behind them). */
+  odooUserId: number | null;
   connectedAt: number;
   lastSeen: number;
   authTimer: TimerHandle | null;

@@ -79,7 +79,9 @@ export function createStaticFiles(rootDir: string): StaticFiles {
       let fileStats = stats;
       if (stats.isDirectory()) {
         // Relative asset URLs in index.html only resolve under the directory with its trailing slash.
-        if (!pathname.endsWith('/')) return redirect(`${raw}/${queryOf(urlPath)}`);
+        // Built from the normalized segments, never the raw path: `//terminal` must not become the
+        // protocol-relative (off-site) `//terminal/`.
+        if (!pathname.endsWith('/')) return redirect(`/${segments.map(encodeURIComponent).join('/')}${segments.length > 0 ? '/' : ''}${queryOf(urlPath)}`);
         file = join(candidate, 'index.html');
         const indexStats = statOrNull(file);
         if (indexStats === null || !indexStats.isFile()) return null;

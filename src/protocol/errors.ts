@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   AUTH_FAILED: 'The token was refused by Odoo.',
   AUTH_TIMEOUT: 'No AUTH within the allowed time after connecting.',
   AUTH_UNAVAILABLE: 'Odoo is unreachable and the token is not in the offline cache.',
+  DEVICE_OWNED: 'The deviceId belongs to another user; it is released by the admin API or after HUB_DEVICE_IDLE_RELEASE_HOURS unused.',
   FORBIDDEN: 'The terminal role may not do this (force acquire needs a manager).',
   // Leases, locks, versions
   LEASE_HELD: 'Another terminal holds the lease on this order.',
@@ -45,7 +46,7 @@ export const ERROR_CODES = {
   SHUTTING_DOWN: 'The hub is shutting down and accepts no new work.',
   WORKER_DIED: 'A worker thread exited with requests in flight.',
   BACKPRESSURE: 'The terminal did not read its socket fast enough.',
-  RESET_FORBIDDEN: 'Reset needs HUB_ADMIN_TOKEN to be set and presented.',
+  RESET_FORBIDDEN: 'The admin API (reset, /api/state, /api/devices, the dashboard) needs HUB_ADMIN_TOKEN to be set and presented.',
   INTERNAL: 'An unexpected error; the hub log has the details.',
   // Terminal SDK
   REQUEST_TIMEOUT: 'The hub did not answer a request in time (LEASE_ACQUIRE: 10 s); it is overloaded or the message was lost — check the hub logs.',

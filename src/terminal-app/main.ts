@@ -8,10 +8,11 @@ import { createTransport, localStorageOutboxStore, OUTBOX_STORAGE_KEY, uuidV4 } 
 import type { SyncTransport } from '../client/types.js';
 import { CATALOG_STORAGE_KEY, EMBEDDED_CATALOG_JSON, parseCatalog, type Catalog, type CatalogSource } from './catalog.js';
 import { TerminalController } from './controller.js';
-import { readParams, withTable } from './params.js';
+import { hubAllowed, readParams, withTable } from './params.js';
 import { renderApp, type ViewActions } from './view.js';
 
 const DEVICE_STORAGE_KEY = 'pos_terminal_device';
+const TOKEN_STORAGE_KEY = 'pos_terminal_token';
 const CATALOG_TIMEOUT_MS = 4_000;
 
 declare global {
@@ -40,6 +41,32 @@ function deviceIdFor(explicit: string | null): string {
   const id = `tab-${uuidV4(Math.random).slice(0, 8)}`;
   session?.setItem(DEVICE_STORAGE_KEY, id);
   return id;
+}
+
+/**
+ * The token from `#token=`, kept for this tab only (sessionStorage) and then removed from the address
+ * bar, so it is neither in history nor on screen; a reload uses the stored one. Empty: dev auth.
+ */
+function tokenFor(fromFragment: string | null): string {
+  const session = storage('sessionStorage');
+  if (fromFragment !== null) {
+    session?.setItem(TOKEN_STORAGE_KEY, fromFragment);
+    history.replaceState(null, '', location.pathname + location.search);
+    return fromFragment;
+  }
+  return session?.getItem(TOKEN_STORAGE_KEY) ?? '';
+}
+
+/** HUB_ALLOWED_ORIGINS of the hub that served this page; none when it cannot say (another server, offline). */
+async function allowedHubOrigins(): Promise<string[]> {
+  try {
+    const response = await fetch('/api/page-config', { cache: 'no-store' });
+    if (!response.ok) return [];
+    const body = (await response.json()) as { allowedOrigins?: unknown };
+    return Array.isArray(body.allowedOrigins) ? body.allowedOrigins.filter((o): o is string => typeof o === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 function cachedCatalog(): Catalog | null {
@@ -77,6 +104,10 @@ function registerServiceWorker(): void {
 
 async function start(): Promise<void> {
   const params = readParams(location);
+  if (params.queryTokenIgnored) console.warn('pos-hub terminal: ?token= is ignored (it would stay in history and server logs); open the page with #token=<session id> instead');
+  const token = tokenFor(params.token);
+  // A crafted link must not send this terminal's token and outbox to a stranger's server.
+  const hubRefused = params.hubUrl !== null && !hubAllowed(params.hubUrl, location.origin, await allowedHubOrigins());
   const root = document.getElementById('app');
   if (root === null) throw new Error('index.html has no #app element');
 
@@ -92,7 +123,7 @@ async function start(): Promise<void> {
       nu_hub_url: '',
       hubUrlOverride: params.hubUrl,
       deviceId,
-      token: params.token,
+      token,
       encoding: params.encoding,
       config_id: initial.catalog.configId,
       session_id: initial.catalog.sessionId,
@@ -157,6 +188,11 @@ async function start(): Promise<void> {
   });
   if (params.serviceWorker) registerServiceWorker();
 
+  if (hubRefused) {
+    // Nothing is opened or queued: the page stays on the floor plan with the reason.
+    controller.showNotice(`Not connecting: ${params.hubUrl ?? ''} is not this page's hub nor one it allows (HUB_ALLOWED_ORIGINS)`, 'HUB_NOT_ALLOWED');
+    return;
+  }
   void transport.connect().catch((error: unknown) => {
     controller.showNotice(`Sign-in refused by the hub: ${error instanceof Error ? error.message : String(error)}`, 'AUTH_FAIL');
   });

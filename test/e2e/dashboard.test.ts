@@ -1,6 +1,7 @@
 /**
- * The dashboard in headless Chromium against a running hub: it loads, shows a terminal connect and a
- * lease appear without a reload, counts the lease expiry down, refuses a reset without the admin token,
+ * The dashboard in headless Chromium against a running hub: it asks for the admin token first (and
+ * shows nothing before it), loads, shows a terminal connect and a
+ * lease appear without a reload, counts the lease expiry down, refuses a reset with a wrong admin token,
  * fits a phone screen, its screenshot (test-artifacts/dashboard.png) is non-blank with the stats, and a
  * reset with the token clears the page live and closes the terminals with 4005 (resync).
  */
@@ -79,9 +80,25 @@ afterAll(async () => {
   if (profileDir) rmSync(profileDir, { recursive: true, force: true });
 });
 
+/** Fill the dashboard's sign-in form (it asks once per tab). */
+async function signIn(target: Page, token: string): Promise<void> {
+  await target.getByTestId('signin').waitFor();
+  await target.getByTestId('admin-token').fill(token);
+  await target.getByTestId('signin-button').click();
+}
+
 describe('dashboard', () => {
-  it('loads, then shows a terminal and a lease arrive live, without reloading', async () => {
+  it('asks for the admin token before showing anything, and again when it is refused', async () => {
     await page.goto(hub.url);
+    await page.getByTestId('signin').waitFor();
+    expect(await page.getByTestId('stat-connectedTerminals').textContent()).toBe('–');
+    await signIn(page, 'not-the-token');
+    await expect.poll(() => page.getByTestId('signin-reason').textContent()).toMatch(/refused/);
+    expect(await page.locator('body[data-loaded="true"]').count()).toBe(0);
+  });
+
+  it('loads, then shows a terminal and a lease arrive live, without reloading', async () => {
+    await signIn(page, ADMIN_TOKEN);
     await page.locator('body[data-loaded="true"]').waitFor();
     await expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).toBe('live');
     expect(await page.getByTestId('stat-connectedTerminals').textContent()).toBe('0');
@@ -118,21 +135,24 @@ describe('dashboard', () => {
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
   });
 
-  it('refuses "Reset All Data" without the admin token and says so plainly', async () => {
+  it('refuses "Reset All Data" with a wrong admin token and says so plainly', async () => {
     const dialogs: string[] = [];
     const onDialog = (dialog: Dialog): void => {
       dialogs.push(dialog.type());
-      void (dialog.type() === 'prompt' ? dialog.accept('') : dialog.accept());
+      void dialog.accept();
     };
+    // The tab's stored token went stale (say, HUB_ADMIN_TOKEN was rotated).
+    await page.evaluate(() => sessionStorage.setItem('pos_hub_admin_token', 'stale-token'));
     page.on('dialog', onDialog);
     await page.getByTestId('reset-button').click();
     const result = page.locator('[data-testid="reset-result"][data-result="bad"]');
     await result.waitFor();
     page.off('dialog', onDialog);
-    expect(dialogs).toEqual(['confirm', 'prompt']);
+    expect(dialogs).toEqual(['confirm']);
     const text = await result.textContent();
     expect(text).toContain('403');
     expect(text).toContain('RESET_FORBIDDEN');
+    await page.evaluate((token) => sessionStorage.setItem('pos_hub_admin_token', token), ADMIN_TOKEN);
     // Nothing was reset: the lease is still there.
     expect(await page.getByTestId('stat-activeLeases').textContent()).toBe('1');
   });
@@ -206,6 +226,7 @@ describe('dashboard', () => {
     const phone = await context.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });
     await phone.goto(hub.url);
+    await signIn(phone, ADMIN_TOKEN);
     await phone.locator('body[data-loaded="true"]').waitFor();
     const overflow = await phone.evaluate(
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
@@ -219,9 +240,8 @@ describe('dashboard', () => {
 
   it('resets with the admin token: data cleared live, terminals told to resync', async () => {
     const closed = new Promise<number>((resolve) => cashierSocket!.once('close', (code) => resolve(code)));
-    const onDialog = (dialog: Dialog): void => {
-      void (dialog.type() === 'prompt' ? dialog.accept(ADMIN_TOKEN) : dialog.accept());
-    };
+    // The token the tab signed in with; only the confirmation is asked.
+    const onDialog = (dialog: Dialog): void => void dialog.accept();
     page.on('dialog', onDialog);
     await page.getByTestId('reset-button').click();
     await page.locator('[data-testid="reset-result"][data-result="good"]').waitFor();
@@ -230,7 +250,7 @@ describe('dashboard', () => {
     await expect.poll(() => page.getByTestId('stat-activeLeases').textContent(), { timeout: 10_000 }).toBe('0');
     expect(await page.getByTestId('leases-body').textContent()).toContain('No active leases');
     expect(
-      await fetch(`${hub.url}/api/state`).then(async (r) => ((await r.json()) as { leases: unknown[] }).leases),
+      await fetch(`${hub.url}/api/state`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }).then(async (r) => ((await r.json()) as { leases: unknown[] }).leases),
     ).toEqual([]);
   });
 });

@@ -27,8 +27,9 @@ const consoleLines: string[] = [];
 
 beforeAll(async () => {
   execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build-web.mjs'), 'sdk'], { cwd: REPO_ROOT, stdio: 'pipe' });
-  hub = await startHub();
   pages = await startPageServer();
+  // The page comes from another origin than the hub: the hub allows it by name (issue 13, Origin check).
+  hub = await startHub({ env: { HUB_ALLOWED_ORIGINS: pages.url } });
   profile = mkdtempSync(join(tmpdir(), 'pos-sdk-chromium-'));
   context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS] });
 }, 60_000);

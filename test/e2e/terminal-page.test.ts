@@ -45,7 +45,8 @@ afterAll(async () => {
 
 async function hubFor(name: string, options: { env?: Record<string, string>; mode?: 'in-process' | 'child-process'; dbPath?: string } = {}): Promise<StartedHub> {
   const hub = await startHub({
-    env: { HUB_DEV_AUTH: 'true', HUB_MDNS_ENABLED: 'false', HUB_LOG_LEVEL: 'warn', ...options.env },
+    // The page is served by the test's page server, another origin than the hub's: allowed by name.
+    env: { HUB_DEV_AUTH: 'true', HUB_MDNS_ENABLED: 'false', HUB_LOG_LEVEL: 'warn', HUB_ALLOWED_ORIGINS: pages.url, ...options.env },
     dbPath: options.dbPath ?? join(dir, `${name}.sqlite`),
     mode: options.mode ?? 'in-process',
   });
@@ -54,6 +55,7 @@ async function hubFor(name: string, options: { env?: Record<string, string>; mod
 }
 
 async function terminal(hubWsUrl: string, tableId: number): Promise<TerminalBrowser> {
+  pages.allowHub(hubWsUrl);
   const t = await launchTerminal(`${pages.url}/terminal/?table=${tableId}&hub=${encodeURIComponent(hubWsUrl)}`);
   cleanups.push(() => t.close());
   return t;

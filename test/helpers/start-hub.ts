@@ -17,6 +17,7 @@ import { dashboardHtml } from '../../src/front/dashboard/page.js';
 import { createHub } from '../../src/hub.js';
 import type { TokenValidator } from '../../src/ports/auth.js';
 import type { TlsIdentity } from '../../src/adapters/tls/identity.js';
+import type { Clock } from '../../src/ports/clock.js';
 
 export interface StartHubOptions {
   env?: Record<string, string>;
@@ -29,6 +30,8 @@ export interface StartHubOptions {
   catalog?: () => Promise<unknown>;
   /** in-process only: serve TLS too (createHub's `tlsIdentity`, listening on 127.0.0.1 port 0). */
   tlsIdentity?: TlsIdentity;
+  /** in-process only: the front's clock (auth re-checks, timeouts), e.g. a ManualClock. */
+  clock?: Clock;
 }
 
 export interface StartedHub {
@@ -90,7 +93,7 @@ export async function startHub(options: StartHubOptions = {}): Promise<StartedHu
   const cleanup = (): void => {
     if (ownDir !== null) rmSync(ownDir, { recursive: true, force: true });
   };
-  return (options.mode ?? 'in-process') === 'in-process' ? startInProcess(env, dbPath, options.tokenValidator, cleanup, options.catalog, options.tlsIdentity) : startChild(env, dbPath, cleanup);
+  return (options.mode ?? 'in-process') === 'in-process' ? startInProcess(env, dbPath, options.tokenValidator, cleanup, options.catalog, options.tlsIdentity, options.clock) : startChild(env, dbPath, cleanup);
 }
 
 async function startInProcess(
@@ -100,6 +103,7 @@ async function startInProcess(
   cleanup: () => void,
   catalog?: () => Promise<unknown>,
   tlsIdentity?: TlsIdentity,
+  clock?: Clock,
 ): Promise<StartedHub> {
   const config = parseConfig(env);
   const log = createLogger({ level: config.HUB_LOG_LEVEL, thread: 'front' });
@@ -116,6 +120,7 @@ async function startInProcess(
     ...(existsSync(publicDir) ? { staticRoot: publicDir } : {}),
     ...(catalog ? { catalog } : {}),
     ...(tlsIdentity ? { tlsIdentity } : {}),
+    ...(clock ? { clock } : {}),
   });
   collectWorkers = () => hub.collectWorkerMetrics();
   const port = await hub.listen(0, '127.0.0.1');

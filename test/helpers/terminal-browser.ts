@@ -26,14 +26,22 @@ export function buildTerminalBundle(): void {
 
 export interface PageServer {
   readonly url: string;
+  /** Let the page's `?hub=` name this hub (its /api/page-config lists it, as a hub's HUB_ALLOWED_ORIGINS would). */
+  allowHub(hubUrl: string): void;
   close(): Promise<void>;
 }
 
 /** Serves src/public like the hub will, and GET /api/catalog from `catalogUrl` (the simulator's route). */
 export async function startPageServer(options: { catalogUrl?: string } = {}): Promise<PageServer> {
   const files = createStaticFiles(join(REPO_ROOT, 'src', 'public'));
+  const allowed = new Set<string>();
   const server: Server = createServer((req, res) => {
     const target = req.url ?? '/';
+    if (target.startsWith('/api/page-config')) {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ allowedOrigins: [...allowed] }));
+      return;
+    }
     if (target.startsWith('/api/catalog') && options.catalogUrl !== undefined) {
       fetch(options.catalogUrl)
         .then(async (upstream) => {
@@ -60,6 +68,10 @@ export async function startPageServer(options: { catalogUrl?: string } = {}): Pr
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    allowHub: (hubUrl) => {
+      const url = new URL(hubUrl);
+      allowed.add(`${url.protocol === 'wss:' ? 'https:' : 'http:'}//${url.host}`);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

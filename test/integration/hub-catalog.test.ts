@@ -32,7 +32,7 @@ async function hubWithCatalog(ttlMs: number): Promise<{ hub: StartedHub; odoo: S
   });
   const client = createOdooClient({ config, clock: systemClock, log });
   const catalog = createCatalogProvider({ client, clock: systemClock, log, ttlMs, retryMs: 0 });
-  const hub = await startHub({ catalog });
+  const hub = await startHub({ catalog, env: { ODOO_USER: SIM_USERS.hub.login } });
   cleanups.push(() => hub.close());
   return { hub, odoo };
 }
@@ -54,7 +54,11 @@ describe('GET /api/catalog', () => {
     expect(got.type).toContain('application/json');
     const sim = (await (await fetch(`${odoo.url}/pos-hub-sim/catalog`)).json()) as Record<string, unknown>;
     const { stale, fetchedAt, ...catalog } = got.body;
-    expect(catalog).toEqual(sim);
+    // Issue 13, item 5: no Odoo logins on the LAN, and not the hub's own service user at all.
+    const users = (sim.users as Array<{ login: string }>).filter((u) => u.login !== SIM_USERS.hub.login).map(({ login: _login, ...rest }) => rest);
+    expect(catalog).toEqual({ ...sim, users });
+    expect(JSON.stringify(got.body)).not.toContain('"login"');
+    expect(JSON.stringify(got.body)).not.toContain(SIM_USERS.hub.login);
     expect(stale).toBe(false);
     expect(Number.isNaN(Date.parse(String(fetchedAt)))).toBe(false);
     expect(parseCatalog(got.body)).toMatchObject({

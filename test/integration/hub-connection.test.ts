@@ -135,7 +135,7 @@ describe('hub connection lifecycle', () => {
     fresh.send({ type: 'LEASE_ACQUIRE', posReference: 'Z-1', baseVersion: 0 });
     // The lease is gone, and its fencing epoch kept increasing across the reset.
     expect(await fresh.awaitType('LEASE_GRANTED')).toMatchObject({ epoch: 2 });
-    const state = (await (await fetch(`${hub.url}/api/state`)).json()) as { leases: unknown[]; health: { activeLeases: number } };
+    const state = (await (await fetch(`${hub.url}/api/state`, { headers: { authorization: 'Bearer secret-admin' } })).json()) as { leases: unknown[]; health: { activeLeases: number } };
     expect(state.leases).toHaveLength(1);
     await fresh.close();
   });

@@ -9,9 +9,13 @@ import { freePort } from '../../bench/lib/proc.js';
 import { startHub, type StartedHub } from '../helpers/start-hub.js';
 import { startOdooSim, type StartedOdooSim } from '../helpers/odoo-sim.js';
 
+const ADMIN = 'health-admin-token';
+
 /** Wait on the dashboard push channel until the hub reports `odooReachable` as expected, then read /health. */
 async function untilReachable(hub: StartedHub, expected: boolean): Promise<Record<string, unknown>> {
   const socket = new WebSocket(`${hub.wsUrl}/dashboard`);
+  // The dashboard socket pushes only after the admin token (issue 13).
+  socket.once('open', () => socket.send(JSON.stringify({ type: 'auth', token: ADMIN })));
   try {
     await new Promise<void>((resolve, reject) => {
       socket.on('message', (data: Buffer) => {
@@ -37,14 +41,14 @@ describe('/health odooReachable on an idle hub', () => {
   });
 
   it('is false when nothing answers at ODOO_URL', async () => {
-    hub = await startHub({ env: { ODOO_URL: `http://127.0.0.1:${await freePort()}` } });
+    hub = await startHub({ env: { ODOO_URL: `http://127.0.0.1:${await freePort()}`, HUB_ADMIN_TOKEN: ADMIN } });
     const health = await untilReachable(hub, false);
     expect(health).toMatchObject({ status: 'ok', odooReachable: false, pendingForward: 0, lastOdooSync: null });
   });
 
   it('is true when Odoo answers', async () => {
     odoo = await startOdooSim();
-    hub = await startHub({ env: { ODOO_URL: odoo.url, ODOO_USER: 'pos-hub', ODOO_PASSWORD: 'hub-secret' } });
+    hub = await startHub({ env: { ODOO_URL: odoo.url, ODOO_USER: 'pos-hub', ODOO_PASSWORD: 'hub-secret', HUB_ADMIN_TOKEN: ADMIN } });
     await untilReachable(hub, true);
     expect(odoo.sim.calls('/web/webclient/version_info')).toBeGreaterThan(0);
   });

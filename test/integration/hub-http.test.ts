@@ -10,10 +10,12 @@ import { paidSnapshot } from '../helpers/odoo-forward-queue.js';
 import { HUB_LOGIN, HUB_PASSWORD, SIM_DB, SIM_POS_CONFIG, startOdooSim, type StartedOdooSim } from '../helpers/odoo-sim.js';
 import { TestTerminal, snapshotWithLines } from '../helpers/terminal.js';
 
+const ADMIN = 'http-test-admin';
+
 describe('hub HTTP and outbound', () => {
   let hub: StartedHub;
   beforeAll(async () => {
-    hub = await startHub({ env: { HUB_STATUS_INTERVAL_MS: '1000', HUB_MAX_BACKPRESSURE: '1024' } });
+    hub = await startHub({ env: { HUB_STATUS_INTERVAL_MS: '1000', HUB_MAX_BACKPRESSURE: '1024', HUB_ADMIN_TOKEN: ADMIN } });
   });
   afterAll(async () => {
     await hub.close();
@@ -38,7 +40,7 @@ describe('hub HTTP and outbound', () => {
     const t = await TestTerminal.connect(hub.wsUrl, { deviceId: 'state-1', token: 'dev:cashier:sue' });
     t.send({ type: 'TABLE_LOCK_ACQUIRE', tableId: 11 });
     await t.awaitType('TABLE_LOCK_GRANTED');
-    const state = (await (await fetch(`${hub.url}/api/state`)).json()) as Record<string, unknown>;
+    const state = (await (await fetch(`${hub.url}/api/state`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as Record<string, unknown>;
     expect(state.terminals).toEqual([expect.objectContaining({ terminalId: 'state-1', role: 'cashier', userName: 'sue', encoding: 'json' })]);
     expect(state.locks).toEqual([expect.objectContaining({ tableId: 11, terminalId: 'state-1', epoch: 1 })]);
     expect(state.events).toEqual([expect.objectContaining({ type: 'TABLE_LOCKED', status: 'local' })]);
@@ -48,6 +50,8 @@ describe('hub HTTP and outbound', () => {
 
   it('pushes state on the dashboard socket on connect and on change', async () => {
     const ws = new WebSocket(`${hub.wsUrl}/dashboard`);
+    // The dashboard socket shows staff and devices: it pushes only after the admin token.
+    ws.once('open', () => ws.send(JSON.stringify({ type: 'auth', token: ADMIN })));
     const pushes: Array<{ type: string; state: { health: { connectedTerminals: number } } }> = [];
     let wake: () => void = () => undefined;
     ws.on('message', (d) => {

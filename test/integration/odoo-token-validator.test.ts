@@ -104,7 +104,7 @@ describe('Odoo token validator', () => {
   });
 
   it('HUB_DEV_AUTH: an empty token is the hub\'s own Odoo user as manager; without it, refused', async () => {
-    const dev = validator({ HUB_DEV_AUTH: 'true' }).v;
+    const dev = validator({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1' }).v;
     await expect(dev.validate('', 'd')).resolves.toEqual({
       ok: true,
       identity: { userId: SIM_USERS.hub.id, login: SIM_USERS.hub.login, name: SIM_USERS.hub.name, role: 'manager' },

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES, parseConfig, type ConfigName } from '../../src/config.js';
 import { HubError } from '../../src/protocol/errors.js';
 
-const dev = { HUB_DEV_AUTH: 'true' };
+const dev = { HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1' };
 
 function problemsOf(env: Record<string, string>): { variable: string; message: string }[] {
   try {
@@ -52,6 +52,12 @@ const badValues: Partial<Record<ConfigName, string>> = {
   ODOO_FINALIZE_MODE: 'magic',
   HUB_TLS_PORT: '65536',
   HUB_TLS_ONLY: 'always',
+  HUB_DEV_AUTH_ALLOW_REMOTE: 'sure',
+  HUB_ALLOWED_ORIGINS: 'https://pos.example.com/path',
+  HUB_ALLOWED_HOSTS: 'bad/host',
+  HUB_AUTH_RECHECK_MS: '10',
+  HUB_DEVICE_IDLE_RELEASE_HOURS: '-1',
+  HUB_ADMIN_AUTH_FAILURES: '0',
 };
 
 describe('parseConfig', () => {
@@ -87,7 +93,7 @@ describe('parseConfig', () => {
   });
 
   it('has a bad value in this test for every non-string variable', () => {
-    const freeText: ConfigName[] = ['HUB_HOST', 'HUB_DB_PATH', 'HUB_ADMIN_TOKEN', 'ODOO_DB', 'ODOO_USER', 'ODOO_PASSWORD', 'ODOO_FINALIZE_MODEL', 'HUB_TLS_CERT', 'HUB_TLS_KEY'];
+    const freeText: ConfigName[] = ['HUB_HOST', 'HUB_DB_PATH', 'HUB_ADMIN_TOKEN', 'ODOO_DB', 'ODOO_USER', 'ODOO_PASSWORD', 'ODOO_FINALIZE_MODEL', 'HUB_METRICS_TOKEN', 'HUB_TLS_CERT', 'HUB_TLS_KEY'];
     const untested = (Object.keys(CONFIG_VARIABLES) as ConfigName[]).filter((n) => !(n in badValues) && !freeText.includes(n));
     expect(untested).toEqual([]);
   });
@@ -118,7 +124,7 @@ describe('parseConfig', () => {
 
   it('accepts a real password, and admin under dev auth', () => {
     expect(parseConfig({ ODOO_PASSWORD: 's3cret-hub' }).ODOO_PASSWORD).toBe('s3cret-hub');
-    expect(parseConfig({ HUB_DEV_AUTH: 'true', ODOO_PASSWORD: 'admin' }).ODOO_PASSWORD).toBe('admin');
+    expect(parseConfig({ ...dev, ODOO_PASSWORD: 'admin' }).ODOO_PASSWORD).toBe('admin');
   });
 
   it('parses booleans in their usual spellings', () => {
@@ -134,5 +140,49 @@ describe('parseConfig', () => {
 
   it('strips a trailing slash from ODOO_URL', () => {
     expect(parseConfig({ ...dev, ODOO_URL: 'http://odoo.lan:8069/' }).ODOO_URL).toBe('http://odoo.lan:8069');
+  });
+
+  // Issue 13, item 2: dev auth signs anyone in as manager, so only on loopback and never in production.
+  describe('dev auth only on loopback', () => {
+    it('refuses HUB_DEV_AUTH=true on a non-loopback HUB_HOST, naming both variables', () => {
+      for (const host of ['0.0.0.0', '192.168.1.10', '::']) {
+        const problems = problemsOf({ HUB_DEV_AUTH: 'true', HUB_HOST: host });
+        expect(problems).toHaveLength(1);
+        expect(problems[0]?.variable).toBe('HUB_DEV_AUTH');
+        expect(problems[0]?.message).toContain(`HUB_HOST=${host}`);
+      }
+      // The default HUB_HOST is 0.0.0.0: dev auth alone is refused.
+      expect(problemsOf({ HUB_DEV_AUTH: 'true' }).map((p) => p.variable)).toEqual(['HUB_DEV_AUTH']);
+    });
+
+    it('accepts loopback hosts, and a remote host only with HUB_DEV_AUTH_ALLOW_REMOTE', () => {
+      for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1']) expect(parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: host }).HUB_DEV_AUTH).toBe(true);
+      expect(parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '0.0.0.0', HUB_DEV_AUTH_ALLOW_REMOTE: 'true' }).HUB_HOST).toBe('0.0.0.0');
+    });
+
+    it('refuses HUB_DEV_AUTH=true under NODE_ENV=production, even on loopback', () => {
+      const problems = problemsOf({ ...dev, NODE_ENV: 'production' });
+      expect(problems.map((p) => p.variable)).toEqual(['HUB_DEV_AUTH']);
+      expect(problems[0]?.message).toContain('NODE_ENV=production');
+    });
+
+    it('never suggests turning dev auth on in a config error', () => {
+      const messages = [...problemsOf({}), ...problemsOf({ ODOO_USER: '', ODOO_PASSWORD: '' })].map((p) => p.message);
+      for (const message of messages) expect(message).not.toMatch(/HUB_DEV_AUTH/);
+    });
+  });
+
+  describe('trust-boundary variables', () => {
+    it('parses origin and host lists, lower-cased', () => {
+      const config = parseConfig({ ...dev, HUB_ALLOWED_ORIGINS: 'https://POS.example.com, http://10.0.0.5:8080', HUB_ALLOWED_HOSTS: 'Hub.Venue.lan pos-hub' });
+      expect(config.HUB_ALLOWED_ORIGINS).toEqual(['https://pos.example.com', 'http://10.0.0.5:8080']);
+      expect(config.HUB_ALLOWED_HOSTS).toEqual(['hub.venue.lan', 'pos-hub']);
+    });
+
+    it('re-checks open sockets at most every 60 s and keeps a short offline window by default', () => {
+      const config = parseConfig(dev);
+      expect(config.HUB_AUTH_RECHECK_MS).toBeLessThanOrEqual(60_000);
+      expect(config.HUB_AUTH_CACHE_HOURS).toBeLessThan(12);
+    });
   });
 });

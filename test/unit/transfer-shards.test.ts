@@ -37,7 +37,7 @@ function world() {
   const inFlight: Relay[] = [];
   const writer = new WriterCore({
     store,
-    config: parseConfig({ HUB_DEV_AUTH: 'true', HUB_COMMIT_WINDOW_MS: '0' }),
+    config: parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0' }),
     clock,
     log: createLogger({ level: 'silent' }),
     metrics: noopMetrics,

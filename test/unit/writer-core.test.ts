@@ -18,7 +18,7 @@ import type { Delivery, Unit, WriterToFront } from '../../workers/protocol.js';
 import { shardOf } from '../../workers/shard-key.js';
 import { WriterCore } from '../../workers/writer/writer-core.js';
 
-const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_COMMIT_WINDOW_MS: '0', HUB_EVENT_RETENTION: '100' });
+const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0', HUB_EVENT_RETENTION: '100' });
 let dir: string;
 let path: string;
 beforeEach(() => {

@@ -17,7 +17,7 @@ import type { Delivery, Unit, WriterToFront } from '../../workers/protocol.js';
 import { snapshot } from '../helpers/terminal.js';
 import { WriterCore } from '../../workers/writer/writer-core.js';
 
-const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_COMMIT_WINDOW_MS: '0' });
+const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0' });
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'pos-hub-join-'));

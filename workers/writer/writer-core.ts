@@ -13,6 +13,7 @@ import type { HubMetrics } from '../../src/ports/metrics.js';
 import type { FloorPlan, HubMessage, SyncInitOrder, TableState } from '../../src/protocol/hub-messages.js';
 import { HubError } from '../../src/protocol/errors.js';
 import { shardOf } from '../shard-key.js';
+import { deviceRequest } from './device-owners.js';
 import type { Delivery, Outbound, ShardSeed, SyncResult, Unit, WriterRequest, WriterStateView, WriterStats, WriterToFront } from '../protocol.js';
 
 export interface ForwarderHandle {
@@ -327,6 +328,10 @@ export class WriterCore {
       case 'flush':
         this.commit();
         return this.stats();
+      case 'device_claim':
+      case 'device_seen':
+      case 'device_release':
+        return deviceRequest(this.deps.store, req);
       case 'stop':
         this.commit();
         this.stopped = true;

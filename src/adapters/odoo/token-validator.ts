@@ -13,8 +13,12 @@ import type { Logger } from '../log/logger.js';
 import type { OdooClient, OdooSessionInfo } from './client.js';
 
 export const POS_MANAGER_GROUP = 'point_of_sale.group_pos_manager';
-/** A fresh validation is reused this long without asking Odoo again. */
-export const AUTH_FRESH_MS = 60_000;
+/**
+ * A fresh validation is reused this long without asking Odoo again (a reconnect storm asks once).
+ * Short, because a logout is not seen by new AUTHs before it runs out; open sockets are re-checked
+ * past it every HUB_AUTH_RECHECK_MS.
+ */
+export const AUTH_FRESH_MS = 15_000;
 /** Bound on remembered tokens (oldest dropped first). */
 const CACHE_LIMIT = 5000;
 
@@ -98,7 +102,20 @@ export function createOdooTokenValidator(opts: OdooTokenValidatorOptions): Token
     }
   };
 
+  /** One question to Odoo per token at a time, shared by concurrent AUTHs and re-checks. */
+  const askOnce = (key: string, token: string): Promise<AuthResult> => {
+    const pending = inFlight.get(key);
+    if (pending) return pending;
+    const p = ask(key, token).finally(() => inFlight.delete(key));
+    inFlight.set(key, p);
+    return p;
+  };
+
   return {
+    revalidate: async (token: string, _deviceId: string): Promise<AuthResult> => {
+      if (token === '' && !config.HUB_DEV_AUTH) return { ok: false, code: 'AUTH_FAILED', reason: 'Empty token: sign in to Odoo first' };
+      return askOnce(token === '' ? DEV_KEY : token, token);
+    },
     validate: async (token: string, _deviceId: string): Promise<AuthResult> => {
       let key = token;
       if (token === '') {
@@ -107,11 +124,7 @@ export function createOdooTokenValidator(opts: OdooTokenValidatorOptions): Token
       }
       const entry = cache.get(key);
       if (entry && clock.now() - entry.validatedAt < AUTH_FRESH_MS) return { ok: true, identity: entry.identity };
-      const pending = inFlight.get(key);
-      if (pending) return pending;
-      const p = ask(key, token).finally(() => inFlight.delete(key));
-      inFlight.set(key, p);
-      return p;
+      return askOnce(key, token);
     },
   };
 }

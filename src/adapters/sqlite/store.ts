@@ -111,6 +111,7 @@ export class HubStore implements ForwardQueue {
         ON CONFLICT(business_day, order_type) DO UPDATE SET last_number = last_number + 1 RETURNING last_number`),
       metaGet: p(`SELECT value FROM meta WHERE key = ?`),
       metaPut: p(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
+      metaDelete: p(`DELETE FROM meta WHERE key = ?`),
       seq: p(`SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS seq`),
       resume: p(`SELECT payload FROM events WHERE id > ? AND payload IS NOT NULL AND (source_terminal IS NULL OR source_terminal <> ?) ORDER BY id LIMIT ?`),
       pending: p(`SELECT id, pos_reference, finalize, attempts FROM events
@@ -221,6 +222,11 @@ export class HubStore implements ForwardQueue {
 
   setMeta(key: string, value: string): void {
     this.st('metaPut').run(key, value);
+  }
+
+  /** Whether the key existed. */
+  deleteMeta(key: string): boolean {
+    return this.st('metaDelete').run(key).changes > 0;
   }
 
   /** Drop events past retention (never ones still owed to Odoo) and remember how far resume reaches. */

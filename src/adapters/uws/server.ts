@@ -13,6 +13,9 @@ export interface UpgradeInfo {
   readonly query: string;
   readonly protocols: readonly string[];
   readonly remoteAddress: string;
+  /** `origin` and `host`, lower-cased names, '' when absent (Origin/Host checks in the front). */
+  readonly origin: string;
+  readonly host: string;
 }
 
 export type SendResult = 'ok' | 'buffered' | 'dropped';
@@ -50,6 +53,8 @@ export interface HttpRequestInfo {
   readonly query: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
+  /** The peer's address (admin-token attempt limits are per address). */
+  readonly remoteAddress: string;
 }
 
 export interface HttpReply {
@@ -82,7 +87,7 @@ export interface UwsServer {
   readonly native: boolean;
 }
 
-const STATUS_TEXT: Record<number, string> = { 200: '200 OK', 304: '304 Not Modified', 400: '400 Bad Request', 403: '403 Forbidden', 404: '404 Not Found', 413: '413 Payload Too Large', 500: '500 Internal Server Error', 503: '503 Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = { 200: '200 OK', 301: '301 Moved Permanently', 304: '304 Not Modified', 400: '400 Bad Request', 401: '401 Unauthorized', 403: '403 Forbidden', 421: '421 Misdirected Request', 429: '429 Too Many Requests', 404: '404 Not Found', 413: '413 Payload Too Large', 500: '500 Internal Server Error', 503: '503 Service Unavailable' };
 const MAX_HTTP_BODY = 1024 * 1024;
 
 /** True when the uws_*.node addon is loaded, false when the package fell back to its JS shim. */
@@ -167,6 +172,8 @@ export function createUwsServer(options: UwsServerOptions): UwsServer {
           query: req.getQuery() ?? '',
           protocols: protocolHeader.split(',').map((p) => p.trim()).filter(Boolean),
           remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+          origin: req.getHeader('origin'),
+          host: req.getHeader('host'),
         };
         let decided: { state: unknown; protocol?: string } | { refuse: string } | null;
         try {
@@ -274,7 +281,7 @@ export function createUwsServer(options: UwsServerOptions): UwsServer {
       req.forEach((k, v) => {
         headers[k] = v;
       });
-      const base = { method: req.getMethod().toUpperCase(), url: req.getUrl(), query: req.getQuery() ?? '' };
+      const base = { method: req.getMethod().toUpperCase(), url: req.getUrl(), query: req.getQuery() ?? '', remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString() };
       const respond = (reply: HttpReply): void => {
         if (aborted) return;
         res.cork(() => {

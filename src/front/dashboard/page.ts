@@ -3,6 +3,8 @@
  * hub offline from the internet) that loads /api/state, then stays live on the `/dashboard` WebSocket,
  * which pushes {"type":"state","state":HubStateView}. Readable on a phone. Data from terminals reaches
  * the DOM only through textContent, never as HTML. Elements carry data-testid for the browser tests.
+ * It asks for the admin token once (a form, kept in sessionStorage for the tab): the state it shows
+ * (staff, devices, leases) is not for guests on the LAN.
  */
 
 const STYLE = `
@@ -39,6 +41,10 @@ td.empty { color:var(--muted); font-style:italic; }
 .danger .body { padding:12px; display:flex; flex-wrap:wrap; gap:10px; align-items:center; }
 button.reset { background:var(--bad); color:#fff; border:0; border-radius:8px; padding:10px 16px; font-size:15px; font-weight:600; cursor:pointer; }
 #reset-result { font-size:14px; }
+.signin { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:12px; margin-bottom:14px; display:flex; flex-wrap:wrap; gap:8px; align-items:center; }
+.signin[hidden] { display:none; }
+.signin p { margin:0; width:100%; }
+.signin input { font-size:15px; padding:6px 8px; }
 `;
 
 const SCRIPT = `
@@ -130,8 +136,20 @@ const SCRIPT = `
     var seen = document.querySelectorAll('.since');
     for (var j = 0; j < seen.length; j++) seen[j].textContent = ago(t - Number(seen[j].getAttribute('data-since')));
   }
+  // The admin token is asked once and kept for this tab only (sessionStorage), never in the URL.
+  var TOKEN_KEY = 'pos_hub_admin_token';
+  function adminToken() { try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch (e) { return ''; } }
+  function askToken(why) {
+    try { sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* storage off: ask every time */ }
+    $('signin-reason').textContent = why;
+    $('signin').hidden = false;
+    setConn('offline', 'admin token needed');
+    $('signin-token').focus();
+  }
+  function signedOut(status) { return status === 401 || status === 403 || status === 429; }
   function loadState() {
-    return fetch('/api/state', { cache: 'no-store' }).then(function (r) {
+    return fetch('/api/state', { cache: 'no-store', headers: { Authorization: 'Bearer ' + adminToken() } }).then(function (r) {
+      if (signedOut(r.status)) { var e = new Error('HTTP ' + r.status); e.status = r.status; throw e; }
       if (!r.ok) throw new Error('HTTP ' + r.status);
       return r.json();
     }).then(render);
@@ -140,13 +158,29 @@ const SCRIPT = `
     var ws;
     try { ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/dashboard'); }
     catch (e) { return reconnect(); }
-    ws.onopen = function () { retry = 0; setConn('live', 'live'); };
+    ws.onopen = function () { ws.send(JSON.stringify({ type: 'auth', token: adminToken() })); retry = 0; setConn('live', 'live'); };
     ws.onmessage = function (ev) {
       var msg; try { msg = JSON.parse(ev.data); } catch (e) { return; }
       if (msg && msg.type === 'state') render(msg.state);
     };
-    ws.onclose = function () { reconnect(); };
+    ws.onclose = function (ev) { if (ev.code === 4001) askToken('The hub refused the admin token.'); else reconnect(); };
   }
+  function start() {
+    if (adminToken() === '') { askToken('The dashboard shows staff and devices: enter the hub admin token (HUB_ADMIN_TOKEN).'); return; }
+    setConn('offline', 'connecting…');
+    loadState().then(connect, function (e) {
+      if (e.status) askToken(e.status === 429 ? 'Too many wrong tokens; wait a minute.' : 'The hub refused the admin token (HTTP ' + e.status + ').');
+      else { setConn('offline', 'hub unreachable: ' + e.message); connect(); }
+    });
+  }
+  $('signin').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var token = $('signin-token').value;
+    $('signin-token').value = '';
+    try { sessionStorage.setItem(TOKEN_KEY, token); } catch (e) { /* kept nowhere: asked again next time */ }
+    $('signin').hidden = true;
+    start();
+  });
   function reconnect() {
     setConn('reconnecting', 'reconnecting…');
     var delay = Math.min(10000, 500 * Math.pow(2, retry)); retry += 1;
@@ -160,8 +194,7 @@ const SCRIPT = `
   }
   $('reset').addEventListener('click', function () {
     if (!confirm('Reset ALL hub data?\\n\\nEvery order, lease, table lock and event in the hub database is deleted and every terminal is told to resync. Orders not yet in Odoo are lost.')) return;
-    var token = prompt('Admin token (HUB_ADMIN_TOKEN):', '');
-    if (token === null) return;
+    var token = adminToken();
     showReset('', 'Resetting…');
     fetch('/api/reset', { method: 'POST', headers: { Authorization: 'Bearer ' + token } }).then(function (r) {
       return r.text().then(function (text) { var body = null; try { body = JSON.parse(text); } catch (e) { body = null; } return { status: r.status, ok: r.ok, body: body, text: text }; });
@@ -172,8 +205,7 @@ const SCRIPT = `
     }).catch(function (e) { showReset('bad', 'Reset failed: ' + e.message); });
   });
   setInterval(tick, 1000);
-  setConn('offline', 'connecting…');
-  loadState().catch(function (e) { setConn('offline', 'hub unreachable: ' + e.message); }).then(connect);
+  start();
 })();
 `;
 
@@ -222,6 +254,11 @@ const PAGE = `<!doctype html>
 <span class="conn" id="conn" data-testid="connection">connecting…</span>
 </header>
 <main>
+<form id="signin" class="signin" data-testid="signin" hidden>
+<p id="signin-reason" data-testid="signin-reason"></p>
+<label>Admin token <input id="signin-token" data-testid="admin-token" type="password" autocomplete="current-password" required></label>
+<button type="submit" data-testid="signin-button">Open the dashboard</button>
+</form>
 <div class="stats" id="stats" data-testid="stats">${STATS.map(statCard).join('')}</div>
 ${table('terminals', 'Terminals', ['ID', 'Device', 'Role', 'Last seen', 'Encoding'])}
 <div class="grid2">

@@ -1,0 +1,62 @@
+/**
+ * Which identity owns each device id, kept in SQLite (meta rows `device:<id>`) so a restart does not
+ * hand a device to whoever reconnects first. Only the writer touches SQLite; the front asks here on
+ * every AUTH and reports each disconnect, so an owner's device can be freed after a long idle period.
+ */
+import type { HubStore } from '../../src/adapters/sqlite/store.js';
+import type { DeviceClaim, DeviceRequest } from '../protocol.js';
+
+interface DeviceRow {
+  readonly owner: string;
+  readonly lastSeen: number;
+}
+
+const keyOf = (deviceId: string): string => `device:${deviceId}`;
+
+function read(store: HubStore, deviceId: string): DeviceRow | null {
+  const raw = store.meta(keyOf(deviceId));
+  if (raw === null) return null;
+  try {
+    const row = JSON.parse(raw) as Partial<DeviceRow> | null;
+    // A damaged row binds nobody rather than crash the writer; the next claim rewrites it.
+    return typeof row?.owner === 'string' && typeof row.lastSeen === 'number' ? { owner: row.owner, lastSeen: row.lastSeen } : null;
+  } catch {
+    return null;
+  }
+}
+
+const write = (store: HubStore, deviceId: string, row: DeviceRow): void => store.setMeta(keyOf(deviceId), JSON.stringify(row));
+
+/** Claim for `owner`: granted when unbound, already theirs, or idle past idleReleaseMs (> 0). */
+function claim(store: HubStore, req: Extract<DeviceRequest, { type: 'device_claim' }>): DeviceClaim {
+  const row = read(store, req.deviceId);
+  if (row !== null && row.owner !== req.owner) {
+    const idle = req.idleReleaseMs > 0 && req.now - row.lastSeen >= req.idleReleaseMs;
+    if (!idle) return { ok: false, owner: row.owner, lastSeen: row.lastSeen };
+  }
+  write(store, req.deviceId, { owner: req.owner, lastSeen: req.now });
+  return { ok: true, previousOwner: row === null || row.owner === req.owner ? null : row.owner };
+}
+
+export function deviceRequest(store: HubStore, req: DeviceRequest): DeviceClaim | boolean | number {
+  switch (req.type) {
+    case 'device_claim':
+      return claim(store, req);
+    case 'device_seen': {
+      // Only the owner's own use refreshes the idle clock.
+      let seen = 0;
+      for (const { deviceId, owner } of req.devices) {
+        if (read(store, deviceId)?.owner !== owner) continue;
+        write(store, deviceId, { owner, lastSeen: req.now });
+        seen += 1;
+      }
+      return seen;
+    }
+    case 'device_release':
+      return store.deleteMeta(keyOf(req.deviceId));
+    default: {
+      const unreachable: never = req;
+      throw new Error(`unknown device request ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
