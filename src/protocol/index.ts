@@ -10,3 +10,4 @@ export * from './terminal-messages.js';
 export * from './hub-messages.js';
 export * from './parse.js';
 export * from './codec.js';
+export * from './frame-limits.js';

@@ -12,6 +12,7 @@ import type { ForwardOutcome } from '../../src/ports/forwarding.js';
 import type { HubMetrics } from '../../src/ports/metrics.js';
 import type { FloorPlan, HubMessage, SyncInitOrder, TableState } from '../../src/protocol/hub-messages.js';
 import { HubError } from '../../src/protocol/errors.js';
+import { depthWithin } from '../../src/protocol/frame-limits.js';
 import { shardOf } from '../shard-key.js';
 import type { Delivery, Outbound, ShardSeed, SyncResult, Unit, WriterRequest, WriterStateView, WriterStats, WriterToFront } from '../protocol.js';
 
@@ -46,6 +47,12 @@ export interface WriterDeps {
 
 /** Resume sends at most this many events; further behind gets a full SYNC_INIT. */
 const RESUME_LIMIT = 10_000;
+
+/**
+ * Levels a unit may add above the frame it came from (unit → ops → op → event payload → snapshot …):
+ * a unit deeper than HUB_FRAME_MAX_DEPTH plus this cannot have come from a bounded frame.
+ */
+const UNIT_DEPTH_MARGIN = 16;
 
 /** How often the writer checks whether the forwarder's view of Odoo changed. */
 const ODOO_WATCH_MS = 1000;
@@ -96,6 +103,12 @@ export class WriterCore {
       return;
     }
     for (const unit of units) {
+      // Stringify, the commit and postMessage all recurse: a value too deep for them must not get that far.
+      if (!depthWithin(unit, this.deps.config.HUB_FRAME_MAX_DEPTH + UNIT_DEPTH_MARGIN)) {
+        this.deps.metrics.quarantined('unit');
+        this.deps.log.error({ ops: unit.ops.map((o) => o.op) }, 'write unit nests too deep to store or send; quarantined');
+        continue;
+      }
       if (unit.join === undefined) {
         this.queue.push(unit);
         continue;
@@ -348,7 +361,7 @@ export class WriterCore {
     const seq = store.currentSeq();
     if (lastSeq !== undefined) {
       const events = store.resume(lastSeq, terminalId, RESUME_LIMIT);
-      if (events !== null) return { mode: 'resume', fromSeq: lastSeq + 1, toSeq: seq, events: events as HubMessage[] };
+      if (events !== null) return { mode: 'resume', fromSeq: lastSeq + 1, toSeq: seq, events: events as HubMessage[], quarantined: store.quarantinedRecords() };
     }
     const leases = new Map(store.leases().map((l) => [l.posReference, l]));
     const now = this.deps.clock.now();
@@ -369,7 +382,8 @@ export class WriterCore {
     for (const lock of locks.values()) {
       tables.push({ tableId: lock.tableId, status: 'available', posReference: null, lockedBy: lock.terminalId, lockExpiresAt: lock.expiresAt });
     }
-    return { mode: 'init', orders, tables, floorPlans: store.floorPlans() as FloorPlan[], seq };
+    const floorPlans = store.floorPlans() as FloorPlan[];
+    return { mode: 'init', orders, tables, floorPlans, seq, quarantined: store.quarantinedRecords() };
   }
 
   private stateView(): WriterStateView {

@@ -95,6 +95,7 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
   const ackLatency = histogram(METRICS.ackLatency, registry);
   const broadcastLatency = histogram(METRICS.broadcastLatency, registry);
   const backpressureCloses = counter(METRICS.backpressureCloses, registry);
+  const quarantined = counter(METRICS.quarantined, registry);
   const resyncs = counter(METRICS.resyncs, registry);
   const actors = gauge(METRICS.actors, registry);
   const leaseDecisions = counter(METRICS.leaseDecisions, registry);
@@ -156,6 +157,7 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
     },
     deadLetters: (count) => deadLetters().set(count),
     odooRpc: (method, outcome, seconds) => odooRpc.observe({ method: methodLabel(method), outcome }, seconds),
+    quarantined: (kind) => quarantined.inc({ kind }),
   };
 
   return {
