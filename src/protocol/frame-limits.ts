@@ -61,14 +61,18 @@ export function scanJsonText(text: string, limits: FrameLimits): LimitBreach | n
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
-      const start = i + 1;
-      i = start;
-      while (i < n) {
-        const s = text.charCodeAt(i);
-        if (s === 0x22) break;
-        i += s === 0x5c ? 2 : 1;
+      // The closing quote is the next one not escaped by an odd run of backslashes (indexOf is native and fast).
+      let close = text.indexOf('"', i + 1);
+      while (close !== -1) {
+        let backslashes = 0;
+        while (text.charCodeAt(close - 1 - backslashes) === 0x5c) backslashes++;
+        if (backslashes % 2 === 0) break;
+        close = text.indexOf('"', close + 1);
       }
-      if (i - start > limits.maxString) return stringTooLong(limits);
+      // Unterminated: JSON.parse refuses it, and nothing after it is structure.
+      if (close === -1) return text.length - i - 1 > limits.maxString ? stringTooLong(limits) : null;
+      if (close - i - 1 > limits.maxString) return stringTooLong(limits);
+      i = close;
     } else if (c === 0x7b || c === 0x5b) {
       depth++;
       if (depth > limits.maxDepth) return tooDeep(limits);
@@ -292,37 +296,48 @@ const defOf = (schema: z.ZodType): ZodDefLike => (schema as unknown as { _zod: {
  * Follows a parsed value alongside its schema and checks every field the schema does not name (what a
  * loose object lets through) against the pass-through bounds. Returns the path of the first offender.
  */
-export function findOversizePassThrough(schema: z.ZodType, value: unknown, limits: PassThroughLimits, path: string[] = []): string | null {
+export function findOversizePassThrough(schema: z.ZodType, value: unknown, limits: PassThroughLimits): string | null {
+  const path: string[] = [];
+  return walkPassThrough(schema, value, limits, path) ? path.join('.') : null;
+}
+
+/** True when an oversize field was found; `path` then holds its location (it is only pushed on the way there). */
+function walkPassThrough(schema: z.ZodType, value: unknown, limits: PassThroughLimits, path: string[]): boolean {
   const def = defOf(schema);
   switch (def.type) {
     case 'optional':
     case 'nullable':
     case 'default':
-      return value === undefined || value === null || def.innerType === undefined ? null : findOversizePassThrough(def.innerType, value, limits, path);
+      return value !== undefined && value !== null && def.innerType !== undefined && walkPassThrough(def.innerType, value, limits, path);
     case 'array': {
-      if (!Array.isArray(value) || def.element === undefined) return null;
+      if (!Array.isArray(value) || def.element === undefined) return false;
+      const element = def.element;
+      // Elements that are not objects cannot carry unknown fields (taxIds, lineUids): nothing to walk.
+      if (defOf(element).type !== 'object') return false;
       for (let i = 0; i < value.length; i++) {
-        const found = findOversizePassThrough(def.element, value[i], limits, [...path, String(i)]);
-        if (found !== null) return found;
+        path.push(String(i));
+        if (walkPassThrough(element, value[i], limits, path)) return true;
+        path.pop();
       }
-      return null;
+      return false;
     }
     case 'object': {
-      if (typeof value !== 'object' || value === null || def.shape === undefined) return null;
-      for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-        const known = Object.hasOwn(def.shape, key) ? def.shape[key] : undefined;
-        const found =
-          known !== undefined
-            ? findOversizePassThrough(known, item, limits, [...path, key])
-            : measureValue(item, limits.maxDepth, limits.maxBytes).within
-              ? null
-              : [...path, key].join('.');
-        if (found !== null) return found;
+      if (typeof value !== 'object' || value === null || def.shape === undefined) return false;
+      const shape = def.shape;
+      const record = value as Record<string, unknown>;
+      for (const key in record) {
+        const item = record[key];
+        const known = Object.hasOwn(shape, key) ? shape[key] : undefined;
+        // A known scalar was checked by the schema and holds nothing unknown.
+        if (known !== undefined && (typeof item !== 'object' || item === null)) continue;
+        path.push(key);
+        if (known === undefined ? !measureValue(item, limits.maxDepth, limits.maxBytes).within : walkPassThrough(known, item, limits, path)) return true;
+        path.pop();
       }
-      return null;
+      return false;
     }
     default:
-      return null;
+      return false;
   }
 }
 
