@@ -92,8 +92,12 @@ export function scanJsonText(text: string, limits: FrameLimits): LimitBreach | n
 
 const invalidMsgpack: LimitBreach = { code: 'BAD_FRAME', message: 'frame is not valid msgpack' };
 
-/** Extension type -1 (timestamp) is the only one the hub reads; others could smuggle decoder state. */
+/**
+ * The extensions the hub reads: -1 (timestamp) and msgpackr's `undefined` (fixext 1, type 0), which a JS
+ * terminal sends for a field set to undefined. Others (msgpackr records, structures) carry decoder state.
+ */
 const TIMESTAMP_EXT = 0xff;
+const UNDEFINED_EXT = 0x00;
 
 /**
  * Walks msgpack headers without building values: every declared length is checked against the limits
@@ -135,7 +139,8 @@ export function scanMsgpack(bytes: Uint8Array, limits: FrameLimits): LimitBreach
     if (len < 0 || pos >= end) return invalidMsgpack;
     const type = view.getUint8(pos);
     pos += 1;
-    if (type !== TIMESTAMP_EXT || !(len === 4 || len === 8 || len === 12)) return invalidMsgpack;
+    const known = type === TIMESTAMP_EXT ? len === 4 || len === 8 || len === 12 : type === UNDEFINED_EXT && len === 1;
+    if (!known) return invalidMsgpack;
     return skip(len) ? null : invalidMsgpack;
   };
   while (remaining.length > 0) {
@@ -193,6 +198,9 @@ export function scanMsgpack(bytes: Uint8Array, limits: FrameLimits): LimitBreach
         case 0xd3:
           breach = skip(8) ? null : invalidMsgpack;
           break;
+        case 0xd4:
+          breach = ext(1);
+          break;
         case 0xd6:
           breach = ext(4);
           break;
@@ -220,7 +228,7 @@ export function scanMsgpack(bytes: Uint8Array, limits: FrameLimits): LimitBreach
           break;
         }
         default:
-          // 0xc1 (never used), fixext 1/2/16 (no timestamp in those sizes).
+          // 0xc1 (never used), fixext 2/16 (no extension the hub reads has those sizes).
           breach = invalidMsgpack;
       }
     }

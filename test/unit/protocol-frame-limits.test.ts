@@ -106,6 +106,10 @@ describe('msgpack pre-scan', () => {
 
   it('refuses extension types other than the timestamp, trailing bytes and the never-used byte', () => {
     expect(scanMsgpack(Uint8Array.of(0xd4, 0x72, 0x00), limits)?.code).toBe('BAD_FRAME');
+    // A JS terminal's `{ note: undefined }`: msgpackr writes fixext 1 of type 0, and reads it back.
+    const withUndefined = msgpackCodec.encode({ type: 'HEARTBEAT', note: undefined }) as Uint8Array;
+    expect(scanMsgpack(withUndefined, limits)).toBeNull();
+    expect(msgpackCodec.decode(withUndefined, limits)).toEqual({ ok: true, value: { type: 'HEARTBEAT', note: undefined } });
     expect(scanMsgpack(Uint8Array.of(0xc7, 0x01, 0x01, 0x00), limits)?.code).toBe('BAD_FRAME');
     expect(scanMsgpack(Uint8Array.of(0x01, 0x02), limits)?.code).toBe('BAD_FRAME');
     expect(scanMsgpack(Uint8Array.of(0xc1), limits)?.code).toBe('BAD_FRAME');
