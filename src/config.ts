@@ -77,7 +77,7 @@ export const CONFIG_VARIABLES = {
   HUB_PREAUTH_MAX_BYTES: { schema: int(512, 1024 * 1024), default: '8192', doc: 'Largest frame read before AUTH_OK; larger is refused undecoded (PREAUTH_FRAME_TOO_LARGE).' },
   HUB_FLOOR_PLAN_MAX_BYTES: { schema: int(1024, 16 * 1024 * 1024), default: String(128 * 1024), doc: 'Largest FLOOR_PLAN_UPDATE frame (FLOOR_PLAN_TOO_LARGE).' },
   HUB_ORDER_MAX_QTY: { schema: int(1, 1_000_000), default: '10000', doc: 'Largest quantity on one order line, either sign (ORDER_VALUE_INVALID).' },
-  HUB_ORDER_MAX_PRICE: { schema: int(1, 1_000_000_000_000), default: '1000000000', doc: 'Largest unit price, either sign; amounts may reach HUB_ORDER_MAX_QTY × this (ORDER_VALUE_INVALID).' },
+  HUB_ORDER_MAX_PRICE: { schema: int(1, 1_000_000_000_000), default: '1000000000', doc: 'Largest unit price, either sign; amounts may reach 10 × HUB_ORDER_MAX_QTY × this (ORDER_VALUE_INVALID).' },
   HUB_EVENT_RETENTION: { schema: int(100, 10_000_000), default: '100000', doc: 'Broadcast events kept for `lastSeq` resume.' },
   HUB_COMMIT_WINDOW_MS: { schema: int(0, 100), default: '2', doc: 'Group-commit window of the writer.' },
   HUB_STATUS_INTERVAL_MS: { schema: int(1000, 600_000), default: '10000', doc: 'Interval of the HUB_STATUS broadcast.' },

@@ -9,11 +9,14 @@ import type { OrderLine, OrderSnapshot } from '../protocol/snapshot.js';
 export interface OrderValueLimits {
   /** Largest |qty| on one line (HUB_ORDER_MAX_QTY). */
   readonly maxQty: number;
-  /** Largest |priceUnit| (HUB_ORDER_MAX_PRICE); amounts may reach maxQty × maxPrice. */
+  /** Largest |priceUnit| (HUB_ORDER_MAX_PRICE); amounts may reach AMOUNT_FACTOR × maxQty × maxPrice. */
   readonly maxPrice: number;
 }
 
 export const DEFAULT_ORDER_VALUE_LIMITS: OrderValueLimits = Object.freeze({ maxQty: 10_000, maxPrice: 1_000_000_000 });
+
+/** Subtotals, amounts and payments may reach this many times maxQty × maxPrice. */
+export const AMOUNT_FACTOR = 10;
 
 /** Odoo's default "Product Unit of Measure" precision: quantities carry at most 3 decimals (weighed goods). */
 export const QTY_DECIMALS = 3;
@@ -62,7 +65,8 @@ function checkLine(line: OrderLine, limits: OrderValueLimits, maxAmount: number)
 
 /** The whole check; the first problem found is named. */
 export function checkOrderValues(order: OrderSnapshot, limits: OrderValueLimits = DEFAULT_ORDER_VALUE_LIMITS): ValueVerdict {
-  const maxAmount = limits.maxQty * limits.maxPrice;
+  // Room for taxes and several full lines; the bound is there to stop 1e300, not to audit a bill.
+  const maxAmount = AMOUNT_FACTOR * limits.maxQty * limits.maxPrice;
   let incl = 0;
   let excl = 0;
   for (const line of order.lines) {
