@@ -58,7 +58,14 @@ async function main(): Promise<void> {
         }
       }
     },
-    relay: (relays) => port.postMessage({ kind: 'relay', relays } satisfies ShardToFront),
+    relay: (relays) => {
+      try {
+        port.postMessage({ kind: 'relay', relays } satisfies ShardToFront);
+      } catch (error) {
+        metrics.quarantined('message');
+        log.error({ err: toHubError(error), relays: relays.length }, 'transfer steps could not be sent to the front; left out');
+      }
+    },
   });
 
   let loadSeq = 0;
