@@ -481,15 +481,15 @@ export class Front {
   private deliver(delivery: Delivery, batch: Outbox): void {
     const now = this.deps.clock.now();
     for (const out of delivery.out) {
-      const encoded = new Map<Encoding, string | Uint8Array>();
+      const encoded = new Map<Encoding, string | Uint8Array | null>();
       const sendEncoded = (conn: Conn): void => {
         let frame = encoded.get(conn.state.encoding);
         if (frame === undefined) {
-          const made = this.encode(conn, out.msg);
-          if (made === null) return;
-          frame = made;
+          // Encoded once per encoding; a failure (null) is remembered too, so it is logged once, not per socket.
+          frame = this.encode(conn, out.msg);
           encoded.set(conn.state.encoding, frame);
         }
+        if (frame === null) return;
         let queued = batch.get(conn);
         if (queued === undefined) {
           queued = { frames: [], types: [] };
