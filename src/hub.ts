@@ -85,6 +85,11 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     deps.onFatal?.(error);
   };
 
+  // A message to a worker that cannot be cloned is left out, logged and counted — never a front-thread crash.
+  const onUnsendable = (error: HubError): void => {
+    metrics.quarantined('message');
+    log.error({ err: error }, 'message to a worker could not be cloned; left out');
+  };
   const channels = Array.from({ length: shardCount }, () => new MessageChannel());
   const writerWorker = spawn('../workers/writer/writer.worker', { config, shards: shardCount, shardPorts: channels.map((c) => c.port1) }, channels.map((c) => c.port1));
   let front: Front | null = null;
@@ -101,6 +106,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       front?.onWriterMessage(message);
     },
     onDeath: fatal,
+      onUnsendable,
   });
 
   const readyWaiters: Array<Promise<void>> = [];
@@ -138,6 +144,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         }
       },
       onDeath: fatal,
+      onUnsendable,
     });
   });
   const links = [writer, ...shards];

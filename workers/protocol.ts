@@ -10,6 +10,7 @@ import type { FloorPlan, SyncInitOrder, TableState } from '../src/protocol/hub-m
 import type { ActorKey, Outbound, Principal, ShardMessage, Unit } from '../actors/table/types.js';
 import type { Relay, TransferMessage, TransferRelay } from '../actors/table/transfer-logic.js';
 import type { EventView, LeaseView, LockView } from '../src/ports/state-view.js';
+import type { QuarantinedRecord } from '../src/ports/metrics.js';
 
 export type { ActorKey, Outbound, Principal, ShardMessage, Unit, UnitJoin, WriteOp } from '../actors/table/types.js';
 export type { Relay, TransferMessage, TransferRelay } from '../actors/table/transfer-logic.js';
@@ -80,9 +81,10 @@ export type DeviceClaim =
   | { readonly ok: true; readonly previousOwner: string | null }
   | { readonly ok: false; readonly owner: string; readonly lastSeen: number };
 
+/** `quarantined`: stored records left out of every read (README "Security"), reported to managers. */
 export type SyncResult =
-  | { readonly mode: 'init'; readonly orders: SyncInitOrder[]; readonly tables: TableState[]; readonly floorPlans: FloorPlan[]; readonly seq: number }
-  | { readonly mode: 'resume'; readonly fromSeq: number; readonly toSeq: number; readonly events: HubMessage[] };
+  | { readonly mode: 'init'; readonly orders: SyncInitOrder[]; readonly tables: TableState[]; readonly floorPlans: FloorPlan[]; readonly seq: number; readonly quarantined: QuarantinedRecord[] }
+  | { readonly mode: 'resume'; readonly fromSeq: number; readonly toSeq: number; readonly events: HubMessage[]; readonly quarantined: QuarantinedRecord[] };
 
 export interface WriterStateView {
   readonly leases: LeaseView[];

@@ -698,6 +698,7 @@ export class HubTransport extends TransportEvents implements SyncTransport {
       case 'AUTH_FAIL':
       case 'HEARTBEAT_ACK':
       case 'HUB_STATUS':
+      case 'RECORDS_QUARANTINED':
       case 'TICKET_NUMBER':
         return;
       case 'SYNC_INIT':

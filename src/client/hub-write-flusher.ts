@@ -43,6 +43,16 @@ export const PERMANENT_WRITE_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>
   'TRANSFER_INVALID',
   'FORBIDDEN',
   'ODOO_REJECTED',
+  // The hub's input bounds (README "Security"): the same frame is refused again.
+  'FRAME_TOO_LARGE',
+  'FRAME_TOO_DEEP',
+  'FRAME_TOO_MANY_KEYS',
+  'FRAME_ARRAY_TOO_LONG',
+  'FRAME_STRING_TOO_LONG',
+  'PASSTHROUGH_TOO_LARGE',
+  'FLOOR_PLAN_TOO_LARGE',
+  'ORDER_VALUE_INVALID',
+  'ORDER_TOTALS_MISMATCH',
 ]);
 
 /** What the flusher needs from the transport that owns the socket, the leases and the versions. */

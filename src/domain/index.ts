@@ -10,5 +10,6 @@ export * from './order.machine.js';
 export * from './split-transfer.js';
 export * from './snapshot-compare.js';
 export * from './validate-snapshot.js';
+export * from './order-values.js';
 export * from './reconcile.js';
 export * from './pos-reference.js';

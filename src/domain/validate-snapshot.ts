@@ -8,6 +8,7 @@
 import type { ErrorCode } from '../protocol/errors.js';
 import type { OrderSnapshot } from '../protocol/snapshot.js';
 import { isLocked, kitchenStatusesFor, wasSent } from './kitchen-status.js';
+import { checkOrderValues, type OrderValueLimits } from './order-values.js';
 import { isSettled } from './pricing.js';
 import { billLinesChanged, deepEqual, kitchenLinesChanged, sameCustomer, sameMoney } from './snapshot-compare.js';
 
@@ -19,7 +20,12 @@ function refuse(code: ErrorCode, message: string): SnapshotVerdict {
   return { ok: false, code, message };
 }
 
-export function validateSnapshotChange(previous: OrderSnapshot | null, next: OrderSnapshot, options: { sendChangesToKitchen: boolean }): SnapshotVerdict {
+/** `values` bounds quantities and prices (the hub passes HUB_ORDER_MAX_QTY / HUB_ORDER_MAX_PRICE); defaults otherwise. */
+export function validateSnapshotChange(
+  previous: OrderSnapshot | null,
+  next: OrderSnapshot,
+  options: { sendChangesToKitchen: boolean; values?: OrderValueLimits },
+): SnapshotVerdict {
   if (previous !== null && deepEqual(previous, next)) return ACCEPT; // an idempotent re-send
   const transition = previous === null ? ACCEPT : checkTransition(previous, next);
   if (!transition.ok) return transition;
@@ -28,7 +34,9 @@ export function validateSnapshotChange(previous: OrderSnapshot | null, next: Ord
   if (isLocked(next.state) && (previous === null || !isLocked(previous.state)) && !isSettled(next)) {
     return refuse('INVALID_TRANSITION', `Order ${next.posReference} is marked ${next.state} but its payments do not cover the total of ${next.amountTotal}.`);
   }
-  return previous === null ? ACCEPT : checkKitchen(previous, next, options);
+  const kitchen = previous === null ? ACCEPT : checkKitchen(previous, next, options);
+  if (!kitchen.ok) return kitchen;
+  return checkOrderValues(next, options.values);
 }
 
 /** Moves the lifecycle never makes, and edits of a locked order. */

@@ -33,6 +33,7 @@ import type {
 import { businessDay } from '../domain/business-day.js';
 import { attributeFinalize } from './attribution.js';
 import { countAbuse, type Session } from './session.js';
+import { inboundLimits, type InboundLimits } from './inbound-limits.js';
 
 /** What the front needs of a worker: batched posts and id-matched requests. */
 export interface Channel<In> {
@@ -67,6 +68,9 @@ const EMPTY_STATS: WriterStats = {
 
 type Conn = WsConnection<Session>;
 
+/** Records named in one RECORDS_QUARANTINED; `count` still says how many there are. */
+const MAX_QUARANTINE_REPORT = 100;
+
 /** An AUTH refused because the device id is another user's. */
 interface DeviceRefusal {
   readonly ok: false;
@@ -91,8 +95,11 @@ export class Front {
   stats: WriterStats = EMPTY_STATS;
   private accepting = true;
   private recheckTimer: TimerHandle | null = null;
+  private readonly limits: InboundLimits;
 
-  constructor(private readonly deps: FrontDeps) {}
+  constructor(private readonly deps: FrontDeps) {
+    this.limits = inboundLimits(deps.config);
+  }
 
   loadRoutes(entries: ReadonlyArray<readonly [string, ActorKey]>): void {
     this.routes.clear();
@@ -179,17 +186,27 @@ export class Front {
     if (session.phase === 'closed') return;
     const now = this.deps.clock.now();
     session.lastSeen = now;
+    const preAuth = session.phase === 'awaiting_auth' || session.phase === 'authenticating';
+    // Before AUTH_OK only the length is looked at: a stranger's big frame is never decoded.
+    if (preAuth && data.byteLength > this.limits.preAuthMaxBytes) {
+      this.refuse(conn, 'PREAUTH_FRAME_TOO_LARGE', `before AUTH_OK a frame may take ${this.limits.preAuthMaxBytes} bytes; send AUTH first`, undefined, now);
+      return;
+    }
     const wrongKind = frameKindError(session.codec, isBinary);
     if (wrongKind !== null) {
       this.refuse(conn, wrongKind.code, wrongKind.message, undefined, now);
       return;
     }
-    const decoded = session.codec.decode(data);
+    const decoded = session.codec.decode(data, this.limits.frame);
     if (!decoded.ok) {
       this.refuse(conn, decoded.error.code, decoded.error.message, undefined, now);
       return;
     }
-    const parsed = parseTerminalMessage(decoded.value);
+    if (preAuth && (decoded.value as { type?: unknown } | null)?.type !== 'AUTH') {
+      this.refuse(conn, 'NOT_AUTHENTICATED', 'send AUTH first', refOf(decoded.value), now);
+      return;
+    }
+    const parsed = parseTerminalMessage(decoded.value, this.limits.passThrough);
     if (!parsed.ok) {
       this.refuse(conn, parsed.error.code, parsed.error.message, refOf(decoded.value), now);
       return;
@@ -208,7 +225,7 @@ export class Front {
       this.authenticate(conn, msg.token, msg.deviceId, msg.lastSeq);
       return;
     }
-    this.dispatch(conn, msg, now);
+    this.dispatch(conn, msg, now, data.byteLength);
   }
 
   private refuse(conn: Conn, code: ErrorCode, message: string, ref: ReturnType<typeof refOf>, now: number): void {
@@ -218,7 +235,7 @@ export class Front {
     if (countAbuse(conn.state, now)) conn.end(CLOSE_CODES.PROTOCOL_ABUSE.code, 'too many invalid frames');
   }
 
-  private dispatch(conn: Conn, msg: TerminalMessage, now: number): void {
+  private dispatch(conn: Conn, msg: TerminalMessage, now: number, frameBytes: number): void {
     const session = conn.state;
     const terminalId = session.terminalId;
     const role = session.role;
@@ -250,6 +267,15 @@ export class Front {
         });
         return;
       case 'FLOOR_PLAN_UPDATE': {
+        // Every terminal stores and redraws a floor plan: only a manager may change it, within a size.
+        if (role !== 'manager') {
+          this.refuse(conn, 'FORBIDDEN', 'only a manager may change the floor plan', refOf(msg), now);
+          return;
+        }
+        if (frameBytes > this.limits.floorPlanMaxBytes) {
+          this.refuse(conn, 'FLOOR_PLAN_TOO_LARGE', `a floor plan update may take ${this.limits.floorPlanMaxBytes} bytes`, refOf(msg), now);
+          return;
+        }
         const plan = { floorId: msg.floorId, tables: msg.tables, ...(msg.layoutMode === undefined ? {} : { layoutMode: msg.layoutMode }) };
         const changed: HubMessage = { type: 'FLOOR_PLAN_CHANGED', ...plan, sourceTerminal: terminalId };
         this.deps.writer.post({
@@ -525,7 +551,10 @@ export class Front {
     if (conn.state.phase !== 'syncing') return;
     switch (sync.mode) {
       case 'init':
-        this.sendTo(conn, { type: 'SYNC_INIT', orders: sync.orders, tables: sync.tables, floorPlans: sync.floorPlans, seq: sync.seq });
+        if (!this.sendTo(conn, { type: 'SYNC_INIT', orders: sync.orders, tables: sync.tables, floorPlans: sync.floorPlans, seq: sync.seq })) {
+          conn.end(CLOSE_CODES.INTERNAL.code, 'sync failed');
+          return;
+        }
         this.deps.metrics.resync('full');
         break;
       case 'resume':
@@ -539,6 +568,10 @@ export class Front {
       }
     }
     if (conn.state.phase === 'syncing') conn.state.phase = 'ready';
+    // Managers hear about records the hub left out, so someone looks at them (README "Security").
+    if (conn.state.role === 'manager' && sync.quarantined.length > 0) {
+      this.sendTo(conn, { type: 'RECORDS_QUARANTINED', count: sync.quarantined.length, records: sync.quarantined.slice(0, MAX_QUARANTINE_REPORT).map((r) => ({ ...r })) });
+    }
   }
 
   // ---- outbound ----------------------------------------------------------------------------
@@ -574,13 +607,15 @@ export class Front {
   private deliver(delivery: Delivery, batch: Outbox): void {
     const now = this.deps.clock.now();
     for (const out of delivery.out) {
-      const encoded = new Map<Encoding, string | Uint8Array>();
+      const encoded = new Map<Encoding, string | Uint8Array | null>();
       const sendEncoded = (conn: Conn): void => {
         let frame = encoded.get(conn.state.encoding);
         if (frame === undefined) {
-          frame = conn.state.codec.encode(out.msg);
+          // Encoded once per encoding; a failure (null) is remembered too, so it is logged once, not per socket.
+          frame = this.encode(conn, out.msg);
           encoded.set(conn.state.encoding, frame);
         }
+        if (frame === null) return;
         let queued = batch.get(conn);
         if (queued === undefined) {
           queued = { frames: [], types: [] };
@@ -618,8 +653,26 @@ export class Front {
     }
   }
 
-  sendTo(conn: Conn, msg: HubMessage): void {
-    this.write(conn, conn.state.codec.encode(msg), msg.type);
+  /** False when the message could not be encoded (it was logged and left out). */
+  sendTo(conn: Conn, msg: HubMessage): boolean {
+    const frame = this.encode(conn, msg);
+    if (frame === null) return false;
+    this.write(conn, frame, msg.type);
+    return true;
+  }
+
+  /**
+   * Every outbound encode goes through here: a message that cannot be encoded (it should not exist: inbound
+   * and stored values are bounded) is logged, counted and left out, never allowed to throw in the front.
+   */
+  private encode(conn: Conn, msg: HubMessage): string | Uint8Array | null {
+    try {
+      return conn.state.codec.encode(msg);
+    } catch (error) {
+      this.deps.metrics.quarantined('message');
+      this.deps.log.error({ err: toHubError(error), type: msg.type, terminalId: conn.state.terminalId }, 'outbound message could not be encoded; left out');
+      return null;
+    }
   }
 
   /** Send, and close the terminal (4003) rather than let it silently miss a message. */

@@ -15,6 +15,8 @@ export interface WorkerLinkOptions<Out> {
   readonly onMessage: (message: Out) => void;
   /** Called once when the worker exits or errors while the link is open. */
   readonly onDeath: (error: HubError) => void;
+  /** A message that could not be cloned was left out (its request, if any, rejected); the hub logs and counts it. */
+  readonly onUnsendable?: (error: HubError) => void;
 }
 
 export class WorkerLink<In, Out extends { kind: string }> {
@@ -69,7 +71,25 @@ export class WorkerLink<In, Out extends { kind: string }> {
     if (this.batch.length === 0 || this.dead) return;
     const batch = this.batch;
     this.batch = [];
-    this.options.worker.postMessage(batch);
+    try {
+      this.options.worker.postMessage(batch);
+    } catch {
+      // One message that cannot be cloned must not take the batch, or the front thread, with it.
+      for (const message of batch) this.postOne(message);
+    }
+  }
+
+  private postOne(message: In): void {
+    try {
+      this.options.worker.postMessage([message]);
+    } catch (error) {
+      const hubError = new HubError('INTERNAL', `a message to ${this.options.name} could not be sent between threads`, { cause: error });
+      const reqId = (message as { kind?: unknown; reqId?: unknown }).kind === 'request' ? (message as { reqId?: unknown }).reqId : undefined;
+      const waiter = typeof reqId === 'number' ? this.pending.get(reqId) : undefined;
+      if (typeof reqId === 'number') this.pending.delete(reqId);
+      waiter?.reject(hubError);
+      this.options.onUnsendable?.(hubError);
+    }
   }
 
   request<R>(make: (reqId: number) => In): Promise<R> {

@@ -5,6 +5,18 @@
  */
 import type { Encoding } from '../protocol/constants.js';
 
+/** What was quarantined: a stored row that cannot be read or encoded, a unit, or an outbound message. */
+export type QuarantineKind = 'order' | 'floor_plan' | 'event' | 'finalize' | 'mutation' | 'unit' | 'message';
+
+/** A stored record left out of every read because it cannot be read or encoded safely. */
+export interface QuarantinedRecord {
+  readonly kind: QuarantineKind;
+  /** posReference, floor id, event id, … */
+  readonly key: string;
+  /** Our code for why: a frame-limit code (FRAME_TOO_DEEP, …) or BAD_JSON. */
+  readonly reason: string;
+}
+
 export type GrantDecision = 'granted' | 'denied' | 'revoked' | 'expired' | 'released' | 'forced';
 
 export interface HubMetrics {
@@ -27,6 +39,8 @@ export interface HubMetrics {
   forwardAttempt(outcome: 'ok' | 'retry' | 'dead'): void;
   deadLetters(count: number): void;
   odooRpc(method: string, outcome: 'ok' | 'error', seconds: number): void;
+  /** A record left out because it cannot be read or encoded safely (counted once per record). */
+  quarantined(kind: QuarantineKind): void;
 }
 
 const noop = (): void => undefined;
@@ -48,4 +62,5 @@ export const noopMetrics: HubMetrics = {
   forwardAttempt: noop,
   deadLetters: noop,
   odooRpc: noop,
+  quarantined: noop,
 };

@@ -11,6 +11,17 @@ export const ERROR_CODES = {
   UNKNOWN_TYPE: 'Message type is not part of the protocol.',
   INVALID_MESSAGE: 'Message does not match its schema; `message` names the fields.',
   PAYLOAD_TOO_LARGE: 'Frame is larger than HUB_MAX_PAYLOAD.',
+  // Frame bounds, checked before any parser or schema runs (README "Security"); the connection stays open.
+  FRAME_TOO_LARGE: 'Frame is larger than HUB_FRAME_MAX_BYTES.',
+  FRAME_TOO_DEEP: 'Frame nests objects/arrays deeper than HUB_FRAME_MAX_DEPTH.',
+  FRAME_TOO_MANY_KEYS: 'An object in the frame has more keys than HUB_FRAME_MAX_KEYS.',
+  FRAME_ARRAY_TOO_LONG: 'An array in the frame has more elements than HUB_FRAME_MAX_ARRAY.',
+  FRAME_STRING_TOO_LONG: 'A string in the frame is longer than HUB_FRAME_MAX_STRING.',
+  PASSTHROUGH_TOO_LARGE: 'A field the hub does not know is deeper than HUB_PASSTHROUGH_MAX_DEPTH or larger than HUB_PASSTHROUGH_MAX_BYTES.',
+  PREAUTH_FRAME_TOO_LARGE: 'A frame before AUTH_OK is larger than HUB_PREAUTH_MAX_BYTES; it was not decoded.',
+  FLOOR_PLAN_TOO_LARGE: 'FLOOR_PLAN_UPDATE is larger than HUB_FLOOR_PLAN_MAX_BYTES.',
+  ORDER_VALUE_INVALID: 'A quantity, price, discount or amount is out of bounds, or a negative quantity is not on a refund line.',
+  ORDER_TOTALS_MISMATCH: 'Line subtotals or order amounts do not follow from the lines within rounding.',
   RATE_LIMITED: 'Too many invalid frames from this connection.',
   // Session
   NOT_AUTHENTICATED: 'A frame other than AUTH arrived before AUTH_OK.',

@@ -214,6 +214,18 @@ export const hubMessageSchemas = {
     serverTime: timestamp,
     seq: seq.optional(),
   }),
+  /** To manager terminals after their sync: stored records the hub could not read or encode and left out. */
+  RECORDS_QUARANTINED: z.looseObject({
+    type: z.literal('RECORDS_QUARANTINED'),
+    count: z.number().int().min(0),
+    records: z.array(
+      z.looseObject({
+        kind: z.string(),
+        key: z.string(),
+        reason: z.string(),
+      }),
+    ),
+  }),
   ERROR: z.looseObject({
     type: z.literal('ERROR'),
     code: errorCode,
@@ -258,6 +270,7 @@ export const hubMessageSchema = z.discriminatedUnion('type', [
   hubMessageSchemas.FLOOR_PLAN_CHANGED,
   hubMessageSchemas.TICKET_NUMBER,
   hubMessageSchemas.HUB_STATUS,
+  hubMessageSchemas.RECORDS_QUARANTINED,
   hubMessageSchemas.ERROR,
 ]);
 

@@ -12,3 +12,4 @@ export * from './parse.js';
 export * from './codec.js';
 export * from './hub-identity.js';
 export * from './negotiation.js';
+export * from './frame-limits.js';

@@ -4,10 +4,11 @@
  */
 import type { z } from 'zod';
 import type { ErrorCode } from './errors.js';
+import { findOversizePassThrough, type FrameLimitCode, type PassThroughLimits } from './frame-limits.js';
 import { hubMessageSchemas, type HubMessage } from './hub-messages.js';
 import { terminalMessageSchemas, type TerminalMessage } from './terminal-messages.js';
 
-export type ProtocolErrorCode = Extract<ErrorCode, 'BAD_JSON' | 'BAD_FRAME' | 'UNKNOWN_TYPE' | 'INVALID_MESSAGE'>;
+export type ProtocolErrorCode = Extract<ErrorCode, 'BAD_JSON' | 'BAD_FRAME' | 'UNKNOWN_TYPE' | 'INVALID_MESSAGE' | 'PASSTHROUGH_TOO_LARGE'> | FrameLimitCode;
 
 export interface ProtocolError {
   readonly code: ProtocolErrorCode;
@@ -37,7 +38,7 @@ function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
   return shown.join('; ') + more;
 }
 
-function parseWith<T>(schemas: Record<string, z.ZodType>, value: unknown, direction: string): ParseResult<T> {
+function parseWith<T>(schemas: Record<string, z.ZodType>, value: unknown, direction: string, passThrough?: PassThroughLimits): ParseResult<T> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, error: { code: 'INVALID_MESSAGE', message: 'a message must be a JSON object with a "type" field' } };
   }
@@ -53,11 +54,19 @@ function parseWith<T>(schemas: Record<string, z.ZodType>, value: unknown, direct
   if (!parsed.success) {
     return { ok: false, error: { code: 'INVALID_MESSAGE', message: `${type}: ${formatIssues(parsed.error.issues)}`, type } };
   }
+  if (passThrough !== undefined) {
+    const path = findOversizePassThrough(schema, parsed.data, passThrough);
+    if (path !== null) {
+      const message = `${type}: ${path.slice(0, 200)}: a field the hub does not know may nest ${passThrough.maxDepth} levels and take ${passThrough.maxBytes} bytes`;
+      return { ok: false, error: { code: 'PASSTHROUGH_TOO_LARGE', message, type } };
+    }
+  }
   return { ok: true, value: parsed.data as T };
 }
 
-export function parseTerminalMessage(value: unknown): ParseResult<TerminalMessage> {
-  return parseWith<TerminalMessage>(terminalMessageSchemas, value, 'terminal→hub');
+/** With `passThrough` (the hub), fields the schemas do not name are bounded too. */
+export function parseTerminalMessage(value: unknown, passThrough?: PassThroughLimits): ParseResult<TerminalMessage> {
+  return parseWith<TerminalMessage>(terminalMessageSchemas, value, 'terminal→hub', passThrough);
 }
 
 export function parseHubMessage(value: unknown): ParseResult<HubMessage> {

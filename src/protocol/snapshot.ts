@@ -70,16 +70,36 @@ export type OrderSnapshot = z.infer<typeof orderSnapshotSchema>;
 export const TABLE_STATUSES = ['available', 'occupied', 'reserved', 'billing', 'dirty'] as const;
 export const tableStatusSchema = z.string().min(1).max(32);
 
+/**
+ * Floor-plan bounds: every terminal stores and draws every plan, so each number is bounded (layout units
+ * are the terminal's, pixels or grid cells; ±FLOOR_COORD_LIMIT covers any floor a screen can show).
+ */
+export const FLOOR_COORD_LIMIT = 100_000;
+export const FLOOR_MAX_SEATS = 1000;
+export const FLOOR_MAX_TABLES = 500;
+
 export const floorPlanTableSchema = z.looseObject({
   id: tableIdSchema,
   name: z.string().max(64).optional(),
-  x: z.number().finite().optional(),
-  y: z.number().finite().optional(),
-  width: z.number().finite().optional(),
-  height: z.number().finite().optional(),
-  seats: z.number().int().min(0).optional(),
+  x: z.number().finite().min(-FLOOR_COORD_LIMIT).max(FLOOR_COORD_LIMIT).optional(),
+  y: z.number().finite().min(-FLOOR_COORD_LIMIT).max(FLOOR_COORD_LIMIT).optional(),
+  width: z.number().finite().min(0).max(FLOOR_COORD_LIMIT).optional(),
+  height: z.number().finite().min(0).max(FLOOR_COORD_LIMIT).optional(),
+  seats: z.number().int().min(0).max(FLOOR_MAX_SEATS).optional(),
   shape: z.string().max(32).optional(),
 });
+
+/** The tables of one floor: at most FLOOR_MAX_TABLES, each id once. */
+export const floorPlanTablesSchema = z
+  .array(floorPlanTableSchema)
+  .max(FLOOR_MAX_TABLES)
+  .superRefine((tables, ctx) => {
+    const seen = new Set<number>();
+    tables.forEach((table, index) => {
+      if (seen.has(table.id)) ctx.addIssue({ code: 'custom', message: `table id ${table.id} appears twice`, path: [index, 'id'] });
+      seen.add(table.id);
+    });
+  });
 export type FloorPlanTableInfo = z.infer<typeof floorPlanTableSchema>;
 
 export const LAYOUT_MODES = ['free', 'grid', 'perimeter_center'] as const;

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import {
-  floorPlanTableSchema,
+  floorPlanTablesSchema,
   layoutModeSchema,
   mutationIdSchema,
   orderSnapshotSchema,
@@ -83,7 +83,7 @@ export const terminalMessageSchemas = {
   FLOOR_PLAN_UPDATE: z.looseObject({
     type: z.literal('FLOOR_PLAN_UPDATE'),
     floorId: z.number().int().positive(),
-    tables: z.array(floorPlanTableSchema).max(1000),
+    tables: floorPlanTablesSchema,
     layoutMode: layoutModeSchema.optional(),
     mutationId: mutationIdSchema.optional(),
   }),

@@ -40,10 +40,32 @@ async function main(): Promise<void> {
         lockGraceMs: config.HUB_TABLE_LOCK_GRACE_MS,
       },
       sendChangesToKitchen: config.HUB_SEND_CHANGES_TO_KITCHEN,
-      validate: validateSnapshotChange,
+      validate: (previous, next, options) =>
+        validateSnapshotChange(previous, next, { ...options, values: { maxQty: config.HUB_ORDER_MAX_QTY, maxPrice: config.HUB_ORDER_MAX_PRICE } }),
     },
-    sink: (units) => writerPort.postMessage({ kind: 'units', units } satisfies ShardToWriter),
-    relay: (relays) => port.postMessage({ kind: 'relay', relays } satisfies ShardToFront),
+    sink: (units) => {
+      try {
+        writerPort.postMessage({ kind: 'units', units } satisfies ShardToWriter);
+      } catch {
+        // One unit that cannot be cloned must not take the others (or this thread) with it.
+        for (const unit of units) {
+          try {
+            writerPort.postMessage({ kind: 'units', units: [unit] } satisfies ShardToWriter);
+          } catch (error) {
+            metrics.quarantined('unit');
+            log.error({ err: toHubError(error), ops: unit.ops.map((o) => o.op) }, 'write unit could not be sent to the writer; quarantined');
+          }
+        }
+      }
+    },
+    relay: (relays) => {
+      try {
+        port.postMessage({ kind: 'relay', relays } satisfies ShardToFront);
+      } catch (error) {
+        metrics.quarantined('message');
+        log.error({ err: toHubError(error), relays: relays.length }, 'transfer steps could not be sent to the front; left out');
+      }
+    },
   });
 
   let loadSeq = 0;

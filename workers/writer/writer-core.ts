@@ -12,6 +12,7 @@ import type { ForwardOutcome } from '../../src/ports/forwarding.js';
 import type { HubMetrics } from '../../src/ports/metrics.js';
 import type { FloorPlan, HubMessage, SyncInitOrder, TableState } from '../../src/protocol/hub-messages.js';
 import { HubError } from '../../src/protocol/errors.js';
+import { depthWithin } from '../../src/protocol/frame-limits.js';
 import { shardOf } from '../shard-key.js';
 import { deviceRequest } from './device-owners.js';
 import type { Delivery, Outbound, ShardSeed, SyncResult, Unit, WriterRequest, WriterStateView, WriterStats, WriterToFront } from '../protocol.js';
@@ -44,6 +45,12 @@ export interface WriterDeps {
   /** After the commit that held both parts of these transfers (the shards lift their fences). */
   readonly onTransfersCommitted?: (txIds: readonly string[]) => void;
 }
+
+/**
+ * Levels a unit may add above the frame it came from (unit → ops → op → event payload → snapshot …):
+ * a unit deeper than HUB_FRAME_MAX_DEPTH plus this cannot have come from a bounded frame.
+ */
+const UNIT_DEPTH_MARGIN = 16;
 
 /** How often the writer checks whether the forwarder's view of Odoo changed. */
 const ODOO_WATCH_MS = 1000;
@@ -94,6 +101,12 @@ export class WriterCore {
       return;
     }
     for (const unit of units) {
+      // Stringify, the commit and postMessage all recurse: a value too deep for them must not get that far.
+      if (!depthWithin(unit, this.deps.config.HUB_FRAME_MAX_DEPTH + UNIT_DEPTH_MARGIN)) {
+        this.deps.metrics.quarantined('unit');
+        this.deps.log.error({ ops: unit.ops.map((o) => o.op) }, 'write unit nests too deep to store or send; quarantined');
+        continue;
+      }
       if (unit.join === undefined) {
         this.queue.push(unit);
         continue;
@@ -353,7 +366,7 @@ export class WriterCore {
       // resumes, one further behind gets SYNC_INIT — whatever pruning has or has not caught up with yet.
       const retention = this.deps.config.HUB_EVENT_RETENTION;
       const events = seq - lastSeq <= retention ? store.resume(lastSeq, terminalId, retention) : null;
-      if (events !== null) return { mode: 'resume', fromSeq: lastSeq + 1, toSeq: seq, events: events as HubMessage[] };
+      if (events !== null) return { mode: 'resume', fromSeq: lastSeq + 1, toSeq: seq, events: events as HubMessage[], quarantined: store.quarantinedRecords() };
     }
     const leases = new Map(store.leases().map((l) => [l.posReference, l]));
     const now = this.deps.clock.now();
@@ -374,7 +387,8 @@ export class WriterCore {
     for (const lock of locks.values()) {
       tables.push({ tableId: lock.tableId, status: 'available', posReference: null, lockedBy: lock.terminalId, lockExpiresAt: lock.expiresAt });
     }
-    return { mode: 'init', orders, tables, floorPlans: store.floorPlans() as FloorPlan[], seq };
+    const floorPlans = store.floorPlans() as FloorPlan[];
+    return { mode: 'init', orders, tables, floorPlans, seq, quarantined: store.quarantinedRecords() };
   }
 
   private stateView(): WriterStateView {

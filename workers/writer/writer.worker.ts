@@ -8,7 +8,7 @@ import { createLogger } from '../../src/adapters/log/logger.js';
 import { HubStore } from '../../src/adapters/sqlite/store.js';
 import type { Config } from '../../src/config.js';
 import { systemClock } from '../../src/ports/clock.js';
-import { toHubError } from '../../src/protocol/errors.js';
+import { HubError, toHubError } from '../../src/protocol/errors.js';
 import { createThreadMetrics, snapshotThreadMetrics } from '../../src/adapters/metrics/index.js';
 import { createForwarder } from '../../src/adapters/odoo/forwarder.js';
 import type { FrontToWriter, ShardToWriter, WriterToFront, WriterToShard } from '../protocol.js';
@@ -27,8 +27,25 @@ async function main(): Promise<void> {
   const config = data.config;
   const log = createLogger({ level: config.HUB_LOG_LEVEL, pretty: config.HUB_LOG_PRETTY, thread: 'writer' });
   const metrics = createThreadMetrics('writer');
-  const store = new HubStore({ path: config.HUB_DB_PATH, sync: config.HUB_DB_SYNC });
-  const toFront = (message: WriterToFront): void => port.postMessage(message);
+  const store = new HubStore({
+    path: config.HUB_DB_PATH,
+    sync: config.HUB_DB_SYNC,
+    readLimits: { maxBytes: config.HUB_FRAME_MAX_BYTES, maxDepth: config.HUB_FRAME_MAX_DEPTH, maxKeys: config.HUB_FRAME_MAX_KEYS, maxArray: config.HUB_FRAME_MAX_ARRAY, maxString: config.HUB_FRAME_MAX_STRING },
+    onQuarantine: (record) => {
+      metrics.quarantined(record.kind);
+      log.error({ quarantined: record }, 'stored record cannot be read safely; left out of every read and reported to managers');
+    },
+  });
+  // A message that cannot be cloned must not end the thread: its deliveries are dropped, logged and counted.
+  const toFront = (message: WriterToFront): void => {
+    try {
+      port.postMessage(message);
+    } catch (error) {
+      metrics.quarantined('message');
+      log.error({ err: toHubError(error), kind: message.kind }, 'message to the front could not be cloned; left out');
+      if (message.kind === 'deliver') port.postMessage({ kind: 'deliver', deliveries: [], stats: message.stats } satisfies WriterToFront);
+    }
+  };
   const core = new WriterCore({
     store,
     config,
@@ -74,7 +91,16 @@ async function main(): Promise<void> {
         break;
       case 'request':
         core.request(message.req).then(
-          (value) => port.postMessage({ kind: 'reply', reqId: message.reqId, ok: true, value } satisfies WriterToFront),
+          (value) => {
+            try {
+              port.postMessage({ kind: 'reply', reqId: message.reqId, ok: true, value } satisfies WriterToFront);
+            } catch (error) {
+              metrics.quarantined('message');
+              log.error({ err: toHubError(error), req: message.req.type }, 'reply to the front could not be cloned');
+              const failed = new HubError('INTERNAL', 'the reply could not be sent between threads').toData();
+              port.postMessage({ kind: 'reply', reqId: message.reqId, ok: false, error: failed } satisfies WriterToFront);
+            }
+          },
           (error: unknown) => port.postMessage({ kind: 'reply', reqId: message.reqId, ok: false, error: toHubError(error).toData() } satisfies WriterToFront),
         );
         if (message.req.type === 'stop') {

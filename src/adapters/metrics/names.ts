@@ -69,6 +69,12 @@ export const METRICS = {
     labels: [],
     buckets: LAN_SECONDS,
   },
+  quarantined: {
+    name: 'pos_hub_quarantined_records_total',
+    kind: 'counter',
+    help: 'Stored records, write units or outbound messages left out because they cannot be read or encoded safely, by kind.',
+    labels: ['kind'],
+  },
   backpressureCloses: {
     name: 'pos_hub_backpressure_closes_total',
     kind: 'counter',

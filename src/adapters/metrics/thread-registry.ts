@@ -112,6 +112,7 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
   const ackLatency = lazyHistogram(METRICS.ackLatency, registry);
   const broadcastLatency = lazyHistogram(METRICS.broadcastLatency, registry);
   const backpressureCloses = counter(METRICS.backpressureCloses, registry);
+  const quarantined = counter(METRICS.quarantined, registry);
   const resyncs = counter(METRICS.resyncs, registry);
   const actors = gauge(METRICS.actors, registry);
   const leaseDecisions = counter(METRICS.leaseDecisions, registry);
@@ -173,6 +174,7 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
     },
     deadLetters: (count) => deadLetters().set(count),
     odooRpc: (method, outcome, seconds) => odooRpc.observe({ method: methodLabel(method), outcome }, seconds),
+    quarantined: (kind) => quarantined.inc({ kind }),
   };
 
   return {

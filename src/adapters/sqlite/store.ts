@@ -6,13 +6,25 @@
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { ForwardQueue, FinalizeSuccess, PendingFinalize } from '../../ports/forwarding.js';
+import type { QuarantineKind, QuarantinedRecord } from '../../ports/metrics.js';
+
+export type { QuarantinedRecord } from '../../ports/metrics.js';
+import { DEFAULT_FRAME_LIMITS, dropPrototypeKeys, scanJsonText, type FrameLimits } from '../../protocol/frame-limits.js';
 import type { OrderSnapshot } from '../../protocol/snapshot.js';
 import { DATA_TABLES, migrate } from './schema.js';
 
 export interface StoreOptions {
   readonly path: string;
   readonly sync: 'full' | 'normal';
+  /**
+   * Every stored JSON value is pre-scanned with these before it is parsed: a row no terminal could have
+   * sent (written by an older hub or by hand) is quarantined instead of crashing whoever reads it.
+   */
+  readonly readLimits?: FrameLimits;
+  /** Told once per quarantined record (the writer logs it and counts it in /metrics). */
+  readonly onQuarantine?: (record: QuarantinedRecord) => void;
 }
+
 
 export interface OrderRow {
   posReference: string;
@@ -68,14 +80,22 @@ export interface StoreCounts {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-const parse = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
+
+/** What a read of one stored JSON value gives when it was quarantined instead. */
+const UNREADABLE = Symbol('unreadable');
 
 export class HubStore implements ForwardQueue {
   readonly db: Db;
   private readonly s: Record<string, Statement>;
   private seq: number;
+  private readonly readLimits: FrameLimits;
+  private readonly onQuarantine: (record: QuarantinedRecord) => void;
+  private readonly quarantine = new Map<string, QuarantinedRecord>();
 
   constructor(options: StoreOptions) {
+    // Stored records are never refused for size (they were accepted once); depth and counts still apply.
+    this.readLimits = { ...(options.readLimits ?? DEFAULT_FRAME_LIMITS), maxBytes: Number.MAX_SAFE_INTEGER };
+    this.onQuarantine = options.onQuarantine ?? (() => undefined);
     this.db = new Database(options.path);
     this.db.pragma('journal_mode = WAL');
     // better-sqlite3 leaves WAL databases at NORMAL, which can lose acknowledged commits on power loss.
@@ -113,7 +133,7 @@ export class HubStore implements ForwardQueue {
       metaPut: p(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
       metaDelete: p(`DELETE FROM meta WHERE key = ?`),
       seq: p(`SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS seq`),
-      resume: p(`SELECT payload FROM events WHERE id > ? AND payload IS NOT NULL AND (source_terminal IS NULL OR source_terminal <> ?) ORDER BY id LIMIT ?`),
+      resume: p(`SELECT id, payload FROM events WHERE id > ? AND payload IS NOT NULL AND (source_terminal IS NULL OR source_terminal <> ?) ORDER BY id LIMIT ?`),
       pending: p(`SELECT id, pos_reference, finalize, attempts FROM events
         WHERE forwarded = 0 AND status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?`),
       markForwarded: p(`UPDATE events SET forwarded = 1, status = 'forwarded', last_error = NULL WHERE id = ?`),
@@ -127,6 +147,37 @@ export class HubStore implements ForwardQueue {
       pruneMutations: p(`DELETE FROM mutations WHERE rowid <= (SELECT max(rowid) FROM mutations) - ?`),
     };
     this.seq = (this.s.seq!.get() as { seq: number }).seq;
+  }
+
+  /**
+   * Parse one stored JSON value without trusting it: scanned first (JSON.stringify, structured clone and
+   * msgpack recurse, so a deep value would crash the thread that sends it on), prototype keys dropped.
+   */
+  private read<T>(text: string | null, kind: QuarantineKind, key: string): T | null | typeof UNREADABLE {
+    if (text === null) return null;
+    const breach = scanJsonText(text, this.readLimits);
+    if (breach !== null) {
+      this.quarantined({ kind, key, reason: breach.code });
+      return UNREADABLE;
+    }
+    try {
+      return dropPrototypeKeys(JSON.parse(text) as T);
+    } catch {
+      this.quarantined({ kind, key, reason: 'BAD_JSON' });
+      return UNREADABLE;
+    }
+  }
+
+  private quarantined(record: QuarantinedRecord): void {
+    const id = `${record.kind}:${record.key}`;
+    if (this.quarantine.has(id)) return;
+    this.quarantine.set(id, record);
+    this.onQuarantine(record);
+  }
+
+  /** Every record quarantined since this store opened (reads find them again after a restart). */
+  quarantinedRecords(): QuarantinedRecord[] {
+    return [...this.quarantine.values()];
   }
 
   private st(name: string): Statement {
@@ -208,7 +259,9 @@ export class HubStore implements ForwardQueue {
 
   getMutation(terminalId: string, mutationId: string): unknown {
     const row = this.st('mutationGet').get(terminalId, mutationId) as { result: string } | undefined;
-    return row === undefined ? undefined : JSON.parse(row.result);
+    if (row === undefined) return undefined;
+    const result = this.read<unknown>(row.result, 'mutation', `${terminalId}/${mutationId}`);
+    return result === UNREADABLE || result === null ? undefined : result;
   }
 
   nextTicket(businessDay: string, orderType: string): number {
@@ -244,9 +297,16 @@ export class HubStore implements ForwardQueue {
   resume(lastSeq: number, terminalId: string, limit: number): unknown[] | null {
     const floor = Number(this.meta('resume_floor') ?? '0');
     if (lastSeq < floor || lastSeq > this.seq) return null;
-    const rows = this.st('resume').all(lastSeq, terminalId, limit + 1) as { payload: string }[];
+    const rows = this.st('resume').all(lastSeq, terminalId, limit + 1) as { id: number; payload: string }[];
     if (rows.length > limit) return null;
-    return rows.map((r) => JSON.parse(r.payload) as unknown);
+    const events: unknown[] = [];
+    for (const r of rows) {
+      const event = this.read<unknown>(r.payload, 'event', String(r.id));
+      // A gap would be a silently missed broadcast: fall back to a full SYNC_INIT instead.
+      if (event === UNREADABLE || event === null) return null;
+      events.push(event);
+    }
+    return events;
   }
 
   orders(): OrderRow[] {
@@ -260,16 +320,20 @@ export class HubStore implements ForwardQueue {
       terminal_id: string | null;
       odoo_order_id: number | null;
     }[];
-    return rows.map((r) => ({
-      posReference: r.pos_reference,
-      homeKey: r.home_key,
-      tableId: r.table_id,
-      version: r.version,
-      snapshot: parse<OrderSnapshot>(r.snapshot),
-      state: r.state,
-      terminalId: r.terminal_id,
-      odooOrderId: r.odoo_order_id,
-    }));
+    return rows.map((r) => {
+      const snapshot = this.read<OrderSnapshot>(r.snapshot, 'order', r.pos_reference);
+      return {
+        posReference: r.pos_reference,
+        homeKey: r.home_key,
+        tableId: r.table_id,
+        version: r.version,
+        // A quarantined snapshot reads as none: the order keeps its version and route, nobody is sent it.
+        snapshot: snapshot === UNREADABLE ? null : snapshot,
+        state: r.state,
+        terminalId: r.terminal_id,
+        odooOrderId: r.odoo_order_id,
+      };
+    });
   }
 
   leases(): LeaseRow[] {
@@ -287,7 +351,12 @@ export class HubStore implements ForwardQueue {
   }
 
   floorPlans(): unknown[] {
-    return (this.db.prepare(`SELECT plan FROM floor_plans ORDER BY floor_id`).all() as { plan: string }[]).map((r) => JSON.parse(r.plan) as unknown);
+    const plans: unknown[] = [];
+    for (const r of this.db.prepare(`SELECT floor_id, plan FROM floor_plans ORDER BY floor_id`).all() as { floor_id: number; plan: string }[]) {
+      const plan = this.read<unknown>(r.plan, 'floor_plan', String(r.floor_id));
+      if (plan !== UNREADABLE && plan !== null) plans.push(plan);
+    }
+    return plans;
   }
 
   epochs(): { key: string; homeKey: string; epoch: number }[] {
@@ -345,10 +414,17 @@ export class HubStore implements ForwardQueue {
 
   pending(limit: number, now: number): PendingFinalize[] {
     const rows = this.st('pending').all(now, limit) as { id: number; pos_reference: string; finalize: string; attempts: number }[];
-    return rows.map((r) => {
-      const f = JSON.parse(r.finalize) as { snapshot: OrderSnapshot; configId: number; terminalId: string };
-      return { eventId: r.id, posReference: r.pos_reference, snapshot: f.snapshot, configId: f.configId, terminalId: f.terminalId, attempts: r.attempts };
-    });
+    const out: PendingFinalize[] = [];
+    for (const r of rows) {
+      const f = this.read<{ snapshot: OrderSnapshot; configId: number; terminalId: string }>(r.finalize, 'finalize', String(r.id));
+      if (f === UNREADABLE || f === null) {
+        // Retrying cannot help: dead-letter it so the forwarder moves on and an operator sees it.
+        this.st('markDead').run('quarantined: the stored finalize payload cannot be read safely', r.id);
+        continue;
+      }
+      out.push({ eventId: r.id, posReference: r.pos_reference, snapshot: f.snapshot, configId: f.configId, terminalId: f.terminalId, attempts: r.attempts });
+    }
+    return out;
   }
 
   markForwarded(eventId: number, result: FinalizeSuccess, now: number): void {
