@@ -42,10 +42,12 @@ async function main(): Promise<void> {
       sendChangesToKitchen: config.HUB_SEND_CHANGES_TO_KITCHEN,
       validate: validateSnapshotChange,
     },
-    sink: (units) => writerPort.postMessage({ kind: 'units', units } satisfies ShardToWriter),
+    sink: (units) => writerPort.postMessage({ kind: 'units', units, generation } satisfies ShardToWriter),
     relay: (relays) => port.postMessage({ kind: 'relay', relays } satisfies ShardToFront),
   });
 
+  /** The writer's storage generation this shard's memory was loaded at; stamped on every unit. */
+  let generation = 0;
   let loadSeq = 0;
   const loads = new Map<number, () => void>();
   const reload = (): Promise<void> =>
@@ -58,11 +60,23 @@ async function main(): Promise<void> {
     switch (message.kind) {
       case 'loaded':
         host.load(message.seed);
+        generation = message.generation;
         loads.get(message.reqId)?.();
         loads.delete(message.reqId);
         return;
       case 'committed':
         host.committed(message.txIds);
+        return;
+      case 'rollback':
+        // A commit failed: drop what the actors believe and reload what SQLite holds. Units sent
+        // meanwhile carry the old generation and are refused by the writer (retryable), so none of
+        // them builds on state that was never stored.
+        if (message.generation > generation) {
+          reload().then(
+            () => log.warn({ generation }, 'shard reloaded from SQLite after a failed commit'),
+            (error: unknown) => log.error({ err: error }, 'shard reload failed'),
+          );
+        }
         return;
       default: {
         const unreachable: never = message;

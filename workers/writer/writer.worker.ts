@@ -62,6 +62,9 @@ async function main(): Promise<void> {
     createForwarder,
     snapshotMetrics: snapshotThreadMetrics,
     // Every shard hears it: a transfer fences one actor on each side, and the notice is rare and small.
+    onRollback: (generation) => {
+      for (const shardPort of data.shardPorts) shardPort.postMessage({ kind: 'rollback', generation } satisfies WriterToShard);
+    },
     onTransfersCommitted: (txIds) => {
       for (const shardPort of data.shardPorts) shardPort.postMessage({ kind: 'committed', txIds } satisfies WriterToShard);
     },
@@ -72,10 +75,11 @@ async function main(): Promise<void> {
     shardPort.on('message', (message: ShardToWriter) => {
       switch (message.kind) {
         case 'units':
-          core.enqueue(message.units);
+          core.enqueue(message.units, message.generation);
           break;
         case 'load': {
-          const reply: WriterToShard = { kind: 'loaded', reqId: message.reqId, seed: core.loadSeed(message.shard, message.shards) };
+          const seed = core.loadSeed(message.shard, message.shards);
+          const reply: WriterToShard = { kind: 'loaded', reqId: message.reqId, seed, generation: core.generation };
           shardPort.postMessage(reply);
           break;
         }
