@@ -55,7 +55,7 @@ export async function runChaos(size: ChaosSize, log: (line: string) => void = ()
     log(`${v.ok === null ? 'SKIP' : v.ok ? 'PASS' : 'FAIL'}  ${v.scenario}${v.skipped ? ` (${v.skipped})` : ''}  ${JSON.stringify(v.figures)}`);
   };
 
-  const kill = await killCycles({ cycles: s.killCycles, acksPerCycle: s.acksPerCycle });
+  const kill = await killCycles({ cycles: s.killCycles, acksPerCycle: s.acksPerCycle, log });
   ackedWritesLost += kill.ackedLost;
   record({ scenario: `${s.killCycles} SIGKILL cycles under write load`, ok: killOk(kill), figures: kill });
 

@@ -135,7 +135,11 @@ async function startChild(env: Record<string, string>, dbPath: string, cleanup: 
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
   const port = await new Promise<number>((resolve, reject) => {
-    const limit = setTimeout(() => reject(new Error(`hub did not start within ${START_LIMIT_MS} ms:\n${output}`)), START_LIMIT_MS);
+    const limit = setTimeout(() => {
+      // Not left running: a hub that listens late would hold the database the caller retries on.
+      child.kill('SIGKILL');
+      reject(new Error(`hub did not start within ${START_LIMIT_MS} ms:\n${output}`));
+    }, START_LIMIT_MS);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString('utf8');
       const line = output.split('\n').find((l) => l.startsWith(LISTENING));
