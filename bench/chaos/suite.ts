@@ -20,7 +20,7 @@ export interface ChaosSizes {
 }
 
 export const SIZES: Readonly<Record<ChaosSize, ChaosSizes>> = {
-  full: { killCycles: 50, acksPerCycle: 120, odooOrders: 30, floodSockets: 1000, machineFaults: true },
+  full: { killCycles: 50, acksPerCycle: 100, odooOrders: 30, floodSockets: 1000, machineFaults: true },
   small: { killCycles: 2, acksPerCycle: 20, odooOrders: 3, floodSockets: 60, machineFaults: false },
 };
 
