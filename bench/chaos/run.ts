@@ -13,7 +13,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const size = (args[0] ?? 'full') as ChaosSize;
+  const size = (args[0] === undefined || args[0].startsWith('--') ? 'full' : args[0]) as ChaosSize;
   if (!(size in SIZES)) throw new Error(`usage: npm run chaos [full|small] [--out DIR] (got ${size})`);
   const outIndex = args.indexOf('--out');
   const out = outIndex >= 0 ? (args[outIndex + 1] ?? '') : join(ROOT, size === 'full' ? 'bench/results' : '.test-results/chaos');
