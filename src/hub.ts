@@ -60,6 +60,9 @@ export interface Hub {
   close(): Promise<void>;
 }
 
+/** How long the deaths of several workers are gathered so the most specific cause is reported. */
+const FATAL_GATHER_MS = 100;
+
 /** Start a worker from its .ts source (through tsx) or its compiled .js. */
 function spawn(relative: string, workerData: object, transfer: TransferListItem[]): Worker {
   const isTs = import.meta.url.endsWith('.ts');
@@ -79,10 +82,21 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const shardCount = config.HUB_SHARDS;
   const startedAt = clock.now();
   let closing = false;
+  /**
+   * The most telling worker death: when the writer dies of a damaged database the shards exit too (their
+   * port to it closes), and their bare "exited" must not hide its cause. Deaths are gathered for a moment.
+   */
+  let firstFatal: HubError | null = null;
+  let started = false;
+  let fatalTimer: ReturnType<typeof setTimeout> | null = null;
   const fatal = (error: HubError): void => {
-    if (closing) return;
-    log.fatal({ err: error }, 'worker died; the hub cannot continue');
-    deps.onFatal?.(error);
+    if (firstFatal === null || (firstFatal.code === 'WORKER_DIED' && error.code !== 'WORKER_DIED')) firstFatal = error;
+    if (closing || !started || fatalTimer !== null) return;
+    fatalTimer = setTimeout(() => {
+      const cause = firstFatal ?? error;
+      log.fatal({ err: cause }, 'worker died; the hub cannot continue');
+      deps.onFatal?.(cause);
+    }, FATAL_GATHER_MS);
   };
 
   // A message to a worker that cannot be cloned is left out, logged and counted — never a front-thread crash.
@@ -153,7 +167,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const startupWorkers = [writerWorker, ...shardWorkers];
   let onStartupExit: (code: number) => void = () => undefined;
   const died = new Promise<never>((_, reject) => {
-    onStartupExit = (code) => reject(new HubError('WORKER_DIED', `a worker exited during start-up (code ${code})`));
+    onStartupExit = (code) => reject(firstFatal ?? new HubError('WORKER_DIED', `a worker exited during start-up (code ${code})`));
     for (const w of startupWorkers) w.once('exit', onStartupExit);
   });
   try {
@@ -161,9 +175,11 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     for (const w of startupWorkers) w.off('exit', onStartupExit);
   } catch (error) {
     closing = true;
+    await new Promise((resolve) => setTimeout(resolve, FATAL_GATHER_MS));
     await Promise.allSettled(links.map((l) => l.terminate()));
-    throw error;
+    throw firstFatal ?? error;
   }
+  started = true;
 
   front = new Front({ config, clock, log, metrics, tokenValidator: deps.tokenValidator, shards, writer, onChange: () => admin?.changed() });
   front.loadRoutes(await writer.request<Array<[string, ActorKey]>>((reqId) => ({ kind: 'request', reqId, req: { type: 'routes' } })));

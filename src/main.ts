@@ -1,7 +1,8 @@
 /**
  * The composition root and the only file that reads process.env (plus an optional .env through
  * node's util.parseEnv). Parses the config (exit 78 listing every problem), builds the hub, listens,
- * advertises over mDNS, and turns SIGTERM/SIGINT into a graceful stop within 5 s.
+ * advertises over mDNS, and turns SIGTERM/SIGINT into a graceful stop within 5 s. A fault that stops
+ * the hub (damaged database, taken port, dead worker) ends it with one stderr line and its exit code.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +22,8 @@ import { withDevAuth } from './front/dev-auth.js';
 import { createHub } from './hub.js';
 import { systemClock } from './ports/clock.js';
 import type { TokenValidator } from './ports/auth.js';
-import { toHubError } from './protocol/errors.js';
+import { EXIT_CODES, exitCodeFor } from './exit-codes.js';
+import { toHubError, type HubError } from './protocol/errors.js';
 
 /** Printed on stdout once listening, whatever the log level: tools and tests read the port from it. */
 export const LISTENING_LINE_PREFIX = 'POS_HUB_LISTENING ';
@@ -102,8 +104,7 @@ async function main(): Promise<void> {
     ...(tls ? { tlsIdentity: tls } : {}),
     onFatal: (error) => {
       log.fatal({ err: error }, 'exiting so the supervisor restarts the hub from SQLite');
-      process.exitCode = 1;
-      setImmediate(() => process.exit(1));
+      exitFor(error);
     },
   });
   collect = () => hub.collectWorkerMetrics();
@@ -148,7 +149,18 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`pos-hub failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+let exiting = false;
+/** One line naming the cause, then the exit code of its class (README: Exit codes). */
+function exitFor(error: HubError): void {
+  if (exiting) return;
+  exiting = true;
+  const name = exitCodeFor(error);
+  const { code } = EXIT_CODES[name];
+  process.stderr.write(`pos-hub: ${error.message} [${error.code}, exit ${code} ${name}]\n`);
+  const origin = error.cause instanceof Error ? error.cause : error;
+  if (name === 'FAILURE' && error.code === 'INTERNAL' && origin.stack) process.stderr.write(`${origin.stack}\n`);
+  process.exitCode = code;
+  setImmediate(() => process.exit(code));
+}
+
+main().catch((error: unknown) => exitFor(toHubError(error)));

@@ -12,7 +12,7 @@ import type { Relay, TransferMessage, TransferRelay } from '../actors/table/tran
 import type { EventView, LeaseView, LockView } from '../src/ports/state-view.js';
 import type { QuarantinedRecord } from '../src/ports/metrics.js';
 
-export type { ActorKey, Outbound, Principal, ShardMessage, Unit, UnitJoin, WriteOp } from '../actors/table/types.js';
+export type { ActorKey, Outbound, Principal, ShardMessage, Unit, UnitJoin, UnitOrigin, WriteOp } from '../actors/table/types.js';
 export type { Relay, TransferMessage, TransferRelay } from '../actors/table/transfer-logic.js';
 
 /** State a shard is rebuilt from at start (rows whose home key hashes to that shard). */
@@ -51,11 +51,17 @@ export type ShardToFront =
 
 // ---- shard → writer (own MessageChannel) -------------------------------------------------------
 export type ShardToWriter =
-  | { readonly kind: 'units'; readonly units: readonly Unit[] }
+  /** `generation`: the writer's storage generation the shard's memory was loaded at (see 'rollback'). */
+  | { readonly kind: 'units'; readonly units: readonly Unit[]; readonly generation: number }
   | { readonly kind: 'load'; readonly reqId: number; readonly shard: number; readonly shards: number };
 
 export type WriterToShard =
-  | { readonly kind: 'loaded'; readonly reqId: number; readonly seed: ShardSeed }
+  | { readonly kind: 'loaded'; readonly reqId: number; readonly seed: ShardSeed; readonly generation: number }
+  /**
+   * A commit failed (disk full): actors may hold state that never reached SQLite. The shard reloads from
+   * SQLite; until then the writer refuses its units (older generation) with STORAGE_UNAVAILABLE.
+   */
+  | { readonly kind: 'rollback'; readonly generation: number }
   /** These transfers' two parts are committed: the shards lift their fences. */
   | { readonly kind: 'committed'; readonly txIds: readonly string[] };
 
@@ -108,6 +114,8 @@ export interface WriterStats {
   readonly lastOdooSync: number | null;
   readonly odooReachable: boolean;
   readonly lastOdooError: string | null;
+  /** Set while the disk refuses commits (SQLITE_FULL …): /health reports `degraded` with it. */
+  readonly storageError?: { readonly reason: string; readonly since: number; readonly failures: number } | null;
 }
 
 /** A committed unit's messages, seq already stamped. */

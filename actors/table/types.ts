@@ -101,6 +101,14 @@ export interface Unit {
   readonly receivedAt?: number;
   /** Half of an ORDER_TRANSFER: the writer commits it only together with its other half, in one transaction. */
   readonly join?: UnitJoin;
+  /** The terminal request that produced it: told STORAGE_UNAVAILABLE if the disk refuses the commit. */
+  readonly origin?: UnitOrigin;
+}
+
+/** Who asked, and the `ref` an ERROR about it carries (the SDK settles the request by it). */
+export interface UnitOrigin {
+  readonly terminalId: string;
+  readonly ref: { readonly type: string; readonly posReference?: string; readonly tableId?: number; readonly mutationId?: string };
 }
 
 /** Which transfer a unit belongs to and which side produced it (actors/table/transfer-logic.ts). */

@@ -2,12 +2,14 @@
  * The individual `pos-hub doctor` checks. Each returns PASS, WARN or FAIL with one line of detail and
  * never throws: a doctor that crashes on the problem it should report is no help on a Pi over SSH.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statfsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { CONFIG_VARIABLES, parseConfig, type Config, type ConfigProblem } from '../config.js';
 import { localHostName } from '../adapters/mdns/advertiser.js';
 import { findAdvert, probeMdns } from '../adapters/mdns/probe.js';
+import { classifyStartupError, preflightDatabase } from '../adapters/sqlite/storage-fault.js';
+import { DATABASE_FAULT_EXIT, EXIT_CODES } from '../exit-codes.js';
 import { HubError } from '../protocol/errors.js';
 
 export type CheckStatus = 'PASS' | 'WARN' | 'FAIL';
@@ -133,7 +135,10 @@ export async function checkOdoo(config: Config): Promise<CheckResult[]> {
   }
 }
 
-/** PRAGMA integrity_check on a read-only handle: safe while the hub runs (WAL readers do not block it). */
+/**
+ * PRAGMA quick_check on a read-only handle: safe while the hub runs (WAL readers do not block it). A fault
+ * is named as the hub would name it at start-up, with the exit code the hub would stop with.
+ */
 export async function checkSqlite(dbPath: string): Promise<CheckResult> {
   if (!existsSync(dbPath)) {
     return existsSync(dirname(dbPath))
@@ -144,9 +149,9 @@ export async function checkSqlite(dbPath: string): Promise<CheckResult> {
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(dbPath, { readonly: true, fileMustExist: true });
     try {
-      const rows = db.pragma('integrity_check') as { integrity_check: string }[];
+      const rows = db.pragma('quick_check') as { quick_check: string }[];
       const mode = db.pragma('journal_mode', { simple: true }) as string;
-      const verdict = rows.map((r) => r.integrity_check);
+      const verdict = rows.map((r) => r.quick_check);
       return verdict.length === 1 && verdict[0] === 'ok'
         ? result('PASS', 'sqlite', `${dbPath} integrity ok (journal ${mode})`)
         : result('FAIL', 'sqlite', `${dbPath} integrity check: ${verdict.slice(0, 3).join('; ')}`);
@@ -154,7 +159,32 @@ export async function checkSqlite(dbPath: string): Promise<CheckResult> {
       db.close();
     }
   } catch (error) {
-    return result('FAIL', 'sqlite', `${dbPath}: ${messageOf(error)}`);
+    const fault = preflightDatabase(dbPath) ?? classifyStartupError(dbPath, error);
+    if (fault === null) return result('FAIL', 'sqlite', `${dbPath}: ${messageOf(error)}`);
+    const exit = DATABASE_FAULT_EXIT[fault.fault];
+    return result('FAIL', 'sqlite', `${fault.line}; the hub would exit ${EXIT_CODES[exit].code} (${exit})`);
+  }
+}
+
+/** Below this the hub will soon refuse writes (STORAGE_UNAVAILABLE); below the warning, act this week. */
+const DISK_FAIL_BYTES = 16 * 1024 * 1024;
+const DISK_WARN_BYTES = 256 * 1024 * 1024;
+
+/** Free space on the file system that holds the database (where a full disk stops the writes). */
+export function checkDiskSpace(dbPath: string): CheckResult {
+  const dir = existsSync(dbPath) ? dirname(dbPath) : existsSync(dirname(dbPath)) ? dirname(dbPath) : null;
+  if (dir === null) return result('WARN', 'disk', `${dirname(dbPath)} does not exist; free space unknown`);
+  try {
+    const fs = statfsSync(dir);
+    const free = fs.bavail * fs.bsize;
+    const total = fs.blocks * fs.bsize;
+    const mib = (n: number): string => `${Math.floor(n / (1024 * 1024))} MiB`;
+    const detail = `${mib(free)} free of ${mib(total)} on the file system of ${dir}`;
+    if (free < DISK_FAIL_BYTES) return result('FAIL', 'disk', `${detail}: writes will be refused (STORAGE_UNAVAILABLE) — free space now`);
+    if (free < DISK_WARN_BYTES) return result('WARN', 'disk', `${detail}: low`);
+    return result('PASS', 'disk', detail);
+  } catch (error) {
+    return result('WARN', 'disk', `cannot read free space of ${dir}: ${messageOf(error)}`);
   }
 }
 

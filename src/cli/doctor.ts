@@ -1,11 +1,13 @@
 /**
  * `pos-hub doctor`: checks an installation before (or while) the hub runs — config, Odoo reachable and
- * the hub's login, SQLite integrity, the uWS native binary, the port, mDNS, TLS — one PASS/WARN/FAIL line
+ * the hub's login, SQLite integrity (quick_check), free disk space, the uWS native binary, the port, mDNS,
+ * TLS — one PASS/WARN/FAIL line
  * each, exit 1 when anything FAILs so scripts and installers can rely on it.
  */
 import { parseArgs } from './args.js';
 import {
   checkConfig,
+  checkDiskSpace,
   checkMdns,
   checkOdoo,
   checkPort,
@@ -36,7 +38,7 @@ export async function doctorCommand(argv: readonly string[], io: CliIo, cwd: str
     : await checkOdoo(config);
   print(odoo);
   all.push(...odoo);
-  for (const check of [checkSqlite(config.HUB_DB_PATH), checkUws(), checkPort(config), checkMdns(config), checkTls(config, new Date())]) {
+  for (const check of [checkSqlite(config.HUB_DB_PATH), checkDiskSpace(config.HUB_DB_PATH), checkUws(), checkPort(config), checkMdns(config), checkTls(config, new Date())]) {
     const done = await check;
     print([done]);
     all.push(done);

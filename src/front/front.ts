@@ -262,6 +262,7 @@ export class Front {
                 },
               ],
               out: [],
+              origin: { terminalId, ref: { ...refOf(msg), type: msg.type } },
             },
           ],
         });
@@ -287,6 +288,7 @@ export class Front {
                 { op: 'event', type: 'FLOOR_PLAN_CHANGED', posReference: null, payload: changed, sourceTerminal: null },
               ],
               out: [{ to: 'all', msg: changed, stamp: true }],
+              origin: { terminalId, ref: { ...refOf(msg), type: msg.type } },
             },
           ],
         });

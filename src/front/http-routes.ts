@@ -70,8 +70,9 @@ export class Admin {
   health(): HealthView {
     const { front } = this.deps;
     const s = front.stats;
+    const storage = s.storageError ?? null;
     return {
-      status: 'ok',
+      status: storage === null ? 'ok' : 'degraded',
       uptime: Math.floor((this.deps.clock.now() - this.deps.startedAt) / 1000),
       connectedTerminals: front.readyCount,
       activeLeases: s.activeLeases,
@@ -86,6 +87,7 @@ export class Admin {
       activeLocks: s.activeLocks,
       seq: s.seq,
       version: this.deps.version,
+      ...(storage === null ? {} : { degraded: { reason: `storage: ${storage.reason}`, since: new Date(storage.since).toISOString(), storageFailures: storage.failures } }),
     };
   }
 

@@ -4,7 +4,7 @@
  * WORKER_DIED and the death reported, so the hub can exit instead of running half a system.
  */
 import type { Worker } from 'node:worker_threads';
-import { HubError, type HubErrorData } from '../protocol/errors.js';
+import { HubError, causeOf, describeCause, type HubErrorData } from '../protocol/errors.js';
 
 type Reply = { kind: 'reply'; reqId: number; ok: true; value: unknown } | { kind: 'reply'; reqId: number; ok: false; error: HubErrorData };
 
@@ -26,6 +26,8 @@ export class WorkerLink<In, Out extends { kind: string }> {
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: HubError): void }>();
   private dead: HubError | null = null;
   private closing = false;
+  /** What the worker said killed it (its `fatal` message): the death carries this cause, not just an exit code. */
+  private reported: HubError | null = null;
 
   constructor(private readonly options: WorkerLinkOptions<Out>) {
     const { worker } = options;
@@ -39,10 +41,15 @@ export class WorkerLink<In, Out extends { kind: string }> {
         else waiter.reject(HubError.fromData(reply.error));
         return;
       }
+      if (message.kind === 'fatal') this.reported = HubError.fromData((message as unknown as { error: HubErrorData }).error);
       options.onMessage(message as Out);
     });
-    worker.on('error', (error) => this.die(new HubError('WORKER_DIED', `${options.name} failed: ${error.message}`, { cause: error })));
-    worker.on('exit', (code) => this.die(new HubError('WORKER_DIED', `${options.name} exited with code ${code}`)));
+    // An error thrown in a worker arrives structured-cloned: a SqliteError as a bare `{code}`, no message.
+    worker.on('error', (error: unknown) => {
+      const cause = causeOf(error);
+      this.die(this.reported ?? new HubError('WORKER_DIED', `${options.name} failed: ${describeCause(cause)}`, { cause: error, details: { cause } }));
+    });
+    worker.on('exit', (code) => this.die(this.reported ?? new HubError('WORKER_DIED', `${options.name} exited with code ${code}`)));
   }
 
   get name(): string {

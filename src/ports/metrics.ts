@@ -35,6 +35,8 @@ export interface HubMetrics {
   leaseDecision(decision: GrantDecision): void;
   lockDecision(decision: GrantDecision): void;
   writerBatch(size: number, seconds: number): void;
+  /** A group commit refused by the disk (SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY, ENOSPC), by SQLite code. */
+  storageError(code: string): void;
   forwardQueueDepth(depth: number): void;
   forwardAttempt(outcome: 'ok' | 'retry' | 'dead'): void;
   deadLetters(count: number): void;
@@ -58,6 +60,7 @@ export const noopMetrics: HubMetrics = {
   leaseDecision: noop,
   lockDecision: noop,
   writerBatch: noop,
+  storageError: noop,
   forwardQueueDepth: noop,
   forwardAttempt: noop,
   deadLetters: noop,

@@ -22,6 +22,8 @@ export interface HealthView {
   activeLocks: number;
   seq: number;
   version: string;
+  /** Present while `degraded`: why (the disk refuses commits), since when, how many commits it refused. */
+  degraded?: { reason: string; since: string; storageFailures: number };
 }
 
 export interface TerminalView {

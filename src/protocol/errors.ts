@@ -59,6 +59,9 @@ export const ERROR_CODES = {
   BACKPRESSURE: 'The terminal did not read its socket fast enough.',
   RESET_FORBIDDEN: 'The admin API (reset, /api/state, /api/devices, the dashboard) needs HUB_ADMIN_TOKEN to be set and presented.',
   INTERNAL: 'An unexpected error; the hub log has the details.',
+  STORAGE_UNAVAILABLE: 'The write was not stored: the disk is full or failing (SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY, ENOSPC). Nothing was applied; retryable — the hub retries by itself once the disk has room.',
+  DATABASE_UNUSABLE: 'At start-up the database is damaged, read-only, not permitted or locked; the hub exits with that class\'s exit code (README: Exit codes).',
+  PORT_IN_USE: 'At start-up HUB_HOST:HUB_HTTP_PORT is taken or cannot be bound; the hub exits 69 instead of sharing the port.',
   // Terminal SDK
   REQUEST_TIMEOUT: 'The hub did not answer a request in time (LEASE_ACQUIRE: 10 s); it is overloaded or the message was lost — check the hub logs.',
   DEVICE_REPLACED: 'A newer connection with the same deviceId replaced this one (close 4004); the SDK stops reconnecting.',
@@ -112,4 +115,35 @@ export function toHubError(error: unknown, fallback: ErrorCode = 'INTERNAL'): Hu
   }
   const message = error instanceof Error ? error.message : String(error);
   return new HubError(fallback, message, { cause: error });
+}
+
+/** The facts of a thrown value that survive postMessage (a SqliteError clones to `{code}` alone). */
+export interface ErrorCause {
+  readonly message: string;
+  /** SQLite extended result code name (SQLITE_FULL, SQLITE_IOERR_WRITE, …). */
+  readonly sqliteCode?: string;
+  /** errno name (ENOSPC, EACCES, EROFS, …). */
+  readonly errno?: string;
+  readonly name?: string;
+}
+
+/** Read the message, SQLite code and errno of anything thrown, as plain data; never `undefined`. */
+export function causeOf(error: unknown): ErrorCause {
+  if (typeof error !== 'object' || error === null) return { message: String(error) };
+  const e = error as { message?: unknown; code?: unknown; name?: unknown; constructor?: { name?: unknown } };
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  const message = typeof e.message === 'string' && e.message !== '' ? e.message : (code ?? JSON.stringify(error) ?? 'unknown error');
+  const name = typeof e.name === 'string' ? e.name : typeof e.constructor?.name === 'string' && e.constructor.name !== 'Object' ? e.constructor.name : undefined;
+  return {
+    message,
+    ...(code?.startsWith('SQLITE_') ? { sqliteCode: code } : {}),
+    ...(code !== undefined && /^E[A-Z0-9]+$/.test(code) ? { errno: code } : {}),
+    ...(name === undefined ? {} : { name }),
+  };
+}
+
+/** `SQLITE_FULL: database or disk is full` — a cause in one short line. */
+export function describeCause(cause: ErrorCause): string {
+  const code = cause.sqliteCode ?? cause.errno;
+  return code === undefined || cause.message.includes(code) ? cause.message : `${code}: ${cause.message}`;
 }

@@ -230,6 +230,8 @@ export const hubMessageSchemas = {
     type: z.literal('ERROR'),
     code: errorCode,
     message: z.string(),
+    /** True when the same request may succeed later unchanged (STORAGE_UNAVAILABLE): the SDK keeps it queued. */
+    retryable: z.boolean().optional(),
     ref: z
       .looseObject({
         type: z.string().optional(),

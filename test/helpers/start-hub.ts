@@ -26,6 +26,8 @@ export interface StartHubOptions {
   mode?: 'in-process' | 'child-process';
   /** in-process only; the default is the dev validator (empty token, or dev:<role>:<name>). */
   tokenValidator?: TokenValidator;
+  /** child-process only: how long to wait for the listening line (default 20 s; chaos runs on loaded machines). */
+  startLimitMs?: number;
   /** in-process only: GET /api/catalog's provider (createHub's `catalog`). */
   catalog?: () => Promise<unknown>;
   /** in-process only: serve TLS too (createHub's `tlsIdentity`, listening on 127.0.0.1 port 0). */
@@ -93,7 +95,7 @@ export async function startHub(options: StartHubOptions = {}): Promise<StartedHu
   const cleanup = (): void => {
     if (ownDir !== null) rmSync(ownDir, { recursive: true, force: true });
   };
-  return (options.mode ?? 'in-process') === 'in-process' ? startInProcess(env, dbPath, options.tokenValidator, cleanup, options.catalog, options.tlsIdentity, options.clock) : startChild(env, dbPath, cleanup);
+  return (options.mode ?? 'in-process') === 'in-process' ? startInProcess(env, dbPath, options.tokenValidator, cleanup, options.catalog, options.tlsIdentity, options.clock) : startChild(env, dbPath, cleanup, options.startLimitMs ?? START_LIMIT_MS);
 }
 
 async function startInProcess(
@@ -140,7 +142,7 @@ async function startInProcess(
   };
 }
 
-async function startChild(env: Record<string, string>, dbPath: string, cleanup: () => void): Promise<StartedHub> {
+async function startChild(env: Record<string, string>, dbPath: string, cleanup: () => void, startLimitMs: number): Promise<StartedHub> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HUB_ENV_FILE: '/nonexistent/.env', ...env },
@@ -152,7 +154,11 @@ async function startChild(env: Record<string, string>, dbPath: string, cleanup: 
   });
   let tlsPort: number | null = null;
   const port = await new Promise<number>((resolve, reject) => {
-    const limit = setTimeout(() => reject(new Error(`hub did not start within ${START_LIMIT_MS} ms:\n${output}`)), START_LIMIT_MS);
+    const limit = setTimeout(() => {
+      // Not left running: a hub that listens late would hold the database the caller retries on.
+      child.kill('SIGKILL');
+      reject(new Error(`hub did not start within ${startLimitMs} ms:\n${output}`));
+    }, startLimitMs);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString('utf8');
       const line = output.split('\n').find((l) => l.startsWith(LISTENING));

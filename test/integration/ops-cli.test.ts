@@ -168,6 +168,7 @@ describe('pos-hub CLI', () => {
     expect(run.stdout).toMatch(/^PASS {2}odoo {8}.*answers \(Odoo 12\.0/m);
     expect(run.stdout).toMatch(new RegExp(`^PASS {2}odoo login {2}signed in as ${HUB_LOGIN}`, 'm'));
     expect(run.stdout).toMatch(/^PASS {2}sqlite .*integrity ok \(journal wal\)/m);
+    expect(run.stdout).toMatch(/^(PASS|WARN) {2}disk {8}\d+ MiB free of \d+ MiB/m);
     expect(run.stdout).toMatch(/^(PASS|WARN) {2}uws /m);
     expect(run.stdout).toMatch(/^PASS {2}port .* is free/m);
     expect(run.stdout).toMatch(/^PASS {2}mdns .*disabled/m);
@@ -197,7 +198,7 @@ describe('pos-hub CLI', () => {
       expect(run.stdout).toMatch(/^FAIL {2}config {6}HUB_LOG_LEVEL /m);
       expect(run.stdout).toMatch(/^PASS {2}odoo /m);
       expect(run.stdout).toMatch(/^FAIL {2}odoo login .*refused: .*Access denied/im);
-      expect(run.stdout).toMatch(/^FAIL {2}sqlite /m);
+      expect(run.stdout).toMatch(/^FAIL {2}sqlite .*damaged.*the hub would exit 65 \(DATABASE_CORRUPT\)/m);
       expect(run.stdout).toMatch(new RegExp(`^FAIL {2}port .*:${takenPort} is in use by another program`, 'm'));
       expect(run.stdout).toMatch(/checks failed\.$/m);
       expect(run.stdout + run.stderr).not.toContain('wrong-password');

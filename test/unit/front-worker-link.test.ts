@@ -3,10 +3,13 @@
  * — the regression that matters — every pending request rejected with WORKER_DIED at once when the
  * thread dies, reported once through onDeath, and not reported for an expected terminate().
  */
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { WorkerLink } from '../../src/front/worker-link.js';
 import type { HubError } from '../../src/protocol/errors.js';
+
+const require = createRequire(import.meta.url);
 
 type In = { kind: 'request'; reqId: number; req: string } | { kind: 'note'; text: string };
 type Out = { kind: 'batch'; size: number };
@@ -58,5 +61,21 @@ describe('WorkerLink', () => {
     await l.terminate();
     await expect(hanging).rejects.toMatchObject({ code: 'WORKER_DIED' });
     expect(deaths).toEqual([]);
+  });
+
+  // Regression: a SqliteError thrown in the writer crossed as a bare `{code}` and the hub logged
+  // "writer failed: undefined". The death now names the code, and a reported `fatal` wins over the exit.
+  it('carries the cause of a death: the SQLite code of a thrown SqliteError, or what the worker reported', async () => {
+    const thrower = new Worker(`const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))}); new Database(':memory:').exec('SELECT * FROM nope');`, { eval: true });
+    const first = await new Promise<HubError>((resolve) => new WorkerLink<In, Out>({ name: 'writer', worker: thrower, onMessage: () => undefined, onDeath: resolve }));
+    expect(first.message).toBe('writer failed: SQLITE_ERROR');
+    const reporter = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       parentPort.postMessage({ kind: 'fatal', error: { code: 'INTERNAL', message: 'writer failed: SQLITE_FULL: database or disk is full', retryable: false } });
+       setImmediate(() => process.exit(1));`,
+      { eval: true },
+    );
+    const second = await new Promise<HubError>((resolve) => new WorkerLink<In, Out>({ name: 'writer', worker: reporter, onMessage: () => undefined, onDeath: resolve }));
+    expect(second.message).toBe('writer failed: SQLITE_FULL: database or disk is full');
   });
 });

@@ -12,7 +12,7 @@ import { startTableActor, type TableActor } from '../../actors/table/table.machi
 import type { StepResult, TableEvent } from '../../actors/table/table-logic.js';
 import { tableKey } from '../shard-key.js';
 import type { HubMessage } from '../../src/protocol/hub-messages.js';
-import type { ActorKey, FrontToShard, Relay, ShardSeed, Unit } from '../protocol.js';
+import type { ActorKey, FrontToShard, Relay, ShardMessage, ShardSeed, TransferMessage, Unit, UnitOrigin } from '../protocol.js';
 import { GrantTime } from './grant-time.js';
 import { TransferFences } from './transfer-fences.js';
 
@@ -41,6 +41,36 @@ type SeedParts = {
   mutations: { terminalId: string; mutationId: string }[];
   finalizing: string[];
 };
+
+/** The terminal request behind an actor input, as the `ref` of an ERROR about it. */
+function originOf(m: ActorInput): UnitOrigin {
+  switch (m.kind) {
+    case 'terminal':
+      return { terminalId: m.from.terminalId, ref: refOfMessage(m.msg) };
+    case 'transfer':
+      return { terminalId: m.from.terminalId, ref: transferRef(m.msg) };
+    case 'relay':
+      return { terminalId: m.event.req.from.terminalId, ref: transferRef(m.event.req.msg) };
+    default: {
+      const unreachable: never = m;
+      throw new Error(`unknown actor input ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+function transferRef(msg: TransferMessage): UnitOrigin['ref'] {
+  return { type: 'ORDER_TRANSFER', posReference: msg.fromPosReference, ...(msg.mutationId === undefined ? {} : { mutationId: msg.mutationId }) };
+}
+
+function refOfMessage(msg: ShardMessage): UnitOrigin['ref'] {
+  const m = msg as { type: string; posReference?: unknown; tableId?: unknown; mutationId?: unknown };
+  return {
+    type: m.type,
+    ...(typeof m.posReference === 'string' ? { posReference: m.posReference } : {}),
+    ...(typeof m.tableId === 'number' ? { tableId: m.tableId } : {}),
+    ...(typeof m.mutationId === 'string' ? { mutationId: m.mutationId } : {}),
+  };
+}
 
 export class ShardHost {
   private readonly actors = new Map<ActorKey, TableActor>();
@@ -152,6 +182,17 @@ export class ShardHost {
   }
 
   private run(m: ActorInput, now: number): void {
+    const before = this.pending.length;
+    this.dispatch(m, now);
+    const origin = originOf(m);
+    // The actor steps synchronously: units added now are this input's; tag who to tell if the disk refuses them.
+    for (let i = before; i < this.pending.length; i++) {
+      const unit = this.pending[i];
+      if (unit && unit.origin === undefined) this.pending[i] = { ...unit, origin };
+    }
+  }
+
+  private dispatch(m: ActorInput, now: number): void {
     switch (m.kind) {
       case 'terminal':
         this.actor(m.key).send({ type: 'terminal', now, from: m.from, msg: m.msg, receivedAt: m.receivedAt });

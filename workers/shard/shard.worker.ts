@@ -45,12 +45,12 @@ async function main(): Promise<void> {
     },
     sink: (units) => {
       try {
-        writerPort.postMessage({ kind: 'units', units } satisfies ShardToWriter);
+        writerPort.postMessage({ kind: 'units', units, generation } satisfies ShardToWriter);
       } catch {
         // One unit that cannot be cloned must not take the others (or this thread) with it.
         for (const unit of units) {
           try {
-            writerPort.postMessage({ kind: 'units', units: [unit] } satisfies ShardToWriter);
+            writerPort.postMessage({ kind: 'units', units: [unit], generation } satisfies ShardToWriter);
           } catch (error) {
             metrics.quarantined('unit');
             log.error({ err: toHubError(error), ops: unit.ops.map((o) => o.op) }, 'write unit could not be sent to the writer; quarantined');
@@ -68,6 +68,8 @@ async function main(): Promise<void> {
     },
   });
 
+  /** The writer's storage generation this shard's memory was loaded at; stamped on every unit. */
+  let generation = 0;
   let loadSeq = 0;
   const loads = new Map<number, () => void>();
   const reload = (): Promise<void> =>
@@ -80,11 +82,23 @@ async function main(): Promise<void> {
     switch (message.kind) {
       case 'loaded':
         host.load(message.seed);
+        generation = message.generation;
         loads.get(message.reqId)?.();
         loads.delete(message.reqId);
         return;
       case 'committed':
         host.committed(message.txIds);
+        return;
+      case 'rollback':
+        // A commit failed: drop what the actors believe and reload what SQLite holds. Units sent
+        // meanwhile carry the old generation and are refused by the writer (retryable), so none of
+        // them builds on state that was never stored.
+        if (message.generation > generation) {
+          reload().then(
+            () => log.warn({ generation }, 'shard reloaded from SQLite after a failed commit'),
+            (error: unknown) => log.error({ err: error }, 'shard reload failed'),
+          );
+        }
         return;
       default: {
         const unreachable: never = message;

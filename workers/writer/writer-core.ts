@@ -3,6 +3,9 @@
  * table-less work) are group-committed in one transaction per commit window; each committed event
  * gets the next hub-wide seq, which is stamped on its messages before they go to the front for fan-out.
  * Nothing leaves here before its commit. Runs in the writer worker, or in-process for tests.
+ * A commit the disk refuses (full, I/O error, busy) is rolled back and each of its writers told
+ * STORAGE_UNAVAILABLE (retryable); the shards reload from SQLite and the hub keeps serving, degraded,
+ * until a write succeeds again (a small probe write retries on its own while nobody writes).
  */
 import type { Logger } from '../../src/adapters/log/logger.js';
 import type { HubStore } from '../../src/adapters/sqlite/store.js';
@@ -11,11 +14,12 @@ import type { Clock } from '../../src/ports/clock.js';
 import type { ForwardOutcome } from '../../src/ports/forwarding.js';
 import type { HubMetrics } from '../../src/ports/metrics.js';
 import type { FloorPlan, HubMessage, SyncInitOrder, TableState } from '../../src/protocol/hub-messages.js';
-import { HubError } from '../../src/protocol/errors.js';
+import { HubError, causeOf, describeCause } from '../../src/protocol/errors.js';
 import { depthWithin } from '../../src/protocol/frame-limits.js';
+import { isTransientStorageError } from '../../src/adapters/sqlite/storage-fault.js';
 import { shardOf } from '../shard-key.js';
 import { deviceRequest } from './device-owners.js';
-import type { Delivery, Outbound, ShardSeed, SyncResult, Unit, WriterRequest, WriterStateView, WriterStats, WriterToFront } from '../protocol.js';
+import type { Delivery, Outbound, ShardSeed, SyncResult, Unit, UnitOrigin, WriterRequest, WriterStateView, WriterStats, WriterToFront } from '../protocol.js';
 
 export interface ForwarderHandle {
   start(): void;
@@ -44,6 +48,8 @@ export interface WriterDeps {
   readonly snapshotMetrics?: () => Promise<unknown>;
   /** After the commit that held both parts of these transfers (the shards lift their fences). */
   readonly onTransfersCommitted?: (txIds: readonly string[]) => void;
+  /** A commit failed: every shard must reload from SQLite; its units of older generations are refused. */
+  readonly onRollback?: (generation: number) => void;
 }
 
 /**
@@ -51,6 +57,9 @@ export interface WriterDeps {
  * a unit deeper than HUB_FRAME_MAX_DEPTH plus this cannot have come from a bounded frame.
  */
 const UNIT_DEPTH_MARGIN = 16;
+
+/** While the disk refuses commits, how often a one-row probe write checks whether it has room again. */
+export const STORAGE_PROBE_MS = 1000;
 
 /** How often the writer checks whether the forwarder's view of Odoo changed. */
 const ODOO_WATCH_MS = 1000;
@@ -66,6 +75,11 @@ export class WriterCore {
   private stopped = false;
   /** Odoo reachability last told to the front: it changes without any commit (the forwarder's idle probe). */
   private toldReachable: boolean | null = null;
+  /** Bumped by every failed commit: shard memory loaded at an older generation may hold unstored state. */
+  private generationNo = 0;
+  /** Set while the disk refuses commits; /health says `degraded` with the reason. */
+  private storageError: { reason: string; since: number; failures: number } | null = null;
+  private probeTimer: ReturnType<Clock['setTimeout']> | null = null;
   /** Measured batching, for the README figures and the writerBatch metric. */
   readonly batching = { commits: 0, units: 0, rows: 0, maxUnits: 0, commitMs: 0 };
 
@@ -95,9 +109,22 @@ export class WriterCore {
     this.deps.clock.setTimeout(() => this.watchOdoo(), ODOO_WATCH_MS);
   }
 
-  enqueue(units: readonly Unit[]): void {
+  get generation(): number {
+    return this.generationNo;
+  }
+
+  /**
+   * `generation`: the storage generation the sending shard's actors were loaded at; units built on memory
+   * older than the last failed commit are refused (retryable) instead of stored. The front's own units
+   * (tickets, floor plans) hold no such memory and pass none.
+   */
+  enqueue(units: readonly Unit[], generation?: number): void {
     if (this.stopped) {
       this.deps.log.warn({ units: units.length }, 'writer stopped: units dropped');
+      return;
+    }
+    if (generation !== undefined && generation < this.generationNo) {
+      this.refuse(units, 'the shard is reloading after a failed commit');
       return;
     }
     for (const unit of units) {
@@ -144,14 +171,22 @@ export class WriterCore {
     let rows = 0;
     let finalized = false;
     const { store } = this.deps;
-    store.transaction(() => {
-      for (const unit of units) {
-        const applied = this.apply(unit, now);
-        rows += applied.rows;
-        finalized ||= applied.finalized;
-        if (applied.out.length > 0) deliveries.push(applied.receivedAt === undefined ? { out: applied.out } : { out: applied.out, receivedAt: applied.receivedAt });
-      }
-    });
+    try {
+      store.transaction(() => {
+        for (const unit of units) {
+          const applied = this.apply(unit, now);
+          rows += applied.rows;
+          finalized ||= applied.finalized;
+          if (applied.out.length > 0) deliveries.push(applied.receivedAt === undefined ? { out: applied.out } : { out: applied.out, receivedAt: applied.receivedAt });
+        }
+      });
+    } catch (error) {
+      // Anything but a full or failing disk is a bug or a damaged database: the thread dies with its cause.
+      if (!isTransientStorageError(error)) throw error;
+      this.commitFailed(units, error);
+      return;
+    }
+    if (this.storageError !== null) this.storageRecovered();
     const seconds = (performance.now() - started) / 1000;
     this.batching.commits += 1;
     this.batching.units += units.length;
@@ -159,10 +194,88 @@ export class WriterCore {
     this.batching.maxUnits = Math.max(this.batching.maxUnits, units.length);
     this.batching.commitMs += seconds * 1000;
     this.deps.metrics.writerBatch(units.length, seconds);
-    if (this.batching.commits % 256 === 0) store.prune(this.deps.config.HUB_EVENT_RETENTION);
+    if (this.batching.commits % 256 === 0) this.pruneQuietly();
     this.deps.toFront({ kind: 'deliver', deliveries, stats: this.stats() });
     if (joined.length > 0) this.deps.onTransfersCommitted?.(joined);
     if (finalized) this.forwarder?.kick();
+  }
+
+  /** Pruning frees space; when the disk refuses even that, it waits for the next round. */
+  private pruneQuietly(): void {
+    try {
+      this.deps.store.prune(this.deps.config.HUB_EVENT_RETENTION);
+    } catch (error) {
+      if (!isTransientStorageError(error)) throw error;
+      this.deps.log.warn({ cause: causeOf(error) }, 'event-log pruning refused by the disk');
+    }
+  }
+
+  /**
+   * The transaction rolled back (the store restored its seq). Nothing of it is acked or broadcast: each
+   * writer is told STORAGE_UNAVAILABLE, every shard reloads what SQLite holds, and transfer halves still
+   * waiting for their partner are refused too (their shards forget the transfer on reload).
+   */
+  private commitFailed(units: readonly Unit[], error: unknown): void {
+    const cause = causeOf(error);
+    const reason = describeCause(cause);
+    const now = this.deps.clock.now();
+    this.generationNo += 1;
+    this.storageError = { reason, since: this.storageError?.since ?? now, failures: (this.storageError?.failures ?? 0) + 1 };
+    this.deps.metrics.storageError(cause.sqliteCode ?? cause.errno ?? 'unknown');
+    this.deps.log.error({ cause, units: units.length, generation: this.generationNo }, 'commit refused by the disk; writes refused as STORAGE_UNAVAILABLE until it has room');
+    const held = [...this.held.values()];
+    this.held.clear();
+    this.joined = [];
+    this.deps.onRollback?.(this.generationNo);
+    this.refuse([...units, ...held], reason);
+    this.scheduleProbe();
+  }
+
+  /** STORAGE_UNAVAILABLE to each unit's writer (once per request), with nothing applied. */
+  private refuse(units: readonly Unit[], reason: string): void {
+    const seen = new Set<string>();
+    const out: Outbound[] = [];
+    for (const unit of units) {
+      const origin: UnitOrigin | undefined = unit.origin;
+      if (origin === undefined) continue;
+      const key = `${origin.terminalId}\u0000${JSON.stringify(origin.ref)}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const msg = {
+        type: 'ERROR',
+        code: 'STORAGE_UNAVAILABLE',
+        message: `not stored, nothing applied: the hub's disk refused the write (${reason}); retry`,
+        retryable: true,
+        ref: origin.ref,
+      } as HubMessage;
+      out.push({ to: 'terminal', terminalId: origin.terminalId, msg });
+    }
+    this.deps.toFront({ kind: 'deliver', deliveries: out.length === 0 ? [] : [{ out }], stats: this.stats() });
+  }
+
+  /** While degraded and idle, a one-row write tells when the disk has room again (and /health clears). */
+  private scheduleProbe(): void {
+    if (this.probeTimer !== null || this.stopped) return;
+    this.probeTimer = this.deps.clock.setTimeout(() => {
+      this.probeTimer = null;
+      if (this.storageError === null || this.stopped) return;
+      try {
+        this.deps.store.transaction(() => this.deps.store.setMeta('storage_probe', String(this.deps.clock.now())));
+      } catch (error) {
+        if (!isTransientStorageError(error)) throw error;
+        this.scheduleProbe();
+        return;
+      }
+      this.storageRecovered();
+      this.deps.toFront({ kind: 'stats', stats: this.stats() });
+    }, STORAGE_PROBE_MS);
+  }
+
+  private storageRecovered(): void {
+    this.deps.log.warn({ failures: this.storageError?.failures, since: this.storageError?.since }, 'the disk accepts commits again');
+    this.storageError = null;
+    if (this.probeTimer !== null) this.deps.clock.clearTimeout(this.probeTimer);
+    this.probeTimer = null;
   }
 
   private apply(unit: Unit, now: number): { out: Outbound[]; rows: number; finalized: boolean; receivedAt?: number } {
@@ -292,6 +405,7 @@ export class WriterCore {
       lastOdooSync: fwd?.lastOdooSync ?? (metaSync === null ? null : Number(metaSync)),
       odooReachable: fwd?.odooReachable ?? false,
       lastOdooError: fwd?.lastError ?? null,
+      storageError: this.storageError === null ? null : { ...this.storageError },
     };
   }
 
@@ -348,6 +462,8 @@ export class WriterCore {
       case 'stop':
         this.commit();
         this.stopped = true;
+        if (this.probeTimer !== null) this.deps.clock.clearTimeout(this.probeTimer);
+        this.probeTimer = null;
         await this.forwarder?.stop();
         this.deps.store.close();
         return { ...this.batching };

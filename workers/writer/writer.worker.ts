@@ -1,14 +1,17 @@
 /**
  * Writer worker entry: opens the one SQLite handle, wires the WriterCore to the front (parentPort)
  * and to each shard's own MessagePort, with this thread's metrics registry and the Odoo forwarder.
- * Any uncaught failure kills the thread on purpose: the hub then exits and restarts from SQLite.
+ * A database that cannot be opened is reported as DATABASE_UNUSABLE with its fault class (main.ts exits
+ * with that class's code); any other uncaught failure is reported with its cause (SQLite code, errno)
+ * and kills the thread on purpose: the hub then exits and restarts from SQLite.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { createLogger } from '../../src/adapters/log/logger.js';
 import { HubStore } from '../../src/adapters/sqlite/store.js';
 import type { Config } from '../../src/config.js';
 import { systemClock } from '../../src/ports/clock.js';
-import { HubError, toHubError } from '../../src/protocol/errors.js';
+import { HubError, causeOf, describeCause, toHubError, type HubErrorData } from '../../src/protocol/errors.js';
+import { classifyStartupError, preflightDatabase, type StartupFault } from '../../src/adapters/sqlite/storage-fault.js';
 import { createThreadMetrics, snapshotThreadMetrics } from '../../src/adapters/metrics/index.js';
 import { createForwarder } from '../../src/adapters/odoo/forwarder.js';
 import type { FrontToWriter, ShardToWriter, WriterToFront, WriterToShard } from '../protocol.js';
@@ -20,6 +23,27 @@ export interface WriterWorkerData {
   readonly shardPorts: MessagePort[];
 }
 
+/** The error the front logs and main.ts maps to an exit code: never without its cause. */
+function fatalData(error: HubError, cause: ReturnType<typeof causeOf>): HubErrorData {
+  const data = error.toData();
+  const message = error.code === 'INTERNAL' ? `writer failed: ${describeCause(cause)}` : data.message;
+  return { ...data, message, details: data.details ?? { cause } };
+}
+
+/** Open the one SQLite handle, or throw DATABASE_UNUSABLE naming the file, the fault class and the cause. */
+function openStore(options: ConstructorParameters<typeof HubStore>[0]): HubStore {
+  const { path } = options;
+  const unusable = (fault: StartupFault): HubError => new HubError('DATABASE_UNUSABLE', fault.line, { details: { fault: fault.fault, path: fault.path, cause: fault.cause } });
+  const before = preflightDatabase(path);
+  if (before !== null) throw unusable(before);
+  try {
+    return new HubStore(options);
+  } catch (error) {
+    const fault = classifyStartupError(path, error);
+    throw fault === null ? error : unusable(fault);
+  }
+}
+
 async function main(): Promise<void> {
   if (!parentPort) throw new Error('writer.worker must run in a worker thread');
   const port = parentPort;
@@ -27,7 +51,7 @@ async function main(): Promise<void> {
   const config = data.config;
   const log = createLogger({ level: config.HUB_LOG_LEVEL, pretty: config.HUB_LOG_PRETTY, thread: 'writer' });
   const metrics = createThreadMetrics('writer');
-  const store = new HubStore({
+  const store = openStore({
     path: config.HUB_DB_PATH,
     sync: config.HUB_DB_SYNC,
     readLimits: { maxBytes: config.HUB_FRAME_MAX_BYTES, maxDepth: config.HUB_FRAME_MAX_DEPTH, maxKeys: config.HUB_FRAME_MAX_KEYS, maxArray: config.HUB_FRAME_MAX_ARRAY, maxString: config.HUB_FRAME_MAX_STRING },
@@ -56,6 +80,9 @@ async function main(): Promise<void> {
     createForwarder,
     snapshotMetrics: snapshotThreadMetrics,
     // Every shard hears it: a transfer fences one actor on each side, and the notice is rare and small.
+    onRollback: (generation) => {
+      for (const shardPort of data.shardPorts) shardPort.postMessage({ kind: 'rollback', generation } satisfies WriterToShard);
+    },
     onTransfersCommitted: (txIds) => {
       for (const shardPort of data.shardPorts) shardPort.postMessage({ kind: 'committed', txIds } satisfies WriterToShard);
     },
@@ -66,10 +93,11 @@ async function main(): Promise<void> {
     shardPort.on('message', (message: ShardToWriter) => {
       switch (message.kind) {
         case 'units':
-          core.enqueue(message.units);
+          core.enqueue(message.units, message.generation);
           break;
         case 'load': {
-          const reply: WriterToShard = { kind: 'loaded', reqId: message.reqId, seed: core.loadSeed(message.shard, message.shards) };
+          const seed = core.loadSeed(message.shard, message.shards);
+          const reply: WriterToShard = { kind: 'loaded', reqId: message.reqId, seed, generation: core.generation };
           shardPort.postMessage(reply);
           break;
         }
@@ -116,4 +144,12 @@ async function main(): Promise<void> {
   port.postMessage({ kind: 'stats', stats: core.stats() } satisfies WriterToFront);
 }
 
-await main();
+/** A thread's uncaught error crosses to the front as a bare `{code}` (SqliteError does not clone):
+ *  report it ourselves, with its cause, before the thread ends. */
+function die(error: unknown): never {
+  parentPort?.postMessage({ kind: 'fatal', error: fatalData(toHubError(error), causeOf(error)) } satisfies WriterToFront);
+  process.exit(1);
+}
+
+process.on('uncaughtException', die);
+main().catch(die);

@@ -81,6 +81,12 @@ export const METRICS = {
     help: 'Terminals closed (4003) because they did not read their socket fast enough.',
     labels: [],
   },
+  storageErrors: {
+    name: 'pos_hub_storage_errors_total',
+    kind: 'counter',
+    help: 'Group commits the disk refused (full, I/O error, busy), by SQLite code; their writes got STORAGE_UNAVAILABLE.',
+    labels: ['code'],
+  },
   resyncs: {
     name: 'pos_hub_resyncs_total',
     kind: 'counter',

@@ -114,6 +114,7 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
   const backpressureCloses = counter(METRICS.backpressureCloses, registry);
   const quarantined = counter(METRICS.quarantined, registry);
   const resyncs = counter(METRICS.resyncs, registry);
+  const storageErrors = counter(METRICS.storageErrors, registry);
   const actors = gauge(METRICS.actors, registry);
   const leaseDecisions = counter(METRICS.leaseDecisions, registry);
   const lockDecisions = counter(METRICS.lockDecisions, registry);
@@ -160,6 +161,7 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
     broadcastLatency: (seconds) => broadcastLatency().observe(seconds),
     backpressureClose: () => backpressureCloses.inc(),
     resync: (kind) => resyncs.inc({ kind }),
+    storageError: (code) => storageErrors.inc({ code: codeLabel(code) }),
     actors: (shard, count) => actors.set({ shard: String(shard) }, count),
     leaseDecision: (decision) => leaseDecisions.inc({ decision }),
     lockDecision: (decision) => lockDecisions.inc({ decision }),

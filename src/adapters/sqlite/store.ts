@@ -79,6 +79,20 @@ export interface StoreCounts {
   deadLetters: number;
 }
 
+/** How long SQLite waits for a lock another connection holds before SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000;
+
+/** Thrown by checkIntegrity with SQLite's own code, so start-up classifies it as a damaged database. */
+class IntegrityError extends Error {
+  readonly code = 'SQLITE_CORRUPT';
+}
+
+/** PRAGMA quick_check: the b-tree structure without the index cross-check; reads every page once. */
+export function checkIntegrity(db: Db): void {
+  const verdict = (db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check);
+  if (verdict.length !== 1 || verdict[0] !== 'ok') throw new IntegrityError(`quick_check: ${verdict.slice(0, 3).join('; ')}`);
+}
+
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** What a read of one stored JSON value gives when it was quarantined instead. */
@@ -97,12 +111,22 @@ export class HubStore implements ForwardQueue {
     this.readLimits = { ...(options.readLimits ?? DEFAULT_FRAME_LIMITS), maxBytes: Number.MAX_SAFE_INTEGER };
     this.onQuarantine = options.onQuarantine ?? (() => undefined);
     this.db = new Database(options.path);
-    this.db.pragma('journal_mode = WAL');
-    // better-sqlite3 leaves WAL databases at NORMAL, which can lose acknowledged commits on power loss.
-    this.db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('foreign_keys = ON');
-    migrate(this.db);
+    try {
+      // Waits out a momentary lock (a backup tool); a lock held longer fails start-up as `locked`.
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      // Read-only checks first: a damaged or foreign file is refused before anything writes to it.
+      checkIntegrity(this.db);
+      this.db.pragma('journal_mode = WAL');
+      // better-sqlite3 leaves WAL databases at NORMAL, which can lose acknowledged commits on power loss.
+      this.db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
+      this.db.pragma('foreign_keys = ON');
+      migrate(this.db);
+      // Take the write lock once: another process holding it is found now, not at the first commit.
+      this.db.exec('BEGIN IMMEDIATE; COMMIT');
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
     const p = (sql: string): Statement => this.db.prepare(sql);
     this.s = {
       orderPut: p(`INSERT INTO orders (pos_reference, home_key, table_id, version, snapshot, state, terminal_id, created_at, updated_at)

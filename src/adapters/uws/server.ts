@@ -6,6 +6,8 @@
  * TLS ends in uWS itself, so the client's real address stays the socket's remote address.
  */
 import { createRequire } from 'node:module';
+import { createServer as createNetServer } from 'node:net';
+import { HubError } from '../../protocol/errors.js';
 import uWS from 'uWebSockets.js';
 
 export interface UpgradeInfo {
@@ -90,6 +92,29 @@ export interface UwsServer {
 const STATUS_TEXT: Record<number, string> = { 200: '200 OK', 301: '301 Moved Permanently', 304: '304 Not Modified', 400: '400 Bad Request', 401: '401 Unauthorized', 403: '403 Forbidden', 421: '421 Misdirected Request', 429: '429 Too Many Requests', 404: '404 Not Found', 413: '413 Payload Too Large', 500: '500 Internal Server Error', 503: '503 Service Unavailable' };
 const MAX_HTTP_BODY = 1024 * 1024;
 
+/**
+ * The native addon takes `listen(host, port, options, cb)` and LIBUS_LISTEN_EXCLUSIVE_PORT = 1 (no
+ * SO_REUSEPORT); the package's typings list neither. Checked on this build: two processes listening
+ * with the default both get the port, with this option the second gets `false`.
+ */
+const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
+type ListenCallback = (socket: uWS.us_listen_socket | false) => void;
+function listenExclusive(app: uWS.TemplatedApp, host: string, port: number, cb: ListenCallback): void {
+  (app.listen as unknown as (host: string, port: number, options: number, cb: ListenCallback) => void).call(app, host, port, LIBUS_LISTEN_EXCLUSIVE_PORT, cb);
+}
+
+/** uWS only says "false": bind once more with node:net to learn the errno for the operator's one line. */
+function whyNotListening(host: string, port: number): Promise<{ errno: string | null; text: string }> {
+  return new Promise((resolve) => {
+    const probe = createNetServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => {
+      const errno = error.code ?? null;
+      resolve({ errno, text: errno === 'EADDRINUSE' ? 'the port is in use (another pos-hub?)' : `${errno ?? 'error'}: ${error.message}` });
+    });
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve({ errno: null, text: 'the port is in use (held with SO_REUSEPORT by another process)' })));
+  });
+}
+
 /** True when the uws_*.node addon is loaded, false when the package fell back to its JS shim. */
 export function isNativeUws(): boolean {
   const require = createRequire(import.meta.url);
@@ -132,9 +157,13 @@ function fanOut(apps: readonly [uWS.TemplatedApp, ...uWS.TemplatedApp[]]): Route
 
 function listenOn(app: uWS.TemplatedApp, host: string, port: number, onSocket: (socket: uWS.us_listen_socket) => void): Promise<number> {
   return new Promise((resolve, reject) => {
-    app.listen(host, port, (socket) => {
+    // uWS sets SO_REUSEPORT unless told otherwise: a second hub would share the port and the kernel
+    // would split terminals between two hubs and two databases. Exclusive, a taken port fails here.
+    listenExclusive(app, host, port, (socket) => {
       if (!socket) {
-        reject(new Error(`could not listen on ${host}:${port}`));
+        void whyNotListening(host, port).then((why) =>
+          reject(new HubError('PORT_IN_USE', `cannot listen on ${host}:${port}: ${why.text}`, { details: { host, port, errno: why.errno } })),
+        );
         return;
       }
       onSocket(socket);
