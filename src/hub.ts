@@ -197,7 +197,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     upgrade: (info) => {
       const params = new URLSearchParams(info.query);
       const wantsMsgpack = info.protocols.includes(MSGPACK_SUBPROTOCOL) || params.get('encoding') === 'msgpack';
-      const session = theFront.newSession(wantsMsgpack ? 'msgpack' : 'json');
+      const session = theFront.newSession(wantsMsgpack ? 'msgpack' : 'json', info.remoteAddress);
       return info.protocols.includes(MSGPACK_SUBPROTOCOL) ? { state: session, protocol: MSGPACK_SUBPROTOCOL } : { state: session };
     },
     open: (conn) => theFront.onOpen(conn),
