@@ -490,6 +490,10 @@ export class Front {
         return;
       case 'reply':
         return;
+      case 'forget':
+        // Closed orders pruned from SQLite: their routes would otherwise outlive them forever.
+        for (const posReference of message.posReferences) this.routes.delete(posReference);
+        return;
       case 'fatal':
         this.deps.log.fatal({ error: message.error }, 'writer reported a fatal error');
         return;

@@ -44,6 +44,9 @@ async function main(): Promise<void> {
     },
     sink: (units) => writerPort.postMessage({ kind: 'units', units } satisfies ShardToWriter),
     relay: (relays) => port.postMessage({ kind: 'relay', relays } satisfies ShardToFront),
+    // Idle actors leave memory and come back from SQLite on demand (the writer answers on this port, in order).
+    loadKey: (key) => writerPort.postMessage({ kind: 'load_key', key } satisfies ShardToWriter),
+    evictAfterMs: config.HUB_ACTOR_IDLE_MS,
   });
 
   let loadSeq = 0;
@@ -52,7 +55,7 @@ async function main(): Promise<void> {
     new Promise((resolve) => {
       const reqId = ++loadSeq;
       loads.set(reqId, resolve);
-      writerPort.postMessage({ kind: 'load', reqId, shard: index, shards } satisfies ShardToWriter);
+      writerPort.postMessage({ kind: 'load', reqId, shard: index, shards, scope: 'grants' } satisfies ShardToWriter);
     });
   writerPort.on('message', (message: WriterToShard) => {
     switch (message.kind) {
@@ -63,6 +66,9 @@ async function main(): Promise<void> {
         return;
       case 'committed':
         host.committed(message.txIds);
+        return;
+      case 'loaded_key':
+        host.loaded(message.key, message.seed);
         return;
       default: {
         const unreachable: never = message;

@@ -13,7 +13,7 @@ import type { HubMetrics } from '../../src/ports/metrics.js';
 import type { FloorPlan, HubMessage, SyncInitOrder, TableState } from '../../src/protocol/hub-messages.js';
 import { HubError } from '../../src/protocol/errors.js';
 import { shardOf } from '../shard-key.js';
-import type { Delivery, Outbound, ShardSeed, SyncResult, Unit, WriterRequest, WriterStateView, WriterStats, WriterToFront } from '../protocol.js';
+import type { Delivery, KeySeed, Outbound, ShardSeed, SyncResult, Unit, WriterRequest, WriterStateView, WriterStats, WriterToFront } from '../protocol.js';
 
 export interface ForwarderHandle {
   start(): void;
@@ -77,6 +77,42 @@ export class WriterCore {
     this.forwarder?.start();
     // Not at once: the writer's first `stats` message is its ready signal, and the front does not exist yet.
     deps.clock.setTimeout(() => this.watchOdoo(), ODOO_WATCH_MS);
+    deps.clock.setTimeout(() => this.scheduledPrune(), deps.config.HUB_PRUNE_INTERVAL_MS);
+  }
+
+  /**
+   * The scheduled pruning of closed orders and old events (by count and bytes, HUB_CLOSED_ORDERS_RETAINED,
+   * HUB_ORDERS_MAX_BYTES, HUB_EVENT_RETENTION, HUB_EVENTS_MAX_BYTES). Pending work is committed first so
+   * the pass sees every acknowledged write; the front forgets the routes of the orders that went.
+   */
+  pruneNow(): { orders: number; events: number; resumeFloor: number } {
+    this.commit();
+    const { config, store } = this.deps;
+    const result = store.pruneScheduled({
+      closedOrders: config.HUB_CLOSED_ORDERS_RETAINED,
+      orderBytes: config.HUB_ORDERS_MAX_BYTES,
+      retention: config.HUB_EVENT_RETENTION,
+      eventBytes: config.HUB_EVENTS_MAX_BYTES,
+    });
+    if (result.orders.length > 0) this.deps.toFront({ kind: 'forget', posReferences: result.orders });
+    if (result.orders.length > 0 || result.events > 0) this.deps.log.info({ orders: result.orders.length, events: result.events, resumeFloor: result.resumeFloor }, 'pruned closed orders and old events');
+    return { orders: result.orders.length, events: result.events, resumeFloor: result.resumeFloor };
+  }
+
+  private scheduledPrune(): void {
+    if (this.stopped) return;
+    try {
+      this.pruneNow();
+    } catch (error) {
+      this.deps.log.error({ err: error }, 'scheduled pruning failed; retrying next interval');
+    }
+    this.deps.clock.setTimeout(() => this.scheduledPrune(), this.deps.config.HUB_PRUNE_INTERVAL_MS);
+  }
+
+  /** One evicted actor's rows. Units its shard sent before asking are already queued (same port): commit them first. */
+  loadKey(key: string): KeySeed {
+    this.commit();
+    return this.deps.store.seedOf(key);
   }
 
   /** Push fresh stats when the forwarder's view of Odoo changes, so /health is right on an idle hub. */
@@ -284,12 +320,16 @@ export class WriterCore {
     };
   }
 
-  /** Rows whose actor hashes to `shard`. */
-  loadSeed(shard: number, shards: number): ShardSeed {
+  /**
+   * Rows whose actor hashes to `shard`: all of them, or (`grants`) only those of actors holding a lease or
+   * a lock, which must tick from the start — a shard that loads the rest on demand starts with no more.
+   */
+  loadSeed(shard: number, shards: number, scope: 'all' | 'grants' = 'all'): ShardSeed {
     // Units this shard sent before asking are already queued (same port, FIFO): commit them first.
     this.commit();
     const { store } = this.deps;
-    const mine = (homeKey: string): boolean => shardOf(homeKey, shards) === shard;
+    const granted = scope === 'all' ? null : new Set([...store.leases().map((l) => l.homeKey), ...store.locks().map((l) => `t:${l.tableId}`)]);
+    const mine = (homeKey: string): boolean => shardOf(homeKey, shards) === shard && (granted === null || granted.has(homeKey));
     const orders = store.orders().filter((o) => mine(o.homeKey));
     const homeOf = new Map(orders.map((o) => [o.posReference, o.homeKey]));
     const leases = store.leases().filter((l) => mine(l.homeKey));

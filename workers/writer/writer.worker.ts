@@ -52,10 +52,13 @@ async function main(): Promise<void> {
           core.enqueue(message.units);
           break;
         case 'load': {
-          const reply: WriterToShard = { kind: 'loaded', reqId: message.reqId, seed: core.loadSeed(message.shard, message.shards) };
+          const reply: WriterToShard = { kind: 'loaded', reqId: message.reqId, seed: core.loadSeed(message.shard, message.shards, message.scope) };
           shardPort.postMessage(reply);
           break;
         }
+        case 'load_key':
+          shardPort.postMessage({ kind: 'loaded_key', key: message.key, seed: core.loadKey(message.key) } satisfies WriterToShard);
+          break;
         default: {
           const unreachable: never = message;
           throw new Error(`unknown shard message ${JSON.stringify(unreachable)}`);
