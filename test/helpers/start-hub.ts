@@ -40,6 +40,8 @@ export interface StartedHub {
   exit?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** child-process only: everything it printed so far. */
   output?: () => string;
+  /** child-process only: the hub's process id (memory measurements read /proc/<pid>/status). */
+  pid?: number;
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -165,6 +167,7 @@ async function startChild(env: Record<string, string>, dbPath: string, cleanup: 
     dbPath,
     exit,
     output: () => output,
+    ...(child.pid === undefined ? {} : { pid: child.pid }),
     kill,
     close() {
       closed ??= kill('SIGTERM').finally(cleanup);
