@@ -87,7 +87,7 @@ function rig(extra: Record<string, string> = {}) {
   host.load(core.loadSeed(0, 1, 'grants'));
   /** Answer the shard's pending key loads the way the writer worker does. */
   const settle = (): void => {
-    for (const key of loads.splice(0)) host.loaded(key, core.loadKey(key));
+    for (const key of loads.splice(0)) core.loadKey(key, (seed) => host.loaded(key, seed));
   };
   const out = (): HubMessage[] =>
     sent.flatMap((m) => (m.kind === 'deliver' ? m.deliveries.flatMap((d) => d.out.map((o) => o.msg)) : []));
@@ -160,7 +160,7 @@ describe('idle actor eviction', () => {
     ]);
     expect(loads).toEqual(['t:9']);
     expect(out()).toEqual([]);
-    host.loaded('t:9', core.loadKey(loads.pop() ?? ''));
+    core.loadKey(loads.pop() ?? '', (seed) => host.loaded('t:9', seed));
     expect(out().map((m) => m.type)).toEqual(['LEASE_GRANTED', 'ORDER_ACK', 'ORDER_UPDATED']);
     host.stop();
   });

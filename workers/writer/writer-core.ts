@@ -56,6 +56,8 @@ export class WriterCore {
   private readonly held = new Map<string, Unit>();
   /** Transfers whose two parts are in `queue`, to announce after the commit. */
   private joined: string[] = [];
+  /** Key loads waiting for the commit of units queued before them. */
+  private afterCommit: Array<() => void> = [];
   private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null = null;
   private readonly forwarder: ForwarderHandle | null;
   private stopped = false;
@@ -109,10 +111,17 @@ export class WriterCore {
     this.deps.clock.setTimeout(() => this.scheduledPrune(), this.deps.config.HUB_PRUNE_INTERVAL_MS);
   }
 
-  /** One evicted actor's rows. Units its shard sent before asking are already queued (same port): commit them first. */
-  loadKey(key: string): KeySeed {
-    this.commit();
-    return this.deps.store.seedOf(key);
+  /**
+   * One evicted actor's rows. Units its shard sent before asking are already queued (same port), so the
+   * answer waits for the commit that holds them — the next group commit, not a commit of its own (a
+   * forced commit per load cost one fsync per new order).
+   */
+  loadKey(key: string, answer: (seed: KeySeed) => void): void {
+    if (this.queue.length === 0) {
+      answer(this.deps.store.seedOf(key));
+      return;
+    }
+    this.afterCommit.push(() => answer(this.deps.store.seedOf(key)));
   }
 
   /** Push fresh stats when the forwarder's view of Odoo changes, so /health is right on an idle hub. */
@@ -188,6 +197,9 @@ export class WriterCore {
     this.deps.toFront({ kind: 'deliver', deliveries, stats: this.stats() });
     if (joined.length > 0) this.deps.onTransfersCommitted?.(joined);
     if (finalized) this.forwarder?.kick();
+    const loads = this.afterCommit;
+    this.afterCommit = [];
+    for (const load of loads) load();
   }
 
   private apply(unit: Unit, now: number): { out: Outbound[]; rows: number; finalized: boolean; receivedAt?: number } {

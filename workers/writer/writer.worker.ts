@@ -57,7 +57,7 @@ async function main(): Promise<void> {
           break;
         }
         case 'load_key':
-          shardPort.postMessage({ kind: 'loaded_key', key: message.key, seed: core.loadKey(message.key) } satisfies WriterToShard);
+          core.loadKey(message.key, (seed) => shardPort.postMessage({ kind: 'loaded_key', key: message.key, seed } satisfies WriterToShard));
           break;
         default: {
           const unreachable: never = message;
