@@ -8,7 +8,7 @@ import { CATEGORIES } from '../../bench/fuzz/frames.js';
 import { runFuzz } from '../../bench/fuzz/harness.js';
 
 describe('fuzz slice', () => {
-  it('survives 20,000 hostile frames of every category without a crash', { timeout: 120_000 }, async () => {
+  it('survives 20,000 hostile frames of every category without a crash', { timeout: 150_000 }, async () => {
     const result = await runFuzz({
       frames: 20_000,
       categories: [...CATEGORIES],
@@ -17,7 +17,7 @@ describe('fuzz slice', () => {
       seed: 7,
       baselineMs: 1000,
       controlIntervalMs: 50,
-      maxMs: 100_000,
+      maxMs: 120_000,
     });
     console.log(
       `fuzz slice: ${result.framesSent} frames; ${result.categories.map((c) => `${c.category} ${c.sent}${c.crashed ? ' CRASH' : ''}`).join(', ')}; ` +
