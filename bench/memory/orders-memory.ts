@@ -181,7 +181,11 @@ const result = {
   },
   rssEndMb: Math.round((rssEnd / MB) * 10) / 10,
   rssAfterMb: Math.round((rssAfter / MB) * 10) / 10,
-  odooOrders: sim.sim.orderCounts(),
+  // Exactly once in Odoo: how many orders it holds and how many it was sent twice.
+  odooOrders: {
+    orders: Object.keys(sim.sim.orderCounts()).length,
+    createdMoreThanOnce: Object.values(sim.sim.orderCounts()).filter((n) => n > 1).length,
+  },
   samples,
 };
 console.log(
