@@ -28,6 +28,17 @@ const url = z
   .pipe(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }))
   .transform((v) => v.replace(/\/+$/, ''));
 
+/** A token bucket, `rate/burst`: `rate` tokens per second refill a bucket holding at most `burst`. */
+const rateSpec = z
+  .string()
+  .trim()
+  .regex(/^\d+\/\d+$/, 'must be rate/burst, e.g. 20/100')
+  .transform((v) => {
+    const [rate, burst] = v.split('/').map(Number) as [number, number];
+    return { perSecond: rate, burst };
+  })
+  .refine((r) => r.perSecond >= 1 && r.perSecond <= 1_000_000 && r.burst >= 1 && r.burst <= 1_000_000, 'rate and burst must be 1..1000000');
+
 /** `name:value` pairs separated by commas or newlines, e.g. a WAF token header. */
 const rpcHeaders = z.string().transform((raw, ctx) => {
   const headers: Record<string, string> = {};
@@ -119,6 +130,24 @@ export const CONFIG_VARIABLES = {
   ODOO_RPC_HEADERS: { schema: rpcHeaders, default: '', doc: 'Extra headers on every Odoo call, `name:value`, comma-separated.' },
   ODOO_FINALIZE_MODE: { schema: z.enum(['create_from_ui', 'hub_finalize_snapshot']), default: 'create_from_ui', doc: 'Stock Odoo 12 `create_from_ui`, or the reference addon\'s `hub_finalize_snapshot`.' },
   ODOO_FINALIZE_MODEL: { schema: z.string().trim().min(1), default: 'pos.order', doc: 'Model that carries `hub_finalize_snapshot`.' },
+  HUB_RATE_WRITES: { schema: rateSpec, default: '100/400', doc: 'Per terminal: ORDER_SNAPSHOT, ORDER_FINALIZE, ORDER_TRANSFER, TABLE_UPDATE and LEASE_RELEASE frames per second / burst; over it, ERROR RATE_LIMITED with retryAfterMs.' },
+  HUB_RATE_GRANTS: { schema: rateSpec, default: '20/100', doc: 'Per terminal: LEASE_ACQUIRE and TABLE_LOCK_ACQUIRE/FORCE_ACQUIRE/RELEASE frames per second / burst.' },
+  HUB_RATE_HEARTBEATS: { schema: rateSpec, default: '50/200', doc: 'Per terminal: HEARTBEAT, LEASE_HEARTBEAT and TABLE_LOCK_HEARTBEAT frames per second / burst.' },
+  HUB_RATE_REQUESTS: { schema: rateSpec, default: '5/30', doc: 'Per terminal: TICKET_NUMBER_REQUEST and FLOOR_PLAN_UPDATE frames per second / burst.' },
+  HUB_RATE_ABUSE_LIMIT: { schema: int(1, 1_000_000), default: '500', doc: 'Refused (rate-limited or capped) frames within 10 s after which the socket is closed with 4007.' },
+  HUB_MAX_LEASES_PER_TERMINAL: { schema: int(1, 100_000), default: '64', doc: 'Live order leases one terminal may hold or be acquiring; more gets ERROR TOO_MANY_LEASES.' },
+  HUB_MAX_LOCKS_PER_TERMINAL: { schema: int(1, 100_000), default: '32', doc: 'Live table locks one terminal may hold or be acquiring; more gets ERROR TOO_MANY_LOCKS.' },
+  HUB_MAX_KEYS_PER_TERMINAL: { schema: int(1, 1_000_000), default: '500', doc: 'Distinct posReferences and tableIds one terminal may address per HUB_KEYS_WINDOW_MS; more gets ERROR TOO_MANY_KEYS.' },
+  HUB_KEYS_WINDOW_MS: { schema: int(1000, 86_400_000), default: '60000', doc: 'Window of HUB_MAX_KEYS_PER_TERMINAL.' },
+  HUB_MAX_UNAUTH_PER_ADDRESS: { schema: int(1, 100_000), default: '32', doc: 'Sockets one source address may hold before AUTH_OK; more are closed with 4007.' },
+  HUB_RATE_AUTH_PER_ADDRESS: { schema: rateSpec, default: '2/20', doc: 'AUTH frames one source address may send per second / burst; more get ERROR RATE_LIMITED and close 4007.' },
+  HUB_AUTH_NEGATIVE_CACHE_MS: { schema: int(0, 3_600_000), default: '30000', doc: 'A token Odoo refused is refused from memory this long without asking Odoo again (0: off).' },
+  HUB_RATE_AUTH_ODOO: { schema: rateSpec, default: '10/50', doc: 'Hub-wide token checks sent to Odoo per second / burst; beyond it AUTH_FAIL RATE_LIMITED.' },
+  HUB_ACTOR_IDLE_MS: { schema: int(1000, 86_400_000), default: '60000', doc: 'A table actor with no lease, lock or open order is evicted from memory after this long unused (rebuilt from SQLite on demand).' },
+  HUB_PRUNE_INTERVAL_MS: { schema: int(1000, 86_400_000), default: '60000', doc: 'Interval of the writer\'s pruning of closed orders and old events.' },
+  HUB_CLOSED_ORDERS_RETAINED: { schema: int(0, 10_000_000), default: '20000', doc: 'Closed orders (finalized and confirmed by Odoo) kept in SQLite; older ones are deleted.' },
+  HUB_ORDERS_MAX_BYTES: { schema: int(1024 * 1024, 64 * 1024 * 1024 * 1024), default: String(256 * 1024 * 1024), doc: 'Snapshot bytes of closed orders kept in SQLite; the oldest closed orders go first.' },
+  HUB_EVENTS_MAX_BYTES: { schema: int(1024 * 1024, 64 * 1024 * 1024 * 1024), default: String(512 * 1024 * 1024), doc: 'Payload bytes of the event log; when over, the oldest events go even inside HUB_EVENT_RETENTION (never ones owed to Odoo).' },
 } as const;
 
 type Vars = typeof CONFIG_VARIABLES;

@@ -241,7 +241,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       if (!guard.hostAllowed(info.host) || !guard.originAllowed(info.origin, info.host)) return null;
       const negotiated = negotiateEncoding(info.protocols, info.query);
       if (!negotiated.ok) return { refuse: negotiated.reason };
-      const session = theFront.newSession(negotiated.encoding);
+      const session = theFront.newSession(negotiated.encoding, info.remoteAddress);
       return negotiated.protocol === undefined ? { state: session } : { state: session, protocol: negotiated.protocol };
     },
     open: (conn) => theFront.onOpen(conn),

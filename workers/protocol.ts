@@ -26,6 +26,17 @@ export interface ShardSeed {
   readonly finalizing: ReadonlyArray<{ posReference: string; homeKey: ActorKey }>;
 }
 
+/** One evicted actor's rows, fetched when an input for it arrives (the store's seedOf). */
+export interface KeySeed {
+  readonly orders: ReadonlyArray<{ posReference: string; tableId: number | null; version: number; snapshot: OrderSnapshot | null; state: string | null }>;
+  readonly leases: ReadonlyArray<{ posReference: string; terminalId: string; role: string; tableId: number | null; expiresAt: number; epoch: number }>;
+  readonly lock: { terminalId: string; role: string; expiresAt: number; epoch: number } | null;
+  readonly table: { status: string; posReference: string | null } | null;
+  readonly epochs: ReadonlyArray<{ key: string; epoch: number }>;
+  readonly mutations: ReadonlyArray<{ terminalId: string; mutationId: string }>;
+  readonly finalizing: readonly string[];
+}
+
 // ---- front → shard -------------------------------------------------------------------------
 export type FrontToShard =
   | { readonly kind: 'terminal'; readonly key: ActorKey; readonly from: Principal; readonly msg: ShardMessage; readonly receivedAt: number }
@@ -53,10 +64,13 @@ export type ShardToFront =
 export type ShardToWriter =
   /** `generation`: the writer's storage generation the shard's memory was loaded at (see 'rollback'). */
   | { readonly kind: 'units'; readonly units: readonly Unit[]; readonly generation: number }
-  | { readonly kind: 'load'; readonly reqId: number; readonly shard: number; readonly shards: number };
+  /** `grants`: only the actors holding a lease or lock (the rest load on demand with `load_key`). */
+  | { readonly kind: 'load'; readonly reqId: number; readonly shard: number; readonly shards: number; readonly scope?: 'all' | 'grants' }
+  | { readonly kind: 'load_key'; readonly key: ActorKey };
 
 export type WriterToShard =
   | { readonly kind: 'loaded'; readonly reqId: number; readonly seed: ShardSeed; readonly generation: number }
+  | { readonly kind: 'loaded_key'; readonly key: ActorKey; readonly seed: KeySeed }
   /**
    * A commit failed (disk full): actors may hold state that never reached SQLite. The shard reloads from
    * SQLite; until then the writer refuses its units (older generation) with STORAGE_UNAVAILABLE.
@@ -129,4 +143,6 @@ export type WriterToFront =
   | { readonly kind: 'reply'; readonly reqId: number; readonly ok: true; readonly value: unknown }
   | { readonly kind: 'reply'; readonly reqId: number; readonly ok: false; readonly error: HubErrorData }
   | { readonly kind: 'stats'; readonly stats: WriterStats }
+  /** Closed orders the scheduled pruning deleted: the front forgets their routes. */
+  | { readonly kind: 'forget'; readonly posReferences: readonly string[] }
   | { readonly kind: 'fatal'; readonly error: HubErrorData };

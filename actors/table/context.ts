@@ -150,6 +150,17 @@ export function contextFromSeed(seed: TableSeed): TableContext {
   };
 }
 
+/**
+ * Nothing here needs memory: no lease, no lock, and every order either without a snapshot or closed
+ * (finalized; its finalize is queued in SQLite and forwarded by the writer). Everything else in the
+ * context is durable, so the host may drop such an actor and rebuild it from SQLite when it is next used.
+ */
+export function isIdle(ctx: TableContext): boolean {
+  if (ctx.lock !== null) return false;
+  for (const order of ctx.orders.values()) if (order.lease !== null || (order.snapshot !== null && !order.finalizing)) return false;
+  return true;
+}
+
 /** Earliest lease or lock expiry, or null: when the host must send the next tick. */
 export function nextDeadline(ctx: TableContext): number | null {
   let next: number | null = ctx.lock?.expiresAt ?? null;

@@ -170,6 +170,17 @@ export async function startHub(options: HubOptions): Promise<ServerHandle> {
       ODOO_DB: SIM_DB,
       ODOO_USER: HUB_LOGIN,
       ODOO_PASSWORD: HUB_PASSWORD,
+      // The bench measures ceilings, not the trust-boundary limits: its generators are all 127.0.0.1 and a
+      // few sockets stand for many terminals, so the per-address and per-terminal limits are lifted.
+      HUB_MAX_UNAUTH_PER_ADDRESS: '100000',
+      HUB_RATE_AUTH_PER_ADDRESS: '1000000/1000000',
+      HUB_RATE_WRITES: '1000000/1000000',
+      HUB_RATE_GRANTS: '1000000/1000000',
+      HUB_RATE_HEARTBEATS: '1000000/1000000',
+      HUB_RATE_REQUESTS: '1000000/1000000',
+      HUB_MAX_KEYS_PER_TERMINAL: '1000000',
+      HUB_MAX_LEASES_PER_TERMINAL: '100000',
+      HUB_MAX_LOCKS_PER_TERMINAL: '100000',
       ...options.env,
     },
   });

@@ -34,6 +34,8 @@ import { businessDay } from '../domain/business-day.js';
 import { attributeFinalize } from './attribution.js';
 import { countAbuse, type Session } from './session.js';
 import { inboundLimits, type InboundLimits } from './inbound-limits.js';
+import { AddressLimits } from './limits/address-limits.js';
+import { TerminalLimits, type Verdict } from './limits/terminal-limits.js';
 
 /** What the front needs of a worker: batched posts and id-matched requests. */
 export interface Channel<In> {
@@ -96,9 +98,14 @@ export class Front {
   private accepting = true;
   private recheckTimer: TimerHandle | null = null;
   private readonly limits: InboundLimits;
+  /** Rate limits and caps (src/front/limits): per terminal once signed in, per address before. */
+  readonly terminalLimits: TerminalLimits;
+  private readonly addressLimits: AddressLimits;
 
   constructor(private readonly deps: FrontDeps) {
     this.limits = inboundLimits(deps.config);
+    this.terminalLimits = new TerminalLimits(deps.config);
+    this.addressLimits = new AddressLimits(deps.config);
   }
 
   loadRoutes(entries: ReadonlyArray<readonly [string, ActorKey]>): void {
@@ -122,7 +129,7 @@ export class Front {
 
   // ---- connection lifecycle ----------------------------------------------------------------
 
-  newSession(encoding: Encoding): Session {
+  newSession(encoding: Encoding, address = ''): Session {
     const now = this.deps.clock.now();
     return {
       id: this.nextSessionId++,
@@ -138,6 +145,8 @@ export class Front {
       connectedAt: now,
       lastSeen: now,
       authTimer: null,
+      address,
+      countedUnauthenticated: false,
       abuse: { count: 0, windowStart: now },
     };
   }
@@ -147,6 +156,15 @@ export class Front {
       conn.end(CLOSE_CODES.GOING_AWAY.code, 'hub is shutting down');
       return;
     }
+    if (!this.addressLimits.open(conn.state.address)) {
+      const limit = this.deps.config.HUB_MAX_UNAUTH_PER_ADDRESS;
+      this.deps.metrics.frameError('TOO_MANY_CONNECTIONS');
+      this.sendTo(conn, { type: 'ERROR', code: 'TOO_MANY_CONNECTIONS', message: `this address already has ${limit} sockets that have not signed in` });
+      conn.state.phase = 'closed';
+      conn.end(CLOSE_CODES.RATE_LIMITED.code, 'too many unauthenticated sockets from this address');
+      return;
+    }
+    conn.state.countedUnauthenticated = true;
     this.conns.add(conn);
     conn.state.authTimer = this.deps.clock.setTimeout(() => {
       // Only a terminal that has not sent AUTH: one whose token is being checked sent it in time, and the
@@ -163,6 +181,7 @@ export class Front {
     const wasAuthenticated = session.phase === 'ready' || session.phase === 'syncing';
     session.phase = 'closed';
     if (session.authTimer !== null) this.deps.clock.clearTimeout(session.authTimer);
+    this.settleAddress(session);
     this.conns.delete(conn);
     const terminalId = session.terminalId;
     if (terminalId !== null && this.byTerminal.get(terminalId) === conn) {
@@ -222,6 +241,14 @@ export class Front {
         this.refuse(conn, 'ALREADY_AUTHENTICATED', 'AUTH already in progress', refOf(msg), now);
         return;
       }
+      const wait = this.addressLimits.takeAuth(session.address, now);
+      if (wait > 0) {
+        this.deps.metrics.frameError('RATE_LIMITED');
+        this.sendTo(conn, { type: 'ERROR', code: 'RATE_LIMITED', message: `too many AUTH attempts from this address; retry in ${wait} ms`, retryAfterMs: wait });
+        session.phase = 'closed';
+        conn.end(CLOSE_CODES.RATE_LIMITED.code, 'too many AUTH attempts');
+        return;
+      }
       this.authenticate(conn, msg.token, msg.deviceId, msg.lastSeq);
       return;
     }
@@ -235,11 +262,37 @@ export class Front {
     if (countAbuse(conn.state, now)) conn.end(CLOSE_CODES.PROTOCOL_ABUSE.code, 'too many invalid frames');
   }
 
+  /** A frame over a rate limit or cap: ERROR with retryAfterMs; a terminal that keeps going is closed (4007). */
+  private refuseLimited(conn: Conn, terminalId: string, verdict: Exclude<Verdict, { ok: true }>, ref: ReturnType<typeof refOf>, now: number): void {
+    this.deps.metrics.frameError(verdict.code);
+    const error = {
+      type: 'ERROR',
+      code: verdict.code,
+      message: verdict.message,
+      ...(ref === undefined ? {} : { ref }),
+      ...(verdict.retryAfterMs === undefined ? {} : { retryAfterMs: verdict.retryAfterMs }),
+    } as HubMessage;
+    this.sendTo(conn, error);
+    if (this.terminalLimits.refused(terminalId, now)) conn.end(CLOSE_CODES.RATE_LIMITED.code, 'rate limits ignored');
+  }
+
+  /** The socket signed in or closed: it no longer counts against its address's unauthenticated share. */
+  private settleAddress(session: Session): void {
+    if (!session.countedUnauthenticated) return;
+    session.countedUnauthenticated = false;
+    this.addressLimits.settled(session.address);
+  }
+
   private dispatch(conn: Conn, msg: TerminalMessage, now: number, frameBytes: number): void {
     const session = conn.state;
     const terminalId = session.terminalId;
     const role = session.role;
     if (terminalId === null || role === null) return;
+    const verdict = msg.type === 'AUTH' ? null : this.terminalLimits.check(terminalId, msg, now);
+    if (verdict !== null && !verdict.ok) {
+      this.refuseLimited(conn, terminalId, verdict, refOf(msg), now);
+      return;
+    }
     switch (msg.type) {
       case 'AUTH':
         this.refuse(conn, 'ALREADY_AUTHENTICATED', 'this connection is already authenticated', refOf(msg), now);
@@ -463,6 +516,7 @@ export class Front {
     session.owner = ownerOf(identity);
     session.odooUserId = identity.dev === true ? null : identity.userId;
     session.phase = 'syncing';
+    this.settleAddress(session);
     this.byTerminal.set(terminalId, conn);
     if (previous && previous !== conn) {
       previous.state.phase = 'closed';
@@ -596,6 +650,10 @@ export class Front {
         return;
       case 'reply':
         return;
+      case 'forget':
+        // Closed orders pruned from SQLite: their routes would otherwise outlive them forever.
+        for (const posReference of message.posReferences) this.routes.delete(posReference);
+        return;
       case 'fatal':
         this.deps.log.fatal({ error: message.error }, 'writer reported a fatal error');
         return;
@@ -609,6 +667,7 @@ export class Front {
   private deliver(delivery: Delivery, batch: Outbox): void {
     const now = this.deps.clock.now();
     for (const out of delivery.out) {
+      if (out.to === 'terminal') this.terminalLimits.observe(out.terminalId, out.msg);
       const encoded = new Map<Encoding, string | Uint8Array | null>();
       const sendEncoded = (conn: Conn): void => {
         let frame = encoded.get(conn.state.encoding);

@@ -30,6 +30,10 @@ export interface Session {
   connectedAt: number;
   lastSeen: number;
   authTimer: TimerHandle | null;
+  /** Source address (from the upgrade), for the per-address limits of src/front/limits. */
+  readonly address: string;
+  /** Counted among its address's unauthenticated sockets until it signs in or closes. */
+  countedUnauthenticated: boolean;
   abuse: { count: number; windowStart: number };
 }
 

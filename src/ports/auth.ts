@@ -22,7 +22,7 @@ export function ownerOf(identity: TerminalIdentity): string {
 
 export type AuthResult =
   | { readonly ok: true; readonly identity: TerminalIdentity; readonly fromCache?: boolean }
-  | { readonly ok: false; readonly code: Extract<ErrorCode, 'AUTH_FAILED' | 'AUTH_UNAVAILABLE'>; readonly reason: string };
+  | { readonly ok: false; readonly code: Extract<ErrorCode, 'AUTH_FAILED' | 'AUTH_UNAVAILABLE' | 'RATE_LIMITED'>; readonly reason: string };
 
 export interface TokenValidator {
   /** Never throws: every failure is an AuthResult with a human reason. */

@@ -14,6 +14,7 @@ export const CLOSE_CODES = {
   REPLACED: { code: 4004, meaning: 'The same deviceId connected again; this older socket is closed.' },
   RESET: { code: 4005, meaning: 'An administrator reset the hub data; reconnect for a fresh SYNC_INIT.' },
   INTERNAL: { code: 4006, meaning: 'An internal failure on the hub; reconnect.' },
+  RATE_LIMITED: { code: 4007, meaning: 'Rate limits ignored (HUB_RATE_ABUSE_LIMIT refused frames in 10 s), too many unauthenticated sockets or AUTH attempts from one address; reconnect after a pause.' },
 } as const;
 
 export type CloseReason = keyof typeof CLOSE_CODES;

@@ -22,7 +22,11 @@ export const ERROR_CODES = {
   FLOOR_PLAN_TOO_LARGE: 'FLOOR_PLAN_UPDATE is larger than HUB_FLOOR_PLAN_MAX_BYTES.',
   ORDER_VALUE_INVALID: 'A quantity, price, discount or amount is out of bounds, or a negative quantity is not on a refund line.',
   ORDER_TOTALS_MISMATCH: 'Line subtotals or order amounts do not follow from the lines within rounding.',
-  RATE_LIMITED: 'Too many invalid frames from this connection.',
+  RATE_LIMITED: 'Too many frames of one class from this terminal, or AUTH attempts from this address (token buckets, HUB_RATE_*); `retryAfterMs` says when to try again.',
+  TOO_MANY_LEASES: 'The terminal already holds or is acquiring HUB_MAX_LEASES_PER_TERMINAL order leases; release one first.',
+  TOO_MANY_LOCKS: 'The terminal already holds or is acquiring HUB_MAX_LOCKS_PER_TERMINAL table locks; release one first.',
+  TOO_MANY_KEYS: 'The terminal addressed more than HUB_MAX_KEYS_PER_TERMINAL distinct orders and tables within HUB_KEYS_WINDOW_MS.',
+  TOO_MANY_CONNECTIONS: 'This address holds HUB_MAX_UNAUTH_PER_ADDRESS sockets that have not signed in; the new one is closed (4007).',
   // Session
   NOT_AUTHENTICATED: 'A frame other than AUTH arrived before AUTH_OK.',
   ALREADY_AUTHENTICATED: 'AUTH arrived on a connection that is already authenticated.',

@@ -240,6 +240,8 @@ export const hubMessageSchemas = {
         mutationId: z.string().optional(),
       })
       .optional(),
+    /** RATE_LIMITED and the TOO_MANY_* caps: when trying again can succeed. */
+    retryAfterMs: z.number().int().min(0).optional(),
   }),
 } as const;
 

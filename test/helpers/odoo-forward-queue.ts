@@ -3,7 +3,7 @@
  * (and throws on a double markForwarded, so exactly-once breaks loudly), a manual Clock advanced by
  * hand, and a finalized-order snapshot built from the simulator's seeded catalog.
  */
-import type { Clock, TimerHandle } from '../../src/ports/clock.js';
+import type { MonotonicClock, TimerHandle } from '../../src/ports/clock.js';
 import type { FinalizeSuccess, ForwardQueue, PendingFinalize } from '../../src/ports/forwarding.js';
 import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
 import { SIM_POS_SESSION, SIM_PRICELIST, SIM_PRODUCTS, SIM_USERS } from '../../src/odoo-sim/seed.js';
@@ -73,18 +73,24 @@ export class MemoryForwardQueue implements ForwardQueue {
   }
 }
 
-/** A Clock tests advance by hand; timers fire in due order inside advance(). */
-export class ManualClock implements Clock {
+/** A Clock tests advance by hand; timers fire in due order inside advance(). Wall and monotonic move together. */
+export class ManualClock implements MonotonicClock {
   private t: number;
+  private readonly start: number;
   private seq = 0;
   private timers: { id: number; at: number; cb: () => void }[] = [];
 
   constructor(start = Date.UTC(2026, 10, 23, 12, 0, 0)) {
     this.t = start;
+    this.start = start;
   }
 
   now(): number {
     return this.t;
+  }
+
+  monotonic(): number {
+    return this.t - this.start;
   }
 
   setTimeout(callback: () => void, ms: number): TimerHandle {

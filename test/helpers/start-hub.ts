@@ -52,6 +52,8 @@ export interface StartedHub {
   tlsUrl?: string;
   /** The same as wss://. */
   wssUrl?: string;
+  /** child-process only: the hub's process id (memory measurements read /proc/<pid>/status). */
+  pid?: number;
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -191,6 +193,7 @@ async function startChild(env: Record<string, string>, dbPath: string, cleanup: 
     exit,
     ...(tlsPort === null ? {} : { tlsUrl: `https://127.0.0.1:${tlsPort}`, wssUrl: `wss://127.0.0.1:${tlsPort}` }),
     output: () => output,
+    ...(child.pid === undefined ? {} : { pid: child.pid }),
     kill,
     close() {
       closed ??= kill('SIGTERM').finally(cleanup);

@@ -32,4 +32,14 @@ describe('hub schema', () => {
     expect(detail).toContain('USING INDEX events_odoo_status');
     expect(detail).not.toMatch(/SCAN events(?! USING)/);
   });
+
+  it('rebuilds one evicted actor from its home key through indexes, not by scanning', () => {
+    const db = new Database(':memory:');
+    migrate(db);
+    expect(plan(db, `SELECT * FROM orders WHERE home_key = 't:1'`)).toContain('USING INDEX orders_home');
+    expect(plan(db, `SELECT * FROM leases WHERE home_key = 't:1'`)).toContain('USING INDEX leases_home');
+    expect(plan(db, `SELECT * FROM epochs WHERE home_key = 't:1'`)).toContain('USING INDEX epochs_home');
+    expect(plan(db, `SELECT * FROM mutations WHERE home_key = 't:1'`)).toContain('USING INDEX mutations_home');
+    expect(plan(db, `SELECT 1 FROM events WHERE type = 'ORDER_FINALIZE' AND pos_reference = 'A' AND status IN ('pending', 'forwarded')`)).toContain('events_finalize');
+  });
 });

@@ -3,16 +3,18 @@
  * Units they produced this turn, handed to the writer in one message. The same class runs inside the
  * shard worker and in-process (unit tests); only the `sink` differs. It also hosts this shard's side of
  * ORDER_TRANSFER: relaying transfer steps to other actors and fencing actors until the writer commits.
+ * With `loadKey`, actors are also dropped when idle (no lease, lock or open order) and rebuilt from
+ * SQLite on demand: inputs for a key not in memory wait, in order, until the writer sends its rows.
  */
 import type { Logger } from '../../src/adapters/log/logger.js';
 import type { MonotonicClock, TimerHandle } from '../../src/ports/clock.js';
 import type { HubMetrics } from '../../src/ports/metrics.js';
-import { nextDeadline, type TableEnv, type TableSeed } from '../../actors/table/context.js';
+import { isIdle, nextDeadline, type TableEnv, type TableSeed } from '../../actors/table/context.js';
 import { startTableActor, type TableActor } from '../../actors/table/table.machine.js';
 import type { StepResult, TableEvent } from '../../actors/table/table-logic.js';
 import { tableKey } from '../shard-key.js';
 import type { HubMessage } from '../../src/protocol/hub-messages.js';
-import type { ActorKey, FrontToShard, Relay, ShardMessage, ShardSeed, TransferMessage, Unit, UnitOrigin } from '../protocol.js';
+import type { ActorKey, FrontToShard, KeySeed, Relay, ShardMessage, ShardSeed, TransferMessage, Unit, UnitOrigin } from '../protocol.js';
 import { GrantTime } from './grant-time.js';
 import { TransferFences } from './transfer-fences.js';
 
@@ -27,6 +29,10 @@ export interface ShardHostDeps {
   readonly sink: (units: Unit[]) => void;
   /** Receives every turn's transfer steps for other actors (the front routes them by key). */
   readonly relay?: (relays: Relay[]) => void;
+  /** Ask the writer for one key's rows (answered with `loaded`). Without it every actor is seeded by `load`. */
+  readonly loadKey?: (key: ActorKey) => void;
+  /** With loadKey: an idle actor unused this long is dropped from memory (HUB_ACTOR_IDLE_MS). */
+  readonly evictAfterMs?: number;
 }
 
 /** The inputs that address one actor and may have to wait behind a transfer's fence. */
@@ -82,6 +88,13 @@ export class ShardHost {
   private readonly fences = new TransferFences<ActorInput>();
   private nextTransfer = 0;
   private readonly time: GrantTime;
+  /** Keys whose rows were asked of the writer, with the inputs that wait for them in arrival order. */
+  private readonly loading = new Map<ActorKey, ActorInput[]>();
+  /** When each actor last handled an input (idle eviction). */
+  private readonly lastUsed = new Map<ActorKey, number>();
+  private sweepTimer: TimerHandle | null = null;
+  /** Actors dropped while idle since start (metrics and tests). */
+  evicted = 0;
 
   constructor(private readonly deps: ShardHostDeps) {
     this.time = new GrantTime(deps.clock);
@@ -95,6 +108,8 @@ export class ShardHost {
   load(seed: ShardSeed): void {
     for (const actor of this.actors.values()) actor.stop();
     this.actors.clear();
+    this.lastUsed.clear();
+    this.loading.clear();
     this.fences.clear();
     this.relays = [];
     const seeds = new Map<ActorKey, SeedParts>();
@@ -117,6 +132,67 @@ export class ShardHost {
     // Actors holding grants must exist now so their expiry ticks run even if nobody writes to them.
     for (const [key, p] of seeds) if (p.leases.length > 0 || p.lock) this.actor(key);
     this.reschedule();
+    this.scheduleSweep();
+  }
+
+  /** The writer's rows for a key asked by loadKey: build the actor and run what waited for it. */
+  loaded(key: ActorKey, rows: KeySeed): void {
+    const waiting = this.loading.get(key);
+    // Not asked (or asked before a reset that dropped the question): the rows may be stale; ignore them.
+    if (waiting === undefined) return;
+    this.loading.delete(key);
+    if (!this.actors.has(key)) {
+      this.seeds.set(key, {
+        orders: rows.orders.map((o) => ({ ...o })),
+        // Stored expiries are wall-clock epoch ms; actors run on shard time (grant-time.ts), as in load().
+        leases: rows.leases.map((l) => ({ ...l, expiresAt: this.time.fromWall(l.expiresAt) })),
+        lock: rows.lock === null ? null : { ...rows.lock, expiresAt: this.time.fromWall(rows.lock.expiresAt) },
+        table: rows.table,
+        epochs: rows.epochs.map((e) => ({ ...e })),
+        mutations: rows.mutations.map((m) => ({ ...m })),
+        finalizing: [...rows.finalizing],
+      });
+    }
+    const now = this.deps.clock.now();
+    for (const m of waiting) {
+      this.route(m, now);
+      this.drainFences();
+    }
+    this.flush();
+  }
+
+  private scheduleSweep(): void {
+    const after = this.deps.evictAfterMs;
+    if (this.deps.loadKey === undefined || after === undefined || this.sweepTimer !== null) return;
+    this.sweepTimer = this.deps.clock.setTimeout(
+      () => {
+        this.sweepTimer = null;
+        this.evictIdle();
+        this.scheduleSweep();
+      },
+      Math.max(500, Math.floor(after / 2)),
+    );
+  }
+
+  /** Drop actors unused for evictAfterMs that hold nothing memory-only; exposed for simulated-clock tests. */
+  evictIdle(): number {
+    const after = this.deps.evictAfterMs;
+    if (this.deps.loadKey === undefined || after === undefined) return 0;
+    const now = this.deps.clock.now();
+    let dropped = 0;
+    for (const [key, actor] of this.actors) {
+      if (now - (this.lastUsed.get(key) ?? 0) < after || this.fences.isBlocked(key)) continue;
+      if (!isIdle(actor.getSnapshot().context.table)) continue;
+      actor.stop();
+      this.actors.delete(key);
+      this.lastUsed.delete(key);
+      dropped += 1;
+    }
+    if (dropped > 0) {
+      this.evicted += dropped;
+      this.deps.metrics.actors(this.deps.index, this.actors.size);
+    }
+    return dropped;
   }
 
   private actor(key: ActorKey): TableActor {
@@ -168,6 +244,15 @@ export class ShardHost {
 
   /** An actor's input, unless a transfer fences that actor: then it waits, in arrival order. */
   private route(m: ActorInput, now: number): void {
+    if (this.deps.loadKey !== undefined && !this.actors.has(m.key) && !this.seeds.has(m.key)) {
+      const waiting = this.loading.get(m.key);
+      if (waiting !== undefined) waiting.push(m);
+      else {
+        this.loading.set(m.key, [m]);
+        this.deps.loadKey(m.key);
+      }
+      return;
+    }
     if (m.kind === 'relay') {
       // Steps of a transfer in flight are never deferred; only a new transfer's prepare may wait.
       if (m.event.type === 'transfer_prepare') {
@@ -193,6 +278,7 @@ export class ShardHost {
   }
 
   private dispatch(m: ActorInput, now: number): void {
+    this.lastUsed.set(m.key, now);
     switch (m.kind) {
       case 'terminal':
         this.actor(m.key).send({ type: 'terminal', now, from: m.from, msg: m.msg, receivedAt: m.receivedAt });
@@ -286,8 +372,12 @@ export class ShardHost {
     if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
     this.timer = null;
     this.timerAt = null;
+    if (this.sweepTimer !== null) this.deps.clock.clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
     for (const actor of this.actors.values()) actor.stop();
     this.actors.clear();
+    this.lastUsed.clear();
+    this.loading.clear();
     this.fences.clear();
     this.relays = [];
   }

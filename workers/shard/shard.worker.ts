@@ -66,6 +66,9 @@ async function main(): Promise<void> {
         log.error({ err: toHubError(error), relays: relays.length }, 'transfer steps could not be sent to the front; left out');
       }
     },
+    // Idle actors leave memory and come back from SQLite on demand (the writer answers on this port, in order).
+    loadKey: (key) => writerPort.postMessage({ kind: 'load_key', key } satisfies ShardToWriter),
+    evictAfterMs: config.HUB_ACTOR_IDLE_MS,
   });
 
   /** The writer's storage generation this shard's memory was loaded at; stamped on every unit. */
@@ -76,7 +79,7 @@ async function main(): Promise<void> {
     new Promise((resolve) => {
       const reqId = ++loadSeq;
       loads.set(reqId, resolve);
-      writerPort.postMessage({ kind: 'load', reqId, shard: index, shards } satisfies ShardToWriter);
+      writerPort.postMessage({ kind: 'load', reqId, shard: index, shards, scope: 'grants' } satisfies ShardToWriter);
     });
   writerPort.on('message', (message: WriterToShard) => {
     switch (message.kind) {
@@ -99,6 +102,9 @@ async function main(): Promise<void> {
             (error: unknown) => log.error({ err: error }, 'shard reload failed'),
           );
         }
+        return;
+      case 'loaded_key':
+        host.loaded(message.key, message.seed);
         return;
       default: {
         const unreachable: never = message;

@@ -19,7 +19,7 @@ import { depthWithin } from '../../src/protocol/frame-limits.js';
 import { isTransientStorageError } from '../../src/adapters/sqlite/storage-fault.js';
 import { shardOf } from '../shard-key.js';
 import { deviceRequest } from './device-owners.js';
-import type { Delivery, Outbound, ShardSeed, SyncResult, Unit, UnitOrigin, WriterRequest, WriterStateView, WriterStats, WriterToFront } from '../protocol.js';
+import type { Delivery, KeySeed, Outbound, ShardSeed, SyncResult, Unit, UnitOrigin, WriterRequest, WriterStateView, WriterStats, WriterToFront } from '../protocol.js';
 
 export interface ForwarderHandle {
   start(): void;
@@ -70,6 +70,8 @@ export class WriterCore {
   private readonly held = new Map<string, Unit>();
   /** Transfers whose two parts are in `queue`, to announce after the commit. */
   private joined: string[] = [];
+  /** Key loads waiting for the commit of units queued before them. */
+  private afterCommit: Array<() => void> = [];
   private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null = null;
   private readonly forwarder: ForwarderHandle | null;
   private stopped = false;
@@ -96,6 +98,49 @@ export class WriterCore {
     this.forwarder?.start();
     // Not at once: the writer's first `stats` message is its ready signal, and the front does not exist yet.
     deps.clock.setTimeout(() => this.watchOdoo(), ODOO_WATCH_MS);
+    deps.clock.setTimeout(() => this.scheduledPrune(), deps.config.HUB_PRUNE_INTERVAL_MS);
+  }
+
+  /**
+   * The scheduled pruning of closed orders and old events (by count and bytes, HUB_CLOSED_ORDERS_RETAINED,
+   * HUB_ORDERS_MAX_BYTES, HUB_EVENT_RETENTION, HUB_EVENTS_MAX_BYTES). Pending work is committed first so
+   * the pass sees every acknowledged write; the front forgets the routes of the orders that went.
+   */
+  pruneNow(): { orders: number; events: number; resumeFloor: number } {
+    this.commit();
+    const { config, store } = this.deps;
+    const result = store.pruneScheduled({
+      closedOrders: config.HUB_CLOSED_ORDERS_RETAINED,
+      orderBytes: config.HUB_ORDERS_MAX_BYTES,
+      retention: config.HUB_EVENT_RETENTION,
+      eventBytes: config.HUB_EVENTS_MAX_BYTES,
+    });
+    if (result.orders.length > 0) this.deps.toFront({ kind: 'forget', posReferences: result.orders });
+    if (result.orders.length > 0 || result.events > 0) this.deps.log.info({ orders: result.orders.length, events: result.events, resumeFloor: result.resumeFloor }, 'pruned closed orders and old events');
+    return { orders: result.orders.length, events: result.events, resumeFloor: result.resumeFloor };
+  }
+
+  private scheduledPrune(): void {
+    if (this.stopped) return;
+    try {
+      this.pruneNow();
+    } catch (error) {
+      this.deps.log.error({ err: error }, 'scheduled pruning failed; retrying next interval');
+    }
+    this.deps.clock.setTimeout(() => this.scheduledPrune(), this.deps.config.HUB_PRUNE_INTERVAL_MS);
+  }
+
+  /**
+   * One evicted actor's rows. Units its shard sent before asking are already queued (same port), so the
+   * answer waits for the commit that holds them — the next group commit, not a commit of its own (a
+   * forced commit per load cost one fsync per new order).
+   */
+  loadKey(key: string, answer: (seed: KeySeed) => void): void {
+    if (this.queue.length === 0) {
+      answer(this.deps.store.seedOf(key));
+      return;
+    }
+    this.afterCommit.push(() => answer(this.deps.store.seedOf(key)));
   }
 
   /** Push fresh stats when the forwarder's view of Odoo changes, so /health is right on an idle hub. */
@@ -198,6 +243,9 @@ export class WriterCore {
     this.deps.toFront({ kind: 'deliver', deliveries, stats: this.stats() });
     if (joined.length > 0) this.deps.onTransfersCommitted?.(joined);
     if (finalized) this.forwarder?.kick();
+    const loads = this.afterCommit;
+    this.afterCommit = [];
+    for (const load of loads) load();
   }
 
   /** Pruning frees space; when the disk refuses even that, it waits for the next round. */
@@ -409,12 +457,16 @@ export class WriterCore {
     };
   }
 
-  /** Rows whose actor hashes to `shard`. */
-  loadSeed(shard: number, shards: number): ShardSeed {
+  /**
+   * Rows whose actor hashes to `shard`: all of them, or (`grants`) only those of actors holding a lease or
+   * a lock, which must tick from the start — a shard that loads the rest on demand starts with no more.
+   */
+  loadSeed(shard: number, shards: number, scope: 'all' | 'grants' = 'all'): ShardSeed {
     // Units this shard sent before asking are already queued (same port, FIFO): commit them first.
     this.commit();
     const { store } = this.deps;
-    const mine = (homeKey: string): boolean => shardOf(homeKey, shards) === shard;
+    const granted = scope === 'all' ? null : new Set([...store.leases().map((l) => l.homeKey), ...store.locks().map((l) => `t:${l.tableId}`)]);
+    const mine = (homeKey: string): boolean => shardOf(homeKey, shards) === shard && (granted === null || granted.has(homeKey));
     const orders = store.orders().filter((o) => mine(o.homeKey));
     const homeOf = new Map(orders.map((o) => [o.posReference, o.homeKey]));
     const leases = store.leases().filter((l) => mine(l.homeKey));

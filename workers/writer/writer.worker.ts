@@ -96,11 +96,14 @@ async function main(): Promise<void> {
           core.enqueue(message.units, message.generation);
           break;
         case 'load': {
-          const seed = core.loadSeed(message.shard, message.shards);
+          const seed = core.loadSeed(message.shard, message.shards, message.scope);
           const reply: WriterToShard = { kind: 'loaded', reqId: message.reqId, seed, generation: core.generation };
           shardPort.postMessage(reply);
           break;
         }
+        case 'load_key':
+          core.loadKey(message.key, (seed) => shardPort.postMessage({ kind: 'loaded_key', key: message.key, seed } satisfies WriterToShard));
+          break;
         default: {
           const unreachable: never = message;
           throw new Error(`unknown shard message ${JSON.stringify(unreachable)}`);

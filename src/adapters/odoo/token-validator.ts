@@ -4,11 +4,15 @@
  * with the terminal's own session (12.0's has_group is @api.model and answers for the calling user,
  * exactly as the Odoo web client's session.user_has_group does). Successes are cached for a minute;
  * while Odoo is unreachable a token validated within HUB_AUTH_CACHE_HOURS is admitted from cache.
+ * In front of Odoo: a token Odoo refused is refused from memory for HUB_AUTH_NEGATIVE_CACHE_MS, and the
+ * checks that do reach Odoo share one hub-wide bucket (HUB_RATE_AUTH_ODOO), so a flood of random tokens
+ * from many sockets never reaches Odoo at full rate.
  */
 import type { Config } from '../../config.js';
 import { type HubError, toHubError } from '../../protocol/errors.js';
 import type { AuthResult, TerminalIdentity, TokenValidator } from '../../ports/auth.js';
 import type { Clock } from '../../ports/clock.js';
+import { TokenBucket } from '../../ports/token-bucket.js';
 import type { Logger } from '../log/logger.js';
 import type { OdooClient, OdooSessionInfo } from './client.js';
 
@@ -19,7 +23,7 @@ export const POS_MANAGER_GROUP = 'point_of_sale.group_pos_manager';
  * past it every HUB_AUTH_RECHECK_MS.
  */
 export const AUTH_FRESH_MS = 15_000;
-/** Bound on remembered tokens (oldest dropped first). */
+/** Bound on remembered tokens (oldest dropped first), for the positive and the negative cache each. */
 const CACHE_LIMIT = 5000;
 
 interface CacheEntry {
@@ -29,7 +33,7 @@ interface CacheEntry {
 
 export interface OdooTokenValidatorOptions {
   readonly client: OdooClient;
-  readonly config: Pick<Config, 'HUB_DEV_AUTH' | 'HUB_AUTH_CACHE_HOURS'>;
+  readonly config: Pick<Config, 'HUB_DEV_AUTH' | 'HUB_AUTH_CACHE_HOURS' | 'HUB_AUTH_NEGATIVE_CACHE_MS' | 'HUB_RATE_AUTH_ODOO'>;
   readonly clock: Clock;
   readonly log: Logger;
 }
@@ -46,6 +50,20 @@ export function createOdooTokenValidator(opts: OdooTokenValidatorOptions): Token
   const cache = new Map<string, CacheEntry>();
   const inFlight = new Map<string, Promise<AuthResult>>();
   const offlineWindowMs = config.HUB_AUTH_CACHE_HOURS * 3_600_000;
+  /** Tokens Odoo refused for good → when that answer was given. */
+  const refused = new Map<string, { result: AuthResult; at: number }>();
+  const odooBudget = new TokenBucket(config.HUB_RATE_AUTH_ODOO, clock.now());
+
+  const rememberRefusal = (key: string, result: AuthResult): AuthResult => {
+    if (config.HUB_AUTH_NEGATIVE_CACHE_MS === 0) return result;
+    refused.delete(key);
+    refused.set(key, { result, at: clock.now() });
+    if (refused.size > CACHE_LIMIT) {
+      const oldest = refused.keys().next();
+      if (!oldest.done) refused.delete(oldest.value);
+    }
+    return result;
+  };
 
   const remember = (key: string, identity: TerminalIdentity): void => {
     cache.delete(key);
@@ -58,6 +76,7 @@ export function createOdooTokenValidator(opts: OdooTokenValidatorOptions): Token
 
   /** Odoo unreachable (or answering garbage): admit from the offline cache or refuse with the reason. */
   const offline = (key: string, error: HubError): AuthResult => {
+    log.warn({ err: error.message, code: error.code }, 'auth: Odoo could not validate a session');
     const entry = cache.get(key);
     if (entry && clock.now() - entry.validatedAt <= offlineWindowMs) {
       log.warn({ userId: entry.identity.userId, err: error.message }, 'auth: Odoo unreachable, admitting from the offline cache');
@@ -66,7 +85,8 @@ export function createOdooTokenValidator(opts: OdooTokenValidatorOptions): Token
     return {
       ok: false,
       code: 'AUTH_UNAVAILABLE',
-      reason: `Odoo is unreachable (${error.message}) and this session was not validated in the last ${config.HUB_AUTH_CACHE_HOURS} h`,
+      // Our words only: the cause (Odoo's text, an errno) goes to the log, never to the terminal.
+      reason: `Odoo is unreachable and this session was not validated in the last ${config.HUB_AUTH_CACHE_HOURS} h`,
     };
   };
 
@@ -88,13 +108,14 @@ export function createOdooTokenValidator(opts: OdooTokenValidatorOptions): Token
       switch (error.code) {
         case 'ODOO_SESSION_EXPIRED':
           cache.delete(key);
-          return EXPIRED;
+          return rememberRefusal(key, EXPIRED);
         case 'ODOO_UNREACHABLE':
         case 'ODOO_PROTOCOL':
           return offline(key, error);
         case 'ODOO_REJECTED':
           cache.delete(key);
-          return { ok: false, code: 'AUTH_FAILED', reason: `Odoo refused the session: ${error.message}` };
+          log.info({ err: error.message }, 'auth: Odoo refused a session');
+          return rememberRefusal(key, { ok: false, code: 'AUTH_FAILED', reason: 'Odoo refused the session' });
         default:
           log.error({ err: error }, 'auth: unexpected error validating a token');
           return offline(key, error);
@@ -124,6 +145,16 @@ export function createOdooTokenValidator(opts: OdooTokenValidatorOptions): Token
       }
       const entry = cache.get(key);
       if (entry && clock.now() - entry.validatedAt < AUTH_FRESH_MS) return { ok: true, identity: entry.identity };
+      const pending = inFlight.get(key);
+      if (pending) return pending;
+      const no = refused.get(key);
+      if (no) {
+        if (clock.now() - no.at < config.HUB_AUTH_NEGATIVE_CACHE_MS) return no.result;
+        refused.delete(key);
+      }
+      // The dev key is one key (the hub's own session), de-duplicated in flight: it cannot flood Odoo.
+      const wait = key === DEV_KEY ? 0 : odooBudget.take(clock.now());
+      if (wait > 0) return { ok: false, code: 'RATE_LIMITED', reason: `too many sign-ins are being checked with Odoo; retry in ${wait} ms` };
       return askOnce(key, token);
     },
   };

@@ -84,6 +84,16 @@ const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX events_odoo_status ON events(status) WHERE forwarded IS NOT NULL;
   `,
+  // 3: idle table actors are evicted and rebuilt one key at a time (seedOf), and closed orders are pruned
+  // oldest first: each needs its rows by home key, or the closed orders by age, without a table scan.
+  `
+  CREATE INDEX IF NOT EXISTS orders_home ON orders(home_key);
+  CREATE INDEX IF NOT EXISTS orders_closed ON orders(updated_at) WHERE odoo_order_id IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS leases_home ON leases(home_key);
+  CREATE INDEX IF NOT EXISTS epochs_home ON epochs(home_key);
+  CREATE INDEX IF NOT EXISTS mutations_home ON mutations(home_key);
+  CREATE INDEX IF NOT EXISTS events_finalize ON events(pos_reference) WHERE type = 'ORDER_FINALIZE';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

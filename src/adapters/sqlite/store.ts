@@ -93,6 +93,26 @@ export function checkIntegrity(db: Db): void {
   if (verdict.length !== 1 || verdict[0] !== 'ok') throw new IntegrityError(`quick_check: ${verdict.slice(0, 3).join('; ')}`);
 }
 
+/** One actor's rows (its home key), to rebuild it after it was evicted. */
+export interface KeyRows {
+  orders: { posReference: string; tableId: number | null; version: number; snapshot: OrderSnapshot | null; state: string | null }[];
+  leases: Omit<LeaseRow, 'homeKey'>[];
+  lock: Omit<LockRow, 'tableId'> | null;
+  table: { status: string; posReference: string | null } | null;
+  epochs: { key: string; epoch: number }[];
+  mutations: { terminalId: string; mutationId: string }[];
+  finalizing: string[];
+}
+
+/** What one pruning pass removed. */
+export interface PruneResult {
+  /** Closed orders deleted (their routes can be forgotten). */
+  readonly orders: string[];
+  readonly events: number;
+  /** The lowest lastSeq a resume still covers after this pass. */
+  readonly resumeFloor: number;
+}
+
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** What a read of one stored JSON value gives when it was quarantined instead. */
@@ -169,6 +189,23 @@ export class HubStore implements ForwardQueue {
       countForward: p(`SELECT status, count(*) AS n FROM events WHERE forwarded IS NOT NULL GROUP BY status`),
       pruneEvents: p(`DELETE FROM events WHERE id <= ? AND (forwarded IS NULL OR status = 'forwarded')`),
       pruneMutations: p(`DELETE FROM mutations WHERE rowid <= (SELECT max(rowid) FROM mutations) - ?`),
+      keyOrders: p(`SELECT pos_reference AS posReference, table_id AS tableId, version, snapshot, state, odoo_order_id AS odooOrderId FROM orders WHERE home_key = ?`),
+      keyLeases: p(`SELECT pos_reference AS posReference, terminal_id AS terminalId, role, table_id AS tableId, expires_at AS expiresAt, epoch FROM leases WHERE home_key = ?`),
+      keyLock: p(`SELECT terminal_id AS terminalId, role, expires_at AS expiresAt, epoch FROM table_locks WHERE table_id = ?`),
+      keyTable: p(`SELECT status, pos_reference AS posReference FROM tables WHERE table_id = ?`),
+      keyEpochs: p(`SELECT key, epoch FROM epochs WHERE home_key = ?`),
+      keyMutations: p(`SELECT terminal_id AS terminalId, mutation_id AS mutationId FROM mutations WHERE home_key = ?`),
+      keyFinalizing: p(`SELECT 1 AS yes FROM events WHERE type = 'ORDER_FINALIZE' AND pos_reference = ? AND status IN ('pending', 'forwarded') LIMIT 1`),
+      // Closed orders (confirmed by Odoo, no lease) newest first, with their running count and snapshot bytes.
+      closedOrders: p(`SELECT pos_reference AS posReference, home_key AS homeKey,
+          row_number() OVER (ORDER BY updated_at DESC, pos_reference DESC) AS n,
+          sum(coalesce(length(snapshot), 0)) OVER (ORDER BY updated_at DESC, pos_reference DESC) AS bytes
+        FROM orders WHERE odoo_order_id IS NOT NULL AND pos_reference NOT IN (SELECT pos_reference FROM leases)`),
+      orderDelete: p(`DELETE FROM orders WHERE pos_reference = ?`),
+      epochDelete: p(`DELETE FROM epochs WHERE key = ?`),
+      // The newest event id at which the payload bytes from the newest event down first exceed the cap.
+      eventsByteCut: p(`SELECT id FROM (SELECT id, sum(coalesce(length(payload), 0) + coalesce(length(finalize), 0)) OVER (ORDER BY id DESC) AS acc FROM events)
+        WHERE acc > ? ORDER BY id DESC LIMIT 1`),
     };
     this.seq = (this.s.seq!.get() as { seq: number }).seq;
   }
@@ -308,13 +345,65 @@ export class HubStore implements ForwardQueue {
 
   /** Drop events past retention (never ones still owed to Odoo) and remember how far resume reaches. */
   prune(retention: number): void {
-    const cutoff = this.seq - retention;
-    if (cutoff <= 0) return;
-    const floor = Number(this.meta('resume_floor') ?? '0');
-    if (cutoff <= floor) return;
-    this.st('pruneEvents').run(cutoff);
+    this.pruneEventsTo(this.seq - retention);
     this.st('pruneMutations').run(retention);
+  }
+
+  /** Delete events up to `cutoff` (except those owed to Odoo); returns how many went. */
+  private pruneEventsTo(cutoff: number): number {
+    if (cutoff <= 0) return 0;
+    const floor = Number(this.meta('resume_floor') ?? '0');
+    if (cutoff <= floor) return 0;
+    const deleted = this.st('pruneEvents').run(cutoff).changes;
     this.setMeta('resume_floor', String(cutoff));
+    return deleted;
+  }
+
+  /**
+   * The scheduled pass: keep at most `closedOrders` closed orders (finalized, confirmed by Odoo, no lease)
+   * and `orderBytes` of their snapshots, newest kept; keep the newest `retention` events unless their
+   * bytes exceed `eventBytes`, which then wins (resume falls back to SYNC_INIT sooner). Events still owed
+   * to Odoo are never deleted. One transaction.
+   */
+  pruneScheduled(limits: { closedOrders: number; orderBytes: number; retention: number; eventBytes: number }): PruneResult {
+    return this.transaction(() => {
+      const orders: string[] = [];
+      const closed = this.st('closedOrders').all() as { posReference: string; homeKey: string; n: number; bytes: number }[];
+      for (const o of closed) {
+        if (o.n <= limits.closedOrders && o.bytes <= limits.orderBytes) continue;
+        this.st('orderDelete').run(o.posReference);
+        // Its lease epoch goes too: the order is closed in Odoo and will not be leased again.
+        this.st('epochDelete').run(`lease:${o.posReference}`);
+        orders.push(o.posReference);
+      }
+      const byCount = this.seq - limits.retention;
+      const byBytes = (this.st('eventsByteCut').get(limits.eventBytes) as { id: number } | undefined)?.id ?? 0;
+      const events = this.pruneEventsTo(Math.max(byCount, byBytes));
+      this.st('pruneMutations').run(limits.retention);
+      return { orders, events, resumeFloor: Number(this.meta('resume_floor') ?? '0') };
+    });
+  }
+
+  /** Everything one actor is rebuilt from. */
+  seedOf(homeKey: string): KeyRows {
+    const tableId = homeKey.startsWith('t:') ? Number(homeKey.slice(2)) : null;
+    const rows = this.st('keyOrders').all(homeKey) as { posReference: string; tableId: number | null; version: number; snapshot: string | null; state: string | null; odooOrderId: number | null }[];
+    const finalizing = rows.filter((r) => r.odooOrderId !== null || this.st('keyFinalizing').get(r.posReference) !== undefined).map((r) => r.posReference);
+    const lock = tableId === null ? undefined : (this.st('keyLock').get(tableId) as KeyRows['lock'] | undefined);
+    const table = tableId === null ? undefined : (this.st('keyTable').get(tableId) as KeyRows['table'] | undefined);
+    return {
+      orders: rows.map((r) => {
+        // A quarantined snapshot reads as none, as at start-up: the order keeps its version and route.
+        const snapshot = this.read<OrderSnapshot>(r.snapshot, 'order', r.posReference);
+        return { posReference: r.posReference, tableId: r.tableId, version: r.version, snapshot: snapshot === UNREADABLE ? null : snapshot, state: r.state };
+      }),
+      leases: this.st('keyLeases').all(homeKey) as KeyRows['leases'],
+      lock: lock ?? null,
+      table: table ?? null,
+      epochs: this.st('keyEpochs').all(homeKey) as KeyRows['epochs'],
+      mutations: this.st('keyMutations').all(homeKey) as KeyRows['mutations'],
+      finalizing,
+    };
   }
 
   /** Events after `lastSeq` that `terminalId` would have received, or null when the log no longer covers it. */
@@ -398,7 +487,10 @@ export class HubStore implements ForwardQueue {
   /** Orders with a finalize queued or done (a second ORDER_FINALIZE is answered, not queued). */
   finalizing(): { posReference: string }[] {
     return this.db
-      .prepare(`SELECT DISTINCT pos_reference AS posReference FROM events WHERE type = 'ORDER_FINALIZE' AND status IN ('pending', 'forwarded')`)
+      .prepare(
+        `SELECT pos_reference AS posReference FROM events WHERE type = 'ORDER_FINALIZE' AND status IN ('pending', 'forwarded')
+         UNION SELECT pos_reference FROM orders WHERE odoo_order_id IS NOT NULL`,
+      )
       .all() as { posReference: string }[];
   }
 
