@@ -230,7 +230,10 @@ const testOverrides = (name: string): Record<string, string> => ({
   HUB_HTTP_PORT: '0',
   HUB_HOST: '127.0.0.1',
   HUB_DB_PATH: join(work, `${name}.sqlite`),
-  HUB_DEV_AUTH: 'true',
+  // The unit runs with NODE_ENV=production, where dev auth is refused: a real (unreachable) Odoo login.
+  HUB_DEV_AUTH: 'false',
+  ODOO_USER: 'pos-hub-test',
+  ODOO_PASSWORD: 'not-the-default',
   HUB_MDNS_ENABLED: 'false',
   HUB_ENV_FILE: '/nonexistent/.env',
   ODOO_URL: 'http://127.0.0.1:9',

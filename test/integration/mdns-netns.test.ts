@@ -52,6 +52,8 @@ const hubEnv = (): Record<string, string> => ({
   HUB_HTTP_PORT: '0',
   HUB_DB_PATH: join(dir, 'hub.sqlite'),
   HUB_DEV_AUTH: 'true',
+  // Inside the test's own network namespace: no one else can reach this listener.
+  HUB_DEV_AUTH_ALLOW_REMOTE: 'true',
   HUB_MDNS_ENABLED: 'true',
   HUB_LOG_LEVEL: 'info',
   HUB_SHARDS: '1',

@@ -59,7 +59,7 @@ describe('install.sh --root', () => {
     expect(directives.get('ProtectHome')).toBe('true');
     expect(directives.get('PrivateTmp')).toBe('true');
     expect(directives.get('Restart')).toBe('on-failure');
-    expect(directives.get('RestartPreventExitStatus')).toBe('78 79');
+    expect(directives.get('RestartPreventExitStatus')).toBe('65 69 73 75 77 78 79');
     expect(directives.get('User')).toBe('pos-hub');
     expect(directives.get('EnvironmentFile')).toBe('/etc/pos-hub/env');
     expect(directives.get('WorkingDirectory')).toBe(REPO);

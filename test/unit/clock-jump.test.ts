@@ -183,7 +183,7 @@ describe('ticket numbers under a wall-clock jump across midnight', () => {
       const delivered: Array<{ ticketNumber: number; businessDay: string }> = [];
       const core = new WriterCore({
         store,
-        config: parseConfig({ HUB_DEV_AUTH: 'true', HUB_COMMIT_WINDOW_MS: '0' }),
+        config: parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0' }),
         clock: { now: () => 0, setTimeout: () => 0, clearTimeout: () => undefined },
         log: createLogger({ level: 'silent' }),
         metrics: noopMetrics,

@@ -39,7 +39,7 @@ describe('front encode guard', () => {
   it('leaves out a message that cannot be encoded and delivers the rest to every terminal', () => {
     const counted: QuarantineKind[] = [];
     const front = new Front({
-      config: parseConfig({ HUB_DEV_AUTH: 'true' }),
+      config: parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1' }),
       clock: { now: () => 1_700_000_000_000, setTimeout: () => 0, clearTimeout: () => undefined },
       log: createLogger({ level: 'silent' }),
       metrics: { ...noopMetrics, quarantined: (kind) => counted.push(kind) },

@@ -16,7 +16,7 @@ import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
 import type { Unit, WriterToFront } from '../../workers/protocol.js';
 import { WriterCore } from '../../workers/writer/writer-core.js';
 
-const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_COMMIT_WINDOW_MS: '0' });
+const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0' });
 let dir: string;
 let path: string;
 beforeEach(() => {

@@ -16,7 +16,7 @@ import type { Unit } from '../../workers/protocol.js';
 import { WriterCore } from '../../workers/writer/writer-core.js';
 
 const RETENTION = 100;
-const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_COMMIT_WINDOW_MS: '0', HUB_EVENT_RETENTION: String(RETENTION) });
+const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0', HUB_EVENT_RETENTION: String(RETENTION) });
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'pos-hub-resume-'));

@@ -18,7 +18,7 @@ import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
 import type { Outbound, Unit, WriterToFront } from '../../workers/protocol.js';
 import { STORAGE_PROBE_MS, WriterCore } from '../../workers/writer/writer-core.js';
 
-const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_COMMIT_WINDOW_MS: '0' });
+const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0' });
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'pos-hub-writer-full-'));

@@ -4,6 +4,7 @@
  * every AUTH and reports each disconnect, so an owner's device can be freed after a long idle period.
  */
 import type { HubStore } from '../../src/adapters/sqlite/store.js';
+import { isTransientStorageError } from '../../src/adapters/sqlite/storage-fault.js';
 import type { DeviceClaim, DeviceRequest } from '../protocol.js';
 
 interface DeviceRow {
@@ -25,7 +26,17 @@ function read(store: HubStore, deviceId: string): DeviceRow | null {
   }
 }
 
-const write = (store: HubStore, deviceId: string, row: DeviceRow): void => store.setMeta(keyOf(deviceId), JSON.stringify(row));
+/**
+ * A full or failing disk must not lock staff out of their terminals: the binding (or its idle clock) is
+ * then kept for this sign-in only and written at the next one. Any other error is the writer's to report.
+ */
+function write(store: HubStore, deviceId: string, row: DeviceRow): void {
+  try {
+    store.setMeta(keyOf(deviceId), JSON.stringify(row));
+  } catch (error) {
+    if (!isTransientStorageError(error)) throw error;
+  }
+}
 
 /** Claim for `owner`: granted when unbound, already theirs, or idle past idleReleaseMs (> 0). */
 function claim(store: HubStore, req: Extract<DeviceRequest, { type: 'device_claim' }>): DeviceClaim {
