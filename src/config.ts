@@ -127,6 +127,7 @@ export const CONFIG_VARIABLES = {
   ODOO_USER: { schema: z.string().trim(), default: 'admin', doc: 'Odoo user the hub signs in as (one dedicated user per hub).' },
   ODOO_PASSWORD: { schema: z.string(), default: 'admin', doc: 'Its password; empty or `admin` is refused (allowed only with dev auth on loopback).' },
   ODOO_TIMEOUT_MS: { schema: int(100, 600_000), default: '7500', doc: 'Per-call Odoo timeout (the POS client uses 7.5 s).' },
+  ODOO_IN_DOUBT_PAUSE_MS: { schema: int(100, 3_600_000), default: '120000', doc: "After a finalize call whose fate is unknown (timeout, reset), wait this long before the look-up that decides whether to resend: at least Odoo's limit_time_real (120 s by default)." },
   ODOO_RPC_HEADERS: { schema: rpcHeaders, default: '', doc: 'Extra headers on every Odoo call, `name:value`, comma-separated.' },
   ODOO_FINALIZE_MODE: { schema: z.enum(['create_from_ui', 'hub_finalize_snapshot']), default: 'create_from_ui', doc: 'Stock Odoo 12 `create_from_ui`, or the reference addon\'s `hub_finalize_snapshot`.' },
   ODOO_FINALIZE_MODEL: { schema: z.string().trim().min(1), default: 'pos.order', doc: 'Model that carries `hub_finalize_snapshot`.' },

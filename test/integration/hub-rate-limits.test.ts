@@ -131,6 +131,7 @@ describe('AUTH floods and Odoo', () => {
     };
     const config = parseConfig({
       HUB_DEV_AUTH: 'true',
+      HUB_HOST: '127.0.0.1',
       ODOO_URL: odoo.url,
       ODOO_USER: SIM_USERS.hub.login,
       ODOO_PASSWORD: SIM_USERS.hub.password,

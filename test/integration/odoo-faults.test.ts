@@ -42,6 +42,8 @@ beforeAll(async () => {
       ODOO_USER: HUB_LOGIN,
       ODOO_PASSWORD: HUB_PASSWORD,
       ODOO_TIMEOUT_MS: '500',
+      // The simulator's own requests are its limit_time_real here: an in-doubt call is decided after 1 s.
+      ODOO_IN_DOUBT_PAUSE_MS: '1000',
       HUB_FORWARD_INTERVAL_MS: '200',
     },
   });

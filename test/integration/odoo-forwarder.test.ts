@@ -6,9 +6,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOdooClient } from '../../src/adapters/odoo/client.js';
-import { BACKOFF_MAX_MS, type Forwarder, IN_DOUBT_PAUSE_MS, createForwarder } from '../../src/adapters/odoo/forwarder.js';
+import { BACKOFF_MAX_MS, type Forwarder, createForwarder } from '../../src/adapters/odoo/forwarder.js';
 import { createLogger } from '../../src/adapters/log/logger.js';
-import { parseConfig } from '../../src/config.js';
+import { parseConfig, type Config } from '../../src/config.js';
 import type { ForwardOutcome } from '../../src/ports/forwarding.js';
 import { type HubMetrics, noopMetrics } from '../../src/ports/metrics.js';
 import { SIM_USERS, type StartedOdooSim, startOdooSim } from '../helpers/odoo-sim.js';
@@ -28,6 +28,7 @@ interface Rig {
   outcomes: ForwardOutcome[];
   attempts: string[];
   finalizeLabel: string;
+  config: Config;
 }
 
 async function rig(mode: Mode, options: { fetch?: typeof fetch; batch?: number } = {}): Promise<Rig> {
@@ -48,7 +49,7 @@ async function rig(mode: Mode, options: { fetch?: typeof fetch; batch?: number }
   const http = new ManualClock();
   const client = createOdooClient({ config, clock: http, log, metrics, ...(options.fetch ? { fetch: options.fetch } : {}) });
   const fwd = createForwarder({ queue, config, clock, log, metrics, client, random: () => 0.5, onOutcome: (o) => outcomes.push(o) });
-  return { odoo, queue, clock, http, fwd, outcomes, attempts, finalizeLabel: mode === 'create_from_ui' ? 'pos.order.create_from_ui' : 'pos.order.hub_finalize_snapshot' };
+  return { odoo, queue, clock, http, fwd, outcomes, attempts, config, finalizeLabel: mode === 'create_from_ui' ? 'pos.order.create_from_ui' : 'pos.order.hub_finalize_snapshot' };
 }
 
 function addOrders(r: Rig, n: number, prefix: string): string[] {
@@ -161,8 +162,8 @@ describe.each(MODES)('forwarder in %s mode', (mode) => {
     expect(r.fwd.status().lastError).toContain('within 7500 ms');
     // In doubt (Odoo may still be running it): wait out Odoo's limit_time_real before looking again.
     const last = r.outcomes.at(-1);
-    expect(last?.kind === 'retrying' && last.nextAttemptAt - r.clock.now()).toBe(IN_DOUBT_PAUSE_MS);
-    r.clock.advance(IN_DOUBT_PAUSE_MS - 1);
+    expect(last?.kind === 'retrying' && last.nextAttemptAt - r.clock.now()).toBe(r.config.ODOO_IN_DOUBT_PAUSE_MS);
+    r.clock.advance(r.config.ODOO_IN_DOUBT_PAUSE_MS - 1);
     expect(await r.fwd.drainNow()).toMatchObject({ skipped: 'paused' });
     r.clock.advance(1);
     r.odoo.sim.setFaults({ http: { status: 500, count: 2, match: 'search_read' } });

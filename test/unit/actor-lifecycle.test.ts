@@ -37,7 +37,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function rig(extra: Record<string, string> = {}) {
-  const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_COMMIT_WINDOW_MS: '0', HUB_ACTOR_IDLE_MS: '30000', ...extra });
+  const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0', HUB_ACTOR_IDLE_MS: '30000', ...extra });
   const clock = new ManualClock(1_700_000_000_000);
   const store = new HubStore({ path: join(dir, 'hub.sqlite'), sync: 'normal' });
   const sent: WriterToFront[] = [];

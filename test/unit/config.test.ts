@@ -59,6 +59,7 @@ const badValues: Partial<Record<ConfigName, string>> = {
   HUB_FORWARD_BATCH_SIZE: '0',
   ODOO_URL: 'ftp://odoo',
   ODOO_TIMEOUT_MS: 'soon',
+  ODOO_IN_DOUBT_PAUSE_MS: '5',
   ODOO_RPC_HEADERS: 'no-colon-here',
   ODOO_FINALIZE_MODE: 'magic',
   HUB_TLS_PORT: '65536',

@@ -10,7 +10,7 @@ import { TerminalLimits } from '../../src/front/limits/terminal-limits.js';
 import { TokenBucket } from '../../src/ports/token-bucket.js';
 import type { TerminalMessage } from '../../src/protocol/terminal-messages.js';
 
-const config = (env: Record<string, string> = {}) => parseConfig({ HUB_DEV_AUTH: 'true', ...env });
+const config = (env: Record<string, string> = {}) => parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', ...env });
 const acquire = (posReference: string): TerminalMessage => ({ type: 'LEASE_ACQUIRE', posReference, baseVersion: 0 });
 const lock = (tableId: number): TerminalMessage => ({ type: 'TABLE_LOCK_ACQUIRE', tableId });
 

@@ -17,7 +17,7 @@ import { HubError } from '../../src/protocol/errors.js';
 import { parseKeyPins } from '../../src/protocol/hub-identity.js';
 import { makeVenueCert, type VenueCert } from '../helpers/venue-cert.js';
 
-const dev = { HUB_DEV_AUTH: 'true' };
+const dev = { HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1' };
 let dir: string;
 let venue: VenueCert;
 let other: VenueCert;

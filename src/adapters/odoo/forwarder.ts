@@ -21,10 +21,10 @@ export const BACKOFF_MAX_MS = 300_000;
 
 /**
  * After a finalize call whose fate is unknown (timeout, reset, 502/504) the next attempt waits at least
- * this long: Odoo's default limit_time_real (120 s) kills any request older than that, so the earlier
- * execution has surely committed or died before the look-up that decides whether to resend.
+ * ODOO_IN_DOUBT_PAUSE_MS (default 120 s): Odoo's default limit_time_real kills any request older than
+ * that, so the earlier execution has surely committed or died before the look-up that decides whether
+ * to resend. A venue whose Odoo has another limit_time_real sets it to match.
  */
-export const IN_DOUBT_PAUSE_MS = 120_000;
 
 export function backoffDelay(failures: number, random: () => number): number {
   const exp = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, Math.min(30, failures - 1)));
@@ -180,7 +180,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     if (report.retry) {
       failures += 1;
       const inDoubt = (report.retry.details as OdooErrorDetails | undefined)?.inDoubt === true && finalizeRpc.test(String((report.retry.details as OdooErrorDetails).rpc));
-      const nextAttemptAt = clock.now() + Math.max(backoffDelay(failures, random), inDoubt ? IN_DOUBT_PAUSE_MS : 0);
+      const nextAttemptAt = clock.now() + Math.max(backoffDelay(failures, random), inDoubt ? config.ODOO_IN_DOUBT_PAUSE_MS : 0);
       pausedUntil = nextAttemptAt;
       state.lastError = report.retry.message;
       state.odooReachable = !(report.retry.code === 'ODOO_UNREACHABLE' || report.retry.code === 'ODOO_PROTOCOL');
