@@ -78,6 +78,8 @@ export async function startControl(port: number, intervalMs: number): Promise<Co
       refusals.set(key, (refusals.get(key) ?? 0) + 1);
       if (msg.type === 'CONFLICT' && typeof msg.hubVersion === 'number') version = msg.hubVersion;
     }
+    // Frames before AUTH_OK are refused unread (the pre-auth gate): ask for the lease once signed in.
+    if (msg.type === 'AUTH_OK') ws.send(JSON.stringify({ type: 'LEASE_ACQUIRE', posReference, baseVersion: 0 }));
     if (msg.type === 'LEASE_GRANTED') ready();
     if (msg.type === 'ORDER_ACK' && msg.mutationId !== undefined) {
       const at = sentAt.get(msg.mutationId);
@@ -92,8 +94,13 @@ export async function startControl(port: number, intervalMs: number): Promise<Co
     ws.once('error', reject);
   });
   ws.send(JSON.stringify({ type: 'AUTH', token: 'dev:cashier:control', deviceId: 'fuzz-control' }));
-  ws.send(JSON.stringify({ type: 'LEASE_ACQUIRE', posReference, baseVersion: 0 }));
-  await granted;
+  let giveUp: NodeJS.Timeout | undefined;
+  await Promise.race([
+    granted,
+    new Promise<never>((_, reject) => {
+      giveUp = setTimeout(() => reject(new Error('control terminal: no LEASE_GRANTED within 20 s of AUTH')), 20_000);
+    }),
+  ]).finally(() => clearTimeout(giveUp));
   let n = 0;
   const timer = setInterval(() => {
     if (ws.readyState !== WebSocket.OPEN) return;

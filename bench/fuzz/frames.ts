@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { pack } from 'msgpackr';
 import { terminalMessageArbs } from '../../test/fixtures/protocol-arbitraries.js';
 import { TERMINAL_MESSAGE_TYPES } from '../../src/protocol/terminal-messages.js';
+import { rng } from '../venue/orders.js';
 
 export const CATEGORIES = [
   'random-bytes',
@@ -27,17 +28,8 @@ export interface Frame {
   readonly msgpack: boolean;
 }
 
-/** mulberry32: a tiny seeded PRNG, so pools are the same on every run with the same seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The venue simulator's seeded PRNG (mulberry32): the same pools on every run with the same seed. */
+export const prng = rng;
 
 type Rng = () => number;
 const int = (rng: Rng, lo: number, hi: number): number => lo + Math.floor(rng() * (hi - lo + 1));
