@@ -49,9 +49,15 @@ export async function startHubProcess(env: Record<string, string>): Promise<HubP
   const keep = (chunk: Buffer): void => {
     output = (output + chunk.toString('utf8')).slice(-8000);
   };
+  // The hub must not outlive the harness: a run stopped by Ctrl-C or a test timeout left hubs behind.
+  const reap = (): void => {
+    if (alive) child.kill('SIGKILL');
+  };
+  process.once('exit', reap);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
       alive = false;
+      process.removeListener('exit', reap);
       resolve({ code, signal });
     });
   });

@@ -36,6 +36,8 @@ console.log(
   `fuzz: ${options.frames} frames over ${options.categories.join(', ')} (of ${CATEGORIES.length} categories), ${options.sockets} sockets, ${options.rate} frames/s`,
 );
 const startedAt = new Date();
+// Ctrl-C or a kill ends through process.exit, so the hub child is reaped by its 'exit' listener.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 const result = await runFuzz(options);
 const mb = (b: number): string => (b / 2 ** 20).toFixed(1);
 console.log(
