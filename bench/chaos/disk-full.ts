@@ -3,7 +3,7 @@
  * terminal writes. Writes the disk refuses must come back as STORAGE_UNAVAILABLE (retryable), never be
  * acked or broadcast; sign-ins, heartbeats and /health keep working (`degraded`); once the filler is
  * deleted the refused writes, re-sent, are acked, and the log on disk has no gap in seq and no write
- * that was not acked. Needs root (mount); the chaos suite and test/integration/hub-disk-full.test.ts run it.
+ * that was not acked. Needs root (mount); the chaos suite and test/integration/hub/disk-full.test.ts run it.
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';

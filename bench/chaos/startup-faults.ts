@@ -3,7 +3,7 @@
  * a file the hub user may not open, a database another process holds locked, a port another hub holds.
  * Each case runs the real hub (node --import tsx src/main.ts) until it exits, and reports its exit code,
  * its stderr line and whether the database file is byte-for-byte what it was (sha256 before and after).
- * Shared by the chaos suite and test/integration/hub-startup-faults.test.ts.
+ * Shared by the chaos suite and test/integration/hub/startup-faults.test.ts.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

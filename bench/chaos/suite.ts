@@ -1,7 +1,7 @@
 /**
  * The chaos suite: every fault of the machine the hub promises to survive, run against real hubs, with
  * one verdict per scenario. `full` is the closing-note run (50 SIGKILL cycles …); `small` is the CI
- * size (test/integration/chaos-small.test.ts). Pure orchestration: the scenarios live beside it.
+ * size (test/integration/robustness/chaos-small.test.ts). Pure orchestration: the scenarios live beside it.
  */
 import { diskFullScenario, type DiskFullResult } from './disk-full.js';
 import { killCycles, odooFault, slowConsumer, unauthenticatedFlood, type FloodResult, type KillCyclesResult, type OdooFaultResult, type SlowConsumerResult } from './scenarios.js';

@@ -1,0 +1,79 @@
+/**
+ * `npm run bench:smoke` end to end: the harness starts a real hub, the uWS and Socket.IO relays and
+ * the Odoo simulator as child processes, drives every scenario at toy sizes, and writes one result
+ * file per scenario. No timing assertions — only that each part ran and produced sane counts.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const out = mkdtempSync(join(tmpdir(), 'pos-hub-bench-smoke-test-'));
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+function runSmoke(): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', 'smoke', '--out', out], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+function result(scenario: string): { results: unknown; machine: { cores: number; node: string; cpuModel: string } } {
+  const file = readdirSync(out).find((f) => f.endsWith(`-${scenario}.json`));
+  expect(file, `${scenario} result file in ${readdirSync(out).join(', ')}`).toBeDefined();
+  return JSON.parse(readFileSync(join(out, file!), 'utf8'));
+}
+
+describe('bench:smoke', () => {
+  it('runs every scenario against real servers and writes a result file for each', { timeout: 90_000 }, async () => {
+    const { code, output } = await runSmoke();
+    expect(code, output.slice(-3000)).toBe(0);
+
+    const sqlite = result('sqlite').results as { batches: Array<{ rowsPerS: number }> };
+    expect(sqlite.batches.every((b) => b.rowsPerS > 0)).toBe(true);
+
+    const venue = result('venue');
+    expect(venue.machine.cores).toBeGreaterThan(0);
+    expect(venue.machine.node).toBe(process.version);
+    const v = (
+      venue.results as {
+        measured: {
+          run: { accepted: number; errorCount: number; received: Record<string, number> };
+          server: { peakRssMB: number };
+        };
+      }
+    ).measured;
+    expect(v.run.accepted).toBeGreaterThan(0);
+    expect(v.run.received.ORDER_UPDATED ?? 0).toBeGreaterThan(0);
+    expect(v.server.peakRssMB).toBeGreaterThan(0);
+
+    const saturation = result('saturation').results as Array<{ target: string; peakAcceptedPerS: number }>;
+    expect(saturation.map((s) => s.target).sort()).toEqual(['pos-hub', 'socketio-peer', 'uws-ceiling']);
+    expect(saturation.every((s) => s.peakAcceptedPerS > 0)).toBe(true);
+
+    const storm = result('storm').results as Array<{ connect: { ok: number; failed: number }; terminals: number }>;
+    expect(storm.length).toBeGreaterThan(0);
+    expect(storm.every((s) => s.connect.ok === s.terminals && s.connect.failed === 0)).toBe(true);
+
+    const idle = result('idle').results as Array<{ connected: number; terminals: number }>;
+    expect(idle.every((s) => s.connected === s.terminals)).toBe(true);
+
+    const http = result('http').results as Array<{ path: string; requestsPerS: number; non2xx: number }>;
+    expect(http.map((h) => h.path)).toEqual(['/health', '/metrics']);
+    expect(http.every((h) => h.requestsPerS > 0 && h.non2xx === 0)).toBe(true);
+
+    const summary = result('summary').results as { failures: string[]; markdown: string };
+    expect(summary.failures).toEqual([]);
+    expect(summary.markdown).toContain('pos-hub ÷ uWS');
+  });
+});
