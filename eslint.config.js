@@ -43,6 +43,23 @@ export default tseslint.config(
   },
   { files: ['src/protocol/**/*.ts'], rules: boundary('src/protocol is browser-safe and imports nothing of ours but itself.', [...NODE, '../*', '!./*']) },
   { files: ['src/domain/**/*.ts'], rules: pureCore('src/domain') },
+  {
+    // The thread contract is the seam the front, the workers, the actors and the store all import:
+    // it may depend on protocol and ports only, never on a side of the seam.
+    files: ['src/threads/**/*.ts'],
+    rules: boundary('src/threads is the thread contract: protocol and ports only, no node: modules, no side of the seam.', [
+      ...NODE,
+      '**/adapters/**',
+      '**/workers/**',
+      '**/front/**',
+      '**/actors/**',
+      '**/domain/**',
+      '**/config*',
+      '**/main*',
+      'uWebSockets.js',
+      'better-sqlite3',
+    ]),
+  },
   { files: ['actors/**/*.ts'], rules: pureCore('actors/') },
   {
     files: ['src/client/**/*.ts'],
@@ -58,7 +75,13 @@ export default tseslint.config(
   },
   {
     files: ['src/front/**/*.ts'],
-    rules: boundary('The front thread never runs actors and never touches SQLite; only main composes.', ['**/actors/**', 'better-sqlite3', '**/adapters/sqlite/**', '**/main*']),
+    rules: boundary('The front thread never runs actors or worker code and never touches SQLite; it speaks to workers through src/threads; only main composes.', [
+      '**/actors/**',
+      '**/workers/**',
+      'better-sqlite3',
+      '**/adapters/sqlite/**',
+      '**/main*',
+    ]),
   },
   {
     files: ['workers/**/*.ts'],

@@ -24,7 +24,7 @@ import { createRequestGuard, type RequestGuard } from './front/request-guard.js'
 import { createStaticFiles } from './front/static-files.js';
 import type { Session } from './front/session.js';
 import { WorkerLink } from './front/worker-link.js';
-import type { ActorKey, FrontToShard, FrontToWriter, ShardRequest, ShardToFront, WriterRequest, WriterStateView, WriterToFront } from '../workers/protocol.js';
+import type { FrontToShard, FrontToWriter, ShardToFront, WriterToFront } from './threads/contract.js';
 
 export interface HubDeps {
   readonly config: Config;
@@ -115,9 +115,9 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const writer = new WorkerLink<FrontToWriter, WriterToFront>({
     name: 'writer',
     worker: writerWorker,
-    onMessage: (message) => {
-      if (message.kind === 'stats') writerReady();
-      front?.onWriterMessage(message);
+    onEvent: (event) => {
+      if (event.type === 'stats') writerReady();
+      front?.onWriterMessage(event);
     },
     onDeath: fatal,
       onUnsendable,
@@ -137,22 +137,20 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     return new WorkerLink<FrontToShard, ShardToFront>({
       name: `shard-${index}`,
       worker,
-      onMessage: (message) => {
-        switch (message.kind) {
+      onEvent: (event) => {
+        switch (event.type) {
           case 'ready':
             ready();
             return;
           case 'fatal':
-            fatal(HubError.fromData(message.error));
-            return;
-          case 'reply':
+            fatal(HubError.fromData(event.input));
             return;
           case 'relay':
             // ORDER_TRANSFER steps between actors; the front exists before any terminal can start one.
-            front?.relay(message.relays);
+            front?.relay(event.input);
             return;
           default: {
-            const unreachable: never = message;
+            const unreachable: never = event;
             throw new Error(`unknown shard message ${JSON.stringify(unreachable)}`);
           }
         }
@@ -182,13 +180,12 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   started = true;
 
   front = new Front({ config, clock, log, metrics, tokenValidator: deps.tokenValidator, shards, writer, onChange: () => admin?.changed() });
-  front.loadRoutes(await writer.request<Array<[string, ActorKey]>>((reqId) => ({ kind: 'request', reqId, req: { type: 'routes' } })));
+  front.loadRoutes(await writer.request('routes'));
   const theFront = front;
 
-  const requestAll = <R>(req: ShardRequest): Promise<R[]> => Promise.all(shards.map((s) => s.request<R>((reqId) => ({ kind: 'request', reqId, req }))));
-  const writerRequest = <R>(req: WriterRequest): Promise<R> => writer.request<R>((reqId) => ({ kind: 'request', reqId, req }));
+  const requestAll = (type: 'quiesce' | 'reload'): Promise<unknown[]> => Promise.all(shards.map((s) => s.request(type)));
   // Counters the writer pushed before the front existed were dropped; start from fresh ones.
-  theFront.onWriterMessage({ kind: 'stats', stats: await writerRequest({ type: 'flush' }) });
+  theFront.onWriterMessage({ type: 'stats', input: await writer.request('flush') });
 
   let resetting: Promise<void> | null = null;
   const reset = async (): Promise<void> => {
@@ -196,10 +193,10 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     resetting = (async () => {
       theFront.stopAccepting();
       theFront.closeAll(CLOSE_CODES.RESET.code, 'hub data was reset');
-      await requestAll({ type: 'quiesce' });
+      await requestAll('quiesce');
       // The writer answers with its post-reset counts; /health must show them at once, not at the next write.
-      theFront.onWriterMessage({ kind: 'stats', stats: await writerRequest({ type: 'reset' }) });
-      await requestAll({ type: 'reload' });
+      theFront.onWriterMessage({ type: 'stats', input: await writer.request('reset') });
+      await requestAll('reload');
       theFront.clearRoutes();
       theFront.startAccepting();
       log.warn('hub data reset by the admin API');
@@ -224,9 +221,9 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     hubLogin: config.ODOO_USER,
     releaseDevice: async (deviceId) => {
       theFront.closeDevice(deviceId, 'device released by the admin');
-      return writerRequest<boolean>({ type: 'device_release', deviceId });
+      return writer.request('device_release', { deviceId });
     },
-    writerState: () => writerRequest<WriterStateView>({ type: 'state' }),
+    writerState: () => writer.request('state'),
     reset,
     ...(deps.renderMetrics ? { renderMetrics: deps.renderMetrics } : {}),
     ...(deps.dashboardHtml ? { dashboardHtml: deps.dashboardHtml } : {}),
@@ -292,7 +289,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       return port;
     },
     collectWorkerMetrics: async () => {
-      const [w, ...s] = await Promise.all([writerRequest<unknown>({ type: 'collect_metrics' }), ...shards.map((sh) => sh.request<unknown>((reqId) => ({ kind: 'request', reqId, req: { type: 'collect_metrics' } })))]);
+      const [w, ...s] = await Promise.all([writer.request('collect_metrics'), ...shards.map((sh) => sh.request('collect_metrics'))]);
       return [w, ...s];
     },
     reset,
@@ -305,8 +302,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
         if (statusTimer !== null) clock.clearTimeout(statusTimer);
         try {
           // quiesce proves every unit a shard produced reached the writer; stop commits them.
-          await requestAll({ type: 'quiesce' });
-          const batching = await writerRequest<unknown>({ type: 'stop' });
+          await requestAll('quiesce');
+          const batching = await writer.request('stop');
           log.info({ batching }, 'writer stopped');
         } catch (error) {
           log.error({ err: error }, 'shutdown could not flush every write');

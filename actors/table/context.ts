@@ -7,6 +7,9 @@ import type { HubMessage } from '../../src/protocol/hub-messages.js';
 import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
 import type { ErrorCode } from '../../src/protocol/errors.js';
 import type { ActorKey } from './types.js';
+import { leaseEpochKey, lockEpochKey, parseEpochKey, tableIdOfKey } from '../../src/threads/keys.js';
+
+export { leaseEpochKey, lockEpochKey, tableIdOfKey } from '../../src/threads/keys.js';
 
 export interface Grant {
   readonly terminalId: string;
@@ -76,22 +79,8 @@ export interface TableSeed {
   readonly finalizing?: readonly string[];
 }
 
-export function tableIdOfKey(key: ActorKey): number | null {
-  if (!key.startsWith('t:')) return null;
-  const id = Number(key.slice(2));
-  return Number.isInteger(id) && id > 0 ? id : null;
-}
-
 export function mutationKey(terminalId: string, mutationId: string): string {
   return `${terminalId}\u0000${mutationId}`;
-}
-
-export function leaseEpochKey(posReference: string): string {
-  return `lease:${posReference}`;
-}
-
-export function lockEpochKey(tableId: number): string {
-  return `lock:${tableId}`;
 }
 
 /** Build the context from persisted rows. Restored grants start as disconnected-but-live: the
@@ -131,8 +120,9 @@ export function contextFromSeed(seed: TableSeed): TableContext {
   }
   // Orders with no row left (released before a reset, say) still remember their last epoch.
   for (const [key, epoch] of epochs) {
-    if (!key.startsWith('lease:')) continue;
-    const posReference = key.slice('lease:'.length);
+    const fenced = parseEpochKey(key);
+    if (fenced?.kind !== 'lease') continue;
+    const { posReference } = fenced;
     if (!orders.has(posReference)) {
       orders.set(posReference, { posReference, tableId, version: 0, snapshot: null, lease: null, leaseEpoch: epoch, finalizing: false });
     }

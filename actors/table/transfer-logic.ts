@@ -10,46 +10,15 @@ import { isLocked, newOrder, splitOrder, transferLines, type DomainResult } from
 import type { ErrorCode } from '../../src/protocol/errors.js';
 import type { HubMessage } from '../../src/protocol/hub-messages.js';
 import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
-import type { TerminalMessageOf } from '../../src/protocol/terminal-messages.js';
 import { leaseRefusal, mutationKey, type Grant, type OrderEntry, type TableContext, type TableEnv } from './context.js';
-import type { ActorKey, Outbound, Principal, Unit, WriteOp } from './types.js';
+import type { Outbound, Unit, WriteOp } from './types.js';
+import type { PrepareReply, Relay, TransferRelay, TransferRequest } from '../../src/threads/actor-io.js';
 
-export type TransferMessage = TerminalMessageOf<'ORDER_TRANSFER'>;
-
-/** Everything either side needs; it travels with every relay so neither actor keeps a pending table. */
-export interface TransferRequest {
-  readonly txId: string;
-  readonly from: Principal;
-  readonly msg: TransferMessage;
-  readonly fromKey: ActorKey;
-  readonly toKey: ActorKey;
-  readonly receivedAt?: number;
-}
-
-export type PrepareReply =
-  | { readonly ok: true; readonly exists: boolean; readonly version: number; readonly snapshot: OrderSnapshot | null }
-  | { readonly ok: false; readonly refusal: HubMessage };
-
-/** Actor-to-actor messages (through the front, which routes by key); `now` is added on arrival. */
-export type TransferRelay =
-  | { readonly type: 'transfer_prepare'; readonly req: TransferRequest }
-  | { readonly type: 'transfer_prepared'; readonly req: TransferRequest; readonly reply: PrepareReply }
-  | {
-      readonly type: 'transfer_apply';
-      readonly req: TransferRequest;
-      readonly snapshot: OrderSnapshot;
-      readonly version: number;
-    }
-  | { readonly type: 'transfer_abort'; readonly req: TransferRequest };
+export type { PrepareReply, Relay, TransferMessage, TransferRelay, TransferRequest } from '../../src/threads/actor-io.js';
 
 export type TransferEvent = ({ readonly type: 'transfer_begin'; readonly req: TransferRequest } | TransferRelay) & {
   readonly now: number;
 };
-
-export interface Relay {
-  readonly to: ActorKey;
-  readonly event: TransferRelay;
-}
 
 /**
  * What the host must do with this actor's fence after the step. While fenced, the host defers the

@@ -16,20 +16,10 @@ import { toHubError, type ErrorCode } from '../protocol/errors.js';
 import type { HubMessage } from '../protocol/hub-messages.js';
 import { parseTerminalMessage, refOf } from '../protocol/parse.js';
 import type { TerminalMessage, TerminalMessageOf } from '../protocol/terminal-messages.js';
-import { orderKey, shardOf, tableKey } from '../../workers/shard-key.js';
-import type {
-  ActorKey,
-  Delivery,
-  FrontToShard,
-  FrontToWriter,
-  Outbound,
-  Relay,
-  ShardMessage,
-  SyncResult,
-  WriterStats,
-  WriterToFront,
-  DeviceClaim,
-} from '../../workers/protocol.js';
+import { isTableKey, orderKey, shardOf, tableKey, type ActorKey } from '../threads/keys.js';
+import type { Outbound, Relay, ShardMessage } from '../threads/actor-io.js';
+import type { Delivery, FrontToShard, FrontToWriter, SyncResult, WriterNotice, WriterStats } from '../threads/contract.js';
+import type { Caller } from '../threads/rpc.js';
 import { businessDay } from '../domain/business-day.js';
 import { attributeFinalize } from './attribution.js';
 import { countAbuse, type Session } from './session.js';
@@ -37,20 +27,14 @@ import { inboundLimits, type InboundLimits } from './inbound-limits.js';
 import { AddressLimits } from './limits/address-limits.js';
 import { TerminalLimits, type Verdict } from './limits/terminal-limits.js';
 
-/** What the front needs of a worker: batched posts and id-matched requests. */
-export interface Channel<In> {
-  post(message: In): void;
-  request<R>(make: (reqId: number) => In): Promise<R>;
-}
-
 export interface FrontDeps {
   readonly config: Config;
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: HubMetrics;
   readonly tokenValidator: TokenValidator;
-  readonly shards: readonly Channel<FrontToShard>[];
-  readonly writer: Channel<FrontToWriter>;
+  readonly shards: readonly Caller<FrontToShard>[];
+  readonly writer: Caller<FrontToWriter>;
   /** Called whenever something the dashboard shows may have changed. */
   readonly onChange: () => void;
 }
@@ -188,7 +172,7 @@ export class Front {
       this.byTerminal.delete(terminalId);
       // While shutting down the writer has stopped; the last re-check recorded the device as in use.
       if (session.owner !== null && this.accepting) this.deviceSeen([{ deviceId: terminalId, owner: session.owner }]);
-      if (wasAuthenticated) for (const shard of this.deps.shards) shard.post({ kind: 'disconnected', terminalId });
+      if (wasAuthenticated) for (const shard of this.deps.shards) shard.emit('disconnected', { terminalId });
       this.deps.metrics.connectedTerminals(this.readyCount);
       this.deps.onChange();
     }
@@ -301,8 +285,7 @@ export class Front {
         this.sendTo(conn, { type: 'HEARTBEAT_ACK', serverTime: now });
         return;
       case 'TICKET_NUMBER_REQUEST':
-        this.deps.writer.post({
-          kind: 'units',
+        this.deps.writer.emit('units', {
           units: [
             {
               ops: [
@@ -332,8 +315,7 @@ export class Front {
         }
         const plan = { floorId: msg.floorId, tables: msg.tables, ...(msg.layoutMode === undefined ? {} : { layoutMode: msg.layoutMode }) };
         const changed: HubMessage = { type: 'FLOOR_PLAN_CHANGED', ...plan, sourceTerminal: terminalId };
-        this.deps.writer.post({
-          kind: 'units',
+        this.deps.writer.emit('units', {
           units: [
             {
               ops: [
@@ -355,7 +337,7 @@ export class Front {
         }
         const key = this.routeOf(attributed);
         const shard = this.deps.shards[shardOf(key, this.deps.shards.length)];
-        shard?.post({ kind: 'terminal', key, from: { terminalId, role, name: session.userName }, msg: attributed, receivedAt: now });
+        shard?.emit('terminal', { key, from: { terminalId, role, name: session.userName }, msg: attributed, receivedAt: now });
         return;
       }
       case 'LEASE_ACQUIRE':
@@ -369,7 +351,7 @@ export class Front {
       case 'TABLE_LOCK_FORCE_ACQUIRE': {
         const key = this.routeOf(msg);
         const shard = this.deps.shards[shardOf(key, this.deps.shards.length)];
-        shard?.post({ kind: 'terminal', key, from: { terminalId, role, name: session.userName }, msg, receivedAt: now });
+        shard?.emit('terminal', { key, from: { terminalId, role, name: session.userName }, msg, receivedAt: now });
         return;
       }
       case 'ORDER_TRANSFER': {
@@ -377,7 +359,7 @@ export class Front {
         const key = this.routeOf(msg);
         const toKey = this.transferDestination(msg, key);
         const shard = this.deps.shards[shardOf(key, this.deps.shards.length)];
-        shard?.post({ kind: 'transfer', key, toKey, from: { terminalId, role, name: session.userName }, msg, receivedAt: now });
+        shard?.emit('transfer', { key, toKey, from: { terminalId, role, name: session.userName }, msg, receivedAt: now });
         return;
       }
       default: {
@@ -429,14 +411,14 @@ export class Front {
   private transferDestination(msg: TerminalMessageOf<'ORDER_TRANSFER'>, fromKey: ActorKey): ActorKey {
     const known = this.routes.get(msg.toPosReference);
     if (known !== undefined) return known;
-    const key = msg.toTableId ? tableKey(msg.toTableId) : fromKey.startsWith('t:') ? fromKey : orderKey(msg.toPosReference);
+    const key = msg.toTableId ? tableKey(msg.toTableId) : isTableKey(fromKey) ? fromKey : orderKey(msg.toPosReference);
     this.routes.set(msg.toPosReference, key);
     return key;
   }
 
   /** Transfer steps from one shard's actor to another's: shards never talk directly, the front routes by key. */
   relay(relays: readonly Relay[]): void {
-    for (const r of relays) this.deps.shards[shardOf(r.to, this.deps.shards.length)]?.post({ kind: 'relay', key: r.to, event: r.event });
+    for (const r of relays) this.deps.shards[shardOf(r.to, this.deps.shards.length)]?.emit('relay', { key: r.to, event: r.event });
   }
 
   private authenticate(conn: Conn, token: string, deviceId: string, lastSeq: number | undefined): void {
@@ -479,11 +461,7 @@ export class Front {
   }
 
   private async claimDevice(deviceId: string, owner: string): Promise<DeviceRefusal | { ok: true }> {
-    const claim = await this.deps.writer.request<DeviceClaim>((reqId) => ({
-      kind: 'request',
-      reqId,
-      req: { type: 'device_claim', deviceId, owner, now: this.deps.clock.now(), idleReleaseMs: this.deps.config.HUB_DEVICE_IDLE_RELEASE_HOURS * 3_600_000 },
-    }));
+    const claim = await this.deps.writer.request('device_claim', { deviceId, owner, now: this.deps.clock.now(), idleReleaseMs: this.deps.config.HUB_DEVICE_IDLE_RELEASE_HOURS * 3_600_000 });
     if (claim.ok) {
       if (claim.previousOwner !== null) this.deps.log.warn({ deviceId }, 'idle device id claimed by another user');
       return { ok: true };
@@ -494,7 +472,7 @@ export class Front {
 
   private deviceSeen(devices: Array<{ deviceId: string; owner: string }>): void {
     if (devices.length === 0) return;
-    this.deps.writer.request<number>((reqId) => ({ kind: 'request', reqId, req: { type: 'device_seen', devices, now: this.deps.clock.now() } })).catch((error: unknown) => {
+    this.deps.writer.request('device_seen', { devices, now: this.deps.clock.now() }).catch((error: unknown) => {
       this.deps.log.warn({ err: toHubError(error), devices: devices.length }, 'could not record devices in use');
     });
   }
@@ -532,11 +510,11 @@ export class Front {
       serverTime: this.deps.clock.now(),
       protocolVersion: PROTOCOL_VERSION,
     });
-    for (const shard of this.deps.shards) shard.post({ kind: 'connected', terminalId });
+    for (const shard of this.deps.shards) shard.emit('connected', { terminalId });
     this.deps.metrics.connectedTerminals(this.readyCount);
     this.deps.onChange();
     this.deps.writer
-      .request<SyncResult>((reqId) => ({ kind: 'request', reqId, req: lastSeq === undefined ? { type: 'sync', terminalId } : { type: 'sync', terminalId, lastSeq } }))
+      .request('sync', lastSeq === undefined ? { terminalId } : { terminalId, lastSeq })
       .then(
         (sync) => this.finishSync(conn, sync),
         (error: unknown) => {
@@ -632,30 +610,28 @@ export class Front {
 
   // ---- outbound ----------------------------------------------------------------------------
 
-  onWriterMessage(message: WriterToFront): void {
-    switch (message.kind) {
+  onWriterMessage(message: WriterNotice): void {
+    switch (message.type) {
       case 'deliver': {
-        this.stats = message.stats;
+        this.stats = message.input.stats;
         // A group commit's messages are gathered per socket and written under one cork each: one
         // syscall per terminal per commit instead of one per message (the bench's top cost).
         const batch: Outbox = new Map();
-        for (const delivery of message.deliveries) this.deliver(delivery, batch);
+        for (const delivery of message.input.deliveries) this.deliver(delivery, batch);
         for (const [conn, queued] of batch) this.writeMany(conn, queued);
         this.deps.onChange();
         return;
       }
       case 'stats':
-        this.stats = message.stats;
+        this.stats = message.input;
         this.deps.onChange();
-        return;
-      case 'reply':
         return;
       case 'forget':
         // Closed orders pruned from SQLite: their routes would otherwise outlive them forever.
-        for (const posReference of message.posReferences) this.routes.delete(posReference);
+        for (const posReference of message.input.posReferences) this.routes.delete(posReference);
         return;
       case 'fatal':
-        this.deps.log.fatal({ error: message.error }, 'writer reported a fatal error');
+        this.deps.log.fatal({ error: message.input }, 'writer reported a fatal error');
         return;
       default: {
         const unreachable: never = message;

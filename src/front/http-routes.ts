@@ -12,7 +12,7 @@ import type { HealthView, HubStateView, TerminalView } from '../ports/state-view
 import type { Clock, TimerHandle } from '../ports/clock.js';
 import { CLOSE_CODES } from '../protocol/close-codes.js';
 import { toHubError } from '../protocol/errors.js';
-import type { WriterStateView } from '../../workers/protocol.js';
+import type { WriterStateView } from '../threads/contract.js';
 import { bearerOf, tokenMatches, type AdminCheck, type AdminGate } from './admin-auth.js';
 import { publicCatalog } from './catalog-public.js';
 import type { Front } from './front.js';

@@ -7,7 +7,7 @@
  */
 import type { MonotonicClock } from '../../src/ports/clock.js';
 import type { HubMessage } from '../../src/protocol/hub-messages.js';
-import type { Unit, WriteOp } from '../protocol.js';
+import type { Unit, WriteOp } from '../../src/threads/actor-io.js';
 
 export class GrantTime {
   private readonly anchorWall: number;

@@ -12,9 +12,10 @@ import type { HubMetrics } from '../../src/ports/metrics.js';
 import { isIdle, nextDeadline, type TableEnv, type TableSeed } from '../../actors/table/context.js';
 import { startTableActor, type TableActor } from '../../actors/table/table.machine.js';
 import type { StepResult, TableEvent } from '../../actors/table/table-logic.js';
-import { tableKey } from '../shard-key.js';
 import type { HubMessage } from '../../src/protocol/hub-messages.js';
-import type { ActorKey, FrontToShard, KeySeed, Relay, ShardMessage, ShardSeed, TransferMessage, Unit, UnitOrigin } from '../protocol.js';
+import type { ActorKey, Relay, ShardMessage, TransferMessage, Unit, UnitOrigin } from '../../src/threads/actor-io.js';
+import type { ShardInput } from '../../src/threads/contract.js';
+import type { ActorSeed, KeySeed, ShardSeed } from '../../src/threads/seed.js';
 import { GrantTime } from './grant-time.js';
 import { TransferFences } from './transfer-fences.js';
 
@@ -36,27 +37,17 @@ export interface ShardHostDeps {
 }
 
 /** The inputs that address one actor and may have to wait behind a transfer's fence. */
-type ActorInput = Extract<FrontToShard, { kind: 'terminal' | 'transfer' | 'relay' }>;
-
-type SeedParts = {
-  orders: NonNullable<TableSeed['orders']>[number][];
-  leases: NonNullable<TableSeed['leases']>[number][];
-  lock: TableSeed['lock'];
-  table: TableSeed['table'];
-  epochs: { key: string; epoch: number }[];
-  mutations: { terminalId: string; mutationId: string }[];
-  finalizing: string[];
-};
+type ActorInput = Extract<ShardInput, { type: 'terminal' | 'transfer' | 'relay' }>;
 
 /** The terminal request behind an actor input, as the `ref` of an ERROR about it. */
 function originOf(m: ActorInput): UnitOrigin {
-  switch (m.kind) {
+  switch (m.type) {
     case 'terminal':
-      return { terminalId: m.from.terminalId, ref: refOfMessage(m.msg) };
+      return { terminalId: m.input.from.terminalId, ref: refOfMessage(m.input.msg) };
     case 'transfer':
-      return { terminalId: m.from.terminalId, ref: transferRef(m.msg) };
+      return { terminalId: m.input.from.terminalId, ref: transferRef(m.input.msg) };
     case 'relay':
-      return { terminalId: m.event.req.from.terminalId, ref: transferRef(m.event.req.msg) };
+      return { terminalId: m.input.event.req.from.terminalId, ref: transferRef(m.input.event.req.msg) };
     default: {
       const unreachable: never = m;
       throw new Error(`unknown actor input ${JSON.stringify(unreachable)}`);
@@ -80,7 +71,7 @@ function refOfMessage(msg: ShardMessage): UnitOrigin['ref'] {
 
 export class ShardHost {
   private readonly actors = new Map<ActorKey, TableActor>();
-  private seeds = new Map<ActorKey, SeedParts>();
+  private seeds = new Map<ActorKey, ActorSeed>();
   private pending: Unit[] = [];
   private timer: TimerHandle | null = null;
   private timerAt: number | null = null;
@@ -112,25 +103,12 @@ export class ShardHost {
     this.loading.clear();
     this.fences.clear();
     this.relays = [];
-    const seeds = new Map<ActorKey, SeedParts>();
-    const parts = (key: ActorKey): SeedParts => {
-      let p = seeds.get(key);
-      if (!p) {
-        p = { orders: [], leases: [], lock: null, table: null, epochs: [], mutations: [], finalizing: [] };
-        seeds.set(key, p);
-      }
-      return p;
-    };
-    for (const o of seed.orders) parts(o.homeKey).orders.push(o);
-    for (const l of seed.leases) parts(l.homeKey).leases.push({ ...l, expiresAt: this.time.fromWall(l.expiresAt) });
-    for (const l of seed.locks) parts(tableKey(l.tableId)).lock = { ...l, expiresAt: this.time.fromWall(l.expiresAt) };
-    for (const t of seed.tables) parts(tableKey(t.tableId)).table = { status: t.status, posReference: t.posReference };
-    for (const e of seed.epochs) parts(e.homeKey).epochs.push(e);
-    for (const m of seed.mutations) parts(m.homeKey).mutations.push(m);
-    for (const f of seed.finalizing) parts(f.homeKey).finalizing.push(f.posReference);
+    // Stored expiries are wall-clock epoch ms; actors run on shard time (grant-time.ts).
+    const seeds = new Map<ActorKey, ActorSeed>();
+    for (const actor of seed) seeds.set(actor.key, this.onShardTime(actor));
     this.seeds = seeds;
     // Actors holding grants must exist now so their expiry ticks run even if nobody writes to them.
-    for (const [key, p] of seeds) if (p.leases.length > 0 || p.lock) this.actor(key);
+    for (const [key, p] of seeds) if (p.leases.length > 0 || p.lock !== null) this.actor(key);
     this.reschedule();
     this.scheduleSweep();
   }
@@ -141,24 +119,23 @@ export class ShardHost {
     // Not asked (or asked before a reset that dropped the question): the rows may be stale; ignore them.
     if (waiting === undefined) return;
     this.loading.delete(key);
-    if (!this.actors.has(key)) {
-      this.seeds.set(key, {
-        orders: rows.orders.map((o) => ({ ...o })),
-        // Stored expiries are wall-clock epoch ms; actors run on shard time (grant-time.ts), as in load().
-        leases: rows.leases.map((l) => ({ ...l, expiresAt: this.time.fromWall(l.expiresAt) })),
-        lock: rows.lock === null ? null : { ...rows.lock, expiresAt: this.time.fromWall(rows.lock.expiresAt) },
-        table: rows.table,
-        epochs: rows.epochs.map((e) => ({ ...e })),
-        mutations: rows.mutations.map((m) => ({ ...m })),
-        finalizing: [...rows.finalizing],
-      });
-    }
+    if (!this.actors.has(key)) this.seeds.set(key, this.onShardTime(rows));
     const now = this.deps.clock.now();
     for (const m of waiting) {
       this.route(m, now);
       this.drainFences();
     }
     this.flush();
+  }
+
+  /** A seed with its lease and lock expiries moved from stored wall-clock ms to shard time. */
+  private onShardTime(seed: ActorSeed): ActorSeed {
+    if (seed.leases.length === 0 && seed.lock === null) return seed;
+    return {
+      ...seed,
+      leases: seed.leases.map((l) => ({ ...l, expiresAt: this.time.fromWall(l.expiresAt) })),
+      lock: seed.lock === null ? null : { ...seed.lock, expiresAt: this.time.fromWall(seed.lock.expiresAt) },
+    };
   }
 
   private scheduleSweep(): void {
@@ -198,9 +175,9 @@ export class ShardHost {
   private actor(key: ActorKey): TableActor {
     let actor = this.actors.get(key);
     if (actor) return actor;
-    const p = this.seeds.get(key);
+    const stored = this.seeds.get(key);
     this.seeds.delete(key);
-    const seed: TableSeed = p ? { key, ...p } : { key };
+    const seed: TableSeed = stored ?? { key };
     actor = startTableActor({ seed, env: this.deps.env }, (result) => this.collect(result));
     this.actors.set(key, actor);
     this.deps.metrics.actors(this.deps.index, this.actors.size);
@@ -216,10 +193,10 @@ export class ShardHost {
   }
 
   /** One batch from the front: every message, then one flush to the writer. */
-  handleBatch(messages: readonly FrontToShard[]): void {
+  handleBatch(messages: readonly ShardInput[]): void {
     const now = this.time.now();
     for (const m of messages) {
-      switch (m.kind) {
+      switch (m.type) {
         case 'terminal':
         case 'transfer':
         case 'relay':
@@ -228,10 +205,7 @@ export class ShardHost {
           break;
         case 'connected':
         case 'disconnected':
-          this.broadcast({ type: m.kind, now, terminalId: m.terminalId });
-          break;
-        case 'request':
-          // Requests are answered by the worker glue; they never reach the host.
+          this.broadcast({ type: m.type, now, terminalId: m.input.terminalId });
           break;
         default: {
           const unreachable: never = m;
@@ -244,25 +218,25 @@ export class ShardHost {
 
   /** An actor's input, unless a transfer fences that actor: then it waits, in arrival order. */
   private route(m: ActorInput, now: number): void {
-    if (this.deps.loadKey !== undefined && !this.actors.has(m.key) && !this.seeds.has(m.key)) {
-      const waiting = this.loading.get(m.key);
+    if (this.deps.loadKey !== undefined && !this.actors.has(m.input.key) && !this.seeds.has(m.input.key)) {
+      const waiting = this.loading.get(m.input.key);
       if (waiting !== undefined) waiting.push(m);
       else {
-        this.loading.set(m.key, [m]);
-        this.deps.loadKey(m.key);
+        this.loading.set(m.input.key, [m]);
+        this.deps.loadKey(m.input.key);
       }
       return;
     }
-    if (m.kind === 'relay') {
+    if (m.type === 'relay') {
       // Steps of a transfer in flight are never deferred; only a new transfer's prepare may wait.
-      if (m.event.type === 'transfer_prepare') {
-        const verdict = this.fences.prepareVerdict(m.key, m.event.req.txId);
-        if (verdict === 'defer') return this.fences.defer(m.key, m);
-        if (verdict === 'refuse') return this.refuseBusy(m.key, m.event.req);
+      if (m.input.event.type === 'transfer_prepare') {
+        const verdict = this.fences.prepareVerdict(m.input.key, m.input.event.req.txId);
+        if (verdict === 'defer') return this.fences.defer(m.input.key, m);
+        if (verdict === 'refuse') return this.refuseBusy(m.input.key, m.input.event.req);
       }
       return this.run(m, now);
     }
-    if (this.fences.isBlocked(m.key)) return this.fences.defer(m.key, m);
+    if (this.fences.isBlocked(m.input.key)) return this.fences.defer(m.input.key, m);
     this.run(m, now);
   }
 
@@ -278,19 +252,19 @@ export class ShardHost {
   }
 
   private dispatch(m: ActorInput, now: number): void {
-    this.lastUsed.set(m.key, now);
-    switch (m.kind) {
+    this.lastUsed.set(m.input.key, now);
+    switch (m.type) {
       case 'terminal':
-        this.actor(m.key).send({ type: 'terminal', now, from: m.from, msg: m.msg, receivedAt: m.receivedAt });
+        this.actor(m.input.key).send({ type: 'terminal', now, from: m.input.from, msg: m.input.msg, receivedAt: m.input.receivedAt });
         return;
       case 'transfer': {
         const txId = `${this.deps.index}.${++this.nextTransfer}`;
-        const req = { txId, from: m.from, msg: m.msg, fromKey: m.key, toKey: m.toKey, receivedAt: m.receivedAt };
-        this.actor(m.key).send({ type: 'transfer_begin', now, req });
+        const req = { txId, from: m.input.from, msg: m.input.msg, fromKey: m.input.key, toKey: m.input.toKey, receivedAt: m.input.receivedAt };
+        this.actor(m.input.key).send({ type: 'transfer_begin', now, req });
         return;
       }
       case 'relay':
-        this.actor(m.key).send({ ...m.event, now });
+        this.actor(m.input.key).send({ ...m.input.event, now });
         return;
       default: {
         const unreachable: never = m;
@@ -300,7 +274,7 @@ export class ShardHost {
   }
 
   /** The destination is itself waiting on its own transfer's prepare: waiting here could deadlock. */
-  private refuseBusy(key: ActorKey, req: Extract<ActorInput, { kind: 'relay' }>['event']['req']): void {
+  private refuseBusy(key: ActorKey, req: Extract<ActorInput, { type: 'relay' }>['input']['event']['req']): void {
     const { msg } = req;
     const refusal = {
       type: 'ERROR',

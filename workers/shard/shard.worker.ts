@@ -1,16 +1,18 @@
 /**
  * Shard worker entry: rebuilds its table actors from the writer (over its own MessagePort), then
- * takes batches from the front and sends each turn's Units to the writer in one message.
- * An uncaught failure ends the thread; the hub treats that as fatal and restarts from SQLite.
+ * takes batches from the front and sends each turn's Units to the writer in one message. Both ports
+ * speak the typed RPC (src/threads/rpc.ts). An uncaught failure ends the thread; the hub treats that
+ * as fatal and restarts from SQLite.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { createLogger } from '../../src/adapters/log/logger.js';
 import type { Config } from '../../src/config.js';
 import { systemClock } from '../../src/ports/clock.js';
-import { toHubError } from '../../src/protocol/errors.js';
+import { HubError } from '../../src/protocol/errors.js';
 import { createThreadMetrics, snapshotThreadMetrics } from '../../src/adapters/metrics/index.js';
 import { validateSnapshotChange } from '../../src/domain/index.js';
-import type { FrontToShard, ShardToFront, ShardToWriter, WriterToShard } from '../protocol.js';
+import type { FrontToShard, ShardInput, ShardToFront, ShardToWriter, WriterToShard } from '../../src/threads/contract.js';
+import { Endpoint } from '../../src/threads/rpc.js';
 import { ShardHost } from './shard-host.js';
 
 export interface ShardWorkerData {
@@ -27,6 +29,33 @@ async function main(): Promise<void> {
   const { config, index, shards, writerPort } = data;
   const log = createLogger({ level: config.HUB_LOG_LEVEL, pretty: config.HUB_LOG_PRETTY, thread: `shard-${index}` });
   const metrics = createThreadMetrics(`shard-${index}`);
+
+  const writer: Endpoint<ShardToWriter, WriterToShard> = new Endpoint({
+    peer: 'the writer',
+    post: (batch) => writerPort.postMessage(batch),
+    onUnsendable: (error, event) => {
+      // One unit that cannot be cloned must not take the others (or this thread) with it.
+      if (event?.type === 'units' && event.input.units.length > 1) {
+        for (const unit of event.input.units) writer.emit('units', { units: [unit], generation: event.input.generation });
+        return;
+      }
+      metrics.quarantined(event?.type === 'units' ? 'unit' : 'message');
+      log.error({ err: error, ops: event?.type === 'units' ? event.input.units.flatMap((u) => u.ops.map((o) => o.op)) : undefined }, 'message to the writer could not be sent; quarantined');
+    },
+  });
+  writerPort.on('message', (batch: unknown) => writer.receive(batch));
+  // The writer's thread ended (or closed this port at shutdown): a load in flight must not wait forever.
+  writerPort.on('close', () => writer.fail(new HubError('WORKER_DIED', 'the writer closed its port to this shard')));
+
+  const front: Endpoint<ShardToFront, FrontToShard> = new Endpoint({
+    peer: 'the front',
+    post: (batch) => port.postMessage(batch),
+    onUnsendable: (error, event) => {
+      metrics.quarantined('message');
+      log.error({ err: error, event: event?.type }, 'message to the front could not be sent; left out');
+    },
+  });
+
   const host = new ShardHost({
     index,
     clock: systemClock,
@@ -43,118 +72,85 @@ async function main(): Promise<void> {
       validate: (previous, next, options) =>
         validateSnapshotChange(previous, next, { ...options, values: { maxQty: config.HUB_ORDER_MAX_QTY, maxPrice: config.HUB_ORDER_MAX_PRICE } }),
     },
-    sink: (units) => {
-      try {
-        writerPort.postMessage({ kind: 'units', units, generation } satisfies ShardToWriter);
-      } catch {
-        // One unit that cannot be cloned must not take the others (or this thread) with it.
-        for (const unit of units) {
-          try {
-            writerPort.postMessage({ kind: 'units', units: [unit], generation } satisfies ShardToWriter);
-          } catch (error) {
-            metrics.quarantined('unit');
-            log.error({ err: toHubError(error), ops: unit.ops.map((o) => o.op) }, 'write unit could not be sent to the writer; quarantined');
-          }
-        }
-      }
-    },
-    relay: (relays) => {
-      try {
-        port.postMessage({ kind: 'relay', relays } satisfies ShardToFront);
-      } catch (error) {
-        metrics.quarantined('message');
-        log.error({ err: toHubError(error), relays: relays.length }, 'transfer steps could not be sent to the front; left out');
-      }
-    },
+    sink: (units) => writer.emit('units', { units, generation }),
+    relay: (relays) => front.emit('relay', relays),
     // Idle actors leave memory and come back from SQLite on demand (the writer answers on this port, in order).
-    loadKey: (key) => writerPort.postMessage({ kind: 'load_key', key } satisfies ShardToWriter),
+    loadKey: (key) => writer.emit('load_key', { key }),
     evictAfterMs: config.HUB_ACTOR_IDLE_MS,
   });
 
   /** The writer's storage generation this shard's memory was loaded at; stamped on every unit. */
   let generation = 0;
-  let loadSeq = 0;
-  const loads = new Map<number, () => void>();
-  const reload = (): Promise<void> =>
-    new Promise((resolve) => {
-      const reqId = ++loadSeq;
-      loads.set(reqId, resolve);
-      writerPort.postMessage({ kind: 'load', reqId, shard: index, shards, scope: 'grants' } satisfies ShardToWriter);
-    });
-  writerPort.on('message', (message: WriterToShard) => {
-    switch (message.kind) {
-      case 'loaded':
-        host.load(message.seed);
-        generation = message.generation;
-        loads.get(message.reqId)?.();
-        loads.delete(message.reqId);
-        return;
-      case 'committed':
-        host.committed(message.txIds);
-        return;
-      case 'rollback':
-        // A commit failed: drop what the actors believe and reload what SQLite holds. Units sent
-        // meanwhile carry the old generation and are refused by the writer (retryable), so none of
-        // them builds on state that was never stored.
-        if (message.generation > generation) {
-          reload().then(
-            () => log.warn({ generation }, 'shard reloaded from SQLite after a failed commit'),
-            (error: unknown) => log.error({ err: error }, 'shard reload failed'),
-          );
+  const reload = async (): Promise<void> => {
+    const loaded = await writer.request('load', { shard: index, shards, scope: 'grants' });
+    host.load(loaded.seed);
+    generation = loaded.generation;
+  };
+  writer.serve({
+    requests: {},
+    events: (event) => {
+      switch (event.type) {
+        case 'committed':
+          host.committed(event.input.txIds);
+          return;
+        case 'rollback':
+          // A commit failed: drop what the actors believe and reload what SQLite holds. Units sent
+          // meanwhile carry the old generation and are refused by the writer (retryable), so none of
+          // them builds on state that was never stored.
+          if (event.input.generation > generation) {
+            reload().then(
+              () => log.warn({ generation }, 'shard reloaded from SQLite after a failed commit'),
+              (error: unknown) => log.error({ err: error }, 'shard reload failed'),
+            );
+          }
+          return;
+        case 'loaded_key':
+          host.loaded(event.input.key, event.input.seed);
+          return;
+        default: {
+          const unreachable: never = event;
+          throw new Error(`unknown writer event ${JSON.stringify(unreachable)}`);
         }
-        return;
-      case 'loaded_key':
-        host.loaded(message.key, message.seed);
-        return;
-      default: {
-        const unreachable: never = message;
-        throw new Error(`unknown writer message ${JSON.stringify(unreachable)}`);
       }
-    }
+    },
   });
 
   await reload();
   log.info({ actors: host.actorCount }, 'shard ready');
 
-  const reply = (m: ShardToFront): void => port.postMessage(m);
-  port.on('message', (batch: FrontToShard[]) => {
-    const work: FrontToShard[] = [];
-    for (const m of batch) {
-      if (m.kind !== 'request') {
-        work.push(m);
-        continue;
-      }
-      host.handleBatch(work.splice(0));
-      const { reqId, req } = m;
-      const answer = async (): Promise<unknown> => {
-        switch (req.type) {
-          case 'quiesce':
-            host.stop();
-            await reload();
-            host.stop();
-            return null;
-          case 'reload':
-            await reload();
-            return { actors: host.actorCount };
-          case 'collect_metrics':
-            return await snapshotThreadMetrics();
-          case 'stop':
-            host.stop();
-            return null;
-          default: {
-            const unreachable: never = req;
-            throw new Error(`unknown shard request ${JSON.stringify(unreachable)}`);
-          }
-        }
-      };
-      answer().then(
-        (value) => reply({ kind: 'reply', reqId, ok: true, value }),
-        (error: unknown) => reply({ kind: 'reply', reqId, ok: false, error: toHubError(error).toData() }),
-      );
-    }
-    host.handleBatch(work);
+  // A batch's actor inputs run together and flush once; a request first runs the inputs before it.
+  const work: ShardInput[] = [];
+  front.serve({
+    requests: {
+      quiesce: async () => {
+        host.handleBatch(work.splice(0));
+        host.stop();
+        await reload();
+        host.stop();
+        return null;
+      },
+      reload: async () => {
+        host.handleBatch(work.splice(0));
+        await reload();
+        return { actors: host.actorCount };
+      },
+      collect_metrics: () => {
+        host.handleBatch(work.splice(0));
+        return snapshotThreadMetrics();
+      },
+      stop: () => {
+        host.handleBatch(work.splice(0));
+        host.stop();
+        return null;
+      },
+    },
+    events: (event) => {
+      work.push(event);
+    },
+    afterBatch: () => host.handleBatch(work.splice(0)),
   });
-  reply({ kind: 'ready', actors: host.actorCount });
+  port.on('message', (batch: unknown) => front.receive(batch));
+  front.emit('ready', { actors: host.actorCount });
 }
 
 await main();

@@ -5,7 +5,9 @@
  */
 import type { HubStore } from '../../src/adapters/sqlite/store.js';
 import { isTransientStorageError } from '../../src/adapters/sqlite/storage-fault.js';
-import type { DeviceClaim, DeviceRequest } from '../protocol.js';
+import type { DeviceClaim, FrontToWriter } from '../../src/threads/contract.js';
+
+type Input<K extends keyof FrontToWriter['requests']> = FrontToWriter['requests'][K]['input'];
 
 interface DeviceRow {
   readonly owner: string;
@@ -39,7 +41,7 @@ function write(store: HubStore, deviceId: string, row: DeviceRow): void {
 }
 
 /** Claim for `owner`: granted when unbound, already theirs, or idle past idleReleaseMs (> 0). */
-function claim(store: HubStore, req: Extract<DeviceRequest, { type: 'device_claim' }>): DeviceClaim {
+export function claimDevice(store: HubStore, req: Input<'device_claim'>): DeviceClaim {
   const row = read(store, req.deviceId);
   if (row !== null && row.owner !== req.owner) {
     const idle = req.idleReleaseMs > 0 && req.now - row.lastSeen >= req.idleReleaseMs;
@@ -49,25 +51,18 @@ function claim(store: HubStore, req: Extract<DeviceRequest, { type: 'device_clai
   return { ok: true, previousOwner: row === null || row.owner === req.owner ? null : row.owner };
 }
 
-export function deviceRequest(store: HubStore, req: DeviceRequest): DeviceClaim | boolean | number {
-  switch (req.type) {
-    case 'device_claim':
-      return claim(store, req);
-    case 'device_seen': {
-      // Only the owner's own use refreshes the idle clock.
-      let seen = 0;
-      for (const { deviceId, owner } of req.devices) {
-        if (read(store, deviceId)?.owner !== owner) continue;
-        write(store, deviceId, { owner, lastSeen: req.now });
-        seen += 1;
-      }
-      return seen;
-    }
-    case 'device_release':
-      return store.deleteMeta(keyOf(req.deviceId));
-    default: {
-      const unreachable: never = req;
-      throw new Error(`unknown device request ${JSON.stringify(unreachable)}`);
-    }
+/** Devices in use at `now`: only the owner's own use refreshes the idle clock. How many were refreshed. */
+export function sawDevices(store: HubStore, req: Input<'device_seen'>): number {
+  let seen = 0;
+  for (const { deviceId, owner } of req.devices) {
+    if (read(store, deviceId)?.owner !== owner) continue;
+    write(store, deviceId, { owner, lastSeen: req.now });
+    seen += 1;
   }
+  return seen;
+}
+
+/** Free a device id (a manager's release); true when it was bound. */
+export function releaseDevice(store: HubStore, deviceId: string): boolean {
+  return store.deleteMeta(keyOf(deviceId));
 }

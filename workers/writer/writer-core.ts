@@ -10,16 +10,19 @@
 import type { Logger } from '../../src/adapters/log/logger.js';
 import type { HubStore } from '../../src/adapters/sqlite/store.js';
 import type { Config } from '../../src/config.js';
-import type { Clock } from '../../src/ports/clock.js';
+import type { Clock, TimerHandle } from '../../src/ports/clock.js';
 import type { ForwardOutcome } from '../../src/ports/forwarding.js';
 import type { HubMetrics } from '../../src/ports/metrics.js';
 import type { FloorPlan, HubMessage, SyncInitOrder, TableState } from '../../src/protocol/hub-messages.js';
 import { HubError, causeOf, describeCause } from '../../src/protocol/errors.js';
 import { depthWithin } from '../../src/protocol/frame-limits.js';
 import { isTransientStorageError } from '../../src/adapters/sqlite/storage-fault.js';
-import { shardOf } from '../shard-key.js';
-import { deviceRequest } from './device-owners.js';
-import type { Delivery, KeySeed, Outbound, ShardSeed, SyncResult, Unit, UnitOrigin, WriterRequest, WriterStateView, WriterStats, WriterToFront } from '../protocol.js';
+import type { Outbound, Unit, UnitOrigin } from '../../src/threads/actor-io.js';
+import type { Delivery, FrontToWriter, SyncResult, WriterNotice, WriterStateView, WriterStats } from '../../src/threads/contract.js';
+import { shardOf, tableKey, type ActorKey } from '../../src/threads/keys.js';
+import type { InputArgs, InputOf, RequestHandlers, RequestType, ResultOf } from '../../src/threads/rpc.js';
+import type { KeySeed, ShardSeed } from '../../src/threads/seed.js';
+import { claimDevice, releaseDevice, sawDevices } from './device-owners.js';
 
 export interface ForwarderHandle {
   start(): void;
@@ -37,13 +40,24 @@ export type ForwarderFactory = (opts: {
   onOutcome(o: ForwardOutcome): void;
 }) => ForwarderHandle;
 
+/**
+ * The writer's time, injected like every clock in the core: the wall clock for stamps, timers for the
+ * commit window and the probes, `afterTurn` for a window of 0 (the turn's units still commit together),
+ * and a fine-grained `elapsed` reading for how long a commit took.
+ */
+export interface WriterClock extends Clock {
+  afterTurn(callback: () => void): TimerHandle;
+  /** Fractional milliseconds from an arbitrary origin. */
+  elapsed(): number;
+}
+
 export interface WriterDeps {
   readonly store: HubStore;
   readonly config: Config;
-  readonly clock: Clock;
+  readonly clock: WriterClock;
   readonly log: Logger;
   readonly metrics: HubMetrics;
-  readonly toFront: (message: WriterToFront) => void;
+  readonly toFront: (notice: WriterNotice) => void;
   readonly createForwarder?: ForwarderFactory | null;
   readonly snapshotMetrics?: () => Promise<unknown>;
   /** After the commit that held both parts of these transfers (the shards lift their fences). */
@@ -72,7 +86,7 @@ export class WriterCore {
   private joined: string[] = [];
   /** Key loads waiting for the commit of units queued before them. */
   private afterCommit: Array<() => void> = [];
-  private timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null = null;
+  private timer: TimerHandle | null = null;
   private readonly forwarder: ForwarderHandle | null;
   private stopped = false;
   /** Odoo reachability last told to the front: it changes without any commit (the forwarder's idle probe). */
@@ -115,7 +129,7 @@ export class WriterCore {
       retention: config.HUB_EVENT_RETENTION,
       eventBytes: config.HUB_EVENTS_MAX_BYTES,
     });
-    if (result.orders.length > 0) this.deps.toFront({ kind: 'forget', posReferences: result.orders });
+    if (result.orders.length > 0) this.deps.toFront({ type: 'forget', input: { posReferences: result.orders } });
     if (result.orders.length > 0 || result.events > 0) this.deps.log.info({ orders: result.orders.length, events: result.events, resumeFloor: result.resumeFloor }, 'pruned closed orders and old events');
     return { orders: result.orders.length, events: result.events, resumeFloor: result.resumeFloor };
   }
@@ -135,7 +149,7 @@ export class WriterCore {
    * answer waits for the commit that holds them — the next group commit, not a commit of its own (a
    * forced commit per load cost one fsync per new order).
    */
-  loadKey(key: string, answer: (seed: KeySeed) => void): void {
+  loadKey(key: ActorKey, answer: (seed: KeySeed) => void): void {
     if (this.queue.length === 0) {
       answer(this.deps.store.seedOf(key));
       return;
@@ -149,7 +163,7 @@ export class WriterCore {
     const reachable = this.forwarder.status().odooReachable;
     if (reachable !== this.toldReachable) {
       this.toldReachable = reachable;
-      this.deps.toFront({ kind: 'stats', stats: this.stats() });
+      this.deps.toFront({ type: 'stats', input: this.stats() });
     }
     this.deps.clock.setTimeout(() => this.watchOdoo(), ODOO_WATCH_MS);
   }
@@ -199,7 +213,7 @@ export class WriterCore {
   private schedule(): void {
     if (this.timer !== null || this.queue.length === 0) return;
     const window = this.deps.config.HUB_COMMIT_WINDOW_MS;
-    this.timer = window === 0 ? setImmediate(() => this.commit()) : setTimeout(() => this.commit(), window);
+    this.timer = window === 0 ? this.deps.clock.afterTurn(() => this.commit()) : this.deps.clock.setTimeout(() => this.commit(), window);
   }
 
   /** Commit everything queued in one transaction, then hand the stamped messages to the front. */
@@ -210,7 +224,7 @@ export class WriterCore {
     this.queue = [];
     const joined = this.joined;
     this.joined = [];
-    const started = performance.now();
+    const started = this.deps.clock.elapsed();
     const now = this.deps.clock.now();
     const deliveries: Delivery[] = [];
     let rows = 0;
@@ -232,7 +246,7 @@ export class WriterCore {
       return;
     }
     if (this.storageError !== null) this.storageRecovered();
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = (this.deps.clock.elapsed() - started) / 1000;
     this.batching.commits += 1;
     this.batching.units += units.length;
     this.batching.rows += rows;
@@ -240,7 +254,7 @@ export class WriterCore {
     this.batching.commitMs += seconds * 1000;
     this.deps.metrics.writerBatch(units.length, seconds);
     if (this.batching.commits % 256 === 0) this.pruneQuietly();
-    this.deps.toFront({ kind: 'deliver', deliveries, stats: this.stats() });
+    this.deps.toFront({ type: 'deliver', input: { deliveries, stats: this.stats() } });
     if (joined.length > 0) this.deps.onTransfersCommitted?.(joined);
     if (finalized) this.forwarder?.kick();
     const loads = this.afterCommit;
@@ -298,7 +312,7 @@ export class WriterCore {
       } as HubMessage;
       out.push({ to: 'terminal', terminalId: origin.terminalId, msg });
     }
-    this.deps.toFront({ kind: 'deliver', deliveries: out.length === 0 ? [] : [{ out }], stats: this.stats() });
+    this.deps.toFront({ type: 'deliver', input: { deliveries: out.length === 0 ? [] : [{ out }], stats: this.stats() } });
   }
 
   /** While degraded and idle, a one-row write tells when the disk has room again (and /health clears). */
@@ -315,7 +329,7 @@ export class WriterCore {
         return;
       }
       this.storageRecovered();
-      this.deps.toFront({ kind: 'stats', stats: this.stats() });
+      this.deps.toFront({ type: 'stats', input: this.stats() });
     }, STORAGE_PROBE_MS);
   }
 
@@ -440,7 +454,7 @@ export class WriterCore {
       }
     }
     const deliveries: Delivery[] = msg === null ? [] : [{ out: [{ to: 'terminal', terminalId: to, msg }] }];
-    this.deps.toFront({ kind: 'deliver', deliveries, stats: this.stats() });
+    this.deps.toFront({ type: 'deliver', input: { deliveries, stats: this.stats() } });
   }
 
   stats(): WriterStats {
@@ -465,65 +479,45 @@ export class WriterCore {
     // Units this shard sent before asking are already queued (same port, FIFO): commit them first.
     this.commit();
     const { store } = this.deps;
-    const granted = scope === 'all' ? null : new Set([...store.leases().map((l) => l.homeKey), ...store.locks().map((l) => `t:${l.tableId}`)]);
-    const mine = (homeKey: string): boolean => shardOf(homeKey, shards) === shard && (granted === null || granted.has(homeKey));
-    const orders = store.orders().filter((o) => mine(o.homeKey));
-    const homeOf = new Map(orders.map((o) => [o.posReference, o.homeKey]));
-    const leases = store.leases().filter((l) => mine(l.homeKey));
-    for (const l of leases) homeOf.set(l.posReference, l.homeKey);
-    return {
-      orders: orders.map((o) => ({ posReference: o.posReference, homeKey: o.homeKey, tableId: o.tableId, version: o.version, snapshot: o.snapshot, state: o.state })),
-      leases,
-      locks: store.locks().filter((l) => mine(`t:${l.tableId}`)),
-      tables: store.tables().filter((t) => mine(`t:${t.tableId}`)),
-      epochs: store.epochs().filter((e) => mine(e.homeKey)),
-      mutations: store.mutations().filter((m) => m.homeKey !== '' && mine(m.homeKey)),
-      finalizing: store
-        .finalizing()
-        .filter((f) => homeOf.has(f.posReference))
-        .map((f) => ({ posReference: f.posReference, homeKey: homeOf.get(f.posReference) ?? '' })),
-    };
+    const granted = scope === 'all' ? null : new Set<ActorKey>([...store.leases().map((l) => l.homeKey), ...store.locks().map((l) => tableKey(l.tableId))]);
+    return store.actorSeeds((key) => shardOf(key, shards) === shard && (granted === null || granted.has(key)));
   }
 
-  async request(req: WriterRequest): Promise<unknown> {
-    switch (req.type) {
-      case 'sync':
-        return this.sync(req.terminalId, req.lastSeq);
-      case 'routes':
-        return [
-          ...this.deps.store.orders().map((o) => [o.posReference, o.homeKey] as const),
-          ...this.deps.store.leases().map((l) => [l.posReference, l.homeKey] as const),
-        ];
-      case 'state':
-        return this.stateView();
-      case 'reset':
-        this.commit();
-        // A transfer half-way through a reset never completes: its shards were quiesced and reloaded.
-        this.held.clear();
-        this.deps.store.reset();
-        return this.stats();
-      case 'collect_metrics':
-        return (await this.deps.snapshotMetrics?.()) ?? [];
-      case 'flush':
-        this.commit();
-        return this.stats();
-      case 'device_claim':
-      case 'device_seen':
-      case 'device_release':
-        return deviceRequest(this.deps.store, req);
-      case 'stop':
-        this.commit();
-        this.stopped = true;
-        if (this.probeTimer !== null) this.deps.clock.clearTimeout(this.probeTimer);
-        this.probeTimer = null;
-        await this.forwarder?.stop();
-        this.deps.store.close();
-        return { ...this.batching };
-      default: {
-        const unreachable: never = req;
-        throw new HubError('INTERNAL', `unknown writer request ${JSON.stringify(unreachable)}`);
-      }
-    }
+  /** The front's requests, answered here (the worker serves them; in-process tests call `request`). */
+  readonly handlers: RequestHandlers<FrontToWriter> = {
+    sync: ({ terminalId, lastSeq }) => this.sync(terminalId, lastSeq),
+    routes: () => [...this.deps.store.orders().map((o) => [o.posReference, o.homeKey] as const), ...this.deps.store.leases().map((l) => [l.posReference, l.homeKey] as const)],
+    state: () => this.stateView(),
+    reset: () => {
+      this.commit();
+      // A transfer half-way through a reset never completes: its shards were quiesced and reloaded.
+      this.held.clear();
+      this.deps.store.reset();
+      return this.stats();
+    },
+    collect_metrics: async () => (await this.deps.snapshotMetrics?.()) ?? [],
+    flush: () => {
+      this.commit();
+      return this.stats();
+    },
+    device_claim: (input) => claimDevice(this.deps.store, input),
+    device_seen: (input) => sawDevices(this.deps.store, input),
+    device_release: ({ deviceId }) => releaseDevice(this.deps.store, deviceId),
+    stop: async () => {
+      this.commit();
+      this.stopped = true;
+      if (this.probeTimer !== null) this.deps.clock.clearTimeout(this.probeTimer);
+      this.probeTimer = null;
+      await this.forwarder?.stop();
+      this.deps.store.close();
+      return { ...this.batching };
+    },
+  };
+
+  /** One request in-process, typed by the contract as over the thread. */
+  async request<K extends RequestType<FrontToWriter>>(type: K, ...input: InputArgs<InputOf<FrontToWriter, K>>): Promise<ResultOf<FrontToWriter, K>> {
+    const handler = this.handlers[type] as (input: InputOf<FrontToWriter, K>) => ResultOf<FrontToWriter, K> | Promise<ResultOf<FrontToWriter, K>>;
+    return handler(input[0] as InputOf<FrontToWriter, K>);
   }
 
   private sync(terminalId: string, lastSeq: number | undefined): SyncResult {

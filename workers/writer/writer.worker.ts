@@ -1,9 +1,10 @@
 /**
- * Writer worker entry: opens the one SQLite handle, wires the WriterCore to the front (parentPort)
- * and to each shard's own MessagePort, with this thread's metrics registry and the Odoo forwarder.
- * A database that cannot be opened is reported as DATABASE_UNUSABLE with its fault class (main.ts exits
- * with that class's code); any other uncaught failure is reported with its cause (SQLite code, errno)
- * and kills the thread on purpose: the hub then exits and restarts from SQLite.
+ * Writer worker entry: opens the one SQLite handle and serves the WriterCore to the front (parentPort)
+ * and to each shard's own MessagePort through the typed RPC (src/threads/rpc.ts), with this thread's
+ * metrics registry and the Odoo forwarder. A database that cannot be opened is reported as
+ * DATABASE_UNUSABLE with its fault class (main.ts exits with that class's code); any other uncaught
+ * failure is reported with its cause (SQLite code, errno) and kills the thread on purpose: the hub
+ * then exits and restarts from SQLite.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { createLogger } from '../../src/adapters/log/logger.js';
@@ -14,8 +15,9 @@ import { HubError, causeOf, describeCause, toHubError, type HubErrorData } from 
 import { classifyStartupError, preflightDatabase, type StartupFault } from '../../src/adapters/sqlite/storage-fault.js';
 import { createThreadMetrics, snapshotThreadMetrics } from '../../src/adapters/metrics/index.js';
 import { createForwarder } from '../../src/adapters/odoo/forwarder.js';
-import type { FrontToWriter, ShardToWriter, WriterToFront, WriterToShard } from '../protocol.js';
-import { WriterCore } from './writer-core.js';
+import type { FrontToWriter, ShardToWriter, WriterToFront, WriterToShard } from '../../src/threads/contract.js';
+import { Endpoint, type Envelope } from '../../src/threads/rpc.js';
+import { WriterCore, type WriterClock } from './writer-core.js';
 
 export interface WriterWorkerData {
   readonly config: Config;
@@ -44,6 +46,13 @@ function openStore(options: ConstructorParameters<typeof HubStore>[0]): HubStore
   }
 }
 
+/** The system clock, with the event loop's turn and a fine-grained reading the writer needs. */
+const writerClock: WriterClock = {
+  ...systemClock,
+  afterTurn: (callback) => setImmediate(callback),
+  elapsed: () => performance.now(),
+};
+
 async function main(): Promise<void> {
   if (!parentPort) throw new Error('writer.worker must run in a worker thread');
   const port = parentPort;
@@ -60,97 +69,103 @@ async function main(): Promise<void> {
       log.error({ quarantined: record }, 'stored record cannot be read safely; left out of every read and reported to managers');
     },
   });
-  // A message that cannot be cloned must not end the thread: its deliveries are dropped, logged and counted.
-  const toFront = (message: WriterToFront): void => {
-    try {
-      port.postMessage(message);
-    } catch (error) {
+  // A message that cannot be cloned must not end the thread: it is left out, logged and counted, and a
+  // delivery's counters still reach the front.
+  const front: Endpoint<WriterToFront, FrontToWriter> = new Endpoint({
+    peer: 'the front',
+    post: (batch) => port.postMessage(batch),
+    onUnsendable: (error, event) => {
       metrics.quarantined('message');
-      log.error({ err: toHubError(error), kind: message.kind }, 'message to the front could not be cloned; left out');
-      if (message.kind === 'deliver') port.postMessage({ kind: 'deliver', deliveries: [], stats: message.stats } satisfies WriterToFront);
-    }
-  };
+      log.error({ err: error, event: event?.type }, 'message to the front could not be cloned; left out');
+      if (event?.type === 'deliver') front.emit('deliver', { deliveries: [], stats: event.input.stats });
+    },
+  });
+  const shards = data.shardPorts.map((shardPort, index) => {
+    const shard: Endpoint<WriterToShard, ShardToWriter> = new Endpoint({
+      peer: `shard-${index}`,
+      post: (batch) => shardPort.postMessage(batch),
+      onUnsendable: (error, event) => {
+        metrics.quarantined('message');
+        log.error({ err: error, event: event?.type }, 'message to a shard could not be cloned; left out');
+      },
+    });
+    shardPort.on('message', (batch: unknown) => shard.receive(batch));
+    return { port: shardPort, endpoint: shard };
+  });
   const core = new WriterCore({
     store,
     config,
-    clock: systemClock,
+    clock: writerClock,
     log,
     metrics,
-    toFront,
+    toFront: (notice) => front.send(notice),
     createForwarder,
     snapshotMetrics: snapshotThreadMetrics,
     // Every shard hears it: a transfer fences one actor on each side, and the notice is rare and small.
     onRollback: (generation) => {
-      for (const shardPort of data.shardPorts) shardPort.postMessage({ kind: 'rollback', generation } satisfies WriterToShard);
+      for (const shard of shards) shard.endpoint.emit('rollback', { generation });
     },
     onTransfersCommitted: (txIds) => {
-      for (const shardPort of data.shardPorts) shardPort.postMessage({ kind: 'committed', txIds } satisfies WriterToShard);
+      for (const shard of shards) shard.endpoint.emit('committed', { txIds });
     },
   });
   log.info({ seq: store.currentSeq() }, 'writer ready');
 
-  data.shardPorts.forEach((shardPort) => {
-    shardPort.on('message', (message: ShardToWriter) => {
-      switch (message.kind) {
-        case 'units':
-          core.enqueue(message.units, message.generation);
-          break;
-        case 'load': {
-          const seed = core.loadSeed(message.shard, message.shards, message.scope);
-          const reply: WriterToShard = { kind: 'loaded', reqId: message.reqId, seed, generation: core.generation };
-          shardPort.postMessage(reply);
-          break;
+  for (const shard of shards) {
+    shard.endpoint.serve({
+      requests: {
+        load: ({ shard: index, shards: count, scope }) => ({ seed: core.loadSeed(index, count, scope), generation: core.generation }),
+      },
+      events: (event) => {
+        switch (event.type) {
+          case 'units':
+            core.enqueue(event.input.units, event.input.generation);
+            return;
+          case 'load_key': {
+            const { key } = event.input;
+            core.loadKey(key, (seed) => shard.endpoint.emit('loaded_key', { key, seed }));
+            return;
+          }
+          default: {
+            const unreachable: never = event;
+            throw new Error(`unknown shard event ${JSON.stringify(unreachable)}`);
+          }
         }
-        case 'load_key':
-          core.loadKey(message.key, (seed) => shardPort.postMessage({ kind: 'loaded_key', key: message.key, seed } satisfies WriterToShard));
-          break;
-        default: {
-          const unreachable: never = message;
-          throw new Error(`unknown shard message ${JSON.stringify(unreachable)}`);
-        }
-      }
+      },
     });
-  });
-
-  port.on('message', (batch: FrontToWriter[]) => {
-    for (const message of batch) handleFront(message);
-  });
-  function handleFront(message: FrontToWriter): void {
-    switch (message.kind) {
-      case 'units':
-        core.enqueue(message.units);
-        break;
-      case 'request':
-        core.request(message.req).then(
-          (value) => {
-            try {
-              port.postMessage({ kind: 'reply', reqId: message.reqId, ok: true, value } satisfies WriterToFront);
-            } catch (error) {
-              metrics.quarantined('message');
-              log.error({ err: toHubError(error), req: message.req.type }, 'reply to the front could not be cloned');
-              const failed = new HubError('INTERNAL', 'the reply could not be sent between threads').toData();
-              port.postMessage({ kind: 'reply', reqId: message.reqId, ok: false, error: failed } satisfies WriterToFront);
-            }
-          },
-          (error: unknown) => port.postMessage({ kind: 'reply', reqId: message.reqId, ok: false, error: toHubError(error).toData() } satisfies WriterToFront),
-        );
-        if (message.req.type === 'stop') {
-          for (const shardPort of data.shardPorts) shardPort.close();
-        }
-        break;
-      default: {
-        const unreachable: never = message;
-        throw new Error(`unknown front message ${JSON.stringify(unreachable)}`);
-      }
-    }
   }
-  port.postMessage({ kind: 'stats', stats: core.stats() } satisfies WriterToFront);
+
+  front.serve({
+    requests: {
+      ...core.handlers,
+      stop: () => {
+        const stopped = core.handlers.stop(undefined);
+        // Nothing a shard sends after this is stored: the hub is shutting down.
+        for (const shard of shards) shard.port.close();
+        return stopped;
+      },
+    },
+    events: (event) => {
+      switch (event.type) {
+        case 'units':
+          core.enqueue(event.input.units);
+          return;
+        default: {
+          const unreachable: never = event.type;
+          throw new Error(`unknown front event ${JSON.stringify(unreachable)}`);
+        }
+      }
+    },
+  });
+  port.on('message', (batch: unknown) => front.receive(batch));
+  front.emit('stats', core.stats());
 }
 
 /** A thread's uncaught error crosses to the front as a bare `{code}` (SqliteError does not clone):
  *  report it ourselves, with its cause, before the thread ends. */
 function die(error: unknown): never {
-  parentPort?.postMessage({ kind: 'fatal', error: fatalData(toHubError(error), causeOf(error)) } satisfies WriterToFront);
+  const fatal: Envelope = { rpc: 'event', type: 'fatal', input: fatalData(toHubError(error), causeOf(error)) satisfies WriterToFront['events']['fatal'] };
+  parentPort?.postMessage([fatal]);
   process.exit(1);
 }
 

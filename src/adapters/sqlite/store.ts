@@ -11,6 +11,9 @@ import type { QuarantineKind, QuarantinedRecord } from '../../ports/metrics.js';
 export type { QuarantinedRecord } from '../../ports/metrics.js';
 import { DEFAULT_FRAME_LIMITS, dropPrototypeKeys, scanJsonText, type FrameLimits } from '../../protocol/frame-limits.js';
 import type { OrderSnapshot } from '../../protocol/snapshot.js';
+import { leaseEpochKey, lockEpochKey, tableIdOfKey, tableKey, type ActorKey } from '../../threads/keys.js';
+import { emptySeed, type ActorSeed } from '../../threads/seed.js';
+import { groupSeeds, seedOrder } from './actor-seeds.js';
 import { DATA_TABLES, migrate } from './schema.js';
 
 export interface StoreOptions {
@@ -91,17 +94,6 @@ class IntegrityError extends Error {
 export function checkIntegrity(db: Db): void {
   const verdict = (db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check);
   if (verdict.length !== 1 || verdict[0] !== 'ok') throw new IntegrityError(`quick_check: ${verdict.slice(0, 3).join('; ')}`);
-}
-
-/** One actor's rows (its home key), to rebuild it after it was evicted. */
-export interface KeyRows {
-  orders: { posReference: string; tableId: number | null; version: number; snapshot: OrderSnapshot | null; state: string | null }[];
-  leases: Omit<LeaseRow, 'homeKey'>[];
-  lock: Omit<LockRow, 'tableId'> | null;
-  table: { status: string; posReference: string | null } | null;
-  epochs: { key: string; epoch: number }[];
-  mutations: { terminalId: string; mutationId: string }[];
-  finalizing: string[];
 }
 
 /** What one pruning pass removed. */
@@ -268,7 +260,7 @@ export class HubStore implements ForwardQueue {
 
   putLease(row: LeaseRow): void {
     this.st('leasePut').run(row);
-    this.st('epochPut').run(`lease:${row.posReference}`, row.homeKey, row.epoch);
+    this.st('epochPut').run(leaseEpochKey(row.posReference), row.homeKey, row.epoch);
   }
 
   deleteLease(posReference: string): void {
@@ -277,7 +269,7 @@ export class HubStore implements ForwardQueue {
 
   putLock(row: LockRow): void {
     this.st('lockPut').run(row);
-    this.st('epochPut').run(`lock:${row.tableId}`, `t:${row.tableId}`, row.epoch);
+    this.st('epochPut').run(lockEpochKey(row.tableId), tableKey(row.tableId), row.epoch);
   }
 
   deleteLock(tableId: number): void {
@@ -373,7 +365,7 @@ export class HubStore implements ForwardQueue {
         if (o.n <= limits.closedOrders && o.bytes <= limits.orderBytes) continue;
         this.st('orderDelete').run(o.posReference);
         // Its lease epoch goes too: the order is closed in Odoo and will not be leased again.
-        this.st('epochDelete').run(`lease:${o.posReference}`);
+        this.st('epochDelete').run(leaseEpochKey(o.posReference));
         orders.push(o.posReference);
       }
       const byCount = this.seq - limits.retention;
@@ -384,26 +376,46 @@ export class HubStore implements ForwardQueue {
     });
   }
 
-  /** Everything one actor is rebuilt from. */
-  seedOf(homeKey: string): KeyRows {
-    const tableId = homeKey.startsWith('t:') ? Number(homeKey.slice(2)) : null;
-    const rows = this.st('keyOrders').all(homeKey) as { posReference: string; tableId: number | null; version: number; snapshot: string | null; state: string | null; odooOrderId: number | null }[];
-    const finalizing = rows.filter((r) => r.odooOrderId !== null || this.st('keyFinalizing').get(r.posReference) !== undefined).map((r) => r.posReference);
-    const lock = tableId === null ? undefined : (this.st('keyLock').get(tableId) as KeyRows['lock'] | undefined);
-    const table = tableId === null ? undefined : (this.st('keyTable').get(tableId) as KeyRows['table'] | undefined);
-    return {
-      orders: rows.map((r) => {
-        // A quarantined snapshot reads as none, as at start-up: the order keeps its version and route.
-        const snapshot = this.read<OrderSnapshot>(r.snapshot, 'order', r.posReference);
-        return { posReference: r.posReference, tableId: r.tableId, version: r.version, snapshot: snapshot === UNREADABLE ? null : snapshot, state: r.state };
-      }),
-      leases: this.st('keyLeases').all(homeKey) as KeyRows['leases'],
-      lock: lock ?? null,
-      table: table ?? null,
-      epochs: this.st('keyEpochs').all(homeKey) as KeyRows['epochs'],
-      mutations: this.st('keyMutations').all(homeKey) as KeyRows['mutations'],
-      finalizing,
-    };
+  /** Everything one evicted actor is rebuilt from (its rows grouped as at start: actor-seeds.ts). */
+  seedOf(key: ActorKey): ActorSeed {
+    const tableId = tableIdOfKey(key);
+    const rows = this.st('keyOrders').all(key) as { posReference: string; tableId: number | null; version: number; snapshot: string | null; state: string | null; odooOrderId: number | null }[];
+    const lock = tableId === null ? undefined : (this.st('keyLock').get(tableId) as Omit<LockRow, 'tableId'> | undefined);
+    const table = tableId === null ? undefined : (this.st('keyTable').get(tableId) as Omit<TableRow, 'tableId'> | undefined);
+    const withKey = <T>(list: T[]): (T & { homeKey: ActorKey })[] => list.map((r) => ({ ...r, homeKey: key }));
+    const seeds = groupSeeds(
+      {
+        orders: rows.map((r) => {
+          // A quarantined snapshot reads as none, as at start-up: the order keeps its version and route.
+          const snapshot = this.read<OrderSnapshot>(r.snapshot, 'order', r.posReference);
+          return { posReference: r.posReference, homeKey: key, tableId: r.tableId, version: r.version, snapshot: snapshot === UNREADABLE ? null : snapshot, state: r.state };
+        }),
+        leases: withKey(this.st('keyLeases').all(key) as Omit<LeaseRow, 'homeKey'>[]),
+        locks: lock === undefined || tableId === null ? [] : [{ ...lock, tableId }],
+        tables: table === undefined || tableId === null ? [] : [{ ...table, tableId }],
+        epochs: withKey(this.st('keyEpochs').all(key) as { key: string; epoch: number }[]),
+        mutations: withKey(this.st('keyMutations').all(key) as { terminalId: string; mutationId: string }[]),
+        finalizing: new Set(rows.filter((r) => r.odooOrderId !== null || this.st('keyFinalizing').get(r.posReference) !== undefined).map((r) => r.posReference)),
+      },
+      (k) => k === key,
+    );
+    return seeds[0] ?? emptySeed(key);
+  }
+
+  /** One seed per stored actor whose key `keep` accepts (a shard's actors at start and after a reload). */
+  actorSeeds(keep: (key: ActorKey) => boolean): ActorSeed[] {
+    return groupSeeds(
+      {
+        orders: this.orders().map((o) => ({ ...seedOrder(o), homeKey: o.homeKey })),
+        leases: this.leases(),
+        locks: this.locks(),
+        tables: this.tables(),
+        epochs: this.epochs(),
+        mutations: this.mutations(),
+        finalizing: new Set(this.finalizing().map((f) => f.posReference)),
+      },
+      keep,
+    );
   }
 
   /** Events after `lastSeq` that `terminalId` would have received, or null when the log no longer covers it. */

@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shardOf, tableKey } from '../../../workers/shard-key.js';
+import { shardOf, tableKey } from '../../../src/threads/keys.js';
 import { startHub, type StartedHub } from '../../helpers/start-hub.js';
 import { TestTerminal, snapshotWithLines } from '../../helpers/terminal.js';
 

@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
-import { shardOf, tableKey } from '../../../workers/shard-key.js';
+import { shardOf, tableKey } from '../../../src/threads/keys.js';
 import { editingOrder } from '../../helpers/domain-orders.js';
 import { bootHubs } from '../../helpers/start-hub.js';
 import { TestTerminal } from '../../helpers/terminal.js';

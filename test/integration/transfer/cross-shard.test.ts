@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transferLines } from '../../../src/domain/index.js';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
-import { shardOf, tableKey } from '../../../workers/shard-key.js';
+import { shardOf, tableKey } from '../../../src/threads/keys.js';
 import { checkoutOrder, editingOrder, paidOrder } from '../../helpers/domain-orders.js';
 import { startHub, type StartedHub } from '../../helpers/start-hub.js';
 import { TestTerminal, type Msg } from '../../helpers/terminal.js';

@@ -17,7 +17,8 @@ import { parseConfig } from '../../../src/config.js';
 import { businessDay } from '../../../src/domain/business-day.js';
 import type { MonotonicClock, TimerHandle } from '../../../src/ports/clock.js';
 import { noopMetrics } from '../../../src/ports/metrics.js';
-import type { ShardSeed } from '../../../workers/protocol.js';
+import { emptySeed, type ShardSeed } from '../../../src/threads/seed.js';
+import { writerClock } from '../../helpers/writer-clock.js';
 import { ShardHost } from '../../../workers/shard/shard-host.js';
 import { WriterCore } from '../../../workers/writer/writer-core.js';
 
@@ -28,7 +29,7 @@ const env: TableEnv = {
   validate: passThroughValidator,
 };
 const ann: Principal = { terminalId: 'ann', role: 'cashier', name: 'Ann' };
-const EMPTY: ShardSeed = { orders: [], leases: [], locks: [], tables: [], epochs: [], mutations: [], finalizing: [] };
+const EMPTY: ShardSeed = [];
 
 /** Wall and monotonic time as two dials: `elapse` moves both (real time passing), `jumpWall` only the wall. */
 class SplitClock implements MonotonicClock {
@@ -97,13 +98,12 @@ describe('lease and lock expiry under a wall-clock jump', () => {
     const s = shard(clock);
     s.host.handleBatch([
       {
-        kind: 'terminal',
-        key: 't:1',
+        type: 'terminal', input: { key: 't:1',
         from: ann,
         msg: { type: 'LEASE_ACQUIRE', posReference: 'A', baseVersion: 0 },
-        receivedAt: 0,
+        receivedAt: 0, }
       },
-      { kind: 'terminal', key: 't:1', from: ann, msg: { type: 'TABLE_LOCK_ACQUIRE', tableId: 1 }, receivedAt: 0 },
+      { type: 'terminal', input: { key: 't:1', from: ann, msg: { type: 'TABLE_LOCK_ACQUIRE', tableId: 1 }, receivedAt: 0 } },
     ]);
     const grantedAt = clock.now();
     expect(s.last('LEASE_GRANTED')).toMatchObject({ expiresAt: grantedAt + 60_000 });
@@ -111,7 +111,7 @@ describe('lease and lock expiry under a wall-clock jump', () => {
     clock.elapse(1_000);
     // A message after the jump makes the actor look at its grants: still live, still Ann's.
     s.host.handleBatch([
-      { kind: 'terminal', key: 't:1', from: ann, msg: { type: 'LEASE_HEARTBEAT', posReference: 'A' }, receivedAt: 0 },
+      { type: 'terminal', input: { key: 't:1', from: ann, msg: { type: 'LEASE_HEARTBEAT', posReference: 'A' }, receivedAt: 0 } },
     ]);
     expect(s.types()).not.toContain('LEASE_REVOKED');
     expect(s.types()).not.toContain('TABLE_LOCK_REVOKED');
@@ -132,7 +132,7 @@ describe('lease and lock expiry under a wall-clock jump', () => {
     const clock = new SplitClock();
     const s = shard(clock);
     s.host.handleBatch([
-      { kind: 'terminal', key: 't:1', from: ann, msg: { type: 'TABLE_LOCK_ACQUIRE', tableId: 1 }, receivedAt: 0 },
+      { type: 'terminal', input: { key: 't:1', from: ann, msg: { type: 'TABLE_LOCK_ACQUIRE', tableId: 1 }, receivedAt: 0 } },
     ]);
     expect(s.last('TABLE_LOCK_GRANTED')).toMatchObject({ expiresAt: clock.now() + 45_000 });
     expect(s.last('TABLE_LOCKED')).toMatchObject({ expiresAt: clock.now() + 45_000 });
@@ -143,7 +143,7 @@ describe('lease and lock expiry under a wall-clock jump', () => {
     expect(s.types()).toEqual(expect.arrayContaining(['TABLE_LOCK_REVOKED', 'TABLE_LOCK_RELEASED']));
     // A heartbeat after expiry is refused: the lock is gone although the wall clock says an hour earlier.
     s.host.handleBatch([
-      { kind: 'terminal', key: 't:1', from: ann, msg: { type: 'TABLE_LOCK_HEARTBEAT', tableId: 1 }, receivedAt: 0 },
+      { type: 'terminal', input: { key: 't:1', from: ann, msg: { type: 'TABLE_LOCK_HEARTBEAT', tableId: 1 }, receivedAt: 0 } },
     ]);
     expect(s.last('ERROR')).toMatchObject({ code: 'LOCK_NOT_HELD' });
     s.host.stop();
@@ -153,20 +153,21 @@ describe('lease and lock expiry under a wall-clock jump', () => {
     const clock = new SplitClock();
     clock.jumpWall(HOUR);
     const stored = clock.now() + 20_000;
-    const s = shard(clock, {
-      ...EMPTY,
-      leases: [
-        {
+    const s = shard(clock, [
+      {
+        ...emptySeed('t:1'),
+        leases: [
+          {
           posReference: 'A',
-          homeKey: 't:1',
           terminalId: 'ann',
           role: 'cashier',
           tableId: 1,
           expiresAt: stored,
           epoch: 1,
-        },
-      ],
-    });
+          },
+        ],
+      },
+    ]);
     clock.elapse(19_000);
     expect(s.types()).not.toContain('LEASE_REVOKED');
     clock.elapse(1_001);
@@ -184,12 +185,12 @@ describe('ticket numbers under a wall-clock jump across midnight', () => {
       const core = new WriterCore({
         store,
         config: parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0' }),
-        clock: { now: () => 0, setTimeout: () => 0, clearTimeout: () => undefined },
+        clock: writerClock({ now: () => 0, setTimeout: () => 0, clearTimeout: () => undefined }),
         log: createLogger({ level: 'silent' }),
         metrics: noopMetrics,
         toFront: (m) => {
-          if (m.kind === 'deliver')
-            for (const d of m.deliveries)
+          if (m.type === 'deliver')
+            for (const d of m.input.deliveries)
               for (const o of d.out) delivered.push(o.msg as unknown as { ticketNumber: number; businessDay: string });
         },
       });

@@ -17,7 +17,8 @@ import { HubStore } from '../../../src/adapters/sqlite/store.js';
 import { parseConfig } from '../../../src/config.js';
 import { noopMetrics } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
-import type { WriterToFront } from '../../../workers/protocol.js';
+import type { WriterNotice } from '../../../src/threads/contract.js';
+import { writerClock } from '../../helpers/writer-clock.js';
 import { ShardHost } from '../../../workers/shard/shard-host.js';
 import { WriterCore } from '../../../workers/writer/writer-core.js';
 
@@ -40,8 +41,8 @@ function rig(extra: Record<string, string> = {}) {
   const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0', HUB_ACTOR_IDLE_MS: '30000', ...extra });
   const clock = new ManualClock(1_700_000_000_000);
   const store = new HubStore({ path: join(dir, 'hub.sqlite'), sync: 'normal' });
-  const sent: WriterToFront[] = [];
-  const core = new WriterCore({ store, config, clock, log, metrics: noopMetrics, toFront: (m) => sent.push(m) });
+  const sent: WriterNotice[] = [];
+  const core = new WriterCore({ store, config, clock: writerClock(clock), log, metrics: noopMetrics, toFront: (m) => sent.push(m) });
   const loads: string[] = [];
   const host = new ShardHost({
     index: 0,
@@ -62,9 +63,9 @@ function rig(extra: Record<string, string> = {}) {
     for (const key of loads.splice(0)) core.loadKey(key, (seed) => host.loaded(key, seed));
   };
   const out = (): HubMessage[] =>
-    sent.flatMap((m) => (m.kind === 'deliver' ? m.deliveries.flatMap((d) => d.out.map((o) => o.msg)) : []));
+    sent.flatMap((m) => (m.type === 'deliver' ? m.input.deliveries.flatMap((d) => d.out.map((o) => o.msg)) : []));
   const send = (key: string, msg: ShardMessage): void => {
-    host.handleBatch([{ kind: 'terminal', key, from: ann, msg, receivedAt: clock.now() }]);
+    host.handleBatch([{ type: 'terminal', input: { key, from: ann, msg, receivedAt: clock.now() } }]);
     settle();
   };
   return { config, clock, store, core, host, loads, out, send, sent };
@@ -116,18 +117,16 @@ describe('idle actor eviction', () => {
     const { host, loads, out, core } = rig();
     host.handleBatch([
       {
-        kind: 'terminal',
-        key: 't:9',
+        type: 'terminal', input: { key: 't:9',
         from: ann,
         msg: { type: 'LEASE_ACQUIRE', posReference: 'Q', baseVersion: 0, tableId: 9 },
-        receivedAt: 0,
+        receivedAt: 0, }
       },
       {
-        kind: 'terminal',
-        key: 't:9',
+        type: 'terminal', input: { key: 't:9',
         from: ann,
         msg: { type: 'ORDER_SNAPSHOT', posReference: 'Q', baseVersion: 0, snapshot: snapshot('Q', 9) },
-        receivedAt: 0,
+        receivedAt: 0, }
       },
     ]);
     expect(loads).toEqual(['t:9']);
@@ -162,7 +161,7 @@ describe('scheduled pruning', () => {
     const result = core.pruneNow();
     expect(result.orders).toBe(2);
     expect(store.orders().map((o) => o.posReference)).toEqual(['P2', 'P3', 'P4', 'P5']);
-    expect(sent.at(-1)).toEqual({ kind: 'forget', posReferences: ['P1', 'P0'] });
+    expect(sent.at(-1)).toEqual({ type: 'forget', input: { posReferences: ['P1', 'P0'] } });
     expect(store.epochs().map((e) => e.key)).not.toContain('lease:P0');
     expect(store.pending(10, clock.now())).toHaveLength(1);
   });

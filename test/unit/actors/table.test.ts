@@ -186,14 +186,14 @@ describe('shard host on a simulated clock', () => {
     const clock = new SimulatedClock();
     const batches: Unit[][] = [];
     const host = new ShardHost({ index: 0, env, clock, metrics: noopMetrics, log: createLogger({ level: 'silent' }), sink: (u) => batches.push(u) });
-    host.load({ orders: [], leases: [], locks: [], tables: [], epochs: [], mutations: [], finalizing: [] });
+    host.load([]);
     host.handleBatch([
-      { kind: 'terminal', key: 't:1', from: ann, msg: { type: 'LEASE_ACQUIRE', posReference: 'A', baseVersion: 0 }, receivedAt: 0 },
-      { kind: 'terminal', key: 't:2', from: bob, msg: { type: 'TABLE_LOCK_ACQUIRE', tableId: 2 }, receivedAt: 0 },
+      { type: 'terminal', input: { key: 't:1', from: ann, msg: { type: 'LEASE_ACQUIRE', posReference: 'A', baseVersion: 0 }, receivedAt: 0 } },
+      { type: 'terminal', input: { key: 't:2', from: bob, msg: { type: 'TABLE_LOCK_ACQUIRE', tableId: 2 }, receivedAt: 0 } },
     ]);
     expect(batches).toHaveLength(1);
     expect(batches[0]).toHaveLength(2);
-    host.handleBatch([{ kind: 'disconnected', terminalId: 'bob' }]);
+    host.handleBatch([{ type: 'disconnected', input: { terminalId: 'bob' } }]);
     clock.advance(10_001);
     expect(batches.flat().flatMap((u) => u.out.map((o) => o.msg.type))).toContain('TABLE_LOCK_RELEASED');
     expect(batches.flat().flatMap((u) => u.out.map((o) => o.msg.type))).not.toContain('LEASE_REVOKED');

@@ -16,7 +16,9 @@ import { validateSnapshotChange } from '../../../src/domain/index.js';
 import type { MonotonicClock } from '../../../src/ports/clock.js';
 import { noopMetrics } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
-import type { Relay, WriterToFront } from '../../../workers/protocol.js';
+import type { Relay } from '../../../src/threads/actor-io.js';
+import type { WriterNotice } from '../../../src/threads/contract.js';
+import { writerClock } from '../../helpers/writer-clock.js';
 import { ShardHost } from '../../../workers/shard/shard-host.js';
 import { WriterCore } from '../../../workers/writer/writer-core.js';
 import { editingOrder } from '../../helpers/domain-orders.js';
@@ -38,12 +40,12 @@ function world() {
   const writer = new WriterCore({
     store,
     config: parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0' }),
-    clock,
+    clock: writerClock(clock),
     log: createLogger({ level: 'silent' }),
     metrics: noopMetrics,
-    toFront: (m: WriterToFront) => {
-      if (m.kind === 'deliver')
-        for (const d of m.deliveries)
+    toFront: (m: WriterNotice) => {
+      if (m.type === 'deliver')
+        for (const d of m.input.deliveries)
           for (const o of d.out) if ((o.to === 'terminal' && o.terminalId === 'ann') || o.to === 'all') sent.push(o.msg);
     },
     onTransfersCommitted: (txIds) => hosts.forEach((h) => h.committed(txIds)),
@@ -67,12 +69,11 @@ function world() {
   }
   const hostOf = (key: string): ShardHost => hosts[key === 't:1' ? 0 : 1]!;
   const terminal = (key: string, msg: ShardMessage): void =>
-    hostOf(key).handleBatch([{ kind: 'terminal', key, from: ann, msg, receivedAt: 0 }]);
+    hostOf(key).handleBatch([{ type: 'terminal', input: { key, from: ann, msg, receivedAt: 0 } }]);
   const transfer = (from: string, to: string, fromKey: string, toKey: string, mutationId: string): void =>
     hostOf(fromKey).handleBatch([
       {
-        kind: 'transfer',
-        key: fromKey,
+        type: 'transfer', input: { key: fromKey,
         toKey,
         from: ann,
         msg: {
@@ -82,7 +83,7 @@ function world() {
           lineUids: from === 'X' ? ['x1'] : ['y1'],
           mutationId,
         },
-        receivedAt: 0,
+        receivedAt: 0, }
       },
     ]);
   /** Deliver every relay in flight (and those they cause), committing whenever the writer has work. */
@@ -93,7 +94,7 @@ function world() {
       writer.commit();
       const batch = inFlight.splice(0);
       if (batch.length === 0) return;
-      for (const r of batch) hostOf(r.to).handleBatch([{ kind: 'relay', key: r.to, event: r.event }]);
+      for (const r of batch) hostOf(r.to).handleBatch([{ type: 'relay', input: { key: r.to, event: r.event } }]);
     }
     throw new Error('relays never settled');
   };

@@ -7,13 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/adapters/log/logger.js';
 import type { WsConnection } from '../../../src/adapters/uws/server.js';
 import { parseConfig } from '../../../src/config.js';
-import { Front, type Channel } from '../../../src/front/front.js';
+import { Front } from '../../../src/front/front.js';
+import type { Caller, Contract } from '../../../src/threads/rpc.js';
 import type { Session } from '../../../src/front/session.js';
 import { noopMetrics, type QuarantineKind } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
 
-function channel<In>(): Channel<In> {
-  return { post: () => undefined, request: () => new Promise(() => undefined) };
+function channel<C extends Contract>(): Caller<C> {
+  return { emit: () => undefined, request: () => new Promise(() => undefined) };
 }
 
 function socket(state: Session): WsConnection<Session> & { sent: (string | Uint8Array)[] } {
@@ -59,7 +60,7 @@ describe('front encode guard', () => {
     const status = (n: number): HubMessage => ({ type: 'HUB_STATUS', connectedTerminals: n, odooReachable: false, pendingForward: 0, serverTime: 1 });
     const poisoned = { ...status(2), extra: 2n ** 70n } as unknown as HubMessage;
     const stats = { seq: 0, orders: 0, activeLeases: 0, activeLocks: 0, pendingForward: 0, totalForwarded: 0, deadLetters: 0, lastOdooSync: null, odooReachable: false, lastOdooError: null };
-    expect(() => front.onWriterMessage({ kind: 'deliver', deliveries: [{ out: [{ to: 'all', msg: status(1) }, { to: 'all', msg: poisoned }, { to: 'all', msg: status(3) }] }], stats })).not.toThrow();
+    expect(() => front.onWriterMessage({ type: 'deliver', input: { deliveries: [{ out: [{ to: 'all', msg: status(1) }, { to: 'all', msg: poisoned }, { to: 'all', msg: status(3) }] }], stats } })).not.toThrow();
     for (const conn of sockets) expect(conn.sent).toHaveLength(2);
     // Once per encoding that tried it (JSON and msgpack), not once per socket.
     expect(counted).toEqual(['message', 'message']);

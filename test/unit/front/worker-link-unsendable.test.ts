@@ -6,16 +6,16 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { WorkerLink } from '../../../src/front/worker-link.js';
-import type { HubError } from '../../../src/protocol/errors.js';
+import type { HubError, HubErrorData } from '../../../src/protocol/errors.js';
 
-type In = { kind: 'request'; reqId: number; req: unknown } | { kind: 'note'; text: unknown };
-type Out = { kind: 'seen'; count: number };
+type Counter = { requests: { take: { input: unknown; result: string } }; events: { note: { text: unknown } } };
+type CounterEvents = { requests: Record<never, never>; events: { seen: { count: number }; fatal: HubErrorData } };
 
 const COUNTER = `
 const { parentPort } = require('node:worker_threads');
 parentPort.on('message', (batch) => {
-  parentPort.postMessage({ kind: 'seen', count: batch.length });
-  for (const m of batch) if (m.kind === 'request') parentPort.postMessage({ kind: 'reply', reqId: m.reqId, ok: true, value: 'ok' });
+  parentPort.postMessage([{ rpc: 'event', type: 'seen', input: { count: batch.length } }]);
+  for (const m of batch) if (m.rpc === 'request') parentPort.postMessage([{ rpc: 'reply', id: m.id, ok: true, result: 'ok' }]);
 });`;
 
 function deep(levels: number): unknown {
@@ -28,17 +28,19 @@ describe('WorkerLink with a message structured clone cannot copy', () => {
   it('leaves that one out, rejects its request, reports it and delivers the rest', async () => {
     const seen: number[] = [];
     const unsendable: HubError[] = [];
-    const link = new WorkerLink<In, Out>({
+    const link = new WorkerLink<Counter, CounterEvents>({
       name: 'counter',
       worker: new Worker(COUNTER, { eval: true }),
-      onMessage: (m) => seen.push(m.count),
+      onEvent: (e) => {
+        if (e.type === 'seen') seen.push(e.input.count);
+      },
       onDeath: () => undefined,
       onUnsendable: (e) => unsendable.push(e),
     });
-    link.post({ kind: 'note', text: 'first' });
-    const bad = link.request((reqId) => ({ kind: 'request', reqId, req: deep(100_000) }));
-    const fn = link.request((reqId) => ({ kind: 'request', reqId, req: () => 1 }));
-    const good = link.request((reqId) => ({ kind: 'request', reqId, req: 'fine' }));
+    link.emit('note', { text: 'first' });
+    const bad = link.request('take', deep(100_000));
+    const fn = link.request('take', () => 1);
+    const good = link.request('take', 'fine');
     await expect(bad).rejects.toMatchObject({ code: 'INTERNAL', message: 'a message to counter could not be sent between threads' });
     await expect(fn).rejects.toMatchObject({ code: 'INTERNAL' });
     await expect(good).resolves.toBe('ok');

@@ -30,6 +30,10 @@ const cases: [string, string, string][] = [
   ['an adapter importing the front', 'src/adapters/log/probe.ts', "import * as front from '../../front/router.js';\nexport const x = front;\n"],
   ['a worker importing uWS', 'workers/probe.ts', "import uws from 'uWebSockets.js';\nexport const x = uws;\n"],
   ['the front importing an actor', 'src/front/probe.ts', "import * as actor from '../../actors/table/table.machine.js';\nexport const x = actor;\n"],
+  ['the front importing worker code', 'src/front/probe.ts', "import { ShardHost } from '../../workers/shard/shard-host.js';\nexport const x = ShardHost;\n"],
+  ['the thread contract importing an actor', 'src/threads/probe.ts', "import * as actor from '../../actors/table/table.machine.js';\nexport const x = actor;\n"],
+  ['the thread contract importing a worker', 'src/threads/probe.ts', "import { WriterCore } from '../../workers/writer/writer-core.js';\nexport const x = WriterCore;\n"],
+  ['the thread contract importing node:', 'src/threads/probe.ts', "import { MessageChannel } from 'node:worker_threads';\nexport const x = MessageChannel;\n"],
 ];
 
 describe('import boundaries', () => {
@@ -40,5 +44,10 @@ describe('import boundaries', () => {
   it('allows the protocol to import itself and the domain to import the protocol', async () => {
     expect(await restrictedImports('src/protocol/probe.ts', "import { jsonCodec } from './codec.js';\nexport const x = jsonCodec;\n")).toBe(0);
     expect(await restrictedImports('src/domain/probe.ts', "import { HubError } from '../protocol/errors.js';\nexport const x = HubError;\n")).toBe(0);
+    // The seam: actors, the front and the store reach the thread contract, and it reaches the protocol.
+    expect(await restrictedImports('src/threads/probe.ts', "import { HubError } from '../protocol/errors.js';\nexport const x = HubError;\n")).toBe(0);
+    expect(await restrictedImports('actors/table/probe.ts', "import { tableKey } from '../../src/threads/keys.js';\nexport const x = tableKey;\n")).toBe(0);
+    expect(await restrictedImports('src/front/probe.ts', "import { shardOf } from '../threads/keys.js';\nexport const x = shardOf;\n")).toBe(0);
+    expect(await restrictedImports('src/adapters/sqlite/probe.ts', "import { tableKey } from '../../threads/keys.js';\nexport const x = tableKey;\n")).toBe(0);
   });
 });

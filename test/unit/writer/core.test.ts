@@ -14,8 +14,10 @@ import { parseConfig } from '../../../src/config.js';
 import { noopMetrics } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
-import type { Delivery, Unit, WriterToFront } from '../../../workers/protocol.js';
-import { shardOf } from '../../../workers/shard-key.js';
+import type { Unit } from '../../../src/threads/actor-io.js';
+import type { Delivery, WriterNotice } from '../../../src/threads/contract.js';
+import { writerClock } from '../../helpers/writer-clock.js';
+import { shardOf } from '../../../src/threads/keys.js';
 import { WriterCore } from '../../../workers/writer/writer-core.js';
 
 const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0', HUB_EVENT_RETENTION: '100' });
@@ -49,9 +51,9 @@ function writeUnit(posReference: string, version: number, terminalId = 'ann', mu
 
 function open(sync: 'full' | 'normal' = 'full') {
   const store = new HubStore({ path, sync });
-  const sent: WriterToFront[] = [];
-  const core = new WriterCore({ store, config, clock: { now: () => 1_700_000_000_000, setTimeout: () => 0, clearTimeout: () => undefined }, log: createLogger({ level: 'silent' }), metrics: noopMetrics, toFront: (m) => sent.push(m) });
-  const deliveries = (): Delivery[] => sent.flatMap((m) => (m.kind === 'deliver' ? m.deliveries : []));
+  const sent: WriterNotice[] = [];
+  const core = new WriterCore({ store, config, clock: writerClock({ now: () => 1_700_000_000_000, setTimeout: () => 0, clearTimeout: () => undefined }), log: createLogger({ level: 'silent' }), metrics: noopMetrics, toFront: (m) => sent.push(m) });
+  const deliveries = (): Delivery[] => sent.flatMap((m) => (m.type === 'deliver' ? m.input.deliveries : []));
   return { store, core, sent, deliveries };
 }
 
@@ -61,7 +63,7 @@ describe('writer core', () => {
     core.enqueue([writeUnit('A', 1), writeUnit('B', 1)]);
     core.enqueue([writeUnit('A', 2)]);
     core.commit();
-    expect(sent.filter((m) => m.kind === 'deliver')).toHaveLength(1);
+    expect(sent.filter((m) => m.type === 'deliver')).toHaveLength(1);
     expect(core.batching).toMatchObject({ commits: 1, units: 3, rows: 6 });
     const seqs = deliveries().map((d) => d.out.map((o) => (o.msg as { seq?: number }).seq));
     expect(seqs).toEqual([
@@ -114,16 +116,16 @@ describe('writer core', () => {
     const { store, core } = open();
     core.enqueue([writeUnit('A', 1, 'ann'), writeUnit('A', 2, 'bob'), writeUnit('A', 3, 'ann')]);
     core.commit();
-    const resume = (await core.request({ type: 'sync', terminalId: 'bob', lastSeq: 0 })) as { mode: string; events: Array<{ seq: number }> };
+    const resume = (await core.request('sync', { terminalId: 'bob', lastSeq: 0 })) as { mode: string; events: Array<{ seq: number }> };
     expect(resume.mode).toBe('resume');
     expect(resume.events.map((e) => e.seq)).toEqual([1, 3]);
     for (let v = 4; v < 210; v++) core.enqueue([writeUnit('A', v)]);
     core.commit();
     store.prune(100);
-    expect(((await core.request({ type: 'sync', terminalId: 'bob', lastSeq: 50 })) as { mode: string }).mode).toBe('init');
-    expect(((await core.request({ type: 'sync', terminalId: 'bob', lastSeq: 150 })) as { mode: string }).mode).toBe('resume');
-    await core.request({ type: 'reset' });
-    expect(((await core.request({ type: 'sync', terminalId: 'bob', lastSeq: 150 })) as { mode: string; seq: number }).mode).toBe('init');
+    expect(((await core.request('sync', { terminalId: 'bob', lastSeq: 50 })) as { mode: string }).mode).toBe('init');
+    expect(((await core.request('sync', { terminalId: 'bob', lastSeq: 150 })) as { mode: string }).mode).toBe('resume');
+    await core.request('reset');
+    expect(((await core.request('sync', { terminalId: 'bob', lastSeq: 150 })) as { mode: string; seq: number }).mode).toBe('init');
     expect(store.currentSeq()).toBe(209);
     store.close();
   });
@@ -138,10 +140,16 @@ describe('writer core', () => {
     core.commit();
     const shards = 3;
     const seeds = [0, 1, 2].map((i) => core.loadSeed(i, shards));
-    expect(seeds[shardOf('t:1', shards)]!.orders.map((o) => o.posReference)).toEqual(['A']);
-    expect(seeds[shardOf('o:T-9', shards)]!.leases).toEqual([expect.objectContaining({ posReference: 'T-9', epoch: 3 })]);
-    expect(seeds[shardOf('t:4', shards)]!.locks).toEqual([expect.objectContaining({ tableId: 4, terminalId: 'bob' })]);
-    expect(seeds.flatMap((s) => s.epochs).map((e) => e.key).sort()).toEqual(['lease:T-9', 'lock:4']);
+    const seedOf = (key: string) => seeds[shardOf(key, shards)]!.find((s) => s.key === key);
+    // One seed per actor key, every row already in it: the shard host takes it as it is.
+    expect(seeds.flat().map((s) => s.key).sort()).toEqual(['o:T-9', 't:1', 't:4']);
+    expect(seedOf('t:1')!.orders.map((o) => o.posReference)).toEqual(['A']);
+    expect(seedOf('o:T-9')!.leases).toEqual([expect.objectContaining({ posReference: 'T-9', epoch: 3 })]);
+    expect(seedOf('t:4')!.lock).toEqual({ terminalId: 'bob', role: 'cashier', expiresAt: 9, epoch: 2 });
+    expect(seeds.flat().flatMap((s) => s.epochs).map((e) => e.key).sort()).toEqual(['lease:T-9', 'lock:4']);
+    // An evicted actor's seed (seedOf) has the same shape as its entry in the shard's.
+    expect(store.seedOf('t:4')).toEqual(seedOf('t:4'));
+    expect(store.seedOf('o:T-9')).toEqual(seedOf('o:T-9'));
     store.close();
   });
 

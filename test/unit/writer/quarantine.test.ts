@@ -13,7 +13,9 @@ import { parseConfig } from '../../../src/config.js';
 import { noopMetrics, type QuarantineKind } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
-import type { Unit, WriterToFront } from '../../../workers/protocol.js';
+import type { Unit } from '../../../src/threads/actor-io.js';
+import type { WriterNotice } from '../../../src/threads/contract.js';
+import { writerClock } from '../../helpers/writer-clock.js';
 import { WriterCore } from '../../../workers/writer/writer-core.js';
 
 const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0' });
@@ -51,11 +53,11 @@ describe('writer quarantine', () => {
   it('drops a unit too deep to store or send, counts it, and commits the units beside it', () => {
     const store = new HubStore({ path, sync: 'normal' });
     const counted: QuarantineKind[] = [];
-    const sent: WriterToFront[] = [];
+    const sent: WriterNotice[] = [];
     const core = new WriterCore({
       store,
       config,
-      clock: { now: () => 1_700_000_000_000, setTimeout: () => 0, clearTimeout: () => undefined },
+      clock: writerClock({ now: () => 1_700_000_000_000, setTimeout: () => 0, clearTimeout: () => undefined }),
       log: createLogger({ level: 'silent' }),
       metrics: { ...noopMetrics, quarantined: (kind) => counted.push(kind) },
       toFront: (m) => sent.push(m),
@@ -64,7 +66,7 @@ describe('writer quarantine', () => {
     core.commit();
     expect(counted).toEqual(['unit']);
     expect(store.orders().map((o) => o.posReference)).toEqual(['OK-1', 'OK-2']);
-    const delivered = sent.flatMap((m) => (m.kind === 'deliver' ? m.deliveries : [])).flatMap((d) => d.out.map((o) => (o.msg as { posReference: string }).posReference));
+    const delivered = sent.flatMap((m) => (m.type === 'deliver' ? m.input.deliveries : [])).flatMap((d) => d.out.map((o) => (o.msg as { posReference: string }).posReference));
     expect(delivered).toEqual(['OK-1', 'OK-2']);
     store.close();
   });

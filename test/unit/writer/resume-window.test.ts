@@ -12,7 +12,8 @@ import { HubStore } from '../../../src/adapters/sqlite/store.js';
 import { parseConfig } from '../../../src/config.js';
 import { noopMetrics } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
-import type { Unit } from '../../../workers/protocol.js';
+import type { Unit } from '../../../src/threads/actor-io.js';
+import { writerClock } from '../../helpers/writer-clock.js';
 import { WriterCore } from '../../../workers/writer/writer-core.js';
 
 const RETENTION = 100;
@@ -36,7 +37,7 @@ function open() {
   const core = new WriterCore({
     store,
     config,
-    clock: { now: () => 1_700_000_000_000, setTimeout: () => 0, clearTimeout: () => undefined },
+    clock: writerClock({ now: () => 1_700_000_000_000, setTimeout: () => 0, clearTimeout: () => undefined }),
     log: createLogger({ level: 'silent' }),
     metrics: noopMetrics,
     toFront: () => undefined,
@@ -59,13 +60,13 @@ describe('resume window', () => {
     if (prune) store.prune(RETENTION);
     const seq = store.currentSeq();
     expect(seq).toBe(250);
-    const edge = (await core.request({ type: 'sync', terminalId: 'bob', lastSeq: seq - RETENTION })) as Sync;
+    const edge = (await core.request('sync', { terminalId: 'bob', lastSeq: seq - RETENTION })) as Sync;
     expect(edge.mode).toBe('resume');
     if (edge.mode !== 'resume') return;
     expect(edge.events).toHaveLength(RETENTION);
     expect(edge.events[0]!.seq).toBe(seq - RETENTION + 1);
     expect(edge.events.at(-1)!.seq).toBe(seq);
-    expect(((await core.request({ type: 'sync', terminalId: 'bob', lastSeq: seq - RETENTION - 1 })) as Sync).mode).toBe(
+    expect(((await core.request('sync', { terminalId: 'bob', lastSeq: seq - RETENTION - 1 })) as Sync).mode).toBe(
       'init',
     );
     store.close();

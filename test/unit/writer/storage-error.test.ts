@@ -15,7 +15,9 @@ import { parseConfig } from '../../../src/config.js';
 import { noopMetrics, type HubMetrics } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
-import type { Outbound, Unit, WriterToFront } from '../../../workers/protocol.js';
+import type { Outbound, Unit } from '../../../src/threads/actor-io.js';
+import type { WriterNotice } from '../../../src/threads/contract.js';
+import { writerClock } from '../../helpers/writer-clock.js';
 import { STORAGE_PROBE_MS, WriterCore } from '../../../workers/writer/writer-core.js';
 
 const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0' });
@@ -68,12 +70,12 @@ function setup() {
     now += ms;
     for (const t of timers.splice(0).filter((x) => x.at <= now)) t.fn();
   };
-  const sent: WriterToFront[] = [];
+  const sent: WriterNotice[] = [];
   const rollbacks: number[] = [];
   const storageErrors: string[] = [];
   const metrics: HubMetrics = { ...noopMetrics, storageError: (code) => storageErrors.push(code) };
-  const core = new WriterCore({ store, config, clock, log: createLogger({ level: 'silent' }), metrics, toFront: (m) => sent.push(m), onRollback: (g) => rollbacks.push(g) });
-  const outs = (): Outbound[] => sent.flatMap((m) => (m.kind === 'deliver' ? m.deliveries.flatMap((d) => d.out) : []));
+  const core = new WriterCore({ store, config, clock: writerClock(clock), log: createLogger({ level: 'silent' }), metrics, toFront: (m) => sent.push(m), onRollback: (g) => rollbacks.push(g) });
+  const outs = (): Outbound[] => sent.flatMap((m) => (m.type === 'deliver' ? m.input.deliveries.flatMap((d) => d.out) : []));
   return {
     store,
     core,
@@ -141,7 +143,7 @@ describe('writer on a full disk', () => {
     w.sent.length = 0;
     w.advance(STORAGE_PROBE_MS);
     expect(w.core.stats().storageError).toBeNull();
-    expect(w.sent.at(-1)).toMatchObject({ kind: 'stats', stats: { storageError: null } });
+    expect(w.sent.at(-1)).toMatchObject({ type: 'stats', input: { storageError: null } });
     w.store.close();
   });
 

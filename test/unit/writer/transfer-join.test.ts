@@ -13,7 +13,9 @@ import { parseConfig } from '../../../src/config.js';
 import { noopMetrics } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
-import type { Delivery, Unit, WriterToFront } from '../../../workers/protocol.js';
+import type { Unit } from '../../../src/threads/actor-io.js';
+import type { Delivery, WriterNotice } from '../../../src/threads/contract.js';
+import { writerClock } from '../../helpers/writer-clock.js';
 import { snapshot } from '../../helpers/terminal.js';
 import { WriterCore } from '../../../workers/writer/writer-core.js';
 
@@ -56,18 +58,18 @@ function part(txId: string, which: 'source' | 'dest', posReference: string, vers
 
 function open() {
   const store = new HubStore({ path: join(dir, 'hub.sqlite'), sync: 'full' });
-  const sent: WriterToFront[] = [];
+  const sent: WriterNotice[] = [];
   const committed: string[][] = [];
   const core = new WriterCore({
     store,
     config,
-    clock: { now: () => 1_700_000_000_000, setTimeout: () => 0, clearTimeout: () => undefined },
+    clock: writerClock({ now: () => 1_700_000_000_000, setTimeout: () => 0, clearTimeout: () => undefined }),
     log: createLogger({ level: 'silent' }),
     metrics: noopMetrics,
     toFront: (m) => sent.push(m),
     onTransfersCommitted: (txIds) => committed.push([...txIds]),
   });
-  const deliveries = (): Delivery[] => sent.flatMap((m) => (m.kind === 'deliver' ? m.deliveries : []));
+  const deliveries = (): Delivery[] => sent.flatMap((m) => (m.type === 'deliver' ? m.input.deliveries : []));
   const versions = (): Record<string, number> =>
     Object.fromEntries(
       (
@@ -124,7 +126,7 @@ describe('writer joins transfer parts', () => {
   it('drops a held part on reset (no transfer survives a reset)', async () => {
     const { store, core, versions } = open();
     core.enqueue([part('tx-3', 'source', 'X', 1)]);
-    await core.request({ type: 'reset' });
+    await core.request('reset');
     core.enqueue([part('tx-3', 'dest', 'Y', 1)]);
     core.commit();
     expect(versions()).toEqual({});
