@@ -3,9 +3,16 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** Build a no-restricted-imports rule forbidding the given folders (and node: where asked). */
+/**
+ * Build a no-restricted-imports rule forbidding the given folders (and node: where asked). Forbidding a
+ * folder under src/ also forbids its package.json `imports` alias (`#adapters/…` for the adapters
+ * folder): a glob cannot start with `#`, so aliases are matched by regex.
+ */
+const ALIASES = ['protocol', 'domain', 'ports', 'threads', 'adapters', 'config'];
 function boundary(message, patterns) {
-  return { 'no-restricted-imports': ['error', { patterns: patterns.map((group) => ({ group: [group], message })) }] };
+  const aliases = ALIASES.filter((dir) => patterns.some((p) => p === `**/${dir}/**` || p === `**/${dir}*`)).map((dir) => ({ regex: `^#${dir}(/|$)`, message }));
+  const sqlite = patterns.includes('**/adapters/sqlite/**') ? [{ regex: '^#adapters/sqlite/', message }] : [];
+  return { 'no-restricted-imports': ['error', { patterns: [...patterns.map((group) => ({ group: [group], message })), ...aliases, ...sqlite] }] };
 }
 const NODE = ['node:*', 'fs', 'path', 'os', 'worker_threads', 'child_process', 'http', 'net', 'crypto'];
 const pureCore = (what) =>
@@ -41,7 +48,20 @@ export default tseslint.config(
       '@typescript-eslint/restrict-template-expressions': 'off',
     },
   },
-  { files: ['src/protocol/**/*.ts'], rules: boundary('src/protocol is browser-safe and imports nothing of ours but itself.', [...NODE, '../*', '!./*']) },
+  {
+    files: ['src/protocol/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...[...NODE, '../*', '!./*'].map((group) => ({ group: [group], message: 'src/protocol is browser-safe and imports nothing of ours but itself.' })),
+            { regex: '^#', message: 'src/protocol is browser-safe and imports nothing of ours but itself.' },
+          ],
+        },
+      ],
+    },
+  },
   { files: ['src/domain/**/*.ts'], rules: pureCore('src/domain') },
   {
     // The thread contract is the seam the front, the workers, the actors and the store all import:

@@ -3,13 +3,13 @@
  * their versions, leases and fencing epochs. Rebuilt from SQLite rows at start (TableSeed), so the
  * only state that is not durable is whether a holder's socket is currently connected.
  */
-import type { HubMessage } from '../../src/protocol/hub-messages.js';
-import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
-import type { ErrorCode } from '../../src/protocol/errors.js';
+import type { HubMessage } from '#protocol/hub-messages.js';
+import type { OrderSnapshot } from '#protocol/snapshot.js';
+import type { ErrorCode } from '#protocol/errors.js';
 import type { ActorKey } from './types.js';
-import { leaseEpochKey, lockEpochKey, parseEpochKey, tableIdOfKey } from '../../src/threads/keys.js';
+import { leaseEpochKey, lockEpochKey, parseEpochKey, tableIdOfKey } from '#threads/keys.js';
 
-export { leaseEpochKey, lockEpochKey, tableIdOfKey } from '../../src/threads/keys.js';
+export { leaseEpochKey, lockEpochKey, tableIdOfKey } from '#threads/keys.js';
 
 export interface Grant {
   readonly terminalId: string;

@@ -3,11 +3,11 @@
  * step(context, event, env) returns the next context and one Unit (durable ops + messages to send
  * after commit). No clock, no I/O: `now` arrives on every event, so tests drive it by hand.
  */
-import type { HubMessage } from '../../src/protocol/hub-messages.js';
-import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
-import type { ErrorCode } from '../../src/protocol/errors.js';
-import type { GrantDecision } from '../../src/ports/metrics.js';
-import type { TerminalMessageOf } from '../../src/protocol/terminal-messages.js';
+import type { HubMessage } from '#protocol/hub-messages.js';
+import type { OrderSnapshot } from '#protocol/snapshot.js';
+import type { ErrorCode } from '#protocol/errors.js';
+import type { GrantDecision } from '#ports/metrics.js';
+import type { TerminalMessageOf } from '#protocol/terminal-messages.js';
 import { leaseRefusal, mutationKey, type Grant, type OrderEntry, type TableContext, type TableEnv } from './context.js';
 import { transferStep, type FenceChange, type Relay, type TransferEvent } from './transfer-logic.js';
 import type { Outbound, Principal, ShardMessage, Unit, WriteOp } from './types.js';

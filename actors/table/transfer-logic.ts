@@ -6,15 +6,15 @@
  * commits the two halves in one transaction, and the shard host fences both actors until it has.
  * Design and crash argument: .team/transfer-readme.md.
  */
-import { isLocked, newOrder, splitOrder, transferLines, type DomainResult } from '../../src/domain/index.js';
-import type { ErrorCode } from '../../src/protocol/errors.js';
-import type { HubMessage } from '../../src/protocol/hub-messages.js';
-import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
+import { isLocked, newOrder, splitOrder, transferLines, type DomainResult } from '#domain/index.js';
+import type { ErrorCode } from '#protocol/errors.js';
+import type { HubMessage } from '#protocol/hub-messages.js';
+import type { OrderSnapshot } from '#protocol/snapshot.js';
 import { leaseRefusal, mutationKey, type Grant, type OrderEntry, type TableContext, type TableEnv } from './context.js';
 import type { Outbound, Unit, WriteOp } from './types.js';
-import type { PrepareReply, Relay, TransferRelay, TransferRequest } from '../../src/threads/actor-io.js';
+import type { PrepareReply, Relay, TransferRelay, TransferRequest } from '#threads/actor-io.js';
 
-export type { PrepareReply, Relay, TransferMessage, TransferRelay, TransferRequest } from '../../src/threads/actor-io.js';
+export type { PrepareReply, Relay, TransferMessage, TransferRelay, TransferRequest } from '#threads/actor-io.js';
 
 export type TransferEvent = ({ readonly type: 'transfer_begin'; readonly req: TransferRequest } | TransferRelay) & {
   readonly now: number;

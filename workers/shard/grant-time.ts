@@ -5,9 +5,9 @@
  * hand to the writer and the terminals (`expiresAt` on the wire and in SQLite) is moved to the wall clock
  * here, and persisted expiries are moved back when the shard loads them.
  */
-import type { MonotonicClock } from '../../src/ports/clock.js';
-import type { HubMessage } from '../../src/protocol/hub-messages.js';
-import type { Unit, WriteOp } from '../../src/threads/actor-io.js';
+import type { MonotonicClock } from '#ports/clock.js';
+import type { HubMessage } from '#protocol/hub-messages.js';
+import type { Unit, WriteOp } from '#threads/actor-io.js';
 
 export class GrantTime {
   private readonly anchorWall: number;

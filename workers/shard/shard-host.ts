@@ -6,16 +6,16 @@
  * With `loadKey`, actors are also dropped when idle (no lease, lock or open order) and rebuilt from
  * SQLite on demand: inputs for a key not in memory wait, in order, until the writer sends its rows.
  */
-import type { Logger } from '../../src/adapters/log/logger.js';
-import type { MonotonicClock, TimerHandle } from '../../src/ports/clock.js';
-import type { HubMetrics } from '../../src/ports/metrics.js';
+import type { Logger } from '#adapters/log/logger.js';
+import type { MonotonicClock, TimerHandle } from '#ports/clock.js';
+import type { HubMetrics } from '#ports/metrics.js';
 import { isIdle, nextDeadline, type TableEnv, type TableSeed } from '../../actors/table/context.js';
 import { startTableActor, type TableActor } from '../../actors/table/table.machine.js';
 import type { StepResult, TableEvent } from '../../actors/table/table-logic.js';
-import type { HubMessage } from '../../src/protocol/hub-messages.js';
-import type { ActorKey, Relay, ShardMessage, TransferMessage, Unit, UnitOrigin } from '../../src/threads/actor-io.js';
-import type { ShardInput } from '../../src/threads/contract.js';
-import type { ActorSeed, KeySeed, ShardSeed } from '../../src/threads/seed.js';
+import type { HubMessage } from '#protocol/hub-messages.js';
+import type { ActorKey, Relay, ShardMessage, TransferMessage, Unit, UnitOrigin } from '#threads/actor-io.js';
+import type { ShardInput } from '#threads/contract.js';
+import type { ActorSeed, KeySeed, ShardSeed } from '#threads/seed.js';
 import { GrantTime } from './grant-time.js';
 import { TransferFences } from './transfer-fences.js';
 

@@ -5,14 +5,14 @@
  * as fatal and restarts from SQLite.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { createLogger } from '../../src/adapters/log/logger.js';
-import type { Config } from '../../src/config.js';
-import { systemClock } from '../../src/ports/clock.js';
-import { HubError } from '../../src/protocol/errors.js';
-import { createThreadMetrics, snapshotThreadMetrics } from '../../src/adapters/metrics/index.js';
-import { validateSnapshotChange } from '../../src/domain/index.js';
-import type { FrontToShard, ShardInput, ShardToFront, ShardToWriter, WriterToShard } from '../../src/threads/contract.js';
-import { Endpoint } from '../../src/threads/rpc.js';
+import { createLogger } from '#adapters/log/logger.js';
+import type { Config } from '#config';
+import { systemClock } from '#ports/clock.js';
+import { HubError } from '#protocol/errors.js';
+import { createThreadMetrics, snapshotThreadMetrics } from '#adapters/metrics/index.js';
+import { validateSnapshotChange } from '#domain/index.js';
+import type { FrontToShard, ShardInput, ShardToFront, ShardToWriter, WriterToShard } from '#threads/contract.js';
+import { Endpoint } from '#threads/rpc.js';
 import { ShardHost } from './shard-host.js';
 
 export interface ShardWorkerData {

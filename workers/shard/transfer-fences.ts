@@ -5,7 +5,7 @@
  * order between prepare and commit, and inputs are replayed in arrival order afterwards.
  */
 import type { FenceChange, FencePhase } from '../../actors/table/transfer-logic.js';
-import type { ActorKey } from '../../src/threads/keys.js';
+import type { ActorKey } from '#threads/keys.js';
 
 interface Fence {
   readonly txId: string;

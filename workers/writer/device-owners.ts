@@ -3,9 +3,9 @@
  * hand a device to whoever reconnects first. Only the writer touches SQLite; the front asks here on
  * every AUTH and reports each disconnect, so an owner's device can be freed after a long idle period.
  */
-import type { HubStore } from '../../src/adapters/sqlite/store.js';
-import { isTransientStorageError } from '../../src/adapters/sqlite/storage-fault.js';
-import type { DeviceClaim, FrontToWriter } from '../../src/threads/contract.js';
+import type { HubStore } from '#adapters/sqlite/store.js';
+import { isTransientStorageError } from '#adapters/sqlite/storage-fault.js';
+import type { DeviceClaim, FrontToWriter } from '#threads/contract.js';
 
 type Input<K extends keyof FrontToWriter['requests']> = FrontToWriter['requests'][K]['input'];
 

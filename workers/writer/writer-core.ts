@@ -7,21 +7,21 @@
  * STORAGE_UNAVAILABLE (retryable); the shards reload from SQLite and the hub keeps serving, degraded,
  * until a write succeeds again (a small probe write retries on its own while nobody writes).
  */
-import type { Logger } from '../../src/adapters/log/logger.js';
-import type { HubStore } from '../../src/adapters/sqlite/store.js';
-import type { Config } from '../../src/config.js';
-import type { Clock, TimerHandle } from '../../src/ports/clock.js';
-import type { ForwardOutcome } from '../../src/ports/forwarding.js';
-import type { HubMetrics } from '../../src/ports/metrics.js';
-import type { FloorPlan, HubMessage, SyncInitOrder, TableState } from '../../src/protocol/hub-messages.js';
-import { HubError, causeOf, describeCause } from '../../src/protocol/errors.js';
-import { depthWithin } from '../../src/protocol/frame-limits.js';
-import { isTransientStorageError } from '../../src/adapters/sqlite/storage-fault.js';
-import type { Outbound, Unit, UnitOrigin } from '../../src/threads/actor-io.js';
-import type { Delivery, FrontToWriter, SyncResult, WriterNotice, WriterStateView, WriterStats } from '../../src/threads/contract.js';
-import { shardOf, tableKey, type ActorKey } from '../../src/threads/keys.js';
-import type { InputArgs, InputOf, RequestHandlers, RequestType, ResultOf } from '../../src/threads/rpc.js';
-import type { KeySeed, ShardSeed } from '../../src/threads/seed.js';
+import type { Logger } from '#adapters/log/logger.js';
+import type { HubStore } from '#adapters/sqlite/store.js';
+import type { Config } from '#config';
+import type { Clock, TimerHandle } from '#ports/clock.js';
+import type { ForwardOutcome } from '#ports/forwarding.js';
+import type { HubMetrics } from '#ports/metrics.js';
+import type { FloorPlan, HubMessage, SyncInitOrder, TableState } from '#protocol/hub-messages.js';
+import { HubError, causeOf, describeCause } from '#protocol/errors.js';
+import { depthWithin } from '#protocol/frame-limits.js';
+import { isTransientStorageError } from '#adapters/sqlite/storage-fault.js';
+import type { Outbound, Unit, UnitOrigin } from '#threads/actor-io.js';
+import type { Delivery, FrontToWriter, SyncResult, WriterNotice, WriterStateView, WriterStats } from '#threads/contract.js';
+import { shardOf, tableKey, type ActorKey } from '#threads/keys.js';
+import type { InputArgs, InputOf, RequestHandlers, RequestType, ResultOf } from '#threads/rpc.js';
+import type { KeySeed, ShardSeed } from '#threads/seed.js';
 import { claimDevice, releaseDevice, sawDevices } from './device-owners.js';
 
 export interface ForwarderHandle {

@@ -7,16 +7,16 @@
  * then exits and restarts from SQLite.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { createLogger } from '../../src/adapters/log/logger.js';
-import { HubStore } from '../../src/adapters/sqlite/store.js';
-import type { Config } from '../../src/config.js';
-import { systemClock } from '../../src/ports/clock.js';
-import { HubError, causeOf, describeCause, toHubError, type HubErrorData } from '../../src/protocol/errors.js';
-import { classifyStartupError, preflightDatabase, type StartupFault } from '../../src/adapters/sqlite/storage-fault.js';
-import { createThreadMetrics, snapshotThreadMetrics } from '../../src/adapters/metrics/index.js';
-import { createForwarder } from '../../src/adapters/odoo/forwarder.js';
-import type { FrontToWriter, ShardToWriter, WriterToFront, WriterToShard } from '../../src/threads/contract.js';
-import { Endpoint, type Envelope } from '../../src/threads/rpc.js';
+import { createLogger } from '#adapters/log/logger.js';
+import { HubStore } from '#adapters/sqlite/store.js';
+import type { Config } from '#config';
+import { systemClock } from '#ports/clock.js';
+import { HubError, causeOf, describeCause, toHubError, type HubErrorData } from '#protocol/errors.js';
+import { classifyStartupError, preflightDatabase, type StartupFault } from '#adapters/sqlite/storage-fault.js';
+import { createThreadMetrics, snapshotThreadMetrics } from '#adapters/metrics/index.js';
+import { createForwarder } from '#adapters/odoo/forwarder.js';
+import type { FrontToWriter, ShardToWriter, WriterToFront, WriterToShard } from '#threads/contract.js';
+import { Endpoint, type Envelope } from '#threads/rpc.js';
 import { WriterCore, type WriterClock } from './writer-core.js';
 
 export interface WriterWorkerData {

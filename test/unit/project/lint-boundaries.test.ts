@@ -31,6 +31,10 @@ const cases: [string, string, string][] = [
   ['a worker importing uWS', 'workers/probe.ts', "import uws from 'uWebSockets.js';\nexport const x = uws;\n"],
   ['the front importing an actor', 'src/front/probe.ts', "import * as actor from '../../actors/table/table.machine.js';\nexport const x = actor;\n"],
   ['the front importing worker code', 'src/front/probe.ts', "import { ShardHost } from '../../workers/shard/shard-host.js';\nexport const x = ShardHost;\n"],
+  ['an actor importing an adapter through its alias', 'actors/probe.ts', "import { HubStore } from '#adapters/sqlite/store.js';\nexport const x = HubStore;\n"],
+  ['the front importing SQLite code through its alias', 'src/front/probe.ts', "import { HubStore } from '#adapters/sqlite/store.js';\nexport const x = HubStore;\n"],
+  ['the thread contract importing the domain through its alias', 'src/threads/probe.ts', "import { businessDay } from '#domain/business-day.js';\nexport const x = businessDay;\n"],
+  ['the protocol importing anything through an alias', 'src/protocol/probe.ts', "import { tableKey } from '#threads/keys.js';\nexport const x = tableKey;\n"],
   ['the thread contract importing an actor', 'src/threads/probe.ts', "import * as actor from '../../actors/table/table.machine.js';\nexport const x = actor;\n"],
   ['the thread contract importing a worker', 'src/threads/probe.ts', "import { WriterCore } from '../../workers/writer/writer-core.js';\nexport const x = WriterCore;\n"],
   ['the thread contract importing node:', 'src/threads/probe.ts', "import { MessageChannel } from 'node:worker_threads';\nexport const x = MessageChannel;\n"],
@@ -48,6 +52,8 @@ describe('import boundaries', () => {
     expect(await restrictedImports('src/threads/probe.ts', "import { HubError } from '../protocol/errors.js';\nexport const x = HubError;\n")).toBe(0);
     expect(await restrictedImports('actors/table/probe.ts', "import { tableKey } from '../../src/threads/keys.js';\nexport const x = tableKey;\n")).toBe(0);
     expect(await restrictedImports('src/front/probe.ts', "import { shardOf } from '../threads/keys.js';\nexport const x = shardOf;\n")).toBe(0);
+    expect(await restrictedImports('workers/probe.ts', "import { HubStore } from '#adapters/sqlite/store.js';\nexport const x = HubStore;\n")).toBe(0);
+    expect(await restrictedImports('actors/probe.ts', "import { HubError } from '#protocol/errors.js';\nexport const x = HubError;\n")).toBe(0);
     expect(await restrictedImports('src/adapters/sqlite/probe.ts', "import { tableKey } from '../../threads/keys.js';\nexport const x = tableKey;\n")).toBe(0);
   });
 });
