@@ -8,17 +8,14 @@ import type { Config } from '../config.js';
 import type { TokenValidator } from '../ports/auth.js';
 import type { Clock } from '../ports/clock.js';
 import type { HubMetrics } from '../ports/metrics.js';
-import { codecFor, frameKindError, type Codec } from '../protocol/codec.js';
+import { frameKindError } from '../protocol/codec.js';
 import { CLOSE_CODES } from '../protocol/close-codes.js';
 import type { Encoding } from '../protocol/constants.js';
 import type { ErrorCode } from '../protocol/errors.js';
 import type { HubMessage } from '../protocol/hub-messages.js';
 import { parseTerminalMessage, refOf } from '../protocol/parse.js';
 import type { TerminalMessage } from '../protocol/terminal-messages.js';
-import { floorPlanUnit, ticketNumberUnit } from '../domain/venue-rules.js';
-import { shardOf } from '../../workers/shard-key.js';
-import type { ActorKey, FrontToShard, FrontToWriter, Relay, Unit, WriterStats, WriterToFront } from '../../workers/protocol.js';
-import { attributeFinalize } from './attribution.js';
+import type { ActorKey, FrontToShard, FrontToWriter, Relay, WriterStats, WriterToFront } from '../../workers/protocol.js';
 import type { Channel } from './channel.js';
 import { DeviceClaims } from './device-claims.js';
 import { FanOut } from './fan-out.js';
@@ -30,6 +27,7 @@ import { RouteBook } from './route-book.js';
 import { countAbuse, type Session } from './session.js';
 import { SignIn } from './sign-in.js';
 import { TerminalRegistry, signedIn, type TerminalConn, type TerminalsView } from './terminal-registry.js';
+import { WorkRouting } from './work-routing.js';
 
 export type { Channel } from './channel.js';
 
@@ -67,6 +65,8 @@ export class Front {
   private readonly fanOut: FanOut;
   private readonly signIn: SignIn;
   private readonly revalidation: Revalidation;
+  private readonly work: WorkRouting;
+  private readonly claims: DeviceClaims;
   private stats: WriterStats = EMPTY_STATS;
   private accepting = true;
   private readonly limits: InboundLimits;
@@ -100,9 +100,8 @@ export class Front {
     });
     this.revalidation = new Revalidation({ registry, fanOut: this.fanOut, claims, tokenValidator, clock, log, intervalMs: config.HUB_AUTH_RECHECK_MS, accepting });
     this.claims = claims;
+    this.work = new WorkRouting({ routes: this.routes, shards: deps.shards, writer, log, floorPlanMaxBytes: this.limits.floorPlanMaxBytes });
   }
-
-  private readonly claims: DeviceClaims;
 
   // ---- read-only views for the HTTP routes and the hub --------------------------------------
 
@@ -350,7 +349,6 @@ export class Front {
       this.refuseLimited(conn, terminalId, verdict, refOf(msg), now);
       return;
     }
-    const from = { terminalId, role, name: session.userName };
     switch (msg.type) {
       case 'AUTH':
         this.refuse(conn, 'ALREADY_AUTHENTICATED', 'this connection is already authenticated', refOf(msg), now);
@@ -358,67 +356,16 @@ export class Front {
       case 'HEARTBEAT':
         this.sendTo(conn, { type: 'HEARTBEAT_ACK', serverTime: now });
         return;
-      case 'TICKET_NUMBER_REQUEST':
-        this.postUnit(ticketNumberUnit(msg, terminalId, now));
-        return;
-      case 'FLOOR_PLAN_UPDATE': {
-        const verdict = floorPlanUnit({ msg, terminalId, role, frameBytes, maxBytes: this.limits.floorPlanMaxBytes });
-        if (!verdict.ok) {
-          this.refuse(conn, verdict.code, verdict.message, refOf(msg), now);
-          return;
-        }
-        this.postUnit(verdict.unit);
-        return;
-      }
-      case 'ORDER_FINALIZE': {
-        // The Odoo order's user is the signed-in user, whatever userId the snapshot claims.
-        const attributed = attributeFinalize(msg, session.odooUserId);
-        if (attributed !== msg) {
-          this.deps.log.warn({ terminalId, posReference: msg.posReference, claimed: msg.snapshot.userId, user: session.odooUserId }, 'ORDER_FINALIZE named another user; attributed to the signed-in user');
-        }
-        const key = this.routes.routeOf(attributed);
-        this.shardFor(key)?.post({ kind: 'terminal', key, from, msg: attributed, receivedAt: now });
-        return;
-      }
-      case 'LEASE_ACQUIRE':
-      case 'LEASE_RELEASE':
-      case 'LEASE_HEARTBEAT':
-      case 'ORDER_SNAPSHOT':
-      case 'TABLE_UPDATE':
-      case 'TABLE_LOCK_ACQUIRE':
-      case 'TABLE_LOCK_RELEASE':
-      case 'TABLE_LOCK_HEARTBEAT':
-      case 'TABLE_LOCK_FORCE_ACQUIRE': {
-        const key = this.routes.routeOf(msg);
-        this.shardFor(key)?.post({ kind: 'terminal', key, from, msg, receivedAt: now });
-        return;
-      }
-      case 'ORDER_TRANSFER': {
-        // To the source's actor, which needs the destination's key to run the transfer protocol.
-        const key = this.routes.routeOf(msg);
-        const toKey = this.routes.transferDestination(msg, key);
-        this.shardFor(key)?.post({ kind: 'transfer', key, toKey, from, msg, receivedAt: now });
-        return;
-      }
       default: {
-        const unreachable: never = msg;
-        throw new Error(`unhandled terminal message ${JSON.stringify(unreachable)}`);
+        const refusal = this.work.route(msg, { terminalId, role, name: session.userName, odooUserId: session.odooUserId }, now, frameBytes);
+        if (refusal !== null) this.refuse(conn, refusal.code, refusal.message, refOf(msg), now);
       }
     }
   }
 
-  /** A venue-wide write (ticket number, floor plan) straight to the writer: no actor owns it. */
-  private postUnit(unit: Unit): void {
-    this.deps.writer.post({ kind: 'units', units: [unit] });
-  }
-
-  private shardFor(key: ActorKey): Channel<FrontToShard> | undefined {
-    return this.deps.shards[shardOf(key, this.deps.shards.length)];
-  }
-
   /** Transfer steps from one shard's actor to another's: shards never talk directly, the front routes by key. */
   relay(relays: readonly Relay[]): void {
-    for (const r of relays) this.shardFor(r.to)?.post({ kind: 'relay', key: r.to, event: r.event });
+    this.work.relay(relays);
   }
 
   // ---- from the writer ---------------------------------------------------------------------
@@ -448,11 +395,6 @@ export class Front {
         throw new Error(`unknown writer message ${JSON.stringify(unreachable)}`);
       }
     }
-  }
-
-  /** Codec lookup for tests and tools. */
-  static codec(encoding: Encoding): Codec {
-    return codecFor(encoding);
   }
 }
 

@@ -47,7 +47,7 @@ function socket(state: Session): TestConn {
   return conn;
 }
 
-const frame = (msg: object): ArrayBuffer => new TextEncoder().encode(JSON.stringify(msg)).buffer as ArrayBuffer;
+const frame = (msg: object): ArrayBuffer => new TextEncoder().encode(JSON.stringify(msg)).buffer;
 
 function setup() {
   const shard = channel<never>();
