@@ -1,31 +1,36 @@
 /**
- * The front thread's runtime: terminal sessions (AUTH, sync or resume, heartbeats), decoding and
- * validation of every frame, routing to the shard that owns the table, and fan-out of committed
- * messages from the writer with backpressure honoured. It never runs actors and never touches SQLite.
+ * The front thread's terminal socket handler, a facade over its rooms: the connection lifecycle and inbound
+ * frames (decode, validate, limits) live here; sign-in (sign-in.ts), re-checks (revalidation.ts), routing
+ * (route-book.ts) and fan-out (fan-out.ts) are their own. It never runs actors and never touches SQLite.
  */
 import type { Logger } from '../adapters/log/logger.js';
-import type { WsConnection } from '../adapters/uws/server.js';
 import type { Config } from '../config.js';
-import { ownerOf, type AuthResult, type TerminalIdentity, type TokenValidator } from '../ports/auth.js';
-import type { Clock, TimerHandle } from '../ports/clock.js';
+import type { TokenValidator } from '../ports/auth.js';
+import type { Clock } from '../ports/clock.js';
 import type { HubMetrics } from '../ports/metrics.js';
-import { codecFor, frameKindError, type Codec } from '../protocol/codec.js';
+import { frameKindError } from '../protocol/codec.js';
 import { CLOSE_CODES } from '../protocol/close-codes.js';
-import { PROTOCOL_VERSION, type Encoding } from '../protocol/constants.js';
-import { toHubError, type ErrorCode } from '../protocol/errors.js';
+import type { Encoding } from '../protocol/constants.js';
+import type { ErrorCode } from '../protocol/errors.js';
 import type { HubMessage } from '../protocol/hub-messages.js';
 import { parseTerminalMessage, refOf } from '../protocol/parse.js';
-import type { TerminalMessage, TerminalMessageOf } from '../protocol/terminal-messages.js';
-import { isTableKey, orderKey, shardOf, tableKey, type ActorKey } from '../threads/keys.js';
-import type { Outbound, Relay, ShardMessage } from '../threads/actor-io.js';
-import type { Delivery, FrontToShard, FrontToWriter, SyncResult, WriterNotice, WriterStats } from '../threads/contract.js';
+import type { TerminalMessage } from '../protocol/terminal-messages.js';
 import type { Caller } from '../threads/rpc.js';
-import { businessDay } from '../domain/business-day.js';
-import { attributeFinalize } from './attribution.js';
-import { countAbuse, type Session } from './session.js';
+import { DeviceClaims } from './device-claims.js';
+import { FanOut } from './fan-out.js';
 import { inboundLimits, type InboundLimits } from './inbound-limits.js';
 import { AddressLimits } from './limits/address-limits.js';
 import { TerminalLimits, type Verdict } from './limits/terminal-limits.js';
+import { Revalidation } from './revalidation.js';
+import { RouteBook } from './route-book.js';
+import { countAbuse, type Session } from './session.js';
+import { SignIn } from './sign-in.js';
+import { TerminalRegistry, signedIn, type TerminalConn, type TerminalsView } from './terminal-registry.js';
+import { WorkRouting } from './work-routing.js';
+import type { Relay } from '../threads/actor-io.js';
+import type { FrontToShard, FrontToWriter, WriterNotice, WriterStats } from '../threads/contract.js';
+import type { ActorKey } from '../threads/keys.js';
+
 
 export interface FrontDeps {
   readonly config: Config;
@@ -52,57 +57,84 @@ const EMPTY_STATS: WriterStats = {
   lastOdooError: null,
 };
 
-type Conn = WsConnection<Session>;
-
-/** Records named in one RECORDS_QUARANTINED; `count` still says how many there are. */
-const MAX_QUARANTINE_REPORT = 100;
-
-/** An AUTH refused because the device id is another user's. */
-interface DeviceRefusal {
-  readonly ok: false;
-  readonly code: 'DEVICE_OWNED';
-  readonly reason: string;
-}
-
-/** Frames for one socket, in order, with their message types for the frames-out metric. */
-interface Queued {
-  readonly frames: (string | Uint8Array)[];
-  readonly types: string[];
-}
-type Outbox = Map<Conn, Queued>;
+/** Frame types a terminal may still send while the hub shuts down: they start no work. */
+const ALLOWED_WHILE_STOPPING: ReadonlySet<TerminalMessage['type']> = new Set(['HEARTBEAT']);
 
 export class Front {
-  private nextSessionId = 1;
-  readonly conns = new Set<Conn>();
-  /** Authenticated connections by terminalId (= deviceId). */
-  readonly byTerminal = new Map<string, Conn>();
-  /** posReference → the actor that owns the order, fixed at first sight. */
-  private readonly routes = new Map<string, ActorKey>();
-  stats: WriterStats = EMPTY_STATS;
+  private readonly registry = new TerminalRegistry();
+  private readonly routes = new RouteBook();
+  private readonly fanOut: FanOut;
+  private readonly signIn: SignIn;
+  private readonly revalidation: Revalidation;
+  private readonly work: WorkRouting;
+  private readonly claims: DeviceClaims;
+  private stats: WriterStats = EMPTY_STATS;
   private accepting = true;
-  private recheckTimer: TimerHandle | null = null;
   private readonly limits: InboundLimits;
   /** Rate limits and caps (src/front/limits): per terminal once signed in, per address before. */
-  readonly terminalLimits: TerminalLimits;
+  private readonly terminalLimits: TerminalLimits;
   private readonly addressLimits: AddressLimits;
 
   constructor(private readonly deps: FrontDeps) {
-    this.limits = inboundLimits(deps.config);
-    this.terminalLimits = new TerminalLimits(deps.config);
-    this.addressLimits = new AddressLimits(deps.config);
+    const { config, clock, log, metrics, tokenValidator, writer } = deps;
+    this.limits = inboundLimits(config);
+    this.terminalLimits = new TerminalLimits(config);
+    this.addressLimits = new AddressLimits(config);
+    const registry = this.registry;
+    this.fanOut = new FanOut({ registry, clock, log, metrics, maxBackpressure: config.HUB_MAX_BACKPRESSURE, observe: (id, msg) => this.terminalLimits.observe(id, msg) });
+    const claims = new DeviceClaims({ registry, writer, clock, log, idleReleaseMs: config.HUB_DEVICE_IDLE_RELEASE_HOURS * 3_600_000 });
+    const accepting = (): boolean => this.accepting;
+    this.signIn = new SignIn({
+      registry,
+      fanOut: this.fanOut,
+      claims,
+      tokenValidator,
+      shards: deps.shards,
+      writer,
+      clock,
+      log,
+      metrics,
+      accepting,
+      seq: () => this.stats.seq,
+      settled: (session) => this.settleAddress(session),
+      onChange: deps.onChange,
+    });
+    this.revalidation = new Revalidation({ registry, fanOut: this.fanOut, claims, tokenValidator, clock, log, intervalMs: config.HUB_AUTH_RECHECK_MS, accepting });
+    this.claims = claims;
+    this.work = new WorkRouting({ routes: this.routes, shards: deps.shards, writer, log, floorPlanMaxBytes: this.limits.floorPlanMaxBytes });
   }
 
-  loadRoutes(entries: ReadonlyArray<readonly [string, ActorKey]>): void {
-    this.routes.clear();
-    for (const [posReference, key] of entries) this.routes.set(posReference, key);
+  // ---- read-only views for the HTTP routes and the hub --------------------------------------
+
+  /** The writer's last counters (seq, orders, grants, Odoo forwarding, storage health). */
+  get writerStats(): WriterStats {
+    return this.stats;
+  }
+
+  get terminals(): TerminalsView {
+    return this.registry;
+  }
+
+  /** Open sockets by terminal id, for tests that place sockets by hand. */
+  get byTerminal(): Map<string, TerminalConn> {
+    return this.registry.byTerminal;
   }
 
   get readyCount(): number {
-    let n = 0;
-    for (const conn of this.byTerminal.values()) if (conn.state.phase === 'ready' || conn.state.phase === 'syncing') n++;
-    return n;
+    return this.registry.readyCount;
   }
 
+  // ---- the hub's controls -------------------------------------------------------------------
+
+  loadRoutes(entries: ReadonlyArray<readonly [string, ActorKey]>): void {
+    this.routes.load(entries);
+  }
+
+  clearRoutes(): void {
+    this.routes.clear();
+  }
+
+  /** Reset and shutdown: no new sockets or sign-ins, and signed-in frames that would start work get SHUTTING_DOWN. */
   stopAccepting(): void {
     this.accepting = false;
   }
@@ -111,31 +143,58 @@ export class Front {
     this.accepting = true;
   }
 
+  startRevalidation(): void {
+    this.revalidation.start();
+  }
+
+  stopRevalidation(): void {
+    this.revalidation.stop();
+  }
+
+  revalidateAll(): Promise<void> {
+    return this.revalidation.revalidateAll();
+  }
+
+  /** HUB_STATUS to every ready terminal. */
+  broadcastStatus(): void {
+    this.fanOut.broadcast({
+      type: 'HUB_STATUS',
+      connectedTerminals: this.registry.readyCount,
+      odooReachable: this.stats.odooReachable,
+      pendingForward: this.stats.pendingForward,
+      serverTime: this.deps.clock.now(),
+      seq: this.stats.seq,
+    });
+  }
+
+  /** Close every terminal socket with one code (reset: 4005, shutdown: 1001). */
+  closeAll(code: number, reason: string): void {
+    for (const conn of [...this.registry.conns]) {
+      this.onClose(conn);
+      conn.end(code, reason);
+    }
+  }
+
+  /** Close a device's socket (its binding was released by the admin): it signs in again as anyone. */
+  closeDevice(deviceId: string, reason: string): void {
+    const conn = this.registry.byTerminal.get(deviceId);
+    if (conn === undefined) return;
+    this.onClose(conn);
+    conn.end(CLOSE_CODES.AUTH_FAILED.code, reason);
+  }
+
+  /** False when the message could not be encoded (it was logged and left out). */
+  sendTo(conn: TerminalConn, msg: HubMessage): boolean {
+    return this.fanOut.sendTo(conn, msg);
+  }
+
   // ---- connection lifecycle ----------------------------------------------------------------
 
   newSession(encoding: Encoding, address = ''): Session {
-    const now = this.deps.clock.now();
-    return {
-      id: this.nextSessionId++,
-      codec: codecFor(encoding),
-      encoding,
-      phase: 'awaiting_auth',
-      terminalId: null,
-      role: null,
-      userName: '',
-      token: '',
-      owner: null,
-      odooUserId: null,
-      connectedAt: now,
-      lastSeen: now,
-      authTimer: null,
-      address,
-      countedUnauthenticated: false,
-      abuse: { count: 0, windowStart: now },
-    };
+    return this.registry.newSession(encoding, address, this.deps.clock.now());
   }
 
-  onOpen(conn: Conn): void {
+  onOpen(conn: TerminalConn): void {
     if (!this.accepting) {
       conn.end(CLOSE_CODES.GOING_AWAY.code, 'hub is shutting down');
       return;
@@ -149,7 +208,7 @@ export class Front {
       return;
     }
     conn.state.countedUnauthenticated = true;
-    this.conns.add(conn);
+    this.registry.conns.add(conn);
     conn.state.authTimer = this.deps.clock.setTimeout(() => {
       // Only a terminal that has not sent AUTH: one whose token is being checked sent it in time, and the
       // check is bounded by ODOO_TIMEOUT_MS (the bench's reconnect storm closed such terminals under load).
@@ -160,31 +219,31 @@ export class Front {
     }, this.deps.config.HUB_AUTH_TIMEOUT_MS);
   }
 
-  onClose(conn: Conn): void {
+  onClose(conn: TerminalConn): void {
     const session = conn.state;
-    const wasAuthenticated = session.phase === 'ready' || session.phase === 'syncing';
+    const wasAuthenticated = signedIn(conn);
     session.phase = 'closed';
     if (session.authTimer !== null) this.deps.clock.clearTimeout(session.authTimer);
     this.settleAddress(session);
-    this.conns.delete(conn);
+    this.registry.conns.delete(conn);
     const terminalId = session.terminalId;
-    if (terminalId !== null && this.byTerminal.get(terminalId) === conn) {
-      this.byTerminal.delete(terminalId);
+    if (terminalId !== null && this.registry.byTerminal.get(terminalId) === conn) {
+      this.registry.byTerminal.delete(terminalId);
       // While shutting down the writer has stopped; the last re-check recorded the device as in use.
-      if (session.owner !== null && this.accepting) this.deviceSeen([{ deviceId: terminalId, owner: session.owner }]);
+      if (session.owner !== null && this.accepting) this.claims.seen([{ deviceId: terminalId, owner: session.owner }]);
       if (wasAuthenticated) for (const shard of this.deps.shards) shard.emit('disconnected', { terminalId });
-      this.deps.metrics.connectedTerminals(this.readyCount);
+      this.deps.metrics.connectedTerminals(this.registry.readyCount);
       this.deps.onChange();
     }
   }
 
-  onDrain(conn: Conn): void {
+  onDrain(conn: TerminalConn): void {
     void conn;
   }
 
   // ---- inbound frames ------------------------------------------------------------------------
 
-  onMessage(conn: Conn, data: ArrayBuffer, isBinary: boolean): void {
+  onMessage(conn: TerminalConn, data: ArrayBuffer, isBinary: boolean): void {
     const session = conn.state;
     if (session.phase === 'closed') return;
     const now = this.deps.clock.now();
@@ -217,43 +276,57 @@ export class Front {
     const msg = parsed.value;
     this.deps.metrics.frameIn(msg.type, session.encoding);
     if (session.phase === 'awaiting_auth' || session.phase === 'authenticating') {
-      if (msg.type !== 'AUTH') {
-        this.refuse(conn, 'NOT_AUTHENTICATED', 'send AUTH first', refOf(msg), now);
-        return;
-      }
-      if (session.phase === 'authenticating') {
-        this.refuse(conn, 'ALREADY_AUTHENTICATED', 'AUTH already in progress', refOf(msg), now);
-        return;
-      }
-      const wait = this.addressLimits.takeAuth(session.address, now);
-      if (wait > 0) {
-        this.deps.metrics.frameError('RATE_LIMITED');
-        this.sendTo(conn, { type: 'ERROR', code: 'RATE_LIMITED', message: `too many AUTH attempts from this address; retry in ${wait} ms`, retryAfterMs: wait });
-        session.phase = 'closed';
-        conn.end(CLOSE_CODES.RATE_LIMITED.code, 'too many AUTH attempts');
-        return;
-      }
-      this.authenticate(conn, msg.token, msg.deviceId, msg.lastSeq);
+      this.onAuthFrame(conn, msg, now);
+      return;
+    }
+    if (!this.accepting && !ALLOWED_WHILE_STOPPING.has(msg.type)) {
+      // Shutdown has flushed what the shards held: new work would be lost, so the terminal keeps it and resends.
+      this.deps.metrics.frameError('SHUTTING_DOWN');
+      this.sendTo(conn, { type: 'ERROR', code: 'SHUTTING_DOWN', message: 'the hub is shutting down; resend after reconnecting', ...withRef(refOf(msg)) } as HubMessage);
       return;
     }
     this.dispatch(conn, msg, now, data.byteLength);
   }
 
-  private refuse(conn: Conn, code: ErrorCode, message: string, ref: ReturnType<typeof refOf>, now: number): void {
+  private onAuthFrame(conn: TerminalConn, msg: TerminalMessage, now: number): void {
+    const session = conn.state;
+    if (msg.type !== 'AUTH') {
+      this.refuse(conn, 'NOT_AUTHENTICATED', 'send AUTH first', refOf(msg), now);
+      return;
+    }
+    if (session.phase === 'authenticating') {
+      this.refuse(conn, 'ALREADY_AUTHENTICATED', 'AUTH already in progress', refOf(msg), now);
+      return;
+    }
+    if (!this.accepting) {
+      this.signIn.refuseShuttingDown(conn);
+      return;
+    }
+    const wait = this.addressLimits.takeAuth(session.address, now);
+    if (wait > 0) {
+      this.deps.metrics.frameError('RATE_LIMITED');
+      this.sendTo(conn, { type: 'ERROR', code: 'RATE_LIMITED', message: `too many AUTH attempts from this address; retry in ${wait} ms`, retryAfterMs: wait });
+      session.phase = 'closed';
+      conn.end(CLOSE_CODES.RATE_LIMITED.code, 'too many AUTH attempts');
+      return;
+    }
+    this.signIn.authenticate(conn, msg.token, msg.deviceId, msg.lastSeq);
+  }
+
+  private refuse(conn: TerminalConn, code: ErrorCode, message: string, ref: ReturnType<typeof refOf>, now: number): void {
     this.deps.metrics.frameError(code);
-    const error = { type: 'ERROR', code, message, ...(ref === undefined ? {} : { ref }) } as HubMessage;
-    this.sendTo(conn, error);
+    this.sendTo(conn, { type: 'ERROR', code, message, ...withRef(ref) } as HubMessage);
     if (countAbuse(conn.state, now)) conn.end(CLOSE_CODES.PROTOCOL_ABUSE.code, 'too many invalid frames');
   }
 
   /** A frame over a rate limit or cap: ERROR with retryAfterMs; a terminal that keeps going is closed (4007). */
-  private refuseLimited(conn: Conn, terminalId: string, verdict: Exclude<Verdict, { ok: true }>, ref: ReturnType<typeof refOf>, now: number): void {
+  private refuseLimited(conn: TerminalConn, terminalId: string, verdict: Exclude<Verdict, { ok: true }>, ref: ReturnType<typeof refOf>, now: number): void {
     this.deps.metrics.frameError(verdict.code);
     const error = {
       type: 'ERROR',
       code: verdict.code,
       message: verdict.message,
-      ...(ref === undefined ? {} : { ref }),
+      ...withRef(ref),
       ...(verdict.retryAfterMs === undefined ? {} : { retryAfterMs: verdict.retryAfterMs }),
     } as HubMessage;
     this.sendTo(conn, error);
@@ -267,7 +340,7 @@ export class Front {
     this.addressLimits.settled(session.address);
   }
 
-  private dispatch(conn: Conn, msg: TerminalMessage, now: number, frameBytes: number): void {
+  private dispatch(conn: TerminalConn, msg: TerminalMessage, now: number, frameBytes: number): void {
     const session = conn.state;
     const terminalId = session.terminalId;
     const role = session.role;
@@ -284,351 +357,34 @@ export class Front {
       case 'HEARTBEAT':
         this.sendTo(conn, { type: 'HEARTBEAT_ACK', serverTime: now });
         return;
-      case 'TICKET_NUMBER_REQUEST':
-        this.deps.writer.emit('units', {
-          units: [
-            {
-              ops: [
-                {
-                  op: 'ticket',
-                  terminalId,
-                  orderType: msg.orderType,
-                  businessDay: businessDay(now),
-                  ...(msg.mutationId === undefined ? {} : { mutationId: msg.mutationId }),
-                },
-              ],
-              out: [],
-              origin: { terminalId, ref: { ...refOf(msg), type: msg.type } },
-            },
-          ],
-        });
-        return;
-      case 'FLOOR_PLAN_UPDATE': {
-        // Every terminal stores and redraws a floor plan: only a manager may change it, within a size.
-        if (role !== 'manager') {
-          this.refuse(conn, 'FORBIDDEN', 'only a manager may change the floor plan', refOf(msg), now);
-          return;
-        }
-        if (frameBytes > this.limits.floorPlanMaxBytes) {
-          this.refuse(conn, 'FLOOR_PLAN_TOO_LARGE', `a floor plan update may take ${this.limits.floorPlanMaxBytes} bytes`, refOf(msg), now);
-          return;
-        }
-        const plan = { floorId: msg.floorId, tables: msg.tables, ...(msg.layoutMode === undefined ? {} : { layoutMode: msg.layoutMode }) };
-        const changed: HubMessage = { type: 'FLOOR_PLAN_CHANGED', ...plan, sourceTerminal: terminalId };
-        this.deps.writer.emit('units', {
-          units: [
-            {
-              ops: [
-                { op: 'floor_plan_put', plan },
-                { op: 'event', type: 'FLOOR_PLAN_CHANGED', posReference: null, payload: changed, sourceTerminal: null },
-              ],
-              out: [{ to: 'all', msg: changed, stamp: true }],
-              origin: { terminalId, ref: { ...refOf(msg), type: msg.type } },
-            },
-          ],
-        });
-        return;
-      }
-      case 'ORDER_FINALIZE': {
-        // The Odoo order's user is the signed-in user, whatever userId the snapshot claims.
-        const attributed = attributeFinalize(msg, session.odooUserId);
-        if (attributed !== msg) {
-          this.deps.log.warn({ terminalId, posReference: msg.posReference, claimed: msg.snapshot.userId, user: session.odooUserId }, 'ORDER_FINALIZE named another user; attributed to the signed-in user');
-        }
-        const key = this.routeOf(attributed);
-        const shard = this.deps.shards[shardOf(key, this.deps.shards.length)];
-        shard?.emit('terminal', { key, from: { terminalId, role, name: session.userName }, msg: attributed, receivedAt: now });
-        return;
-      }
-      case 'LEASE_ACQUIRE':
-      case 'LEASE_RELEASE':
-      case 'LEASE_HEARTBEAT':
-      case 'ORDER_SNAPSHOT':
-      case 'TABLE_UPDATE':
-      case 'TABLE_LOCK_ACQUIRE':
-      case 'TABLE_LOCK_RELEASE':
-      case 'TABLE_LOCK_HEARTBEAT':
-      case 'TABLE_LOCK_FORCE_ACQUIRE': {
-        const key = this.routeOf(msg);
-        const shard = this.deps.shards[shardOf(key, this.deps.shards.length)];
-        shard?.emit('terminal', { key, from: { terminalId, role, name: session.userName }, msg, receivedAt: now });
-        return;
-      }
-      case 'ORDER_TRANSFER': {
-        // To the source's actor, which needs the destination's key to run the transfer protocol.
-        const key = this.routeOf(msg);
-        const toKey = this.transferDestination(msg, key);
-        const shard = this.deps.shards[shardOf(key, this.deps.shards.length)];
-        shard?.emit('transfer', { key, toKey, from: { terminalId, role, name: session.userName }, msg, receivedAt: now });
-        return;
-      }
       default: {
-        const unreachable: never = msg;
-        throw new Error(`unhandled terminal message ${JSON.stringify(unreachable)}`);
+        const refusal = this.work.route(msg, { terminalId, role, name: session.userName, odooUserId: session.odooUserId }, now, frameBytes);
+        if (refusal !== null) this.refuse(conn, refusal.code, refusal.message, refOf(msg), now);
       }
     }
-  }
-
-  /** The order's home actor: fixed the first time the order is seen (by its table, else by itself). */
-  private routeOf(msg: ShardMessage): ActorKey {
-    const home = (posReference: string, tableId: number | null | undefined, remember: boolean): ActorKey => {
-      const known = this.routes.get(posReference);
-      if (known !== undefined) return known;
-      const key = tableId ? tableKey(tableId) : orderKey(posReference);
-      if (remember) this.routes.set(posReference, key);
-      return key;
-    };
-    switch (msg.type) {
-      case 'LEASE_ACQUIRE':
-        return home(msg.posReference, msg.tableId, true);
-      case 'LEASE_RELEASE':
-        return home(msg.posReference, msg.finalSnapshot?.tableId, false);
-      case 'LEASE_HEARTBEAT':
-        return home(msg.posReference, null, false);
-      case 'ORDER_SNAPSHOT':
-      case 'ORDER_FINALIZE':
-        return home(msg.posReference, msg.snapshot.tableId, true);
-      case 'ORDER_TRANSFER':
-        return home(msg.fromPosReference, null, false);
-      case 'TABLE_UPDATE':
-      case 'TABLE_LOCK_ACQUIRE':
-      case 'TABLE_LOCK_RELEASE':
-      case 'TABLE_LOCK_HEARTBEAT':
-      case 'TABLE_LOCK_FORCE_ACQUIRE':
-        return tableKey(msg.tableId);
-      default: {
-        const unreachable: never = msg;
-        throw new Error(`unroutable ${JSON.stringify(unreachable)}`);
-      }
-    }
-  }
-
-  /**
-   * Where a transfer's destination lives: its known home; else a new order at `toTableId`'s table, or at
-   * the source's table (a split check stays where it was), or on its own. Remembered, so the new order's
-   * later frames (heartbeat, release) reach the actor that will hold it.
-   */
-  private transferDestination(msg: TerminalMessageOf<'ORDER_TRANSFER'>, fromKey: ActorKey): ActorKey {
-    const known = this.routes.get(msg.toPosReference);
-    if (known !== undefined) return known;
-    const key = msg.toTableId ? tableKey(msg.toTableId) : isTableKey(fromKey) ? fromKey : orderKey(msg.toPosReference);
-    this.routes.set(msg.toPosReference, key);
-    return key;
   }
 
   /** Transfer steps from one shard's actor to another's: shards never talk directly, the front routes by key. */
   relay(relays: readonly Relay[]): void {
-    for (const r of relays) this.deps.shards[shardOf(r.to, this.deps.shards.length)]?.emit('relay', { key: r.to, event: r.event });
+    this.work.relay(relays);
   }
 
-  private authenticate(conn: Conn, token: string, deviceId: string, lastSeq: number | undefined): void {
-    const session = conn.state;
-    session.phase = 'authenticating';
-    this.deps.tokenValidator
-      .validate(token, deviceId)
-      .then(async (result) => {
-        if (session.phase !== 'authenticating' || !result.ok) return result;
-        // The device id is bound to its first user: another user is refused and never displaces it.
-        const owner = ownerOf(result.identity);
-        const claim = this.liveOwnerOf(deviceId, owner) ?? (await this.claimDevice(deviceId, owner));
-        return claim.ok ? result : claim;
-      })
-      .then(
-        (result) => {
-          if (session.phase !== 'authenticating') return;
-          if (!result.ok) {
-            this.sendTo(conn, { type: 'AUTH_FAIL', reason: result.reason, code: result.code });
-            session.phase = 'closed';
-            conn.end(CLOSE_CODES.AUTH_FAILED.code, 'auth failed');
-            return;
-          }
-          this.admit(conn, token, deviceId, lastSeq, result.identity);
-        },
-        (error: unknown) => {
-          this.deps.log.error({ err: toHubError(error) }, 'token validator or device claim threw');
-          this.sendTo(conn, { type: 'AUTH_FAIL', reason: 'token validation failed', code: 'AUTH_UNAVAILABLE' });
-          conn.end(CLOSE_CODES.AUTH_FAILED.code, 'auth failed');
-        },
-      );
-  }
-
-  /** A refusal when the device's live socket belongs to another user, else null (ask the writer). */
-  private liveOwnerOf(deviceId: string, owner: string): DeviceRefusal | null {
-    const live = this.byTerminal.get(deviceId);
-    if (live === undefined || live.state.owner === null || live.state.owner === owner) return null;
-    this.deps.log.warn({ deviceId }, 'AUTH for a device signed in by another user refused');
-    return { ok: false, code: 'DEVICE_OWNED', reason: `device ${deviceId} is in use by another user; pick another device id or ask a manager to release it` };
-  }
-
-  private async claimDevice(deviceId: string, owner: string): Promise<DeviceRefusal | { ok: true }> {
-    const claim = await this.deps.writer.request('device_claim', { deviceId, owner, now: this.deps.clock.now(), idleReleaseMs: this.deps.config.HUB_DEVICE_IDLE_RELEASE_HOURS * 3_600_000 });
-    if (claim.ok) {
-      if (claim.previousOwner !== null) this.deps.log.warn({ deviceId }, 'idle device id claimed by another user');
-      return { ok: true };
-    }
-    this.deps.log.warn({ deviceId }, 'AUTH for a device bound to another user refused');
-    return { ok: false, code: 'DEVICE_OWNED', reason: `device ${deviceId} belongs to another user; pick another device id or ask a manager to release it` };
-  }
-
-  private deviceSeen(devices: Array<{ deviceId: string; owner: string }>): void {
-    if (devices.length === 0) return;
-    this.deps.writer.request('device_seen', { devices, now: this.deps.clock.now() }).catch((error: unknown) => {
-      this.deps.log.warn({ err: toHubError(error), devices: devices.length }, 'could not record devices in use');
-    });
-  }
-
-  private admit(conn: Conn, token: string, deviceId: string, lastSeq: number | undefined, identity: TerminalIdentity): void {
-    const session = conn.state;
-    if (!this.accepting) {
-      conn.end(CLOSE_CODES.GOING_AWAY.code, 'hub is shutting down');
-      return;
-    }
-    if (session.authTimer !== null) this.deps.clock.clearTimeout(session.authTimer);
-    session.authTimer = null;
-    const terminalId = deviceId;
-    const previous = this.byTerminal.get(terminalId);
-    session.terminalId = terminalId;
-    session.role = identity.role;
-    session.userName = identity.name;
-    session.token = token;
-    session.owner = ownerOf(identity);
-    session.odooUserId = identity.dev === true ? null : identity.userId;
-    session.phase = 'syncing';
-    this.settleAddress(session);
-    this.byTerminal.set(terminalId, conn);
-    if (previous && previous !== conn) {
-      previous.state.phase = 'closed';
-      previous.end(CLOSE_CODES.REPLACED.code, 'replaced by a newer connection');
-      this.conns.delete(previous);
-    }
-    this.sendTo(conn, {
-      type: 'AUTH_OK',
-      terminalId,
-      role: identity.role,
-      encoding: session.encoding,
-      seq: this.stats.seq,
-      serverTime: this.deps.clock.now(),
-      protocolVersion: PROTOCOL_VERSION,
-    });
-    for (const shard of this.deps.shards) shard.emit('connected', { terminalId });
-    this.deps.metrics.connectedTerminals(this.readyCount);
-    this.deps.onChange();
-    this.deps.writer
-      .request('sync', lastSeq === undefined ? { terminalId } : { terminalId, lastSeq })
-      .then(
-        (sync) => this.finishSync(conn, sync),
-        (error: unknown) => {
-          this.deps.log.error({ err: toHubError(error), terminalId }, 'sync failed');
-          conn.end(CLOSE_CODES.INTERNAL.code, 'sync failed');
-        },
-      );
-  }
-
-  // ---- revocation --------------------------------------------------------------------------
-
-  /** Re-check every open terminal's token each HUB_AUTH_RECHECK_MS (docs/security.md, revocation). */
-  startRevalidation(): void {
-    this.stopRevalidation();
-    this.recheckTimer = this.deps.clock.setTimeout(() => {
-      this.recheckTimer = null;
-      void this.revalidateAll().finally(() => {
-        if (this.accepting) this.startRevalidation();
-      });
-    }, this.deps.config.HUB_AUTH_RECHECK_MS);
-  }
-
-  stopRevalidation(): void {
-    if (this.recheckTimer !== null) this.deps.clock.clearTimeout(this.recheckTimer);
-    this.recheckTimer = null;
-  }
-
-  /**
-   * Ask the validator about every authenticated socket (one question per token). A session Odoo calls
-   * dead closes its sockets with 4001; Odoo unreachable keeps them (the LAN keeps working offline).
-   */
-  async revalidateAll(): Promise<void> {
-    const byToken = new Map<string, Conn[]>();
-    const inUse: Array<{ deviceId: string; owner: string }> = [];
-    for (const [deviceId, conn] of this.byTerminal) {
-      if (conn.state.phase !== 'ready' && conn.state.phase !== 'syncing') continue;
-      if (conn.state.owner !== null) inUse.push({ deviceId, owner: conn.state.owner });
-      const list = byToken.get(conn.state.token) ?? [];
-      list.push(conn);
-      byToken.set(conn.state.token, list);
-    }
-    // A device connected for longer than HUB_DEVICE_IDLE_RELEASE_HOURS is in use, not idle.
-    this.deviceSeen(inUse);
-    const validator = this.deps.tokenValidator;
-    await Promise.all(
-      [...byToken].map(async ([token, conns]) => {
-        const first = conns[0];
-        if (first === undefined) return;
-        let result: AuthResult;
-        try {
-          result = await (validator.revalidate ?? validator.validate).call(validator, token, first.state.terminalId ?? '');
-        } catch (error) {
-          this.deps.log.warn({ err: toHubError(error) }, 'token re-check threw; keeping the sockets');
-          return;
-        }
-        if (result.ok || result.code !== 'AUTH_FAILED') return;
-        for (const conn of conns) {
-          if (conn.closed || conn.state.token !== token) continue;
-          this.deps.log.info({ terminalId: conn.state.terminalId }, 'session revoked in Odoo; closing the terminal');
-          this.sendTo(conn, { type: 'AUTH_FAIL', reason: result.reason, code: result.code });
-          conn.end(CLOSE_CODES.AUTH_FAILED.code, 'session revoked');
-        }
-      }),
-    );
-  }
-
-  private finishSync(conn: Conn, sync: SyncResult): void {
-    if (conn.state.phase !== 'syncing') return;
-    switch (sync.mode) {
-      case 'init':
-        if (!this.sendTo(conn, { type: 'SYNC_INIT', orders: sync.orders, tables: sync.tables, floorPlans: sync.floorPlans, seq: sync.seq })) {
-          conn.end(CLOSE_CODES.INTERNAL.code, 'sync failed');
-          return;
-        }
-        this.deps.metrics.resync('full');
-        break;
-      case 'resume':
-        this.sendTo(conn, { type: 'SYNC_RESUME', fromSeq: sync.fromSeq, toSeq: sync.toSeq, count: sync.events.length });
-        for (const event of sync.events) this.sendTo(conn, event);
-        this.deps.metrics.resync('resume');
-        break;
-      default: {
-        const unreachable: never = sync;
-        throw new Error(`unknown sync ${JSON.stringify(unreachable)}`);
-      }
-    }
-    if (conn.state.phase === 'syncing') conn.state.phase = 'ready';
-    // Managers hear about records the hub left out, so someone looks at them (README "Security").
-    if (conn.state.role === 'manager' && sync.quarantined.length > 0) {
-      this.sendTo(conn, { type: 'RECORDS_QUARANTINED', count: sync.quarantined.length, records: sync.quarantined.slice(0, MAX_QUARANTINE_REPORT).map((r) => ({ ...r })) });
-    }
-  }
-
-  // ---- outbound ----------------------------------------------------------------------------
+  // ---- from the writer ---------------------------------------------------------------------
 
   onWriterMessage(message: WriterNotice): void {
     switch (message.type) {
-      case 'deliver': {
+      case 'deliver':
         this.stats = message.input.stats;
-        // A group commit's messages are gathered per socket and written under one cork each: one
-        // syscall per terminal per commit instead of one per message (the bench's top cost).
-        const batch: Outbox = new Map();
-        for (const delivery of message.input.deliveries) this.deliver(delivery, batch);
-        for (const [conn, queued] of batch) this.writeMany(conn, queued);
+        this.fanOut.deliver(message.input.deliveries);
         this.deps.onChange();
         return;
-      }
       case 'stats':
         this.stats = message.input;
         this.deps.onChange();
         return;
       case 'forget':
         // Closed orders pruned from SQLite: their routes would otherwise outlive them forever.
-        for (const posReference of message.input.posReferences) this.routes.delete(posReference);
+        this.routes.forget(message.input.posReferences);
         return;
       case 'fatal':
         this.deps.log.fatal({ error: message.input }, 'writer reported a fatal error');
@@ -639,132 +395,8 @@ export class Front {
       }
     }
   }
+}
 
-  private deliver(delivery: Delivery, batch: Outbox): void {
-    const now = this.deps.clock.now();
-    for (const out of delivery.out) {
-      if (out.to === 'terminal') this.terminalLimits.observe(out.terminalId, out.msg);
-      const encoded = new Map<Encoding, string | Uint8Array | null>();
-      const sendEncoded = (conn: Conn): void => {
-        let frame = encoded.get(conn.state.encoding);
-        if (frame === undefined) {
-          // Encoded once per encoding; a failure (null) is remembered too, so it is logged once, not per socket.
-          frame = this.encode(conn, out.msg);
-          encoded.set(conn.state.encoding, frame);
-        }
-        if (frame === null) return;
-        let queued = batch.get(conn);
-        if (queued === undefined) {
-          queued = { frames: [], types: [] };
-          batch.set(conn, queued);
-        }
-        queued.frames.push(frame);
-        queued.types.push(out.msg.type);
-      };
-      this.fanOut(out, sendEncoded);
-      if (delivery.receivedAt !== undefined) {
-        const seconds = Math.max(0, now - delivery.receivedAt) / 1000;
-        if (out.msg.type === 'ORDER_ACK') this.deps.metrics.ackLatency(seconds);
-        else if (out.msg.type === 'ORDER_UPDATED') this.deps.metrics.broadcastLatency(seconds);
-      }
-    }
-  }
-
-  private fanOut(out: Outbound, send: (conn: Conn) => void): void {
-    switch (out.to) {
-      case 'terminal': {
-        const conn = this.byTerminal.get(out.terminalId);
-        if (conn && (conn.state.phase === 'ready' || conn.state.phase === 'syncing')) send(conn);
-        return;
-      }
-      case 'others':
-        for (const [terminalId, conn] of this.byTerminal) if (terminalId !== out.except && conn.state.phase === 'ready') send(conn);
-        return;
-      case 'all':
-        for (const conn of this.byTerminal.values()) if (conn.state.phase === 'ready') send(conn);
-        return;
-      default: {
-        const unreachable: never = out;
-        throw new Error(`unknown outbound ${JSON.stringify(unreachable)}`);
-      }
-    }
-  }
-
-  /** False when the message could not be encoded (it was logged and left out). */
-  sendTo(conn: Conn, msg: HubMessage): boolean {
-    const frame = this.encode(conn, msg);
-    if (frame === null) return false;
-    this.write(conn, frame, msg.type);
-    return true;
-  }
-
-  /**
-   * Every outbound encode goes through here: a message that cannot be encoded (it should not exist: inbound
-   * and stored values are bounded) is logged, counted and left out, never allowed to throw in the front.
-   */
-  private encode(conn: Conn, msg: HubMessage): string | Uint8Array | null {
-    try {
-      return conn.state.codec.encode(msg);
-    } catch (error) {
-      this.deps.metrics.quarantined('message');
-      this.deps.log.error({ err: toHubError(error), type: msg.type, terminalId: conn.state.terminalId }, 'outbound message could not be encoded; left out');
-      return null;
-    }
-  }
-
-  /** Send, and close the terminal (4003) rather than let it silently miss a message. */
-  private write(conn: Conn, frame: string | Uint8Array, type: string): void {
-    this.writeMany(conn, { frames: [frame], types: [type] });
-  }
-
-  private writeMany(conn: Conn, queued: Queued): void {
-    if (conn.closed) return;
-    const result = conn.sendMany(queued.frames, conn.state.codec.binary);
-    const perType = new Map<string, number>();
-    for (const type of queued.types) perType.set(type, (perType.get(type) ?? 0) + 1);
-    for (const [type, count] of perType) this.deps.metrics.frameOut(type, conn.state.encoding, count);
-    if (result === 'dropped' || conn.bufferedAmount() > this.deps.config.HUB_MAX_BACKPRESSURE) {
-      this.deps.metrics.backpressureClose();
-      this.deps.log.warn({ terminalId: conn.state.terminalId, buffered: conn.bufferedAmount() }, 'closing slow terminal');
-      conn.end(CLOSE_CODES.BACKPRESSURE.code, 'send buffer full; reconnect to resync');
-    }
-  }
-
-  /** HUB_STATUS to every ready terminal. */
-  broadcastStatus(): void {
-    const msg: HubMessage = {
-      type: 'HUB_STATUS',
-      connectedTerminals: this.readyCount,
-      odooReachable: this.stats.odooReachable,
-      pendingForward: this.stats.pendingForward,
-      serverTime: this.deps.clock.now(),
-      seq: this.stats.seq,
-    };
-    this.fanOut({ to: 'all', msg }, (conn) => this.sendTo(conn, msg));
-  }
-
-  /** Close every terminal socket with one code (reset: 4005, shutdown: 1001). */
-  closeAll(code: number, reason: string): void {
-    for (const conn of [...this.conns]) {
-      this.onClose(conn);
-      conn.end(code, reason);
-    }
-  }
-
-  /** Close a device's socket (its binding was released by the admin): it signs in again as anyone. */
-  closeDevice(deviceId: string, reason: string): void {
-    const conn = this.byTerminal.get(deviceId);
-    if (conn === undefined) return;
-    this.onClose(conn);
-    conn.end(CLOSE_CODES.AUTH_FAILED.code, reason);
-  }
-
-  clearRoutes(): void {
-    this.routes.clear();
-  }
-
-  /** Codec lookup for tests and tools. */
-  static codec(encoding: Encoding): Codec {
-    return codecFor(encoding);
-  }
+function withRef(ref: ReturnType<typeof refOf>): { ref?: NonNullable<ReturnType<typeof refOf>> } {
+  return ref === undefined ? {} : { ref };
 }
