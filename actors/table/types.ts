@@ -4,4 +4,13 @@
  * They cross threads, so they are defined once at the seam (src/threads/actor-io.ts) and named here
  * for the actor's own files.
  */
-export type { ActorKey, Outbound, Principal, ShardMessage, Unit, UnitJoin, UnitOrigin, WriteOp } from '#threads/actor-io.js';
+export type {
+  ActorKey,
+  Outbound,
+  Principal,
+  ShardMessage,
+  Unit,
+  UnitJoin,
+  UnitOrigin,
+  WriteOp,
+} from '#threads/actor-io.js';

@@ -6,10 +6,24 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { HubError, causeOf, describeCause, type HubErrorData } from '../protocol/errors.js';
-import { Endpoint, type Caller, type Contract, type EventOf, type EventType, type InputArgs, type InputOf, type RequestHandlers, type RequestType, type ResultOf } from '../threads/rpc.js';
+import {
+  Endpoint,
+  type Caller,
+  type Contract,
+  type EventOf,
+  type EventType,
+  type InputArgs,
+  type InputOf,
+  type RequestHandlers,
+  type RequestType,
+  type ResultOf,
+} from '../threads/rpc.js';
 
 /** What a worker may tell the front: at least its own fatal error. Workers answer no requests of the front's. */
-export type WorkerEvents = Contract & { readonly requests: Record<never, never>; readonly events: { readonly fatal: HubErrorData } };
+export type WorkerEvents = Contract & {
+  readonly requests: Record<never, never>;
+  readonly events: { readonly fatal: HubErrorData };
+};
 
 export interface WorkerLinkOptions<In extends WorkerEvents> {
   readonly name: string;
@@ -49,9 +63,17 @@ export class WorkerLink<Out extends Contract, In extends WorkerEvents> implement
     // An error thrown in a worker arrives structured-cloned: a SqliteError as a bare `{code}`, no message.
     worker.on('error', (error: unknown) => {
       const cause = causeOf(error);
-      this.die(this.reported ?? new HubError('WORKER_DIED', `${options.name} failed: ${describeCause(cause)}`, { cause: error, details: { cause } }));
+      this.die(
+        this.reported ??
+          new HubError('WORKER_DIED', `${options.name} failed: ${describeCause(cause)}`, {
+            cause: error,
+            details: { cause },
+          }),
+      );
     });
-    worker.on('exit', (code) => this.die(this.reported ?? new HubError('WORKER_DIED', `${options.name} exited with code ${code}`)));
+    worker.on('exit', (code) =>
+      this.die(this.reported ?? new HubError('WORKER_DIED', `${options.name} exited with code ${code}`)),
+    );
   }
 
   get name(): string {

@@ -71,7 +71,12 @@ export type WriteOp =
       readonly epoch: number;
     }
   | { readonly op: 'lock_delete'; readonly tableId: number }
-  | { readonly op: 'table_put'; readonly tableId: number; readonly status: string; readonly posReference: string | null }
+  | {
+      readonly op: 'table_put';
+      readonly tableId: number;
+      readonly status: string;
+      readonly posReference: string | null;
+    }
   | { readonly op: 'floor_plan_put'; readonly plan: FloorPlan }
   | {
       readonly op: 'event';
@@ -93,7 +98,13 @@ export type WriteOp =
       readonly result: HubMessage;
     }
   | { readonly op: 'replay'; readonly terminalId: string; readonly mutationId: string }
-  | { readonly op: 'ticket'; readonly terminalId: string; readonly orderType: 'takeout' | 'delivery'; readonly businessDay: string; readonly mutationId?: string };
+  | {
+      readonly op: 'ticket';
+      readonly terminalId: string;
+      readonly orderType: 'takeout' | 'delivery';
+      readonly businessDay: string;
+      readonly mutationId?: string;
+    };
 
 /** What one input produced: committed atomically, then its messages are delivered in order. */
 export interface Unit {
@@ -110,7 +121,12 @@ export interface Unit {
 /** Who asked, and the `ref` an ERROR about it carries (the SDK settles the request by it). */
 export interface UnitOrigin {
   readonly terminalId: string;
-  readonly ref: { readonly type: string; readonly posReference?: string; readonly tableId?: number; readonly mutationId?: string };
+  readonly ref: {
+    readonly type: string;
+    readonly posReference?: string;
+    readonly tableId?: number;
+    readonly mutationId?: string;
+  };
 }
 
 /** Which transfer a unit belongs to and which side produced it (actors/table/transfer-logic.ts). */

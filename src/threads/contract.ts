@@ -9,7 +9,16 @@ import type { HubErrorData } from '../protocol/errors.js';
 import type { FloorPlan, HubMessage, SyncInitOrder, TableState } from '../protocol/hub-messages.js';
 import type { QuarantinedRecord } from '../ports/metrics.js';
 import type { EventView, LeaseView, LockView } from '../ports/state-view.js';
-import type { ActorKey, Outbound, Principal, Relay, ShardMessage, TransferMessage, TransferRelay, Unit } from './actor-io.js';
+import type {
+  ActorKey,
+  Outbound,
+  Principal,
+  Relay,
+  ShardMessage,
+  TransferMessage,
+  TransferRelay,
+  Unit,
+} from './actor-io.js';
 import type { EventOf } from './rpc.js';
 import type { ShardSeed, KeySeed } from './seed.js';
 
@@ -25,9 +34,20 @@ export type FrontToShard = {
     readonly stop: { readonly input: undefined; readonly result: null };
   };
   readonly events: {
-    readonly terminal: { readonly key: ActorKey; readonly from: Principal; readonly msg: ShardMessage; readonly receivedAt: number };
+    readonly terminal: {
+      readonly key: ActorKey;
+      readonly from: Principal;
+      readonly msg: ShardMessage;
+      readonly receivedAt: number;
+    };
     /** ORDER_TRANSFER to the source's actor, with the destination's actor key resolved by the front. */
-    readonly transfer: { readonly key: ActorKey; readonly toKey: ActorKey; readonly from: Principal; readonly msg: TransferMessage; readonly receivedAt: number };
+    readonly transfer: {
+      readonly key: ActorKey;
+      readonly toKey: ActorKey;
+      readonly from: Principal;
+      readonly msg: TransferMessage;
+      readonly receivedAt: number;
+    };
     /** A transfer step addressed to another actor, relayed by the front (shards never talk directly). */
     readonly relay: { readonly key: ActorKey; readonly event: TransferRelay };
     readonly connected: { readonly terminalId: string };
@@ -90,7 +110,10 @@ export type WriterToShard = {
 
 export type FrontToWriter = {
   readonly requests: {
-    readonly sync: { readonly input: { readonly terminalId: string; readonly lastSeq?: number }; readonly result: SyncResult };
+    readonly sync: {
+      readonly input: { readonly terminalId: string; readonly lastSeq?: number };
+      readonly result: SyncResult;
+    };
     /** Every order's actor key (orders and leases), for the front's routing table. */
     readonly routes: { readonly input: undefined; readonly result: ReadonlyArray<readonly [string, ActorKey]> };
     readonly state: { readonly input: undefined; readonly result: WriterStateView };
@@ -102,12 +125,20 @@ export type FrontToWriter = {
     readonly stop: { readonly input: undefined; readonly result: WriterBatching };
     /** Bind a device id to the identity that first signed it in (workers/writer/device-owners.ts). */
     readonly device_claim: {
-      readonly input: { readonly deviceId: string; readonly owner: string; readonly now: number; readonly idleReleaseMs: number };
+      readonly input: {
+        readonly deviceId: string;
+        readonly owner: string;
+        readonly now: number;
+        readonly idleReleaseMs: number;
+      };
       readonly result: DeviceClaim;
     };
     /** Devices in use at `now` (on disconnect, and for every live one at each auth re-check): the idle clock restarts. */
     readonly device_seen: {
-      readonly input: { readonly devices: ReadonlyArray<{ readonly deviceId: string; readonly owner: string }>; readonly now: number };
+      readonly input: {
+        readonly devices: ReadonlyArray<{ readonly deviceId: string; readonly owner: string }>;
+        readonly now: number;
+      };
       readonly result: number;
     };
     /** Free a device id; true when it was bound. */
@@ -119,12 +150,27 @@ export type FrontToWriter = {
   };
 };
 
-export type DeviceClaim = { readonly ok: true; readonly previousOwner: string | null } | { readonly ok: false; readonly owner: string; readonly lastSeen: number };
+export type DeviceClaim =
+  | { readonly ok: true; readonly previousOwner: string | null }
+  | { readonly ok: false; readonly owner: string; readonly lastSeen: number };
 
 /** `quarantined`: stored records left out of every read (README "Security"), reported to managers. */
 export type SyncResult =
-  | { readonly mode: 'init'; readonly orders: SyncInitOrder[]; readonly tables: TableState[]; readonly floorPlans: FloorPlan[]; readonly seq: number; readonly quarantined: QuarantinedRecord[] }
-  | { readonly mode: 'resume'; readonly fromSeq: number; readonly toSeq: number; readonly events: HubMessage[]; readonly quarantined: QuarantinedRecord[] };
+  | {
+      readonly mode: 'init';
+      readonly orders: SyncInitOrder[];
+      readonly tables: TableState[];
+      readonly floorPlans: FloorPlan[];
+      readonly seq: number;
+      readonly quarantined: QuarantinedRecord[];
+    }
+  | {
+      readonly mode: 'resume';
+      readonly fromSeq: number;
+      readonly toSeq: number;
+      readonly events: HubMessage[];
+      readonly quarantined: QuarantinedRecord[];
+    };
 
 export interface WriterStateView {
   readonly leases: LeaseView[];

@@ -56,7 +56,12 @@ export function lockEpochKey(tableId: number): string {
 }
 
 /** What a stored epoch key fences, or null for a key neither function above wrote. */
-export function parseEpochKey(key: string): { readonly kind: 'lease'; readonly posReference: string } | { readonly kind: 'lock'; readonly tableId: number } | null {
+export function parseEpochKey(
+  key: string,
+):
+  | { readonly kind: 'lease'; readonly posReference: string }
+  | { readonly kind: 'lock'; readonly tableId: number }
+  | null {
   if (key.startsWith(LEASE_EPOCH)) return { kind: 'lease', posReference: key.slice(LEASE_EPOCH.length) };
   if (key.startsWith(LOCK_EPOCH)) {
     const tableId = Number(key.slice(LOCK_EPOCH.length));

@@ -21,7 +21,9 @@ export type ResultOf<C extends Contract, K extends RequestType<C>> = C['requests
 export type EventType<C extends Contract> = keyof C['events'] & string;
 
 /** One event of a contract as a discriminated union on `type` (what an event handler switches on). */
-export type EventOf<C extends Contract> = { [K in EventType<C>]: { readonly type: K; readonly input: C['events'][K] } }[EventType<C>];
+export type EventOf<C extends Contract> = {
+  [K in EventType<C>]: { readonly type: K; readonly input: C['events'][K] };
+}[EventType<C>];
 
 /** Requests without input take no argument. */
 export type InputArgs<I> = [I] extends [undefined] ? [] : [input: I];
@@ -163,7 +165,8 @@ export class Endpoint<Out extends Contract, In extends Contract> implements Call
     const { id, type } = request;
     const handler = (handlers.requests as Record<string, ((input: unknown) => unknown) | undefined>)[type];
     const settle = (value: unknown): void => this.post({ rpc: 'reply', id, ok: true, result: value });
-    const refuse = (error: unknown): void => this.post({ rpc: 'reply', id, ok: false, error: toHubError(error).toData() });
+    const refuse = (error: unknown): void =>
+      this.post({ rpc: 'reply', id, ok: false, error: toHubError(error).toData() });
     let result: unknown;
     try {
       if (handler === undefined) throw new HubError('INTERNAL', `${type} is not a request this thread answers`);
@@ -201,7 +204,9 @@ export class Endpoint<Out extends Contract, In extends Contract> implements Call
   }
 
   private unsendable(envelope: Envelope, cause: unknown): void {
-    const error = new HubError('INTERNAL', `a message to ${this.options.peer} could not be sent between threads`, { cause });
+    const error = new HubError('INTERNAL', `a message to ${this.options.peer} could not be sent between threads`, {
+      cause,
+    });
     switch (envelope.rpc) {
       case 'request': {
         const waiter = this.pending.get(envelope.id);
@@ -213,7 +218,15 @@ export class Endpoint<Out extends Contract, In extends Contract> implements Call
       case 'reply':
         this.options.onUnsendable?.(error, null);
         // The caller still gets an answer: that its reply could not cross (an error always clones).
-        if (envelope.ok) this.postGuarded([{ rpc: 'reply', id: envelope.id, ok: false, error: new HubError('INTERNAL', 'the reply could not be sent between threads').toData() }]);
+        if (envelope.ok)
+          this.postGuarded([
+            {
+              rpc: 'reply',
+              id: envelope.id,
+              ok: false,
+              error: new HubError('INTERNAL', 'the reply could not be sent between threads').toData(),
+            },
+          ]);
         return;
       case 'event':
         this.options.onUnsendable?.(error, envelope as unknown as EventOf<Out>);

@@ -36,11 +36,18 @@ async function main(): Promise<void> {
     onUnsendable: (error, event) => {
       // One unit that cannot be cloned must not take the others (or this thread) with it.
       if (event?.type === 'units' && event.input.units.length > 1) {
-        for (const unit of event.input.units) writer.emit('units', { units: [unit], generation: event.input.generation });
+        for (const unit of event.input.units)
+          writer.emit('units', { units: [unit], generation: event.input.generation });
         return;
       }
       metrics.quarantined(event?.type === 'units' ? 'unit' : 'message');
-      log.error({ err: error, ops: event?.type === 'units' ? event.input.units.flatMap((u) => u.ops.map((o) => o.op)) : undefined }, 'message to the writer could not be sent; quarantined');
+      log.error(
+        {
+          err: error,
+          ops: event?.type === 'units' ? event.input.units.flatMap((u) => u.ops.map((o) => o.op)) : undefined,
+        },
+        'message to the writer could not be sent; quarantined',
+      );
     },
   });
   writerPort.on('message', (batch: unknown) => writer.receive(batch));
@@ -70,7 +77,10 @@ async function main(): Promise<void> {
       },
       sendChangesToKitchen: config.HUB_SEND_CHANGES_TO_KITCHEN,
       validate: (previous, next, options) =>
-        validateSnapshotChange(previous, next, { ...options, values: { maxQty: config.HUB_ORDER_MAX_QTY, maxPrice: config.HUB_ORDER_MAX_PRICE } }),
+        validateSnapshotChange(previous, next, {
+          ...options,
+          values: { maxQty: config.HUB_ORDER_MAX_QTY, maxPrice: config.HUB_ORDER_MAX_PRICE },
+        }),
     },
     sink: (units) => writer.emit('units', { units, generation }),
     relay: (relays) => front.emit('relay', relays),

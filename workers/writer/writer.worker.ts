@@ -35,7 +35,10 @@ function fatalData(error: HubError, cause: ReturnType<typeof causeOf>): HubError
 /** Open the one SQLite handle, or throw DATABASE_UNUSABLE naming the file, the fault class and the cause. */
 function openStore(options: ConstructorParameters<typeof HubStore>[0]): HubStore {
   const { path } = options;
-  const unusable = (fault: StartupFault): HubError => new HubError('DATABASE_UNUSABLE', fault.line, { details: { fault: fault.fault, path: fault.path, cause: fault.cause } });
+  const unusable = (fault: StartupFault): HubError =>
+    new HubError('DATABASE_UNUSABLE', fault.line, {
+      details: { fault: fault.fault, path: fault.path, cause: fault.cause },
+    });
   const before = preflightDatabase(path);
   if (before !== null) throw unusable(before);
   try {
@@ -63,10 +66,19 @@ async function main(): Promise<void> {
   const store = openStore({
     path: config.HUB_DB_PATH,
     sync: config.HUB_DB_SYNC,
-    readLimits: { maxBytes: config.HUB_FRAME_MAX_BYTES, maxDepth: config.HUB_FRAME_MAX_DEPTH, maxKeys: config.HUB_FRAME_MAX_KEYS, maxArray: config.HUB_FRAME_MAX_ARRAY, maxString: config.HUB_FRAME_MAX_STRING },
+    readLimits: {
+      maxBytes: config.HUB_FRAME_MAX_BYTES,
+      maxDepth: config.HUB_FRAME_MAX_DEPTH,
+      maxKeys: config.HUB_FRAME_MAX_KEYS,
+      maxArray: config.HUB_FRAME_MAX_ARRAY,
+      maxString: config.HUB_FRAME_MAX_STRING,
+    },
     onQuarantine: (record) => {
       metrics.quarantined(record.kind);
-      log.error({ quarantined: record }, 'stored record cannot be read safely; left out of every read and reported to managers');
+      log.error(
+        { quarantined: record },
+        'stored record cannot be read safely; left out of every read and reported to managers',
+      );
     },
   });
   // A message that cannot be cloned must not end the thread: it is left out, logged and counted, and a
@@ -114,7 +126,10 @@ async function main(): Promise<void> {
   for (const shard of shards) {
     shard.endpoint.serve({
       requests: {
-        load: ({ shard: index, shards: count, scope }) => ({ seed: core.loadSeed(index, count, scope), generation: core.generation }),
+        load: ({ shard: index, shards: count, scope }) => ({
+          seed: core.loadSeed(index, count, scope),
+          generation: core.generation,
+        }),
       },
       events: (event) => {
         switch (event.type) {
@@ -164,7 +179,11 @@ async function main(): Promise<void> {
 /** A thread's uncaught error crosses to the front as a bare `{code}` (SqliteError does not clone):
  *  report it ourselves, with its cause, before the thread ends. */
 function die(error: unknown): never {
-  const fatal: Envelope = { rpc: 'event', type: 'fatal', input: fatalData(toHubError(error), causeOf(error)) satisfies WriterToFront['events']['fatal'] };
+  const fatal: Envelope = {
+    rpc: 'event',
+    type: 'fatal',
+    input: fatalData(toHubError(error), causeOf(error)) satisfies WriterToFront['events']['fatal'],
+  };
   parentPort?.postMessage([fatal]);
   process.exit(1);
 }

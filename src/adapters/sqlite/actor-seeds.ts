@@ -13,9 +13,17 @@ export interface SeedRows {
   readonly orders: ReadonlyArray<SeedOrder & { readonly homeKey: ActorKey }>;
   readonly leases: ReadonlyArray<SeedLease & { readonly homeKey: ActorKey }>;
   readonly locks: ReadonlyArray<SeedLock & { readonly tableId: number }>;
-  readonly tables: ReadonlyArray<{ readonly tableId: number; readonly status: string; readonly posReference: string | null }>;
+  readonly tables: ReadonlyArray<{
+    readonly tableId: number;
+    readonly status: string;
+    readonly posReference: string | null;
+  }>;
   readonly epochs: ReadonlyArray<{ readonly key: string; readonly homeKey: ActorKey; readonly epoch: number }>;
-  readonly mutations: ReadonlyArray<{ readonly terminalId: string; readonly mutationId: string; readonly homeKey: ActorKey }>;
+  readonly mutations: ReadonlyArray<{
+    readonly terminalId: string;
+    readonly mutationId: string;
+    readonly homeKey: ActorKey;
+  }>;
   /** posReferences with an ORDER_FINALIZE queued or done. */
   readonly finalizing: ReadonlySet<string>;
 }
@@ -62,7 +70,8 @@ export function groupSeeds(rows: SeedRows, keep: (key: ActorKey) => boolean): Ac
   }
   for (const { homeKey, key, epoch } of rows.epochs) seed(homeKey)?.epochs.push({ key, epoch });
   // Mutations of the front's own work (tickets) have no actor: an empty home key.
-  for (const { homeKey, terminalId, mutationId } of rows.mutations) if (homeKey !== '') seed(homeKey)?.mutations.push({ terminalId, mutationId });
+  for (const { homeKey, terminalId, mutationId } of rows.mutations)
+    if (homeKey !== '') seed(homeKey)?.mutations.push({ terminalId, mutationId });
   for (const posReference of rows.finalizing) {
     const home = homes.get(posReference);
     if (home !== undefined) seeds.get(home)?.finalizing.push(posReference);
@@ -71,6 +80,18 @@ export function groupSeeds(rows: SeedRows, keep: (key: ActorKey) => boolean): Ac
 }
 
 /** An order row as a seed keeps it (without its writer-only columns). */
-export function seedOrder(row: { posReference: string; tableId: number | null; version: number; snapshot: OrderSnapshot | null; state: string | null }): SeedOrder {
-  return { posReference: row.posReference, tableId: row.tableId, version: row.version, snapshot: row.snapshot, state: row.state };
+export function seedOrder(row: {
+  posReference: string;
+  tableId: number | null;
+  version: number;
+  snapshot: OrderSnapshot | null;
+  state: string | null;
+}): SeedOrder {
+  return {
+    posReference: row.posReference,
+    tableId: row.tableId,
+    version: row.version,
+    snapshot: row.snapshot,
+    state: row.state,
+  };
 }

@@ -98,10 +98,13 @@ describe('lease and lock expiry under a wall-clock jump', () => {
     const s = shard(clock);
     s.host.handleBatch([
       {
-        type: 'terminal', input: { key: 't:1',
-        from: ann,
-        msg: { type: 'LEASE_ACQUIRE', posReference: 'A', baseVersion: 0 },
-        receivedAt: 0, }
+        type: 'terminal',
+        input: {
+          key: 't:1',
+          from: ann,
+          msg: { type: 'LEASE_ACQUIRE', posReference: 'A', baseVersion: 0 },
+          receivedAt: 0,
+        },
       },
       { type: 'terminal', input: { key: 't:1', from: ann, msg: { type: 'TABLE_LOCK_ACQUIRE', tableId: 1 }, receivedAt: 0 } },
     ]);

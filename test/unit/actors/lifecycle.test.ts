@@ -117,16 +117,22 @@ describe('idle actor eviction', () => {
     const { host, loads, out, core } = rig();
     host.handleBatch([
       {
-        type: 'terminal', input: { key: 't:9',
-        from: ann,
-        msg: { type: 'LEASE_ACQUIRE', posReference: 'Q', baseVersion: 0, tableId: 9 },
-        receivedAt: 0, }
+        type: 'terminal',
+        input: {
+          key: 't:9',
+          from: ann,
+          msg: { type: 'LEASE_ACQUIRE', posReference: 'Q', baseVersion: 0, tableId: 9 },
+          receivedAt: 0,
+        },
       },
       {
-        type: 'terminal', input: { key: 't:9',
-        from: ann,
-        msg: { type: 'ORDER_SNAPSHOT', posReference: 'Q', baseVersion: 0, snapshot: snapshot('Q', 9) },
-        receivedAt: 0, }
+        type: 'terminal',
+        input: {
+          key: 't:9',
+          from: ann,
+          msg: { type: 'ORDER_SNAPSHOT', posReference: 'Q', baseVersion: 0, snapshot: snapshot('Q', 9) },
+          receivedAt: 0,
+        },
       },
     ]);
     expect(loads).toEqual(['t:9']);

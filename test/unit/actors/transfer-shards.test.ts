@@ -73,17 +73,20 @@ function world() {
   const transfer = (from: string, to: string, fromKey: string, toKey: string, mutationId: string): void =>
     hostOf(fromKey).handleBatch([
       {
-        type: 'transfer', input: { key: fromKey,
-        toKey,
-        from: ann,
-        msg: {
-          type: 'ORDER_TRANSFER',
-          fromPosReference: from,
-          toPosReference: to,
-          lineUids: from === 'X' ? ['x1'] : ['y1'],
-          mutationId,
+        type: 'transfer',
+        input: {
+          key: fromKey,
+          toKey,
+          from: ann,
+          msg: {
+            type: 'ORDER_TRANSFER',
+            fromPosReference: from,
+            toPosReference: to,
+            lineUids: from === 'X' ? ['x1'] : ['y1'],
+            mutationId,
+          },
+          receivedAt: 0,
         },
-        receivedAt: 0, }
       },
     ]);
   /** Deliver every relay in flight (and those they cause), committing whenever the writer has work. */

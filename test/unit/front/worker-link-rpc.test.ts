@@ -29,8 +29,16 @@ function pair() {
   const { port1, port2 } = new MessageChannel();
   open.push(port1, port2);
   const unsendable: HubError[] = [];
-  const client = new Endpoint<Store, Client>({ peer: 'store', post: (batch) => port1.postMessage(batch), defer: (flush) => setImmediate(flush) });
-  const server = new Endpoint<Client, Store>({ peer: 'client', post: (batch) => port2.postMessage(batch), onUnsendable: (error) => unsendable.push(error) });
+  const client = new Endpoint<Store, Client>({
+    peer: 'store',
+    post: (batch) => port1.postMessage(batch),
+    defer: (flush) => setImmediate(flush),
+  });
+  const server = new Endpoint<Client, Store>({
+    peer: 'client',
+    post: (batch) => port2.postMessage(batch),
+    onUnsendable: (error) => unsendable.push(error),
+  });
   port1.on('message', (batch: unknown) => client.receive(batch));
   port2.on('message', (batch: unknown) => server.receive(batch));
   port1.on('close', () => client.fail(new HubError('WORKER_DIED', 'the store closed its port')));
@@ -66,7 +74,11 @@ describe('the thread RPC', () => {
     });
     client.emit('put', { key: 'a', value: 1 });
     client.emit('put', { key: 'b', value: 2 });
-    const [a, b, missing] = await Promise.all([client.request('get', { key: 'a' }), client.request('get', { key: 'b' }), client.request('get', { key: 'c' })]);
+    const [a, b, missing] = await Promise.all([
+      client.request('get', { key: 'a' }),
+      client.request('get', { key: 'b' }),
+      client.request('get', { key: 'c' }),
+    ]);
     expect([a, b, missing]).toEqual([1, 2, -1]);
     // One turn's messages went as one batch: two events, then the three requests.
     expect(batches).toEqual([2]);
@@ -81,10 +93,18 @@ describe('the thread RPC', () => {
     const { client, server, unsendable } = pair();
     client.serve({ requests: {}, events: () => undefined });
     server.serve({
-      requests: { get: () => 0, fail: () => Promise.reject(new Error('x')), broken: () => ({ fn: () => 1 }), hang: () => new Promise<never>(() => undefined) },
+      requests: {
+        get: () => 0,
+        fail: () => Promise.reject(new Error('x')),
+        broken: () => ({ fn: () => 1 }),
+        hang: () => new Promise<never>(() => undefined),
+      },
       events: () => undefined,
     });
-    await expect(client.request('broken')).rejects.toMatchObject({ code: 'INTERNAL', message: 'the reply could not be sent between threads' });
+    await expect(client.request('broken')).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: 'the reply could not be sent between threads',
+    });
     expect(unsendable).toHaveLength(1);
     expect(await client.request('get', { key: 'still fine' })).toBe(0);
   });
@@ -98,7 +118,12 @@ describe('the thread RPC', () => {
     const values = new Map<string, number>();
     client.serve({ requests: {}, events: () => undefined });
     server.serve({
-      requests: { get: ({ key }) => values.get(key) ?? -1, fail: () => 0 as never, broken: () => 0, hang: () => new Promise<never>(() => undefined) },
+      requests: {
+        get: ({ key }) => values.get(key) ?? -1,
+        fail: () => 0 as never,
+        broken: () => 0,
+        hang: () => new Promise<never>(() => undefined),
+      },
       events: (e) => values.set(e.input.key, e.input.value),
     });
     expect(await answer).toBe(7);
@@ -108,7 +133,12 @@ describe('the thread RPC', () => {
     const { client, server, port2 } = pair();
     client.serve({ requests: {}, events: () => undefined });
     server.serve({
-      requests: { get: () => 0, fail: () => 0 as never, broken: () => 0, hang: () => new Promise<never>(() => undefined) },
+      requests: {
+        get: () => 0,
+        fail: () => 0 as never,
+        broken: () => 0,
+        hang: () => new Promise<never>(() => undefined),
+      },
       events: () => undefined,
     });
     const first = client.request('hang');

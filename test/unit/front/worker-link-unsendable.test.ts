@@ -41,7 +41,10 @@ describe('WorkerLink with a message structured clone cannot copy', () => {
     const bad = link.request('take', deep(100_000));
     const fn = link.request('take', () => 1);
     const good = link.request('take', 'fine');
-    await expect(bad).rejects.toMatchObject({ code: 'INTERNAL', message: 'a message to counter could not be sent between threads' });
+    await expect(bad).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: 'a message to counter could not be sent between threads',
+    });
     await expect(fn).rejects.toMatchObject({ code: 'INTERNAL' });
     await expect(good).resolves.toBe('ok');
     expect(unsendable).toHaveLength(2);

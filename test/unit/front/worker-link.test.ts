@@ -13,7 +13,11 @@ import type { HubError, HubErrorData } from '../../../src/protocol/errors.js';
 const require = createRequire(import.meta.url);
 
 type Echo = {
-  requests: { upper: { input: string; result: string }; die: { input: undefined; result: never }; hang: { input: undefined; result: never } };
+  requests: {
+    upper: { input: string; result: string };
+    die: { input: undefined; result: never };
+    hang: { input: undefined; result: never };
+  };
   events: { note: { text: string } };
 };
 type EchoEvents = { requests: Record<never, never>; events: { batch: { size: number }; fatal: HubErrorData } };
@@ -77,8 +81,19 @@ describe('WorkerLink', () => {
   // Regression: a SqliteError thrown in the writer crossed as a bare `{code}` and the hub logged
   // "writer failed: undefined". The death now names the code, and a reported `fatal` wins over the exit.
   it('carries the cause of a death: the SQLite code of a thrown SqliteError, or what the worker reported', async () => {
-    const thrower = new Worker(`const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))}); new Database(':memory:').exec('SELECT * FROM nope');`, { eval: true });
-    const first = await new Promise<HubError>((resolve) => new WorkerLink<Echo, EchoEvents>({ name: 'writer', worker: thrower, onEvent: () => undefined, onDeath: resolve }));
+    const thrower = new Worker(
+      `const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))}); new Database(':memory:').exec('SELECT * FROM nope');`,
+      { eval: true },
+    );
+    const first = await new Promise<HubError>(
+      (resolve) =>
+        new WorkerLink<Echo, EchoEvents>({
+          name: 'writer',
+          worker: thrower,
+          onEvent: () => undefined,
+          onDeath: resolve,
+        }),
+    );
     expect(first.message).toBe('writer failed: SQLITE_ERROR');
     const reporter = new Worker(
       `const { parentPort } = require('node:worker_threads');
@@ -86,7 +101,15 @@ describe('WorkerLink', () => {
        setImmediate(() => process.exit(1));`,
       { eval: true },
     );
-    const second = await new Promise<HubError>((resolve) => new WorkerLink<Echo, EchoEvents>({ name: 'writer', worker: reporter, onEvent: () => undefined, onDeath: resolve }));
+    const second = await new Promise<HubError>(
+      (resolve) =>
+        new WorkerLink<Echo, EchoEvents>({
+          name: 'writer',
+          worker: reporter,
+          onEvent: () => undefined,
+          onDeath: resolve,
+        }),
+    );
     expect(second.message).toBe('writer failed: SQLITE_FULL: database or disk is full');
   });
 });
