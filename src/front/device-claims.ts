@@ -8,7 +8,7 @@ import type { Clock } from '../ports/clock.js';
 import { toHubError } from '../protocol/errors.js';
 import type { Caller } from '../threads/rpc.js';
 import type { TerminalRegistry } from './terminal-registry.js';
-import type { DeviceClaim, FrontToWriter } from '../threads/contract.js';
+import type { FrontToWriter } from '../threads/contract.js';
 
 /** An AUTH refused because the device id is another user's. */
 export interface DeviceRefusal {
