@@ -184,3 +184,24 @@ export function leaseRefusal(posReference: string, holder: Grant | null, without
     code: holder ? 'LEASE_HELD' : 'LEASE_NOT_HELD',
   };
 }
+
+/** A grant is live until its expiry; an expired one stays in the context until the tick that ends it. */
+export const live = (grant: Grant | null, now: number): grant is Grant => grant !== null && grant.expiresAt > now;
+
+/**
+ * Where a grant (the table lock, or one order's lease) stands: nobody holds it, its holder is connected,
+ * or its holder's socket dropped and the grant runs out its grace window. The table machine's states
+ * are these values (actors/table/table.machine.ts); an inspector reads one order's lease with it too.
+ */
+export type GrantState = 'free' | 'connected' | 'away';
+
+export function grantState(grant: Grant | null): GrantState {
+  if (grant === null) return 'free';
+  return grant.connected ? 'connected' : 'away';
+}
+
+/** Whether any order homed here has a lease on record (live, or expired and awaiting its tick). */
+export function anyLease(ctx: TableContext): boolean {
+  for (const order of ctx.orders.values()) if (order.lease !== null) return true;
+  return false;
+}
