@@ -84,13 +84,23 @@ function fold(context: OrderMachineContext, result: DomainResult<OrderSnapshot>)
   return { order: result.value, revision: context.revision + 1, lastError: null };
 }
 
-function withOrder(context: OrderMachineContext, op: (order: OrderSnapshot) => DomainResult<OrderSnapshot>): DomainResult<OrderSnapshot> {
+function withOrder(
+  context: OrderMachineContext,
+  op: (order: OrderSnapshot) => DomainResult<OrderSnapshot>,
+): DomainResult<OrderSnapshot> {
   if (context.order === null) return { ok: false, code: 'INVALID_TRANSITION', message: 'No order is loaded.' };
   return op(context.order);
 }
 
 /** The machine's events for each lifecycle event of the table. */
-const EDIT_EVENTS = ['LINE_ADD', 'LINE_SET_QTY', 'LINE_REMOVE', 'ORDER_SET_CUSTOMER', 'PRICING_CONTEXT_SET', 'SET_TABLE_META'] as const;
+const EDIT_EVENTS = [
+  'LINE_ADD',
+  'LINE_SET_QTY',
+  'LINE_REMOVE',
+  'ORDER_SET_CUSTOMER',
+  'PRICING_CONTEXT_SET',
+  'SET_TABLE_META',
+] as const;
 
 /** A lifecycle move through its pure operation; that operation consults the table first. */
 function runMove(context: OrderMachineContext, event: OrderEvent): DomainResult<OrderSnapshot> | null {
@@ -116,17 +126,30 @@ function runMove(context: OrderMachineContext, event: OrderEvent): DomainResult<
 function lifecycleTransitions(state: OrderState) {
   const move = (event: LifecycleEvent) => {
     const m = lifecycleMove(state, event);
-    return m.ok && m.to !== state ? [{ guard: 'moves' as const, target: m.to, actions: 'move' as const }, { actions: 'move' as const }] : { actions: 'move' as const };
+    return m.ok && m.to !== state
+      ? [{ guard: 'moves' as const, target: m.to, actions: 'move' as const }, { actions: 'move' as const }]
+      : { actions: 'move' as const };
   };
   const edit = lifecycleMove(state, 'EDIT').ok ? { actions: 'edit' as const } : { actions: 'refuseEdit' as const };
-  const edits = Object.fromEntries(EDIT_EVENTS.map((type) => [type, edit])) as Record<(typeof EDIT_EVENTS)[number], typeof edit>;
-  return { ...edits, GO_CHECKOUT: move('GO_CHECKOUT'), GO_EDITING: move('GO_EDITING'), MARK_PAID: move('MARK_PAID'), FINALIZE: move('FINALIZE') };
+  const edits = Object.fromEntries(EDIT_EVENTS.map((type) => [type, edit])) as Record<
+    (typeof EDIT_EVENTS)[number],
+    typeof edit
+  >;
+  return {
+    ...edits,
+    GO_CHECKOUT: move('GO_CHECKOUT'),
+    GO_EDITING: move('GO_EDITING'),
+    MARK_PAID: move('MARK_PAID'),
+    FINALIZE: move('FINALIZE'),
+  };
 }
 
 /** The state a line change left the order in, when the table moves it on its own (LINES_EMPTIED). */
 function follow(state: OrderState) {
   const m = lifecycleMove(state, 'LINES_EMPTIED');
-  return m.ok && m.to !== state ? { guard: ({ context }: { context: OrderMachineContext }) => context.order?.state === m.to, target: m.to } : [];
+  return m.ok && m.to !== state
+    ? { guard: ({ context }: { context: OrderMachineContext }) => context.order?.state === m.to, target: m.to }
+    : [];
 }
 
 /** Run one editing event through its pure operation; other events change nothing. */
@@ -134,20 +157,36 @@ function edit(context: OrderMachineContext, event: OrderEvent): Partial<OrderMac
   const ctx = opContext(context);
   switch (event.type) {
     case 'LINE_ADD':
-      return fold(context, withOrder(context, (o) => addLine(o, event.line, ctx)));
+      return fold(
+        context,
+        withOrder(context, (o) => addLine(o, event.line, ctx)),
+      );
     case 'LINE_SET_QTY':
-      return fold(context, withOrder(context, (o) => setLineQty(o, event.uid, event.qty, ctx)));
+      return fold(
+        context,
+        withOrder(context, (o) => setLineQty(o, event.uid, event.qty, ctx)),
+      );
     case 'LINE_REMOVE':
-      return fold(context, withOrder(context, (o) => removeLine(o, event.uid, ctx)));
+      return fold(
+        context,
+        withOrder(context, (o) => removeLine(o, event.uid, ctx)),
+      );
     case 'ORDER_SET_CUSTOMER':
-      return fold(context, withOrder(context, (o) => setCustomer(o, event.partnerId)));
+      return fold(
+        context,
+        withOrder(context, (o) => setCustomer(o, event.partnerId)),
+      );
     case 'PRICING_CONTEXT_SET': {
-      const pricing: Pricing = event.taxRates === undefined ? context.pricing : { ...context.pricing, taxRates: event.taxRates };
+      const pricing: Pricing =
+        event.taxRates === undefined ? context.pricing : { ...context.pricing, taxRates: event.taxRates };
       const result = withOrder(context, (o) => setPricingContext(o, event, { pricing, kitchen: context.kitchen }));
       return result.ok ? { ...fold(context, result), pricing } : fold(context, result);
     }
     case 'SET_TABLE_META':
-      return fold(context, withOrder(context, (o) => setTableMeta(o, event)));
+      return fold(
+        context,
+        withOrder(context, (o) => setTableMeta(o, event)),
+      );
     case 'ORDER_NEW':
     case 'ORDER_LOAD':
     case 'ORDER_CLEAR':
@@ -185,12 +224,26 @@ export const orderMachine = setup({
   },
   actions: {
     startNew: assign(({ context, event }) =>
-      event.type === 'ORDER_NEW' ? { order: newOrder(event.header), revision: context.revision + 1, lastError: null } : {},
+      event.type === 'ORDER_NEW'
+        ? { order: newOrder(event.header), revision: context.revision + 1, lastError: null }
+        : {},
     ),
     load: assign(({ context, event }) =>
-      event.type === 'ORDER_LOAD' ? { order: loadOrder(event.order), revision: context.revision + 1, savedRevision: context.revision + 1, lastError: null } : {},
+      event.type === 'ORDER_LOAD'
+        ? {
+            order: loadOrder(event.order),
+            revision: context.revision + 1,
+            savedRevision: context.revision + 1,
+            lastError: null,
+          }
+        : {},
     ),
-    clear: assign(({ context }) => ({ order: null, revision: context.revision + 1, savedRevision: context.revision + 1, lastError: null })),
+    clear: assign(({ context }) => ({
+      order: null,
+      revision: context.revision + 1,
+      savedRevision: context.revision + 1,
+      lastError: null,
+    })),
     // Also the fallback when the guard fails: fold() then records the refusal and keeps the order.
     move: assign(({ context, event }) => {
       const result = runMove(context, event);
@@ -200,11 +253,23 @@ export const orderMachine = setup({
     refuseEdit: assign(({ context }) => {
       const m = context.order === null ? null : lifecycleMove(context.order.state, 'EDIT');
       const code = m !== null && !m.ok ? m.code : 'INVALID_TRANSITION';
-      return { lastError: { ok: false as const, code, message: `Order ${context.order?.posReference ?? ''} is ${context.order?.state ?? 'not loaded'}; edits are blocked.` } };
+      return {
+        lastError: {
+          ok: false as const,
+          code,
+          message: `Order ${context.order?.posReference ?? ''} is ${context.order?.state ?? 'not loaded'}; edits are blocked.`,
+        },
+      };
     }),
-    requestSave: emit(({ context }) => ({ type: 'draft.save' as const, order: context.order as OrderSnapshot, revision: context.revision })),
+    requestSave: emit(({ context }) => ({
+      type: 'draft.save' as const,
+      order: context.order as OrderSnapshot,
+      revision: context.revision,
+    })),
     recordSaved: assign(({ context, event }) =>
-      event.type === 'DRAFT_SAVED' ? { savedRevision: Math.min(context.revision, Math.max(context.savedRevision, event.revision)) } : {},
+      event.type === 'DRAFT_SAVED'
+        ? { savedRevision: Math.min(context.revision, Math.max(context.savedRevision, event.revision)) }
+        : {},
     ),
   },
 }).createMachine({
@@ -212,7 +277,10 @@ export const orderMachine = setup({
   context: ({ input }) => ({
     order: input.order === undefined ? null : loadOrder(input.order),
     pricing: input.pricing ?? NO_TAXES,
-    kitchen: input.sendChangesToKitchen === undefined ? DEFAULT_KITCHEN_OPTIONS : { sendChangesToKitchen: input.sendChangesToKitchen },
+    kitchen:
+      input.sendChangesToKitchen === undefined
+        ? DEFAULT_KITCHEN_OPTIONS
+        : { sendChangesToKitchen: input.sendChangesToKitchen },
     revision: 0,
     savedRevision: 0,
     lastError: null,
