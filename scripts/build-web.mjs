@@ -27,12 +27,27 @@ const zodEnglishOnly = {
   },
 };
 
+/**
+ * The SDK runs the order rules as plain functions (src/domain/order-ops.ts); XState is the hub's actor
+ * runtime and the tests' model of an order, ~50 kB the terminals would download for nothing. An import of
+ * it reaching the SDK graph fails the build here, naming the importer, not later as a bigger bundle.
+ */
+const noXstateInSdk = {
+  name: 'no-xstate-in-sdk',
+  setup(b) {
+    b.onResolve({ filter: /^xstate(\/|$)/ }, (args) => ({
+      errors: [{ text: `xstate must not reach the SDK bundle (imported by ${args.importer}); import the domain module you need, not src/domain/order.machine.ts` }],
+    }));
+  },
+};
+
 const common = { bundle: true, platform: 'browser', treeShaking: true, logLevel: 'warning', plugins: [zodEnglishOnly] };
 
 export async function buildSdk({ outfile = SDK_BUNDLE, minify = true } = {}) {
   await build({
     ...common,
     entryPoints: [join(root, 'src/client/index.ts')],
+    plugins: [...common.plugins, noXstateInSdk],
     outfile,
     format: 'esm',
     target: ['es2020', 'chrome90', 'firefox90', 'safari14'],

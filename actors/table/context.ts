@@ -52,7 +52,7 @@ export type SnapshotValidator = (
   options: { sendChangesToKitchen: boolean },
 ) => SnapshotValidation;
 
-/** Accepts every change: for actor tests that are not about snapshot rules. The shard host injects src/domain's validateSnapshotChange. */
+/** Accepts every change: for tests and benches of the actor's own rules. The shard host passes src/domain's validateSnapshotChange. */
 export const passThroughValidator: SnapshotValidator = () => ({ ok: true });
 
 export interface TableTimings {
@@ -173,4 +173,25 @@ export function leaseRefusal(posReference: string, holder: Grant | null, without
     reason: holder ? `Order is being edited on ${holder.terminalId}` : `Acquire the lease before ${withoutLease}`,
     code: holder ? 'LEASE_HELD' : 'LEASE_NOT_HELD',
   };
+}
+
+/** A grant is live until its expiry; an expired one stays in the context until the tick that ends it. */
+export const live = (grant: Grant | null, now: number): grant is Grant => grant !== null && grant.expiresAt > now;
+
+/**
+ * Where a grant (the table lock, or one order's lease) stands: nobody holds it, its holder is connected,
+ * or its holder's socket dropped and the grant runs out its grace window. The table machine's states
+ * are these values (actors/table/table.machine.ts); an inspector reads one order's lease with it too.
+ */
+export type GrantState = 'free' | 'connected' | 'away';
+
+export function grantState(grant: Grant | null): GrantState {
+  if (grant === null) return 'free';
+  return grant.connected ? 'connected' : 'away';
+}
+
+/** Whether any order homed here has a lease on record (live, or expired and awaiting its tick). */
+export function anyLease(ctx: TableContext): boolean {
+  for (const order of ctx.orders.values()) if (order.lease !== null) return true;
+  return false;
 }

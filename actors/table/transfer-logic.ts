@@ -10,7 +10,7 @@ import { isLocked, newOrder, splitOrder, transferLines, type DomainResult } from
 import type { ErrorCode } from '#protocol/errors.js';
 import type { HubMessage } from '#protocol/hub-messages.js';
 import type { OrderSnapshot } from '#protocol/snapshot.js';
-import { leaseRefusal, mutationKey, type Grant, type OrderEntry, type TableContext, type TableEnv } from './context.js';
+import { leaseRefusal, live, mutationKey, type Grant, type OrderEntry, type TableContext, type TableEnv } from './context.js';
 import type { Outbound, Unit, WriteOp } from './types.js';
 import type { PrepareReply, Relay, TransferRelay, TransferRequest } from '#threads/actor-io.js';
 
@@ -38,8 +38,6 @@ export interface TransferStep {
   readonly relays: readonly Relay[];
   readonly fence: FenceChange | null;
 }
-
-const live = (grant: Grant | null, now: number): grant is Grant => grant !== null && grant.expiresAt > now;
 
 function refOf(req: TransferRequest): Record<string, unknown> {
   const { msg } = req;

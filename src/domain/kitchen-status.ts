@@ -4,6 +4,7 @@
  * send_changes_to_kitchen=false makes the non-quantity operations keep the status they found.
  */
 import type { KitchenStatus, OrderState } from '../protocol/snapshot.js';
+import { isEditable } from './lifecycle.js';
 
 export interface KitchenOptions {
   /** nu.pos.config send_changes_to_kitchen; true unless the config says otherwise. */
@@ -82,6 +83,7 @@ export function kitchenStatusesFor(state: OrderState): readonly KitchenStatus[] 
   }
 }
 
+/** Paid or finalized: the lifecycle table refuses every edit (src/domain/lifecycle.ts). */
 export function isLocked(state: OrderState): boolean {
-  return state === 'paid' || state === 'finalized';
+  return !isEditable(state);
 }

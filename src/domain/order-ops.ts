@@ -4,8 +4,9 @@
  * the rules (kitchen status, paid lock, totals) live in exactly one place.
  */
 import type { KitchenStatus, OrderLine, OrderSnapshot, OrderState, PaymentLine, orderSnapshotSchema } from '../protocol/snapshot.js';
-import { kitchenStatusAfterLineChange, isLocked, type KitchenOptions, type LineChangeKind } from './kitchen-status.js';
+import { kitchenStatusAfterLineChange, type KitchenOptions, type LineChangeKind } from './kitchen-status.js';
 import { priceLine, withLines, isSettled, roundMoney, type Pricing } from './pricing.js';
+import { lifecycleMove } from './lifecycle.js';
 import { fail, ok, type DomainResult } from './result.js';
 
 /** What every line operation needs: the tax table and the kitchen option. */
@@ -127,7 +128,8 @@ function normaliseStatus(state: OrderState, status: KitchenStatus | undefined): 
 }
 
 function editable(order: OrderSnapshot): DomainResult<OrderSnapshot> {
-  if (isLocked(order.state)) return fail('ORDER_PAID', `Order ${order.posReference} is ${order.state}; it can no longer be edited.`);
+  const move = lifecycleMove(order.state, 'EDIT');
+  if (!move.ok) return fail(move.code, `Order ${order.posReference} is ${order.state}; it can no longer be edited.`);
   return ok(order);
 }
 
@@ -141,7 +143,9 @@ function validQty(qty: number): boolean {
  */
 export function applyLineChange(order: OrderSnapshot, lines: OrderLine[], kind: LineChangeKind, kitchen: KitchenOptions): OrderSnapshot {
   const next: OrderSnapshot = { ...withLines(order, lines), kitchenStatus: kitchenStatusAfterLineChange(order.kitchenStatus, kind, kitchen) };
-  return lines.length === 0 && next.state === 'checkout' ? { ...next, state: 'editing' } : next;
+  if (lines.length > 0) return next;
+  const move = lifecycleMove(next.state, 'LINES_EMPTIED');
+  return move.ok && move.to !== next.state ? { ...next, state: move.to } : next;
 }
 
 export function addLine(order: OrderSnapshot, input: NewLine, ctx: OpContext): DomainResult<OrderSnapshot> {
@@ -220,10 +224,11 @@ export function setTableMeta(order: OrderSnapshot, meta: TableMeta): DomainResul
 
 /** Entering checkout sends the ticket: status `sent`, unsent lines stamped with the ticket provenance. */
 export function goCheckout(order: OrderSnapshot, send: KitchenSend = {}): DomainResult<OrderSnapshot> {
-  if (order.state !== 'editing') return fail(isLocked(order.state) ? 'ORDER_PAID' : 'INVALID_TRANSITION', `Checkout is entered from editing, not ${order.state}.`);
+  const move = lifecycleMove(order.state, 'GO_CHECKOUT');
+  if (!move.ok) return fail(move.code, `Checkout is entered from editing, not ${order.state}.`);
   if (order.lines.length === 0) return fail('CHECKOUT_EMPTY', 'An order needs at least one line to go to checkout.');
   const lines = order.lines.map((line) => stampProvenance(line, send));
-  return ok({ ...order, lines, state: 'checkout', kitchenStatus: 'sent' });
+  return ok({ ...order, lines, state: move.to, kitchenStatus: 'sent' });
 }
 
 function stampProvenance(line: OrderLine, send: KitchenSend): OrderLine {
@@ -237,15 +242,17 @@ function stampProvenance(line: OrderLine, send: KitchenSend): OrderLine {
 
 /** Back to editing keeps the kitchen status: the kitchen has still seen what it has seen. */
 export function goEditing(order: OrderSnapshot): DomainResult<OrderSnapshot> {
-  if (order.state !== 'checkout') return fail(isLocked(order.state) ? 'ORDER_PAID' : 'INVALID_TRANSITION', `Editing is re-entered from checkout, not ${order.state}.`);
-  return ok({ ...order, state: 'editing' });
+  const move = lifecycleMove(order.state, 'GO_EDITING');
+  if (!move.ok) return fail(move.code, `Editing is re-entered from checkout, not ${order.state}.`);
+  return ok({ ...order, state: move.to });
 }
 
 /** Entering paid forces status `paid`; the payments must cover the total. */
 export function markPaid(order: OrderSnapshot, payment: Payment = {}): DomainResult<OrderSnapshot> {
-  if (order.state !== 'checkout') return fail(isLocked(order.state) ? 'ORDER_PAID' : 'INVALID_TRANSITION', `Payment is taken at checkout, not in ${order.state}.`);
+  const move = lifecycleMove(order.state, 'MARK_PAID');
+  if (!move.ok) return fail(move.code, `Payment is taken at checkout, not in ${order.state}.`);
   if (order.lines.length === 0) return fail('CHECKOUT_EMPTY', 'An order without lines cannot be paid.');
-  const next: OrderSnapshot = { ...order, state: 'paid', kitchenStatus: 'paid' };
+  const next: OrderSnapshot = { ...order, state: move.to, kitchenStatus: 'paid' };
   if (payment.payments !== undefined) {
     next.payments = [...payment.payments];
     // Without explicit figures, tendered = the payment lines and the change is the excess.
@@ -261,6 +268,7 @@ export function markPaid(order: OrderSnapshot, payment: Payment = {}): DomainRes
 }
 
 export function finalizeOrder(order: OrderSnapshot): DomainResult<OrderSnapshot> {
-  if (order.state !== 'paid') return fail('INVALID_TRANSITION', `Only a paid order is finalized, not one in ${order.state}.`);
-  return ok({ ...order, state: 'finalized', kitchenStatus: 'paid' });
+  const move = lifecycleMove(order.state, 'FINALIZE');
+  if (!move.ok) return fail(move.code, `Only a paid order is finalized, not one in ${order.state}.`);
+  return ok({ ...order, state: move.to, kitchenStatus: 'paid' });
 }

@@ -1,12 +1,16 @@
 /**
- * The order lifecycle as an XState v5 machine: idle → editing → checkout → paid → finalized.
- * Context holds the OrderSnapshot (null while idle); every edit goes through the pure functions of
- * order-ops.ts, so the machine only decides *when* an operation may run, never *how* it computes.
- * A refused operation leaves the order unchanged and records the reason in `lastError`.
+ * The order lifecycle as an XState v5 machine: idle → editing → checkout → paid → finalized. It is the
+ * documented, tested XState view of one order (its model test walks every path against the hub's
+ * validator); the hub and the SDK call order-ops.ts directly, and neither ships it (not exported from
+ * src/domain/index.ts, so the SDK bundle carries no XState). Each state's transitions are generated
+ * from the one lifecycle table (lifecycle.ts), and every edit goes through the pure functions of
+ * order-ops.ts, so the machine decides nothing the table and the operations do not already say.
+ * A refused operation leaves the order unchanged and records the table's reason in `lastError`.
  */
 import { assign, emit, setup } from 'xstate';
-import type { OrderSnapshot } from '../protocol/snapshot.js';
+import type { OrderSnapshot, OrderState } from '../protocol/snapshot.js';
 import { DEFAULT_KITCHEN_OPTIONS, type KitchenOptions } from './kitchen-status.js';
+import { lifecycleMove, type LifecycleEvent } from './lifecycle.js';
 import {
   addLine,
   finalizeOrder,
@@ -80,49 +84,109 @@ function fold(context: OrderMachineContext, result: DomainResult<OrderSnapshot>)
   return { order: result.value, revision: context.revision + 1, lastError: null };
 }
 
-function withOrder(context: OrderMachineContext, op: (order: OrderSnapshot) => DomainResult<OrderSnapshot>): DomainResult<OrderSnapshot> {
+function withOrder(
+  context: OrderMachineContext,
+  op: (order: OrderSnapshot) => DomainResult<OrderSnapshot>,
+): DomainResult<OrderSnapshot> {
   if (context.order === null) return { ok: false, code: 'INVALID_TRANSITION', message: 'No order is loaded.' };
   return op(context.order);
 }
 
-/** The events that edit an unpaid order; editing and checkout share them, paid refuses them. */
-const lineEdits = {
-  LINE_ADD: { actions: 'edit' },
-  LINE_SET_QTY: { actions: 'edit' },
-  LINE_REMOVE: { actions: 'edit' },
-  ORDER_SET_CUSTOMER: { actions: 'edit' },
-  PRICING_CONTEXT_SET: { actions: 'edit' },
-  SET_TABLE_META: { actions: 'edit' },
-} as const;
+/** The machine's events for each lifecycle event of the table. */
+const EDIT_EVENTS = [
+  'LINE_ADD',
+  'LINE_SET_QTY',
+  'LINE_REMOVE',
+  'ORDER_SET_CUSTOMER',
+  'PRICING_CONTEXT_SET',
+  'SET_TABLE_META',
+] as const;
 
-const paidRefusals = {
-  LINE_ADD: { actions: 'refusePaidEdit' },
-  LINE_SET_QTY: { actions: 'refusePaidEdit' },
-  LINE_REMOVE: { actions: 'refusePaidEdit' },
-  ORDER_SET_CUSTOMER: { actions: 'refusePaidEdit' },
-  PRICING_CONTEXT_SET: { actions: 'refusePaidEdit' },
-  SET_TABLE_META: { actions: 'refusePaidEdit' },
-} as const;
+/** A lifecycle move through its pure operation; that operation consults the table first. */
+function runMove(context: OrderMachineContext, event: OrderEvent): DomainResult<OrderSnapshot> | null {
+  switch (event.type) {
+    case 'GO_CHECKOUT':
+      return withOrder(context, (o) => goCheckout(o, event));
+    case 'GO_EDITING':
+      return withOrder(context, goEditing);
+    case 'MARK_PAID':
+      return withOrder(context, (o) => markPaid(o, event));
+    case 'FINALIZE':
+      return withOrder(context, finalizeOrder);
+    default:
+      return null;
+  }
+}
+
+/**
+ * One state's transitions, read off the lifecycle table: an allowed move targets its state when its
+ * operation succeeds (and records the refusal otherwise, such as CHECKOUT_EMPTY); a refused one only
+ * records the table's code. Edits run where the table allows them and are refused with its code elsewhere.
+ */
+function lifecycleTransitions(state: OrderState) {
+  const move = (event: LifecycleEvent) => {
+    const m = lifecycleMove(state, event);
+    return m.ok && m.to !== state
+      ? [{ guard: 'moves' as const, target: m.to, actions: 'move' as const }, { actions: 'move' as const }]
+      : { actions: 'move' as const };
+  };
+  const edit = lifecycleMove(state, 'EDIT').ok ? { actions: 'edit' as const } : { actions: 'refuseEdit' as const };
+  const edits = Object.fromEntries(EDIT_EVENTS.map((type) => [type, edit])) as Record<
+    (typeof EDIT_EVENTS)[number],
+    typeof edit
+  >;
+  return {
+    ...edits,
+    GO_CHECKOUT: move('GO_CHECKOUT'),
+    GO_EDITING: move('GO_EDITING'),
+    MARK_PAID: move('MARK_PAID'),
+    FINALIZE: move('FINALIZE'),
+  };
+}
+
+/** The state a line change left the order in, when the table moves it on its own (LINES_EMPTIED). */
+function follow(state: OrderState) {
+  const m = lifecycleMove(state, 'LINES_EMPTIED');
+  return m.ok && m.to !== state
+    ? { guard: ({ context }: { context: OrderMachineContext }) => context.order?.state === m.to, target: m.to }
+    : [];
+}
 
 /** Run one editing event through its pure operation; other events change nothing. */
 function edit(context: OrderMachineContext, event: OrderEvent): Partial<OrderMachineContext> {
   const ctx = opContext(context);
   switch (event.type) {
     case 'LINE_ADD':
-      return fold(context, withOrder(context, (o) => addLine(o, event.line, ctx)));
+      return fold(
+        context,
+        withOrder(context, (o) => addLine(o, event.line, ctx)),
+      );
     case 'LINE_SET_QTY':
-      return fold(context, withOrder(context, (o) => setLineQty(o, event.uid, event.qty, ctx)));
+      return fold(
+        context,
+        withOrder(context, (o) => setLineQty(o, event.uid, event.qty, ctx)),
+      );
     case 'LINE_REMOVE':
-      return fold(context, withOrder(context, (o) => removeLine(o, event.uid, ctx)));
+      return fold(
+        context,
+        withOrder(context, (o) => removeLine(o, event.uid, ctx)),
+      );
     case 'ORDER_SET_CUSTOMER':
-      return fold(context, withOrder(context, (o) => setCustomer(o, event.partnerId)));
+      return fold(
+        context,
+        withOrder(context, (o) => setCustomer(o, event.partnerId)),
+      );
     case 'PRICING_CONTEXT_SET': {
-      const pricing: Pricing = event.taxRates === undefined ? context.pricing : { ...context.pricing, taxRates: event.taxRates };
+      const pricing: Pricing =
+        event.taxRates === undefined ? context.pricing : { ...context.pricing, taxRates: event.taxRates };
       const result = withOrder(context, (o) => setPricingContext(o, event, { pricing, kitchen: context.kitchen }));
       return result.ok ? { ...fold(context, result), pricing } : fold(context, result);
     }
     case 'SET_TABLE_META':
-      return fold(context, withOrder(context, (o) => setTableMeta(o, event)));
+      return fold(
+        context,
+        withOrder(context, (o) => setTableMeta(o, event)),
+      );
     case 'ORDER_NEW':
     case 'ORDER_LOAD':
     case 'ORDER_CLEAR':
@@ -156,29 +220,56 @@ export const orderMachine = setup({
     loadsEditing: ({ event }) => event.type === 'ORDER_LOAD' && loadOrder(event.order).state === 'editing',
     loadsCheckout: ({ event }) => event.type === 'ORDER_LOAD' && loadOrder(event.order).state === 'checkout',
     loadsPaid: ({ event }) => event.type === 'ORDER_LOAD' && loadOrder(event.order).state === 'paid',
-    canCheckout: ({ context, event }) => event.type === 'GO_CHECKOUT' && withOrder(context, (o) => goCheckout(o, event)).ok,
-    canPay: ({ context, event }) => event.type === 'MARK_PAID' && withOrder(context, (o) => markPaid(o, event)).ok,
+    moves: ({ context, event }) => runMove(context, event)?.ok === true,
   },
   actions: {
     startNew: assign(({ context, event }) =>
-      event.type === 'ORDER_NEW' ? { order: newOrder(event.header), revision: context.revision + 1, lastError: null } : {},
+      event.type === 'ORDER_NEW'
+        ? { order: newOrder(event.header), revision: context.revision + 1, lastError: null }
+        : {},
     ),
     load: assign(({ context, event }) =>
-      event.type === 'ORDER_LOAD' ? { order: loadOrder(event.order), revision: context.revision + 1, savedRevision: context.revision + 1, lastError: null } : {},
+      event.type === 'ORDER_LOAD'
+        ? {
+            order: loadOrder(event.order),
+            revision: context.revision + 1,
+            savedRevision: context.revision + 1,
+            lastError: null,
+          }
+        : {},
     ),
-    clear: assign(({ context }) => ({ order: null, revision: context.revision + 1, savedRevision: context.revision + 1, lastError: null })),
-    // Also the fallback when the guard fails: fold() then records the refusal and keeps the order.
-    checkout: assign(({ context, event }) => (event.type === 'GO_CHECKOUT' ? fold(context, withOrder(context, (o) => goCheckout(o, event))) : {})),
-    backToEditing: assign(({ context }) => fold(context, withOrder(context, goEditing))),
-    pay: assign(({ context, event }) => (event.type === 'MARK_PAID' ? fold(context, withOrder(context, (o) => markPaid(o, event))) : {})),
-    finalize: assign(({ context }) => fold(context, withOrder(context, finalizeOrder))),
-    edit: assign(({ context, event }) => edit(context, event)),
-    refusePaidEdit: assign(({ context }) => ({
-      lastError: { ok: false as const, code: 'ORDER_PAID' as const, message: `Order ${context.order?.posReference ?? ''} is paid; edits are blocked.` },
+    clear: assign(({ context }) => ({
+      order: null,
+      revision: context.revision + 1,
+      savedRevision: context.revision + 1,
+      lastError: null,
     })),
-    requestSave: emit(({ context }) => ({ type: 'draft.save' as const, order: context.order as OrderSnapshot, revision: context.revision })),
+    // Also the fallback when the guard fails: fold() then records the refusal and keeps the order.
+    move: assign(({ context, event }) => {
+      const result = runMove(context, event);
+      return result === null ? {} : fold(context, result);
+    }),
+    edit: assign(({ context, event }) => edit(context, event)),
+    refuseEdit: assign(({ context }) => {
+      const m = context.order === null ? null : lifecycleMove(context.order.state, 'EDIT');
+      const code = m !== null && !m.ok ? m.code : 'INVALID_TRANSITION';
+      return {
+        lastError: {
+          ok: false as const,
+          code,
+          message: `Order ${context.order?.posReference ?? ''} is ${context.order?.state ?? 'not loaded'}; edits are blocked.`,
+        },
+      };
+    }),
+    requestSave: emit(({ context }) => ({
+      type: 'draft.save' as const,
+      order: context.order as OrderSnapshot,
+      revision: context.revision,
+    })),
     recordSaved: assign(({ context, event }) =>
-      event.type === 'DRAFT_SAVED' ? { savedRevision: Math.min(context.revision, Math.max(context.savedRevision, event.revision)) } : {},
+      event.type === 'DRAFT_SAVED'
+        ? { savedRevision: Math.min(context.revision, Math.max(context.savedRevision, event.revision)) }
+        : {},
     ),
   },
 }).createMachine({
@@ -186,7 +277,10 @@ export const orderMachine = setup({
   context: ({ input }) => ({
     order: input.order === undefined ? null : loadOrder(input.order),
     pricing: input.pricing ?? NO_TAXES,
-    kitchen: input.sendChangesToKitchen === undefined ? DEFAULT_KITCHEN_OPTIONS : { sendChangesToKitchen: input.sendChangesToKitchen },
+    kitchen:
+      input.sendChangesToKitchen === undefined
+        ? DEFAULT_KITCHEN_OPTIONS
+        : { sendChangesToKitchen: input.sendChangesToKitchen },
     revision: 0,
     savedRevision: 0,
     lastError: null,
@@ -214,36 +308,11 @@ export const orderMachine = setup({
       ],
     },
     idle: {},
-    editing: {
-      on: {
-        ...lineEdits,
-        ...autosave,
-        GO_CHECKOUT: [{ guard: 'canCheckout', target: 'checkout', actions: 'checkout' }, { actions: 'checkout' }],
-      },
-    },
-    checkout: {
-      // The last line removed: the order dropped back to editing, and so does the machine.
-      always: { guard: ({ context }) => context.order?.state === 'editing', target: 'editing' },
-      on: {
-        ...lineEdits,
-        ...autosave,
-        GO_EDITING: { target: 'editing', actions: 'backToEditing' },
-        MARK_PAID: [{ guard: 'canPay', target: 'paid', actions: 'pay' }, { actions: 'pay' }],
-      },
-    },
-    paid: {
-      on: {
-        ...autosave,
-        FINALIZE: { target: 'finalized', actions: 'finalize' },
-        ...paidRefusals,
-      },
-    },
-    finalized: {
-      on: {
-        ...autosave,
-        ...paidRefusals,
-      },
-    },
+    editing: { always: follow('editing'), on: { ...lifecycleTransitions('editing'), ...autosave } },
+    // The last line removed: the order dropped back to editing, and so does the machine.
+    checkout: { always: follow('checkout'), on: { ...lifecycleTransitions('checkout'), ...autosave } },
+    paid: { always: follow('paid'), on: { ...lifecycleTransitions('paid'), ...autosave } },
+    finalized: { always: follow('finalized'), on: { ...lifecycleTransitions('finalized'), ...autosave } },
   },
 });
 

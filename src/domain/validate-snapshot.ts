@@ -8,6 +8,7 @@
 import type { ErrorCode } from '../protocol/errors.js';
 import type { OrderSnapshot } from '../protocol/snapshot.js';
 import { isLocked, kitchenStatusesFor, wasSent } from './kitchen-status.js';
+import { canReach, lifecycleMove } from './lifecycle.js';
 import { checkOrderValues, type OrderValueLimits } from './order-values.js';
 import { isSettled } from './pricing.js';
 import { billLinesChanged, deepEqual, kitchenLinesChanged, sameCustomer, sameMoney } from './snapshot-compare.js';
@@ -39,23 +40,21 @@ export function validateSnapshotChange(
   return checkOrderValues(next, options.values);
 }
 
-/** Moves the lifecycle never makes, and edits of a locked order. */
+/** Moves the lifecycle never makes (src/domain/lifecycle.ts), and edits of an order it no longer lets change. */
 function checkTransition(previous: OrderSnapshot, next: OrderSnapshot): SnapshotVerdict {
   if (previous.posReference !== next.posReference) {
     return refuse('INVALID_TRANSITION', `Snapshot for ${next.posReference} cannot replace order ${previous.posReference}.`);
   }
-  if (previous.state === 'finalized' && next.state !== 'finalized') {
-    return refuse('INVALID_TRANSITION', `Order ${next.posReference} is finalized; it cannot go back to ${next.state}.`);
+  if (!canReach(previous.state, next.state)) {
+    return refuse('INVALID_TRANSITION', `Order ${next.posReference} is ${previous.state}; it cannot go back to ${next.state}.`);
   }
-  if (previous.state === 'paid' && !isLocked(next.state)) {
-    return refuse('INVALID_TRANSITION', `Order ${next.posReference} is paid; it cannot go back to ${next.state}.`);
-  }
-  if (isLocked(previous.state)) {
-    if (billLinesChanged(previous.lines, next.lines)) return refuse('ORDER_PAID', `Order ${next.posReference} is ${previous.state}; its lines cannot change.`);
+  const edit = lifecycleMove(previous.state, 'EDIT');
+  if (!edit.ok) {
+    if (billLinesChanged(previous.lines, next.lines)) return refuse(edit.code, `Order ${next.posReference} is ${previous.state}; its lines cannot change.`);
     if (!sameMoney(previous.amountTotal, next.amountTotal) || !sameMoney(previous.amountTax, next.amountTax)) {
-      return refuse('ORDER_PAID', `Order ${next.posReference} is ${previous.state}; its amounts cannot change.`);
+      return refuse(edit.code, `Order ${next.posReference} is ${previous.state}; its amounts cannot change.`);
     }
-    if (!sameCustomer(previous, next)) return refuse('ORDER_PAID', `Order ${next.posReference} is ${previous.state}; its customer cannot change.`);
+    if (!sameCustomer(previous, next)) return refuse(edit.code, `Order ${next.posReference} is ${previous.state}; its customer cannot change.`);
   }
   return ACCEPT;
 }

@@ -15,15 +15,13 @@ import {
   kitchenStatusesFor,
   markPaid,
   mergeOffline,
-  orderMachine,
   removeLine,
   setLineQty,
   setTableMeta,
   validateSnapshotChange,
   type OpContext,
-  type OrderEvent,
-  type OrderMachineInput,
 } from '../../../src/domain/index.js';
+import { orderMachine, type OrderEvent, type OrderMachineInput } from '../../../src/domain/order.machine.js';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
 import { PRICING, checkoutOrder, editingOrder, header, line } from '../../helpers/domain-orders.js';
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import { orderMachine, type OrderEvent, type OrderMachineInput } from '../../../src/domain/index.js';
+import { orderMachine, type OrderEvent, type OrderMachineInput } from '../../../src/domain/order.machine.js';
 import { PRICING, TAX_ID, header, line } from '../../helpers/domain-orders.js';
 
 function start(input: OrderMachineInput = { pricing: PRICING }, events: OrderEvent[] = []) {
