@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HubTransport } from '../../../src/client/hub-transport.js';
+import { orderOf } from '../../../src/client/outbox.js';
 import { HubError } from '../../../src/protocol/errors.js';
 import type { OrderUpdate, ResyncInfo } from '../../../src/client/types.js';
 import { SimClock } from '../../fixtures/client-sim-clock.js';
@@ -242,7 +243,7 @@ describe('hubTransport (fake hub)', () => {
     a.sendOrderSnapshot(free, 0, snapshot(free, [line('f1')]));
     await until(() => h.orders.has(free) && a.outboxCount === 1, 'the free order to go through and be acknowledged');
     expect(h.orders.has(held)).toBe(false);
-    expect(a.outboxEntries().map((e) => [e.payload.pos_reference, e.attempts])).toEqual([[held, 1]]);
+    expect(a.outboxEntries().map((e) => [orderOf(e), e.attempts])).toEqual([[held, 1]]);
     expect(a.outboxEntries()[0]!.lastError).toMatch(/lease denied.*term-b/);
     expect(errors).toEqual(['LEASE_HELD']);
   });
