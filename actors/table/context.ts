@@ -17,6 +17,9 @@ export interface Grant {
   readonly connected: boolean;
 }
 
+/** A grant that has not expired at `now` (a lease or lock past expiresAt is free, whatever the rows say). */
+export const live = (grant: Grant | null, now: number): grant is Grant => grant !== null && grant.expiresAt > now;
+
 export interface OrderEntry {
   readonly posReference: string;
   readonly tableId: number | null;

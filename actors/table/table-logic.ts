@@ -8,7 +8,7 @@ import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
 import type { ErrorCode } from '../../src/protocol/errors.js';
 import type { GrantDecision } from '../../src/ports/metrics.js';
 import type { TerminalMessageOf } from '../../src/protocol/terminal-messages.js';
-import { leaseRefusal, mutationKey, type Grant, type OrderEntry, type TableContext, type TableEnv } from './context.js';
+import { leaseRefusal, live, mutationKey, type Grant, type OrderEntry, type TableContext, type TableEnv } from './context.js';
 import { transferStep, type FenceChange, type Relay, type TransferEvent } from './transfer-logic.js';
 import type { Outbound, Principal, ShardMessage, Unit, WriteOp } from './types.js';
 
@@ -92,7 +92,6 @@ class Draft {
   }
 }
 
-const live = (grant: Grant | null, now: number): grant is Grant => grant !== null && grant.expiresAt > now;
 
 function newOrder(posReference: string, tableId: number | null): OrderEntry {
   return { posReference, tableId, version: 0, snapshot: null, lease: null, leaseEpoch: 0, finalizing: false };

@@ -11,7 +11,7 @@ import type { ErrorCode } from '../../src/protocol/errors.js';
 import type { HubMessage } from '../../src/protocol/hub-messages.js';
 import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
 import type { TerminalMessageOf } from '../../src/protocol/terminal-messages.js';
-import { leaseRefusal, mutationKey, type Grant, type OrderEntry, type TableContext, type TableEnv } from './context.js';
+import { leaseRefusal, live, mutationKey, type Grant, type OrderEntry, type TableContext, type TableEnv } from './context.js';
 import type { ActorKey, Outbound, Principal, Unit, WriteOp } from './types.js';
 
 export type TransferMessage = TerminalMessageOf<'ORDER_TRANSFER'>;
@@ -70,7 +70,6 @@ export interface TransferStep {
   readonly fence: FenceChange | null;
 }
 
-const live = (grant: Grant | null, now: number): grant is Grant => grant !== null && grant.expiresAt > now;
 
 function refOf(req: TransferRequest): Record<string, unknown> {
   const { msg } = req;
