@@ -177,7 +177,8 @@ export class HubWriteFlusher {
     this.outbox.setInFlight(null);
     if (outcome.kind !== 'error') {
       this.outbox.remove(entry.id);
-    } else if (PERMANENT_WRITE_ERRORS.has(outcome.code)) {
+    } else if (PERMANENT_WRITE_ERRORS.has(outcome.code) || outcome.code === 'LOCK_HELD') {
+      // LOCK_HELD: another terminal owns the table now; a status landing after its edits would be stale.
       this.outbox.remove(entry.id);
       this.port.report(new HubError(outcome.code, `${what} refused and dropped: ${outcome.message}`, { details: { mutationId: entry.id } }));
     } else {

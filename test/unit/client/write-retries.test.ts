@@ -127,7 +127,7 @@ describe('writes the hub refuses for now are retried, not dropped', () => {
     expect(t.outboxCount).toBe(0);
   });
 
-  it('a permanent refusal of a table update (FORBIDDEN) is dropped and reported, not retried forever', async () => {
+  it('a permanent refusal of a table update (FORBIDDEN, LOCK_HELD) is dropped and reported, not retried forever', async () => {
     const { t, clock, socket, errors } = await online();
     t.sendTableUpdate(4, 'occupied');
     await advance(clock, 0);
@@ -136,6 +136,13 @@ describe('writes the hub refuses for now are retried, not dropped', () => {
     await drain();
     expect(t.outboxCount).toBe(0);
     expect(errors).toEqual(['FORBIDDEN']);
+    // A table another terminal has locked: the hub names the table only; the status is not forced in later.
+    t.sendTableUpdate(4, 'free');
+    await advance(clock, 0);
+    socket.receive({ type: 'ERROR', code: 'LOCK_HELD', message: 'table 4 is locked by term-b', ref: { type: 'TABLE_UPDATE', tableId: 4 } });
+    await drain();
+    expect(t.outboxCount).toBe(0);
+    expect(errors).toEqual(['FORBIDDEN', 'LOCK_HELD']);
   });
 
   it('a table update with no answer at all is resent after the request timeout, not lost', async () => {
