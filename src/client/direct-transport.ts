@@ -12,7 +12,7 @@ import type { FetchLike, ResolvedDeps } from './deps.js';
 import { TransportEvents } from './transport-events.js';
 import { OdooRpc } from './odoo-rpc.js';
 import { odooDatetime, toCreateFromUiOrder } from './odoo-order-payload.js';
-import { Outbox } from './outbox.js';
+import { Outbox, orderOf } from './outbox.js';
 import type { OutboxEntry, OutboxStore } from './outbox-store.js';
 import type {
   ConnectionState,
@@ -151,7 +151,7 @@ export class DirectTransport extends TransportEvents implements SyncTransport {
     const id = this.deps.newId();
     // Stock Odoo 12 only takes paid orders; drafts stay local until they are paid.
     if (snapshot.state === 'paid' || snapshot.state === 'finalized') {
-      this.outbox.enqueue(id, 'orders/create', { pos_reference: posReference, snapshot, mutationId: id });
+      this.outbox.enqueue(id, { action: 'orders/create', payload: { pos_reference: posReference, snapshot, mutationId: id } });
       this.schedule(0);
     }
     return id;
@@ -173,9 +173,9 @@ export class DirectTransport extends TransportEvents implements SyncTransport {
       list.push(resolve);
       this.finalizeWaiters.set(posReference, list);
     });
-    this.outbox.enqueue(id, 'orders/create', { pos_reference: posReference, snapshot, mutationId: id });
+    this.outbox.enqueue(id, { action: 'orders/create', payload: { pos_reference: posReference, snapshot, mutationId: id } });
     await this.flush();
-    const entry = this.outbox.list().find((e) => e.payload.pos_reference === posReference);
+    const entry = this.outbox.list().find((e) => orderOf(e) === posReference);
     if (entry) {
       // Not through yet (Odoo down or refusing): durable in the outbox; onOrderFinalized reports the end.
       this.finalizeWaiters.delete(posReference);
@@ -326,8 +326,7 @@ export class DirectTransport extends TransportEvents implements SyncTransport {
         this.outbox.remove(entry.id);
         continue;
       }
-      const snapshot = entry.payload.snapshot as OrderSnapshot;
-      const posReference = String(entry.payload.pos_reference);
+      const { snapshot, pos_reference: posReference } = entry.payload;
       try {
         const orderId = await this.createOnce(snapshot);
         this.outbox.remove(entry.id);

@@ -5,42 +5,58 @@
  * queued older ones, except the one in flight; entries go out oldest first, strictly in order per order.
  */
 import type { ClientClock } from './deps.js';
-import type { OutboxAction, OutboxEntry, OutboxStore } from './outbox-store.js';
+import type { OutboxEntry, OutboxPayloads, OutboxStore, OutboxWrite } from './outbox-store.js';
 
-/** Entries with the same key supersede each other: the latest snapshot of an order wins. */
-export function replaceKeyOf(action: OutboxAction, payload: Record<string, unknown>): string | null {
-  switch (action) {
+/** The order a write belongs to, if any (a lease release waits for that order's queued writes). */
+export function orderOf(write: OutboxWrite): string | null {
+  switch (write.action) {
     case 'orders/create':
     case 'orders/update':
-      return typeof payload.pos_reference === 'string' ? `order:${payload.pos_reference}` : null;
+    case 'orders/finalize':
+      return write.payload.pos_reference;
     case 'tables/update':
-      return typeof payload.tableId === 'number' ? `table:${payload.tableId}` : null;
     case 'floor-plans/update':
-      return typeof payload.floorId === 'number' ? `floor:${payload.floorId}` : null;
+      return null;
+    default: {
+      const unreachable: never = write;
+      return unreachable;
+    }
+  }
+}
+
+/** Entries with the same key supersede each other: the latest snapshot of an order wins. */
+export function replaceKeyOf(write: OutboxWrite): string | null {
+  switch (write.action) {
+    case 'orders/create':
+    case 'orders/update':
+      return `order:${write.payload.pos_reference}`;
+    case 'tables/update':
+      return `table:${write.payload.tableId}`;
+    case 'floor-plans/update':
+      return `floor:${write.payload.floorId}`;
     case 'orders/finalize':
       return null;
     default: {
-      const unreachable: never = action;
+      const unreachable: never = write;
       return unreachable;
     }
   }
 }
 
 /** Entries of one group are sent strictly in order: an order's writes and its finalization, one table, one floor. */
-export function groupOf(entry: OutboxEntry): string {
-  const p = entry.payload;
-  switch (entry.action) {
+export function groupOf(write: OutboxWrite): string {
+  switch (write.action) {
     case 'orders/create':
     case 'orders/update':
     case 'orders/finalize':
-      return `order:${String(p.pos_reference)}`;
+      return `order:${write.payload.pos_reference}`;
     case 'tables/update':
-      return `table:${String(p.tableId)}`;
+      return `table:${write.payload.tableId}`;
     case 'floor-plans/update':
-      return `floor:${String(p.floorId)}`;
+      return `floor:${write.payload.floorId}`;
     default: {
-      const unreachable: never = entry.action;
-      return String(unreachable);
+      const unreachable: never = write;
+      return unreachable;
     }
   }
 }
@@ -71,20 +87,19 @@ export class Outbox {
   }
 
   /** Queue a write; returns the entry and the ids of the queued entries it replaced. */
-  enqueue(id: string, action: OutboxAction, payload: Record<string, unknown>): { entry: OutboxEntry; replaced: string[] } {
-    const key = replaceKeyOf(action, payload);
+  enqueue(id: string, write: OutboxWrite): { entry: OutboxEntry; replaced: string[] } {
+    const key = replaceKeyOf(write);
     const replaced: string[] = [];
     if (key !== null) {
       this.entries = this.entries.filter((e) => {
-        const same = e.id !== this.inFlight && replaceKeyOf(e.action, e.payload) === key;
+        const same = e.id !== this.inFlight && replaceKeyOf(e) === key;
         if (same) replaced.push(e.id);
         return !same;
       });
     }
     const entry: OutboxEntry = {
+      ...write,
       id,
-      action,
-      payload,
       createdAt: new Date(this.clock.now()).toISOString(),
       attempts: 0,
       nextAttemptAt: null,
@@ -118,7 +133,7 @@ export class Outbox {
 
   /** True when an entry of this order is queued (a lease release waits for it). */
   hasOrder(posReference: string): boolean {
-    return this.entries.some((e) => e.payload.pos_reference === posReference);
+    return this.entries.some((e) => orderOf(e) === posReference);
   }
 
   get(id: string): OutboxEntry | undefined {
@@ -146,8 +161,8 @@ export class Outbox {
   }
 
   /** Swap the payload of a queued entry (a reconciled snapshot), keeping its place in the queue. */
-  rewrite(id: string, newId: string, payload: Record<string, unknown>): void {
-    this.update(id, (e) => ({ ...e, id: newId, payload, attempts: e.attempts + 1, nextAttemptAt: null }));
+  rewrite(id: string, newId: string, payload: OutboxPayloads['orders/update']): void {
+    this.update(id, (e) => (e.action === 'orders/update' || e.action === 'orders/create' ? { ...e, action: 'orders/update', id: newId, payload, attempts: e.attempts + 1, nextAttemptAt: null } : e));
     if (this.inFlight === id) this.inFlight = newId;
   }
 

@@ -4,6 +4,7 @@
  * users (manager, waiter, the hub's own user, dev admin) with known passwords and pre-issued live
  * session ids, so tests, the demo and the terminal page can authenticate without a login round trip.
  */
+import type { CatalogTable } from '../protocol/catalog-table.js';
 
 export const SIM_DB = 'pos';
 
@@ -139,18 +140,8 @@ export const SIM_POS_SESSION = {
   ],
 } as const;
 
-export interface SeedTable {
-  readonly id: number;
-  readonly name: string;
-  readonly floorId: number;
-  readonly seats: number;
-  readonly x: number;
-  readonly y: number;
-  readonly shape: 'square' | 'round';
-  /** restaurant.table width/height (Odoo's default is 50; these fit the 140 px grid). */
-  readonly width: number;
-  readonly height: number;
-}
+/** The seeded tables have the catalog's table shape (src/protocol/catalog-table.ts). */
+export type SeedTable = CatalogTable;
 export const SIM_FLOORS = [
   { id: 1, name: 'Main Dining' },
   { id: 2, name: 'Terrace' },

@@ -1,10 +1,11 @@
 /**
  * The products, taxes, floors and payment method the page sells with. Fetched from the hub's
- * GET /api/catalog (the same JSON as the Odoo simulator's /pos-hub-sim/catalog), remembered in
- * localStorage so a reload works offline, and — for a first load with no hub at all — an embedded
- * copy of the simulator's seed, so the page is never empty.
+ * GET /api/catalog (the same JSON as the Odoo simulator's /pos-hub-sim/catalog) and remembered in
+ * localStorage so a reload works offline. The page carries no copy of its own: until the hub's (or a
+ * cached) catalog is here it shows an empty floor and rings nothing up.
  */
 import type { Pricing } from '../domain/pricing.js';
+import type { CatalogTable } from '../protocol/catalog-table.js';
 
 export interface Product {
   readonly id: number;
@@ -14,20 +15,11 @@ export interface Product {
   readonly category: string;
 }
 
-export interface TableInfo {
-  readonly id: number;
-  readonly name: string;
-  readonly floorId: number;
-  readonly seats: number;
-  readonly x: number;
-  readonly y: number;
-  readonly shape: string;
-}
 
 export interface Floor {
   readonly id: number;
   readonly name: string;
-  readonly tables: readonly TableInfo[];
+  readonly tables: readonly CatalogTable[];
 }
 
 export interface Catalog {
@@ -45,9 +37,13 @@ export interface Catalog {
   readonly sendChangesToKitchen: boolean;
 }
 
-export type CatalogSource = 'hub' | 'cache' | 'embedded';
+/** 'none': nothing from the hub yet and nothing cached. */
+export type CatalogSource = 'hub' | 'cache' | 'none';
 
 export const CATALOG_STORAGE_KEY = 'pos_terminal_catalog';
+
+/** Odoo 12's restaurant.table default width and height. */
+const ODOO_TABLE_SIZE = 50;
 
 type Json = Record<string, unknown>;
 
@@ -75,10 +71,11 @@ export function parseCatalog(raw: unknown): Catalog | null {
   const floors: Floor[] = arr(raw.floors).flatMap((f) => {
     if (!isObj(f) || num(f.id) === null) return [];
     const floorId = num(f.id)!;
-    const tables = arr(f.tables).flatMap((t): TableInfo[] => {
+    const tables = arr(f.tables).flatMap((t): CatalogTable[] => {
       if (!isObj(t) || num(t.id) === null) return [];
       const id = num(t.id)!;
-      return [{ id, name: str(t.name, `T${id}`), floorId, seats: num(t.seats) ?? 0, x: num(t.x) ?? 0, y: num(t.y) ?? 0, shape: str(t.shape, 'square') }];
+      const size = (v: unknown): number => num(v) ?? ODOO_TABLE_SIZE;
+      return [{ id, name: str(t.name, `T${id}`), floorId, seats: num(t.seats) ?? 0, x: num(t.x) ?? 0, y: num(t.y) ?? 0, width: size(t.width), height: size(t.height), shape: str(t.shape, 'square') }];
     });
     return [{ id: floorId, name: str(f.name, `Floor ${floorId}`), tables }];
   });
@@ -113,39 +110,16 @@ export function tableName(catalog: Catalog, tableId: number | null): string {
   return `T${tableId}`;
 }
 
-/** A copy of the Odoo simulator's seed (src/odoo-sim/seed.ts), for a first load with no hub reachable. */
-export const EMBEDDED_CATALOG_JSON = {
-  config: { id: 1, name: 'Main Restaurant', pricelist_id: 1 },
-  pricelist: { id: 1, name: 'Public Pricelist' },
-  session: { id: 42, statements: [{ id: 420, journalId: 7 }, { id: 421, journalId: 8 }] },
-  journals: [{ id: 7, name: 'Cash', type: 'cash' }, { id: 8, name: 'Card', type: 'bank' }],
-  taxes: [{ id: 1, name: 'ITBIS 18%', amount: 18 }, { id: 2, name: 'Servicio 10%', amount: 10 }],
-  products: [
-    { id: 101, name: 'Espresso', price: 90, taxIds: [1], category: 'Drinks' },
-    { id: 102, name: 'Cappuccino', price: 140, taxIds: [1], category: 'Drinks' },
-    { id: 103, name: 'Fresh Orange Juice', price: 160, taxIds: [1], category: 'Drinks' },
-    { id: 104, name: 'Presidente Beer', price: 180, taxIds: [1, 2], category: 'Drinks' },
-    { id: 201, name: 'Tostones', price: 220, taxIds: [1, 2], category: 'Starters' },
-    { id: 202, name: 'Empanadas (3)', price: 260, taxIds: [1, 2], category: 'Starters' },
-    { id: 301, name: 'Sancocho', price: 480, taxIds: [1, 2], category: 'Mains' },
-    { id: 302, name: 'Mofongo with Shrimp', price: 650, taxIds: [1, 2], category: 'Mains' },
-    { id: 303, name: 'La Bandera', price: 420, taxIds: [1, 2], category: 'Mains' },
-    { id: 304, name: 'Grilled Chillo', price: 790, taxIds: [1, 2], category: 'Mains' },
-    { id: 401, name: 'Flan', price: 190, taxIds: [1], category: 'Desserts' },
-    { id: 402, name: 'Habichuelas con Dulce', price: 210, taxIds: [1], category: 'Desserts' },
-  ],
-  floors: [
-    { id: 1, name: 'Main Dining', tables: [1, 2, 3, 4, 5, 6, 7, 8].map(seedTable) },
-    { id: 2, name: 'Terrace', tables: [9, 10, 11, 12].map(seedTable) },
-  ],
-  users: [
-    { id: 7, login: 'manager', name: 'Marta Manager', role: 'manager', sessionId: '7a11ce0000000000000000000000000000000007' },
-    { id: 8, login: 'waiter', name: 'Walter Waiter', role: 'cashier', sessionId: 'b0b0000000000000000000000000000000000008' },
-  ],
+/** Before any catalog arrives: no products, no floors; the controller refuses to ring anything up. */
+export const EMPTY_CATALOG: Catalog = {
+  configId: 0,
+  sessionId: 0,
+  userId: 0,
+  pricelistId: 0,
+  products: [],
+  taxes: [],
+  floors: [],
+  payment: { journalId: 0, statementId: 0, name: 'Cash' },
+  staff: [],
+  sendChangesToKitchen: true,
 };
-
-function seedTable(n: number): Json {
-  const col = (n - 1) % 4;
-  const row = Math.floor(((n <= 8 ? n : n - 8) - 1) / 4);
-  return { id: n, name: `T${n}`, floorId: n <= 8 ? 1 : 2, seats: n % 3 === 0 ? 6 : n % 2 === 0 ? 4 : 2, x: 40 + col * 140, y: 40 + row * 140, shape: n % 2 ? 'round' : 'square' };
-}

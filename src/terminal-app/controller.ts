@@ -192,13 +192,9 @@ export class TerminalController {
   }
 
   /** `writeEmpty`: false when the first item follows at once (one write instead of two). */
-  /**
-   * The embedded catalog is the simulator's seed: good enough to draw the floor before the hub answers,
-   * never to ring up a real venue's order (Odoo would refuse unknown products and the order would be
-   * dead-lettered). Until the hub's (or a cached) catalog is here, nothing is rung up.
-   */
+  /** Until the hub's (or a cached) catalog is here there is nothing to sell and no session to sell in. */
   private refuseWithoutRealCatalog(): boolean {
-    if (this.current.catalogSource !== 'embedded') return false;
+    if (this.current.catalogSource !== 'none') return false;
     this.set({ notice: { text: 'The product catalog has not arrived from the hub yet (the hub reads it from Odoo); orders can be rung up once it has.' } });
     return true;
   }

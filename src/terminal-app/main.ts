@@ -6,7 +6,7 @@
  */
 import { createTransport, localStorageOutboxStore, OUTBOX_STORAGE_KEY, uuidV4 } from '../client/index.js';
 import type { SyncTransport } from '../client/types.js';
-import { CATALOG_STORAGE_KEY, EMBEDDED_CATALOG_JSON, parseCatalog, type Catalog, type CatalogSource } from './catalog.js';
+import { CATALOG_STORAGE_KEY, EMPTY_CATALOG, parseCatalog, type Catalog, type CatalogSource } from './catalog.js';
 import { TerminalController } from './controller.js';
 import { hubAllowed, readParams, withTable } from './params.js';
 import { renderApp, type ViewActions } from './view.js';
@@ -79,6 +79,10 @@ function cachedCatalog(): Catalog | null {
   }
 }
 
+/** First retry of a catalog fetch that failed, and the longest wait between retries. */
+const CATALOG_RETRY_MS = 5_000;
+const CATALOG_RETRY_MAX_MS = 60_000;
+
 async function fetchCatalog(url: string): Promise<Catalog | null> {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), CATALOG_TIMEOUT_MS);
@@ -112,8 +116,7 @@ async function start(): Promise<void> {
   if (root === null) throw new Error('index.html has no #app element');
 
   const cached = cachedCatalog();
-  const embedded = parseCatalog(EMBEDDED_CATALOG_JSON)!;
-  const initial: { catalog: Catalog; source: CatalogSource } = cached !== null ? { catalog: cached, source: 'cache' } : { catalog: embedded, source: 'embedded' };
+  const initial: { catalog: Catalog; source: CatalogSource } = cached !== null ? { catalog: cached, source: 'cache' } : { catalog: EMPTY_CATALOG, source: 'none' };
 
   const deviceId = deviceIdFor(params.deviceId);
   const local = storage('localStorage');
@@ -183,9 +186,14 @@ async function start(): Promise<void> {
   // Leaving the page is the seed's "navigate away": give the lease and the lock back.
   window.addEventListener('pagehide', () => controller.leaveTable());
 
-  void fetchCatalog(params.catalogUrl).then((fresh) => {
-    if (fresh !== null) controller.setCatalog(fresh, 'hub');
-  });
+  // The page carries no catalog of its own: until the hub answers (it reads Odoo), ask again, 5 s, 10 s, … a minute apart at most.
+  const loadCatalog = (retryMs: number): void => {
+    void fetchCatalog(params.catalogUrl).then((fresh) => {
+      if (fresh !== null) controller.setCatalog(fresh, 'hub');
+      else setTimeout(() => loadCatalog(Math.min(retryMs * 2, CATALOG_RETRY_MAX_MS)), retryMs);
+    });
+  };
+  loadCatalog(CATALOG_RETRY_MS);
   if (params.serviceWorker) registerServiceWorker();
 
   if (hubRefused) {

@@ -5,7 +5,8 @@
  */
 import type { ConnectionState } from '../client/types.js';
 import type { KitchenStatus, OrderLine } from '../protocol/snapshot.js';
-import { tableName, type Product, type TableInfo } from './catalog.js';
+import type { CatalogTable } from '../protocol/catalog-table.js';
+import { tableName, type Product } from './catalog.js';
 import type { ConflictChoice } from './controller.js';
 import { h } from './dom.js';
 import { openOrdersOf, type AppState, type OrderEntry } from './state.js';
@@ -73,7 +74,7 @@ function renderFloor(state: AppState, actions: ViewActions): HTMLElement {
   );
 }
 
-function renderTableTile(state: AppState, table: TableInfo, actions: ViewActions): HTMLElement {
+function renderTableTile(state: AppState, table: CatalogTable, actions: ViewActions): HTMLElement {
   const orders = openOrdersOf(state, table.id);
   const hub = state.tables.get(table.id);
   const lockedBy = hub?.lockedBy ?? null;

@@ -4,6 +4,8 @@
  * so the two cannot drift; the field names are the ones src/terminal-app/catalog.ts parses.
  */
 
+import type { CatalogTable } from '../../protocol/catalog-table.js';
+
 type Row = Readonly<Record<string, unknown>>;
 
 export interface CatalogJson {
@@ -49,17 +51,7 @@ export interface CatalogJson {
   }[];
 }
 
-export interface CatalogTable {
-  readonly id: number;
-  readonly name: string;
-  readonly floorId: number;
-  readonly seats: number;
-  readonly x: number;
-  readonly y: number;
-  readonly width: number;
-  readonly height: number;
-  readonly shape: string;
-}
+export type { CatalogTable };
 
 /** What the loader read from Odoo, as search_read/read returned it. */
 export interface CatalogRows {

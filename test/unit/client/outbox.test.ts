@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fileOutboxStore } from '../../../src/adapters/outbox-file/file-outbox-store.js';
 import { Outbox } from '../../../src/client/outbox.js';
-import { localStorageOutboxStore, memoryOutboxStore, OUTBOX_STORAGE_KEY, type StorageLike } from '../../../src/client/outbox-store.js';
+import { localStorageOutboxStore, memoryOutboxStore, OUTBOX_STORAGE_KEY, type OutboxWrite, type StorageLike } from '../../../src/client/outbox-store.js';
+import { line, snapshot } from '../../fixtures/client-orders.js';
 import { SimClock } from '../../fixtures/client-sim-clock.js';
 
 function fakeStorage(): StorageLike & { data: Map<string, string> } {
@@ -22,45 +23,48 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+const upd = (ref: string, n = 1): OutboxWrite => ({ action: 'orders/update', payload: { pos_reference: ref, baseVersion: n - 1, snapshot: snapshot(ref, [line(`l${n}`)]), mutationId: `${ref}-${n}` } });
+const fin = (ref: string): OutboxWrite => ({ action: 'orders/finalize', payload: { pos_reference: ref, snapshot: snapshot(ref, [line('l1')], { state: 'paid' }), configId: 1, mutationId: `${ref}-fin` } });
+
 describe('Outbox', () => {
   it('keeps the reference entry shape and persists every change', () => {
     const clock = new SimClock();
     const store = memoryOutboxStore();
     const outbox = new Outbox(store, clock);
-    outbox.enqueue('m1', 'orders/update', { pos_reference: 'R1', n: 1 });
+    outbox.enqueue('m1', upd('R1'));
     expect(store.entries()).toEqual([
-      { id: 'm1', action: 'orders/update', payload: { pos_reference: 'R1', n: 1 }, createdAt: new Date(clock.now()).toISOString(), attempts: 0, nextAttemptAt: null, lastError: null },
+      { id: 'm1', action: 'orders/update', payload: upd('R1').payload, createdAt: new Date(clock.now()).toISOString(), attempts: 0, nextAttemptAt: null, lastError: null },
     ]);
   });
 
   it('a newer snapshot of the same order replaces the queued one and goes to the back; other orders keep their place', () => {
     const outbox = new Outbox(memoryOutboxStore(), new SimClock());
-    outbox.enqueue('m1', 'orders/update', { pos_reference: 'R1', n: 1 });
-    outbox.enqueue('m2', 'orders/update', { pos_reference: 'R2', n: 1 });
-    outbox.enqueue('m3', 'tables/update', { tableId: 4, status: 'occupied' });
-    const { replaced } = outbox.enqueue('m4', 'orders/update', { pos_reference: 'R1', n: 2 });
+    outbox.enqueue('m1', upd('R1', 1));
+    outbox.enqueue('m2', upd('R2', 1));
+    outbox.enqueue('m3', { action: 'tables/update', payload: { tableId: 4, status: 'occupied', mutationId: 'm3' } });
+    const { replaced } = outbox.enqueue('m4', upd('R1', 2));
     expect(replaced).toEqual(['m1']);
     expect(outbox.list().map((e) => e.id)).toEqual(['m2', 'm3', 'm4']);
   });
 
   it('never replaces the entry in flight (its reply may still come) and never merges finalizations', () => {
     const outbox = new Outbox(memoryOutboxStore(), new SimClock());
-    outbox.enqueue('m1', 'orders/update', { pos_reference: 'R1', n: 1 });
+    outbox.enqueue('m1', upd('R1', 1));
     outbox.setInFlight('m1');
-    outbox.enqueue('m2', 'orders/update', { pos_reference: 'R1', n: 2 });
-    outbox.enqueue('m3', 'orders/update', { pos_reference: 'R1', n: 3 });
+    outbox.enqueue('m2', upd('R1', 2));
+    outbox.enqueue('m3', upd('R1', 3));
     expect(outbox.list().map((e) => e.id)).toEqual(['m1', 'm3']);
-    outbox.enqueue('f1', 'orders/finalize', { pos_reference: 'R1' });
-    outbox.enqueue('f2', 'orders/finalize', { pos_reference: 'R1' });
+    outbox.enqueue('f1', fin('R1'));
+    outbox.enqueue('f2', fin('R1'));
     expect(outbox.list().map((e) => e.id)).toEqual(['m1', 'm3', 'f1', 'f2']);
   });
 
   it('a failure records attempts, lastError and nextAttemptAt; it holds back its own order only', () => {
     const clock = new SimClock();
     const outbox = new Outbox(memoryOutboxStore(), clock);
-    outbox.enqueue('m1', 'orders/update', { pos_reference: 'R1' });
-    outbox.enqueue('f1', 'orders/finalize', { pos_reference: 'R1' });
-    outbox.enqueue('m2', 'orders/update', { pos_reference: 'R2' });
+    outbox.enqueue('m1', upd('R1'));
+    outbox.enqueue('f1', fin('R1'));
+    outbox.enqueue('m2', upd('R2'));
     outbox.fail('m1', 'lease held elsewhere', clock.now() + 2000);
     expect(outbox.get('m1')).toMatchObject({ attempts: 1, lastError: 'lease held elsewhere', nextAttemptAt: new Date(clock.now() + 2000).toISOString() });
     // R1's finalization waits behind R1's update; R2 goes ahead.
@@ -79,14 +83,23 @@ describe('Outbox', () => {
   it('localStorage store: key pos_sync_outbox, survives a reload, ignores garbage', () => {
     const storage = fakeStorage();
     const first = new Outbox(localStorageOutboxStore(storage), new SimClock());
-    first.enqueue('m1', 'orders/update', { pos_reference: 'R1' });
+    first.enqueue('m1', upd('R1'));
     expect(JSON.parse(storage.data.get(OUTBOX_STORAGE_KEY)!)).toHaveLength(1);
     const reloaded = new Outbox(localStorageOutboxStore(storage), new SimClock());
     expect(reloaded.list().map((e) => e.id)).toEqual(['m1']);
     storage.setItem(OUTBOX_STORAGE_KEY, '{not json');
     expect(new Outbox(localStorageOutboxStore(storage), new SimClock()).count).toBe(0);
-    storage.setItem(OUTBOX_STORAGE_KEY, JSON.stringify([{ id: 'x', action: 'nope', payload: {} }, { id: 'y', action: 'tables/update', payload: { tableId: 1 } }]));
+    storage.setItem(OUTBOX_STORAGE_KEY, JSON.stringify([{ id: 'x', action: 'nope', payload: {} }, { id: 'y', action: 'tables/update', payload: { tableId: 1, status: 'free', mutationId: 'y' } }, { id: 'z', action: 'tables/update', payload: { tableId: 1 } }]));
+    // A payload that does not fit its action (z: no status) is skipped, never sent.
     expect(new Outbox(localStorageOutboxStore(storage), new SimClock()).list().map((e) => e.id)).toEqual(['y']);
+  });
+
+  it('an entry queued by an older SDK (snapshot wrapped in _hubSnapshot) is read into the typed shape, nothing lost', () => {
+    const storage = fakeStorage();
+    const legacy = { posReference: 'R1', baseVersion: 3, snapshot: snapshot('R1', [line('a')]), mutationId: 'm1' };
+    storage.setItem(OUTBOX_STORAGE_KEY, JSON.stringify([{ id: 'm1', action: 'orders/update', payload: { pos_reference: 'R1', _hubSnapshot: legacy }, createdAt: '2026-01-01T00:00:00.000Z', attempts: 2, nextAttemptAt: null, lastError: 'x' }]));
+    const [entry] = new Outbox(localStorageOutboxStore(storage), new SimClock()).list();
+    expect(entry).toMatchObject({ id: 'm1', action: 'orders/update', attempts: 2, payload: { pos_reference: 'R1', baseVersion: 3, snapshot: legacy.snapshot, mutationId: 'm1' } });
   });
 
   it('file store (Node): atomic rewrite, survives a restart, a missing or corrupt file is an empty queue', () => {
@@ -95,8 +108,8 @@ describe('Outbox', () => {
     const path = join(dir, 'nested', 'outbox.json');
     const outbox = new Outbox(fileOutboxStore(path), new SimClock());
     expect(outbox.count).toBe(0);
-    outbox.enqueue('m1', 'orders/update', { pos_reference: 'R1' });
-    outbox.enqueue('m2', 'floor-plans/update', { floorId: 1 });
+    outbox.enqueue('m1', upd('R1'));
+    outbox.enqueue('m2', { action: 'floor-plans/update', payload: { floorId: 1, tables: [{ id: 1, x: 0, y: 0 }], mutationId: 'm2' } });
     outbox.remove('m1');
     expect(JSON.parse(readFileSync(path, 'utf8'))).toHaveLength(1);
     expect(new Outbox(fileOutboxStore(path), new SimClock()).list().map((e) => e.id)).toEqual(['m2']);

@@ -20,7 +20,8 @@ import type {
 import { newOrder } from '../../../src/domain/order-ops.js';
 import type { SyncInitOrder } from '../../../src/protocol/hub-messages.js';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
-import { EMBEDDED_CATALOG_JSON, parseCatalog, type CatalogSource } from '../../../src/terminal-app/catalog.js';
+import { EMPTY_CATALOG, type Catalog, type CatalogSource } from '../../../src/terminal-app/catalog.js';
+import { SIM_FLOORS, SIM_POS_CONFIG, SIM_POS_SESSION, SIM_PRICELIST, SIM_PRODUCTS, SIM_TABLES, SIM_TAXES, SIM_USERS } from '../../../src/odoo-sim/seed.js';
 import { TerminalController } from '../../../src/terminal-app/controller.js';
 
 type Handler = (...args: never[]) => void;
@@ -97,9 +98,21 @@ class FakeTransport implements SyncTransport {
   onResync = (h: Handler) => this.on('resync', h);
 }
 
-const catalog = parseCatalog(EMBEDDED_CATALOG_JSON)!;
+/** The simulator's seed as the page parses it from the hub's GET /api/catalog. */
+const catalog: Catalog = {
+  configId: SIM_POS_CONFIG.id,
+  sessionId: SIM_POS_SESSION.id,
+  userId: SIM_USERS.manager.id,
+  pricelistId: SIM_PRICELIST.id,
+  products: SIM_PRODUCTS.map((p) => ({ id: p.id, name: p.name, price: p.price, taxIds: p.taxIds, category: p.category })),
+  taxes: SIM_TAXES.map((t) => ({ id: t.id, amount: t.amount })),
+  floors: SIM_FLOORS.map((f) => ({ id: f.id, name: f.name, tables: SIM_TABLES.filter((t) => t.floorId === f.id) })),
+  payment: { journalId: 7, statementId: 420, name: 'Cash' },
+  staff: [SIM_USERS.manager.name, SIM_USERS.waiter.name],
+  sendChangesToKitchen: true,
+};
 
-/** A page whose catalog came from the hub (the same data as the embedded seed copy). */
+/** A page whose catalog came from the hub. */
 function setup(source: CatalogSource = 'hub'): { t: FakeTransport; c: TerminalController } {
   const t = new FakeTransport();
   let clock = 1_790_000_000_000;
@@ -116,8 +129,9 @@ function last(t: FakeTransport): OrderSnapshot {
 }
 
 describe('terminal page controller', () => {
-  it('rings nothing up with only the embedded (simulator) catalog, and does once the hub sends one', async () => {
-    const { t, c } = setup('embedded');
+  it('rings nothing up before any catalog arrived, and does once the hub sends one', async () => {
+    const t = new FakeTransport();
+    const c = new TerminalController({ transport: t, now: () => 1_790_000_000_000, random: () => 0.25, newId: () => 'uid-1' }, EMPTY_CATALOG, 'none');
     await c.openTable(1);
     await c.addProduct(101);
     expect(t.sent).toEqual([]);
