@@ -22,7 +22,7 @@ export interface ShardSeed {
   readonly locks: ReadonlyArray<{ tableId: number; terminalId: string; role: string; expiresAt: number; epoch: number }>;
   readonly tables: ReadonlyArray<{ tableId: number; status: string; posReference: string | null }>;
   readonly epochs: ReadonlyArray<{ key: string; homeKey: ActorKey; epoch: number }>;
-  readonly mutations: ReadonlyArray<{ terminalId: string; mutationId: string; homeKey: ActorKey }>;
+  readonly mutations: ReadonlyArray<{ terminalId: string; owner: string; mutationId: string; homeKey: ActorKey }>;
   readonly finalizing: ReadonlyArray<{ posReference: string; homeKey: ActorKey }>;
 }
 
@@ -33,7 +33,7 @@ export interface KeySeed {
   readonly lock: { terminalId: string; role: string; expiresAt: number; epoch: number } | null;
   readonly table: { status: string; posReference: string | null } | null;
   readonly epochs: ReadonlyArray<{ key: string; epoch: number }>;
-  readonly mutations: ReadonlyArray<{ terminalId: string; mutationId: string }>;
+  readonly mutations: ReadonlyArray<{ terminalId: string; owner: string; mutationId: string }>;
   readonly finalizing: readonly string[];
 }
 

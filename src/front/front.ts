@@ -73,6 +73,11 @@ type Conn = WsConnection<Session>;
 /** Records named in one RECORDS_QUARANTINED; `count` still says how many there are. */
 const MAX_QUARANTINE_REPORT = 100;
 
+/** The signed-in user as a Principal/op field: mutation ids are scoped to (owner, device) (docs/security.md). */
+function ownerField(owner: string | null): { owner?: string } {
+  return owner === null ? {} : { owner };
+}
+
 /** An AUTH refused because the device id is another user's. */
 interface DeviceRefusal {
   readonly ok: false;
@@ -309,6 +314,7 @@ export class Front {
                 {
                   op: 'ticket',
                   terminalId,
+                  ...ownerField(session.owner),
                   orderType: msg.orderType,
                   businessDay: businessDay(now),
                   ...(msg.mutationId === undefined ? {} : { mutationId: msg.mutationId }),
@@ -355,7 +361,7 @@ export class Front {
         }
         const key = this.routeOf(attributed);
         const shard = this.deps.shards[shardOf(key, this.deps.shards.length)];
-        shard?.post({ kind: 'terminal', key, from: { terminalId, role, name: session.userName }, msg: attributed, receivedAt: now });
+        shard?.post({ kind: 'terminal', key, from: { terminalId, role, name: session.userName, ...ownerField(session.owner) }, msg: attributed, receivedAt: now });
         return;
       }
       case 'LEASE_ACQUIRE':
@@ -369,7 +375,7 @@ export class Front {
       case 'TABLE_LOCK_FORCE_ACQUIRE': {
         const key = this.routeOf(msg);
         const shard = this.deps.shards[shardOf(key, this.deps.shards.length)];
-        shard?.post({ kind: 'terminal', key, from: { terminalId, role, name: session.userName }, msg, receivedAt: now });
+        shard?.post({ kind: 'terminal', key, from: { terminalId, role, name: session.userName, ...ownerField(session.owner) }, msg, receivedAt: now });
         return;
       }
       case 'ORDER_TRANSFER': {
@@ -377,7 +383,7 @@ export class Front {
         const key = this.routeOf(msg);
         const toKey = this.transferDestination(msg, key);
         const shard = this.deps.shards[shardOf(key, this.deps.shards.length)];
-        shard?.post({ kind: 'transfer', key, toKey, from: { terminalId, role, name: session.userName }, msg, receivedAt: now });
+        shard?.post({ kind: 'transfer', key, toKey, from: { terminalId, role, name: session.userName, ...ownerField(session.owner) }, msg, receivedAt: now });
         return;
       }
       default: {

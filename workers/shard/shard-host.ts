@@ -44,7 +44,7 @@ type SeedParts = {
   lock: TableSeed['lock'];
   table: TableSeed['table'];
   epochs: { key: string; epoch: number }[];
-  mutations: { terminalId: string; mutationId: string }[];
+  mutations: { terminalId: string; owner: string; mutationId: string }[];
   finalizing: string[];
 };
 
