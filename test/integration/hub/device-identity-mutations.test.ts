@@ -26,7 +26,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 type Msg = Awaited<ReturnType<TestTerminal['awaitType']>>;
 
 async function snapshotOnce(t: TestTerminal, baseVersion: number, lines: number): Promise<Msg> {
-  t.send({ type: 'ORDER_SNAPSHOT', posReference: REF, baseVersion, snapshot: snapshotWithLines(REF, 31, lines), mutationId: 'm-1' });
+  t.send({
+    type: 'ORDER_SNAPSHOT',
+    posReference: REF,
+    baseVersion,
+    snapshot: snapshotWithLines(REF, 31, lines),
+    mutationId: 'm-1',
+  });
   return t.awaitType('ORDER_ACK');
 }
 
