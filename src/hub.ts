@@ -20,7 +20,7 @@ import { createAdminGate } from './front/admin-auth.js';
 import { Admin } from './front/http-routes.js';
 import { identityProofRoute } from './front/identity-route.js';
 import type { TlsIdentity } from './adapters/tls/identity.js';
-import { createRequestGuard, type RequestGuard } from './front/request-guard.js';
+import { createRequestGuard, headerFault, type RequestGuard } from './front/request-guard.js';
 import { createStaticFiles } from './front/static-files.js';
 import type { Session } from './front/session.js';
 import { WorkerLink } from './front/worker-link.js';
@@ -238,6 +238,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const terminalRoute: WsRoute<Session> = {
     upgrade: (info) => {
       // Native terminals send no Origin and pass; a browser page from a foreign origin does not.
+      const fault = headerFault(info.host, info.origin);
+      if (fault !== null) return { refuse: fault };
       if (!guard.hostAllowed(info.host) || !guard.originAllowed(info.origin, info.host)) return null;
       const negotiated = negotiateEncoding(info.protocols, info.query);
       if (!negotiated.ok) return { refuse: negotiated.reason };

@@ -16,7 +16,7 @@ import type { WriterStateView } from '../../workers/protocol.js';
 import { bearerOf, tokenMatches, type AdminCheck, type AdminGate } from './admin-auth.js';
 import { publicCatalog } from './catalog-public.js';
 import type { Front } from './front.js';
-import type { RequestGuard } from './request-guard.js';
+import { headerFault, type RequestGuard } from './request-guard.js';
 import { withSecurityHeaders } from './security-headers.js';
 import type { StaticFiles } from './static-files.js';
 
@@ -134,7 +134,10 @@ export class Admin {
     const { guard } = this.deps;
     const host = req.headers.host ?? '';
     let reply: HttpReply;
-    if (!guard.hostAllowed(host)) {
+    const fault = headerFault(host, req.headers.origin ?? '');
+    if (fault !== null) {
+      reply = { status: 400, contentType: TEXT_TYPE, body: `${fault}\n` };
+    } else if (!guard.hostAllowed(host)) {
       reply = { status: 421, contentType: TEXT_TYPE, body: 'unknown Host: add it to HUB_ALLOWED_HOSTS if this name is yours\n' };
     } else if ((path.startsWith('/api/') || req.method === 'POST') && !guard.originAllowed(req.headers.origin ?? '', host)) {
       reply = json(403, { error: { code: 'FORBIDDEN', message: 'cross-origin request refused: add the origin to HUB_ALLOWED_ORIGINS if it is yours' } });
@@ -199,8 +202,11 @@ export class Admin {
   dashboardRoute(): WsRoute<DashboardSocket> {
     const timers = new Map<WsConnection<DashboardSocket>, TimerHandle>();
     return {
-      upgrade: (info: UpgradeInfo) =>
-        this.deps.guard.hostAllowed(info.host) && this.deps.guard.originAllowed(info.origin, info.host) ? { state: { authed: false, address: info.remoteAddress } } : null,
+      upgrade: (info: UpgradeInfo) => {
+        const fault = headerFault(info.host, info.origin);
+        if (fault !== null) return { refuse: fault };
+        return this.deps.guard.hostAllowed(info.host) && this.deps.guard.originAllowed(info.origin, info.host) ? { state: { authed: false, address: info.remoteAddress } } : null;
+      },
       open: (conn) => {
         timers.set(
           conn,
