@@ -4,10 +4,6 @@
  * between tabs (the delay is printed), LEASE_DENIED and hand-over, hub killed and restarted while a
  * page keeps selling, the page served by the hub itself, and finalization into the Odoo simulator
  * exactly once. Screenshots of each step go to test-artifacts/terminal-*.png.
- * Over ws the pages come from a separate page server (`?hub=`); over wss from the hub's own TLS listener
- * (https page, wss socket, a venue certificate from scripts/venue-cert.sh that Chromium trusts by its
- * key pin). The wss variant runs the essential cases only — tab-to-tab sync and pay-and-finalize — to
- * keep CI time; leasing, the kill/restart and the served-by-hub checks do not depend on the scheme.
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,9 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadTlsIdentity } from '../../src/adapters/tls/identity.js';
 import { startHub, type StartedHub } from '../helpers/start-hub.js';
-import { makeVenueCert, type VenueCert } from '../helpers/venue-cert.js';
 import { startOdooSim, HUB_LOGIN, HUB_PASSWORD, SIM_DB, type StartedOdooSim } from '../helpers/odoo-sim.js';
 import { buildTerminalBundle, launchTerminal, screenshot, startPageServer, type PageServer, type TerminalBrowser } from '../helpers/terminal-browser.js';
 
@@ -49,34 +43,18 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-type Scheme = 'ws' | 'wss';
-/** The describe block running now; set in its beforeAll. */
-let scheme: Scheme = 'ws';
-let venue: VenueCert | null = null;
-
 async function hubFor(name: string, options: { env?: Record<string, string>; mode?: 'in-process' | 'child-process'; dbPath?: string } = {}): Promise<StartedHub> {
-  venue ??= scheme === 'wss' ? makeVenueCert(join(dir, 'tls'), ['localhost', '127.0.0.1']) : null;
   const hub = await startHub({
     // The page is served by the test's page server, another origin than the hub's: allowed by name.
     env: { HUB_DEV_AUTH: 'true', HUB_MDNS_ENABLED: 'false', HUB_LOG_LEVEL: 'warn', HUB_ALLOWED_ORIGINS: pages.url, ...options.env },
     dbPath: options.dbPath ?? join(dir, `${name}.sqlite`),
     mode: options.mode ?? 'in-process',
-    ...(scheme === 'wss' && venue !== null ? { tlsIdentity: loadTlsIdentity(venue.certFile, venue.keyFile, new Date()) } : {}),
   });
   cleanups.push(() => hub.close());
-  if (scheme === 'ws') return hub;
-  if (hub.wssUrl === undefined) throw new Error('the hub did not listen for TLS');
-  return { ...hub, wsUrl: hub.wssUrl };
+  return hub;
 }
 
 async function terminal(hubWsUrl: string, tableId: number): Promise<TerminalBrowser> {
-  if (scheme === 'wss' && venue !== null) {
-    // The hub's own https page, which finds the hub's wss socket from its own origin.
-    const t = await launchTerminal(`${hubWsUrl.replace(/^wss:/, 'https:')}/terminal/?table=${tableId}`, [`--ignore-certificate-errors-spki-list=${venue.pin}`]);
-    cleanups.push(() => t.close());
-    expect(t.page.url()).toMatch(/^https:/);
-    return t;
-  }
   pages.allowHub(hubWsUrl);
   const t = await launchTerminal(`${pages.url}/terminal/?table=${tableId}&hub=${encodeURIComponent(hubWsUrl)}`);
   cleanups.push(() => t.close());
@@ -113,13 +91,7 @@ async function activePos(page: Page): Promise<string> {
 }
 
 
-describe.each<{ scheme: Scheme }>([{ scheme: 'ws' }, { scheme: 'wss' }])('terminal page in Chromium over $scheme, two terminals on one hub', (variant) => {
-  beforeAll(() => {
-    scheme = variant.scheme;
-  });
-  // The cases that do not depend on the scheme run once, over ws (file header).
-  const wsOnly = variant.scheme === 'ws' ? it : (): void => undefined;
-
+describe('terminal page in Chromium, two terminals on one hub', () => {
   it('an item added in page 1 appears in page 2 (tab-to-tab delay printed)', async () => {
     const hub = await hubFor('sync');
     const [one, two] = [await terminal(hub.wsUrl, 1), await terminal(hub.wsUrl, 1)];
@@ -168,7 +140,7 @@ describe.each<{ scheme: Scheme }>([{ scheme: 'ws' }, { scheme: 'wss' }])('termin
     await screenshot(two.page, '1-sync-page2');
   }, TEST_TIMEOUT);
 
-  wsOnly('page 2 opening the order page 1 holds sees LEASE_DENIED; after page 1 leaves, page 2 gets the lease', async () => {
+  it('page 2 opening the order page 1 holds sees LEASE_DENIED; after page 1 leaves, page 2 gets the lease', async () => {
     const hub = await hubFor('lease');
     const one = await terminal(hub.wsUrl, 2);
     await online(one.page);
@@ -209,7 +181,7 @@ describe.each<{ scheme: Scheme }>([{ scheme: 'ws' }, { scheme: 'wss' }])('termin
     await one.page.waitForSelector('[data-testid=table-2][data-status=occupied]', { timeout: STEP_TIMEOUT });
   }, TEST_TIMEOUT);
 
-  wsOnly('hub killed: page 1 keeps adding (outbox shows), hub restarted on the same port and file, page 1 flushes, page 2 converges, SQLite holds each item once', async () => {
+  it('hub killed: page 1 keeps adding (outbox shows), hub restarted on the same port and file, page 1 flushes, page 2 converges, SQLite holds each item once', async () => {
     const port = await freePort();
     const dbPath = join(dir, 'offline.sqlite');
     const env = { HUB_HTTP_PORT: String(port) };
@@ -252,7 +224,7 @@ describe.each<{ scheme: Scheme }>([{ scheme: 'ws' }, { scheme: 'wss' }])('termin
     }
   }, TEST_TIMEOUT);
 
-  wsOnly('served by the hub itself: /terminal/ and its bundle come from the hub, and the page finds the hub WebSocket from its own origin', async () => {
+  it('served by the hub itself: /terminal/ and its bundle come from the hub, and the page finds the hub WebSocket from its own origin', async () => {
     // main.ts (child process) serves src/public; no ?hub=, no ?catalog=: what `npm run demo` users open.
     const hub = await hubFor('served', { mode: 'child-process', env: { ODOO_URL: sim.url, ODOO_DB: SIM_DB, ODOO_USER: HUB_LOGIN, ODOO_PASSWORD: HUB_PASSWORD } });
     const page = await fetch(`${hub.url}/terminal/`);
