@@ -20,7 +20,7 @@ export const EXIT_CODES = {
   OK: { code: 0, sysexits: 'EX_OK', final: false, meaning: 'Stopped on SIGTERM/SIGINT after committing in-flight writes.' },
   FAILURE: { code: 1, sysexits: '-', final: false, meaning: 'A worker died while serving, or an unexpected error; the log names the cause. Restarting from SQLite is safe.' },
   DATABASE_CORRUPT: { code: 65, sysexits: 'EX_DATAERR', final: true, meaning: 'HUB_DB_PATH is not a SQLite database, or is damaged or truncated (quick_check failed). The file is left untouched.' },
-  PORT_IN_USE: { code: 69, sysexits: 'EX_UNAVAILABLE', final: true, meaning: 'HUB_HOST:HUB_HTTP_PORT is taken (another hub?) or cannot be bound; the port is never shared.' },
+  PORT_IN_USE: { code: 69, sysexits: 'EX_UNAVAILABLE', final: true, meaning: 'HUB_HOST:HUB_HTTP_PORT (or HUB_TLS_PORT) is taken (another hub?) or cannot be bound; the port is never shared.' },
   DATABASE_READ_ONLY: { code: 73, sysexits: 'EX_CANTCREAT', final: true, meaning: 'The database directory is missing, or it or its file system is read-only: SQLite cannot create the database, its -wal or -shm.' },
   DATABASE_IO: { code: 74, sysexits: 'EX_IOERR', final: false, meaning: 'Disk I/O error or disk full while opening the database; the unit retries.' },
   DATABASE_LOCKED: { code: 75, sysexits: 'EX_TEMPFAIL', final: true, meaning: 'Another process holds the database write lock for more than 5 s at start-up.' },

@@ -39,7 +39,7 @@ export interface TableContext {
   readonly lockEpoch: number;
   readonly table: { readonly status: string; readonly posReference: string | null } | null;
   readonly orders: ReadonlyMap<string, OrderEntry>;
-  /** `${terminalId}\u0000${mutationId}` of every applied mutation homed here. */
+  /** mutationKey(terminalId, mutationId, owner) of every applied mutation homed here. */
   readonly mutations: ReadonlySet<string>;
 }
 
@@ -75,12 +75,18 @@ export interface TableSeed {
   readonly lock?: { terminalId: string; role: string; expiresAt: number; epoch: number } | null;
   readonly table?: { status: string; posReference: string | null } | null;
   readonly epochs?: ReadonlyArray<{ key: string; epoch: number }>;
-  readonly mutations?: ReadonlyArray<{ terminalId: string; mutationId: string }>;
+  readonly mutations?: ReadonlyArray<{ terminalId: string; owner?: string; mutationId: string }>;
   readonly finalizing?: readonly string[];
 }
 
-export function mutationKey(terminalId: string, mutationId: string): string {
-  return `${terminalId}\u0000${mutationId}`;
+/** Mutation ids are scoped to (owner, device): see Principal.owner. */
+export function mutationKey(terminalId: string, mutationId: string, owner = ''): string {
+  return `${owner}\u0000${terminalId}\u0000${mutationId}`;
+}
+
+/** The sender's owner as a write-op field (absent when the principal has none). */
+export function ownerScope(from: { readonly owner?: string }): { owner?: string } {
+  return from.owner === undefined ? {} : { owner: from.owner };
 }
 
 /** Build the context from persisted rows. Restored grants start as disconnected-but-live: the
@@ -136,7 +142,7 @@ export function contextFromSeed(seed: TableSeed): TableContext {
     lockEpoch,
     table: seed.table ?? null,
     orders,
-    mutations: new Set((seed.mutations ?? []).map((m) => mutationKey(m.terminalId, m.mutationId))),
+    mutations: new Set((seed.mutations ?? []).map((m) => mutationKey(m.terminalId, m.mutationId, m.owner))),
   };
 }
 

@@ -8,7 +8,7 @@ import type { OrderSnapshot } from '#protocol/snapshot.js';
 import type { ErrorCode } from '#protocol/errors.js';
 import type { GrantDecision } from '#ports/metrics.js';
 import type { TerminalMessageOf } from '#protocol/terminal-messages.js';
-import { leaseRefusal, live, mutationKey, type Grant, type OrderEntry, type TableContext, type TableEnv } from './context.js';
+import { leaseRefusal, live, mutationKey, ownerScope, type Grant, type OrderEntry, type TableContext, type TableEnv } from './context.js';
 import { transferStep, type FenceChange, type Relay, type TransferEvent } from './transfer-logic.js';
 import type { Outbound, Principal, ShardMessage, Unit, WriteOp } from './types.js';
 
@@ -318,8 +318,8 @@ function applySnapshot(
   };
   d.ops.push({ op: 'event', type: 'ORDER_UPDATED', posReference: order.posReference, payload: updated, sourceTerminal: from.terminalId });
   if (mutationId !== undefined) {
-    d.addMutation(mutationKey(from.terminalId, mutationId));
-    d.ops.push({ op: 'mutation', terminalId: from.terminalId, mutationId, homeKey: d.ctx.key, posReference: order.posReference, result: ack });
+    d.addMutation(mutationKey(from.terminalId, mutationId, from.owner));
+    d.ops.push({ op: 'mutation', terminalId: from.terminalId, ...ownerScope(from), mutationId, homeKey: d.ctx.key, posReference: order.posReference, result: ack });
   }
   d.send(from.terminalId, ack, true);
   d.out.push({ to: 'others', except: from.terminalId, msg: updated, stamp: true });
@@ -328,8 +328,8 @@ function applySnapshot(
 }
 
 function replayIfSeen(d: Draft, from: Principal, mutationId: string | undefined): boolean {
-  if (mutationId === undefined || !d.hasMutation(mutationKey(from.terminalId, mutationId))) return false;
-  d.ops.push({ op: 'replay', terminalId: from.terminalId, mutationId });
+  if (mutationId === undefined || !d.hasMutation(mutationKey(from.terminalId, mutationId, from.owner))) return false;
+  d.ops.push({ op: 'replay', terminalId: from.terminalId, ...ownerScope(from), mutationId });
   return true;
 }
 

@@ -10,7 +10,7 @@ import { isLocked, newOrder, splitOrder, transferLines, type DomainResult } from
 import type { ErrorCode } from '#protocol/errors.js';
 import type { HubMessage } from '#protocol/hub-messages.js';
 import type { OrderSnapshot } from '#protocol/snapshot.js';
-import { leaseRefusal, live, mutationKey, type Grant, type OrderEntry, type TableContext, type TableEnv } from './context.js';
+import { leaseRefusal, live, mutationKey, ownerScope, type Grant, type OrderEntry, type TableContext, type TableEnv } from './context.js';
 import type { Outbound, Unit, WriteOp } from './types.js';
 import type { PrepareReply, Relay, TransferRelay, TransferRequest } from '#threads/actor-io.js';
 
@@ -84,10 +84,10 @@ export function transferStep(ctx: TableContext, event: TransferEvent, env: Table
 /** At the source: replay, then the sender's lease and the source's own state; then ask the destination. */
 function begin(ctx: TableContext, now: number, req: TransferRequest): TransferStep {
   const { msg, from } = req;
-  if (msg.mutationId !== undefined && ctx.mutations.has(mutationKey(from.terminalId, msg.mutationId))) {
+  if (msg.mutationId !== undefined && ctx.mutations.has(mutationKey(from.terminalId, msg.mutationId, from.owner))) {
     return {
       context: ctx,
-      unit: { ops: [{ op: 'replay', terminalId: from.terminalId, mutationId: msg.mutationId }], out: [] },
+      unit: { ops: [{ op: 'replay', terminalId: from.terminalId, ...ownerScope(from), mutationId: msg.mutationId }], out: [] },
       relays: [],
       fence: null,
     };
@@ -258,12 +258,13 @@ function prepared(
     ops.push({
       op: 'mutation',
       terminalId: from.terminalId,
+      ...ownerScope(from),
       mutationId: msg.mutationId,
       homeKey: ctx.key,
       posReference: order.posReference,
       result: transferred,
     });
-    mutations = new Set(ctx.mutations).add(mutationKey(from.terminalId, msg.mutationId));
+    mutations = new Set(ctx.mutations).add(mutationKey(from.terminalId, msg.mutationId, from.owner));
   }
   const out: Outbound[] = [
     { to: 'others', except: from.terminalId, msg: updated, stamp: true },

@@ -41,9 +41,10 @@ function originOf(terminalId: string, msg: TerminalMessageOf<'TICKET_NUMBER_REQU
  * The next number of the (business day, order type) counter; the writer counts and answers TICKET_NUMBER.
  * The business day is the venue's date when the hub handles the request (`now`, epoch ms).
  */
-export function ticketNumberUnit(msg: TerminalMessageOf<'TICKET_NUMBER_REQUEST'>, terminalId: string, now: number): TicketUnit {
+/** `owner` scopes the ticket's mutation id with the device (docs/security.md); null for none. */
+export function ticketNumberUnit(msg: TerminalMessageOf<'TICKET_NUMBER_REQUEST'>, terminalId: string, now: number, owner: string | null = null): TicketUnit {
   return {
-    ops: [{ op: 'ticket', terminalId, orderType: msg.orderType, businessDay: businessDay(now), ...(msg.mutationId === undefined ? {} : { mutationId: msg.mutationId }) }],
+    ops: [{ op: 'ticket', terminalId, ...(owner === null ? {} : { owner }), orderType: msg.orderType, businessDay: businessDay(now), ...(msg.mutationId === undefined ? {} : { mutationId: msg.mutationId }) }],
     out: [],
     origin: originOf(terminalId, msg),
   };

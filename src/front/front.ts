@@ -358,7 +358,7 @@ export class Front {
         this.sendTo(conn, { type: 'HEARTBEAT_ACK', serverTime: now });
         return;
       default: {
-        const refusal = this.work.route(msg, { terminalId, role, name: session.userName, odooUserId: session.odooUserId }, now, frameBytes);
+        const refusal = this.work.route(msg, { terminalId, role, name: session.userName, odooUserId: session.odooUserId, owner: session.owner }, now, frameBytes);
         if (refusal !== null) this.refuse(conn, refusal.code, refusal.message, refOf(msg), now);
       }
     }

@@ -4,7 +4,7 @@
  * checked, /api/* and POSTs their Origin (request-guard.ts), and every reply carries the security headers.
  */
 import type { HttpReply, HttpRequestInfo } from '../adapters/uws/server.js';
-import type { RequestGuard } from './request-guard.js';
+import { headerFault, type RequestGuard } from './request-guard.js';
 import { withSecurityHeaders } from './security-headers.js';
 import { json, text, type Route } from './http/reply.js';
 
@@ -28,7 +28,10 @@ export function guardedRoutes(routes: readonly Route[], guard: RequestGuard): Ro
 async function guarded(guard: RequestGuard, route: Route, req: HttpRequestInfo): Promise<HttpReply> {
   const host = req.headers.host ?? '';
   let reply: HttpReply;
-  if (!guard.hostAllowed(host)) {
+  const fault = headerFault(host, req.headers.origin ?? '');
+  if (fault !== null) {
+    reply = text(400, `${fault}\n`);
+  } else if (!guard.hostAllowed(host)) {
     reply = text(421, 'unknown Host: add it to HUB_ALLOWED_HOSTS if this name is yours\n');
   } else if ((route.path.startsWith('/api/') || req.method === 'POST') && !guard.originAllowed(req.headers.origin ?? '', host)) {
     reply = json(403, { error: { code: 'FORBIDDEN', message: 'cross-origin request refused: add the origin to HUB_ALLOWED_ORIGINS if it is yours' } });

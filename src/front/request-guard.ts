@@ -34,6 +34,22 @@ export function machineNames(): string[] {
   return names;
 }
 
+/**
+ * Host and Origin are ASCII on the wire (browsers send IDNs as punycode). uWS hands header values over
+ * as one char per byte and trims bytes >= 0x80 at either end (it takes them for whitespace), so a value
+ * with such bytes is not the value that was sent: refuse it with one defined answer (400) rather than
+ * judge a cut or re-encoded name. Bytes trimmed at the ends are invisible here; what remains must still
+ * be an allowed name, which the sender could have sent plainly (docs/security.md).
+ */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/** Why these Host/Origin values are refused before any check, or null when they are plain ASCII. */
+export function headerFault(host: string, origin: string): string | null {
+  if (!PRINTABLE_ASCII.test(host)) return 'the Host header must be printable ASCII (send an IDN as punycode)';
+  if (!PRINTABLE_ASCII.test(origin)) return 'the Origin header must be printable ASCII (send an IDN as punycode)';
+  return null;
+}
+
 /** `host[:port]` or `[v6]:port` → the bare lower-cased host name. */
 export function hostPart(hostHeader: string): string {
   const h = hostHeader.trim().toLowerCase();
@@ -50,6 +66,7 @@ export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
   const hosts = new Set([...(options.machineNames ?? machineNames()), ...options.allowedHosts].map((h) => h.toLowerCase()));
   const extra = new Set(options.allowedOrigins.map((o) => o.toLowerCase()));
   const hostAllowed = (host: string): boolean => {
+    if (!PRINTABLE_ASCII.test(host)) return false;
     const name = hostPart(host);
     // `localhost` subdomains resolve to loopback by RFC 6761; allowing them costs nothing.
     return name !== '' && (hosts.has(name) || name.endsWith('.localhost'));
@@ -58,6 +75,7 @@ export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
     hostAllowed,
     originAllowed(origin, host) {
       if (origin === '') return true;
+      if (!PRINTABLE_ASCII.test(origin)) return false;
       const o = origin.toLowerCase();
       if (extra.has(o)) return true;
       let parsed: URL;

@@ -22,6 +22,8 @@ export interface Sender {
   readonly name: string;
   /** The signed-in Odoo user (null for dev identities): a finalized order is theirs. */
   readonly odooUserId: number | null;
+  /** ownerOf(identity): mutation ids are scoped to (owner, device) (docs/security.md). Null before sign-in. */
+  readonly owner: string | null;
 }
 
 /** A frame the rules refuse (ERROR to the sender, counted as an invalid frame). */
@@ -47,10 +49,10 @@ export class WorkRouting {
   /** Post the frame's work; a refusal when the rules say no (nothing was posted). */
   route(msg: Work, sender: Sender, now: number, frameBytes: number): Refusal | null {
     const { routes } = this.deps;
-    const from = { terminalId: sender.terminalId, role: sender.role, name: sender.name };
+    const from = { terminalId: sender.terminalId, role: sender.role, name: sender.name, ...(sender.owner === null ? {} : { owner: sender.owner }) };
     switch (msg.type) {
       case 'TICKET_NUMBER_REQUEST':
-        this.postUnit(ticketNumberUnit(msg, sender.terminalId, now));
+        this.postUnit(ticketNumberUnit(msg, sender.terminalId, now, sender.owner));
         return null;
       case 'FLOOR_PLAN_UPDATE': {
         const verdict = floorPlanUnit({ msg, terminalId: sender.terminalId, role: sender.role, frameBytes, maxBytes: this.deps.floorPlanMaxBytes });

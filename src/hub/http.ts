@@ -13,7 +13,7 @@ import { createAdminGate } from '../front/admin-auth.js';
 import type { Front } from '../front/front.js';
 import { adminRoutes, catalogRoute, createHubState, DashboardPush, guardedRoutes, healthRoute, metricsRoute, pageRoutes, staticRoute, type Route } from '../front/http-routes.js';
 import { identityProofRoute } from '../front/identity-route.js';
-import type { RequestGuard } from '../front/request-guard.js';
+import { headerFault, type RequestGuard } from '../front/request-guard.js';
 import type { Session } from '../front/session.js';
 import { createStaticFiles } from '../front/static-files.js';
 import type { WriterStateView } from '../threads/contract.js';
@@ -74,6 +74,8 @@ function terminalRoute(front: Front, guard: RequestGuard): WsRoute<Session> {
   return {
     upgrade: (info) => {
       // Native terminals send no Origin and pass; a browser page from a foreign origin does not.
+      const fault = headerFault(info.host, info.origin);
+      if (fault !== null) return { refuse: fault };
       if (!guard.hostAllowed(info.host) || !guard.originAllowed(info.origin, info.host)) return null;
       const negotiated = negotiateEncoding(info.protocols, info.query);
       if (!negotiated.ok) return { refuse: negotiated.reason };

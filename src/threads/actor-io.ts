@@ -17,6 +17,12 @@ export interface Principal {
   readonly terminalId: string;
   readonly role: TerminalRole;
   readonly name: string;
+  /**
+   * ownerOf(identity), the user the device id is bound to: mutation ids are scoped to (owner, device), so a
+   * device id released to another user never answers that user with the previous owner's stored result.
+   * Absent only where no identity exists (unit fixtures); the front always sets it.
+   */
+  readonly owner?: string;
 }
 
 /** The terminal messages a table actor handles. */
@@ -91,16 +97,19 @@ export type WriteOp =
   | {
       readonly op: 'mutation';
       readonly terminalId: string;
+      /** Principal.owner; '' when absent. */
+      readonly owner?: string;
       readonly mutationId: string;
       readonly homeKey: ActorKey;
       readonly posReference: string | null;
       /** Stored with the unit's seq stamped, returned as-is on a replay. */
       readonly result: HubMessage;
     }
-  | { readonly op: 'replay'; readonly terminalId: string; readonly mutationId: string }
+  | { readonly op: 'replay'; readonly terminalId: string; readonly owner?: string; readonly mutationId: string }
   | {
       readonly op: 'ticket';
       readonly terminalId: string;
+      readonly owner?: string;
       readonly orderType: 'takeout' | 'delivery';
       readonly businessDay: string;
       readonly mutationId?: string;

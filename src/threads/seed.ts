@@ -39,7 +39,7 @@ export interface ActorSeed {
   readonly lock: SeedLock | null;
   readonly table: { readonly status: string; readonly posReference: string | null } | null;
   readonly epochs: ReadonlyArray<{ readonly key: string; readonly epoch: number }>;
-  readonly mutations: ReadonlyArray<{ readonly terminalId: string; readonly mutationId: string }>;
+  readonly mutations: ReadonlyArray<{ readonly terminalId: string; readonly owner: string; readonly mutationId: string }>;
   /** posReferences with an ORDER_FINALIZE queued or done. */
   readonly finalizing: readonly string[];
 }

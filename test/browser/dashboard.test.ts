@@ -4,6 +4,10 @@
  * lease appear without a reload, counts the lease expiry down, refuses a reset with a wrong admin token,
  * fits a phone screen, its screenshot (test-artifacts/dashboard.png) is non-blank with the stats, and a
  * reset with the token clears the page live and closes the terminals with 4005 (resync).
+ * Over ws and over wss: the wss variant loads the page over https from the hub's TLS listener (a venue
+ * certificate from scripts/venue-cert.sh, trusted by Chromium by its key pin), its socket and the test
+ * terminal over wss. It runs the essential cases — sign-in, live terminal and lease, reset — to keep CI
+ * time; the dialogs, screenshot and phone layout do not depend on the scheme.
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,13 +16,19 @@ import { chromium, type BrowserContext, type Dialog, type Page, type Request } f
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startHub, type StartedHub } from '../helpers/start-hub.js';
+import { makeVenueCert, type VenueCert } from '../helpers/venue-cert.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
 
 const ADMIN_TOKEN = 'e2e-admin-token';
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
 const SCREENSHOT = join(ARTIFACTS, 'dashboard.png');
 
+type Scheme = 'ws' | 'wss';
 let hub: StartedHub;
+/** Where Chromium opens the dashboard: the plain listener, or the TLS one over wss (hub.url stays plain for fetch). */
+let pageUrl: string;
+/** The venue certificate of the wss variant (the terminal socket trusts its CA). */
+let venue: VenueCert | null = null;
 let context: BrowserContext;
 let page: Page;
 let profileDir: string;
@@ -33,7 +43,7 @@ async function terminal(
   terminalId: string;
   request(frame: object, replyType: string): Promise<Record<string, unknown>>;
 }> {
-  const ws = new WebSocket(hub.wsUrl);
+  const ws = new WebSocket(hub.wsUrl, venue === null ? {} : { ca: venue.ca });
   sockets.push(ws);
   const inbox: Record<string, unknown>[] = [];
   const waiters: { type: string; resolve: (m: Record<string, unknown>) => void }[] = [];
@@ -61,24 +71,29 @@ async function terminal(
   return { ws, terminalId: String(authOk.terminalId), request };
 }
 
-beforeAll(async () => {
-  // child-process: the hub exactly as `npm start` composes it (main.ts wires the dashboard and metrics).
-  hub = await startHub({ mode: 'child-process', env: { HUB_ADMIN_TOKEN: ADMIN_TOKEN } });
+async function setUp(scheme: Scheme): Promise<void> {
   profileDir = mkdtempSync(join(tmpdir(), 'pos-hub-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
+  venue = scheme === 'wss' ? makeVenueCert(join(profileDir, 'tls'), ['localhost', '127.0.0.1']) : null;
+  const tls: Record<string, string> = venue === null ? {} : { HUB_TLS_CERT: venue.certFile, HUB_TLS_KEY: venue.keyFile, HUB_TLS_PORT: '0' };
+  // child-process: the hub exactly as `npm start` composes it (main.ts wires the dashboard and metrics).
+  const started = await startHub({ mode: 'child-process', env: { HUB_ADMIN_TOKEN: ADMIN_TOKEN, ...tls } });
+  if (venue !== null && (started.tlsUrl === undefined || started.wssUrl === undefined)) throw new Error('the hub did not listen for TLS');
+  hub = venue === null ? started : { ...started, wsUrl: started.wssUrl ?? '' };
+  pageUrl = venue === null ? hub.url : (started.tlsUrl ?? '');
+  context = await chromium.launchPersistentContext(join(profileDir, 'profile'), {
     executablePath: CHROMIUM_PATH,
     viewport: { width: 1280, height: 900 },
-    args: [...CHROMIUM_ARGS],
+    args: [...CHROMIUM_ARGS, ...(venue === null ? [] : [`--ignore-certificate-errors-spki-list=${venue.pin}`])],
   });
   page = context.pages()[0] ?? (await context.newPage());
-});
+}
 
-afterAll(async () => {
-  for (const ws of sockets) ws.terminate();
+async function tearDown(): Promise<void> {
+  for (const ws of sockets.splice(0)) ws.terminate();
   await context?.close();
   await hub?.close();
   if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-});
+}
 
 /** Fill the dashboard's sign-in form (it asks once per tab). */
 async function signIn(target: Page, token: string): Promise<void> {
@@ -87,9 +102,15 @@ async function signIn(target: Page, token: string): Promise<void> {
   await target.getByTestId('signin-button').click();
 }
 
-describe('dashboard', () => {
+describe.each<{ scheme: Scheme }>([{ scheme: 'ws' }, { scheme: 'wss' }])('dashboard over $scheme', ({ scheme }) => {
+  beforeAll(() => setUp(scheme), 90_000);
+  afterAll(() => tearDown());
+  // The cases that do not depend on the scheme run once, over ws (file header).
+  const wsOnly = scheme === 'ws' ? it : (): void => undefined;
+
   it('asks for the admin token before showing anything, and again when it is refused', async () => {
-    await page.goto(hub.url);
+    await page.goto(pageUrl);
+    expect(page.url()).toMatch(scheme === 'wss' ? /^https:/ : /^http:/);
     await page.getByTestId('signin').waitFor();
     expect(await page.getByTestId('stat-connectedTerminals').textContent()).toBe('–');
     await signIn(page, 'not-the-token');
@@ -135,7 +156,7 @@ describe('dashboard', () => {
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
   });
 
-  it('refuses "Reset All Data" with a wrong admin token and says so plainly', async () => {
+  wsOnly('refuses "Reset All Data" with a wrong admin token and says so plainly', async () => {
     const dialogs: string[] = [];
     const onDialog = (dialog: Dialog): void => {
       dialogs.push(dialog.type());
@@ -157,7 +178,7 @@ describe('dashboard', () => {
     expect(await page.getByTestId('stat-activeLeases').textContent()).toBe('1');
   });
 
-  it('does nothing when the confirmation is dismissed', async () => {
+  wsOnly('does nothing when the confirmation is dismissed', async () => {
     let requests = 0;
     const onRequest = (request: Request): void => {
       if (request.url().endsWith('/api/reset')) requests += 1;
@@ -171,7 +192,7 @@ describe('dashboard', () => {
     expect(requests).toBe(0);
   });
 
-  it('saves a non-blank screenshot with the stats visible', async () => {
+  wsOnly('saves a non-blank screenshot with the stats visible', async () => {
     const stats = page.getByTestId('stats');
     expect(await stats.isVisible()).toBe(true);
     const statsText = (await stats.innerText()).replace(/\s+/g, ' ');
@@ -222,7 +243,7 @@ describe('dashboard', () => {
     expect(pixels.colours).toBeGreaterThan(50);
   });
 
-  it('fits a phone screen without horizontal scrolling of the page', async () => {
+  wsOnly('fits a phone screen without horizontal scrolling of the page', async () => {
     const phone = await context.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });
     await phone.goto(hub.url);

@@ -88,12 +88,13 @@ export interface TerminalBrowser {
   close(): Promise<void>;
 }
 
-export async function launchTerminal(url: string): Promise<TerminalBrowser> {
+/** `extraArgs`: e.g. `--ignore-certificate-errors-spki-list=<pin>` to trust a venue certificate. */
+export async function launchTerminal(url: string, extraArgs: readonly string[] = []): Promise<TerminalBrowser> {
   const profile = mkdtempSync(join(tmpdir(), 'pos-hub-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: [...CHROMIUM_ARGS],
+    args: [...CHROMIUM_ARGS, ...extraArgs],
     viewport: { width: 1180, height: 820 },
     // The offline tests kill the hub, not the page server; a service worker would only add noise.
     serviceWorkers: 'block',

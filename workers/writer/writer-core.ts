@@ -346,7 +346,7 @@ export class WriterCore {
     let rows = 0;
     let finalized = false;
     const extra: Outbound[] = [];
-    const stampLater: Array<{ terminalId: string; mutationId: string; homeKey: string; posReference: string | null; result: HubMessage }> = [];
+    const stampLater: Array<{ terminalId: string; owner: string; mutationId: string; homeKey: string; posReference: string | null; result: HubMessage }> = [];
     for (const op of unit.ops) {
       rows += 1;
       switch (op.op) {
@@ -390,15 +390,15 @@ export class WriterCore {
           break;
         }
         case 'mutation':
-          stampLater.push({ terminalId: op.terminalId, mutationId: op.mutationId, homeKey: op.homeKey, posReference: op.posReference, result: op.result });
+          stampLater.push({ terminalId: op.terminalId, owner: op.owner ?? '', mutationId: op.mutationId, homeKey: op.homeKey, posReference: op.posReference, result: op.result });
           break;
         case 'replay': {
-          const result = store.getMutation(op.terminalId, op.mutationId);
+          const result = store.getMutation(op.terminalId, op.mutationId, op.owner);
           if (result !== undefined) extra.push({ to: 'terminal', terminalId: op.terminalId, msg: result as HubMessage });
           break;
         }
         case 'ticket': {
-          const previous = op.mutationId === undefined ? undefined : store.getMutation(op.terminalId, op.mutationId);
+          const previous = op.mutationId === undefined ? undefined : store.getMutation(op.terminalId, op.mutationId, op.owner);
           if (previous !== undefined) {
             extra.push({ to: 'terminal', terminalId: op.terminalId, msg: previous as HubMessage });
             break;
@@ -411,7 +411,7 @@ export class WriterCore {
             businessDay: op.businessDay,
             ...(op.mutationId === undefined ? {} : { mutationId: op.mutationId }),
           };
-          if (op.mutationId !== undefined) store.putMutation(op.terminalId, op.mutationId, '', null, msg, now);
+          if (op.mutationId !== undefined) store.putMutation(op.terminalId, op.mutationId, '', null, msg, now, op.owner);
           extra.push({ to: 'terminal', terminalId: op.terminalId, msg });
           break;
         }
@@ -422,7 +422,7 @@ export class WriterCore {
       }
     }
     for (const m of stampLater) {
-      store.putMutation(m.terminalId, m.mutationId, m.homeKey, m.posReference, seq === null ? m.result : { ...m.result, seq }, now);
+      store.putMutation(m.terminalId, m.mutationId, m.homeKey, m.posReference, seq === null ? m.result : { ...m.result, seq }, now, m.owner);
     }
     const out: Outbound[] = unit.out.map((o) => (o.stamp && seq !== null ? { ...o, msg: { ...o.msg, seq } } : o));
     out.push(...extra);

@@ -40,6 +40,12 @@ export interface OdooTokenValidatorOptions {
 
 const EXPIRED: AuthResult = { ok: false, code: 'AUTH_FAILED', reason: 'Odoo session expired or invalid' };
 const DEV_KEY = '\u0000dev-auth';
+/**
+ * Odoo 12 session ids are sha1 hex digests, and werkzeug answers any other sid with a fresh empty session
+ * (reference/odoo12-wire-contract.md): a token of another shape can never be valid, so it is refused
+ * here, before it costs the hub-wide Odoo budget, a negative-cache slot or an HTTP call.
+ */
+const ODOO_SESSION_ID = /^[0-9a-f]{40}$/;
 
 function identityOf(info: OdooSessionInfo, role: TerminalIdentity['role']): TerminalIdentity {
   return { userId: info.uid, login: String(info.username), name: String(info.name ?? info.username), role };
@@ -135,6 +141,7 @@ export function createOdooTokenValidator(opts: OdooTokenValidatorOptions): Token
   return {
     revalidate: async (token: string, _deviceId: string): Promise<AuthResult> => {
       if (token === '' && !config.HUB_DEV_AUTH) return { ok: false, code: 'AUTH_FAILED', reason: 'Empty token: sign in to Odoo first' };
+      if (token !== '' && !ODOO_SESSION_ID.test(token)) return EXPIRED;
       return askOnce(token === '' ? DEV_KEY : token, token);
     },
     validate: async (token: string, _deviceId: string): Promise<AuthResult> => {
@@ -142,6 +149,8 @@ export function createOdooTokenValidator(opts: OdooTokenValidatorOptions): Token
       if (token === '') {
         if (!config.HUB_DEV_AUTH) return { ok: false, code: 'AUTH_FAILED', reason: 'Empty token: sign in to Odoo first' };
         key = DEV_KEY;
+      } else if (!ODOO_SESSION_ID.test(token)) {
+        return EXPIRED;
       }
       const entry = cache.get(key);
       if (entry && clock.now() - entry.validatedAt < AUTH_FRESH_MS) return { ok: true, identity: entry.identity };

@@ -21,6 +21,7 @@ export interface SeedRows {
   readonly epochs: ReadonlyArray<{ readonly key: string; readonly homeKey: ActorKey; readonly epoch: number }>;
   readonly mutations: ReadonlyArray<{
     readonly terminalId: string;
+    readonly owner: string;
     readonly mutationId: string;
     readonly homeKey: ActorKey;
   }>;
@@ -35,7 +36,7 @@ type Building = {
   lock: SeedLock | null;
   table: { status: string; posReference: string | null } | null;
   epochs: { key: string; epoch: number }[];
-  mutations: { terminalId: string; mutationId: string }[];
+  mutations: { terminalId: string; owner: string; mutationId: string }[];
   finalizing: string[];
 };
 
@@ -70,8 +71,8 @@ export function groupSeeds(rows: SeedRows, keep: (key: ActorKey) => boolean): Ac
   }
   for (const { homeKey, key, epoch } of rows.epochs) seed(homeKey)?.epochs.push({ key, epoch });
   // Mutations of the front's own work (tickets) have no actor: an empty home key.
-  for (const { homeKey, terminalId, mutationId } of rows.mutations)
-    if (homeKey !== '') seed(homeKey)?.mutations.push({ terminalId, mutationId });
+  for (const { homeKey, terminalId, owner, mutationId } of rows.mutations)
+    if (homeKey !== '') seed(homeKey)?.mutations.push({ terminalId, owner, mutationId });
   for (const posReference of rows.finalizing) {
     const home = homes.get(posReference);
     if (home !== undefined) seeds.get(home)?.finalizing.push(posReference);

@@ -94,6 +94,32 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX IF NOT EXISTS mutations_home ON mutations(home_key);
   CREATE INDEX IF NOT EXISTS events_finalize ON events(pos_reference) WHERE type = 'ORDER_FINALIZE';
   `,
+  // 4: mutation ids are scoped to (owner, device, mutationId) (docs/security.md): a device id released to
+  // another user must not answer that user's mutationId with the previous owner's result. Existing rows
+  // take their device's current owner (meta `device:<id>`), so a reconnecting owner's replay still answers;
+  // rows of an unbound device keep '' (the owner of a fixture or a pre-binding hub). Rowid order is kept
+  // (pruning drops the oldest rowids).
+  `
+  CREATE TABLE mutations_scoped (
+    owner TEXT NOT NULL DEFAULT '',
+    terminal_id TEXT NOT NULL,
+    mutation_id TEXT NOT NULL,
+    home_key TEXT NOT NULL,
+    pos_reference TEXT,
+    result TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (owner, terminal_id, mutation_id)
+  );
+  INSERT INTO mutations_scoped (owner, terminal_id, mutation_id, home_key, pos_reference, result, created_at)
+    SELECT
+      COALESCE((SELECT CASE WHEN json_valid(d.value) AND json_type(d.value, '$.owner') = 'text' THEN json_extract(d.value, '$.owner') END
+                FROM meta d WHERE d.key = 'device:' || m.terminal_id), ''),
+      m.terminal_id, m.mutation_id, m.home_key, m.pos_reference, m.result, m.created_at
+    FROM mutations m ORDER BY m.rowid;
+  DROP TABLE mutations;
+  ALTER TABLE mutations_scoped RENAME TO mutations;
+  CREATE INDEX mutations_home ON mutations(home_key);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

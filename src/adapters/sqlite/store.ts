@@ -161,8 +161,8 @@ export class HubStore implements ForwardQueue {
         ON CONFLICT(floor_id) DO UPDATE SET plan = excluded.plan, updated_at = excluded.updated_at`),
       eventInsert: p(`INSERT INTO events (id, type, pos_reference, payload, source_terminal, forwarded, status, finalize, created_at)
         VALUES (@id, @type, @posReference, @payload, @sourceTerminal, @forwarded, @status, @finalize, @createdAt)`),
-      mutationPut: p(`INSERT OR IGNORE INTO mutations (terminal_id, mutation_id, home_key, pos_reference, result, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
-      mutationGet: p(`SELECT result FROM mutations WHERE terminal_id = ? AND mutation_id = ?`),
+      mutationPut: p(`INSERT OR IGNORE INTO mutations (terminal_id, mutation_id, home_key, pos_reference, result, created_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      mutationGet: p(`SELECT result FROM mutations WHERE terminal_id = ? AND mutation_id = ? AND owner = ?`),
       ticketNext: p(`INSERT INTO tickets (business_day, order_type, last_number) VALUES (?, ?, 1)
         ON CONFLICT(business_day, order_type) DO UPDATE SET last_number = last_number + 1 RETURNING last_number`),
       metaGet: p(`SELECT value FROM meta WHERE key = ?`),
@@ -186,7 +186,7 @@ export class HubStore implements ForwardQueue {
       keyLock: p(`SELECT terminal_id AS terminalId, role, expires_at AS expiresAt, epoch FROM table_locks WHERE table_id = ?`),
       keyTable: p(`SELECT status, pos_reference AS posReference FROM tables WHERE table_id = ?`),
       keyEpochs: p(`SELECT key, epoch FROM epochs WHERE home_key = ?`),
-      keyMutations: p(`SELECT terminal_id AS terminalId, mutation_id AS mutationId FROM mutations WHERE home_key = ?`),
+      keyMutations: p(`SELECT terminal_id AS terminalId, owner, mutation_id AS mutationId FROM mutations WHERE home_key = ?`),
       keyFinalizing: p(`SELECT 1 AS yes FROM events WHERE type = 'ORDER_FINALIZE' AND pos_reference = ? AND status IN ('pending', 'forwarded') LIMIT 1`),
       // Closed orders (confirmed by Odoo, no lease) newest first, with their running count and snapshot bytes.
       closedOrders: p(`SELECT pos_reference AS posReference, home_key AS homeKey,
@@ -306,12 +306,13 @@ export class HubStore implements ForwardQueue {
     return id;
   }
 
-  putMutation(terminalId: string, mutationId: string, homeKey: string, posReference: string | null, result: unknown, now: number): void {
-    this.st('mutationPut').run(terminalId, mutationId, homeKey, posReference, JSON.stringify(result), iso(now));
+  /** `owner` scopes the mutation id with the device (schema migration 4); '' when there is none. */
+  putMutation(terminalId: string, mutationId: string, homeKey: string, posReference: string | null, result: unknown, now: number, owner = ''): void {
+    this.st('mutationPut').run(terminalId, mutationId, homeKey, posReference, JSON.stringify(result), iso(now), owner);
   }
 
-  getMutation(terminalId: string, mutationId: string): unknown {
-    const row = this.st('mutationGet').get(terminalId, mutationId) as { result: string } | undefined;
+  getMutation(terminalId: string, mutationId: string, owner = ''): unknown {
+    const row = this.st('mutationGet').get(terminalId, mutationId, owner) as { result: string } | undefined;
     if (row === undefined) return undefined;
     const result = this.read<unknown>(row.result, 'mutation', `${terminalId}/${mutationId}`);
     return result === UNREADABLE || result === null ? undefined : result;
@@ -394,7 +395,7 @@ export class HubStore implements ForwardQueue {
         locks: lock === undefined || tableId === null ? [] : [{ ...lock, tableId }],
         tables: table === undefined || tableId === null ? [] : [{ ...table, tableId }],
         epochs: withKey(this.st('keyEpochs').all(key) as { key: string; epoch: number }[]),
-        mutations: withKey(this.st('keyMutations').all(key) as { terminalId: string; mutationId: string }[]),
+        mutations: withKey(this.st('keyMutations').all(key) as { terminalId: string; owner: string; mutationId: string }[]),
         finalizing: new Set(rows.filter((r) => r.odooOrderId !== null || this.st('keyFinalizing').get(r.posReference) !== undefined).map((r) => r.posReference)),
       },
       (k) => k === key,
@@ -488,9 +489,10 @@ export class HubStore implements ForwardQueue {
     return this.db.prepare(`SELECT key, home_key AS homeKey, epoch FROM epochs`).all() as { key: string; homeKey: string; epoch: number }[];
   }
 
-  mutations(): { terminalId: string; mutationId: string; homeKey: string }[] {
-    return this.db.prepare(`SELECT terminal_id AS terminalId, mutation_id AS mutationId, home_key AS homeKey FROM mutations`).all() as {
+  mutations(): { terminalId: string; owner: string; mutationId: string; homeKey: string }[] {
+    return this.db.prepare(`SELECT terminal_id AS terminalId, owner, mutation_id AS mutationId, home_key AS homeKey FROM mutations`).all() as {
       terminalId: string;
+      owner: string;
       mutationId: string;
       homeKey: string;
     }[];

@@ -6,7 +6,7 @@ import type { UpgradeInfo, WsConnection, WsRoute } from '../../adapters/uws/serv
 import type { Clock, TimerHandle } from '../../ports/clock.js';
 import { CLOSE_CODES } from '../../protocol/close-codes.js';
 import type { AdminGate } from '../admin-auth.js';
-import type { RequestGuard } from '../request-guard.js';
+import { headerFault, type RequestGuard } from '../request-guard.js';
 import type { HubState } from './hub-state.js';
 
 const PUSH_INTERVAL_MS = 250;
@@ -36,7 +36,11 @@ export class DashboardPush {
     const { clock, guard, adminGate } = this.deps;
     const timers = new Map<WsConnection<DashboardSocket>, TimerHandle>();
     return {
-      upgrade: (info: UpgradeInfo) => (guard.hostAllowed(info.host) && guard.originAllowed(info.origin, info.host) ? { state: { authed: false, address: info.remoteAddress } } : null),
+      upgrade: (info: UpgradeInfo) => {
+        const fault = headerFault(info.host, info.origin);
+        if (fault !== null) return { refuse: fault };
+        return guard.hostAllowed(info.host) && guard.originAllowed(info.origin, info.host) ? { state: { authed: false, address: info.remoteAddress } } : null;
+      },
       open: (conn) => {
         timers.set(
           conn,

@@ -4,12 +4,18 @@
  * one terminal keeps editing — its outbox flushes, the other converges, nothing is lost or applied
  * twice; a LEASE_ACQUIRE the hub never answers fails after 10 s (simulated); a dropped broadcast
  * (through a frame-dropping proxy) triggers a resync that recovers it.
+ * Each case runs over ws and over wss (the hub's TLS listener, a venue certificate from
+ * scripts/venue-cert.sh, the SDK pinning its key with nu_hub_key_pin), except those that need a plain-ws
+ * proxy or a child-process restart: the wss variant runs the two-terminal exchange and the Odoo finalize.
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { loadTlsIdentity } from '../../../src/adapters/tls/identity.js';
+import { pinnedWebSocket } from '../../../src/adapters/tls/pinned-websocket.js';
+import type { TransportDeps } from '../../../src/client/deps.js';
 import type { HubTransport } from '../../../src/client/hub-transport.js';
 import type { ConnectionState, FinalizeResult, OrderUpdate, ResyncInfo, TableUpdate } from '../../../src/client/types.js';
 import { HubError } from '../../../src/protocol/errors.js';
@@ -19,7 +25,8 @@ import { SimClock } from '../../fixtures/client-sim-clock.js';
 import { startWsProxy } from '../../fixtures/ws-proxy.js';
 import { paidSnapshot } from '../../helpers/odoo-forward-queue.js';
 import { HUB_LOGIN, HUB_PASSWORD, SIM_DB, SIM_POS_CONFIG, startOdooSim } from '../../helpers/odoo-sim.js';
-import { startHub } from '../../helpers/start-hub.js';
+import { startHub, type StartHubOptions, type StartedHub } from '../../helpers/start-hub.js';
+import { makeVenueCert, type VenueCert } from '../../helpers/venue-cert.js';
 
 const FAST_RECONNECT = { reconnectBackoff: { baseMs: 100, factor: 2, maxMs: 800 } };
 
@@ -28,8 +35,36 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function client(url: string, deviceId: string, ...rest: Parameters<typeof hubClient> extends [string, string, ...infer R] ? R : never): HubTransport {
-  const c = hubClient(url, deviceId, ...rest);
+type Scheme = 'ws' | 'wss';
+let venue: VenueCert | null = null;
+let venueDir: string | null = null;
+afterAll(() => {
+  if (venueDir !== null) rmSync(venueDir, { recursive: true, force: true });
+});
+/** Made once, for the wss cases. */
+function venueCert(): VenueCert {
+  venueDir ??= mkdtempSync(join(tmpdir(), 'pos-sdk-wss-'));
+  venue ??= makeVenueCert(venueDir, ['localhost', '127.0.0.1']);
+  return venue;
+}
+/** What the SDK adds over wss: a Node WebSocket that pins the hub key, and the pin. */
+let pinning: { deps: TransportDeps; config: Record<string, unknown> } = { deps: {}, config: {} };
+
+/** The hub of a case: over wss it also serves TLS, and its `wsUrl` is the wss:// one. */
+async function bootHub(scheme: Scheme, options: StartHubOptions = {}): Promise<StartedHub> {
+  if (scheme === 'ws') {
+    pinning = { deps: {}, config: {} };
+    return startHub(options);
+  }
+  const cert = venueCert();
+  pinning = { deps: { pinnedWebSocket }, config: { nu_hub_key_pin: `sha256/${cert.pin}` } };
+  const hub = await startHub({ ...options, tlsIdentity: loadTlsIdentity(cert.certFile, cert.keyFile, new Date()) });
+  if (hub.wssUrl === undefined) throw new Error('the hub did not listen for TLS');
+  return { ...hub, wsUrl: hub.wssUrl };
+}
+
+function client(url: string, deviceId: string, deps: TransportDeps = {}, config: Record<string, unknown> = {}): HubTransport {
+  const c = hubClient(url, deviceId, { ...pinning.deps, ...deps }, { ...pinning.config, ...config });
   cleanups.push(() => c.disconnect());
   return c;
 }
@@ -38,9 +73,12 @@ function ref(n: number): string {
   return `NU/CFG1/S42/1764000000000-${n.toString(16).padStart(4, '0')}`;
 }
 
-describe('SDK against the real hub', () => {
+describe.each<{ scheme: Scheme }>([{ scheme: 'ws' }, { scheme: 'wss' }])('SDK against the real hub over $scheme', ({ scheme }) => {
+  // Cases that need a plain-ws proxy or a child-process restart run over ws only (file header).
+  const wsOnly = scheme === 'ws' ? it : (): void => undefined;
+
   it('two terminals see each other\'s orders, table updates and locks (JSON and msgpack)', async () => {
-    const hub = await startHub();
+    const hub = await bootHub(scheme);
     cleanups.push(() => hub.close());
     const a = client(hub.wsUrl, 'term-a', {}, { encoding: 'msgpack' });
     const b = client(hub.wsUrl, 'term-b');
@@ -87,7 +125,7 @@ describe('SDK against the real hub', () => {
     expect(aTables[0]).toMatchObject({ tableId: 5, status: 'occupied', sourceTerminal: 'term-b' });
   });
 
-  it('hub killed and restarted on the same database while a terminal keeps editing: outbox flushes, the other converges, nothing lost or applied twice', async () => {
+  wsOnly('hub killed and restarted on the same database while a terminal keeps editing: outbox flushes, the other converges, nothing lost or applied twice', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pos-sdk-restart-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const dbPath = join(dir, 'hub.sqlite');
@@ -167,8 +205,8 @@ describe('SDK against the real hub', () => {
     }
   }, 60_000);
 
-  it('a write whose ORDER_ACK is lost is replayed with its mutationId and the hub applies it once', async () => {
-    const hub = await startHub();
+  wsOnly('a write whose ORDER_ACK is lost is replayed with its mutationId and the hub applies it once', async () => {
+    const hub = await bootHub(scheme);
     cleanups.push(() => hub.close());
     const proxy = await startWsProxy(hub.wsUrl);
     cleanups.push(() => proxy.close());
@@ -203,7 +241,7 @@ describe('SDK against the real hub', () => {
   it('finalizeOrder reaches Odoo through the hub once, also when it was queued offline', async () => {
     const odoo = await startOdooSim();
     cleanups.push(() => odoo.close());
-    const hub = await startHub({ env: { ODOO_URL: odoo.url, ODOO_DB: SIM_DB, ODOO_USER: HUB_LOGIN, ODOO_PASSWORD: HUB_PASSWORD } });
+    const hub = await bootHub(scheme, { env: { ODOO_URL: odoo.url, ODOO_DB: SIM_DB, ODOO_USER: HUB_LOGIN, ODOO_PASSWORD: HUB_PASSWORD } });
     cleanups.push(() => hub.close());
     const a = client(hub.wsUrl, 'till-a');
     const finalized: FinalizeResult[] = [];
@@ -224,8 +262,8 @@ describe('SDK against the real hub', () => {
     expect([odoo.sim.ordersFor(queuedRef), odoo.sim.ordersFor(ref)]).toEqual([1, 1]);
   }, 60_000);
 
-  it('a LEASE_ACQUIRE the hub never answers fails after 10 s (simulated clock) with a clear error', async () => {
-    const hub = await startHub();
+  wsOnly('a LEASE_ACQUIRE the hub never answers fails after 10 s (simulated clock) with a clear error', async () => {
+    const hub = await bootHub(scheme);
     cleanups.push(() => hub.close());
     const proxy = await startWsProxy(hub.wsUrl);
     cleanups.push(() => proxy.close());
@@ -248,8 +286,8 @@ describe('SDK against the real hub', () => {
     expect((error as HubError).message).toContain('did not respond to LEASE_ACQUIRE');
   });
 
-  it('a broadcast dropped on the way (seq gap) triggers a resync that recovers it', async () => {
-    const hub = await startHub();
+  wsOnly('a broadcast dropped on the way (seq gap) triggers a resync that recovers it', async () => {
+    const hub = await bootHub(scheme);
     cleanups.push(() => hub.close());
     const proxy = await startWsProxy(hub.wsUrl);
     cleanups.push(() => proxy.close());

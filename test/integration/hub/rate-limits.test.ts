@@ -5,6 +5,7 @@
  * sockets or send AUTH faster than allowed; and random or repeated bad tokens do not reach Odoo at full
  * rate (the simulator counts its get_session_info calls).
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/adapters/log/logger.js';
 import { createOdooClient } from '../../../src/adapters/odoo/client.js';
@@ -154,12 +155,12 @@ describe('AUTH floods and Odoo', () => {
       await t.closed;
       return reply;
     };
-    // One bad token, 100 times in a row: Odoo hears of it once.
-    for (let i = 0; i < 100; i++) expect(await signIn('notasession0', i)).toMatchObject({ code: 'AUTH_FAILED' });
+    // One bad token (of an Odoo session id's shape: others never reach Odoo), 100 times in a row: Odoo hears of it once.
+    for (let i = 0; i < 100; i++) expect(await signIn('0badc0de'.repeat(5), i)).toMatchObject({ code: 'AUTH_FAILED' });
     expect(odoo.sim.calls(path) - before).toBe(1);
     // 200 random tokens at once: at most the hub-wide burst (20, plus refill) reaches Odoo; the rest are told to retry.
     const replies = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => signIn(`random${i}x${Math.random().toString(36).slice(2)}`, 1000 + i)),
+      Array.from({ length: 200 }, (_, i) => signIn(randomBytes(20).toString('hex'), 1000 + i)),
     );
     const reached = odoo.sim.calls(path) - before - 1;
     expect(reached).toBeGreaterThanOrEqual(19);
