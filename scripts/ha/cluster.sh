@@ -118,10 +118,11 @@ state() {
     -c "SELECT nodename, nodeport, reportedstate, goalstate FROM pgautofailover.node ORDER BY nodeid"
 }
 
-# The node the monitor has as primary now (empty while none is).
+# The node the monitor has settled as the writable one (empty while none is): primary, or wait_primary when
+# it runs without a standby (after a failover, until the old primary rejoins).
 primary() {
   as_pg "$1" psql -X -qAt -h 127.0.0.1 -p "$(port_of "$1" monitor)" -U autoctl_node -d pg_auto_failover \
-    -c "SELECT nodename FROM pgautofailover.node WHERE reportedstate = 'primary' AND goalstate = 'primary'"
+    -c "SELECT nodename FROM pgautofailover.node WHERE reportedstate IN ('primary', 'wait_primary') AND goalstate = reportedstate"
 }
 
 # The postmaster pid of NODE (first line of postmaster.pid).
