@@ -3,7 +3,7 @@
 # (primary + synchronous standby), each with its own data dir and port under one base dir owned by `postgres`.
 # Postgres refuses to run as root, so every server runs as the `postgres` user (runuser when started as root).
 # Usage: cluster.sh up BASE PORT0 [tuned|default] | down BASE | state BASE | primary BASE | pid BASE NODE |
-#        kill BASE NODE | stop BASE NODE | start BASE NODE | freeze BASE NODE | thaw BASE NODE | tune BASE tuned|default
+#        kill BASE NODE | stop BASE NODE | freeze BASE NODE | thaw BASE NODE | tune BASE tuned|default | psql BASE NODE ARGS…
 # Ports: monitor PORT0, node1 PORT0+1, node2 PORT0+2. NODE is node1 or node2.
 set -euo pipefail
 
@@ -12,11 +12,17 @@ export PATH="$PGBIN:$PATH"
 
 die() { echo "cluster.sh: $*" >&2; exit 2; }
 
-# Run a command as postgres with the cluster's own XDG dirs, so pg_autoctl's config and state stay in BASE.
-as_pg() {
+# The command line that runs "$@" as postgres with the cluster's own XDG dirs, so pg_autoctl's config and
+# state stay in BASE (in the array PG_CMD).
+pg_cmd() {
   local base=$1; shift
-  local env=(env "PATH=$PATH" "HOME=$base" "XDG_CONFIG_HOME=$base/xdg/config" "XDG_DATA_HOME=$base/xdg/data" "XDG_RUNTIME_DIR=$base/xdg/run" "PGHOST=127.0.0.1")
-  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "${env[@]}" "$@"; else "${env[@]}" "$@"; fi
+  PG_CMD=(env "PATH=$PATH" "HOME=$base" "XDG_CONFIG_HOME=$base/xdg/config" "XDG_DATA_HOME=$base/xdg/data" "XDG_RUNTIME_DIR=$base/xdg/run" "PGHOST=127.0.0.1" "$@")
+  if [[ $(id -u) -eq 0 ]]; then PG_CMD=(runuser -u postgres -- "${PG_CMD[@]}"); fi
+}
+
+as_pg() {
+  pg_cmd "$@"
+  "${PG_CMD[@]}"
 }
 
 port_of() {
@@ -32,10 +38,13 @@ port_of() {
 
 monitor_uri() { echo "postgres://autoctl_node@127.0.0.1:$(port_of "$1" monitor)/pg_auto_failover?sslmode=disable"; }
 
-# Start one pg_autoctl (monitor or keeper) in the background, its log in BASE/NODE.log, its pid in BASE/NODE.pid.
+# Start one pg_autoctl (monitor or keeper) in the background in a process group of its own, so a fault can
+# take the whole node (keeper, its workers and its postgres) at once; its log in BASE/NODE.log, the group
+# id in BASE/NODE.pid.
 launch() {
   local base=$1 node=$2; shift 2
-  as_pg "$base" "$@" >>"$base/$node.log" 2>&1 &
+  pg_cmd "$base" "$@"
+  setsid "${PG_CMD[@]}" >>"$base/$node.log" 2>&1 &
   echo $! >"$base/$node.pid"
 }
 
@@ -133,15 +142,15 @@ down() {
   for n in node2 node1 monitor; do
     [[ -f $base/$n.pid ]] || continue
     pid=$(cat "$base/$n.pid")
-    kill -CONT "$pid" 2>/dev/null || true
-    kill -TERM "$pid" 2>/dev/null || true
+    kill -CONT -- "-$pid" 2>/dev/null || true
+    kill -TERM -- "-$pid" 2>/dev/null || true
   done
   for n in node2 node1 monitor; do
     [[ -f $base/$n.pid ]] || continue
     pid=$(cat "$base/$n.pid")
     local i
-    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
     # A postmaster left behind by a killed keeper.
     if [[ -f $base/$n/postmaster.pid ]]; then kill -KILL "$(head -n1 "$base/$n/postmaster.pid")" 2>/dev/null || true; fi
     rm -f "$base/$n.pid"
@@ -162,9 +171,9 @@ case $cmd in
   # kill -9 of the node's postmaster only: its keeper lives on and may restart it, as after a crash.
   kill) kill -KILL "$(pid_of "$1" "$2")" ;;
   # The whole node gone (keeper and postgres), as when its machine loses power.
-  stop) kill -KILL "$(cat "$1/$2.pid")"; kill -KILL "$(pid_of "$1" "$2")" ;;
+  stop) kill -KILL -- "-$(cat "$1/$2.pid")" ;;
   # Freeze keeper and postgres: nothing answers, connections hang, as behind a cut cable.
-  freeze) kill -STOP "$(cat "$1/$2.pid")"; kill -STOP "$(pid_of "$1" "$2")" ;;
-  thaw) kill -CONT "$(pid_of "$1" "$2")"; kill -CONT "$(cat "$1/$2.pid")" ;;
+  freeze) kill -STOP -- "-$(cat "$1/$2.pid")" ;;
+  thaw) kill -CONT -- "-$(cat "$1/$2.pid")" ;;
   *) die "unknown command $cmd" ;;
 esac
