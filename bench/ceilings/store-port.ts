@@ -12,7 +12,10 @@ import { HubStore } from '../../src/adapters/sqlite/store.js';
 import { SqliteStorePort } from '../../src/adapters/sqlite/store-port.js';
 import { monoUs } from '../lib/clock.js';
 
-async function measure(sync: 'full' | 'normal', commits: number): Promise<{ sync: string; directUs: number; portUs: number }> {
+async function measure(
+  sync: 'full' | 'normal',
+  commits: number,
+): Promise<{ sync: string; directUs: number; portUs: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'pos-hub-bench-port-'));
   try {
     const direct = new HubStore({ path: join(dir, 'direct.sqlite'), sync });
@@ -25,18 +28,35 @@ async function measure(sync: 'full' | 'normal', commits: number): Promise<{ sync
     for (let done = 0; done < commits; done += block) {
       let started = monoUs();
       for (let i = 0; i < block; i++) {
-        direct.transaction(() => direct.appendEvent({ type: 'ORDER_UPDATED', posReference: 'B/1', payload: (seq) => ({ ...payload, seq }), sourceTerminal: 'T1' }, 0));
+        direct.transaction(() =>
+          direct.appendEvent(
+            {
+              type: 'ORDER_UPDATED',
+              posReference: 'B/1',
+              payload: (seq) => ({ ...payload, seq }),
+              sourceTerminal: 'T1',
+            },
+            0,
+          ),
+        );
       }
       directTotal += monoUs() - started;
       started = monoUs();
       for (let i = 0; i < block; i++) {
-        await port.commit([{ ops: [{ op: 'event', type: 'ORDER_UPDATED', posReference: 'B/1', payload, sourceTerminal: 'T1' }] }], 0);
+        await port.commit(
+          [{ ops: [{ op: 'event', type: 'ORDER_UPDATED', posReference: 'B/1', payload, sourceTerminal: 'T1' }] }],
+          0,
+        );
       }
       portTotal += monoUs() - started;
     }
     direct.close();
     await port.close();
-    return { sync, directUs: Math.round((directTotal / commits) * 10) / 10, portUs: Math.round((portTotal / commits) * 10) / 10 };
+    return {
+      sync,
+      directUs: Math.round((directTotal / commits) * 10) / 10,
+      portUs: Math.round((portTotal / commits) * 10) / 10,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -53,7 +53,11 @@ const TYPES: pg.CustomTypesConfig = {
  * Connect to the first host that answers (and, with read-write, is not in recovery). Rejects with every
  * host's reason when none fits, so the caller can retry after the cluster settles.
  */
-export async function connectTarget(target: PgTarget, connectTimeoutMs: number): Promise<pg.Client> {
+export async function connectTarget(
+  target: PgTarget,
+  connectTimeoutMs: number,
+  queryTimeoutMs: number,
+): Promise<pg.Client> {
   const reasons: string[] = [];
   for (const { host, port } of target.hosts) {
     const client = new pg.Client({
@@ -63,6 +67,9 @@ export async function connectTarget(target: PgTarget, connectTimeoutMs: number):
       password: target.password,
       database: target.database,
       connectionTimeoutMillis: connectTimeoutMs,
+      // A primary that hangs (not closed, just silent) must fail the call, not stall the writer forever.
+      query_timeout: queryTimeoutMs,
+      keepAlive: true,
       types: TYPES,
     });
     // A connection that dies later emits 'error'; without a listener that would kill the thread.

@@ -5,7 +5,8 @@
  * the standby has flushed it (synchronous_commit=on), and only then moves the high-water mark that bounds
  * what is served. A lost connection fails the call in flight; the next call reconnects to whichever host
  * is primary by then. A commit lost that way may or may not have been applied: its units are retried with
- * their mutation ids, which the store answers instead of applying twice.
+ * their mutation ids, which the store answers instead of applying twice. Any failed call drops the
+ * connection, so a hung primary (no reset, just silence) costs one query timeout, not the writer.
  */
 import type pg from 'pg';
 import type {
@@ -39,11 +40,17 @@ export interface PgStoreOptions {
   readonly url: string;
   /** Per host tried; a dead primary's address must not hold up finding the new one. */
   readonly connectTimeoutMs?: number;
+  /**
+   * Per query, client side. A commit waits for the standby's flush, normally milliseconds; past this the
+   * connection is given up (its transaction rolls back on the server unless it already committed).
+   */
+  readonly queryTimeoutMs?: number;
   readonly readLimits?: FrameLimits;
   readonly onQuarantine?: (record: QuarantinedRecord) => void;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
+const DEFAULT_QUERY_TIMEOUT_MS = 15_000;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -70,6 +77,7 @@ export class PgStore implements HubStorePort {
   private constructor(
     private readonly target: PgTarget,
     private readonly connectTimeoutMs: number,
+    private readonly queryTimeoutMs: number,
     json: StoredJsonReader,
   ) {
     this.json = json;
@@ -82,6 +90,7 @@ export class PgStore implements HubStorePort {
     const store = new PgStore(
       parsePgUrl(options.url),
       options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
       new StoredJsonReader(limits, options.onQuarantine ?? (() => undefined)),
     );
     await store.run(async () => undefined);
@@ -95,7 +104,7 @@ export class PgStore implements HubStorePort {
    */
   private async connection(): Promise<pg.Client> {
     if (this.client !== null) return this.client;
-    const client = await connectTarget(this.target, this.connectTimeoutMs);
+    const client = await connectTarget(this.target, this.connectTimeoutMs, this.queryTimeoutMs);
     try {
       await migratePg(client);
       await client.query('BEGIN');
@@ -112,7 +121,7 @@ export class PgStore implements HubStorePort {
     return client;
   }
 
-  /** Run `fn` alone on the connection; a failure that leaves the connection unusable drops it. */
+  /** Run `fn` alone on the connection; any failure drops the connection. */
   private run<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
     const next = this.tail.then(async () => {
       if (this.closed) throw new Error('the postgres store is closed');
@@ -120,12 +129,9 @@ export class PgStore implements HubStorePort {
       try {
         return await fn(client);
       } catch (error) {
-        // A transaction left open means the connection is in doubt: roll back, or drop it when even that fails.
-        try {
-          await client.query('ROLLBACK');
-        } catch {
-          this.drop();
-        }
+        // The connection is in doubt (a transaction may be open, a query may still hang): drop it, which
+        // rolls back on the server whatever did not commit; the next call connects afresh.
+        this.drop();
         throw error;
       }
     });
