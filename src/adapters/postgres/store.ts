@@ -1,0 +1,716 @@
+/**
+ * The hub store on PostgreSQL (port: src/ports/store.ts), for venues that run a primary and a synchronous
+ * standby under pg_auto_failover (docs/ha.md). One connection, to the host of a multi-host URL that accepts
+ * writes; every call runs alone on it, and a batch of units is one transaction. A commit resolves once
+ * the standby has flushed it (synchronous_commit=on), and only then moves the high-water mark that bounds
+ * what is served. A lost connection fails the call in flight; the next call reconnects to whichever host
+ * is primary by then. A commit lost that way may or may not have been applied: its units are retried with
+ * their mutation ids, which the store answers instead of applying twice. Any failed call drops the
+ * connection, so a hung primary (no reset, just silence) costs one query timeout, not the writer.
+ */
+import type pg from 'pg';
+import type {
+  CommitResult,
+  HubStorePort,
+  KeyContents,
+  PruneLimits,
+  PruneOutcome,
+  RecentEvent,
+  StoreContents,
+  StoreOp,
+  StoreTallies,
+  StoreUnit,
+  StoredEvent,
+  StoredLease,
+  StoredLock,
+  StoredOrder,
+  StoredTable,
+  UnitOutcome,
+} from '../../ports/store.js';
+import type { FinalizeSuccess, PendingFinalize } from '../../ports/forwarding.js';
+import type { QuarantinedRecord } from '../../ports/metrics.js';
+import type { OrderSnapshot } from '../../protocol/snapshot.js';
+import { DEFAULT_FRAME_LIMITS, type FrameLimits } from '../../protocol/frame-limits.js';
+import { connectTarget, parsePgUrl, type PgTarget } from './connection.js';
+import { PG_DATA_TABLES, migratePg } from './schema.js';
+import { StoredJsonReader, UNREADABLE } from './stored-json.js';
+
+export interface PgStoreOptions {
+  /** postgres://user@hostA:port,hostB:port/db?target_session_attrs=read-write */
+  readonly url: string;
+  /** Per host tried; a dead primary's address must not hold up finding the new one. */
+  readonly connectTimeoutMs?: number;
+  /**
+   * Per query, client side. A commit waits for the standby's flush, normally milliseconds; past this the
+   * connection is given up (its transaction rolls back on the server unless it already committed).
+   */
+  readonly queryTimeoutMs?: number;
+  readonly readLimits?: FrameLimits;
+  readonly onQuarantine?: (record: QuarantinedRecord) => void;
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
+const DEFAULT_QUERY_TIMEOUT_MS = 15_000;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+type Row = Record<string, unknown>;
+
+/** Start each query only after the one before it finished (a pg client runs one at a time). */
+async function sequential<T extends readonly (() => Promise<unknown>)[]>(
+  thunks: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
+  const out: unknown[] = [];
+  for (const thunk of thunks) out.push(await thunk());
+  return out as { -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> };
+}
+
+export class PgStore implements HubStorePort {
+  readonly engine = 'postgres' as const;
+  private client: pg.Client | null = null;
+  /** Every call runs after the one before it: a transaction never shares the connection. */
+  private tail: Promise<unknown> = Promise.resolve();
+  private mark = 0;
+  private closed = false;
+  private readonly json: StoredJsonReader;
+
+  private constructor(
+    private readonly target: PgTarget,
+    private readonly connectTimeoutMs: number,
+    private readonly queryTimeoutMs: number,
+    json: StoredJsonReader,
+  ) {
+    this.json = json;
+  }
+
+  /** Connect, migrate, and take the high-water mark from a write of our own (see establishMark). */
+  static async open(options: PgStoreOptions): Promise<PgStore> {
+    // Stored records were accepted once: size is not re-checked, depth and counts are.
+    const limits = { ...(options.readLimits ?? DEFAULT_FRAME_LIMITS), maxBytes: Number.MAX_SAFE_INTEGER };
+    const store = new PgStore(
+      parsePgUrl(options.url),
+      options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+      new StoredJsonReader(limits, options.onQuarantine ?? (() => undefined)),
+    );
+    await store.run(async () => undefined);
+    return store;
+  }
+
+  /**
+   * Reconnects when needed. After a reconnect (maybe to a new primary) the mark is taken again: our own
+   * synchronous commit that read the counter returns only once the standby flushed the WAL up to it,
+   * which holds every commit that counter value reflects.
+   */
+  private async connection(): Promise<pg.Client> {
+    if (this.client !== null) return this.client;
+    const client = await connectTarget(this.target, this.connectTimeoutMs, this.queryTimeoutMs);
+    try {
+      await migratePg(client);
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ seq: number }>(
+        'UPDATE seq_counter SET seq = seq WHERE id = 1 RETURNING seq',
+      );
+      await client.query('COMMIT');
+      this.mark = Math.max(this.mark, rows[0]?.seq ?? 0);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    this.client = client;
+    return client;
+  }
+
+  /** Run `fn` alone on the connection; any failure drops the connection. */
+  private run<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+    const next = this.tail.then(async () => {
+      if (this.closed) throw new Error('the postgres store is closed');
+      const client = await this.connection();
+      try {
+        return await fn(client);
+      } catch (error) {
+        // The connection is in doubt (a transaction may be open, a query may still hang): drop it, which
+        // rolls back on the server whatever did not commit; the next call connects afresh.
+        this.drop();
+        throw error;
+      }
+    });
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  private drop(): void {
+    const client = this.client;
+    this.client = null;
+    client?.end().catch(() => undefined);
+  }
+
+  private async tx<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+    return this.run(async (c) => {
+      await c.query('BEGIN');
+      const result = await fn(c);
+      await c.query('COMMIT');
+      return result;
+    });
+  }
+
+  private async rows<T extends Row>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.run(async (c) => (await c.query<T>(sql, params)).rows);
+  }
+
+  commit(units: readonly StoreUnit[], now: number): Promise<CommitResult> {
+    return this.tx(async (c) => {
+      const { rows } = await c.query<{ seq: number }>('SELECT seq FROM seq_counter WHERE id = 1 FOR UPDATE');
+      const start = rows[0]?.seq ?? 0;
+      const cursor = { seq: start };
+      const outcomes: UnitOutcome[] = [];
+      for (const unit of units) outcomes.push(await this.applyUnit(c, unit, cursor, now));
+      if (cursor.seq !== start) await c.query('UPDATE seq_counter SET seq = $1 WHERE id = 1', [cursor.seq]);
+      return { outcomes, last: cursor.seq };
+    }).then(({ outcomes, last }) => {
+      // COMMIT returned: the standby holds it, and every seq below it (one WAL, taken in order).
+      this.mark = Math.max(this.mark, last);
+      return { units: outcomes, seq: this.mark };
+    });
+  }
+
+  private async applyUnit(c: pg.Client, unit: StoreUnit, cursor: { seq: number }, now: number): Promise<UnitOutcome> {
+    if (unit.dedupe !== undefined) {
+      const reply = await this.mutationOn(c, unit.dedupe.terminalId, unit.dedupe.mutationId);
+      if (reply !== undefined) return { kind: 'duplicate', reply };
+    }
+    let seq: number | null = null;
+    const replies: unknown[] = [];
+    const mutations: Extract<StoreOp, { op: 'mutation' }>[] = [];
+    const at = iso(now);
+    for (const op of unit.ops) {
+      switch (op.op) {
+        case 'order_put': {
+          const o = op.order;
+          await c.query(
+            `INSERT INTO orders (pos_reference, home_key, table_id, version, snapshot, state, terminal_id, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+             ON CONFLICT (pos_reference) DO UPDATE SET table_id = excluded.table_id, version = excluded.version, snapshot = excluded.snapshot,
+               state = excluded.state, terminal_id = excluded.terminal_id, updated_at = excluded.updated_at`,
+            [
+              o.posReference,
+              o.homeKey,
+              o.tableId,
+              o.version,
+              o.snapshot === null ? null : JSON.stringify(o.snapshot),
+              o.state,
+              o.terminalId,
+              at,
+            ],
+          );
+          break;
+        }
+        case 'lease_put': {
+          const l = op.lease;
+          await c.query(
+            `INSERT INTO leases (pos_reference, home_key, terminal_id, role, table_id, expires_at, epoch) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (pos_reference) DO UPDATE SET terminal_id = excluded.terminal_id, role = excluded.role, table_id = excluded.table_id,
+               expires_at = excluded.expires_at, epoch = excluded.epoch`,
+            [l.posReference, l.homeKey, l.terminalId, l.role, l.tableId, l.expiresAt, l.epoch],
+          );
+          await this.putEpoch(c, `lease:${l.posReference}`, l.homeKey, l.epoch);
+          break;
+        }
+        case 'lease_delete':
+          await c.query('DELETE FROM leases WHERE pos_reference = $1', [op.posReference]);
+          break;
+        case 'lock_put': {
+          const l = op.lock;
+          await c.query(
+            `INSERT INTO table_locks (table_id, terminal_id, role, expires_at, epoch) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (table_id) DO UPDATE SET terminal_id = excluded.terminal_id, role = excluded.role, expires_at = excluded.expires_at, epoch = excluded.epoch`,
+            [l.tableId, l.terminalId, l.role, l.expiresAt, l.epoch],
+          );
+          await this.putEpoch(c, `lock:${l.tableId}`, `t:${l.tableId}`, l.epoch);
+          break;
+        }
+        case 'lock_delete':
+          await c.query('DELETE FROM table_locks WHERE table_id = $1', [op.tableId]);
+          break;
+        case 'table_put':
+          await c.query(
+            `INSERT INTO tables (table_id, status, pos_reference, updated_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (table_id) DO UPDATE SET status = excluded.status, pos_reference = excluded.pos_reference, updated_at = excluded.updated_at`,
+            [op.table.tableId, op.table.status, op.table.posReference, at],
+          );
+          break;
+        case 'floor_plan_put':
+          await c.query(
+            `INSERT INTO floor_plans (floor_id, plan, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (floor_id) DO UPDATE SET plan = excluded.plan, updated_at = excluded.updated_at`,
+            [op.floorId, JSON.stringify(op.plan), at],
+          );
+          break;
+        case 'event': {
+          const id = cursor.seq + 1;
+          await c.query(
+            `INSERT INTO events (id, type, pos_reference, payload, source_terminal, forwarded, status, finalize, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+            [
+              id,
+              op.type,
+              op.posReference,
+              op.payload === null ? null : JSON.stringify({ ...op.payload, seq: id }),
+              op.sourceTerminal,
+              op.finalize === undefined ? null : 0,
+              op.finalize === undefined ? 'local' : 'pending',
+              op.finalize === undefined ? null : JSON.stringify(op.finalize),
+              at,
+            ],
+          );
+          cursor.seq = id;
+          if (op.payload !== null || seq === null) seq = id;
+          break;
+        }
+        case 'mutation':
+          mutations.push(op);
+          break;
+        case 'replay': {
+          const reply = await this.mutationOn(c, op.terminalId, op.mutationId);
+          if (reply !== undefined) replies.push(reply);
+          break;
+        }
+        case 'ticket': {
+          const previous =
+            op.mutationId === undefined ? undefined : await this.mutationOn(c, op.terminalId, op.mutationId);
+          if (previous !== undefined) {
+            replies.push(previous);
+            break;
+          }
+          const { rows } = await c.query<{ n: number }>(
+            `INSERT INTO tickets (business_day, order_type, last_number) VALUES ($1, $2, 1)
+             ON CONFLICT (business_day, order_type) DO UPDATE SET last_number = tickets.last_number + 1 RETURNING last_number AS n`,
+            [op.businessDay, op.orderType],
+          );
+          const reply = op.reply(rows[0]?.n ?? 1);
+          if (op.mutationId !== undefined) await this.putMutation(c, op.terminalId, op.mutationId, '', null, reply, at);
+          replies.push(reply);
+          break;
+        }
+        case 'meta_put':
+          await c.query(
+            'INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+            [op.key, op.value],
+          );
+          break;
+        default: {
+          const unreachable: never = op;
+          throw new Error(`unknown store op ${JSON.stringify(unreachable)}`);
+        }
+      }
+    }
+    for (const m of mutations)
+      await this.putMutation(
+        c,
+        m.terminalId,
+        m.mutationId,
+        m.homeKey,
+        m.posReference,
+        seq === null ? m.result : { ...m.result, seq },
+        at,
+      );
+    return { kind: 'applied', seq, replies };
+  }
+
+  private async putEpoch(c: pg.Client, key: string, homeKey: string, epoch: number): Promise<void> {
+    await c.query(
+      'INSERT INTO epochs (key, home_key, epoch) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET epoch = GREATEST(epochs.epoch, excluded.epoch)',
+      [key, homeKey, epoch],
+    );
+  }
+
+  private async putMutation(
+    c: pg.Client,
+    terminalId: string,
+    mutationId: string,
+    homeKey: string,
+    posReference: string | null,
+    result: unknown,
+    at: string,
+  ): Promise<void> {
+    await c.query(
+      'INSERT INTO mutations (terminal_id, mutation_id, home_key, pos_reference, result, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
+      [terminalId, mutationId, homeKey, posReference, JSON.stringify(result), at],
+    );
+  }
+
+  private async mutationOn(c: pg.Client, terminalId: string, mutationId: string): Promise<unknown> {
+    const { rows } = await c.query<{ result: string }>(
+      'SELECT result FROM mutations WHERE terminal_id = $1 AND mutation_id = $2',
+      [terminalId, mutationId],
+    );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    const result = this.json.read<unknown>(row.result, 'mutation', `${terminalId}/${mutationId}`);
+    return result === UNREADABLE || result === null ? undefined : result;
+  }
+
+  highWaterMark(): number {
+    return this.mark;
+  }
+
+  readEvents(afterSeq: number, limit: number, excludeTerminal?: string): Promise<StoredEvent[] | null> {
+    return this.run(async (c) => {
+      const mark = this.mark;
+      if (afterSeq < (await this.floorOn(c)) || afterSeq > mark) return null;
+      const { rows } = await c.query<{ id: number; payload: string }>(
+        `SELECT id, payload FROM events WHERE id > $1 AND id <= $2 AND payload IS NOT NULL AND (source_terminal IS NULL OR source_terminal <> $3)
+         ORDER BY id LIMIT $4`,
+        [afterSeq, mark, excludeTerminal ?? '', limit + 1],
+      );
+      if (rows.length > limit) return null;
+      const events: StoredEvent[] = [];
+      for (const r of rows) {
+        const payload = this.json.read<unknown>(r.payload, 'event', String(r.id));
+        // A gap would be a silently missed broadcast: the caller falls back to a full sync instead.
+        if (payload === UNREADABLE || payload === null) return null;
+        events.push({ seq: r.id, payload });
+      }
+      return events;
+    });
+  }
+
+  private async floorOn(c: pg.Client): Promise<number> {
+    const { rows } = await c.query<{ value: string }>(`SELECT value FROM meta WHERE key = 'resume_floor'`);
+    return Number(rows[0]?.value ?? '0');
+  }
+
+  getMutation(terminalId: string, mutationId: string): Promise<unknown> {
+    return this.run((c) => this.mutationOn(c, terminalId, mutationId));
+  }
+
+  private snapshot(text: string | null, posReference: string): OrderSnapshot | null {
+    // A quarantined snapshot reads as none: the order keeps its version and route.
+    const snapshot = this.json.read<OrderSnapshot>(text, 'order', posReference);
+    return snapshot === UNREADABLE ? null : snapshot;
+  }
+
+  async contents(): Promise<StoreContents> {
+    const [orders, leases, locks, tables, plans, epochs, mutations, finalizing] = await this.run(async (c) => {
+      const q = async <T extends Row>(sql: string): Promise<T[]> => (await c.query<T>(sql)).rows;
+      // One after another: one connection runs one query at a time (and REPEATABLE READ makes them one view).
+      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const all = await sequential([
+        () =>
+          q<{
+            posReference: string;
+            homeKey: string;
+            tableId: number | null;
+            version: number;
+            snapshot: string | null;
+            state: string | null;
+            terminalId: string | null;
+            odooOrderId: number | null;
+          }>(
+            `SELECT pos_reference AS "posReference", home_key AS "homeKey", table_id AS "tableId", version, snapshot, state, terminal_id AS "terminalId",
+             odoo_order_id AS "odooOrderId" FROM orders ORDER BY pos_reference`,
+          ),
+        () =>
+          q<StoredLease & Row>(
+            `SELECT pos_reference AS "posReference", home_key AS "homeKey", terminal_id AS "terminalId", role, table_id AS "tableId", expires_at AS "expiresAt", epoch FROM leases`,
+          ),
+        () =>
+          q<StoredLock & Row>(
+            `SELECT table_id AS "tableId", terminal_id AS "terminalId", role, expires_at AS "expiresAt", epoch FROM table_locks`,
+          ),
+        () =>
+          q<StoredTable & Row>(
+            `SELECT table_id AS "tableId", status, pos_reference AS "posReference" FROM tables ORDER BY table_id`,
+          ),
+        () =>
+          q<{ floorId: number; plan: string }>(`SELECT floor_id AS "floorId", plan FROM floor_plans ORDER BY floor_id`),
+        () =>
+          q<{ key: string; homeKey: string; epoch: number }>(`SELECT key, home_key AS "homeKey", epoch FROM epochs`),
+        () =>
+          q<{ terminalId: string; mutationId: string; homeKey: string }>(
+            `SELECT terminal_id AS "terminalId", mutation_id AS "mutationId", home_key AS "homeKey" FROM mutations`,
+          ),
+        () =>
+          q<{ posReference: string }>(
+            `SELECT pos_reference AS "posReference" FROM events WHERE type = 'ORDER_FINALIZE' AND status IN ('pending', 'forwarded')
+           UNION SELECT pos_reference FROM orders WHERE odoo_order_id IS NOT NULL`,
+          ),
+      ] as const);
+      await c.query('COMMIT');
+      return all;
+    });
+    const floorPlans: unknown[] = [];
+    for (const p of plans) {
+      const plan = this.json.read<unknown>(p.plan, 'floor_plan', String(p.floorId));
+      if (plan !== UNREADABLE && plan !== null) floorPlans.push(plan);
+    }
+    return {
+      orders: orders.map((o): StoredOrder => ({ ...o, snapshot: this.snapshot(o.snapshot, o.posReference) })),
+      leases,
+      locks,
+      tables,
+      floorPlans,
+      epochs,
+      mutations,
+      finalizing: finalizing.map((f) => f.posReference),
+    };
+  }
+
+  async seedOf(homeKey: string): Promise<KeyContents> {
+    const tableId = homeKey.startsWith('t:') ? Number(homeKey.slice(2)) : null;
+    return this.run(async (c) => {
+      const q = async <T extends Row>(sql: string, params: unknown[]): Promise<T[]> =>
+        (await c.query<T>(sql, params)).rows;
+      const orders = await q<{
+        posReference: string;
+        tableId: number | null;
+        version: number;
+        snapshot: string | null;
+        state: string | null;
+        finalizing: boolean;
+      }>(
+        `SELECT o.pos_reference AS "posReference", o.table_id AS "tableId", o.version, o.snapshot, o.state,
+           (o.odoo_order_id IS NOT NULL OR EXISTS (SELECT 1 FROM events e WHERE e.type = 'ORDER_FINALIZE' AND e.pos_reference = o.pos_reference
+             AND e.status IN ('pending', 'forwarded'))) AS finalizing
+         FROM orders o WHERE o.home_key = $1`,
+        [homeKey],
+      );
+      const leases = await q<Omit<StoredLease, 'homeKey'> & Row>(
+        `SELECT pos_reference AS "posReference", terminal_id AS "terminalId", role, table_id AS "tableId", expires_at AS "expiresAt", epoch FROM leases WHERE home_key = $1`,
+        [homeKey],
+      );
+      const lock =
+        tableId === null
+          ? []
+          : await q<Omit<StoredLock, 'tableId'> & Row>(
+              `SELECT terminal_id AS "terminalId", role, expires_at AS "expiresAt", epoch FROM table_locks WHERE table_id = $1`,
+              [tableId],
+            );
+      const table =
+        tableId === null
+          ? []
+          : await q<Omit<StoredTable, 'tableId'> & Row>(
+              `SELECT status, pos_reference AS "posReference" FROM tables WHERE table_id = $1`,
+              [tableId],
+            );
+      const epochs = await q<{ key: string; epoch: number }>(`SELECT key, epoch FROM epochs WHERE home_key = $1`, [
+        homeKey,
+      ]);
+      const mutations = await q<{ terminalId: string; mutationId: string }>(
+        `SELECT terminal_id AS "terminalId", mutation_id AS "mutationId" FROM mutations WHERE home_key = $1`,
+        [homeKey],
+      );
+      return {
+        orders: orders.map((o) => ({
+          posReference: o.posReference,
+          tableId: o.tableId,
+          version: o.version,
+          snapshot: this.snapshot(o.snapshot, o.posReference),
+          state: o.state,
+        })),
+        leases,
+        lock: lock[0] ?? null,
+        table: table[0] ?? null,
+        epochs,
+        mutations,
+        finalizing: orders.filter((o) => o.finalizing).map((o) => o.posReference),
+      };
+    });
+  }
+
+  takeOver(node: string, now: number): Promise<number> {
+    return this.tx(async (c) => {
+      // EXCLUSIVE blocks other takeovers (not readers): two hubs taking over at once get two different epochs.
+      await c.query('LOCK TABLE takeovers IN EXCLUSIVE MODE');
+      const { rows } = await c.query<{ epoch: number }>(
+        'INSERT INTO takeovers (epoch, node, taken_at) SELECT coalesce(max(epoch), 0) + 1, $1, $2 FROM takeovers RETURNING epoch',
+        [node, now],
+      );
+      const epoch = rows[0]?.epoch;
+      if (epoch === undefined) throw new Error('takeover inserted no row');
+      return epoch;
+    });
+  }
+
+  async currentEpoch(): Promise<number> {
+    const rows = await this.rows<{ epoch: number }>('SELECT coalesce(max(epoch), 0) AS epoch FROM takeovers');
+    return rows[0]?.epoch ?? 0;
+  }
+
+  async meta(key: string): Promise<string | null> {
+    const rows = await this.rows<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key]);
+    return rows[0]?.value ?? null;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.rows(
+      'INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      [key, value],
+    );
+  }
+
+  deleteMeta(key: string): Promise<boolean> {
+    return this.run(async (c) => ((await c.query('DELETE FROM meta WHERE key = $1', [key])).rowCount ?? 0) > 0);
+  }
+
+  async pendingForward(limit: number, now: number): Promise<PendingFinalize[]> {
+    return this.run(async (c) => {
+      const { rows } = await c.query<{ id: number; posReference: string; finalize: string; attempts: number }>(
+        `SELECT id, pos_reference AS "posReference", finalize, attempts FROM events
+         WHERE forwarded = 0 AND status = 'pending' AND id <= $3 AND (next_attempt_at IS NULL OR next_attempt_at <= $1) ORDER BY id LIMIT $2`,
+        [now, limit, this.mark],
+      );
+      const out: PendingFinalize[] = [];
+      for (const r of rows) {
+        const f = this.json.read<{ snapshot: OrderSnapshot; configId: number; terminalId: string }>(
+          r.finalize,
+          'finalize',
+          String(r.id),
+        );
+        if (f === UNREADABLE || f === null) {
+          // Retrying cannot help: dead-letter it so the forwarder moves on and an operator sees it.
+          await c.query(`UPDATE events SET status = 'dead', attempts = attempts + 1, last_error = $1 WHERE id = $2`, [
+            'quarantined: the stored finalize payload cannot be read safely',
+            r.id,
+          ]);
+          continue;
+        }
+        out.push({
+          eventId: r.id,
+          posReference: r.posReference,
+          snapshot: f.snapshot,
+          configId: f.configId,
+          terminalId: f.terminalId,
+          attempts: r.attempts,
+        });
+      }
+      return out;
+    });
+  }
+
+  async markForwarded(eventId: number, result: FinalizeSuccess, now: number): Promise<void> {
+    await this.tx(async (c) => {
+      await c.query(`UPDATE events SET forwarded = 1, status = 'forwarded', last_error = NULL WHERE id = $1`, [
+        eventId,
+      ]);
+      await c.query('UPDATE orders SET odoo_order_id = $1 WHERE pos_reference = $2', [
+        result.orderId,
+        result.posReference,
+      ]);
+      await c.query(
+        `INSERT INTO meta (key, value) VALUES ('last_odoo_sync', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        [String(now)],
+      );
+    });
+  }
+
+  async markAttemptFailed(eventId: number, error: string, nextAttemptAt: number): Promise<void> {
+    await this.rows('UPDATE events SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3', [
+      nextAttemptAt,
+      error.slice(0, 1000),
+      eventId,
+    ]);
+  }
+
+  async markDead(eventId: number, error: string, now: number): Promise<void> {
+    void now;
+    await this.rows(`UPDATE events SET status = 'dead', attempts = attempts + 1, last_error = $1 WHERE id = $2`, [
+      error.slice(0, 1000),
+      eventId,
+    ]);
+  }
+
+  /** As the SQLite store's pruneScheduled: closed orders by count and bytes, events by count and bytes, never ones owed to Odoo. */
+  prune(limits: PruneLimits): Promise<PruneOutcome> {
+    return this.tx(async (c) => {
+      const { rows: closed } = await c.query<{ posReference: string; n: number; bytes: number }>(
+        `SELECT pos_reference AS "posReference",
+           row_number() OVER (ORDER BY updated_at DESC, pos_reference DESC) AS n,
+           sum(coalesce(octet_length(snapshot), 0)) OVER (ORDER BY updated_at DESC, pos_reference DESC) AS bytes
+         FROM orders WHERE odoo_order_id IS NOT NULL AND pos_reference NOT IN (SELECT pos_reference FROM leases)`,
+      );
+      const orders: string[] = [];
+      for (const o of closed) {
+        if (Number(o.n) <= limits.closedOrders && Number(o.bytes) <= limits.orderBytes) continue;
+        await c.query('DELETE FROM orders WHERE pos_reference = $1', [o.posReference]);
+        await c.query('DELETE FROM epochs WHERE key = $1', [`lease:${o.posReference}`]);
+        orders.push(o.posReference);
+      }
+      const { rows: seqRows } = await c.query<{ seq: number }>('SELECT seq FROM seq_counter WHERE id = 1');
+      const byCount = (seqRows[0]?.seq ?? 0) - limits.retention;
+      const { rows: cut } = await c.query<{ id: number }>(
+        `SELECT id FROM (SELECT id, sum(coalesce(octet_length(payload), 0) + coalesce(octet_length(finalize), 0)) OVER (ORDER BY id DESC) AS acc FROM events) s
+         WHERE acc > $1 ORDER BY id DESC LIMIT 1`,
+        [limits.eventBytes],
+      );
+      const cutoff = Math.max(byCount, cut[0]?.id ?? 0);
+      let floor = await this.floorOn(c);
+      let events = 0;
+      if (cutoff > 0 && cutoff > floor) {
+        events =
+          (await c.query(`DELETE FROM events WHERE id <= $1 AND (forwarded IS NULL OR status = 'forwarded')`, [cutoff]))
+            .rowCount ?? 0;
+        await c.query(
+          `INSERT INTO meta (key, value) VALUES ('resume_floor', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+          [String(cutoff)],
+        );
+        floor = cutoff;
+      }
+      await c.query('DELETE FROM mutations WHERE rowid <= (SELECT max(rowid) FROM mutations) - $1', [limits.retention]);
+      return { orders, events, resumeFloor: floor };
+    });
+  }
+
+  async reset(): Promise<void> {
+    await this.tx(async (c) => {
+      await c.query(`TRUNCATE ${PG_DATA_TABLES.join(', ')}`);
+      await c.query(
+        `INSERT INTO meta (key, value) SELECT 'resume_floor', seq::text FROM seq_counter WHERE id = 1 ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      );
+    });
+  }
+
+  async tallies(): Promise<StoreTallies> {
+    const rows = await this.rows<{
+      orders: number;
+      leases: number;
+      locks: number;
+      pending: number;
+      forwarded: number;
+      dead: number;
+    }>(
+      `SELECT (SELECT count(*) FROM orders) AS orders, (SELECT count(*) FROM leases) AS leases, (SELECT count(*) FROM table_locks) AS locks,
+         (SELECT count(*) FROM events WHERE forwarded IS NOT NULL AND status = 'pending') AS pending,
+         (SELECT count(*) FROM events WHERE forwarded IS NOT NULL AND status = 'forwarded') AS forwarded,
+         (SELECT count(*) FROM events WHERE forwarded IS NOT NULL AND status = 'dead') AS dead`,
+    );
+    const r = rows[0];
+    return {
+      orders: r?.orders ?? 0,
+      activeLeases: r?.leases ?? 0,
+      activeLocks: r?.locks ?? 0,
+      pendingForward: r?.pending ?? 0,
+      totalForwarded: r?.forwarded ?? 0,
+      deadLetters: r?.dead ?? 0,
+    };
+  }
+
+  recentEvents(limit: number): Promise<RecentEvent[]> {
+    return this.rows<RecentEvent & Row>(
+      `SELECT id, type, pos_reference AS "posReference", status, created_at AS "createdAt" FROM events WHERE id <= $2 ORDER BY id DESC LIMIT $1`,
+      [limit, this.mark],
+    );
+  }
+
+  quarantinedRecords(): readonly QuarantinedRecord[] {
+    return this.json.records();
+  }
+
+  async close(): Promise<void> {
+    await this.tail;
+    this.closed = true;
+    const client = this.client;
+    this.client = null;
+    await client?.end().catch(() => undefined);
+  }
+}

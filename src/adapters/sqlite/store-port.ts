@@ -1,0 +1,244 @@
+/**
+ * The embedded SQLite store (store.ts) behind the store port (src/ports/store.ts), so the writer can move
+ * to the port without changing engines and the contract suite can hold SQLite and Postgres to the same
+ * rules. Every call runs synchronously on better-sqlite3 and returns a settled promise.
+ */
+import type {
+  CommitResult,
+  HubStorePort,
+  KeyContents,
+  PruneLimits,
+  PruneOutcome,
+  StoreContents,
+  StoreOp,
+  StoreUnit,
+  StoredEvent,
+  UnitOutcome,
+} from '../../ports/store.js';
+import type { FinalizeSuccess, PendingFinalize } from '../../ports/forwarding.js';
+import type { QuarantinedRecord } from '../../ports/metrics.js';
+import { HubStore, type StoreOptions } from './store.js';
+
+/** The takeover counter lives in a meta row: the SQLite schema has no cluster, only this one file. */
+const EPOCH_KEY = 'hub_epoch';
+
+export class SqliteStorePort implements HubStorePort {
+  readonly engine = 'sqlite' as const;
+
+  constructor(readonly store: HubStore) {}
+
+  static open(options: StoreOptions): SqliteStorePort {
+    return new SqliteStorePort(new HubStore(options));
+  }
+
+  commit(units: readonly StoreUnit[], now: number): Promise<CommitResult> {
+    const { store } = this;
+    try {
+      const outcomes = store.transaction(() => units.map((unit) => this.applyUnit(unit, now)));
+      return Promise.resolve({ units: outcomes, seq: store.currentSeq() });
+    } catch (error) {
+      // Rolled back (the store restored its seq): a rejection, as the Postgres adapter gives.
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private applyUnit(unit: StoreUnit, now: number): UnitOutcome {
+    const { store } = this;
+    if (unit.dedupe !== undefined) {
+      const reply = store.getMutation(unit.dedupe.terminalId, unit.dedupe.mutationId);
+      if (reply !== undefined) return { kind: 'duplicate', reply };
+    }
+    let seq: number | null = null;
+    const replies: unknown[] = [];
+    const mutations: Extract<StoreOp, { op: 'mutation' }>[] = [];
+    for (const op of unit.ops) {
+      switch (op.op) {
+        case 'order_put':
+          store.putOrder(op.order, now);
+          break;
+        case 'lease_put':
+          store.putLease({ ...op.lease });
+          break;
+        case 'lease_delete':
+          store.deleteLease(op.posReference);
+          break;
+        case 'lock_put':
+          store.putLock({ ...op.lock });
+          break;
+        case 'lock_delete':
+          store.deleteLock(op.tableId);
+          break;
+        case 'table_put':
+          store.putTable({ ...op.table }, now);
+          break;
+        case 'floor_plan_put':
+          store.putFloorPlan(op.floorId, op.plan, now);
+          break;
+        case 'event': {
+          const { payload } = op;
+          const id = store.appendEvent(
+            {
+              type: op.type,
+              posReference: op.posReference,
+              payload: (s) => (payload === null ? null : { ...payload, seq: s }),
+              sourceTerminal: op.sourceTerminal,
+              ...(op.finalize === undefined ? {} : { finalize: op.finalize }),
+            },
+            now,
+          );
+          if (payload !== null || seq === null) seq = id;
+          break;
+        }
+        case 'mutation':
+          // After the unit's events, so the reply carries the unit's seq.
+          mutations.push(op);
+          break;
+        case 'replay': {
+          const reply = store.getMutation(op.terminalId, op.mutationId);
+          if (reply !== undefined) replies.push(reply);
+          break;
+        }
+        case 'ticket': {
+          const previous = op.mutationId === undefined ? undefined : store.getMutation(op.terminalId, op.mutationId);
+          if (previous !== undefined) {
+            replies.push(previous);
+            break;
+          }
+          const reply = op.reply(store.nextTicket(op.businessDay, op.orderType));
+          if (op.mutationId !== undefined) store.putMutation(op.terminalId, op.mutationId, '', null, reply, now);
+          replies.push(reply);
+          break;
+        }
+        case 'meta_put':
+          store.setMeta(op.key, op.value);
+          break;
+        default: {
+          const unreachable: never = op;
+          throw new Error(`unknown store op ${JSON.stringify(unreachable)}`);
+        }
+      }
+    }
+    for (const m of mutations)
+      store.putMutation(
+        m.terminalId,
+        m.mutationId,
+        m.homeKey,
+        m.posReference,
+        seq === null ? m.result : { ...m.result, seq },
+        now,
+      );
+    return { kind: 'applied', seq, replies };
+  }
+
+  highWaterMark(): number {
+    // better-sqlite3 commits before transaction() returns: everything up to the current seq is durable.
+    return this.store.currentSeq();
+  }
+
+  readEvents(afterSeq: number, limit: number, excludeTerminal?: string): Promise<StoredEvent[] | null> {
+    // The store's resume excludes one terminal's own events; no terminal id is ever the empty string.
+    const payloads = this.store.resume(afterSeq, excludeTerminal ?? '', limit);
+    if (payloads === null) return Promise.resolve(null);
+    // Another handle on the same file may have committed since: only what this handle's commits returned is served.
+    const mark = this.highWaterMark();
+    const events = payloads
+      .map((payload) => ({ seq: (payload as { seq: number }).seq, payload }))
+      .filter((e) => e.seq <= mark);
+    return Promise.resolve(events);
+  }
+
+  getMutation(terminalId: string, mutationId: string): Promise<unknown> {
+    return Promise.resolve(this.store.getMutation(terminalId, mutationId));
+  }
+
+  contents(): Promise<StoreContents> {
+    const { store } = this;
+    return Promise.resolve({
+      orders: store.orders(),
+      leases: store.leases(),
+      locks: store.locks(),
+      tables: store.tables(),
+      floorPlans: store.floorPlans(),
+      epochs: store.epochs(),
+      mutations: store.mutations(),
+      finalizing: store.finalizing().map((f) => f.posReference),
+    });
+  }
+
+  seedOf(homeKey: string): Promise<KeyContents> {
+    return Promise.resolve(this.store.seedOf(homeKey));
+  }
+
+  takeOver(node: string, now: number): Promise<number> {
+    const { store } = this;
+    const epoch = store.transaction(() => {
+      const next = Number(store.meta(EPOCH_KEY) ?? '0') + 1;
+      store.setMeta(EPOCH_KEY, String(next));
+      store.setMeta('hub_epoch_taken', JSON.stringify({ node, at: now }));
+      return next;
+    });
+    return Promise.resolve(epoch);
+  }
+
+  currentEpoch(): Promise<number> {
+    return Promise.resolve(Number(this.store.meta(EPOCH_KEY) ?? '0'));
+  }
+
+  meta(key: string): Promise<string | null> {
+    return Promise.resolve(this.store.meta(key));
+  }
+
+  setMeta(key: string, value: string): Promise<void> {
+    this.store.setMeta(key, value);
+    return Promise.resolve();
+  }
+
+  deleteMeta(key: string): Promise<boolean> {
+    return Promise.resolve(this.store.deleteMeta(key));
+  }
+
+  pendingForward(limit: number, now: number): Promise<PendingFinalize[]> {
+    return Promise.resolve(this.store.pending(limit, now));
+  }
+
+  markForwarded(eventId: number, result: FinalizeSuccess, now: number): Promise<void> {
+    this.store.markForwarded(eventId, result, now);
+    return Promise.resolve();
+  }
+
+  markAttemptFailed(eventId: number, error: string, nextAttemptAt: number): Promise<void> {
+    this.store.markAttemptFailed(eventId, error, nextAttemptAt);
+    return Promise.resolve();
+  }
+
+  markDead(eventId: number, error: string, now: number): Promise<void> {
+    this.store.markDead(eventId, error, now);
+    return Promise.resolve();
+  }
+
+  prune(limits: PruneLimits): Promise<PruneOutcome> {
+    return Promise.resolve(this.store.pruneScheduled(limits));
+  }
+
+  reset(): Promise<void> {
+    this.store.reset();
+    return Promise.resolve();
+  }
+
+  tallies(): ReturnType<HubStorePort['tallies']> {
+    return Promise.resolve(this.store.tallies());
+  }
+
+  recentEvents(limit: number): ReturnType<HubStorePort['recentEvents']> {
+    return Promise.resolve(this.store.recentEvents(limit));
+  }
+
+  quarantinedRecords(): readonly QuarantinedRecord[] {
+    return this.store.quarantinedRecords();
+  }
+
+  close(): Promise<void> {
+    this.store.close();
+    return Promise.resolve();
+  }
+}

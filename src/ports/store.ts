@@ -1,0 +1,233 @@
+/**
+ * Port: the writer's durable store, so the same writer can run on the embedded SQLite file or on a
+ * PostgreSQL cluster with a synchronous standby (docs/ha.md). It names what the writer needs — group
+ * commit of units with gap-free seq, seeds, events up to a high-water mark, mutation look-ups, the
+ * takeover epoch, device owners (meta rows), the Odoo forward queue, pruning — and nothing of either engine.
+ *
+ * Shape: async everywhere. Postgres answers over a socket, so its adapter cannot be synchronous; the
+ * SQLite adapter does its work synchronously and returns an already-settled promise. The cost on SQLite
+ * is one promise and one microtask hop per call (bench/ceilings/store-port.ts measures it against the
+ * fsync a commit waits for anyway); the gain is one writer for both stores.
+ * Writes are declarative (a unit is a list of ops, applied in order in one transaction per batch) rather
+ * than a callback holding a transaction open, so no adapter ever keeps a lock across an await of the caller.
+ * Only highWaterMark() is synchronous: it is the adapter's own memory of what its commits returned.
+ */
+import type { ForwardOutcome, FinalizeSuccess, PendingFinalize } from './forwarding.js';
+import type { QuarantinedRecord } from './metrics.js';
+import type { OrderSnapshot } from '../protocol/snapshot.js';
+
+export type { FinalizeSuccess, ForwardOutcome, PendingFinalize };
+
+export interface StoredOrder {
+  readonly posReference: string;
+  readonly homeKey: string;
+  readonly tableId: number | null;
+  readonly version: number;
+  readonly snapshot: OrderSnapshot | null;
+  readonly state: string | null;
+  readonly terminalId: string | null;
+  /** Set once Odoo confirmed the order: it is closed. */
+  readonly odooOrderId: number | null;
+}
+
+export interface StoredLease {
+  readonly posReference: string;
+  readonly homeKey: string;
+  readonly terminalId: string;
+  readonly role: string;
+  readonly tableId: number | null;
+  readonly expiresAt: number;
+  readonly epoch: number;
+}
+
+export interface StoredLock {
+  readonly tableId: number;
+  readonly terminalId: string;
+  readonly role: string;
+  readonly expiresAt: number;
+  readonly epoch: number;
+}
+
+export interface StoredTable {
+  readonly tableId: number;
+  readonly status: string;
+  readonly posReference: string | null;
+}
+
+/** One write inside a unit. Field names follow the writer's ops, so its switch maps one to one. */
+export type StoreOp =
+  | { readonly op: 'order_put'; readonly order: Omit<StoredOrder, 'odooOrderId'> }
+  | { readonly op: 'lease_put'; readonly lease: StoredLease }
+  | { readonly op: 'lease_delete'; readonly posReference: string }
+  | { readonly op: 'lock_put'; readonly lock: StoredLock }
+  | { readonly op: 'lock_delete'; readonly tableId: number }
+  | { readonly op: 'table_put'; readonly table: StoredTable }
+  | { readonly op: 'floor_plan_put'; readonly floorId: number; readonly plan: unknown }
+  /**
+   * Takes the next seq. A non-null payload is stored (and served) as `{...payload, seq}`; `finalize`, when
+   * present, queues the event for the Odoo forwarder.
+   */
+  | {
+      readonly op: 'event';
+      readonly type: string;
+      readonly posReference: string | null;
+      readonly payload: Readonly<Record<string, unknown>> | null;
+      readonly sourceTerminal: string | null;
+      readonly finalize?: unknown;
+    }
+  /** Remembers a mutation's reply, stamped with the unit's seq when the unit has one; a duplicate id keeps the first. */
+  | {
+      readonly op: 'mutation';
+      readonly terminalId: string;
+      readonly mutationId: string;
+      readonly homeKey: string;
+      readonly posReference: string | null;
+      readonly result: Readonly<Record<string, unknown>>;
+    }
+  /** Reads a remembered reply into the unit's `replies` (nothing when there is none). */
+  | { readonly op: 'replay'; readonly terminalId: string; readonly mutationId: string }
+  /**
+   * The next ticket number of the day and type. With a mutation id already answered, that answer is
+   * replied instead and no number is taken; otherwise `reply(n)` is remembered under it and replied.
+   */
+  | {
+      readonly op: 'ticket';
+      readonly businessDay: string;
+      readonly orderType: string;
+      readonly terminalId: string;
+      readonly mutationId?: string;
+      readonly reply: (ticketNumber: number) => Readonly<Record<string, unknown>>;
+    }
+  | { readonly op: 'meta_put'; readonly key: string; readonly value: string };
+
+/** The writes of one request, all or nothing with the rest of its batch. */
+export interface StoreUnit {
+  readonly ops: readonly StoreOp[];
+  /**
+   * The request's mutation id. When the store already holds a reply under it (the terminal retried, maybe
+   * to a new primary after failover), the unit is not applied and that reply is its outcome.
+   */
+  readonly dedupe?: { readonly terminalId: string; readonly mutationId: string };
+}
+
+export type UnitOutcome =
+  /** `seq`: the unit's last event with a payload, else its first event, else null. */
+  | { readonly kind: 'applied'; readonly seq: number | null; readonly replies: readonly unknown[] }
+  | { readonly kind: 'duplicate'; readonly reply: unknown };
+
+export interface CommitResult {
+  /** One per unit, in order. */
+  readonly units: readonly UnitOutcome[];
+  /** The high-water mark after this commit. */
+  readonly seq: number;
+}
+
+/** One served event: its seq and its payload as stored (`seq` included). */
+export interface StoredEvent {
+  readonly seq: number;
+  readonly payload: unknown;
+}
+
+/** Everything actors are rebuilt from, as the writer's seeds filter it by shard. */
+export interface StoreContents {
+  readonly orders: readonly StoredOrder[];
+  readonly leases: readonly StoredLease[];
+  readonly locks: readonly StoredLock[];
+  readonly tables: readonly StoredTable[];
+  readonly floorPlans: readonly unknown[];
+  readonly epochs: readonly { readonly key: string; readonly homeKey: string; readonly epoch: number }[];
+  readonly mutations: readonly { readonly terminalId: string; readonly mutationId: string; readonly homeKey: string }[];
+  /** Orders with a finalize queued or done (a second ORDER_FINALIZE is answered, not queued). */
+  readonly finalizing: readonly string[];
+}
+
+/** One actor's rows (its home key), to rebuild it after eviction. */
+export interface KeyContents {
+  readonly orders: readonly Omit<StoredOrder, 'homeKey' | 'terminalId' | 'odooOrderId'>[];
+  readonly leases: readonly Omit<StoredLease, 'homeKey'>[];
+  readonly lock: Omit<StoredLock, 'tableId'> | null;
+  readonly table: Omit<StoredTable, 'tableId'> | null;
+  readonly epochs: readonly { readonly key: string; readonly epoch: number }[];
+  readonly mutations: readonly { readonly terminalId: string; readonly mutationId: string }[];
+  readonly finalizing: readonly string[];
+}
+
+export interface PruneLimits {
+  readonly closedOrders: number;
+  readonly orderBytes: number;
+  /** Events kept by count (the resume window). */
+  readonly retention: number;
+  readonly eventBytes: number;
+}
+
+export interface PruneOutcome {
+  /** Closed orders deleted (their routes can be forgotten). */
+  readonly orders: readonly string[];
+  readonly events: number;
+  /** The lowest lastSeq a resume still covers. */
+  readonly resumeFloor: number;
+}
+
+export interface StoreTallies {
+  readonly orders: number;
+  readonly activeLeases: number;
+  readonly activeLocks: number;
+  readonly pendingForward: number;
+  readonly totalForwarded: number;
+  readonly deadLetters: number;
+}
+
+export interface RecentEvent {
+  readonly id: number;
+  readonly type: string;
+  readonly posReference: string | null;
+  readonly status: 'local' | 'pending' | 'forwarded' | 'dead';
+  readonly createdAt: string;
+}
+
+export interface HubStorePort {
+  readonly engine: 'sqlite' | 'postgres';
+  /**
+   * Apply every unit in one transaction and resolve once it is durable (SQLite: fsync; Postgres: flushed on
+   * the synchronous standby). Seq stays gap-free: on rejection nothing was applied and no seq was used.
+   */
+  commit(units: readonly StoreUnit[], now: number): Promise<CommitResult>;
+  /**
+   * The last seq whose commit returned. Never beyond what is durable, so nothing past it is served: on
+   * Postgres a commit waiting for the standby is already visible on the primary.
+   */
+  highWaterMark(): number;
+  /**
+   * Events after `afterSeq` up to the high-water mark, except those `excludeTerminal` sent; null when the
+   * log no longer reaches back to `afterSeq`, `afterSeq` is beyond the mark, more than `limit` are due, or
+   * one cannot be read (the caller falls back to a full sync rather than miss one).
+   */
+  readEvents(afterSeq: number, limit: number, excludeTerminal?: string): Promise<StoredEvent[] | null>;
+  getMutation(terminalId: string, mutationId: string): Promise<unknown>;
+  contents(): Promise<StoreContents>;
+  seedOf(homeKey: string): Promise<KeyContents>;
+  /**
+   * Record a new leader: returns an epoch higher than any this store has given, durable before it resolves.
+   * Fencing tokens stay monotonic across failover because the counter is replicated with the data.
+   */
+  takeOver(node: string, now: number): Promise<number>;
+  /** The highest epoch taken so far (0 before the first takeover). */
+  currentEpoch(): Promise<number>;
+  meta(key: string): Promise<string | null>;
+  setMeta(key: string, value: string): Promise<void>;
+  /** Whether the key existed. */
+  deleteMeta(key: string): Promise<boolean>;
+  // The Odoo forward queue (ports/forwarding.ts's ForwardQueue, asynchronous).
+  pendingForward(limit: number, now: number): Promise<PendingFinalize[]>;
+  markForwarded(eventId: number, result: FinalizeSuccess, now: number): Promise<void>;
+  markAttemptFailed(eventId: number, error: string, nextAttemptAt: number): Promise<void>;
+  markDead(eventId: number, error: string, now: number): Promise<void>;
+  prune(limits: PruneLimits): Promise<PruneOutcome>;
+  /** Wipe the data (keeping epochs and seq); every older lastSeq then falls back to a full sync. */
+  reset(): Promise<void>;
+  tallies(): Promise<StoreTallies>;
+  recentEvents(limit: number): Promise<RecentEvent[]>;
+  /** Stored values that failed the read limits since open (they read as absent). */
+  quarantinedRecords(): readonly QuarantinedRecord[];
+  close(): Promise<void>;
+}
