@@ -103,3 +103,12 @@ describe('goalTable', () => {
     expect(text).toContain('9 met, 8 missed, 0 not measured.');
   });
 });
+
+describe('goalTable against relays that passed nothing', () => {
+  it('a ratio to 0 writes/s is not measured, not met', () => {
+    const saturation = (RESULTS.saturation ?? []).map((x) => ({ ...x, sustainedPerS: 0 }));
+    const goals = byId(goalTable({ ...RESULTS, saturation }));
+    for (const id of ['sustained-json-uws', 'sustained-json-socketio', 'sustained-msgpack-uws'] as const)
+      expect(goals.get(id)).toMatchObject({ measured: 0, target: null, met: null });
+  });
+});
