@@ -15,6 +15,7 @@ import { updateReadme } from './lib/results.js';
 import { type BenchContext, save } from './scenarios/context.js';
 import { runHttp } from './scenarios/http.js';
 import { runIdle } from './scenarios/idle.js';
+import { goalTable } from './scenarios/goals.js';
 import { PLANS } from './scenarios/plan.js';
 import { runProfile } from './scenarios/profile.js';
 import { renderSummary, sat, type AllResults } from './scenarios/report.js';
@@ -23,7 +24,7 @@ import { runStorm, runStormProfile } from './scenarios/storm.js';
 import { runVenue } from './scenarios/venue.js';
 import { odooSimAvailable, ROOT, startOdooSim, type ServerHandle } from './venue/targets.js';
 
-const SCENARIOS = ['sqlite', 'venue', 'saturation', 'profile', 'storm', 'idle', 'http'] as const;
+const SCENARIOS = ['sqlite', 'venue', 'venue-large', 'saturation', 'profile', 'storm', 'idle', 'http'] as const;
 /** Run only when named in --only. */
 const OPT_IN = ['storm-profile'] as const;
 type Scenario = (typeof SCENARIOS)[number] | (typeof OPT_IN)[number];
@@ -120,6 +121,9 @@ async function main(): Promise<number> {
     await attempt('venue', async () => {
       results.venue = await runVenue(ctx);
     });
+    await attempt('venue-large', async () => {
+      results.venueLarge = await runVenue(ctx, 'venue-large');
+    });
     await attempt('saturation', async () => {
       results.saturation = await runSaturation(ctx);
     });
@@ -146,13 +150,14 @@ async function main(): Promise<number> {
   }
   const elapsedS = Math.round((Date.now() - started) / 1000);
   const header = `Latest run: ${startedAt} (mode \`${args.mode}\`, ${elapsedS} s) on ${ctx.machine.cpuModel}, ${ctx.machine.cores} cores, Node ${ctx.machine.node}, uWS ${JSON.stringify(ctx.machine.uws)}, load average at start ${ctx.machine.loadAverage1m}.\n`;
-  const summary = renderSummary(results, header);
+  const goals = goalTable(results);
+  const summary = renderSummary(results, header, goals);
   // A subset run must not overwrite the full run's summary of the same day.
   save(
     ctx,
     args.subset ? `summary-${[...args.only].join('+')}` : 'summary',
     { mode: args.mode, scenarios: [...args.only] },
-    { elapsedS, failures: results.failures, markdown: summary },
+    { elapsedS, failures: results.failures, goals, markdown: summary },
   );
   if (args.mode === 'all' && args.out === null && !args.subset) updateReadme(join(BENCH_DIR, 'README.md'), summary);
   process.stdout.write(`\n${summary}\n`);

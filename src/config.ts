@@ -86,6 +86,7 @@ export const CONFIG_VARIABLES = {
   HUB_ALLOWED_ORIGINS: { schema: origins, default: '', doc: 'Extra browser origins allowed to open WebSockets, call /api/* and be named by the terminal page\'s `?hub=` (the hub\'s own origin always is).' },
   HUB_ALLOWED_HOSTS: { schema: hostnames, default: '', doc: 'Extra Host names accepted (besides localhost, the machine\'s IPs, hostname and .local name); others get 421 (DNS rebinding).' },
   HUB_METRICS_TOKEN: { schema: z.string(), default: '', doc: 'When set, GET /metrics needs `Authorization: Bearer <token>`.' },
+  HUB_METRICS_REFRESH_MS: { schema: int(0, 60_000), default: '1000', doc: 'GET /metrics serves an exposition rendered this often (a scrape never re-renders it); 0 renders on every scrape.' },
   HUB_AUTH_RECHECK_MS: { schema: int(1000, 600_000), default: '30000', doc: 'Open terminal sockets re-validate their token this often; a session Odoo calls dead is closed with 4001.' },
   HUB_DEVICE_IDLE_RELEASE_HOURS: { schema: int(0, 8760), default: '168', doc: 'A device id unused this long may be claimed by another user (0: only the admin API releases it).' },
   HUB_ADMIN_AUTH_FAILURES: { schema: int(1, 10_000), default: '10', doc: 'Wrong admin tokens accepted per address per minute before 429.' },

@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     tokenValidator: tokenValidatorFor(config, log, odoo),
     catalog: createCatalogProvider({ client: odoo, clock: systemClock, log }),
     metrics,
-    renderMetrics: createMetricsRenderer(() => collect()),
+    renderMetrics: createMetricsRenderer(() => collect(), { refreshMs: config.HUB_METRICS_REFRESH_MS }),
     dashboardHtml,
     ...(existsSync(PUBLIC_DIR) ? { staticRoot: PUBLIC_DIR } : {}),
     ...(tls ? { tlsIdentity: tls } : {}),

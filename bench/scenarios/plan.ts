@@ -12,20 +12,24 @@ export interface SaturationTarget {
   readonly encoding: Encoding;
 }
 
+export interface VenuePlan {
+  readonly terminals: number;
+  readonly tables: number;
+  /** Offered writes/s for the whole venue. */
+  readonly rate: number;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  readonly mix: MixSpec;
+}
+
 export interface Plan {
   readonly mode: 'all' | 'smoke';
   readonly processes: number;
   /** One hub for every scenario (smoke: fewer slow starts); the full run starts a fresh hub per scenario. */
   readonly shareHub: boolean;
-  readonly venue: {
-    readonly terminals: number;
-    readonly tables: number;
-    /** Offered writes/s for the whole venue. */
-    readonly rate: number;
-    readonly warmupMs: number;
-    readonly durationMs: number;
-    readonly mix: MixSpec;
-  };
+  readonly venue: VenuePlan;
+  /** The same dinner rush in a venue four times larger (issue 16: the same p99 at 240 terminals, 120 writes/s). */
+  readonly venueLarge: VenuePlan;
   readonly saturation: {
     readonly terminals: number;
     readonly tables: number;
@@ -82,6 +86,7 @@ export const PLANS: Record<'all' | 'smoke', Plan> = {
     processes: 3,
     shareHub: false,
     venue: { terminals: 60, tables: 120, rate: 30, warmupMs: 3000, durationMs: 30_000, mix: DINNER_RUSH },
+    venueLarge: { terminals: 240, tables: 480, rate: 120, warmupMs: 3000, durationMs: 30_000, mix: DINNER_RUSH },
     saturation: {
       terminals: 20,
       tables: 120,
@@ -118,14 +123,19 @@ export const PLANS: Record<'all' | 'smoke', Plan> = {
       durationMs: 1500,
       mix: { lockFraction: 0.2, finalizeAfter: 3, heartbeatMs: 300 },
     },
+    venueLarge: {
+      terminals: 8,
+      tables: 8,
+      rate: 40,
+      warmupMs: 200,
+      durationMs: 1000,
+      mix: { lockFraction: 0.2, finalizeAfter: 3, heartbeatMs: 300 },
+    },
     saturation: {
       terminals: 4,
       tables: 8,
-      targets: [
-        { target: 'pos-hub', encoding: 'msgpack' },
-        { target: 'uws-ceiling', encoding: 'json' },
-        { target: 'socketio-peer', encoding: 'json' },
-      ],
+      // Every target of the full run, so every row of the goal table is produced at toy size.
+      targets: ALL_TARGETS,
       startRate: 50,
       maxRate: 100,
       maxSteps: 2,
@@ -135,8 +145,14 @@ export const PLANS: Record<'all' | 'smoke', Plan> = {
       mix: WRITE_PATH,
     },
     profile: { enabled: false, durationMs: 0 },
-    storm: { terminals: 20, processes: 2, targets: ['pos-hub'], seedOrders: 4, seedMs: 300 },
-    idle: { terminals: 20, processes: 2, settleMs: 200, targets: ['pos-hub'] },
+    storm: {
+      terminals: 20,
+      processes: 2,
+      targets: ['pos-hub', 'uws-ceiling', 'socketio-peer'],
+      seedOrders: 4,
+      seedMs: 300,
+    },
+    idle: { terminals: 20, processes: 2, settleMs: 200, targets: ['pos-hub', 'uws-ceiling', 'socketio-peer'] },
     http: { durationS: 1, connections: 2 },
     sqlite: { batches: [1, 64], durationMs: 200 },
   },

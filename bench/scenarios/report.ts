@@ -5,6 +5,7 @@
  */
 import { table } from '../lib/results.js';
 import type { SqliteCeiling } from '../ceilings/sqlite-commit.js';
+import { renderGoals, type Goal } from './goals.js';
 import type { HttpResult } from './http.js';
 import type { IdleResult } from './idle.js';
 import type { ProfileResult } from './profile.js';
@@ -14,6 +15,8 @@ import type { VenueResult } from './venue.js';
 
 export interface AllResults {
   venue?: VenueResult;
+  /** The same rush in a venue four times larger. */
+  venueLarge?: VenueResult;
   saturation?: SaturationResult[];
   storm?: StormResult[];
   idle?: IdleResult[];
@@ -34,8 +37,13 @@ export function sat(results: AllResults, target: string, encoding: string): Satu
   return results.saturation?.find((s) => s.target === target && s.encoding === encoding);
 }
 
-export function renderSummary(results: AllResults, header: string): string {
+export function renderSummary(results: AllResults, header: string, goals: readonly Goal[] = []): string {
   const parts: string[] = [header];
+  if (goals.length > 0) {
+    parts.push('### Issue 16 goals (targets computed from this run)\n');
+    parts.push(renderGoals(goals));
+    parts.push('');
+  }
   const hubJ = sat(results, 'pos-hub', 'json');
   const hubM = sat(results, 'pos-hub', 'msgpack');
   const uwsJ = sat(results, 'uws-ceiling', 'json');
@@ -248,12 +256,17 @@ export function renderSummary(results: AllResults, header: string): string {
     );
     parts.push(`\nfsync of a 4 kB append: p50 ${fmt(s.fsync.p50Ms, 3)} ms, p99 ${fmt(s.fsync.p99Ms, 3)} ms.`);
   }
-  if (results.venue !== undefined) {
-    const v = results.venue.measured;
+  const venues = [
+    { label: 'busy venue', result: results.venue },
+    { label: 'four times larger', result: results.venueLarge },
+  ].filter((x): x is { label: string; result: VenueResult } => x.result !== undefined);
+  if (venues.length > 0) {
     parts.push(`\n### Busy venue (dinner rush, JSON)\n`);
     parts.push(
       table(
         [
+          'venue',
+          'terminals',
           'accepted writes/s',
           'ack p50 / p95 / p99 / max, ms',
           'propagation p50 / p99, ms',
@@ -263,8 +276,11 @@ export function renderSummary(results: AllResults, header: string): string {
           'hub peak RSS, MB',
           'errors',
         ],
-        [
-          [
+        venues.map(({ label, result }) => {
+          const v = result.measured;
+          return [
+            label,
+            fmt(result.connect.ok),
             fmt(v.run.acceptedPerS, 1),
             `${fmt(v.run.ack.p50Ms, 2)} / ${fmt(v.run.ack.p95Ms, 2)} / ${fmt(v.run.ack.p99Ms, 2)} / ${fmt(v.run.ack.maxMs, 2)}`,
             `${fmt(v.run.propagation.p50Ms, 2)} / ${fmt(v.run.propagation.p99Ms, 2)}`,
@@ -273,8 +289,8 @@ export function renderSummary(results: AllResults, header: string): string {
             fmt(v.server.cpuPercentOfCore, 1),
             fmt(v.server.peakRssMB, 1),
             fmt(v.run.errorCount),
-          ],
-        ],
+          ];
+        }),
       ),
     );
   }
@@ -313,6 +329,22 @@ export function renderSummary(results: AllResults, header: string): string {
         ),
       );
     }
+  }
+  const stages = sat(results, 'pos-hub', 'json')?.stages ?? results.saturation?.find((x) => x.stages)?.stages;
+  if (stages !== undefined && stages !== null) {
+    parts.push(
+      "\n### Where a write's time goes, by stage (pos_hub_write_stage_seconds from the hub's /metrics after the saturation run)\n",
+    );
+    parts.push(
+      table(
+        ['stage', 'samples', 'p50, ms', 'p99, ms', 'mean, ms'],
+        stages.map((st) =>
+          st.count === 0
+            ? [st.stage, 0, 'not instrumented', 'not instrumented', '—']
+            : [st.stage, fmt(st.count), fmt(st.p50Ms, 3), fmt(st.p99Ms, 3), fmt(st.meanMs, 3)],
+        ),
+      ),
+    );
   }
   if (results.failures.length > 0) parts.push(`\nScenarios that failed in this run: ${results.failures.join('; ')}`);
   return parts.join('\n');

@@ -10,6 +10,7 @@ import type { ServerHandle } from '../venue/targets.js';
 import { type BenchContext, eachTarget, save, startTarget, withServer } from './context.js';
 import { measuredRun, type MeasuredRun } from './measure.js';
 import type { SaturationTarget } from './plan.js';
+import { scrapeStages, type StageFigure } from './stages.js';
 
 export interface SaturationStep {
   readonly offeredRate: number;
@@ -40,6 +41,8 @@ export interface SaturationResult extends SaturationTarget {
   /** CPU use at the saturating step (% of one core): the server's (all threads) and the generator's (all processes). Whichever is larger bounds the figure on a 2-core box. */
   readonly atSaturation: { readonly serverCpuPercent: number; readonly generatorCpuPercent: number } | null;
   readonly steps: SaturationStep[];
+  /** pos-hub only: its per-stage latencies (pos_hub_write_stage_seconds) over every step, read from /metrics; null when unreadable. */
+  readonly stages?: StageFigure[] | null;
 }
 
 /** Keeping up: ≥ 90 % of offered writes accepted, errors ≤ 1 %, p99 under a hard cap. Below this the target is saturated. */
@@ -98,6 +101,16 @@ async function stepUp(
   return steps;
 }
 
+/** The hub's own per-stage figures after the steps; a failed scrape is logged, not fatal to the scenario. */
+async function readStages(ctx: BenchContext, server: ServerHandle): Promise<StageFigure[] | null> {
+  try {
+    return await scrapeStages(server.httpUrl);
+  } catch (error) {
+    ctx.log(`  stages: /metrics not readable: ${error instanceof Error ? error.message : String(error)}`);
+    return null;
+  }
+}
+
 export async function runSaturationFor(ctx: BenchContext, spec: SaturationTarget): Promise<SaturationResult> {
   const p = ctx.plan.saturation;
   const server = await startTarget(ctx, spec.target);
@@ -124,6 +137,7 @@ export async function runSaturationFor(ctx: BenchContext, spec: SaturationTarget
       // One short warm-up so leases exist and the JIT has seen the write path.
       await pool.run(p.startRate, Math.min(1000, p.stepMs), p.mix, 1000);
       const steps = await stepUp(ctx, pool, server, spec);
+      const stages = spec.target === 'pos-hub' ? await readStages(ctx, server) : undefined;
       const passing = steps
         .filter((s) => s.pass)
         .sort((a, b) => b.measured.run.acceptedPerS - a.measured.run.acceptedPerS);
@@ -158,6 +172,7 @@ export async function runSaturationFor(ctx: BenchContext, spec: SaturationTarget
             ? Math.round((top.measured.run.generatorCpuMs * 1000) / top.measured.run.accepted)
             : null,
         steps,
+        ...(stages === undefined ? {} : { stages }),
       };
     } finally {
       await pool.close();

@@ -17,6 +17,23 @@ export interface QuarantinedRecord {
   readonly reason: string;
 }
 
+/**
+ * The stages of one write's path, in order (issue 16): decode + validate on the front, front → shard,
+ * the table actor's step, shard → writer, waiting for the group commit to start, the commit (fsync
+ * included), writer → front, and fan-out (ack and ORDER_UPDATED encoded and handed to the sockets).
+ */
+export const WRITE_STAGES = [
+  'decode',
+  'to_shard',
+  'actor_step',
+  'to_writer',
+  'commit_wait',
+  'commit',
+  'to_front',
+  'fan_out',
+] as const;
+export type WriteStage = (typeof WRITE_STAGES)[number];
+
 export type GrantDecision = 'granted' | 'denied' | 'revoked' | 'expired' | 'released' | 'forced';
 
 export interface HubMetrics {
@@ -43,6 +60,8 @@ export interface HubMetrics {
   odooRpc(method: string, outcome: 'ok' | 'error', seconds: number): void;
   /** A record left out because it cannot be read or encoded safely (counted once per record). */
   quarantined(kind: QuarantineKind): void;
+  /** Seconds one write spent in one stage of its path (pos_hub_write_stage_seconds{stage}). */
+  writeStage(stage: WriteStage, seconds: number): void;
 }
 
 const noop = (): void => undefined;
@@ -66,4 +85,40 @@ export const noopMetrics: HubMetrics = {
   deadLetters: noop,
   odooRpc: noop,
   quarantined: noop,
+  writeStage: noop,
 };
+
+/**
+ * A point in time, in milliseconds, that means the same in every thread of the process: a shard can
+ * end a stage the front started. (performance.now() alone does not: each worker has its own origin.)
+ */
+export type StageMark = number;
+
+/**
+ * The recording helper for per-stage latency, so instrumenting a seam is one line:
+ * `const t = timer.mark()` where the stage starts (or a mark carried in the message), then
+ * `timer.end('to_shard', t)` where it ends. end() returns its own reading, to start the next stage.
+ */
+export interface StageTimer {
+  mark(): StageMark;
+  /** Records now − since under `stage` (never negative: thread clocks may differ by a few µs) and returns now. */
+  end(stage: WriteStage, since: StageMark): StageMark;
+}
+
+/** Wall-clock milliseconds with sub-millisecond resolution, one origin for every thread of the process. */
+const processMs = (): StageMark => performance.timeOrigin + performance.now();
+
+/** A StageTimer recording into `metrics`; `now` is injectable for tests. */
+export function stageTimer(metrics: HubMetrics, now: () => StageMark = processMs): StageTimer {
+  return {
+    mark: now,
+    end(stage, since) {
+      const at = now();
+      metrics.writeStage(stage, Math.max(0, at - since) / 1000);
+      return at;
+    },
+  };
+}
+
+/** Records nothing and reads no clock: the default where no metrics are wired. */
+export const noopStageTimer: StageTimer = { mark: () => 0, end: () => 0 };

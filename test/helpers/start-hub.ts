@@ -68,6 +68,8 @@ const DEFAULTS: Record<string, string> = {
   HUB_LOG_LEVEL: 'silent',
   HUB_SHARDS: '2',
   HUB_COMMIT_WINDOW_MS: '1',
+  // Tests read a counter right after the traffic that moved it: render /metrics per scrape, no cache.
+  HUB_METRICS_REFRESH_MS: '0',
   // Nothing listens here: finalize tests use the Odoo simulator helper and set ODOO_URL themselves.
   ODOO_URL: 'http://127.0.0.1:9',
 };

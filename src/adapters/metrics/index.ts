@@ -9,10 +9,17 @@
  * passed through the worker's message loop. createThreadMetrics replaces (and stops) any earlier one.
  */
 import type { HubMetrics } from '../../ports/metrics.js';
+import { cachedRenderer, type CachedRenderer, type CachedRendererOptions } from './cached-renderer.js';
 import { renderMetrics } from './render.js';
 import { buildThreadMetrics, type ThreadMetrics } from './thread-registry.js';
 
 export { renderMetrics, METRICS_CONTENT_TYPE } from './render.js';
+export {
+  cachedRenderer,
+  type CachedRenderer,
+  type CachedRendererOptions,
+  type MetricsText,
+} from './cached-renderer.js';
 export { buildThreadMetrics, type ThreadMetrics, type ThreadMetricsOptions } from './thread-registry.js';
 
 let current: ThreadMetrics | undefined;
@@ -31,13 +38,16 @@ export async function snapshotThreadMetrics(): Promise<unknown> {
 
 /**
  * The GET /metrics renderer for the front thread: give it a way to ask every worker for its snapshot
- * (the runtime's `collect_metrics` round trip) and it returns the merged exposition.
+ * (the runtime's `collect_metrics` round trip) and it returns the merged exposition — rendered on the
+ * schedule of `options.refreshMs` (HUB_METRICS_REFRESH_MS) and served from that cache, or on every
+ * scrape when refreshMs is 0 or no options are given.
  */
 export function createMetricsRenderer(
   collectWorkers: () => Promise<readonly unknown[]>,
-): () => Promise<{ contentType: string; body: string }> {
-  return async () => {
+  options: CachedRendererOptions = { refreshMs: 0 },
+): CachedRenderer {
+  return cachedRenderer(async () => {
     const [front, workers] = await Promise.all([snapshotThreadMetrics(), collectWorkers()]);
     return renderMetrics(front, workers);
-  };
+  }, options);
 }

@@ -21,6 +21,11 @@ export const THREAD_LABEL = 'thread';
 const LAN_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 /** Seconds, for a SQLite transaction under synchronous=FULL (one fsync ≈ 0.3 ms on these machines). */
 const COMMIT_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+/**
+ * Seconds, for one stage of a write's path (a thread hop, an actor step, a commit): 10 µs to 100 ms,
+ * finer than LAN_SECONDS because the whole path is meant to cost about one fsync (~0.3 ms) more than a relay.
+ */
+const STAGE_SECONDS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1];
 /** Seconds, for calls to Odoo over the internet (the POS client's own timeout is 7.5 s). */
 const ODOO_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 7.5, 10, 30];
 /**
@@ -156,10 +161,17 @@ export const METRICS = {
     labels: ['method', 'outcome'],
     buckets: ODOO_SECONDS,
   },
+  writeStage: {
+    name: 'pos_hub_write_stage_seconds',
+    kind: 'histogram',
+    help: 'Time a write spends in each stage of its path: decode, to_shard, actor_step, to_writer, commit_wait, commit, to_front, fan_out.',
+    labels: ['stage'],
+    buckets: STAGE_SECONDS,
+  },
   eventLoopLag: {
     name: 'pos_hub_event_loop_lag_seconds',
     kind: 'gauge',
-    help: 'Event-loop delay of this thread since the previous scrape (perf_hooks.monitorEventLoopDelay), by statistic.',
+    help: 'Event-loop delay of this thread since the previous render of /metrics (perf_hooks.monitorEventLoopDelay), by statistic.',
     labels: ['stat'],
   },
 } as const satisfies Record<string, MetricSpec>;

@@ -125,6 +125,7 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
   const forwardFailures = counter(METRICS.forwardFailures, registry);
   const deadLetters = lazyGauge(METRICS.deadLetters, registry);
   const odooRpc = histogram(METRICS.odooRpcDuration, registry);
+  const writeStage = histogram(METRICS.writeStage, registry);
 
   // Every thread reports its own loop delay: a blocked shard or writer shows up here, not only the front.
   const loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
@@ -177,6 +178,7 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
     deadLetters: (count) => deadLetters().set(count),
     odooRpc: (method, outcome, seconds) => odooRpc.observe({ method: methodLabel(method), outcome }, seconds),
     quarantined: (kind) => quarantined.inc({ kind }),
+    writeStage: (stage, seconds) => writeStage.observe({ stage }, seconds),
   };
 
   return {

@@ -66,6 +66,7 @@ const badValues: Partial<Record<ConfigName, string>> = {
   HUB_ALLOWED_ORIGINS: 'https://pos.example.com/path',
   HUB_ALLOWED_HOSTS: 'bad/host',
   HUB_AUTH_RECHECK_MS: '10',
+  HUB_METRICS_REFRESH_MS: '60001',
   HUB_DEVICE_IDLE_RELEASE_HOURS: '-1',
   HUB_ADMIN_AUTH_FAILURES: '0',
   HUB_RATE_WRITES: '100',
