@@ -1,9 +1,8 @@
 /**
  * Boot a real hub for tests and benchmarks: real worker threads, real uWS on 127.0.0.1 port 0, SQLite
- * in a temp dir. `in-process` calls createHub; `child-process` runs `node --import tsx src/main.ts` and
- * learns the port from its one machine-readable stdout line `POS_HUB_LISTENING {"port":…}`.
+ * in a temp dir. `in-process` calls createHub; `child-process` runs src/main.ts through spawnHub
+ * (test/helpers/spawn-hub.ts), which learns the port from its line `POS_HUB_LISTENING {"port":…}`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { createHub } from '../../src/hub.js';
 import type { TokenValidator } from '../../src/ports/auth.js';
 import type { TlsIdentity } from '../../src/adapters/tls/identity.js';
 import type { Clock } from '../../src/ports/clock.js';
+import { HUB_START_LIMIT_MS, TEST_HUB_ENV, spawnHub } from './spawn-hub.js';
 
 export interface StartHubOptions {
   env?: Record<string, string>;
@@ -26,7 +26,7 @@ export interface StartHubOptions {
   mode?: 'in-process' | 'child-process';
   /** in-process only; the default is the dev validator (empty token, or dev:<role>:<name>). */
   tokenValidator?: TokenValidator;
-  /** child-process only: how long to wait for the listening line (default 20 s; chaos runs on loaded machines). */
+  /** child-process only: how long to wait for the listening line (default HUB_START_LIMIT_MS). */
   startLimitMs?: number;
   /** in-process only: GET /api/catalog's provider (createHub's `catalog`). */
   catalog?: () => Promise<unknown>;
@@ -57,20 +57,6 @@ export interface StartedHub {
 }
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const LISTENING = 'POS_HUB_LISTENING ';
-const START_LIMIT_MS = 20_000;
-
-const DEFAULTS: Record<string, string> = {
-  HUB_HTTP_PORT: '0',
-  HUB_HOST: '127.0.0.1',
-  HUB_DEV_AUTH: 'true',
-  HUB_MDNS_ENABLED: 'false',
-  HUB_LOG_LEVEL: 'silent',
-  HUB_SHARDS: '2',
-  HUB_COMMIT_WINDOW_MS: '1',
-  // Nothing listens here: finalize tests use the Odoo simulator helper and set ODOO_URL themselves.
-  ODOO_URL: 'http://127.0.0.1:9',
-};
 
 /**
  * For tests that start several hubs (crash and restart tests): returns a `boot` that starts one and
@@ -93,11 +79,11 @@ export function bootHubs(): (options?: StartHubOptions) => Promise<StartedHub> {
 export async function startHub(options: StartHubOptions = {}): Promise<StartedHub> {
   const ownDir = options.dbPath === undefined ? mkdtempSync(join(tmpdir(), 'pos-hub-test-')) : null;
   const dbPath = options.dbPath ?? join(ownDir ?? '', 'hub.sqlite');
-  const env = { ...DEFAULTS, ...options.env, HUB_DB_PATH: dbPath };
+  const env = { ...TEST_HUB_ENV, ...options.env, HUB_DB_PATH: dbPath };
   const cleanup = (): void => {
     if (ownDir !== null) rmSync(ownDir, { recursive: true, force: true });
   };
-  return (options.mode ?? 'in-process') === 'in-process' ? startInProcess(env, dbPath, options.tokenValidator, cleanup, options.catalog, options.tlsIdentity, options.clock) : startChild(env, dbPath, cleanup, options.startLimitMs ?? START_LIMIT_MS);
+  return (options.mode ?? 'in-process') === 'in-process' ? startInProcess(env, dbPath, options.tokenValidator, cleanup, options.catalog, options.tlsIdentity, options.clock) : startChild(env, dbPath, cleanup, options.startLimitMs ?? HUB_START_LIMIT_MS);
 }
 
 async function startInProcess(
@@ -145,44 +131,16 @@ async function startInProcess(
 }
 
 async function startChild(env: Record<string, string>, dbPath: string, cleanup: () => void, startLimitMs: number): Promise<StartedHub> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HUB_ENV_FILE: '/nonexistent/.env', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-  let tlsPort: number | null = null;
-  const port = await new Promise<number>((resolve, reject) => {
-    const limit = setTimeout(() => {
-      // Not left running: a hub that listens late would hold the database the caller retries on.
-      child.kill('SIGKILL');
-      reject(new Error(`hub did not start within ${startLimitMs} ms:\n${output}`));
-    }, startLimitMs);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString('utf8');
-      const line = output.split('\n').find((l) => l.startsWith(LISTENING));
-      if (line) {
-        clearTimeout(limit);
-        const listening = JSON.parse(line.slice(LISTENING.length)) as { port: number; tlsPort?: number };
-        tlsPort = listening.tlsPort ?? null;
-        resolve(listening.port);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    });
-    void exit.then(({ code, signal }) => {
-      clearTimeout(limit);
-      reject(new Error(`hub exited before listening (code ${code}, signal ${signal}):\n${output}`));
-    });
-  });
+  let spawned;
+  try {
+    spawned = await spawnHub({ env, startLimitMs });
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
+  const { port, tlsPort } = spawned.listening!;
   const kill = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    await exit;
+    await spawned.kill(signal);
   };
   let closed: Promise<void> | null = null;
   return {
@@ -190,10 +148,10 @@ async function startChild(env: Record<string, string>, dbPath: string, cleanup: 
     wsUrl: `ws://127.0.0.1:${port}`,
     port,
     dbPath,
-    exit,
-    ...(tlsPort === null ? {} : { tlsUrl: `https://127.0.0.1:${tlsPort}`, wssUrl: `wss://127.0.0.1:${tlsPort}` }),
-    output: () => output,
-    ...(child.pid === undefined ? {} : { pid: child.pid }),
+    exit: spawned.exit,
+    ...(tlsPort === undefined ? {} : { tlsUrl: `https://127.0.0.1:${tlsPort}`, wssUrl: `wss://127.0.0.1:${tlsPort}` }),
+    output: spawned.output,
+    ...(spawned.pid === undefined ? {} : { pid: spawned.pid }),
     kill,
     close() {
       closed ??= kill('SIGTERM').finally(cleanup);

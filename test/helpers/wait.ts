@@ -50,11 +50,29 @@ export function waitFor<T>(source: EventSource<T>, accept: (value: T) => boolean
  */
 export async function until(check: () => boolean, what: string, on: EventSource | readonly EventSource[], limitMs = WAIT_LIMIT_MS): Promise<void> {
   if (check()) return;
-  await waitFor(anyOf(...(Array.isArray(on) ? on : [on as EventSource])), () => check(), what, limitMs);
+  const sources: readonly EventSource[] = Array.isArray(on) ? on : [on as EventSource];
+  await waitFor(anyOf(...sources), () => check(), what, limitMs);
+}
+
+/** Bounds a promise a component resolves on its own event (the Odoo simulator's `waitForHandled`, say). */
+export function within<T>(promise: Promise<T>, what: string, limitMs = WAIT_LIMIT_MS): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const limit = setTimeout(() => reject(new Error(`timed out after ${limitMs} ms waiting for ${what}`)), limitMs);
+    promise.then(
+      (value) => {
+        clearTimeout(limit);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(limit);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
 
 /** One source out of several: fires whenever any of them fires. */
-export function anyOf(...sources: readonly EventSource[]): EventSource {
+export function anyOf<T>(...sources: ReadonlyArray<EventSource<T>>): EventSource<T> {
   return (listener) => {
     const offs = sources.map((source) => source(listener));
     return () => {

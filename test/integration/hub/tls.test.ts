@@ -21,9 +21,10 @@ import type { WebSocketCtor } from '../../../src/client/deps.js';
 import type { HubTransport } from '../../../src/client/hub-transport.js';
 import type { HubError } from '../../../src/protocol/errors.js';
 import { identityProofMessage } from '../../../src/protocol/hub-identity.js';
-import { hubClient, until } from '../../fixtures/client-orders.js';
+import { hubClient } from '../../fixtures/client-orders.js';
 import { startHub, type StartedHub } from '../../helpers/start-hub.js';
 import { makeVenueCert, type VenueCert } from '../../helpers/venue-cert.js';
+import { changesOf, until } from '../../helpers/wait.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const NONCE = 'abcdefghijklmnopqrstuvwxyz012345';
@@ -130,7 +131,7 @@ function pinnedClient(url: string, deviceId: string, pin: string, deps: Paramete
 /** Starts the transport without awaiting it (a refused hub never connects) and awaits the refusal. */
 async function refused({ t, errors }: { t: HubTransport; errors: HubError[] }): Promise<HubError> {
   t.connect().catch(() => undefined);
-  await until(() => errors.some((e) => e.code === 'HUB_IDENTITY_MISMATCH'), 'HUB_IDENTITY_MISMATCH on onError');
+  await until(() => errors.some((e) => e.code === 'HUB_IDENTITY_MISMATCH'), 'HUB_IDENTITY_MISMATCH on onError', changesOf(t));
   return errors.find((e) => e.code === 'HUB_IDENTITY_MISMATCH')!;
 }
 

@@ -8,8 +8,9 @@ import type { HubTransport } from '../../../src/client/hub-transport.js';
 import { HubError } from '../../../src/protocol/errors.js';
 import type { OrderUpdate, ResyncInfo } from '../../../src/client/types.js';
 import { SimClock } from '../../fixtures/client-sim-clock.js';
-import { hubClient, line, snapshot, until } from '../../fixtures/client-orders.js';
+import { hubClient, line, snapshot } from '../../fixtures/client-orders.js';
 import { startFakeHub, type FakeHub } from '../../fixtures/fake-hub.js';
+import { changesOf, until } from '../../helpers/wait.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -45,7 +46,7 @@ describe('hubTransport (fake hub)', () => {
     const lease = await a.acquireLease('NU/CFG1/S42/1-0001', 0);
     expect(lease).toMatchObject({ granted: true, offline: false });
     a.sendOrderSnapshot('NU/CFG1/S42/1-0001', 0, snapshot('NU/CFG1/S42/1-0001', [line('l1')]));
-    await until(() => seenByB.length === 1 && a.outboxCount === 0, 'B to see A\'s edit');
+    await until(() => seenByB.length === 1 && a.outboxCount === 0, 'B to see A\'s edit', [changesOf(a, b), h.frames]);
     expect(seenByB[0]).toMatchObject({ posReference: 'NU/CFG1/S42/1-0001', version: 1, sourceTerminal: 'term-a' });
     expect(seenByA).toHaveLength(0);
 
@@ -64,7 +65,7 @@ describe('hubTransport (fake hub)', () => {
       () => 'resolved',
       (e: unknown) => e,
     );
-    await until(() => h.received.some((r) => r.message.type === 'LEASE_ACQUIRE'), 'the hub to receive LEASE_ACQUIRE');
+    await until(() => h.received.some((r) => r.message.type === 'LEASE_ACQUIRE'), 'the hub to receive LEASE_ACQUIRE', [changesOf(a), h.frames]);
     clock.advance(9_999);
     await Promise.resolve();
     expect(await Promise.race([settled, Promise.resolve('pending')])).toBe('pending');
@@ -98,9 +99,9 @@ describe('hubTransport (fake hub)', () => {
     await a.acquireLease(ref, 0);
     a.sendOrderSnapshot(ref, 0, snapshot(ref, [line('l1')]));
     a.sendOrderSnapshot(ref, 0, snapshot(ref, [line('l1'), line('l2')]));
-    await until(() => a.outboxCount === 0 && h.applied.length >= 1, 'A to flush');
+    await until(() => a.outboxCount === 0 && h.applied.length >= 1, 'A to flush', [changesOf(a, b), h.frames]);
     a.sendOrderSnapshot(ref, 1, snapshot(ref, [line('l1'), line('l2'), line('l3')]));
-    await until(() => versionsSeenByB.includes(h.orders.get(ref)!.version) && b.state === 'online', 'B to converge');
+    await until(() => versionsSeenByB.includes(h.orders.get(ref)!.version) && b.state === 'online', 'B to converge', [changesOf(a, b), h.frames]);
     expect(dropped).toBe(1);
     expect(resyncs[0]).toMatchObject({ reason: 'gap', expectedSeq: 1, receivedSeq: 2 });
     // Every version reached B, the dropped one through the resume replay; none was skipped.
@@ -123,10 +124,10 @@ describe('hubTransport (fake hub)', () => {
     expect(a.outboxCount).toBe(2);
     expect(a.outboxEntries().map((e) => e.action)).toEqual(['orders/update', 'tables/update']);
     await a.connect();
-    await until(() => a.outboxCount === 0, 'the outbox to flush');
+    await until(() => a.outboxCount === 0, 'the outbox to flush', [changesOf(a), h.frames]);
     expect(h.applied).toHaveLength(1);
     expect(h.orders.get(ref)?.snapshot.lines.map((l) => l.uid)).toEqual(['l1', 'l2']);
-    await until(() => h.received.some((r) => r.message.type === 'TABLE_LOCK_ACQUIRE'), 'the lock to be re-acquired');
+    await until(() => h.received.some((r) => r.message.type === 'TABLE_LOCK_ACQUIRE'), 'the lock to be re-acquired', [changesOf(a), h.frames]);
   });
 
   it('a write whose ACK was lost is replayed with the same mutationId and applied once', async () => {
@@ -145,10 +146,10 @@ describe('hubTransport (fake hub)', () => {
     const ref = 'NU/CFG1/S42/1-0005';
     await a.acquireLease(ref, 0);
     const mutationId = a.sendOrderSnapshot(ref, 0, snapshot(ref, [line('l1')]));
-    await until(() => h.applied.length === 1, 'the write to be applied');
+    await until(() => h.applied.length === 1, 'the write to be applied', [changesOf(a), h.frames]);
     // No ACK arrives: the SDK keeps the entry, reconnects, and replays it.
     h.dropAll(1001);
-    await until(() => a.outboxCount === 0, 'the replay to be acknowledged', 15_000);
+    await until(() => a.outboxCount === 0, 'the replay to be acknowledged', [changesOf(a), h.frames], 15_000);
     expect(h.applied).toEqual([{ posReference: ref, mutationId, version: 1 }]);
     expect(h.received.filter((r) => r.message.type === 'ORDER_SNAPSHOT').length).toBeGreaterThanOrEqual(2);
   });
@@ -162,20 +163,20 @@ describe('hubTransport (fake hub)', () => {
     const ref = 'NU/CFG1/S42/1-0006';
     await a.acquireLease(ref, 0);
     a.sendOrderSnapshot(ref, 0, snapshot(ref, [line('l1')]));
-    await until(() => a.outboxCount === 0, 'first write');
+    await until(() => a.outboxCount === 0, 'first write', [changesOf(a, b), h.frames]);
     a.releaseLease(ref);
-    await until(() => !h.received.every((r) => r.message.type !== 'LEASE_RELEASE'), 'release');
+    await until(() => !h.received.every((r) => r.message.type !== 'LEASE_RELEASE'), 'release', [changesOf(a, b), h.frames]);
     // B edits at version 1 → 2; A, offline-minded, still sends on version 1 after B releases.
     await b.acquireLease(ref, 1);
     b.sendOrderSnapshot(ref, 1, snapshot(ref, [line('l1'), line('b1')]));
-    await until(() => b.outboxCount === 0, 'B write');
+    await until(() => b.outboxCount === 0, 'B write', [changesOf(a, b), h.frames]);
     b.releaseLease(ref);
-    await until(() => h.received.filter((r) => r.message.type === 'LEASE_RELEASE').length === 2, 'B release');
+    await until(() => h.received.filter((r) => r.message.type === 'LEASE_RELEASE').length === 2, 'B release', [changesOf(a, b), h.frames]);
     const conflicts: Array<{ strategy: string }> = [];
     a.onConflict((c) => conflicts.push(c));
     await a.acquireLease(ref, 1);
     a.sendOrderSnapshot(ref, 1, snapshot(ref, [line('l1'), line('a1')]));
-    await until(() => a.outboxCount === 0, 'A to resolve the conflict');
+    await until(() => a.outboxCount === 0, 'A to resolve the conflict', [changesOf(a, b), h.frames]);
     expect(conflicts).toHaveLength(1);
     expect(conflicts[0]!.strategy).toBe('merge');
     // Neither side's added item is lost.
@@ -194,7 +195,7 @@ describe('hubTransport (fake hub)', () => {
     expect(b.encoding).toBe('json');
     await a.acquireLease('NU/CFG1/S42/1-0007', 0);
     a.sendOrderSnapshot('NU/CFG1/S42/1-0007', 0, snapshot('NU/CFG1/S42/1-0007', [line('l1')]));
-    await until(() => seen.length === 1, 'B to see a msgpack client\'s edit');
+    await until(() => seen.length === 1, 'B to see a msgpack client\'s edit', [changesOf(a, b), h.frames]);
   });
 
   it('reports state changes: online, reconnecting after a drop, online again; 4005 forgets lastSeq', async () => {
@@ -206,7 +207,7 @@ describe('hubTransport (fake hub)', () => {
     a.onResync((r) => resyncs.push(r));
     await a.connect();
     h.dropAll(4005);
-    await until(() => states.filter((s) => s === 'online').length === 2, 'a reconnect');
+    await until(() => states.filter((s) => s === 'online').length === 2, 'a reconnect', [changesOf(a), h.frames]);
     expect(states).toEqual(['reconnecting', 'online', 'reconnecting', 'online']);
     expect(resyncs).toEqual([{ reason: 'reset' }]);
     const auths = h.received.filter((r) => r.message.type === 'AUTH').map((r) => r.message);
@@ -221,7 +222,7 @@ describe('hubTransport (fake hub)', () => {
     await first.connect();
     const second = client(h.url, 'same');
     await second.connect();
-    await until(() => first.state === 'offline', 'the older transport to stop');
+    await until(() => first.state === 'offline', 'the older transport to stop', [changesOf(first, second), h.frames]);
     expect(errors).toContain('DEVICE_REPLACED');
     expect(second.state).toBe('online');
     expect(h.received.filter((r) => r.message.type === 'AUTH')).toHaveLength(2);
@@ -240,7 +241,7 @@ describe('hubTransport (fake hub)', () => {
     expect(await b.acquireLease(held, 0)).toMatchObject({ granted: true });
     a.sendOrderSnapshot(held, 0, snapshot(held, [line('h1')]));
     a.sendOrderSnapshot(free, 0, snapshot(free, [line('f1')]));
-    await until(() => h.orders.has(free) && a.outboxCount === 1, 'the free order to go through and be acknowledged');
+    await until(() => h.orders.has(free) && a.outboxCount === 1, 'the free order to go through and be acknowledged', [changesOf(a, b), h.frames]);
     expect(h.orders.has(held)).toBe(false);
     expect(a.outboxEntries().map((e) => [e.payload.pos_reference, e.attempts])).toEqual([[held, 1]]);
     expect(a.outboxEntries()[0]!.lastError).toMatch(/lease denied.*term-b/);
@@ -255,14 +256,15 @@ describe('hubTransport (fake hub)', () => {
     await a.acquireLease(ref, 0);
     await a.acquireTableLock(9);
     h.dropAll(1001);
-    await until(() => a.state !== 'online', 'the drop');
+    await until(() => a.state !== 'online', 'the drop', [changesOf(a), h.frames]);
     a.releaseLease(ref);
     a.releaseTableLock(9);
     expect(a.isLeaseHeld(ref)).toBe(false);
-    await until(() => a.state === 'online', 'the reconnect');
+    await until(() => a.state === 'online', 'the reconnect', [changesOf(a), h.frames]);
     await until(
       () => h.received.some((r) => r.message.type === 'LEASE_RELEASE') && h.received.some((r) => r.message.type === 'TABLE_LOCK_RELEASE'),
       'the deferred releases',
+      [changesOf(a), h.frames],
     );
     // Nothing it released was taken back.
     const auths = h.received.flatMap((r, i) => (r.message.type === 'AUTH' ? [i] : []));
@@ -293,11 +295,11 @@ describe('hubTransport (fake hub)', () => {
     const ref = 'NU/CFG1/S42/1-000b';
     await a.acquireLease(ref, 0);
     a.sendOrderSnapshot(ref, 0, snapshot(ref, [line('s1')]));
-    await until(() => a.outboxCount === 0 && dropped, 'the only broadcast to be lost');
+    await until(() => a.outboxCount === 0 && dropped, 'the only broadcast to be lost', [changesOf(a, b), h.frames]);
     // The status may overtake a broadcast in flight: only a second one still ahead of us proves a loss.
     h.sendStatus();
     h.sendStatus();
-    await until(() => seen.includes(1), 'B to recover the lost update');
+    await until(() => seen.includes(1), 'B to recover the lost update', [changesOf(a, b), h.frames]);
     expect(resyncs[0]).toMatchObject({ reason: 'gap', expectedSeq: 1, receivedSeq: 1 });
   });
 });
