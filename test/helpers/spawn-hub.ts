@@ -45,11 +45,13 @@ export const TEST_HUB_ENV: Readonly<Record<string, string>> = Object.freeze({
 });
 
 export interface SpawnHubOptions {
-  /** Variables on top of the base (PATH, HOME, no .env file) and, unless `testDefaults` is false, TEST_HUB_ENV. */
+  /** Variables on top of PATH and HOME and, unless `testDefaults` is false, no .env file and TEST_HUB_ENV. */
   env?: Record<string, string>;
-  /** Start from TEST_HUB_ENV (default true); false when a test checks the hub's own defaults. */
+  /** Start from TEST_HUB_ENV and no .env file (default true); false when a test sets every variable itself. */
   testDefaults?: boolean;
-  /** What node runs (default `--import tsx src/main.ts`); e.g. ['--import', 'tsx', 'src/demo.ts'] or ['bin/pos-hub', 'start']. */
+  /** The program (default node); an installed launcher, say. */
+  command?: string;
+  /** Its arguments (for node, default `--import tsx src/main.ts`; e.g. ['--import', 'tsx', 'src/demo.ts']). */
   args?: string[];
   /** A command the node process runs under, e.g. ['strace', '-f', '-c', '-o', file] or ['ip', 'netns', 'exec', ns]. */
   wrapper?: string[];
@@ -63,7 +65,7 @@ export interface SpawnHubOptions {
 export interface SpawnedHub {
   readonly child: ChildProcess;
   readonly pid: number | undefined;
-  /** The listening line's JSON, or null when `until` was not 'listening'. */
+  /** The listening line's JSON if it was printed before the start was over, else null. */
   readonly listening: Listening | null;
   /** Resolves when the process has ended. */
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -84,13 +86,13 @@ export async function spawnHub(options: SpawnHubOptions = {}): Promise<SpawnedHu
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
-    HUB_ENV_FILE: '/nonexistent/.env',
-    ...(options.testDefaults === false ? {} : TEST_HUB_ENV),
+    ...(options.testDefaults === false ? {} : { HUB_ENV_FILE: '/nonexistent/.env', ...TEST_HUB_ENV }),
     ...(ownDir === null ? {} : { HUB_DB_PATH: join(ownDir, 'hub.sqlite') }),
     ...options.env,
   };
-  const args = options.args ?? ['--import', 'tsx', 'src/main.ts'];
-  const [command, ...commandArgs] = options.wrapper ? [...options.wrapper, process.execPath, ...args] : [process.execPath, ...args];
+  const program = options.command ?? process.execPath;
+  const args = options.args ?? (options.command === undefined ? ['--import', 'tsx', 'src/main.ts'] : []);
+  const [command, ...commandArgs] = [...(options.wrapper ?? []), program, ...args];
   const child = spawn(command!, commandArgs, { cwd: options.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let stdout = '';
@@ -139,8 +141,9 @@ export async function spawnHub(options: SpawnHubOptions = {}): Promise<SpawnedHu
     };
     try {
       const what = until === 'listening' ? 'the POS_HUB_LISTENING line' : `a line matching ${String(until)}`;
-      const line = await waitFor(anyOf<string | null>(linesOf(child.stdout), linesOf(child.stderr), exited), ready, what, limitMs);
-      if (until === 'listening') listening = JSON.parse((line as string).slice(LISTENING_PREFIX.length)) as Listening;
+      await waitFor(anyOf<string | null>(linesOf(child.stdout), linesOf(child.stderr), exited), ready, what, limitMs);
+      const line = stdout.split('\n').find((l) => l.startsWith(LISTENING_PREFIX));
+      if (line !== undefined) listening = JSON.parse(line.slice(LISTENING_PREFIX.length)) as Listening;
     } catch (error) {
       // Not left running: a hub that listens late would hold the database the caller retries on.
       await kill('SIGKILL');
