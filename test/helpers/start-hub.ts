@@ -1,22 +1,16 @@
 /**
  * Boot a real hub for tests and benchmarks: real worker threads, real uWS on 127.0.0.1 port 0, SQLite
- * in a temp dir. `in-process` calls createHub; `child-process` runs src/main.ts through spawnHub
- * (test/helpers/spawn-hub.ts), which learns the port from its line `POS_HUB_LISTENING {"port":…}`.
+ * in a temp dir. `in-process` is test/helpers/hub-in-process.ts (createHub in this process);
+ * `child-process` runs src/main.ts through test/helpers/spawn-hub.ts. One shape for both.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
-import { createLogger } from '../../src/adapters/log/logger.js';
-import { parseConfig } from '../../src/config.js';
-import { createDevTokenValidator } from '../../src/front/dev-auth.js';
-import { createMetricsRenderer, createThreadMetrics } from '../../src/adapters/metrics/index.js';
-import { dashboardHtml } from '../../src/front/dashboard/page.js';
-import { createHub } from '../../src/hub.js';
 import type { TokenValidator } from '../../src/ports/auth.js';
 import type { TlsIdentity } from '../../src/adapters/tls/identity.js';
 import type { Clock } from '../../src/ports/clock.js';
+import { startHubInProcess } from './hub-in-process.js';
 import { HUB_START_LIMIT_MS, TEST_HUB_ENV, spawnHub } from './spawn-hub.js';
 
 export interface StartHubOptions {
@@ -56,8 +50,6 @@ export interface StartedHub {
   pid?: number;
 }
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
 /**
  * For tests that start several hubs (crash and restart tests): returns a `boot` that starts one and
  * closes every hub it started after each test, newest first — a restarted hub reuses the temp dir its
@@ -83,50 +75,25 @@ export async function startHub(options: StartHubOptions = {}): Promise<StartedHu
   const cleanup = (): void => {
     if (ownDir !== null) rmSync(ownDir, { recursive: true, force: true });
   };
-  return (options.mode ?? 'in-process') === 'in-process' ? startInProcess(env, dbPath, options.tokenValidator, cleanup, options.catalog, options.tlsIdentity, options.clock) : startChild(env, dbPath, cleanup, options.startLimitMs ?? HUB_START_LIMIT_MS);
-}
-
-async function startInProcess(
-  env: Record<string, string>,
-  dbPath: string,
-  validator: TokenValidator | undefined,
-  cleanup: () => void,
-  catalog?: () => Promise<unknown>,
-  tlsIdentity?: TlsIdentity,
-  clock?: Clock,
-): Promise<StartedHub> {
-  const config = parseConfig(env);
-  const log = createLogger({ level: config.HUB_LOG_LEVEL, thread: 'front' });
-  const publicDir = join(ROOT, 'src', 'public');
-  // The same surface as main.ts: /metrics across every thread and the dashboard page.
-  let collectWorkers: () => Promise<unknown[]> = async () => [];
-  const hub = await createHub({
-    config,
-    log,
-    tokenValidator: validator ?? createDevTokenValidator({ devAuth: config.HUB_DEV_AUTH, hubUser: 'hub' }),
-    metrics: createThreadMetrics('front'),
-    renderMetrics: createMetricsRenderer(() => collectWorkers()),
-    dashboardHtml,
-    ...(existsSync(publicDir) ? { staticRoot: publicDir } : {}),
-    ...(catalog ? { catalog } : {}),
-    ...(tlsIdentity ? { tlsIdentity } : {}),
-    ...(clock ? { clock } : {}),
+  if ((options.mode ?? 'in-process') === 'child-process') return startChild(env, dbPath, cleanup, options.startLimitMs ?? HUB_START_LIMIT_MS);
+  const hub = await startHubInProcess({
+    env,
+    dbPath,
+    ...(options.tokenValidator ? { tokenValidator: options.tokenValidator } : {}),
+    ...(options.catalog ? { catalog: options.catalog } : {}),
+    ...(options.tlsIdentity ? { tlsIdentity: options.tlsIdentity } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  }).catch((error: unknown) => {
+    cleanup();
+    throw error;
   });
-  collectWorkers = () => hub.collectWorkerMetrics();
-  const port = await hub.listen(0, '127.0.0.1');
-  const tlsPort = tlsIdentity ? await hub.listenTls(0, '127.0.0.1') : null;
   let closed: Promise<void> | null = null;
   return {
-    url: `http://127.0.0.1:${port}`,
-    wsUrl: `ws://127.0.0.1:${port}`,
-    port,
-    dbPath,
-    ...(tlsPort === null ? {} : { tlsUrl: `https://127.0.0.1:${tlsPort}`, wssUrl: `wss://127.0.0.1:${tlsPort}` }),
+    ...hub,
     close() {
-      closed ??= hub.close().finally(cleanup);
+      closed ??= hub.stop().finally(cleanup);
       return closed;
     },
-    kill: () => Promise.reject(new Error('kill() needs mode: child-process')),
   };
 }
 
