@@ -12,10 +12,11 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Sdk from '../../src/client/index.js';
 import type { OrderUpdate } from '../../src/client/types.js';
-import { hubClient, until } from '../fixtures/client-orders.js';
+import { hubClient } from '../fixtures/client-orders.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
 import { startHub, type StartedHub } from '../helpers/start-hub.js';
 import { REPO_ROOT, startPageServer, type PageServer } from '../helpers/terminal-browser.js';
+import { changesOf, until } from '../helpers/wait.js';
 
 const BUNDLE = join(REPO_ROOT, 'src', 'public', 'sdk', 'pos-hub-sdk.js');
 
@@ -116,7 +117,7 @@ describe('SDK browser bundle', () => {
     expect(result.json).toEqual({ state: 'online', lease: true, version: 1, outboxAfter: 0, encodingUsed: 'json', storedWhileQueued: true });
     expect(result.msgpack).toEqual({ state: 'online', lease: true, version: 1, outboxAfter: 0, encodingUsed: 'msgpack', storedWhileQueued: true });
     expect(result.storage).toBe('[]');
-    await until(() => seen.length === 2, 'the Node terminal to see both browser edits');
+    await until(() => seen.length === 2, 'the Node terminal to see both browser edits', changesOf(node));
     expect(seen.map((u) => [u.posReference, u.sourceTerminal]).sort()).toEqual([
       ['NU/CFG1/S42/1764000000000-b001', 'browser-json'],
       ['NU/CFG1/S42/1764000000000-b002', 'browser-msgpack'],

@@ -4,7 +4,9 @@
  * It does the RFC 6455 handshake, sends masked text frames, and parses what it reads only when asked.
  */
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
+import { fromEmitter, until, type EventSource } from './wait.js';
 
 export interface RawFrame {
   readonly opcode: number;
@@ -14,7 +16,9 @@ export interface RawFrame {
 export class RawWsClient {
   private buffered: Buffer = Buffer.alloc(0);
   private ended = false;
-  private waiters: Array<() => void> = [];
+  private readonly events = new EventEmitter();
+  /** Fires on every chunk read and on close. */
+  readonly changes: EventSource = fromEmitter(this.events, 'change');
 
   private constructor(readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => {
@@ -118,41 +122,25 @@ export class RawWsClient {
 
   /** Resolves when the TCP connection has closed (bounded by `limitMs`). */
   async awaitEnd(limitMs = 30_000): Promise<void> {
-    const deadline = Date.now() + limitMs;
-    while (!this.ended) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('timed out waiting for the end of the TCP connection');
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+    await until(() => this.ended, 'the end of the TCP connection', this.changes, limitMs);
   }
 
   private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
+    this.events.emit('change');
   }
 
   /** Re-checks `done` on every socket event until it holds; bounded, never a fixed sleep. */
   async until(done: () => boolean, what: string, limitMs = 10_000): Promise<void> {
-    const deadline = Date.now() + limitMs;
-    while (!done()) {
-      if (this.ended) throw new Error(`connection ended while waiting for ${what}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+    await until(
+      () => {
+        if (done()) return true;
+        if (this.ended) throw new Error(`connection ended while waiting for ${what}`);
+        return false;
+      },
+      what,
+      this.changes,
+      limitMs,
+    );
   }
 
   destroy(): void {

@@ -1,11 +1,14 @@
 /**
  * A small scripted terminal for tests: a `ws` client that records every hub message, sends JSON or
- * msgpack, and awaits the next unconsumed message matching a predicate (bounded, never a sleep).
+ * msgpack, and awaits the next unconsumed message matching a predicate (through test/helpers/wait.ts:
+ * bounded, woken by each message, never a sleep).
  */
+import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
 import { msgpackCodec } from '../../src/protocol/codec.js';
 import { MSGPACK_SUBPROTOCOL } from '../../src/protocol/constants.js';
 import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
+import { fromEmitter, until, type EventSource } from './wait.js';
 
 export type Msg = Record<string, unknown> & { type: string };
 
@@ -19,13 +22,16 @@ export interface TerminalOptions {
   negotiate?: 'subprotocol' | 'query';
 }
 
+/** A scripted terminal's peer is a hub on this machine: 10 s without the awaited message is a failure. */
 const WAIT_LIMIT_MS = 10_000;
 
 export class TestTerminal {
   readonly messages: Msg[] = [];
   private readonly consumed = new Set<number>();
   private firstUnconsumed = 0;
-  private waiters: Array<() => void> = [];
+  private readonly events = new EventEmitter();
+  /** Fires on every message received and on close (the source `until` re-checks on). */
+  readonly changes: EventSource = fromEmitter(this.events, 'change');
   readonly closed: Promise<{ code: number; reason: string }>;
   closeInfo: { code: number; reason: string } | null = null;
 
@@ -56,9 +62,7 @@ export class TestTerminal {
   }
 
   private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
+    this.events.emit('change');
   }
 
   /** Open the socket (no AUTH yet). */
@@ -102,28 +106,28 @@ export class TestTerminal {
 
   /** The first message not yet consumed that matches; waits for it if needed. Each message is checked once per call. */
   async awaitMessage(predicate: (m: Msg) => boolean, what = 'a matching message'): Promise<Msg> {
-    const deadline = Date.now() + WAIT_LIMIT_MS;
     while (this.consumed.has(this.firstUnconsumed)) this.firstUnconsumed++;
     let next = this.firstUnconsumed;
-    for (;;) {
+    let found: Msg | null = null;
+    const scan = (): boolean => {
       for (; next < this.messages.length; next++) {
         const m = this.messages[next]!;
         if (!this.consumed.has(next) && predicate(m)) {
           this.consumed.add(next);
-          return m;
+          found = m;
+          return true;
         }
       }
       if (this.closeInfo) throw new Error(`socket closed (${this.closeInfo.code}) while waiting for ${what}; got ${JSON.stringify(this.messages.slice(-5))}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; last messages: ${JSON.stringify(this.messages.slice(-5))}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
+      return false;
+    };
+    try {
+      await until(scan, what, this.changes, WAIT_LIMIT_MS);
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('timed out')) error.message += `; last messages: ${JSON.stringify(this.messages.slice(-5))}`;
+      throw error;
     }
+    return found!;
   }
 
   awaitType(type: string, extra: (m: Msg) => boolean = () => true): Promise<Msg> {

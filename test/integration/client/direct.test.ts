@@ -10,9 +10,10 @@ import type { DirectTransport } from '../../../src/client/direct-transport.js';
 import { memoryOutboxStore } from '../../../src/client/outbox-store.js';
 import type { OrderUpdate } from '../../../src/client/types.js';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
-import { line, snapshot, until } from '../../fixtures/client-orders.js';
+import { line, snapshot } from '../../fixtures/client-orders.js';
 import { SimClock } from '../../fixtures/client-sim-clock.js';
 import { MANAGER_SESSION_ID, startOdooSim, WAITER_SESSION_ID, type StartedOdooSim } from '../../helpers/odoo-sim.js';
+import { changesOf, until, within } from '../../helpers/wait.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -60,7 +61,7 @@ describe('directTransport (Odoo simulator)', () => {
     const result = await a.finalizeOrder(ref, paid(ref), 1);
     expect(result).toMatchObject({ status: 'finalized', posReference: ref });
     expect(sim.sim.ordersFor(ref)).toBe(1);
-    await until(() => seenByB.some((u) => u.posReference === ref), 'B to poll the new order');
+    await until(() => seenByB.some((u) => u.posReference === ref), 'B to poll the new order', changesOf(a, b));
     const seen = seenByB.find((u) => u.posReference === ref)!;
     expect(seen.snapshot.state).toBe('paid');
     expect(seen.snapshot.lines.map((l) => [l.productId, l.qty])).toEqual([
@@ -83,9 +84,9 @@ describe('directTransport (Odoo simulator)', () => {
     expect(a.outboxCount).toBe(1);
     expect(a.outboxEntries()[0]).toMatchObject({ action: 'orders/create', attempts: 1 });
     expect(a.outboxEntries()[0]!.lastError).toMatch(/ODOO_UNREACHABLE/);
-    await until(() => a.state === 'offline', 'the poll to notice Odoo is down');
+    await until(() => a.state === 'offline', 'the poll to notice Odoo is down', changesOf(a));
     await sim.sim.accept();
-    await until(() => a.outboxCount === 0, 'the outbox to drain');
+    await until(() => a.outboxCount === 0, 'the outbox to drain', changesOf(a));
     expect(sim.sim.ordersFor(ref)).toBe(1);
     expect(a.state).toBe('online');
   });
@@ -101,7 +102,7 @@ describe('directTransport (Odoo simulator)', () => {
     const result = await a.finalizeOrder(ref, paid(ref), 1);
     expect(result.status).toBe('queued');
     expect(sim.sim.ordersFor(ref)).toBe(1);
-    await until(() => a.outboxCount === 0, 'the replay');
+    await until(() => a.outboxCount === 0, 'the replay', changesOf(a));
     expect(sim.sim.ordersFor(ref)).toBe(1);
     expect(sim.sim.calls('pos.order.create_from_ui')).toBe(1);
     expect(finalized).toEqual(['finalized']);
@@ -117,6 +118,6 @@ describe('directTransport (Odoo simulator)', () => {
     clock.advance(1_999);
     expect(sim.sim.calls('pos.order.search_read')).toBe(1);
     clock.advance(1);
-    await until(() => sim.sim.calls('pos.order.search_read') === 2, 'the second poll');
+    await within(sim.sim.waitForHandled('pos.order.search_read', 2), 'the second poll');
   });
 });

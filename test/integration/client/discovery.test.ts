@@ -10,8 +10,9 @@ import { browseHub } from '../../../src/adapters/mdns-browse/browse-hub.js';
 import { createTransport } from '../../../src/client/create-transport.js';
 import type { HubTransport } from '../../../src/client/hub-transport.js';
 import { memoryOutboxStore } from '../../../src/client/outbox-store.js';
-import { NodeWebSocket, until } from '../../fixtures/client-orders.js';
+import { NodeWebSocket } from '../../fixtures/client-orders.js';
 import { startHub } from '../../helpers/start-hub.js';
+import { changesOf, until } from '../../helpers/wait.js';
 
 const LOOPBACK = { interface: '127.0.0.1', bind: '0.0.0.0', ttl: 1 } as const;
 const quiet: MdnsLog = { info: () => undefined, warn: () => undefined };
@@ -53,7 +54,7 @@ describe('hub discovery', () => {
     ) as HubTransport;
     cleanups.push(() => t.disconnect());
     await t.connect();
-    await until(() => t.state === 'online', 'the SDK to come online through mDNS');
+    await until(() => t.state === 'online', 'the SDK to come online through mDNS', changesOf(t));
     expect(found[0]).toMatch(new RegExp(`^ws://.+:${hub.port}$`));
   });
 
@@ -73,7 +74,7 @@ describe('hub discovery', () => {
     const states: string[] = [];
     t.onStateChange((s) => states.push(s));
     await t.connect();
-    await until(() => t.state === 'online', 'the SDK to reach the fallback');
+    await until(() => t.state === 'online', 'the SDK to reach the fallback', changesOf(t));
     expect(states).toEqual(['reconnecting', 'online']);
   });
 });

@@ -20,13 +20,14 @@ import type { HubTransport } from '../../../src/client/hub-transport.js';
 import type { ConnectionState, FinalizeResult, OrderUpdate, ResyncInfo, TableUpdate } from '../../../src/client/types.js';
 import { HubError } from '../../../src/protocol/errors.js';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
-import { hubClient, hubClientAt, line, snapshot, until } from '../../fixtures/client-orders.js';
+import { hubClient, hubClientAt, line, snapshot } from '../../fixtures/client-orders.js';
 import { SimClock } from '../../fixtures/client-sim-clock.js';
 import { startWsProxy } from '../../fixtures/ws-proxy.js';
 import { paidSnapshot } from '../../helpers/odoo-forward-queue.js';
 import { HUB_LOGIN, HUB_PASSWORD, SIM_DB, SIM_POS_CONFIG, startOdooSim } from '../../helpers/odoo-sim.js';
 import { startHub, type StartHubOptions, type StartedHub } from '../../helpers/start-hub.js';
 import { makeVenueCert, type VenueCert } from '../../helpers/venue-cert.js';
+import { changesOf, until } from '../../helpers/wait.js';
 
 const FAST_RECONNECT = { reconnectBackoff: { baseMs: 100, factor: 2, maxMs: 800 } };
 
@@ -98,11 +99,11 @@ describe.each<{ scheme: Scheme }>([{ scheme: 'ws' }, { scheme: 'wss' }])('SDK ag
 
     const r1 = ref(1);
     expect(await a.acquireTableLock(5)).toMatchObject({ granted: true, offline: false });
-    await until(() => bLocked.includes(5), 'B to see table 5 locked');
+    await until(() => bLocked.includes(5), 'B to see table 5 locked', changesOf(a, b));
     expect(await b.acquireTableLock(5)).toMatchObject({ granted: false, lockedBy: 'term-a' });
     expect(await a.acquireLease(r1, 0)).toMatchObject({ granted: true, offline: false });
     a.sendOrderSnapshot(r1, 0, snapshot(r1, [line('a1')], { tableId: 5 }));
-    await until(() => bOrders.some((u) => u.posReference === r1), 'B to see A\'s order');
+    await until(() => bOrders.some((u) => u.posReference === r1), 'B to see A\'s order', changesOf(a, b));
     a.releaseLease(r1);
     a.releaseTableLock(5);
 
@@ -110,7 +111,7 @@ describe.each<{ scheme: Scheme }>([{ scheme: 'ws' }, { scheme: 'wss' }])('SDK ag
     // A's release follows its ACK; B asks until the hub has processed it (bounded).
     let lease = await b.acquireLease(r1, 1);
     for (let i = 0; i < 50 && !lease.granted; i++) {
-      await until(() => a.outboxCount === 0, 'A to drain');
+      await until(() => a.outboxCount === 0, 'A to drain', changesOf(a, b));
       lease = await b.acquireLease(r1, 1);
     }
     expect(lease).toMatchObject({ granted: true });
@@ -120,7 +121,7 @@ describe.each<{ scheme: Scheme }>([{ scheme: 'ws' }, { scheme: 'wss' }])('SDK ag
     expect(lock).toMatchObject({ granted: true, offline: false });
     b.sendOrderSnapshot(r1, 1, snapshot(r1, [line('a1'), line('b1')], { tableId: 5 }));
     b.sendTableUpdate(5, 'occupied', r1);
-    await until(() => aOrders.some((u) => u.version === 2) && aTables.some((t) => t.tableId === 5), 'A to see B\'s edits');
+    await until(() => aOrders.some((u) => u.version === 2) && aTables.some((t) => t.tableId === 5), 'A to see B\'s edits', changesOf(a, b));
     expect(aOrders.find((u) => u.version === 2)!.snapshot.lines.map((l) => l.uid)).toEqual(['a1', 'b1']);
     expect(aTables[0]).toMatchObject({ tableId: 5, status: 'occupied', sourceTerminal: 'term-b' });
   });
@@ -155,14 +156,14 @@ describe.each<{ scheme: Scheme }>([{ scheme: 'ws' }, { scheme: 'wss' }])('SDK ag
     const lines = [line('l1')];
     for (let i = 2; i <= 3; i++) {
       a.sendOrderSnapshot(r1, i - 2, snapshot(r1, [...lines]));
-      await until(() => a.outboxCount === 0, `write ${i - 1}`);
+      await until(() => a.outboxCount === 0, `write ${i - 1}`, changesOf(a, b));
       lines.push(line(`l${i}`));
     }
     expect(aAcks.map((x) => x.version)).toEqual([1, 2]);
 
     // The hub dies hard. A keeps working: edits queue, a new order is started, a table changes.
     await hub.kill('SIGKILL');
-    await until(() => a.state !== 'online' && b.state !== 'online', 'both terminals to notice');
+    await until(() => a.state !== 'online' && b.state !== 'online', 'both terminals to notice', changesOf(a, b));
     for (let i = 4; i <= 8; i++) {
       a.sendOrderSnapshot(r1, 2, snapshot(r1, [...lines]));
       lines.push(line(`l${i}`));
@@ -177,8 +178,8 @@ describe.each<{ scheme: Scheme }>([{ scheme: 'ws' }, { scheme: 'wss' }])('SDK ag
     expect(a.outboxEntries().map((e) => e.action)).toEqual(['orders/update', 'orders/update', 'tables/update']);
 
     hub = await startHub({ mode: 'child-process', dbPath });
-    await until(() => a.state === 'online' && a.outboxCount === 0, 'A to reconnect and flush', 20_000);
-    await until(() => bView.get(r1)?.snapshot.lines.length === 8 && bView.get(r2) !== undefined, 'B to converge', 20_000);
+    await until(() => a.state === 'online' && a.outboxCount === 0, 'A to reconnect and flush', changesOf(a, b), 20_000);
+    await until(() => bView.get(r1)?.snapshot.lines.length === 8 && bView.get(r2) !== undefined, 'B to converge', changesOf(a, b), 20_000);
 
     const finalR1 = bView.get(r1)!;
     expect(finalR1.snapshot.lines.map((l) => l.uid)).toEqual(['l1', 'l2', 'l3', 'l4', 'l5', 'l6', 'l7', 'l8']);
@@ -229,11 +230,11 @@ describe.each<{ scheme: Scheme }>([{ scheme: 'ws' }, { scheme: 'wss' }])('SDK ag
     const r = ref(0x40);
     await a.acquireLease(r, 0);
     const mutationId = a.sendOrderSnapshot(r, 0, snapshot(r, [line('y1')]));
-    await until(() => a.outboxCount === 0, 'the replay to be acknowledged');
+    await until(() => a.outboxCount === 0, 'the replay to be acknowledged', changesOf(a, b));
     expect(acksDropped).toBe(1);
     expect(acks).toEqual([[1, mutationId]]);
     a.sendOrderSnapshot(r, 1, snapshot(r, [line('y1'), line('y2')]));
-    await until(() => bVersions.includes(2), 'B to see the next write');
+    await until(() => bVersions.includes(2), 'B to see the next write', changesOf(a, b));
     // Version 1 then 2: the replayed write did not create a version of its own.
     expect(bVersions).toEqual([1, 2]);
   });
@@ -252,12 +253,12 @@ describe.each<{ scheme: Scheme }>([{ scheme: 'ws' }, { scheme: 'wss' }])('SDK ag
     expect(await a.finalizeOrder(queuedRef, paidSnapshot(queuedRef), SIM_POS_CONFIG.id)).toMatchObject({ status: 'queued' });
     expect(a.outboxEntries().map((e) => e.action)).toEqual(['orders/finalize']);
     await a.connect();
-    await until(() => finalized.some((r) => r.posReference === queuedRef && r.status === 'finalized'), 'the queued finalization', 20_000);
+    await until(() => finalized.some((r) => r.posReference === queuedRef && r.status === 'finalized'), 'the queued finalization', changesOf(a), 20_000);
     expect(a.outboxCount).toBe(0);
 
     const ref = 'Main/0042-001-0102';
     const result = await a.finalizeOrder(ref, paidSnapshot(ref), SIM_POS_CONFIG.id);
-    if (result.status === 'queued') await until(() => finalized.some((r) => r.posReference === ref), 'ORDER_FINALIZED', 20_000);
+    if (result.status === 'queued') await until(() => finalized.some((r) => r.posReference === ref), 'ORDER_FINALIZED', changesOf(a), 20_000);
     expect(finalized.find((r) => r.posReference === ref)).toMatchObject({ status: 'finalized' });
     expect([odoo.sim.ordersFor(queuedRef), odoo.sim.ordersFor(ref)]).toEqual([1, 1]);
   }, 60_000);
@@ -276,7 +277,7 @@ describe.each<{ scheme: Scheme }>([{ scheme: 'ws' }, { scheme: 'wss' }])('SDK ag
       () => 'granted',
       (e: unknown) => e,
     );
-    await until(() => proxy.dropped.some((m) => m.type === 'LEASE_ACQUIRE'), 'the request to be swallowed');
+    await until(() => proxy.dropped.some((m) => m.type === 'LEASE_ACQUIRE'), 'the request to be swallowed', [changesOf(a), proxy.drops]);
     clock.advance(9_000);
     expect(await Promise.race([outcome, new Promise((r) => setImmediate(() => r('pending')))])).toBe('pending');
     clock.advance(1_000);
@@ -310,11 +311,11 @@ describe.each<{ scheme: Scheme }>([{ scheme: 'ws' }, { scheme: 'wss' }])('SDK ag
       return false;
     };
     a.sendOrderSnapshot(r, 0, snapshot(r, [line('x1')]));
-    await until(() => a.outboxCount === 0 && dropped, 'the first broadcast to be dropped');
+    await until(() => a.outboxCount === 0 && dropped, 'the first broadcast to be dropped', [changesOf(a, b), proxy.drops]);
     expect(bVersions).toEqual([]);
     a.sendOrderSnapshot(r, 1, snapshot(r, [line('x1'), line('x2')]));
-    await until(() => bVersions.includes(2), 'B to see version 2');
-    await until(() => bVersions.includes(1), 'B to recover version 1');
+    await until(() => bVersions.includes(2), 'B to see version 2', changesOf(a, b));
+    await until(() => bVersions.includes(1), 'B to recover version 1', changesOf(a, b));
     expect(resyncs[0]).toMatchObject({ reason: 'gap' });
     expect(resyncs[0]!.receivedSeq! - resyncs[0]!.expectedSeq!).toBe(1);
   });

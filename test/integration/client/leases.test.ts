@@ -6,9 +6,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HubTransport } from '../../../src/client/hub-transport.js';
-import { hubClient, line, snapshot, until } from '../../fixtures/client-orders.js';
+import { hubClient, line, snapshot } from '../../fixtures/client-orders.js';
 import { startHub, type StartedHub } from '../../helpers/start-hub.js';
 import { TestTerminal } from '../../helpers/terminal.js';
+import { changesOf, until } from '../../helpers/wait.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -44,7 +45,7 @@ describe('lease state reaches every terminal', () => {
     const released: Array<[string, string | undefined]> = [];
     b.onLeaseReleased((posReference, releasedBy) => released.push([posReference, releasedBy]));
     a.releaseLease(order);
-    await until(() => released.length > 0, 'B to hear the release');
+    await until(() => released.length > 0, 'B to hear the release', changesOf(a, b));
     expect(released).toEqual([[order, 'lease-a']]);
     expect(await b.acquireLease(order, 0, 1)).toMatchObject({ granted: true, offline: false });
   });
@@ -108,7 +109,7 @@ describe('transferLines and splitOrder', () => {
     const split = ref(6);
     expect(await a.acquireLease(source, 0, 5)).toMatchObject({ granted: true });
     a.sendOrderSnapshot(source, 0, { ...snapshot(source, [line('l1'), line('l2'), line('l3')]), tableId: 5 });
-    await until(() => a.outboxCount === 0, 'the snapshot to be acked');
+    await until(() => a.outboxCount === 0, 'the snapshot to be acked', changesOf(a, b));
 
     const splitResult = await a.splitOrder(source, split, ['l2', 'l3']);
     expect(splitResult).toMatchObject({
@@ -145,7 +146,7 @@ describe('transferLines and splitOrder', () => {
       if (u.posReference === source) seen.push(u.snapshot.lines.map((l) => l.uid));
     });
     expect(await a.transferLines(split, source, ['l2'])).toMatchObject({ status: 'transferred' });
-    await until(() => seen.length > 0, 'B to see the source order change');
+    await until(() => seen.length > 0, 'B to see the source order change', changesOf(a, b));
     expect(seen.at(-1)).toEqual(['l1', 'l3', 'l2']);
   });
 

@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { HubTransport } from '../../../src/client/hub-transport.js';
 import { orderOf } from '../../../src/client/outbox.js';
 import type { ConflictInfo, OrderUpdate, TableUpdate } from '../../../src/client/types.js';
-import { hubClient, line, snapshot, until } from '../../fixtures/client-orders.js';
+import { hubClient, line, snapshot } from '../../fixtures/client-orders.js';
+import { changesOf, until as untilChange } from '../../helpers/wait.js';
 import { startHub, type StartedHub } from '../../helpers/start-hub.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -22,10 +23,22 @@ async function hub(): Promise<StartedHub> {
   return h;
 }
 
+/** Every transport this test started: a condition below can change only when one of them calls back. */
+const live: HubTransport[] = [];
+
 function client(url: string, deviceId: string, ...rest: Parameters<typeof hubClient> extends [string, string, ...infer R] ? R : never): HubTransport {
   const c = hubClient(url, deviceId, ...rest);
-  cleanups.push(() => c.disconnect());
+  live.push(c);
+  cleanups.push(() => {
+    live.splice(live.indexOf(c), 1);
+    c.disconnect();
+  });
   return c;
+}
+
+/** Waits until `check` holds, re-checked on every callback of the test's transports. */
+function until(check: () => boolean, what: string): Promise<void> {
+  return untilChange(check, what, changesOf(...live));
 }
 
 function ref(n: number): string {

@@ -4,29 +4,16 @@
  * pushed its counters on commits. Now an idle forwarder probes version_info and the writer reports changes.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import { freePort } from '../../../bench/lib/proc.js';
 import { startHub, type StartedHub } from '../../helpers/start-hub.js';
 import { startOdooSim, type StartedOdooSim } from '../../helpers/odoo-sim.js';
+import { waitForDashboard } from '../../helpers/wait.js';
 
 const ADMIN = 'health-admin-token';
 
 /** Wait on the dashboard push channel until the hub reports `odooReachable` as expected, then read /health. */
 async function untilReachable(hub: StartedHub, expected: boolean): Promise<Record<string, unknown>> {
-  const socket = new WebSocket(`${hub.wsUrl}/dashboard`);
-  // The dashboard socket pushes only after the admin token (issue 13).
-  socket.once('open', () => socket.send(JSON.stringify({ type: 'auth', token: ADMIN })));
-  try {
-    await new Promise<void>((resolve, reject) => {
-      socket.on('message', (data: Buffer) => {
-        const push = JSON.parse(data.toString()) as { state?: { health?: { odooReachable?: boolean } } };
-        if (push.state?.health?.odooReachable === expected) resolve();
-      });
-      socket.on('error', reject);
-    });
-  } finally {
-    socket.close();
-  }
+  await waitForDashboard(hub.wsUrl, ADMIN, (push) => push.state.health.odooReachable === expected, `odooReachable ${expected} on the dashboard`);
   return (await (await fetch(`${hub.url}/health`)).json()) as Record<string, unknown>;
 }
 

@@ -9,6 +9,7 @@ import { startHub, type StartedHub } from '../../helpers/start-hub.js';
 import { paidSnapshot } from '../../helpers/odoo-forward-queue.js';
 import { HUB_LOGIN, HUB_PASSWORD, SIM_DB, SIM_POS_CONFIG, startOdooSim, type StartedOdooSim } from '../../helpers/odoo-sim.js';
 import { TestTerminal, snapshotWithLines } from '../../helpers/terminal.js';
+import { messagesOf, until } from '../../helpers/wait.js';
 
 const ADMIN = 'http-test-admin';
 
@@ -53,18 +54,11 @@ describe('hub HTTP and outbound', () => {
     // The dashboard socket shows staff and devices: it pushes only after the admin token.
     ws.once('open', () => ws.send(JSON.stringify({ type: 'auth', token: ADMIN })));
     const pushes: Array<{ type: string; state: { health: { connectedTerminals: number } } }> = [];
-    let wake: () => void = () => undefined;
-    ws.on('message', (d) => {
-      pushes.push(JSON.parse((d as Buffer).toString('utf8')));
-      wake();
-    });
-    const until = async (pred: () => boolean): Promise<void> => {
-      while (!pred()) await new Promise<void>((r) => (wake = r));
-    };
-    await until(() => pushes.length >= 1);
+    ws.on('message', (d) => pushes.push(JSON.parse((d as Buffer).toString('utf8'))));
+    await until(() => pushes.length >= 1, 'the first dashboard push', messagesOf(ws));
     expect(pushes[0]).toMatchObject({ type: 'state', state: { health: { status: 'ok' } } });
     const t = await TestTerminal.connect(hub.wsUrl, { deviceId: 'dash-1' });
-    await until(() => pushes.some((p) => p.state.health.connectedTerminals === 1));
+    await until(() => pushes.some((p) => p.state.health.connectedTerminals === 1), 'a push with one terminal', messagesOf(ws));
     ws.close();
     await t.close();
   });

@@ -8,10 +8,11 @@ import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebSocketCtor } from '../../../src/client/deps.js';
 import type { OrderUpdate, ResyncInfo } from '../../../src/client/types.js';
-import { hubClient, until } from '../../fixtures/client-orders.js';
+import { hubClient } from '../../fixtures/client-orders.js';
 import { RawWsClient } from '../../helpers/raw-ws.js';
 import { startHub, type StartedHub } from '../../helpers/start-hub.js';
 import { TestTerminal, snapshotWithLines } from '../../helpers/terminal.js';
+import { anyOf, changesOf, fromEmitter, until, type EventSource } from '../../helpers/wait.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -87,12 +88,14 @@ describe('a terminal that stops reading', () => {
     const hub = await hubWith({ HUB_MAX_BACKPRESSURE: String(64 * 1024) });
     const sockets: WebSocket[] = [];
     const closeCodes: number[] = [];
+    const socketEvents: EventSource[] = [];
     // `ws`'s WebSocket, remembering each socket so the test can stop it reading.
     class TrackedWebSocket extends WebSocket {
       constructor(url: string, protocols?: string | string[]) {
         super(url, protocols);
         sockets.push(this);
         this.on('close', (code) => closeCodes.push(code));
+        socketEvents.push(fromEmitter(this, 'open', 'close'));
       }
     }
     const slow = hubClient(
@@ -112,10 +115,10 @@ describe('a terminal that stops reading', () => {
     sockets[0]!.pause();
     const lastVersion = await floodUntilDropped(hub, writer, 'BP-SDK', 2);
     sockets[0]!.resume();
-    await until(() => closeCodes.length >= 1, 'the first socket to close');
+    await until(() => closeCodes.length >= 1, 'the first socket to close', anyOf(...socketEvents));
     expect(closeCodes[0]).toBe(4003);
     // It reconnects by itself, asking to resume from the last seq it read.
-    await until(() => sockets.length >= 2 && slow.state === 'online', 'the SDK back online', 30_000);
+    await until(() => sockets.length >= 2 && slow.state === 'online', 'the SDK back online', changesOf(slow), 30_000);
     expect(slow.lastSeq).toBeGreaterThan(0);
     for (let v = lastVersion + 1; v <= lastVersion + 3; v++) {
       writer.send({
@@ -129,6 +132,7 @@ describe('a terminal that stops reading', () => {
     await until(
       () => updates.some((u) => u.posReference === 'BP-SDK' && u.version === lastVersion + 3),
       'the versions after the reconnect',
+      changesOf(slow),
     );
     expect(resyncs.filter((r) => r.reason === 'full')).toEqual([]);
     const metrics = await (await fetch(`${hub.url}/metrics`)).text();

@@ -4,14 +4,12 @@
  * certificate key) and the browser logic (the identity proof, run here with Node's WebCrypto) — reaches
  * the pinned hub and refuses an impostor, a relaying impostor and plain ws:// before sending any frame.
  */
-import { spawn } from 'node:child_process';
 import { createVerify, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer, get as httpsGet, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import WebSocket, { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTlsIdentity } from '../../../src/adapters/tls/identity.js';
@@ -21,11 +19,12 @@ import type { WebSocketCtor } from '../../../src/client/deps.js';
 import type { HubTransport } from '../../../src/client/hub-transport.js';
 import type { HubError } from '../../../src/protocol/errors.js';
 import { identityProofMessage } from '../../../src/protocol/hub-identity.js';
-import { hubClient, until } from '../../fixtures/client-orders.js';
+import { hubClient } from '../../fixtures/client-orders.js';
 import { startHub, type StartedHub } from '../../helpers/start-hub.js';
+import { HUB_START_LIMIT_MS, spawnHub } from '../../helpers/spawn-hub.js';
 import { makeVenueCert, type VenueCert } from '../../helpers/venue-cert.js';
+import { changesOf, until } from '../../helpers/wait.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const NONCE = 'abcdefghijklmnopqrstuvwxyz012345';
 
 let dir: string;
@@ -130,7 +129,7 @@ function pinnedClient(url: string, deviceId: string, pin: string, deps: Paramete
 /** Starts the transport without awaiting it (a refused hub never connects) and awaits the refusal. */
 async function refused({ t, errors }: { t: HubTransport; errors: HubError[] }): Promise<HubError> {
   t.connect().catch(() => undefined);
-  await until(() => errors.some((e) => e.code === 'HUB_IDENTITY_MISMATCH'), 'HUB_IDENTITY_MISMATCH on onError');
+  await until(() => errors.some((e) => e.code === 'HUB_IDENTITY_MISMATCH'), 'HUB_IDENTITY_MISMATCH on onError', changesOf(t));
   return errors.find((e) => e.code === 'HUB_IDENTITY_MISMATCH')!;
 }
 
@@ -257,18 +256,17 @@ describe('main.ts with HUB_TLS_*', () => {
     expect(child.output?.()).toContain(`"keyPin":"${venue.pin}"`);
     const health = await httpsJson(`${child.tlsUrl}/health`, { ca: venue.ca });
     expect(health.status).toBe(200);
-  }, 30_000);
+  }, HUB_START_LIMIT_MS + 10_000);
 
   it('exits 78 naming HUB_TLS_KEY when the key is not the certificate\'s', async () => {
-    const run = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HUB_ENV_FILE: '/nonexistent', HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_HTTP_PORT: '0', HUB_MDNS_ENABLED: 'false', HUB_DB_PATH: join(dir, 'never.sqlite'), HUB_TLS_CERT: venue.certFile, HUB_TLS_KEY: rogue.keyFile },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const run = await spawnHub({
+      env: { HUB_ENV_FILE: '/nonexistent', HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_HTTP_PORT: '0', HUB_MDNS_ENABLED: 'false', HUB_DB_PATH: join(dir, 'never.sqlite'), HUB_TLS_CERT: venue.certFile, HUB_TLS_KEY: rogue.keyFile },
+      testDefaults: false,
+      until: 'exit',
     });
-    let stderr = '';
-    run.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const code = await new Promise<number | null>((resolve) => run.once('exit', resolve));
+    const { code } = await run.exit;
+    const stderr = run.stderr();
     expect(code).toBe(78);
     expect(stderr).toContain(`HUB_TLS_KEY: ${rogue.keyFile} is not the key of ${venue.certFile}`);
-  }, 30_000);
+  }, HUB_START_LIMIT_MS + 10_000);
 });

@@ -3,39 +3,19 @@
  * its first HTTP GET. Now it refuses to start, names the supported Node versions and exits 79; and the
  * native build, the one it runs on, is what loads here without the switch.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RUNTIME_EXIT_CODE, SUPPORTED_NODE } from '../../../src/adapters/uws/runtime.js';
 import { isNativeUws } from '../../../src/adapters/uws/server.js';
+import { spawnHub } from '../../helpers/spawn-hub.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
-function runHub(
-  env: Record<string, string>,
-  script: string[] = ['src/main.ts'],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...script], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '',
-        HUB_ENV_FILE: '/nonexistent/.env',
-        HUB_HTTP_PORT: '0',
-        HUB_HOST: '127.0.0.1',
-        HUB_MDNS_ENABLED: 'false',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+async function runHub(env: Record<string, string>, script: string[] = ['src/main.ts']): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const run = await spawnHub({
+    args: ['--import', 'tsx', ...script],
+    env: { HUB_ENV_FILE: '/nonexistent/.env', HUB_HTTP_PORT: '0', HUB_HOST: '127.0.0.1', HUB_MDNS_ENABLED: 'false', ...env },
+    testDefaults: false,
+    until: 'exit',
   });
+  return { code: (await run.exit).code, stdout: run.stdout(), stderr: run.stderr() };
 }
 
 describe('runtime check', () => {

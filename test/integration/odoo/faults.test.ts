@@ -15,9 +15,11 @@ import { paidSnapshot } from '../../helpers/odoo-forward-queue.js';
 import { HUB_LOGIN, HUB_PASSWORD, SIM_DB, SIM_POS_CONFIG } from '../../helpers/odoo-sim.js';
 import { startHub, type StartedHub } from '../../helpers/start-hub.js';
 import { TestTerminal } from '../../helpers/terminal.js';
+import { pollUntil, waitForDashboard } from '../../helpers/wait.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const ORDERS_PER_FAULT = 4;
+const ADMIN = 'faults-admin-token';
 
 let sim: ChildProcess;
 let simUrl: string;
@@ -45,6 +47,8 @@ beforeAll(async () => {
       // The simulator's own requests are its limit_time_real here: an in-doubt call is decided after 1 s.
       ODOO_IN_DOUBT_PAUSE_MS: '1000',
       HUB_FORWARD_INTERVAL_MS: '200',
+      // The dashboard socket pushes odooReachable when it changes: the tests wait on it, not on /health.
+      HUB_ADMIN_TOKEN: ADMIN,
     },
   });
   till = await TestTerminal.connect(hub.wsUrl, { deviceId: 'fault-till' });
@@ -69,13 +73,9 @@ async function health(): Promise<{ odooReachable: boolean; pendingForward: numbe
   return (await (await fetch(`${hub.url}/health`)).json()) as { odooReachable: boolean; pendingForward: number };
 }
 
-/** Bounded wait on a condition the hub or the simulator reports over HTTP. */
-async function until(check: () => Promise<boolean>, what: string, limitMs = 30_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** Waits for the hub's dashboard push saying Odoo is unreachable while `also()` holds (an in-process count). */
+async function untilUnreachable(what: string, also: () => boolean = () => true): Promise<void> {
+  await waitForDashboard(hub.wsUrl, ADMIN, (push) => push.state.health.odooReachable === false && also(), what, 30_000);
 }
 
 /** Finalize `n` paid orders; every one must be acknowledged while Odoo is still away. */
@@ -121,10 +121,7 @@ describe('finalize traffic while Odoo misbehaves', () => {
       proxy.mode = mode;
       const before = proxy.accepted[mode];
       const refs = await finalizeOrders(tag, ORDERS_PER_FAULT);
-      await until(
-        async () => proxy.accepted[mode] > before && !(await health()).odooReachable,
-        `the forwarder to hit the ${mode} and time out`,
-      );
+      await untilUnreachable(`the forwarder to hit the ${mode} and time out`, () => proxy.accepted[mode] > before);
       expect(Object.keys(await simOrders()).filter((r) => refs.includes(r))).toEqual([]);
       proxy.mode = 'pass';
       await expectForwardedOnce(refs);
@@ -137,10 +134,7 @@ describe('finalize traffic while Odoo misbehaves', () => {
     sim.kill('SIGSTOP');
     try {
       const refs = await finalizeOrders('40', ORDERS_PER_FAULT);
-      await until(
-        async () => proxy.accepted.pass > before && !(await health()).odooReachable,
-        'the forwarder to time out on the stopped simulator',
-      );
+      await untilUnreachable('the forwarder to time out on the stopped simulator', () => proxy.accepted.pass > before);
       sim.kill('SIGCONT');
       await expectForwardedOnce(refs);
     } finally {
@@ -164,16 +158,10 @@ describe('finalize traffic while Odoo misbehaves', () => {
     await postFaults({ latencyMs: 450 });
     try {
       const refs = await finalizeOrders('50', ORDERS_PER_FAULT);
-      const deadline = Date.now() + 30_000;
-      while ((await creates()) === baseline) {
-        if (Date.now() > deadline) throw new Error('create_from_ui never reached the simulator');
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      // The simulator is another process with no push channel: its call counter is only readable by asking.
+      await pollUntil(async () => (await creates()) !== baseline, 'create_from_ui to reach the simulator', { everyMs: 10, limitMs: 30_000 });
       sim.kill('SIGSTOP');
-      await until(
-        async () => !(await health()).odooReachable,
-        'the forwarder to time out on the frozen create_from_ui',
-      );
+      await untilUnreachable('the forwarder to time out on the frozen create_from_ui');
       sim.kill('SIGCONT');
       await postFaults({ latencyMs: 0 });
       await expectForwardedOnce(refs);

@@ -7,7 +7,7 @@
  * Docker does not run here, so the Dockerfile is interpreted: WORKDIR, COPY (honouring .dockerignore),
  * RUN (each `&&` step; apt-get and system paths are the only steps skipped, by name), ENV and CMD.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -23,9 +23,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnHub } from '../../helpers/spawn-hub.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const START_LIMIT_MS = 30_000;
 // A clone, a hard-linked node_modules, an esbuild run and an npm prune each: tens of seconds on 2 cores.
 let work: string;
 
@@ -176,31 +176,8 @@ interface Running {
 const running: Running[] = [];
 
 async function start(command: string, args: string[], cwd: string, env: Record<string, string>): Promise<Running> {
-  const child = spawn(command, args, {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: work, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exit = new Promise((resolve) => child.once('exit', resolve));
-  let output = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const limit = setTimeout(
-      () => reject(new Error(`did not listen within ${START_LIMIT_MS} ms:\n${output}`)),
-      START_LIMIT_MS,
-    );
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString('utf8');
-      const m = /^POS_HUB_LISTENING (\{.*\})$/m.exec(output);
-      if (m) {
-        clearTimeout(limit);
-        resolve((JSON.parse(m[1]!) as { port: number }).port);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    void exit.then(() => reject(new Error(`exited before listening:\n${output}`)));
-  });
-  const started = { url: `http://127.0.0.1:${port}`, child, exit };
+  const spawned = await spawnHub({ command, args, cwd, env: { HOME: work, ...env }, testDefaults: false });
+  const started = { url: `http://127.0.0.1:${spawned.listening!.port}`, child: spawned.child, exit: spawned.exit };
   running.push(started);
   return started;
 }

@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localHostName } from '../../../src/adapters/mdns/advertiser.js';
+import { HUB_START_LIMIT_MS, spawnHub } from '../../helpers/spawn-hub.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const RESOLVER = fileURLToPath(new URL('../../fixtures/python/mdns_resolve.py', import.meta.url));
 const NS = `poshub-mdns-${process.pid}`;
 const ADDRESS = '10.77.0.1';
 const HOST = localHostName();
-const START_LIMIT_MS = 20_000;
 
 function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: 'pipe' });
@@ -70,30 +70,13 @@ beforeAll(async () => {
   ip('netns', 'exec', NS, 'ip', 'link', 'set', 'v1', 'up');
   ip('netns', 'exec', NS, 'ip', 'route', 'add', '224.0.0.0/4', 'dev', 'v0');
 
-  const child = inNamespace(process.execPath, ['--import', 'tsx', 'src/main.ts'], hubEnv());
-  hub = child;
-  hubExit = new Promise((resolve) => child.once('exit', resolve));
-  // Listening (the port) and the advert announced: both are lines the hub prints.
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    const limit = setTimeout(
-      () => reject(new Error(`hub not advertised within ${START_LIMIT_MS} ms:\n${output}`)),
-      START_LIMIT_MS,
-    );
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString('utf8');
-      const listening = /^POS_HUB_LISTENING (\{.*\})$/m.exec(output);
-      if (listening) port = (JSON.parse(listening[1]!) as { port: number }).port;
-      if (port > 0 && output.includes('"mdns_advertised"')) {
-        clearTimeout(limit);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    void hubExit?.then(() => reject(new Error(`hub exited:\n${output}`)));
-  });
-}, 30_000);
+  // Listening (the port) and the advert announced: both are lines the hub prints, the advert last.
+  const spawned = await spawnHub({ wrapper: ['ip', 'netns', 'exec', NS], env: hubEnv(), testDefaults: false, until: /"mdns_advertised"/ });
+  hub = spawned.child;
+  hubExit = spawned.exit;
+  port = spawned.listening?.port ?? 0;
+  if (port === 0) throw new Error(`the hub advertised before printing its port:\n${spawned.output()}`);
+}, HUB_START_LIMIT_MS);
 
 afterAll(async () => {
   if (hub && hub.exitCode === null) {
