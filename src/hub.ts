@@ -76,14 +76,25 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const { writer, shards } = workers;
 
   let http: { changed(): void } | null = null;
-  const theFront = new Front({ config, clock, log, metrics, tokenValidator: deps.tokenValidator, shards, writer, onChange: () => http?.changed() });
+  const theFront = new Front({
+    config,
+    clock,
+    log,
+    metrics,
+    tokenValidator: deps.tokenValidator,
+    shards,
+    writer,
+    onChange: () => http?.changed(),
+  });
   front = theFront;
   theFront.loadRoutes(await writerRequest<Array<[string, ActorKey]>>(writer, { type: 'routes' }));
   // Counters the writer pushed before the front existed were dropped; start from fresh ones.
   theFront.onWriterMessage({ kind: 'stats', stats: await writerRequest<WriterStats>(writer, { type: 'flush' }) });
 
   const reset = createReset(workers, theFront, log);
-  const guard = deps.requestGuard ?? createRequestGuard({ allowedOrigins: config.HUB_ALLOWED_ORIGINS, allowedHosts: config.HUB_ALLOWED_HOSTS });
+  const guard =
+    deps.requestGuard ??
+    createRequestGuard({ allowedOrigins: config.HUB_ALLOWED_ORIGINS, allowedHosts: config.HUB_ALLOWED_HOSTS });
   const { server, dashboards } = createHubHttp({
     config,
     log,
@@ -132,7 +143,10 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       return port;
     },
     collectWorkerMetrics: async () => {
-      const [w, s] = await Promise.all([writerRequest<unknown>(writer, { type: 'collect_metrics' }), requestAll<unknown>(shards, { type: 'collect_metrics' })]);
+      const [w, s] = await Promise.all([
+        writerRequest<unknown>(writer, { type: 'collect_metrics' }),
+        requestAll<unknown>(shards, { type: 'collect_metrics' }),
+      ]);
       return [w, ...s];
     },
     reset,

@@ -37,9 +37,15 @@ export class DeviceClaims {
   /** Record devices as in use now; a failure is logged, never fatal (the next re-check records them again). */
   seen(devices: Array<{ deviceId: string; owner: string }>): void {
     if (devices.length === 0) return;
-    this.deps.writer.request<number>((reqId) => ({ kind: 'request', reqId, req: { type: 'device_seen', devices, now: this.deps.clock.now() } })).catch((error: unknown) => {
-      this.deps.log.warn({ err: toHubError(error), devices: devices.length }, 'could not record devices in use');
-    });
+    this.deps.writer
+      .request<number>((reqId) => ({
+        kind: 'request',
+        reqId,
+        req: { type: 'device_seen', devices, now: this.deps.clock.now() },
+      }))
+      .catch((error: unknown) => {
+        this.deps.log.warn({ err: toHubError(error), devices: devices.length }, 'could not record devices in use');
+      });
   }
 
   /** A refusal when the device's live socket belongs to another user, else null (ask the writer). */
@@ -47,20 +53,34 @@ export class DeviceClaims {
     const live = this.deps.registry.byTerminal.get(deviceId);
     if (live === undefined || live.state.owner === null || live.state.owner === owner) return null;
     this.deps.log.warn({ deviceId }, 'AUTH for a device signed in by another user refused');
-    return { ok: false, code: 'DEVICE_OWNED', reason: `device ${deviceId} is in use by another user; pick another device id or ask a manager to release it` };
+    return {
+      ok: false,
+      code: 'DEVICE_OWNED',
+      reason: `device ${deviceId} is in use by another user; pick another device id or ask a manager to release it`,
+    };
   }
 
   private async claimStored(deviceId: string, owner: string): Promise<DeviceRefusal | { ok: true }> {
     const claim = await this.deps.writer.request<DeviceClaim>((reqId) => ({
       kind: 'request',
       reqId,
-      req: { type: 'device_claim', deviceId, owner, now: this.deps.clock.now(), idleReleaseMs: this.deps.idleReleaseMs },
+      req: {
+        type: 'device_claim',
+        deviceId,
+        owner,
+        now: this.deps.clock.now(),
+        idleReleaseMs: this.deps.idleReleaseMs,
+      },
     }));
     if (claim.ok) {
       if (claim.previousOwner !== null) this.deps.log.warn({ deviceId }, 'idle device id claimed by another user');
       return { ok: true };
     }
     this.deps.log.warn({ deviceId }, 'AUTH for a device bound to another user refused');
-    return { ok: false, code: 'DEVICE_OWNED', reason: `device ${deviceId} belongs to another user; pick another device id or ask a manager to release it` };
+    return {
+      ok: false,
+      code: 'DEVICE_OWNED',
+      reason: `device ${deviceId} belongs to another user; pick another device id or ask a manager to release it`,
+    };
   }
 }

@@ -18,7 +18,10 @@ export function createReset(workers: HubWorkers, front: Front, log: Logger): () 
       front.closeAll(CLOSE_CODES.RESET.code, 'hub data was reset');
       await requestAll(workers.shards, { type: 'quiesce' });
       // The writer answers with its post-reset counts; /health must show them at once, not at the next write.
-      front.onWriterMessage({ kind: 'stats', stats: await writerRequest<WriterStats>(workers.writer, { type: 'reset' }) });
+      front.onWriterMessage({
+        kind: 'stats',
+        stats: await writerRequest<WriterStats>(workers.writer, { type: 'reset' }),
+      });
       await requestAll(workers.shards, { type: 'reload' });
       front.clearRoutes();
       front.startAccepting();

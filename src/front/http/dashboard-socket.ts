@@ -36,7 +36,10 @@ export class DashboardPush {
     const { clock, guard, adminGate } = this.deps;
     const timers = new Map<WsConnection<DashboardSocket>, TimerHandle>();
     return {
-      upgrade: (info: UpgradeInfo) => (guard.hostAllowed(info.host) && guard.originAllowed(info.origin, info.host) ? { state: { authed: false, address: info.remoteAddress } } : null),
+      upgrade: (info: UpgradeInfo) =>
+        guard.hostAllowed(info.host) && guard.originAllowed(info.origin, info.host)
+          ? { state: { authed: false, address: info.remoteAddress } }
+          : null,
       open: (conn) => {
         timers.set(
           conn,
@@ -50,7 +53,10 @@ export class DashboardPush {
         if (conn.state.authed) return;
         const verdict = adminGate.check(tokenOf(data), conn.state.address);
         if (verdict !== 'ok') {
-          conn.end(CLOSE_CODES.AUTH_FAILED.code, verdict === 'limited' ? 'too many wrong admin tokens' : 'admin token refused');
+          conn.end(
+            CLOSE_CODES.AUTH_FAILED.code,
+            verdict === 'limited' ? 'too many wrong admin tokens' : 'admin token refused',
+          );
           return;
         }
         conn.state.authed = true;
