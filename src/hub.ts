@@ -75,14 +75,25 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   const { writer, shards } = workers;
 
   let http: { changed(): void } | null = null;
-  const theFront = new Front({ config, clock, log, metrics, tokenValidator: deps.tokenValidator, shards, writer, onChange: () => http?.changed() });
+  const theFront = new Front({
+    config,
+    clock,
+    log,
+    metrics,
+    tokenValidator: deps.tokenValidator,
+    shards,
+    writer,
+    onChange: () => http?.changed(),
+  });
   front = theFront;
   theFront.loadRoutes(await writer.request('routes'));
   // Counters the writer pushed before the front existed were dropped; start from fresh ones.
   theFront.onWriterMessage({ type: 'stats', input: await writer.request('flush') });
 
   const reset = createReset(workers, theFront, log);
-  const guard = deps.requestGuard ?? createRequestGuard({ allowedOrigins: config.HUB_ALLOWED_ORIGINS, allowedHosts: config.HUB_ALLOWED_HOSTS });
+  const guard =
+    deps.requestGuard ??
+    createRequestGuard({ allowedOrigins: config.HUB_ALLOWED_ORIGINS, allowedHosts: config.HUB_ALLOWED_HOSTS });
   const { server, dashboards } = createHubHttp({
     config,
     log,

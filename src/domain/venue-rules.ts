@@ -13,11 +13,24 @@ import { businessDay } from './business-day.js';
 /** The request a unit answers: the writer tells this terminal STORAGE_UNAVAILABLE by this ref. */
 export interface VenueOrigin {
   readonly terminalId: string;
-  readonly ref: { readonly type: string; readonly posReference?: string; readonly tableId?: number; readonly mutationId?: string };
+  readonly ref: {
+    readonly type: string;
+    readonly posReference?: string;
+    readonly tableId?: number;
+    readonly mutationId?: string;
+  };
 }
 
 export interface TicketUnit {
-  readonly ops: readonly [{ readonly op: 'ticket'; readonly terminalId: string; readonly orderType: 'takeout' | 'delivery'; readonly businessDay: string; readonly mutationId?: string }];
+  readonly ops: readonly [
+    {
+      readonly op: 'ticket';
+      readonly terminalId: string;
+      readonly orderType: 'takeout' | 'delivery';
+      readonly businessDay: string;
+      readonly mutationId?: string;
+    },
+  ];
   readonly out: readonly [];
   readonly origin: VenueOrigin;
 }
@@ -25,15 +38,26 @@ export interface TicketUnit {
 export interface FloorPlanUnit {
   readonly ops: readonly [
     { readonly op: 'floor_plan_put'; readonly plan: FloorPlan },
-    { readonly op: 'event'; readonly type: 'FLOOR_PLAN_CHANGED'; readonly posReference: null; readonly payload: HubMessage; readonly sourceTerminal: null },
+    {
+      readonly op: 'event';
+      readonly type: 'FLOOR_PLAN_CHANGED';
+      readonly posReference: null;
+      readonly payload: HubMessage;
+      readonly sourceTerminal: null;
+    },
   ];
   readonly out: readonly [{ readonly to: 'all'; readonly msg: HubMessage; readonly stamp: true }];
   readonly origin: VenueOrigin;
 }
 
-export type FloorPlanVerdict = { readonly ok: true; readonly unit: FloorPlanUnit } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+export type FloorPlanVerdict =
+  | { readonly ok: true; readonly unit: FloorPlanUnit }
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
 
-function originOf(terminalId: string, msg: TerminalMessageOf<'TICKET_NUMBER_REQUEST' | 'FLOOR_PLAN_UPDATE'>): VenueOrigin {
+function originOf(
+  terminalId: string,
+  msg: TerminalMessageOf<'TICKET_NUMBER_REQUEST' | 'FLOOR_PLAN_UPDATE'>,
+): VenueOrigin {
   return { terminalId, ref: { ...refOf(msg), type: msg.type } };
 }
 
@@ -66,9 +90,19 @@ export interface FloorPlanRequest {
  */
 export function floorPlanUnit(request: FloorPlanRequest): FloorPlanVerdict {
   const { msg, terminalId } = request;
-  if (request.role !== 'manager') return { ok: false, code: 'FORBIDDEN', message: 'only a manager may change the floor plan' };
-  if (request.frameBytes > request.maxBytes) return { ok: false, code: 'FLOOR_PLAN_TOO_LARGE', message: `a floor plan update may take ${request.maxBytes} bytes` };
-  const plan: FloorPlan = { floorId: msg.floorId, tables: msg.tables, ...(msg.layoutMode === undefined ? {} : { layoutMode: msg.layoutMode }) };
+  if (request.role !== 'manager')
+    return { ok: false, code: 'FORBIDDEN', message: 'only a manager may change the floor plan' };
+  if (request.frameBytes > request.maxBytes)
+    return {
+      ok: false,
+      code: 'FLOOR_PLAN_TOO_LARGE',
+      message: `a floor plan update may take ${request.maxBytes} bytes`,
+    };
+  const plan: FloorPlan = {
+    floorId: msg.floorId,
+    tables: msg.tables,
+    ...(msg.layoutMode === undefined ? {} : { layoutMode: msg.layoutMode }),
+  };
   const changed: HubMessage = { type: 'FLOOR_PLAN_CHANGED', ...plan, sourceTerminal: terminalId };
   return {
     ok: true,

@@ -47,7 +47,11 @@ export class DeviceClaims {
     const live = this.deps.registry.byTerminal.get(deviceId);
     if (live === undefined || live.state.owner === null || live.state.owner === owner) return null;
     this.deps.log.warn({ deviceId }, 'AUTH for a device signed in by another user refused');
-    return { ok: false, code: 'DEVICE_OWNED', reason: `device ${deviceId} is in use by another user; pick another device id or ask a manager to release it` };
+    return {
+      ok: false,
+      code: 'DEVICE_OWNED',
+      reason: `device ${deviceId} is in use by another user; pick another device id or ask a manager to release it`,
+    };
   }
 
   private async claimStored(deviceId: string, owner: string): Promise<DeviceRefusal | { ok: true }> {
@@ -57,6 +61,10 @@ export class DeviceClaims {
       return { ok: true };
     }
     this.deps.log.warn({ deviceId }, 'AUTH for a device bound to another user refused');
-    return { ok: false, code: 'DEVICE_OWNED', reason: `device ${deviceId} belongs to another user; pick another device id or ask a manager to release it` };
+    return {
+      ok: false,
+      code: 'DEVICE_OWNED',
+      reason: `device ${deviceId} belongs to another user; pick another device id or ask a manager to release it`,
+    };
   }
 }

@@ -97,7 +97,8 @@ export class FanOut {
         return;
       }
       case 'others':
-        for (const [terminalId, conn] of byTerminal) if (terminalId !== out.except && conn.state.phase === 'ready') send(conn);
+        for (const [terminalId, conn] of byTerminal)
+          if (terminalId !== out.except && conn.state.phase === 'ready') send(conn);
         return;
       case 'all':
         for (const conn of byTerminal.values()) if (conn.state.phase === 'ready') send(conn);
@@ -118,7 +119,10 @@ export class FanOut {
       return conn.state.codec.encode(msg);
     } catch (error) {
       this.deps.metrics.quarantined('message');
-      this.deps.log.error({ err: toHubError(error), type: msg.type, terminalId: conn.state.terminalId }, 'outbound message could not be encoded; left out');
+      this.deps.log.error(
+        { err: toHubError(error), type: msg.type, terminalId: conn.state.terminalId },
+        'outbound message could not be encoded; left out',
+      );
       return null;
     }
   }
@@ -132,7 +136,10 @@ export class FanOut {
     for (const [type, count] of perType) this.deps.metrics.frameOut(type, conn.state.encoding, count);
     if (result === 'dropped' || conn.bufferedAmount() > this.deps.maxBackpressure) {
       this.deps.metrics.backpressureClose();
-      this.deps.log.warn({ terminalId: conn.state.terminalId, buffered: conn.bufferedAmount() }, 'closing slow terminal');
+      this.deps.log.warn(
+        { terminalId: conn.state.terminalId, buffered: conn.bufferedAmount() },
+        'closing slow terminal',
+      );
       conn.end(CLOSE_CODES.BACKPRESSURE.code, 'send buffer full; reconnect to resync');
     }
   }

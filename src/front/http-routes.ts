@@ -33,8 +33,16 @@ async function guarded(guard: RequestGuard, route: Route, req: HttpRequestInfo):
     reply = text(400, `${fault}\n`);
   } else if (!guard.hostAllowed(host)) {
     reply = text(421, 'unknown Host: add it to HUB_ALLOWED_HOSTS if this name is yours\n');
-  } else if ((route.path.startsWith('/api/') || req.method === 'POST') && !guard.originAllowed(req.headers.origin ?? '', host)) {
-    reply = json(403, { error: { code: 'FORBIDDEN', message: 'cross-origin request refused: add the origin to HUB_ALLOWED_ORIGINS if it is yours' } });
+  } else if (
+    (route.path.startsWith('/api/') || req.method === 'POST') &&
+    !guard.originAllowed(req.headers.origin ?? '', host)
+  ) {
+    reply = json(403, {
+      error: {
+        code: 'FORBIDDEN',
+        message: 'cross-origin request refused: add the origin to HUB_ALLOWED_ORIGINS if it is yours',
+      },
+    });
   } else {
     reply = await route.handler(req);
   }

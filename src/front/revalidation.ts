@@ -64,7 +64,11 @@ export class Revalidation {
         if (first === undefined) return;
         let result: AuthResult;
         try {
-          result = await (validator.revalidate ?? validator.validate).call(validator, token, first.state.terminalId ?? '');
+          result = await (validator.revalidate ?? validator.validate).call(
+            validator,
+            token,
+            first.state.terminalId ?? '',
+          );
         } catch (error) {
           this.deps.log.warn({ err: toHubError(error) }, 'token re-check threw; keeping the sockets');
           return;

@@ -64,7 +64,11 @@ export class RouteBook {
   transferDestination(msg: TerminalMessageOf<'ORDER_TRANSFER'>, fromKey: ActorKey): ActorKey {
     const known = this.routes.get(msg.toPosReference);
     if (known !== undefined) return known;
-    const key = msg.toTableId ? tableKey(msg.toTableId) : fromKey.startsWith('t:') ? fromKey : orderKey(msg.toPosReference);
+    const key = msg.toTableId
+      ? tableKey(msg.toTableId)
+      : fromKey.startsWith('t:')
+        ? fromKey
+        : orderKey(msg.toPosReference);
     this.routes.set(msg.toPosReference, key);
     return key;
   }

@@ -66,7 +66,11 @@ export class SignIn {
         },
         (error: unknown) => {
           this.deps.log.error({ err: toHubError(error) }, 'token validator or device claim threw');
-          this.deps.fanOut.sendTo(conn, { type: 'AUTH_FAIL', reason: 'token validation failed', code: 'AUTH_UNAVAILABLE' });
+          this.deps.fanOut.sendTo(conn, {
+            type: 'AUTH_FAIL',
+            reason: 'token validation failed',
+            code: 'AUTH_UNAVAILABLE',
+          });
           conn.end(CLOSE_CODES.AUTH_FAILED.code, 'auth failed');
         },
       );
@@ -74,12 +78,22 @@ export class SignIn {
 
   /** AUTH refused because the hub stopped accepting (shutdown, reset): the SDK retries SHUTTING_DOWN after a backoff. */
   refuseShuttingDown(conn: TerminalConn): void {
-    this.deps.fanOut.sendTo(conn, { type: 'AUTH_FAIL', reason: 'the hub is not admitting terminals (shutting down or resetting); retry shortly', code: 'SHUTTING_DOWN' });
+    this.deps.fanOut.sendTo(conn, {
+      type: 'AUTH_FAIL',
+      reason: 'the hub is not admitting terminals (shutting down or resetting); retry shortly',
+      code: 'SHUTTING_DOWN',
+    });
     conn.state.phase = 'closed';
     conn.end(CLOSE_CODES.GOING_AWAY.code, 'hub is shutting down');
   }
 
-  private admit(conn: TerminalConn, token: string, deviceId: string, lastSeq: number | undefined, identity: TerminalIdentity): void {
+  private admit(
+    conn: TerminalConn,
+    token: string,
+    deviceId: string,
+    lastSeq: number | undefined,
+    identity: TerminalIdentity,
+  ): void {
     const session = conn.state;
     if (!this.deps.accepting()) {
       this.refuseShuttingDown(conn);
@@ -132,14 +146,27 @@ export class SignIn {
     const { fanOut, metrics } = this.deps;
     switch (sync.mode) {
       case 'init':
-        if (!fanOut.sendTo(conn, { type: 'SYNC_INIT', orders: sync.orders, tables: sync.tables, floorPlans: sync.floorPlans, seq: sync.seq })) {
+        if (
+          !fanOut.sendTo(conn, {
+            type: 'SYNC_INIT',
+            orders: sync.orders,
+            tables: sync.tables,
+            floorPlans: sync.floorPlans,
+            seq: sync.seq,
+          })
+        ) {
           conn.end(CLOSE_CODES.INTERNAL.code, 'sync failed');
           return;
         }
         metrics.resync('full');
         break;
       case 'resume':
-        fanOut.sendTo(conn, { type: 'SYNC_RESUME', fromSeq: sync.fromSeq, toSeq: sync.toSeq, count: sync.events.length });
+        fanOut.sendTo(conn, {
+          type: 'SYNC_RESUME',
+          fromSeq: sync.fromSeq,
+          toSeq: sync.toSeq,
+          count: sync.events.length,
+        });
         for (const event of sync.events) fanOut.sendTo(conn, event);
         metrics.resync('resume');
         break;
@@ -151,7 +178,11 @@ export class SignIn {
     if (conn.state.phase === 'syncing') conn.state.phase = 'ready';
     // Managers hear about records the hub left out, so someone looks at them (README "Security").
     if (conn.state.role === 'manager' && sync.quarantined.length > 0) {
-      fanOut.sendTo(conn, { type: 'RECORDS_QUARANTINED', count: sync.quarantined.length, records: sync.quarantined.slice(0, MAX_QUARANTINE_REPORT).map((r) => ({ ...r })) });
+      fanOut.sendTo(conn, {
+        type: 'RECORDS_QUARANTINED',
+        count: sync.quarantined.length,
+        records: sync.quarantined.slice(0, MAX_QUARANTINE_REPORT).map((r) => ({ ...r })),
+      });
     }
   }
 }

@@ -56,7 +56,15 @@ export class TerminalRegistry implements TerminalsView {
     const views: TerminalView[] = [];
     for (const [terminalId, conn] of this.byTerminal) {
       const s = conn.state;
-      views.push({ terminalId, deviceId: terminalId, role: s.role ?? '', userName: s.userName, encoding: s.encoding, connectedAt: s.connectedAt, lastSeen: s.lastSeen });
+      views.push({
+        terminalId,
+        deviceId: terminalId,
+        role: s.role ?? '',
+        userName: s.userName,
+        encoding: s.encoding,
+        connectedAt: s.connectedAt,
+        lastSeen: s.lastSeen,
+      });
     }
     return views;
   }

@@ -55,7 +55,13 @@ export class WorkRouting {
         this.postUnit(ticketNumberUnit(msg, sender.terminalId, now, sender.owner));
         return null;
       case 'FLOOR_PLAN_UPDATE': {
-        const verdict = floorPlanUnit({ msg, terminalId: sender.terminalId, role: sender.role, frameBytes, maxBytes: this.deps.floorPlanMaxBytes });
+        const verdict = floorPlanUnit({
+          msg,
+          terminalId: sender.terminalId,
+          role: sender.role,
+          frameBytes,
+          maxBytes: this.deps.floorPlanMaxBytes,
+        });
         if (!verdict.ok) return verdict;
         this.postUnit(verdict.unit);
         return null;
@@ -64,7 +70,15 @@ export class WorkRouting {
         // The Odoo order's user is the signed-in user, whatever userId the snapshot claims.
         const attributed = attributeFinalize(msg, sender.odooUserId);
         if (attributed !== msg) {
-          this.deps.log.warn({ terminalId: sender.terminalId, posReference: msg.posReference, claimed: msg.snapshot.userId, user: sender.odooUserId }, 'ORDER_FINALIZE named another user; attributed to the signed-in user');
+          this.deps.log.warn(
+            {
+              terminalId: sender.terminalId,
+              posReference: msg.posReference,
+              claimed: msg.snapshot.userId,
+              user: sender.odooUserId,
+            },
+            'ORDER_FINALIZE named another user; attributed to the signed-in user',
+          );
         }
         const key = routes.routeOf(attributed);
         this.shardFor(key)?.emit('terminal', { key, from, msg: attributed, receivedAt: now });

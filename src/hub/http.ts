@@ -11,7 +11,18 @@ import type { Clock } from '../ports/clock.js';
 import { negotiateEncoding } from '../protocol/negotiation.js';
 import { createAdminGate } from '../front/admin-auth.js';
 import type { Front } from '../front/front.js';
-import { adminRoutes, catalogRoute, createHubState, DashboardPush, guardedRoutes, healthRoute, metricsRoute, pageRoutes, staticRoute, type Route } from '../front/http-routes.js';
+import {
+  adminRoutes,
+  catalogRoute,
+  createHubState,
+  DashboardPush,
+  guardedRoutes,
+  healthRoute,
+  metricsRoute,
+  pageRoutes,
+  staticRoute,
+  type Route,
+} from '../front/http-routes.js';
 import { identityProofRoute } from '../front/identity-route.js';
 import { headerFault, type RequestGuard } from '../front/request-guard.js';
 import type { Session } from '../front/session.js';
@@ -44,13 +55,28 @@ export interface HubHttp {
 export function createHubHttp(deps: HttpDeps): HubHttp {
   const { config, clock, front, guard } = deps;
   let uwsNative = false;
-  const hubState = createHubState({ front, clock, startedAt: deps.startedAt, shards: config.HUB_SHARDS, uwsNative: () => uwsNative, version: deps.version, writerState: deps.writerState });
-  const adminGate = createAdminGate({ token: config.HUB_ADMIN_TOKEN, maxFailures: config.HUB_ADMIN_AUTH_FAILURES, clock });
+  const hubState = createHubState({
+    front,
+    clock,
+    startedAt: deps.startedAt,
+    shards: config.HUB_SHARDS,
+    uwsNative: () => uwsNative,
+    version: deps.version,
+    writerState: deps.writerState,
+  });
+  const adminGate = createAdminGate({
+    token: config.HUB_ADMIN_TOKEN,
+    maxFailures: config.HUB_ADMIN_AUTH_FAILURES,
+    clock,
+  });
   const dashboards = new DashboardPush({ clock, guard, adminGate, hubState });
   const routes: Route[] = [
     healthRoute(() => hubState.health()),
     metricsRoute({ token: config.HUB_METRICS_TOKEN, ...(deps.renderMetrics ? { render: deps.renderMetrics } : {}) }),
-    ...pageRoutes({ extraOrigins: guard.extraOrigins, ...(deps.dashboardHtml ? { dashboardHtml: deps.dashboardHtml } : {}) }),
+    ...pageRoutes({
+      extraOrigins: guard.extraOrigins,
+      ...(deps.dashboardHtml ? { dashboardHtml: deps.dashboardHtml } : {}),
+    }),
     ...adminRoutes({ adminGate, hubState, reset: deps.reset, releaseDevice: deps.releaseDevice }),
     ...(deps.catalog ? [catalogRoute(deps.catalog, config.ODOO_USER)] : []),
     staticRoute(deps.staticRoot ? createStaticFiles(deps.staticRoot) : undefined),

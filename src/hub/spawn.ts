@@ -14,5 +14,9 @@ export function spawn(relative: string, workerData: object, transfer: TransferLi
   const tsx = pathToFileURL(require.resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
   const boot = `const { workerData } = require('node:worker_threads');
 import(workerData.__tsx).then((m) => { m.register(); return import(workerData.__entry); });`;
-  return new Worker(boot, { eval: true, workerData: { ...workerData, __tsx: tsx, __entry: entry.href }, transferList: transfer });
+  return new Worker(boot, {
+    eval: true,
+    workerData: { ...workerData, __tsx: tsx, __entry: entry.href },
+    transferList: transfer,
+  });
 }

@@ -47,7 +47,11 @@ export async function startWorkers(deps: WorkersDeps): Promise<HubWorkers> {
   const onDeath = (error: HubError): void => fatal.report(error);
 
   const channels = Array.from({ length: shardCount }, () => new MessageChannel());
-  const writerWorker = spawn('../../workers/writer/writer.worker', { config, shards: shardCount, shardPorts: channels.map((c) => c.port1) }, channels.map((c) => c.port1));
+  const writerWorker = spawn(
+    '../../workers/writer/writer.worker',
+    { config, shards: shardCount, shardPorts: channels.map((c) => c.port1) },
+    channels.map((c) => c.port1),
+  );
   const writerReady = signal();
   const writer: WriterLink = new WorkerLink<FrontToWriter, WriterToFront>({
     name: 'writer',
@@ -63,7 +67,11 @@ export async function startWorkers(deps: WorkersDeps): Promise<HubWorkers> {
   const shardWorkers: Worker[] = [];
   const shardReady = channels.map(() => signal());
   const shards = channels.map((channel, index) => {
-    const worker = spawn('../../workers/shard/shard.worker', { config, index, shards: shardCount, writerPort: channel.port2 }, [channel.port2]);
+    const worker = spawn(
+      '../../workers/shard/shard.worker',
+      { config, index, shards: shardCount, writerPort: channel.port2 },
+      [channel.port2],
+    );
     shardWorkers.push(worker);
     return new WorkerLink<FrontToShard, ShardToFront>({
       name: `shard-${index}`,
@@ -95,7 +103,8 @@ export async function startWorkers(deps: WorkersDeps): Promise<HubWorkers> {
   const startupWorkers = [writerWorker, ...shardWorkers];
   let onStartupExit: (code: number) => void = () => undefined;
   const died = new Promise<never>((_, reject) => {
-    onStartupExit = (code) => reject(fatal.cause ?? new HubError('WORKER_DIED', `a worker exited during start-up (code ${code})`));
+    onStartupExit = (code) =>
+      reject(fatal.cause ?? new HubError('WORKER_DIED', `a worker exited during start-up (code ${code})`));
     for (const w of startupWorkers) w.once('exit', onStartupExit);
   });
   try {

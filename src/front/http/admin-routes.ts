@@ -37,7 +37,10 @@ export function adminRoutes(deps: AdminRoutesDeps): Route[] {
       path: '/api/devices/release',
       handler: asAdmin(async (req) => {
         const deviceId = deviceIdOf(req.body);
-        if (deviceId === null) return json(400, { error: { code: 'INVALID_MESSAGE', message: 'body must be {"deviceId": "<1–128 characters>"}' } });
+        if (deviceId === null)
+          return json(400, {
+            error: { code: 'INVALID_MESSAGE', message: 'body must be {"deviceId": "<1–128 characters>"}' },
+          });
         return json(200, { ok: true, released: await deps.releaseDevice(deviceId) });
       }),
     },
@@ -60,13 +63,25 @@ function adminRefusal(verdict: AdminCheck, absent: boolean): HttpReply | null {
     case 'ok':
       return null;
     case 'disabled':
-      return json(403, { error: { code: 'RESET_FORBIDDEN', message: 'the admin API is disabled: HUB_ADMIN_TOKEN is not set' } });
+      return json(403, {
+        error: { code: 'RESET_FORBIDDEN', message: 'the admin API is disabled: HUB_ADMIN_TOKEN is not set' },
+      });
     case 'wrong':
       return absent
-        ? { ...json(401, { error: { code: 'RESET_FORBIDDEN', message: 'needs Authorization: Bearer <HUB_ADMIN_TOKEN>' } }), headers: { 'cache-control': 'no-store', 'www-authenticate': 'Bearer' } }
+        ? {
+            ...json(401, {
+              error: { code: 'RESET_FORBIDDEN', message: 'needs Authorization: Bearer <HUB_ADMIN_TOKEN>' },
+            }),
+            headers: { 'cache-control': 'no-store', 'www-authenticate': 'Bearer' },
+          }
         : json(403, { error: { code: 'RESET_FORBIDDEN', message: 'wrong admin token' } });
     case 'limited':
-      return { ...json(429, { error: { code: 'RATE_LIMITED', message: 'too many wrong admin tokens from this address; wait a minute' } }), headers: { 'cache-control': 'no-store', 'retry-after': '60' } };
+      return {
+        ...json(429, {
+          error: { code: 'RATE_LIMITED', message: 'too many wrong admin tokens from this address; wait a minute' },
+        }),
+        headers: { 'cache-control': 'no-store', 'retry-after': '60' },
+      };
     default: {
       const unreachable: never = verdict;
       throw new Error(`unknown admin check ${String(unreachable)}`);

@@ -54,7 +54,10 @@ export class DashboardPush {
         if (conn.state.authed) return;
         const verdict = adminGate.check(tokenOf(data), conn.state.address);
         if (verdict !== 'ok') {
-          conn.end(CLOSE_CODES.AUTH_FAILED.code, verdict === 'limited' ? 'too many wrong admin tokens' : 'admin token refused');
+          conn.end(
+            CLOSE_CODES.AUTH_FAILED.code,
+            verdict === 'limited' ? 'too many wrong admin tokens' : 'admin token refused',
+          );
           return;
         }
         conn.state.authed = true;

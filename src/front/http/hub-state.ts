@@ -49,14 +49,29 @@ export function createHubState(deps: HubStateDeps): HubState {
       activeLocks: s.activeLocks,
       seq: s.seq,
       version: deps.version,
-      ...(storage === null ? {} : { degraded: { reason: `storage: ${storage.reason}`, since: new Date(storage.since).toISOString(), storageFailures: storage.failures } }),
+      ...(storage === null
+        ? {}
+        : {
+            degraded: {
+              reason: `storage: ${storage.reason}`,
+              since: new Date(storage.since).toISOString(),
+              storageFailures: storage.failures,
+            },
+          }),
     };
   };
   return {
     health,
     async state() {
       const w = await deps.writerState();
-      return { health: health(), terminals: deps.front.terminals.views(), leases: w.leases, locks: w.locks, events: w.events, serverTime: deps.clock.now() };
+      return {
+        health: health(),
+        terminals: deps.front.terminals.views(),
+        leases: w.leases,
+        locks: w.locks,
+        events: w.events,
+        serverTime: deps.clock.now(),
+      };
     },
   };
 }

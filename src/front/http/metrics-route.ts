@@ -17,7 +17,10 @@ export function metricsRoute(deps: MetricsRouteDeps): Route {
     path: '/metrics',
     handler: async (req) => {
       if (deps.token !== '' && !tokenMatches(bearerOf(req.headers.authorization), deps.token)) {
-        return { ...text(401, 'metrics need Authorization: Bearer <HUB_METRICS_TOKEN>\n'), headers: { 'cache-control': 'no-store', 'www-authenticate': 'Bearer' } };
+        return {
+          ...text(401, 'metrics need Authorization: Bearer <HUB_METRICS_TOKEN>\n'),
+          headers: { 'cache-control': 'no-store', 'www-authenticate': 'Bearer' },
+        };
       }
       if (!deps.render) return text(404, 'metrics are not enabled in this hub build\n');
       const m = await deps.render();

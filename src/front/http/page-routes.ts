@@ -34,7 +34,10 @@ export function staticRoute(staticFiles: StaticFiles | undefined): Route {
     path: '/*',
     handler: (req) => {
       // With the query, so /terminal?table=2 redirects to /terminal/?table=2.
-      const found = staticFiles?.lookup(req.query === '' ? req.url : `${req.url}?${req.query}`, req.headers['if-none-match']);
+      const found = staticFiles?.lookup(
+        req.query === '' ? req.url : `${req.url}?${req.query}`,
+        req.headers['if-none-match'],
+      );
       if (!found) return text(404, 'not found\n');
       return { status: found.status, contentType: found.contentType, body: found.body, headers: found.headers };
     },

@@ -13,6 +13,10 @@ export interface Route {
   readonly handler: (req: HttpRequestInfo) => Promise<HttpReply> | HttpReply;
 }
 
-export const json = (status: number, body: unknown): HttpReply => ({ status, contentType: JSON_TYPE, body: JSON.stringify(body) });
+export const json = (status: number, body: unknown): HttpReply => ({
+  status,
+  contentType: JSON_TYPE,
+  body: JSON.stringify(body),
+});
 
 export const text = (status: number, body: string): HttpReply => ({ status, contentType: TEXT_TYPE, body });

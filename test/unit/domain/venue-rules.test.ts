@@ -12,9 +12,15 @@ const NOW = Date.UTC(2026, 11, 2, 12, 0, 0);
 
 describe('ticket number rule', () => {
   it('counts within the business day of the hub clock and carries the mutation id when sent', () => {
-    const msg: TerminalMessageOf<'TICKET_NUMBER_REQUEST'> = { type: 'TICKET_NUMBER_REQUEST', orderType: 'takeout', mutationId: 'm-1' };
+    const msg: TerminalMessageOf<'TICKET_NUMBER_REQUEST'> = {
+      type: 'TICKET_NUMBER_REQUEST',
+      orderType: 'takeout',
+      mutationId: 'm-1',
+    };
     expect(ticketNumberUnit(msg, 'pos-1', NOW)).toEqual({
-      ops: [{ op: 'ticket', terminalId: 'pos-1', orderType: 'takeout', businessDay: businessDay(NOW), mutationId: 'm-1' }],
+      ops: [
+        { op: 'ticket', terminalId: 'pos-1', orderType: 'takeout', businessDay: businessDay(NOW), mutationId: 'm-1' },
+      ],
       out: [],
       origin: { terminalId: 'pos-1', ref: { type: 'TICKET_NUMBER_REQUEST', mutationId: 'm-1' } },
     });
@@ -24,11 +30,22 @@ describe('ticket number rule', () => {
 });
 
 describe('floor plan rule', () => {
-  const msg: TerminalMessageOf<'FLOOR_PLAN_UPDATE'> = { type: 'FLOOR_PLAN_UPDATE', floorId: 2, tables: [], layoutMode: 'grid' } as unknown as TerminalMessageOf<'FLOOR_PLAN_UPDATE'>;
+  const msg: TerminalMessageOf<'FLOOR_PLAN_UPDATE'> = {
+    type: 'FLOOR_PLAN_UPDATE',
+    floorId: 2,
+    tables: [],
+    layoutMode: 'grid',
+  } as unknown as TerminalMessageOf<'FLOOR_PLAN_UPDATE'>;
 
   it('refuses anyone but a manager, and a frame over the size limit', () => {
-    expect(floorPlanUnit({ msg, terminalId: 'pos-1', role: 'cashier', frameBytes: 10, maxBytes: 100 })).toMatchObject({ ok: false, code: 'FORBIDDEN' });
-    expect(floorPlanUnit({ msg, terminalId: 'pos-1', role: 'manager', frameBytes: 101, maxBytes: 100 })).toMatchObject({ ok: false, code: 'FLOOR_PLAN_TOO_LARGE' });
+    expect(floorPlanUnit({ msg, terminalId: 'pos-1', role: 'cashier', frameBytes: 10, maxBytes: 100 })).toMatchObject({
+      ok: false,
+      code: 'FORBIDDEN',
+    });
+    expect(floorPlanUnit({ msg, terminalId: 'pos-1', role: 'manager', frameBytes: 101, maxBytes: 100 })).toMatchObject({
+      ok: false,
+      code: 'FLOOR_PLAN_TOO_LARGE',
+    });
   });
 
   it('stores the plan, records it as an event and broadcasts it to every terminal, sender named', () => {

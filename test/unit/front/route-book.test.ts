@@ -8,7 +8,8 @@ import { RouteBook } from '../../../src/front/route-book.js';
 import type { ShardMessage } from '../../../src/threads/actor-io.js';
 import { paidSnapshot } from '../../helpers/odoo-forward-queue.js';
 
-const acquire = (posReference: string, tableId: number | null): ShardMessage => ({ type: 'LEASE_ACQUIRE', posReference, tableId }) as ShardMessage;
+const acquire = (posReference: string, tableId: number | null): ShardMessage =>
+  ({ type: 'LEASE_ACQUIRE', posReference, tableId }) as ShardMessage;
 const heartbeat = (posReference: string): ShardMessage => ({ type: 'LEASE_HEARTBEAT', posReference }) as ShardMessage;
 
 describe('route book', () => {
@@ -21,7 +22,14 @@ describe('route book', () => {
     expect(book.routeOf(heartbeat('Order 2'))).toBe('o:Order 2');
     expect(book.size).toBe(1);
     const snapshot = { ...paidSnapshot('Order 3'), tableId: 7 };
-    expect(book.routeOf({ type: 'ORDER_SNAPSHOT', posReference: 'Order 3', baseVersion: 0, snapshot } as unknown as ShardMessage)).toBe('t:7');
+    expect(
+      book.routeOf({
+        type: 'ORDER_SNAPSHOT',
+        posReference: 'Order 3',
+        baseVersion: 0,
+        snapshot,
+      } as unknown as ShardMessage),
+    ).toBe('t:7');
     expect(book.routeOf({ type: 'TABLE_LOCK_ACQUIRE', tableId: 12 } as ShardMessage)).toBe('t:12');
   });
 
@@ -43,7 +51,13 @@ describe('route book', () => {
 
   it('places a transfer destination at its table, else at the source table, else on its own, and remembers it', () => {
     const book = new RouteBook();
-    const transfer = (to: string, toTableId?: number) => ({ type: 'ORDER_TRANSFER', fromPosReference: 'A', toPosReference: to, ...(toTableId === undefined ? {} : { toTableId }) }) as never;
+    const transfer = (to: string, toTableId?: number) =>
+      ({
+        type: 'ORDER_TRANSFER',
+        fromPosReference: 'A',
+        toPosReference: to,
+        ...(toTableId === undefined ? {} : { toTableId }),
+      }) as never;
     expect(book.transferDestination(transfer('B', 3), 't:1')).toBe('t:3');
     expect(book.transferDestination(transfer('C'), 't:1')).toBe('t:1');
     expect(book.transferDestination(transfer('D'), 'o:A')).toBe('o:D');

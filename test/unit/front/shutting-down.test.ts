@@ -83,7 +83,11 @@ function setup() {
 describe('frames while the hub shuts down', () => {
   it('are routed as usual while the hub accepts', () => {
     const { front, shard, writer, ready } = setup();
-    front.onMessage(ready, frame({ type: 'LEASE_ACQUIRE', posReference: 'Order 00001-001-0001', baseVersion: 0, tableId: 3 }), false);
+    front.onMessage(
+      ready,
+      frame({ type: 'LEASE_ACQUIRE', posReference: 'Order 00001-001-0001', baseVersion: 0, tableId: 3 }),
+      false,
+    );
     front.onMessage(ready, frame({ type: 'TICKET_NUMBER_REQUEST', orderType: 'takeout' }), false);
     expect(shard.posted).toHaveLength(1);
     expect(writer.posted).toHaveLength(1);
@@ -93,7 +97,11 @@ describe('frames while the hub shuts down', () => {
   it('that would start work get SHUTTING_DOWN with their ref and reach no worker; heartbeats are answered', () => {
     const { front, shard, writer, ready } = setup();
     front.stopAccepting();
-    front.onMessage(ready, frame({ type: 'LEASE_ACQUIRE', posReference: 'Order 00001-001-0001', baseVersion: 0, tableId: 3 }), false);
+    front.onMessage(
+      ready,
+      frame({ type: 'LEASE_ACQUIRE', posReference: 'Order 00001-001-0001', baseVersion: 0, tableId: 3 }),
+      false,
+    );
     front.onMessage(ready, frame({ type: 'TICKET_NUMBER_REQUEST', orderType: 'takeout', mutationId: 'm-7' }), false);
     front.onMessage(ready, frame({ type: 'HEARTBEAT' }), false);
     expect(shard.posted).toEqual([]);
