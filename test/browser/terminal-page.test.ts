@@ -130,6 +130,9 @@ async function activePos(page: Page): Promise<string> {
 }
 
 
+// Each variant's hub gets its own SQLite file (the scheme is in the name): a wss hub reopening the ws
+// run's file starts with that run's open order on the table, and page 2 never shows what the case waits for
+// (why an earlier wss variant "never saw page 1's line").
 describe.each(SCHEMES)('terminal page in Chromium, two terminals on one hub over $scheme', ({ scheme }) => {
   it('an item added in page 1 appears in page 2 (tab-to-tab delay printed)', async () => {
     const hub = await hubFor(`sync-${scheme}`, { scheme });
