@@ -132,7 +132,7 @@ async function activePos(page: Page): Promise<string> {
 
 // Each variant's hub gets its own SQLite file (the scheme is in the name): a wss hub reopening the ws
 // run's file opens table 1 on that run's order (line 101 at quantity 11), so the quantities the case waits
-// for never appear on page 2 — the failure of the wss variant withdrawn in 2bd22d9, not a hub or wss fault.
+// for never appear on page 2 — the likely cause of the wss variant withdrawn in 2bd22d9 (both used sync.sqlite).
 describe.each(SCHEMES)('terminal page in Chromium, two terminals on one hub over $scheme', ({ scheme }) => {
   it('an item added in page 1 appears in page 2 (tab-to-tab delay printed)', async () => {
     const hub = await hubFor(`sync-${scheme}`, { scheme });
