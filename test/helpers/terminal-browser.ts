@@ -85,6 +85,8 @@ export interface TerminalBrowser {
   readonly page: Page;
   /** Browser console lines, for the failure message when something goes wrong. */
   readonly console: string[];
+  /** The URL of every WebSocket the page opened, in order (which hub, over ws or wss). */
+  readonly sockets: string[];
   close(): Promise<void>;
 }
 
@@ -106,11 +108,14 @@ export async function launchTerminal(url: string, extraArgs: readonly string[] =
     if (lines.length > 500) lines.shift();
   });
   page.on('pageerror', (error) => lines.push(`pageerror: ${error.message}`));
+  const sockets: string[] = [];
+  page.on('websocket', (socket) => sockets.push(socket.url()));
   await page.goto(url);
   return {
     context,
     page,
     console: lines,
+    sockets,
     close: async () => {
       await context.close().catch(() => undefined);
       rmSync(profile, { recursive: true, force: true });
