@@ -21,7 +21,7 @@ import type { ConnectionState, FinalizeResult, OrderUpdate, ResyncInfo, TableUpd
 import { HubError } from '../../../src/protocol/errors.js';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
 import { hubClient, hubClientAt, line, snapshot } from '../../fixtures/client-orders.js';
-import { SimClock } from '../../fixtures/client-sim-clock.js';
+import { sdkClock, type TestClock } from '../../helpers/clocks.js';
 import { startWsProxy } from '../../fixtures/ws-proxy.js';
 import { paidSnapshot } from '../../helpers/odoo-forward-queue.js';
 import { HUB_LOGIN, HUB_PASSWORD, SIM_DB, SIM_POS_CONFIG, startOdooSim } from '../../helpers/odoo-sim.js';
@@ -269,7 +269,7 @@ describe.each<{ scheme: Scheme }>([{ scheme: 'ws' }, { scheme: 'wss' }])('SDK ag
     const proxy = await startWsProxy(hub.wsUrl);
     cleanups.push(() => proxy.close());
     proxy.dropUp = (m) => m.type === 'LEASE_ACQUIRE';
-    const clock = new SimClock();
+    const clock = sdkClock();
     const a = client(proxy.url, 'term-a', { clock });
     await a.connect();
     expect(a.state).toBe('online');
