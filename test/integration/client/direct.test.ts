@@ -11,7 +11,7 @@ import { memoryOutboxStore } from '../../../src/client/outbox-store.js';
 import type { OrderUpdate } from '../../../src/client/types.js';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
 import { line, snapshot } from '../../fixtures/client-orders.js';
-import { sdkClock, type TestClock } from '../../helpers/clocks.js';
+import { sdkClock } from '../../helpers/clocks.js';
 import { MANAGER_SESSION_ID, startOdooSim, WAITER_SESSION_ID, type StartedOdooSim } from '../../helpers/odoo-sim.js';
 import { changesOf, until, within } from '../../helpers/wait.js';
 

@@ -21,7 +21,7 @@ import type { ConnectionState, FinalizeResult, OrderUpdate, ResyncInfo, TableUpd
 import { HubError } from '../../../src/protocol/errors.js';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
 import { hubClient, hubClientAt, line, snapshot } from '../../fixtures/client-orders.js';
-import { sdkClock, type TestClock } from '../../helpers/clocks.js';
+import { sdkClock } from '../../helpers/clocks.js';
 import { startWsProxy } from '../../fixtures/ws-proxy.js';
 import { paidSnapshot } from '../../helpers/odoo-forward-queue.js';
 import { HUB_LOGIN, HUB_PASSWORD, SIM_DB, SIM_POS_CONFIG, startOdooSim } from '../../helpers/odoo-sim.js';

@@ -11,7 +11,7 @@ import { fileOutboxStore } from '../../../src/adapters/outbox-file/file-outbox-s
 import { Outbox } from '../../../src/client/outbox.js';
 import { localStorageOutboxStore, memoryOutboxStore, OUTBOX_STORAGE_KEY, type OutboxWrite, type StorageLike } from '../../../src/client/outbox-store.js';
 import { line, snapshot } from '../../fixtures/client-orders.js';
-import { sdkClock, type TestClock } from '../../helpers/clocks.js';
+import { sdkClock } from '../../helpers/clocks.js';
 
 function fakeStorage(): StorageLike & { data: Map<string, string> } {
   const data = new Map<string, string>();
