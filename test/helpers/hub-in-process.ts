@@ -32,7 +32,7 @@ export interface InProcessHubOptions {
   catalog?: () => Promise<unknown>;
   /** Serve TLS too (createHub's `tlsIdentity`, listening on 127.0.0.1 port 0). */
   tlsIdentity?: TlsIdentity;
-  /** The front's clock (auth re-checks, timeouts), e.g. a ManualClock. */
+  /** The front's clock (auth re-checks, timeouts), e.g. a TestClock. */
   clock?: Clock;
   /** Start the Odoo simulator in this process (with these options) and point ODOO_* at it; stop() stops it. */
   odoo?: true | Omit<OdooSimOptions, 'port' | 'host'>;

@@ -3,7 +3,6 @@
  * (and throws on a double markForwarded, so exactly-once breaks loudly), a manual Clock advanced by
  * hand, and a finalized-order snapshot built from the simulator's seeded catalog.
  */
-import type { MonotonicClock, TimerHandle } from '../../src/ports/clock.js';
 import type { FinalizeSuccess, ForwardQueue, PendingFinalize } from '../../src/ports/forwarding.js';
 import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
 import { SIM_POS_SESSION, SIM_PRICELIST, SIM_PRODUCTS, SIM_USERS } from '../../src/odoo-sim/seed.js';
@@ -70,54 +69,6 @@ export class MemoryForwardQueue implements ForwardQueue {
     const e = this.events.find((x) => x.event.eventId === eventId);
     if (!e) throw new Error(`no event ${eventId}`);
     return e;
-  }
-}
-
-/** A Clock tests advance by hand; timers fire in due order inside advance(). Wall and monotonic move together. */
-export class ManualClock implements MonotonicClock {
-  private t: number;
-  private readonly start: number;
-  private seq = 0;
-  private timers: { id: number; at: number; cb: () => void }[] = [];
-
-  constructor(start = Date.UTC(2026, 10, 23, 12, 0, 0)) {
-    this.t = start;
-    this.start = start;
-  }
-
-  now(): number {
-    return this.t;
-  }
-
-  monotonic(): number {
-    return this.t - this.start;
-  }
-
-  setTimeout(callback: () => void, ms: number): TimerHandle {
-    const id = ++this.seq;
-    this.timers.push({ id, at: this.t + Math.max(0, ms), cb: callback });
-    return { id };
-  }
-
-  clearTimeout(handle: TimerHandle): void {
-    const id = (handle as { id?: number }).id;
-    this.timers = this.timers.filter((t) => t.id !== id);
-  }
-
-  pendingTimers(): number {
-    return this.timers.length;
-  }
-
-  advance(ms: number): void {
-    const target = this.t + ms;
-    for (let guard = 0; guard < 10_000; guard += 1) {
-      const due = this.timers.filter((t) => t.at <= target).sort((a, b) => a.at - b.at || a.id - b.id)[0];
-      if (!due) break;
-      this.timers = this.timers.filter((t) => t.id !== due.id);
-      this.t = Math.max(this.t, due.at);
-      due.cb();
-    }
-    this.t = target;
   }
 }
 

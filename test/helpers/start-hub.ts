@@ -26,7 +26,7 @@ export interface StartHubOptions {
   catalog?: () => Promise<unknown>;
   /** in-process only: serve TLS too (createHub's `tlsIdentity`, listening on 127.0.0.1 port 0). */
   tlsIdentity?: TlsIdentity;
-  /** in-process only: the front's clock (auth re-checks, timeouts), e.g. a ManualClock. */
+  /** in-process only: the front's clock (auth re-checks, timeouts), e.g. a TestClock. */
   clock?: Clock;
 }
 

@@ -11,7 +11,7 @@ import { memoryOutboxStore } from '../../../src/client/outbox-store.js';
 import type { OrderUpdate } from '../../../src/client/types.js';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
 import { line, snapshot } from '../../fixtures/client-orders.js';
-import { SimClock } from '../../fixtures/client-sim-clock.js';
+import { sdkClock } from '../../helpers/clocks.js';
 import { MANAGER_SESSION_ID, startOdooSim, WAITER_SESSION_ID, type StartedOdooSim } from '../../helpers/odoo-sim.js';
 import { changesOf, until, within } from '../../helpers/wait.js';
 
@@ -110,7 +110,7 @@ describe('directTransport (Odoo simulator)', () => {
 
   it('polls every 2 s by default (simulated clock)', async () => {
     const sim = await odoo();
-    const clock = new SimClock();
+    const clock = sdkClock();
     const a = direct(sim.url, MANAGER_SESSION_ID, { pollIntervalMs: undefined }, { clock });
     await a.connect();
     const after = sim.sim.calls('pos.order.search_read');

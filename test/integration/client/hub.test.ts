@@ -21,7 +21,7 @@ import type { ConnectionState, FinalizeResult, OrderUpdate, ResyncInfo, TableUpd
 import { HubError } from '../../../src/protocol/errors.js';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
 import { hubClient, hubClientAt, line, snapshot } from '../../fixtures/client-orders.js';
-import { SimClock } from '../../fixtures/client-sim-clock.js';
+import { sdkClock } from '../../helpers/clocks.js';
 import { startWsProxy } from '../../fixtures/ws-proxy.js';
 import { paidSnapshot } from '../../helpers/odoo-forward-queue.js';
 import { HUB_LOGIN, HUB_PASSWORD, SIM_DB, SIM_POS_CONFIG, startOdooSim } from '../../helpers/odoo-sim.js';
@@ -219,7 +219,10 @@ describe.each<{ scheme: Scheme }>([{ scheme: 'ws' }, { scheme: 'wss' }])('SDK ag
       }
       return false;
     };
-    const a = client(proxy.url, 'term-a', {}, { requestTimeoutMs: 400, outboxBackoff: { baseMs: 50, factor: 2, maxMs: 200 } });
+    // A's request timer runs on a simulated clock: the replay happens when the test moves time past
+    // requestTimeoutMs, never because this machine was slow to deliver an ACK.
+    const clock = sdkClock();
+    const a = client(proxy.url, 'term-a', { clock }, { requestTimeoutMs: 400, outboxBackoff: { baseMs: 50, factor: 2, maxMs: 200 } });
     const b = client(hub.wsUrl, 'term-b');
     const acks: Array<[number, string]> = [];
     const bVersions: number[] = [];
@@ -229,11 +232,29 @@ describe.each<{ scheme: Scheme }>([{ scheme: 'ws' }, { scheme: 'wss' }])('SDK ag
     await b.connect();
     const r = ref(0x40);
     await a.acquireLease(r, 0);
+    const sentUp: unknown[] = [];
+    proxy.dropUp = (m) => {
+      if (m.mutationId !== undefined && m.mutationId === mutationId) sentUp.push(m);
+      return false;
+    };
     const mutationId = a.sendOrderSnapshot(r, 0, snapshot(r, [line('y1')]));
+    clock.flush();
+    await until(() => acksDropped === 1 && bVersions.includes(1), 'the hub to apply the write and its ACK to be lost', [changesOf(a, b), proxy.drops]);
+    expect(a.outboxCount).toBe(1); // not acknowledged: A cannot know the hub has it
+    clock.advance(399);
+    expect(proxy.dropped.filter((m) => m.type === 'ORDER_ACK')).toHaveLength(1);
+    // Past the timeout the outbox backs off (at most maxMs) and replays: move time in small steps,
+    // letting the SDK's promise chain run between them, until the replay leaves A (bounded).
+    for (let step = 0; sentUp.length < 2 && step < 40; step++) {
+      clock.advance(50);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(sentUp).toHaveLength(2); // the write, then exactly one replay with the same mutationId
     await until(() => a.outboxCount === 0, 'the replay to be acknowledged', changesOf(a, b));
     expect(acksDropped).toBe(1);
     expect(acks).toEqual([[1, mutationId]]);
     a.sendOrderSnapshot(r, 1, snapshot(r, [line('y1'), line('y2')]));
+    clock.flush();
     await until(() => bVersions.includes(2), 'B to see the next write', changesOf(a, b));
     // Version 1 then 2: the replayed write did not create a version of its own.
     expect(bVersions).toEqual([1, 2]);
@@ -269,7 +290,7 @@ describe.each<{ scheme: Scheme }>([{ scheme: 'ws' }, { scheme: 'wss' }])('SDK ag
     const proxy = await startWsProxy(hub.wsUrl);
     cleanups.push(() => proxy.close());
     proxy.dropUp = (m) => m.type === 'LEASE_ACQUIRE';
-    const clock = new SimClock();
+    const clock = sdkClock();
     const a = client(proxy.url, 'term-a', { clock });
     await a.connect();
     expect(a.state).toBe('online');

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ABUSE_LIMIT } from '../../../src/front/session.js';
+import { TestClock } from '../../helpers/clocks.js';
 import { startHub, type StartedHub } from '../../helpers/start-hub.js';
 import { TestTerminal, snapshot, snapshotWithLines } from '../../helpers/terminal.js';
 
@@ -12,7 +13,7 @@ import { TestTerminal, snapshot, snapshotWithLines } from '../../helpers/termina
 describe('hub connection lifecycle', () => {
   let hub: StartedHub;
   beforeAll(async () => {
-    hub = await startHub({ env: { HUB_MAX_PAYLOAD: '4096', HUB_AUTH_TIMEOUT_MS: '300', HUB_ADMIN_TOKEN: 'secret-admin' } });
+    hub = await startHub({ env: { HUB_MAX_PAYLOAD: '4096', HUB_ADMIN_TOKEN: 'secret-admin' } });
   });
   afterAll(async () => {
     await hub.close();
@@ -56,9 +57,26 @@ describe('hub connection lifecycle', () => {
     expect((await t.closed).code).toBe(4002);
   });
 
-  it('closes a socket that never sends AUTH with 4000', async () => {
-    const t = await TestTerminal.open(hub.wsUrl, { deviceId: 'silent' });
-    expect((await t.closed).code).toBe(4000);
+  it('closes a socket that never sends AUTH with 4000, at HUB_AUTH_TIMEOUT_MS and not before', async () => {
+    // Its own hub on a TestClock: the timeout is reached by moving time, so a slow machine neither
+    // closes the other tests' sockets before they sign in nor decides when this one closes.
+    const clock = new TestClock();
+    const timed = await startHub({ env: { HUB_AUTH_TIMEOUT_MS: '300' }, clock });
+    try {
+      const t = await TestTerminal.open(timed.wsUrl, { deviceId: 'silent' });
+      const stillOpen = async (): Promise<void> => {
+        t.send({ type: 'HEARTBEAT' });
+        expect(await t.awaitType('ERROR')).toMatchObject({ code: 'NOT_AUTHENTICATED' });
+      };
+      await stillOpen(); // the hub has registered the socket and started its AUTH timer
+      clock.advance(299);
+      await stillOpen();
+      clock.advance(1);
+      expect(await t.awaitType('ERROR')).toMatchObject({ code: 'AUTH_TIMEOUT' });
+      expect((await t.closed).code).toBe(4000);
+    } finally {
+      await timed.close();
+    }
   });
 
   it('closes the older socket of a deviceId with REPLACED (4004)', async () => {

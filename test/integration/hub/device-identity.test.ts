@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../helpers/odoo-forward-queue.js';
+import { TestClock } from '../../helpers/clocks.js';
 import { bootHubs, type StartedHub } from '../../helpers/start-hub.js';
 import { TestTerminal } from '../../helpers/terminal.js';
 
@@ -77,7 +77,7 @@ describe('device identity', () => {
   });
 
   it('may be claimed by another user after HUB_DEVICE_IDLE_RELEASE_HOURS unused, not before', async () => {
-    const clock = new ManualClock();
+    const clock = new TestClock();
     const hub = await boot({ env: { HUB_DEVICE_IDLE_RELEASE_HOURS: '1' }, clock });
     const owner = await TestTerminal.connect(hub.wsUrl, { deviceId: 'idle-1', token: MANAGER });
     await owner.close();
@@ -91,7 +91,7 @@ describe('device identity', () => {
 
   it('is never idle while its owner stays connected, across a restart too', async () => {
     const dbPath = join(dir, 'in-use.sqlite');
-    const clock = new ManualClock();
+    const clock = new TestClock();
     const env = { HUB_DEVICE_IDLE_RELEASE_HOURS: '1', HUB_AUTH_RECHECK_MS: '60000' };
     const first = await boot({ env, dbPath, clock });
     const owner = await TestTerminal.connect(first.wsUrl, { deviceId: 'busy-1', token: MANAGER });
@@ -103,7 +103,7 @@ describe('device identity', () => {
     await alive(owner);
     // A shutdown records nothing (the writer stops first); the re-checks already did.
     await first.close();
-    const second = await boot({ env, dbPath, clock: new ManualClock(clock.now()) });
+    const second = await boot({ env, dbPath, clock: new TestClock({ start: clock.now() }) });
     await refused(second, 'busy-1', CASHIER);
   }, 90_000);
 });

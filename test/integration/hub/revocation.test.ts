@@ -9,7 +9,8 @@ import { createLogger } from '../../../src/adapters/log/logger.js';
 import { createOdooClient } from '../../../src/adapters/odoo/client.js';
 import { createOdooTokenValidator } from '../../../src/adapters/odoo/token-validator.js';
 import { parseConfig } from '../../../src/config.js';
-import { ManualClock, paidSnapshot } from '../../helpers/odoo-forward-queue.js';
+import { paidSnapshot } from '../../helpers/odoo-forward-queue.js';
+import { TestClock } from '../../helpers/clocks.js';
 import { HUB_LOGIN, HUB_PASSWORD, SIM_DB, SIM_POS_CONFIG, SIM_USERS, startOdooSim, type StartedOdooSim } from '../../helpers/odoo-sim.js';
 import { bootHubs, type StartedHub } from '../../helpers/start-hub.js';
 import { TestTerminal } from '../../helpers/terminal.js';
@@ -30,17 +31,17 @@ afterEach(() => {
 });
 
 /** A hub whose front runs on `clock` and whose tokens are Odoo session ids, as main.ts wires it without dev auth. */
-async function hubOnClock(clock: ManualClock): Promise<StartedHub> {
+async function hubOnClock(clock: TestClock): Promise<StartedHub> {
   const env = { HUB_DEV_AUTH: 'false', ODOO_URL: odoo.url, ODOO_DB: SIM_DB, ODOO_USER: HUB_LOGIN, ODOO_PASSWORD: HUB_PASSWORD, HUB_AUTH_RECHECK_MS: String(RECHECK_MS) };
   const config = parseConfig({ HUB_HOST: '127.0.0.1', ...env });
   // Odoo call timeouts on their own clock, never advanced: the cache and re-check windows follow `clock`.
-  const client = createOdooClient({ config, clock: new ManualClock(), log });
+  const client = createOdooClient({ config, clock: new TestClock(), log });
   return boot({ env, clock, tokenValidator: createOdooTokenValidator({ client, config, clock, log }) });
 }
 
 describe('revocation', () => {
   it('closes an open socket with 4001 at the next re-check once Odoo says the session is gone', async () => {
-    const clock = new ManualClock();
+    const clock = new TestClock();
     const hub = await hubOnClock(clock);
     const sid = odoo.sim.issueSession('waiter');
     const waiter = await TestTerminal.connect(hub.wsUrl, { deviceId: 'rev-1', token: sid });
@@ -58,7 +59,7 @@ describe('revocation', () => {
   });
 
   it('never admits a logout it has seen from the offline cache, even with Odoo answering 503', async () => {
-    const clock = new ManualClock();
+    const clock = new TestClock();
     const hub = await hubOnClock(clock);
     const sid = odoo.sim.issueSession('waiter');
     const first = await TestTerminal.connect(hub.wsUrl, { deviceId: 'rev-3', token: sid });
@@ -74,7 +75,7 @@ describe('revocation', () => {
   });
 
   it('keeps sockets open while Odoo is unreachable (the LAN keeps working)', async () => {
-    const clock = new ManualClock();
+    const clock = new TestClock();
     const hub = await hubOnClock(clock);
     const t = await TestTerminal.connect(hub.wsUrl, { deviceId: 'rev-4', token: odoo.sim.issueSession('waiter') });
     odoo.sim.setFaults({ http: { status: 503, count: 100 } });
@@ -90,7 +91,7 @@ describe('revocation', () => {
 
 describe('attribution', () => {
   it('books the Odoo order as the signed-in user when the finalize names another', async () => {
-    const hub = await hubOnClock(new ManualClock());
+    const hub = await hubOnClock(new TestClock());
     const waiter = await TestTerminal.connect(hub.wsUrl, { deviceId: 'attr-1', token: odoo.sim.issueSession('waiter') });
     const ref = 'Main/0099-001-0001';
     // The cashier claims the manager's user id.

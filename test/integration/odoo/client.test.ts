@@ -13,7 +13,8 @@ import { systemClock } from '../../../src/ports/clock.js';
 import { type HubMetrics, noopMetrics } from '../../../src/ports/metrics.js';
 import { HubError } from '../../../src/protocol/errors.js';
 import { MANAGER_SESSION_ID, SIM_USERS, type StartedOdooSim, startOdooSim } from '../../helpers/odoo-sim.js';
-import { ManualClock, paidSnapshot } from '../../helpers/odoo-forward-queue.js';
+import { paidSnapshot } from '../../helpers/odoo-forward-queue.js';
+import { TestClock } from '../../helpers/clocks.js';
 
 const log = createLogger({ level: 'silent' });
 let odoo: StartedOdooSim;
@@ -188,7 +189,7 @@ describe('error classification', () => {
   it('a hang → ODOO_UNREACHABLE after ODOO_TIMEOUT_MS; a reset and a refused connection → ODOO_UNREACHABLE', async () => {
     odoo.sim.setFaults({ hang: { count: 1 } });
     // The timeout runs on a manual clock, fired once the simulator has swallowed the request.
-    const timers = new ManualClock();
+    const timers = new TestClock();
     const label = '/web/webclient/version_info';
     const n = odoo.sim.calls(label) + 1;
     const pending = failure(createOdooClient({ config: config({ ODOO_TIMEOUT_MS: '200' }), clock: timers, log }).versionInfo());

@@ -12,7 +12,8 @@ import { parseConfig, type Config } from '../../../src/config.js';
 import type { ForwardOutcome } from '../../../src/ports/forwarding.js';
 import { type HubMetrics, noopMetrics } from '../../../src/ports/metrics.js';
 import { SIM_USERS, type StartedOdooSim, startOdooSim } from '../../helpers/odoo-sim.js';
-import { ManualClock, MemoryForwardQueue, paidSnapshot } from '../../helpers/odoo-forward-queue.js';
+import { MemoryForwardQueue, paidSnapshot } from '../../helpers/odoo-forward-queue.js';
+import { TestClock } from '../../helpers/clocks.js';
 
 const log = createLogger({ level: 'silent' });
 const MODES = ['create_from_ui', 'hub_finalize_snapshot'] as const;
@@ -21,9 +22,9 @@ type Mode = (typeof MODES)[number];
 interface Rig {
   odoo: StartedOdooSim;
   queue: MemoryForwardQueue;
-  clock: ManualClock;
+  clock: TestClock;
   /** Drives the client's per-call HTTP timeouts (7.5 s): they fire only when a test advances it. */
-  http: ManualClock;
+  http: TestClock;
   fwd: Forwarder;
   outcomes: ForwardOutcome[];
   attempts: string[];
@@ -42,11 +43,11 @@ async function rig(mode: Mode, options: { fetch?: typeof fetch; batch?: number }
     HUB_FORWARD_INTERVAL_MS: '5000',
   });
   const queue = new MemoryForwardQueue();
-  const clock = new ManualClock();
+  const clock = new TestClock();
   const outcomes: ForwardOutcome[] = [];
   const attempts: string[] = [];
   const metrics: HubMetrics = { ...noopMetrics, forwardAttempt: (o) => attempts.push(o) };
-  const http = new ManualClock();
+  const http = new TestClock();
   const client = createOdooClient({ config, clock: http, log, metrics, ...(options.fetch ? { fetch: options.fetch } : {}) });
   const fwd = createForwarder({ queue, config, clock, log, metrics, client, random: () => 0.5, onOutcome: (o) => outcomes.push(o) });
   return { odoo, queue, clock, http, fwd, outcomes, attempts, config, finalizeLabel: mode === 'create_from_ui' ? 'pos.order.create_from_ui' : 'pos.order.hub_finalize_snapshot' };
@@ -268,7 +269,7 @@ describe.each(MODES)('forwarder in %s mode', (mode) => {
     await r.fwd.stop();
     expect(r.queue.counts().pending).toBe(0);
     expect(r.outcomes).toHaveLength(4);
-    expect(r.clock.pendingTimers()).toBe(0);
+    expect(r.clock.pending()).toBe(0);
   });
 });
 

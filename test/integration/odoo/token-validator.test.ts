@@ -11,7 +11,7 @@ import { createLogger } from '../../../src/adapters/log/logger.js';
 import { parseConfig } from '../../../src/config.js';
 import type { TokenValidator } from '../../../src/ports/auth.js';
 import { MANAGER_SESSION_ID, SIM_USERS, WAITER_SESSION_ID, type StartedOdooSim, startOdooSim } from '../../helpers/odoo-sim.js';
-import { ManualClock } from '../../helpers/odoo-forward-queue.js';
+import { TestClock } from '../../helpers/clocks.js';
 
 const log = createLogger({ level: 'silent' });
 let odoo: StartedOdooSim;
@@ -27,11 +27,11 @@ afterEach(async () => {
   await odoo.sim.accept();
 });
 
-function validator(extra: Record<string, string> = {}): { v: TokenValidator; clock: ManualClock; http: ManualClock } {
+function validator(extra: Record<string, string> = {}): { v: TokenValidator; clock: TestClock; http: TestClock } {
   const config = parseConfig({ ODOO_URL: odoo.url, ODOO_USER: SIM_USERS.hub.login, ODOO_PASSWORD: SIM_USERS.hub.password, ...extra });
-  const clock = new ManualClock();
+  const clock = new TestClock();
   // Two manual clocks: HTTP timeouts fire only when a test advances `http`; cache windows follow `clock`.
-  const http = new ManualClock();
+  const http = new TestClock();
   const client = createOdooClient({ config, clock: http, log });
   return { v: createOdooTokenValidator({ client, config, clock, log }), clock, http };
 }

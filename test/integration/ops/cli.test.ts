@@ -3,7 +3,7 @@
  * stats against a hub and against nothing, doctor against the Odoo simulator and on a bad config,
  * reset refused and done, start in the foreground (SIGTERM, exit 78), help and usage errors.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HUB_LOGIN, HUB_PASSWORD, SIM_DB, startOdooSim, type StartedOdooSim } from '../../helpers/odoo-sim.js';
+import { spawnHub } from '../../helpers/spawn-hub.js';
 import { startHub, type StartedHub } from '../../helpers/start-hub.js';
 import { TestTerminal } from '../../helpers/terminal.js';
 
@@ -220,10 +221,11 @@ describe('pos-hub CLI', () => {
   });
 
   it('start runs the hub in the foreground, stops on SIGTERM, and passes exit 78 through on a bad config', async () => {
-    const child = spawn(process.execPath, [BIN, 'start'], {
+    const hub = await spawnHub({
+      args: [BIN, 'start'],
       cwd: workDir,
+      testDefaults: false,
       env: {
-        PATH: process.env.PATH ?? '',
         HOME: workDir,
         HUB_ENV_FILE: '/nonexistent/.env',
         HUB_HTTP_PORT: '0',
@@ -235,26 +237,12 @@ describe('pos-hub CLI', () => {
         HUB_DB_PATH: join(workDir, 'start.sqlite'),
         ODOO_URL: odoo.url,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-    let output = '';
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString('utf8');
-        const line = /^POS_HUB_LISTENING (.*)$/m.exec(output);
-        if (line) resolve((JSON.parse(line[1]!) as { port: number }).port);
-      });
-      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-      void exited.then(() => reject(new Error(`pos-hub start exited early:\n${output}`)));
-    });
+    const port = hub.listening!.port;
     const stats = await cli(['stats', '--url', `http://127.0.0.1:${port}`]);
     expect(stats.code).toBe(0);
     expect(stats.stdout).toMatch(/^ {2}Status +ok$/m);
-    child.kill('SIGTERM');
-    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(await hub.kill('SIGTERM')).toEqual({ code: 0, signal: null });
 
     const bad = await cli(['start'], { HUB_SHARDS: 'lots', HUB_DEV_AUTH: 'true', HUB_ENV_FILE: '/nonexistent/.env' });
     expect(bad.code).toBe(78);

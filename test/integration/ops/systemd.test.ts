@@ -6,13 +6,14 @@
  * runs npm as root, and the hub runs with /proc as ProtectProc/ProcSubset leave it. (PID 1 here is not
  * systemd, so the unit itself cannot be started; the seccomp filter is checked by tracing, not applied.)
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { spawnHub } from '../../helpers/spawn-hub.js';
 import { makeVenueCert, type VenueCert } from '../../helpers/venue-cert.js';
 
 const REPO = join(import.meta.dirname, '..', '..', '..');
@@ -109,10 +110,10 @@ describe('deploy/pos-hub.service', () => {
       }
     }
     const summary = join(dir, 'strace.txt');
-    const hub = spawn('strace', ['-f', '-c', '-o', summary, process.execPath, '--import', 'tsx', 'src/main.ts'], {
-      cwd: REPO,
+    const hub = await spawnHub({
+      wrapper: ['strace', '-f', '-c', '-o', summary],
+      testDefaults: false,
       env: {
-        PATH: process.env.PATH ?? '',
         HUB_ENV_FILE: '/nonexistent',
         HUB_DEV_AUTH: 'true',
         HUB_HOST: '127.0.0.1',
@@ -126,19 +127,8 @@ describe('deploy/pos-hub.service', () => {
         HUB_DB_PATH: join(dir, 'hub.sqlite'),
         ODOO_URL: 'http://127.0.0.1:9',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const exited = new Promise<number | null>((resolve) => hub.once('exit', resolve));
-    let output = '';
-    hub.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    const listening = await new Promise<{ port: number; tlsPort: number }>((resolve, reject) => {
-      hub.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString('utf8');
-        const line = output.split('\n').find((l) => l.startsWith('POS_HUB_LISTENING '));
-        if (line) resolve(JSON.parse(line.slice('POS_HUB_LISTENING '.length)) as { port: number; tlsPort: number });
-      });
-      void exited.then((code) => reject(new Error(`hub exited (${code}) before listening:\n${output}`)));
-    });
+    const listening = hub.listening!;
     const authOk = (ws: WebSocket): Promise<void> =>
       new Promise((resolve, reject) => {
         ws.once('open', () => ws.send(JSON.stringify({ type: 'AUTH', token: '', deviceId: `strace-${Math.random()}` })));
@@ -158,7 +148,7 @@ describe('deploy/pos-hub.service', () => {
     // SIGTERM to the hub itself (strace's one child), as systemd would send it; strace exits with its code.
     const tracee = Number(readFileSync(`/proc/${hub.pid}/task/${hub.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
     process.kill(tracee, 'SIGTERM');
-    expect(await exited).toBe(0);
+    expect((await hub.exit).code).toBe(0);
 
     const used = readFileSync(summary, 'utf8')
       .split('\n')
@@ -176,26 +166,12 @@ describe('the hub with /proc as the unit shows it', () => {
   it('starts, serves and stops with /proc mounted subset=pid,hidepid=invisible (ProcSubset=pid, ProtectProc=invisible)', async () => {
     // A new mount and PID namespace with the same /proc view systemd gives the unit: no /proc/meminfo,
     // /proc/stat or /proc/sys, no other process. Node falls back to sysinfo() where it would read them.
-    const hub = spawn(
-      'unshare',
-      ['--mount', '--pid', '--fork', 'sh', '-c', 'mount -t proc -o subset=pid,hidepid=invisible proc /proc && test ! -e /proc/meminfo && exec "$0" --import tsx src/main.ts', process.execPath],
-      {
-        cwd: REPO,
-        env: { PATH: process.env.PATH ?? '', HUB_ENV_FILE: '/nonexistent', HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_HTTP_PORT: '0', HUB_MDNS_ENABLED: 'true', HUB_LOG_LEVEL: 'warn', HUB_DB_PATH: join(dir, 'proc.sqlite'), ODOO_URL: 'http://127.0.0.1:9' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const exited = new Promise<number | null>((resolve) => hub.once('exit', resolve));
-    let output = '';
-    hub.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    const port = await new Promise<number>((resolve, reject) => {
-      hub.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString('utf8');
-        const line = output.split('\n').find((l) => l.startsWith('POS_HUB_LISTENING '));
-        if (line) resolve((JSON.parse(line.slice('POS_HUB_LISTENING '.length)) as { port: number }).port);
-      });
-      void exited.then((code) => reject(new Error(`hub exited (${code}) before listening:\n${output}`)));
+    const hub = await spawnHub({
+      wrapper: ['unshare', '--mount', '--pid', '--fork', 'sh', '-c', 'mount -t proc -o subset=pid,hidepid=invisible proc /proc && test ! -e /proc/meminfo && exec "$0" "$@"'],
+      testDefaults: false,
+      env: { HUB_ENV_FILE: '/nonexistent', HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_HTTP_PORT: '0', HUB_MDNS_ENABLED: 'true', HUB_LOG_LEVEL: 'warn', HUB_DB_PATH: join(dir, 'proc.sqlite'), ODOO_URL: 'http://127.0.0.1:9' },
     });
+    const port = hub.listening!.port;
     const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => ws.send(JSON.stringify({ type: 'AUTH', token: '', deviceId: 'proc-subset' })));
@@ -208,7 +184,7 @@ describe('the hub with /proc as the unit shows it', () => {
     ws.close();
     const node = Number(readFileSync(`/proc/${hub.pid}/task/${hub.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
     process.kill(node, 'SIGTERM');
-    expect(await exited).toBe(0);
+    expect((await hub.exit).code).toBe(0);
   }, 60_000);
 });
 

@@ -8,7 +8,7 @@ import { createLogger } from '../../../src/adapters/log/logger.js';
 import { createOdooClient } from '../../../src/adapters/odoo/client.js';
 import { createOdooTokenValidator } from '../../../src/adapters/odoo/token-validator.js';
 import { parseConfig } from '../../../src/config.js';
-import { ManualClock } from '../../helpers/odoo-forward-queue.js';
+import { TestClock } from '../../helpers/clocks.js';
 import { SIM_USERS, startOdooSim, type StartedOdooSim } from '../../helpers/odoo-sim.js';
 
 const log = createLogger({ level: 'silent' });
@@ -31,9 +31,9 @@ describe('the Odoo validation budget', () => {
       HUB_RATE_AUTH_ODOO: '1/2',
     });
     // The clock never moves: the bucket holds its burst of 2 and never refills.
-    const clock = new ManualClock();
+    const clock = new TestClock();
     const v = createOdooTokenValidator({
-      client: createOdooClient({ config, clock: new ManualClock(), log }),
+      client: createOdooClient({ config, clock: new TestClock(), log }),
       config,
       clock,
       log,

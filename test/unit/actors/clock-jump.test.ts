@@ -15,10 +15,9 @@ import { createLogger } from '../../../src/adapters/log/logger.js';
 import { HubStore } from '../../../src/adapters/sqlite/store.js';
 import { parseConfig } from '../../../src/config.js';
 import { businessDay } from '../../../src/domain/business-day.js';
-import type { MonotonicClock, TimerHandle } from '../../../src/ports/clock.js';
 import { noopMetrics } from '../../../src/ports/metrics.js';
 import { emptySeed, type ShardSeed } from '../../../src/threads/seed.js';
-import { writerClock } from '../../helpers/writer-clock.js';
+import { lateEveningClock, TestClock, writerClock } from '../../helpers/clocks.js';
 import { ShardHost } from '../../../workers/shard/shard-host.js';
 import { WriterCore } from '../../../workers/writer/writer-core.js';
 
@@ -31,46 +30,7 @@ const env: TableEnv = {
 const ann: Principal = { terminalId: 'ann', role: 'cashier', name: 'Ann' };
 const EMPTY: ShardSeed = [];
 
-/** Wall and monotonic time as two dials: `elapse` moves both (real time passing), `jumpWall` only the wall. */
-class SplitClock implements MonotonicClock {
-  private wall = Date.UTC(2026, 11, 1, 22, 0, 0);
-  private mono = 5_000;
-  private timers: Array<{ at: number; cb: () => void; id: object }> = [];
-  now(): number {
-    return this.wall;
-  }
-  monotonic(): number {
-    return this.mono;
-  }
-  // Node's timers are monotonic too: they fire by elapsed time, not by the wall clock.
-  setTimeout(cb: () => void, ms: number): TimerHandle {
-    const id = {};
-    this.timers.push({ at: this.mono + ms, cb, id });
-    return id;
-  }
-  clearTimeout(handle: TimerHandle): void {
-    this.timers = this.timers.filter((t) => t.id !== handle);
-  }
-  jumpWall(ms: number): void {
-    this.wall += ms;
-  }
-  elapse(ms: number): void {
-    const end = this.mono + ms;
-    for (let guard = 0; guard < 1000; guard++) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (!next || next.at > end) break;
-      this.timers.shift();
-      this.wall += next.at - this.mono;
-      this.mono = next.at;
-      next.cb();
-    }
-    this.wall += end - this.mono;
-    this.mono = end;
-  }
-}
-
-function shard(clock: SplitClock, seed: ShardSeed = EMPTY) {
+function shard(clock: TestClock, seed: ShardSeed = EMPTY) {
   const units: Unit[] = [];
   const host = new ShardHost({
     index: 0,
@@ -94,7 +54,7 @@ function shard(clock: SplitClock, seed: ShardSeed = EMPTY) {
 
 describe('lease and lock expiry under a wall-clock jump', () => {
   it('a jump forward by 1 h expires nothing; the grants lapse after their real TTL', () => {
-    const clock = new SplitClock();
+    const clock = lateEveningClock();
     const s = shard(clock);
     s.host.handleBatch([
       {
@@ -111,7 +71,7 @@ describe('lease and lock expiry under a wall-clock jump', () => {
     const grantedAt = clock.now();
     expect(s.last('LEASE_GRANTED')).toMatchObject({ expiresAt: grantedAt + 60_000 });
     clock.jumpWall(HOUR);
-    clock.elapse(1_000);
+    clock.advance(1_000);
     // A message after the jump makes the actor look at its grants: still live, still Ann's.
     s.host.handleBatch([
       { type: 'terminal', input: { key: 't:1', from: ann, msg: { type: 'LEASE_HEARTBEAT', posReference: 'A' }, receivedAt: 0 } },
@@ -121,18 +81,18 @@ describe('lease and lock expiry under a wall-clock jump', () => {
     // The renewed expiry stored for restarts, the dashboard and SYNC_INIT is on the (jumped) wall clock.
     expect(s.ops('lease_put').at(-1)).toMatchObject({ expiresAt: clock.now() + 60_000 });
     // The lock was not renewed: it lapses 45 s after its grant, in real (monotonic) time.
-    clock.elapse(43_000);
+    clock.advance(43_000);
     expect(s.types()).not.toContain('TABLE_LOCK_REVOKED');
-    clock.elapse(2_000);
+    clock.advance(2_000);
     expect(s.types()).toContain('TABLE_LOCK_REVOKED');
     expect(s.types()).not.toContain('LEASE_REVOKED');
-    clock.elapse(60_000);
+    clock.advance(60_000);
     expect(s.types()).toContain('LEASE_REVOKED');
     s.host.stop();
   });
 
   it('a jump back by 1 h keeps no dead grant alive', () => {
-    const clock = new SplitClock();
+    const clock = lateEveningClock();
     const s = shard(clock);
     s.host.handleBatch([
       { type: 'terminal', input: { key: 't:1', from: ann, msg: { type: 'TABLE_LOCK_ACQUIRE', tableId: 1 }, receivedAt: 0 } },
@@ -140,9 +100,9 @@ describe('lease and lock expiry under a wall-clock jump', () => {
     expect(s.last('TABLE_LOCK_GRANTED')).toMatchObject({ expiresAt: clock.now() + 45_000 });
     expect(s.last('TABLE_LOCKED')).toMatchObject({ expiresAt: clock.now() + 45_000 });
     clock.jumpWall(-HOUR);
-    clock.elapse(44_000);
+    clock.advance(44_000);
     expect(s.types()).not.toContain('TABLE_LOCK_REVOKED');
-    clock.elapse(1_001);
+    clock.advance(1_001);
     expect(s.types()).toEqual(expect.arrayContaining(['TABLE_LOCK_REVOKED', 'TABLE_LOCK_RELEASED']));
     // A heartbeat after expiry is refused: the lock is gone although the wall clock says an hour earlier.
     s.host.handleBatch([
@@ -153,7 +113,7 @@ describe('lease and lock expiry under a wall-clock jump', () => {
   });
 
   it('grants restored from SQLite keep what was left of their TTL on the wall clock they were stored with', () => {
-    const clock = new SplitClock();
+    const clock = lateEveningClock();
     clock.jumpWall(HOUR);
     const stored = clock.now() + 20_000;
     const s = shard(clock, [
@@ -171,9 +131,9 @@ describe('lease and lock expiry under a wall-clock jump', () => {
         ],
       },
     ]);
-    clock.elapse(19_000);
+    clock.advance(19_000);
     expect(s.types()).not.toContain('LEASE_REVOKED');
-    clock.elapse(1_001);
+    clock.advance(1_001);
     expect(s.types()).toContain('LEASE_REVOKED');
     s.host.stop();
   });
@@ -188,7 +148,7 @@ describe('ticket numbers under a wall-clock jump across midnight', () => {
       const core = new WriterCore({
         store,
         config: parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0' }),
-        clock: writerClock({ now: () => 0, setTimeout: () => 0, clearTimeout: () => undefined }),
+        clock: writerClock(new TestClock({ start: 0 })),
         log: createLogger({ level: 'silent' }),
         metrics: noopMetrics,
         toFront: (m) => {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../helpers/odoo-forward-queue.js';
+import { TestClock } from '../../helpers/clocks.js';
 import { snapshot } from '../../helpers/terminal.js';
 import { passThroughValidator, type TableEnv } from '../../../actors/table/context.js';
 import type { Principal, ShardMessage, Unit } from '../../../actors/table/types.js';
@@ -18,7 +18,7 @@ import { parseConfig } from '../../../src/config.js';
 import { noopMetrics } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
 import type { WriterNotice } from '../../../src/threads/contract.js';
-import { writerClock } from '../../helpers/writer-clock.js';
+import { writerClock } from '../../helpers/clocks.js';
 import { ShardHost } from '../../../workers/shard/shard-host.js';
 import { WriterCore } from '../../../workers/writer/writer-core.js';
 
@@ -39,7 +39,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function rig(extra: Record<string, string> = {}) {
   const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0', HUB_ACTOR_IDLE_MS: '30000', ...extra });
-  const clock = new ManualClock(1_700_000_000_000);
+  const clock = new TestClock({ start: 1_700_000_000_000 });
   const store = new HubStore({ path: join(dir, 'hub.sqlite'), sync: 'normal' });
   const sent: WriterNotice[] = [];
   const core = new WriterCore({ store, config, clock: writerClock(clock), log, metrics: noopMetrics, toFront: (m) => sent.push(m) });

@@ -4,13 +4,13 @@
  * restore from persisted rows, with no real time passing.
  */
 import { describe, expect, it } from 'vitest';
+import { TestClock } from '../../helpers/clocks.js';
 import { snapshot } from '../../helpers/terminal.js';
 import { passThroughValidator, type TableEnv, type TableSeed } from '../../../actors/table/context.js';
 import { startTableActor } from '../../../actors/table/table.machine.js';
 import type { StepResult } from '../../../actors/table/table-logic.js';
 import type { Outbound, Principal, ShardMessage, Unit } from '../../../actors/table/types.js';
 import { createLogger } from '../../../src/adapters/log/logger.js';
-import type { MonotonicClock, TimerHandle } from '../../../src/ports/clock.js';
 import { noopMetrics } from '../../../src/ports/metrics.js';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
 import { ShardHost } from '../../../workers/shard/shard-host.js';
@@ -150,40 +150,10 @@ describe('table actor: lock', () => {
 });
 
 /** A clock the test advances by hand; due timers fire in order. */
-class SimulatedClock implements MonotonicClock {
-  private t = 0;
-  private timers: Array<{ at: number; cb: () => void; id: object }> = [];
-  now(): number {
-    return this.t;
-  }
-  monotonic(): number {
-    return this.t;
-  }
-  setTimeout(cb: () => void, ms: number): TimerHandle {
-    const id = {};
-    this.timers.push({ at: this.t + ms, cb, id });
-    return id;
-  }
-  clearTimeout(handle: TimerHandle): void {
-    this.timers = this.timers.filter((x) => x.id !== handle);
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (let guard = 0; guard < 1000; guard++) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (!next || next.at > end) break;
-      this.timers.shift();
-      this.t = next.at;
-      next.cb();
-    }
-    this.t = end;
-  }
-}
 
 describe('shard host on a simulated clock', () => {
   it('ticks lease expiry by itself and batches each turn into one sink call', () => {
-    const clock = new SimulatedClock();
+    const clock = new TestClock({ start: 0 });
     const batches: Unit[][] = [];
     const host = new ShardHost({ index: 0, env, clock, metrics: noopMetrics, log: createLogger({ level: 'silent' }), sink: (u) => batches.push(u) });
     host.load([]);

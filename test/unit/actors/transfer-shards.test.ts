@@ -13,18 +13,17 @@ import { createLogger } from '../../../src/adapters/log/logger.js';
 import { HubStore } from '../../../src/adapters/sqlite/store.js';
 import { parseConfig } from '../../../src/config.js';
 import { validateSnapshotChange } from '../../../src/domain/index.js';
-import type { MonotonicClock } from '../../../src/ports/clock.js';
 import { noopMetrics } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
 import type { Relay } from '../../../src/threads/actor-io.js';
 import type { WriterNotice } from '../../../src/threads/contract.js';
-import { writerClock } from '../../helpers/writer-clock.js';
+import { fixedClock, writerClock } from '../../helpers/clocks.js';
 import { ShardHost } from '../../../workers/shard/shard-host.js';
 import { WriterCore } from '../../../workers/writer/writer-core.js';
 import { editingOrder } from '../../helpers/domain-orders.js';
 
 const ann: Principal = { terminalId: 'ann', role: 'cashier', name: 'Ann' };
-const clock: MonotonicClock = { now: () => 1_700_000_000_000, monotonic: () => 0, setTimeout: () => 0, clearTimeout: () => undefined };
+const clock = fixedClock();
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'pos-hub-xfer-'));

@@ -10,7 +10,7 @@ import { CLIENT_CLOSE } from '../../../src/client/hub-connection.js';
 import type { HubTransport } from '../../../src/client/hub-transport.js';
 import type { ResyncInfo } from '../../../src/client/types.js';
 import { HubError } from '../../../src/protocol/errors.js';
-import { SimClock } from '../../fixtures/client-sim-clock.js';
+import { sdkClock, type TestClock } from '../../helpers/clocks.js';
 import { hubClientAt, line, snapshot } from '../../fixtures/client-orders.js';
 import { drain, scriptedSockets, type Frame, type ScriptedSocket } from '../../fixtures/client-scripted-socket.js';
 
@@ -21,8 +21,8 @@ afterEach(() => {
 
 const REF = 'NU/CFG1/S42/1-0001';
 
-function setup(): { t: HubTransport; clock: SimClock; net: ReturnType<typeof scriptedSockets>; states: string[]; resyncs: ResyncInfo[] } {
-  const clock = new SimClock();
+function setup(): { t: HubTransport; clock: TestClock; net: ReturnType<typeof scriptedSockets>; states: string[]; resyncs: ResyncInfo[] } {
+  const clock = sdkClock();
   const net = scriptedSockets();
   const t = hubClientAt(() => 'ws://hub.test', 'dev-a', { WebSocket: net.Ctor, clock, random: () => 0.999 }, { livenessMs: 3_600_000 });
   cleanups.push(() => t.disconnect());
@@ -46,7 +46,7 @@ async function accept(net: ReturnType<typeof scriptedSockets>, sync: Frame = { t
   return { socket, auth: auth! };
 }
 
-async function advance(clock: SimClock, ms: number): Promise<void> {
+async function advance(clock: TestClock, ms: number): Promise<void> {
   clock.advance(ms);
   await drain();
 }
@@ -179,7 +179,7 @@ describe('HubTransport (scripted socket, simulated clock)', () => {
   });
 
   it('a hub silent past livenessMs + requestTimeoutMs is closed (3002) after one HEARTBEAT probe', async () => {
-    const clock = new SimClock();
+    const clock = sdkClock();
     const net = scriptedSockets();
     const t = hubClientAt(() => 'ws://hub.test', 'dev-a', { WebSocket: net.Ctor, clock, random: () => 0.999 }, { livenessMs: 20_000 });
     cleanups.push(() => t.disconnect());

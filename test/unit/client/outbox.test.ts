@@ -11,7 +11,7 @@ import { fileOutboxStore } from '../../../src/adapters/outbox-file/file-outbox-s
 import { Outbox } from '../../../src/client/outbox.js';
 import { localStorageOutboxStore, memoryOutboxStore, OUTBOX_STORAGE_KEY, type OutboxWrite, type StorageLike } from '../../../src/client/outbox-store.js';
 import { line, snapshot } from '../../fixtures/client-orders.js';
-import { SimClock } from '../../fixtures/client-sim-clock.js';
+import { sdkClock } from '../../helpers/clocks.js';
 
 function fakeStorage(): StorageLike & { data: Map<string, string> } {
   const data = new Map<string, string>();
@@ -28,7 +28,7 @@ const fin = (ref: string): OutboxWrite => ({ action: 'orders/finalize', payload:
 
 describe('Outbox', () => {
   it('keeps the reference entry shape and persists every change', () => {
-    const clock = new SimClock();
+    const clock = sdkClock();
     const store = memoryOutboxStore();
     const outbox = new Outbox(store, clock);
     outbox.enqueue('m1', upd('R1'));
@@ -38,7 +38,7 @@ describe('Outbox', () => {
   });
 
   it('a newer snapshot of the same order replaces the queued one and goes to the back; other orders keep their place', () => {
-    const outbox = new Outbox(memoryOutboxStore(), new SimClock());
+    const outbox = new Outbox(memoryOutboxStore(), sdkClock());
     outbox.enqueue('m1', upd('R1', 1));
     outbox.enqueue('m2', upd('R2', 1));
     outbox.enqueue('m3', { action: 'tables/update', payload: { tableId: 4, status: 'occupied', mutationId: 'm3' } });
@@ -48,7 +48,7 @@ describe('Outbox', () => {
   });
 
   it('never replaces the entry in flight (its reply may still come) and never merges finalizations', () => {
-    const outbox = new Outbox(memoryOutboxStore(), new SimClock());
+    const outbox = new Outbox(memoryOutboxStore(), sdkClock());
     outbox.enqueue('m1', upd('R1', 1));
     outbox.setInFlight('m1');
     outbox.enqueue('m2', upd('R1', 2));
@@ -60,7 +60,7 @@ describe('Outbox', () => {
   });
 
   it('a failure records attempts, lastError and nextAttemptAt; it holds back its own order only', () => {
-    const clock = new SimClock();
+    const clock = sdkClock();
     const outbox = new Outbox(memoryOutboxStore(), clock);
     outbox.enqueue('m1', upd('R1'));
     outbox.enqueue('f1', fin('R1'));
@@ -82,23 +82,23 @@ describe('Outbox', () => {
 
   it('localStorage store: key pos_sync_outbox, survives a reload, ignores garbage', () => {
     const storage = fakeStorage();
-    const first = new Outbox(localStorageOutboxStore(storage), new SimClock());
+    const first = new Outbox(localStorageOutboxStore(storage), sdkClock());
     first.enqueue('m1', upd('R1'));
     expect(JSON.parse(storage.data.get(OUTBOX_STORAGE_KEY)!)).toHaveLength(1);
-    const reloaded = new Outbox(localStorageOutboxStore(storage), new SimClock());
+    const reloaded = new Outbox(localStorageOutboxStore(storage), sdkClock());
     expect(reloaded.list().map((e) => e.id)).toEqual(['m1']);
     storage.setItem(OUTBOX_STORAGE_KEY, '{not json');
-    expect(new Outbox(localStorageOutboxStore(storage), new SimClock()).count).toBe(0);
+    expect(new Outbox(localStorageOutboxStore(storage), sdkClock()).count).toBe(0);
     storage.setItem(OUTBOX_STORAGE_KEY, JSON.stringify([{ id: 'x', action: 'nope', payload: {} }, { id: 'y', action: 'tables/update', payload: { tableId: 1, status: 'free', mutationId: 'y' } }, { id: 'z', action: 'tables/update', payload: { tableId: 1 } }]));
     // A payload that does not fit its action (z: no status) is skipped, never sent.
-    expect(new Outbox(localStorageOutboxStore(storage), new SimClock()).list().map((e) => e.id)).toEqual(['y']);
+    expect(new Outbox(localStorageOutboxStore(storage), sdkClock()).list().map((e) => e.id)).toEqual(['y']);
   });
 
   it('an entry queued by an older SDK (snapshot wrapped in _hubSnapshot) is read into the typed shape, nothing lost', () => {
     const storage = fakeStorage();
     const legacy = { posReference: 'R1', baseVersion: 3, snapshot: snapshot('R1', [line('a')]), mutationId: 'm1' };
     storage.setItem(OUTBOX_STORAGE_KEY, JSON.stringify([{ id: 'm1', action: 'orders/update', payload: { pos_reference: 'R1', _hubSnapshot: legacy }, createdAt: '2026-01-01T00:00:00.000Z', attempts: 2, nextAttemptAt: null, lastError: 'x' }]));
-    const [entry] = new Outbox(localStorageOutboxStore(storage), new SimClock()).list();
+    const [entry] = new Outbox(localStorageOutboxStore(storage), sdkClock()).list();
     expect(entry).toMatchObject({ id: 'm1', action: 'orders/update', attempts: 2, payload: { pos_reference: 'R1', baseVersion: 3, snapshot: legacy.snapshot, mutationId: 'm1' } });
   });
 
@@ -106,14 +106,14 @@ describe('Outbox', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pos-outbox-'));
     dirs.push(dir);
     const path = join(dir, 'nested', 'outbox.json');
-    const outbox = new Outbox(fileOutboxStore(path), new SimClock());
+    const outbox = new Outbox(fileOutboxStore(path), sdkClock());
     expect(outbox.count).toBe(0);
     outbox.enqueue('m1', upd('R1'));
     outbox.enqueue('m2', { action: 'floor-plans/update', payload: { floorId: 1, tables: [{ id: 1, x: 0, y: 0 }], mutationId: 'm2' } });
     outbox.remove('m1');
     expect(JSON.parse(readFileSync(path, 'utf8'))).toHaveLength(1);
-    expect(new Outbox(fileOutboxStore(path), new SimClock()).list().map((e) => e.id)).toEqual(['m2']);
+    expect(new Outbox(fileOutboxStore(path), sdkClock()).list().map((e) => e.id)).toEqual(['m2']);
     writeFileSync(path, 'garbage');
-    expect(new Outbox(fileOutboxStore(path), new SimClock()).count).toBe(0);
+    expect(new Outbox(fileOutboxStore(path), sdkClock()).count).toBe(0);
   });
 });

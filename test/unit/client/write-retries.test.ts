@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HubTransport } from '../../../src/client/hub-transport.js';
-import { SimClock } from '../../fixtures/client-sim-clock.js';
+import { sdkClock, type TestClock } from '../../helpers/clocks.js';
 import { hubClientAt, line, snapshot } from '../../fixtures/client-orders.js';
 import { drain, scriptedSockets, type ScriptedSocket } from '../../fixtures/client-scripted-socket.js';
 
@@ -18,8 +18,8 @@ afterEach(() => {
 const BACKOFF = { baseMs: 1_000, factor: 2, maxMs: 60_000 };
 
 /** A transport signed in and synced over a scripted socket. */
-async function online(): Promise<{ t: HubTransport; clock: SimClock; socket: ScriptedSocket; errors: string[] }> {
-  const clock = new SimClock();
+async function online(): Promise<{ t: HubTransport; clock: TestClock; socket: ScriptedSocket; errors: string[] }> {
+  const clock = sdkClock();
   const net = scriptedSockets();
   // Jitter fixed at its top (random 0.999…): a backoff is then at most its full step.
   const t = hubClientAt(() => 'ws://hub.test', 'dev-a', { WebSocket: net.Ctor, clock, random: () => 0.999 }, { livenessMs: 3_600_000, outboxBackoff: BACKOFF });
@@ -39,7 +39,7 @@ async function online(): Promise<{ t: HubTransport; clock: SimClock; socket: Scr
 }
 
 /** Advance simulated time and let the SDK's awaits run. */
-async function advance(clock: SimClock, ms: number): Promise<void> {
+async function advance(clock: TestClock, ms: number): Promise<void> {
   clock.advance(ms);
   await drain();
 }

@@ -12,6 +12,7 @@ import type { Caller, Contract } from '../../../src/threads/rpc.js';
 import type { Session } from '../../../src/front/session.js';
 import { noopMetrics, type QuarantineKind } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
+import { fixedClock } from '../../helpers/clocks.js';
 
 function channel<C extends Contract>(): Caller<C> {
   return { emit: () => undefined, request: () => new Promise(() => undefined) };
@@ -41,7 +42,7 @@ describe('front encode guard', () => {
     const counted: QuarantineKind[] = [];
     const front = new Front({
       config: parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1' }),
-      clock: { now: () => 1_700_000_000_000, setTimeout: () => 0, clearTimeout: () => undefined },
+      clock: fixedClock(),
       log: createLogger({ level: 'silent' }),
       metrics: { ...noopMetrics, quarantined: (kind) => counted.push(kind) },
       tokenValidator: { validate: () => new Promise(() => undefined) },

@@ -14,6 +14,7 @@ import type { Caller, Contract } from '../../../src/threads/rpc.js';
 import type { Session } from '../../../src/front/session.js';
 import { noopMetrics } from '../../../src/ports/metrics.js';
 import { CLOSE_CODES } from '../../../src/protocol/close-codes.js';
+import { fixedClock } from '../../helpers/clocks.js';
 
 /** A peer that records every event and request it is sent, and never answers a request. */
 interface Recorded<C extends Contract> extends Caller<C> {
@@ -64,7 +65,7 @@ function setup() {
   const writer = channel<FrontToWriter>();
   const front = new Front({
     config: parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1' }),
-    clock: { now: () => 1_700_000_000_000, setTimeout: () => 0, clearTimeout: () => undefined },
+    clock: fixedClock(),
     log: createLogger({ level: 'silent' }),
     metrics: noopMetrics,
     tokenValidator: { validate: () => new Promise(() => undefined) },

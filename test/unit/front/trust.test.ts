@@ -10,7 +10,8 @@ import { attributeFinalize } from '../../../src/front/attribution.js';
 import { publicCatalog } from '../../../src/front/catalog-public.js';
 import { createRequestGuard, hostPart } from '../../../src/front/request-guard.js';
 import { hubAllowed, readParams } from '../../../src/terminal-app/params.js';
-import { ManualClock, paidSnapshot } from '../../helpers/odoo-forward-queue.js';
+import { paidSnapshot } from '../../helpers/odoo-forward-queue.js';
+import { TestClock } from '../../helpers/clocks.js';
 
 describe('admin token', () => {
   it('matches only the exact token, whatever the lengths and characters, and never throws', () => {
@@ -27,7 +28,7 @@ describe('admin token', () => {
   });
 
   it('limits wrong tokens per address within a minute, then forgets', () => {
-    const clock = new ManualClock();
+    const clock = new TestClock();
     const gate = createAdminGate({ token: 'right', maxFailures: 3, clock });
     expect([1, 2, 3].map(() => gate.check('wrong', '10.0.0.9'))).toEqual(['wrong', 'wrong', 'wrong']);
     expect(gate.check('right', '10.0.0.9')).toBe('limited');

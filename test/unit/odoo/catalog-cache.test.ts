@@ -9,7 +9,7 @@ import type { OdooClient } from '../../../src/adapters/odoo/client.js';
 import type { CatalogJson } from '../../../src/adapters/odoo/catalog.js';
 import { createCatalogProvider } from '../../../src/adapters/odoo/catalog-cache.js';
 import { HubError } from '../../../src/protocol/errors.js';
-import { ManualClock } from '../../helpers/odoo-forward-queue.js';
+import { TestClock } from '../../helpers/clocks.js';
 
 const log = createLogger({ level: 'silent' });
 const client = {} as OdooClient;
@@ -29,7 +29,7 @@ function catalog(name: string): CatalogJson {
 }
 
 /** A loader whose answers the test scripts, counting calls. */
-function scripted(clock: ManualClock, answers: Array<CatalogJson | HubError>) {
+function scripted(clock: TestClock, answers: Array<CatalogJson | HubError>) {
   const calls = { n: 0 };
   const load = async (): Promise<CatalogJson> => {
     calls.n += 1;
@@ -46,7 +46,7 @@ const down = (): HubError =>
 
 describe('catalog provider', () => {
   it('reads once per TTL and shares one read between concurrent callers', async () => {
-    const clock = new ManualClock();
+    const clock = new TestClock();
     const { calls, provider } = scripted(clock, [catalog('A'), catalog('B')]);
     const [one, two] = await Promise.all([provider(), provider()]);
     expect(calls.n).toBe(1);
@@ -61,7 +61,7 @@ describe('catalog provider', () => {
   });
 
   it('serves the last good copy as stale while Odoo fails, retries after the window, then recovers', async () => {
-    const clock = new ManualClock();
+    const clock = new TestClock();
     const { calls, provider } = scripted(clock, [catalog('A'), down(), down(), catalog('C')]);
     const first = await provider();
     clock.advance(60_000);
@@ -87,7 +87,7 @@ describe('catalog provider', () => {
   });
 
   it('with nothing cached, fails with the loader HubError (until Odoo answers)', async () => {
-    const clock = new ManualClock();
+    const clock = new TestClock();
     const noSession = new HubError('ODOO_REJECTED', 'No open POS session for "Main" (pos.config 1)', {
       details: { reason: 'no_open_session' },
     });

@@ -5,27 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { cachedRenderer, type MetricsText } from '../../../src/adapters/metrics/index.js';
-import type { Clock, TimerHandle } from '../../../src/ports/clock.js';
-
-/** A clock whose timers fire only when the test says so. */
-function handClock(): Clock & { fire(): void; pending(): number } {
-  const timers = new Map<number, () => void>();
-  let next = 1;
-  return {
-    now: () => 0,
-    setTimeout: (callback) => {
-      timers.set(next, callback);
-      return next++;
-    },
-    clearTimeout: (handle: TimerHandle) => void timers.delete(handle as number),
-    fire() {
-      const due = [...timers.entries()];
-      timers.clear();
-      for (const [, callback] of due) callback();
-    },
-    pending: () => timers.size,
-  };
-}
+import { TestClock } from '../../helpers/clocks.js';
 
 /** A render that counts its calls and can be told to fail. */
 function counting(): { render: () => Promise<MetricsText>; calls: () => number; failNext: () => void } {
@@ -51,7 +31,7 @@ const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('cached /metrics renderer', () => {
   it('renders once for the first scrape, then serves the cache until the schedule refreshes it', async () => {
-    const clock = handClock();
+    const clock = new TestClock();
     const r = counting();
     const scrape = cachedRenderer(r.render, { refreshMs: 1000, clock });
     expect(r.calls()).toBe(0); // nothing rendered before anyone scrapes
@@ -60,7 +40,7 @@ describe('cached /metrics renderer', () => {
     expect(r.calls()).toBe(1);
     expect(clock.pending()).toBe(1);
 
-    clock.fire();
+    clock.advance(1000);
     await settle();
     expect(r.calls()).toBe(2);
     expect((await scrape()).body).toBe('render 2\n');
@@ -72,19 +52,19 @@ describe('cached /metrics renderer', () => {
 
   it('concurrent first scrapes share one render', async () => {
     const r = counting();
-    const scrape = cachedRenderer(r.render, { refreshMs: 1000, clock: handClock() });
+    const scrape = cachedRenderer(r.render, { refreshMs: 1000, clock: new TestClock() });
     const bodies = await Promise.all([scrape(), scrape(), scrape()]);
     expect(bodies.map((b) => b.body)).toEqual(['render 1\n', 'render 1\n', 'render 1\n']);
     expect(r.calls()).toBe(1);
   });
 
   it('a failed refresh drops the cache: the next scrape renders on demand and restarts the schedule', async () => {
-    const clock = handClock();
+    const clock = new TestClock();
     const r = counting();
     const scrape = cachedRenderer(r.render, { refreshMs: 1000, clock });
     await scrape();
     r.failNext();
-    clock.fire();
+    clock.advance(1000);
     await settle();
     expect(r.calls()).toBe(2);
     expect(clock.pending()).toBe(0);
@@ -95,13 +75,13 @@ describe('cached /metrics renderer', () => {
   it('a failed first render reaches the scraper, as before the cache', async () => {
     const r = counting();
     r.failNext();
-    const scrape = cachedRenderer(r.render, { refreshMs: 1000, clock: handClock() });
+    const scrape = cachedRenderer(r.render, { refreshMs: 1000, clock: new TestClock() });
     await expect(scrape()).rejects.toThrow('worker gone');
     expect((await scrape()).body).toBe('render 2\n');
   });
 
   it('refreshMs 0 renders on every scrape and schedules nothing', async () => {
-    const clock = handClock();
+    const clock = new TestClock();
     const r = counting();
     const scrape = cachedRenderer(r.render, { refreshMs: 0, clock });
     await scrape();

@@ -16,7 +16,7 @@ import type { HubMessage } from '../../../src/protocol/hub-messages.js';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
 import type { Unit } from '../../../src/threads/actor-io.js';
 import type { Delivery, WriterNotice } from '../../../src/threads/contract.js';
-import { writerClock } from '../../helpers/writer-clock.js';
+import { fixedClock, writerClock } from '../../helpers/clocks.js';
 import { shardOf } from '../../../src/threads/keys.js';
 import { WriterCore } from '../../../workers/writer/writer-core.js';
 
@@ -52,7 +52,7 @@ function writeUnit(posReference: string, version: number, terminalId = 'ann', mu
 function open(sync: 'full' | 'normal' = 'full') {
   const store = new HubStore({ path, sync });
   const sent: WriterNotice[] = [];
-  const core = new WriterCore({ store, config, clock: writerClock({ now: () => 1_700_000_000_000, setTimeout: () => 0, clearTimeout: () => undefined }), log: createLogger({ level: 'silent' }), metrics: noopMetrics, toFront: (m) => sent.push(m) });
+  const core = new WriterCore({ store, config, clock: writerClock(fixedClock()), log: createLogger({ level: 'silent' }), metrics: noopMetrics, toFront: (m) => sent.push(m) });
   const deliveries = (): Delivery[] => sent.flatMap((m) => (m.type === 'deliver' ? m.input.deliveries : []));
   return { store, core, sent, deliveries };
 }

@@ -15,7 +15,7 @@ import type { HubMessage } from '../../../src/protocol/hub-messages.js';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
 import type { Unit } from '../../../src/threads/actor-io.js';
 import type { WriterNotice } from '../../../src/threads/contract.js';
-import { writerClock } from '../../helpers/writer-clock.js';
+import { fixedClock, writerClock } from '../../helpers/clocks.js';
 import { WriterCore } from '../../../workers/writer/writer-core.js';
 
 const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0' });
@@ -57,7 +57,7 @@ describe('writer quarantine', () => {
     const core = new WriterCore({
       store,
       config,
-      clock: writerClock({ now: () => 1_700_000_000_000, setTimeout: () => 0, clearTimeout: () => undefined }),
+      clock: writerClock(fixedClock()),
       log: createLogger({ level: 'silent' }),
       metrics: { ...noopMetrics, quarantined: (kind) => counted.push(kind) },
       toFront: (m) => sent.push(m),

@@ -13,7 +13,7 @@ import { parseConfig } from '../../../src/config.js';
 import { noopMetrics } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
 import type { Unit } from '../../../src/threads/actor-io.js';
-import { writerClock } from '../../helpers/writer-clock.js';
+import { fixedClock, writerClock } from '../../helpers/clocks.js';
 import { WriterCore } from '../../../workers/writer/writer-core.js';
 
 const RETENTION = 100;
@@ -37,7 +37,7 @@ function open() {
   const core = new WriterCore({
     store,
     config,
-    clock: writerClock({ now: () => 1_700_000_000_000, setTimeout: () => 0, clearTimeout: () => undefined }),
+    clock: writerClock(fixedClock()),
     log: createLogger({ level: 'silent' }),
     metrics: noopMetrics,
     toFront: () => undefined,

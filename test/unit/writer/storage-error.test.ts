@@ -17,7 +17,7 @@ import type { HubMessage } from '../../../src/protocol/hub-messages.js';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
 import type { Outbound, Unit } from '../../../src/threads/actor-io.js';
 import type { WriterNotice } from '../../../src/threads/contract.js';
-import { writerClock } from '../../helpers/writer-clock.js';
+import { fixedClock, writerClock } from '../../helpers/clocks.js';
 import { STORAGE_PROBE_MS, WriterCore } from '../../../workers/writer/writer-core.js';
 
 const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0' });
@@ -59,17 +59,8 @@ function setup() {
       if (full) throw Object.assign(new Error(full.message), { code: full.code });
       return result;
     });
-  const timers: Array<{ at: number; fn: () => void }> = [];
-  let now = 1_700_000_000_000;
-  const clock = {
-    now: () => now,
-    setTimeout: (fn: () => void, ms: number) => timers.push({ at: now + ms, fn }),
-    clearTimeout: () => undefined,
-  };
-  const advance = (ms: number): void => {
-    now += ms;
-    for (const t of timers.splice(0).filter((x) => x.at <= now)) t.fn();
-  };
+  const clock = fixedClock();
+  const advance = (ms: number): void => clock.advance(ms);
   const sent: WriterNotice[] = [];
   const rollbacks: number[] = [];
   const storageErrors: string[] = [];

@@ -15,7 +15,7 @@ import type { HubMessage } from '../../../src/protocol/hub-messages.js';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
 import type { Unit } from '../../../src/threads/actor-io.js';
 import type { Delivery, WriterNotice } from '../../../src/threads/contract.js';
-import { writerClock } from '../../helpers/writer-clock.js';
+import { fixedClock, writerClock } from '../../helpers/clocks.js';
 import { snapshot } from '../../helpers/terminal.js';
 import { WriterCore } from '../../../workers/writer/writer-core.js';
 
@@ -63,7 +63,7 @@ function open() {
   const core = new WriterCore({
     store,
     config,
-    clock: writerClock({ now: () => 1_700_000_000_000, setTimeout: () => 0, clearTimeout: () => undefined }),
+    clock: writerClock(fixedClock()),
     log: createLogger({ level: 'silent' }),
     metrics: noopMetrics,
     toFront: (m) => sent.push(m),
