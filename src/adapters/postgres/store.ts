@@ -7,7 +7,8 @@
  * is primary by then. A commit lost that way may or may not have been applied: its units are retried with
  * their mutation ids, which the store answers instead of applying twice. Any failed call drops the
  * connection, so a hung primary (no reset, just silence) costs one query timeout, not the writer.
- * One unit's rows are written by apply-unit.ts.
+ * One unit's rows are written by apply-unit.ts. The rest stays one class (about 540 lines) for now: every
+ * read, the forward queue and pruning go through the one serialized connection (`run`, `tx`) it owns.
  */
 import type pg from 'pg';
 import type {
