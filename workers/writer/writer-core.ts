@@ -6,65 +6,26 @@
  * A commit the disk refuses (full, I/O error, busy) is rolled back and each of its writers told
  * STORAGE_UNAVAILABLE (retryable); the shards reload from SQLite and the hub keeps serving, degraded,
  * until a write succeeds again (a small probe write retries on its own while nobody writes).
+ * Its parts: apply-unit.ts (one unit's ops), sync-answers.ts (sync, state), writer-notices.ts (messages of its
+ * own), writer-deps.ts (what it is built from).
  */
-import type { Logger } from '#adapters/log/logger.js';
-import type { HubStore } from '#adapters/sqlite/store.js';
-import type { Config } from '#config';
 import type { Clock, TimerHandle } from '#ports/clock.js';
 import type { ForwardOutcome } from '#ports/forwarding.js';
-import type { HubMetrics } from '#ports/metrics.js';
-import type { FloorPlan, HubMessage, SyncInitOrder, TableState } from '#protocol/hub-messages.js';
-import { HubError, causeOf, describeCause } from '#protocol/errors.js';
+import { causeOf, describeCause } from '#protocol/errors.js';
 import { depthWithin } from '#protocol/frame-limits.js';
 import { isTransientStorageError } from '#adapters/sqlite/storage-fault.js';
-import type { Outbound, Unit, UnitOrigin } from '#threads/actor-io.js';
-import type { Delivery, FrontToWriter, SyncResult, WriterNotice, WriterStateView, WriterStats } from '#threads/contract.js';
+import type { Unit } from '#threads/actor-io.js';
+import type { Delivery, FrontToWriter, WriterStats } from '#threads/contract.js';
 import { shardOf, tableKey, type ActorKey } from '#threads/keys.js';
 import type { InputArgs, InputOf, RequestHandlers, RequestType, ResultOf } from '#threads/rpc.js';
 import type { KeySeed, ShardSeed } from '#threads/seed.js';
+import { applyUnit } from './apply-unit.js';
 import { claimDevice, releaseDevice, sawDevices } from './device-owners.js';
+import { stateView, syncAnswer } from './sync-answers.js';
+import { outcomeMessage, refusals } from './writer-notices.js';
+import type { ForwarderHandle, WriterDeps } from './writer-deps.js';
 
-export interface ForwarderHandle {
-  start(): void;
-  kick(): void;
-  stop(): Promise<void>;
-  status(): { lastOdooSync: number | null; odooReachable: boolean; lastError: string | null };
-}
-
-export type ForwarderFactory = (opts: {
-  queue: HubStore;
-  config: Config;
-  clock: Clock;
-  log: Logger;
-  metrics: HubMetrics;
-  onOutcome(o: ForwardOutcome): void;
-}) => ForwarderHandle;
-
-/**
- * The writer's time, injected like every clock in the core: the wall clock for stamps, timers for the
- * commit window and the probes, `afterTurn` for a window of 0 (the turn's units still commit together),
- * and a fine-grained `elapsed` reading for how long a commit took.
- */
-export interface WriterClock extends Clock {
-  afterTurn(callback: () => void): TimerHandle;
-  /** Fractional milliseconds from an arbitrary origin. */
-  elapsed(): number;
-}
-
-export interface WriterDeps {
-  readonly store: HubStore;
-  readonly config: Config;
-  readonly clock: WriterClock;
-  readonly log: Logger;
-  readonly metrics: HubMetrics;
-  readonly toFront: (notice: WriterNotice) => void;
-  readonly createForwarder?: ForwarderFactory | null;
-  readonly snapshotMetrics?: () => Promise<unknown>;
-  /** After the commit that held both parts of these transfers (the shards lift their fences). */
-  readonly onTransfersCommitted?: (txIds: readonly string[]) => void;
-  /** A commit failed: every shard must reload from SQLite; its units of older generations are refused. */
-  readonly onRollback?: (generation: number) => void;
-}
+export type { ForwarderFactory, ForwarderHandle, WriterClock, WriterDeps } from './writer-deps.js';
 
 /**
  * Levels a unit may add above the frame it came from (unit → ops → op → event payload → snapshot …):
@@ -233,7 +194,7 @@ export class WriterCore {
     try {
       store.transaction(() => {
         for (const unit of units) {
-          const applied = this.apply(unit, now);
+          const applied = applyUnit(store, unit, now);
           rows += applied.rows;
           finalized ||= applied.finalized;
           if (applied.out.length > 0) deliveries.push(applied.receivedAt === undefined ? { out: applied.out } : { out: applied.out, receivedAt: applied.receivedAt });
@@ -293,25 +254,10 @@ export class WriterCore {
     this.scheduleProbe();
   }
 
+
   /** STORAGE_UNAVAILABLE to each unit's writer (once per request), with nothing applied. */
   private refuse(units: readonly Unit[], reason: string): void {
-    const seen = new Set<string>();
-    const out: Outbound[] = [];
-    for (const unit of units) {
-      const origin: UnitOrigin | undefined = unit.origin;
-      if (origin === undefined) continue;
-      const key = `${origin.terminalId}\u0000${JSON.stringify(origin.ref)}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const msg = {
-        type: 'ERROR',
-        code: 'STORAGE_UNAVAILABLE',
-        message: `not stored, nothing applied: the hub's disk refused the write (${reason}); retry`,
-        retryable: true,
-        ref: origin.ref,
-      } as HubMessage;
-      out.push({ to: 'terminal', terminalId: origin.terminalId, msg });
-    }
+    const out = refusals(units, reason);
     this.deps.toFront({ type: 'deliver', input: { deliveries: out.length === 0 ? [] : [{ out }], stats: this.stats() } });
   }
 
@@ -340,120 +286,11 @@ export class WriterCore {
     this.probeTimer = null;
   }
 
-  private apply(unit: Unit, now: number): { out: Outbound[]; rows: number; finalized: boolean; receivedAt?: number } {
-    const { store } = this.deps;
-    let seq: number | null = null;
-    let rows = 0;
-    let finalized = false;
-    const extra: Outbound[] = [];
-    const stampLater: Array<{ terminalId: string; owner: string; mutationId: string; homeKey: string; posReference: string | null; result: HubMessage }> = [];
-    for (const op of unit.ops) {
-      rows += 1;
-      switch (op.op) {
-        case 'order_put':
-          store.putOrder(
-            { posReference: op.posReference, homeKey: op.homeKey, tableId: op.tableId, version: op.version, snapshot: op.snapshot, state: op.state, terminalId: op.terminalId },
-            now,
-          );
-          break;
-        case 'lease_put':
-          store.putLease({ posReference: op.posReference, homeKey: op.homeKey, terminalId: op.terminalId, role: op.role, tableId: op.tableId, expiresAt: op.expiresAt, epoch: op.epoch });
-          break;
-        case 'lease_delete':
-          store.deleteLease(op.posReference);
-          break;
-        case 'lock_put':
-          store.putLock({ tableId: op.tableId, terminalId: op.terminalId, role: op.role, expiresAt: op.expiresAt, epoch: op.epoch });
-          break;
-        case 'lock_delete':
-          store.deleteLock(op.tableId);
-          break;
-        case 'table_put':
-          store.putTable({ tableId: op.tableId, status: op.status, posReference: op.posReference }, now);
-          break;
-        case 'floor_plan_put':
-          store.putFloorPlan(op.plan.floorId, op.plan, now);
-          break;
-        case 'event': {
-          const id = store.appendEvent(
-            {
-              type: op.type,
-              posReference: op.posReference,
-              payload: (s) => ({ ...op.payload, seq: s }),
-              sourceTerminal: op.sourceTerminal,
-              ...(op.finalize === undefined ? {} : { finalize: op.finalize }),
-            },
-            now,
-          );
-          if (op.payload !== null || seq === null) seq = id;
-          if (op.finalize !== undefined) finalized = true;
-          break;
-        }
-        case 'mutation':
-          stampLater.push({ terminalId: op.terminalId, owner: op.owner ?? '', mutationId: op.mutationId, homeKey: op.homeKey, posReference: op.posReference, result: op.result });
-          break;
-        case 'replay': {
-          const result = store.getMutation(op.terminalId, op.mutationId, op.owner);
-          if (result !== undefined) extra.push({ to: 'terminal', terminalId: op.terminalId, msg: result as HubMessage });
-          break;
-        }
-        case 'ticket': {
-          const previous = op.mutationId === undefined ? undefined : store.getMutation(op.terminalId, op.mutationId, op.owner);
-          if (previous !== undefined) {
-            extra.push({ to: 'terminal', terminalId: op.terminalId, msg: previous as HubMessage });
-            break;
-          }
-          const ticketNumber = store.nextTicket(op.businessDay, op.orderType);
-          const msg: HubMessage = {
-            type: 'TICKET_NUMBER',
-            orderType: op.orderType,
-            ticketNumber,
-            businessDay: op.businessDay,
-            ...(op.mutationId === undefined ? {} : { mutationId: op.mutationId }),
-          };
-          if (op.mutationId !== undefined) store.putMutation(op.terminalId, op.mutationId, '', null, msg, now, op.owner);
-          extra.push({ to: 'terminal', terminalId: op.terminalId, msg });
-          break;
-        }
-        default: {
-          const unreachable: never = op;
-          throw new HubError('INTERNAL', `unknown write op ${JSON.stringify(unreachable)}`);
-        }
-      }
-    }
-    for (const m of stampLater) {
-      store.putMutation(m.terminalId, m.mutationId, m.homeKey, m.posReference, seq === null ? m.result : { ...m.result, seq }, now, m.owner);
-    }
-    const out: Outbound[] = unit.out.map((o) => (o.stamp && seq !== null ? { ...o, msg: { ...o.msg, seq } } : o));
-    out.push(...extra);
-    return unit.receivedAt === undefined ? { out, rows, finalized } : { out, rows, finalized, receivedAt: unit.receivedAt };
-  }
+
 
   private onForwardOutcome(o: ForwardOutcome): void {
-    const to = o.event.terminalId;
-    let msg: HubMessage | null = null;
-    switch (o.kind) {
-      case 'finalized':
-        msg = {
-          type: 'ORDER_FINALIZED',
-          posReference: o.result.posReference,
-          orderId: o.result.orderId,
-          lineIdMap: { ...o.result.lineIdMap },
-          ...(o.result.fiscal === undefined ? {} : { fiscal: o.result.fiscal }),
-        };
-        break;
-      case 'retrying':
-        if (o.event.attempts === 0) msg = { type: 'ORDER_FINALIZE_QUEUED', posReference: o.event.posReference, reason: o.error };
-        break;
-      case 'dead':
-        msg = { type: 'ORDER_FINALIZE_ERROR', posReference: o.event.posReference, error: o.error, retryable: false, code: 'ODOO_REJECTED' };
-        break;
-      default: {
-        const unreachable: never = o;
-        throw new HubError('INTERNAL', `unknown forward outcome ${JSON.stringify(unreachable)}`);
-      }
-    }
-    const deliveries: Delivery[] = msg === null ? [] : [{ out: [{ to: 'terminal', terminalId: to, msg }] }];
+    const msg = outcomeMessage(o);
+    const deliveries: Delivery[] = msg === null ? [] : [{ out: [{ to: 'terminal', terminalId: o.event.terminalId, msg }] }];
     this.deps.toFront({ type: 'deliver', input: { deliveries, stats: this.stats() } });
   }
 
@@ -485,9 +322,9 @@ export class WriterCore {
 
   /** The front's requests, answered here (the worker serves them; in-process tests call `request`). */
   readonly handlers: RequestHandlers<FrontToWriter> = {
-    sync: ({ terminalId, lastSeq }) => this.sync(terminalId, lastSeq),
+    sync: ({ terminalId, lastSeq }) => syncAnswer(this.deps.store, this.deps.config.HUB_EVENT_RETENTION, this.deps.clock.now(), terminalId, lastSeq),
     routes: () => [...this.deps.store.orders().map((o) => [o.posReference, o.homeKey] as const), ...this.deps.store.leases().map((l) => [l.posReference, l.homeKey] as const)],
-    state: () => this.stateView(),
+    state: () => stateView(this.deps.store),
     reset: () => {
       this.commit();
       // A transfer half-way through a reset never completes: its shards were quiesced and reloaded.
@@ -520,45 +357,5 @@ export class WriterCore {
     return handler(input[0] as InputOf<FrontToWriter, K>);
   }
 
-  private sync(terminalId: string, lastSeq: number | undefined): SyncResult {
-    const { store } = this.deps;
-    const seq = store.currentSeq();
-    if (lastSeq !== undefined) {
-      // The resume window is the retention: a terminal that missed at most HUB_EVENT_RETENTION events
-      // resumes, one further behind gets SYNC_INIT — whatever pruning has or has not caught up with yet.
-      const retention = this.deps.config.HUB_EVENT_RETENTION;
-      const events = seq - lastSeq <= retention ? store.resume(lastSeq, terminalId, retention) : null;
-      if (events !== null) return { mode: 'resume', fromSeq: lastSeq + 1, toSeq: seq, events: events as HubMessage[], quarantined: store.quarantinedRecords() };
-    }
-    const leases = new Map(store.leases().map((l) => [l.posReference, l]));
-    const now = this.deps.clock.now();
-    const orders: SyncInitOrder[] = [];
-    for (const o of store.orders()) {
-      // Closed orders stay in SQLite (and in Odoo) but are no longer active: finalized, or confirmed by Odoo.
-      if (o.snapshot === null || o.state === 'finalized' || o.odooOrderId !== null) continue;
-      const lease = leases.get(o.posReference);
-      orders.push({ posReference: o.posReference, version: o.version, snapshot: o.snapshot, tableId: o.tableId, leasedBy: lease && lease.expiresAt > now ? lease.terminalId : null });
-    }
-    const locks = new Map(store.locks().map((l) => [l.tableId, l]));
-    const tables: TableState[] = [];
-    for (const t of store.tables()) {
-      const lock = locks.get(t.tableId);
-      locks.delete(t.tableId);
-      tables.push({ tableId: t.tableId, status: t.status, posReference: t.posReference, lockedBy: lock?.terminalId ?? null, lockExpiresAt: lock?.expiresAt ?? null });
-    }
-    for (const lock of locks.values()) {
-      tables.push({ tableId: lock.tableId, status: 'available', posReference: null, lockedBy: lock.terminalId, lockExpiresAt: lock.expiresAt });
-    }
-    const floorPlans = store.floorPlans() as FloorPlan[];
-    return { mode: 'init', orders, tables, floorPlans, seq, quarantined: store.quarantinedRecords() };
-  }
 
-  private stateView(): WriterStateView {
-    const { store } = this.deps;
-    return {
-      leases: store.leases().map((l) => ({ posReference: l.posReference, terminalId: l.terminalId, role: l.role, tableId: l.tableId, expiresAt: l.expiresAt, epoch: l.epoch })),
-      locks: store.locks().map((l) => ({ tableId: l.tableId, terminalId: l.terminalId, role: l.role, expiresAt: l.expiresAt, epoch: l.epoch })),
-      events: store.recentEvents(50),
-    };
-  }
 }

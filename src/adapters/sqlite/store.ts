@@ -2,8 +2,9 @@
  * The hub's SQLite store: the only better-sqlite3 handle, owned by the writer worker. Prepared
  * statements for every row the runtime writes, the queries that rebuild actors, SYNC_INIT and resume,
  * and the ForwardQueue the Odoo forwarder drains. WAL with synchronous=FULL unless told otherwise.
+ * Opening is in open-database.ts, the SQL in statements.ts, the row shapes in rows.ts; the rest stays one
+ * class (about 430 lines) because every method shares the seq, the statements and the quarantine reader.
  */
-import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { ForwardQueue, FinalizeSuccess, PendingFinalize } from '../../ports/forwarding.js';
 import type { QuarantineKind, QuarantinedRecord } from '../../ports/metrics.js';
@@ -14,7 +15,10 @@ import type { OrderSnapshot } from '../../protocol/snapshot.js';
 import { leaseEpochKey, lockEpochKey, tableIdOfKey, tableKey, type ActorKey } from '../../threads/keys.js';
 import { emptySeed, type ActorSeed } from '../../threads/seed.js';
 import { groupSeeds, seedOrder } from './actor-seeds.js';
-import { DATA_TABLES, migrate } from './schema.js';
+import { openDatabase } from './open-database.js';
+import type { EventRow, LeaseRow, LockRow, OrderRow, PruneResult, StoreCounts, TableRow } from './rows.js';
+import { prepareStatements, type Statements } from './statements.js';
+import { DATA_TABLES } from './schema.js';
 
 export interface StoreOptions {
   readonly path: string;
@@ -28,82 +32,8 @@ export interface StoreOptions {
   readonly onQuarantine?: (record: QuarantinedRecord) => void;
 }
 
-
-export interface OrderRow {
-  posReference: string;
-  homeKey: string;
-  tableId: number | null;
-  version: number;
-  snapshot: OrderSnapshot | null;
-  state: string | null;
-  terminalId: string | null;
-  /** Set once Odoo confirmed the order: it is closed and no longer sent to terminals. */
-  odooOrderId: number | null;
-}
-
-export interface LeaseRow {
-  posReference: string;
-  homeKey: string;
-  terminalId: string;
-  role: string;
-  tableId: number | null;
-  expiresAt: number;
-  epoch: number;
-}
-
-export interface LockRow {
-  tableId: number;
-  terminalId: string;
-  role: string;
-  expiresAt: number;
-  epoch: number;
-}
-
-export interface TableRow {
-  tableId: number;
-  status: string;
-  posReference: string | null;
-}
-
-export interface EventRow {
-  id: number;
-  type: string;
-  posReference: string | null;
-  status: 'local' | 'pending' | 'forwarded' | 'dead';
-  createdAt: string;
-}
-
-export interface StoreCounts {
-  orders: number;
-  activeLeases: number;
-  activeLocks: number;
-  pendingForward: number;
-  totalForwarded: number;
-  deadLetters: number;
-}
-
-/** How long SQLite waits for a lock another connection holds before SQLITE_BUSY. */
-export const BUSY_TIMEOUT_MS = 5000;
-
-/** Thrown by checkIntegrity with SQLite's own code, so start-up classifies it as a damaged database. */
-class IntegrityError extends Error {
-  readonly code = 'SQLITE_CORRUPT';
-}
-
-/** PRAGMA quick_check: the b-tree structure without the index cross-check; reads every page once. */
-export function checkIntegrity(db: Db): void {
-  const verdict = (db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check);
-  if (verdict.length !== 1 || verdict[0] !== 'ok') throw new IntegrityError(`quick_check: ${verdict.slice(0, 3).join('; ')}`);
-}
-
-/** What one pruning pass removed. */
-export interface PruneResult {
-  /** Closed orders deleted (their routes can be forgotten). */
-  readonly orders: string[];
-  readonly events: number;
-  /** The lowest lastSeq a resume still covers after this pass. */
-  readonly resumeFloor: number;
-}
+export type { EventRow, LeaseRow, LockRow, OrderRow, PruneResult, StoreCounts, TableRow } from './rows.js';
+export { BUSY_TIMEOUT_MS, checkIntegrity } from './open-database.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -112,7 +42,7 @@ const UNREADABLE = Symbol('unreadable');
 
 export class HubStore implements ForwardQueue {
   readonly db: Db;
-  private readonly s: Record<string, Statement>;
+  private readonly s: Statements;
   private seq: number;
   private readonly readLimits: FrameLimits;
   private readonly onQuarantine: (record: QuarantinedRecord) => void;
@@ -122,83 +52,8 @@ export class HubStore implements ForwardQueue {
     // Stored records are never refused for size (they were accepted once); depth and counts still apply.
     this.readLimits = { ...(options.readLimits ?? DEFAULT_FRAME_LIMITS), maxBytes: Number.MAX_SAFE_INTEGER };
     this.onQuarantine = options.onQuarantine ?? (() => undefined);
-    this.db = new Database(options.path);
-    try {
-      // Waits out a momentary lock (a backup tool); a lock held longer fails start-up as `locked`.
-      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      // Read-only checks first: a damaged or foreign file is refused before anything writes to it.
-      checkIntegrity(this.db);
-      this.db.pragma('journal_mode = WAL');
-      // better-sqlite3 leaves WAL databases at NORMAL, which can lose acknowledged commits on power loss.
-      this.db.pragma(`synchronous = ${options.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
-      this.db.pragma('foreign_keys = ON');
-      migrate(this.db);
-      // Take the write lock once: another process holding it is found now, not at the first commit.
-      this.db.exec('BEGIN IMMEDIATE; COMMIT');
-    } catch (error) {
-      this.db.close();
-      throw error;
-    }
-    const p = (sql: string): Statement => this.db.prepare(sql);
-    this.s = {
-      orderPut: p(`INSERT INTO orders (pos_reference, home_key, table_id, version, snapshot, state, terminal_id, created_at, updated_at)
-        VALUES (@posReference, @homeKey, @tableId, @version, @snapshot, @state, @terminalId, @now, @now)
-        ON CONFLICT(pos_reference) DO UPDATE SET table_id = excluded.table_id, version = excluded.version, snapshot = excluded.snapshot,
-          state = excluded.state, terminal_id = excluded.terminal_id, updated_at = excluded.updated_at`),
-      orderOdooId: p(`UPDATE orders SET odoo_order_id = ? WHERE pos_reference = ?`),
-      leasePut: p(`INSERT INTO leases (pos_reference, home_key, terminal_id, role, table_id, expires_at, epoch)
-        VALUES (@posReference, @homeKey, @terminalId, @role, @tableId, @expiresAt, @epoch)
-        ON CONFLICT(pos_reference) DO UPDATE SET terminal_id = excluded.terminal_id, role = excluded.role, table_id = excluded.table_id,
-          expires_at = excluded.expires_at, epoch = excluded.epoch`),
-      leaseDelete: p(`DELETE FROM leases WHERE pos_reference = ?`),
-      lockPut: p(`INSERT INTO table_locks (table_id, terminal_id, role, expires_at, epoch) VALUES (@tableId, @terminalId, @role, @expiresAt, @epoch)
-        ON CONFLICT(table_id) DO UPDATE SET terminal_id = excluded.terminal_id, role = excluded.role, expires_at = excluded.expires_at, epoch = excluded.epoch`),
-      lockDelete: p(`DELETE FROM table_locks WHERE table_id = ?`),
-      epochPut: p(`INSERT INTO epochs (key, home_key, epoch) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET epoch = max(epoch, excluded.epoch)`),
-      tablePut: p(`INSERT INTO tables (table_id, status, pos_reference, updated_at) VALUES (?, ?, ?, ?)
-        ON CONFLICT(table_id) DO UPDATE SET status = excluded.status, pos_reference = excluded.pos_reference, updated_at = excluded.updated_at`),
-      floorPut: p(`INSERT INTO floor_plans (floor_id, plan, updated_at) VALUES (?, ?, ?)
-        ON CONFLICT(floor_id) DO UPDATE SET plan = excluded.plan, updated_at = excluded.updated_at`),
-      eventInsert: p(`INSERT INTO events (id, type, pos_reference, payload, source_terminal, forwarded, status, finalize, created_at)
-        VALUES (@id, @type, @posReference, @payload, @sourceTerminal, @forwarded, @status, @finalize, @createdAt)`),
-      mutationPut: p(`INSERT OR IGNORE INTO mutations (terminal_id, mutation_id, home_key, pos_reference, result, created_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-      mutationGet: p(`SELECT result FROM mutations WHERE terminal_id = ? AND mutation_id = ? AND owner = ?`),
-      ticketNext: p(`INSERT INTO tickets (business_day, order_type, last_number) VALUES (?, ?, 1)
-        ON CONFLICT(business_day, order_type) DO UPDATE SET last_number = last_number + 1 RETURNING last_number`),
-      metaGet: p(`SELECT value FROM meta WHERE key = ?`),
-      metaPut: p(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`),
-      metaDelete: p(`DELETE FROM meta WHERE key = ?`),
-      seq: p(`SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) AS seq`),
-      resume: p(`SELECT id, payload FROM events WHERE id > ? AND payload IS NOT NULL AND (source_terminal IS NULL OR source_terminal <> ?) ORDER BY id LIMIT ?`),
-      pending: p(`SELECT id, pos_reference, finalize, attempts FROM events
-        WHERE forwarded = 0 AND status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY id LIMIT ?`),
-      markForwarded: p(`UPDATE events SET forwarded = 1, status = 'forwarded', last_error = NULL WHERE id = ?`),
-      markFailed: p(`UPDATE events SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?`),
-      markDead: p(`UPDATE events SET status = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?`),
-      countOrders: p(`SELECT count(*) AS n FROM orders`),
-      countLeases: p(`SELECT count(*) AS n FROM leases`),
-      countLocks: p(`SELECT count(*) AS n FROM table_locks`),
-      countForward: p(`SELECT status, count(*) AS n FROM events WHERE forwarded IS NOT NULL GROUP BY status`),
-      pruneEvents: p(`DELETE FROM events WHERE id <= ? AND (forwarded IS NULL OR status = 'forwarded')`),
-      pruneMutations: p(`DELETE FROM mutations WHERE rowid <= (SELECT max(rowid) FROM mutations) - ?`),
-      keyOrders: p(`SELECT pos_reference AS posReference, table_id AS tableId, version, snapshot, state, odoo_order_id AS odooOrderId FROM orders WHERE home_key = ?`),
-      keyLeases: p(`SELECT pos_reference AS posReference, terminal_id AS terminalId, role, table_id AS tableId, expires_at AS expiresAt, epoch FROM leases WHERE home_key = ?`),
-      keyLock: p(`SELECT terminal_id AS terminalId, role, expires_at AS expiresAt, epoch FROM table_locks WHERE table_id = ?`),
-      keyTable: p(`SELECT status, pos_reference AS posReference FROM tables WHERE table_id = ?`),
-      keyEpochs: p(`SELECT key, epoch FROM epochs WHERE home_key = ?`),
-      keyMutations: p(`SELECT terminal_id AS terminalId, owner, mutation_id AS mutationId FROM mutations WHERE home_key = ?`),
-      keyFinalizing: p(`SELECT 1 AS yes FROM events WHERE type = 'ORDER_FINALIZE' AND pos_reference = ? AND status IN ('pending', 'forwarded') LIMIT 1`),
-      // Closed orders (confirmed by Odoo, no lease) newest first, with their running count and snapshot bytes.
-      closedOrders: p(`SELECT pos_reference AS posReference, home_key AS homeKey,
-          row_number() OVER (ORDER BY updated_at DESC, pos_reference DESC) AS n,
-          sum(coalesce(length(snapshot), 0)) OVER (ORDER BY updated_at DESC, pos_reference DESC) AS bytes
-        FROM orders WHERE odoo_order_id IS NOT NULL AND pos_reference NOT IN (SELECT pos_reference FROM leases)`),
-      orderDelete: p(`DELETE FROM orders WHERE pos_reference = ?`),
-      epochDelete: p(`DELETE FROM epochs WHERE key = ?`),
-      // The newest event id at which the payload bytes from the newest event down first exceed the cap.
-      eventsByteCut: p(`SELECT id FROM (SELECT id, sum(coalesce(length(payload), 0) + coalesce(length(finalize), 0)) OVER (ORDER BY id DESC) AS acc FROM events)
-        WHERE acc > ? ORDER BY id DESC LIMIT 1`),
-    };
+    this.db = openDatabase(options.path, options.sync);
+    this.s = prepareStatements(this.db);
     this.seq = (this.s.seq!.get() as { seq: number }).seq;
   }
 

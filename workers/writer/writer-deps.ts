@@ -1,0 +1,54 @@
+/**
+ * What the writer is built from: its store, clock, logger, metrics, the front's notice channel and the
+ * optional forwarder. Split from writer-core.ts so the worker glue and tests can read the seams without
+ * the batcher; writer-core.ts re-exports these types.
+ */
+import type { Logger } from '#adapters/log/logger.js';
+import type { HubStore } from '#adapters/sqlite/store.js';
+import type { Config } from '#config';
+import type { Clock, TimerHandle } from '#ports/clock.js';
+import type { ForwardOutcome } from '#ports/forwarding.js';
+import type { HubMetrics } from '#ports/metrics.js';
+import type { WriterNotice } from '#threads/contract.js';
+
+export interface ForwarderHandle {
+  start(): void;
+  kick(): void;
+  stop(): Promise<void>;
+  status(): { lastOdooSync: number | null; odooReachable: boolean; lastError: string | null };
+}
+
+export type ForwarderFactory = (opts: {
+  queue: HubStore;
+  config: Config;
+  clock: Clock;
+  log: Logger;
+  metrics: HubMetrics;
+  onOutcome(o: ForwardOutcome): void;
+}) => ForwarderHandle;
+
+/**
+ * The writer's time, injected like every clock in the core: the wall clock for stamps, timers for the
+ * commit window and the probes, `afterTurn` for a window of 0 (the turn's units still commit together),
+ * and a fine-grained `elapsed` reading for how long a commit took.
+ */
+export interface WriterClock extends Clock {
+  afterTurn(callback: () => void): TimerHandle;
+  /** Fractional milliseconds from an arbitrary origin. */
+  elapsed(): number;
+}
+
+export interface WriterDeps {
+  readonly store: HubStore;
+  readonly config: Config;
+  readonly clock: WriterClock;
+  readonly log: Logger;
+  readonly metrics: HubMetrics;
+  readonly toFront: (notice: WriterNotice) => void;
+  readonly createForwarder?: ForwarderFactory | null;
+  readonly snapshotMetrics?: () => Promise<unknown>;
+  /** After the commit that held both parts of these transfers (the shards lift their fences). */
+  readonly onTransfersCommitted?: (txIds: readonly string[]) => void;
+  /** A commit failed: every shard must reload from SQLite; its units of older generations are refused. */
+  readonly onRollback?: (generation: number) => void;
+}
