@@ -4,7 +4,7 @@
  * account.tax, product.product, restaurant.floor, restaurant.table. Many2one fields hold raw ids here
  * (so domains compare ids) with a display-name function per field, rendered `[id, name]` by read.
  */
-import type { PosSessionRec } from './pos-data.js';
+import type { PosSessionRec } from './pos-records.js';
 import {
   GROUP_IDS,
   SIM_COMPANY,

@@ -8,21 +8,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OdooException, accessDenied, internal, notFound, serializationFailure, sessionExpired, typeError } from './odoo-errors.js';
-import { bindPy, type PySignature } from './py-call.js';
+import { OdooException, internal, notFound, serializationFailure, typeError } from './odoo-errors.js';
+import { bindPy } from './py-call.js';
 import { type SimFaults, defaultFaults, takeCounted } from './faults.js';
 import { PosData } from './pos-data.js';
 import { SessionStore, type SimSession } from './sessions.js';
 import { SIM_DB, SIM_USERS } from './seed.js';
 import { loadCatalogFrom } from '../adapters/odoo/catalog.js';
 import { HubError } from '../protocol/errors.js';
+import { buildRoutes, requireUser, routeFor, type Route, type RouteCtx } from './rpc-routes.js';
 
-export const SIM_VERSION_INFO = {
-  server_version: '12.0',
-  server_version_info: [12, 0, 0, 'final', 0, ''],
-  server_serie: '12.0',
-  protocol_version: 1,
-} as const;
+export { SIM_VERSION_INFO } from './rpc-routes.js';
 
 export interface OdooSimOptions {
   readonly port?: number;
@@ -68,136 +64,8 @@ export interface OdooSimServer {
   close(): Promise<void>;
 }
 
-interface RouteCtx {
-  readonly session: SimSession;
-  readonly store: SessionStore;
-  readonly data: PosData;
-  readonly faults: SimFaults;
-  readonly baseUrl: string;
-  readonly finalizeModel: string;
-  /** Set by authenticate: the session to save (rotated) after the call. */
-  nextSession: SimSession;
-}
-
-interface Route {
-  readonly sig: PySignature;
-  readonly auth: 'none' | 'user';
-  /** Requests that have a database run inside service_model.check (serialization retries). */
-  readonly db: boolean;
-  handle(p: Record<string, unknown>, ctx: RouteCtx): unknown;
-}
-
 const CONTROL_PREFIX = '/pos-hub-sim/';
 
-function sessionInfo(session: SimSession, data: PosData, baseUrl: string): Record<string, unknown> {
-  const user = session.uid === null ? undefined : data.userById(session.uid);
-  const groups = (user?.groups ?? []) as readonly string[];
-  return {
-    session_id: session.sid,
-    uid: session.uid,
-    is_system: groups.includes('base.group_system'),
-    is_admin: groups.includes('base.group_system'),
-    user_context: { lang: 'en_US', tz: 'America/Santo_Domingo', uid: session.uid },
-    db: session.db,
-    server_version: SIM_VERSION_INFO.server_version,
-    server_version_info: SIM_VERSION_INFO.server_version_info,
-    name: user?.name ?? false,
-    username: user?.login ?? false,
-    partner_display_name: user?.name ?? false,
-    company_id: 1,
-    partner_id: user?.partnerId ?? false,
-    user_companies: false,
-    currencies: { '74': { symbol: 'RD$', position: 'before', digits: [69, 2] } },
-    'web.base.url': baseUrl,
-    show_effect: 'True',
-  };
-}
-
-function requireUser(ctx: RouteCtx): number {
-  if (ctx.session.uid === null || ctx.session.db === null) throw sessionExpired();
-  return ctx.session.uid;
-}
-
-function buildRoutes(): Map<string, Route> {
-  const routes = new Map<string, Route>();
-  routes.set('/web/webclient/version_info', {
-    sig: { name: 'version_info', params: [], required: 0 },
-    auth: 'none',
-    db: false,
-    handle: () => SIM_VERSION_INFO,
-  });
-  routes.set('/web/session/authenticate', {
-    sig: { name: 'authenticate', params: ['db', 'login', 'password', 'base_location'], required: 3 },
-    auth: 'none',
-    db: false,
-    handle: (p, ctx) => {
-      if (p.db !== SIM_DB) throw internal('psycopg2.OperationalError', `FATAL:  database "${String(p.db)}" does not exist\n`);
-      const user = ctx.data.userByLogin(String(p.login));
-      if (!user || user.password !== p.password) throw accessDenied();
-      const session = ctx.session;
-      session.db = SIM_DB;
-      session.uid = user.id;
-      session.login = user.login;
-      session.context = { lang: 'en_US', tz: 'America/Santo_Domingo', uid: user.id };
-      // 12.0 builds session_info *before* get_response rotates the sid: the body's session_id is dead.
-      const info = sessionInfo(session, ctx.data, ctx.baseUrl);
-      ctx.nextSession = ctx.store.rotate(session);
-      return info;
-    },
-  });
-  routes.set('/web/session/get_session_info', {
-    sig: { name: 'get_session_info', params: [], required: 0 },
-    auth: 'none',
-    db: false,
-    handle: (_p, ctx) => {
-      requireUser(ctx);
-      return sessionInfo(ctx.session, ctx.data, ctx.baseUrl);
-    },
-  });
-  routes.set('/web/session/check', {
-    sig: { name: 'check', params: [], required: 0 },
-    auth: 'user',
-    db: false,
-    handle: () => undefined,
-  });
-  routes.set('/web/session/destroy', {
-    sig: { name: 'destroy', params: [], required: 0 },
-    auth: 'user',
-    db: false,
-    handle: (_p, ctx) => {
-      ctx.store.logout(ctx.session);
-      return undefined;
-    },
-  });
-  routes.set('/web/database/list', {
-    sig: { name: 'list', params: [], required: 0 },
-    auth: 'none',
-    db: false,
-    handle: (_p, ctx) => {
-      if (!ctx.faults.listDb) throw accessDenied();
-      return [SIM_DB];
-    },
-  });
-  routes.set('/web/dataset/call_kw', {
-    sig: { name: 'call_kw', params: ['model', 'method', 'args', 'kwargs', 'path'], required: 4 },
-    auth: 'user',
-    db: true,
-    handle: (p, ctx) => {
-      const uid = requireUser(ctx);
-      if (typeof p.model !== 'string' || typeof p.method !== 'string') throw typeError('getattr(): attribute name must be string');
-      if (!Array.isArray(p.args)) throw typeError(`call_kw() argument after * must be an iterable, not ${typeof p.args}`);
-      if (typeof p.kwargs !== 'object' || p.kwargs === null || Array.isArray(p.kwargs)) throw typeError('call_kw() argument after ** must be a mapping');
-      return ctx.data.callKw(p.model, p.method, p.args, p.kwargs as Record<string, unknown>, { uid, faults: ctx.faults, finalizeModel: ctx.finalizeModel });
-    },
-  });
-  return routes;
-}
-
-function routeFor(routes: Map<string, Route>, path: string): Route | undefined {
-  // call_kw's /<model>/<method> suffix is cosmetic (the web client builds it); any suffix matches.
-  if (path.startsWith('/web/dataset/call_kw/')) return routes.get('/web/dataset/call_kw');
-  return routes.get(path);
-}
 
 function htmlPage(status: number, title: string, text: string): string {
   return `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">\n<title>${status} ${title}</title>\n<h1>${title}</h1>\n<p>${text.replace(/</g, '&lt;')}</p>\n`;
