@@ -171,7 +171,7 @@ export const METRICS = {
   eventLoopLag: {
     name: 'pos_hub_event_loop_lag_seconds',
     kind: 'gauge',
-    help: 'Event-loop delay of this thread since the previous render of /metrics (perf_hooks.monitorEventLoopDelay), by statistic.',
+    help: 'Event-loop delay of this thread (perf_hooks.monitorEventLoopDelay), by statistic: mean, p50 and p99 since the previous render of /metrics, max over the last 60 s.',
     labels: ['stat'],
   },
 } as const satisfies Record<string, MetricSpec>;

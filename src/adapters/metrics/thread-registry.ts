@@ -3,7 +3,7 @@
  * implemented on it, and an event-loop delay monitor. Each thread (front, shard-N, writer) builds its
  * own; workers hand theirs to the front as JSON (snapshot) and the front renders all of them together.
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { HubMetrics } from '../../ports/metrics.js';
 import {
@@ -96,6 +96,25 @@ function lagSeconds(nanoseconds: number): number {
   return Math.max(0, nanoseconds / 1e6 - LOOP_RESOLUTION_MS) / 1e3;
 }
 
+/**
+ * `max` covers this long, not just the window since the previous render: /metrics is rendered every
+ * HUB_METRICS_REFRESH_MS (1 s) while Prometheus scrapes every 15 s or so, and a stall between two
+ * scrapes must still show in the next one. Longer than any sane scrape interval.
+ */
+const LAG_MAX_WINDOW_MS = 60_000;
+
+/** The largest value recorded in the last `windowMs` (one entry per render, so the list stays short). */
+class RecentMax {
+  private entries: Array<{ at: number; value: number }> = [];
+  constructor(private readonly windowMs: number) {}
+
+  record(at: number, value: number): number {
+    this.entries = this.entries.filter((e) => at - e.at < this.windowMs);
+    if (Number.isFinite(value)) this.entries.push({ at, value });
+    return this.entries.reduce((max, e) => Math.max(max, e.value), 0);
+  }
+}
+
 export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions = {}): ThreadMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ [THREAD_LABEL]: thread });
@@ -129,6 +148,7 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
 
   // Every thread reports its own loop delay: a blocked shard or writer shows up here, not only the front.
   const loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  const recentMax = new RecentMax(LAG_MAX_WINDOW_MS);
   loopDelay.enable();
   const eventLoopSpec = METRICS.eventLoopLag;
   new Gauge({
@@ -141,10 +161,10 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
         mean: loopDelay.mean,
         p50: loopDelay.percentile(50),
         p99: loopDelay.percentile(99),
-        max: loopDelay.max,
+        max: recentMax.record(performance.now(), loopDelay.max),
       };
       for (const stat of EVENT_LOOP_STATS) this.set({ stat }, lagSeconds(stats[stat]));
-      // Each scrape reports the window since the previous one, so a stall is not averaged away.
+      // Each render reports the window since the previous one, so a stall is not averaged away.
       loopDelay.reset();
     },
   });

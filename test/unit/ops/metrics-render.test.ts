@@ -206,5 +206,9 @@ describe('renderMetrics', () => {
     // Every gap in the new window lies between two ticks after the block ended, so none can exceed the
     // time since then, however slow this machine is; the block's own gap (over 0.1 s) would.
     expect(p50).toBeLessThanOrEqual(sinceBlock);
+    // …but the max still shows the stall: /metrics renders every second, Prometheus scrapes every 15 s,
+    // and a stall in between must reach the next scrape (max covers the last 60 s).
+    const idleMax = Number(/^pos_hub_event_loop_lag_seconds\{stat="max",thread="writer"\} (\S+)$/m.exec(idle)![1]);
+    expect(idleMax).toBeGreaterThan(0.1);
   });
 });
