@@ -10,20 +10,15 @@
 import { loadavg } from 'node:os';
 import { cpuUsage } from 'node:process';
 import { assign, createActor, setup } from 'xstate';
-import { contextFromSeed, passThroughValidator, type TableContext, type TableEnv } from '../actors/table/context.js';
+import { contextFromSeed, type TableContext } from '../actors/table/context.js';
 import { step, type StepResult, type TableEvent } from '../actors/table/table-logic.js';
 import { startTableActor } from '../actors/table/table.machine.js';
 import type { Principal } from '../actors/table/types.js';
 import { newOrder } from '../src/domain/order-ops.js';
 import type { OrderSnapshot } from '../src/protocol/snapshot.js';
+import { ann, bob, tableEnv } from '../test/fixtures/table-actors.js';
 
-const env: TableEnv = {
-  timings: { leaseTtlMs: 60_000, leaseGraceMs: 10_000, lockTtlMs: 45_000, lockGraceMs: 10_000 },
-  sendChangesToKitchen: true,
-  validate: passThroughValidator,
-};
-const ann: Principal = { terminalId: 'ann', role: 'cashier', name: 'Ann' };
-const bob: Principal = { terminalId: 'bob', role: 'cashier', name: 'Bob' };
+const env = tableEnv;
 const ORDERS = ['B1', 'B2', 'B3', 'B4'].map((suffix) => `NU/CFG1/S42/1709123456789-${suffix}`);
 
 function snapshotOf(posReference: string, version: number): OrderSnapshot {

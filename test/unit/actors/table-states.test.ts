@@ -8,23 +8,15 @@ import { snapshot } from '../../helpers/terminal.js';
 import {
   contextFromSeed,
   grantState,
-  passThroughValidator,
   type TableContext,
-  type TableEnv,
   type TableSeed,
 } from '../../../actors/table/context.js';
 import { step, type StepResult, type TableEvent } from '../../../actors/table/table-logic.js';
 import { startTableActor } from '../../../actors/table/table.machine.js';
 import type { Principal, ShardMessage } from '../../../actors/table/types.js';
+import { ann, bob, max, tableEnv } from '../../fixtures/table-actors.js';
 
-const env: TableEnv = {
-  timings: { leaseTtlMs: 60_000, leaseGraceMs: 10_000, lockTtlMs: 45_000, lockGraceMs: 10_000 },
-  sendChangesToKitchen: true,
-  validate: passThroughValidator,
-};
-const ann: Principal = { terminalId: 'ann', role: 'cashier', name: 'Ann' };
-const bob: Principal = { terminalId: 'bob', role: 'cashier', name: 'Bob' };
-const max: Principal = { terminalId: 'max', role: 'manager', name: 'Max' };
+const env = tableEnv;
 
 function table(seed: TableSeed = { key: 't:4' }) {
   const steps: StepResult[] = [];

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { TestClock } from '../../helpers/clocks.js';
 import { snapshot } from '../../helpers/terminal.js';
-import { passThroughValidator, type TableEnv, type TableSeed } from '../../../actors/table/context.js';
+import { type TableEnv, type TableSeed } from '../../../actors/table/context.js';
 import { startTableActor } from '../../../actors/table/table.machine.js';
 import type { StepResult } from '../../../actors/table/table-logic.js';
 import type { Outbound, Principal, ShardMessage, Unit } from '../../../actors/table/types.js';
@@ -14,15 +14,9 @@ import { createLogger } from '../../../src/adapters/log/logger.js';
 import { noopMetrics } from '../../../src/ports/metrics.js';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
 import { ShardHost } from '../../../workers/shard/shard-host.js';
+import { ann, bob, max, tableEnv } from '../../fixtures/table-actors.js';
 
-const env: TableEnv = {
-  timings: { leaseTtlMs: 60_000, leaseGraceMs: 10_000, lockTtlMs: 45_000, lockGraceMs: 10_000 },
-  sendChangesToKitchen: true,
-  validate: passThroughValidator,
-};
-const ann: Principal = { terminalId: 'ann', role: 'cashier', name: 'Ann' };
-const bob: Principal = { terminalId: 'bob', role: 'cashier', name: 'Bob' };
-const max: Principal = { terminalId: 'max', role: 'manager', name: 'Max' };
+const env = tableEnv;
 
 const snap = (posReference: string, tableId: number | null, staffName = 'x'): OrderSnapshot => snapshot(posReference, tableId, { staffName });
 
