@@ -1,19 +1,16 @@
 /**
  * What one table-actor event costs (issue 15 item 4): the pure step() called directly, against the same
- * events sent through the shipped XState table machine (actors/table/table.machine.ts) and through a
- * one-state machine rebuilt here (a `'*'` transition calling step()). The shipped machine is one-state
- * again (README design notes: a machine with states cost 1.5× per event and more memory under key churn),
- * so the two rows now measure the same design; the rebuilt one is kept as the baseline a states version
- * must be compared with. A service-like mix on one table: lock, leases on
+ * events sent through the XState table machine (actors/table/table.machine.ts). A machine with states
+ * measured 1.5× the one-state machine per event (README design notes); a candidate design is compared
+ * by adding its row here, in the same run. A service-like mix on one table: lock, leases on
  * four orders, snapshots, heartbeats, releases, a disconnect/reconnect and expiry ticks. The validator
  * is the pass-through one, so the figure is the actor's own cost (snapshot validation is src/domain's).
  * CPU µs per event, median of 7 rounds. Run: node --import tsx bench/actor-step.ts
  */
 import { loadavg } from 'node:os';
 import { cpuUsage } from 'node:process';
-import { assign, createActor, setup } from 'xstate';
 import { contextFromSeed, type TableContext } from '../actors/table/context.js';
-import { step, type StepResult, type TableEvent } from '../actors/table/table-logic.js';
+import { step, type TableEvent } from '../actors/table/table-logic.js';
 import { startTableActor } from '../actors/table/table.machine.js';
 import type { Principal } from '../actors/table/types.js';
 import { newOrder } from '../src/domain/order-ops.js';
@@ -81,34 +78,6 @@ function cpuMicros(drive: (rounds: TableEvent[][]) => void): number {
   return samples[Math.floor(SAMPLES / 2)]!;
 }
 
-/** The table machine before it had states (up to issue 15): one state, every event runs the step. */
-interface OneStateContext {
-  readonly table: TableContext;
-  readonly last: StepResult | null;
-}
-const oneStateMachine = setup({
-  types: { context: {} as OneStateContext, events: {} as TableEvent },
-  actions: { emit: (_args: { context: OneStateContext }) => undefined },
-}).createMachine({
-  context: { table: contextFromSeed({ key: 't:7' }), last: null },
-  initial: 'active',
-  states: {
-    active: {
-      on: {
-        '*': {
-          actions: [
-            assign(({ context, event }) => {
-              const result = step(context.table, event, env);
-              return { table: result.context, last: result };
-            }),
-            'emit',
-          ],
-        },
-      },
-    },
-  },
-});
-
 let produced = 0;
 const direct = cpuMicros((rounds) => {
   let ctx: TableContext = contextFromSeed({ key: 't:7' });
@@ -125,19 +94,6 @@ const machine = cpuMicros((rounds) => {
   for (const round of rounds) for (const event of round) actor.send(event);
   actor.stop();
 });
-const oneState = cpuMicros((rounds) => {
-  const actor = createActor(
-    oneStateMachine.provide({
-      actions: {
-        emit: ({ context }) => {
-          if (context.last?.unit) produced++;
-        },
-      },
-    }),
-  ).start();
-  for (const round of rounds) for (const event of round) actor.send(event);
-  actor.stop();
-});
 if (produced === 0) throw new Error('the service round produced nothing: the bench measures an empty path');
 
 const load = loadavg()[0]!.toFixed(2);
@@ -146,8 +102,5 @@ console.log(
 );
 console.log(`  step() called directly     ${direct.toFixed(2)} µs`);
 console.log(
-  `  one-state machine ('*')    ${oneState.toFixed(2)} µs  (${(oneState / direct).toFixed(2)}× the direct step)`,
-);
-console.log(
-  `  the shipped table machine  ${machine.toFixed(2)} µs  (${(machine / direct).toFixed(2)}× the direct step, ${(machine / oneState).toFixed(2)}× the one-state machine)`,
+  `  the table machine          ${machine.toFixed(2)} µs  (${(machine / direct).toFixed(2)}× the direct step)`,
 );
