@@ -121,6 +121,8 @@ export interface Unit {
   readonly out: readonly Outbound[];
   /** Epoch ms the frame reached the front (latency metrics). */
   readonly receivedAt?: number;
+  /** StageMark (src/ports/metrics.ts) when the shard handed it to the writer: the `to_writer` stage starts here. */
+  readonly sentAt?: number;
   /** Half of an ORDER_TRANSFER: the writer commits it only together with its other half, in one transaction. */
   readonly join?: UnitJoin;
   /** The terminal request that produced it: told STORAGE_UNAVAILABLE if the disk refuses the commit. */

@@ -39,6 +39,8 @@ export type FrontToShard = {
       readonly from: Principal;
       readonly msg: ShardMessage;
       readonly receivedAt: number;
+      /** StageMark (src/ports/metrics.ts) when the front handed it to the shard: the `to_shard` stage starts here. */
+      readonly sentAt?: number;
     };
     /** ORDER_TRANSFER to the source's actor, with the destination's actor key resolved by the front. */
     readonly transfer: {
@@ -47,6 +49,8 @@ export type FrontToShard = {
       readonly from: Principal;
       readonly msg: TransferMessage;
       readonly receivedAt: number;
+      /** StageMark when the front handed it to the shard. */
+      readonly sentAt?: number;
     };
     /** A transfer step addressed to another actor, relayed by the front (shards never talk directly). */
     readonly relay: { readonly key: ActorKey; readonly event: TransferRelay };
@@ -208,6 +212,8 @@ export interface WriterStats {
 export interface Delivery {
   readonly out: readonly Outbound[];
   readonly receivedAt?: number;
+  /** StageMark when the writer handed the commit's deliveries to the front: the `to_front` stage starts here. */
+  readonly sentAt?: number;
 }
 
 export type WriterToFront = {
