@@ -111,7 +111,7 @@ export const CONFIG_VARIABLES = {
   HUB_ORDER_MAX_QTY: { schema: int(1, 1_000_000), default: '10000', doc: 'Largest quantity on one order line, either sign (ORDER_VALUE_INVALID).' },
   HUB_ORDER_MAX_PRICE: { schema: int(1, 1_000_000_000_000), default: '1000000000', doc: 'Largest unit price, either sign; amounts may reach 10 × HUB_ORDER_MAX_QTY × this (ORDER_VALUE_INVALID).' },
   HUB_EVENT_RETENTION: { schema: int(100, 10_000_000), default: '100000', doc: 'Broadcast events kept for `lastSeq` resume.' },
-  HUB_COMMIT_WINDOW_MS: { schema: int(0, 100), default: '2', doc: 'Group-commit window of the writer.' },
+  HUB_COMMIT_WINDOW_MS: { schema: int(0, 100), default: '0', doc: 'Group-commit window of the writer: 0 commits as soon as the writer is idle, batching whatever arrived meanwhile (also during the previous fsync); N > 0 waits N ms after the first queued unit, for bigger batches at the cost of N ms per ack.' },
   HUB_STATUS_INTERVAL_MS: { schema: int(1000, 600_000), default: '10000', doc: 'Interval of the HUB_STATUS broadcast.' },
   HUB_ADMIN_TOKEN: { schema: z.string(), default: '', doc: 'Token required by the dashboard, /api/state, /api/devices and the reset API; empty refuses them.' },
   HUB_SEND_CHANGES_TO_KITCHEN: { schema: bool, default: 'true', doc: 'send_changes_to_kitchen until Odoo supplies it: splits, removals and transfers mark orders `changed`.' },

@@ -1,6 +1,6 @@
 /**
  * The writer: the hub's sequencer and only SQLite user. Units from every shard (and the front's
- * table-less work) are group-committed in one transaction per commit window; each committed event
+ * table-less work) are group-committed in one transaction as soon as the writer is idle; each committed event
  * gets the next hub-wide seq, which is stamped on its messages before they go to the front for fan-out.
  * Nothing leaves here before its commit. Runs in the writer worker, or in-process for tests.
  * A commit the disk refuses (full, I/O error, busy) is rolled back and each of its writers told
@@ -171,6 +171,11 @@ export class WriterCore {
     this.schedule();
   }
 
+  /**
+   * Window 0 (the default): commit on the next turn, i.e. as soon as the writer is idle — what arrived
+   * while the previous commit ran (its fsync included) is already queued and goes in together. A positive
+   * window waits that long after the first unit, for bigger batches at that cost per ack.
+   */
   private schedule(): void {
     if (this.timer !== null || this.queue.length === 0) return;
     const window = this.deps.config.HUB_COMMIT_WINDOW_MS;
