@@ -3,7 +3,7 @@
  * unit's event seq stamped on its mutation results and outbound messages, replays and tickets answered.
  * Split from writer-core.ts so the batcher (queue, window, rollback) reads apart from what a unit writes.
  */
-import type { HubStore } from '#adapters/sqlite/store.js';
+import type { HubStore, SharedSnapshot } from '#adapters/sqlite/store.js';
 import type { HubMessage } from '#protocol/hub-messages.js';
 import { HubError } from '#protocol/errors.js';
 import type { Outbound, Unit } from '#threads/actor-io.js';
@@ -21,6 +21,8 @@ export function applyUnit(store: HubStore, unit: Unit, now: number): AppliedUnit
   let rows = 0;
   let finalized = false;
   const extra: Outbound[] = [];
+  // The unit's order snapshot as serialized for its row: its event (and finalize) carry the same object.
+  let shared: SharedSnapshot | null = null;
   const stampLater: Array<{
     terminalId: string;
     owner: string;
@@ -33,7 +35,7 @@ export function applyUnit(store: HubStore, unit: Unit, now: number): AppliedUnit
     rows += 1;
     switch (op.op) {
       case 'order_put':
-        store.putOrder(
+        shared = store.putOrder(
           {
             posReference: op.posReference,
             homeKey: op.homeKey,
@@ -88,6 +90,7 @@ export function applyUnit(store: HubStore, unit: Unit, now: number): AppliedUnit
             ...(op.finalize === undefined ? {} : { finalize: op.finalize }),
           },
           now,
+          shared,
         );
         if (op.payload !== null || seq === null) seq = id;
         if (op.finalize !== undefined) finalized = true;

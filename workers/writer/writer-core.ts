@@ -299,14 +299,17 @@ export class WriterCore {
     this.deps.toFront({ type: 'deliver', input: { deliveries, stats: this.stats() } });
   }
 
+  /**
+   * The counters every delivery carries to /health and HUB_STATUS. Cheap enough to send after each commit:
+   * the tallies are six rows kept by triggers, and the store remembers the last Odoo sync it wrote.
+   */
   stats(): WriterStats {
     const counts = this.deps.store.tallies();
     const fwd = this.forwarder?.status();
-    const metaSync = this.deps.store.meta('last_odoo_sync');
     return {
       seq: this.deps.store.currentSeq(),
       ...counts,
-      lastOdooSync: fwd?.lastOdooSync ?? (metaSync === null ? null : Number(metaSync)),
+      lastOdooSync: fwd?.lastOdooSync ?? this.deps.store.lastOdooSync(),
       odooReachable: fwd?.odooReachable ?? false,
       lastOdooError: fwd?.lastError ?? null,
       storageError: this.storageError === null ? null : { ...this.storageError },

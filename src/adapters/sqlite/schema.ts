@@ -120,6 +120,35 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE mutations_scoped RENAME TO mutations;
   CREATE INDEX mutations_home ON mutations(home_key);
   `,
+  // 5: /health's counters are kept by SQLite itself as rows change, so a commit reads six small rows
+  // instead of recounting orders, leases, locks and the forward queue after every commit (issue 16).
+  // An upsert that updates fires no INSERT trigger, so a rewritten order or renewed lease counts once.
+  `
+  CREATE TABLE IF NOT EXISTS tallies (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
+  INSERT OR REPLACE INTO tallies (name, n) VALUES
+    ('orders', (SELECT count(*) FROM orders)),
+    ('leases', (SELECT count(*) FROM leases)),
+    ('locks', (SELECT count(*) FROM table_locks)),
+    ('forward:pending', (SELECT count(*) FROM events WHERE forwarded IS NOT NULL AND status = 'pending')),
+    ('forward:forwarded', (SELECT count(*) FROM events WHERE forwarded IS NOT NULL AND status = 'forwarded')),
+    ('forward:dead', (SELECT count(*) FROM events WHERE forwarded IS NOT NULL AND status = 'dead'));
+  CREATE TRIGGER IF NOT EXISTS tally_orders_in AFTER INSERT ON orders BEGIN UPDATE tallies SET n = n + 1 WHERE name = 'orders'; END;
+  CREATE TRIGGER IF NOT EXISTS tally_orders_out AFTER DELETE ON orders BEGIN UPDATE tallies SET n = n - 1 WHERE name = 'orders'; END;
+  CREATE TRIGGER IF NOT EXISTS tally_leases_in AFTER INSERT ON leases BEGIN UPDATE tallies SET n = n + 1 WHERE name = 'leases'; END;
+  CREATE TRIGGER IF NOT EXISTS tally_leases_out AFTER DELETE ON leases BEGIN UPDATE tallies SET n = n - 1 WHERE name = 'leases'; END;
+  CREATE TRIGGER IF NOT EXISTS tally_locks_in AFTER INSERT ON table_locks BEGIN UPDATE tallies SET n = n + 1 WHERE name = 'locks'; END;
+  CREATE TRIGGER IF NOT EXISTS tally_locks_out AFTER DELETE ON table_locks BEGIN UPDATE tallies SET n = n - 1 WHERE name = 'locks'; END;
+  CREATE TRIGGER IF NOT EXISTS tally_forward_in AFTER INSERT ON events WHEN NEW.forwarded IS NOT NULL
+    BEGIN UPDATE tallies SET n = n + 1 WHERE name = 'forward:' || NEW.status; END;
+  CREATE TRIGGER IF NOT EXISTS tally_forward_out AFTER DELETE ON events WHEN OLD.forwarded IS NOT NULL
+    BEGIN UPDATE tallies SET n = n - 1 WHERE name = 'forward:' || OLD.status; END;
+  CREATE TRIGGER IF NOT EXISTS tally_forward_move AFTER UPDATE OF status, forwarded ON events
+    WHEN (OLD.forwarded IS NOT NULL) <> (NEW.forwarded IS NOT NULL) OR OLD.status <> NEW.status
+    BEGIN
+      UPDATE tallies SET n = n - 1 WHERE OLD.forwarded IS NOT NULL AND name = 'forward:' || OLD.status;
+      UPDATE tallies SET n = n + 1 WHERE NEW.forwarded IS NOT NULL AND name = 'forward:' || NEW.status;
+    END;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -17,7 +17,7 @@ import type {
 } from '../../ports/store.js';
 import type { FinalizeSuccess, PendingFinalize } from '../../ports/forwarding.js';
 import type { QuarantinedRecord } from '../../ports/metrics.js';
-import { HubStore, type StoreOptions } from './store.js';
+import { HubStore, type SharedSnapshot, type StoreOptions } from './store.js';
 
 /** The takeover counter lives in a meta row: the SQLite schema has no cluster, only this one file. */
 const EPOCH_KEY = 'hub_epoch';
@@ -51,10 +51,11 @@ export class SqliteStorePort implements HubStorePort {
     let seq: number | null = null;
     const replies: unknown[] = [];
     const mutations: Extract<StoreOp, { op: 'mutation' }>[] = [];
+    let shared: SharedSnapshot | null = null;
     for (const op of unit.ops) {
       switch (op.op) {
         case 'order_put':
-          store.putOrder(op.order, now);
+          shared = store.putOrder(op.order, now);
           break;
         case 'lease_put':
           store.putLease({ ...op.lease });
@@ -85,6 +86,7 @@ export class SqliteStorePort implements HubStorePort {
               ...(op.finalize === undefined ? {} : { finalize: op.finalize }),
             },
             now,
+            shared,
           );
           if (payload !== null || seq === null) seq = id;
           break;

@@ -37,6 +37,25 @@ export { BUSY_TIMEOUT_MS, checkIntegrity } from './open-database.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/** A snapshot already serialized for its orders row, so the event row that holds the same value reuses it. */
+export interface SharedSnapshot {
+  readonly snapshot: unknown;
+  readonly json: string;
+}
+
+/**
+ * JSON of `value`, its `snapshot` spliced in from `shared` when it is that very object (one stringify of a
+ * snapshot serves the orders row, the event payload and the finalize). Key order differs; readers parse.
+ */
+function stringifySharing(value: unknown, shared: SharedSnapshot | null): string {
+  if (shared === null || typeof value !== 'object' || value === null || (value as { snapshot?: unknown }).snapshot !== shared.snapshot) {
+    return JSON.stringify(value);
+  }
+  const { snapshot: _shared, ...rest } = value as Record<string, unknown>;
+  const head = JSON.stringify(rest);
+  return head === '{}' ? `{"snapshot":${shared.json}}` : `${head.slice(0, -1)},"snapshot":${shared.json}}`;
+}
+
 /** What a read of one stored JSON value gives when it was quarantined instead. */
 const UNREADABLE = Symbol('unreadable');
 
@@ -47,6 +66,13 @@ export class HubStore implements ForwardQueue {
   private readonly readLimits: FrameLimits;
   private readonly onQuarantine: (record: QuarantinedRecord) => void;
   private readonly quarantine = new Map<string, QuarantinedRecord>();
+  /**
+   * The highest epoch this handle wrote per epochs key (a lower bound of the row): a renewed lease or lock
+   * at an unchanged epoch skips the epochs upsert. Cleared on rollback, when the rows may be lower.
+   */
+  private readonly epochsWritten = new Map<string, number>();
+  /** meta `last_odoo_sync`, read once, then kept by markForwarded (its only writer). */
+  private odooSync: number | null | undefined = undefined;
 
   constructor(options: StoreOptions) {
     // Stored records are never refused for size (they were accepted once); depth and counts still apply.
@@ -105,17 +131,28 @@ export class HubStore implements ForwardQueue {
       return this.db.transaction(fn)();
     } catch (error) {
       this.seq = before;
+      this.epochsWritten.clear();
       throw error;
     }
   }
 
-  putOrder(row: Omit<OrderRow, 'odooOrderId'>, now: number): void {
-    this.st('orderPut').run({ ...row, snapshot: row.snapshot === null ? null : JSON.stringify(row.snapshot), now: iso(now) });
+  /** Returns the snapshot as serialized, for an event of the same unit that carries the same object. */
+  putOrder(row: Omit<OrderRow, 'odooOrderId'>, now: number): SharedSnapshot | null {
+    const json = row.snapshot === null ? null : JSON.stringify(row.snapshot);
+    this.st('orderPut').run({ ...row, snapshot: json, now: iso(now) });
+    return json === null ? null : { snapshot: row.snapshot, json };
   }
 
   putLease(row: LeaseRow): void {
     this.st('leasePut').run(row);
-    this.st('epochPut').run(leaseEpochKey(row.posReference), row.homeKey, row.epoch);
+    this.raiseEpoch(leaseEpochKey(row.posReference), row.homeKey, row.epoch);
+  }
+
+  /** The epochs row only ever grows: an epoch this handle already wrote for the key is not written again. */
+  private raiseEpoch(key: string, homeKey: string, epoch: number): void {
+    if ((this.epochsWritten.get(key) ?? -1) >= epoch) return;
+    this.st('epochPut').run(key, homeKey, epoch);
+    this.epochsWritten.set(key, epoch);
   }
 
   deleteLease(posReference: string): void {
@@ -124,7 +161,7 @@ export class HubStore implements ForwardQueue {
 
   putLock(row: LockRow): void {
     this.st('lockPut').run(row);
-    this.st('epochPut').run(lockEpochKey(row.tableId), tableKey(row.tableId), row.epoch);
+    this.raiseEpoch(lockEpochKey(row.tableId), tableKey(row.tableId), row.epoch);
   }
 
   deleteLock(tableId: number): void {
@@ -139,10 +176,11 @@ export class HubStore implements ForwardQueue {
     this.st('floorPut').run(floorId, JSON.stringify(plan), iso(now));
   }
 
-  /** Insert an event with the next seq as its id; returns that seq. */
+  /** Insert an event with the next seq as its id; returns that seq. `shared`: its unit's serialized snapshot. */
   appendEvent(
     e: { type: string; posReference: string | null; payload: (seq: number) => unknown; sourceTerminal: string | null; finalize?: unknown },
     now: number,
+    shared: SharedSnapshot | null = null,
   ): number {
     const id = this.seq + 1;
     const payload = e.payload(id);
@@ -150,11 +188,11 @@ export class HubStore implements ForwardQueue {
       id,
       type: e.type,
       posReference: e.posReference,
-      payload: payload === null ? null : JSON.stringify(payload),
+      payload: payload === null ? null : stringifySharing(payload, shared),
       sourceTerminal: e.sourceTerminal,
       forwarded: e.finalize === undefined ? null : 0,
       status: e.finalize === undefined ? 'local' : 'pending',
-      finalize: e.finalize === undefined ? null : JSON.stringify(e.finalize),
+      finalize: e.finalize === undefined ? null : stringifySharing(e.finalize, shared),
       createdAt: iso(now),
     });
     this.seq = id;
@@ -222,6 +260,7 @@ export class HubStore implements ForwardQueue {
         this.st('orderDelete').run(o.posReference);
         // Its lease epoch goes too: the order is closed in Odoo and will not be leased again.
         this.st('epochDelete').run(leaseEpochKey(o.posReference));
+        this.epochsWritten.delete(leaseEpochKey(o.posReference));
         orders.push(o.posReference);
       }
       const byCount = this.seq - limits.retention;
@@ -369,17 +408,17 @@ export class HubStore implements ForwardQueue {
       .all(limit) as EventRow[];
   }
 
+  /** /health's counters, kept by triggers as rows change (schema migration 5): one read of six rows. */
   tallies(): StoreCounts {
-    const n = (name: string): number => (this.st(name).get() as { n: number }).n;
-    const forward = this.st('countForward').all() as { status: string; n: number }[];
-    const by = (status: string): number => forward.find((f) => f.status === status)?.n ?? 0;
+    const rows = this.st('tallies').all() as { name: string; n: number }[];
+    const n = (name: string): number => rows.find((r) => r.name === name)?.n ?? 0;
     return {
-      orders: n('countOrders'),
-      activeLeases: n('countLeases'),
-      activeLocks: n('countLocks'),
-      pendingForward: by('pending'),
-      totalForwarded: by('forwarded'),
-      deadLetters: by('dead'),
+      orders: n('orders'),
+      activeLeases: n('leases'),
+      activeLocks: n('locks'),
+      pendingForward: n('forward:pending'),
+      totalForwarded: n('forward:forwarded'),
+      deadLetters: n('forward:dead'),
     };
   }
 
@@ -418,6 +457,16 @@ export class HubStore implements ForwardQueue {
       this.st('orderOdooId').run(result.orderId, result.posReference);
       this.setMeta('last_odoo_sync', String(now));
     });
+    this.odooSync = now;
+  }
+
+  /** When Odoo last confirmed a forwarded order (meta `last_odoo_sync`), remembered so /health reads no row. */
+  lastOdooSync(): number | null {
+    if (this.odooSync === undefined) {
+      const stored = this.meta('last_odoo_sync');
+      this.odooSync = stored === null ? null : Number(stored);
+    }
+    return this.odooSync;
   }
 
   markAttemptFailed(eventId: number, error: string, nextAttemptAt: number): void {

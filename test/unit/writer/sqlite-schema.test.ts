@@ -21,6 +21,8 @@ describe('hub schema', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'events_odoo_status'`).get()).toEqual({ name: 'events_odoo_status' });
     expect(db.prepare('SELECT count(*) AS n FROM events').get()).toEqual({ n: 1 });
+    // The tallies start from the rows already there.
+    expect(db.prepare(`SELECT n FROM tallies WHERE name = 'forward:pending'`).get()).toEqual({ n: 1 });
     migrate(db); // idempotent
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
   });
