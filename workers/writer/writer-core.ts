@@ -11,6 +11,7 @@
  */
 import type { Clock, TimerHandle } from '#ports/clock.js';
 import type { ForwardOutcome } from '#ports/forwarding.js';
+import { stageTimer, type StageMark, type StageTimer } from '#ports/metrics.js';
 import { causeOf, describeCause } from '#protocol/errors.js';
 import { depthWithin } from '#protocol/frame-limits.js';
 import { isTransientStorageError } from '#adapters/sqlite/storage-fault.js';
@@ -39,10 +40,16 @@ export const STORAGE_PROBE_MS = 1000;
 /** How often the writer checks whether the forwarder's view of Odoo changed. */
 const ODOO_WATCH_MS = 1000;
 
+/** A unit waiting for its commit, with the StageMark of its arrival (the `commit_wait` stage starts there). */
+interface Queued {
+  readonly unit: Unit;
+  readonly at: StageMark;
+}
+
 export class WriterCore {
-  private queue: Unit[] = [];
+  private queue: Queued[] = [];
   /** A transfer's first part, waiting for its other half (which comes from the other shard's port). */
-  private readonly held = new Map<string, Unit>();
+  private readonly held = new Map<string, Queued>();
   /** Transfers whose two parts are in `queue`, to announce after the commit. */
   private joined: string[] = [];
   /** Key loads waiting for the commit of units queued before them. */
@@ -59,8 +66,11 @@ export class WriterCore {
   private probeTimer: ReturnType<Clock['setTimeout']> | null = null;
   /** Measured batching, for the README figures and the writerBatch metric. */
   readonly batching = { commits: 0, units: 0, rows: 0, maxUnits: 0, commitMs: 0 };
+  /** The writer's stages of a write's path: to_writer, commit_wait, commit (pos_hub_write_stage_seconds). */
+  private readonly stages: StageTimer;
 
   constructor(private readonly deps: WriterDeps) {
+    this.stages = deps.stages ?? stageTimer(deps.metrics);
     this.forwarder =
       deps.createForwarder?.({
         queue: deps.store,
@@ -147,25 +157,28 @@ export class WriterCore {
       this.refuse(units, 'the shard is reloading after a failed commit');
       return;
     }
+    const at = this.stages.mark();
     for (const unit of units) {
+      if (unit.sentAt !== undefined) this.stages.end('to_writer', unit.sentAt);
       // Stringify, the commit and postMessage all recurse: a value too deep for them must not get that far.
       if (!depthWithin(unit, this.deps.config.HUB_FRAME_MAX_DEPTH + UNIT_DEPTH_MARGIN)) {
         this.deps.metrics.quarantined('unit');
         this.deps.log.error({ ops: unit.ops.map((o) => o.op) }, 'write unit nests too deep to store or send; quarantined');
         continue;
       }
+      const queued: Queued = { unit, at };
       if (unit.join === undefined) {
-        this.queue.push(unit);
+        this.queue.push(queued);
         continue;
       }
       const other = this.held.get(unit.join.txId);
       if (!other) {
-        this.held.set(unit.join.txId, unit);
+        this.held.set(unit.join.txId, queued);
         continue;
       }
       // Adjacent in the queue, so in the same transaction; dest first, so ORDER_TRANSFERRED goes out last.
       this.held.delete(unit.join.txId);
-      this.queue.push(...(unit.join.part === 'dest' ? [unit, other] : [other, unit]));
+      this.queue.push(...(unit.join.part === 'dest' ? [queued, other] : [other, queued]));
       this.joined.push(unit.join.txId);
     }
     this.schedule();
@@ -186,13 +199,16 @@ export class WriterCore {
   commit(): void {
     this.timer = null;
     if (this.queue.length === 0) return;
-    const units = this.queue;
+    const queued = this.queue;
     this.queue = [];
+    const units = queued.map((q) => q.unit);
     const joined = this.joined;
     this.joined = [];
     const started = this.deps.clock.elapsed();
     const now = this.deps.clock.now();
-    const deliveries: Delivery[] = [];
+    const commitStart = this.stages.mark();
+    for (const q of queued) this.stages.end('commit_wait', q.at);
+    const deliveries: { out: Delivery['out']; receivedAt?: number; sentAt?: number }[] = [];
     let rows = 0;
     let finalized = false;
     const { store } = this.deps;
@@ -211,6 +227,7 @@ export class WriterCore {
       this.commitFailed(units, error);
       return;
     }
+    for (let i = 0; i < units.length; i++) this.stages.end('commit', commitStart);
     if (this.storageError !== null) this.storageRecovered();
     const seconds = (this.deps.clock.elapsed() - started) / 1000;
     this.batching.commits += 1;
@@ -220,7 +237,11 @@ export class WriterCore {
     this.batching.commitMs += seconds * 1000;
     this.deps.metrics.writerBatch(units.length, seconds);
     if (this.batching.commits % 256 === 0) this.pruneQuietly();
-    this.deps.toFront({ type: 'deliver', input: { deliveries, stats: this.stats() } });
+    const stats = this.stats();
+    // The `to_front` stage starts here: the front ends it when the deliveries arrive.
+    const sentAt = this.stages.mark();
+    for (const d of deliveries) d.sentAt = sentAt;
+    this.deps.toFront({ type: 'deliver', input: { deliveries, stats } });
     if (joined.length > 0) this.deps.onTransfersCommitted?.(joined);
     if (finalized) this.forwarder?.kick();
     const loads = this.afterCommit;
@@ -251,7 +272,7 @@ export class WriterCore {
     this.storageError = { reason, since: this.storageError?.since ?? now, failures: (this.storageError?.failures ?? 0) + 1 };
     this.deps.metrics.storageError(cause.sqliteCode ?? cause.errno ?? 'unknown');
     this.deps.log.error({ cause, units: units.length, generation: this.generationNo }, 'commit refused by the disk; writes refused as STORAGE_UNAVAILABLE until it has room');
-    const held = [...this.held.values()];
+    const held = [...this.held.values()].map((q) => q.unit);
     this.held.clear();
     this.joined = [];
     this.deps.onRollback?.(this.generationNo);

@@ -8,7 +8,7 @@ import type { HubStore } from '#adapters/sqlite/store.js';
 import type { Config } from '#config';
 import type { Clock, TimerHandle } from '#ports/clock.js';
 import type { ForwardOutcome } from '#ports/forwarding.js';
-import type { HubMetrics } from '#ports/metrics.js';
+import type { HubMetrics, StageTimer } from '#ports/metrics.js';
 import type { WriterNotice } from '#threads/contract.js';
 
 export interface ForwarderHandle {
@@ -44,6 +44,8 @@ export interface WriterDeps {
   readonly clock: WriterClock;
   readonly log: Logger;
   readonly metrics: HubMetrics;
+  /** Where the writer's stages are recorded; by default stageTimer(metrics) on the process-wide clock. */
+  readonly stages?: StageTimer;
   readonly toFront: (notice: WriterNotice) => void;
   readonly createForwarder?: ForwarderFactory | null;
   readonly snapshotMetrics?: () => Promise<unknown>;
