@@ -75,17 +75,22 @@ export type StoreOp =
       readonly sourceTerminal: string | null;
       readonly finalize?: unknown;
     }
-  /** Remembers a mutation's reply, stamped with the unit's seq when the unit has one; a duplicate id keeps the first. */
+  /**
+   * Remembers a mutation's reply, stamped with the unit's seq when the unit has one; a duplicate id keeps the
+   * first. Mutation ids are scoped by `owner` (the device's bound user, docs/security.md; '' when none) in
+   * every op and look-up below: a device id released to another user never answers that user's ids.
+   */
   | {
       readonly op: 'mutation';
       readonly terminalId: string;
+      readonly owner?: string;
       readonly mutationId: string;
       readonly homeKey: string;
       readonly posReference: string | null;
       readonly result: Readonly<Record<string, unknown>>;
     }
   /** Reads a remembered reply into the unit's `replies` (nothing when there is none). */
-  | { readonly op: 'replay'; readonly terminalId: string; readonly mutationId: string }
+  | { readonly op: 'replay'; readonly terminalId: string; readonly owner?: string; readonly mutationId: string }
   /**
    * The next ticket number of the day and type. With a mutation id already answered, that answer is
    * replied instead and no number is taken; otherwise `reply(n)` is remembered under it and replied.
@@ -95,6 +100,7 @@ export type StoreOp =
       readonly businessDay: string;
       readonly orderType: string;
       readonly terminalId: string;
+      readonly owner?: string;
       readonly mutationId?: string;
       readonly reply: (ticketNumber: number) => Readonly<Record<string, unknown>>;
     }
@@ -107,7 +113,7 @@ export interface StoreUnit {
    * The request's mutation id. When the store already holds a reply under it (the terminal retried, maybe
    * to a new primary after failover), the unit is not applied and that reply is its outcome.
    */
-  readonly dedupe?: { readonly terminalId: string; readonly mutationId: string };
+  readonly dedupe?: { readonly terminalId: string; readonly owner?: string; readonly mutationId: string };
 }
 
 export type UnitOutcome =
@@ -136,7 +142,7 @@ export interface StoreContents {
   readonly tables: readonly StoredTable[];
   readonly floorPlans: readonly unknown[];
   readonly epochs: readonly { readonly key: string; readonly homeKey: string; readonly epoch: number }[];
-  readonly mutations: readonly { readonly terminalId: string; readonly mutationId: string; readonly homeKey: string }[];
+  readonly mutations: readonly { readonly terminalId: string; readonly owner: string; readonly mutationId: string; readonly homeKey: string }[];
   /** Orders with a finalize queued or done (a second ORDER_FINALIZE is answered, not queued). */
   readonly finalizing: readonly string[];
 }
@@ -148,7 +154,7 @@ export interface KeyContents {
   readonly lock: Omit<StoredLock, 'tableId'> | null;
   readonly table: Omit<StoredTable, 'tableId'> | null;
   readonly epochs: readonly { readonly key: string; readonly epoch: number }[];
-  readonly mutations: readonly { readonly terminalId: string; readonly mutationId: string }[];
+  readonly mutations: readonly { readonly terminalId: string; readonly owner: string; readonly mutationId: string }[];
   readonly finalizing: readonly string[];
 }
 
@@ -203,7 +209,8 @@ export interface HubStorePort {
    * one cannot be read (the caller falls back to a full sync rather than miss one).
    */
   readEvents(afterSeq: number, limit: number, excludeTerminal?: string): Promise<StoredEvent[] | null>;
-  getMutation(terminalId: string, mutationId: string): Promise<unknown>;
+  /** `owner`: the scope the reply was remembered under ('' when none). */
+  getMutation(terminalId: string, mutationId: string, owner?: string): Promise<unknown>;
   contents(): Promise<StoreContents>;
   seedOf(homeKey: string): Promise<KeyContents>;
   /**

@@ -17,7 +17,7 @@ export async function applyUnit(
   now: number,
 ): Promise<UnitOutcome> {
   if (unit.dedupe !== undefined) {
-    const reply = await mutationOn(c, json, unit.dedupe.terminalId, unit.dedupe.mutationId);
+    const reply = await mutationOn(c, json, unit.dedupe.terminalId, unit.dedupe.mutationId, unit.dedupe.owner ?? '');
     if (reply !== undefined) return { kind: 'duplicate', reply };
   }
   let seq: number | null = null;
@@ -112,13 +112,13 @@ export async function applyUnit(
         mutations.push(op);
         break;
       case 'replay': {
-        const reply = await mutationOn(c, json, op.terminalId, op.mutationId);
+        const reply = await mutationOn(c, json, op.terminalId, op.mutationId, op.owner ?? '');
         if (reply !== undefined) replies.push(reply);
         break;
       }
       case 'ticket': {
         const previous =
-          op.mutationId === undefined ? undefined : await mutationOn(c, json, op.terminalId, op.mutationId);
+          op.mutationId === undefined ? undefined : await mutationOn(c, json, op.terminalId, op.mutationId, op.owner ?? '');
         if (previous !== undefined) {
           replies.push(previous);
           break;
@@ -129,7 +129,7 @@ export async function applyUnit(
           [op.businessDay, op.orderType],
         );
         const reply = op.reply(rows[0]?.n ?? 1);
-        if (op.mutationId !== undefined) await putMutation(c, op.terminalId, op.mutationId, '', null, reply, at);
+        if (op.mutationId !== undefined) await putMutation(c, op.terminalId, op.owner ?? '', op.mutationId, '', null, reply, at);
         replies.push(reply);
         break;
       }
@@ -149,6 +149,7 @@ export async function applyUnit(
     await putMutation(
       c,
       m.terminalId,
+      m.owner ?? '',
       m.mutationId,
       m.homeKey,
       m.posReference,
@@ -168,6 +169,7 @@ async function putEpoch(c: pg.Client, key: string, homeKey: string, epoch: numbe
 async function putMutation(
   c: pg.Client,
   terminalId: string,
+  owner: string,
   mutationId: string,
   homeKey: string,
   posReference: string | null,
@@ -175,8 +177,8 @@ async function putMutation(
   at: string,
 ): Promise<void> {
   await c.query(
-    'INSERT INTO mutations (terminal_id, mutation_id, home_key, pos_reference, result, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
-    [terminalId, mutationId, homeKey, posReference, JSON.stringify(result), at],
+    'INSERT INTO mutations (terminal_id, mutation_id, home_key, pos_reference, result, created_at, owner) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING',
+    [terminalId, mutationId, homeKey, posReference, JSON.stringify(result), at, owner],
   );
 }
 
@@ -185,10 +187,11 @@ export async function mutationOn(
   json: StoredJsonReader,
   terminalId: string,
   mutationId: string,
+  owner: string,
 ): Promise<unknown> {
   const { rows } = await c.query<{ result: string }>(
-    'SELECT result FROM mutations WHERE terminal_id = $1 AND mutation_id = $2',
-    [terminalId, mutationId],
+    'SELECT result FROM mutations WHERE terminal_id = $1 AND mutation_id = $2 AND owner = $3',
+    [terminalId, mutationId, owner],
   );
   const row = rows[0];
   if (row === undefined) return undefined;

@@ -82,6 +82,13 @@ const MIGRATIONS: readonly string[] = [
   -- One row per takeover: the fencing epoch of the hub that became leader. Only ever grows.
   CREATE TABLE takeovers (epoch BIGINT PRIMARY KEY CHECK (epoch > 0), node TEXT NOT NULL, taken_at BIGINT NOT NULL);
   `,
+  // 2: mutation ids scoped by the device's owner, as SQLite's migration 4 (docs/security.md). No hub wrote
+  // mutations through this adapter before it, so existing rows keep '' (the unbound scope).
+  `
+  ALTER TABLE mutations ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+  ALTER TABLE mutations DROP CONSTRAINT mutations_pkey;
+  ALTER TABLE mutations ADD PRIMARY KEY (owner, terminal_id, mutation_id);
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = MIGRATIONS.length;

@@ -204,8 +204,8 @@ export class PgStore implements HubStorePort {
     return Number(rows[0]?.value ?? '0');
   }
 
-  getMutation(terminalId: string, mutationId: string): Promise<unknown> {
-    return this.run((c) => mutationOn(c, this.json, terminalId, mutationId));
+  getMutation(terminalId: string, mutationId: string, owner = ''): Promise<unknown> {
+    return this.run((c) => mutationOn(c, this.json, terminalId, mutationId, owner));
   }
 
   private snapshot(text: string | null, posReference: string): OrderSnapshot | null {
@@ -251,8 +251,8 @@ export class PgStore implements HubStorePort {
         () =>
           q<{ key: string; homeKey: string; epoch: number }>(`SELECT key, home_key AS "homeKey", epoch FROM epochs`),
         () =>
-          q<{ terminalId: string; mutationId: string; homeKey: string }>(
-            `SELECT terminal_id AS "terminalId", mutation_id AS "mutationId", home_key AS "homeKey" FROM mutations`,
+          q<{ terminalId: string; owner: string; mutationId: string; homeKey: string }>(
+            `SELECT terminal_id AS "terminalId", owner, mutation_id AS "mutationId", home_key AS "homeKey" FROM mutations`,
           ),
         () =>
           q<{ posReference: string }>(
@@ -320,8 +320,8 @@ export class PgStore implements HubStorePort {
       const epochs = await q<{ key: string; epoch: number }>(`SELECT key, epoch FROM epochs WHERE home_key = $1`, [
         homeKey,
       ]);
-      const mutations = await q<{ terminalId: string; mutationId: string }>(
-        `SELECT terminal_id AS "terminalId", mutation_id AS "mutationId" FROM mutations WHERE home_key = $1`,
+      const mutations = await q<{ terminalId: string; owner: string; mutationId: string }>(
+        `SELECT terminal_id AS "terminalId", owner, mutation_id AS "mutationId" FROM mutations WHERE home_key = $1`,
         [homeKey],
       );
       return {

@@ -45,7 +45,7 @@ export class SqliteStorePort implements HubStorePort {
   private applyUnit(unit: StoreUnit, now: number): UnitOutcome {
     const { store } = this;
     if (unit.dedupe !== undefined) {
-      const reply = store.getMutation(unit.dedupe.terminalId, unit.dedupe.mutationId);
+      const reply = store.getMutation(unit.dedupe.terminalId, unit.dedupe.mutationId, unit.dedupe.owner ?? '');
       if (reply !== undefined) return { kind: 'duplicate', reply };
     }
     let seq: number | null = null;
@@ -96,18 +96,18 @@ export class SqliteStorePort implements HubStorePort {
           mutations.push(op);
           break;
         case 'replay': {
-          const reply = store.getMutation(op.terminalId, op.mutationId);
+          const reply = store.getMutation(op.terminalId, op.mutationId, op.owner ?? '');
           if (reply !== undefined) replies.push(reply);
           break;
         }
         case 'ticket': {
-          const previous = op.mutationId === undefined ? undefined : store.getMutation(op.terminalId, op.mutationId);
+          const previous = op.mutationId === undefined ? undefined : store.getMutation(op.terminalId, op.mutationId, op.owner ?? '');
           if (previous !== undefined) {
             replies.push(previous);
             break;
           }
           const reply = op.reply(store.nextTicket(op.businessDay, op.orderType));
-          if (op.mutationId !== undefined) store.putMutation(op.terminalId, op.mutationId, '', null, reply, now);
+          if (op.mutationId !== undefined) store.putMutation(op.terminalId, op.mutationId, '', null, reply, now, op.owner ?? '');
           replies.push(reply);
           break;
         }
@@ -128,6 +128,7 @@ export class SqliteStorePort implements HubStorePort {
         m.posReference,
         seq === null ? m.result : { ...m.result, seq },
         now,
+        m.owner ?? '',
       );
     return { kind: 'applied', seq, replies };
   }
@@ -149,8 +150,8 @@ export class SqliteStorePort implements HubStorePort {
     return Promise.resolve(events);
   }
 
-  getMutation(terminalId: string, mutationId: string): Promise<unknown> {
-    return Promise.resolve(this.store.getMutation(terminalId, mutationId));
+  getMutation(terminalId: string, mutationId: string, owner = ''): Promise<unknown> {
+    return Promise.resolve(this.store.getMutation(terminalId, mutationId, owner));
   }
 
   contents(): Promise<StoreContents> {

@@ -193,6 +193,30 @@ describe.each([
     });
   });
 
+  it('scopes mutation ids by the device owner: one user never answers the id of another user on the same device', async () => {
+    const { store } = await engine.open();
+    const unit = (owner: string, version: number): StoreUnit => ({
+      dedupe: { terminalId: 'T1', owner, mutationId: 'm-1' },
+      ops: [
+        ...orderUnit('W/1', version).ops,
+        { op: 'mutation', terminalId: 'T1', owner, mutationId: 'm-1', homeKey: 't:1', posReference: 'W/1', result: { type: 'ACK', owner } },
+      ],
+    });
+    await store.commit([unit('ann', 1)], NOW);
+    // The device went to bob: his m-1 is his own write, applied, not ann's reply.
+    const bob = await store.commit([unit('bob', 2)], NOW);
+    expect(bob.units[0]).toEqual({ kind: 'applied', seq: 2, replies: [] });
+    const again = await store.commit([unit('ann', 3)], NOW);
+    expect(again.units[0]).toEqual({ kind: 'duplicate', reply: { type: 'ACK', owner: 'ann', seq: 1 } });
+    expect(await store.getMutation('T1', 'm-1', 'bob')).toEqual({ type: 'ACK', owner: 'bob', seq: 2 });
+    expect(await store.getMutation('T1', 'm-1')).toBeUndefined();
+    const replay = await store.commit([{ ops: [{ op: 'replay', terminalId: 'T1', owner: 'bob', mutationId: 'm-1' }] }], NOW);
+    expect(replay.units[0]).toMatchObject({ replies: [{ owner: 'bob' }] });
+    const owners = (await store.contents()).mutations.map((m) => m.owner).sort();
+    expect(owners).toEqual(['ann', 'bob']);
+    expect((await store.seedOf('t:1')).mutations.map((m) => m.owner).sort()).toEqual(['ann', 'bob']);
+  });
+
   it('numbers tickets per day and type, and answers a retried ticket with its first number', async () => {
     const { store } = await engine.open();
     const ticket = (mutationId?: string): StoreUnit => ({
