@@ -116,9 +116,15 @@ export interface StoreUnit {
   readonly dedupe?: { readonly terminalId: string; readonly owner?: string; readonly mutationId: string };
 }
 
+/** A remembered or new reply a replay or ticket op produced, for the terminal that op names. */
+export interface UnitReply {
+  readonly terminalId: string;
+  readonly reply: unknown;
+}
+
 export type UnitOutcome =
-  /** `seq`: the unit's last event with a payload, else its first event, else null. */
-  | { readonly kind: 'applied'; readonly seq: number | null; readonly replies: readonly unknown[] }
+  /** `seq`: the unit's last event with a payload, else its first event, else null. Replies in op order. */
+  | { readonly kind: 'applied'; readonly seq: number | null; readonly replies: readonly UnitReply[] }
   | { readonly kind: 'duplicate'; readonly reply: unknown };
 
 export interface CommitResult {

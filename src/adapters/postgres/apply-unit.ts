@@ -4,7 +4,7 @@
  * store.ts so the connection handling (reconnect, timeouts, high-water mark) reads apart from the rows.
  */
 import type pg from 'pg';
-import type { StoreOp, StoreUnit, UnitOutcome } from '../../ports/store.js';
+import type { StoreOp, StoreUnit, UnitOutcome, UnitReply } from '../../ports/store.js';
 import { UNREADABLE, type StoredJsonReader } from './stored-json.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -21,7 +21,7 @@ export async function applyUnit(
     if (reply !== undefined) return { kind: 'duplicate', reply };
   }
   let seq: number | null = null;
-  const replies: unknown[] = [];
+  const replies: UnitReply[] = [];
   const mutations: Extract<StoreOp, { op: 'mutation' }>[] = [];
   const at = iso(now);
   for (const op of unit.ops) {
@@ -113,14 +113,14 @@ export async function applyUnit(
         break;
       case 'replay': {
         const reply = await mutationOn(c, json, op.terminalId, op.mutationId, op.owner ?? '');
-        if (reply !== undefined) replies.push(reply);
+        if (reply !== undefined) replies.push({ terminalId: op.terminalId, reply });
         break;
       }
       case 'ticket': {
         const previous =
           op.mutationId === undefined ? undefined : await mutationOn(c, json, op.terminalId, op.mutationId, op.owner ?? '');
         if (previous !== undefined) {
-          replies.push(previous);
+          replies.push({ terminalId: op.terminalId, reply: previous });
           break;
         }
         const { rows } = await c.query<{ n: number }>(
@@ -130,7 +130,7 @@ export async function applyUnit(
         );
         const reply = op.reply(rows[0]?.n ?? 1);
         if (op.mutationId !== undefined) await putMutation(c, op.terminalId, op.owner ?? '', op.mutationId, '', null, reply, at);
-        replies.push(reply);
+        replies.push({ terminalId: op.terminalId, reply });
         break;
       }
       case 'meta_put':

@@ -14,6 +14,7 @@ import type {
   StoreUnit,
   StoredEvent,
   UnitOutcome,
+  UnitReply,
 } from '../../ports/store.js';
 import type { FinalizeSuccess, PendingFinalize } from '../../ports/forwarding.js';
 import type { QuarantinedRecord } from '../../ports/metrics.js';
@@ -49,7 +50,7 @@ export class SqliteStorePort implements HubStorePort {
       if (reply !== undefined) return { kind: 'duplicate', reply };
     }
     let seq: number | null = null;
-    const replies: unknown[] = [];
+    const replies: UnitReply[] = [];
     const mutations: Extract<StoreOp, { op: 'mutation' }>[] = [];
     let shared: SharedSnapshot | null = null;
     for (const op of unit.ops) {
@@ -97,18 +98,18 @@ export class SqliteStorePort implements HubStorePort {
           break;
         case 'replay': {
           const reply = store.getMutation(op.terminalId, op.mutationId, op.owner ?? '');
-          if (reply !== undefined) replies.push(reply);
+          if (reply !== undefined) replies.push({ terminalId: op.terminalId, reply });
           break;
         }
         case 'ticket': {
           const previous = op.mutationId === undefined ? undefined : store.getMutation(op.terminalId, op.mutationId, op.owner ?? '');
           if (previous !== undefined) {
-            replies.push(previous);
+            replies.push({ terminalId: op.terminalId, reply: previous });
             break;
           }
           const reply = op.reply(store.nextTicket(op.businessDay, op.orderType));
           if (op.mutationId !== undefined) store.putMutation(op.terminalId, op.mutationId, '', null, reply, now, op.owner ?? '');
-          replies.push(reply);
+          replies.push({ terminalId: op.terminalId, reply });
           break;
         }
         case 'meta_put':

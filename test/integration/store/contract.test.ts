@@ -189,7 +189,7 @@ describe.each([
     expect(replay.units[0]).toEqual({
       kind: 'applied',
       seq: null,
-      replies: [{ type: 'ACK', mutationId: 'm-1', seq: 1 }],
+      replies: [{ terminalId: 'T1', reply: { type: 'ACK', mutationId: 'm-1', seq: 1 } }],
     });
   });
 
@@ -211,7 +211,7 @@ describe.each([
     expect(await store.getMutation('T1', 'm-1', 'bob')).toEqual({ type: 'ACK', owner: 'bob', seq: 2 });
     expect(await store.getMutation('T1', 'm-1')).toBeUndefined();
     const replay = await store.commit([{ ops: [{ op: 'replay', terminalId: 'T1', owner: 'bob', mutationId: 'm-1' }] }], NOW);
-    expect(replay.units[0]).toMatchObject({ replies: [{ owner: 'bob' }] });
+    expect(replay.units[0]).toMatchObject({ replies: [{ terminalId: 'T1', reply: { owner: 'bob' } }] });
     const owners = (await store.contents()).mutations.map((m) => m.owner).sort();
     expect(owners).toEqual(['ann', 'bob']);
     expect((await store.seedOf('t:1')).mutations.map((m) => m.owner).sort()).toEqual(['ann', 'bob']);
@@ -233,9 +233,9 @@ describe.each([
     });
     const result = await store.commit([ticket('t-1'), ticket(), ticket('t-1')], NOW);
     expect(result.units.map((u) => (u.kind === 'applied' ? u.replies : u.reply))).toEqual([
-      [{ type: 'TICKET_NUMBER', ticketNumber: 1 }],
-      [{ type: 'TICKET_NUMBER', ticketNumber: 2 }],
-      [{ type: 'TICKET_NUMBER', ticketNumber: 1 }],
+      [{ terminalId: 'T1', reply: { type: 'TICKET_NUMBER', ticketNumber: 1 } }],
+      [{ terminalId: 'T1', reply: { type: 'TICKET_NUMBER', ticketNumber: 2 } }],
+      [{ terminalId: 'T1', reply: { type: 'TICKET_NUMBER', ticketNumber: 1 } }],
     ]);
   });
 
