@@ -42,7 +42,13 @@ function storeOp(op: WriteOp): StoreOp {
     case 'lock_put':
       return {
         op: 'lock_put',
-        lock: { tableId: op.tableId, terminalId: op.terminalId, role: op.role, expiresAt: op.expiresAt, epoch: op.epoch },
+        lock: {
+          tableId: op.tableId,
+          terminalId: op.terminalId,
+          role: op.role,
+          expiresAt: op.expiresAt,
+          epoch: op.epoch,
+        },
       };
     case 'lock_delete':
       return { op: 'lock_delete', tableId: op.tableId };
@@ -110,11 +116,15 @@ export function outboundOf(unit: Unit, outcome: UnitOutcome): Outbound[] {
     case 'applied': {
       const { seq } = outcome;
       const out: Outbound[] = unit.out.map((o) => (o.stamp && seq !== null ? { ...o, msg: { ...o.msg, seq } } : o));
-      for (const r of outcome.replies) out.push({ to: 'terminal', terminalId: r.terminalId, msg: r.reply as HubMessage });
+      for (const r of outcome.replies)
+        out.push({ to: 'terminal', terminalId: r.terminalId, msg: r.reply as HubMessage });
       return out;
     }
     case 'duplicate':
-      throw new HubError('INTERNAL', 'the store answered a writer unit as a duplicate, but writer units carry no dedupe');
+      throw new HubError(
+        'INTERNAL',
+        'the store answered a writer unit as a duplicate, but writer units carry no dedupe',
+      );
     default: {
       const unreachable: never = outcome;
       throw new HubError('INTERNAL', `unknown unit outcome ${JSON.stringify(unreachable)}`);

@@ -4,6 +4,7 @@
  * they read committed rows only and share nothing with the batcher but the store.
  */
 import type { HubStore } from '#adapters/sqlite/store.js';
+import type { HubStorePort, StoredLease, StoredLock, StoredOrder, StoredTable } from '#ports/store.js';
 import type { FloorPlan, HubMessage, SyncInitOrder, TableState } from '#protocol/hub-messages.js';
 import type { SyncResult, WriterStateView } from '#threads/contract.js';
 
@@ -32,9 +33,23 @@ export function syncAnswer(
         quarantined: store.quarantinedRecords(),
       };
   }
-  const leases = new Map(store.leases().map((l) => [l.posReference, l]));
+  return initFrom({ orders: store.orders(), leases: store.leases(), locks: store.locks(), tables: store.tables(), floorPlans: store.floorPlans() }, seq, now, store.quarantinedRecords());
+}
+
+/** The rows a full SYNC_INIT is built from, as either store reads them. */
+interface InitRows {
+  readonly orders: readonly StoredOrder[];
+  readonly leases: readonly StoredLease[];
+  readonly locks: readonly StoredLock[];
+  readonly tables: readonly StoredTable[];
+  readonly floorPlans: readonly unknown[];
+}
+
+/** A full SYNC_INIT: the active orders (with who leases them now), every table with its lock, the floor plans. */
+function initFrom(rows: InitRows, seq: number, now: number, quarantined: SyncResult['quarantined']): SyncResult {
+  const leases = new Map(rows.leases.map((l) => [l.posReference, l]));
   const orders: SyncInitOrder[] = [];
-  for (const o of store.orders()) {
+  for (const o of rows.orders) {
     // Closed orders stay in SQLite (and in Odoo) but are no longer active: finalized, or confirmed by Odoo.
     if (o.snapshot === null || o.state === 'finalized' || o.odooOrderId !== null) continue;
     const lease = leases.get(o.posReference);
@@ -46,9 +61,9 @@ export function syncAnswer(
       leasedBy: lease && lease.expiresAt > now ? lease.terminalId : null,
     });
   }
-  const locks = new Map(store.locks().map((l) => [l.tableId, l]));
+  const locks = new Map(rows.locks.map((l) => [l.tableId, l]));
   const tables: TableState[] = [];
-  for (const t of store.tables()) {
+  for (const t of rows.tables) {
     const lock = locks.get(t.tableId);
     locks.delete(t.tableId);
     tables.push({
@@ -68,8 +83,34 @@ export function syncAnswer(
       lockExpiresAt: lock.expiresAt,
     });
   }
-  const floorPlans = store.floorPlans() as FloorPlan[];
-  return { mode: 'init', orders, tables, floorPlans, seq, quarantined: store.quarantinedRecords() };
+  const floorPlans = rows.floorPlans as FloorPlan[];
+  return { mode: 'init', orders, tables, floorPlans, seq, quarantined };
+}
+
+/**
+ * The same answer on the store port (either engine): events are served only up to the high-water mark,
+ * so a commit still waiting for a Postgres standby is never resumed to a terminal.
+ */
+export async function syncAnswerOnPort(
+  store: HubStorePort,
+  retention: number,
+  now: number,
+  terminalId: string,
+  lastSeq: number | undefined,
+): Promise<SyncResult> {
+  const seq = store.highWaterMark();
+  if (lastSeq !== undefined) {
+    const events = seq - lastSeq <= retention ? await store.readEvents(lastSeq, retention, terminalId) : null;
+    if (events !== null)
+      return {
+        mode: 'resume',
+        fromSeq: lastSeq + 1,
+        toSeq: seq,
+        events: events.map((e) => e.payload as HubMessage),
+        quarantined: [...store.quarantinedRecords()],
+      };
+  }
+  return initFrom(await store.contents(), seq, now, [...store.quarantinedRecords()]);
 }
 
 /** Leases, locks and the newest events, for the dashboard and the CLI. */

@@ -24,7 +24,13 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function unit(posReference: string): Unit {
-  const updated: HubMessage = { type: 'TABLE_UPDATED', tableId: 1, status: 'occupied', posReference, sourceTerminal: 'ann' };
+  const updated: HubMessage = {
+    type: 'TABLE_UPDATED',
+    tableId: 1,
+    status: 'occupied',
+    posReference,
+    sourceTerminal: 'ann',
+  };
   return {
     ops: [
       { op: 'table_put', tableId: 1, status: 'occupied', posReference },
@@ -53,9 +59,18 @@ function open(env: Record<string, string> = {}) {
   const store = new HeldStore({ path: join(dir, 'hub.sqlite'), sync: 'full' });
   const clock = new TestClock();
   const sent: WriterNotice[] = [];
-  const core = new WriterCore({ store, config, clock: writerClock(clock), log: createLogger({ level: 'silent' }), metrics: noopMetrics, toFront: (m) => sent.push(m) });
+  const core = new WriterCore({
+    store,
+    config,
+    clock: writerClock(clock),
+    log: createLogger({ level: 'silent' }),
+    metrics: noopMetrics,
+    toFront: (m) => sent.push(m),
+  });
   const commits = (): number[][] =>
-    sent.flatMap((m) => (m.type === 'deliver' ? [m.input.deliveries.map((d) => (d.out[0]?.msg as { seq: number }).seq)] : []));
+    sent.flatMap((m) =>
+      m.type === 'deliver' ? [m.input.deliveries.map((d) => (d.out[0]?.msg as { seq: number }).seq)] : [],
+    );
   return { config, store, clock, core, commits };
 }
 

@@ -21,17 +21,52 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function snap(posReference: string, tableId: number | null): OrderSnapshot {
-  return { posReference, tableId, state: 'editing', kitchenStatus: 'open', sessionId: 1, userId: 1, lines: [], payments: [], amountTotal: 0, amountTax: 0, amountPaid: 0, amountReturn: 0, createdAt: '2026-01-01T10:00:00.000Z' };
+  return {
+    posReference,
+    tableId,
+    state: 'editing',
+    kitchenStatus: 'open',
+    sessionId: 1,
+    userId: 1,
+    lines: [],
+    payments: [],
+    amountTotal: 0,
+    amountTax: 0,
+    amountPaid: 0,
+    amountReturn: 0,
+    createdAt: '2026-01-01T10:00:00.000Z',
+  };
 }
 
 function order(posReference: string, homeKey: string, tableId: number | null, finalize = false): StoreUnit {
   const snapshot = snap(posReference, tableId);
   return {
     ops: [
-      { op: 'order_put', order: { posReference, homeKey, tableId, version: 1, snapshot, state: 'editing', terminalId: 'ann' } },
-      { op: 'lease_put', lease: { posReference, homeKey, terminalId: 'ann', role: 'waiter', tableId, expiresAt: NOW + 60_000, epoch: 3 } },
-      { op: 'event', type: finalize ? 'ORDER_FINALIZE' : 'ORDER_UPDATED', posReference, payload: { type: 'ORDER_UPDATED', posReference }, sourceTerminal: 'ann', ...(finalize ? { finalize: { snapshot, configId: 1, terminalId: 'ann' } } : {}) },
-      { op: 'mutation', terminalId: 'ann', owner: 'u1', mutationId: `m-${posReference}`, homeKey, posReference, result: { type: 'ORDER_ACK' } },
+      {
+        op: 'order_put',
+        order: { posReference, homeKey, tableId, version: 1, snapshot, state: 'editing', terminalId: 'ann' },
+      },
+      {
+        op: 'lease_put',
+        lease: { posReference, homeKey, terminalId: 'ann', role: 'waiter', tableId, expiresAt: NOW + 60_000, epoch: 3 },
+      },
+      {
+        op: 'event',
+        type: finalize ? 'ORDER_FINALIZE' : 'ORDER_UPDATED',
+        posReference,
+        payload: { type: 'ORDER_UPDATED', posReference },
+        sourceTerminal: 'ann',
+        ...(finalize ? { finalize: { snapshot, configId: 1, terminalId: 'ann' } } : {}),
+      },
+      {
+        op: 'mutation',
+        terminalId: 'ann',
+        owner: 'u1',
+        mutationId: `m-${posReference}`,
+        homeKey,
+        posReference,
+        result: { type: 'ORDER_ACK' },
+      },
     ],
   };
 }
@@ -45,9 +80,26 @@ describe('seeds from the store port', () => {
         order('B', 't:1', 1, true),
         order('C', 't:2', 2),
         order('T-9', 'o:T-9', null),
-        { ops: [{ op: 'lock_put', lock: { tableId: 2, terminalId: 'bob', role: 'waiter', expiresAt: NOW, epoch: 4 } }, { op: 'table_put', table: { tableId: 2, status: 'occupied', posReference: 'C' } }, { op: 'table_put', table: { tableId: 5, status: 'free', posReference: null } }] },
+        {
+          ops: [
+            { op: 'lock_put', lock: { tableId: 2, terminalId: 'bob', role: 'waiter', expiresAt: NOW, epoch: 4 } },
+            { op: 'table_put', table: { tableId: 2, status: 'occupied', posReference: 'C' } },
+            { op: 'table_put', table: { tableId: 5, status: 'free', posReference: null } },
+          ],
+        },
         // A ticket's mutation has no actor (empty home key): in no seed.
-        { ops: [{ op: 'ticket', businessDay: '2026-11-23', orderType: 'takeout', terminalId: 'cy', mutationId: 't-1', reply: (n) => ({ n }) }] },
+        {
+          ops: [
+            {
+              op: 'ticket',
+              businessDay: '2026-11-23',
+              orderType: 'takeout',
+              terminalId: 'cy',
+              mutationId: 't-1',
+              reply: (n) => ({ n }),
+            },
+          ],
+        },
       ],
       NOW,
     );
@@ -57,10 +109,17 @@ describe('seeds from the store port', () => {
         expect(seedsOfContents(await port.contents(), keep)).toEqual(port.store.actorSeeds(keep));
       }
     }
-    for (const key of ['t:1', 't:2', 't:5', 'o:T-9', 't:7']) expect(seedOfKey(key, await port.seedOf(key))).toEqual(port.store.seedOf(key));
+    for (const key of ['t:1', 't:2', 't:5', 'o:T-9', 't:7'])
+      expect(seedOfKey(key, await port.seedOf(key))).toEqual(port.store.seedOf(key));
     // The cases are really there: a finalizing order, a lock, a table row, epochs and owner-scoped mutations.
-    expect(seedOfKey('t:1', await port.seedOf('t:1'))).toMatchObject({ finalizing: ['B'], mutations: [{ owner: 'u1' }, { owner: 'u1' }] });
-    expect(seedOfKey('t:2', await port.seedOf('t:2'))).toMatchObject({ lock: { terminalId: 'bob', epoch: 4 }, table: { status: 'occupied' } });
+    expect(seedOfKey('t:1', await port.seedOf('t:1'))).toMatchObject({
+      finalizing: ['B'],
+      mutations: [{ owner: 'u1' }, { owner: 'u1' }],
+    });
+    expect(seedOfKey('t:2', await port.seedOf('t:2'))).toMatchObject({
+      lock: { terminalId: 'bob', epoch: 4 },
+      table: { status: 'occupied' },
+    });
     await port.close();
   });
 });

@@ -38,7 +38,13 @@ class TimedStore extends HubStore {
 }
 
 function unit(posReference: string, sentAt?: number): Unit {
-  const updated: HubMessage = { type: 'TABLE_UPDATED', tableId: 1, status: 'occupied', posReference, sourceTerminal: 'ann' };
+  const updated: HubMessage = {
+    type: 'TABLE_UPDATED',
+    tableId: 1,
+    status: 'occupied',
+    posReference,
+    sourceTerminal: 'ann',
+  };
   return {
     ops: [
       { op: 'table_put', tableId: 1, status: 'occupied', posReference },
@@ -80,7 +86,9 @@ describe('writer stages', () => {
     expect(of('commit_wait')).toEqual([0.01, 0.006, 0.006]);
     expect(of('commit')).toEqual([0.0025, 0.0025, 0.0025]);
     const deliver = sent.find((m) => m.type === 'deliver');
-    expect(deliver?.type === 'deliver' ? deliver.input.deliveries.map((d) => d.sentAt) : []).toEqual([1012.5, 1012.5, 1012.5]);
+    expect(deliver?.type === 'deliver' ? deliver.input.deliveries.map((d) => d.sentAt) : []).toEqual([
+      1012.5, 1012.5, 1012.5,
+    ]);
     // The writer records only its own stages.
     expect(new Set(recorded.map(([s]) => s))).toEqual(new Set(['to_writer', 'commit_wait', 'commit']));
     store.close();
