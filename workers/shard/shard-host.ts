@@ -76,6 +76,8 @@ export class ShardHost {
   private readonly actors = new Map<ActorKey, TableActor>();
   private seeds = new Map<ActorKey, ActorSeed>();
   private pending: Unit[] = [];
+  /** The origin of each pending unit that has none of its own (same index), added as the unit is flushed. */
+  private origins: (UnitOrigin | undefined)[] = [];
   private timer: TimerHandle | null = null;
   private timerAt: number | null = null;
   private relays: Relay[] = [];
@@ -268,12 +270,10 @@ export class ShardHost {
       this.dispatch(m, now);
       this.stages.end('actor_step', started);
     }
-    const origin = originOf(m);
+    if (this.pending.length === before) return;
     // The actor steps synchronously: units added now are this input's; tag who to tell if the disk refuses them.
-    for (let i = before; i < this.pending.length; i++) {
-      const unit = this.pending[i];
-      if (unit && unit.origin === undefined) this.pending[i] = { ...unit, origin };
-    }
+    const origin = originOf(m);
+    for (let i = before; i < this.pending.length; i++) this.origins[i] = origin;
   }
 
   private dispatch(m: ActorInput, now: number): void {
@@ -363,8 +363,14 @@ export class ShardHost {
     if (this.pending.length > 0) {
       // to_writer starts here; the writer ends it.
       const sentAt = this.stages.mark();
-      const units = this.pending.map((unit) => ({ ...unit, sentAt }));
+      const { origins } = this;
+      // One copy per unit: its origin (unless it carries one) and the stamp.
+      const units = this.pending.map((unit, i) => {
+        const origin = unit.origin ?? origins[i];
+        return origin === undefined ? { ...unit, sentAt } : { ...unit, origin, sentAt };
+      });
       this.pending = [];
+      this.origins = [];
       this.deps.sink(units);
     }
     if (this.relays.length > 0) {
