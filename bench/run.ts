@@ -21,12 +21,12 @@ import { runProfile } from './scenarios/profile.js';
 import { renderSummary, sat, type AllResults } from './scenarios/report.js';
 import { runSaturation } from './scenarios/saturation.js';
 import { runStorm, runStormProfile } from './scenarios/storm.js';
-import { runVenue } from './scenarios/venue.js';
+import { runVenue, runVenueProfile } from './scenarios/venue.js';
 import { odooSimAvailable, ROOT, startOdooSim, type ServerHandle } from './venue/targets.js';
 
 const SCENARIOS = ['sqlite', 'venue', 'venue-large', 'saturation', 'profile', 'storm', 'idle', 'http'] as const;
 /** Run only when named in --only. */
-const OPT_IN = ['storm-profile'] as const;
+const OPT_IN = ['storm-profile', 'venue-profile', 'venue-large-profile'] as const;
 type Scenario = (typeof SCENARIOS)[number] | (typeof OPT_IN)[number];
 const KNOWN: readonly string[] = [...SCENARIOS, ...OPT_IN];
 
@@ -143,6 +143,12 @@ async function main(): Promise<number> {
     });
     await attempt('storm-profile', async () => {
       await runStormProfile(ctx);
+    });
+    await attempt('venue-profile', async () => {
+      await runVenueProfile(ctx);
+    });
+    await attempt('venue-large-profile', async () => {
+      await runVenueProfile(ctx, 'venue-large');
     });
   } finally {
     await ctx.shared.hub?.stop();

@@ -157,6 +157,13 @@ export function isIdle(ctx: TableContext): boolean {
   return true;
 }
 
+/** Whether `terminalId` holds this table's lock or a lease on one of its orders: its connects and drops matter here. */
+export function holdsGrant(ctx: TableContext, terminalId: string): boolean {
+  if (ctx.lock?.terminalId === terminalId) return true;
+  for (const order of ctx.orders.values()) if (order.lease?.terminalId === terminalId) return true;
+  return false;
+}
+
 /** Earliest lease or lock expiry, or null: when the host must send the next tick. */
 export function nextDeadline(ctx: TableContext): number | null {
   let next: number | null = ctx.lock?.expiresAt ?? null;

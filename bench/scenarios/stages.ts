@@ -46,3 +46,10 @@ export async function scrapeStages(httpUrl: string, refreshMs = 1000): Promise<S
   if (!response.ok) throw new Error(`GET /metrics: HTTP ${response.status}`);
   return stageFigures(await response.text());
 }
+
+/** One log line: p50 / p99 in ms per stage, in path order ("—" for a stage with no samples). */
+export function stagesLine(figures: readonly StageFigure[]): string {
+  return figures
+    .map((f) => (f.count === 0 ? `${f.stage} —` : `${f.stage} ${f.p50Ms ?? '—'}/${f.p99Ms ?? '—'}`))
+    .join(', ');
+}

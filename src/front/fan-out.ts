@@ -31,6 +31,11 @@ interface Queued {
   readonly types: string[];
 }
 type Outbox = Map<TerminalConn, Queued>;
+/** Frames written per (encoding, message type) over one commit's fan-out: the frames-out metric, counted once. */
+type Tally = Map<Encoding, Map<string, number>>;
+
+/** One encoder for the whole front: a shared frame is turned into bytes once, not by uWS once per socket. */
+const utf8 = new TextEncoder();
 
 export class FanOut {
   constructor(private readonly deps: FanOutDeps) {}
@@ -42,7 +47,10 @@ export class FanOut {
   deliver(deliveries: readonly Delivery[]): void {
     const batch: Outbox = new Map();
     for (const delivery of deliveries) this.gather(delivery, batch);
-    for (const [conn, queued] of batch) this.writeMany(conn, queued);
+    const tally: Tally = new Map();
+    for (const [conn, queued] of batch) this.writeMany(conn, queued, tally);
+    for (const [encoding, perType] of tally)
+      for (const [type, count] of perType) this.deps.metrics.frameOut(type, encoding, count);
   }
 
   /** False when the message could not be encoded (it was logged and left out). */
@@ -68,6 +76,8 @@ export class FanOut {
         if (frame === undefined) {
           // Encoded once per encoding; a failure (null) is remembered too, so it is logged once, not per socket.
           frame = this.encode(conn, out.msg);
+          // A text frame for many sockets goes as UTF-8 bytes: uWS would otherwise convert the string per socket.
+          if (typeof frame === 'string' && out.to !== 'terminal') frame = utf8.encode(frame);
           encoded.set(conn.state.encoding, frame);
         }
         if (frame === null) return;
@@ -127,13 +137,20 @@ export class FanOut {
     }
   }
 
-  /** Send, and close the terminal (4003) rather than let it silently miss a message. */
-  private writeMany(conn: TerminalConn, queued: Queued): void {
+  /** Send, and close the terminal (4003) rather than let it silently miss a message. With a tally, frames are counted there. */
+  private writeMany(conn: TerminalConn, queued: Queued, tally?: Tally): void {
     if (conn.closed) return;
     const result = conn.sendMany(queued.frames, conn.state.codec.binary);
-    const perType = new Map<string, number>();
-    for (const type of queued.types) perType.set(type, (perType.get(type) ?? 0) + 1);
-    for (const [type, count] of perType) this.deps.metrics.frameOut(type, conn.state.encoding, count);
+    const { encoding } = conn.state;
+    if (tally === undefined) for (const type of queued.types) this.deps.metrics.frameOut(type, encoding, 1);
+    else {
+      let perType = tally.get(encoding);
+      if (perType === undefined) {
+        perType = new Map();
+        tally.set(encoding, perType);
+      }
+      for (const type of queued.types) perType.set(type, (perType.get(type) ?? 0) + 1);
+    }
     if (result === 'dropped' || conn.bufferedAmount() > this.deps.maxBackpressure) {
       this.deps.metrics.backpressureClose();
       this.deps.log.warn(

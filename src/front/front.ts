@@ -8,7 +8,7 @@ import type { Logger } from '../adapters/log/logger.js';
 import type { Config } from '../config.js';
 import type { TokenValidator } from '../ports/auth.js';
 import type { Clock } from '../ports/clock.js';
-import type { HubMetrics } from '../ports/metrics.js';
+import { stageTimer, type HubMetrics, type StageMark, type StageTimer } from '../ports/metrics.js';
 import { CLOSE_CODES } from '../protocol/close-codes.js';
 import type { Encoding } from '../protocol/constants.js';
 import type { ErrorCode } from '../protocol/errors.js';
@@ -43,6 +43,8 @@ export interface FrontDeps {
   readonly writer: Caller<FrontToWriter>;
   /** Called whenever something the dashboard shows may have changed. */
   readonly onChange: () => void;
+  /** Per-stage latency (decode, to_front, fan_out); defaults to one recording into `metrics`. Tests inject a clock. */
+  readonly stages?: StageTimer;
 }
 
 const EMPTY_STATS: WriterStats = {
@@ -75,9 +77,11 @@ export class Front {
   /** Rate limits and caps (src/front/limits): per terminal once signed in, per address before. */
   private readonly terminalLimits: TerminalLimits;
   private readonly addressLimits: AddressLimits;
+  private readonly stages: StageTimer;
 
   constructor(private readonly deps: FrontDeps) {
     const { config, clock, log, metrics, tokenValidator, writer } = deps;
+    this.stages = deps.stages ?? stageTimer(metrics);
     this.limits = inboundLimits(config);
     this.terminalLimits = new TerminalLimits(config);
     this.addressLimits = new AddressLimits(config);
@@ -130,6 +134,7 @@ export class Front {
       writer,
       log,
       floorPlanMaxBytes: this.limits.floorPlanMaxBytes,
+      stages: this.stages,
     });
   }
 
@@ -283,6 +288,8 @@ export class Front {
   onMessage(conn: TerminalConn, data: ArrayBuffer, isBinary: boolean): void {
     const session = conn.state;
     if (session.phase === 'closed') return;
+    // The `decode` stage starts as the frame arrives and ends when its work is handed to a thread.
+    const arrived = this.stages.mark();
     const now = this.deps.clock.now();
     session.lastSeen = now;
     const read = readFrame(session, data, isBinary, this.limits);
@@ -307,7 +314,7 @@ export class Front {
       } as HubMessage);
       return;
     }
-    this.dispatch(conn, msg, now, data.byteLength);
+    this.dispatch(conn, msg, now, data.byteLength, arrived);
   }
 
   private onAuthFrame(conn: TerminalConn, msg: TerminalMessage, now: number): void {
@@ -379,7 +386,7 @@ export class Front {
     this.addressLimits.settled(session.address);
   }
 
-  private dispatch(conn: TerminalConn, msg: TerminalMessage, now: number, frameBytes: number): void {
+  private dispatch(conn: TerminalConn, msg: TerminalMessage, now: number, frameBytes: number, arrived: StageMark): void {
     const session = conn.state;
     const terminalId = session.terminalId;
     const role = session.role;
@@ -397,7 +404,7 @@ export class Front {
         this.sendTo(conn, { type: 'HEARTBEAT_ACK', serverTime: now });
         return;
       default: {
-        const refusal = this.work.route(msg, { terminalId, role, name: session.userName, odooUserId: session.odooUserId, owner: session.owner }, now, frameBytes);
+        const refusal = this.work.route(msg, { terminalId, role, name: session.userName, odooUserId: session.odooUserId, owner: session.owner }, now, frameBytes, arrived);
         if (refusal !== null) this.refuse(conn, refusal.code, refusal.message, refOf(msg), now);
       }
     }
@@ -412,11 +419,21 @@ export class Front {
 
   onWriterMessage(message: WriterNotice): void {
     switch (message.type) {
-      case 'deliver':
+      case 'deliver': {
         this.stats = message.input.stats;
-        this.fanOut.deliver(message.input.deliveries);
+        const { deliveries } = message.input;
+        // to_front: from the writer's stamp (absent from a writer that does not stamp) to here; fan_out: the
+        // whole commit's messages encoded and handed to the sockets. One sample per committed write for each.
+        const { metrics } = this.deps;
+        const arrived = this.stages.mark();
+        for (const d of deliveries)
+          if (d.sentAt !== undefined) metrics.writeStage('to_front', Math.max(0, arrived - d.sentAt) / 1000);
+        this.fanOut.deliver(deliveries);
+        const fanOutSeconds = Math.max(0, this.stages.mark() - arrived) / 1000;
+        for (let i = 0; i < deliveries.length; i++) metrics.writeStage('fan_out', fanOutSeconds);
         this.deps.onChange();
         return;
+      }
       case 'stats':
         this.stats = message.input;
         this.deps.onChange();

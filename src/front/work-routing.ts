@@ -5,6 +5,7 @@
  */
 import type { Logger } from '../adapters/log/logger.js';
 import type { TerminalRole } from '../ports/auth.js';
+import type { StageMark, StageTimer } from '../ports/metrics.js';
 import type { ErrorCode } from '../protocol/errors.js';
 import type { TerminalMessage } from '../protocol/terminal-messages.js';
 import { floorPlanUnit, ticketNumberUnit } from '../domain/venue-rules.js';
@@ -39,6 +40,8 @@ export interface WorkRoutingDeps {
   readonly log: Logger;
   /** HUB_FLOOR_PLAN_MAX_BYTES. */
   readonly floorPlanMaxBytes: number;
+  /** Ends the `decode` stage as the work is emitted; its reading is the `sentAt` the next thread ends its hop with. */
+  readonly stages: StageTimer;
 }
 
 export type Work = Exclude<TerminalMessage, { type: 'AUTH' | 'HEARTBEAT' }>;
@@ -46,13 +49,13 @@ export type Work = Exclude<TerminalMessage, { type: 'AUTH' | 'HEARTBEAT' }>;
 export class WorkRouting {
   constructor(private readonly deps: WorkRoutingDeps) {}
 
-  /** Post the frame's work; a refusal when the rules say no (nothing was posted). */
-  route(msg: Work, sender: Sender, now: number, frameBytes: number): Refusal | null {
-    const { routes } = this.deps;
+  /** Post the frame's work; a refusal when the rules say no (nothing was posted). `arrived`: the frame's StageMark. */
+  route(msg: Work, sender: Sender, now: number, frameBytes: number, arrived: StageMark): Refusal | null {
+    const { routes, stages } = this.deps;
     const from = { terminalId: sender.terminalId, role: sender.role, name: sender.name, ...(sender.owner === null ? {} : { owner: sender.owner }) };
     switch (msg.type) {
       case 'TICKET_NUMBER_REQUEST':
-        this.postUnit(ticketNumberUnit(msg, sender.terminalId, now, sender.owner));
+        this.postUnit(ticketNumberUnit(msg, sender.terminalId, now, sender.owner), arrived);
         return null;
       case 'FLOOR_PLAN_UPDATE': {
         const verdict = floorPlanUnit({
@@ -63,7 +66,7 @@ export class WorkRouting {
           maxBytes: this.deps.floorPlanMaxBytes,
         });
         if (!verdict.ok) return verdict;
-        this.postUnit(verdict.unit);
+        this.postUnit(verdict.unit, arrived);
         return null;
       }
       case 'ORDER_FINALIZE': {
@@ -81,7 +84,7 @@ export class WorkRouting {
           );
         }
         const key = routes.routeOf(attributed);
-        this.shardFor(key)?.emit('terminal', { key, from, msg: attributed, receivedAt: now });
+        this.shardFor(key)?.emit('terminal', { key, from, msg: attributed, receivedAt: now, sentAt: stages.end('decode', arrived) });
         return null;
       }
       case 'LEASE_ACQUIRE':
@@ -94,14 +97,14 @@ export class WorkRouting {
       case 'TABLE_LOCK_HEARTBEAT':
       case 'TABLE_LOCK_FORCE_ACQUIRE': {
         const key = routes.routeOf(msg);
-        this.shardFor(key)?.emit('terminal', { key, from, msg, receivedAt: now });
+        this.shardFor(key)?.emit('terminal', { key, from, msg, receivedAt: now, sentAt: stages.end('decode', arrived) });
         return null;
       }
       case 'ORDER_TRANSFER': {
         // To the source's actor, which needs the destination's key to run the transfer protocol.
         const key = routes.routeOf(msg);
         const toKey = routes.transferDestination(msg, key);
-        this.shardFor(key)?.emit('transfer', { key, toKey, from, msg, receivedAt: now });
+        this.shardFor(key)?.emit('transfer', { key, toKey, from, msg, receivedAt: now, sentAt: stages.end('decode', arrived) });
         return null;
       }
       default: {
@@ -116,9 +119,9 @@ export class WorkRouting {
     for (const r of relays) this.shardFor(r.to)?.emit('relay', { key: r.to, event: r.event });
   }
 
-  /** A venue-wide write straight to the writer: no actor owns it. */
-  private postUnit(unit: Unit): void {
-    this.deps.writer.emit('units', { units: [unit] });
+  /** A venue-wide write straight to the writer: no actor owns it (its `to_writer` starts where `decode` ends). */
+  private postUnit(unit: Unit, arrived: StageMark): void {
+    this.deps.writer.emit('units', { units: [{ ...unit, sentAt: this.deps.stages.end('decode', arrived) }] });
   }
 
   private shardFor(key: ActorKey): Caller<FrontToShard> | undefined {

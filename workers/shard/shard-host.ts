@@ -8,14 +8,15 @@
  */
 import type { Logger } from '#adapters/log/logger.js';
 import type { MonotonicClock, TimerHandle } from '#ports/clock.js';
-import type { HubMetrics } from '#ports/metrics.js';
-import { isIdle, nextDeadline, type TableEnv, type TableSeed } from '../../actors/table/context.js';
+import { stageTimer, type HubMetrics, type StageTimer } from '#ports/metrics.js';
+import { holdsGrant, isIdle, nextDeadline, type TableEnv, type TableSeed } from '../../actors/table/context.js';
 import { startTableActor, type TableActor } from '../../actors/table/table.machine.js';
 import type { StepResult, TableEvent } from '../../actors/table/table-logic.js';
 import type { HubMessage } from '#protocol/hub-messages.js';
 import type { ActorKey, Relay, ShardMessage, TransferMessage, Unit, UnitOrigin } from '#threads/actor-io.js';
 import type { ShardInput } from '#threads/contract.js';
 import type { ActorSeed, KeySeed, ShardSeed } from '#threads/seed.js';
+import { DeadlineIndex } from './deadline-index.js';
 import { GrantTime } from './grant-time.js';
 import { TransferFences } from './transfer-fences.js';
 
@@ -34,6 +35,8 @@ export interface ShardHostDeps {
   readonly loadKey?: (key: ActorKey) => void;
   /** With loadKey: an idle actor unused this long is dropped from memory (HUB_ACTOR_IDLE_MS). */
   readonly evictAfterMs?: number;
+  /** Per-stage latency (to_shard, actor_step; stamps units' sentAt); defaults to one recording into `metrics`. */
+  readonly stages?: StageTimer;
 }
 
 /** The inputs that address one actor and may have to wait behind a transfer's fence. */
@@ -73,6 +76,8 @@ export class ShardHost {
   private readonly actors = new Map<ActorKey, TableActor>();
   private seeds = new Map<ActorKey, ActorSeed>();
   private pending: Unit[] = [];
+  /** The origin of each pending unit that has none of its own (same index), added as the unit is flushed. */
+  private origins: (UnitOrigin | undefined)[] = [];
   private timer: TimerHandle | null = null;
   private timerAt: number | null = null;
   private relays: Relay[] = [];
@@ -86,9 +91,14 @@ export class ShardHost {
   private sweepTimer: TimerHandle | null = null;
   /** Actors dropped while idle since start (metrics and tests). */
   evicted = 0;
+  /** Each actor's next expiry, updated for the actors sent an event (`touched`) rather than scanned for all. */
+  private readonly deadlines = new DeadlineIndex();
+  private readonly touched = new Set<ActorKey>();
+  private readonly stages: StageTimer;
 
   constructor(private readonly deps: ShardHostDeps) {
     this.time = new GrantTime(deps.clock);
+    this.stages = deps.stages ?? stageTimer(deps.metrics);
   }
 
   get actorCount(): number {
@@ -102,6 +112,8 @@ export class ShardHost {
     this.lastUsed.clear();
     this.loading.clear();
     this.fences.clear();
+    this.deadlines.clear();
+    this.touched.clear();
     this.relays = [];
     // Stored expiries are wall-clock epoch ms; actors run on shard time (grant-time.ts).
     const seeds = new Map<ActorKey, ActorSeed>();
@@ -163,6 +175,8 @@ export class ShardHost {
       actor.stop();
       this.actors.delete(key);
       this.lastUsed.delete(key);
+      this.deadlines.delete(key);
+      this.touched.delete(key);
       dropped += 1;
     }
     if (dropped > 0) {
@@ -180,6 +194,8 @@ export class ShardHost {
     const seed: TableSeed = stored ?? { key };
     actor = startTableActor({ seed, env: this.deps.env }, (result) => this.collect(result));
     this.actors.set(key, actor);
+    // A seed may carry grants: its expiry joins the index at the next reschedule.
+    this.touched.add(key);
     this.deps.metrics.actors(this.deps.index, this.actors.size);
     return actor;
   }
@@ -195,17 +211,23 @@ export class ShardHost {
   /** One batch from the front: every message, then one flush to the writer. */
   handleBatch(messages: readonly ShardInput[]): void {
     const now = this.time.now();
+    // to_shard ends when the batch arrives (one reading for the batch: its inputs crossed together).
+    const arrived = this.stages.mark();
     for (const m of messages) {
       switch (m.type) {
         case 'terminal':
         case 'transfer':
+          if (m.input.sentAt !== undefined) this.deps.metrics.writeStage('to_shard', Math.max(0, arrived - m.input.sentAt) / 1000);
+          this.route(m, now);
+          this.drainFences();
+          break;
         case 'relay':
           this.route(m, now);
           this.drainFences();
           break;
         case 'connected':
         case 'disconnected':
-          this.broadcast({ type: m.type, now, terminalId: m.input.terminalId });
+          this.presence({ type: m.type, now, terminalId: m.input.terminalId });
           break;
         default: {
           const unreachable: never = m;
@@ -242,17 +264,21 @@ export class ShardHost {
 
   private run(m: ActorInput, now: number): void {
     const before = this.pending.length;
-    this.dispatch(m, now);
-    const origin = originOf(m);
-    // The actor steps synchronously: units added now are this input's; tag who to tell if the disk refuses them.
-    for (let i = before; i < this.pending.length; i++) {
-      const unit = this.pending[i];
-      if (unit && unit.origin === undefined) this.pending[i] = { ...unit, origin };
+    if (m.type === 'relay') this.dispatch(m, now);
+    else {
+      const started = this.stages.mark();
+      this.dispatch(m, now);
+      this.stages.end('actor_step', started);
     }
+    if (this.pending.length === before) return;
+    // The actor steps synchronously: units added now are this input's; tag who to tell if the disk refuses them.
+    const origin = originOf(m);
+    for (let i = before; i < this.pending.length; i++) this.origins[i] = origin;
   }
 
   private dispatch(m: ActorInput, now: number): void {
     this.lastUsed.set(m.input.key, now);
+    this.touched.add(m.input.key);
     switch (m.type) {
       case 'terminal':
         this.actor(m.input.key).send({ type: 'terminal', now, from: m.input.from, msg: m.input.msg, receivedAt: m.input.receivedAt });
@@ -297,8 +323,16 @@ export class ShardHost {
     this.flush();
   }
 
-  private broadcast(event: TableEvent): void {
-    for (const actor of this.actors.values()) actor.send(event);
+  /**
+   * A terminal's socket came or went: only the actors where it holds a lease or the lock have anything to
+   * change (presence-expiry.ts), so only they get the event — not every actor of the shard on every connect.
+   */
+  private presence(event: Extract<TableEvent, { type: 'connected' | 'disconnected' }>): void {
+    for (const [key, actor] of this.actors) {
+      if (!holdsGrant(actor.getSnapshot().context.table, event.terminalId)) continue;
+      actor.send(event);
+      this.touched.add(key);
+    }
   }
 
   /** Expire what is due; exposed so in-process tests can tick a simulated clock. */
@@ -306,17 +340,37 @@ export class ShardHost {
     this.timer = null;
     this.timerAt = null;
     const now = this.time.now();
-    for (const actor of this.actors.values()) {
-      const due = nextDeadline(actor.getSnapshot().context.table);
-      if (due !== null && due <= now) actor.send({ type: 'tick', now });
+    this.indexTouched();
+    for (const key of this.deadlines.takeDue(now)) {
+      const actor = this.actors.get(key);
+      if (actor === undefined) continue;
+      actor.send({ type: 'tick', now });
+      this.touched.add(key);
     }
     this.flush();
   }
 
+  /** Re-read the next expiry of every actor sent an event since the last look. */
+  private indexTouched(): void {
+    for (const key of this.touched) {
+      const actor = this.actors.get(key);
+      this.deadlines.set(key, actor === undefined ? null : nextDeadline(actor.getSnapshot().context.table));
+    }
+    this.touched.clear();
+  }
+
   private flush(): void {
     if (this.pending.length > 0) {
-      const units = this.pending;
+      // to_writer starts here; the writer ends it.
+      const sentAt = this.stages.mark();
+      const { origins } = this;
+      // One copy per unit: its origin (unless it carries one) and the stamp.
+      const units = this.pending.map((unit, i) => {
+        const origin = unit.origin ?? origins[i];
+        return origin === undefined ? { ...unit, sentAt } : { ...unit, origin, sentAt };
+      });
       this.pending = [];
+      this.origins = [];
       this.deps.sink(units);
     }
     if (this.relays.length > 0) {
@@ -328,11 +382,8 @@ export class ShardHost {
   }
 
   private reschedule(): void {
-    let next: number | null = null;
-    for (const actor of this.actors.values()) {
-      const due = nextDeadline(actor.getSnapshot().context.table);
-      if (due !== null && (next === null || due < next)) next = due;
-    }
+    this.indexTouched();
+    const next = this.deadlines.earliest();
     if (next === this.timerAt) return;
     if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
     this.timer = null;
@@ -353,6 +404,8 @@ export class ShardHost {
     this.lastUsed.clear();
     this.loading.clear();
     this.fences.clear();
+    this.deadlines.clear();
+    this.touched.clear();
     this.relays = [];
   }
 }

@@ -22,10 +22,11 @@ const LAN_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 /** Seconds, for a SQLite transaction under synchronous=FULL (one fsync ≈ 0.3 ms on these machines). */
 const COMMIT_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 /**
- * Seconds, for one stage of a write's path (a thread hop, an actor step, a commit): 10 µs to 100 ms,
+ * Seconds, for one stage of a write's path (a thread hop, an actor step, a commit): 10 µs to 1 s (an overloaded hub
+ * must still show which stage its tail is in, not 100 ms everywhere),
  * finer than LAN_SECONDS because the whole path is meant to cost about one fsync (~0.3 ms) more than a relay.
  */
-const STAGE_SECONDS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1];
+const STAGE_SECONDS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.25, 1];
 /** Seconds, for calls to Odoo over the internet (the POS client's own timeout is 7.5 s). */
 const ODOO_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 7.5, 10, 30];
 /**

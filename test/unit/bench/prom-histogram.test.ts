@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { histogramsBy, quantile } from '../../../bench/lib/prom-histogram.js';
-import { stageFigures } from '../../../bench/scenarios/stages.js';
+import { stageFigures, stagesLine } from '../../../bench/scenarios/stages.js';
 import { WRITE_STAGES } from '../../../src/ports/metrics.js';
 
 const EXPOSITION = `# HELP pos_hub_write_stage_seconds Time a write spends in each stage.
@@ -78,5 +78,11 @@ describe('stageFigures', () => {
       p99Ms: null,
       meanMs: null,
     });
+  });
+
+  it('prints all eight stages on one line, p50/p99 in ms, a dash for a stage without samples', () => {
+    expect(stagesLine(stageFigures(EXPOSITION))).toBe(
+      'decode 1/1.98, to_shard —, actor_step —, to_writer —, commit_wait —, commit 1.5/2, to_front —, fan_out —',
+    );
   });
 });
