@@ -39,7 +39,6 @@ export const TEST_HUB_ENV: Readonly<Record<string, string>> = Object.freeze({
   HUB_MDNS_ENABLED: 'false',
   HUB_LOG_LEVEL: 'silent',
   HUB_SHARDS: '2',
-  HUB_COMMIT_WINDOW_MS: '1',
   // Tests read a counter right after the traffic that moved it: render /metrics per scrape, no cache.
   HUB_METRICS_REFRESH_MS: '0',
   // Nothing listens here: finalize tests start the Odoo simulator and set ODOO_URL themselves.
