@@ -8,6 +8,7 @@ import type { Logger } from '../adapters/log/logger.js';
 import type { Config } from '../config.js';
 import type { TokenValidator } from '../ports/auth.js';
 import type { Clock } from '../ports/clock.js';
+import type { HubIdentityView } from '../ports/cluster.js';
 import type { HubMetrics } from '../ports/metrics.js';
 import { CLOSE_CODES } from '../protocol/close-codes.js';
 import type { Encoding } from '../protocol/constants.js';
@@ -43,6 +44,8 @@ export interface FrontDeps {
   readonly writer: Caller<FrontToWriter>;
   /** Called whenever something the dashboard shows may have changed. */
   readonly onChange: () => void;
+  /** `hub: {id, role, epoch}` in AUTH_OK and HUB_STATUS (issue 18). */
+  readonly hub?: () => HubIdentityView;
 }
 
 const EMPTY_STATS: WriterStats = {
@@ -112,6 +115,7 @@ export class Front {
       seq: () => this.stats.seq,
       settled: (session) => this.settleAddress(session),
       onChange: deps.onChange,
+      ...(deps.hub ? { hub: deps.hub } : {}),
     });
     this.revalidation = new Revalidation({
       registry,
@@ -193,6 +197,7 @@ export class Front {
       pendingForward: this.stats.pendingForward,
       serverTime: this.deps.clock.now(),
       seq: this.stats.seq,
+      ...(this.deps.hub ? { hub: this.deps.hub() } : {}),
     });
   }
 
