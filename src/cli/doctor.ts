@@ -43,7 +43,7 @@ export async function doctorCommand(argv: readonly string[], io: CliIo, cwd: str
   const store =
     config.HUB_STORE === 'postgres'
       ? checkCluster(config.HUB_PG_URL, args.values.get('monitor') ?? loaded.env.PG_AUTOCTL_MONITOR)
-      : Promise.all([checkSqlite(config.HUB_DB_PATH), checkDiskSpace(config.HUB_DB_PATH)]);
+      : checkSqlite(config.HUB_DB_PATH).then((sqlite) => [sqlite, checkDiskSpace(config.HUB_DB_PATH)]);
   for (const check of [store, checkUws(), checkPort(config), checkMdns(config), checkTls(config, new Date())]) {
     const done = await check;
     const lines = Array.isArray(done) ? done : [done];
