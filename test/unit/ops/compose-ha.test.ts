@@ -123,6 +123,11 @@ describe('deploy/compose.ha.yml', () => {
     expect(tune).toContain('-h monitor');
     expect(services.tune!.depends_on).toEqual(['monitor']);
     expect(roles).toMatch(/^HA_PARTITION_TIMEOUT_S=3$/m);
+    // The test harness's "tuned" settings are the same numbers, in the same order.
+    const harness = readFileSync(join(ROOT, 'scripts/ha/cluster.sh'), 'utf8');
+    const tuned = /local tuned=\(([\d ]+)\)/.exec(harness)?.[1]?.split(' ');
+    expect(tuned).toEqual(fromScript.map((line) => line.split(' = ')[1]));
+    expect(harness).toContain('timeout.network_partition_timeout 3');
   });
 
   it('declares every named volume it mounts and mounts every one it declares, once', () => {
