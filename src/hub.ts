@@ -107,10 +107,9 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   });
   front = theFront;
   // A new role or epoch reaches the terminals now, not at the next HUB_STATUS tick.
-  cluster.onChange(() => {
-    theFront.broadcastStatus();
-    http?.changed();
-  });
+  cluster.onChange(() => theFront.broadcastStatus());
+  // The dashboard shows the lag too: any new view refreshes it (DashboardPush throttles).
+  cluster.onUpdate(() => http?.changed());
   theFront.loadRoutes(await writer.request('routes'));
   // Counters the writer pushed before the front existed were dropped; start from fresh ones.
   theFront.onWriterMessage({ type: 'stats', input: await writer.request('flush') });

@@ -42,6 +42,8 @@ export interface ClusterWatch {
   current(): ClusterView;
   /** Called after each read whose role, epoch or leader differs from the one before (mDNS re-announces). */
   onChange(listener: (view: ClusterView) => void): void;
+  /** Called after each read whose view differs in anything, replication lag included (the dashboard refreshes). */
+  onUpdate(listener: (view: ClusterView) => void): void;
   /** Read now and then every interval until stop(). Resolves after the first read. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -73,6 +75,7 @@ export function standaloneWatch(epoch = 0): ClusterWatch {
   return {
     current: () => view,
     onChange: () => undefined,
+    onUpdate: () => undefined,
     start: async () => undefined,
     stop: async () => undefined,
   };

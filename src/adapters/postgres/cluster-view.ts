@@ -175,6 +175,7 @@ export function pgClusterWatch(options: PgClusterWatchOptions): ClusterWatch {
   const target = parsePgUrl(options.url);
   const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
   const listeners: ((view: ClusterView) => void)[] = [];
+  const updates: ((view: ClusterView) => void)[] = [];
   let view: ClusterView = { role: 'follower', epoch: 0, leader: null, replication: null };
   let timer: TimerHandle | null = null;
   let stopped = false;
@@ -184,8 +185,10 @@ export function pgClusterWatch(options: PgClusterWatchOptions): ClusterWatch {
     try {
       const next = viewFromProbes(await probeCluster(target, timeouts), options.hubId, view);
       const changed = identityChanged(view, next);
+      const updated = JSON.stringify(view) !== JSON.stringify(next);
       view = next;
       if (changed) for (const listener of listeners) listener(next);
+      if (updated) for (const listener of updates) listener(next);
     } catch (error) {
       options.onError?.(error);
     }
@@ -201,6 +204,9 @@ export function pgClusterWatch(options: PgClusterWatchOptions): ClusterWatch {
     current: () => view,
     onChange: (listener) => {
       listeners.push(listener);
+    },
+    onUpdate: (listener) => {
+      updates.push(listener);
     },
     async start() {
       stopped = false;

@@ -10,6 +10,7 @@ import { PgStore } from '../../../src/adapters/postgres/store.js';
 import { pgClusterWatch, probeCluster, viewFromProbes } from '../../../src/adapters/postgres/cluster-view.js';
 import { parsePgUrl } from '../../../src/adapters/postgres/connection.js';
 import type { ClusterView } from '../../../src/ports/cluster.js';
+import type { TimerHandle } from '../../../src/ports/clock.js';
 import { TestClock } from '../../helpers/clocks.js';
 import { freePort, startPgServer, type PgServer } from '../../helpers/pg-server.js';
 
@@ -22,6 +23,27 @@ afterAll(async () => {
 }, 30_000);
 
 const TIMEOUTS = { connectTimeoutMs: 2000, queryTimeoutMs: 5000 };
+
+/** A TestClock that says when a timer is set: the watch sets its next one once a read has finished. */
+class SignallingClock extends TestClock {
+  private waiters: (() => void)[] = [];
+  override setTimeout(callback: () => void, ms: number): TimerHandle {
+    const handle = super.setTimeout(callback, ms);
+    for (const wake of this.waiters.splice(0)) wake();
+    return handle;
+  }
+  /** Resolves once a timer is pending (at once if one is); fails after 10 s. */
+  scheduled(): Promise<void> {
+    if (this.pending() > 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const limit = setTimeout(() => reject(new Error('the watch never scheduled its next read')), 10_000);
+      this.waiters.push(() => {
+        clearTimeout(limit);
+        resolve();
+      });
+    });
+  }
+}
 
 function pg(): PgServer {
   if (server === null) throw new Error('no server');
@@ -47,7 +69,7 @@ describe('postgres cluster view', () => {
 
   it('names the hub of the latest takeover as leader, re-reads on its schedule and announces a change once', async () => {
     const store = await PgStore.open({ url: pg().url });
-    const clock = new TestClock();
+    const clock = new SignallingClock();
     const watch = pgClusterWatch({
       url: pg().url,
       hubId: 'hub-a.local:8766',
@@ -58,7 +80,7 @@ describe('postgres cluster view', () => {
     const other = pgClusterWatch({
       url: pg().url,
       hubId: 'hub-b.local:8766',
-      clock,
+      clock: new TestClock(),
       intervalMs: 2000,
       timeouts: TIMEOUTS,
     });
@@ -84,6 +106,8 @@ describe('postgres cluster view', () => {
           resolve(view);
         }),
       );
+      const updates: ClusterView[] = [];
+      watch.onUpdate((view) => updates.push(view));
       const second = await store.takeOver('hub-b.local:8766', clock.now());
       expect(second).toBeGreaterThan(first);
       // Nothing is read until the schedule says so.
@@ -95,10 +119,14 @@ describe('postgres cluster view', () => {
         epoch: second,
         leader: { url: 'ws://hub-b.local:8766/', epoch: second },
       });
-      // The next read finds nothing new: no second announcement.
+      // The next read finds nothing new: no second announcement. (A read is done when its successor is scheduled.)
+      await clock.scheduled();
       clock.advance(2000);
+      await clock.scheduled();
       await watch.stop();
       expect(seen).toHaveLength(1);
+      // Nothing else differed on the second read either: one refresh for the dashboard.
+      expect(updates).toEqual(seen);
     } finally {
       await watch.stop();
       await other.stop();
