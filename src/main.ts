@@ -8,11 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import { createLogger, type Logger } from './adapters/log/logger.js';
-import { startMdns } from './adapters/mdns/advertiser.js';
+import { localHostName, startMdns } from './adapters/mdns/advertiser.js';
 import { clusterTxt, hubTxtRecord } from './adapters/mdns/txt-record.js';
-import { pgClusterWatch } from './adapters/postgres/cluster-view.js';
 import type { ClusterWatch } from './ports/cluster.js';
-import { localHostName } from './adapters/mdns/advertiser.js';
 import { createMetricsRenderer, createThreadMetrics } from './adapters/metrics/index.js';
 import { RUNTIME_EXIT_CODE, unsupportedRuntimeMessage } from './adapters/uws/runtime.js';
 import { createCatalogProvider } from './adapters/odoo/catalog-cache.js';
@@ -79,8 +77,10 @@ function tokenValidatorFor(config: Config, log: Logger, client: OdooClient): Tok
 }
 
 /** With HUB_STORE=postgres, the cluster view read from HUB_PG_URL; otherwise createHub's standalone default. */
-function clusterWatchFor(config: Config, log: Logger, hubId: string): ClusterWatch | undefined {
+async function clusterWatchFor(config: Config, log: Logger, hubId: string): Promise<ClusterWatch | undefined> {
   if (config.HUB_STORE !== 'postgres') return undefined;
+  // Loaded only here: a SQLite hub never loads the Postgres driver.
+  const { pgClusterWatch } = await import('./adapters/postgres/cluster-view.js');
   return pgClusterWatch({
     url: config.HUB_PG_URL,
     hubId,
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   const odoo = createOdooClient({ config, clock: systemClock, log, metrics });
   let collect: () => Promise<unknown[]> = async () => [];
   const hubId = `${localHostName()}:${config.HUB_HTTP_PORT}`;
-  const cluster = clusterWatchFor(config, log, hubId);
+  const cluster = await clusterWatchFor(config, log, hubId);
   const hub = await createHub({
     hubId,
     ...(cluster ? { cluster } : {}),

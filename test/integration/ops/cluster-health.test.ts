@@ -2,7 +2,8 @@
  * The hub shows its cluster view (issue 18): a SQLite hub is `standalone`, epoch 0, in /health and in
  * AUTH_OK's `hub`; a Postgres hub reading a real PostgreSQL names the leader of the latest takeover, is
  * `follower` without being unhealthy, and when a takeover makes it the leader, its terminals hear it in a
- * HUB_STATUS at once (not at the next status tick) and /health says so.
+ * HUB_STATUS at once (not at the next status tick) and /health says so; a real hub process started with
+ * HUB_STORE=postgres reads its view from HUB_PG_URL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgClusterWatch } from '../../../src/adapters/postgres/cluster-view.js';
@@ -10,6 +11,7 @@ import { PgStore } from '../../../src/adapters/postgres/store.js';
 import { systemClock } from '../../../src/ports/clock.js';
 import { startHubInProcess } from '../../helpers/hub-in-process.js';
 import { startPgServer, type PgServer } from '../../helpers/pg-server.js';
+import { spawnHub } from '../../helpers/spawn-hub.js';
 import { TestTerminal } from '../../helpers/terminal.js';
 
 let server: PgServer | null = null;
@@ -82,4 +84,20 @@ describe('cluster view on the hub', () => {
       await store.close();
     }
   }, 90_000);
+
+  it('main.ts reads the view from HUB_PG_URL when HUB_STORE=postgres (a real hub process)', async () => {
+    if (server === null) throw new Error('no server');
+    const hub = await spawnHub({ env: { HUB_STORE: 'postgres', HUB_PG_URL: server.url, HUB_HTTP_PORT: '0' } });
+    try {
+      const port = hub.listening?.port;
+      if (port === undefined) throw new Error(`no listening line: ${hub.output()}`);
+      const body = await health(`http://127.0.0.1:${port}`);
+      expect(body.status).toBe('ok');
+      // The earlier test's takeovers are in this database: this hub is not their node, so it follows.
+      expect(body.cluster).toMatchObject({ role: 'follower', replication: { standbys: 0 } });
+      expect((body.cluster as { epoch: number }).epoch).toBeGreaterThan(0);
+    } finally {
+      await hub.kill();
+    }
+  }, 60_000);
 });
