@@ -3,22 +3,45 @@
 # creates the `pos-hub` system user and /var/lib/pos-hub, writes /etc/pos-hub/env (once), installs
 # the unit and starts it. `--root DIR` is a dry run that writes every file under DIR and runs no
 # useradd, chown, npm or systemctl — what the tests use, and a way to review the files first.
+# `--role primary|secondary|monitor` sets up the three-device layout of docs/ha.md: the Debian packages,
+# the pg_auto_failover monitor or data node with its tuned timeouts, and (on the data nodes) the hub with
+# HUB_STORE=postgres. Every step checks what is already there, so a second run changes nothing.
 set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-Usage: sudo scripts/install.sh [--root DIR] [--app-dir DIR] [--no-start]
+Usage: sudo scripts/install.sh [--root DIR] [--app-dir DIR] [--no-start] [--role ROLE ...]
   --root DIR     dry run: write files under DIR, change nothing on this system
   --app-dir DIR  where the hub's code lives (default: $POS_HUB_DIR, else this checkout)
   --no-start     install and enable the service without starting it
+  --role ROLE    single (default: one box, SQLite), or the three-device layout of docs/ha.md:
+                 monitor (the witness), primary (first data node + hub), secondary (second data node + hub)
+  --hostname H   this device's name as the others reach it (default: hostname -s)
+  --monitor-host H          the witness (primary, secondary)
+  --pg-hosts A,B            both data nodes, in order (primary, secondary): HUB_PG_URL names them
+Passwords come from the environment (never the command line): POS_HUB_MONITOR_PASSWORD (autoctl_node on
+the monitor), POS_HUB_REPLICATION_PASSWORD (pgautofailover_replicator), POS_HUB_DB_PASSWORD (the hub's
+database user). Use the same three values on every device.
 USAGE
 }
 
 ROOT=""
 APP_DIR="${POS_HUB_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 START=1
+ROLE=single
+NODE_NAME="$(hostname -s 2>/dev/null || hostname)"
+MONITOR_HOST=""
+PG_HOSTS=""
 while [ $# -gt 0 ]; do
   case "$1" in
+    --role) [ $# -ge 2 ] || { usage >&2; exit 2; }; ROLE="$2"; shift 2 ;;
+    --role=*) ROLE="${1#--role=}"; shift ;;
+    --hostname) [ $# -ge 2 ] || { usage >&2; exit 2; }; NODE_NAME="$2"; shift 2 ;;
+    --hostname=*) NODE_NAME="${1#--hostname=}"; shift ;;
+    --monitor-host) [ $# -ge 2 ] || { usage >&2; exit 2; }; MONITOR_HOST="$2"; shift 2 ;;
+    --monitor-host=*) MONITOR_HOST="${1#--monitor-host=}"; shift ;;
+    --pg-hosts) [ $# -ge 2 ] || { usage >&2; exit 2; }; PG_HOSTS="$2"; shift 2 ;;
+    --pg-hosts=*) PG_HOSTS="${1#--pg-hosts=}"; shift ;;
     --root) [ $# -ge 2 ] || { usage >&2; exit 2; }; ROOT="$2"; shift 2 ;;
     --root=*) ROOT="${1#--root=}"; shift ;;
     --app-dir) [ $# -ge 2 ] || { usage >&2; exit 2; }; APP_DIR="$2"; shift 2 ;;
@@ -36,17 +59,39 @@ if [ -n "$ROOT" ]; then
   ROOT="$(cd "$ROOT" && pwd)"
 fi
 
-SERVICE_USER=pos-hub
-DATA_DIR=/var/lib/pos-hub
-CONF_DIR=/etc/pos-hub
-UNIT_PATH=/etc/systemd/system/pos-hub.service
-BIN_LINK=/usr/local/bin/pos-hub
-
 say() { echo "install.sh: $*"; }
 # Runs a command that changes the system, or only prints it in a dry run.
 run() {
   if [ "$DRY_RUN" = 1 ]; then say "would run: $*"; else "$@"; fi
 }
+
+# --- the three-device layout (docs/ha.md): monitor, primary, secondary ----------------------------
+case "$ROLE" in
+  single|monitor|primary|secondary) ;;
+  *) echo "install.sh: --role must be single, monitor, primary or secondary (got $ROLE)" >&2; exit 2 ;;
+esac
+if [ "$ROLE" != single ]; then
+  # shellcheck source=scripts/ha/roles.sh
+  . "$(dirname "${BASH_SOURCE[0]}")/ha/roles.sh"
+  ha_check_args
+  if [ "$DRY_RUN" = 0 ] && [ "$(id -u)" -ne 0 ]; then
+    echo "install.sh: run as root (sudo), or use --root DIR for a dry run" >&2
+    exit 1
+  fi
+  ha_packages
+  if [ "$ROLE" = monitor ]; then
+    ha_monitor
+    say "done. The witness runs the pg_auto_failover monitor; now run --role primary on the first data node."
+    exit 0
+  fi
+  ha_data_node
+fi
+
+SERVICE_USER=pos-hub
+DATA_DIR=/var/lib/pos-hub
+CONF_DIR=/etc/pos-hub
+UNIT_PATH=/etc/systemd/system/pos-hub.service
+BIN_LINK=/usr/local/bin/pos-hub
 
 # --- Node 20+ ---------------------------------------------------------------------------------
 NODE_BIN="$(command -v node || true)"
@@ -151,6 +196,8 @@ else
   say "wrote $CONF_DIR/env (set ODOO_URL, ODOO_DB, ODOO_USER, ODOO_PASSWORD there)"
 fi
 run chown "root:$SERVICE_USER" "$CONF_DIR/env"
+# A data node's hub writes to the cluster: set (or replace) the two store lines, keep every other edit.
+if [ "$ROLE" = primary ] || [ "$ROLE" = secondary ]; then ha_env_file "$ENV_FILE"; fi
 
 # --- systemd unit and the CLI -----------------------------------------------------------------
 sed -e "s|@APP_DIR@|$APP_DIR|g" -e "s|@NODE@|$NODE_BIN|g" "$APP_DIR/deploy/pos-hub.service" > "$ROOT$UNIT_PATH.tmp"

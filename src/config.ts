@@ -78,6 +78,8 @@ export const CONFIG_VARIABLES = {
   HUB_PORT: { schema: int(0, 65535), default: '8765', doc: 'Legacy WebSocket port of the reference hub; accepted and ignored (WebSocket is served on HUB_HTTP_PORT).' },
   HUB_DB_PATH: { schema: z.string().trim().min(1), default: './hub.sqlite', doc: 'SQLite database file.' },
   HUB_DB_SYNC: { schema: z.enum(['full', 'normal']), default: 'full', doc: 'SQLite synchronous mode; `normal` can lose acknowledged writes on power loss.' },
+  HUB_STORE: { schema: z.enum(['sqlite', 'postgres']), default: 'sqlite', doc: 'The durable store: the embedded SQLite file (HUB_DB_PATH), or a PostgreSQL cluster (HUB_PG_URL; docs/ha.md).' },
+  HUB_PG_URL: { schema: z.string().trim().regex(/^(postgres(ql)?:\/\/\S+)?$/, 'must be a postgres:// URL'), default: '', doc: 'With HUB_STORE=postgres: postgres://user:password@hostA:5432,hostB:5432/db?target_session_attrs=read-write (every data node, the writable one is used). Secret.' },
   HUB_LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'Log level.' },
   HUB_LOG_PRETTY: { schema: bool, default: 'false', doc: 'Readable logs instead of JSON lines (development).' },
   HUB_MDNS_ENABLED: { schema: bool, default: 'true', doc: 'Advertise `_pos-hub._tcp` over mDNS.' },
@@ -186,6 +188,9 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     problems.push(...devAuthProblems(out.HUB_DEV_AUTH === true, String(out.HUB_HOST), out.HUB_DEV_AUTH_ALLOW_REMOTE === true, env.NODE_ENV));
   }
   if (problems.length === 0) problems.push(...tlsProblems(out));
+  if (out.HUB_STORE === 'postgres' && String(out.HUB_PG_URL) === '') {
+    problems.push({ variable: 'HUB_PG_URL', message: 'must be set when HUB_STORE=postgres (postgres://user:password@hostA,hostB/db?target_session_attrs=read-write)' });
+  }
   if (problems.length > 0) {
     const message = `invalid configuration: ${problems.map((p) => `${p.variable} ${p.message}`).join('; ')}`;
     throw new HubError('CONFIG_INVALID', message, { details: problems });
@@ -233,4 +238,4 @@ function devAuthProblems(devAuth: boolean, host: string, allowRemote: boolean, n
 }
 
 /** The secrets never to log or show (the logger redacts them by these names). */
-export const SECRET_VARIABLES: readonly ConfigName[] = ['ODOO_PASSWORD', 'HUB_ADMIN_TOKEN', 'ODOO_RPC_HEADERS', 'HUB_METRICS_TOKEN'];
+export const SECRET_VARIABLES: readonly ConfigName[] = ['ODOO_PASSWORD', 'HUB_ADMIN_TOKEN', 'ODOO_RPC_HEADERS', 'HUB_METRICS_TOKEN', 'HUB_PG_URL'];

@@ -7,6 +7,8 @@ import type { Logger } from './adapters/log/logger.js';
 import type { Config } from './config.js';
 import type { TokenValidator } from './ports/auth.js';
 import { systemClock, type Clock } from './ports/clock.js';
+import { standaloneWatch, type ClusterWatch, type HubIdentityView } from './ports/cluster.js';
+import { localHostName } from './adapters/mdns/advertiser.js';
 import { noopMetrics, type HubMetrics } from './ports/metrics.js';
 import type { HubError } from './protocol/errors.js';
 import { Front } from './front/front.js';
@@ -39,6 +41,13 @@ export interface HubDeps {
   readonly onFatal?: (error: HubError) => void;
   /** HUB_TLS_CERT/KEY, loaded and checked by main.ts: adds the TLS listener and GET /api/hub-identity. */
   readonly tlsIdentity?: TlsIdentity;
+  /**
+   * Role, epoch, leader and replication (ports/cluster.ts); default: standalone, epoch 0 (the SQLite hub).
+   * main.ts gives the Postgres view with HUB_STORE=postgres. createHub starts it and stops it in close().
+   */
+  readonly cluster?: ClusterWatch;
+  /** This hub's id in AUTH_OK/HUB_STATUS and the takeovers table; default `<host>.local:<HUB_HTTP_PORT>`. */
+  readonly hubId?: string;
 }
 
 export interface Hub {
@@ -48,6 +57,8 @@ export interface Hub {
   listenTls(port?: number, host?: string): Promise<number>;
   readonly tlsPort: number | null;
   readonly uwsNative: boolean;
+  readonly cluster: ClusterWatch;
+  readonly hubId: string;
   collectWorkerMetrics(): Promise<unknown[]>;
   reset(): Promise<void>;
   /** Stop accepting, commit in-flight writes, close sockets with 1001, stop the workers. */
@@ -73,6 +84,14 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     onRelay: (relays) => front?.relay(relays),
   });
   const { writer, shards } = workers;
+  const cluster = deps.cluster ?? standaloneWatch();
+  const hubId = deps.hubId ?? `${localHostName()}:${config.HUB_HTTP_PORT}`;
+  // Read once before any terminal can sign in, so the first AUTH_OK already names the role.
+  await cluster.start();
+  const hubIdentity = (): HubIdentityView => {
+    const view = cluster.current();
+    return { id: hubId, role: view.role, epoch: view.epoch };
+  };
 
   let http: { changed(): void } | null = null;
   const theFront = new Front({
@@ -84,8 +103,13 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     shards,
     writer,
     onChange: () => http?.changed(),
+    hub: hubIdentity,
   });
   front = theFront;
+  // A new role or epoch reaches the terminals now, not at the next HUB_STATUS tick.
+  cluster.onChange(() => theFront.broadcastStatus());
+  // The dashboard shows the lag too: any new view refreshes it (DashboardPush throttles).
+  cluster.onUpdate(() => http?.changed());
   theFront.loadRoutes(await writer.request('routes'));
   // Counters the writer pushed before the front existed were dropped; start from fresh ones.
   theFront.onWriterMessage({ type: 'stats', input: await writer.request('flush') });
@@ -113,6 +137,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     ...(deps.staticRoot ? { staticRoot: deps.staticRoot } : {}),
     ...(deps.catalog ? { catalog: deps.catalog } : {}),
     ...(deps.tlsIdentity ? { tlsIdentity: deps.tlsIdentity } : {}),
+    cluster: () => cluster.current(),
   });
   http = dashboards;
   log.info({ uws: server.native ? 'native' : 'fallback', shards: config.HUB_SHARDS }, 'hub built');
@@ -134,6 +159,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       return tlsPort;
     },
     uwsNative: server.native,
+    cluster,
+    hubId,
     async listen(listenPort = config.HUB_HTTP_PORT, host = config.HUB_HOST) {
       port = await server.listen(host, listenPort);
       status.start();
@@ -147,7 +174,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     },
     reset,
     close() {
-      closed ??= shutdown({ server, front: theFront, dashboards, status, workers, fatal, log });
+      closed ??= shutdown({ server, front: theFront, dashboards, status, workers, fatal, log }).finally(() => cluster.stop());
       return closed;
     },
   };

@@ -8,8 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
 import { createLogger, type Logger } from './adapters/log/logger.js';
-import { startMdns } from './adapters/mdns/advertiser.js';
-import { hubTxtRecord } from './adapters/mdns/txt-record.js';
+import { localHostName, startMdns } from './adapters/mdns/advertiser.js';
+import { clusterTxt, hubTxtRecord } from './adapters/mdns/txt-record.js';
+import type { ClusterWatch } from './ports/cluster.js';
 import { createMetricsRenderer, createThreadMetrics } from './adapters/metrics/index.js';
 import { RUNTIME_EXIT_CODE, unsupportedRuntimeMessage } from './adapters/uws/runtime.js';
 import { createCatalogProvider } from './adapters/odoo/catalog-cache.js';
@@ -28,6 +29,8 @@ import { toHubError, type HubError } from './protocol/errors.js';
 /** Printed on stdout once listening, whatever the log level: tools and tests read the port from it. */
 export const LISTENING_LINE_PREFIX = 'POS_HUB_LISTENING ';
 const SHUTDOWN_LIMIT_MS = 5000;
+/** How often a Postgres hub re-reads its cluster view (role, epoch, replication lag); docs/ha.md. */
+const CLUSTER_POLL_MS = 2000;
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
 function loadEnv(): Record<string, string | undefined> {
@@ -73,6 +76,20 @@ function tokenValidatorFor(config: Config, log: Logger, client: OdooClient): Tok
   });
 }
 
+/** With HUB_STORE=postgres, the cluster view read from HUB_PG_URL; otherwise createHub's standalone default. */
+async function clusterWatchFor(config: Config, log: Logger, hubId: string): Promise<ClusterWatch | undefined> {
+  if (config.HUB_STORE !== 'postgres') return undefined;
+  // Loaded only here: a SQLite hub never loads the Postgres driver.
+  const { pgClusterWatch } = await import('./adapters/postgres/cluster-view.js');
+  return pgClusterWatch({
+    url: config.HUB_PG_URL,
+    hubId,
+    clock: systemClock,
+    intervalMs: CLUSTER_POLL_MS,
+    onError: (error) => log.warn({ err: toHubError(error) }, 'cluster view read failed'),
+  });
+}
+
 async function main(): Promise<void> {
   const unsupported = unsupportedRuntimeMessage(process.env);
   if (unsupported !== null) {
@@ -92,7 +109,11 @@ async function main(): Promise<void> {
   // One Odoo client (one hub session) on the front thread: terminal tokens and the catalog.
   const odoo = createOdooClient({ config, clock: systemClock, log, metrics });
   let collect: () => Promise<unknown[]> = async () => [];
+  const hubId = `${localHostName()}:${config.HUB_HTTP_PORT}`;
+  const cluster = await clusterWatchFor(config, log, hubId);
   const hub = await createHub({
+    hubId,
+    ...(cluster ? { cluster } : {}),
     config,
     log,
     tokenValidator: tokenValidatorFor(config, log, odoo),
@@ -121,12 +142,13 @@ async function main(): Promise<void> {
         name: 'POS Hub',
         type: 'pos-hub',
         log,
-        txt: hubTxtRecord({ path: '/', encodings: ['json', 'msgpack'] }),
+        txt: { ...hubTxtRecord({ path: '/', encodings: ['json', 'msgpack'] }), ...clusterTxt(hub.cluster.current()) },
         // Advertise only what the hub listens on: AAAA records for an IPv4 listener send clients nowhere.
         ipv6: config.HUB_HOST.includes(':'),
         ...mdnsTls,
       })
     : null;
+  hub.cluster.onChange((view) => mdns?.update(clusterTxt(view)));
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -16,6 +16,7 @@ import {
   type CheckResult,
 } from './doctor-checks.js';
 import { checkTls } from './doctor-tls.js';
+import { checkCluster } from './doctor-cluster.js';
 import { loadEnv } from './env-file.js';
 import { EXIT, type CliIo } from './io.js';
 
@@ -24,7 +25,7 @@ export function formatCheck(check: CheckResult): string {
 }
 
 export async function doctorCommand(argv: readonly string[], io: CliIo, cwd: string): Promise<number> {
-  const args = parseArgs(argv, { flags: ['skip-odoo'], values: ['env'] });
+  const args = parseArgs(argv, { flags: ['skip-odoo'], values: ['env', 'monitor'] });
   const loaded = loadEnv(io.env, args.values.get('env'), cwd);
   io.out(`pos-hub doctor (configuration from ${loaded.file ?? 'the process environment'})`);
   const { results, config } = checkConfig(loaded.env);
@@ -38,10 +39,16 @@ export async function doctorCommand(argv: readonly string[], io: CliIo, cwd: str
     : await checkOdoo(config);
   print(odoo);
   all.push(...odoo);
-  for (const check of [checkSqlite(config.HUB_DB_PATH), checkDiskSpace(config.HUB_DB_PATH), checkUws(), checkPort(config), checkMdns(config), checkTls(config, new Date())]) {
+  // HUB_STORE=postgres: the cluster instead of the SQLite file (docs/ha.md).
+  const store =
+    config.HUB_STORE === 'postgres'
+      ? checkCluster(config.HUB_PG_URL, args.values.get('monitor') ?? loaded.env.PG_AUTOCTL_MONITOR)
+      : checkSqlite(config.HUB_DB_PATH).then((sqlite) => [sqlite, checkDiskSpace(config.HUB_DB_PATH)]);
+  for (const check of [store, checkUws(), checkPort(config), checkMdns(config), checkTls(config, new Date())]) {
     const done = await check;
-    print([done]);
-    all.push(done);
+    const lines = Array.isArray(done) ? done : [done];
+    print(lines);
+    all.push(...lines);
   }
   const failed = all.filter((c) => c.status === 'FAIL').length;
   const warned = all.filter((c) => c.status === 'WARN').length;

@@ -16,7 +16,7 @@ Usage:
                                         show a running hub's /health as a table (or JSON), marking
                                         dead letters, a stale Odoo sync, a degraded status;
                                         --check: exit 1 when any is present
-  pos-hub doctor [--env FILE] [--skip-odoo]
+  pos-hub doctor [--env FILE] [--skip-odoo] [--monitor URL]
                                         check config, Odoo and login, SQLite, uWS, port, mDNS
   pos-hub reset --yes [--url URL] [--token TOKEN]
                                         wipe all hub data through the admin API (HUB_ADMIN_TOKEN)

@@ -83,7 +83,63 @@ export function healthProblems(health: Health, now: number): HealthProblem[] {
       message: 'Odoo is unreachable: finalizations queue and only cached terminal sessions sign in',
     });
   }
+  problems.push(...clusterProblems(health.cluster));
   return problems;
+}
+
+interface ClusterHealth {
+  readonly role?: unknown;
+  readonly epoch?: unknown;
+  readonly leader?: { readonly url?: unknown } | null;
+  readonly replication?: {
+    readonly lagBytes?: unknown;
+    readonly syncState?: unknown;
+    readonly standbys?: unknown;
+  } | null;
+}
+
+const asCluster = (value: unknown): ClusterHealth | null =>
+  typeof value === 'object' && value !== null ? (value as ClusterHealth) : null;
+
+/** A Postgres hub whose writes have one copy only (docs/ha.md): someone must bring the standby back. */
+function clusterProblems(value: unknown): HealthProblem[] {
+  const cluster = asCluster(value);
+  if (cluster === null || cluster.role === 'standalone') return [];
+  const r = cluster.replication;
+  if (r === null || r === undefined)
+    return [{ row: 'Replication', message: 'no PostgreSQL primary answers: the hub cannot commit (pos-hub doctor)' }];
+  if (count(r.standbys) === 0)
+    return [{ row: 'Replication', message: 'no standby is streaming: every write has one copy only (pos-hub doctor)' }];
+  if (r.syncState !== 'sync' && r.syncState !== 'quorum')
+    return [
+      {
+        row: 'Replication',
+        message: `the standby is ${show(r.syncState)}, not synchronous: an acked write may be lost with the primary (pos-hub doctor)`,
+      },
+    ];
+  return [];
+}
+
+function clusterRows(value: unknown): [string, string][] {
+  const cluster = asCluster(value);
+  if (cluster === null)
+    return [
+      ['Role', '-'],
+      ['Replication', '-'],
+    ];
+  const leader =
+    cluster.role === 'follower' && typeof cluster.leader?.url === 'string' ? ` (leader ${cluster.leader.url})` : '';
+  const r = cluster.replication;
+  const replication =
+    cluster.role === 'standalone'
+      ? 'single box (SQLite)'
+      : r === null || r === undefined
+        ? 'no primary answering'
+        : `${show(r.standbys)} standby, ${show(r.syncState)}, lag ${typeof r.lagBytes === 'number' ? `${r.lagBytes} B` : 'unknown'}`;
+  return [
+    ['Role', `${show(cluster.role)}, epoch ${show(cluster.epoch)}${leader}`],
+    ['Replication', replication],
+  ];
 }
 
 /** The table `pos-hub stats` prints; `now` is injected so the "ago" column is testable. */
@@ -111,6 +167,7 @@ export function formatHealth(url: string, health: Health, now: number): string[]
     ['uWS', show(health.uws)],
     ['Shards', show(health.shards)],
     ['Event seq', show(health.seq)],
+    ...clusterRows(health.cluster),
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
   const problems = healthProblems(health, now);

@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import type { TokenValidator } from '../ports/auth.js';
 import type { Clock } from '../ports/clock.js';
 import { stageTimer, type HubMetrics, type StageMark, type StageTimer } from '../ports/metrics.js';
+import type { HubIdentityView } from '../ports/cluster.js';
 import { CLOSE_CODES } from '../protocol/close-codes.js';
 import type { Encoding } from '../protocol/constants.js';
 import type { ErrorCode } from '../protocol/errors.js';
@@ -45,6 +46,8 @@ export interface FrontDeps {
   readonly onChange: () => void;
   /** Per-stage latency (decode, to_front, fan_out); defaults to one recording into `metrics`. Tests inject a clock. */
   readonly stages?: StageTimer;
+  /** `hub: {id, role, epoch}` in AUTH_OK and HUB_STATUS (issue 18). */
+  readonly hub?: () => HubIdentityView;
 }
 
 const EMPTY_STATS: WriterStats = {
@@ -116,6 +119,7 @@ export class Front {
       seq: () => this.stats.seq,
       settled: (session) => this.settleAddress(session),
       onChange: deps.onChange,
+      ...(deps.hub ? { hub: deps.hub } : {}),
     });
     this.revalidation = new Revalidation({
       registry,
@@ -198,6 +202,7 @@ export class Front {
       pendingForward: this.stats.pendingForward,
       serverTime: this.deps.clock.now(),
       seq: this.stats.seq,
+      ...(this.deps.hub ? { hub: this.deps.hub() } : {}),
     });
   }
 

@@ -6,6 +6,7 @@
 import type { Logger } from '../adapters/log/logger.js';
 import { ownerOf, type TerminalIdentity, type TokenValidator } from '../ports/auth.js';
 import type { Clock } from '../ports/clock.js';
+import type { HubIdentityView } from '../ports/cluster.js';
 import type { HubMetrics } from '../ports/metrics.js';
 import { CLOSE_CODES } from '../protocol/close-codes.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
@@ -37,6 +38,8 @@ export interface SignInDeps {
   /** The socket signed in: it leaves its address's unauthenticated share. */
   readonly settled: (session: Session) => void;
   readonly onChange: () => void;
+  /** `hub: {id, role, epoch}` for AUTH_OK (issue 18); absent, AUTH_OK has no `hub`. */
+  readonly hub?: () => HubIdentityView;
 }
 
 export class SignIn {
@@ -126,6 +129,7 @@ export class SignIn {
       seq: this.deps.seq(),
       serverTime: clock.now(),
       protocolVersion: PROTOCOL_VERSION,
+      ...(this.deps.hub ? { hub: this.deps.hub() } : {}),
     });
     for (const shard of this.deps.shards) shard.emit('connected', { terminalId });
     this.deps.metrics.connectedTerminals(registry.readyCount);

@@ -28,6 +28,7 @@ import { headerFault, type RequestGuard } from '../front/request-guard.js';
 import type { Session } from '../front/session.js';
 import { createStaticFiles } from '../front/static-files.js';
 import type { WriterStateView } from '../threads/contract.js';
+import type { ClusterView } from '../ports/cluster.js';
 
 export interface HttpDeps {
   readonly config: Config;
@@ -45,6 +46,7 @@ export interface HttpDeps {
   readonly staticRoot?: string;
   readonly catalog?: () => Promise<unknown>;
   readonly tlsIdentity?: TlsIdentity;
+  readonly cluster?: () => ClusterView;
 }
 
 export interface HubHttp {
@@ -63,6 +65,7 @@ export function createHubHttp(deps: HttpDeps): HubHttp {
     uwsNative: () => uwsNative,
     version: deps.version,
     writerState: deps.writerState,
+    ...(deps.cluster ? { cluster: deps.cluster } : {}),
   });
   const adminGate = createAdminGate({
     token: config.HUB_ADMIN_TOKEN,

@@ -3,6 +3,7 @@
  * The hub runtime produces these from memory; the dashboard, CLI and tests only read them.
  */
 import type { Encoding } from '../protocol/constants.js';
+import type { ClusterView } from './cluster.js';
 
 /** GET /health: the reference seed's eight fields first, then ours. */
 export interface HealthView {
@@ -24,6 +25,8 @@ export interface HealthView {
   version: string;
   /** Present while `degraded`: why (the disk refuses commits), since when, how many commits it refused. */
   degraded?: { reason: string; since: string; storageFailures: number };
+  /** Role, fencing epoch, leader and replication (issue 18); `standalone` on SQLite. A follower is not degraded. */
+  cluster?: ClusterView;
 }
 
 export interface TerminalView {

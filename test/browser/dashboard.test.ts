@@ -124,6 +124,9 @@ describe.each<{ scheme: Scheme }>([{ scheme: 'ws' }, { scheme: 'wss' }])('dashbo
     await expect.poll(() => page.getByTestId('connection').getAttribute('data-state')).toBe('live');
     expect(await page.getByTestId('stat-connectedTerminals').textContent()).toBe('0');
     expect(await page.getByTestId('terminals-body').textContent()).toContain('No terminals connected');
+    // The cluster cards (issue 18): a SQLite hub is one box, standalone at epoch 0.
+    expect(await page.getByTestId('stat-clusterRole').textContent()).toBe('standalone · epoch 0');
+    expect(await page.getByTestId('stat-replication').textContent()).toBe('single box (SQLite)');
     // Any navigation after this point would reset the marker and fail the final check.
     await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
 

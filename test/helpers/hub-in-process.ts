@@ -17,6 +17,7 @@ import { createHub, type Hub } from '../../src/hub.js';
 import type { OdooSimOptions } from '../../src/odoo-sim/server.js';
 import type { TokenValidator } from '../../src/ports/auth.js';
 import type { Clock } from '../../src/ports/clock.js';
+import type { ClusterWatch } from '../../src/ports/cluster.js';
 import { HUB_LOGIN, HUB_PASSWORD, SIM_DB, startOdooSim, type StartedOdooSim } from './odoo-sim.js';
 import { ROOT, TEST_HUB_ENV } from './spawn-hub.js';
 import type { StartedHub } from './start-hub.js';
@@ -36,6 +37,9 @@ export interface InProcessHubOptions {
   clock?: Clock;
   /** Start the Odoo simulator in this process (with these options) and point ODOO_* at it; stop() stops it. */
   odoo?: true | Omit<OdooSimOptions, 'port' | 'host'>;
+  /** createHub's cluster view (default: standalone) and hub id. */
+  cluster?: ClusterWatch;
+  hubId?: string;
 }
 
 export interface InProcessHub extends StartedHub {
@@ -74,6 +78,8 @@ export async function startHubInProcess(options: InProcessHubOptions = {}): Prom
       ...(options.catalog ? { catalog: options.catalog } : {}),
       ...(options.tlsIdentity ? { tlsIdentity: options.tlsIdentity } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.cluster ? { cluster: options.cluster } : {}),
+      ...(options.hubId ? { hubId: options.hubId } : {}),
     });
     const started = hub;
     collectWorkers = () => started.collectWorkerMetrics();

@@ -60,8 +60,20 @@ export function tlsTxt(tls: MdnsTlsAdvert | undefined): Record<string, string> {
 }
 
 export interface MdnsAdvert {
+  /**
+   * Merges `txt` into the advert's TXT and announces the new record at once (RFC 6762 §8.4), so a browser
+   * learns a new role or epoch without waiting for its cache to expire. Never throws.
+   */
+  update(txt: Readonly<Record<string, string>>): void;
   /** Withdraws the advert (goodbye packets) and closes the socket; never rejects. */
   stop(): Promise<void>;
+}
+
+/** bonjour-service's server: its record registry (what queries are answered from) and its socket. */
+interface BonjourServer {
+  readonly mdns: MulticastDns;
+  register(records: readonly MdnsRecord[]): void;
+  unregister(records: readonly MdnsRecord[]): void;
 }
 
 function errorFields(error: unknown): { err: string; code?: string } {
@@ -98,7 +110,8 @@ interface MdnsRecord {
   readonly data: unknown;
 }
 interface MulticastDns extends EventEmitter {
-  respond(res: object, rinfo: { port: number; address: string }, cb?: (error?: Error | null) => void): void;
+  /** Without `rinfo`: to the multicast group on the socket's own port. */
+  respond(res: object, rinfo?: { port: number; address: string }, cb?: (error?: Error | null) => void): void;
 }
 
 const sameName = (a: string, b: string): boolean =>
@@ -162,11 +175,30 @@ export function startMdns(options: MdnsOptions): MdnsAdvert {
     service.on('error', (error: unknown) => log.warn({ ...where, ...errorFields(error) }, 'mdns_publish_failed'));
   } catch (error) {
     log.warn({ ...where, ...errorFields(error) }, 'mdns_unavailable');
-    return { stop: async () => undefined };
+    return { update: () => undefined, stop: async () => undefined };
   }
 
   let stopping: Promise<void> | undefined;
   return {
+    update(txt) {
+      if (stopping) return;
+      try {
+        service.txt = { ...(service.txt as Record<string, string>), ...txt };
+        const server = (bonjour as unknown as { server?: BonjourServer }).server;
+        const record = (service.records() as MdnsRecord[]).find((r) => r.type === 'TXT');
+        if (!server || !record) return;
+        // Queries are answered from the server's registry: swap the old TXT for the new one there.
+        server.unregister([record]);
+        server.register([record]);
+        // Unsolicited, the whole set with the TXT's cache-flush bit: resolvers replace the TXT they hold, and
+        // browsers that only build services from PTR answers (bonjour-service's) see the change too.
+        const others = (service.records() as MdnsRecord[]).filter((r) => r.type !== 'TXT');
+        if (service.published) server.mdns.respond({ answers: [...others, { ...record, flush: true }] });
+        log.info({ ...where, txt }, 'mdns_txt_updated');
+      } catch (error) {
+        log.warn({ ...where, ...errorFields(error) }, 'mdns_update_failed');
+      }
+    },
     stop() {
       stopping ??= new Promise<void>((resolve) => {
         // Shutdown must not hang on a dead socket: give the goodbye packets a bounded time.

@@ -20,3 +20,8 @@ export function hubTxtRecord(input: HubTxtInput): Record<string, string> {
     encodings: input.encodings.join(','),
   };
 }
+
+/** `role=leader|follower|standalone`, `epoch=N` (issue 18): a terminal prefers the leader with the highest epoch. */
+export function clusterTxt(cluster: { readonly role: string; readonly epoch: number }): Record<string, string> {
+  return { role: cluster.role, epoch: String(cluster.epoch) };
+}

@@ -78,6 +78,21 @@ const SCRIPT = `
     }
     items.forEach(function (item) { body.appendChild(rowId(item)); });
   }
+  function bytes(n) { return n < 1024 ? n + ' B' : n < 1048576 ? (n / 1024).toFixed(1) + ' kB' : (n / 1048576).toFixed(1) + ' MB'; }
+  // SQLite: one box, nothing replicated. Postgres: the primary's best standby and how far behind it replays.
+  function replicationText(c) {
+    if (c.role === 'standalone') return 'single box (SQLite)';
+    var r = c.replication;
+    if (!r) return 'no primary answering';
+    if (r.standbys === 0) return 'no standby: one copy only';
+    return (r.syncState || '?') + ' · lag ' + (r.lagBytes == null ? 'unknown' : bytes(r.lagBytes));
+  }
+  function replicationClass(c) {
+    if (c.role === 'standalone') return '';
+    var r = c.replication;
+    if (!r || r.standbys === 0) return ' bad';
+    return r.syncState === 'sync' || r.syncState === 'quorum' ? ' good' : ' warn';
+  }
   function setStat(key, text, cls) { var el = $('stat-' + key); el.textContent = text; el.className = 'value' + (cls ? ' ' + cls : ''); }
   function render(next) {
     if (!next || !next.health) return;
@@ -94,6 +109,9 @@ const SCRIPT = `
     setStat('lastOdooSync', h.lastOdooSync ? clock(h.lastOdooSync) : 'never', 'small' + (h.odooReachable === false ? ' bad' : ''));
     setStat('uws', h.uws || '-', 'small' + (h.uws === 'native' ? ' good' : ' warn'));
     setStat('status', h.status + (h.odooReachable === false ? ' (Odoo unreachable)' : ''), 'small' + (h.status === 'ok' ? ' good' : ' warn'));
+    var c = h.cluster || { role: 'standalone', epoch: 0, leader: null, replication: null };
+    setStat('clusterRole', c.role + ' · epoch ' + c.epoch + (c.role === 'follower' && c.leader ? ' (leader ' + c.leader.url + ')' : ''), 'small' + (c.role === 'follower' ? ' warn' : ' good'));
+    setStat('replication', replicationText(c), 'small' + replicationClass(c));
     $('version').textContent = h.version ? 'v' + h.version : '';
     $('uptime').textContent = 'up ' + duration((h.uptime || 0) * 1000);
     fill('terminals-body', next.terminals || [], 5, 'No terminals connected', function (t) {
@@ -225,6 +243,8 @@ const STATS: readonly Stat[] = [
   { key: 'lastOdooSync', label: 'Last Odoo sync' },
   { key: 'uws', label: 'uWS' },
   { key: 'status', label: 'Status' },
+  { key: 'clusterRole', label: 'Role · epoch' },
+  { key: 'replication', label: 'Replication' },
 ];
 
 function statCard(stat: Stat): string {

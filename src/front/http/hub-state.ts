@@ -4,6 +4,7 @@
  * hub's build facts. No route reads the front's sockets or maps.
  */
 import type { Clock } from '../../ports/clock.js';
+import { STANDALONE_VIEW, type ClusterView } from '../../ports/cluster.js';
 import type { HealthView, HubStateView } from '../../ports/state-view.js';
 import type { TerminalsView } from '../terminal-registry.js';
 import type { WriterStateView, WriterStats } from '../../threads/contract.js';
@@ -22,6 +23,8 @@ export interface HubStateDeps {
   readonly uwsNative: () => boolean;
   readonly version: string;
   readonly writerState: () => Promise<WriterStateView>;
+  /** The cluster view (ports/cluster.ts); standalone when absent. */
+  readonly cluster?: () => ClusterView;
 }
 
 export interface HubState {
@@ -49,6 +52,7 @@ export function createHubState(deps: HubStateDeps): HubState {
       activeLocks: s.activeLocks,
       seq: s.seq,
       version: deps.version,
+      cluster: deps.cluster?.() ?? STANDALONE_VIEW,
       ...(storage === null
         ? {}
         : {

@@ -98,9 +98,12 @@ describe('pos-hub CLI', () => {
     expect(run.stdout).toMatch(/^ {2}Last Odoo sync +never$/m);
     expect(run.stdout).toMatch(/^ {2}uWS +native$/m);
     expect(run.stdout).toMatch(/^ {2}Shards +\d+$/m);
-    // The title and 15 rows, then the problem list: this hub's Odoo (port 9) never answers.
-    expect(lines).toHaveLength(19);
-    expect(lines[17]).toBe('1 problem:');
+    // A SQLite hub: one box.
+    expect(run.stdout).toMatch(/^ {2}Role +standalone, epoch 0$/m);
+    expect(run.stdout).toMatch(/^ {2}Replication +single box \(SQLite\)$/m);
+    // The title and 17 rows, then the problem list: this hub's Odoo (port 9) never answers.
+    expect(lines).toHaveLength(21);
+    expect(lines[19]).toBe('1 problem:');
   });
 
   it('stats --json prints the health document for scripts; the port comes from HUB_HTTP_PORT by default', async () => {

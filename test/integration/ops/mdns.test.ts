@@ -7,6 +7,7 @@ import { Bonjour, type Service, type ServiceConfig } from 'bonjour-service';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMdns, type MdnsAdvert, type MdnsLog } from '../../../src/adapters/mdns/advertiser.js';
 import { probeMdns } from '../../../src/adapters/mdns/probe.js';
+import { clusterTxt, hubTxtRecord } from '../../../src/adapters/mdns/txt-record.js';
 
 const LOOPBACK = { interface: '127.0.0.1', bind: '0.0.0.0', ttl: 1 } as const;
 
@@ -88,6 +89,41 @@ describe('startMdns', () => {
     expect((await gone).name).toBe(name);
     expect(log.lines.some((l) => l.msg === 'mdns_withdrawn')).toBe(true);
     expect(log.lines.filter((l) => l.level === 'warn')).toEqual([]);
+  });
+
+  it('carries role and epoch in TXT and re-announces them when they change', async () => {
+    const name = `POS Hub role ${process.pid}`;
+    const port = 40001 + (process.pid % 20000);
+    const log = captureLog();
+    const browserHost = new Bonjour(LOOPBACK as unknown as Partial<ServiceConfig>, () => undefined);
+    cleanups.push(() => new Promise<void>((r) => browserHost.destroy(() => r())));
+    const browser = browserHost.find({ type: 'pos-hub' });
+    cleanups.push(async () => browser.stop());
+    const found = eventually<Service>(
+      (resolve) => browser.on('up', (s: Service) => s.name === name && resolve(s)),
+      'advert',
+    );
+    const advert = startMdns({
+      port,
+      name,
+      type: 'pos-hub',
+      log,
+      socket: LOOPBACK,
+      txt: { ...hubTxtRecord({ path: '/', encodings: ['json'] }), ...clusterTxt({ role: 'follower', epoch: 3 }) },
+    });
+    cleanups.push(() => advert.stop());
+    const service = await found;
+    expect(service.txt).toMatchObject({ path: '/', role: 'follower', epoch: '3' });
+
+    const updated = eventually<Service>(
+      (resolve) => browser.on('txt-update', (s: Service) => s.name === name && resolve(s)),
+      'TXT update',
+    );
+    advert.update(clusterTxt({ role: 'leader', epoch: 4 }));
+    const after = await updated;
+    // The rest of the TXT stays; role and epoch are the new ones.
+    expect(after.txt).toMatchObject({ path: '/', encodings: 'json', role: 'leader', epoch: '4' });
+    expect(log.lines.some((l) => l.msg === 'mdns_txt_updated')).toBe(true);
   });
 
   it('logs a socket that cannot bind and keeps going; stop still resolves', async () => {

@@ -29,6 +29,12 @@ describe('formatHealth', () => {
         activeLocks: 1,
         seq: 5120,
         version: '0.1.0',
+        cluster: {
+          role: 'follower',
+          epoch: 7,
+          leader: { url: 'ws://hub-a.local:8766/', epoch: 7 },
+          replication: { lagBytes: 0, syncState: 'async', standbys: 1 },
+        },
       },
       NOW,
     );
@@ -49,11 +55,14 @@ describe('formatHealth', () => {
       '  uWS                  native',
       '  Shards               1',
       '  Event seq            5120',
+      '  Role                 follower, epoch 7 (leader ws://hub-a.local:8766/)',
+      '! Replication          1 standby, async, lag 0 B',
       '',
-      '3 problems:',
+      '4 problems:',
       '! status is degraded, not ok: read the hub log (journalctl -u pos-hub)',
       '! 1 dead letter: order Odoo refused for good and will not retry; see the dashboard (docs/operations.md)',
       '! Odoo is unreachable: finalizations queue and only cached terminal sessions sign in',
+      '! the standby is async, not synchronous: an acked write may be lost with the primary (pos-hub doctor)',
     ]);
   });
 

@@ -87,6 +87,8 @@ const badValues: Partial<Record<ConfigName, string>> = {
   HUB_CLOSED_ORDERS_RETAINED: '-3',
   HUB_ORDERS_MAX_BYTES: '1000',
   HUB_EVENTS_MAX_BYTES: 'big',
+  HUB_STORE: 'mysql',
+  HUB_PG_URL: 'mysql://db/pos',
 };
 
 describe('parseConfig', () => {
@@ -109,6 +111,13 @@ describe('parseConfig', () => {
       HUB_DB_SYNC: 'full',
     });
     expect(config.HUB_SHARDS).toBeGreaterThanOrEqual(1);
+  });
+
+  it('requires HUB_PG_URL with HUB_STORE=postgres and keeps SQLite the default', () => {
+    expect(parseConfig(dev).HUB_STORE).toBe('sqlite');
+    expect(problemsOf({ ...dev, HUB_STORE: 'postgres' }).map((p) => p.variable)).toEqual(['HUB_PG_URL']);
+    const url = 'postgres://poshub:pw@hub-a:5432,hub-b:5432/poshub?target_session_attrs=read-write';
+    expect(parseConfig({ ...dev, HUB_STORE: 'postgres', HUB_PG_URL: url }).HUB_PG_URL).toBe(url);
   });
 
   it('returns a frozen object', () => {
