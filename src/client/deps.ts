@@ -5,6 +5,7 @@
  */
 import type { HubError } from '../protocol/errors.js';
 import type { SubtleLike } from './hub-identity.js';
+import type { HubBookStore } from './hub-book.js';
 import type { OutboxStore } from './outbox-store.js';
 
 /** Structurally compatible with src/ports/clock.ts, so the hub's clocks can be passed in. */
@@ -40,6 +41,8 @@ export interface TransportDeps {
   WebSocket?: WebSocketCtor;
   /** Outbox persistence; localStorage (`pos_sync_outbox`) in browsers, memory elsewhere by default. */
   outboxStore?: OutboxStore;
+  /** The hubs seen (hub mode); localStorage (`pos_sync_hubs`) in browsers, memory elsewhere by default. */
+  hubBookStore?: HubBookStore;
   clock?: ClientClock;
   /** Uniform in [0, 1): backoff jitter and ids. */
   random?: () => number;
@@ -69,6 +72,7 @@ export interface TransportDeps {
 export interface ResolvedDeps {
   readonly WebSocket: WebSocketCtor | undefined;
   readonly outboxStore: OutboxStore | undefined;
+  readonly hubBookStore: HubBookStore | undefined;
   readonly clock: ClientClock;
   readonly random: () => number;
   readonly newId: () => string;
@@ -115,6 +119,7 @@ export function resolveDeps(deps: TransportDeps = {}): ResolvedDeps {
   return {
     WebSocket: deps.WebSocket ?? g.WebSocket,
     outboxStore: deps.outboxStore,
+    hubBookStore: deps.hubBookStore,
     clock: deps.clock ?? platformClock,
     random,
     newId: deps.newId ?? (() => uuidV4(random)),
