@@ -42,8 +42,8 @@ export interface TransportBootstrapConfig extends HubBootstrapFields {
   readonly reconcile?: Reconciler;
   /**
    * Hub mode: time with no usable hub before paid orders go to Odoo directly (default 60,000 ms; never
-   * sooner — a hub failover takes seconds). Needs the direct-mode fields (session_id, odoo_url or the
-   * page's origin, fetch); without them the outbox simply waits for a hub.
+   * sooner — a hub failover takes seconds). Needs the direct-mode fields (session_id, odoo_url, fetch);
+   * without them the outbox simply waits for a hub.
    */
   readonly hubLossFallbackMs?: number;
 }
@@ -72,7 +72,8 @@ function hubWebSocket(resolved: ResolvedDeps, WebSocket: WebSocketCtor, pins: re
  * the hub, and the engine's queue only retries the paid orders it was handed.
  */
 function directFallbackOf(config: TransportBootstrapConfig, resolved: ResolvedDeps): DirectTransport | null {
-  const odooUrl = config.odoo_url ?? resolved.pageOrigin;
+  // Explicit odoo_url only: a hub-mode page may be served by the hub itself, whose origin is no Odoo.
+  const odooUrl = config.odoo_url;
   if (!resolved.fetch || !odooUrl || config.session_id === undefined) return null;
   const fallbackOutbox: OutboxStore = memoryOutboxStore();
   return new DirectTransport(

@@ -5,6 +5,7 @@
  */
 import type { HubError } from '../protocol/errors.js';
 import type { SubtleLike } from './hub-identity.js';
+import type { DiscoveryAnswer } from './discovery.js';
 import type { HubBookStore } from './hub-book.js';
 import type { OutboxStore } from './outbox-store.js';
 
@@ -53,7 +54,7 @@ export interface TransportDeps {
    * mDNS lookup of `_pos-hub._tcp` where the platform allows it (Node: src/adapters/mdns-browse). Browsers
    * cannot. With `pins`, only hubs advertising a pinned key (TXT key_pin) over wss qualify.
    */
-  discoverHub?: (want?: { readonly pins: readonly string[] }) => Promise<string | null>;
+  discoverHub?: (want?: { readonly pins: readonly string[] }) => Promise<DiscoveryAnswer>;
   /**
    * Node: a WebSocket that checks the TLS certificate's key against the pins itself (pinnedWebSocket in
    * src/adapters/tls/pinned-websocket.ts). Without it, a pin is checked by the identity proof instead.
@@ -77,7 +78,7 @@ export interface ResolvedDeps {
   readonly random: () => number;
   readonly newId: () => string;
   readonly fetch: FetchLike | undefined;
-  readonly discoverHub: ((want?: { readonly pins: readonly string[] }) => Promise<string | null>) | undefined;
+  readonly discoverHub: ((want?: { readonly pins: readonly string[] }) => Promise<DiscoveryAnswer>) | undefined;
   readonly pinnedWebSocket: ((pins: readonly string[], onRefused: (error: HubError) => void) => WebSocketCtor) | undefined;
   readonly getJson: ((url: string) => Promise<unknown>) | undefined;
   readonly subtle: SubtleLike | undefined;

@@ -123,8 +123,13 @@ export class HubBook {
     return epoch !== null && epoch !== undefined && epoch < this.highest;
   }
 
-  /** Heard of a hub: a URL alone (configured), or with what it says of itself (AUTH_OK, an advert, a NOT_LEADER). */
-  note(url: string, identity: { readonly id?: string | null; readonly role?: HubRole | null; readonly epoch?: number | null } = {}): void {
+  /**
+   * Heard of a hub: a URL alone (configured), or with what is said of it. Only what a hub says of itself
+   * on a signed-in socket (`confirmed`: AUTH_OK, HUB_STATUS) raises the highest epoch; an mDNS advert or a
+   * NOT_LEADER's leader is a hint for the dialling order — a guest on the LAN advertising a huge epoch
+   * must not make every real hub look stale.
+   */
+  note(url: string, identity: { readonly id?: string | null; readonly role?: HubRole | null; readonly epoch?: number | null } = {}, confirmed = false): void {
     if (!/^wss?:\/\//i.test(url) || url.length > 2048) return;
     const before = this.find(url);
     const next: KnownHub = {
@@ -138,7 +143,7 @@ export class HubBook {
     if (this.hubs.length > HUB_BOOK_LIMIT) {
       this.hubs = [...this.hubs].sort((a, b) => b.seenAt - a.seenAt).slice(0, HUB_BOOK_LIMIT);
     }
-    if (next.epoch !== null && next.epoch > this.highest) this.highest = next.epoch;
+    if (confirmed && next.epoch !== null && next.epoch > this.highest) this.highest = next.epoch;
     this.persist();
   }
 

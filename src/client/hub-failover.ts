@@ -7,6 +7,7 @@
  */
 import { HubError } from '../protocol/errors.js';
 import type { HubIdentity, HubMessageOf } from '../protocol/hub-messages.js';
+import type { HubCandidate } from './discovery.js';
 import type { HubBook, KnownHub } from './hub-book.js';
 import { CLIENT_CLOSE, type AuthVerdict } from './hub-connection.js';
 import type { HubLossFallback } from './hub-loss-fallback.js';
@@ -42,15 +43,16 @@ export class HubFailover {
   }
 
   /** The candidate list the connection dials: discovery's answers ordered through the book. */
-  urls(discover: () => Promise<readonly string[]>): () => Promise<readonly string[]> {
+  urls(discover: () => Promise<readonly HubCandidate[]>): () => Promise<readonly string[]> {
     return async () => {
-      let discovered: readonly string[] = [];
-      try {
-        discovered = await discover();
-      } finally {
-        for (const url of discovered) this.book.note(url);
+      const found = await discover();
+      const urls: string[] = [];
+      for (const candidate of found) {
+        const url = typeof candidate === 'string' ? candidate : candidate.url;
+        this.book.note(url, typeof candidate === 'string' ? {} : candidate);
+        urls.push(url);
       }
-      return this.book.order(discovered, this.avoid);
+      return this.book.order(urls, this.avoid);
     };
   }
 
@@ -62,18 +64,20 @@ export class HubFailover {
 
   authenticated(message: HubMessageOf<'AUTH_OK'>, url: string): AuthVerdict {
     const hub = message.hub ?? null;
-    this.book.note(url, hub ?? {});
     if (hub !== null && this.book.isStale(hub.epoch)) {
+      this.book.note(url, hub);
       this.port.report(new HubError('HUB_EPOCH_STALE', `${url} answered with epoch ${hub.epoch}, below ${this.book.highestEpoch}; not syncing from it`, { retryable: true, details: { url, hub } }));
       this.emit();
       return 'stale';
     }
     if (hub !== null && this.resumedWith !== undefined && this.seqLog !== null && !sameLog(this.seqLog, hub)) {
       // lastSeq counts in another hub's log: resuming here would replay the wrong events. Start over.
+      this.book.note(url, hub, true);
       this.port.seq.forget();
       this.seqLog = null;
       return 'resync';
     }
+    this.book.note(url, hub ?? {}, true);
     if (hub !== null) this.seqLog = hub;
     this.current = { url, hub };
     this.emit();
@@ -111,7 +115,7 @@ export class HubFailover {
   hubStatus(message: HubMessageOf<'HUB_STATUS'>): void {
     const url = this.port.connection.currentUrl;
     if (message.hub === undefined || url === null) return;
-    this.book.note(url, message.hub);
+    this.book.note(url, message.hub, true);
     if (this.current) this.current = { url, hub: message.hub };
     this.leaveIfStale(url, message.hub.epoch);
     this.emit();

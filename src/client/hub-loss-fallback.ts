@@ -95,11 +95,11 @@ export class HubLossFallback {
 
   private enter(): void {
     this.timer = null;
-    if (this.since === null || this.active) return;
+    const direct = this.direct;
+    // Without the direct-mode fields in the bootstrap there is no Odoo to go to: the outbox keeps waiting.
+    if (this.since === null || this.active || direct === null) return;
     this.active = true;
     this.host.changed();
-    const direct = this.direct;
-    if (direct === null) return; // No direct-mode fields in the bootstrap: the outbox keeps waiting for a hub.
     this.unsubscribe = [
       direct.onOrderUpdated((update) => this.host.orderUpdated(update)),
       // The direct engine's first poll lists Odoo's paid orders: news to this terminal, not a replacement of its state.

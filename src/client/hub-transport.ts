@@ -10,6 +10,7 @@ import { HubError } from '../protocol/errors.js';
 import type { FloorPlanTableInfo, OrderSnapshot } from '../protocol/snapshot.js';
 import { OUTBOX_BACKOFF, RECONNECT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import type { ResolvedDeps, WebSocketCtor } from './deps.js';
+import type { HubCandidate } from './discovery.js';
 import { GrantBooks } from './grant-books.js';
 import { HubBook, memoryHubBookStore, type HubBookStore } from './hub-book.js';
 import { HubConnection } from './hub-connection.js';
@@ -32,7 +33,7 @@ export { CLIENT_CLOSE } from './hub-connection.js';
 
 export interface HubTransportOptions {
   /** Candidate hub URLs in the order to try (see discovery.ts); re-read after every full round of failures. */
-  readonly urls: () => Promise<readonly string[]>;
+  readonly urls: () => Promise<readonly HubCandidate[]>;
   readonly token: string;
   readonly deviceId: string;
   /** 'msgpack' offers the pos-hub.msgpack.v1 subprotocol; the hub may still answer JSON. */
