@@ -35,13 +35,19 @@ export const HUB_BOOK_STORAGE_KEY = 'pos_sync_hubs';
 export const HUB_BOOK_LIMIT = 16;
 
 const knownHubSchema = z.object({
-  url: z.string().regex(/^wss?:\/\//i).max(2048),
+  url: z
+    .string()
+    .regex(/^wss?:\/\//i)
+    .max(2048),
   id: z.string().max(128).nullable(),
   role: z.enum(['leader', 'follower', 'standalone']).nullable(),
   epoch: z.number().int().min(0).nullable(),
   seenAt: z.number(),
 });
-const memorySchema = z.object({ hubs: z.array(knownHubSchema).max(HUB_BOOK_LIMIT), highestEpoch: z.number().int().min(0) });
+const memorySchema = z.object({
+  hubs: z.array(knownHubSchema).max(HUB_BOOK_LIMIT),
+  highestEpoch: z.number().int().min(0),
+});
 
 /** Reads back only a well-formed memory: a corrupt value must not stop the terminal (it starts empty). */
 export function parseHubMemory(raw: unknown): HubMemory | null {
@@ -49,7 +55,9 @@ export function parseHubMemory(raw: unknown): HubMemory | null {
   return parsed.success ? parsed.data : null;
 }
 
-export function memoryHubBookStore(initial: HubMemory | null = null): HubBookStore & { readonly memory: () => HubMemory | null } {
+export function memoryHubBookStore(
+  initial: HubMemory | null = null,
+): HubBookStore & { readonly memory: () => HubMemory | null } {
   let memory = initial;
   return { load: () => memory, save: (next) => (memory = next), memory: () => memory };
 }
@@ -129,7 +137,11 @@ export class HubBook {
    * NOT_LEADER's leader is a hint for the dialling order — a guest on the LAN advertising a huge epoch
    * must not make every real hub look stale.
    */
-  note(url: string, identity: { readonly id?: string | null; readonly role?: HubRole | null; readonly epoch?: number | null } = {}, confirmed = false): void {
+  note(
+    url: string,
+    identity: { readonly id?: string | null; readonly role?: HubRole | null; readonly epoch?: number | null } = {},
+    confirmed = false,
+  ): void {
     if (!/^wss?:\/\//i.test(url) || url.length > 2048) return;
     const before = this.find(url);
     const next: KnownHub = {
@@ -165,19 +177,19 @@ export class HubBook {
    * have moved them on), but AUTH_OK is checked before anything is synced from them.
    */
   order(discovered: readonly string[], avoid: string | null = null): string[] {
-    const rank = (url: string): [number, number, number] => {
+    const rank = (url: string): [number, number] => {
       const hub = this.find(url);
-      return [this.isStale(hub?.epoch) || url === avoid ? 1 : 0, hub?.role ? ROLE_RANK[hub.role] : 1, -(hub?.epoch ?? 0)];
+      return [hub?.role ? ROLE_RANK[hub.role] : 1, -(hub?.epoch ?? 0)];
     };
     const remembered = this.hubs.map((h) => h.url).filter((url) => !discovered.includes(url));
     remembered.sort((a, b) => {
       const [x, y] = [rank(a), rank(b)];
-      return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+      return x[0] - y[0] || x[1] - y[1];
     });
-    const listed = [...discovered].sort((a, b) => rank(a)[0] - rank(b)[0]);
-    const out: string[] = [];
-    for (const url of [this.preferred, ...listed, ...remembered]) if (url && !out.includes(url)) out.push(url);
-    return out;
+    const all: string[] = [];
+    for (const url of [this.preferred, ...discovered, ...remembered]) if (url && !all.includes(url)) all.push(url);
+    const last = (url: string): boolean => url === avoid || this.isStale(this.find(url)?.epoch);
+    return [...all.filter((url) => !last(url)), ...all.filter(last)];
   }
 
   private persist(): void {

@@ -15,7 +15,11 @@ import { Listeners } from './listeners.js';
 import type { HubStatusInfo } from './types.js';
 
 export interface FailoverPort {
-  readonly connection: { readonly currentUrl: string | null; readonly isRunning: boolean; moveOn(code: number, reason: string): void };
+  readonly connection: {
+    readonly currentUrl: string | null;
+    readonly isRunning: boolean;
+    moveOn(code: number, reason: string): void;
+  };
   readonly seq: { readonly lastSeq: number | undefined; resumeFrom(): number | undefined; forget(): void };
   report(error: unknown): void;
 }
@@ -66,7 +70,13 @@ export class HubFailover {
     const hub = message.hub ?? null;
     if (hub !== null && this.book.isStale(hub.epoch)) {
       this.book.note(url, hub);
-      this.port.report(new HubError('HUB_EPOCH_STALE', `${url} answered with epoch ${hub.epoch}, below ${this.book.highestEpoch}; not syncing from it`, { retryable: true, details: { url, hub } }));
+      this.port.report(
+        new HubError(
+          'HUB_EPOCH_STALE',
+          `${url} answered with epoch ${hub.epoch}, below ${this.book.highestEpoch}; not syncing from it`,
+          { retryable: true, details: { url, hub } },
+        ),
+      );
       this.emit();
       return 'stale';
     }
@@ -154,7 +164,12 @@ export class HubFailover {
 
   private leaveIfStale(url: string, epoch: number): void {
     if (!this.book.isStale(epoch)) return;
-    this.port.report(new HubError('HUB_EPOCH_STALE', `${url} reports epoch ${epoch}, below ${this.book.highestEpoch}; leaving it`, { retryable: true, details: { url, epoch } }));
+    this.port.report(
+      new HubError('HUB_EPOCH_STALE', `${url} reports epoch ${epoch}, below ${this.book.highestEpoch}; leaving it`, {
+        retryable: true,
+        details: { url, epoch },
+      }),
+    );
     this.port.connection.moveOn(CLIENT_CLOSE.STALE_EPOCH, 'hub epoch below the highest seen');
   }
 }

@@ -21,13 +21,19 @@ export interface DirectEngine {
   finalizeOrder(posReference: string, snapshot: OrderSnapshot, configId: number): Promise<FinalizeResult>;
   onOrderUpdated(handler: (update: OrderUpdate) => void): () => void;
   onOrderFinalized(handler: (result: FinalizeResult) => void): () => void;
-  onSyncInit(handler: (orders: readonly { posReference: string; version: number; snapshot: OrderSnapshot }[]) => void): () => void;
+  onSyncInit(
+    handler: (orders: readonly { posReference: string; version: number; snapshot: OrderSnapshot }[]) => void,
+  ): () => void;
   onError(handler: (error: unknown) => void): () => void;
 }
 
 export interface FallbackHost {
   /** Paid orders waiting in the outbox for the hub: posted to Odoo while in fallback. */
-  queuedFinalizations(): readonly { readonly posReference: string; readonly snapshot: OrderSnapshot; readonly configId: number }[];
+  queuedFinalizations(): readonly {
+    readonly posReference: string;
+    readonly snapshot: OrderSnapshot;
+    readonly configId: number;
+  }[];
   orderUpdated(update: OrderUpdate): void;
   finalized(result: FinalizeResult): void;
   report(error: unknown): void;
@@ -104,7 +110,13 @@ export class HubLossFallback {
       direct.onOrderUpdated((update) => this.host.orderUpdated(update)),
       // The direct engine's first poll lists Odoo's paid orders: news to this terminal, not a replacement of its state.
       direct.onSyncInit((orders) => {
-        for (const o of orders) this.host.orderUpdated({ posReference: o.posReference, version: o.version, snapshot: o.snapshot, sourceTerminal: 'odoo' });
+        for (const o of orders)
+          this.host.orderUpdated({
+            posReference: o.posReference,
+            version: o.version,
+            snapshot: o.snapshot,
+            sourceTerminal: 'odoo',
+          });
       }),
       direct.onOrderFinalized((result) => {
         if (result.status === 'finalized') this.posted.add(result.posReference);
@@ -122,7 +134,9 @@ export class HubLossFallback {
     for (const f of this.host.queuedFinalizations()) {
       if (this.posted.has(f.posReference)) continue;
       this.posted.add(f.posReference); // one post per order; the direct engine's own outbox retries it
-      void direct.finalizeOrder(f.posReference, f.snapshot, f.configId).catch((error: unknown) => this.host.report(error));
+      void direct
+        .finalizeOrder(f.posReference, f.snapshot, f.configId)
+        .catch((error: unknown) => this.host.report(error));
     }
   }
 }

@@ -268,7 +268,9 @@ export class HubTransport extends TransportEvents implements SyncTransport {
         case 'lock':
           break; // settled by the grant books as optimistic offline grants
         case 'finalize':
-          this.requests.finalize.resolve(key.posReference, { result: { status: 'queued', posReference: key.posReference, reason: 'connection lost: queued in the outbox' } });
+          // Not 'queued': that is the hub's word for "durable on my side", and the outbox would drop the
+          // entry. The hub may never have seen it; it stays in the outbox and goes again (same mutationId).
+          this.requests.finalize.resolve(key.posReference, { result: { status: 'error', posReference: key.posReference, error: 'connection lost before the hub answered: kept in the outbox', retryable: true, code: 'HUB_UNREACHABLE' } });
           break;
         case 'write':
           this.requests.write.reject(key.mutationId, lost());
@@ -346,7 +348,7 @@ export class HubTransport extends TransportEvents implements SyncTransport {
     this.pump.schedule(0);
     const { result } = await reply;
     // No answer yet is not a failure: the request is durable in the outbox and will be replayed.
-    if (result.status === 'error' && result.code === 'REQUEST_TIMEOUT') return { status: 'queued', posReference, reason: result.error };
+    if (result.status === 'error' && (result.code === 'REQUEST_TIMEOUT' || result.code === 'HUB_UNREACHABLE')) return { status: 'queued', posReference, reason: result.error };
     return result;
   }
 
