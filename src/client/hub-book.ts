@@ -155,7 +155,9 @@ export class HubBook {
     if (this.hubs.length > HUB_BOOK_LIMIT) {
       this.hubs = [...this.hubs].sort((a, b) => b.seenAt - a.seenAt).slice(0, HUB_BOOK_LIMIT);
     }
-    if (confirmed && next.epoch !== null && next.epoch > this.highest) this.highest = next.epoch;
+    // Only the epoch the hub stated now counts, never one merged in from an earlier hint.
+    const stated = identity.epoch ?? null;
+    if (confirmed && stated !== null && stated > this.highest) this.highest = stated;
     this.persist();
   }
 

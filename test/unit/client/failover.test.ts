@@ -322,6 +322,8 @@ describe('epochs', () => {
     book.note(HUB_A, { role: 'leader', epoch: 999_999 });
     book.follow({ url: HUB_B, epoch: 888_888 }, HUB_C);
     expect(book.highestEpoch).toBe(0);
+    book.note(HUB_A, {}, true); // signed in to A, which did not name its epoch: the hint stays a hint
+    expect(book.highestEpoch).toBe(0);
     book.note(HUB_C, { id: 'hub-c', role: 'leader', epoch: 4 }, true);
     expect(book.highestEpoch).toBe(4);
     expect(book.isStale(3)).toBe(true);
