@@ -33,12 +33,12 @@ export function hubLineOf(status: HubStatusInfo, now: number): { readonly text: 
     const host = status.url.replace(/^wss?:\/\//i, '');
     const role = status.hubRole === null ? '' : ` ${status.hubRole}`;
     const epoch = status.epoch === null ? '' : ` epoch ${status.epoch}`;
-    return { text: `hub ${host}${role}${epoch} · ${known} known`, failingOver: false };
+    return { text: `hub ${host}${role}${epoch} · hubs known: ${known}`, failingOver: false };
   }
   // The line is redrawn on status changes only, so it names when the loss began rather than a running count.
   const since = new Date(status.hubLostSince ?? now).toLocaleTimeString();
-  if (status.fallback === 'direct') return { text: `no hub since ${since}: paid orders go to Odoo directly · trying ${known} known hubs`, failingOver: true };
-  return { text: `failing over since ${since} · trying ${known} known hubs`, failingOver: true };
+  if (status.fallback === 'direct') return { text: `no hub since ${since}: paid orders go to Odoo directly · hubs known: ${known}`, failingOver: true };
+  return { text: `failing over since ${since} · hubs known: ${known}`, failingOver: true };
 }
 
 /** Registers every transport listener once, for the controller's lifetime. */
