@@ -255,6 +255,11 @@ export class HubConnection {
       this.setPhaseTimer(this.settings.requestTimeoutMs, CLIENT_CLOSE.SYNC_TIMEOUT, 'no SYNC_INIT / SYNC_RESUME in time');
       return;
     }
+    if (message.type === 'ERROR' && message.code === 'NOT_LEADER') {
+      // A follower that does not take sign-ins either: the transport moves on to the leader it names.
+      this.events.frame(message, false);
+      return;
+    }
     if (message.type === 'AUTH_FAIL' || message.type === 'ERROR') {
       const code: ErrorCode = message.code !== undefined && isErrorCode(message.code) ? message.code : 'AUTH_FAILED';
       const text = message.type === 'AUTH_FAIL' ? message.reason : message.message;

@@ -36,6 +36,8 @@ export class HubFailover {
   private resumedWith: number | undefined = undefined;
   /** The hub a NOT_LEADER came from: dialled last until a usable hub is found. */
   private avoid: string | null = null;
+  /** A usable hub was lost (or refused writes) and none has answered since. */
+  private losing = false;
   private readonly changes: Listeners<[HubStatusInfo]>;
 
   constructor(
@@ -100,12 +102,14 @@ export class HubFailover {
       this.fallback.lost();
     } else {
       this.avoid = null;
+      this.losing = false;
       this.fallback.found();
     }
     this.emit();
   }
 
   dropped(): void {
+    if (this.current !== null) this.losing = true;
     this.current = null;
     if (this.port.connection.isRunning) this.fallback.lost();
     this.emit();
@@ -117,6 +121,7 @@ export class HubFailover {
 
   stopped(): void {
     this.current = null;
+    this.losing = false;
     this.fallback.stop();
     this.emit();
   }
@@ -136,6 +141,7 @@ export class HubFailover {
     const url = this.port.connection.currentUrl;
     this.book.follow(message.leader ?? null, url);
     this.avoid = url;
+    this.losing = true;
     if (this.current?.hub) this.current = { url: this.current.url, hub: { ...this.current.hub, role: 'follower' } };
     this.port.connection.moveOn(CLIENT_CLOSE.NOT_LEADER, 'not the leader');
     this.emit();
@@ -151,6 +157,7 @@ export class HubFailover {
       knownHubs: this.book.list().map((h: KnownHub) => ({ ...h })),
       fallback: this.fallback.phase,
       hubLostSince: this.fallback.hubLostSince,
+      failingOver: this.losing,
     };
   }
 

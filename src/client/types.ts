@@ -118,6 +118,8 @@ export interface HubStatusInfo {
   readonly fallback: 'hub' | 'waiting' | 'direct';
   /** Epoch ms since no usable hub has been reachable, or null. */
   readonly hubLostSince: number | null;
+  /** True once a usable hub was lost (or said NOT_LEADER) and no other has taken over yet; false while first connecting. */
+  readonly failingOver: boolean;
 }
 
 export interface SyncTransport {

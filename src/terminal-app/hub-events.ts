@@ -35,6 +35,7 @@ export function hubLineOf(status: HubStatusInfo, now: number): { readonly text: 
     const epoch = status.epoch === null ? '' : ` epoch ${status.epoch}`;
     return { text: `hub ${host}${role}${epoch} · hubs known: ${known}`, failingOver: false };
   }
+  if (!status.failingOver && status.fallback !== 'direct') return { text: `connecting to a hub · hubs known: ${known}`, failingOver: false };
   // The line is redrawn on status changes only, so it names when the loss began rather than a running count.
   const since = new Date(status.hubLostSince ?? now).toLocaleTimeString();
   if (status.fallback === 'direct') return { text: `no hub since ${since}: paid orders go to Odoo directly · hubs known: ${known}`, failingOver: true };

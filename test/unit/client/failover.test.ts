@@ -159,6 +159,7 @@ describe('NOT_LEADER', () => {
     await drain();
     expect(closes).toEqual([CLIENT_CLOSE.NOT_LEADER]);
     expect(t.outboxCount).toBe(2);
+    expect(t.hubStatus).toMatchObject({ url: null, failingOver: true });
 
     await advance(clock, 0); // leaving for the leader reconnects at once
     expect(net.latest().url).toBe(HUB_B);
@@ -184,6 +185,7 @@ describe('NOT_LEADER', () => {
       highestEpoch: 2,
       fallback: 'hub',
       hubLostSince: null,
+      failingOver: false,
     });
     expect(status.knownHubs.map((h) => [h.url, h.role])).toEqual(
       expect.arrayContaining([
@@ -226,6 +228,26 @@ describe('NOT_LEADER', () => {
     await advance(clock, 0);
     expect(b.socket.sentOf('TABLE_UPDATE')).toHaveLength(1);
     expect(t.outboxCount).toBe(0);
+  });
+
+  it('a follower that refuses even the sign-in with NOT_LEADER is left for the leader it names (the SDK does not stop)', async () => {
+    const { t, clock, net, errors } = setup();
+    void t.connect();
+    await drain();
+    const a = net.latest();
+    a.open();
+    a.receive({
+      type: 'ERROR',
+      code: 'NOT_LEADER',
+      message: 'sign in at the leader',
+      retryable: true,
+      leader: { url: HUB_B, epoch: 1 },
+    });
+    await advance(clock, 0);
+    expect(net.latest().url).toBe(HUB_B);
+    await accept(net, { id: 'hub-b', role: 'leader', epoch: 1 });
+    expect(t.state).toBe('online');
+    expect(errors.map((e) => e.code)).not.toContain('AUTH_FAILED');
   });
 
   it('with no leader named it tries the best other hub it remembers, and the follower last', async () => {

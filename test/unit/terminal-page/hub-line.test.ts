@@ -15,6 +15,7 @@ const base: HubStatusInfo = {
   knownHubs: [],
   fallback: 'hub',
   hubLostSince: null,
+  failingOver: false,
 };
 const known = [
   { url: 'ws://10.0.0.5:8766', id: 'a', role: 'leader', epoch: 4, seenAt: 0 },
@@ -39,10 +40,21 @@ describe('hubLineOf', () => {
 
   it('says it is failing over while no usable hub answers, and when paid orders go to Odoo', () => {
     const since = Date.UTC(2026, 0, 1, 12, 0, 0);
-    const waiting = hubLineOf({ ...base, knownHubs: known, fallback: 'waiting', hubLostSince: since }, since + 5_000);
+    // First connect: no hub was lost yet, so it is not failing over.
+    expect(hubLineOf({ ...base, knownHubs: known, fallback: 'waiting', hubLostSince: since }, since)).toEqual({
+      text: 'connecting to a hub · hubs known: 2',
+      failingOver: false,
+    });
+    const waiting = hubLineOf(
+      { ...base, knownHubs: known, fallback: 'waiting', hubLostSince: since, failingOver: true },
+      since + 5_000,
+    );
     expect(waiting.failingOver).toBe(true);
     expect(waiting.text).toBe(`failing over since ${new Date(since).toLocaleTimeString()} · hubs known: 2`);
-    const direct = hubLineOf({ ...base, knownHubs: known, fallback: 'direct', hubLostSince: since }, since + 61_000);
+    const direct = hubLineOf(
+      { ...base, knownHubs: known, fallback: 'direct', hubLostSince: since, failingOver: true },
+      since + 61_000,
+    );
     expect(direct).toEqual({
       text: `no hub since ${new Date(since).toLocaleTimeString()}: paid orders go to Odoo directly · hubs known: 2`,
       failingOver: true,
