@@ -142,7 +142,11 @@ export class HubTransport extends TransportEvents implements SyncTransport {
           this.onDropped(code);
           this.failover.dropped();
         },
-        state: (next, previous) => this.stateChanges.emit(next, previous),
+        state: (next, previous) => {
+          // Stopped for good (token refused, device replaced elsewhere, disconnect): no hub-loss clock, no fallback.
+          if (next === 'offline' && !connection.isRunning) this.failover.stopped();
+          this.stateChanges.emit(next, previous);
+        },
         report: this.report,
       },
     );

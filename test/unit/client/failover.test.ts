@@ -554,6 +554,20 @@ describe('hub-loss fallback', () => {
     expect(t.hubStatus.fallback).toBe('direct');
   });
 
+  it('a transport stopped by a refused sign-in runs no hub-loss clock (no fallback for a refused token)', async () => {
+    const engine = recordingEngine();
+    const { t, clock, net } = setup({ deps: { directFallback: engine }, transport: { hubLossFallbackMs: 1_000 } });
+    const connected = t.connect().catch((e: unknown) => e);
+    await drain();
+    net.latest().open();
+    net.latest().receive({ type: 'AUTH_FAIL', reason: 'bad token', code: 'AUTH_FAILED' });
+    await connected;
+    expect(t.state).toBe('offline');
+    await advance(clock, 5_000);
+    expect(t.hubStatus).toMatchObject({ fallback: 'hub', hubLostSince: null });
+    expect(engine.calls).toEqual([]);
+  });
+
   it('without the direct-mode fields the outbox just keeps waiting (no fallback engine)', async () => {
     const { t, clock } = setup({ transport: { hubLossFallbackMs: 1_000 } });
     void t.connect();
