@@ -14,7 +14,8 @@ import { verifyHubIdentity } from './hub-identity.js';
 import { HubTransport } from './hub-transport.js';
 import { parseKeyPins } from '../protocol/hub-identity.js';
 import { verifiedWebSocket } from './verified-socket.js';
-import { defaultOutboxStore } from './outbox-store.js';
+import { defaultOutboxStore, memoryOutboxStore, type OutboxStore } from './outbox-store.js';
+import { defaultHubBookStore } from './hub-book.js';
 import type { Reconciler } from './reconcile.js';
 
 export interface TransportBootstrapConfig extends HubBootstrapFields {
@@ -39,6 +40,12 @@ export interface TransportBootstrapConfig extends HubBootstrapFields {
   readonly sendChangesToKitchen?: boolean;
   /** Replace the order-domain reconciliation (advanced). */
   readonly reconcile?: Reconciler;
+  /**
+   * Hub mode: time with no usable hub before paid orders go to Odoo directly (default 60,000 ms; never
+   * sooner — a hub failover takes seconds). Needs the direct-mode fields (session_id, odoo_url, fetch);
+   * without them the outbox simply waits for a hub.
+   */
+  readonly hubLossFallbackMs?: number;
 }
 
 export type Transport = HubTransport | DirectTransport;
@@ -59,6 +66,29 @@ function hubWebSocket(resolved: ResolvedDeps, WebSocket: WebSocketCtor, pins: re
   );
 }
 
+/**
+ * The direct-Odoo engine a hub-mode terminal falls back to after hubLossFallbackMs, when the bootstrap
+ * carries the direct-mode fields. It has its own memory outbox: the hub outbox keeps every write for
+ * the hub, and the engine's queue only retries the paid orders it was handed.
+ */
+function directFallbackOf(config: TransportBootstrapConfig, resolved: ResolvedDeps): DirectTransport | null {
+  // Explicit odoo_url only: a hub-mode page may be served by the hub itself, whose origin is no Odoo.
+  const odooUrl = config.odoo_url;
+  if (!resolved.fetch || !odooUrl || config.session_id === undefined) return null;
+  const fallbackOutbox: OutboxStore = memoryOutboxStore();
+  return new DirectTransport(
+    {
+      odooUrl,
+      sessionId: config.token ?? '',
+      posSessionId: config.session_id,
+      pricelistId: config.pricelist_id ?? 1,
+      ...(config.pollIntervalMs === undefined ? {} : { pollIntervalMs: config.pollIntervalMs }),
+      ...(config.outboxBackoff === undefined ? {} : { outboxBackoff: config.outboxBackoff }),
+    },
+    { ...resolved, fetch: resolved.fetch, outboxStore: fallbackOutbox },
+  );
+}
+
 export function createTransport(config: TransportBootstrapConfig, deps: TransportDeps = {}): Transport {
   const resolved = resolveDeps(deps);
   const outboxStore = resolved.outboxStore ?? defaultOutboxStore();
@@ -67,6 +97,9 @@ export function createTransport(config: TransportBootstrapConfig, deps: Transpor
     const pins = parseKeyPins(config.nu_hub_key_pin);
     // The transport's own onError stream; it exists once the transport does, before any socket opens.
     let reportRefusal: (error: HubError) => void = () => undefined;
+    if (config.hubLossFallbackMs !== undefined && (!Number.isFinite(config.hubLossFallbackMs) || config.hubLossFallbackMs < 0)) {
+      throw new HubError('CONFIG_INVALID', `hubLossFallbackMs: must be a number of milliseconds >= 0 (got ${String(config.hubLossFallbackMs)})`);
+    }
     const transport = new HubTransport(
       {
         urls: hubCandidates(config, { override: config.hubUrlOverride ?? null, discoverHub: resolved.discoverHub, pageOrigin: resolved.pageOrigin, pins }),
@@ -77,8 +110,15 @@ export function createTransport(config: TransportBootstrapConfig, deps: Transpor
         ...(config.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: config.requestTimeoutMs }),
         ...(config.reconnectBackoff === undefined ? {} : { reconnectBackoff: config.reconnectBackoff }),
         ...(config.outboxBackoff === undefined ? {} : { outboxBackoff: config.outboxBackoff }),
+        ...(config.hubLossFallbackMs === undefined ? {} : { hubLossFallbackMs: config.hubLossFallbackMs }),
       },
-      { ...resolved, WebSocket: hubWebSocket(resolved, resolved.WebSocket, pins, (error) => reportRefusal(error)), outboxStore },
+      {
+        ...resolved,
+        WebSocket: hubWebSocket(resolved, resolved.WebSocket, pins, (error) => reportRefusal(error)),
+        outboxStore,
+        hubBookStore: resolved.hubBookStore ?? defaultHubBookStore(),
+        directFallback: directFallbackOf(config, resolved),
+      },
     );
     reportRefusal = (error) => transport['report'](error);
     return transport;

@@ -5,6 +5,8 @@
  */
 import type { HubError } from '../protocol/errors.js';
 import type { SubtleLike } from './hub-identity.js';
+import type { DiscoveryAnswer } from './discovery.js';
+import type { HubBookStore } from './hub-book.js';
 import type { OutboxStore } from './outbox-store.js';
 
 /** Structurally compatible with src/ports/clock.ts, so the hub's clocks can be passed in. */
@@ -40,6 +42,8 @@ export interface TransportDeps {
   WebSocket?: WebSocketCtor;
   /** Outbox persistence; localStorage (`pos_sync_outbox`) in browsers, memory elsewhere by default. */
   outboxStore?: OutboxStore;
+  /** The hubs seen (hub mode); localStorage (`pos_sync_hubs`) in browsers, memory elsewhere by default. */
+  hubBookStore?: HubBookStore;
   clock?: ClientClock;
   /** Uniform in [0, 1): backoff jitter and ids. */
   random?: () => number;
@@ -50,7 +54,7 @@ export interface TransportDeps {
    * mDNS lookup of `_pos-hub._tcp` where the platform allows it (Node: src/adapters/mdns-browse). Browsers
    * cannot. With `pins`, only hubs advertising a pinned key (TXT key_pin) over wss qualify.
    */
-  discoverHub?: (want?: { readonly pins: readonly string[] }) => Promise<string | null>;
+  discoverHub?: (want?: { readonly pins: readonly string[] }) => Promise<DiscoveryAnswer>;
   /**
    * Node: a WebSocket that checks the TLS certificate's key against the pins itself (pinnedWebSocket in
    * src/adapters/tls/pinned-websocket.ts). Without it, a pin is checked by the identity proof instead.
@@ -69,11 +73,12 @@ export interface TransportDeps {
 export interface ResolvedDeps {
   readonly WebSocket: WebSocketCtor | undefined;
   readonly outboxStore: OutboxStore | undefined;
+  readonly hubBookStore: HubBookStore | undefined;
   readonly clock: ClientClock;
   readonly random: () => number;
   readonly newId: () => string;
   readonly fetch: FetchLike | undefined;
-  readonly discoverHub: ((want?: { readonly pins: readonly string[] }) => Promise<string | null>) | undefined;
+  readonly discoverHub: ((want?: { readonly pins: readonly string[] }) => Promise<DiscoveryAnswer>) | undefined;
   readonly pinnedWebSocket: ((pins: readonly string[], onRefused: (error: HubError) => void) => WebSocketCtor) | undefined;
   readonly getJson: ((url: string) => Promise<unknown>) | undefined;
   readonly subtle: SubtleLike | undefined;
@@ -115,6 +120,7 @@ export function resolveDeps(deps: TransportDeps = {}): ResolvedDeps {
   return {
     WebSocket: deps.WebSocket ?? g.WebSocket,
     outboxStore: deps.outboxStore,
+    hubBookStore: deps.hubBookStore,
     clock: deps.clock ?? platformClock,
     random,
     newId: deps.newId ?? (() => uuidV4(random)),

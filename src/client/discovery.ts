@@ -20,9 +20,23 @@ export interface HubBootstrapFields {
   readonly nu_hub_key_pin?: string | false | null;
 }
 
+/** A hub as an mDNS advert describes it (TXT role=, epoch=; issue 18). */
+export interface HubAdvert {
+  readonly url: string;
+  readonly id?: string;
+  readonly role?: 'leader' | 'follower' | 'standalone';
+  readonly epoch?: number;
+}
+
+/** What discovery yields: a URL, or an advert with what the hub says of itself (the hub book keeps it). */
+export type HubCandidate = string | HubAdvert;
+
+/** deps.discoverHub's answer: one URL (browseHub), one advert, or every advert heard (browseHubs). */
+export type DiscoveryAnswer = string | HubAdvert | readonly HubAdvert[] | null;
+
 export interface DiscoveryDeps {
   readonly override?: string | null;
-  readonly discoverHub?: ((want?: { readonly pins: readonly string[] }) => Promise<string | null>) | undefined;
+  readonly discoverHub?: ((want?: { readonly pins: readonly string[] }) => Promise<DiscoveryAnswer>) | undefined;
   readonly pageOrigin?: string | null;
   /** Parsed nu_hub_key_pin; non-empty means TLS only. */
   readonly pins?: readonly string[];
@@ -42,21 +56,26 @@ function text(value: string | false | null | undefined): string {
   return typeof value === 'string' ? value.trim() : '';
 }
 
-export function hubCandidates(config: HubBootstrapFields, deps: DiscoveryDeps): () => Promise<readonly string[]> {
+export function hubCandidates(config: HubBootstrapFields, deps: DiscoveryDeps): () => Promise<readonly HubCandidate[]> {
   return async () => {
-    const urls: string[] = [];
+    const urls: HubCandidate[] = [];
     const pins = deps.pins ?? [];
-    const push = (value: string | null | undefined): void => {
+    const push = (value: HubCandidate | null | undefined): void => {
       if (!value) return;
-      const url = pins.length > 0 ? toSecureWebSocketUrl(value) : toWebSocketUrl(value, DEFAULT_HUB_PORT);
-      if (!urls.includes(url)) urls.push(url);
+      const raw = typeof value === 'string' ? value : value.url;
+      if (!raw) return;
+      const url = pins.length > 0 ? toSecureWebSocketUrl(raw) : toWebSocketUrl(raw, DEFAULT_HUB_PORT);
+      if (urls.some((u) => (typeof u === 'string' ? u : u.url) === url)) return;
+      urls.push(typeof value === 'string' ? url : { ...value, url });
     };
     push(deps.override ?? null);
     const primary = text(config.nu_hub_url);
     push(primary);
     if (primary === '' && deps.discoverHub) {
       try {
-        push(await (pins.length > 0 ? deps.discoverHub({ pins }) : deps.discoverHub()));
+        const answer = await (pins.length > 0 ? deps.discoverHub({ pins }) : deps.discoverHub());
+        if (Array.isArray(answer)) for (const advert of answer as readonly HubAdvert[]) push(advert);
+        else push(answer as string | HubAdvert | null);
       } catch {
         // mDNS unavailable or nothing answered: the fallbacks below still apply.
       }

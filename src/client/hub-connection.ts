@@ -15,7 +15,13 @@ import { HubSocket } from './hub-socket.js';
 import type { ConnectionState } from './types.js';
 
 /** Close codes this client uses for its own reasons (3000–3999: registered-application range). */
-export const CLIENT_CLOSE = { CONNECT_TIMEOUT: 3001, LIVENESS: 3002, RESYNC: 3003, SYNC_TIMEOUT: 3004 } as const;
+export const CLIENT_CLOSE = { CONNECT_TIMEOUT: 3001, LIVENESS: 3002, RESYNC: 3003, SYNC_TIMEOUT: 3004, NOT_LEADER: 3005, STALE_EPOCH: 3006 } as const;
+
+/**
+ * What the transport makes of AUTH_OK: go on; leave a hub whose epoch is below the highest seen (tried
+ * again only after the others); or reconnect at once without lastSeq (the hub keeps another seq log).
+ */
+export type AuthVerdict = 'accept' | 'stale' | 'resync';
 
 export interface HubConnectionSettings {
   readonly urls: () => Promise<readonly string[]>;
@@ -37,7 +43,7 @@ export interface HubConnectionSettings {
 export interface HubLinkEvents {
   /** The seq AUTH resumes from (undefined asks for a full SYNC_INIT). */
   resumeFrom(): number | undefined;
-  authenticated(terminalId: string, role: string): void;
+  authenticated(message: HubMessageOf<'AUTH_OK'>, url: string): AuthVerdict;
   /** SYNC_INIT or SYNC_RESUME after AUTH_OK, just before `ready`. */
   synced(message: HubMessageOf<'SYNC_INIT'> | HubMessageOf<'SYNC_RESUME'>): void;
   ready(): void;
@@ -65,6 +71,7 @@ export class HubConnection {
   private phaseTimer: unknown = null;
   private livenessTimer: unknown = null;
   private lastFrameAt = 0;
+  private url: string | null = null;
   private connectWaiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
   /** Lease and lock requests made while a socket is opening, authenticating or syncing (see settledAttempt). */
   private attemptWaiters: Array<() => void> = [];
@@ -86,6 +93,10 @@ export class HubConnection {
   }
   get encoding(): Encoding | null {
     return this.socket?.encoding ?? null;
+  }
+  /** The URL of the current socket (null between sockets). */
+  get currentUrl(): string | null {
+    return this.socket === null ? null : this.url;
   }
 
   /** False when no socket is open (the caller keeps its write queued or settles offline). */
@@ -124,6 +135,19 @@ export class HubConnection {
   }
 
   /**
+   * Leave this hub for another at once (NOT_LEADER: writes go to the leader; or a hub became stale):
+   * the candidate list is re-read, so the leader the book now prefers is dialled first. Everything
+   * unacked stays in the outbox and is resent there with the same mutationIds.
+   */
+  moveOn(code: number, reason: string): void {
+    this.candidates = [];
+    this.urlIndex = 0;
+    if (this.socket === null) return;
+    this.immediateReconnect = true;
+    this.socket.close(code, reason);
+  }
+
+  /**
    * While a socket is opening, authenticating or syncing, wait for the attempt's outcome before deciding a
    * lease or lock: granting it "offline" in that window would let the app edit an order the hub is about
    * to refuse. Bounded by the connect and sync timeouts, after which the attempt ends either way.
@@ -158,6 +182,7 @@ export class HubConnection {
       }
     }
     const url = this.candidates[this.urlIndex] ?? this.candidates[0]!;
+    this.url = url;
     this.phase = 'opening';
     let socket: HubSocket;
     try {
@@ -215,9 +240,24 @@ export class HubConnection {
 
   private onAuthReply(socket: HubSocket, message: HubMessage): void {
     if (message.type === 'AUTH_OK') {
-      this.events.authenticated(message.terminalId, message.role);
+      const verdict = this.events.authenticated(message, this.url ?? '');
+      if (verdict === 'stale') {
+        // Nothing is synced from a hub behind the highest epoch seen: the next candidate is tried.
+        socket.close(CLIENT_CLOSE.STALE_EPOCH, 'hub epoch below the highest seen');
+        return;
+      }
+      if (verdict === 'resync') {
+        this.immediateReconnect = true;
+        socket.close(CLIENT_CLOSE.RESYNC, 'another seq log: full sync');
+        return;
+      }
       this.phase = 'syncing';
       this.setPhaseTimer(this.settings.requestTimeoutMs, CLIENT_CLOSE.SYNC_TIMEOUT, 'no SYNC_INIT / SYNC_RESUME in time');
+      return;
+    }
+    if (message.type === 'ERROR' && message.code === 'NOT_LEADER') {
+      // A follower that does not take sign-ins either: the transport moves on to the leader it names.
+      this.events.frame(message, false);
       return;
     }
     if (message.type === 'AUTH_FAIL' || message.type === 'ERROR') {

@@ -10,8 +10,12 @@ import { HubError } from '../protocol/errors.js';
 import type { FloorPlanTableInfo, OrderSnapshot } from '../protocol/snapshot.js';
 import { OUTBOX_BACKOFF, RECONNECT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import type { ResolvedDeps, WebSocketCtor } from './deps.js';
+import type { HubCandidate } from './discovery.js';
 import { GrantBooks } from './grant-books.js';
+import { HubBook, memoryHubBookStore, type HubBookStore } from './hub-book.js';
 import { HubConnection } from './hub-connection.js';
+import { HubFailover } from './hub-failover.js';
+import { HUB_LOSS_FALLBACK_MS, HubLossFallback, type DirectEngine } from './hub-loss-fallback.js';
 import { HubWriteFlusher } from './hub-write-flusher.js';
 import { Inbox } from './inbox.js';
 import { Outbox } from './outbox.js';
@@ -23,13 +27,13 @@ import { PendingRequests } from './requests.js';
 import { SeqGate } from './seq-gate.js';
 import { TransportEvents } from './transport-events.js';
 import { Transfers } from './transfers.js';
-import type { ConnectionState, FinalizeResult, LeaseResult, SyncTransport, TableLockResult, TransferOptions, TransferResult, Unsubscribe } from './types.js';
+import type { ConnectionState, FinalizeResult, HubStatusInfo, LeaseResult, SyncTransport, TableLockResult, TransferOptions, TransferResult, Unsubscribe } from './types.js';
 
 export { CLIENT_CLOSE } from './hub-connection.js';
 
 export interface HubTransportOptions {
   /** Candidate hub URLs in the order to try (see discovery.ts); re-read after every full round of failures. */
-  readonly urls: () => Promise<readonly string[]>;
+  readonly urls: () => Promise<readonly HubCandidate[]>;
   readonly token: string;
   readonly deviceId: string;
   /** 'msgpack' offers the pos-hub.msgpack.v1 subprotocol; the hub may still answer JSON. */
@@ -47,11 +51,17 @@ export interface HubTransportOptions {
   /** Consecutive gap resyncs by resume before asking for a full SYNC_INIT instead. */
   readonly maxResumeResyncs?: number;
   readonly reconcile: Reconciler;
+  /** Time with no usable hub before paid orders go to Odoo directly (default 60 s); never sooner. */
+  readonly hubLossFallbackMs?: number;
 }
 
 export interface HubTransportDeps extends ResolvedDeps {
   readonly WebSocket: WebSocketCtor;
   readonly outboxStore: OutboxStore;
+  /** Where the hubs this terminal has seen are remembered (next to the outbox; memory by default). */
+  readonly hubBookStore: HubBookStore | undefined;
+  /** The direct-Odoo engine for the hub-loss fallback; null when the bootstrap has no direct-mode fields. */
+  readonly directFallback?: DirectEngine | null;
 }
 
 export class HubTransport extends TransportEvents implements SyncTransport {
@@ -67,6 +77,7 @@ export class HubTransport extends TransportEvents implements SyncTransport {
   private readonly flusher: HubWriteFlusher;
   private readonly pump: OutboxPump;
   private readonly inbox: Inbox;
+  private readonly failover: HubFailover;
   private myTerminalId: string | null = null;
   private myRole: string | null = null;
 
@@ -77,9 +88,21 @@ export class HubTransport extends TransportEvents implements SyncTransport {
     this.outbox = new Outbox(deps.outboxStore, clock);
     this.requests = new PendingRequests(clock);
     this.seq = new SeqGate(options.maxResumeResyncs ?? 3);
-    this.connection = new HubConnection(
+    const fallback = new HubLossFallback(clock, options.hubLossFallbackMs ?? HUB_LOSS_FALLBACK_MS, deps.directFallback ?? null, {
+      queuedFinalizations: () => this.outbox.list().flatMap((e) => (e.action === 'orders/finalize' ? [{ posReference: e.payload.pos_reference, snapshot: e.payload.snapshot, configId: e.payload.configId }] : [])),
+      orderUpdated: (update) => this.orderUpdated.emit(update),
+      finalized: (result) => this.finalized.emit(result),
+      report: this.report,
+      changed: () => this.failover.emit(),
+    });
+    this.failover = new HubFailover(new HubBook(deps.hubBookStore ?? memoryHubBookStore(), clock), fallback, {
+      connection: { get currentUrl() { return connection.currentUrl; }, get isRunning() { return connection.isRunning; }, moveOn: (code, reason) => connection.moveOn(code, reason) },
+      seq: this.seq,
+      report: this.report,
+    });
+    const connection = new HubConnection(
       {
-        urls: options.urls,
+        urls: this.failover.urls(options.urls),
         token: options.token,
         deviceId: options.deviceId,
         encoding: options.encoding ?? 'json',
@@ -94,19 +117,40 @@ export class HubTransport extends TransportEvents implements SyncTransport {
         isNetworkUp: deps.isNetworkUp,
       },
       {
-        resumeFrom: () => this.seq.resumeFrom(),
-        authenticated: (terminalId, role) => {
-          this.myTerminalId = terminalId;
-          this.myRole = role;
+        resumeFrom: () => this.failover.resumeFrom(),
+        authenticated: (message, url) => {
+          const verdict = this.failover.authenticated(message, url);
+          if (verdict === 'accept') {
+            this.myTerminalId = message.terminalId;
+            this.myRole = message.role;
+          }
+          return verdict;
         },
         synced: (message) => (message.type === 'SYNC_INIT' ? this.inbox.syncInit(message) : this.seq.syncResume(message.fromSeq)),
         ready: () => this.onReady(),
-        frame: (message, ready) => (ready ? this.inbox.received(message) : this.inbox.dispatch(message)),
-        dropped: (code) => this.onDropped(code),
-        state: (next, previous) => this.stateChanges.emit(next, previous),
+        frame: (message, ready) => {
+          if (message.type === 'ERROR' && message.code === 'NOT_LEADER') {
+            // Not settled here: leaving the socket settles what waits on it, and the outbox resends on the leader.
+            this.failover.notLeader(message);
+            return;
+          }
+          if (message.type === 'HUB_STATUS') this.failover.hubStatus(message);
+          if (ready) this.inbox.received(message);
+          else this.inbox.dispatch(message);
+        },
+        dropped: (code) => {
+          this.onDropped(code);
+          this.failover.dropped();
+        },
+        state: (next, previous) => {
+          // Stopped for good (token refused, device replaced elsewhere, disconnect): no hub-loss clock, no fallback.
+          if (next === 'offline' && !connection.isRunning) this.failover.stopped();
+          this.stateChanges.emit(next, previous);
+        },
         report: this.report,
       },
     );
+    this.connection = connection;
     const link = this.connection;
     this.grants = new GrantBooks(
       link,
@@ -179,6 +223,13 @@ export class HubTransport extends TransportEvents implements SyncTransport {
   outboxEntries(): readonly OutboxEntry[] {
     return this.outbox.list();
   }
+  /** The hub the terminal is on, its role and epoch, the hubs it knows, and the fallback phase. */
+  get hubStatus(): HubStatusInfo {
+    return this.failover.status;
+  }
+  onHubStatusChange(handler: (status: HubStatusInfo) => void): Unsubscribe {
+    return this.failover.onChange(handler);
+  }
   /** The encoding of the current socket ('json' until negotiated). */
   get encoding(): Encoding | null {
     return this.connection.encoding;
@@ -188,15 +239,18 @@ export class HubTransport extends TransportEvents implements SyncTransport {
 
   /** Resolves once online, or once the first attempt has failed (work continues offline); rejects if AUTH is refused. */
   connect(): Promise<void> {
+    if (!this.connection.isRunning) this.failover.connecting();
     return this.connection.connect();
   }
 
   disconnect(): void {
     this.pump.stop();
     this.connection.disconnect();
+    this.failover.stopped();
   }
 
   private onReady(): void {
+    this.failover.ready();
     this.grants.ready();
     this.outbox.resetSchedule();
     this.pump.schedule(0);
@@ -218,7 +272,9 @@ export class HubTransport extends TransportEvents implements SyncTransport {
         case 'lock':
           break; // settled by the grant books as optimistic offline grants
         case 'finalize':
-          this.requests.finalize.resolve(key.posReference, { result: { status: 'queued', posReference: key.posReference, reason: 'connection lost: queued in the outbox' } });
+          // Not 'queued': that is the hub's word for "durable on my side", and the outbox would drop the
+          // entry. The hub may never have seen it; it stays in the outbox and goes again (same mutationId).
+          this.requests.finalize.resolve(key.posReference, { result: { status: 'error', posReference: key.posReference, error: 'connection lost before the hub answered: kept in the outbox', retryable: true, code: 'HUB_UNREACHABLE' } });
           break;
         case 'write':
           this.requests.write.reject(key.mutationId, lost());
@@ -290,12 +346,13 @@ export class HubTransport extends TransportEvents implements SyncTransport {
   async finalizeOrder(posReference: string, snapshot: OrderSnapshot, configId: number): Promise<FinalizeResult> {
     const mutationId = this.deps.newId();
     this.outbox.enqueue(mutationId, { action: 'orders/finalize', payload: { pos_reference: posReference, snapshot, configId, mutationId } });
+    this.failover.fallback.queued();
     if (!this.connection.isReady) return { status: 'queued', posReference, reason: 'offline: queued in the outbox' };
     const reply = this.flusher.waitFinalize(posReference);
     this.pump.schedule(0);
     const { result } = await reply;
     // No answer yet is not a failure: the request is durable in the outbox and will be replayed.
-    if (result.status === 'error' && result.code === 'REQUEST_TIMEOUT') return { status: 'queued', posReference, reason: result.error };
+    if (result.status === 'error' && (result.code === 'REQUEST_TIMEOUT' || result.code === 'HUB_UNREACHABLE')) return { status: 'queued', posReference, reason: result.error };
     return result;
   }
 

@@ -5,7 +5,9 @@
 export { createTransport, type Transport, type TransportBootstrapConfig } from './create-transport.js';
 export { HubTransport, CLIENT_CLOSE, type HubTransportOptions, type HubTransportDeps } from './hub-transport.js';
 export { DirectTransport, type DirectTransportOptions, type DirectTransportDeps } from './direct-transport.js';
-export { hubCandidates, DEFAULT_HUB_PORT, type HubBootstrapFields, type DiscoveryDeps } from './discovery.js';
+export { hubCandidates, DEFAULT_HUB_PORT, type HubBootstrapFields, type DiscoveryDeps, type HubAdvert, type HubCandidate, type DiscoveryAnswer } from './discovery.js';
+export { HUB_BOOK_STORAGE_KEY, memoryHubBookStore, localStorageHubBookStore, defaultHubBookStore, type HubBookStore, type HubMemory, type KnownHub } from './hub-book.js';
+export { HUB_LOSS_FALLBACK_MS } from './hub-loss-fallback.js';
 export { toWebSocketUrl } from './hub-socket.js';
 export {
   OUTBOX_STORAGE_KEY,

@@ -103,6 +103,25 @@ export interface ResyncInfo {
   readonly receivedSeq?: number;
 }
 
+/** Which hub the terminal is on, the hubs it knows, and whether it is failing over (hub mode). */
+export interface HubStatusInfo {
+  /** The current hub's socket URL, null while between hubs. */
+  readonly url: string | null;
+  readonly hubId: string | null;
+  /** From AUTH_OK / HUB_STATUS `hub`; null for a hub that does not say (older hubs). */
+  readonly hubRole: 'leader' | 'follower' | 'standalone' | null;
+  readonly epoch: number | null;
+  /** The highest epoch this terminal has seen: a hub below it is not synced from. */
+  readonly highestEpoch: number;
+  readonly knownHubs: readonly { readonly url: string; readonly id: string | null; readonly role: 'leader' | 'follower' | 'standalone' | null; readonly epoch: number | null; readonly seenAt: number }[];
+  /** 'hub': on a usable hub; 'waiting': none for a while, writes queue; 'direct': past hubLossFallbackMs, paid orders go to Odoo. */
+  readonly fallback: 'hub' | 'waiting' | 'direct';
+  /** Epoch ms since no usable hub has been reachable, or null. */
+  readonly hubLostSince: number | null;
+  /** True once a usable hub was lost (or said NOT_LEADER) and no other has taken over yet; false while first connecting. */
+  readonly failingOver: boolean;
+}
+
 export interface SyncTransport {
   readonly mode: TransportMode;
   readonly state: ConnectionState;

@@ -71,6 +71,9 @@ export const ERROR_CODES = {
   DEVICE_REPLACED: 'A newer connection with the same deviceId replaced this one (close 4004); the SDK stops reconnecting.',
   HUB_UNREACHABLE: 'The terminal lost or cannot open its connection to the hub; its writes stay queued in the outbox.',
   HUB_IDENTITY_MISMATCH: 'The hub did not prove the identity pinned in the bootstrap (`nu_hub_key_pin`); the SDK sent it nothing and tries the next hub.',
+  // Venue failover (issue 18)
+  NOT_LEADER: 'This hub is a follower and does not take writes; the ERROR names the leader (`leader: {url, epoch}`, or null while none is known). Retryable: the SDK moves to the leader and resends with the same mutationId.',
+  HUB_EPOCH_STALE: 'A hub answered with an epoch lower than one this terminal has already seen (a demoted or stale primary); the SDK does not sync from it and tries the other hubs it knows.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

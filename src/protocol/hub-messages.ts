@@ -18,6 +18,11 @@ import {
 const version = z.number().int().min(0);
 const seq = z.number().int().min(0);
 const epoch = z.number().int().min(0);
+/** Issue 18: which hub answered, its role in the venue and its takeover epoch (a SQLite hub: standalone). */
+export const hubIdentitySchema = z.looseObject({ id: z.string().min(1).max(128), role: z.enum(['leader', 'follower', 'standalone']), epoch });
+export type HubIdentity = z.infer<typeof hubIdentitySchema>;
+/** NOT_LEADER: the leader's terminal socket URL, as a terminal would dial it, or null while none is known. */
+export const leaderRefSchema = z.looseObject({ url: z.string().min(1).max(2048), epoch }).nullable();
 /** Epoch milliseconds. */
 const timestamp = z.number().int().min(0);
 const terminalId = z.string().min(1);
@@ -57,6 +62,7 @@ export const hubMessageSchemas = {
     seq: seq.optional(),
     serverTime: timestamp.optional(),
     protocolVersion: z.number().int().optional(),
+    hub: hubIdentitySchema.optional(),
   }),
   AUTH_FAIL: z.looseObject({ type: z.literal('AUTH_FAIL'), reason: z.string(), code: errorCode.optional() }),
   SYNC_INIT: z.looseObject({
@@ -213,6 +219,7 @@ export const hubMessageSchemas = {
     pendingForward: z.number().int().min(0),
     serverTime: timestamp,
     seq: seq.optional(),
+    hub: hubIdentitySchema.optional(),
   }),
   /** To manager terminals after their sync: stored records the hub could not read or encode and left out. */
   RECORDS_QUARANTINED: z.looseObject({
@@ -242,6 +249,8 @@ export const hubMessageSchemas = {
       .optional(),
     /** RATE_LIMITED and the TOO_MANY_* caps: when trying again can succeed. */
     retryAfterMs: z.number().int().min(0).optional(),
+    /** NOT_LEADER: where writes go instead (null: no leader known right now). */
+    leader: leaderRefSchema.optional(),
   }),
 } as const;
 

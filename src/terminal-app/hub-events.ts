@@ -4,7 +4,7 @@
  * outbox wins over the hub's copy until the hub settles it; a freed order or table is asked for
  * again through the grants.
  */
-import type { ConflictInfo } from '../client/types.js';
+import type { ConflictInfo, HubStatusInfo, SyncTransport, Unsubscribe } from '../client/types.js';
 import { finalizeOrder as finalizeDomain } from '../domain/order-ops.js';
 import type { OrderSnapshot } from '../protocol/snapshot.js';
 import type { Finalizer } from './finalize.js';
@@ -26,6 +26,22 @@ export interface HubEventParts {
   readonly openOrder: (posReference: string) => Promise<void>;
 }
 
+/** The status bar's hub line: the hub, its role and epoch; or how long it has been failing over. */
+export function hubLineOf(status: HubStatusInfo, now: number): { readonly text: string; readonly failingOver: boolean } {
+  const known = status.knownHubs.length;
+  if (status.url !== null && status.fallback === 'hub') {
+    const host = status.url.replace(/^wss?:\/\//i, '');
+    const role = status.hubRole === null ? '' : ` ${status.hubRole}`;
+    const epoch = status.epoch === null ? '' : ` epoch ${status.epoch}`;
+    return { text: `hub ${host}${role}${epoch} · hubs known: ${known}`, failingOver: false };
+  }
+  if (!status.failingOver && status.fallback !== 'direct') return { text: `connecting to a hub · hubs known: ${known}`, failingOver: false };
+  // The line is redrawn on status changes only, so it names when the loss began rather than a running count.
+  const since = new Date(status.hubLostSince ?? now).toLocaleTimeString();
+  if (status.fallback === 'direct') return { text: `no hub since ${since}: paid orders go to Odoo directly · hubs known: ${known}`, failingOver: true };
+  return { text: `failing over since ${since} · hubs known: ${known}`, failingOver: true };
+}
+
 /** Registers every transport listener once, for the controller's lifetime. */
 export function subscribeHubEvents(parts: HubEventParts): void {
   const { deps, store, grants, finalizer, timings } = parts;
@@ -43,6 +59,11 @@ export function subscribeHubEvents(parts: HubEventParts): void {
     store.set({ connection: state, terminalId: t.terminalId, role: t.role });
     if (state === 'online') grants.reconfirm();
   });
+  const withHubStatus = t as SyncTransport & { readonly hubStatus?: HubStatusInfo; onHubStatusChange?: (handler: (s: HubStatusInfo) => void) => Unsubscribe };
+  if (withHubStatus.onHubStatusChange && withHubStatus.hubStatus) {
+    store.set({ hubLine: hubLineOf(withHubStatus.hubStatus, deps.now()) });
+    withHubStatus.onHubStatusChange((status) => store.set({ hubLine: hubLineOf(status, deps.now()) }));
+  }
   t.onOutboxChange((count) => {
     store.set({ outboxCount: count });
     // An empty outbox means the hub has (or refused) every write: nothing of ours is pending.

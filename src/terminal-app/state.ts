@@ -50,6 +50,8 @@ export type FinalizeView =
 export interface AppState {
   readonly connection: ConnectionState;
   readonly outboxCount: number;
+  /** Which hub the page is on and whether it is failing over (one line of the status bar). */
+  readonly hubLine: { readonly text: string; readonly failingOver: boolean };
   readonly terminalId: string | null;
   readonly role: string | null;
   readonly catalog: Catalog;
@@ -69,6 +71,7 @@ export function initialState(catalog: Catalog, catalogSource: CatalogSource): Ap
   return {
     connection: 'offline',
     outboxCount: 0,
+    hubLine: { text: 'hub: -', failingOver: false },
     terminalId: null,
     role: null,
     catalog,

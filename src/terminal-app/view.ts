@@ -59,6 +59,7 @@ function renderHeader(state: AppState): HTMLElement {
     h('h1', {}, 'pos-hub terminal'),
     h('span', { class: `conn conn-${state.connection}`, 'data-testid': 'conn-state', 'data-state': state.connection, title: 'Connection to the hub' }, CONNECTION_LABEL[state.connection]),
     h('span', { class: state.outboxCount > 0 ? 'outbox outbox-busy' : 'outbox', title: 'Writes queued until the hub confirms them' }, 'outbox ', h('b', { 'data-testid': 'outbox-count' }, state.outboxCount)),
+    h('span', { class: state.hubLine.failingOver ? 'hub-line hub-failover' : 'hub-line', 'data-testid': 'hub-line', 'data-failover': String(state.hubLine.failingOver), title: 'The hub this terminal is on' }, state.hubLine.text),
     h('span', { class: 'me', 'data-testid': 'terminal-id' }, me),
     h('span', { class: 'catalog-source', 'data-testid': 'catalog-source', 'data-source': state.catalogSource, title: 'Where the product catalog came from' }, `catalog: ${state.catalogSource}`),
   );

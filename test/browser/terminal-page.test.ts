@@ -274,9 +274,15 @@ describe('terminal page in Chromium, two terminals on one hub', () => {
     await one.page.click('[data-testid=product-101]');
     await waitForLines(two.page, [101]);
     const pos = await activePos(one.page);
+    // The status bar names the hub the page is on (issue 18) ...
+    expect(await one.page.getAttribute('[data-testid=hub-line]', 'data-failover')).toBe('false');
+    expect(await one.page.textContent('[data-testid=hub-line]')).toContain(`hub 127.0.0.1:${port}`);
 
     await hub.kill('SIGKILL');
     await one.page.waitForSelector('[data-testid=conn-state]:not([data-state=online])', { timeout: STEP_TIMEOUT });
+    // ... and says when it is failing over.
+    await one.page.waitForSelector('[data-testid=hub-line][data-failover=true]', { timeout: STEP_TIMEOUT });
+    expect(await one.page.textContent('[data-testid=hub-line]')).toMatch(/failing over since .* · hubs known: 1/);
     for (const product of [201, 301, 401]) await one.page.click(`[data-testid=product-${product}]`);
     await waitForLines(one.page, [101, 201, 301, 401]);
     await one.page.waitForFunction(() => Number(document.querySelector('[data-testid=outbox-count]')?.textContent) > 0, undefined, { timeout: STEP_TIMEOUT });
@@ -288,6 +294,7 @@ describe('terminal page in Chromium, two terminals on one hub', () => {
     hub = await hubFor('offline-restarted', { env, dbPath, mode: 'child-process' });
     expect(hub.port).toBe(port);
     await online(one.page);
+    await one.page.waitForSelector('[data-testid=hub-line][data-failover=false]', { timeout: STEP_TIMEOUT });
     await one.page.waitForFunction(() => document.querySelector('[data-testid=outbox-count]')?.textContent === '0', undefined, { timeout: STEP_TIMEOUT });
     await waitForLines(two.page, [101, 201, 301, 401]);
     await screenshot(one.page, '3-offline-page1-flushed');

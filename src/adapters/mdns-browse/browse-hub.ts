@@ -4,6 +4,8 @@
  * the SDK takes this function as `deps.discoverHub` and falls back to nu_hub_fallback_ip / same origin.
  * A hub advertising TLS (TXT scheme=wss, wss_port) is answered as wss://; with `pins`, only a hub whose
  * TXT key_pin is pinned qualifies — a hint to skip an impostor's advert, the connection checks the key.
+ * browseHubs() answers every hub heard in the window with its TXT role and epoch (issue 18), so the SDK
+ * remembers the leader and the follower of a venue, not just the first that answered.
  */
 import { Bonjour, type Service } from 'bonjour-service';
 
@@ -33,6 +35,68 @@ function urlOf(service: Service, pins: readonly string[]): string | null {
   if (pins.length > 0 && (wssPort === null || !pins.includes(txt.key_pin ?? ''))) return null;
   const where = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   return wssPort !== null && txt.scheme === 'wss' ? `wss://${where}:${wssPort}` : `ws://${where}:${service.port}`;
+}
+
+/** One hub as its advert describes it (structurally the SDK's HubAdvert, src/client/discovery.ts). */
+export interface HubAdvert {
+  readonly url: string;
+  readonly id?: string;
+  readonly role?: 'leader' | 'follower' | 'standalone';
+  readonly epoch?: number;
+}
+
+function advertOf(service: Service, url: string): HubAdvert {
+  const txt = txtOf(service);
+  const role = txt.role === 'leader' || txt.role === 'follower' || txt.role === 'standalone' ? txt.role : undefined;
+  const epoch = /^\d{1,15}$/.test(txt.epoch ?? '') ? Number(txt.epoch) : undefined;
+  const id = typeof txt.id === 'string' && txt.id.length > 0 && txt.id.length <= 128 ? txt.id : undefined;
+  return { url, ...(id === undefined ? {} : { id }), ...(role === undefined ? {} : { role }), ...(epoch === undefined ? {} : { epoch }) };
+}
+
+const ROLE_ORDER = { leader: 0, standalone: 1, follower: 2 } as const;
+
+/** At most this many adverts are kept from one browse (a LAN full of impostors cannot grow the list). */
+const MAX_ADVERTS = 16;
+
+/**
+ * Every `_pos-hub._tcp` hub heard within `timeoutMs`, or within `settleMs` after the first answer
+ * (default 500 ms): leaders first, then the highest epoch. Empty when nothing answered.
+ */
+export function browseHubs(options: BrowseOptions & { readonly settleMs?: number } = {}): Promise<HubAdvert[]> {
+  return new Promise((resolve) => {
+    let bonjour: Bonjour;
+    try {
+      bonjour = new Bonjour({ ...options.socket }, () => undefined);
+    } catch {
+      resolve([]);
+      return;
+    }
+    const adverts: HubAdvert[] = [];
+    let done = false;
+    let settle: ReturnType<typeof setTimeout> | null = null;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (settle !== null) clearTimeout(settle);
+      try {
+        browser.stop();
+        bonjour.destroy();
+      } catch {
+        // A socket that failed to bind throws on destroy; the answer is already decided.
+      }
+      adverts.sort((a, b) => (a.role ? ROLE_ORDER[a.role] : 1) - (b.role ? ROLE_ORDER[b.role] : 1) || (b.epoch ?? 0) - (a.epoch ?? 0));
+      resolve(adverts);
+    };
+    const timer = setTimeout(finish, options.timeoutMs ?? 3_000);
+    const browser = bonjour.find({ type: options.type ?? 'pos-hub' });
+    browser.on('up', (service: Service) => {
+      const url = urlOf(service, options.pins ?? []);
+      if (!url || adverts.length >= MAX_ADVERTS || adverts.some((a) => a.url === url)) return;
+      adverts.push(advertOf(service, url));
+      settle ??= setTimeout(finish, options.settleMs ?? 500);
+    });
+  });
 }
 
 export function browseHub(options: BrowseOptions = {}): Promise<string | null> {

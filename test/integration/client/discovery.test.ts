@@ -6,7 +6,7 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMdns, type MdnsLog } from '../../../src/adapters/mdns/advertiser.js';
-import { browseHub } from '../../../src/adapters/mdns-browse/browse-hub.js';
+import { browseHub, browseHubs } from '../../../src/adapters/mdns-browse/browse-hub.js';
 import { createTransport } from '../../../src/client/create-transport.js';
 import type { HubTransport } from '../../../src/client/hub-transport.js';
 import { memoryOutboxStore } from '../../../src/client/outbox-store.js';
@@ -56,6 +56,29 @@ describe('hub discovery', () => {
     await t.connect();
     await until(() => t.state === 'online', 'the SDK to come online through mDNS', changesOf(t));
     expect(found[0]).toMatch(new RegExp(`^ws://.+:${hub.port}$`));
+  });
+
+  it('browseHubs reads role= and epoch= from TXT; the SDK keeps them in its hub book as hints (the highest epoch is only what a signed-in hub says)', async () => {
+    const hub = await startHub();
+    cleanups.push(() => hub.close());
+    const type = `pos-hub-roles-${process.pid}`;
+    const advert = startMdns({ port: hub.port, name: `POS Hub roles ${process.pid}`, type, log: quiet, socket: LOOPBACK, txt: { path: '/', role: 'leader', epoch: '3', id: 'hub-east' } });
+    cleanups.push(() => advert.stop());
+    const t = createTransport(
+      { nu_hub_enabled: true, nu_hub_url: '', nu_hub_fallback_ip: false, deviceId: 'mdns-roles' },
+      {
+        WebSocket: NodeWebSocket,
+        outboxStore: memoryOutboxStore(),
+        pageOrigin: null,
+        discoverHub: async () => (await browseHubs({ socket: LOOPBACK, timeoutMs: 8_000, type })).map((a) => ({ ...a, url: a.url.replace(/^ws:\/\/[^:]+:/, 'ws://127.0.0.1:') })),
+      },
+    ) as HubTransport;
+    cleanups.push(() => t.disconnect());
+    await t.connect();
+    await until(() => t.state === 'online', 'the SDK to come online through mDNS', changesOf(t));
+    expect(t.hubStatus.knownHubs).toEqual([expect.objectContaining({ url: `ws://127.0.0.1:${hub.port}`, id: 'hub-east', role: 'leader', epoch: 3 })]);
+    // Today's hub does not name itself in AUTH_OK yet: the advert's epoch stays a hint.
+    expect(t.hubStatus.highestEpoch).toBe(0);
   });
 
   it('browseHub answers null when nothing is advertised', async () => {
