@@ -30,12 +30,12 @@ export interface ClusterView {
   readonly replication: ReplicationView | null;
 }
 
-/** `hub: {id, role, epoch}` of AUTH_OK and HUB_STATUS (BRIEF3, issue 18 wire additions). */
-export interface HubIdentityView {
+/** `hub: {id, role, epoch}` of AUTH_OK and HUB_STATUS. A type, not an interface, so it fits the protocol's loose objects. */
+export type HubIdentityView = {
   readonly id: string;
   readonly role: ClusterRole;
   readonly epoch: number;
-}
+};
 
 export interface ClusterWatch {
   /** The last view read (the first is read before the hub listens). */
