@@ -10,10 +10,12 @@ import type { HubMetrics } from '../ports/metrics.js';
 import { CLOSE_CODES } from '../protocol/close-codes.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
 import { toHubError } from '../protocol/errors.js';
+import type { HubMessageOf } from '../protocol/hub-messages.js';
 import type { Caller } from '../threads/rpc.js';
 import type { DeviceClaims } from './device-claims.js';
 import type { FanOut } from './fan-out.js';
 import type { Session } from './session.js';
+import { SharedSyncInit, type Frame } from './shared-sync-init.js';
 import type { TerminalConn, TerminalRegistry } from './terminal-registry.js';
 import type { FrontToShard, FrontToWriter, SyncResult } from '../threads/contract.js';
 
@@ -40,6 +42,9 @@ export interface SignInDeps {
 }
 
 export class SignIn {
+  /** The newest SYNC_INIT and its bytes, shared by every terminal that syncs while it is current. */
+  private readonly syncInit = new SharedSyncInit();
+
   constructor(private readonly deps: SignInDeps) {}
 
   authenticate(conn: TerminalConn, token: string, deviceId: string, lastSeq: number | undefined): void {
@@ -130,8 +135,18 @@ export class SignIn {
     for (const shard of this.deps.shards) shard.emit('connected', { terminalId });
     this.deps.metrics.connectedTerminals(registry.readyCount);
     this.deps.onChange();
+    this.requestSync(conn, terminalId, lastSeq);
+  }
+
+  /** Ask the writer for this terminal's sync, saying which SYNC_INIT the front already holds. */
+  private requestSync(conn: TerminalConn, terminalId: string, lastSeq: number | undefined): void {
+    const have = this.syncInit.version;
     this.deps.writer
-      .request('sync', lastSeq === undefined ? { terminalId } : { terminalId, lastSeq })
+      .request('sync', {
+        terminalId,
+        ...(lastSeq === undefined ? {} : { lastSeq }),
+        ...(have === undefined ? {} : { have }),
+      })
       .then(
         (sync) => this.finishSync(conn, sync),
         (error: unknown) => {
@@ -146,20 +161,32 @@ export class SignIn {
     const { fanOut, metrics } = this.deps;
     switch (sync.mode) {
       case 'init':
-        if (
-          !fanOut.sendTo(conn, {
-            type: 'SYNC_INIT',
-            orders: sync.orders,
-            tables: sync.tables,
-            floorPlans: sync.floorPlans,
-            seq: sync.seq,
-          })
-        ) {
+      case 'init_same': {
+        const encode = (msg: HubMessageOf<'SYNC_INIT'>): Frame => fanOut.encodeFor(conn, msg);
+        let frame: Frame | undefined;
+        if (sync.mode === 'init') {
+          const { orders, tables, floorPlans, seq } = sync;
+          const msg: HubMessageOf<'SYNC_INIT'> = { type: 'SYNC_INIT', orders, tables, floorPlans, seq };
+          this.syncInit.hold(sync.version, msg);
+          // An answer overtaken by a newer one is still this terminal's consistent view: sent as it is.
+          const shared = this.syncInit.frame(sync.version, conn.state.encoding, encode);
+          frame = shared === undefined ? encode(msg) : shared;
+        } else {
+          frame = this.syncInit.frame(sync.version, conn.state.encoding, encode);
+          if (frame === undefined) {
+            // The front moved on to a newer SYNC_INIT than the one the writer confirmed: ask for the content.
+            this.requestSync(conn, conn.state.terminalId ?? '', undefined);
+            return;
+          }
+        }
+        if (frame === null) {
           conn.end(CLOSE_CODES.INTERNAL.code, 'sync failed');
           return;
         }
+        fanOut.sendEncoded(conn, frame, 'SYNC_INIT');
         metrics.resync('full');
         break;
+      }
       case 'resume':
         fanOut.sendTo(conn, {
           type: 'SYNC_RESUME',

@@ -115,7 +115,11 @@ export type WriterToShard = {
 export type FrontToWriter = {
   readonly requests: {
     readonly sync: {
-      readonly input: { readonly terminalId: string; readonly lastSeq?: number };
+      /**
+       * `have`: the version of the SYNC_INIT the front already holds encoded; when it is still current the
+       * answer is `init_same` and carries no orders (a reconnect storm clones and encodes them once).
+       */
+      readonly input: { readonly terminalId: string; readonly lastSeq?: number; readonly have?: number };
       readonly result: SyncResult;
     };
     /** Every order's actor key (orders and leases), for the front's routing table. */
@@ -162,10 +166,18 @@ export type DeviceClaim =
 export type SyncResult =
   | {
       readonly mode: 'init';
+      /** Names this content: the same version is the same SYNC_INIT, until a write or a lease expiry changes it. */
+      readonly version: number;
       readonly orders: SyncInitOrder[];
       readonly tables: TableState[];
       readonly floorPlans: FloorPlan[];
       readonly seq: number;
+      readonly quarantined: QuarantinedRecord[];
+    }
+  | {
+      /** The SYNC_INIT the front holds (`have`) is still the current one. */
+      readonly mode: 'init_same';
+      readonly version: number;
       readonly quarantined: QuarantinedRecord[];
     }
   | {

@@ -1,6 +1,6 @@
 /**
  * The writer's read-side answers: a terminal's sync (resume from the event log when it still covers the
- * terminal's lastSeq, else a full SYNC_INIT from the rows) and the state view. Split from writer-core.ts:
+ * terminal's lastSeq, else a full SYNC_INIT from the rows, shared until the rows change) and the state view. Split from writer-core.ts:
  * they read committed rows only and share nothing with the batcher but the store.
  */
 import type { HubStore } from '#adapters/sqlite/store.js';
@@ -8,30 +8,86 @@ import type { FloorPlan, HubMessage, SyncInitOrder, TableState } from '#protocol
 import type { SyncResult, WriterStateView } from '#threads/contract.js';
 
 /**
- * What a (re)connecting terminal gets. `retention` is HUB_EVENT_RETENTION; `now` decides which leases
- * still count as held.
+ * The writer's sync answers (one per writer, it holds the shared SYNC_INIT). A resume is always exact and
+ * per terminal. A SYNC_INIT has nothing per terminal in it, so it is built once and shared: every terminal
+ * gets the same one until SQLite changes (any row written, by this handle or another) or a lease it shows
+ * as held expires. The front says which version it holds encoded (`have`); while that one is current the
+ * answer carries no orders, so a reconnect storm reads, clones and encodes them once instead of per terminal.
  */
-export function syncAnswer(
+export function createSyncAnswers(
   store: HubStore,
   retention: number,
-  now: number,
-  terminalId: string,
-  lastSeq: number | undefined,
-): SyncResult {
+): (now: number, input: { terminalId: string; lastSeq?: number; have?: number }) => SyncResult {
+  const changeMark = watchSyncInitRows(store);
+  let shared: { version: number; mark: string; validUntil: number; body: SyncInitBody } | null = null;
+  let builds = 0;
+  return (now, { terminalId, lastSeq, have }) => {
+    const resumed = lastSeq === undefined ? null : resumeAnswer(store, retention, terminalId, lastSeq);
+    if (resumed !== null) return resumed;
+    const mark = changeMark();
+    if (shared === null || shared.mark !== mark || now >= shared.validUntil) {
+      const body = syncInitBody(store, now);
+      builds += 1;
+      shared = { version: builds, mark, validUntil: body.validUntil, body };
+    }
+    const quarantined = store.quarantinedRecords();
+    if (have === shared.version) return { mode: 'init_same', version: shared.version, quarantined };
+    const { orders, tables, floorPlans, seq } = shared.body;
+    return { mode: 'init', version: shared.version, orders, tables, floorPlans, seq, quarantined };
+  };
+}
+
+/** The tables SYNC_INIT is read from (besides the seq, which the store keeps). */
+const SYNC_INIT_TABLES = ['orders', 'leases', 'table_locks', 'tables', 'floor_plans'] as const;
+
+/**
+ * A mark that moves whenever a row SYNC_INIT is read from may have changed: a counter in this connection's
+ * TEMP database, bumped by TEMP triggers on those tables (nothing in the stored schema changes), so writes
+ * elsewhere (device bindings, Odoo bookkeeping in `meta`) do not throw the shared SYNC_INIT away. A
+ * rolled-back write rolls the counter back with it. `data_version` moves when another connection commits.
+ */
+function watchSyncInitRows(store: HubStore): () => string {
+  const { db } = store;
+  db.exec('CREATE TEMP TABLE IF NOT EXISTS pos_hub_sync_mark (n INTEGER NOT NULL)');
+  db.exec('INSERT INTO temp.pos_hub_sync_mark (n) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM temp.pos_hub_sync_mark)');
+  for (const table of SYNC_INIT_TABLES)
+    for (const change of ['INSERT', 'UPDATE', 'DELETE'])
+      db.exec(
+        `CREATE TEMP TRIGGER IF NOT EXISTS pos_hub_sync_mark_${table}_${change.toLowerCase()} AFTER ${change} ON main.${table} BEGIN UPDATE pos_hub_sync_mark SET n = n + 1; END`,
+      );
+  const counter = db.prepare('SELECT n FROM temp.pos_hub_sync_mark').pluck();
+  return () => `${store.currentSeq()}:${String(counter.get())}:${String(db.pragma('data_version', { simple: true }))}`;
+}
+
+/** The missed events when the log still covers `lastSeq`, else null (a SYNC_INIT then). */
+function resumeAnswer(store: HubStore, retention: number, terminalId: string, lastSeq: number): SyncResult | null {
   const seq = store.currentSeq();
-  if (lastSeq !== undefined) {
-    // The resume window is the retention: a terminal that missed at most HUB_EVENT_RETENTION events
-    // resumes, one further behind gets SYNC_INIT — whatever pruning has or has not caught up with yet.
-    const events = seq - lastSeq <= retention ? store.resume(lastSeq, terminalId, retention) : null;
-    if (events !== null)
-      return {
-        mode: 'resume',
-        fromSeq: lastSeq + 1,
-        toSeq: seq,
-        events: events as HubMessage[],
-        quarantined: store.quarantinedRecords(),
-      };
-  }
+  // The resume window is the retention: a terminal that missed at most HUB_EVENT_RETENTION events
+  // resumes, one further behind gets SYNC_INIT — whatever pruning has or has not caught up with yet.
+  const events = seq - lastSeq <= retention ? store.resume(lastSeq, terminalId, retention) : null;
+  if (events === null) return null;
+  return {
+    mode: 'resume',
+    fromSeq: lastSeq + 1,
+    toSeq: seq,
+    events: events as HubMessage[],
+    quarantined: store.quarantinedRecords(),
+  };
+}
+
+interface SyncInitBody {
+  readonly orders: SyncInitOrder[];
+  readonly tables: TableState[];
+  readonly floorPlans: FloorPlan[];
+  readonly seq: number;
+  /** The first expiry of a lease shown as held: from then on `leasedBy` would say otherwise. */
+  readonly validUntil: number;
+}
+
+/** SYNC_INIT's content from the committed rows; `now` decides which leases still count as held. */
+function syncInitBody(store: HubStore, now: number): SyncInitBody {
+  const seq = store.currentSeq();
+  let validUntil = Number.POSITIVE_INFINITY;
   const leases = new Map(store.leases().map((l) => [l.posReference, l]));
   const orders: SyncInitOrder[] = [];
   for (const o of store.orders()) {
@@ -45,6 +101,7 @@ export function syncAnswer(
       tableId: o.tableId,
       leasedBy: lease && lease.expiresAt > now ? lease.terminalId : null,
     });
+    if (lease && lease.expiresAt > now) validUntil = Math.min(validUntil, lease.expiresAt);
   }
   const locks = new Map(store.locks().map((l) => [l.tableId, l]));
   const tables: TableState[] = [];
@@ -69,7 +126,7 @@ export function syncAnswer(
     });
   }
   const floorPlans = store.floorPlans() as FloorPlan[];
-  return { mode: 'init', orders, tables, floorPlans, seq, quarantined: store.quarantinedRecords() };
+  return { orders, tables, floorPlans, seq, validUntil };
 }
 
 /** Leases, locks and the newest events, for the dashboard and the CLI. */
