@@ -135,49 +135,36 @@ export class SignIn {
     for (const shard of this.deps.shards) shard.emit('connected', { terminalId });
     this.deps.metrics.connectedTerminals(registry.readyCount);
     this.deps.onChange();
-    this.requestSync(conn, terminalId, lastSeq);
+    this.requestSync(conn, terminalId, lastSeq, true);
   }
 
-  /** Ask the writer for this terminal's sync, saying which SYNC_INIT the front already holds. */
-  private requestSync(conn: TerminalConn, terminalId: string, lastSeq: number | undefined): void {
-    const have = this.syncInit.version;
-    this.deps.writer
-      .request('sync', {
-        terminalId,
-        ...(lastSeq === undefined ? {} : { lastSeq }),
-        ...(have === undefined ? {} : { have }),
-      })
-      .then(
-        (sync) => this.finishSync(conn, sync),
-        (error: unknown) => {
-          this.deps.log.error({ err: toHubError(error), terminalId }, 'sync failed');
-          conn.end(CLOSE_CODES.INTERNAL.code, 'sync failed');
-        },
-      );
+  /** Ask the writer for this terminal's sync; `shared`: a SYNC_INIT the front already holds may be named, not sent. */
+  private requestSync(conn: TerminalConn, terminalId: string, lastSeq: number | undefined, shared: boolean): void {
+    this.deps.writer.request('sync', { terminalId, shared, ...(lastSeq === undefined ? {} : { lastSeq }) }).then(
+      (sync) => this.finishSync(conn, sync),
+      (error: unknown) => {
+        this.deps.log.error({ err: toHubError(error), terminalId }, 'sync failed');
+        conn.end(CLOSE_CODES.INTERNAL.code, 'sync failed');
+      },
+    );
   }
 
   private finishSync(conn: TerminalConn, sync: SyncResult): void {
+    // Held even when this terminal has gone: the writer sends each version's content to the front once.
+    if (sync.mode === 'init') this.syncInit.hold(sync.version, syncInitOf(sync));
     if (conn.state.phase !== 'syncing') return;
     const { fanOut, metrics } = this.deps;
     switch (sync.mode) {
       case 'init':
       case 'init_same': {
         const encode = (msg: HubMessageOf<'SYNC_INIT'>): Frame => fanOut.encodeFor(conn, msg);
-        let frame: Frame | undefined;
-        if (sync.mode === 'init') {
-          const { orders, tables, floorPlans, seq } = sync;
-          const msg: HubMessageOf<'SYNC_INIT'> = { type: 'SYNC_INIT', orders, tables, floorPlans, seq };
-          this.syncInit.hold(sync.version, msg);
-          // An answer overtaken by a newer one is still this terminal's consistent view: sent as it is.
-          const shared = this.syncInit.frame(sync.version, conn.state.encoding, encode);
-          frame = shared === undefined ? encode(msg) : shared;
-        } else {
-          frame = this.syncInit.frame(sync.version, conn.state.encoding, encode);
-          if (frame === undefined) {
-            // The front moved on to a newer SYNC_INIT than the one the writer confirmed: ask for the content.
-            this.requestSync(conn, conn.state.terminalId ?? '', undefined);
-            return;
-          }
+        const shared = this.syncInit.frame(sync.version, conn.state.encoding, encode);
+        // An answer overtaken by a newer one is still this terminal's consistent view: sent as it is.
+        const frame = shared === undefined && sync.mode === 'init' ? encode(syncInitOf(sync)) : shared;
+        if (frame === undefined) {
+          // Named but not held (not expected over one ordered channel): ask for the content itself.
+          this.requestSync(conn, conn.state.terminalId ?? '', undefined, false);
+          return;
         }
         if (frame === null) {
           conn.end(CLOSE_CODES.INTERNAL.code, 'sync failed');
@@ -212,4 +199,8 @@ export class SignIn {
       });
     }
   }
+}
+
+function syncInitOf(sync: Extract<SyncResult, { mode: 'init' }>): HubMessageOf<'SYNC_INIT'> {
+  return { type: 'SYNC_INIT', orders: sync.orders, tables: sync.tables, floorPlans: sync.floorPlans, seq: sync.seq };
 }

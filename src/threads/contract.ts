@@ -116,10 +116,10 @@ export type FrontToWriter = {
   readonly requests: {
     readonly sync: {
       /**
-       * `have`: the version of the SYNC_INIT the front already holds encoded; when it is still current the
-       * answer is `init_same` and carries no orders (a reconnect storm clones and encodes them once).
+       * `shared`: the caller keeps the newest SYNC_INIT content it was sent and reuses it when told
+       * `init_same`, so each version's orders cross the thread (and are encoded) once, not per terminal.
        */
-      readonly input: { readonly terminalId: string; readonly lastSeq?: number; readonly have?: number };
+      readonly input: { readonly terminalId: string; readonly lastSeq?: number; readonly shared?: boolean };
       readonly result: SyncResult;
     };
     /** Every order's actor key (orders and leases), for the front's routing table. */
@@ -175,7 +175,7 @@ export type SyncResult =
       readonly quarantined: QuarantinedRecord[];
     }
   | {
-      /** The SYNC_INIT the front holds (`have`) is still the current one. */
+      /** The current SYNC_INIT is the one last sent to this (`shared`) caller. */
       readonly mode: 'init_same';
       readonly version: number;
       readonly quarantined: QuarantinedRecord[];

@@ -10,18 +10,21 @@ import type { SyncResult, WriterStateView } from '#threads/contract.js';
 /**
  * The writer's sync answers (one per writer, it holds the shared SYNC_INIT). A resume is always exact and
  * per terminal. A SYNC_INIT has nothing per terminal in it, so it is built once and shared: every terminal
- * gets the same one until SQLite changes (any row written, by this handle or another) or a lease it shows
- * as held expires. The front says which version it holds encoded (`have`); while that one is current the
- * answer carries no orders, so a reconnect storm reads, clones and encodes them once instead of per terminal.
+ * gets the same one until a row it is read from changes or a lease it shows as held expires. The front
+ * (`shared`) keeps the newest content it was sent; while that is still current the answer is `init_same`
+ * with no orders — over one ordered channel, so a reconnect storm's requests, all sent before the first
+ * answer arrives, read, clone and encode the orders once instead of once per terminal.
  */
 export function createSyncAnswers(
   store: HubStore,
   retention: number,
-): (now: number, input: { terminalId: string; lastSeq?: number; have?: number }) => SyncResult {
+): (now: number, input: { terminalId: string; lastSeq?: number; shared?: boolean }) => SyncResult {
   const changeMark = watchSyncInitRows(store);
   let shared: { version: number; mark: string; validUntil: number; body: SyncInitBody } | null = null;
   let builds = 0;
-  return (now, { terminalId, lastSeq, have }) => {
+  /** The version whose content the sharing caller was last sent. */
+  let sent = 0;
+  return (now, { terminalId, lastSeq, shared: sharing = false }) => {
     const resumed = lastSeq === undefined ? null : resumeAnswer(store, retention, terminalId, lastSeq);
     if (resumed !== null) return resumed;
     const mark = changeMark();
@@ -31,7 +34,8 @@ export function createSyncAnswers(
       shared = { version: builds, mark, validUntil: body.validUntil, body };
     }
     const quarantined = store.quarantinedRecords();
-    if (have === shared.version) return { mode: 'init_same', version: shared.version, quarantined };
+    if (sharing && sent === shared.version) return { mode: 'init_same', version: shared.version, quarantined };
+    if (sharing) sent = shared.version;
     const { orders, tables, floorPlans, seq } = shared.body;
     return { mode: 'init', version: shared.version, orders, tables, floorPlans, seq, quarantined };
   };
@@ -56,7 +60,8 @@ function watchSyncInitRows(store: HubStore): () => string {
         `CREATE TEMP TRIGGER IF NOT EXISTS pos_hub_sync_mark_${table}_${change.toLowerCase()} AFTER ${change} ON main.${table} BEGIN UPDATE pos_hub_sync_mark SET n = n + 1; END`,
       );
   const counter = db.prepare('SELECT n FROM temp.pos_hub_sync_mark').pluck();
-  return () => `${store.currentSeq()}:${String(counter.get())}:${String(db.pragma('data_version', { simple: true }))}`;
+  const dataVersion = db.prepare('PRAGMA data_version').pluck();
+  return () => `${store.currentSeq()}:${String(counter.get())}:${String(dataVersion.get())}`;
 }
 
 /** The missed events when the log still covers `lastSeq`, else null (a SYNC_INIT then). */

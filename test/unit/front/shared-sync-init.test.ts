@@ -4,6 +4,7 @@
  * `init_same`; a commit in between gives the next terminal fresh bytes carrying it. The front here is the
  * real one over an in-process writer on a real SQLite file.
  */
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ import type { Unit } from '../../../src/threads/actor-io.js';
 import type { FrontToShard, FrontToWriter, SyncResult } from '../../../src/threads/contract.js';
 import type { Caller } from '../../../src/threads/rpc.js';
 import { fixedClock, writerClock } from '../../helpers/clocks.js';
-import { waitFor } from '../../helpers/wait.js';
+import { fromEmitter, until, waitFor } from '../../helpers/wait.js';
 import { WriterCore } from '../../../workers/writer/writer-core.js';
 
 const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0' });
@@ -118,10 +119,24 @@ function setup() {
     toFront: () => undefined,
   });
   const answers: SyncResult['mode'][] = [];
+  const answered = new EventEmitter();
+  const answersReach = (n: number): Promise<void> =>
+    until(() => answers.length >= n, `${n} sync answers`, fromEmitter(answered, 'answer'));
+  /** While held, sync answers are computed (in order) but kept from the front. */
+  let gate: Promise<void> = Promise.resolve();
+  const holdAnswers = (): (() => void) => {
+    let release: () => void = () => undefined;
+    gate = new Promise((resolve) => (release = resolve));
+    return release;
+  };
   const writer: Caller<FrontToWriter> = {
     request: async (type, ...input) => {
       const result = await core.request(type, ...input);
-      if (type === 'sync') answers.push((result as SyncResult).mode);
+      if (type === 'sync') {
+        answers.push((result as SyncResult).mode);
+        answered.emit('answer');
+        await gate;
+      }
       return result;
     },
     emit: () => undefined,
@@ -137,32 +152,34 @@ function setup() {
     writer,
     onChange: () => undefined,
   });
-  /** Open a socket, sign it in and resolve with the SYNC_INIT frame it received, as sent. */
-  const signIn = async (deviceId: string, encoding: Encoding = 'json'): Promise<{ conn: TestConn; frame: Sent }> => {
+  /** Open a socket and send AUTH. */
+  const open = (deviceId: string, encoding: Encoding = 'json'): TestConn => {
     const conn = socket(front.newSession(encoding, '127.0.0.1'));
     front.onOpen(conn);
-    const isSyncInit = (): boolean => conn.frames.some((f) => decode(conn, f).type === 'SYNC_INIT');
-    const synced = waitFor<void>(
+    const auth = codecFor(encoding).encode({ type: 'AUTH', token: `dev:cashier:${deviceId}`, deviceId });
+    const data = typeof auth === 'string' ? new TextEncoder().encode(auth) : auth;
+    const frame = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
+    front.onMessage(conn, frame, encoding === 'msgpack');
+    return conn;
+  };
+  /** Open a socket, sign it in and resolve with the SYNC_INIT frame it received, as sent. */
+  const signIn = async (deviceId: string, encoding: Encoding = 'json'): Promise<{ conn: TestConn; frame: Sent }> => {
+    // The answer comes from the writer on a later turn: watching from here misses nothing.
+    const conn = open(deviceId, encoding);
+    const syncInit = (): Sent | undefined => conn.frames.find((f) => decode(conn, f).type === 'SYNC_INIT');
+    await waitFor<void>(
       (listener) => {
         conn.onFrame = () => listener();
         return () => (conn.onFrame = null);
       },
-      isSyncInit,
+      () => syncInit() !== undefined,
       `SYNC_INIT for ${deviceId}`,
     );
-    const auth = codecFor(encoding).encode({ type: 'AUTH', token: `dev:cashier:${deviceId}`, deviceId });
-    const data = typeof auth === 'string' ? new TextEncoder().encode(auth) : auth;
-    front.onMessage(
-      conn,
-      data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer,
-      encoding === 'msgpack',
-    );
-    await synced;
-    const frame = conn.frames.find((f) => decode(conn, f).type === 'SYNC_INIT');
+    const frame = syncInit();
     if (frame === undefined) throw new Error('no SYNC_INIT');
     return { conn, frame };
   };
-  return { store, core, answers, signIn };
+  return { front, store, core, answers, answersReach, holdAnswers, open, signIn };
 }
 
 describe('a reconnect storm shares one SYNC_INIT', () => {
@@ -197,6 +214,25 @@ describe('a reconnect storm shares one SYNC_INIT', () => {
     const e = await signIn('pos-e');
     expect(e.frame).toBe(d.frame);
     expect(answers.slice(5)).toEqual(['init', 'init_same']);
+    store.close();
+  });
+
+  it('sends the content across once for a storm whose requests all leave before the first answer, even if its terminal left', async () => {
+    const { front, store, core, answers, answersReach, holdAnswers, open, signIn } = setup();
+    core.enqueue([write('A')]);
+    core.commit();
+    const release = holdAnswers();
+    // The first terminal to ask goes away before its answer arrives: the content it carries is kept all the same.
+    const gone = open('pos-gone');
+    await answersReach(1);
+    front.onClose(gone);
+    const storm = Promise.all(['pos-1', 'pos-2', 'pos-3', 'pos-4'].map((id) => signIn(id)));
+    await answersReach(5);
+    release();
+    const synced = await storm;
+    expect(answers).toEqual(['init', 'init_same', 'init_same', 'init_same', 'init_same']);
+    for (const { frame } of synced) expect(frame).toBe(synced[0]?.frame);
+    expect(gone.frames.filter((f) => decode(gone, f).type === 'SYNC_INIT')).toEqual([]);
     store.close();
   });
 });

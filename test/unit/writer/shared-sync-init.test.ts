@@ -2,7 +2,8 @@
  * Issue 16: a SYNC_INIT is built once and shared across a reconnect storm. The writer answers every
  * terminal from one build until a row it is read from changes (a commit with a seq, or one without, such
  * as a lock heartbeat) or a lease it shows as held expires; a write it does not read (a device binding)
- * keeps it. The front's `have` gets `init_same` with no orders. Resume stays per terminal and exact.
+ * keeps it. A sharing caller (the front) is sent each version's content once, then `init_same`. Resume stays
+ * per terminal and exact.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,9 +87,12 @@ function open() {
     metrics: noopMetrics,
     toFront: () => undefined,
   });
-  const sync = (input: { terminalId: string; lastSeq?: number; have?: number }): Promise<SyncResult> =>
+  const sync = (input: { terminalId: string; lastSeq?: number; shared?: boolean }): Promise<SyncResult> =>
     core.request('sync', input);
-  const init = async (input: { terminalId: string; have?: number }): Promise<Extract<SyncResult, { mode: 'init' }>> => {
+  const init = async (input: {
+    terminalId: string;
+    shared?: boolean;
+  }): Promise<Extract<SyncResult, { mode: 'init' }>> => {
     const answer = await sync(input);
     if (answer.mode !== 'init') throw new Error(`expected init, got ${answer.mode}`);
     return answer;
@@ -101,13 +105,14 @@ describe('shared SYNC_INIT', () => {
     const { store, core, sync, init } = open();
     core.enqueue([write('A', 1)]);
     core.commit();
-    const first = await init({ terminalId: 'ann' });
+    const first = await init({ terminalId: 'ann', shared: true });
+    // A caller that does not keep it gets the content, from the same build: nothing was read from SQLite again.
     const second = await init({ terminalId: 'bob' });
     expect(second.version).toBe(first.version);
-    // The same build, not an equal copy: nothing was read from SQLite again.
     expect(second.orders).toBe(first.orders);
     expect(first.orders.map((o) => o.posReference)).toEqual(['A']);
-    expect(await sync({ terminalId: 'cid', have: first.version })).toEqual({
+    // The sharing caller was sent this version already: named, not sent again.
+    expect(await sync({ terminalId: 'cid', shared: true })).toEqual({
       mode: 'init_same',
       version: first.version,
       quarantined: [],
@@ -116,11 +121,11 @@ describe('shared SYNC_INIT', () => {
     expect(
       await core.request('device_claim', { deviceId: 'pos-9', owner: 'dev:eve', now: 1, idleReleaseMs: 0 }),
     ).toEqual({ ok: true, previousOwner: null });
-    expect((await sync({ terminalId: 'eve', have: first.version })).mode).toBe('init_same');
+    expect((await sync({ terminalId: 'eve', shared: true })).mode).toBe('init_same');
 
     core.enqueue([write('B', 1)]);
     core.commit();
-    const after = await sync({ terminalId: 'dan', have: first.version });
+    const after = await sync({ terminalId: 'dan', shared: true });
     expect(after.mode).toBe('init');
     if (after.mode !== 'init') return;
     expect(after.version).toBeGreaterThan(first.version);
@@ -145,7 +150,7 @@ describe('shared SYNC_INIT', () => {
     ]);
     core.commit();
     expect(store.currentSeq()).toBe(seq);
-    const after = await init({ terminalId: 'ann', have: before.version });
+    const after = await init({ terminalId: 'ann', shared: true });
     expect(after.version).toBeGreaterThan(before.version);
     expect(after.tables[0]?.lockExpiresAt).toBe(99);
     store.close();
@@ -178,7 +183,7 @@ describe('shared SYNC_INIT', () => {
     clock.advance(4_999);
     expect((await init({ terminalId: 'cid' })).version).toBe(held.version);
     clock.advance(1);
-    const lapsed = await init({ terminalId: 'dan', have: held.version });
+    const lapsed = await init({ terminalId: 'dan', shared: true });
     expect(lapsed.version).toBeGreaterThan(held.version);
     expect(lapsed.orders[0]?.leasedBy).toBeNull();
     store.close();
@@ -192,7 +197,7 @@ describe('shared SYNC_INIT', () => {
     const shared = await init({ terminalId: 'ann' });
     core.enqueue([write('A', 2)]);
     core.commit();
-    const resumed = await sync({ terminalId: 'bob', lastSeq: seq, have: shared.version });
+    const resumed = await sync({ terminalId: 'bob', lastSeq: seq, shared: true });
     expect(resumed.mode).toBe('resume');
     if (resumed.mode !== 'resume') return;
     expect(resumed.events.map((e) => [e.type, (e as { seq?: number }).seq])).toEqual([['ORDER_UPDATED', seq + 1]]);
