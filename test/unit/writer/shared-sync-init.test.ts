@@ -194,7 +194,7 @@ describe('shared SYNC_INIT', () => {
     core.enqueue([write('A', 1)]);
     core.commit();
     const seq = store.currentSeq();
-    const shared = await init({ terminalId: 'ann' });
+    await init({ terminalId: 'ann', shared: true });
     core.enqueue([write('A', 2)]);
     core.commit();
     const resumed = await sync({ terminalId: 'bob', lastSeq: seq, shared: true });
