@@ -1,7 +1,7 @@
 /**
  * The writer's read-side answers: a terminal's sync (resume from the event log when it still covers the
- * terminal's lastSeq, else a full SYNC_INIT from the rows, shared until the rows change) and the state view. Split from writer-core.ts:
- * they read committed rows only and share nothing with the batcher but the store.
+ * terminal's lastSeq, else a full SYNC_INIT from the rows, shared until the rows change) and the state view.
+ * Split from writer-core.ts: they read committed rows only and share nothing with the batcher but the store.
  */
 import type { HubStore } from '#adapters/sqlite/store.js';
 import type { FloorPlan, HubMessage, SyncInitOrder, TableState } from '#protocol/hub-messages.js';
