@@ -61,6 +61,16 @@ export class FanOut {
     return true;
   }
 
+  /** `msg` encoded for this socket's encoding; null when it cannot be (logged and counted, as for any send). */
+  encodeFor(conn: TerminalConn, msg: HubMessage): string | Uint8Array | null {
+    return this.encode(conn, msg);
+  }
+
+  /** A frame already encoded for this socket's encoding (one SYNC_INIT shared by a reconnect storm). */
+  sendEncoded(conn: TerminalConn, frame: string | Uint8Array, type: HubMessage['type']): void {
+    this.writeMany(conn, { frames: [frame], types: [type] });
+  }
+
   /** One message to every ready terminal, outside any commit (HUB_STATUS). */
   broadcast(msg: HubMessage): void {
     this.targets({ to: 'all', msg }, (conn) => this.sendTo(conn, msg));

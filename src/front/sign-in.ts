@@ -11,10 +11,12 @@ import type { HubMetrics } from '../ports/metrics.js';
 import { CLOSE_CODES } from '../protocol/close-codes.js';
 import { PROTOCOL_VERSION } from '../protocol/constants.js';
 import { toHubError } from '../protocol/errors.js';
+import type { HubMessageOf } from '../protocol/hub-messages.js';
 import type { Caller } from '../threads/rpc.js';
 import type { DeviceClaims } from './device-claims.js';
 import type { FanOut } from './fan-out.js';
 import type { Session } from './session.js';
+import { SharedSyncInit, type Frame } from './shared-sync-init.js';
 import type { TerminalConn, TerminalRegistry } from './terminal-registry.js';
 import type { FrontToShard, FrontToWriter, SyncResult } from '../threads/contract.js';
 
@@ -43,6 +45,9 @@ export interface SignInDeps {
 }
 
 export class SignIn {
+  /** The newest SYNC_INIT and its bytes, shared by every terminal that syncs while it is current. */
+  private readonly syncInit = new SharedSyncInit();
+
   constructor(private readonly deps: SignInDeps) {}
 
   authenticate(conn: TerminalConn, token: string, deviceId: string, lastSeq: number | undefined): void {
@@ -134,36 +139,45 @@ export class SignIn {
     for (const shard of this.deps.shards) shard.emit('connected', { terminalId });
     this.deps.metrics.connectedTerminals(registry.readyCount);
     this.deps.onChange();
-    this.deps.writer
-      .request('sync', lastSeq === undefined ? { terminalId } : { terminalId, lastSeq })
-      .then(
-        (sync) => this.finishSync(conn, sync),
-        (error: unknown) => {
-          this.deps.log.error({ err: toHubError(error), terminalId }, 'sync failed');
-          conn.end(CLOSE_CODES.INTERNAL.code, 'sync failed');
-        },
-      );
+    this.requestSync(conn, terminalId, lastSeq, true);
+  }
+
+  /** Ask the writer for this terminal's sync; `shared`: a SYNC_INIT the front already holds may be named, not sent. */
+  private requestSync(conn: TerminalConn, terminalId: string, lastSeq: number | undefined, shared: boolean): void {
+    this.deps.writer.request('sync', { terminalId, shared, ...(lastSeq === undefined ? {} : { lastSeq }) }).then(
+      (sync) => this.finishSync(conn, sync),
+      (error: unknown) => {
+        this.deps.log.error({ err: toHubError(error), terminalId }, 'sync failed');
+        conn.end(CLOSE_CODES.INTERNAL.code, 'sync failed');
+      },
+    );
   }
 
   private finishSync(conn: TerminalConn, sync: SyncResult): void {
+    // Held even when this terminal has gone: the writer sends each version's content to the front once.
+    if (sync.mode === 'init') this.syncInit.hold(sync.version, syncInitOf(sync));
     if (conn.state.phase !== 'syncing') return;
     const { fanOut, metrics } = this.deps;
     switch (sync.mode) {
       case 'init':
-        if (
-          !fanOut.sendTo(conn, {
-            type: 'SYNC_INIT',
-            orders: sync.orders,
-            tables: sync.tables,
-            floorPlans: sync.floorPlans,
-            seq: sync.seq,
-          })
-        ) {
+      case 'init_same': {
+        const encode = (msg: HubMessageOf<'SYNC_INIT'>): Frame => fanOut.encodeFor(conn, msg);
+        const shared = this.syncInit.frame(sync.version, conn.state.encoding, encode);
+        // An answer overtaken by a newer one is still this terminal's consistent view: sent as it is.
+        const frame = shared === undefined && sync.mode === 'init' ? encode(syncInitOf(sync)) : shared;
+        if (frame === undefined) {
+          // Named but not held (not expected over one ordered channel): ask for the content itself.
+          this.requestSync(conn, conn.state.terminalId ?? '', undefined, false);
+          return;
+        }
+        if (frame === null) {
           conn.end(CLOSE_CODES.INTERNAL.code, 'sync failed');
           return;
         }
+        fanOut.sendEncoded(conn, frame, 'SYNC_INIT');
         metrics.resync('full');
         break;
+      }
       case 'resume':
         fanOut.sendTo(conn, {
           type: 'SYNC_RESUME',
@@ -189,4 +203,8 @@ export class SignIn {
       });
     }
   }
+}
+
+function syncInitOf(sync: Extract<SyncResult, { mode: 'init' }>): HubMessageOf<'SYNC_INIT'> {
+  return { type: 'SYNC_INIT', orders: sync.orders, tables: sync.tables, floorPlans: sync.floorPlans, seq: sync.seq };
 }

@@ -115,7 +115,11 @@ export type WriterToShard = {
 export type FrontToWriter = {
   readonly requests: {
     readonly sync: {
-      readonly input: { readonly terminalId: string; readonly lastSeq?: number };
+      /**
+       * `shared`: the caller keeps the newest SYNC_INIT content it was sent and reuses it when told
+       * `init_same`, so each version's orders cross the thread (and are encoded) once, not per terminal.
+       */
+      readonly input: { readonly terminalId: string; readonly lastSeq?: number; readonly shared?: boolean };
       readonly result: SyncResult;
     };
     /** Every order's actor key (orders and leases), for the front's routing table. */
@@ -162,10 +166,18 @@ export type DeviceClaim =
 export type SyncResult =
   | {
       readonly mode: 'init';
+      /** Names this content: the same version is the same SYNC_INIT, until a write or a lease expiry changes it. */
+      readonly version: number;
       readonly orders: SyncInitOrder[];
       readonly tables: TableState[];
       readonly floorPlans: FloorPlan[];
       readonly seq: number;
+      readonly quarantined: QuarantinedRecord[];
+    }
+  | {
+      /** The current SYNC_INIT is the one last sent to this (`shared`) caller. */
+      readonly mode: 'init_same';
+      readonly version: number;
       readonly quarantined: QuarantinedRecord[];
     }
   | {

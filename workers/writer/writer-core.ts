@@ -21,8 +21,8 @@ import { shardOf, tableKey, type ActorKey } from '#threads/keys.js';
 import type { InputArgs, InputOf, RequestHandlers, RequestType, ResultOf } from '#threads/rpc.js';
 import type { KeySeed, ShardSeed } from '#threads/seed.js';
 import { applyUnit } from './apply-unit.js';
-import { claimDevice, releaseDevice, sawDevices } from './device-owners.js';
-import { stateView, syncAnswer } from './sync-answers.js';
+import { DeviceOwners } from './device-owners.js';
+import { createSyncAnswers, stateView } from './sync-answers.js';
 import { outcomeMessage, refusals } from './writer-notices.js';
 import type { ForwarderHandle, WriterDeps } from './writer-deps.js';
 
@@ -68,9 +68,15 @@ export class WriterCore {
   readonly batching = { commits: 0, units: 0, rows: 0, maxUnits: 0, commitMs: 0 };
   /** The writer's stages of a write's path: to_writer, commit_wait, commit (pos_hub_write_stage_seconds). */
   private readonly stages: StageTimer;
+  /** Sync answers, with the SYNC_INIT shared by every terminal until the rows change (sync-answers.ts). */
+  private readonly syncAnswers: ReturnType<typeof createSyncAnswers>;
+  /** Device bindings; the claims of one turn share one commit (device-owners.ts). */
+  private readonly devices: DeviceOwners;
 
   constructor(private readonly deps: WriterDeps) {
     this.stages = deps.stages ?? stageTimer(deps.metrics);
+    this.syncAnswers = createSyncAnswers(deps.store, deps.config.HUB_EVENT_RETENTION);
+    this.devices = new DeviceOwners(deps.store);
     this.forwarder =
       deps.createForwarder?.({
         queue: deps.store,
@@ -351,7 +357,7 @@ export class WriterCore {
 
   /** The front's requests, answered here (the worker serves them; in-process tests call `request`). */
   readonly handlers: RequestHandlers<FrontToWriter> = {
-    sync: ({ terminalId, lastSeq }) => syncAnswer(this.deps.store, this.deps.config.HUB_EVENT_RETENTION, this.deps.clock.now(), terminalId, lastSeq),
+    sync: (input) => this.syncAnswers(this.deps.clock.now(), input),
     routes: () => [...this.deps.store.orders().map((o) => [o.posReference, o.homeKey] as const), ...this.deps.store.leases().map((l) => [l.posReference, l.homeKey] as const)],
     state: () => stateView(this.deps.store),
     reset: () => {
@@ -366,9 +372,9 @@ export class WriterCore {
       this.commit();
       return this.stats();
     },
-    device_claim: (input) => claimDevice(this.deps.store, input),
-    device_seen: (input) => sawDevices(this.deps.store, input),
-    device_release: ({ deviceId }) => releaseDevice(this.deps.store, deviceId),
+    device_claim: (input) => this.devices.claim(input),
+    device_seen: (input) => this.devices.seen(input),
+    device_release: ({ deviceId }) => this.devices.release(deviceId),
     stop: async () => {
       this.commit();
       this.stopped = true;
