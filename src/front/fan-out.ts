@@ -1,16 +1,17 @@
 /**
- * Outbound frames to terminals: the writer's committed deliveries fanned out to their sockets (encoded once
- * per encoding, written under one cork per socket per commit), single replies, and broadcasts. A message
- * that cannot be encoded is left out and counted; a terminal too slow to drain is closed (4003) to resync.
+ * Outbound frames to terminals: the writer's committed deliveries, single replies, and broadcasts. A broadcast
+ * is encoded once per encoding and published to the ready sockets' uWS topic (uWS fans it out in C++). A
+ * message that cannot be encoded is left out and counted; a terminal too slow to drain is closed (4003).
  */
 import type { Logger } from '../adapters/log/logger.js';
 import type { Clock } from '../ports/clock.js';
 import type { HubMetrics } from '../ports/metrics.js';
 import { CLOSE_CODES } from '../protocol/close-codes.js';
 import type { Encoding } from '../protocol/constants.js';
+import { codecFor } from '../protocol/codec.js';
 import { toHubError } from '../protocol/errors.js';
 import type { HubMessage } from '../protocol/hub-messages.js';
-import type { TerminalConn, TerminalRegistry } from './terminal-registry.js';
+import { broadcastTopic, type TerminalConn, type TerminalRegistry } from './terminal-registry.js';
 import type { Outbound } from '../threads/actor-io.js';
 import type { Delivery } from '../threads/contract.js';
 
@@ -25,103 +26,77 @@ export interface FanOutDeps {
   readonly observe: (terminalId: string, msg: HubMessage) => void;
 }
 
-/** Frames for one socket, in order, with their message types for the frames-out metric. */
-interface Queued {
-  readonly frames: (string | Uint8Array)[];
-  readonly types: string[];
-}
-type Outbox = Map<TerminalConn, Queued>;
 /** Frames written per (encoding, message type) over one commit's fan-out: the frames-out metric, counted once. */
 type Tally = Map<Encoding, Map<string, number>>;
 
-/** One encoder for the whole front: a shared frame is turned into bytes once, not by uWS once per socket. */
-const utf8 = new TextEncoder();
+/** Every encoding a terminal may speak: a broadcast is encoded once for each that has a subscriber. */
+const ENCODINGS: readonly Encoding[] = ['json', 'msgpack'];
 
 export class FanOut {
   constructor(private readonly deps: FanOutDeps) {}
 
   /**
-   * One group commit's messages, gathered per socket and written under one cork each: one syscall per
-   * terminal per commit instead of one per message (the bench's top cost).
+   * One group commit's messages in the order of each outbound list: a reply is sent to its socket, a
+   * broadcast is published once per encoding to the ready sockets' topic and fanned out by uWS in C++
+   * (uWS keeps each socket's direct sends and topic messages in call order). Slow sockets are closed after.
    */
   deliver(deliveries: readonly Delivery[]): void {
-    const batch: Outbox = new Map();
-    for (const delivery of deliveries) this.gather(delivery, batch);
     const tally: Tally = new Map();
-    for (const [conn, queued] of batch) this.writeMany(conn, queued, tally);
-    for (const [encoding, perType] of tally)
-      for (const [type, count] of perType) this.deps.metrics.frameOut(type, encoding, count);
+    const now = this.deps.clock.now();
+    for (const delivery of deliveries) {
+      for (const out of delivery.out) {
+        this.route(out, tally);
+        if (delivery.receivedAt !== undefined) {
+          const seconds = Math.max(0, now - delivery.receivedAt) / 1000;
+          if (out.msg.type === 'ORDER_ACK') this.deps.metrics.ackLatency(seconds);
+          else if (out.msg.type === 'ORDER_UPDATED') this.deps.metrics.broadcastLatency(seconds);
+        }
+      }
+    }
+    this.closeSlow();
+    this.count(tally);
   }
 
   /** False when the message could not be encoded (it was logged and left out). */
   sendTo(conn: TerminalConn, msg: HubMessage): boolean {
-    const frame = this.encode(conn, msg);
+    const frame = this.encode(conn.state.encoding, msg, conn.state.terminalId);
     if (frame === null) return false;
-    this.writeMany(conn, { frames: [frame], types: [msg.type] });
+    if (this.write(conn, frame)) this.deps.metrics.frameOut(msg.type, conn.state.encoding, 1);
     return true;
   }
 
   /** `msg` encoded for this socket's encoding; null when it cannot be (logged and counted, as for any send). */
   encodeFor(conn: TerminalConn, msg: HubMessage): string | Uint8Array | null {
-    return this.encode(conn, msg);
+    return this.encode(conn.state.encoding, msg, conn.state.terminalId);
   }
 
   /** A frame already encoded for this socket's encoding (one SYNC_INIT shared by a reconnect storm). */
   sendEncoded(conn: TerminalConn, frame: string | Uint8Array, type: HubMessage['type']): void {
-    this.writeMany(conn, { frames: [frame], types: [type] });
+    if (this.write(conn, frame)) this.deps.metrics.frameOut(type, conn.state.encoding, 1);
   }
 
   /** One message to every ready terminal, outside any commit (HUB_STATUS). */
   broadcast(msg: HubMessage): void {
-    this.targets({ to: 'all', msg }, (conn) => this.sendTo(conn, msg));
+    const tally: Tally = new Map();
+    this.publish({ to: 'all', msg }, tally);
+    this.closeSlow();
+    this.count(tally);
   }
 
-  private gather(delivery: Delivery, batch: Outbox): void {
-    const now = this.deps.clock.now();
-    for (const out of delivery.out) {
-      if (out.to === 'terminal') this.deps.observe(out.terminalId, out.msg);
-      const encoded = new Map<Encoding, string | Uint8Array | null>();
-      this.targets(out, (conn) => {
-        let frame = encoded.get(conn.state.encoding);
-        if (frame === undefined) {
-          // Encoded once per encoding; a failure (null) is remembered too, so it is logged once, not per socket.
-          frame = this.encode(conn, out.msg);
-          // A text frame for many sockets goes as UTF-8 bytes: uWS would otherwise convert the string per socket.
-          if (typeof frame === 'string' && out.to !== 'terminal') frame = utf8.encode(frame);
-          encoded.set(conn.state.encoding, frame);
-        }
-        if (frame === null) return;
-        let queued = batch.get(conn);
-        if (queued === undefined) {
-          queued = { frames: [], types: [] };
-          batch.set(conn, queued);
-        }
-        queued.frames.push(frame);
-        queued.types.push(out.msg.type);
-      });
-      if (delivery.receivedAt !== undefined) {
-        const seconds = Math.max(0, now - delivery.receivedAt) / 1000;
-        if (out.msg.type === 'ORDER_ACK') this.deps.metrics.ackLatency(seconds);
-        else if (out.msg.type === 'ORDER_UPDATED') this.deps.metrics.broadcastLatency(seconds);
-      }
-    }
-  }
-
-  /** The sockets an outbound message is for: its terminal (syncing too: replies to its own requests), or the ready others. */
-  private targets(out: Outbound, send: (conn: TerminalConn) => void): void {
-    const { byTerminal } = this.deps.registry;
+  private route(out: Outbound, tally: Tally): void {
     switch (out.to) {
       case 'terminal': {
-        const conn = byTerminal.get(out.terminalId);
-        if (conn && (conn.state.phase === 'ready' || conn.state.phase === 'syncing')) send(conn);
+        this.deps.observe(out.terminalId, out.msg);
+        // Its terminal, syncing too: replies to its own requests.
+        const conn = this.deps.registry.byTerminal.get(out.terminalId);
+        if (conn === undefined || (conn.state.phase !== 'ready' && conn.state.phase !== 'syncing')) return;
+        const frame = this.encode(conn.state.encoding, out.msg, out.terminalId);
+        if (frame !== null && this.write(conn, frame)) tallyOne(tally, conn.state.encoding, out.msg.type, 1);
         return;
       }
       case 'others':
-        for (const [terminalId, conn] of byTerminal)
-          if (terminalId !== out.except && conn.state.phase === 'ready') send(conn);
-        return;
       case 'all':
-        for (const conn of byTerminal.values()) if (conn.state.phase === 'ready') send(conn);
+        this.publish(out, tally);
         return;
       default: {
         const unreachable: never = out;
@@ -131,43 +106,81 @@ export class FanOut {
   }
 
   /**
+   * A broadcast to the ready sockets: published from the excepted terminal's own socket when it is connected
+   * (uWS's ws.publish skips the publisher), otherwise from any open socket to the whole topic.
+   */
+  private publish(out: Extract<Outbound, { to: 'others' | 'all' }>, tally: Tally): void {
+    const except = out.to === 'others' ? this.deps.registry.byTerminal.get(out.except) : undefined;
+    const skipSelf = except !== undefined && !except.closed;
+    const publisher = skipSelf ? except : this.anyOpen();
+    if (publisher === undefined) return; // no open socket: no subscriber either
+    for (const encoding of ENCODINGS) {
+      const topic = broadcastTopic(encoding);
+      if (publisher.subscribers(topic) === 0) continue;
+      const frame = this.encode(encoding, out.msg, null);
+      if (frame === null) continue;
+      const reached = publisher.publish(topic, frame, codecFor(encoding).binary, skipSelf);
+      if (reached > 0) tallyOne(tally, encoding, out.msg.type, reached);
+    }
+  }
+
+  /** Any socket that can publish (uWS publishes through an app; a socket is the adapter's handle on it). */
+  private anyOpen(): TerminalConn | undefined {
+    for (const conn of this.deps.registry.byTerminal.values()) if (!conn.closed) return conn;
+    return undefined;
+  }
+
+  /**
+   * A socket over HUB_MAX_BACKPRESSURE after a fan-out is closed (4003) so it resyncs: uWS's own cap sits
+   * well above it, so nothing was skipped for it before the close frame.
+   */
+  private closeSlow(): void {
+    for (const conn of this.deps.registry.byTerminal.values())
+      if (!conn.closed && conn.bufferedAmount() > this.deps.maxBackpressure) this.closeSlowOne(conn);
+  }
+
+  private count(tally: Tally): void {
+    for (const [encoding, perType] of tally)
+      for (const [type, count] of perType) this.deps.metrics.frameOut(type, encoding, count);
+  }
+
+  /**
    * Every outbound encode goes through here: a message that cannot be encoded (it should not exist: inbound
    * and stored values are bounded) is logged, counted and left out, never allowed to throw in the front.
    */
-  private encode(conn: TerminalConn, msg: HubMessage): string | Uint8Array | null {
+  private encode(encoding: Encoding, msg: HubMessage, terminalId: string | null): string | Uint8Array | null {
     try {
-      return conn.state.codec.encode(msg);
+      return codecFor(encoding).encode(msg);
     } catch (error) {
       this.deps.metrics.quarantined('message');
       this.deps.log.error(
-        { err: toHubError(error), type: msg.type, terminalId: conn.state.terminalId },
+        { err: toHubError(error), type: msg.type, terminalId },
         'outbound message could not be encoded; left out',
       );
       return null;
     }
   }
 
-  /** Send, and close the terminal (4003) rather than let it silently miss a message. With a tally, frames are counted there. */
-  private writeMany(conn: TerminalConn, queued: Queued, tally?: Tally): void {
-    if (conn.closed) return;
-    const result = conn.sendMany(queued.frames, conn.state.codec.binary);
-    const { encoding } = conn.state;
-    if (tally === undefined) for (const type of queued.types) this.deps.metrics.frameOut(type, encoding, 1);
-    else {
-      let perType = tally.get(encoding);
-      if (perType === undefined) {
-        perType = new Map();
-        tally.set(encoding, perType);
-      }
-      for (const type of queued.types) perType.set(type, (perType.get(type) ?? 0) + 1);
-    }
-    if (result === 'dropped' || conn.bufferedAmount() > this.deps.maxBackpressure) {
-      this.deps.metrics.backpressureClose();
-      this.deps.log.warn(
-        { terminalId: conn.state.terminalId, buffered: conn.bufferedAmount() },
-        'closing slow terminal',
-      );
-      conn.end(CLOSE_CODES.BACKPRESSURE.code, 'send buffer full; reconnect to resync');
-    }
+  /** Send to one socket, and close it (4003) rather than let it silently miss a message. False when not sent. */
+  private write(conn: TerminalConn, frame: string | Uint8Array): boolean {
+    if (conn.closed) return false;
+    const result = conn.send(frame, conn.state.codec.binary);
+    if (result === 'dropped' || conn.bufferedAmount() > this.deps.maxBackpressure) this.closeSlowOne(conn);
+    return result !== 'dropped';
   }
+
+  private closeSlowOne(conn: TerminalConn): void {
+    this.deps.metrics.backpressureClose();
+    this.deps.log.warn({ terminalId: conn.state.terminalId, buffered: conn.bufferedAmount() }, 'closing slow terminal');
+    conn.end(CLOSE_CODES.BACKPRESSURE.code, 'send buffer full; reconnect to resync');
+  }
+}
+
+function tallyOne(tally: Tally, encoding: Encoding, type: string, count: number): void {
+  let perType = tally.get(encoding);
+  if (perType === undefined) {
+    perType = new Map();
+    tally.set(encoding, perType);
+  }
+  perType.set(type, (perType.get(type) ?? 0) + count);
 }

@@ -17,7 +17,7 @@ import type { DeviceClaims } from './device-claims.js';
 import type { FanOut } from './fan-out.js';
 import type { Session } from './session.js';
 import { SharedSyncInit, type Frame } from './shared-sync-init.js';
-import type { TerminalConn, TerminalRegistry } from './terminal-registry.js';
+import { markReady, type TerminalConn, type TerminalRegistry } from './terminal-registry.js';
 import type { FrontToShard, FrontToWriter, SyncResult } from '../threads/contract.js';
 
 /** Records named in one RECORDS_QUARANTINED; `count` still says how many there are. */
@@ -193,7 +193,7 @@ export class SignIn {
         throw new Error(`unknown sync ${JSON.stringify(unreachable)}`);
       }
     }
-    if (conn.state.phase === 'syncing') conn.state.phase = 'ready';
+    if (conn.state.phase === 'syncing') markReady(conn);
     // Managers hear about records the hub left out, so someone looks at them (README "Security").
     if (conn.state.role === 'manager' && sync.quarantined.length > 0) {
       fanOut.sendTo(conn, {

@@ -70,6 +70,20 @@ export class TerminalRegistry implements TerminalsView {
   }
 }
 
+/** The uWS topic every ready socket of one encoding is subscribed to: a broadcast is published once per encoding. */
+export function broadcastTopic(encoding: Encoding): string {
+  return `all/${encoding}`;
+}
+
+/**
+ * The socket has its snapshot: from now on it gets broadcasts (its encoding's topic). It leaves the topic
+ * only by closing (every way out of `ready` ends the socket, and uWS drops a closed socket's topics).
+ */
+export function markReady(conn: TerminalConn): void {
+  conn.state.phase = 'ready';
+  conn.subscribe(broadcastTopic(conn.state.encoding));
+}
+
 /** Past AUTH_OK and not closed. */
 export function signedIn(conn: TerminalConn): boolean {
   return conn.state.phase === 'ready' || conn.state.phase === 'syncing';

@@ -31,9 +31,20 @@ export interface WsConnection<S> {
    */
   sendMany(frames: readonly (string | Uint8Array)[], binary: boolean): SendResult;
   bufferedAmount(): number;
-  /** Graceful close with a code; safe to call twice. */
+  /** Graceful close with a code; safe to call twice. uWS drops the socket's topics with it. */
   end(code: number, reason: string): void;
   readonly closed: boolean;
+  /** Join a broadcast topic (uWS pub/sub); left automatically when the socket closes. */
+  subscribe(topic: string): void;
+  /** Leave a broadcast topic; a no-op when not subscribed. */
+  unsubscribe(topic: string): void;
+  /** Sockets subscribed to `topic` on every listener (plain and TLS), this one included if it is. */
+  subscribers(topic: string): number;
+  /**
+   * One frame to every subscriber of `topic` on every listener, fanned out by uWS in C++ (in order with each
+   * subscriber's direct sends). With `skipSelf` this socket is left out. Returns how many sockets it was for.
+   */
+  publish(topic: string, data: string | Uint8Array, binary: boolean, skipSelf: boolean): number;
 }
 
 export interface WsRoute<S> {
@@ -181,15 +192,23 @@ export function createUwsServer(options: UwsServerOptions): UwsServer {
   /** Attaches the live uWS socket to its connection at open, and detaches it at close. */
   const binders = new WeakMap<object, (socket: uWS.WebSocket<SocketData> | null) => void>();
 
-  for (const [path, route] of Object.entries(options.ws)) {
-    app.ws<SocketData>(path, {
+  const apps = tlsApp ? [plainApp, tlsApp] : [plainApp];
+  const subscribersOf = (topic: string): number => {
+    let n = 0;
+    for (const a of apps) n += a.numSubscribers(topic);
+    return n;
+  };
+  // Each listener has its own topic tree: a socket's behavior knows its own app, to publish on the others.
+  const behavior = (own: uWS.TemplatedApp, route: WsRoute<unknown>): uWS.WebSocketBehavior<SocketData> => ({
       // uWS drops an oversize frame's connection without a close frame (1006). Its hard cap sits above
       // ours so the front can close frames over HUB_MAX_PAYLOAD with a proper 1009.
       maxPayloadLength: hardPayloadCap(options.maxPayload),
       // Above our limit too: uWS drops sends past its own cap, close frames included, so the front closes
       // at HUB_MAX_BACKPRESSURE while there is still room for the 4003 close frame.
       maxBackpressure: options.maxBackpressure * 2 + 1024 * 1024,
-      closeOnBackpressureLimit: 0,
+      // The front checks HUB_MAX_BACKPRESSURE after each fan-out; should a publish still reach uWS's own cap,
+      // uWS closes the socket (1006, the terminal resyncs) instead of silently skipping the message for it.
+      closeOnBackpressureLimit: 1,
       idleTimeout: 120,
       sendPingsAutomatically: true,
       upgrade: (res, req, context) => {
@@ -253,6 +272,24 @@ export function createUwsServer(options: UwsServerOptions): UwsServer {
             closed = true;
             ws.end(code, reason);
           },
+          subscribe(topic) {
+            if (!closed && ws !== null) ws.subscribe(topic);
+          },
+          unsubscribe(topic) {
+            if (!closed && ws !== null) ws.unsubscribe(topic);
+          },
+          subscribers: subscribersOf,
+          publish(topic, data, binary, skipSelf) {
+            const self = closed || ws === null ? null : ws;
+            let count = subscribersOf(topic);
+            if (skipSelf && self !== null) {
+              // uWS's ws.publish skips the publisher (checked on this build by test/integration/wire/publish-order.test.ts).
+              if (self.isSubscribed(topic)) count -= 1;
+              self.publish(topic, data, binary);
+              for (const a of apps) if (a !== own) a.publish(topic, data, binary);
+            } else for (const a of apps) a.publish(topic, data, binary);
+            return count;
+          },
         };
         binders.set(conn, (socket) => {
           ws = socket;
@@ -296,8 +333,8 @@ export function createUwsServer(options: UwsServerOptions): UwsServer {
           options.onError(error, 'close');
         }
       },
-    });
-  }
+  });
+  for (const [path, route] of Object.entries(options.ws)) for (const a of apps) a.ws<SocketData>(path, behavior(a, route));
 
   for (const route of options.http) {
     const register = route.method === 'get' ? app.get.bind(app) : app.post.bind(app);

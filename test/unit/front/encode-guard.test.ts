@@ -8,19 +8,21 @@ import { createLogger } from '../../../src/adapters/log/logger.js';
 import type { WsConnection } from '../../../src/adapters/uws/server.js';
 import { parseConfig } from '../../../src/config.js';
 import { Front } from '../../../src/front/front.js';
+import { markReady } from '../../../src/front/terminal-registry.js';
 import type { Caller, Contract } from '../../../src/threads/rpc.js';
 import type { Session } from '../../../src/front/session.js';
 import { noopMetrics, type QuarantineKind } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
 import { fixedClock } from '../../helpers/clocks.js';
+import { fakeTopics, type FakeTopics } from '../../helpers/fake-topics.js';
 
 function channel<C extends Contract>(): Caller<C> {
   return { emit: () => undefined, request: () => new Promise(() => undefined) };
 }
 
-function socket(state: Session): WsConnection<Session> & { sent: (string | Uint8Array)[] } {
+function socket(state: Session, topics: FakeTopics): WsConnection<Session> & { sent: (string | Uint8Array)[] } {
   const sent: (string | Uint8Array)[] = [];
-  return {
+  return topics.attach({
     state,
     sent,
     closed: false,
@@ -28,13 +30,13 @@ function socket(state: Session): WsConnection<Session> & { sent: (string | Uint8
       sent.push(data);
       return 'ok';
     },
-    sendMany: (frames) => {
+    sendMany: (frames: readonly (string | Uint8Array)[]) => {
       sent.push(...frames);
       return 'ok';
     },
     bufferedAmount: () => 0,
     end: () => undefined,
-  };
+  });
 }
 
 describe('front encode guard', () => {
@@ -50,9 +52,10 @@ describe('front encode guard', () => {
       writer: channel(),
       onChange: () => undefined,
     });
+    const topics = fakeTopics();
     const sockets = (['json', 'json', 'msgpack'] as const).map((encoding, i) => {
-      const conn = socket(front.newSession(encoding));
-      conn.state.phase = 'ready';
+      const conn = socket(front.newSession(encoding), topics);
+      markReady(conn);
       conn.state.terminalId = `t${i}`;
       conn.state.role = 'cashier';
       front.byTerminal.set(`t${i}`, conn);

@@ -1,19 +1,21 @@
 /**
- * Issue 16, the fan-out of one commit: a message for many sockets is encoded once and handed to every socket
- * as the same UTF-8 bytes (uWS would convert a string once per socket); a reply to one terminal stays a
- * string; the frames-out metric is counted once per (encoding, type) per commit with the same totals.
+ * Issue 16, the fan-out of one commit: a message for many sockets is published once per encoding to the
+ * ready sockets' topic; a reply goes to its socket in the outbound order; a slow socket is closed (4003); the
+ * frames-out metric is counted once per (encoding, type) per commit with the same totals.
  */
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/adapters/log/logger.js';
 import type { WsConnection } from '../../../src/adapters/uws/server.js';
 import { parseConfig } from '../../../src/config.js';
 import { Front } from '../../../src/front/front.js';
+import { markReady } from '../../../src/front/terminal-registry.js';
 import type { Session } from '../../../src/front/session.js';
 import { noopMetrics, type HubMetrics } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
 import type { FrontToShard, FrontToWriter, WriterStats } from '../../../src/threads/contract.js';
 import type { Caller, Contract } from '../../../src/threads/rpc.js';
 import { fixedClock } from '../../helpers/clocks.js';
+import { fakeTopics, type FakeTopics } from '../../helpers/fake-topics.js';
 
 function channel<C extends Contract>(): Caller<C> & { posted: Array<{ type: string; input: unknown }> } {
   const posted: Array<{ type: string; input: unknown }> = [];
@@ -27,9 +29,9 @@ function channel<C extends Contract>(): Caller<C> & { posted: Array<{ type: stri
   };
 }
 
-function socket(state: Session): WsConnection<Session> & { frames: Array<string | Uint8Array> } {
+function socket(state: Session, topics: FakeTopics): WsConnection<Session> & { frames: Array<string | Uint8Array> } {
   const frames: Array<string | Uint8Array> = [];
-  return {
+  return topics.attach({
     state,
     closed: false,
     frames,
@@ -37,13 +39,13 @@ function socket(state: Session): WsConnection<Session> & { frames: Array<string 
       frames.push(String(data));
       return 'ok';
     },
-    sendMany: (list) => {
+    sendMany: (list: readonly (string | Uint8Array)[]) => {
       for (const f of list) frames.push(f);
       return 'ok';
     },
     bufferedAmount: () => 0,
     end: () => undefined,
-  };
+  });
 }
 
 
@@ -76,20 +78,21 @@ function setup() {
     writer: channel<FrontToWriter>(),
     onChange: () => undefined,
   });
+  const topics = fakeTopics();
   const conns = ['pos-1', 'pos-2', 'pos-3'].map((terminalId) => {
-    const conn = socket(front.newSession('json', '10.0.0.2'));
-    conn.state.phase = 'ready';
+    const conn = socket(front.newSession('json', '10.0.0.2'), topics);
+    markReady(conn);
     conn.state.terminalId = terminalId;
     conn.state.role = 'manager';
     front.byTerminal.set(terminalId, conn);
     return conn;
   });
-  return { front, counted, conns };
+  return { front, counted, conns, topics };
 }
 
 describe('fan-out of one commit', () => {
-  it('encodes a shared message once as bytes, keeps a reply a string, and counts frames once per type', () => {
-    const { front, counted, conns } = setup();
+  it('publishes a shared message once per encoding, sends a reply to its socket, and counts frames per type', () => {
+    const { front, counted, conns, topics } = setup();
     const updated = (version: number) =>
       ({ type: 'ORDER_UPDATED', posReference: 'Order 00001-001-0001', version, seq: version }) as unknown as HubMessage;
     const ack = { type: 'ORDER_ACK', posReference: 'Order 00001-001-0001', version: 2 } as unknown as HubMessage;
@@ -110,14 +113,52 @@ describe('fan-out of one commit', () => {
     });
     const [one, two, three] = conns as [(typeof conns)[0], (typeof conns)[0], (typeof conns)[0]];
     expect(one.frames).toEqual([JSON.stringify(ack)]);
-    expect(two.frames).toHaveLength(2);
-    expect(two.frames.every((f) => f instanceof Uint8Array)).toBe(true);
-    // The same bytes object for every socket: encoded once.
-    expect(three.frames[0]).toBe(two.frames[0]);
-    expect(new TextDecoder().decode(two.frames[1] as Uint8Array)).toBe(JSON.stringify(updated(2)));
+    // One publish per message to the JSON topic; uWS (here the fake) hands it to every subscriber.
+    expect(topics.published.map((p) => p.topic)).toEqual(['all/json', 'all/json']);
+    expect(two.frames).toEqual([JSON.stringify(updated(1)), JSON.stringify(updated(2))]);
+    expect(three.frames).toEqual(two.frames);
     expect(counted.sort()).toEqual([
       ['ORDER_ACK', 'json', 1],
       ['ORDER_UPDATED', 'json', 4],
     ]);
+  });
+
+  it("keeps one commit's order for a socket that gets a reply and broadcasts, and leaves out the non-ready", () => {
+    const { front, conns, topics } = setup();
+    const [one, two, three] = conns as [(typeof conns)[0], (typeof conns)[0], (typeof conns)[0]];
+    three.state.phase = 'syncing';
+    three.unsubscribe('all/json');
+    const msg = (type: string) => ({ type, tableId: 4 }) as unknown as HubMessage;
+    front.onWriterMessage({
+      type: 'deliver',
+      input: {
+        stats: STATS,
+        deliveries: [
+          {
+            out: [
+              { to: 'all', msg: msg('TABLE_LOCKED') },
+              { to: 'terminal', terminalId: 'pos-1', msg: msg('ORDER_ACK') },
+              { to: 'others', except: 'pos-1', msg: msg('ORDER_UPDATED') },
+              { to: 'all', msg: msg('TABLE_LOCK_RELEASED') },
+            ],
+          },
+        ],
+      },
+    });
+    const types = (frames: Array<string | Uint8Array>) => frames.map((f) => (JSON.parse(String(f)) as { type: string }).type);
+    expect(types(one.frames)).toEqual(['TABLE_LOCKED', 'ORDER_ACK', 'TABLE_LOCK_RELEASED']);
+    expect(types(two.frames)).toEqual(['TABLE_LOCKED', 'ORDER_UPDATED', 'TABLE_LOCK_RELEASED']);
+    expect(three.frames).toEqual([]);
+    expect(topics.published).toHaveLength(3);
+  });
+
+  it('closes a socket left over HUB_MAX_BACKPRESSURE by a publish with 4003', () => {
+    const { front, conns } = setup();
+    const [, two] = conns as [(typeof conns)[0], (typeof conns)[0]];
+    const ended: number[] = [];
+    two.bufferedAmount = () => 64 * 1024 * 1024;
+    two.end = (code) => void ended.push(code);
+    front.broadcastStatus();
+    expect(ended).toEqual([4003]);
   });
 });

@@ -25,6 +25,7 @@ import type { Unit } from '../../../src/threads/actor-io.js';
 import type { FrontToShard, FrontToWriter, SyncResult } from '../../../src/threads/contract.js';
 import type { Caller } from '../../../src/threads/rpc.js';
 import { fixedClock, writerClock } from '../../helpers/clocks.js';
+import { fakeTopics } from '../../helpers/fake-topics.js';
 import { fromEmitter, until, waitFor } from '../../helpers/wait.js';
 import { WriterCore } from '../../../workers/writer/writer-core.js';
 
@@ -82,8 +83,11 @@ function write(posReference: string): Unit {
 type Sent = string | Uint8Array;
 type TestConn = WsConnection<Session> & { readonly frames: Sent[]; onFrame: (() => void) | null };
 
+/** One in-memory pub/sub for the file's sockets (sign-in subscribes a ready socket to its encoding's topic). */
+const topics = fakeTopics();
+
 function socket(state: Session): TestConn {
-  const conn: TestConn = {
+  const conn: Omit<TestConn, 'subscribe' | 'unsubscribe' | 'subscribers' | 'publish'> = {
     state,
     closed: false,
     frames: [],
@@ -97,7 +101,7 @@ function socket(state: Session): TestConn {
     bufferedAmount: () => 0,
     end: () => undefined,
   };
-  return conn;
+  return topics.attach(conn);
 }
 
 function decode(conn: TestConn, frame: Sent): Record<string, unknown> {

@@ -9,12 +9,14 @@ import { createLogger } from '../../../src/adapters/log/logger.js';
 import type { WsConnection } from '../../../src/adapters/uws/server.js';
 import { parseConfig } from '../../../src/config.js';
 import { Front } from '../../../src/front/front.js';
+import { markReady } from '../../../src/front/terminal-registry.js';
 import type { FrontToShard, FrontToWriter } from '../../../src/threads/contract.js';
 import type { Caller, Contract } from '../../../src/threads/rpc.js';
 import type { Session } from '../../../src/front/session.js';
 import { noopMetrics } from '../../../src/ports/metrics.js';
 import { CLOSE_CODES } from '../../../src/protocol/close-codes.js';
 import { fixedClock } from '../../helpers/clocks.js';
+import { fakeTopics, type FakeTopics } from '../../helpers/fake-topics.js';
 
 /** A peer that records every event and request it is sent, and never answers a request. */
 interface Recorded<C extends Contract> extends Caller<C> {
@@ -35,9 +37,9 @@ function channel<C extends Contract>(): Recorded<C> {
 
 type TestConn = WsConnection<Session> & { received: () => Array<Record<string, unknown>>; endedWith: number | null };
 
-function socket(state: Session): TestConn {
+function socket(state: Session, topics: FakeTopics): TestConn {
   const sent: string[] = [];
-  const conn: TestConn = {
+  const conn: TestConn = topics.attach({
     state,
     closed: false,
     endedWith: null,
@@ -46,15 +48,15 @@ function socket(state: Session): TestConn {
       sent.push(String(data));
       return 'ok';
     },
-    sendMany: (frames) => {
+    sendMany: (frames: readonly (string | Uint8Array)[]) => {
       for (const f of frames) sent.push(String(f));
       return 'ok';
     },
     bufferedAmount: () => 0,
-    end: (code) => {
+    end: (code: number) => {
       conn.endedWith = code ?? null;
     },
-  };
+  });
   return conn;
 }
 
@@ -73,8 +75,9 @@ function setup() {
     writer,
     onChange: () => undefined,
   });
-  const ready = socket(front.newSession('json', '10.0.0.2'));
-  ready.state.phase = 'ready';
+  const topics = fakeTopics();
+  const ready = socket(front.newSession('json', '10.0.0.2'), topics);
+  markReady(ready);
   ready.state.terminalId = 'pos-1';
   ready.state.role = 'manager';
   front.byTerminal.set('pos-1', ready);
@@ -122,7 +125,7 @@ describe('frames while the hub shuts down', () => {
 
   it('an AUTH gets AUTH_FAIL SHUTTING_DOWN and the socket closes with 1001', () => {
     const { front } = setup();
-    const fresh = socket(front.newSession('json', '10.0.0.3'));
+    const fresh = socket(front.newSession('json', '10.0.0.3'), fakeTopics());
     front.onOpen(fresh);
     front.stopAccepting();
     front.onMessage(fresh, frame({ type: 'AUTH', token: '', deviceId: 'pos-2' }), false);

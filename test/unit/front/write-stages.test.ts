@@ -9,12 +9,14 @@ import { createLogger } from '../../../src/adapters/log/logger.js';
 import type { WsConnection } from '../../../src/adapters/uws/server.js';
 import { parseConfig } from '../../../src/config.js';
 import { Front } from '../../../src/front/front.js';
+import { markReady } from '../../../src/front/terminal-registry.js';
 import type { Session } from '../../../src/front/session.js';
 import { noopMetrics, stageTimer, type HubMetrics, type WriteStage } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
 import type { FrontToShard, FrontToWriter, WriterStats } from '../../../src/threads/contract.js';
 import type { Caller, Contract } from '../../../src/threads/rpc.js';
 import { fixedClock } from '../../helpers/clocks.js';
+import { fakeTopics, type FakeTopics } from '../../helpers/fake-topics.js';
 
 function channel<C extends Contract>(): Caller<C> & { posted: Array<{ type: string; input: unknown }> } {
   const posted: Array<{ type: string; input: unknown }> = [];
@@ -28,9 +30,9 @@ function channel<C extends Contract>(): Caller<C> & { posted: Array<{ type: stri
   };
 }
 
-function socket(state: Session): WsConnection<Session> & { frames: string[] } {
+function socket(state: Session, topics: FakeTopics): WsConnection<Session> & { frames: string[] } {
   const frames: string[] = [];
-  return {
+  return topics.attach({
     state,
     closed: false,
     frames,
@@ -38,13 +40,13 @@ function socket(state: Session): WsConnection<Session> & { frames: string[] } {
       frames.push(String(data));
       return 'ok';
     },
-    sendMany: (list) => {
+    sendMany: (list: readonly (string | Uint8Array)[]) => {
       for (const f of list) frames.push(typeof f === 'string' ? f : new TextDecoder().decode(f));
       return 'ok';
     },
     bufferedAmount: () => 0,
     end: () => undefined,
-  };
+  });
 }
 
 const frame = (msg: object): ArrayBuffer => new TextEncoder().encode(JSON.stringify(msg)).buffer;
@@ -81,9 +83,10 @@ function setup() {
     writer,
     onChange: () => undefined,
   });
+  const topics = fakeTopics();
   const conns = ['pos-1', 'pos-2'].map((terminalId) => {
-    const conn = socket(front.newSession('json', '10.0.0.2'));
-    conn.state.phase = 'ready';
+    const conn = socket(front.newSession('json', '10.0.0.2'), topics);
+    markReady(conn);
     conn.state.terminalId = terminalId;
     conn.state.role = 'manager';
     front.byTerminal.set(terminalId, conn);
