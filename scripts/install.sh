@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Installs the POS hub as a systemd service on a Raspberry Pi or any Linux box: checks Node 20+,
 # creates the `pos-hub` system user and /var/lib/pos-hub, writes /etc/pos-hub/env (once), installs
 # the unit and starts it. `--root DIR` is a dry run that writes every file under DIR and runs no
@@ -71,7 +72,7 @@ case "$ROLE" in
   *) echo "install.sh: --role must be single, monitor, primary or secondary (got $ROLE)" >&2; exit 2 ;;
 esac
 if [ "$ROLE" != single ]; then
-  # shellcheck source=scripts/ha/roles.sh
+  # shellcheck source=ha/roles.sh
   . "$(dirname "${BASH_SOURCE[0]}")/ha/roles.sh"
   ha_check_args
   if [ "$DRY_RUN" = 0 ] && [ "$(id -u)" -ne 0 ]; then

@@ -64,20 +64,28 @@ describe('hub discovery', () => {
     const type = `pos-hub-roles-${process.pid}`;
     const advert = startMdns({ port: hub.port, name: `POS Hub roles ${process.pid}`, type, log: quiet, socket: LOOPBACK, txt: { path: '/', role: 'leader', epoch: '3', id: 'hub-east' } });
     cleanups.push(() => advert.stop());
+    const adverts: Array<{ id?: string; role?: string; epoch?: number }> = [];
     const t = createTransport(
       { nu_hub_enabled: true, nu_hub_url: '', nu_hub_fallback_ip: false, deviceId: 'mdns-roles' },
       {
         WebSocket: NodeWebSocket,
         outboxStore: memoryOutboxStore(),
         pageOrigin: null,
-        discoverHub: async () => (await browseHubs({ socket: LOOPBACK, timeoutMs: 8_000, type })).map((a) => ({ ...a, url: a.url.replace(/^ws:\/\/[^:]+:/, 'ws://127.0.0.1:') })),
+        discoverHub: async () => {
+          const found = await browseHubs({ socket: LOOPBACK, timeoutMs: 8_000, type });
+          adverts.push(...found);
+          return found.map((a) => ({ ...a, url: a.url.replace(/^ws:\/\/[^:]+:/, 'ws://127.0.0.1:') }));
+        },
       },
     ) as HubTransport;
     cleanups.push(() => t.disconnect());
     await t.connect();
     await until(() => t.state === 'online', 'the SDK to come online through mDNS', changesOf(t));
-    expect(t.hubStatus.knownHubs).toEqual([expect.objectContaining({ url: `ws://127.0.0.1:${hub.port}`, id: 'hub-east', role: 'leader', epoch: 3 })]);
-    // Today's hub does not name itself in AUTH_OK yet: the advert's epoch stays a hint.
+    // The advert's TXT is read: role, epoch and id as the advert claims them.
+    expect(adverts).toEqual([expect.objectContaining({ id: 'hub-east', role: 'leader', epoch: 3 })]);
+    // The hub then names itself in AUTH_OK (a SQLite hub: standalone, epoch 0), and what a signed-in hub says
+    // about itself replaces the hint; the advert's epoch 3 never became the highest epoch.
+    expect(t.hubStatus.knownHubs).toEqual([expect.objectContaining({ url: `ws://127.0.0.1:${hub.port}`, role: 'standalone', epoch: 0 })]);
     expect(t.hubStatus.highestEpoch).toBe(0);
   });
 

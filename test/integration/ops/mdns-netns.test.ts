@@ -104,7 +104,7 @@ describe('mDNS in a network namespace', () => {
       server: `${HOST}.`,
       port,
       ipv4: [ADDRESS],
-      txt: { path: '/', protocol: '1', encodings: 'json,msgpack', scheme: 'ws' },
+      txt: { path: '/', protocol: '1', encodings: 'json,msgpack', role: 'standalone', epoch: '0', scheme: 'ws' },
       txtBytes: expect.any(Number) as number,
     });
     expect(found.resolved?.txtBytes).toBeGreaterThan(1);
@@ -128,7 +128,7 @@ describe('mDNS in a network namespace', () => {
     );
     expect(run.stdout).toMatch(
       new RegExp(
-        `^PASS {2}mdns {8}the hub's advert resolves: "POS Hub" at ${HOST.replace('.', '\\.')}:${port} \\(${ADDRESS.replaceAll('.', '\\.')}\\), TXT path=/ protocol=1 encodings=json,msgpack scheme=ws$`,
+        `^PASS {2}mdns {8}the hub's advert resolves: "POS Hub" at ${HOST.replace('.', '\\.')}:${port} \\(${ADDRESS.replaceAll('.', '\\.')}\\), TXT path=/ protocol=1 encodings=json,msgpack role=standalone epoch=0 scheme=ws$`,
         'm',
       ),
     );
