@@ -186,8 +186,8 @@ describe('renderMetrics', () => {
   it("reports a blocked event loop in its thread's lag gauge, net of the monitor's resolution", async () => {
     const t = buildThreadMetrics('writer');
     built.push(t);
-    // The monitor records the gap between two of its 10 ms ticks, so it needs one tick before the block.
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    // The monitor records the gap between two of its 20 ms ticks, so it needs one tick before the block.
+    await new Promise((resolve) => setTimeout(resolve, 45));
     const until = performance.now() + 150;
     while (performance.now() < until) {
       // Busy: the loop cannot run the monitor's timer, as a long synchronous SQLite call would.
