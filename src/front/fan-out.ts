@@ -43,9 +43,10 @@ export class FanOut {
   deliver(deliveries: readonly Delivery[]): void {
     const tally: Tally = new Map();
     const now = this.deps.clock.now();
+    let published = false;
     for (const delivery of deliveries) {
       for (const out of delivery.out) {
-        this.route(out, tally);
+        published = this.route(out, tally) || published;
         if (delivery.receivedAt !== undefined) {
           const seconds = Math.max(0, now - delivery.receivedAt) / 1000;
           if (out.msg.type === 'ORDER_ACK') this.deps.metrics.ackLatency(seconds);
@@ -53,7 +54,8 @@ export class FanOut {
         }
       }
     }
-    this.closeSlow();
+    // A direct write checks its own socket; only a publish can have filled sockets it did not name.
+    if (published) this.closeSlow();
     this.count(tally);
   }
 
@@ -78,26 +80,25 @@ export class FanOut {
   /** One message to every ready terminal, outside any commit (HUB_STATUS). */
   broadcast(msg: HubMessage): void {
     const tally: Tally = new Map();
-    this.publish({ to: 'all', msg }, tally);
-    this.closeSlow();
+    if (this.publish({ to: 'all', msg }, tally)) this.closeSlow();
     this.count(tally);
   }
 
-  private route(out: Outbound, tally: Tally): void {
+  /** True when it published (uWS queued bytes to sockets no write checked). */
+  private route(out: Outbound, tally: Tally): boolean {
     switch (out.to) {
       case 'terminal': {
         this.deps.observe(out.terminalId, out.msg);
         // Its terminal, syncing too: replies to its own requests.
         const conn = this.deps.registry.byTerminal.get(out.terminalId);
-        if (conn === undefined || (conn.state.phase !== 'ready' && conn.state.phase !== 'syncing')) return;
+        if (conn === undefined || (conn.state.phase !== 'ready' && conn.state.phase !== 'syncing')) return false;
         const frame = this.encode(conn.state.encoding, out.msg, out.terminalId);
         if (frame !== null && this.write(conn, frame)) tallyOne(tally, conn.state.encoding, out.msg.type, 1);
-        return;
+        return false;
       }
       case 'others':
       case 'all':
-        this.publish(out, tally);
-        return;
+        return this.publish(out, tally);
       default: {
         const unreachable: never = out;
         throw new Error(`unknown outbound ${JSON.stringify(unreachable)}`);
@@ -109,19 +110,24 @@ export class FanOut {
    * A broadcast to the ready sockets: published from the excepted terminal's own socket when it is connected
    * (uWS's ws.publish skips the publisher), otherwise from any open socket to the whole topic.
    */
-  private publish(out: Extract<Outbound, { to: 'others' | 'all' }>, tally: Tally): void {
+  private publish(out: Extract<Outbound, { to: 'others' | 'all' }>, tally: Tally): boolean {
     const except = out.to === 'others' ? this.deps.registry.byTerminal.get(out.except) : undefined;
     const skipSelf = except !== undefined && !except.closed;
     const publisher = skipSelf ? except : this.anyOpen();
-    if (publisher === undefined) return; // no open socket: no subscriber either
+    if (publisher === undefined) return false; // no open socket: no subscriber either
+    let reachedAny = false;
     for (const encoding of ENCODINGS) {
       const topic = broadcastTopic(encoding);
       if (publisher.subscribers(topic) === 0) continue;
       const frame = this.encode(encoding, out.msg, null);
       if (frame === null) continue;
       const reached = publisher.publish(topic, frame, codecFor(encoding).binary, skipSelf);
-      if (reached > 0) tallyOne(tally, encoding, out.msg.type, reached);
+      if (reached > 0) {
+        tallyOne(tally, encoding, out.msg.type, reached);
+        reachedAny = true;
+      }
     }
+    return reachedAny;
   }
 
   /** Any socket that can publish (uWS publishes through an app; a socket is the adapter's handle on it). */
