@@ -8,7 +8,6 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { createLogger } from '#adapters/log/logger.js';
-import { PgStore } from '#adapters/postgres/store.js';
 import { HubStore } from '#adapters/sqlite/store.js';
 import { SqliteStorePort } from '#adapters/sqlite/store-port.js';
 import type { Config } from '#config';
@@ -67,8 +66,11 @@ async function openPort(config: Config, onQuarantine: (record: QuarantinedRecord
   switch (config.HUB_STORE) {
     case 'sqlite':
       return new SqliteStorePort(openStore({ path: config.HUB_DB_PATH, sync: config.HUB_DB_SYNC, readLimits, onQuarantine }));
-    case 'postgres':
+    case 'postgres': {
+      // Loaded only here: a SQLite hub never loads the Postgres driver.
+      const { PgStore } = await import('#adapters/postgres/store.js');
       return PgStore.open({ url: config.HUB_PG_URL, readLimits, onQuarantine });
+    }
     default: {
       const unreachable: never = config.HUB_STORE;
       throw new Error(`unknown HUB_STORE ${String(unreachable)}`);
