@@ -123,6 +123,19 @@ describe('table actor: leases', () => {
   });
 });
 
+describe('table actor: handing on steps', () => {
+  it('hands each producing step on once, and nothing for an event a stopped actor did not take', () => {
+    const h = harness();
+    h.send(0, ann, { type: 'LEASE_ACQUIRE', posReference: 'P', baseVersion: 0 });
+    h.send(1, ann, { type: 'LEASE_HEARTBEAT', posReference: 'P' }); // memory only: nothing to hand on
+    h.send(2, ann, { type: 'LEASE_RELEASE', posReference: 'P' });
+    expect(h.steps.map((s) => s.unit?.out.map((o) => o.msg.type))).toEqual([['LEASE_GRANTED'], ['LEASE_RELEASED']]);
+    h.actor.stop();
+    h.send(3, bob, { type: 'LEASE_ACQUIRE', posReference: 'P', baseVersion: 0 });
+    expect(h.steps).toHaveLength(2);
+  });
+});
+
 describe('table actor: lock', () => {
   it('grants, denies, forces for managers only, and expires with a broadcast', () => {
     const h = harness();
