@@ -192,7 +192,7 @@ export function holdsGrant(ctx: TableContext, terminalId: string): boolean {
  * left on the stored expiry (15 s for a lease, 11 s for a lock at the defaults). That quarter is the time a
  * write has to commit before the stored row — which SYNC_INIT, /api/state and the dashboard read — could
  * show a held grant as lapsed; a commit takes milliseconds. Waiting that long lets one row carry several
- * heartbeats (the SDK's: every 20 s for a lease of 60 s, so about one row per two). Null when the stored
+ * heartbeats (the SDK's: every 20 s for a lease of 60 s; fewer than three rows per four). Null when the stored
  * row is current (no renewal since the last write).
  */
 export function renewalDue(grant: Grant, ttlMs: number): number | null {
