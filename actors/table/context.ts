@@ -15,6 +15,12 @@ export interface Grant {
   readonly terminalId: string;
   readonly role: string;
   readonly expiresAt: number;
+  /**
+   * The expiry the writer holds for this grant, or will once the units already emitted commit. A renewal
+   * moves only `expiresAt` (memory); the stored row catches up lazily (`renewalDue`, docs/architecture.md
+   * "Lease renewals"). Never later than `expiresAt`.
+   */
+  readonly storedExpiresAt: number;
   readonly epoch: number;
   /** False between a socket drop and a reconnect: expiry was cut to the grace window. */
   readonly connected: boolean;
@@ -71,8 +77,9 @@ export interface TableEnv {
 export interface TableSeed {
   readonly key: ActorKey;
   readonly orders?: ReadonlyArray<{ posReference: string; tableId: number | null; version: number; snapshot: OrderSnapshot | null }>;
-  readonly leases?: ReadonlyArray<{ posReference: string; terminalId: string; role: string; tableId: number | null; expiresAt: number; epoch: number }>;
-  readonly lock?: { terminalId: string; role: string; expiresAt: number; epoch: number } | null;
+  /** `expiresAt` is the expiry to run on; `storedExpiresAt` (default: the same) what the stored row says. */
+  readonly leases?: ReadonlyArray<{ posReference: string; terminalId: string; role: string; tableId: number | null; expiresAt: number; storedExpiresAt?: number; epoch: number }>;
+  readonly lock?: { terminalId: string; role: string; expiresAt: number; storedExpiresAt?: number; epoch: number } | null;
   readonly table?: { status: string; posReference: string | null } | null;
   readonly epochs?: ReadonlyArray<{ key: string; epoch: number }>;
   readonly mutations?: ReadonlyArray<{ terminalId: string; owner?: string; mutationId: string }>;
@@ -120,7 +127,14 @@ export function contextFromSeed(seed: TableSeed): TableContext {
     };
     orders.set(l.posReference, {
       ...base,
-      lease: { terminalId: l.terminalId, role: l.role, expiresAt: l.expiresAt, epoch: l.epoch, connected: false },
+      lease: {
+        terminalId: l.terminalId,
+        role: l.role,
+        expiresAt: l.expiresAt,
+        storedExpiresAt: Math.min(l.storedExpiresAt ?? l.expiresAt, l.expiresAt),
+        epoch: l.epoch,
+        connected: false,
+      },
       leaseEpoch: Math.max(base.leaseEpoch, l.epoch, epochs.get(leaseEpochKey(l.posReference)) ?? 0),
     });
   }
@@ -133,7 +147,16 @@ export function contextFromSeed(seed: TableSeed): TableContext {
       orders.set(posReference, { posReference, tableId, version: 0, snapshot: null, lease: null, leaseEpoch: epoch, finalizing: false });
     }
   }
-  const lock = seed.lock ? { ...seed.lock, connected: false } : null;
+  const lock: Grant | null = seed.lock
+    ? {
+        terminalId: seed.lock.terminalId,
+        role: seed.lock.role,
+        expiresAt: seed.lock.expiresAt,
+        storedExpiresAt: Math.min(seed.lock.storedExpiresAt ?? seed.lock.expiresAt, seed.lock.expiresAt),
+        epoch: seed.lock.epoch,
+        connected: false,
+      }
+    : null;
   const lockEpoch = Math.max(lock?.epoch ?? 0, tableId === null ? 0 : (epochs.get(lockEpochKey(tableId)) ?? 0));
   return {
     key: seed.key,
@@ -164,13 +187,71 @@ export function holdsGrant(ctx: TableContext, terminalId: string): boolean {
   return false;
 }
 
-/** Earliest lease or lock expiry, or null: when the host must send the next tick. */
-export function nextDeadline(ctx: TableContext): number | null {
-  let next: number | null = ctx.lock?.expiresAt ?? null;
+/**
+ * When a renewed grant's stored row must be brought up to date: once less than a quarter of its TTL is
+ * left on the stored expiry (15 s for a lease, 11 s for a lock at the defaults). That quarter is the time a
+ * write has to commit before the stored row — which SYNC_INIT, /api/state and the dashboard read — could
+ * show a held grant as lapsed; a commit takes milliseconds. Waiting that long lets one row carry several
+ * heartbeats (the SDK's: every 20 s for a lease of 60 s; fewer than three rows per four). Null when the stored
+ * row is current (no renewal since the last write).
+ */
+export function renewalDue(grant: Grant, ttlMs: number): number | null {
+  return grant.expiresAt > grant.storedExpiresAt ? grant.storedExpiresAt - Math.floor(ttlMs / 4) : null;
+}
+
+/**
+ * How far ahead of now the host's timer also ticks actors, so the stored renewals of a shard go to the
+ * writer together (one commit) rather than one per actor as each falls due: an eighth of the shorter TTL
+ * (5.6 s at the defaults). A renewal is therefore written with between TTL/4 and TTL/4 + this window left
+ * on its stored expiry, and a shard sends at most one batch of renewals per window.
+ */
+export function renewalWindowMs(timings: TableTimings): number {
+  return Math.floor(Math.min(timings.leaseTtlMs, timings.lockTtlMs) / 8);
+}
+
+/** Earliest lease or lock expiry or stored-renewal due, or null: when the host must send the next tick. */
+export function nextDeadline(ctx: TableContext, timings: TableTimings): number | null {
+  let next: number | null = null;
+  const consider = (at: number | null): void => {
+    if (at !== null && (next === null || at < next)) next = at;
+  };
+  if (ctx.lock) {
+    consider(ctx.lock.expiresAt);
+    consider(renewalDue(ctx.lock, timings.lockTtlMs));
+  }
   for (const order of ctx.orders.values()) {
-    if (order.lease && (next === null || order.lease.expiresAt < next)) next = order.lease.expiresAt;
+    if (!order.lease) continue;
+    consider(order.lease.expiresAt);
+    consider(renewalDue(order.lease, timings.leaseTtlMs));
   }
   return next;
+}
+
+/**
+ * The grace on load (docs/architecture.md "Lease renewals"): every stored lease and lock is live until at
+ * least `loadedAt` + its TTL, whatever its stored expiry says. A renewal's promise ("held until t + TTL",
+ * t before the crash or failover, so t < loadedAt) therefore survives without the renewal having been
+ * committed. The stored expiry is kept as such: the grant is written again at its next renewal due (at
+ * once, when the stored one is short or past).
+ */
+export function graceOnLoad(seed: TableSeed, loadedAt: number, timings: TableTimings): TableSeed {
+  if ((seed.leases?.length ?? 0) === 0 && (seed.lock ?? null) === null) return seed;
+  return {
+    ...seed,
+    leases: (seed.leases ?? []).map((l) => ({
+      ...l,
+      storedExpiresAt: l.storedExpiresAt ?? l.expiresAt,
+      expiresAt: Math.max(l.expiresAt, loadedAt + timings.leaseTtlMs),
+    })),
+    lock:
+      seed.lock === undefined || seed.lock === null
+        ? null
+        : {
+            ...seed.lock,
+            storedExpiresAt: seed.lock.storedExpiresAt ?? seed.lock.expiresAt,
+            expiresAt: Math.max(seed.lock.expiresAt, loadedAt + timings.lockTtlMs),
+          },
+  };
 }
 
 /**

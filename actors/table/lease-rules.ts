@@ -5,7 +5,7 @@
 import type { TerminalMessageOf } from '#protocol/terminal-messages.js';
 import { leaseRefusal, live, type Grant, type OrderEntry, type TableEnv } from './context.js';
 import { newOrder, type Draft } from './draft.js';
-import { dropLease, putLease } from './grant-writes.js';
+import { dropLease, putLease, renewLease } from './grant-writes.js';
 import { applySnapshot } from './order-writes.js';
 import type { Principal } from './types.js';
 
@@ -51,6 +51,7 @@ export function leaseAcquire(
     role: from.role,
     expiresAt: now + env.timings.leaseTtlMs,
     epoch: order.leaseEpoch + 1,
+    storedExpiresAt: now + env.timings.leaseTtlMs,
     connected: true,
   };
   putLease(d, order, lease);
@@ -78,7 +79,8 @@ export function leaseHeartbeat(d: Draft, now: number, from: Principal, posRefere
     });
     return;
   }
-  putLease(d, order, { ...order.lease, expiresAt: now + env.timings.leaseTtlMs, connected: true });
+  // No write and no reply (the reference answers a heartbeat with nothing either): see renewLease.
+  renewLease(d, order, order.lease, now + env.timings.leaseTtlMs);
 }
 
 export function leaseRelease(

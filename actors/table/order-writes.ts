@@ -7,7 +7,7 @@ import type { OrderSnapshot } from '#protocol/snapshot.js';
 import type { TerminalMessageOf } from '#protocol/terminal-messages.js';
 import { leaseRefusal, live, mutationKey, ownerScope, type OrderEntry, type TableEnv } from './context.js';
 import { newOrder, type Draft } from './draft.js';
-import { putLease } from './grant-writes.js';
+import { renewLease } from './grant-writes.js';
 import type { Principal } from './types.js';
 
 /** Validate and apply a snapshot as the next version. Returns false after replying with the refusal. */
@@ -127,9 +127,9 @@ export function orderSnapshot(
     return;
   }
   if (!applySnapshot(d, now, from, order, msg.snapshot, msg.mutationId, env, msg.type)) return;
-  // A write by the holder is proof of life: it renews the lease like a heartbeat.
+  // A write by the holder is proof of life: it renews the lease like a heartbeat (in memory; renewLease).
   const after = d.order(msg.posReference) ?? order;
-  putLease(d, after, { ...lease, expiresAt: now + env.timings.leaseTtlMs, connected: true });
+  renewLease(d, after, lease, now + env.timings.leaseTtlMs);
 }
 
 export function orderFinalize(

@@ -6,7 +6,7 @@ import type { HubMessage } from '#protocol/hub-messages.js';
 import type { TerminalMessageOf } from '#protocol/terminal-messages.js';
 import { live, type Grant, type TableEnv } from './context.js';
 import type { Draft } from './draft.js';
-import { lockReleased, putLock } from './grant-writes.js';
+import { lockReleased, putLock, renewLock } from './grant-writes.js';
 import type { Principal } from './types.js';
 
 export function tableUpdate(d: Draft, now: number, from: Principal, msg: TerminalMessageOf<'TABLE_UPDATE'>): void {
@@ -68,6 +68,7 @@ export function lockAcquire(
     terminalId: from.terminalId,
     role: from.role,
     expiresAt: now + env.timings.lockTtlMs,
+    storedExpiresAt: now + env.timings.lockTtlMs,
     epoch: d.lockEpoch + 1,
     connected: true,
   };
@@ -102,5 +103,6 @@ export function lockHeartbeat(d: Draft, now: number, from: Principal, tableId: n
     });
     return;
   }
-  putLock(d, tableId, { ...held, expiresAt: now + env.timings.lockTtlMs, connected: true });
+  // No write and no reply, as for a lease heartbeat (renewLease in grant-writes.ts).
+  renewLock(d, held, now + env.timings.lockTtlMs);
 }

@@ -26,7 +26,8 @@ export type TableEvent =
     }
   | { readonly type: 'connected'; readonly now: number; readonly terminalId: string }
   | { readonly type: 'disconnected'; readonly now: number; readonly terminalId: string }
-  | { readonly type: 'tick'; readonly now: number }
+  /** Expire what ran out by `now`; write renewals due by `renewBy` (default `now`; see renewalWindowMs). */
+  | { readonly type: 'tick'; readonly now: number; readonly renewBy?: number }
   | TransferEvent;
 
 export function step(ctx: TableContext, event: TableEvent, env: TableEnv): StepResult {
@@ -42,7 +43,7 @@ export function step(ctx: TableContext, event: TableEvent, env: TableEnv): StepR
       onDisconnected(d, event.now, event.terminalId, env);
       return d.finish();
     case 'tick':
-      onTick(d, event.now);
+      onTick(d, event.now, Math.max(event.now, event.renewBy ?? event.now), env);
       return d.finish();
     case 'transfer_begin':
     case 'transfer_prepare':

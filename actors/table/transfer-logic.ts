@@ -271,7 +271,8 @@ function prepared(
     { to: 'terminal', terminalId: from.terminalId, msg: transferred, stamp: true },
   ];
   // A write by the holder is proof of life: it renews the source lease, as ORDER_SNAPSHOT does.
-  const renewed: Grant = { ...lease, expiresAt: now + env.timings.leaseTtlMs, connected: true };
+  const renewedAt = now + env.timings.leaseTtlMs;
+  const renewed: Grant = { ...lease, expiresAt: renewedAt, storedExpiresAt: renewedAt, connected: true };
   const tableId = snapshot.tableId ?? order.tableId;
   ops.push({
     op: 'lease_put',
@@ -340,6 +341,7 @@ function apply(
       terminalId: from.terminalId,
       role: from.role,
       expiresAt: now + env.timings.leaseTtlMs,
+      storedExpiresAt: now + env.timings.leaseTtlMs,
       epoch: base.leaseEpoch + 1,
       connected: true,
     };

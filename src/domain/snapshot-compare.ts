@@ -5,21 +5,36 @@
  */
 import type { OrderLine, OrderSnapshot } from '../protocol/snapshot.js';
 
-/** Structural equality of JSON-like values; key order is irrelevant and `undefined` equals absent. */
+/**
+ * Structural equality of JSON-like values; key order is irrelevant and `undefined` equals absent. Every
+ * snapshot a shard accepts is compared with the stored one (an idempotent re-send), so this allocates
+ * nothing beyond each object's key list: count the defined keys on both sides instead of building their
+ * union.
+ */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a) && Array.isArray(b)) {
-    if (a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i += 1) if (!deepEqual(a[i], b[i])) return false;
+  const isArray = Array.isArray(a);
+  if (isArray !== Array.isArray(b)) return false;
+  if (isArray) {
+    const left = a as readonly unknown[];
+    const right = b as readonly unknown[];
+    if (left.length !== right.length) return false;
+    for (let i = 0; i < left.length; i += 1) if (!deepEqual(left[i], right[i])) return false;
     return true;
   }
   const left = a as Record<string, unknown>;
   const right = b as Record<string, unknown>;
-  const keys = new Set([...Object.keys(left), ...Object.keys(right)]);
-  for (const key of keys) if (!deepEqual(left[key], right[key])) return false;
-  return true;
+  let defined = 0;
+  for (const key of Object.keys(left)) {
+    const value = left[key];
+    if (value === undefined) continue;
+    defined += 1;
+    if (!deepEqual(value, right[key])) return false;
+  }
+  // Every defined key of `left` matched a defined key of `right`: equal iff `right` has no others.
+  for (const key of Object.keys(right)) if (right[key] !== undefined) defined -= 1;
+  return defined === 0;
 }
 
 /** What the kitchen cooks from: the item, how many, and the cook's note. */

@@ -9,13 +9,13 @@
 import type { Logger } from '#adapters/log/logger.js';
 import type { MonotonicClock, TimerHandle } from '#ports/clock.js';
 import { stageTimer, type HubMetrics, type StageTimer } from '#ports/metrics.js';
-import { holdsGrant, isIdle, nextDeadline, type TableEnv, type TableSeed } from '../../actors/table/context.js';
+import { graceOnLoad, holdsGrant, isIdle, nextDeadline, renewalWindowMs, type TableEnv, type TableSeed } from '../../actors/table/context.js';
 import { startTableActor, type TableActor } from '../../actors/table/table.machine.js';
 import type { StepResult, TableEvent } from '../../actors/table/table-logic.js';
 import type { HubMessage } from '#protocol/hub-messages.js';
 import type { ActorKey, Relay, ShardMessage, TransferMessage, Unit, UnitOrigin } from '#threads/actor-io.js';
 import type { ShardInput } from '#threads/contract.js';
-import type { ActorSeed, KeySeed, ShardSeed } from '#threads/seed.js';
+import type { KeySeed, ShardSeed } from '#threads/seed.js';
 import { DeadlineIndex } from './deadline-index.js';
 import { GrantTime } from './grant-time.js';
 import { TransferFences } from './transfer-fences.js';
@@ -74,7 +74,7 @@ function refOfMessage(msg: ShardMessage): UnitOrigin['ref'] {
 
 export class ShardHost {
   private readonly actors = new Map<ActorKey, TableActor>();
-  private seeds = new Map<ActorKey, ActorSeed>();
+  private seeds = new Map<ActorKey, TableSeed>();
   private pending: Unit[] = [];
   /** The origin of each pending unit that has none of its own (same index), added as the unit is flushed. */
   private origins: (UnitOrigin | undefined)[] = [];
@@ -115,12 +115,14 @@ export class ShardHost {
     this.deadlines.clear();
     this.touched.clear();
     this.relays = [];
-    // Stored expiries are wall-clock epoch ms; actors run on shard time (grant-time.ts).
-    const seeds = new Map<ActorKey, ActorSeed>();
-    for (const actor of seed) seeds.set(actor.key, this.onShardTime(actor));
+    // Stored expiries are wall-clock epoch ms; actors run on shard time (grant-time.ts). Every stored grant
+    // is live until at least now + its TTL (graceOnLoad): renewals are not committed one by one.
+    const loadedAt = this.time.now();
+    const seeds = new Map<ActorKey, TableSeed>();
+    for (const actor of seed) seeds.set(actor.key, graceOnLoad(this.onShardTime(actor), loadedAt, this.deps.env.timings));
     this.seeds = seeds;
     // Actors holding grants must exist now so their expiry ticks run even if nobody writes to them.
-    for (const [key, p] of seeds) if (p.leases.length > 0 || p.lock !== null) this.actor(key);
+    for (const [key, p] of seeds) if ((p.leases?.length ?? 0) > 0 || (p.lock ?? null) !== null) this.actor(key);
     this.reschedule();
     this.scheduleSweep();
   }
@@ -141,7 +143,7 @@ export class ShardHost {
   }
 
   /** A seed with its lease and lock expiries moved from stored wall-clock ms to shard time. */
-  private onShardTime(seed: ActorSeed): ActorSeed {
+  private onShardTime(seed: KeySeed): TableSeed {
     if (seed.leases.length === 0 && seed.lock === null) return seed;
     return {
       ...seed,
@@ -335,16 +337,18 @@ export class ShardHost {
     }
   }
 
-  /** Expire what is due; exposed so in-process tests can tick a simulated clock. */
+  /** Expire what is due and write the renewals due soon; exposed so in-process tests can tick a simulated clock. */
   tick(): void {
     this.timer = null;
     this.timerAt = null;
     const now = this.time.now();
+    // Actors due a little later are ticked now too, so their stored renewals share this commit.
+    const renewBy = now + renewalWindowMs(this.deps.env.timings);
     this.indexTouched();
-    for (const key of this.deadlines.takeDue(now)) {
+    for (const key of this.deadlines.takeDue(renewBy)) {
       const actor = this.actors.get(key);
       if (actor === undefined) continue;
-      actor.send({ type: 'tick', now });
+      actor.send({ type: 'tick', now, renewBy });
       this.touched.add(key);
     }
     this.flush();
@@ -354,7 +358,7 @@ export class ShardHost {
   private indexTouched(): void {
     for (const key of this.touched) {
       const actor = this.actors.get(key);
-      this.deadlines.set(key, actor === undefined ? null : nextDeadline(actor.getSnapshot().context.table));
+      this.deadlines.set(key, actor === undefined ? null : nextDeadline(actor.getSnapshot().context.table, this.deps.env.timings));
     }
     this.touched.clear();
   }

@@ -2,7 +2,8 @@
  * Lease and lock expiry under a wall-clock jump (issue 14 item 7): a simulated clock whose wall and
  * monotonic readings move separately drives a real ShardHost. A jump of ±1 h neither expires every
  * grant nor keeps a dead one alive; the `expiresAt` on the wire and in SQLite follows the wall clock;
- * grants restored from SQLite after a jump keep what was left of their TTL. Ticket numbers take the
+ * grants restored from SQLite after a jump keep the later of what was left of their TTL and a full TTL from
+ * the load (the grace on load). Ticket numbers take the
  * business day the wall clock shows and never repeat within one when it jumps across midnight.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -77,15 +78,17 @@ describe('lease and lock expiry under a wall-clock jump', () => {
     s.host.handleBatch([
       { type: 'terminal', input: { key: 't:1', from: ann, msg: { type: 'LEASE_HEARTBEAT', posReference: 'A' }, receivedAt: 0 } },
     ]);
+    const renewedUntil = clock.now() + 60_000;
     expect(s.types()).not.toContain('LEASE_REVOKED');
     expect(s.types()).not.toContain('TABLE_LOCK_REVOKED');
-    // The renewed expiry stored for restarts, the dashboard and SYNC_INIT is on the (jumped) wall clock.
-    expect(s.ops('lease_put').at(-1)).toMatchObject({ expiresAt: clock.now() + 60_000 });
     // The lock was not renewed: it lapses 45 s after its grant, in real (monotonic) time.
     clock.advance(43_000);
     expect(s.types()).not.toContain('TABLE_LOCK_REVOKED');
     clock.advance(2_000);
     expect(s.types()).toContain('TABLE_LOCK_REVOKED');
+    // The renewal's stored row, written once due (a quarter of the stored TTL left), is on the (jumped) wall
+    // clock: that is what SYNC_INIT and the dashboard read.
+    expect(s.ops('lease_put').at(-1)).toMatchObject({ expiresAt: renewedUntil });
     expect(s.types()).not.toContain('LEASE_REVOKED');
     clock.advance(60_000);
     expect(s.types()).toContain('LEASE_REVOKED');
@@ -113,29 +116,23 @@ describe('lease and lock expiry under a wall-clock jump', () => {
     s.host.stop();
   });
 
-  it('grants restored from SQLite keep what was left of their TTL on the wall clock they were stored with', () => {
+  it('grants restored from SQLite keep the later of their stored expiry (on the wall clock they were stored with) and load + TTL', () => {
     const clock = lateEveningClock();
     clock.jumpWall(HOUR);
-    const stored = clock.now() + 20_000;
-    const s = shard(clock, [
-      {
-        ...emptySeed('t:1'),
-        leases: [
-          {
-          posReference: 'A',
-          terminalId: 'ann',
-          role: 'cashier',
-          tableId: 1,
-          expiresAt: stored,
-          epoch: 1,
-          },
-        ],
-      },
-    ]);
-    clock.advance(19_000);
+    const lease = (posReference: string, expiresAt: number) => ({ posReference, terminalId: 'ann', role: 'cashier', tableId: 1, expiresAt, epoch: 1 });
+    const loadedAt = clock.now();
+    const s = shard(clock, [{ ...emptySeed('t:1'), leases: [lease('A', loadedAt + 90_000), lease('B', loadedAt + 20_000)] }]);
+    // B's stored row is short of the grace on load: rewritten when due (15 s left on it), on the wall clock.
+    clock.advance(5_001);
+    expect(s.ops('lease_put')).toEqual([expect.objectContaining({ posReference: 'B', expiresAt: loadedAt + 60_000 })]);
+    clock.advance(54_000);
     expect(s.types()).not.toContain('LEASE_REVOKED');
-    clock.advance(1_001);
-    expect(s.types()).toContain('LEASE_REVOKED');
+    clock.advance(1_000);
+    expect(s.last('LEASE_REVOKED')).toMatchObject({ posReference: 'B' });
+    clock.advance(29_000);
+    expect(s.types().filter((t) => t === 'LEASE_REVOKED')).toHaveLength(1);
+    clock.advance(1_000);
+    expect(s.last('LEASE_REVOKED')).toMatchObject({ posReference: 'A' });
     s.host.stop();
   });
 });

@@ -156,7 +156,7 @@ describe('expiry without a scan of every actor', () => {
   });
 
   it('holdsGrant names the lock holder and lease holders only', () => {
-    const grant = { role: 'cashier', expiresAt: 1, epoch: 1, connected: true };
+    const grant = { role: 'cashier', expiresAt: 1, storedExpiresAt: 1, epoch: 1, connected: true };
     const order = { posReference: 'A', tableId: 1, version: 0, snapshot: null, leaseEpoch: 1, finalizing: false };
     const ctx = {
       key: 't:1',
