@@ -91,6 +91,18 @@ const deliver = [
   },
 ];
 
+/** The same deliver with each message already encoded by the writer (what the front would publish as is). */
+const deliverEncoded = [
+  {
+    rpc: 'event',
+    type: 'deliver',
+    input: {
+      frames: deliver[0]!.input.deliveries[0]!.out.map((o) => JSON.stringify(o.msg)),
+      stats: deliver[0]!.input.stats,
+    },
+  },
+];
+
 /** The receiving thread: takes COUNT messages, parsing text as Endpoint.receive does, and reports its CPU. */
 const RECEIVER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -119,7 +131,7 @@ async function hop(name: string, payload: unknown, form: Form): Promise<void> {
   const received = await done;
   await worker.terminate();
   const us = (ns: number) => (ns / COUNT / 1000).toFixed(1).padStart(6);
-  process.stdout.write(`${name.padEnd(44)} sender ${us(sendNs)} µs   receiver ${us(received.ns)} µs\n`);
+  process.stdout.write(`${name.padEnd(54)} sender ${us(sendNs)} µs   receiver ${us(received.ns)} µs\n`);
 }
 
 process.stdout.write(
@@ -130,3 +142,4 @@ await hop('front → shard, JSON text', terminalInput, 'text');
 await hop('front → shard, the frame bytes, parsed again', terminalInput, 'bytes');
 await hop('writer → front deliver, structured clone', deliver, 'objects');
 await hop('writer → front deliver, JSON text', deliver, 'text');
+await hop('writer → front deliver, frames encoded by the writer', deliverEncoded, 'objects');
