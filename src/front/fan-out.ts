@@ -54,9 +54,10 @@ export class FanOut {
    * (O(terminals) native calls per write). Every byte queued to a terminal socket comes from our sends
    * (each checks its own socket and raises `seenMax`) or our publishes (counted in `published`), so no
    * socket holds more than the highest amount read by the last scan or a send since, plus every byte
-   * published since that scan could not see. uWS writes a published frame at the end of the loop turn it
-   * was published in, so a scan sees what earlier turns published and `reflected` stops at its turn's start.
-   * Unknown at first: the first publish scans.
+   * published since that scan could not see. uWS has written a publish to its sockets by the end of the
+   * loop turn it was made in (checked on this build: 8 MB published to a stalled reader read 3.98 MB
+   * buffered at once, 4.05 MB in this turn's setImmediate and the same in the next turn), so a scan sees what
+   * earlier turns published and `reflected` stops at its turn's start. Unknown at first: the first publish scans.
    */
   private seenMax = Number.POSITIVE_INFINITY;
   private published = 0;
