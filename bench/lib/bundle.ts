@@ -4,7 +4,7 @@
  * paying tsx's transpile in every forked process — on a loaded 2-core box that is seconds each.
  * The hub itself still runs from source through tsx, as it ships.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 
@@ -27,6 +27,9 @@ export function bundleScripts(root: string): BenchScripts {
   const out = {} as Record<keyof BenchScripts, string>;
   for (const [name, entry] of Object.entries(ENTRIES) as Array<[keyof BenchScripts, string]>) {
     const outfile = join(outDir, `${name}.mjs`);
+    // esbuild rewrites an existing file in place: in a worktree whose node_modules is a hard-linked copy, that
+    // would rewrite every worktree's bundle (one inode) with this tree's generator. A fresh file is this tree's.
+    rmSync(outfile, { force: true });
     buildSync({
       entryPoints: [join(root, entry)],
       outfile,

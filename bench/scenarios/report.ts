@@ -7,6 +7,7 @@ import { table } from '../lib/results.js';
 import type { SqliteCeiling } from '../ceilings/sqlite-commit.js';
 import { renderGoals, type Goal } from './goals.js';
 import type { HttpResult } from './http.js';
+import type { MeasuredRun } from './measure.js';
 import type { IdleResult } from './idle.js';
 import type { ProfileResult } from './profile.js';
 import type { SaturationResult } from './saturation.js';
@@ -346,6 +347,63 @@ export function renderSummary(results: AllResults, header: string, goals: readon
       ),
     );
   }
+  parts.push(...renderAckBudget(results));
   if (results.failures.length > 0) parts.push(`\nScenarios that failed in this run: ${results.failures.join('; ')}`);
   return parts.join('\n');
+}
+
+/**
+ * Where the mean ack of saturation's first step went (and the busy venue's): the hub's stages over that step
+ * alone, what lies outside them, and each thread's CPU and run-queue wait per write next to the relay's.
+ */
+function renderAckBudget(results: AllResults): string[] {
+  const hub = sat(results, 'pos-hub', 'json')?.steps[0]?.measured;
+  const relay = sat(results, 'uws-ceiling', 'json')?.steps[0]?.measured;
+  const venue = results.venue?.measured;
+  const out: string[] = [];
+  const budgetRows = (m: MeasuredRun | undefined): Map<string, string> => {
+    const rows = new Map<string, string>();
+    const b = m?.ackBudget;
+    if (m === undefined) return rows;
+    rows.set('ack (client) mean / p50', `${fmt(m.run.ack.meanMs, 2)} / ${fmt(m.run.ack.p50Ms, 2)}`);
+    for (const st of m.stages ?? []) rows.set(`stage ${st.stage} (mean)`, fmt(st.meanMs, 3));
+    if (b !== undefined) {
+      rows.set('Σ hub stages, decode → fan_out', fmt(b.stagesMs, 2));
+      rows.set('outside the stages: send → front callback, fan-out → generator callback', fmt(b.outsideMs, 2));
+      rows.set('run-queue wait on the path inside the stages (shard + 2 × writer + front wake-ups, est.)', fmt(b.waitInsideMs, 2));
+      rows.set('run-queue wait on the path outside the stages (front + generator wake-ups, est.)', fmt(b.waitOutsideMs, 2));
+    }
+    rows.set('machine CPU pressure (some task waiting), % of the phase', fmt(m.cpuPressurePercent, 1));
+    return rows;
+  };
+  const hubRows = budgetRows(hub);
+  const venueRows = budgetRows(venue);
+  if (hubRows.size > 0 || venueRows.size > 0) {
+    const relayAck = relay === undefined ? '—' : `${fmt(relay.run.ack.meanMs, 2)} / ${fmt(relay.run.ack.p50Ms, 2)}`;
+    const keys = [...new Set([...hubRows.keys(), ...venueRows.keys()])];
+    out.push(
+      "\n### Where an ack goes (means, ms): saturation's first step (JSON) and the busy venue, stages of that phase alone\n",
+    );
+    out.push(
+      table(
+        ['part', 'pos-hub, first step', 'busy venue', 'uWS relay, first step'],
+        keys.map((k) => [
+          k,
+          hubRows.get(k) ?? '—',
+          venueRows.get(k) ?? '—',
+          k.startsWith('ack') ? relayAck : k.startsWith('machine') ? fmt(relay?.cpuPressurePercent, 1) : '—',
+        ]),
+      ),
+    );
+  }
+  if (hub !== undefined || relay !== undefined) {
+    const groups = [...new Set([...(hub?.threads ?? []), ...(relay?.threads ?? [])].map((t) => t.group))];
+    const cell = (m: MeasuredRun | undefined, g: string): string => {
+      const t = m?.threads.find((x) => x.group === g);
+      return t === undefined ? '—' : `${fmt(t.cpuUsPerWrite)} / ${fmt(t.waitUsPerWrite)} / ${fmt(t.waitUsPerSlice)}`;
+    };
+    out.push("\nPer thread at saturation's first step, µs: CPU per write / run-queue wait per write / wait per wake-up (`main` is the hub's front; `generator` the generator processes' JS threads)\n");
+    out.push(table(['thread', 'pos-hub', 'uWS relay'], groups.map((g) => [g, cell(hub, g), cell(relay, g)])));
+  }
+  return out;
 }

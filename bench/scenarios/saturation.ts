@@ -10,7 +10,8 @@ import type { ServerHandle } from '../venue/targets.js';
 import { type BenchContext, eachTarget, save, startTarget, withServer } from './context.js';
 import { measuredRun, type MeasuredRun } from './measure.js';
 import type { SaturationTarget } from './plan.js';
-import { scrapeStages, type StageFigure } from './stages.js';
+import { budgetLine } from './ack-budget.js';
+import { scrapeStages, StageWindow, type StageFigure } from './stages.js';
 
 export interface SaturationStep {
   readonly offeredRate: number;
@@ -71,15 +72,19 @@ async function stepUp(
   pool: GeneratorPool,
   server: ServerHandle,
   spec: SaturationTarget,
+  stageWindow: StageWindow | undefined,
 ): Promise<SaturationStep[]> {
   const p = ctx.plan.saturation;
   const steps: SaturationStep[] = [];
   const runStep = async (rate: number) => {
-    const measured = await measuredRun(pool, server, rate, p.stepMs, p.mix, 1500);
+    const measured = await measuredRun(pool, server, rate, p.stepMs, p.mix, 1500, stageWindow);
     const v = verdict(measured, p.p99LimitMs);
     steps.push({ offeredRate: rate, pass: v.pass, keepsUp: v.keepsUp, why: v.why, measured });
     ctx.log(
       `  ${spec.target}/${spec.encoding} @${rate}/s: accepted ${measured.run.acceptedPerS}/s, ack p50 ${measured.run.ack.p50Ms} p99 ${measured.run.ack.p99Ms} ms, ${measured.server.cpuUsPerWrite} µs CPU/write → ${v.why}`,
+    );
+    ctx.log(
+      `    ${budgetLine(measured.ackBudget, measured.threads)}; CPU pressure ${measured.cpuPressurePercent ?? '—'}%`,
     );
     return v;
   };
@@ -99,6 +104,15 @@ async function stepUp(
   if (lastPass !== null && firstMiss !== null && firstMiss > lastPass && steps.length < p.maxSteps)
     await runStep(Math.round(Math.sqrt(lastPass * firstMiss)));
   return steps;
+}
+
+async function openWindow(ctx: BenchContext, server: ServerHandle): Promise<StageWindow | undefined> {
+  try {
+    return await StageWindow.open(server.httpUrl);
+  } catch (error) {
+    ctx.log(`  stages per step: /metrics not readable: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
 }
 
 /** The hub's own per-stage figures after the steps; a failed scrape is logged, not fatal to the scenario. */
@@ -136,7 +150,9 @@ export async function runSaturationFor(ctx: BenchContext, spec: SaturationTarget
         );
       // One short warm-up so leases exist and the JIT has seen the write path.
       await pool.run(p.startRate, Math.min(1000, p.stepMs), p.mix, 1000);
-      const steps = await stepUp(ctx, pool, server, spec);
+      // The hub's stages per step (one /metrics refresh after each): where that step's ack went.
+      const stageWindow = spec.target === 'pos-hub' ? await openWindow(ctx, server) : undefined;
+      const steps = await stepUp(ctx, pool, server, spec, stageWindow);
       const stages = spec.target === 'pos-hub' ? await readStages(ctx, server) : undefined;
       const passing = steps
         .filter((s) => s.pass)

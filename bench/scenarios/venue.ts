@@ -12,7 +12,8 @@ import { GeneratorPool } from '../venue/pool.js';
 import { type BenchContext, save, startTarget, withServer } from './context.js';
 import { measuredRun, type MeasuredRun } from './measure.js';
 import type { VenuePlan } from './plan.js';
-import { scrapeStages, stagesLine, type StageFigure } from './stages.js';
+import { budgetLine } from './ack-budget.js';
+import { scrapeStages, stagesLine, StageWindow, type StageFigure } from './stages.js';
 
 export interface VenueResult {
   readonly connect: Awaited<ReturnType<GeneratorPool['connect']>>;
@@ -57,8 +58,10 @@ export async function runVenue(ctx: BenchContext, which: 'venue' | 'venue-large'
     try {
       const connect = await pool.connect();
       if (p.warmupMs > 0) await pool.run(p.rate, p.warmupMs, mix, 1000);
-      const measured = await measuredRun(pool, server, p.rate, p.durationMs, mix, 3000);
+      const window = await StageWindow.open(server.httpUrl).catch(() => undefined);
+      const measured = await measuredRun(pool, server, p.rate, p.durationMs, mix, 3000, window);
       const stages = await venueStages(ctx, which, server.httpUrl);
+      ctx.log(`${which}: ${budgetLine(measured.ackBudget, measured.threads)}; CPU pressure ${measured.cpuPressurePercent ?? '—'}%`);
       const result = { connect, measured, uwsNative: server.uwsNative, stages };
       save(ctx, which, { ...p, mix, encoding: 'json', processes: ctx.plan.processes }, result, notes);
       const r = measured.run;

@@ -53,6 +53,7 @@ export async function startWorkers(deps: WorkersDeps): Promise<HubWorkers> {
     '../../workers/writer/writer.worker',
     { config, shards: shardCount, shardPorts: channels.map((c) => c.port1), hubId: deps.hubId },
     channels.map((c) => c.port1),
+    'pos-writer',
   );
   const writerReady = signal();
   const writer: WriterLink = new WorkerLink<FrontToWriter, WriterToFront>({
@@ -73,6 +74,7 @@ export async function startWorkers(deps: WorkersDeps): Promise<HubWorkers> {
       '../../workers/shard/shard.worker',
       { config, index, shards: shardCount, writerPort: channel.port2 },
       [channel.port2],
+      `pos-shard-${index}`,
     );
     shardWorkers.push(worker);
     return new WorkerLink<FrontToShard, ShardToFront>({

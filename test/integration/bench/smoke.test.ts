@@ -68,6 +68,13 @@ describe('bench:smoke', () => {
       encoding: string;
       peakAcceptedPerS: number;
       stages?: Array<{ stage: string; count: number; p50Ms: number | null }> | null;
+      steps: Array<{
+        measured: {
+          stages?: Array<{ stage: string }> | null;
+          ackBudget?: { stagesMs: number };
+          threads: Array<{ group: string }>;
+        };
+      }>;
     }>;
     expect(saturation.map((s) => `${s.target}/${s.encoding}`).sort()).toEqual([
       'pos-hub/json',
@@ -79,6 +86,12 @@ describe('bench:smoke', () => {
     expect(saturation.every((s) => s.peakAcceptedPerS > 0)).toBe(true);
     // The hub's own per-stage histograms were read from /metrics: one row per stage, in path order.
     for (const hub of saturation.filter((s) => s.target === 'pos-hub')) {
+      // Each step has its own stages, its ack budget and the threads' CPU and run-queue wait (front, writer, shards).
+      const first = hub.steps[0]!.measured;
+      expect(first.stages?.map((st) => st.stage)).toEqual([...WRITE_STAGES]);
+      expect(first.ackBudget?.stagesMs).toBeGreaterThan(0);
+      expect(first.threads.map((t) => t.group)).toEqual(expect.arrayContaining(['main', 'writer', 'generator']));
+      expect(first.threads.some((t) => t.group.startsWith('shard-'))).toBe(true);
       expect(hub.stages?.map((st) => st.stage)).toEqual([...WRITE_STAGES]);
       expect(hub.stages?.every((st) => (st.count === 0) === (st.p50Ms === null))).toBe(true);
     }
@@ -117,5 +130,6 @@ describe('bench:smoke', () => {
     expect(unmeasured).toEqual([]);
     expect(summary.markdown).toContain('### Issue 16 goals');
     expect(summary.markdown).toContain('by stage (pos_hub_write_stage_seconds');
+    expect(summary.markdown).toContain('### Where an ack goes');
   });
 });

@@ -162,3 +162,102 @@ describe('fan-out of one commit', () => {
     expect(ended).toEqual([4003]);
   });
 });
+
+/**
+ * Reading every socket's send buffer after every publish is O(terminals) native calls per write. The bytes
+ * queued to a socket all come from our sends and publishes, so the sockets are read only when the bytes
+ * published since the last reading could have taken one over HUB_MAX_BACKPRESSURE — and a terminal that
+ * stops reading is still closed before more than that limit is queued to it.
+ */
+describe('the slow-socket check after a publish', () => {
+  const LIMIT = 1024 * 1024;
+
+  function stalled(limit = LIMIT) {
+    const clock = fixedClock();
+    const front = new Front({
+      config: parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_MAX_BACKPRESSURE: String(limit) }),
+      clock,
+      log: createLogger({ level: 'silent' }),
+      metrics: noopMetrics,
+      tokenValidator: { validate: () => new Promise(() => undefined) },
+      shards: [channel<FrontToShard>()],
+      writer: channel<FrontToWriter>(),
+      onChange: () => undefined,
+    });
+    const topics = fakeTopics();
+    let reads = 0;
+    const conns = ['pos-1', 'pos-2', 'pos-3'].map((terminalId) => {
+      const conn = socket(front.newSession('json', '10.0.0.2'), topics);
+      // A terminal that reads nothing: every byte sent to it stays queued.
+      let queued = 0;
+      const ended: number[] = [];
+      Object.assign(conn, {
+        send: (data: string | Uint8Array) => {
+          queued += typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+          return 'ok';
+        },
+        bufferedAmount: () => {
+          reads += 1;
+          return queued;
+        },
+        end: (code: number) => {
+          ended.push(code);
+          Object.assign(conn, { closed: true });
+        },
+      });
+      markReady(conn);
+      conn.state.terminalId = terminalId;
+      conn.state.role = 'manager';
+      front.byTerminal.set(terminalId, conn);
+      return { conn, ended, queued: () => queued };
+    });
+    const publish = (bytes: number) =>
+      front.onWriterMessage({
+        type: 'deliver',
+        input: {
+          stats: STATS,
+          deliveries: [{ out: [{ to: 'others', except: 'pos-1', msg: { type: 'ORDER_UPDATED', note: 'x'.repeat(bytes) } as unknown as HubMessage }] }],
+        },
+      });
+    return { clock, conns, publish, reads: () => reads, front };
+  }
+
+  it('reads the sockets on the first publish, then only when the bytes published since could reach the limit', () => {
+    const { clock, publish, reads } = stalled();
+    publish(1000);
+    const afterFirst = reads();
+    expect(afterFirst).toBeGreaterThan(0);
+    for (let i = 0; i < 20; i++) {
+      clock.advance(1);
+      publish(1000);
+    }
+    // 20 kB (at most 60 kB on the wire as UTF-8) cannot take a socket from 1 kB to 1 MB: nothing was read.
+    expect(reads()).toBe(afterFirst);
+  });
+
+  it('closes a terminal that stopped reading before its queue passes the limit, publish after publish', () => {
+    const { clock, conns, publish } = stalled();
+    const [, two] = conns as [(typeof conns)[0], (typeof conns)[0]];
+    for (let i = 0; i < 200 && two.ended.length === 0; i++) {
+      clock.advance(1);
+      publish(50_000);
+      // Never left over the limit after a fan-out without being closed.
+      if (two.queued() > LIMIT) expect(two.ended).toEqual([4003]);
+    }
+    expect(two.ended).toEqual([4003]);
+  });
+
+  it('counts a direct send that left a socket close to the limit: the next publish reads the sockets', () => {
+    const { clock, conns, publish, reads, front } = stalled();
+    const [one] = conns as [(typeof conns)[0]];
+    publish(10);
+    clock.advance(1);
+    // A big reply to pos-1 (its SYNC_INIT, say) leaves it 50 kB under the limit.
+    front.sendTo(one.conn, { type: 'HUB_STATUS', note: 'y'.repeat(LIMIT - 50_000) } as unknown as HubMessage);
+    expect(one.ended).toEqual([]);
+    const before = reads();
+    clock.advance(1);
+    publish(10);
+    expect(reads()).toBeGreaterThan(before);
+  });
+});
