@@ -28,6 +28,7 @@ import type {
   StoredTable,
   UnitOutcome,
 } from '../../ports/store.js';
+import { fencedError } from '../../ports/store.js';
 import type { FinalizeSuccess, PendingFinalize } from '../../ports/forwarding.js';
 import type { QuarantinedRecord } from '../../ports/metrics.js';
 import type { OrderSnapshot } from '../../protocol/snapshot.js';
@@ -158,19 +159,35 @@ export class PgStore implements HubStorePort {
     return this.run(async (c) => (await c.query<T>(sql, params)).rows);
   }
 
-  commit(units: readonly StoreUnit[], now: number): Promise<CommitResult> {
-    return this.tx(async (c) => {
+  commit(units: readonly StoreUnit[], now: number, fence?: number): Promise<CommitResult> {
+    return this.run(async (c) => {
+      await c.query('BEGIN');
+      if (fence !== undefined) {
+        // SHARE conflicts with takeOver's EXCLUSIVE lock (not with other commits): a takeover in flight
+        // commits first and this reads its epoch, or waits until this commit is done. Read after the lock,
+        // in a statement of its own, so its snapshot includes the takeover it waited for.
+        await c.query('LOCK TABLE takeovers IN SHARE MODE');
+        const { rows } = await c.query<{ epoch: number }>('SELECT coalesce(max(epoch), 0) AS epoch FROM takeovers');
+        const current = rows[0]?.epoch ?? 0;
+        if (current !== fence) {
+          // Nothing was written: roll back and keep the connection (a fence is an answer, not a fault).
+          await c.query('ROLLBACK');
+          return { fenced: true, current } as const;
+        }
+      }
       const { rows } = await c.query<{ seq: number }>('SELECT seq FROM seq_counter WHERE id = 1 FOR UPDATE');
       const start = rows[0]?.seq ?? 0;
       const cursor = { seq: start };
       const outcomes: UnitOutcome[] = [];
       for (const unit of units) outcomes.push(await applyUnit(c, this.json, unit, cursor, now));
       if (cursor.seq !== start) await c.query('UPDATE seq_counter SET seq = $1 WHERE id = 1', [cursor.seq]);
-      return { outcomes, last: cursor.seq };
-    }).then(({ outcomes, last }) => {
+      await c.query('COMMIT');
+      return { fenced: false, outcomes, last: cursor.seq } as const;
+    }).then((done) => {
+      if (done.fenced) throw fencedError(fence ?? 0, done.current);
       // COMMIT returned: the standby holds it, and every seq below it (one WAL, taken in order).
-      this.mark = Math.max(this.mark, last);
-      return { units: outcomes, seq: this.mark };
+      this.mark = Math.max(this.mark, done.last);
+      return { units: done.outcomes, seq: this.mark };
     });
   }
 

@@ -16,6 +16,7 @@ import type {
   UnitOutcome,
   UnitReply,
 } from '../../ports/store.js';
+import { fencedError } from '../../ports/store.js';
 import type { FinalizeSuccess, PendingFinalize } from '../../ports/forwarding.js';
 import type { QuarantinedRecord } from '../../ports/metrics.js';
 import { HubStore, type SharedSnapshot, type StoreOptions } from './store.js';
@@ -32,10 +33,19 @@ export class SqliteStorePort implements HubStorePort {
     return new SqliteStorePort(new HubStore(options));
   }
 
-  commit(units: readonly StoreUnit[], now: number): Promise<CommitResult> {
+  commit(units: readonly StoreUnit[], now: number, fence?: number): Promise<CommitResult> {
     const { store } = this;
     try {
-      const outcomes = store.transaction(() => units.map((unit) => this.applyUnit(unit, now)));
+      const outcomes = store.transaction(() => {
+        // Inside the transaction: a takeover by another handle on this file committed before this read
+        // and is seen here, or after it, and then this transaction's first write fails (WAL refuses a
+        // write on a stale snapshot) — either way no batch commits under an epoch that is not the latest.
+        if (fence !== undefined) {
+          const current = Number(store.meta(EPOCH_KEY) ?? '0');
+          if (current !== fence) throw fencedError(fence, current);
+        }
+        return units.map((unit) => this.applyUnit(unit, now));
+      });
       return Promise.resolve({ units: outcomes, seq: store.currentSeq() });
     } catch (error) {
       // Rolled back (the store restored its seq): a rejection, as the Postgres adapter gives.
