@@ -138,6 +138,8 @@ export type FrontToWriter = {
         readonly owner: string;
         readonly now: number;
         readonly idleReleaseMs: number;
+        /** A follower hub: decide as a claim would, record nothing (the leader binds the device). */
+        readonly readOnly?: boolean;
       };
       readonly result: DeviceClaim;
     };

@@ -85,7 +85,7 @@ export class DeviceOwners {
       claim = { ok: false, owner: row.owner, lastSeen: row.lastSeen };
     } else {
       const fresh = row !== null && row.owner === req.owner && req.now - row.lastSeen < DEVICE_SEEN_REFRESH_MS;
-      if (!fresh) this.pending.set(req.deviceId, { owner: req.owner, lastSeen: req.now });
+      if (!fresh && req.readOnly !== true) this.pending.set(req.deviceId, { owner: req.owner, lastSeen: req.now });
       claim = { ok: true, previousOwner: row === null || row.owner === req.owner ? null : row.owner };
     }
     return new Promise<DeviceClaim>((resolve, reject) => {
