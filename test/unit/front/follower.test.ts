@@ -83,7 +83,7 @@ function setup() {
     log: createLogger({ level: 'silent' }),
     metrics: noopMetrics,
     tokenValidator: {
-      validate: () => Promise.resolve({ ok: true as const, identity: { userId: 7, login: 'ann', name: 'Ann', role: 'waiter' as const, dev: true as const } }),
+      validate: () => Promise.resolve({ ok: true as const, identity: { userId: 7, login: 'ann', name: 'Ann', role: 'cashier' as const, dev: true as const } }),
     },
     shards: [shard],
     writer,
