@@ -51,6 +51,8 @@ export interface FrontDeps {
   readonly hub?: () => HubIdentityView;
   /** The role this hub holds (src/hub/leadership.ts): a follower answers writes NOT_LEADER (follower-gate.ts). */
   readonly cluster?: () => ClusterView;
+  /** The writer's commit was fenced by a newer takeover: the hub follows at once. */
+  readonly onFenced?: (fenced: { readonly epoch: number; readonly current: number }) => void;
 }
 
 const EMPTY_STATS: WriterStats = {
@@ -467,6 +469,9 @@ export class Front {
         return;
       case 'fatal':
         this.deps.log.fatal({ error: message.input }, 'writer reported a fatal error');
+        return;
+      case 'fenced':
+        this.deps.onFenced?.(message.input);
         return;
       default: {
         const unreachable: never = message;

@@ -12,7 +12,9 @@
 import type { Clock, TimerHandle } from '#ports/clock.js';
 import type { ForwardOutcome } from '#ports/forwarding.js';
 import { stageTimer, type StageMark, type StageTimer } from '#ports/metrics.js';
-import { causeOf, describeCause } from '#protocol/errors.js';
+import { HubError, causeOf, describeCause } from '#protocol/errors.js';
+import { fencedError, isFenced } from '#ports/store.js';
+import { SqliteStorePort, currentEpochOf } from '#adapters/sqlite/store-port.js';
 import { depthWithin } from '#protocol/frame-limits.js';
 import { isTransientStorageError } from '#adapters/sqlite/storage-fault.js';
 import type { Unit } from '#threads/actor-io.js';
@@ -24,6 +26,7 @@ import { applyUnit } from './apply-unit.js';
 import { DeviceOwners } from './device-owners.js';
 import { createSyncAnswers, stateView } from './sync-answers.js';
 import { outcomeMessage, refusals } from './writer-notices.js';
+import { WriterRole, notLeaderRefusals } from './leadership.js';
 import type { ForwarderHandle, WriterDeps } from './writer-deps.js';
 
 export type { ForwarderFactory, ForwarderHandle, WriterClock, WriterDeps } from './writer-deps.js';
@@ -55,7 +58,10 @@ export class WriterCore {
   /** Key loads waiting for the commit of units queued before them. */
   private afterCommit: Array<() => void> = [];
   private timer: TimerHandle | null = null;
-  private readonly forwarder: ForwarderHandle | null;
+  /** The Odoo forwarder of the current leadership term (null while following, or without one). */
+  private forwarder: ForwarderHandle | null = null;
+  /** Standalone, leader (with its fence epoch) or follower (workers/writer/leadership.ts). */
+  private readonly role: WriterRole;
   private stopped = false;
   /** Odoo reachability last told to the front: it changes without any commit (the forwarder's idle probe). */
   private toldReachable: boolean | null = null;
@@ -77,16 +83,26 @@ export class WriterCore {
     this.stages = deps.stages ?? stageTimer(deps.metrics);
     this.syncAnswers = createSyncAnswers(deps.store, deps.config.HUB_EVENT_RETENTION);
     this.devices = new DeviceOwners(deps.store);
-    this.forwarder =
-      deps.createForwarder?.({
-        queue: deps.store,
-        config: deps.config,
-        clock: deps.clock,
-        log: deps.log,
-        metrics: deps.metrics,
-        onOutcome: (o) => this.onForwardOutcome(o),
-      }) ?? null;
-    this.forwarder?.start();
+    this.role = new WriterRole(deps.role ?? 'standalone', {
+      log: deps.log,
+      startForwarder: () => {
+        this.forwarder =
+          deps.createForwarder?.({
+            queue: deps.store,
+            config: deps.config,
+            clock: deps.clock,
+            log: deps.log,
+            metrics: deps.metrics,
+            onOutcome: (o) => this.onForwardOutcome(o),
+          }) ?? null;
+        this.forwarder?.start();
+      },
+      stopForwarder: async () => {
+        const forwarder = this.forwarder;
+        this.forwarder = null;
+        await forwarder?.stop();
+      },
+    });
     // Not at once: the writer's first `stats` message is its ready signal, and the front does not exist yet.
     deps.clock.setTimeout(() => this.watchOdoo(), ODOO_WATCH_MS);
     deps.clock.setTimeout(() => this.scheduledPrune(), deps.config.HUB_PRUNE_INTERVAL_MS);
@@ -114,7 +130,8 @@ export class WriterCore {
   private scheduledPrune(): void {
     if (this.stopped) return;
     try {
-      this.pruneNow();
+      // Pruning writes: only the leader (or a standalone hub) prunes the shared store.
+      if (this.role.writes) this.pruneNow();
     } catch (error) {
       this.deps.log.error({ err: error }, 'scheduled pruning failed; retrying next interval');
     }
@@ -136,8 +153,10 @@ export class WriterCore {
 
   /** Push fresh stats when the forwarder's view of Odoo changes, so /health is right on an idle hub. */
   private watchOdoo(): void {
-    if (this.stopped || this.forwarder === null) return;
-    const reachable = this.forwarder.status().odooReachable;
+    // Without a forwarder factory there is never an Odoo view to report.
+    if (this.stopped || this.deps.createForwarder == null) return;
+    // A follower runs no forwarder: Odoo reads as unreachable from here (the leader forwards).
+    const reachable = this.forwarder?.status().odooReachable ?? false;
     if (reachable !== this.toldReachable) {
       this.toldReachable = reachable;
       this.deps.toFront({ type: 'stats', input: this.stats() });
@@ -157,6 +176,11 @@ export class WriterCore {
   enqueue(units: readonly Unit[], generation?: number): void {
     if (this.stopped) {
       this.deps.log.warn({ units: units.length }, 'writer stopped: units dropped');
+      return;
+    }
+    if (!this.role.writes) {
+      // A race with demotion: the front gates writes on a follower, but these were on their way.
+      this.refuseNotLeader(units);
       return;
     }
     if (generation !== undefined && generation < this.generationNo) {
@@ -218,8 +242,14 @@ export class WriterCore {
     let rows = 0;
     let finalized = false;
     const { store } = this.deps;
+    const fence = this.role.fence;
     try {
       store.transaction(() => {
+        // The fence, inside the transaction (src/ports/store.ts): a newer takeover refuses the whole batch.
+        if (fence !== undefined) {
+          const current = currentEpochOf(store);
+          if (current !== fence) throw fencedError(fence, current);
+        }
         for (const unit of units) {
           const applied = applyUnit(store, unit, now);
           rows += applied.rows;
@@ -228,6 +258,10 @@ export class WriterCore {
         }
       });
     } catch (error) {
+      if (isFenced(error)) {
+        this.commitFenced(units, error.details.fence, error.details.current);
+        return;
+      }
       // Anything but a full or failing disk is a bug or a damaged database: the thread dies with its cause.
       if (!isTransientStorageError(error)) throw error;
       this.commitFailed(units, error);
@@ -286,6 +320,30 @@ export class WriterCore {
     this.scheduleProbe();
   }
 
+
+  /**
+   * A newer takeover fenced this batch: nothing was applied. Its writers (and the transfer halves still
+   * waiting) are told NOT_LEADER, the shards reload (their actors may hold what was never stored), the
+   * forwarder stops, and the front hears it so the hub follows at once.
+   */
+  private commitFenced(units: readonly Unit[], epoch: number, current: number): void {
+    this.deps.log.warn({ epoch, current, units: units.length }, 'commit fenced by a newer takeover; following');
+    this.generationNo += 1;
+    const held = [...this.held.values()].map((q) => q.unit);
+    this.held.clear();
+    this.joined = [];
+    this.deps.onRollback?.(this.generationNo);
+    this.role.follow(null).catch((error: unknown) => this.deps.log.error({ err: error }, 'the forwarder did not stop cleanly'));
+    this.refuseNotLeader([...units, ...held]);
+    this.deps.toFront({ type: 'fenced', input: { epoch, current } });
+  }
+
+  /** NOT_LEADER to each unit's writer (once per request), naming the leader when known; nothing applied. */
+  private refuseNotLeader(units: readonly Unit[]): void {
+    const state = this.role.state;
+    const out = notLeaderRefusals(units, state.kind === 'follower' ? state.leader : null);
+    this.deps.toFront({ type: 'deliver', input: { deliveries: out.length === 0 ? [] : [{ out }], stats: this.stats() } });
+  }
 
   /** STORAGE_UNAVAILABLE to each unit's writer (once per request), with nothing applied. */
   private refuse(units: readonly Unit[], reason: string): void {
@@ -361,6 +419,7 @@ export class WriterCore {
     routes: () => [...this.deps.store.orders().map((o) => [o.posReference, o.homeKey] as const), ...this.deps.store.leases().map((l) => [l.posReference, l.homeKey] as const)],
     state: () => stateView(this.deps.store),
     reset: () => {
+      this.mustLead('reset');
       this.commit();
       // A transfer half-way through a reset never completes: its shards were quiesced and reloaded.
       this.held.clear();
@@ -373,8 +432,35 @@ export class WriterCore {
       return this.stats();
     },
     device_claim: (input) => this.devices.claim(input),
-    device_seen: (input) => this.devices.seen(input),
-    device_release: ({ deviceId }) => this.devices.release(deviceId),
+    device_seen: (input) => (this.role.writes ? this.devices.seen(input) : 0),
+    device_release: ({ deviceId }) => {
+      this.mustLead('device release');
+      return this.devices.release(deviceId);
+    },
+    take_over: async ({ node }) => {
+      // What is queued was accepted under the previous role: a follower holds none, a leader commits it first.
+      this.commit();
+      const epoch = await new SqliteStorePort(this.deps.store).takeOver(node, this.deps.clock.now());
+      // Actor memory loaded before this takeover may miss the previous leader's writes: units built on it are refused.
+      this.generationNo += 1;
+      this.deps.onRollback?.(this.generationNo);
+      this.role.lead(epoch);
+      this.deps.log.warn({ epoch, node }, 'took over: committing under the new epoch');
+      return { epoch };
+    },
+    demote: async ({ leader }) => {
+      const queued = this.queue.map((q) => q.unit);
+      const held = [...this.held.values()].map((q) => q.unit);
+      this.queue = [];
+      this.held.clear();
+      this.joined = [];
+      await this.role.follow(leader);
+      // Nothing in flight is acked: what was queued is refused, and the shards reload before they lead again.
+      this.generationNo += 1;
+      this.deps.onRollback?.(this.generationNo);
+      this.refuseNotLeader([...queued, ...held]);
+      return null;
+    },
     stop: async () => {
       this.commit();
       this.stopped = true;
@@ -385,6 +471,12 @@ export class WriterCore {
       return { ...this.batching };
     },
   };
+
+  /** Admin writes are the leader's: a follower refuses them NOT_LEADER (the store is the leader's to change). */
+  private mustLead(what: string): void {
+    if (this.role.writes) return;
+    throw new HubError('NOT_LEADER', `${what} refused: this hub is a follower; run it on the leader`, { retryable: true });
+  }
 
   /** One request in-process, typed by the contract as over the thread. */
   async request<K extends RequestType<FrontToWriter>>(type: K, ...input: InputArgs<InputOf<FrontToWriter, K>>): Promise<ResultOf<FrontToWriter, K>> {

@@ -113,6 +113,8 @@ async function main(): Promise<void> {
     toFront: (notice) => front.send(notice),
     createForwarder,
     snapshotMetrics: snapshotThreadMetrics,
+    // A replicated store is written by its leader only: this writer waits for `take_over` (src/hub/leadership.ts).
+    role: config.HUB_STORE === 'postgres' ? 'follower' : 'standalone',
     // Every shard hears it: a transfer fences one actor on each side, and the notice is rare and small.
     onRollback: (generation) => {
       for (const shard of shards) shard.endpoint.emit('rollback', { generation });

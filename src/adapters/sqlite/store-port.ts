@@ -24,6 +24,11 @@ import { HubStore, type SharedSnapshot, type StoreOptions } from './store.js';
 /** The takeover counter lives in a meta row: the SQLite schema has no cluster, only this one file. */
 const EPOCH_KEY = 'hub_epoch';
 
+/** The latest takeover epoch of this file (0 before the first); inside a transaction, as of it. */
+export function currentEpochOf(store: HubStore): number {
+  return Number(store.meta(EPOCH_KEY) ?? '0');
+}
+
 export class SqliteStorePort implements HubStorePort {
   readonly engine = 'sqlite' as const;
 
@@ -41,7 +46,7 @@ export class SqliteStorePort implements HubStorePort {
         // and is seen here, or after it, and then this transaction's first write fails (WAL refuses a
         // write on a stale snapshot) — either way no batch commits under an epoch that is not the latest.
         if (fence !== undefined) {
-          const current = Number(store.meta(EPOCH_KEY) ?? '0');
+          const current = currentEpochOf(store);
           if (current !== fence) throw fencedError(fence, current);
         }
         return units.map((unit) => this.applyUnit(unit, now));
@@ -195,7 +200,7 @@ export class SqliteStorePort implements HubStorePort {
   }
 
   currentEpoch(): Promise<number> {
-    return Promise.resolve(Number(this.store.meta(EPOCH_KEY) ?? '0'));
+    return Promise.resolve(currentEpochOf(this.store));
   }
 
   meta(key: string): Promise<string | null> {
