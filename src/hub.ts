@@ -197,8 +197,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
       port = await server.listen(host, listenPort);
       status.start();
       theFront.startRevalidation();
-      // From now on the hub id names the port terminals dial: it may take over.
-      leadership?.enable();
+      // From now on the hub id names the port terminals dial: it may take over (done before this resolves).
+      await leadership?.enable();
       log.info({ host, port }, 'hub listening');
       return port;
     },

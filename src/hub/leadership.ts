@@ -55,8 +55,11 @@ export interface LeadershipOptions {
 }
 
 export interface Leadership extends ClusterWatch {
-  /** Act on reads from now on (the hub listens: its id names its port). Until then it follows. */
-  enable(): void;
+  /**
+   * Act on reads from now on (the hub listens: its id names its port); until then it follows. Decides at
+   * once on the last read, and resolves when that decision is carried out (a takeover included).
+   */
+  enable(): Promise<void>;
   /** The writer found its commit fenced by a newer takeover (epoch `current`): follow at once. */
   fenced(current: number): void;
   /** The role held now. */
@@ -75,6 +78,8 @@ export function createLeadership(options: LeadershipOptions): Leadership {
   let acting: Promise<void> | null = null;
   /** The highest epoch a fenced commit reported while a promotion was under way. */
   let fencedAt = 0;
+  /** The last read, decided on at once when enabled. */
+  let lastRead: ClusterRead | null = null;
   const changes: ((view: ClusterView) => void)[] = [];
   const updates: ((view: ClusterView) => void)[] = [];
 
@@ -141,6 +146,7 @@ export function createLeadership(options: LeadershipOptions): Leadership {
   };
 
   const onRead = (read: ClusterRead): void => {
+    lastRead = read;
     if (!enabled || acting !== null) {
       refresh();
       return;
@@ -185,8 +191,10 @@ export function createLeadership(options: LeadershipOptions): Leadership {
       await watch.stop();
       await acting;
     },
-    enable: () => {
+    enable: async () => {
       enabled = true;
+      if (lastRead !== null && acting === null) onRead(lastRead);
+      await acting;
     },
     fenced: (current) => {
       if (acting !== null) {

@@ -1,5 +1,5 @@
 /**
- * The hub's threads: one writer worker (the only SQLite handle) and N shard workers (table actors), each
+ * The hub's threads: one writer worker (the only store user: SQLite or Postgres) and N shard workers (table actors), each
  * shard with its own MessageChannel to the writer. Start-up waits for every worker's ready signal and
  * fails fast, with the most telling cause, if any dies first.
  */

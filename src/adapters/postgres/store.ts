@@ -19,6 +19,7 @@ import type {
   PruneOutcome,
   RecentEvent,
   StoreContents,
+  StoreFault,
   StoreTallies,
   StoreUnit,
   StoredEvent,
@@ -37,6 +38,7 @@ import { connectTarget, parsePgUrl, type PgTarget } from './connection.js';
 import { PG_DATA_TABLES, migratePg } from './schema.js';
 import { StoredJsonReader, UNREADABLE } from './stored-json.js';
 import { applyUnit, mutationOn } from './apply-unit.js';
+import { CommitInDoubtError, classifyPgError } from './pg-fault.js';
 
 export interface PgStoreOptions {
   /** postgres://user@hostA:port,hostB:port/db?target_session_attrs=read-write */
@@ -150,7 +152,15 @@ export class PgStore implements HubStorePort {
     return this.run(async (c) => {
       await c.query('BEGIN');
       const result = await fn(c);
-      await c.query('COMMIT');
+      try {
+        await c.query('COMMIT');
+      } catch (error) {
+        // A server that answered COMMIT with an error (serialization, read-only) applied nothing; a
+        // connection that died under it leaves the outcome unknown.
+        throw (error as { code?: unknown }).code !== undefined && typeof (error as { severity?: unknown }).severity === 'string'
+          ? error
+          : new CommitInDoubtError(error);
+      }
       return result;
     });
   }
@@ -159,9 +169,12 @@ export class PgStore implements HubStorePort {
     return this.run(async (c) => (await c.query<T>(sql, params)).rows);
   }
 
+  classifyError(error: unknown): StoreFault {
+    return classifyPgError(error);
+  }
+
   commit(units: readonly StoreUnit[], now: number, fence?: number): Promise<CommitResult> {
-    return this.run(async (c) => {
-      await c.query('BEGIN');
+    return this.tx(async (c) => {
       if (fence !== undefined) {
         // SHARE conflicts with takeOver's EXCLUSIVE lock (not with other commits): a takeover in flight
         // commits first and this reads its epoch, or waits until this commit is done. Read after the lock,
@@ -169,11 +182,8 @@ export class PgStore implements HubStorePort {
         await c.query('LOCK TABLE takeovers IN SHARE MODE');
         const { rows } = await c.query<{ epoch: number }>('SELECT coalesce(max(epoch), 0) AS epoch FROM takeovers');
         const current = rows[0]?.epoch ?? 0;
-        if (current !== fence) {
-          // Nothing was written: roll back and keep the connection (a fence is an answer, not a fault).
-          await c.query('ROLLBACK');
-          return { fenced: true, current } as const;
-        }
+        // Nothing was written yet: the throw drops the connection, which rolls the transaction back.
+        if (current !== fence) throw fencedError(fence, current);
       }
       const { rows } = await c.query<{ seq: number }>('SELECT seq FROM seq_counter WHERE id = 1 FOR UPDATE');
       const start = rows[0]?.seq ?? 0;
@@ -181,13 +191,11 @@ export class PgStore implements HubStorePort {
       const outcomes: UnitOutcome[] = [];
       for (const unit of units) outcomes.push(await applyUnit(c, this.json, unit, cursor, now));
       if (cursor.seq !== start) await c.query('UPDATE seq_counter SET seq = $1 WHERE id = 1', [cursor.seq]);
-      await c.query('COMMIT');
-      return { fenced: false, outcomes, last: cursor.seq } as const;
-    }).then((done) => {
-      if (done.fenced) throw fencedError(fence ?? 0, done.current);
+      return { outcomes, last: cursor.seq };
+    }).then(({ outcomes, last }) => {
       // COMMIT returned: the standby holds it, and every seq below it (one WAL, taken in order).
-      this.mark = Math.max(this.mark, done.last);
-      return { units: done.outcomes, seq: this.mark };
+      this.mark = Math.max(this.mark, last);
+      return { units: outcomes, seq: this.mark };
     });
   }
 
@@ -369,6 +377,13 @@ export class PgStore implements HubStorePort {
       );
       const epoch = rows[0]?.epoch;
       if (epoch === undefined) throw new Error('takeover inserted no row');
+      // Every commit under an older epoch held its SHARE lock until done, so it finished before this lock
+      // was granted: the counter read now covers them all, and this synchronous commit makes them durable.
+      const seq = await c.query<{ seq: number }>('SELECT seq FROM seq_counter WHERE id = 1');
+      return { epoch, seq: seq.rows[0]?.seq ?? 0 };
+    }).then(({ epoch, seq }) => {
+      // A new leader serves everything its predecessors committed (a follower's mark is its last reconnect's).
+      this.mark = Math.max(this.mark, seq);
       return epoch;
     });
   }
@@ -499,6 +514,22 @@ export class PgStore implements HubStorePort {
       }
       await c.query('DELETE FROM mutations WHERE rowid <= (SELECT max(rowid) FROM mutations) - $1', [limits.retention]);
       return { orders, events, resumeFloor: floor };
+    });
+  }
+
+  /** As the SQLite store's prune(retention): events past the resume window and old mutation replies. */
+  trimEvents(retention: number): Promise<void> {
+    return this.tx(async (c) => {
+      const { rows } = await c.query<{ seq: number }>('SELECT seq FROM seq_counter WHERE id = 1');
+      const cutoff = (rows[0]?.seq ?? 0) - retention;
+      if (cutoff > 0 && cutoff > (await this.floorOn(c))) {
+        await c.query(`DELETE FROM events WHERE id <= $1 AND (forwarded IS NULL OR status = 'forwarded')`, [cutoff]);
+        await c.query(
+          `INSERT INTO meta (key, value) VALUES ('resume_floor', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+          [String(cutoff)],
+        );
+      }
+      await c.query('DELETE FROM mutations WHERE rowid <= (SELECT max(rowid) FROM mutations) - $1', [retention]);
     });
   }
 
