@@ -123,8 +123,8 @@ describe('the leadership loop', () => {
     expect(acts.calls).toEqual([]);
     expect(leadership.current()).toEqual(followerOfB);
 
-    leadership.enable();
-    fake.emit(read('primary', { epoch: 3, node: 'hub-b:8766' }));
+    // Enabled, it decides at once on the last read (the hub listens: its id names its port).
+    const enabled = leadership.enable();
     expect(acts.calls).toEqual(['promote hub-a:8766']);
     // Reads while the promotion runs start nothing more, and the role is still follower.
     fake.emit(read('primary', { epoch: 3, node: 'hub-b:8766' }));
@@ -132,7 +132,7 @@ describe('the leadership loop', () => {
     expect(leadership.current().role).toBe('follower');
 
     acts.resolvePromote(5);
-    await settle();
+    await enabled;
     expect(leadership.held()).toEqual({ role: 'leader', epoch: 5 });
     expect(leadership.current()).toEqual({
       role: 'leader',
@@ -153,7 +153,7 @@ describe('the leadership loop', () => {
 
   it('stays a follower when the takeover fails, and tries again at the next read', async () => {
     const { fake, acts, leadership } = setup();
-    leadership.enable();
+    await leadership.enable();
     fake.emit(read('primary', { epoch: 3, node: 'hub-b:8766' }));
     acts.rejectPromote(new Error('no read-write postgres host'));
     await settle();
@@ -164,7 +164,7 @@ describe('the leadership loop', () => {
 
   it('demotes at once when a commit is fenced, naming the new leader, and follows', async () => {
     const { fake, acts, leadership, changes } = setup();
-    leadership.enable();
+    await leadership.enable();
     fake.emit(read('primary', { epoch: 3, node: 'hub-b:8766' }));
     acts.resolvePromote(5);
     await settle();
@@ -187,7 +187,7 @@ describe('the leadership loop', () => {
 
   it('demotes when its node becomes a standby, and when a newer takeover is read', async () => {
     const { fake, acts, leadership } = setup();
-    leadership.enable();
+    await leadership.enable();
     fake.emit(read('primary', { epoch: 3, node: 'hub-b:8766' }));
     acts.resolvePromote(5);
     await settle();
@@ -207,7 +207,7 @@ describe('the leadership loop', () => {
 
   it('demotes right after a takeover that a newer one overtook while it reloaded', async () => {
     const { fake, acts, leadership } = setup();
-    leadership.enable();
+    await leadership.enable();
     fake.emit(read('primary', { epoch: 3, node: 'hub-b:8766' }));
     leadership.fenced(8);
     acts.resolvePromote(5);
