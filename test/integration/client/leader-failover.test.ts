@@ -7,8 +7,10 @@
  * that nobody acked is resent to B and stored exactly once.
  */
 import pg from 'pg';
+import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTransport } from '../../../src/client/create-transport.js';
+import type { WebSocketCtor } from '../../../src/client/deps.js';
 import { memoryHubBookStore } from '../../../src/client/hub-book.js';
 import type { HubTransport } from '../../../src/client/hub-transport.js';
 import { memoryOutboxStore } from '../../../src/client/outbox-store.js';
@@ -86,19 +88,19 @@ describe('hubs following pg_auto_failover', () => {
         hubLossFallbackMs: 10 * 60_000,
         reconnectBackoff: { baseMs: 200, factor: 1, maxMs: 200 },
       },
-      { outboxStore: memoryOutboxStore(), hubBookStore: memoryHubBookStore(), pageOrigin: null },
+      { WebSocket: WebSocket as unknown as WebSocketCtor, outboxStore: memoryOutboxStore(), hubBookStore: memoryHubBookStore(), pageOrigin: null },
     ) as HubTransport;
     cleanups.push(() => t.disconnect());
     const changes = changesOf(t);
     const acked = new Map<string, number>();
     t.onOrderAcked((_posReference, _version, mutationId) => acked.set(mutationId, (acked.get(mutationId) ?? 0) + 1));
     await t.connect();
-    expect(t.hubStatus.url).toBe(b.wsUrl);
+    expect(t.hubStatus.url?.replace(/\/$/, '')).toBe(b.wsUrl);
     const r1 = ref(1);
     void t.acquireLease(r1, 0);
     const m1 = t.sendOrderSnapshot(r1, 0, snapshot(r1, [line('a1')]));
     await until(() => acked.has(m1), 'A to acknowledge the first write', changes, 30_000);
-    expect(t.hubStatus.url).toBe(a.wsUrl);
+    expect(t.hubStatus.url?.replace(/\/$/, '')).toBe(a.wsUrl);
 
     // A's box loses power: its data node and its hub go at once. A write made now is acked by nobody yet.
     await Promise.all([cluster.fault('stop', 'node1'), a.hub.kill('SIGKILL')]);
@@ -111,7 +113,7 @@ describe('hubs following pg_auto_failover', () => {
     const onB = await clusterOf(b.port);
     expect(onB).toMatchObject({ role: 'leader', leader: { url: `ws://127.0.0.1:${b.port}/` } });
     expect(onB.epoch).toBeGreaterThan(onA.epoch);
-    expect(t.hubStatus.url).toBe(b.wsUrl);
+    expect(t.hubStatus.url?.replace(/\/$/, '')).toBe(b.wsUrl);
     expect(await cluster.primary()).toBe('node2');
     expect([acked.get(m1), acked.get(m2)]).toEqual([1, 1]);
 
@@ -130,7 +132,7 @@ describe('hubs following pg_auto_failover', () => {
       const ids = events.rows.map((r) => Number(r.id));
       expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => (ids[0] ?? 1) + i));
       const takeovers = await db.query<{ epoch: number; node: string }>('SELECT epoch, node FROM takeovers ORDER BY epoch DESC LIMIT 1');
-      expect(takeovers.rows[0]).toEqual({ epoch: onB.epoch, node: `127.0.0.1:${b.port}` });
+      expect(takeovers.rows.map((r) => ({ epoch: Number(r.epoch), node: r.node }))).toEqual([{ epoch: onB.epoch, node: `127.0.0.1:${b.port}` }]);
     } finally {
       await db.end();
     }
