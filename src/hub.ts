@@ -45,6 +45,8 @@ export interface HubDeps {
   /**
    * Role, epoch, leader and replication (ports/cluster.ts); default: standalone, epoch 0 (the SQLite hub).
    * main.ts gives the Postgres view with HUB_STORE=postgres. createHub starts it and stops it in close().
+   * A watch with onRead runs the leadership loop (src/hub/leadership.ts); a HUB_STORE=postgres hub needs
+   * one, or its writer follows (refuses every write) for good.
    */
   readonly cluster?: ClusterWatch;
   /**
