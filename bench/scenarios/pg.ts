@@ -21,7 +21,8 @@ import { table } from '../lib/results.js';
 import { clusterCpuOver, sampleClusterCpu } from '../pg/cluster-cpu.js';
 import { storeFailoverGap, type StoreGap } from '../pg/failover-gap.js';
 import { comparisonTable, cpuSplit } from '../pg/figures.js';
-import { hubFailoverGap, hubSide, type HubGap, type HubSide } from '../pg/hub-level.js';
+import { hubFailoverGap, type HubGap } from '../pg/hub-gap.js';
+import { hubSide, type HubSide } from '../pg/hub-level.js';
 import { figuresOf, stepUp, type JudgedStep, type StoreFigures } from '../pg/saturate.js';
 import { GroupCommitter, measureStep, NO_EXTERNAL_CPU, type ExternalCpu } from '../pg/store-load.js';
 import { snapshotUnits } from '../pg/units.js';
@@ -179,7 +180,9 @@ export async function runPg(ctx: BenchContext): Promise<PgResult> {
     if (hubLevel.postgres !== null && hubLevel.postgres.notMeasured === null) {
       if (await settled(cluster, SETTLE_LIMIT_MS)) {
         await wipe(cluster);
-        ctx.log('  failover through a hub: one terminal writing, kill -9 of the primary postmaster');
+        ctx.log(
+          '  failover through the hubs: a hub beside each data node, one terminal writing, kill -9 of the primary postmaster',
+        );
         hubGap = await attempt('hub failover gap', () => hubFailoverGap(ctx, cluster, plan.gap));
         if (hubGap !== null) ctx.log(`  hub gap ${hubGap.gapMs} ms (${JSON.stringify(hubGap.errors)})`);
       } else ctx.fail('pg hub failover gap', new Error(`the cluster did not settle: ${await cluster.state()}`));
@@ -199,7 +202,7 @@ export async function runPg(ctx: BenchContext): Promise<PgResult> {
       'Store level: the SqliteStorePort (WAL, synchronous=FULL) and the PgStore (synchronous_commit=on, one synchronous standby) driven by the same writer-like group committer with the same snapshot units (order row, ORDER_UPDATED event, remembered ack).',
       "CPU per write: the process the store client runs in (the bench at store level, the hub at hub level; all threads) plus both data nodes' postmaster trees (backends, WAL sender and receiver, background workers, reaped children). The keepers and the monitor poll on a clock: reported as % of a core, not per write.",
       'Latencies are wall-clock and inflated by whatever else runs on the box (see loadAverage); CPU per write is CPU time and steadier.',
-      'Failover gap: last ack before kill -9 of the primary postmaster → first ack of a commit (store) or write (hub) sent after it.',
+      'Failover gap: last ack before kill -9 of the primary postmaster → first ack of a commit (store) or write (hub) sent after it. Through the hubs: one hub beside each data node (HUB_PG_NODE); the terminal moves to the other hub on NOT_LEADER or a lost socket and resends with the same mutation id.',
     ]);
     return result;
   } finally {
@@ -250,7 +253,7 @@ export function renderPg(ctx: BenchContext, r: Omit<PgResult, 'markdown'>): stri
   const hg = r.hubGap;
   if (hg !== null)
     gapRows.push([
-      'through a hub, one terminal, one write in flight',
+      'through the hubs (one beside each node), one terminal, one write in flight',
       ms(hg.gapMs),
       ms(hg.faultToFirstAckMs),
       `${hg.primaryBefore ?? '—'} → ${hg.primaryAfter ?? '—'}`,
