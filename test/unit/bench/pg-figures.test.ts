@@ -2,7 +2,8 @@
  * The pg bench's pure rules: the failover gap counts only a commit sent after the fault as recovery;
  * ratios are Postgres ÷ SQLite and say "—" rather than divide by nothing; the step verdict and the
  * doubling-then-refining search are the saturation scenario's; the units are the writer's three ops
- * with unique mutation ids; the README keeps the pg block apart from the full run's.
+ * with unique mutation ids; the README keeps the pg block apart from the full run's; the rendered section
+ * says why a part was not measured instead of leaving it blank.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,9 @@ import { figuresOf, stepUp, stepVerdict, type JudgedStep } from '../../../bench/
 import type { StoreStep } from '../../../bench/pg/store-load.js';
 import { snapshotUnits, withDedupe } from '../../../bench/pg/units.js';
 import { updateReadme } from '../../../bench/lib/results.js';
+import type { BenchContext } from '../../../bench/scenarios/context.js';
+import { renderPg } from '../../../bench/scenarios/pg.js';
+import { PLANS } from '../../../bench/scenarios/plan.js';
 
 const lat = (p50Ms: number, p99Ms: number) => ({ count: 100, meanMs: p50Ms, p50Ms, p95Ms: p99Ms, p99Ms, maxMs: p99Ms });
 
@@ -192,5 +196,85 @@ describe('updateReadme with a named block', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('renderPg', () => {
+  const ctx = {
+    plan: PLANS.all,
+    startedAt: '2026-12-02T09:00:00.000Z',
+    machine: { cpuModel: 'AMD EPYC', cores: 2, node: 'v20', memoryBytes: 0, kernel: '', loadAverage1m: 3, uws: null },
+  } as unknown as BenchContext;
+  const judged = (s: StoreStep): JudgedStep => ({ ...s, ...stepVerdict(s, 10) });
+  const side = (store: 'sqlite' | 'postgres', p99: number) => {
+    const steps = [judged(step(125, 1, p99))];
+    return { store, figures: figuresOf(steps), steps };
+  };
+  const base = {
+    clusterUpMs: 30_000,
+    settings: 'tuned' as const,
+    loadAverage: { start: [3, 2, 1], end: [4, 3, 2] },
+    idleCluster: { postgresPercent: 5, agentsPercent: 12 },
+    storeLevel: { sqlite: side('sqlite', 4), postgres: side('postgres', 8) },
+    storeGap: {
+      fault: 'kill -9 of the primary postmaster' as const,
+      rate: 50,
+      gapMs: 9100,
+      faultToFirstAckMs: 9000,
+      primaryBefore: 'node1',
+      primaryAfter: 'node2',
+      acked: 500,
+      failedCommits: 3,
+      lastError: 'Connection terminated',
+      ackedMissing: 0,
+    },
+  };
+
+  it('says why the hub on Postgres was not measured, and leaves its gap out', () => {
+    const md = renderPg(ctx, {
+      ...base,
+      hubLevel: {
+        sqlite: { store: 'sqlite', notMeasured: null, figures: side('sqlite', 5).figures, steps: [] },
+        postgres: {
+          store: 'postgres',
+          notMeasured: 'the hub’s writer does not commit to Postgres',
+          figures: null,
+          steps: [],
+        },
+      },
+      hubGap: null,
+    });
+    expect(md).toContain('load average 3 / 2 / 1 at the start and 4 / 3 / 2 at the end');
+    expect(md).toContain('| ack p50 / p99 at 125 writes/s offered, ms | 1.33 / 4.00 | 2.67 / 8.00 | 2.00× / 2.00× |');
+    expect(md).toContain('Hub on Postgres not measured: the hub’s writer does not commit to Postgres.');
+    expect(md).toContain(
+      '| store port, 50 writes/s | 9.1 s | 9.0 s | node1 → node2 | 500 acked, 0 of them missing after |',
+    );
+    expect(md).toContain('| through a hub | — | — | — | not measured (the hub on Postgres was not measured) |');
+    expect(md).toContain('Idle cluster: Postgres 5 %, keepers + monitor 12 % of a core.');
+  });
+
+  it('puts the hubs’ gap next to the store’s when both were measured', () => {
+    const md = renderPg(ctx, {
+      ...base,
+      hubLevel: {
+        sqlite: { store: 'sqlite', notMeasured: null, figures: side('sqlite', 5).figures, steps: [] },
+        postgres: { store: 'postgres', notMeasured: null, figures: side('postgres', 9).figures, steps: [] },
+      },
+      hubGap: {
+        notMeasured: null,
+        gapMs: 12_300,
+        faultToFirstAckMs: 12_250,
+        acked: 90,
+        resent: 14,
+        errors: { 'ERROR NOT_LEADER': 10, 'socket closed': 4 },
+        primaryBefore: 'node2',
+        primaryAfter: 'node1',
+      },
+    });
+    expect(md).toContain(
+      '| through the hubs (one beside each node), one terminal, one write in flight | 12.3 s | 12.3 s | node2 → node1 | 90 acked, 14 resent |',
+    );
+    expect(md).not.toContain('not measured');
   });
 });
