@@ -184,7 +184,12 @@ export async function runPg(ctx: BenchContext): Promise<PgResult> {
           '  failover through the hubs: a hub beside each data node, one terminal writing, kill -9 of the primary postmaster',
         );
         hubGap = await attempt('hub failover gap', () => hubFailoverGap(ctx, cluster, plan.gap));
-        if (hubGap !== null) ctx.log(`  hub gap ${hubGap.gapMs} ms (${JSON.stringify(hubGap.errors)})`);
+        if (hubGap !== null)
+          ctx.log(
+            hubGap.notMeasured === null
+              ? `  hub gap ${hubGap.gapMs} ms (fault → first ack ${hubGap.faultToFirstAckMs} ms), ${hubGap.acked} acked, resent ${hubGap.resent}: ${JSON.stringify(hubGap.errors)}`
+              : `  hub gap not measured: ${hubGap.notMeasured}`,
+          );
       } else ctx.fail('pg hub failover gap', new Error(`the cluster did not settle: ${await cluster.state()}`));
     }
     const partial = {
