@@ -1,23 +1,27 @@
 /**
- * The failover gap as a terminal sees it, in the deployment docs/ha.md describes: two hubs, each beside
- * one data node (HUB_PG_NODE), the one on the primary's node leading. One terminal writes one order, one
- * request in flight; the primary's postmaster is killed with SIGKILL (its keeper alive), pg_auto_failover
- * promotes the standby, the hub beside it takes over, and the terminal — which knows both hubs, as the
- * SDK's hub book does — moves to the other hub when its own answers NOT_LEADER or goes away, signs in,
- * leases again and resends the write in flight with the same mutation id. The gap is the last ack before
- * the kill → the first ack of a write sent after it.
+ * The failover gap as a terminal sees it. With leadership by data node (HUB_PG_NODE, docs/ha.md "Who
+ * leads"), the deployment docs/ha.md describes: two hubs, each beside one data node, the one on the
+ * primary's node leading; the terminal — which knows both hubs, as the SDK's hub book does — moves to the
+ * other hub when its own answers NOT_LEADER or goes away. Without it (a hub that takes over once at start),
+ * one hub, whose writer reconnects through the multi-host URL to whichever node is promoted.
+ * One terminal writes one order, one request in flight; the primary's postmaster is killed with SIGKILL
+ * (its keeper alive); a failed write is sent again with the same mutation id after signing in and leasing
+ * again. The gap is the last ack before the kill → the first ack of a write sent after it.
  */
 import WebSocket from 'ws';
 import type { PgCluster, ClusterNode } from '../../test/helpers/pg-cluster.js';
 import { monoUs, sleep } from '../lib/clock.js';
 import { freePort } from '../lib/proc.js';
 import type { BenchContext } from '../scenarios/context.js';
+import { CONFIG_VARIABLES } from '../../src/config.js';
 import { startHub, type ServerHandle } from '../venue/targets.js';
 import { gapOf, type AckMark, type Gap } from './figures.js';
 import { LEADER_LIMIT_MS, pgHubEnv, waitLeader } from './hub-level.js';
 
 export interface HubGap extends Gap {
   readonly notMeasured: string | null;
+  /** 2: a hub beside each data node (leadership by node); 1: one hub following the primary through its URL. */
+  readonly hubs: 1 | 2;
   readonly acked: number;
   /** Writes sent again after a refusal, a lost socket or no answer. */
   readonly resent: number;
@@ -41,15 +45,17 @@ const RETRY_PAUSE_MS = 100;
 /** host:port of a node as HUB_PG_URL writes it. */
 const hostPort = (cluster: PgCluster, node: ClusterNode): string => new URL(cluster.nodeUrl(node)).host;
 
+/** Whether this hub leads by its own data node (issue 18's leadership), rather than taking over once at start. */
+export const LEADS_BY_NODE = 'HUB_PG_NODE' in CONFIG_VARIABLES;
+
 async function hubBeside(ctx: BenchContext, cluster: PgCluster, node: ClusterNode): Promise<ServerHandle> {
   const port = await freePort();
   return startHub({
     odooUrl: ctx.odooUrl,
     env: {
       ...pgHubEnv(cluster),
-      HUB_PG_NODE: hostPort(cluster, node),
+      ...(LEADS_BY_NODE ? { HUB_PG_NODE: hostPort(cluster, node), HUB_ID: `127.0.0.1:${port}` } : {}),
       HUB_HTTP_PORT: String(port),
-      HUB_ID: `127.0.0.1:${port}`,
     },
   });
 }
@@ -59,8 +65,10 @@ export async function hubFailoverGap(ctx: BenchContext, cluster: PgCluster, plan
   const errors: Record<string, number> = {};
   const acks: AckMark[] = [];
   let resent = 0;
+  const hubs = LEADS_BY_NODE ? 2 : 1;
   const result = async (notMeasured: string | null, faultUs: number | null): Promise<HubGap> => ({
     notMeasured,
+    hubs,
     ...(faultUs === null ? { gapMs: null, faultToFirstAckMs: null } : gapOf(acks, faultUs)),
     acked: acks.length,
     resent,
@@ -72,14 +80,15 @@ export async function hubFailoverGap(ctx: BenchContext, cluster: PgCluster, plan
   const standby: ClusterNode = victim === 'node1' ? 'node2' : 'node1';
   const leader = await hubBeside(ctx, cluster, victim);
   try {
-    const follower = await hubBeside(ctx, cluster, standby);
+    const follower = hubs === 2 ? await hubBeside(ctx, cluster, standby) : null;
     try {
       if (!(await waitLeader(leader, LEADER_LIMIT_MS)))
         return await result(
           `the hub beside the primary (${victim}) did not become leader within ${LEADER_LIMIT_MS} ms`,
           null,
         );
-      const writer = new GapWriter([leader.url, follower.url], `bench-${ctx.runTag}-gap`, `Order ${ctx.runTag}-gap`);
+      const urls = follower === null ? [leader.url] : [leader.url, follower.url];
+      const writer = new GapWriter(urls, `bench-${ctx.runTag}-gap`, `Order ${ctx.runTag}-gap`);
       let faultUs: number | null = null;
       const started = Date.now();
       try {
@@ -108,7 +117,7 @@ export async function hubFailoverGap(ctx: BenchContext, cluster: PgCluster, plan
         return await result(`no write was acked before the fault (errors ${JSON.stringify(errors)})`, null);
       return await result(null, faultUs);
     } finally {
-      await follower.stop();
+      await follower?.stop();
     }
   } finally {
     await leader.stop();

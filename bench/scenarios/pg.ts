@@ -21,7 +21,7 @@ import { table } from '../lib/results.js';
 import { clusterCpuOver, sampleClusterCpu } from '../pg/cluster-cpu.js';
 import { storeFailoverGap, type StoreGap } from '../pg/failover-gap.js';
 import { comparisonTable, cpuSplit } from '../pg/figures.js';
-import { hubFailoverGap, type HubGap } from '../pg/hub-gap.js';
+import { hubFailoverGap, LEADS_BY_NODE, type HubGap } from '../pg/hub-gap.js';
 import { hubSide, type HubSide } from '../pg/hub-level.js';
 import { figuresOf, stepUp, type JudgedStep, type StoreFigures } from '../pg/saturate.js';
 import { GroupCommitter, measureStep, NO_EXTERNAL_CPU, type ExternalCpu } from '../pg/store-load.js';
@@ -181,7 +181,7 @@ export async function runPg(ctx: BenchContext): Promise<PgResult> {
       if (await settled(cluster, SETTLE_LIMIT_MS)) {
         await wipe(cluster);
         ctx.log(
-          '  failover through the hubs: a hub beside each data node, one terminal writing, kill -9 of the primary postmaster',
+          `  failover through ${LEADS_BY_NODE ? 'the hubs: a hub beside each data node' : 'one hub'}, one terminal writing, kill -9 of the primary postmaster`,
         );
         hubGap = await attempt('hub failover gap', () => hubFailoverGap(ctx, cluster, plan.gap));
         if (hubGap !== null)
@@ -258,7 +258,9 @@ export function renderPg(ctx: BenchContext, r: Omit<PgResult, 'markdown'>): stri
   const hg = r.hubGap;
   if (hg !== null)
     gapRows.push([
-      'through the hubs (one beside each node), one terminal, one write in flight',
+      hg.hubs === 2
+        ? 'through the hubs (one beside each node), one terminal, one write in flight'
+        : 'through one hub (its writer follows the promoted node), one terminal, one write in flight',
       ms(hg.gapMs),
       ms(hg.faultToFirstAckMs),
       `${hg.primaryBefore ?? '—'} → ${hg.primaryAfter ?? '—'}`,

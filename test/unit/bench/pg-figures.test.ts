@@ -263,6 +263,7 @@ describe('renderPg', () => {
       },
       hubGap: {
         notMeasured: null,
+        hubs: 2,
         gapMs: 12_300,
         faultToFirstAckMs: 12_250,
         acked: 90,
