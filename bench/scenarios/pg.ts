@@ -215,6 +215,14 @@ export async function runPg(ctx: BenchContext): Promise<PgResult> {
   }
 }
 
+/** The two most frequent refusals, as `count × what`. */
+function topErrors(errors: Readonly<Record<string, number>>): string {
+  const top = Object.entries(errors)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 2);
+  return top.length === 0 ? 'no refusal seen' : top.map(([what, n]) => `${n} × ${what}`).join(', ');
+}
+
 const ms = (v: number | null | undefined): string =>
   v === null || v === undefined ? '—' : `${(v / 1000).toFixed(1)} s`;
 
@@ -264,7 +272,7 @@ export function renderPg(ctx: BenchContext, r: Omit<PgResult, 'markdown'>): stri
       ms(hg.gapMs),
       ms(hg.faultToFirstAckMs),
       `${hg.primaryBefore ?? '—'} → ${hg.primaryAfter ?? '—'}`,
-      `${hg.acked} acked, ${hg.resent} resent${hg.notMeasured === null ? '' : `; ${hg.notMeasured}`}`,
+      `${hg.acked} acked, ${hg.resent} resent${hg.notMeasured === null ? '' : `; ${hg.notMeasured}`}${hg.gapMs === null && hg.notMeasured === null ? `; no ack within ${ms(ctx.plan.pg.gap.limitMs)} of the fault: ${topErrors(hg.errors)}` : ''}`,
     ]);
   else if (hubPg !== null && hubPg.notMeasured !== null)
     gapRows.push(['through a hub', '—', '—', '—', 'not measured (the hub on Postgres was not measured)']);

@@ -279,3 +279,40 @@ describe('renderPg', () => {
     expect(md).not.toContain('not measured');
   });
 });
+
+describe('renderPg, a hub that never acked again', () => {
+  it('names the refusals the terminal got instead of a gap', () => {
+    const ctx = {
+      plan: PLANS.all,
+      startedAt: '2026-12-02T09:00:00.000Z',
+      machine: { cpuModel: 'AMD EPYC', cores: 2, node: 'v20', memoryBytes: 0, kernel: '', loadAverage1m: 3, uws: null },
+    } as unknown as BenchContext;
+    const md = renderPg(ctx, {
+      clusterUpMs: 30_000,
+      settings: 'tuned',
+      loadAverage: { start: [1, 1, 1], end: [1, 1, 1] },
+      idleCluster: { postgresPercent: 5, agentsPercent: 12 },
+      storeLevel: { sqlite: null, postgres: null },
+      hubLevel: { sqlite: null, postgres: { store: 'postgres', notMeasured: null, figures: null, steps: [] } },
+      storeGap: null,
+      hubGap: {
+        notMeasured: null,
+        hubs: 1,
+        gapMs: null,
+        faultToFirstAckMs: null,
+        acked: 27,
+        resent: 498,
+        errors: {
+          'sign-in: lease refused: STORAGE_UNAVAILABLE': 473,
+          'ERROR STORAGE_UNAVAILABLE': 1,
+          'sign-in: AUTH_FAIL': 24,
+        },
+        primaryBefore: 'node1',
+        primaryAfter: 'node2',
+      },
+    });
+    expect(md).toContain(
+      '| through one hub (its writer follows the promoted node), one terminal, one write in flight | — | — | node1 → node2 | 27 acked, 498 resent; no ack within 60.0 s of the fault: 473 × sign-in: lease refused: STORAGE_UNAVAILABLE, 24 × sign-in: AUTH_FAIL |',
+    );
+  });
+});
