@@ -483,13 +483,37 @@ export class WriterCore {
    * forced commit per load cost one fsync per new order).
    */
   loadKey(key: ActorKey, answer: (seed: KeySeed) => void): void {
-    whenSettled(
+    const read = this.retryingRead('loading an actor', () =>
       this.afterCommits(() => thenSettled(this.deps.store.seedOf(key), (rows) => seedOfKey(key, rows)), false),
-      answer,
-      (error) => {
-        throw error;
-      },
     );
+    whenSettled(read, answer, (error) => {
+      throw error;
+    });
+  }
+
+  /**
+   * A read a shard cannot do without (its seeds): a store that is away for a moment (a failover, a lost
+   * connection) is asked again every STORAGE_PROBE_MS until it answers; anything else is the thread's death.
+   */
+  private retryingRead<T>(what: string, attempt: () => T | Promise<T>): T | Promise<T> {
+    let first: T | Promise<T>;
+    try {
+      first = attempt();
+    } catch (error) {
+      first = settledPromise<T>(() => {
+        throw error;
+      });
+    }
+    const known = outcomeOf(first);
+    if (known?.ok === true) return known.value;
+    const retry = (error: unknown): Promise<T> => {
+      if (this.stopped || this.deps.store.classifyError(error) === 'fatal') throw error;
+      this.deps.log.warn({ cause: causeOf(error) }, `${what} failed; retrying`);
+      return new Promise<void>((resolve) => {
+        this.deps.clock.setTimeout(resolve, STORAGE_PROBE_MS);
+      }).then(() => this.retryingRead(what, attempt));
+    };
+    return known === undefined ? (first as Promise<T>).catch(retry) : retry(known.error);
   }
 
   /**
@@ -498,13 +522,15 @@ export class WriterCore {
    * Units this shard sent before asking are already queued (same port, FIFO): they are committed first.
    */
   loadSeed(shard: number, shards: number, scope: 'all' | 'grants' = 'all'): ShardSeed | Promise<ShardSeed> {
-    return this.afterCommits(
-      () =>
-        thenSettled(this.deps.store.contents(), (contents) => {
-          const granted = scope === 'all' ? null : new Set<ActorKey>([...contents.leases.map((l) => l.homeKey), ...contents.locks.map((l) => tableKey(l.tableId))]);
-          return seedsOfContents(contents, (key) => shardOf(key, shards) === shard && (granted === null || granted.has(key)));
-        }),
-      true,
+    return this.retryingRead('loading a shard', () =>
+      this.afterCommits(
+        () =>
+          thenSettled(this.deps.store.contents(), (contents) => {
+            const granted = scope === 'all' ? null : new Set<ActorKey>([...contents.leases.map((l) => l.homeKey), ...contents.locks.map((l) => tableKey(l.tableId))]);
+            return seedsOfContents(contents, (key) => shardOf(key, shards) === shard && (granted === null || granted.has(key)));
+          }),
+        true,
+      ),
     );
   }
 

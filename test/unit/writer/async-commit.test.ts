@@ -48,6 +48,8 @@ interface Held {
 /** The SQLite port, but every call answers only when the test says (no settled promise: like Postgres). */
 function heldPort(inner: SqliteStorePort, fault: (error: unknown) => StoreFault = () => 'transient') {
   const held: Held[] = [];
+  /** Key loads to refuse (a primary that is away), before answering again. */
+  const refuseSeeds = { count: 0 };
   const later = <T>(p: Promise<T>): Promise<T> => new Promise<T>((resolve, reject) => void p.then(resolve, reject));
   const port: HubStorePort = {
     engine: 'postgres',
@@ -65,7 +67,11 @@ function heldPort(inner: SqliteStorePort, fault: (error: unknown) => StoreFault 
     readEvents: (a, l, e) => later(inner.readEvents(a, l, e)),
     getMutation: (t, m, o) => later(inner.getMutation(t, m, o)),
     contents: () => later(inner.contents()),
-    seedOf: (k) => later(inner.seedOf(k)),
+    seedOf: (k) => {
+      if (refuseSeeds.count === 0) return later(inner.seedOf(k));
+      refuseSeeds.count -= 1;
+      return Promise.reject(Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' }));
+    },
     takeOver: (n, t) => later(inner.takeOver(n, t)),
     currentEpoch: () => later(inner.currentEpoch()),
     meta: (k) => later(inner.meta(k)),
@@ -83,7 +89,7 @@ function heldPort(inner: SqliteStorePort, fault: (error: unknown) => StoreFault 
     quarantinedRecords: () => inner.quarantinedRecords(),
     close: () => later(inner.close()),
   };
-  return { port, held };
+  return { port, held, refuseSeeds };
 }
 
 /** Let every pending promise reaction run (the held port answers through a few of them). */
@@ -93,7 +99,7 @@ const settle = async (): Promise<void> => {
 
 async function open(fault?: (error: unknown) => StoreFault) {
   const inner = SqliteStorePort.open({ path: join(dir, 'hub.sqlite'), sync: 'normal' });
-  const { port, held } = heldPort(inner, fault);
+  const { port, held, refuseSeeds } = heldPort(inner, fault);
   const clock = new TestClock();
   const sent: WriterNotice[] = [];
   const core = new WriterCore({
@@ -108,7 +114,7 @@ async function open(fault?: (error: unknown) => StoreFault) {
   const commits = (): number[][] =>
     sent.flatMap((m) => (m.type === 'deliver' && m.input.deliveries.length > 0 ? [m.input.deliveries.map((d) => (d.out[0]?.msg as { seq?: number }).seq ?? -1)] : []));
   const messages = (): HubMessage[] => sent.flatMap((m) => (m.type === 'deliver' ? m.input.deliveries.flatMap((d) => d.out.map((o) => o.msg)) : []));
-  return { inner, held, clock, core, commits, messages, sent };
+  return { inner, held, clock, core, commits, messages, sent, refuseSeeds };
 }
 
 describe('the commit loop on a store that answers later', () => {
@@ -160,6 +166,23 @@ describe('the commit loop on a store that answers later', () => {
     expect(commits()).toEqual([[1], [2]]);
     expect(loaded).toEqual([expect.objectContaining({ key: 't:1', table: expect.objectContaining({ posReference: 'B' }) })]);
     expect(await flushed).toMatchObject({ seq: 2 });
+    await inner.close();
+  });
+
+  it('asks again for a key load the store refused for a moment (a failover), instead of dying', async () => {
+    const { held, clock, core, refuseSeeds, inner } = await open();
+    core.enqueue([unit('A')]);
+    clock.flush();
+    held[0]!.release();
+    await settle();
+    refuseSeeds.count = 1;
+    const loaded: unknown[] = [];
+    core.loadKey('t:1', (seed) => loaded.push(seed));
+    await settle();
+    expect(loaded).toEqual([]);
+    clock.advance(1000);
+    await settle();
+    expect(loaded).toEqual([expect.objectContaining({ key: 't:1', table: expect.objectContaining({ posReference: 'A' }) })]);
     await inner.close();
   });
 
