@@ -24,7 +24,7 @@ interface Pending {
 export class GroupCommitter {
   private queue: Pending[] = [];
   private busy = false;
-  private timer: NodeJS.Immediate | NodeJS.Timeout | null = null;
+  private timer: { readonly cancel: () => void } | null = null;
   private stopped = false;
   ack = new Histogram();
   acked = 0;
@@ -62,14 +62,20 @@ export class GroupCommitter {
   /** Stop committing; units still queued are dropped (not acked). */
   stop(): void {
     this.stopped = true;
-    if (this.timer !== null) clearTimeout(this.timer as NodeJS.Timeout);
+    this.timer?.cancel();
     this.timer = null;
     this.queue = [];
   }
 
   private schedule(delayMs: number): void {
     if (this.busy || this.timer !== null || this.queue.length === 0 || this.stopped) return;
-    this.timer = delayMs === 0 ? setImmediate(() => void this.commit()) : setTimeout(() => void this.commit(), delayMs);
+    if (delayMs === 0) {
+      const immediate = setImmediate(() => void this.commit());
+      this.timer = { cancel: () => clearImmediate(immediate) };
+    } else {
+      const timeout = setTimeout(() => void this.commit(), delayMs);
+      this.timer = { cancel: () => clearTimeout(timeout) };
+    }
   }
 
   private async commit(): Promise<void> {
