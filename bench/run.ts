@@ -15,6 +15,7 @@ import { updateReadme } from './lib/results.js';
 import { type BenchContext, save } from './scenarios/context.js';
 import { runHttp } from './scenarios/http.js';
 import { runIdle } from './scenarios/idle.js';
+import { runPg } from './scenarios/pg.js';
 import { goalTable } from './scenarios/goals.js';
 import { PLANS } from './scenarios/plan.js';
 import { runProfile } from './scenarios/profile.js';
@@ -26,7 +27,7 @@ import { odooSimAvailable, ROOT, startOdooSim, type ServerHandle } from './venue
 
 const SCENARIOS = ['sqlite', 'venue', 'venue-large', 'saturation', 'profile', 'storm', 'idle', 'http'] as const;
 /** Run only when named in --only. */
-const OPT_IN = ['storm-profile', 'venue-profile', 'venue-large-profile'] as const;
+const OPT_IN = ['storm-profile', 'venue-profile', 'venue-large-profile', 'pg'] as const;
 type Scenario = (typeof SCENARIOS)[number] | (typeof OPT_IN)[number];
 const KNOWN: readonly string[] = [...SCENARIOS, ...OPT_IN];
 
@@ -150,6 +151,9 @@ async function main(): Promise<number> {
     await attempt('venue-large-profile', async () => {
       await runVenueProfile(ctx, 'venue-large');
     });
+    await attempt('pg', async () => {
+      results.pg = await runPg(ctx);
+    });
   } finally {
     await ctx.shared.hub?.stop();
     await odoo?.stop();
@@ -166,6 +170,9 @@ async function main(): Promise<number> {
     { elapsedS, failures: results.failures, goals, markdown: summary },
   );
   if (args.mode === 'all' && args.out === null && !args.subset) updateReadme(join(BENCH_DIR, 'README.md'), summary);
+  // The opt-in pg scenario keeps its own block, rewritten whenever it runs in mode all to the default folder.
+  if (args.mode === 'all' && args.out === null && results.pg !== undefined)
+    updateReadme(join(BENCH_DIR, 'README.md'), results.pg.markdown, 'pg');
   process.stdout.write(`\n${summary}\n`);
   log(`done in ${elapsedS} s; results in ${outDir}`);
   return results.failures.length === 0 ? 0 : 1;

@@ -25,11 +25,10 @@ export function writeResult<T>(outDir: string, envelope: ResultEnvelope<T>): str
   return file;
 }
 
-const START = '<!-- results:start -->';
-const END = '<!-- results:end -->';
-
-/** Replace the block between the markers; append the block when the markers are missing. */
-export function updateReadme(readmePath: string, block: string): void {
+/** The default block is the full run's tables; an opt-in scenario (pg) keeps a block of its own. */
+export function updateReadme(readmePath: string, block: string, name = 'results'): void {
+  const START = `<!-- ${name}:start -->`;
+  const END = `<!-- ${name}:end -->`;
   let text = '';
   try {
     text = readFileSync(readmePath, 'utf8');

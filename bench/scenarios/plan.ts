@@ -59,6 +59,27 @@ export interface Plan {
   };
   readonly http: { readonly durationS: number; readonly connections: number };
   readonly sqlite: { readonly batches: readonly number[]; readonly durationMs: number };
+  /** Opt-in (`--only pg`): the write path on Postgres with a synchronous standby next to SQLite. */
+  readonly pg: PgPlan;
+}
+
+export interface PgPlan {
+  /** Store level: writer-like group commits of snapshot units, stepped like saturation. */
+  readonly store: {
+    readonly tables: number;
+    readonly startRate: number;
+    readonly maxRate: number;
+    readonly maxSteps: number;
+    readonly stepMs: number;
+    readonly drainMs: number;
+    readonly p99LimitMs: number;
+  };
+  /** Hub level: the saturation generator against a hub on each store (saturation's sizes). */
+  readonly hub: { readonly enabled: boolean; readonly maxSteps: number; readonly maxRate: number };
+  /** Failover: steady writes, kill -9 of the primary postmaster; a gap not closed within limitMs is reported as none. */
+  readonly gap: { readonly rate: number; readonly warmMs: number; readonly limitMs: number; readonly paceMs: number };
+  /** The idle cluster's CPU (Postgres and the HA agents), measured over this long. */
+  readonly idleMs: number;
 }
 
 /** Writes only, one lease per order: the write path as the ceilings can also serve it. */
@@ -110,6 +131,12 @@ export const PLANS: Record<'all' | 'smoke', Plan> = {
     idle: { terminals: 2000, processes: 4, settleMs: 2000, targets: ['pos-hub', 'uws-ceiling', 'socketio-peer'] },
     http: { durationS: 5, connections: 20 },
     sqlite: { batches: [1, 64, 256], durationMs: 2000 },
+    pg: {
+      store: { tables: 120, startRate: 125, maxRate: 16_000, maxSteps: 9, stepMs: 3000, drainMs: 1500, p99LimitMs: 10 },
+      hub: { enabled: true, maxSteps: 6, maxRate: 4000 },
+      gap: { rate: 50, warmMs: 2000, limitMs: 60_000, paceMs: 20 },
+      idleMs: 3000,
+    },
   },
   smoke: {
     mode: 'smoke',
@@ -155,5 +182,12 @@ export const PLANS: Record<'all' | 'smoke', Plan> = {
     idle: { terminals: 20, processes: 2, settleMs: 200, targets: ['pos-hub', 'uws-ceiling', 'socketio-peer'] },
     http: { durationS: 1, connections: 2 },
     sqlite: { batches: [1, 64], durationMs: 200 },
+    pg: {
+      store: { tables: 8, startRate: 125, maxRate: 250, maxSteps: 2, stepMs: 500, drainMs: 1000, p99LimitMs: 10 },
+      hub: { enabled: true, maxSteps: 1, maxRate: 50 },
+      // A failover takes what it takes (detection and promotion are timeouts), so the limit is not scaled down.
+      gap: { rate: 25, warmMs: 500, limitMs: 60_000, paceMs: 20 },
+      idleMs: 500,
+    },
   },
 };

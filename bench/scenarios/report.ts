@@ -9,6 +9,7 @@ import { renderGoals, type Goal } from './goals.js';
 import type { HttpResult } from './http.js';
 import type { MeasuredRun } from './measure.js';
 import type { IdleResult } from './idle.js';
+import type { PgResult } from './pg.js';
 import type { ProfileResult } from './profile.js';
 import type { SaturationResult } from './saturation.js';
 import type { StormResult } from './storm.js';
@@ -24,6 +25,8 @@ export interface AllResults {
   http?: HttpResult[];
   sqlite?: SqliteCeiling;
   profile?: ProfileResult | null;
+  /** Opt-in: Postgres with a synchronous standby next to SQLite. */
+  pg?: PgResult;
   failures: string[];
 }
 
@@ -348,6 +351,8 @@ export function renderSummary(results: AllResults, header: string, goals: readon
     );
   }
   parts.push(...renderAckBudget(results));
+  if (results.pg !== undefined)
+    parts.push('\n### PostgreSQL with a synchronous standby next to SQLite (`--only pg`)\n', results.pg.markdown);
   if (results.failures.length > 0) parts.push(`\nScenarios that failed in this run: ${results.failures.join('; ')}`);
   return parts.join('\n');
 }
