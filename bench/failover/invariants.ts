@@ -3,7 +3,7 @@
  * that break each rule (test/unit/bench/failover-invariants.test.ts). Rules, from issue 18: every acked write
  * is stored exactly once, under the seq it was acked with; seq only grows, without gaps, one write per seq;
  * no seq a driver saw later vanished or changed write; never two writable primaries in one sample; the fault's
- * own expectation (failover or not, a window with no acks). It also measures the write gap.
+ * own expectation (failover or not, a window with no ack and no writable node). It also measures the write gap.
  */
 import type { Ack, RunLog } from './run-log.js';
 
@@ -19,7 +19,7 @@ export interface Violation {
     | 'two-primaries'
     | 'failover-expected'
     | 'false-failover'
-    | 'acked-while-quiet';
+    | 'not-quiet';
   readonly detail: string;
 }
 
@@ -104,10 +104,14 @@ export function checkRun(log: RunLog): RunVerdict {
     flag('failover-expected', `primary stayed ${log.primaryBefore} (after: ${log.primaryAfter ?? 'none'})`);
   if (primaryChanges === false && log.primaryAfter !== log.primaryBefore)
     flag('false-failover', `primary moved from ${log.primaryBefore} to ${log.primaryAfter ?? 'none'}`);
-  if (quiet !== null)
+  if (quiet !== null) {
     for (const ack of log.acks)
       if (ack.ackAt > quiet.from && ack.ackAt < quiet.to)
-        flag('acked-while-quiet', `${ack.mutationId} acked at ${ack.ackAt}, inside ${quiet.from}–${quiet.to}`);
+        flag('not-quiet', `${ack.mutationId} acked at ${ack.ackAt}, inside ${quiet.from}–${quiet.to}`);
+    for (const s of log.samples)
+      if (s.at > quiet.from && s.at < quiet.to && (s.node1 === 'primary' || s.node2 === 'primary'))
+        flag('not-quiet', `a writable node (node1 ${s.node1}, node2 ${s.node2}) at ${s.at}, inside ${quiet.from}–${quiet.to}`);
+  }
 
   const { gapMs, longestStallMs } = writeGap(log);
   return {

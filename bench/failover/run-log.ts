@@ -64,7 +64,7 @@ export interface FinalState {
 export interface RunExpectation {
   /** true: the primary must change; false: it must not; null: either is correct (kill -9 of the postmaster). */
   readonly primaryChanges: boolean | null;
-  /** A window in which no write may be acked (the monitor is down and the primary dead: nobody may accept). */
+  /** A window in which nobody may accept writes: no ack, and no node sampled writable (the monitor is down and the primary dead). */
   readonly quiet: { readonly from: number; readonly to: number } | null;
 }
 

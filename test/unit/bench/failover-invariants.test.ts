@@ -150,13 +150,16 @@ describe('failover invariants', () => {
     expect(fenced.bothOutOfRecoverySamples).toBe(1);
   });
 
-  it('the fault expectation: a failover that did not happen, one that should not have, and acks inside a quiet window', () => {
+  it('the fault expectation: a failover that did not happen, one that should not have, and acks or a writable node inside a quiet window', () => {
     const log = cleanLog();
     expect(rules({ ...log, primaryAfter: 'node1' })).toEqual(['failover-expected']);
     expect(rules({ ...log, expect: { primaryChanges: false, quiet: null } })).toEqual(['false-failover']);
     expect(rules({ ...log, primaryAfter: 'node1', expect: { primaryChanges: null, quiet: null } })).toEqual([]);
-    expect(rules({ ...log, expect: { primaryChanges: true, quiet: { from: 10_000, to: 16_000 } } })).toEqual([]);
-    expect(rules({ ...log, expect: { primaryChanges: true, quiet: { from: 10_000, to: 17_000 } } })).toContain('acked-while-quiet');
+    expect(rules({ ...log, expect: { primaryChanges: true, quiet: { from: 10_000, to: 14_000 } } })).toEqual([]);
+    expect(rules({ ...log, expect: { primaryChanges: true, quiet: { from: 10_000, to: 17_000 } } })).toContain('not-quiet');
+    // A node sampled writable inside the window breaks it too, acked or not.
+    const samples = [...log.samples, { at: 12_000, node1: 'down', node2: 'primary' } as const];
+    expect(rules({ ...log, samples, expect: { primaryChanges: true, quiet: { from: 10_000, to: 14_000 } } })).toEqual(['not-quiet']);
   });
 
   it('an attempt already on the wire when the fault landed does not end the gap', () => {
