@@ -6,7 +6,7 @@
  * `node1-monitor` and `node2-monitor` (each keeper's own way to the monitor).
  */
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort, postgresOwnedDir } from '../../test/helpers/pg-server.js';
@@ -42,6 +42,8 @@ export interface FailoverCluster {
   /** scripts/ha/cluster.sh verbs: kill (postmaster), stop (whole group), start, freeze, thaw. */
   act(verb: 'kill' | 'stop' | 'start' | 'freeze' | 'thaw', member: Member): Promise<void>;
   switchover(): Promise<void>;
+  /** Start every member whose process group is gone (a killed node, or a keeper that gave up starting). */
+  ensureRunning(): Promise<Member[]>;
   link(name: LinkName, mode: LinkMode): void;
   healLinks(): void;
   close(): Promise<void>;
@@ -73,6 +75,31 @@ async function freePortRun(): Promise<number> {
     if (!checks.includes(true)) return first;
   }
   throw new Error('no three consecutive free ports on loopback');
+}
+
+/** Whether the member's pg_autoctl process group (cluster.sh writes its id to BASE/member.pid) still runs. */
+function groupAlive(base: string, member: Member): boolean {
+  try {
+    const pgid = Number(readFileSync(`${base}/${member}.pid`, 'utf8').trim());
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Until the monitor answers (bounded). */
+export async function waitMonitor(base: string, limitMs = 60_000): Promise<void> {
+  const until = Date.now() + limitMs;
+  for (;;) {
+    try {
+      await script(['state', base]);
+      return;
+    } catch (error) {
+      if (Date.now() > until) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
 
 export async function startFailoverCluster(settings: 'tuned' | 'default'): Promise<FailoverCluster> {
@@ -120,6 +147,17 @@ export async function startFailoverCluster(settings: 'tuned' | 'default'): Promi
     },
     async switchover() {
       await script(['switchover', base], 90_000);
+    },
+    async ensureRunning() {
+      const started: Member[] = [];
+      for (const member of ['monitor', 'node1', 'node2'] as const)
+        if (!groupAlive(base, member)) {
+          await script(['start', base, member]);
+          started.push(member);
+          // A keeper gives up when its monitor does not answer at start: wait for the monitor first.
+          if (member === 'monitor') await waitMonitor(base);
+        }
+      return started;
     },
     link: (name, mode) => proxy(name).set(mode),
     healLinks() {

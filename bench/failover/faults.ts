@@ -5,7 +5,7 @@
  * and loss, the driver itself for terminals cut off, pg_autoctl for the switchover. An injector leaves
  * whatever it stopped in `ctx.stopped`; the harness starts it again and heals every link afterwards.
  */
-import { LINKS, linksOf, otherNode, type FailoverCluster, type Member, type NodeName } from './cluster.js';
+import { LINKS, linksOf, otherNode, waitMonitor, type FailoverCluster, type Member, type NodeName } from './cluster.js';
 import type { WriteDriver } from './driver.js';
 import type { RunExpectation } from './run-log.js';
 
@@ -129,6 +129,7 @@ export function faults(t: FaultTimings = DEFAULT_TIMINGS): readonly Fault[] {
         await ctx.hold(t.deadHoldMs);
         const to = Date.now();
         await ctx.cluster.act('start', 'monitor');
+        await waitMonitor(ctx.cluster.base);
         await ctx.cluster.act('start', ctx.primary);
         await recovered(ctx, t.recoverMs, 'monitor-down-then-primary-killed');
         return { quiet: { from, to } };

@@ -110,6 +110,8 @@ export async function runFault(
 ): Promise<RunReport> {
   const started = Date.now();
   cluster.healLinks();
+  const restarted = await cluster.ensureRunning();
+  if (restarted.length > 0) log(`  started again before the run: ${restarted.join(', ')}`);
   const primary = await waitSettled(cluster, settings.settleMs);
   const afterSeq = await driver.currentSeq(cluster.nodeUrl(primary));
   const sampler = startRoleSampler(cluster.nodeUrl);
