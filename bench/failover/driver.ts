@@ -29,6 +29,8 @@ export interface WriteDriver {
   readFinal(url: string, node: string, afterSeq: number): Promise<FinalState>;
   /** The store's seq high-water mark on one node, before the run. */
   currentSeq(url: string): Promise<number>;
+  /** One line on where the writers stand, for a run that failed (what each waits for, the last refusals). */
+  diagnose(): string;
   /** The hub-level fault: kill -9 of the leader hub (store driver: unsupported, throws). */
   killLeaderHub(): Promise<void>;
   close(): Promise<void>;

@@ -66,7 +66,9 @@ const QUIET_GRACE_MS = 1000;
 
 async function recovered(ctx: FaultContext, limitMs: number, what: string): Promise<void> {
   if (!(await ctx.acksAfter(20, limitMs)))
-    throw new Error(`${what}: writes did not resume within ${limitMs} ms; cluster: ${(await ctx.cluster.state()).replace(/\n/g, '; ')}`);
+    throw new Error(
+      `${what}: writes did not resume within ${limitMs} ms; cluster: ${(await ctx.cluster.state()).replace(/\n/g, '; ')}; driver: ${ctx.driver.diagnose()}`,
+    );
 }
 
 export function faults(t: FaultTimings = DEFAULT_TIMINGS): readonly Fault[] {

@@ -137,7 +137,7 @@ export async function runFault(
     cluster.healLinks();
     for (const member of stopped) await cluster.act('start', member);
     if (!(await waitAcks(driver, driver.ackCount() + settings.tailAcks, settings.ackWaitMs)))
-      throw new Error(`writes did not flow after healing: ${(await cluster.state()).replace(/\n/g, '; ')}`);
+      throw new Error(`writes did not flow after healing: ${(await cluster.state()).replace(/\n/g, '; ')}; driver: ${driver.diagnose()}`);
     const driverLog = await driver.stop(settings.ackWaitMs);
     samples = await sampler.stop();
     const after = await writableNode(cluster, 60_000);

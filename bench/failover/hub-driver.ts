@@ -26,6 +26,8 @@ import type { Ack, FinalState, Seen, StoredWrite } from './run-log.js';
 export interface HubDriverOptions {
   readonly url: string;
   readonly terminals?: number;
+  /** Two (leader and follower, the venue layout) or one (the database faults only: no hub to fail over to). */
+  readonly hubs?: 1 | 2;
   /** Pause between writes per terminal, and how many may wait unacked in its outbox. */
   readonly intervalMs?: number;
   readonly maxUnacked?: number;
@@ -71,6 +73,7 @@ async function startHubProcess(hub: HubProcess, url: string): Promise<void> {
       HUB_DB_PATH: join(hub.dir, 'hub.sqlite'),
       HUB_STORE: 'postgres',
       HUB_PG_URL: url,
+      HUB_LOG_LEVEL: process.env.FAILOVER_HUB_LOG ?? 'silent',
     },
   });
   hub.process = spawned;
@@ -93,7 +96,7 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
   const terminals = options.terminals ?? 4;
   const intervalMs = options.intervalMs ?? 50;
   const maxUnacked = options.maxUnacked ?? 2;
-  const hubs: HubProcess[] = ['hub-a', 'hub-b'].map((name) => ({ name, dir: mkdtempSync(join(tmpdir(), `pos-hub-failover-${name}-`)), port: 0, process: null }));
+  const hubs: HubProcess[] = ['hub-a', 'hub-b'].slice(0, options.hubs ?? 2).map((name) => ({ name, dir: mkdtempSync(join(tmpdir(), `pos-hub-failover-${name}-`)), port: 0, process: null }));
   // Hub A first: it takes the first takeover and leads; B follows.
   for (const hub of hubs) await startHubProcess(hub, options.url);
 
@@ -106,6 +109,8 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
   let running = false;
   let cut = false;
   let runStart = 0;
+  /** The ERROR frames the terminals received (bounded): what a failed run reports. */
+  const refusals: string[] = [];
 
   /** The SDK's socket, with every frame it receives logged against the terminal and the hub it came from. */
   const recording = (terminal: string): WebSocketCtor => {
@@ -121,6 +126,10 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
             return;
           }
           const at = Date.now();
+          if (frame.type === 'ERROR') {
+            refusals.push(`${new Date(at).toISOString().slice(11, 23)} ${terminal} ${event.data.slice(0, 160)}`);
+            if (refusals.length > 50) refusals.shift();
+          }
           if (frame.type === 'ORDER_ACK' && typeof frame.mutationId === 'string' && typeof frame.seq === 'number') {
             const p = pending.get(frame.mutationId);
             if (p === undefined) return;
@@ -166,7 +175,7 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
       for (let k = 1; k <= terminals; k++) {
         // Each terminal has met both hubs (its book), and is configured for the first.
         const t = createTransport(
-          { nu_hub_enabled: true, nu_hub_url: `ws://127.0.0.1:${hubs[0]?.port ?? 0}`, deviceId: `till-${k}`, session_id: 42, odoo_url: 'http://127.0.0.1:9', hubLossFallbackMs: 600_000, reconnectBackoff: { baseMs: 100, factor: 2, maxMs: 1000 } },
+          { nu_hub_enabled: true, nu_hub_url: `ws://127.0.0.1:${hubs[0]?.port ?? 0}`, deviceId: `till-${k}`, session_id: 42, odoo_url: 'http://127.0.0.1:9', hubLossFallbackMs: 600_000, reconnectBackoff: { baseMs: 100, factor: 2, maxMs: 1000 }, outboxBackoff: { baseMs: 250, factor: 2, maxMs: 2000 } },
           { WebSocket: recording(`till-${k}`), outboxStore: memoryOutboxStore(), hubBookStore: book, pageOrigin: null },
         ) as HubTransport;
         await t.connect();
@@ -177,6 +186,8 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
       loops = transports.map((t, i) => terminalLoop(t, i + 1, runId));
     },
     ackCount: () => acks.length,
+    diagnose: () =>
+      `terminals: ${transports.map((t) => `${t.state}/${t.outboxCount} unacked`).join(', ')}; last refusals: ${refusals.splice(0).slice(-3).join(' | ') || 'none'}`,
     lastAckAt: () => acks.at(-1)?.ackAt ?? null,
     async cutOff() {
       cut = true;

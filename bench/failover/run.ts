@@ -1,5 +1,5 @@
 /**
- * `npm run failover [-- --runs N] [--faults a,b] [--driver store|hub] [--settings tuned|default] [--out DIR]`:
+ * `npm run failover [-- --runs N] [--faults a,b] [--driver store|hub] [--hubs 1|2] [--settings tuned|default] [--out DIR]`:
  * the failover suite of issue 18 on one machine, loopback only. Every fault of faults.ts runs N times
  * (default 3) on one pg_auto_failover cluster (a fresh one after a run that could not finish), with the
  * invariants of invariants.ts checked per run; prints the figures per fault and writes them with every
@@ -25,6 +25,7 @@ interface Options {
   readonly runs: number;
   readonly faults: readonly string[] | null;
   readonly driver: 'store' | 'hub';
+  readonly hubs: 1 | 2;
   readonly settings: 'tuned' | 'default';
   readonly out: string;
   readonly limitMin: number;
@@ -41,6 +42,8 @@ function parseArgs(argv: readonly string[]): Options {
   if (driver !== 'store' && driver !== 'hub') throw new Error('--driver: store or hub');
   const settings = value('settings') ?? 'tuned';
   if (settings !== 'tuned' && settings !== 'default') throw new Error('--settings: tuned or default');
+  const hubs = Number(value('hubs') ?? '2') as 1 | 2;
+  if (hubs !== 1 && hubs !== 2) throw new Error('--hubs: 1 or 2 (hub driver)');
   const limitMin = Number(value('limit-min') ?? '30');
   if (!(limitMin > 0 && limitMin <= 240)) throw new Error('--limit-min: minutes, at most 240');
   const list = value('faults');
@@ -48,6 +51,7 @@ function parseArgs(argv: readonly string[]): Options {
     runs,
     faults: list === undefined ? null : list.split(',').map((s) => s.trim()).filter((s) => s !== ''),
     driver,
+    hubs,
     settings,
     out: value('out') ?? join(ROOT, 'bench/results'),
     limitMin,
@@ -56,7 +60,7 @@ function parseArgs(argv: readonly string[]): Options {
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
-  const all = faults().filter((f) => options.driver === 'hub' || !f.needsHub);
+  const all = faults().filter((f) => !f.needsHub || (options.driver === 'hub' && options.hubs === 2));
   const chosen = options.faults === null ? all : all.filter((f) => options.faults?.includes(f.name));
   const unknown = (options.faults ?? []).filter((name) => !all.some((f) => f.name === name));
   if (unknown.length > 0) throw new Error(`unknown fault(s) for the ${options.driver} driver: ${unknown.join(', ')} (known: ${all.map((f) => f.name).join(', ')})`);
@@ -86,7 +90,7 @@ async function main(): Promise<void> {
             driver =
               options.driver === 'store'
                 ? storeDriver({ ...DEFAULT_STORE_DRIVER, url: cluster.url })
-                : await hubDriver({ url: cluster.url, log: say });
+                : await hubDriver({ url: cluster.url, hubs: options.hubs, log: say });
           }
           if (driver === null) throw new Error('no driver');
           say(`${fault.name} run ${run}/${options.runs}`);

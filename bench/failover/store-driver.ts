@@ -200,6 +200,7 @@ export function storeDriver(options: StoreDriverOptions): WriteDriver {
       }
     },
     ackCount: () => acks.length,
+    diagnose: () => writers.map((w) => `${w.terminalId} ${w.state}`).join(', '),
     lastAckAt: () => acks.at(-1)?.ackAt ?? null,
     async cutOff() {
       for (const w of writers) if (w.state === 'running') w.state = 'cutting';
