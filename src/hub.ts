@@ -74,7 +74,9 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
 
   // The front is built once the workers are ready; what they say before that is dropped (see below).
   let front: Front | null = null;
+  const hubId = deps.hubId ?? `${localHostName()}:${config.HUB_HTTP_PORT}`;
   const workers = await startWorkers({
+    hubId,
     config,
     log,
     metrics,
@@ -85,7 +87,6 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   });
   const { writer, shards } = workers;
   const cluster = deps.cluster ?? standaloneWatch();
-  const hubId = deps.hubId ?? `${localHostName()}:${config.HUB_HTTP_PORT}`;
   // Read once before any terminal can sign in, so the first AUTH_OK already names the role.
   await cluster.start();
   const hubIdentity = (): HubIdentityView => {

@@ -1,5 +1,5 @@
 /**
- * The hub's threads: one writer worker (the only SQLite handle) and N shard workers (table actors), each
+ * The hub's threads: one writer worker (the only store user: SQLite or Postgres) and N shard workers (table actors), each
  * shard with its own MessageChannel to the writer. Start-up waits for every worker's ready signal and
  * fails fast, with the most telling cause, if any dies first.
  */
@@ -33,6 +33,8 @@ export interface WorkersDeps {
   readonly onWriterMessage: (message: WriterNotice) => void;
   /** ORDER_TRANSFER steps between actors on different shards. */
   readonly onRelay: (relays: readonly Relay[]) => void;
+  /** This hub's id: a Postgres writer records it with its takeover. */
+  readonly hubId: string;
 }
 
 /** Spawn every worker and resolve once all are ready; a death first rejects with its cause, every worker stopped. */
@@ -49,7 +51,7 @@ export async function startWorkers(deps: WorkersDeps): Promise<HubWorkers> {
   const channels = Array.from({ length: shardCount }, () => new MessageChannel());
   const writerWorker = spawn(
     '../../workers/writer/writer.worker',
-    { config, shards: shardCount, shardPorts: channels.map((c) => c.port1) },
+    { config, shards: shardCount, shardPorts: channels.map((c) => c.port1), hubId: deps.hubId },
     channels.map((c) => c.port1),
   );
   const writerReady = signal();

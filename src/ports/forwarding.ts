@@ -1,7 +1,7 @@
 /**
  * Port: the durable queue of work bound for Odoo, as the forwarder sees it. The writer worker
- * implements it on SQLite (the events table); the Odoo adapter's Forwarder drains it. Every method
- * is synchronous because the queue lives in the writer's own better-sqlite3 handle.
+ * implements it on its store port (the events table, SQLite or Postgres); the Odoo adapter's Forwarder
+ * drains it. Asynchronous, because a Postgres store answers over a socket.
  */
 import type { OrderSnapshot } from '../protocol/snapshot.js';
 
@@ -26,11 +26,12 @@ export interface FinalizeSuccess {
 
 export interface ForwardQueue {
   /** Oldest first; only events whose backoff has elapsed at `now` (epoch ms). */
-  pending(limit: number, now: number): PendingFinalize[];
-  markForwarded(eventId: number, result: FinalizeSuccess, now: number): void;
-  markAttemptFailed(eventId: number, error: string, nextAttemptAt: number): void;
+  pending(limit: number, now: number): Promise<PendingFinalize[]>;
+  /** Resolves once the mark is durable: a crash after it never forwards the event again. */
+  markForwarded(eventId: number, result: FinalizeSuccess, now: number): Promise<void>;
+  markAttemptFailed(eventId: number, error: string, nextAttemptAt: number): Promise<void>;
   /** Odoo refused it for good: parked, shown on /health and the dashboard, never blocks the queue. */
-  markDead(eventId: number, error: string, now: number): void;
+  markDead(eventId: number, error: string, now: number): Promise<void>;
 }
 
 /** What the forwarder reports after each event, so the hub can tell the terminal. */

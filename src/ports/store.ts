@@ -197,8 +197,19 @@ export interface RecentEvent {
   readonly createdAt: string;
 }
 
+/**
+ * What a rejected call means for the writer. `transient`: nothing was applied (a full or failing disk, a
+ * lost or read-only primary, a serialization conflict): refuse retryable, reload, keep serving. `in_doubt`:
+ * the COMMIT was sent and its answer lost, so it may have been applied: refused retryable all the same (a
+ * retry with the same mutation id is answered from the store, never applied twice). `fatal`: a bug or a
+ * damaged store: the writer thread dies with its cause.
+ */
+export type StoreFault = 'transient' | 'in_doubt' | 'fatal';
+
 export interface HubStorePort {
   readonly engine: 'sqlite' | 'postgres';
+  /** How to treat an error this store's calls rejected with (StoreFault). */
+  classifyError(error: unknown): StoreFault;
   /**
    * Apply every unit in one transaction and resolve once it is durable (SQLite: fsync; Postgres: flushed on
    * the synchronous standby). Seq stays gap-free: on rejection nothing was applied and no seq was used.
@@ -236,6 +247,12 @@ export interface HubStorePort {
   markAttemptFailed(eventId: number, error: string, nextAttemptAt: number): Promise<void>;
   markDead(eventId: number, error: string, now: number): Promise<void>;
   prune(limits: PruneLimits): Promise<PruneOutcome>;
+  /**
+   * The light pass the writer runs every few hundred commits: events older than the newest `retention`
+   * (never ones owed to Odoo) and mutation replies beyond `retention`. No scans by bytes: cheap enough to
+   * run between commits at full rate; prune() does the rest on its schedule.
+   */
+  trimEvents(retention: number): Promise<void>;
   /** Wipe the data (keeping epochs and seq); every older lastSeq then falls back to a full sync. */
   reset(): Promise<void>;
   tallies(): Promise<StoreTallies>;

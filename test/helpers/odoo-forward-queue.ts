@@ -1,5 +1,5 @@
 /**
- * Test doubles for the Odoo gateway tests: an in-memory ForwardQueue that records every transition
+ * Test doubles for the Odoo gateway tests: an in-memory (asynchronous) ForwardQueue that records every transition
  * (and throws on a double markForwarded, so exactly-once breaks loudly), a manual Clock advanced by
  * hand, and a finalized-order snapshot built from the simulator's seeded catalog.
  */
@@ -27,34 +27,37 @@ export class MemoryForwardQueue implements ForwardQueue {
     return event;
   }
 
-  pending(limit: number, now: number): PendingFinalize[] {
-    return this.events
+  pending(limit: number, now: number): Promise<PendingFinalize[]> {
+    return Promise.resolve(this.events
       .filter((e) => e.status === 'pending' && e.nextAttemptAt <= now)
       .slice(0, limit)
-      .map((e) => e.event);
+      .map((e) => e.event));
   }
 
-  markForwarded(eventId: number, result: FinalizeSuccess): void {
+  markForwarded(eventId: number, result: FinalizeSuccess): Promise<void> {
     const e = this.find(eventId);
     if (e.status !== 'pending') throw new Error(`event ${eventId} marked forwarded while ${e.status}`);
     e.status = 'forwarded';
     e.result = result;
     this.forwardedOrder.push(eventId);
+    return Promise.resolve();
   }
 
-  markAttemptFailed(eventId: number, error: string, nextAttemptAt: number): void {
+  markAttemptFailed(eventId: number, error: string, nextAttemptAt: number): Promise<void> {
     const e = this.find(eventId);
     if (e.status !== 'pending') throw new Error(`event ${eventId} failed while ${e.status}`);
     e.event = { ...e.event, attempts: e.event.attempts + 1 };
     e.nextAttemptAt = nextAttemptAt;
     e.error = error;
+    return Promise.resolve();
   }
 
-  markDead(eventId: number, error: string): void {
+  markDead(eventId: number, error: string): Promise<void> {
     const e = this.find(eventId);
     if (e.status !== 'pending') throw new Error(`event ${eventId} dead while ${e.status}`);
     e.status = 'dead';
     e.error = error;
+    return Promise.resolve();
   }
 
   counts(): { pending: number; dead: number } {

@@ -151,9 +151,8 @@ function syncInitBodyFrom(rows: InitRows, seq: number, now: number): SyncInitBod
 
 
 /**
- * The same answer on the store port (either engine), built per request (not shared yet: the writer does
- * not run on the port): events are served only up to the high-water mark, so a commit still waiting for a
- * Postgres standby is never resumed to a terminal.
+ * The same answer on the store port (either engine), built per request: events are served only up to the
+ * high-water mark, so a commit still waiting for a Postgres standby is never resumed to a terminal.
  */
 export async function syncAnswerOnPort(
   store: HubStorePort,
@@ -162,15 +161,73 @@ export async function syncAnswerOnPort(
   terminalId: string,
   lastSeq: number | undefined,
 ): Promise<SyncResult> {
+  const resumed = lastSeq === undefined ? null : await resumeOnPort(store, retention, terminalId, lastSeq);
+  if (resumed !== null) return resumed;
   const seq = store.highWaterMark();
-  const quarantined = [...store.quarantinedRecords()];
-  if (lastSeq !== undefined) {
-    const events = seq - lastSeq <= retention ? await store.readEvents(lastSeq, retention, terminalId) : null;
-    if (events !== null)
-      return { mode: 'resume', fromSeq: lastSeq + 1, toSeq: seq, events: events.map((e) => e.payload as HubMessage), quarantined };
-  }
   const { orders, tables, floorPlans } = syncInitBodyFrom(await store.contents(), seq, now);
-  return { mode: 'init', version: 0, orders, tables, floorPlans, seq, quarantined };
+  return { mode: 'init', version: 0, orders, tables, floorPlans, seq, quarantined: [...store.quarantinedRecords()] };
+}
+
+async function resumeOnPort(store: HubStorePort, retention: number, terminalId: string, lastSeq: number): Promise<SyncResult | null> {
+  const seq = store.highWaterMark();
+  const events = seq - lastSeq <= retention ? await store.readEvents(lastSeq, retention, terminalId) : null;
+  if (events === null) return null;
+  return {
+    mode: 'resume',
+    fromSeq: lastSeq + 1,
+    toSeq: seq,
+    events: events.map((e) => e.payload as HubMessage),
+    quarantined: [...store.quarantinedRecords()],
+  };
+}
+
+/**
+ * The writer's sync answers on a store without the SQLite adapter's row watch (Postgres): the SYNC_INIT is
+ * shared as on SQLite, keyed on the high-water mark and `rowsVersion` (the writer bumps it after every
+ * commit, reset and pruning: on Postgres this writer is the only one changing the rows), and rebuilt when
+ * a lease it shows as held expires. The writer runs these one at a time, after the commit in flight.
+ */
+export function createPortSyncAnswers(
+  store: HubStorePort,
+  retention: number,
+  rowsVersion: () => number,
+): (now: number, input: { terminalId: string; lastSeq?: number; shared?: boolean }) => Promise<SyncResult> {
+  let shared: { version: number; mark: string; validUntil: number; body: SyncInitBody } | null = null;
+  let builds = 0;
+  let sent = 0;
+  return async (now, { terminalId, lastSeq, shared: sharing = false }) => {
+    const resumed = lastSeq === undefined ? null : await resumeOnPort(store, retention, terminalId, lastSeq);
+    if (resumed !== null) return resumed;
+    const mark = `${store.highWaterMark()}:${rowsVersion()}`;
+    if (shared === null || shared.mark !== mark || now >= shared.validUntil) {
+      const body = syncInitBodyFrom(await store.contents(), store.highWaterMark(), now);
+      builds += 1;
+      shared = { version: builds, mark, validUntil: body.validUntil, body };
+    }
+    const quarantined = [...store.quarantinedRecords()];
+    if (sharing && sent === shared.version) return { mode: 'init_same', version: shared.version, quarantined };
+    if (sharing) sent = shared.version;
+    const { orders, tables, floorPlans, seq } = shared.body;
+    return { mode: 'init', version: shared.version, orders, tables, floorPlans, seq, quarantined };
+  };
+}
+
+/** Leases, locks and the newest events, for the dashboard and the CLI, from the store port. */
+export async function stateViewOnPort(store: HubStorePort): Promise<WriterStateView> {
+  const { leases, locks } = await store.contents();
+  const events = await store.recentEvents(50);
+  return {
+    leases: leases.map((l) => ({
+      posReference: l.posReference,
+      terminalId: l.terminalId,
+      role: l.role,
+      tableId: l.tableId,
+      expiresAt: l.expiresAt,
+      epoch: l.epoch,
+    })),
+    locks: locks.map((l) => ({ tableId: l.tableId, terminalId: l.terminalId, role: l.role, expiresAt: l.expiresAt, epoch: l.epoch })),
+    events,
+  }
 }
 
 /** Leases, locks and the newest events, for the dashboard and the CLI. */

@@ -1,28 +1,39 @@
 /**
- * The writer: the hub's sequencer and only SQLite user. Units from every shard (and the front's
+ * The writer: the hub's sequencer and only store user. Units from every shard (and the front's
  * table-less work) are group-committed in one transaction as soon as the writer is idle; each committed event
  * gets the next hub-wide seq, which is stamped on its messages before they go to the front for fan-out.
  * Nothing leaves here before its commit. Runs in the writer worker, or in-process for tests.
- * A commit the disk refuses (full, I/O error, busy) is rolled back and each of its writers told
- * STORAGE_UNAVAILABLE (retryable); the shards reload from SQLite and the hub keeps serving, degraded,
- * until a write succeeds again (a small probe write retries on its own while nobody writes).
- * Its parts: apply-unit.ts (one unit's ops), sync-answers.ts (sync, state), writer-notices.ts (messages of its
- * own), writer-deps.ts (what it is built from).
+ * The store is the port (src/ports/store.ts): the embedded SQLite file or PostgreSQL. Exactly one commit
+ * is in flight; what arrives meanwhile goes into the next, which starts as soon as it settles; reads that
+ * must see queued units wait behind their commit (store-lane.ts). SQLite settles in the same turn, so the
+ * default runs synchronously as before the port; Postgres continues when its answer arrives.
+ * A commit the store refuses (full or failing disk, lost or read-only primary) is rolled back and each of
+ * its writers told STORAGE_UNAVAILABLE (retryable); the shards reload from the store and the hub keeps
+ * serving, degraded, until a write succeeds again (a small probe write retries on its own while nobody
+ * writes). A commit whose answer was lost (in doubt) is refused the same way: the retry's mutation id is
+ * answered from what the store holds. Anything else the store throws kills the thread with its cause.
+ * Its parts: store-units.ts (units ⇄ the port), sync-answers.ts (sync, state), device-owners.ts,
+ * writer-notices.ts (messages of its own), writer-deps.ts (what it is built from).
  */
-import type { Clock, TimerHandle } from '#ports/clock.js';
-import type { ForwardOutcome } from '#ports/forwarding.js';
+import type { ForwardQueueCounts } from '#adapters/odoo/forwarder.js';
+import { SqliteStorePort } from '#adapters/sqlite/store-port.js';
+import type { TimerHandle } from '#ports/clock.js';
+import type { ForwardOutcome, ForwardQueue } from '#ports/forwarding.js';
 import { stageTimer, type StageMark, type StageTimer } from '#ports/metrics.js';
+import { outcomeOf, settledPromise, thenSettled, whenSettled, type Outcome } from '#ports/settled.js';
+import type { CommitResult, StoreFault, StoreTallies } from '#ports/store.js';
 import { causeOf, describeCause } from '#protocol/errors.js';
 import { depthWithin } from '#protocol/frame-limits.js';
-import { isTransientStorageError } from '#adapters/sqlite/storage-fault.js';
 import type { Unit } from '#threads/actor-io.js';
 import type { Delivery, FrontToWriter, WriterStats } from '#threads/contract.js';
 import { shardOf, tableKey, type ActorKey } from '#threads/keys.js';
 import type { InputArgs, InputOf, RequestHandlers, RequestType, ResultOf } from '#threads/rpc.js';
 import type { KeySeed, ShardSeed } from '#threads/seed.js';
-import { applyUnit } from './apply-unit.js';
 import { DeviceOwners } from './device-owners.js';
-import { createSyncAnswers, stateView } from './sync-answers.js';
+import { seedOfKey, seedsOfContents } from './port-seeds.js';
+import { StoreLane, type LaneTask } from './store-lane.js';
+import { outboundOf, toStoreUnit } from './store-units.js';
+import { createPortSyncAnswers, createSyncAnswers, stateView, stateViewOnPort } from './sync-answers.js';
 import { outcomeMessage, refusals } from './writer-notices.js';
 import type { ForwarderHandle, WriterDeps } from './writer-deps.js';
 
@@ -34,11 +45,14 @@ export type { ForwarderFactory, ForwarderHandle, WriterClock, WriterDeps } from 
  */
 const UNIT_DEPTH_MARGIN = 16;
 
-/** While the disk refuses commits, how often a one-row probe write checks whether it has room again. */
+/** While the store refuses commits, how often a one-row probe write checks whether it accepts them again. */
 export const STORAGE_PROBE_MS = 1000;
 
 /** How often the writer checks whether the forwarder's view of Odoo changed. */
 const ODOO_WATCH_MS = 1000;
+
+/** The light event-log trim runs every this many commits (the full pass runs on HUB_PRUNE_INTERVAL_MS). */
+const TRIM_EVERY_COMMITS = 256;
 
 /** A unit waiting for its commit, with the StageMark of its arrival (the `commit_wait` stage starts there). */
 interface Queued {
@@ -46,104 +60,376 @@ interface Queued {
   readonly at: StageMark;
 }
 
+/** The units of the next commit and the reads that must run right after it. */
+interface Batch {
+  readonly units: Queued[];
+  /** Transfers whose two parts are in `units`, to announce after the commit. */
+  readonly joined: string[];
+  readonly after: LaneTask[];
+}
+
+const emptyBatch = (): Batch => ({ units: [], joined: [], after: [] });
+
+const NO_TALLIES: StoreTallies = { orders: 0, activeLeases: 0, activeLocks: 0, pendingForward: 0, totalForwarded: 0, deadLetters: 0 };
+
 export class WriterCore {
-  private queue: Queued[] = [];
+  private batch: Batch = emptyBatch();
   /** A transfer's first part, waiting for its other half (which comes from the other shard's port). */
   private readonly held = new Map<string, Queued>();
-  /** Transfers whose two parts are in `queue`, to announce after the commit. */
-  private joined: string[] = [];
-  /** Key loads waiting for the commit of units queued before them. */
-  private afterCommit: Array<() => void> = [];
+  private readonly lane = new StoreLane();
+  /** The commit window's timer (or the next turn's, with a window of 0). */
   private timer: TimerHandle | null = null;
+  /** A commit task is in the lane and has not yet taken the batch: later units join it. */
+  private commitQueued = false;
   private readonly forwarder: ForwarderHandle | null;
   private stopped = false;
   /** Odoo reachability last told to the front: it changes without any commit (the forwarder's idle probe). */
   private toldReachable: boolean | null = null;
   /** Bumped by every failed commit: shard memory loaded at an older generation may hold unstored state. */
   private generationNo = 0;
-  /** Set while the disk refuses commits; /health says `degraded` with the reason. */
+  /** Set while the store refuses commits; /health says `degraded` with the reason. */
   private storageError: { reason: string; since: number; failures: number } | null = null;
-  private probeTimer: ReturnType<Clock['setTimeout']> | null = null;
+  private probeTimer: TimerHandle | null = null;
+  /** The store's counters as of the last commit (or forward, reset, prune): /health reads these. */
+  private tallies: StoreTallies = NO_TALLIES;
+  /** A tallies read is in flight (Postgres); `talliesStale`: another commit landed since it started. */
+  private talliesReading = false;
+  private talliesStale = false;
+  /** The last Odoo confirmation the store remembers (meta `last_odoo_sync`), until the forwarder has its own. */
+  private storedOdooSync: number | null = null;
+  /** Moves with every change of the rows a SYNC_INIT is read from that this writer made (Postgres sharing). */
+  private rowsVersion = 0;
   /** Measured batching, for the README figures and the writerBatch metric. */
   readonly batching = { commits: 0, units: 0, rows: 0, maxUnits: 0, commitMs: 0 };
   /** The writer's stages of a write's path: to_writer, commit_wait, commit (pos_hub_write_stage_seconds). */
   private readonly stages: StageTimer;
   /** Sync answers, with the SYNC_INIT shared by every terminal until the rows change (sync-answers.ts). */
-  private readonly syncAnswers: ReturnType<typeof createSyncAnswers>;
+  private readonly syncAnswers: (now: number, input: { terminalId: string; lastSeq?: number; shared?: boolean }) => FrontToWriter['requests']['sync']['result'] | Promise<FrontToWriter['requests']['sync']['result']>;
+  private readonly stateView: () => FrontToWriter['requests']['state']['result'] | Promise<FrontToWriter['requests']['state']['result']>;
   /** Device bindings; the claims of one turn share one commit (device-owners.ts). */
   private readonly devices: DeviceOwners;
+  /** Resolves once the counters /health needs have been read (at once on SQLite). */
+  readonly ready: Promise<void>;
 
   constructor(private readonly deps: WriterDeps) {
+    const { store, config } = deps;
     this.stages = deps.stages ?? stageTimer(deps.metrics);
-    this.syncAnswers = createSyncAnswers(deps.store, deps.config.HUB_EVENT_RETENTION);
-    this.devices = new DeviceOwners(deps.store);
+    // The SQLite adapter's one extra capability: its rows can be watched and read in this turn, so a
+    // reconnect storm shares one SYNC_INIT per version without a promise per terminal.
+    const rows = store instanceof SqliteStorePort ? store.store : null;
+    if (rows !== null) {
+      this.syncAnswers = createSyncAnswers(rows, config.HUB_EVENT_RETENTION);
+      this.stateView = () => stateView(rows);
+    } else {
+      const answers = createPortSyncAnswers(store, config.HUB_EVENT_RETENTION, () => this.rowsVersion);
+      this.syncAnswers = (now, input) => this.afterCommits(() => answers(now, input), false);
+      this.stateView = () => this.afterCommits(() => stateViewOnPort(store), false);
+    }
+    this.devices = new DeviceOwners(store, (work) => this.afterCommits(work, false));
+    const queue: ForwardQueue & ForwardQueueCounts = {
+      pending: (limit, now) => store.pendingForward(limit, now),
+      markForwarded: (eventId, result, now) => store.markForwarded(eventId, result, now),
+      markAttemptFailed: (eventId, error, next) => store.markAttemptFailed(eventId, error, next),
+      markDead: (eventId, error, now) => store.markDead(eventId, error, now),
+      counts: () => thenSettled(store.tallies(), (t) => ({ pending: t.pendingForward, dead: t.deadLetters })),
+    };
     this.forwarder =
       deps.createForwarder?.({
-        queue: deps.store,
-        config: deps.config,
+        queue,
+        config,
         clock: deps.clock,
         log: deps.log,
         metrics: deps.metrics,
         onOutcome: (o) => this.onForwardOutcome(o),
       }) ?? null;
+    const stored = thenSettled(store.meta('last_odoo_sync'), (raw) => {
+      this.storedOdooSync = raw === null ? null : Number(raw);
+    });
+    const counted = thenSettled(store.tallies(), (t) => {
+      this.tallies = t;
+    });
+    this.ready = thenSettled(stored, () => counted);
     this.forwarder?.start();
     // Not at once: the writer's first `stats` message is its ready signal, and the front does not exist yet.
     deps.clock.setTimeout(() => this.watchOdoo(), ODOO_WATCH_MS);
-    deps.clock.setTimeout(() => this.scheduledPrune(), deps.config.HUB_PRUNE_INTERVAL_MS);
+    deps.clock.setTimeout(() => this.scheduledPrune(), config.HUB_PRUNE_INTERVAL_MS);
   }
+
+  // ---- ordering: the lane, the batch, and the reads behind them ----
 
   /**
-   * The scheduled pruning of closed orders and old events (by count and bytes, HUB_CLOSED_ORDERS_RETAINED,
-   * HUB_ORDERS_MAX_BYTES, HUB_EVENT_RETENTION, HUB_EVENTS_MAX_BYTES). Pending work is committed first so
-   * the pass sees every acknowledged write; the front forgets the routes of the orders that went.
+   * Run `work` on the lane after every unit queued so far is committed (`force`: now, not at the end of the
+   * commit window). Its value comes back in this turn when the store answers in this turn (SQLite), else
+   * as a promise. A read never sees rows a commit is still writing, and never misses a queued unit.
    */
-  pruneNow(): { orders: number; events: number; resumeFloor: number } {
-    this.commit();
-    const { config, store } = this.deps;
-    const result = store.pruneScheduled({
-      closedOrders: config.HUB_CLOSED_ORDERS_RETAINED,
-      orderBytes: config.HUB_ORDERS_MAX_BYTES,
-      retention: config.HUB_EVENT_RETENTION,
-      eventBytes: config.HUB_EVENTS_MAX_BYTES,
-    });
-    if (result.orders.length > 0) this.deps.toFront({ type: 'forget', input: { posReferences: result.orders } });
-    if (result.orders.length > 0 || result.events > 0) this.deps.log.info({ orders: result.orders.length, events: result.events, resumeFloor: result.resumeFloor }, 'pruned closed orders and old events');
-    return { orders: result.orders.length, events: result.events, resumeFloor: result.resumeFloor };
-  }
-
-  private scheduledPrune(): void {
-    if (this.stopped) return;
-    try {
-      this.pruneNow();
-    } catch (error) {
-      this.deps.log.error({ err: error }, 'scheduled pruning failed; retrying next interval');
+  private afterCommits<T>(work: () => T | Promise<T>, force: boolean): T | Promise<T> {
+    let known: Outcome<T> | undefined;
+    let wake: ((outcome: Outcome<T>) => void) | undefined;
+    const task: LaneTask = (done) => {
+      let value: T | Promise<T>;
+      try {
+        value = work();
+      } catch (error) {
+        value = settledPromise<T>(() => {
+          throw error;
+        });
+      }
+      whenSettled(
+        value,
+        (v) => finish({ ok: true, value: v }),
+        (error) => finish({ ok: false, error }),
+      );
+      function finish(outcome: Outcome<T>): void {
+        // Answered before the lane moves on, so the answer leaves ahead of the next commit's deliveries.
+        if (wake === undefined) known = outcome;
+        else wake(outcome);
+        done();
+      }
+    };
+    if (this.batch.units.length > 0) {
+      this.batch.after.push(task);
+      if (force) this.commitSoon(true);
+    } else {
+      this.lane.push(task);
     }
-    this.deps.clock.setTimeout(() => this.scheduledPrune(), this.deps.config.HUB_PRUNE_INTERVAL_MS);
+    if (known !== undefined) {
+      if (known.ok) return known.value;
+      throw known.error;
+    }
+    return new Promise<T>((resolve, reject) => {
+      wake = (outcome) => (outcome.ok ? resolve(outcome.value) : reject(outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error))));
+    });
   }
 
   /**
-   * One evicted actor's rows. Units its shard sent before asking are already queued (same port), so the
-   * answer waits for the commit that holds them — the next group commit, not a commit of its own (a
-   * forced commit per load cost one fsync per new order).
+   * Window 0 (the default): commit on the next turn, i.e. as soon as the writer is idle — what arrived
+   * while the previous commit ran (its fsync included) is already queued and goes in together. A positive
+   * window waits that long after the first unit, for bigger batches at that cost per ack. `now`: queue the
+   * commit at once (a read or a stop waits for it).
    */
-  loadKey(key: ActorKey, answer: (seed: KeySeed) => void): void {
-    if (this.queue.length === 0) {
-      answer(this.deps.store.seedOf(key));
+  private commitSoon(now = false): void {
+    if (this.commitQueued || this.batch.units.length === 0) return;
+    if (now) {
+      if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
+      this.timer = null;
+      this.commitQueued = true;
+      this.lane.push((done) => this.runCommit(done));
       return;
     }
-    this.afterCommit.push(() => answer(this.deps.store.seedOf(key)));
+    if (this.timer !== null) return;
+    const run = (): void => {
+      this.timer = null;
+      this.commitSoon(true);
+    };
+    const window = this.deps.config.HUB_COMMIT_WINDOW_MS;
+    this.timer = window === 0 ? this.deps.clock.afterTurn(run) : this.deps.clock.setTimeout(run, window);
   }
 
-  /** Push fresh stats when the forwarder's view of Odoo changes, so /health is right on an idle hub. */
-  private watchOdoo(): void {
-    if (this.stopped || this.forwarder === null) return;
-    const reachable = this.forwarder.status().odooReachable;
-    if (reachable !== this.toldReachable) {
-      this.toldReachable = reachable;
-      this.deps.toFront({ type: 'stats', input: this.stats() });
-    }
-    this.deps.clock.setTimeout(() => this.watchOdoo(), ODOO_WATCH_MS);
+  /** Commit everything queued now (on SQLite it is committed and delivered when this returns). */
+  commit(): void {
+    this.commitSoon(true);
   }
+
+  /** Resolves once everything queued before the call is committed (or refused) and delivered. */
+  settled(): Promise<void> {
+    const done = this.afterCommits(() => undefined, true);
+    return done instanceof Promise ? done : Promise.resolve();
+  }
+
+  // ---- the commit ----
+
+  /** The lane's commit task: takes the whole batch, one transaction, then its reads. */
+  private runCommit(done: () => void): void {
+    this.commitQueued = false;
+    const batch = this.batch;
+    this.batch = emptyBatch();
+    const finish = (): void => {
+      this.lane.pushFront(batch.after);
+      done();
+    };
+    if (batch.units.length === 0) {
+      finish();
+      return;
+    }
+    const units = batch.units.map((q) => q.unit);
+    const started = this.deps.clock.elapsed();
+    const commitStart = this.stages.mark();
+    for (const q of batch.units) this.stages.end('commit_wait', q.at);
+    whenSettled(
+      this.deps.store.commit(units.map(toStoreUnit), this.deps.clock.now()),
+      (result) => {
+        this.committed(units, batch.joined, result, started, commitStart);
+        finish();
+      },
+      (error) => {
+        this.commitRefused(units, error);
+        finish();
+      },
+    );
+  }
+
+  /** After the commit is durable: deliver its messages with their seqs, in commit order. */
+  private committed(units: readonly Unit[], joined: readonly string[], result: CommitResult, started: number, commitStart: StageMark): void {
+    const deliveries: { out: Delivery['out']; receivedAt?: number; sentAt?: number }[] = [];
+    let rows = 0;
+    let finalized = false;
+    for (let i = 0; i < units.length; i++) {
+      const unit = units[i] as Unit;
+      const outcome = result.units[i];
+      if (outcome === undefined) throw new Error(`the store answered ${result.units.length} of ${units.length} units`);
+      const out = outboundOf(unit, outcome);
+      rows += unit.ops.length;
+      for (const op of unit.ops) if (op.op === 'event' && op.finalize !== undefined) finalized = true;
+      if (out.length > 0) deliveries.push(unit.receivedAt === undefined ? { out } : { out, receivedAt: unit.receivedAt });
+      this.stages.end('commit', commitStart);
+    }
+    this.rowsVersion += 1;
+    if (this.storageError !== null) this.storageRecovered();
+    const seconds = (this.deps.clock.elapsed() - started) / 1000;
+    this.batching.commits += 1;
+    this.batching.units += units.length;
+    this.batching.rows += rows;
+    this.batching.maxUnits = Math.max(this.batching.maxUnits, units.length);
+    this.batching.commitMs += seconds * 1000;
+    this.deps.metrics.writerBatch(units.length, seconds);
+    if (this.batching.commits % TRIM_EVERY_COMMITS === 0) this.trimQuietly();
+    this.refreshTallies();
+    const stats = this.stats();
+    // The `to_front` stage starts here: the front ends it when the deliveries arrive.
+    const sentAt = this.stages.mark();
+    for (const d of deliveries) d.sentAt = sentAt;
+    this.deps.toFront({ type: 'deliver', input: { deliveries, stats } });
+    if (joined.length > 0) this.deps.onTransfersCommitted?.(joined);
+    if (finalized) this.forwarder?.kick();
+  }
+
+  /**
+   * The counters /health shows, read after a commit. SQLite answers in this turn, so the commit's own
+   * delivery carries them; on Postgres the delivery carries the last ones and a `stats` notice follows
+   * (one read at a time: acks never wait for counting).
+   */
+  private refreshTallies(): void {
+    if (this.talliesReading) {
+      this.talliesStale = true;
+      return;
+    }
+    const read = this.deps.store.tallies();
+    const known = outcomeOf(read);
+    if (known !== undefined) {
+      if (known.ok) this.tallies = known.value;
+      return;
+    }
+    this.talliesReading = true;
+    this.talliesStale = false;
+    read.then(
+      (t) => {
+        this.talliesReading = false;
+        this.tallies = t;
+        if (!this.stopped) this.deps.toFront({ type: 'stats', input: this.stats() });
+        if (this.talliesStale) this.refreshTallies();
+      },
+      (error: unknown) => {
+        this.talliesReading = false;
+        this.deps.log.warn({ cause: causeOf(error) }, 'reading the store counters failed; /health shows the last ones');
+      },
+    );
+  }
+
+  /** Trimming frees space; when the store refuses even that, it waits for the next round. */
+  private trimQuietly(): void {
+    whenSettled(
+      this.deps.store.trimEvents(this.deps.config.HUB_EVENT_RETENTION),
+      () => undefined,
+      (error) => {
+        if (this.deps.store.classifyError(error) === 'fatal') throw error;
+        this.deps.log.warn({ cause: causeOf(error) }, 'event-log trimming refused by the store');
+      },
+    );
+  }
+
+  /** A rejected commit: refused and reloaded when the store says it can pass, else the thread dies. */
+  private commitRefused(units: readonly Unit[], error: unknown): void {
+    const fault = this.deps.store.classifyError(error);
+    if (fault === 'fatal') {
+      // Anything but a full or failing disk or a lost primary is a bug or a damaged store: the thread dies with its cause.
+      this.stopped = true;
+      this.lane.halt();
+      throw error;
+    }
+    this.commitFailed(units, error, fault);
+  }
+
+  /**
+   * The transaction rolled back (or its answer was lost). Nothing of it is acked or broadcast: each writer
+   * is told STORAGE_UNAVAILABLE, every shard reloads what the store holds, and transfer halves still
+   * waiting for their partner are refused too (their shards forget the transfer on reload).
+   */
+  private commitFailed(units: readonly Unit[], error: unknown, fault: Exclude<StoreFault, 'fatal'>): void {
+    const cause = causeOf(error);
+    const reason = describeCause(cause);
+    const now = this.deps.clock.now();
+    this.generationNo += 1;
+    this.storageError = { reason, since: this.storageError?.since ?? now, failures: (this.storageError?.failures ?? 0) + 1 };
+    const code = (error as { code?: unknown } | null)?.code;
+    this.deps.metrics.storageError(cause.sqliteCode ?? cause.errno ?? (typeof code === 'string' ? code : fault === 'in_doubt' ? 'in_doubt' : 'unknown'));
+    this.deps.log.error(
+      { cause, fault, units: units.length, generation: this.generationNo },
+      fault === 'in_doubt'
+        ? 'commit in doubt (its answer was lost); writes refused as STORAGE_UNAVAILABLE, retries are answered by mutation id'
+        : 'commit refused by the store; writes refused as STORAGE_UNAVAILABLE until it accepts them',
+    );
+    const held = [...this.held.values()].map((q) => q.unit);
+    this.held.clear();
+    this.deps.onRollback?.(this.generationNo);
+    this.refuse([...units, ...held], reason, fault === 'in_doubt');
+    this.scheduleProbe();
+  }
+
+  /** STORAGE_UNAVAILABLE to each unit's writer (once per request), with nothing applied (or, in doubt, maybe). */
+  private refuse(units: readonly Unit[], reason: string, inDoubt = false): void {
+    const out = refusals(units, reason, inDoubt);
+    this.deps.toFront({ type: 'deliver', input: { deliveries: out.length === 0 ? [] : [{ out }], stats: this.stats() } });
+  }
+
+  /** While degraded and idle, a one-row write tells when the store accepts commits again (and /health clears). */
+  private scheduleProbe(): void {
+    if (this.probeTimer !== null || this.stopped) return;
+    this.probeTimer = this.deps.clock.setTimeout(() => {
+      this.probeTimer = null;
+      if (this.storageError === null || this.stopped) return;
+      this.lane.push((done) => {
+        if (this.storageError === null || this.stopped) {
+          done();
+          return;
+        }
+        whenSettled(
+          this.deps.store.commit([{ ops: [{ op: 'meta_put', key: 'storage_probe', value: String(this.deps.clock.now()) }] }], this.deps.clock.now()),
+          () => {
+            if (this.storageError !== null) this.storageRecovered();
+            this.deps.toFront({ type: 'stats', input: this.stats() });
+            done();
+          },
+          (error) => {
+            if (this.deps.store.classifyError(error) === 'fatal') {
+              this.lane.halt();
+              throw error;
+            }
+            this.scheduleProbe();
+            done();
+          },
+        );
+      });
+    }, STORAGE_PROBE_MS);
+  }
+
+  private storageRecovered(): void {
+    this.deps.log.warn({ failures: this.storageError?.failures, since: this.storageError?.since }, 'the store accepts commits again');
+    this.storageError = null;
+    if (this.probeTimer !== null) this.deps.clock.clearTimeout(this.probeTimer);
+    this.probeTimer = null;
+  }
+
+  // ---- what arrives ----
 
   get generation(): number {
     return this.generationNo;
@@ -164,6 +450,7 @@ export class WriterCore {
       return;
     }
     const at = this.stages.mark();
+    const { batch } = this;
     for (const unit of units) {
       if (unit.sentAt !== undefined) this.stages.end('to_writer', unit.sentAt);
       // Stringify, the commit and postMessage all recurse: a value too deep for them must not get that far.
@@ -174,7 +461,7 @@ export class WriterCore {
       }
       const queued: Queued = { unit, at };
       if (unit.join === undefined) {
-        this.queue.push(queued);
+        batch.units.push(queued);
         continue;
       }
       const other = this.held.get(unit.join.txId);
@@ -182,207 +469,223 @@ export class WriterCore {
         this.held.set(unit.join.txId, queued);
         continue;
       }
-      // Adjacent in the queue, so in the same transaction; dest first, so ORDER_TRANSFERRED goes out last.
+      // Adjacent in the batch, so in the same transaction; dest first, so ORDER_TRANSFERRED goes out last.
       this.held.delete(unit.join.txId);
-      this.queue.push(...(unit.join.part === 'dest' ? [queued, other] : [other, queued]));
-      this.joined.push(unit.join.txId);
+      batch.units.push(...(unit.join.part === 'dest' ? [queued, other] : [other, queued]));
+      batch.joined.push(unit.join.txId);
     }
-    this.schedule();
+    this.commitSoon();
   }
 
   /**
-   * Window 0 (the default): commit on the next turn, i.e. as soon as the writer is idle — what arrived
-   * while the previous commit ran (its fsync included) is already queued and goes in together. A positive
-   * window waits that long after the first unit, for bigger batches at that cost per ack.
+   * One evicted actor's rows. Units its shard sent before asking are already queued (same port), so the
+   * answer waits for the commit that holds them — the next group commit, not a commit of its own (a
+   * forced commit per load cost one fsync per new order).
    */
-  private schedule(): void {
-    if (this.timer !== null || this.queue.length === 0) return;
-    const window = this.deps.config.HUB_COMMIT_WINDOW_MS;
-    this.timer = window === 0 ? this.deps.clock.afterTurn(() => this.commit()) : this.deps.clock.setTimeout(() => this.commit(), window);
+  loadKey(key: ActorKey, answer: (seed: KeySeed) => void): void {
+    const read = this.retryingRead('loading an actor', () =>
+      this.afterCommits(() => thenSettled(this.deps.store.seedOf(key), (rows) => seedOfKey(key, rows)), false),
+    );
+    whenSettled(read, answer, (error) => {
+      throw error;
+    });
   }
 
-  /** Commit everything queued in one transaction, then hand the stamped messages to the front. */
-  commit(): void {
-    this.timer = null;
-    if (this.queue.length === 0) return;
-    const queued = this.queue;
-    this.queue = [];
-    const units = queued.map((q) => q.unit);
-    const joined = this.joined;
-    this.joined = [];
-    const started = this.deps.clock.elapsed();
-    const now = this.deps.clock.now();
-    const commitStart = this.stages.mark();
-    for (const q of queued) this.stages.end('commit_wait', q.at);
-    const deliveries: { out: Delivery['out']; receivedAt?: number; sentAt?: number }[] = [];
-    let rows = 0;
-    let finalized = false;
-    const { store } = this.deps;
+  /**
+   * A read a shard cannot do without (its seeds): a store that is away for a moment (a failover, a lost
+   * connection) is asked again every STORAGE_PROBE_MS until it answers; anything else is the thread's death.
+   */
+  private retryingRead<T>(what: string, attempt: () => T | Promise<T>): T | Promise<T> {
+    let first: T | Promise<T>;
     try {
-      store.transaction(() => {
-        for (const unit of units) {
-          const applied = applyUnit(store, unit, now);
-          rows += applied.rows;
-          finalized ||= applied.finalized;
-          if (applied.out.length > 0) deliveries.push(applied.receivedAt === undefined ? { out: applied.out } : { out: applied.out, receivedAt: applied.receivedAt });
-        }
+      first = attempt();
+    } catch (error) {
+      first = settledPromise<T>(() => {
+        throw error;
       });
-    } catch (error) {
-      // Anything but a full or failing disk is a bug or a damaged database: the thread dies with its cause.
-      if (!isTransientStorageError(error)) throw error;
-      this.commitFailed(units, error);
-      return;
     }
-    for (let i = 0; i < units.length; i++) this.stages.end('commit', commitStart);
-    if (this.storageError !== null) this.storageRecovered();
-    const seconds = (this.deps.clock.elapsed() - started) / 1000;
-    this.batching.commits += 1;
-    this.batching.units += units.length;
-    this.batching.rows += rows;
-    this.batching.maxUnits = Math.max(this.batching.maxUnits, units.length);
-    this.batching.commitMs += seconds * 1000;
-    this.deps.metrics.writerBatch(units.length, seconds);
-    if (this.batching.commits % 256 === 0) this.pruneQuietly();
-    const stats = this.stats();
-    // The `to_front` stage starts here: the front ends it when the deliveries arrive.
-    const sentAt = this.stages.mark();
-    for (const d of deliveries) d.sentAt = sentAt;
-    this.deps.toFront({ type: 'deliver', input: { deliveries, stats } });
-    if (joined.length > 0) this.deps.onTransfersCommitted?.(joined);
-    if (finalized) this.forwarder?.kick();
-    const loads = this.afterCommit;
-    this.afterCommit = [];
-    for (const load of loads) load();
-  }
-
-  /** Pruning frees space; when the disk refuses even that, it waits for the next round. */
-  private pruneQuietly(): void {
-    try {
-      this.deps.store.prune(this.deps.config.HUB_EVENT_RETENTION);
-    } catch (error) {
-      if (!isTransientStorageError(error)) throw error;
-      this.deps.log.warn({ cause: causeOf(error) }, 'event-log pruning refused by the disk');
-    }
+    const known = outcomeOf(first);
+    if (known?.ok === true) return known.value;
+    const retry = (error: unknown): Promise<T> => {
+      if (this.stopped || this.deps.store.classifyError(error) === 'fatal') throw error;
+      this.deps.log.warn({ cause: causeOf(error) }, `${what} failed; retrying`);
+      return new Promise<void>((resolve) => {
+        this.deps.clock.setTimeout(resolve, STORAGE_PROBE_MS);
+      }).then(() => this.retryingRead(what, attempt));
+    };
+    return known === undefined ? (first as Promise<T>).catch(retry) : retry(known.error);
   }
 
   /**
-   * The transaction rolled back (the store restored its seq). Nothing of it is acked or broadcast: each
-   * writer is told STORAGE_UNAVAILABLE, every shard reloads what SQLite holds, and transfer halves still
-   * waiting for their partner are refused too (their shards forget the transfer on reload).
+   * Rows whose actor hashes to `shard`: all of them, or (`grants`) only those of actors holding a lease or
+   * a lock, which must tick from the start — a shard that loads the rest on demand starts with no more.
+   * Units this shard sent before asking are already queued (same port, FIFO): they are committed first.
    */
-  private commitFailed(units: readonly Unit[], error: unknown): void {
-    const cause = causeOf(error);
-    const reason = describeCause(cause);
-    const now = this.deps.clock.now();
-    this.generationNo += 1;
-    this.storageError = { reason, since: this.storageError?.since ?? now, failures: (this.storageError?.failures ?? 0) + 1 };
-    this.deps.metrics.storageError(cause.sqliteCode ?? cause.errno ?? 'unknown');
-    this.deps.log.error({ cause, units: units.length, generation: this.generationNo }, 'commit refused by the disk; writes refused as STORAGE_UNAVAILABLE until it has room');
-    const held = [...this.held.values()].map((q) => q.unit);
-    this.held.clear();
-    this.joined = [];
-    this.deps.onRollback?.(this.generationNo);
-    this.refuse([...units, ...held], reason);
-    this.scheduleProbe();
+  loadSeed(shard: number, shards: number, scope: 'all' | 'grants' = 'all'): ShardSeed | Promise<ShardSeed> {
+    return this.retryingRead('loading a shard', () =>
+      this.afterCommits(
+        () =>
+          thenSettled(this.deps.store.contents(), (contents) => {
+            const granted = scope === 'all' ? null : new Set<ActorKey>([...contents.leases.map((l) => l.homeKey), ...contents.locks.map((l) => tableKey(l.tableId))]);
+            return seedsOfContents(contents, (key) => shardOf(key, shards) === shard && (granted === null || granted.has(key)));
+          }),
+        true,
+      ),
+    );
   }
 
+  // ---- pruning ----
 
-  /** STORAGE_UNAVAILABLE to each unit's writer (once per request), with nothing applied. */
-  private refuse(units: readonly Unit[], reason: string): void {
-    const out = refusals(units, reason);
-    this.deps.toFront({ type: 'deliver', input: { deliveries: out.length === 0 ? [] : [{ out }], stats: this.stats() } });
+  /**
+   * The scheduled pruning of closed orders and old events (by count and bytes, HUB_CLOSED_ORDERS_RETAINED,
+   * HUB_ORDERS_MAX_BYTES, HUB_EVENT_RETENTION, HUB_EVENTS_MAX_BYTES). Pending work is committed first so
+   * the pass sees every acknowledged write; the front forgets the routes of the orders that went.
+   */
+  pruneNow(): { orders: number; events: number; resumeFloor: number } | Promise<{ orders: number; events: number; resumeFloor: number }> {
+    const { config, store } = this.deps;
+    return this.afterCommits(
+      () =>
+        thenSettled(
+          store.prune({
+            closedOrders: config.HUB_CLOSED_ORDERS_RETAINED,
+            orderBytes: config.HUB_ORDERS_MAX_BYTES,
+            retention: config.HUB_EVENT_RETENTION,
+            eventBytes: config.HUB_EVENTS_MAX_BYTES,
+          }),
+          (result) => {
+            if (result.orders.length > 0) {
+              this.rowsVersion += 1;
+              this.deps.toFront({ type: 'forget', input: { posReferences: result.orders } });
+            }
+            if (result.orders.length > 0 || result.events > 0) this.deps.log.info({ orders: result.orders.length, events: result.events, resumeFloor: result.resumeFloor }, 'pruned closed orders and old events');
+            return { orders: result.orders.length, events: result.events, resumeFloor: result.resumeFloor };
+          },
+        ),
+      true,
+    );
   }
 
-  /** While degraded and idle, a one-row write tells when the disk has room again (and /health clears). */
-  private scheduleProbe(): void {
-    if (this.probeTimer !== null || this.stopped) return;
-    this.probeTimer = this.deps.clock.setTimeout(() => {
-      this.probeTimer = null;
-      if (this.storageError === null || this.stopped) return;
-      try {
-        this.deps.store.transaction(() => this.deps.store.setMeta('storage_probe', String(this.deps.clock.now())));
-      } catch (error) {
-        if (!isTransientStorageError(error)) throw error;
-        this.scheduleProbe();
-        return;
-      }
-      this.storageRecovered();
+  private scheduledPrune(): void {
+    if (this.stopped) return;
+    const again = (): void => {
+      this.deps.clock.setTimeout(() => this.scheduledPrune(), this.deps.config.HUB_PRUNE_INTERVAL_MS);
+    };
+    let pruned;
+    try {
+      pruned = this.pruneNow();
+    } catch (error) {
+      pruned = settledPromise(() => {
+        throw error;
+      });
+    }
+    whenSettled(pruned, again, (error) => {
+      this.deps.log.error({ err: error }, 'scheduled pruning failed; retrying next interval');
+      again();
+    });
+  }
+
+  // ---- notices and counters ----
+
+  /** Push fresh stats when the forwarder's view of Odoo changes, so /health is right on an idle hub. */
+  private watchOdoo(): void {
+    if (this.stopped || this.forwarder === null) return;
+    const reachable = this.forwarder.status().odooReachable;
+    if (reachable !== this.toldReachable) {
+      this.toldReachable = reachable;
       this.deps.toFront({ type: 'stats', input: this.stats() });
-    }, STORAGE_PROBE_MS);
+    }
+    this.deps.clock.setTimeout(() => this.watchOdoo(), ODOO_WATCH_MS);
   }
 
-  private storageRecovered(): void {
-    this.deps.log.warn({ failures: this.storageError?.failures, since: this.storageError?.since }, 'the disk accepts commits again');
-    this.storageError = null;
-    if (this.probeTimer !== null) this.deps.clock.clearTimeout(this.probeTimer);
-    this.probeTimer = null;
-  }
-
-
-
+  /** The terminal hears how its finalize went, with counters that include it. */
   private onForwardOutcome(o: ForwardOutcome): void {
     const msg = outcomeMessage(o);
     const deliveries: Delivery[] = msg === null ? [] : [{ out: [{ to: 'terminal', terminalId: o.event.terminalId, msg }] }];
-    this.deps.toFront({ type: 'deliver', input: { deliveries, stats: this.stats() } });
+    const send = (): void => this.deps.toFront({ type: 'deliver', input: { deliveries, stats: this.stats() } });
+    whenSettled(
+      this.deps.store.tallies(),
+      (t) => {
+        this.tallies = t;
+        send();
+      },
+      () => send(),
+    );
   }
 
   /**
-   * The counters every delivery carries to /health and HUB_STATUS. Cheap enough to send after each commit:
-   * the tallies are six rows kept by triggers, and the store remembers the last Odoo sync it wrote.
+   * The counters every delivery carries to /health and HUB_STATUS: the store's tallies as of the last
+   * commit (six rows kept by triggers on SQLite), its high-water mark, and the forwarder's view of Odoo.
    */
   stats(): WriterStats {
-    const counts = this.deps.store.tallies();
     const fwd = this.forwarder?.status();
     return {
-      seq: this.deps.store.currentSeq(),
-      ...counts,
-      lastOdooSync: fwd?.lastOdooSync ?? this.deps.store.lastOdooSync(),
+      seq: this.deps.store.highWaterMark(),
+      ...this.tallies,
+      lastOdooSync: fwd?.lastOdooSync ?? this.storedOdooSync,
       odooReachable: fwd?.odooReachable ?? false,
       lastOdooError: fwd?.lastError ?? null,
       storageError: this.storageError === null ? null : { ...this.storageError },
     };
   }
 
-  /**
-   * Rows whose actor hashes to `shard`: all of them, or (`grants`) only those of actors holding a lease or
-   * a lock, which must tick from the start — a shard that loads the rest on demand starts with no more.
-   */
-  loadSeed(shard: number, shards: number, scope: 'all' | 'grants' = 'all'): ShardSeed {
-    // Units this shard sent before asking are already queued (same port, FIFO): commit them first.
-    this.commit();
+  /** Fresh counters (and the stored last Odoo sync), read after everything queued is committed. */
+  private freshStats(force: boolean): WriterStats | Promise<WriterStats> {
     const { store } = this.deps;
-    const granted = scope === 'all' ? null : new Set<ActorKey>([...store.leases().map((l) => l.homeKey), ...store.locks().map((l) => tableKey(l.tableId))]);
-    return store.actorSeeds((key) => shardOf(key, shards) === shard && (granted === null || granted.has(key)));
+    return this.afterCommits(
+      () =>
+        thenSettled(store.meta('last_odoo_sync'), (raw) => {
+          this.storedOdooSync = raw === null ? null : Number(raw);
+          return thenSettled(store.tallies(), (t) => {
+            this.tallies = t;
+            return this.stats();
+          });
+        }),
+      force,
+    );
   }
 
   /** The front's requests, answered here (the worker serves them; in-process tests call `request`). */
   readonly handlers: RequestHandlers<FrontToWriter> = {
     sync: (input) => this.syncAnswers(this.deps.clock.now(), input),
-    routes: () => [...this.deps.store.orders().map((o) => [o.posReference, o.homeKey] as const), ...this.deps.store.leases().map((l) => [l.posReference, l.homeKey] as const)],
-    state: () => stateView(this.deps.store),
-    reset: () => {
-      this.commit();
-      // A transfer half-way through a reset never completes: its shards were quiesced and reloaded.
-      this.held.clear();
-      this.deps.store.reset();
-      return this.stats();
-    },
+    routes: () =>
+      this.afterCommits(
+        () =>
+          thenSettled(this.deps.store.contents(), (c) => [
+            ...c.orders.map((o) => [o.posReference, o.homeKey] as const),
+            ...c.leases.map((l) => [l.posReference, l.homeKey] as const),
+          ]),
+        false,
+      ),
+    state: () => this.stateView(),
+    reset: () =>
+      this.afterCommits(() => {
+        // A transfer half-way through a reset never completes: its shards were quiesced and reloaded.
+        this.held.clear();
+        return thenSettled(this.deps.store.reset(), () => {
+          this.rowsVersion += 1;
+          return thenSettled(this.deps.store.tallies(), (t) => {
+            this.tallies = t;
+            return this.stats();
+          });
+        });
+      }, true),
     collect_metrics: async () => (await this.deps.snapshotMetrics?.()) ?? [],
-    flush: () => {
-      this.commit();
-      return this.stats();
-    },
+    flush: () => this.freshStats(true),
     device_claim: (input) => this.devices.claim(input),
     device_seen: (input) => this.devices.seen(input),
     device_release: ({ deviceId }) => this.devices.release(deviceId),
-    stop: async () => {
+    stop: () => {
       this.commit();
+      // Nothing that arrives after this is stored: the hub is shutting down.
       this.stopped = true;
-      if (this.probeTimer !== null) this.deps.clock.clearTimeout(this.probeTimer);
-      this.probeTimer = null;
-      await this.forwarder?.stop();
-      this.deps.store.close();
-      return { ...this.batching };
+      return this.afterCommits(async () => {
+        if (this.probeTimer !== null) this.deps.clock.clearTimeout(this.probeTimer);
+        this.probeTimer = null;
+        await this.forwarder?.stop();
+        await this.deps.store.close();
+        this.lane.halt();
+        return { ...this.batching };
+      }, true);
     },
   };
 
@@ -391,6 +694,4 @@ export class WriterCore {
     const handler = this.handlers[type] as (input: InputOf<FrontToWriter, K>) => ResultOf<FrontToWriter, K> | Promise<ResultOf<FrontToWriter, K>>;
     return handler(input[0] as InputOf<FrontToWriter, K>);
   }
-
-
 }

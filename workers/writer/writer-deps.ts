@@ -1,14 +1,14 @@
 /**
- * What the writer is built from: its store, clock, logger, metrics, the front's notice channel and the
+ * What the writer is built from: its store port, clock, logger, metrics, the front's notice channel and the
  * optional forwarder. Split from writer-core.ts so the worker glue and tests can read the seams without
  * the batcher; writer-core.ts re-exports these types.
  */
 import type { Logger } from '#adapters/log/logger.js';
-import type { HubStore } from '#adapters/sqlite/store.js';
 import type { Config } from '#config';
 import type { Clock, TimerHandle } from '#ports/clock.js';
-import type { ForwardOutcome } from '#ports/forwarding.js';
+import type { ForwardOutcome, ForwardQueue } from '#ports/forwarding.js';
 import type { HubMetrics, StageTimer } from '#ports/metrics.js';
+import type { HubStorePort } from '#ports/store.js';
 import type { WriterNotice } from '#threads/contract.js';
 
 export interface ForwarderHandle {
@@ -19,7 +19,7 @@ export interface ForwarderHandle {
 }
 
 export type ForwarderFactory = (opts: {
-  queue: HubStore;
+  queue: ForwardQueue;
   config: Config;
   clock: Clock;
   log: Logger;
@@ -39,7 +39,8 @@ export interface WriterClock extends Clock {
 }
 
 export interface WriterDeps {
-  readonly store: HubStore;
+  /** SQLite (store-port.ts) or Postgres: the writer is the same on either (src/ports/store.ts). */
+  readonly store: HubStorePort;
   readonly config: Config;
   readonly clock: WriterClock;
   readonly log: Logger;
@@ -51,6 +52,6 @@ export interface WriterDeps {
   readonly snapshotMetrics?: () => Promise<unknown>;
   /** After the commit that held both parts of these transfers (the shards lift their fences). */
   readonly onTransfersCommitted?: (txIds: readonly string[]) => void;
-  /** A commit failed: every shard must reload from SQLite; its units of older generations are refused. */
+  /** A commit failed: every shard must reload from the store; its units of older generations are refused. */
   readonly onRollback?: (generation: number) => void;
 }

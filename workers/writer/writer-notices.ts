@@ -1,6 +1,6 @@
 /**
  * The messages the writer sends a terminal on its own account, not as part of a commit: how the
- * forwarder's attempt at Odoo went for an order, and STORAGE_UNAVAILABLE for units the disk refused.
+ * forwarder's attempt at Odoo went for an order, and STORAGE_UNAVAILABLE for units the store refused.
  * Split from writer-core.ts as pure message building; the core decides when they go.
  */
 import type { ForwardOutcome } from '#ports/forwarding.js';
@@ -42,8 +42,11 @@ export function outcomeMessage(o: ForwardOutcome): HubMessage | null {
   return msg;
 }
 
-/** STORAGE_UNAVAILABLE to each unit's writer (once per request), with nothing applied. */
-export function refusals(units: readonly Unit[], reason: string): Outbound[] {
+/**
+ * STORAGE_UNAVAILABLE to each unit's writer (once per request), with nothing applied — or, `inDoubt`, with
+ * the commit's fate unknown: the retry's mutation id is answered from the store, never applied twice.
+ */
+export function refusals(units: readonly Unit[], reason: string, inDoubt = false): Outbound[] {
   const seen = new Set<string>();
   const out: Outbound[] = [];
   for (const unit of units) {
@@ -55,7 +58,9 @@ export function refusals(units: readonly Unit[], reason: string): Outbound[] {
     const msg = {
       type: 'ERROR',
       code: 'STORAGE_UNAVAILABLE',
-      message: `not stored, nothing applied: the hub's disk refused the write (${reason}); retry`,
+      message: inDoubt
+        ? `maybe stored: the hub lost its database while committing (${reason}); retry with the same mutation id`
+        : `not stored, nothing applied: the hub's store refused the write (${reason}); retry`,
       retryable: true,
       ref: origin.ref,
     } as HubMessage;

@@ -1,16 +1,19 @@
 /**
- * Writer worker entry: opens the one SQLite handle and serves the WriterCore to the front (parentPort)
- * and to each shard's own MessagePort through the typed RPC (src/threads/rpc.ts), with this thread's
- * metrics registry and the Odoo forwarder. A database that cannot be opened is reported as
- * DATABASE_UNUSABLE with its fault class (main.ts exits with that class's code); any other uncaught
- * failure is reported with its cause (SQLite code, errno) and kills the thread on purpose: the hub
- * then exits and restarts from SQLite.
+ * Writer worker entry: opens the store (HUB_STORE: the one SQLite handle by default, or the PostgreSQL
+ * cluster at HUB_PG_URL) and serves the WriterCore to the front (parentPort) and to each shard's own
+ * MessagePort through the typed RPC (src/threads/rpc.ts), with this thread's metrics registry and the
+ * Odoo forwarder. A SQLite database that cannot be opened is reported as DATABASE_UNUSABLE with its fault
+ * class (main.ts exits with that class's code); any other uncaught failure is reported with its cause
+ * (SQLite code, errno, SQLSTATE) and kills the thread on purpose: the hub then exits and restarts.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { createLogger } from '#adapters/log/logger.js';
 import { HubStore } from '#adapters/sqlite/store.js';
+import { SqliteStorePort } from '#adapters/sqlite/store-port.js';
 import type { Config } from '#config';
 import { systemClock } from '#ports/clock.js';
+import type { QuarantinedRecord } from '#ports/metrics.js';
+import type { HubStorePort } from '#ports/store.js';
 import { HubError, causeOf, describeCause, toHubError, type HubErrorData } from '#protocol/errors.js';
 import { classifyStartupError, preflightDatabase, type StartupFault } from '#adapters/sqlite/storage-fault.js';
 import { createThreadMetrics, snapshotThreadMetrics } from '#adapters/metrics/index.js';
@@ -23,6 +26,8 @@ export interface WriterWorkerData {
   readonly config: Config;
   readonly shards: number;
   readonly shardPorts: MessagePort[];
+  /** This hub's id (`<host>.local:<HUB_HTTP_PORT>` by default), recorded with a Postgres takeover. */
+  readonly hubId: string;
 }
 
 /** The error the front logs and main.ts maps to an exit code: never without its cause. */
@@ -49,6 +54,40 @@ function openStore(options: ConstructorParameters<typeof HubStore>[0]): HubStore
   }
 }
 
+/** The store HUB_STORE names: the SQLite file (checked before it is opened) or the Postgres cluster. */
+async function openPort(config: Config, onQuarantine: (record: QuarantinedRecord) => void): Promise<HubStorePort> {
+  const readLimits = {
+    maxBytes: config.HUB_FRAME_MAX_BYTES,
+    maxDepth: config.HUB_FRAME_MAX_DEPTH,
+    maxKeys: config.HUB_FRAME_MAX_KEYS,
+    maxArray: config.HUB_FRAME_MAX_ARRAY,
+    maxString: config.HUB_FRAME_MAX_STRING,
+  };
+  switch (config.HUB_STORE) {
+    case 'sqlite':
+      return new SqliteStorePort(openStore({ path: config.HUB_DB_PATH, sync: config.HUB_DB_SYNC, readLimits, onQuarantine }));
+    case 'postgres': {
+      // Loaded only here: a SQLite hub never loads the Postgres driver.
+      const { PgStore } = await import('#adapters/postgres/store.js');
+      return PgStore.open({ url: config.HUB_PG_URL, readLimits, onQuarantine });
+    }
+    default: {
+      const unreachable: never = config.HUB_STORE;
+      throw new Error(`unknown HUB_STORE ${String(unreachable)}`);
+    }
+  }
+}
+
+/**
+ * Leadership for now: a Postgres writer records one takeover at start (a new epoch above every earlier
+ * one, so fencing tokens keep growing across restarts and failovers). The cluster view (ports/cluster.ts)
+ * then names this hub the leader. Leader election, fencing and follower mode replace this function.
+ */
+async function takeLeadershipAtStart(store: HubStorePort, hubId: string, now: number): Promise<number | null> {
+  if (store.engine !== 'postgres') return null;
+  return store.takeOver(hubId, now);
+}
+
 /** The system clock, with the event loop's turn and a fine-grained reading the writer needs. */
 const writerClock: WriterClock = {
   ...systemClock,
@@ -63,24 +102,11 @@ async function main(): Promise<void> {
   const config = data.config;
   const log = createLogger({ level: config.HUB_LOG_LEVEL, pretty: config.HUB_LOG_PRETTY, thread: 'writer' });
   const metrics = createThreadMetrics('writer');
-  const store = openStore({
-    path: config.HUB_DB_PATH,
-    sync: config.HUB_DB_SYNC,
-    readLimits: {
-      maxBytes: config.HUB_FRAME_MAX_BYTES,
-      maxDepth: config.HUB_FRAME_MAX_DEPTH,
-      maxKeys: config.HUB_FRAME_MAX_KEYS,
-      maxArray: config.HUB_FRAME_MAX_ARRAY,
-      maxString: config.HUB_FRAME_MAX_STRING,
-    },
-    onQuarantine: (record) => {
-      metrics.quarantined(record.kind);
-      log.error(
-        { quarantined: record },
-        'stored record cannot be read safely; left out of every read and reported to managers',
-      );
-    },
+  const store = await openPort(config, (record) => {
+    metrics.quarantined(record.kind);
+    log.error({ quarantined: record }, 'stored record cannot be read safely; left out of every read and reported to managers');
   });
+  const epoch = await takeLeadershipAtStart(store, data.hubId, writerClock.now());
   // A message that cannot be cloned must not end the thread: it is left out, logged and counted, and a
   // delivery's counters still reach the front.
   const front: Endpoint<WriterToFront, FrontToWriter> = new Endpoint({
@@ -121,15 +147,17 @@ async function main(): Promise<void> {
       for (const shard of shards) shard.endpoint.emit('committed', { txIds });
     },
   });
-  log.info({ seq: store.currentSeq() }, 'writer ready');
+  await core.ready;
+  log.info({ store: store.engine, seq: store.highWaterMark(), ...(epoch === null ? {} : { epoch }) }, 'writer ready');
 
   for (const shard of shards) {
     shard.endpoint.serve({
       requests: {
-        load: ({ shard: index, shards: count, scope }) => ({
-          seed: core.loadSeed(index, count, scope),
-          generation: core.generation,
-        }),
+        load: ({ shard: index, shards: count, scope }) => {
+          const seed = core.loadSeed(index, count, scope);
+          // The generation the seed was read at: a failed commit after the read makes it stale.
+          return seed instanceof Promise ? seed.then((s) => ({ seed: s, generation: core.generation })) : { seed, generation: core.generation };
+        },
       },
       events: (event) => {
         switch (event.type) {

@@ -33,7 +33,7 @@ export function backoffDelay(failures: number, random: () => number): number {
 
 /** Optional extension of the ForwardQueue port: totals for the depth and dead-letter gauges. */
 export interface ForwardQueueCounts {
-  counts(): { pending: number; dead: number };
+  counts(): Promise<{ pending: number; dead: number }> | { pending: number; dead: number };
 }
 
 export interface ForwarderStatus {
@@ -125,9 +125,9 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     }
   };
 
-  const reportGauges = (): void => {
+  const reportGauges = async (): Promise<void> => {
     if (!hasCounts(queue)) return;
-    const { pending, dead } = queue.counts();
+    const { pending, dead } = await queue.counts();
     metrics.forwardQueueDepth(pending);
     metrics.deadLetters(dead);
   };
@@ -135,10 +135,10 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   const drain = async (): Promise<DrainReport> => {
     if (stopped) return { skipped: 'stopped', forwarded: 0, dead: 0, retrying: 0 };
     if (clock.now() < pausedUntil) return { skipped: 'paused', forwarded: 0, dead: 0, retrying: 0 };
-    const batch: PendingFinalize[] = queue.pending(config.HUB_FORWARD_BATCH_SIZE, firstDrain ? Number.MAX_SAFE_INTEGER : clock.now());
+    const batch: PendingFinalize[] = await queue.pending(config.HUB_FORWARD_BATCH_SIZE, firstDrain ? Number.MAX_SAFE_INTEGER : clock.now());
     firstDrain = false;
     if (batch.length === 0) {
-      reportGauges();
+      await reportGauges();
       await probeIfIdle();
       return { skipped: null, forwarded: 0, dead: 0, retrying: 0 };
     }
@@ -157,14 +157,15 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       const now = clock.now();
       switch (o.kind) {
         case 'ok':
-          queue.markForwarded(o.event.eventId, o.result, now);
+          // Durable before anyone hears of it: a crash from here on never sends the order again.
+          await queue.markForwarded(o.event.eventId, o.result, now);
           state.lastOdooSync = now;
           forwarded += 1;
           metrics.forwardAttempt('ok');
           onOutcome({ kind: 'finalized', event: o.event, result: o.result });
           break;
         case 'dead':
-          queue.markDead(o.event.eventId, o.error.message, now);
+          await queue.markDead(o.event.eventId, o.error.message, now);
           dead += 1;
           metrics.forwardAttempt('dead');
           log.error({ posReference: o.event.posReference, eventId: o.event.eventId, err: o.error.message }, 'forwarder: Odoo refused the order for good; dead-lettered');
@@ -188,7 +189,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       const settled = new Set(report.outcomes.map((o) => o.event.eventId));
       for (const event of batch) {
         if (settled.has(event.eventId)) continue;
-        queue.markAttemptFailed(event.eventId, report.retry.message, nextAttemptAt);
+        await queue.markAttemptFailed(event.eventId, report.retry.message, nextAttemptAt);
         retrying += 1;
         metrics.forwardAttempt('retry');
         onOutcome({ kind: 'retrying', event, error: report.retry.message, nextAttemptAt });
@@ -199,7 +200,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       state.odooReachable = true;
       state.lastError = null;
     }
-    reportGauges();
+    await reportGauges();
     return { skipped: null, forwarded, dead, retrying };
   };
 

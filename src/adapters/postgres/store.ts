@@ -19,6 +19,7 @@ import type {
   PruneOutcome,
   RecentEvent,
   StoreContents,
+  StoreFault,
   StoreTallies,
   StoreUnit,
   StoredEvent,
@@ -36,6 +37,7 @@ import { connectTarget, parsePgUrl, type PgTarget } from './connection.js';
 import { PG_DATA_TABLES, migratePg } from './schema.js';
 import { StoredJsonReader, UNREADABLE } from './stored-json.js';
 import { applyUnit, mutationOn } from './apply-unit.js';
+import { CommitInDoubtError, classifyPgError } from './pg-fault.js';
 
 export interface PgStoreOptions {
   /** postgres://user@hostA:port,hostB:port/db?target_session_attrs=read-write */
@@ -149,13 +151,25 @@ export class PgStore implements HubStorePort {
     return this.run(async (c) => {
       await c.query('BEGIN');
       const result = await fn(c);
-      await c.query('COMMIT');
+      try {
+        await c.query('COMMIT');
+      } catch (error) {
+        // A server that answered COMMIT with an error (serialization, read-only) applied nothing; a
+        // connection that died under it leaves the outcome unknown.
+        throw (error as { code?: unknown }).code !== undefined && typeof (error as { severity?: unknown }).severity === 'string'
+          ? error
+          : new CommitInDoubtError(error);
+      }
       return result;
     });
   }
 
   private async rows<T extends Row>(sql: string, params: unknown[] = []): Promise<T[]> {
     return this.run(async (c) => (await c.query<T>(sql, params)).rows);
+  }
+
+  classifyError(error: unknown): StoreFault {
+    return classifyPgError(error);
   }
 
   commit(units: readonly StoreUnit[], now: number): Promise<CommitResult> {
@@ -482,6 +496,22 @@ export class PgStore implements HubStorePort {
       }
       await c.query('DELETE FROM mutations WHERE rowid <= (SELECT max(rowid) FROM mutations) - $1', [limits.retention]);
       return { orders, events, resumeFloor: floor };
+    });
+  }
+
+  /** As the SQLite store's prune(retention): events past the resume window and old mutation replies. */
+  trimEvents(retention: number): Promise<void> {
+    return this.tx(async (c) => {
+      const { rows } = await c.query<{ seq: number }>('SELECT seq FROM seq_counter WHERE id = 1');
+      const cutoff = (rows[0]?.seq ?? 0) - retention;
+      if (cutoff > 0 && cutoff > (await this.floorOn(c))) {
+        await c.query(`DELETE FROM events WHERE id <= $1 AND (forwarded IS NULL OR status = 'forwarded')`, [cutoff]);
+        await c.query(
+          `INSERT INTO meta (key, value) VALUES ('resume_floor', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+          [String(cutoff)],
+        );
+      }
+      await c.query('DELETE FROM mutations WHERE rowid <= (SELECT max(rowid) FROM mutations) - $1', [retention]);
     });
   }
 

@@ -1,7 +1,9 @@
 /**
  * The embedded SQLite store (store.ts) behind the store port (src/ports/store.ts), so the writer can move
  * to the port without changing engines and the contract suite can hold SQLite and Postgres to the same
- * rules. Every call runs synchronously on better-sqlite3 and returns a settled promise.
+ * rules. Every call runs synchronously on better-sqlite3 and returns a promise that says it is settled
+ * (ports/settled.ts), so the writer goes on in the same turn, exactly as before the port. `store` is the
+ * adapter's one extra capability: the writer's shared SYNC_INIT (sync-answers.ts) watches its rows.
  */
 import type {
   CommitResult,
@@ -10,6 +12,7 @@ import type {
   PruneLimits,
   PruneOutcome,
   StoreContents,
+  StoreFault,
   StoreOp,
   StoreUnit,
   StoredEvent,
@@ -18,6 +21,8 @@ import type {
 } from '../../ports/store.js';
 import type { FinalizeSuccess, PendingFinalize } from '../../ports/forwarding.js';
 import type { QuarantinedRecord } from '../../ports/metrics.js';
+import { settledPromise } from '../../ports/settled.js';
+import { isTransientStorageError } from './storage-fault.js';
 import { HubStore, type SharedSnapshot, type StoreOptions } from './store.js';
 
 /** The takeover counter lives in a meta row: the SQLite schema has no cluster, only this one file. */
@@ -32,15 +37,18 @@ export class SqliteStorePort implements HubStorePort {
     return new SqliteStorePort(new HubStore(options));
   }
 
+  /** A full, failing or busy disk is transient (storage-fault.ts); nothing is ever in doubt on one file. */
+  classifyError(error: unknown): StoreFault {
+    return isTransientStorageError(error) ? 'transient' : 'fatal';
+  }
+
   commit(units: readonly StoreUnit[], now: number): Promise<CommitResult> {
     const { store } = this;
-    try {
+    // A throw rolls back (the store restores its seq): a rejection, as the Postgres adapter gives.
+    return settledPromise(() => {
       const outcomes = store.transaction(() => units.map((unit) => this.applyUnit(unit, now)));
-      return Promise.resolve({ units: outcomes, seq: store.currentSeq() });
-    } catch (error) {
-      // Rolled back (the store restored its seq): a rejection, as the Postgres adapter gives.
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
+      return { units: outcomes, seq: store.currentSeq() };
+    });
   }
 
   private applyUnit(unit: StoreUnit, now: number): UnitOutcome {
@@ -140,24 +148,23 @@ export class SqliteStorePort implements HubStorePort {
   }
 
   readEvents(afterSeq: number, limit: number, excludeTerminal?: string): Promise<StoredEvent[] | null> {
-    // The store's resume excludes one terminal's own events; no terminal id is ever the empty string.
-    const payloads = this.store.resume(afterSeq, excludeTerminal ?? '', limit);
-    if (payloads === null) return Promise.resolve(null);
-    // Another handle on the same file may have committed since: only what this handle's commits returned is served.
-    const mark = this.highWaterMark();
-    const events = payloads
-      .map((payload) => ({ seq: (payload as { seq: number }).seq, payload }))
-      .filter((e) => e.seq <= mark);
-    return Promise.resolve(events);
+    return settledPromise(() => {
+      // The store's resume excludes one terminal's own events; no terminal id is ever the empty string.
+      const payloads = this.store.resume(afterSeq, excludeTerminal ?? '', limit);
+      if (payloads === null) return null;
+      // Another handle on the same file may have committed since: only what this handle's commits returned is served.
+      const mark = this.highWaterMark();
+      return payloads.map((payload) => ({ seq: (payload as { seq: number }).seq, payload })).filter((e) => e.seq <= mark);
+    });
   }
 
   getMutation(terminalId: string, mutationId: string, owner = ''): Promise<unknown> {
-    return Promise.resolve(this.store.getMutation(terminalId, mutationId, owner));
+    return settledPromise(() => this.store.getMutation(terminalId, mutationId, owner));
   }
 
   contents(): Promise<StoreContents> {
     const { store } = this;
-    return Promise.resolve({
+    return settledPromise(() => ({
       orders: store.orders(),
       leases: store.leases(),
       locks: store.locks(),
@@ -166,75 +173,75 @@ export class SqliteStorePort implements HubStorePort {
       epochs: store.epochs(),
       mutations: store.mutations(),
       finalizing: store.finalizing().map((f) => f.posReference),
-    });
+    }));
   }
 
   seedOf(homeKey: string): Promise<KeyContents> {
-    return Promise.resolve(this.store.seedOf(homeKey));
+    return settledPromise(() => this.store.seedOf(homeKey));
   }
 
   takeOver(node: string, now: number): Promise<number> {
     const { store } = this;
-    const epoch = store.transaction(() => {
-      const next = Number(store.meta(EPOCH_KEY) ?? '0') + 1;
-      store.setMeta(EPOCH_KEY, String(next));
-      store.setMeta('hub_epoch_taken', JSON.stringify({ node, at: now }));
-      return next;
-    });
-    return Promise.resolve(epoch);
+    return settledPromise(() =>
+      store.transaction(() => {
+        const next = Number(store.meta(EPOCH_KEY) ?? '0') + 1;
+        store.setMeta(EPOCH_KEY, String(next));
+        store.setMeta('hub_epoch_taken', JSON.stringify({ node, at: now }));
+        return next;
+      }),
+    );
   }
 
   currentEpoch(): Promise<number> {
-    return Promise.resolve(Number(this.store.meta(EPOCH_KEY) ?? '0'));
+    return settledPromise(() => Number(this.store.meta(EPOCH_KEY) ?? '0'));
   }
 
   meta(key: string): Promise<string | null> {
-    return Promise.resolve(this.store.meta(key));
+    return settledPromise(() => this.store.meta(key));
   }
 
   setMeta(key: string, value: string): Promise<void> {
-    this.store.setMeta(key, value);
-    return Promise.resolve();
+    return settledPromise(() => this.store.setMeta(key, value));
   }
 
   deleteMeta(key: string): Promise<boolean> {
-    return Promise.resolve(this.store.deleteMeta(key));
+    return settledPromise(() => this.store.deleteMeta(key));
   }
 
   pendingForward(limit: number, now: number): Promise<PendingFinalize[]> {
-    return Promise.resolve(this.store.pending(limit, now));
+    return settledPromise(() => this.store.pending(limit, now));
   }
 
   markForwarded(eventId: number, result: FinalizeSuccess, now: number): Promise<void> {
-    this.store.markForwarded(eventId, result, now);
-    return Promise.resolve();
+    return settledPromise(() => this.store.markForwarded(eventId, result, now));
   }
 
   markAttemptFailed(eventId: number, error: string, nextAttemptAt: number): Promise<void> {
-    this.store.markAttemptFailed(eventId, error, nextAttemptAt);
-    return Promise.resolve();
+    return settledPromise(() => this.store.markAttemptFailed(eventId, error, nextAttemptAt));
   }
 
   markDead(eventId: number, error: string, now: number): Promise<void> {
-    this.store.markDead(eventId, error, now);
-    return Promise.resolve();
+    return settledPromise(() => this.store.markDead(eventId, error, now));
   }
 
   prune(limits: PruneLimits): Promise<PruneOutcome> {
-    return Promise.resolve(this.store.pruneScheduled(limits));
+    return settledPromise(() => this.store.pruneScheduled(limits));
+  }
+
+  trimEvents(retention: number): Promise<void> {
+    return settledPromise(() => this.store.prune(retention));
   }
 
   reset(): Promise<void> {
-    this.store.reset();
-    return Promise.resolve();
+    return settledPromise(() => this.store.reset());
   }
 
   tallies(): ReturnType<HubStorePort['tallies']> {
-    return Promise.resolve(this.store.tallies());
+    return settledPromise(() => this.store.tallies());
   }
 
   recentEvents(limit: number): ReturnType<HubStorePort['recentEvents']> {
-    return Promise.resolve(this.store.recentEvents(limit));
+    return settledPromise(() => this.store.recentEvents(limit));
   }
 
   quarantinedRecords(): readonly QuarantinedRecord[] {
@@ -242,7 +249,6 @@ export class SqliteStorePort implements HubStorePort {
   }
 
   close(): Promise<void> {
-    this.store.close();
-    return Promise.resolve();
+    return settledPromise(() => this.store.close());
   }
 }

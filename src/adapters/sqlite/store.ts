@@ -1,12 +1,12 @@
 /**
  * The hub's SQLite store: the only better-sqlite3 handle, owned by the writer worker. Prepared
  * statements for every row the runtime writes, the queries that rebuild actors, SYNC_INIT and resume,
- * and the ForwardQueue the Odoo forwarder drains. WAL with synchronous=FULL unless told otherwise.
+ * and the rows of the forward queue the Odoo forwarder drains (through store-port.ts). WAL with synchronous=FULL unless told otherwise.
  * Opening is in open-database.ts, the SQL in statements.ts, the row shapes in rows.ts; the rest stays one
  * class (about 430 lines) because every method shares the seq, the statements and the quarantine reader.
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
-import type { ForwardQueue, FinalizeSuccess, PendingFinalize } from '../../ports/forwarding.js';
+import type { FinalizeSuccess, PendingFinalize } from '../../ports/forwarding.js';
 import type { QuarantineKind, QuarantinedRecord } from '../../ports/metrics.js';
 
 export type { QuarantinedRecord } from '../../ports/metrics.js';
@@ -59,7 +59,7 @@ function stringifySharing(value: unknown, shared: SharedSnapshot | null): string
 /** What a read of one stored JSON value gives when it was quarantined instead. */
 const UNREADABLE = Symbol('unreadable');
 
-export class HubStore implements ForwardQueue {
+export class HubStore {
   readonly db: Db;
   private readonly s: Statements;
   private seq: number;
@@ -430,7 +430,7 @@ export class HubStore implements ForwardQueue {
     });
   }
 
-  // ---- ForwardQueue (plus the optional counts() the forwarder reads for its gauges) ----
+  // ---- The forward queue (store-port.ts serves it as the port's ForwardQueue) ----
   counts(): { pending: number; dead: number } {
     const t = this.tallies();
     return { pending: t.pendingForward, dead: t.deadLetters };

@@ -228,8 +228,8 @@ describe.each(MODES)('forwarder in %s mode', (mode) => {
   it('after a restart the first drain takes the head of the queue even if its backoff has not elapsed', async () => {
     const refs = addOrders(r, 4, 'restart');
     // A previous hub process left events 1-2 backing off far in the future; 3-4 never failed.
-    r.queue.markAttemptFailed(1, 'previous run', r.clock.now() + 3_600_000);
-    r.queue.markAttemptFailed(2, 'previous run', r.clock.now() + 3_600_000);
+    await r.queue.markAttemptFailed(1, 'previous run', r.clock.now() + 3_600_000);
+    await r.queue.markAttemptFailed(2, 'previous run', r.clock.now() + 3_600_000);
     await r.fwd.drainNow();
     expect(r.queue.forwardedOrder).toEqual([1, 2, 3, 4]);
     assertExactlyOnce(r, refs);

@@ -13,6 +13,7 @@ import { passThroughValidator, type TableEnv } from '../../../actors/table/conte
 import type { Principal, Unit } from '../../../actors/table/types.js';
 import { createLogger } from '../../../src/adapters/log/logger.js';
 import { HubStore } from '../../../src/adapters/sqlite/store.js';
+import { SqliteStorePort } from '../../../src/adapters/sqlite/store-port.js';
 import { parseConfig } from '../../../src/config.js';
 import { businessDay } from '../../../src/domain/business-day.js';
 import { noopMetrics } from '../../../src/ports/metrics.js';
@@ -146,7 +147,7 @@ describe('ticket numbers under a wall-clock jump across midnight', () => {
       const store = new HubStore({ path: join(dir, 'hub.sqlite'), sync: 'normal' });
       const delivered: Array<{ ticketNumber: number; businessDay: string }> = [];
       const core = new WriterCore({
-        store,
+        store: new SqliteStorePort(store),
         config: parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0' }),
         clock: writerClock(new TestClock({ start: 0 })),
         log: createLogger({ level: 'silent' }),

@@ -9,11 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TestClock } from '../../helpers/clocks.js';
+import { inTurn } from '../../helpers/in-turn.js';
 import { snapshot } from '../../helpers/terminal.js';
 import { passThroughValidator, type TableEnv } from '../../../actors/table/context.js';
 import type { Principal, ShardMessage, Unit } from '../../../actors/table/types.js';
 import { createLogger } from '../../../src/adapters/log/logger.js';
 import { HubStore } from '../../../src/adapters/sqlite/store.js';
+import { SqliteStorePort } from '../../../src/adapters/sqlite/store-port.js';
 import { parseConfig } from '../../../src/config.js';
 import { noopMetrics } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
@@ -42,7 +44,7 @@ function rig(extra: Record<string, string> = {}) {
   const clock = new TestClock({ start: 1_700_000_000_000 });
   const store = new HubStore({ path: join(dir, 'hub.sqlite'), sync: 'normal' });
   const sent: WriterNotice[] = [];
-  const core = new WriterCore({ store, config, clock: writerClock(clock), log, metrics: noopMetrics, toFront: (m) => sent.push(m) });
+  const core = new WriterCore({ store: new SqliteStorePort(store), config, clock: writerClock(clock), log, metrics: noopMetrics, toFront: (m) => sent.push(m) });
   const loads: string[] = [];
   const host = new ShardHost({
     index: 0,
@@ -57,7 +59,7 @@ function rig(extra: Record<string, string> = {}) {
     loadKey: (key) => loads.push(key),
     evictAfterMs: config.HUB_ACTOR_IDLE_MS,
   });
-  host.load(core.loadSeed(0, 1, 'grants'));
+  host.load(inTurn(core.loadSeed(0, 1, 'grants')));
   /** Answer the shard's pending key loads the way the writer worker does. */
   const settle = (): void => {
     for (const key of loads.splice(0)) core.loadKey(key, (seed) => host.loaded(key, seed));
@@ -164,7 +166,7 @@ describe('scheduled pruning', () => {
         { posReference: f.posReference, orderId: f.eventId, lineIdMap: {}, created: true },
         clock.now(),
       );
-    const result = core.pruneNow();
+    const result = inTurn(core.pruneNow());
     expect(result.orders).toBe(2);
     expect(store.orders().map((o) => o.posReference)).toEqual(['P2', 'P3', 'P4', 'P5']);
     expect(sent.at(-1)).toEqual({ type: 'forget', input: { posReferences: ['P1', 'P0'] } });
@@ -186,7 +188,7 @@ describe('scheduled pruning', () => {
         snapshot: { ...snapshot('BIG', 5), note: big } as never,
       });
     const before = store.db.prepare('SELECT count(*) AS n FROM events').get() as { n: number };
-    const result = core.pruneNow();
+    const result = inTurn(core.pruneNow());
     const after = store.db.prepare('SELECT count(*) AS n, sum(length(payload)) AS bytes FROM events').get() as {
       n: number;
       bytes: number;

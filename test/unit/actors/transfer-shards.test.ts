@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Principal, ShardMessage } from '../../../actors/table/types.js';
 import { createLogger } from '../../../src/adapters/log/logger.js';
 import { HubStore } from '../../../src/adapters/sqlite/store.js';
+import { SqliteStorePort } from '../../../src/adapters/sqlite/store-port.js';
 import { parseConfig } from '../../../src/config.js';
 import { validateSnapshotChange } from '../../../src/domain/index.js';
 import { noopMetrics } from '../../../src/ports/metrics.js';
@@ -37,7 +38,7 @@ function world() {
   const hosts: ShardHost[] = [];
   const inFlight: Relay[] = [];
   const writer = new WriterCore({
-    store,
+    store: new SqliteStorePort(store),
     config: parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0' }),
     clock: writerClock(clock),
     log: createLogger({ level: 'silent' }),

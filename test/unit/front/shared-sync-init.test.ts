@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/adapters/log/logger.js';
 import { HubStore } from '../../../src/adapters/sqlite/store.js';
+import { SqliteStorePort } from '../../../src/adapters/sqlite/store-port.js';
 import type { WsConnection } from '../../../src/adapters/uws/server.js';
 import { parseConfig } from '../../../src/config.js';
 import { createDevTokenValidator } from '../../../src/front/dev-auth.js';
@@ -115,7 +116,7 @@ function decode(conn: TestConn, frame: Sent): Record<string, unknown> {
 function setup() {
   const store = new HubStore({ path: join(dir, 'hub.sqlite'), sync: 'normal' });
   const core = new WriterCore({
-    store,
+    store: new SqliteStorePort(store),
     config,
     clock: writerClock(fixedClock()),
     log: createLogger({ level: 'silent' }),

@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/adapters/log/logger.js';
 import { SCHEMA_VERSION } from '../../../src/adapters/sqlite/schema.js';
 import { HubStore } from '../../../src/adapters/sqlite/store.js';
+import { SqliteStorePort } from '../../../src/adapters/sqlite/store-port.js';
 import { parseConfig } from '../../../src/config.js';
 import { noopMetrics } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
@@ -17,6 +18,7 @@ import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
 import type { Unit } from '../../../src/threads/actor-io.js';
 import type { Delivery, WriterNotice } from '../../../src/threads/contract.js';
 import { fixedClock, writerClock } from '../../helpers/clocks.js';
+import { inTurn } from '../../helpers/in-turn.js';
 import { shardOf } from '../../../src/threads/keys.js';
 import { WriterCore } from '../../../workers/writer/writer-core.js';
 
@@ -52,7 +54,7 @@ function writeUnit(posReference: string, version: number, terminalId = 'ann', mu
 function open(sync: 'full' | 'normal' = 'full') {
   const store = new HubStore({ path, sync });
   const sent: WriterNotice[] = [];
-  const core = new WriterCore({ store, config, clock: writerClock(fixedClock()), log: createLogger({ level: 'silent' }), metrics: noopMetrics, toFront: (m) => sent.push(m) });
+  const core = new WriterCore({ store: new SqliteStorePort(store), config, clock: writerClock(fixedClock()), log: createLogger({ level: 'silent' }), metrics: noopMetrics, toFront: (m) => sent.push(m) });
   const deliveries = (): Delivery[] => sent.flatMap((m) => (m.type === 'deliver' ? m.input.deliveries : []));
   return { store, core, sent, deliveries };
 }
@@ -139,7 +141,7 @@ describe('writer core', () => {
     ]);
     core.commit();
     const shards = 3;
-    const seeds = [0, 1, 2].map((i) => core.loadSeed(i, shards));
+    const seeds = [0, 1, 2].map((i) => inTurn(core.loadSeed(i, shards)));
     const seedOf = (key: string) => seeds[shardOf(key, shards)]!.find((s) => s.key === key);
     // One seed per actor key, every row already in it: the shard host takes it as it is.
     expect(seeds.flat().map((s) => s.key).sort()).toEqual(['o:T-9', 't:1', 't:4']);
@@ -169,7 +171,8 @@ describe('writer core', () => {
     const [pending] = store.pending(10, Date.now());
     expect(pending).toMatchObject({ posReference: 'F', configId: 1, terminalId: 'ann', attempts: 0 });
     store.markForwarded(pending!.eventId, { posReference: 'F', orderId: 42, lineIdMap: {}, created: true }, 1_700_000_000_000);
-    expect(core.stats()).toMatchObject({ pendingForward: 0, totalForwarded: 1, lastOdooSync: 1_700_000_000_000 });
+    // Marked behind the writer's back: its counters are as of its last read, and a flush reads them afresh.
+    expect(inTurn(core.handlers.flush(undefined))).toMatchObject({ pendingForward: 0, totalForwarded: 1, lastOdooSync: 1_700_000_000_000 });
     // The seed's inspection queries run unchanged.
     expect(store.db.prepare('SELECT pos_reference, version, terminal_id, updated_at FROM orders;').all()).toHaveLength(1);
     expect(store.db.prepare('SELECT pos_reference, terminal_id, role, expires_at FROM leases;').all()).toHaveLength(0);

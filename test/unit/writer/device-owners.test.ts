@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HubStore } from '../../../src/adapters/sqlite/store.js';
+import { SqliteStorePort } from '../../../src/adapters/sqlite/store-port.js';
 import { DEVICE_SEEN_REFRESH_MS, DeviceOwners } from '../../../workers/writer/device-owners.js';
 
 const T0 = 1_700_000_000_000;
@@ -30,7 +31,7 @@ const stored = (deviceId: string): unknown => JSON.parse(store.meta(`device:${de
 
 describe('device owners', () => {
   it('commits the claims of one turn together and answers them after the commit', async () => {
-    const owners = new DeviceOwners(store);
+    const owners = new DeviceOwners(new SqliteStorePort(store));
     const transactions = vi.spyOn(store, 'transaction');
     const answers = Promise.all([
       claim(owners, 'pos-1', 'dev:ann'),
@@ -51,7 +52,7 @@ describe('device owners', () => {
   });
 
   it("writes nothing for the owner's own sign-in while its idle clock is recent, and refreshes it after", async () => {
-    const owners = new DeviceOwners(store);
+    const owners = new DeviceOwners(new SqliteStorePort(store));
     await claim(owners, 'pos-1', 'dev:ann');
     const transactions = vi.spyOn(store, 'transaction');
     expect(await claim(owners, 'pos-1', 'dev:ann', T0 + DEVICE_SEEN_REFRESH_MS - 1)).toEqual({
@@ -67,7 +68,7 @@ describe('device owners', () => {
   });
 
   it('orders a release and a report of use after the claims of the same turn', async () => {
-    const owners = new DeviceOwners(store);
+    const owners = new DeviceOwners(new SqliteStorePort(store));
     const bound = claim(owners, 'pos-1', 'dev:ann');
     expect(owners.release('pos-1')).toBe(true);
     await bound;
@@ -88,7 +89,7 @@ describe('device owners', () => {
   });
 
   it('lets another user claim a device only once it has been idle for idleReleaseMs', async () => {
-    const owners = new DeviceOwners(store);
+    const owners = new DeviceOwners(new SqliteStorePort(store));
     await claim(owners, 'pos-1', 'dev:ann');
     expect(await claim(owners, 'pos-1', 'dev:bob', T0 + HOUR - 1)).toEqual({
       ok: false,

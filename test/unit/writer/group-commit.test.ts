@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/adapters/log/logger.js';
 import { HubStore } from '../../../src/adapters/sqlite/store.js';
+import { SqliteStorePort } from '../../../src/adapters/sqlite/store-port.js';
 import { parseConfig } from '../../../src/config.js';
 import { noopMetrics } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
@@ -60,7 +61,7 @@ function open(env: Record<string, string> = {}) {
   const clock = new TestClock();
   const sent: WriterNotice[] = [];
   const core = new WriterCore({
-    store,
+    store: new SqliteStorePort(store),
     config,
     clock: writerClock(clock),
     log: createLogger({ level: 'silent' }),

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/adapters/log/logger.js';
 import { HubStore, type QuarantinedRecord } from '../../../src/adapters/sqlite/store.js';
+import { SqliteStorePort } from '../../../src/adapters/sqlite/store-port.js';
 import { parseConfig } from '../../../src/config.js';
 import { noopMetrics, type QuarantineKind } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
@@ -55,7 +56,7 @@ describe('writer quarantine', () => {
     const counted: QuarantineKind[] = [];
     const sent: WriterNotice[] = [];
     const core = new WriterCore({
-      store,
+      store: new SqliteStorePort(store),
       config,
       clock: writerClock(fixedClock()),
       log: createLogger({ level: 'silent' }),

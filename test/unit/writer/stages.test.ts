@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/adapters/log/logger.js';
 import { HubStore } from '../../../src/adapters/sqlite/store.js';
+import { SqliteStorePort } from '../../../src/adapters/sqlite/store-port.js';
 import { parseConfig } from '../../../src/config.js';
 import { noopMetrics, stageTimer, type HubMetrics, type WriteStage } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
@@ -65,7 +66,7 @@ describe('writer stages', () => {
     const sent: WriterNotice[] = [];
     const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1' });
     const core = new WriterCore({
-      store,
+      store: new SqliteStorePort(store),
       config,
       clock: writerClock(clock),
       log: createLogger({ level: 'silent' }),

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/adapters/log/logger.js';
 import { HubStore } from '../../../src/adapters/sqlite/store.js';
+import { SqliteStorePort } from '../../../src/adapters/sqlite/store-port.js';
 import { parseConfig } from '../../../src/config.js';
 import { noopMetrics, type HubMetrics } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
@@ -65,7 +66,7 @@ function setup() {
   const rollbacks: number[] = [];
   const storageErrors: string[] = [];
   const metrics: HubMetrics = { ...noopMetrics, storageError: (code) => storageErrors.push(code) };
-  const core = new WriterCore({ store, config, clock: writerClock(clock), log: createLogger({ level: 'silent' }), metrics, toFront: (m) => sent.push(m), onRollback: (g) => rollbacks.push(g) });
+  const core = new WriterCore({ store: new SqliteStorePort(store), config, clock: writerClock(clock), log: createLogger({ level: 'silent' }), metrics, toFront: (m) => sent.push(m), onRollback: (g) => rollbacks.push(g) });
   const outs = (): Outbound[] => sent.flatMap((m) => (m.type === 'deliver' ? m.input.deliveries.flatMap((d) => d.out) : []));
   return {
     store,
