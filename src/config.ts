@@ -80,6 +80,8 @@ export const CONFIG_VARIABLES = {
   HUB_DB_SYNC: { schema: z.enum(['full', 'normal']), default: 'full', doc: 'SQLite synchronous mode; `normal` can lose acknowledged writes on power loss.' },
   HUB_STORE: { schema: z.enum(['sqlite', 'postgres']), default: 'sqlite', doc: 'The durable store: the embedded SQLite file (HUB_DB_PATH), or a PostgreSQL cluster (HUB_PG_URL; docs/ha.md).' },
   HUB_PG_URL: { schema: z.string().trim().regex(/^(postgres(ql)?:\/\/\S+)?$/, 'must be a postgres:// URL'), default: '', doc: 'With HUB_STORE=postgres: postgres://user:password@hostA:5432,hostB:5432/db?target_session_attrs=read-write (every data node, the writable one is used). Secret.' },
+  HUB_PG_NODE: { schema: z.string().trim().regex(/^([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$|^$/, 'must be host:port, one of the hosts of HUB_PG_URL'), default: '', doc: 'With HUB_STORE=postgres: this hub\'s own data node, host:port as written in HUB_PG_URL (default: its first host). The hub leads while this node is the writable primary (docs/ha.md).' },
+  HUB_ID: { schema: z.string().trim().max(128).regex(/^([A-Za-z0-9.-]+:\d{1,5}|wss?:\/\/\S+)?$/, 'must be host:port or a ws:// or wss:// URL terminals can dial'), default: '', doc: 'This hub\'s id in AUTH_OK, HUB_STATUS and the takeovers table, and where a follower sends terminals (NOT_LEADER): host:port or a ws(s):// URL. Default `<hostname>.local:<the port it listens on>`.' },
   HUB_LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'Log level.' },
   HUB_LOG_PRETTY: { schema: bool, default: 'false', doc: 'Readable logs instead of JSON lines (development).' },
   HUB_MDNS_ENABLED: { schema: bool, default: 'true', doc: 'Advertise `_pos-hub._tcp` over mDNS.' },
@@ -191,11 +193,37 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
   if (out.HUB_STORE === 'postgres' && String(out.HUB_PG_URL) === '') {
     problems.push({ variable: 'HUB_PG_URL', message: 'must be set when HUB_STORE=postgres (postgres://user:password@hostA,hostB/db?target_session_attrs=read-write)' });
   }
+  if (out.HUB_STORE === 'postgres' && String(out.HUB_PG_URL) !== '' && typeof out.HUB_PG_NODE === 'string') {
+    const node = ownPgNode(String(out.HUB_PG_URL), out.HUB_PG_NODE);
+    if (node.ok) out.HUB_PG_NODE = node.node;
+    else problems.push({ variable: 'HUB_PG_NODE', message: node.message });
+  }
   if (problems.length > 0) {
     const message = `invalid configuration: ${problems.map((p) => `${p.variable} ${p.message}`).join('; ')}`;
     throw new HubError('CONFIG_INVALID', message, { details: problems });
   }
   return Object.freeze(out) as Config;
+}
+
+/** The data hosts of a (multi-host) postgres:// URL as host:port (port 5432 when left out); [] when unreadable. */
+export function pgUrlHosts(url: string): string[] {
+  const list = /^postgres(?:ql)?:\/\/(?:[^@/]*@)?([^/?]+)/.exec(url)?.[1];
+  if (list === undefined) return [];
+  return list.split(',').map((part) => (/:\d{1,5}$/.test(part) ? part : `${part}:5432`));
+}
+
+/**
+ * HUB_PG_NODE: this hub's own data node, which must be one HUB_PG_URL names (the cluster view probes those
+ * hosts and finds this one among them by name); empty means the URL's first host.
+ */
+function ownPgNode(url: string, node: string): { ok: true; node: string } | { ok: false; message: string } {
+  const hosts = pgUrlHosts(url);
+  if (node === '') {
+    const first = hosts[0];
+    return first === undefined ? { ok: false, message: 'HUB_PG_URL names no host to take as this hub\'s own node' } : { ok: true, node: first };
+  }
+  if (hosts.includes(node)) return { ok: true, node };
+  return { ok: false, message: `must be one of the hosts of HUB_PG_URL (${hosts.join(', ')}), got ${JSON.stringify(node)}` };
 }
 
 /** TLS needs both files, a port of its own, and exists before HUB_TLS_ONLY can hide the plain port. */

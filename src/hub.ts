@@ -21,6 +21,7 @@ import { createReset } from './hub/reset.js';
 import { shutdown } from './hub/shutdown.js';
 import { StatusTimer } from './hub/status-timer.js';
 import { startWorkers } from './hub/workers.js';
+import { createLeadership } from './hub/leadership.js';
 
 export interface HubDeps {
   readonly config: Config;
@@ -46,7 +47,10 @@ export interface HubDeps {
    * main.ts gives the Postgres view with HUB_STORE=postgres. createHub starts it and stops it in close().
    */
   readonly cluster?: ClusterWatch;
-  /** This hub's id in AUTH_OK/HUB_STATUS and the takeovers table; default `<host>.local:<HUB_HTTP_PORT>`. */
+  /**
+   * This hub's id in AUTH_OK/HUB_STATUS and the takeovers table; default HUB_ID, else
+   * `<host>.local:<the port it listens on>` (HUB_HTTP_PORT until it listens).
+   */
   readonly hubId?: string;
 }
 
@@ -57,6 +61,7 @@ export interface Hub {
   listenTls(port?: number, host?: string): Promise<number>;
   readonly tlsPort: number | null;
   readonly uwsNative: boolean;
+  /** The role it holds: with a replicated store's watch (onRead), the leadership loop's view (src/hub/leadership.ts). */
   readonly cluster: ClusterWatch;
   readonly hubId: string;
   collectWorkerMetrics(): Promise<unknown[]>;
@@ -74,9 +79,9 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
 
   // The front is built once the workers are ready; what they say before that is dropped (see below).
   let front: Front | null = null;
-  const hubId = deps.hubId ?? `${localHostName()}:${config.HUB_HTTP_PORT}`;
+  let port: number | null = null;
+  let tlsPort: number | null = null;
   const workers = await startWorkers({
-    hubId,
     config,
     log,
     metrics,
@@ -86,12 +91,36 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     onRelay: (relays) => front?.relay(relays),
   });
   const { writer, shards } = workers;
-  const cluster = deps.cluster ?? standaloneWatch();
+  const hubId = (): string =>
+    deps.hubId ?? (config.HUB_ID !== '' ? config.HUB_ID : `${localHostName()}:${port ?? config.HUB_HTTP_PORT}`);
+  // A replicated store's watch reports each read: this hub then leads while its own node is the primary.
+  const leadership =
+    deps.cluster?.onRead === undefined
+      ? null
+      : createLeadership({
+          watch: deps.cluster,
+          hubId,
+          log,
+          actions: {
+            promote: async (node) => {
+              const { epoch } = await writer.request('take_over', { node });
+              // What the previous leader wrote is in the store, not in these actors or routes: reload both
+              // before the first write is accepted (the role flips when this resolves).
+              await requestAll(shards, 'reload');
+              front?.loadRoutes(await writer.request('routes'));
+              return epoch;
+            },
+            demote: async (leader) => {
+              await writer.request('demote', { leader });
+            },
+          },
+        });
+  const cluster: ClusterWatch = leadership ?? deps.cluster ?? standaloneWatch();
   // Read once before any terminal can sign in, so the first AUTH_OK already names the role.
   await cluster.start();
   const hubIdentity = (): HubIdentityView => {
     const view = cluster.current();
-    return { id: hubId, role: view.role, epoch: view.epoch };
+    return { id: hubId(), role: view.role, epoch: view.epoch };
   };
 
   let http: { changed(): void } | null = null;
@@ -105,6 +134,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     writer,
     onChange: () => http?.changed(),
     hub: hubIdentity,
+    cluster: () => cluster.current(),
+    onFenced: ({ current }) => leadership?.fenced(current),
   });
   front = theFront;
   // A new role or epoch reaches the terminals now, not at the next HUB_STATUS tick.
@@ -144,8 +175,6 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
   log.info({ uws: server.native ? 'native' : 'fallback', shards: config.HUB_SHARDS }, 'hub built');
 
   const status = new StatusTimer(clock, config.HUB_STATUS_INTERVAL_MS, () => theFront.broadcastStatus());
-  let port: number | null = null;
-  let tlsPort: number | null = null;
   let closed: Promise<void> | null = null;
   return {
     get port() {
@@ -161,11 +190,15 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
     },
     uwsNative: server.native,
     cluster,
-    hubId,
+    get hubId() {
+      return hubId();
+    },
     async listen(listenPort = config.HUB_HTTP_PORT, host = config.HUB_HOST) {
       port = await server.listen(host, listenPort);
       status.start();
       theFront.startRevalidation();
+      // From now on the hub id names the port terminals dial: it may take over (done before this resolves).
+      await leadership?.enable();
       log.info({ host, port }, 'hub listening');
       return port;
     },

@@ -77,13 +77,14 @@ function tokenValidatorFor(config: Config, log: Logger, client: OdooClient): Tok
 }
 
 /** With HUB_STORE=postgres, the cluster view read from HUB_PG_URL; otherwise createHub's standalone default. */
-async function clusterWatchFor(config: Config, log: Logger, hubId: string): Promise<ClusterWatch | undefined> {
+async function clusterWatchFor(config: Config, log: Logger, hubId: () => string): Promise<ClusterWatch | undefined> {
   if (config.HUB_STORE !== 'postgres') return undefined;
   // Loaded only here: a SQLite hub never loads the Postgres driver.
   const { pgClusterWatch } = await import('./adapters/postgres/cluster-view.js');
   return pgClusterWatch({
     url: config.HUB_PG_URL,
     hubId,
+    ownNode: config.HUB_PG_NODE,
     clock: systemClock,
     intervalMs: CLUSTER_POLL_MS,
     onError: (error) => log.warn({ err: toHubError(error) }, 'cluster view read failed'),
@@ -109,10 +110,10 @@ async function main(): Promise<void> {
   // One Odoo client (one hub session) on the front thread: terminal tokens and the catalog.
   const odoo = createOdooClient({ config, clock: systemClock, log, metrics });
   let collect: () => Promise<unknown[]> = async () => [];
-  const hubId = `${localHostName()}:${config.HUB_HTTP_PORT}`;
-  const cluster = await clusterWatchFor(config, log, hubId);
+  // The hub's id names the port it listens on (HUB_ID, or <host>.local:<port>): known once createHub returns.
+  let hubId = (): string => (config.HUB_ID !== '' ? config.HUB_ID : `${localHostName()}:${config.HUB_HTTP_PORT}`);
+  const cluster = await clusterWatchFor(config, log, () => hubId());
   const hub = await createHub({
-    hubId,
     ...(cluster ? { cluster } : {}),
     config,
     log,
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
     },
   });
   collect = () => hub.collectWorkerMetrics();
+  hubId = () => hub.hubId;
   // HUB_TLS_ONLY keeps plain HTTP/ws for local tools only: the LAN sees the TLS listener alone.
   const port = await hub.listen(config.HUB_HTTP_PORT, tls && config.HUB_TLS_ONLY ? '127.0.0.1' : config.HUB_HOST);
   const tlsPort = tls ? await hub.listenTls() : null;

@@ -24,6 +24,11 @@ export interface DeviceClaimsDeps {
   readonly log: Logger;
   /** HUB_DEVICE_IDLE_RELEASE_HOURS in ms (0: only the admin API releases a device). */
   readonly idleReleaseMs: number;
+  /**
+   * True on a follower hub: claims are checked, never recorded, and uses are not reported — the store is
+   * the leader's to write (docs/ha.md "Follower hubs"). The binding is made when the device signs in there.
+   */
+  readonly readOnly?: () => boolean;
 }
 
 export class DeviceClaims {
@@ -36,7 +41,7 @@ export class DeviceClaims {
 
   /** Record devices as in use now; a failure is logged, never fatal (the next re-check records them again). */
   seen(devices: Array<{ deviceId: string; owner: string }>): void {
-    if (devices.length === 0) return;
+    if (devices.length === 0 || this.deps.readOnly?.() === true) return;
     this.deps.writer.request('device_seen', { devices, now: this.deps.clock.now() }).catch((error: unknown) => {
       this.deps.log.warn({ err: toHubError(error), devices: devices.length }, 'could not record devices in use');
     });
@@ -55,7 +60,14 @@ export class DeviceClaims {
   }
 
   private async claimStored(deviceId: string, owner: string): Promise<DeviceRefusal | { ok: true }> {
-    const claim = await this.deps.writer.request('device_claim', { deviceId, owner, now: this.deps.clock.now(), idleReleaseMs: this.deps.idleReleaseMs });
+    const readOnly = this.deps.readOnly?.() === true;
+    const claim = await this.deps.writer.request('device_claim', {
+      deviceId,
+      owner,
+      now: this.deps.clock.now(),
+      idleReleaseMs: this.deps.idleReleaseMs,
+      ...(readOnly ? { readOnly } : {}),
+    });
     if (claim.ok) {
       if (claim.previousOwner !== null) this.deps.log.warn({ deviceId }, 'idle device id claimed by another user');
       return { ok: true };

@@ -9,7 +9,7 @@ import type { Config } from '../config.js';
 import type { TokenValidator } from '../ports/auth.js';
 import type { Clock } from '../ports/clock.js';
 import { stageTimer, type HubMetrics, type StageMark, type StageTimer } from '../ports/metrics.js';
-import type { HubIdentityView } from '../ports/cluster.js';
+import type { ClusterView, HubIdentityView } from '../ports/cluster.js';
 import { CLOSE_CODES } from '../protocol/close-codes.js';
 import type { Encoding } from '../protocol/constants.js';
 import type { ErrorCode } from '../protocol/errors.js';
@@ -18,6 +18,7 @@ import { refOf } from '../protocol/parse.js';
 import type { TerminalMessage } from '../protocol/terminal-messages.js';
 import type { Caller } from '../threads/rpc.js';
 import { DeviceClaims } from './device-claims.js';
+import { notLeaderError, writes } from './follower-gate.js';
 import { FanOut } from './fan-out.js';
 import { inboundLimits, type InboundLimits } from './inbound-limits.js';
 import { AddressLimits } from './limits/address-limits.js';
@@ -48,6 +49,10 @@ export interface FrontDeps {
   readonly stages?: StageTimer;
   /** `hub: {id, role, epoch}` in AUTH_OK and HUB_STATUS (issue 18). */
   readonly hub?: () => HubIdentityView;
+  /** The role this hub holds (src/hub/leadership.ts): a follower answers writes NOT_LEADER (follower-gate.ts). */
+  readonly cluster?: () => ClusterView;
+  /** The writer's commit was fenced by a newer takeover: the hub follows at once. */
+  readonly onFenced?: (fenced: { readonly epoch: number; readonly current: number }) => void;
 }
 
 const EMPTY_STATS: WriterStats = {
@@ -103,6 +108,7 @@ export class Front {
       clock,
       log,
       idleReleaseMs: config.HUB_DEVICE_IDLE_RELEASE_HOURS * 3_600_000,
+      readOnly: () => this.following(),
     });
     const accepting = (): boolean => this.accepting;
     this.signIn = new SignIn({
@@ -409,10 +415,24 @@ export class Front {
         this.sendTo(conn, { type: 'HEARTBEAT_ACK', serverTime: now });
         return;
       default: {
+        if (writes(msg) && this.following()) {
+          this.refuseNotLeader(conn, msg);
+          return;
+        }
         const refusal = this.work.route(msg, { terminalId, role, name: session.userName, odooUserId: session.odooUserId, owner: session.owner }, now, frameBytes, arrived);
         if (refusal !== null) this.refuse(conn, refusal.code, refusal.message, refOf(msg), now);
       }
     }
+  }
+
+  /** A follower takes no writes; the SDK moves to the leader named and resends (not counted as an invalid frame). */
+  private following(): boolean {
+    return this.deps.cluster?.().role === 'follower';
+  }
+
+  private refuseNotLeader(conn: TerminalConn, msg: TerminalMessage): void {
+    this.deps.metrics.frameError('NOT_LEADER');
+    this.sendTo(conn, notLeaderError(this.deps.cluster?.().leader ?? null, refOf(msg)));
   }
 
   /** Transfer steps from one shard's actor to another's: shards never talk directly, the front routes by key. */
@@ -449,6 +469,9 @@ export class Front {
         return;
       case 'fatal':
         this.deps.log.fatal({ error: message.input }, 'writer reported a fatal error');
+        return;
+      case 'fenced':
+        this.deps.onFenced?.(message.input);
         return;
       default: {
         const unreachable: never = message;

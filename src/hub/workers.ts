@@ -33,8 +33,6 @@ export interface WorkersDeps {
   readonly onWriterMessage: (message: WriterNotice) => void;
   /** ORDER_TRANSFER steps between actors on different shards. */
   readonly onRelay: (relays: readonly Relay[]) => void;
-  /** This hub's id: a Postgres writer records it with its takeover. */
-  readonly hubId: string;
 }
 
 /** Spawn every worker and resolve once all are ready; a death first rejects with its cause, every worker stopped. */
@@ -51,7 +49,7 @@ export async function startWorkers(deps: WorkersDeps): Promise<HubWorkers> {
   const channels = Array.from({ length: shardCount }, () => new MessageChannel());
   const writerWorker = spawn(
     '../../workers/writer/writer.worker',
-    { config, shards: shardCount, shardPorts: channels.map((c) => c.port1), hubId: deps.hubId },
+    { config, shards: shardCount, shardPorts: channels.map((c) => c.port1) },
     channels.map((c) => c.port1),
   );
   const writerReady = signal();

@@ -37,9 +37,34 @@ export type HubIdentityView = {
   readonly epoch: number;
 };
 
+/** A data node as one read found it. */
+export type NodeState = 'primary' | 'standby' | 'unreachable';
+
+/** The latest takeover: its fencing epoch and the hub id that took it (epoch 0, node null before the first). */
+export interface TakeoverRef {
+  readonly epoch: number;
+  readonly node: string | null;
+}
+
+/**
+ * What one read of the cluster found, for the leadership decision (src/hub/leadership.ts): the hub leads
+ * while its own data node is the writable primary — pg_auto_failover's choice, not an election of ours.
+ */
+export interface ClusterRead {
+  /** This hub's own data node (HUB_PG_NODE). */
+  readonly ownNode: NodeState;
+  /** The latest takeover any data node showed; null when no node answered. */
+  readonly latest: TakeoverRef | null;
+}
+
 export interface ClusterWatch {
   /** The last view read (the first is read before the hub listens). */
   current(): ClusterView;
+  /**
+   * Called after every read with what it found of this hub's own node and the latest takeover. Only a
+   * watch of a replicated store has it; createHub then runs the leadership loop on it.
+   */
+  onRead?(listener: (read: ClusterRead) => void): void;
   /** Called after each read whose role, epoch or leader differs from the one before (mDNS re-announces). */
   onChange(listener: (view: ClusterView) => void): void;
   /** Called after each read whose view differs in anything, replication lag included (the dashboard refreshes). */
@@ -79,4 +104,14 @@ export function standaloneWatch(epoch = 0): ClusterWatch {
     start: async () => undefined,
     stop: async () => undefined,
   };
+}
+
+/**
+ * A takeover's node names the hub that took it: the hub id, `host:port` of its terminal socket (then
+ * `ws://host:port/`) or the socket URL itself. Anything else names no URL a terminal could dial.
+ */
+export function leaderUrlOf(node: string): string | null {
+  if (/^wss?:\/\/\S+$/.test(node)) return node;
+  if (/^[A-Za-z0-9.-]+:\d{1,5}$/.test(node)) return `ws://${node}/`;
+  return null;
 }

@@ -15,6 +15,7 @@
 import type { ForwardOutcome, FinalizeSuccess, PendingFinalize } from './forwarding.js';
 import type { QuarantinedRecord } from './metrics.js';
 import type { OrderSnapshot } from '../protocol/snapshot.js';
+import { HubError } from '../protocol/errors.js';
 
 export type { FinalizeSuccess, ForwardOutcome, PendingFinalize };
 
@@ -213,8 +214,11 @@ export interface HubStorePort {
   /**
    * Apply every unit in one transaction and resolve once it is durable (SQLite: fsync; Postgres: flushed on
    * the synchronous standby). Seq stays gap-free: on rejection nothing was applied and no seq was used.
+   * `fence`: the writer's takeover epoch. Checked inside the transaction against the latest takeover (a
+   * takeover running at the same time waits for it, or it for the takeover); when another epoch is the
+   * latest, nothing is applied, no seq is used, and the commit rejects with an error `isFenced` accepts.
    */
-  commit(units: readonly StoreUnit[], now: number): Promise<CommitResult>;
+  commit(units: readonly StoreUnit[], now: number, fence?: number): Promise<CommitResult>;
   /**
    * The last seq whose commit returned. Never beyond what is durable, so nothing past it is served: on
    * Postgres a commit waiting for the standby is already visible on the primary.
@@ -260,4 +264,32 @@ export interface HubStorePort {
   /** Stored values that failed the read limits since open (they read as absent). */
   quarantinedRecords(): readonly QuarantinedRecord[];
   close(): Promise<void>;
+}
+
+/** What a fenced commit's error carries in `details` (the epoch the writer held and the latest one). */
+export interface FencedDetails {
+  readonly classification: 'fenced';
+  readonly fence: number;
+  readonly current: number;
+}
+
+/**
+ * The rejection of a commit whose fence is not the latest takeover: a writer that a newer leader replaced.
+ * NOT_LEADER, retryable (its units go to the leader), with `details.classification: 'fenced'`.
+ */
+export function fencedError(fence: number, current: number): HubError {
+  const details: FencedDetails = { classification: 'fenced', fence, current };
+  return new HubError('NOT_LEADER', `fenced: this writer holds epoch ${fence}, the latest takeover is epoch ${current}; nothing was applied`, {
+    retryable: true,
+    details,
+  });
+}
+
+/** Whether a commit was refused by its fence (nothing applied, no seq used): the writer stops leading at once. */
+export function isFenced(error: unknown): error is HubError & { readonly details: FencedDetails } {
+  return (
+    error instanceof HubError &&
+    error.code === 'NOT_LEADER' &&
+    (error.details as Partial<FencedDetails> | undefined)?.classification === 'fenced'
+  );
 }

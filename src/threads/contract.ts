@@ -7,6 +7,7 @@
  */
 import type { HubErrorData } from '../protocol/errors.js';
 import type { FloorPlan, HubMessage, SyncInitOrder, TableState } from '../protocol/hub-messages.js';
+import type { ClusterLeader } from '../ports/cluster.js';
 import type { QuarantinedRecord } from '../ports/metrics.js';
 import type { EventView, LeaseView, LockView } from '../ports/state-view.js';
 import type {
@@ -138,6 +139,8 @@ export type FrontToWriter = {
         readonly owner: string;
         readonly now: number;
         readonly idleReleaseMs: number;
+        /** A follower hub: decide as a claim would, record nothing (the leader binds the device). */
+        readonly readOnly?: boolean;
       };
       readonly result: DeviceClaim;
     };
@@ -151,6 +154,14 @@ export type FrontToWriter = {
     };
     /** Free a device id; true when it was bound. */
     readonly device_release: { readonly input: { readonly deviceId: string }; readonly result: boolean };
+    /**
+     * Become the leader (src/hub/leadership.ts): record a takeover naming `node` (the hub id), commit under
+     * its new epoch from now on, bump the storage generation (units built on older actor memory are refused)
+     * and start forwarding to Odoo.
+     */
+    readonly take_over: { readonly input: { readonly node: string }; readonly result: { readonly epoch: number } };
+    /** Stop leading: queued units are refused NOT_LEADER naming `leader`, the forwarder stops, nothing more is written. */
+    readonly demote: { readonly input: { readonly leader: ClusterLeader | null }; readonly result: null };
   };
   readonly events: {
     /** Work without a table actor: ticket numbers and floor plans are sequenced by the writer itself. */
@@ -236,6 +247,8 @@ export type WriterToFront = {
     readonly stats: WriterStats;
     /** Closed orders the scheduled pruning deleted: the front forgets their routes. */
     readonly forget: { readonly posReferences: readonly string[] };
+    /** A commit was refused by its fence (`epoch`, the writer's; `current`, the latest takeover): the writer follows now. */
+    readonly fenced: { readonly epoch: number; readonly current: number };
     readonly fatal: HubErrorData;
   };
 };

@@ -122,7 +122,8 @@ export class DeviceOwners {
           continue;
         }
         const fresh = row !== null && row.owner === req.owner && req.now - row.lastSeen < DEVICE_SEEN_REFRESH_MS;
-        if (!fresh) pending.set(req.deviceId, { owner: req.owner, lastSeen: req.now });
+        // A follower's check (readOnly) binds nothing: the leader records the device when it signs in there.
+        if (!fresh && req.readOnly !== true) pending.set(req.deviceId, { owner: req.owner, lastSeen: req.now });
         claims.push({ ok: true, previousOwner: row === null || row.owner === req.owner ? null : row.owner });
       }
       return thenSettled(this.writeAll(pending, waiting[0]?.req.now ?? 0), () => {

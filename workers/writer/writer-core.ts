@@ -21,8 +21,8 @@ import type { TimerHandle } from '#ports/clock.js';
 import type { ForwardOutcome, ForwardQueue } from '#ports/forwarding.js';
 import { stageTimer, type StageMark, type StageTimer } from '#ports/metrics.js';
 import { outcomeOf, settledPromise, thenSettled, whenSettled, type Outcome } from '#ports/settled.js';
-import type { CommitResult, StoreFault, StoreTallies } from '#ports/store.js';
-import { causeOf, describeCause } from '#protocol/errors.js';
+import { isFenced, type CommitResult, type StoreFault, type StoreTallies } from '#ports/store.js';
+import { HubError, causeOf, describeCause } from '#protocol/errors.js';
 import { depthWithin } from '#protocol/frame-limits.js';
 import type { Unit } from '#threads/actor-io.js';
 import type { Delivery, FrontToWriter, WriterStats } from '#threads/contract.js';
@@ -35,6 +35,7 @@ import { StoreLane, type LaneTask } from './store-lane.js';
 import { outboundOf, toStoreUnit } from './store-units.js';
 import { createPortSyncAnswers, createSyncAnswers, stateView, stateViewOnPort } from './sync-answers.js';
 import { outcomeMessage, refusals } from './writer-notices.js';
+import { WriterRole, notLeaderRefusals } from './leadership.js';
 import type { ForwarderHandle, WriterDeps } from './writer-deps.js';
 
 export type { ForwarderFactory, ForwarderHandle, WriterClock, WriterDeps } from './writer-deps.js';
@@ -81,7 +82,10 @@ export class WriterCore {
   private timer: TimerHandle | null = null;
   /** A commit task is in the lane and has not yet taken the batch: later units join it. */
   private commitQueued = false;
-  private readonly forwarder: ForwarderHandle | null;
+  /** The Odoo forwarder of the current leadership term (null while following, or without one). */
+  private forwarder: ForwarderHandle | null = null;
+  /** Standalone, leader (with its fence epoch) or follower (workers/writer/leadership.ts). */
+  private readonly role: WriterRole;
   private stopped = false;
   /** Odoo reachability last told to the front: it changes without any commit (the forwarder's idle probe). */
   private toldReachable: boolean | null = null;
@@ -133,15 +137,6 @@ export class WriterCore {
       markDead: (eventId, error, now) => store.markDead(eventId, error, now),
       counts: () => thenSettled(store.tallies(), (t) => ({ pending: t.pendingForward, dead: t.deadLetters })),
     };
-    this.forwarder =
-      deps.createForwarder?.({
-        queue,
-        config,
-        clock: deps.clock,
-        log: deps.log,
-        metrics: deps.metrics,
-        onOutcome: (o) => this.onForwardOutcome(o),
-      }) ?? null;
     const stored = thenSettled(store.meta('last_odoo_sync'), (raw) => {
       this.storedOdooSync = raw === null ? null : Number(raw);
     });
@@ -149,7 +144,27 @@ export class WriterCore {
       this.tallies = t;
     });
     this.ready = thenSettled(stored, () => counted);
-    this.forwarder?.start();
+    // Only a leader (or a standalone hub) forwards to Odoo: each term starts a forwarder of its own.
+    this.role = new WriterRole(deps.role ?? 'standalone', {
+      log: deps.log,
+      startForwarder: () => {
+        this.forwarder =
+          deps.createForwarder?.({
+            queue,
+            config,
+            clock: deps.clock,
+            log: deps.log,
+            metrics: deps.metrics,
+            onOutcome: (o) => this.onForwardOutcome(o),
+          }) ?? null;
+        this.forwarder?.start();
+      },
+      stopForwarder: async () => {
+        const forwarder = this.forwarder;
+        this.forwarder = null;
+        await forwarder?.stop();
+      },
+    });
     // Not at once: the writer's first `stats` message is its ready signal, and the front does not exist yet.
     deps.clock.setTimeout(() => this.watchOdoo(), ODOO_WATCH_MS);
     deps.clock.setTimeout(() => this.scheduledPrune(), config.HUB_PRUNE_INTERVAL_MS);
@@ -256,7 +271,7 @@ export class WriterCore {
     const commitStart = this.stages.mark();
     for (const q of batch.units) this.stages.end('commit_wait', q.at);
     whenSettled(
-      this.deps.store.commit(units.map(toStoreUnit), this.deps.clock.now()),
+      this.deps.store.commit(units.map(toStoreUnit), this.deps.clock.now(), this.role.fence),
       (result) => {
         this.committed(units, batch.joined, result, started, commitStart);
         finish();
@@ -349,6 +364,10 @@ export class WriterCore {
 
   /** A rejected commit: refused and reloaded when the store says it can pass, else the thread dies. */
   private commitRefused(units: readonly Unit[], error: unknown): void {
+    if (isFenced(error)) {
+      this.commitFenced(units, error.details.fence, error.details.current);
+      return;
+    }
     const fault = this.deps.store.classifyError(error);
     if (fault === 'fatal') {
       // Anything but a full or failing disk or a lost primary is a bug or a damaged store: the thread dies with its cause.
@@ -383,6 +402,35 @@ export class WriterCore {
     this.deps.onRollback?.(this.generationNo);
     this.refuse([...units, ...held], reason, fault === 'in_doubt');
     this.scheduleProbe();
+  }
+
+  /**
+   * A newer takeover fenced this batch: nothing was applied. Its writers (and the transfer halves still
+   * waiting) are told NOT_LEADER, the shards reload (their actors may hold what was never stored), the
+   * forwarder stops, and the front hears it so the hub follows at once.
+   */
+  private commitFenced(units: readonly Unit[], epoch: number, current: number): void {
+    this.deps.log.warn({ epoch, current, units: units.length }, 'commit fenced by a newer takeover; following');
+    this.generationNo += 1;
+    const held = [...this.held.values()].map((q) => q.unit);
+    this.held.clear();
+    this.deps.onRollback?.(this.generationNo);
+    this.role.follow(null).catch((error: unknown) => this.deps.log.error({ err: error }, 'the forwarder did not stop cleanly'));
+    this.refuseNotLeader([...units, ...held]);
+    this.deps.toFront({ type: 'fenced', input: { epoch, current } });
+  }
+
+  /** NOT_LEADER to each unit's writer (once per request), naming the leader when known; nothing applied. */
+  private refuseNotLeader(units: readonly Unit[]): void {
+    const state = this.role.state;
+    const out = notLeaderRefusals(units, state.kind === 'follower' ? state.leader : null);
+    this.deps.toFront({ type: 'deliver', input: { deliveries: out.length === 0 ? [] : [{ out }], stats: this.stats() } });
+  }
+
+  /** Admin writes are the leader's: a follower refuses them NOT_LEADER (the store is the leader's to change). */
+  private mustLead(what: string): void {
+    if (this.role.writes) return;
+    throw new HubError('NOT_LEADER', `${what} refused: this hub is a follower; run it on the leader`, { retryable: true });
   }
 
   /** STORAGE_UNAVAILABLE to each unit's writer (once per request), with nothing applied (or, in doubt, maybe). */
@@ -443,6 +491,11 @@ export class WriterCore {
   enqueue(units: readonly Unit[], generation?: number): void {
     if (this.stopped) {
       this.deps.log.warn({ units: units.length }, 'writer stopped: units dropped');
+      return;
+    }
+    if (!this.role.writes) {
+      // A race with demotion: the front gates writes on a follower, but these were on their way.
+      this.refuseNotLeader(units);
       return;
     }
     if (generation !== undefined && generation < this.generationNo) {
@@ -570,6 +623,11 @@ export class WriterCore {
     const again = (): void => {
       this.deps.clock.setTimeout(() => this.scheduledPrune(), this.deps.config.HUB_PRUNE_INTERVAL_MS);
     };
+    // Pruning writes: only the leader (or a standalone hub) prunes the shared store.
+    if (!this.role.writes) {
+      again();
+      return;
+    }
     let pruned;
     try {
       pruned = this.pruneNow();
@@ -588,8 +646,10 @@ export class WriterCore {
 
   /** Push fresh stats when the forwarder's view of Odoo changes, so /health is right on an idle hub. */
   private watchOdoo(): void {
-    if (this.stopped || this.forwarder === null) return;
-    const reachable = this.forwarder.status().odooReachable;
+    // Without a forwarder factory there is never an Odoo view to report.
+    if (this.stopped || this.deps.createForwarder == null) return;
+    // A follower runs no forwarder: Odoo reads as unreachable from here (the leader forwards).
+    const reachable = this.forwarder?.status().odooReachable ?? false;
     if (reachable !== this.toldReachable) {
       this.toldReachable = reachable;
       this.deps.toFront({ type: 'stats', input: this.stats() });
@@ -659,6 +719,7 @@ export class WriterCore {
     state: () => this.stateView(),
     reset: () =>
       this.afterCommits(() => {
+        this.mustLead('reset');
         // A transfer half-way through a reset never completes: its shards were quiesced and reloaded.
         this.held.clear();
         return thenSettled(this.deps.store.reset(), () => {
@@ -672,8 +733,39 @@ export class WriterCore {
     collect_metrics: async () => (await this.deps.snapshotMetrics?.()) ?? [],
     flush: () => this.freshStats(true),
     device_claim: (input) => this.devices.claim(input),
-    device_seen: (input) => this.devices.seen(input),
-    device_release: ({ deviceId }) => this.devices.release(deviceId),
+    device_seen: (input) => (this.role.writes ? this.devices.seen(input) : 0),
+    device_release: ({ deviceId }) => {
+      this.mustLead('device release');
+      return this.devices.release(deviceId);
+    },
+    take_over: ({ node }) =>
+      // After every commit queued under the previous role (a follower has none).
+      this.afterCommits(
+        () =>
+          thenSettled(this.deps.store.takeOver(node, this.deps.clock.now()), (epoch) => {
+            // Actor memory loaded before this takeover may miss the previous leader's writes: units built on it are refused.
+            this.generationNo += 1;
+            this.rowsVersion += 1;
+            this.deps.onRollback?.(this.generationNo);
+            this.role.lead(epoch);
+            this.deps.log.warn({ epoch, node }, 'took over: committing under the new epoch');
+            return { epoch };
+          }),
+        true,
+      ),
+    demote: async ({ leader }) => {
+      // Nothing queued is committed any more: it is refused, and the shards reload before they lead again.
+      const queued = this.batch.units.map((q) => q.unit);
+      const held = [...this.held.values()].map((q) => q.unit);
+      this.batch.units.length = 0;
+      this.batch.joined.length = 0;
+      this.held.clear();
+      await this.role.follow(leader);
+      this.generationNo += 1;
+      this.deps.onRollback?.(this.generationNo);
+      this.refuseNotLeader([...queued, ...held]);
+      return null;
+    },
     stop: () => {
       this.commit();
       // Nothing that arrives after this is stored: the hub is shutting down.

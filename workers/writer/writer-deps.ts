@@ -54,4 +54,9 @@ export interface WriterDeps {
   readonly onTransfersCommitted?: (txIds: readonly string[]) => void;
   /** A commit failed: every shard must reload from the store; its units of older generations are refused. */
   readonly onRollback?: (generation: number) => void;
+  /**
+   * `standalone` (default; SQLite): commits unfenced, forwards from the start. `follower` (a replicated
+   * store): writes nothing until `take_over` (workers/writer/leadership.ts).
+   */
+  readonly role?: 'standalone' | 'follower';
 }

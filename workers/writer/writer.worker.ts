@@ -27,7 +27,6 @@ export interface WriterWorkerData {
   readonly shards: number;
   readonly shardPorts: MessagePort[];
   /** This hub's id (`<host>.local:<HUB_HTTP_PORT>` by default), recorded with a Postgres takeover. */
-  readonly hubId: string;
 }
 
 /** The error the front logs and main.ts maps to an exit code: never without its cause. */
@@ -78,16 +77,6 @@ async function openPort(config: Config, onQuarantine: (record: QuarantinedRecord
   }
 }
 
-/**
- * Leadership for now: a Postgres writer records one takeover at start (a new epoch above every earlier
- * one, so fencing tokens keep growing across restarts and failovers). The cluster view (ports/cluster.ts)
- * then names this hub the leader. Leader election, fencing and follower mode replace this function.
- */
-async function takeLeadershipAtStart(store: HubStorePort, hubId: string, now: number): Promise<number | null> {
-  if (store.engine !== 'postgres') return null;
-  return store.takeOver(hubId, now);
-}
-
 /** The system clock, with the event loop's turn and a fine-grained reading the writer needs. */
 const writerClock: WriterClock = {
   ...systemClock,
@@ -106,7 +95,6 @@ async function main(): Promise<void> {
     metrics.quarantined(record.kind);
     log.error({ quarantined: record }, 'stored record cannot be read safely; left out of every read and reported to managers');
   });
-  const epoch = await takeLeadershipAtStart(store, data.hubId, writerClock.now());
   // A message that cannot be cloned must not end the thread: it is left out, logged and counted, and a
   // delivery's counters still reach the front.
   const front: Endpoint<WriterToFront, FrontToWriter> = new Endpoint({
@@ -139,6 +127,8 @@ async function main(): Promise<void> {
     toFront: (notice) => front.send(notice),
     createForwarder,
     snapshotMetrics: snapshotThreadMetrics,
+    // A replicated store is written by its leader only: this writer waits for `take_over` (src/hub/leadership.ts).
+    role: config.HUB_STORE === 'postgres' ? 'follower' : 'standalone',
     // Every shard hears it: a transfer fences one actor on each side, and the notice is rare and small.
     onRollback: (generation) => {
       for (const shard of shards) shard.endpoint.emit('rollback', { generation });
@@ -148,7 +138,7 @@ async function main(): Promise<void> {
     },
   });
   await core.ready;
-  log.info({ store: store.engine, seq: store.highWaterMark(), ...(epoch === null ? {} : { epoch }) }, 'writer ready');
+  log.info({ store: store.engine, seq: store.highWaterMark() }, 'writer ready');
 
   for (const shard of shards) {
     shard.endpoint.serve({

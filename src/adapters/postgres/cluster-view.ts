@@ -8,7 +8,10 @@ import type pg from 'pg';
 import type { Clock, TimerHandle } from '../../ports/clock.js';
 import {
   identityChanged,
+  leaderUrlOf,
   type ClusterLeader,
+  type ClusterRead,
+  type TakeoverRef,
   type ClusterView,
   type ClusterWatch,
   type ReplicationView,
@@ -120,14 +123,22 @@ export function probeCluster(target: PgTarget, timeouts: ProbeTimeouts): Promise
   return Promise.all(target.hosts.map((host) => probeNode(target, host, timeouts)));
 }
 
-/**
- * A takeover's node names the hub that took it: the hub id, `host:port` of its terminal socket (then
- * `ws://host:port/`) or the socket URL itself. Anything else names no URL a terminal could dial.
- */
-export function leaderUrlOf(node: string): string | null {
-  if (/^wss?:\/\/\S+$/.test(node)) return node;
-  if (/^[A-Za-z0-9.-]+:\d{1,5}$/.test(node)) return `ws://${node}/`;
-  return null;
+export { leaderUrlOf };
+
+/** What the leadership decision needs from the probes: this hub's own node, and the latest takeover any node showed. */
+export function readFromProbes(probes: readonly NodeProbe[], ownNode: string): ClusterRead {
+  const own = probes.find((p) => `${p.host}:${p.port}` === ownNode);
+  const answered = probes.filter((p): p is Extract<NodeProbe, { ok: true }> => p.ok);
+  const latest =
+    answered.length === 0
+      ? null
+      : answered
+          .map((p) => p.takeover)
+          .reduce<TakeoverRef>((a, b) => (b.epoch > a.epoch ? b : a), { epoch: 0, node: null });
+  return {
+    ownNode: own === undefined || !own.ok ? 'unreachable' : own.inRecovery ? 'standby' : 'primary',
+    latest,
+  };
 }
 
 /**
@@ -161,8 +172,10 @@ export function viewFromProbes(probes: readonly NodeProbe[], hubId: string, floo
 export interface PgClusterWatchOptions {
   /** HUB_PG_URL. */
   readonly url: string;
-  /** This hub's id: the node its writer records when it takes over. */
-  readonly hubId: string;
+  /** This hub's id: the node its writer records when it takes over (read at each read: it names the listening port). */
+  readonly hubId: string | (() => string);
+  /** HUB_PG_NODE: this hub's own data node, host:port as HUB_PG_URL writes it (default: the URL's first host). */
+  readonly ownNode?: string;
   readonly clock: Clock;
   readonly intervalMs: number;
   readonly timeouts?: ProbeTimeouts;
@@ -176,6 +189,10 @@ export function pgClusterWatch(options: PgClusterWatchOptions): ClusterWatch {
   const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
   const listeners: ((view: ClusterView) => void)[] = [];
   const updates: ((view: ClusterView) => void)[] = [];
+  const reads: ((read: ClusterRead) => void)[] = [];
+  const hubId = typeof options.hubId === 'string' ? () => options.hubId as string : options.hubId;
+  const first = target.hosts[0];
+  const ownNode = options.ownNode ?? (first === undefined ? '' : `${first.host}:${first.port}`);
   let view: ClusterView = { role: 'follower', epoch: 0, leader: null, replication: null };
   let timer: TimerHandle | null = null;
   let stopped = false;
@@ -183,12 +200,15 @@ export function pgClusterWatch(options: PgClusterWatchOptions): ClusterWatch {
 
   const readOnce = async (): Promise<void> => {
     try {
-      const next = viewFromProbes(await probeCluster(target, timeouts), options.hubId, view);
+      const probes = await probeCluster(target, timeouts);
+      const next = viewFromProbes(probes, hubId(), view);
       const changed = identityChanged(view, next);
       const updated = JSON.stringify(view) !== JSON.stringify(next);
       view = next;
       if (changed) for (const listener of listeners) listener(next);
       if (updated) for (const listener of updates) listener(next);
+      const read = readFromProbes(probes, ownNode);
+      for (const listener of reads) listener(read);
     } catch (error) {
       options.onError?.(error);
     }
@@ -207,6 +227,9 @@ export function pgClusterWatch(options: PgClusterWatchOptions): ClusterWatch {
     },
     onUpdate: (listener) => {
       updates.push(listener);
+    },
+    onRead: (listener) => {
+      reads.push(listener);
     },
     async start() {
       stopped = false;

@@ -29,6 +29,7 @@ import type {
   StoredTable,
   UnitOutcome,
 } from '../../ports/store.js';
+import { fencedError } from '../../ports/store.js';
 import type { FinalizeSuccess, PendingFinalize } from '../../ports/forwarding.js';
 import type { QuarantinedRecord } from '../../ports/metrics.js';
 import type { OrderSnapshot } from '../../protocol/snapshot.js';
@@ -172,8 +173,18 @@ export class PgStore implements HubStorePort {
     return classifyPgError(error);
   }
 
-  commit(units: readonly StoreUnit[], now: number): Promise<CommitResult> {
+  commit(units: readonly StoreUnit[], now: number, fence?: number): Promise<CommitResult> {
     return this.tx(async (c) => {
+      if (fence !== undefined) {
+        // SHARE conflicts with takeOver's EXCLUSIVE lock (not with other commits): a takeover in flight
+        // commits first and this reads its epoch, or waits until this commit is done. Read after the lock,
+        // in a statement of its own, so its snapshot includes the takeover it waited for.
+        await c.query('LOCK TABLE takeovers IN SHARE MODE');
+        const { rows } = await c.query<{ epoch: number }>('SELECT coalesce(max(epoch), 0) AS epoch FROM takeovers');
+        const current = rows[0]?.epoch ?? 0;
+        // Nothing was written yet: the throw drops the connection, which rolls the transaction back.
+        if (current !== fence) throw fencedError(fence, current);
+      }
       const { rows } = await c.query<{ seq: number }>('SELECT seq FROM seq_counter WHERE id = 1 FOR UPDATE');
       const start = rows[0]?.seq ?? 0;
       const cursor = { seq: start };
@@ -366,6 +377,13 @@ export class PgStore implements HubStorePort {
       );
       const epoch = rows[0]?.epoch;
       if (epoch === undefined) throw new Error('takeover inserted no row');
+      // Every commit under an older epoch held its SHARE lock until done, so it finished before this lock
+      // was granted: the counter read now covers them all, and this synchronous commit makes them durable.
+      const seq = await c.query<{ seq: number }>('SELECT seq FROM seq_counter WHERE id = 1');
+      return { epoch, seq: seq.rows[0]?.seq ?? 0 };
+    }).then(({ epoch, seq }) => {
+      // A new leader serves everything its predecessors committed (a follower's mark is its last reconnect's).
+      this.mark = Math.max(this.mark, seq);
       return epoch;
     });
   }

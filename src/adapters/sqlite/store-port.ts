@@ -19,6 +19,7 @@ import type {
   UnitOutcome,
   UnitReply,
 } from '../../ports/store.js';
+import { fencedError } from '../../ports/store.js';
 import type { FinalizeSuccess, PendingFinalize } from '../../ports/forwarding.js';
 import type { QuarantinedRecord } from '../../ports/metrics.js';
 import { settledPromise } from '../../ports/settled.js';
@@ -27,6 +28,11 @@ import { HubStore, type SharedSnapshot, type StoreOptions } from './store.js';
 
 /** The takeover counter lives in a meta row: the SQLite schema has no cluster, only this one file. */
 const EPOCH_KEY = 'hub_epoch';
+
+/** The latest takeover epoch of this file (0 before the first); inside a transaction, as of it. */
+export function currentEpochOf(store: HubStore): number {
+  return Number(store.meta(EPOCH_KEY) ?? '0');
+}
 
 export class SqliteStorePort implements HubStorePort {
   readonly engine = 'sqlite' as const;
@@ -42,11 +48,20 @@ export class SqliteStorePort implements HubStorePort {
     return isTransientStorageError(error) ? 'transient' : 'fatal';
   }
 
-  commit(units: readonly StoreUnit[], now: number): Promise<CommitResult> {
+  commit(units: readonly StoreUnit[], now: number, fence?: number): Promise<CommitResult> {
     const { store } = this;
     // A throw rolls back (the store restores its seq): a rejection, as the Postgres adapter gives.
     return settledPromise(() => {
-      const outcomes = store.transaction(() => units.map((unit) => this.applyUnit(unit, now)));
+      const outcomes = store.transaction(() => {
+        // Inside the transaction: a takeover by another handle on this file committed before this read
+        // and is seen here, or after it, and then this transaction's first write fails (WAL refuses a
+        // write on a stale snapshot) — either way no batch commits under an epoch that is not the latest.
+        if (fence !== undefined) {
+          const current = currentEpochOf(store);
+          if (current !== fence) throw fencedError(fence, current);
+        }
+        return units.map((unit) => this.applyUnit(unit, now));
+      });
       return { units: outcomes, seq: store.currentSeq() };
     });
   }
@@ -193,7 +208,7 @@ export class SqliteStorePort implements HubStorePort {
   }
 
   currentEpoch(): Promise<number> {
-    return settledPromise(() => Number(this.store.meta(EPOCH_KEY) ?? '0'));
+    return settledPromise(() => currentEpochOf(this.store));
   }
 
   meta(key: string): Promise<string | null> {

@@ -11,9 +11,10 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PgStore } from '../../../src/adapters/postgres/store.js';
 import { SqliteStorePort } from '../../../src/adapters/sqlite/store-port.js';
-import type { HubStorePort, StoreOp, StoreUnit } from '../../../src/ports/store.js';
+import { isFenced, type HubStorePort, type StoreOp, type StoreUnit } from '../../../src/ports/store.js';
 import type { OrderSnapshot } from '../../../src/protocol/snapshot.js';
 import { startPgServer, type PgServer } from '../../helpers/pg-server.js';
+import { pollUntil } from '../../helpers/wait.js';
 
 const NOW = Date.UTC(2026, 11, 2, 20, 0, 0);
 
@@ -266,6 +267,66 @@ describe.each([
     expect(await reopened.takeOver('hub-a', NOW + 2)).toBeGreaterThan(second);
   });
 
+  it('refuses a fenced commit whose epoch is not the latest: nothing applied, no seq used, the leader continues gap-free', async () => {
+    const { store, another } = await engine.open();
+    const mine = await store.takeOver('hub-a', NOW);
+    expect((await store.commit([orderUnit('G/1', 1)], NOW, mine)).units[0]).toMatchObject({ kind: 'applied', seq: 1 });
+    const second = await another();
+    const theirs = await second.takeOver('hub-b', NOW + 1);
+    const ticket: StoreUnit = {
+      ops: [
+        {
+          op: 'ticket',
+          businessDay: '2026-12-02',
+          orderType: 'takeaway',
+          terminalId: 'T1',
+          mutationId: 'tk-1',
+          reply: (n) => ({ type: 'TICKET_NUMBER', ticketNumber: n }),
+        },
+      ],
+    };
+    const refused: unknown = await store.commit([orderUnit('G/2', 1, 2), ticket], NOW, mine).then(
+      () => 'committed',
+      (error: unknown) => error,
+    );
+    expect(isFenced(refused)).toBe(true);
+    expect((refused as { details: unknown }).details).toEqual({ classification: 'fenced', fence: mine, current: theirs });
+    expect(store.highWaterMark()).toBe(1);
+    // Nothing of the refused batch exists: no order, no event, no ticket number, no remembered reply.
+    expect(await second.getMutation('T1', 'tk-1')).toBeUndefined();
+    expect((await second.contents()).orders.map((o) => o.posReference)).toEqual(['G/1']);
+    const next = await second.commit([orderUnit('G/3', 1), ticket], NOW, theirs);
+    expect(next.units[0]).toMatchObject({ kind: 'applied', seq: 2 });
+    expect(next.units[1]).toMatchObject({
+      kind: 'applied',
+      replies: [{ terminalId: 'T1', reply: { type: 'TICKET_NUMBER', ticketNumber: 1 } }],
+    });
+    // The refusal is an answer, not a broken handle: the old writer still reads, and the same epoch stays refused.
+    await expect(store.commit([orderUnit('G/4', 1)], NOW, mine)).rejects.toSatisfy(isFenced);
+    const reader = await another();
+    expect((await reader.readEvents(0, 10))?.map((e) => e.seq)).toEqual([1, 2]);
+    expect((await reader.contents()).orders.map((o) => o.posReference).sort()).toEqual(['G/1', 'G/3']);
+  });
+
+  it('gives two takeovers at once two different epochs, and only the newer one commits', async () => {
+    const { store, another } = await engine.open();
+    const second = await another();
+    const [a, b] = await Promise.all([store.takeOver('hub-a', NOW), second.takeOver('hub-b', NOW)]);
+    expect(a).not.toBe(b);
+    const [older, newer] = a < b ? [store, second] : [second, store];
+    const [olderFence, newerFence] = a < b ? [a, b] : [b, a];
+    const [stale, fresh] = await Promise.allSettled([
+      older.commit([orderUnit('K/old', 1)], NOW, olderFence),
+      newer.commit([orderUnit('K/new', 1)], NOW, newerFence),
+    ]);
+    expect(stale.status === 'rejected' && isFenced(stale.reason)).toBe(true);
+    expect(fresh.status === 'fulfilled' && fresh.value.units[0]).toMatchObject({ kind: 'applied', seq: 1 });
+    expect(older.highWaterMark()).toBe(0);
+    const reader = await another();
+    expect((await reader.contents()).orders.map((o) => o.posReference)).toEqual(['K/new']);
+    expect(await reader.currentEpoch()).toBe(newerFence);
+  });
+
   it('keeps lease and lock epochs with their rows and rebuilds one actor from its home key', async () => {
     const { store } = await engine.open();
     await store.commit(
@@ -408,6 +469,40 @@ describe.each([
 });
 
 describe('store contract, postgres only', () => {
+  it('serialises a fenced commit with a takeover in flight: it waits for the takeover and is refused', async () => {
+    const { store } = await postgres.open();
+    const mine = await store.takeOver('hub-a', NOW);
+    if (server === null) throw new Error('postgres server not started');
+    // A second hub's takeover, held open between its insert and its commit.
+    const raw = new pg.Client({ host: '127.0.0.1', port: server.port, user: 'postgres', database: `contract_${databases}` });
+    await raw.connect();
+    try {
+      await raw.query('BEGIN');
+      await raw.query('LOCK TABLE takeovers IN EXCLUSIVE MODE');
+      await raw.query(`INSERT INTO takeovers (epoch, node, taken_at) VALUES ($1, 'hub-b', $2)`, [mine + 1, NOW]);
+      const commit = store.commit([orderUnit('S/1', 1)], NOW, mine).then(
+        () => 'committed',
+        (error: unknown) => error,
+      );
+      // The commit is queued behind the takeover's lock (not before it, not past it).
+      await pollUntil(async () => {
+        const { rows } = await raw.query<{ n: string }>(
+          `SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND relation = 'takeovers'::regclass`,
+        );
+        return Number(rows[0]?.n) === 1;
+      }, 'the fenced commit waiting for the takeover lock');
+      await raw.query('COMMIT');
+      const outcome = await commit;
+      expect(isFenced(outcome)).toBe(true);
+      expect((outcome as { details: unknown }).details).toEqual({ classification: 'fenced', fence: mine, current: mine + 1 });
+      expect(store.highWaterMark()).toBe(0);
+      const { rows } = await raw.query<{ n: string }>('SELECT count(*) AS n FROM events');
+      expect(Number(rows[0]?.n)).toBe(0);
+    } finally {
+      await raw.end();
+    }
+  });
+
   it('keeps seq gap-free when two hubs commit at once on their own connections', async () => {
     const { store, another } = await postgres.open();
     const second = await another();

@@ -100,6 +100,8 @@ describe('a hub on PostgreSQL (HUB_STORE=postgres)', () => {
     expect(back.messages[0]).toMatchObject({ type: 'AUTH_OK', hub: { role: 'leader', epoch: 2 } });
     const resume = back.messages[1]!;
     expect(resume).toMatchObject({ type: 'SYNC_RESUME', fromSeq: bobSeq + 1, toSeq: acked.at(-1) });
+    // The replayed events follow SYNC_RESUME in frames of their own: wait for the last before counting.
+    await back.awaitMessage((m) => m.type === 'ORDER_UPDATED' && m.version === 4, 'the last replayed ORDER_UPDATED');
     const missed = back.messages.filter((m) => m.type === 'ORDER_UPDATED' && m.posReference === ref);
     expect(missed.map((m) => [m.version, m.seq])).toEqual([
       [2, acked[1]],

@@ -89,6 +89,8 @@ const badValues: Partial<Record<ConfigName, string>> = {
   HUB_EVENTS_MAX_BYTES: 'big',
   HUB_STORE: 'mysql',
   HUB_PG_URL: 'mysql://db/pos',
+  HUB_PG_NODE: 'no port',
+  HUB_ID: 'not an id',
 };
 
 describe('parseConfig', () => {
@@ -118,6 +120,25 @@ describe('parseConfig', () => {
     expect(problemsOf({ ...dev, HUB_STORE: 'postgres' }).map((p) => p.variable)).toEqual(['HUB_PG_URL']);
     const url = 'postgres://poshub:pw@hub-a:5432,hub-b:5432/poshub?target_session_attrs=read-write';
     expect(parseConfig({ ...dev, HUB_STORE: 'postgres', HUB_PG_URL: url }).HUB_PG_URL).toBe(url);
+  });
+
+  it('takes HUB_PG_NODE from HUB_PG_URL: its first host by default, else one of its hosts', () => {
+    const url = 'postgres://poshub:pw@hub-a,hub-b:5433/poshub?target_session_attrs=read-write';
+    const pg = { ...dev, HUB_STORE: 'postgres', HUB_PG_URL: url };
+    expect(parseConfig(pg).HUB_PG_NODE).toBe('hub-a:5432');
+    expect(parseConfig({ ...pg, HUB_PG_NODE: 'hub-b:5433' }).HUB_PG_NODE).toBe('hub-b:5433');
+    const problems = problemsOf({ ...pg, HUB_PG_NODE: 'hub-c:5432' });
+    expect(problems).toEqual([{ variable: 'HUB_PG_NODE', message: expect.stringContaining('hub-a:5432, hub-b:5433') }]);
+    // A SQLite hub has no data node: the variable is not looked at.
+    expect(parseConfig(dev).HUB_PG_NODE).toBe('');
+  });
+
+  it('accepts a HUB_ID a terminal can dial, and nothing else', () => {
+    expect(parseConfig({ ...dev, HUB_ID: 'hub-a.local:8766' }).HUB_ID).toBe('hub-a.local:8766');
+    expect(parseConfig({ ...dev, HUB_ID: 'wss://hub-a.venue.lan:8767/' }).HUB_ID).toBe('wss://hub-a.venue.lan:8767/');
+    expect(parseConfig(dev).HUB_ID).toBe('');
+    for (const bad of ['hub-a', 'http://hub-a:8766/', 'hub a:1', `${'h'.repeat(130)}:1`])
+      expect(problemsOf({ ...dev, HUB_ID: bad }).map((p) => p.variable)).toEqual(['HUB_ID']);
   });
 
   it('returns a frozen object', () => {
