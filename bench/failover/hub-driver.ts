@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import WebSocket from 'ws';
+import { parsePgUrl } from '../../src/adapters/postgres/connection.js';
 import { PgStore } from '../../src/adapters/postgres/store.js';
 import { createTransport } from '../../src/client/create-transport.js';
 import type { WebSocketCtor } from '../../src/client/deps.js';
@@ -19,6 +20,7 @@ import { memoryHubBookStore } from '../../src/client/hub-book.js';
 import type { HubTransport } from '../../src/client/hub-transport.js';
 import { memoryOutboxStore } from '../../src/client/outbox-store.js';
 import type { OrderSnapshot } from '../../src/protocol/snapshot.js';
+import { freePort } from '../../test/helpers/pg-server.js';
 import { spawnHub, type SpawnedHub } from '../../test/helpers/spawn-hub.js';
 import type { DriverLog, WriteDriver } from './driver.js';
 import type { Ack, FinalState, Seen, StoredWrite } from './run-log.js';
@@ -37,7 +39,10 @@ export interface HubDriverOptions {
 interface HubProcess {
   readonly name: string;
   readonly dir: string;
-  port: number;
+  /** Fixed before the first start, so its id (HUB_ID) and a restart keep the address terminals know. */
+  readonly port: number;
+  /** host:port of this hub's own data node in HUB_PG_URL: hub-a on node1, hub-b on node2. */
+  readonly pgNode: string;
   process: SpawnedHub | null;
 }
 
@@ -70,6 +75,9 @@ async function startHubProcess(hub: HubProcess, url: string): Promise<void> {
   const spawned = await spawnHub({
     env: {
       HUB_HTTP_PORT: String(hub.port),
+      // Where a follower sends terminals (NOT_LEADER), as they dial it; and the data node it leads with.
+      HUB_ID: `ws://127.0.0.1:${hub.port}`,
+      HUB_PG_NODE: hub.pgNode,
       HUB_DB_PATH: join(hub.dir, 'hub.sqlite'),
       HUB_STORE: 'postgres',
       HUB_PG_URL: url,
@@ -77,7 +85,6 @@ async function startHubProcess(hub: HubProcess, url: string): Promise<void> {
     },
   });
   hub.process = spawned;
-  hub.port = spawned.listening?.port ?? hub.port;
 }
 
 /** What /health says of the hub's role (issue 18: cluster.role), or null when it does not answer. */
@@ -96,7 +103,10 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
   const terminals = options.terminals ?? 4;
   const intervalMs = options.intervalMs ?? 50;
   const maxUnacked = options.maxUnacked ?? 2;
-  const hubs: HubProcess[] = ['hub-a', 'hub-b'].slice(0, options.hubs ?? 2).map((name) => ({ name, dir: mkdtempSync(join(tmpdir(), `pos-hub-failover-${name}-`)), port: 0, process: null }));
+  const nodes = parsePgUrl(options.url).hosts.map((h) => `${h.host}:${h.port}`);
+  const hubs: HubProcess[] = [];
+  for (const [i, name] of ['hub-a', 'hub-b'].slice(0, options.hubs ?? 2).entries())
+    hubs.push({ name, dir: mkdtempSync(join(tmpdir(), `pos-hub-failover-${name}-`)), port: await freePort(), pgNode: nodes[i] ?? '', process: null });
   // Hub A first: it takes the first takeover and leads; B follows.
   for (const hub of hubs) await startHubProcess(hub, options.url);
 
@@ -170,12 +180,21 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
       if (!roles.includes('leader'))
         throw new Error(`the hub driver needs a hub leading on Postgres (issue 18 items 1 and 3); /health roles: ${roles.join(', ')}`);
       runStart = Date.now();
+      const leader = hubs[roles.indexOf('leader')] ?? hubs[0];
       const book = memoryHubBookStore();
+      // Every terminal has met every hub once (the book is its storage), and is configured for the leader.
+      for (const hub of hubs) {
+        const once = createTransport(
+          { nu_hub_enabled: true, nu_hub_url: `ws://127.0.0.1:${hub.port}`, deviceId: 'till-book' },
+          { WebSocket: WebSocket as unknown as WebSocketCtor, outboxStore: memoryOutboxStore(), hubBookStore: book, pageOrigin: null },
+        ) as HubTransport;
+        await once.connect();
+        once.disconnect();
+      }
       transports = [];
       for (let k = 1; k <= terminals; k++) {
-        // Each terminal has met both hubs (its book), and is configured for the first.
         const t = createTransport(
-          { nu_hub_enabled: true, nu_hub_url: `ws://127.0.0.1:${hubs[0]?.port ?? 0}`, deviceId: `till-${k}`, session_id: 42, odoo_url: 'http://127.0.0.1:9', hubLossFallbackMs: 600_000, reconnectBackoff: { baseMs: 100, factor: 2, maxMs: 1000 }, outboxBackoff: { baseMs: 250, factor: 2, maxMs: 2000 } },
+          { nu_hub_enabled: true, nu_hub_url: `ws://127.0.0.1:${leader?.port ?? 0}`, deviceId: `till-${k}`, session_id: 42, odoo_url: 'http://127.0.0.1:9', hubLossFallbackMs: 600_000, reconnectBackoff: { baseMs: 100, factor: 2, maxMs: 1000 }, outboxBackoff: { baseMs: 250, factor: 2, maxMs: 2000 } },
           { WebSocket: recording(`till-${k}`), outboxStore: memoryOutboxStore(), hubBookStore: book, pageOrigin: null },
         ) as HubTransport;
         await t.connect();
