@@ -4,7 +4,15 @@
 # Postgres refuses to run as root, so every server runs as the `postgres` user (runuser when started as root).
 # Usage: cluster.sh up BASE PORT0 [tuned|default] | down BASE | state BASE | primary BASE | pid BASE NODE |
 #        kill BASE NODE | stop BASE NODE | freeze BASE NODE | thaw BASE NODE | tune BASE tuned|default | psql BASE NODE ARGS…
+#        up-proxied BASE PORT0 tuned|default MONPORT1 MONPORT2 | start BASE NODE|monitor | switchover BASE
+#        (stop, freeze and thaw take monitor as NODE too)
 # Ports: monitor PORT0, node1 PORT0+1, node2 PORT0+2. NODE is node1 or node2.
+# up-proxied (the failover suite, bench/failover/): each node's Postgres listens on 127.0.0.1 only but registers
+# as 127.0.0.11 (node1) or 127.0.0.12 (node2) on its port, and each keeper reaches the monitor at 127.0.0.1 on
+# MONPORT1 or MONPORT2, so every link between the three can pass through a TCP proxy of the caller's (which must
+# be listening on those addresses before this runs), while the hub side still dials 127.0.0.1 directly. No
+# --pg-hba-lan (it looks for an interface holding 127.0.0.11): initdb's trust rules for 127.0.0.1 admit the
+# proxies' connections.
 set -euo pipefail
 
 PGBIN=/usr/lib/postgresql/15/bin
@@ -157,6 +165,44 @@ down() {
   done
 }
 
+# The up of the failover suite: the same cluster, every peer-to-peer link through the caller's proxies (header).
+up_proxied() {
+  local base=$1 port0=$2 mode=$3 mport1=$4 mport2=$5
+  mkdir -p "$base/xdg/config" "$base/xdg/data" "$base/xdg/run"
+  echo "$port0" >"$base/port0"
+  chmod 700 "$base/xdg/run"
+  if [[ $(id -u) -eq 0 ]]; then chown -R postgres:postgres "$base"; fi
+  launch "$base" monitor pg_autoctl create monitor --pgdata "$base/monitor" --pgport "$port0" --hostname 127.0.0.1 \
+    --listen 127.0.0.1 --auth trust --no-ssl --run
+  wait_for monitor 60 as_pg "$base" pg_isready -h 127.0.0.1 -p "$port0" -d pg_auto_failover
+  wait_for "monitor schema" 60 as_pg "$base" psql -X -qAt -h 127.0.0.1 -p "$port0" -U autoctl_node -d pg_auto_failover -c "SELECT 1 FROM pgautofailover.formation"
+  local n host mport
+  for n in node1 node2; do
+    if [[ $n == node1 ]]; then host=127.0.0.11 mport=$mport1; else host=127.0.0.12 mport=$mport2; fi
+    launch "$base" "$n" pg_autoctl create postgres --pgdata "$base/$n" --pgport "$(port_of "$base" "$n")" --listen 127.0.0.1 \
+      --hostname "$host" --name "$n" --monitor "postgres://autoctl_node@127.0.0.1:$mport/pg_auto_failover?sslmode=disable" \
+      --auth trust --no-ssl --run
+    if [[ $n == node1 ]]; then wait_for "node1 primary" 90 has_state "$base" node1 single; fi
+  done
+  wait_for "secondary" 120 has_state "$base" node2 secondary
+  wait_for "primary" 60 has_state "$base" node1 primary
+  tune "$base" "$mode"
+}
+
+# Start a stopped node (or the monitor) again from its data dir, as when a box comes back: its keeper
+# rejoins in whatever role the monitor gives it.
+start_node() {
+  local base=$1 node=$2
+  if [[ -f $base/$node.pid ]] && kill -0 -- "-$(cat "$base/$node.pid")" 2>/dev/null; then die "$node is running"; fi
+  launch "$base" "$node" pg_autoctl run --pgdata "$base/$node"
+}
+
+# A planned switchover through the monitor: the primary hands over to the standby and rejoins as its standby.
+switchover() {
+  local base=$1
+  as_pg "$base" pg_autoctl perform switchover --pgdata "$base/monitor" --wait 60
+}
+
 cmd=${1:-}
 [[ -n $cmd ]] || die "usage: see the header"
 shift
@@ -175,5 +221,8 @@ case $cmd in
   # Freeze keeper and postgres: nothing answers, connections hang, as behind a cut cable.
   freeze) kill -STOP -- "-$(cat "$1/$2.pid")" ;;
   thaw) kill -CONT -- "-$(cat "$1/$2.pid")" ;;
+  up-proxied) [[ $# -eq 5 ]] || die "up-proxied BASE PORT0 tuned|default MONPORT1 MONPORT2"; up_proxied "$@" ;;
+  start) start_node "$1" "$2" ;;
+  switchover) switchover "$1" ;;
   *) die "unknown command $cmd" ;;
 esac
