@@ -52,7 +52,8 @@ monitor_uri() { echo "postgres://autoctl_node@127.0.0.1:$(port_of "$1" monitor)/
 launch() {
   local base=$1 node=$2; shift 2
   pg_cmd "$base" "$@"
-  setsid "${PG_CMD[@]}" >>"$base/$node.log" 2>&1 &
+  # 9>&-: the servers must not inherit the creation lock (create_lock), or it would outlive `up`.
+  setsid "${PG_CMD[@]}" >>"$base/$node.log" 2>&1 9>&- &
   echo $! >"$base/$node.pid"
 }
 
@@ -100,8 +101,16 @@ tune() {
   fi
 }
 
+# One cluster is created at a time on this machine (initdb, base backup and the first promotion of several
+# clusters at once on 2 cores outlast every wait below); a test waits its turn here. Released when `up` ends.
+create_lock() {
+  exec 9>/tmp/pos-hub-cluster-create.lock
+  flock 9
+}
+
 up() {
   local base=$1 port0=$2 mode=${3:-default}
+  create_lock
   mkdir -p "$base/xdg/config" "$base/xdg/data" "$base/xdg/run"
   echo "$port0" >"$base/port0"
   chmod 700 "$base/xdg/run"
@@ -168,6 +177,7 @@ down() {
 # The up of the failover suite: the same cluster, every peer-to-peer link through the caller's proxies (header).
 up_proxied() {
   local base=$1 port0=$2 mode=$3 mport1=$4 mport2=$5
+  create_lock
   mkdir -p "$base/xdg/config" "$base/xdg/data" "$base/xdg/run"
   echo "$port0" >"$base/port0"
   chmod 700 "$base/xdg/run"

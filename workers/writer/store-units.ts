@@ -2,7 +2,7 @@
  * The writer's units in the store port's terms (src/ports/store.ts), and back: a Unit's ops as a StoreUnit
  * for HubStorePort.commit, and the messages to send once the commit's UnitOutcome is known (the unit's
  * seq stamped, replays and ticket numbers to their terminals). The step that lets the writer commit on
- * either engine; apply-unit.ts does the same on the SQLite store directly.
+ * either engine, and since the writer moved onto the port, the only one.
  */
 import type { StoreOp, StoreUnit, UnitOutcome } from '#ports/store.js';
 import { HubError } from '#protocol/errors.js';

@@ -42,7 +42,7 @@ let dir: string | null = null;
 beforeAll(async () => {
   cluster = await startPgCluster('tuned');
   dir = mkdtempSync(join(tmpdir(), 'pos-hub-pg-bench-test-'));
-}, 160_000);
+}, 300_000);
 
 afterAll(async () => {
   await cluster?.close();

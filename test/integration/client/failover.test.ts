@@ -63,7 +63,7 @@ const FALLBACK_MS = 5_000;
 const STEP_MS = 100;
 
 describe('terminal failover between two real hubs', () => {
-  it('moves from a killed hub to the one it remembers, resumes, resends unacked writes with their mutationIds, and never goes to Odoo before hubLossFallbackMs', async () => {
+  it('moves from a killed hub to the one it remembers, syncs in full from that other log, resends unacked writes with their mutationIds, and never goes to Odoo before hubLossFallbackMs', async () => {
     // Separate SQLite files, owned by the test so they can be read after both hubs are gone.
     const dir = mkdtempSync(join(tmpdir(), 'pos-sdk-failover-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -146,11 +146,17 @@ describe('terminal failover between two real hubs', () => {
     let closes = net.closes();
     clock.advance(STEP_MS);
     await until(() => net.closes() > closes, 'the retry of A to be refused', changes);
+    const authOnB = (): (typeof net.sent)[number][] => net.sent.filter((s) => s.url === hubB.wsUrl && s.frame.type === 'AUTH');
+    closes = net.closes();
+    clock.advance(STEP_MS);
+    // B is a standalone hub with a seq log of its own (its id names the port it listens on): the terminal
+    // signs in with the lastSeq it counted in A's log, hears B's id in AUTH_OK, leaves (3003) and signs in
+    // again without one, for a full sync — resuming would replay B's events as if they were A's.
+    await until(() => authOnB().length === 1 && net.closes() > closes, 'the terminal to leave B for a full sync', changes);
     clock.advance(STEP_MS);
     await until(() => t.state === 'online', 'the terminal to come online on B', changes);
     expect(t.hubStatus).toMatchObject({ url: hubB.wsUrl, fallback: 'hub', hubLostSince: null });
-    const authOnB = net.sent.filter((s) => s.url === hubB.wsUrl && s.frame.type === 'AUTH');
-    expect(authOnB.map((s) => s.frame.lastSeq)).toEqual([seqOnA]);
+    expect(authOnB().map((s) => s.frame.lastSeq)).toEqual([seqOnA, undefined]);
     clock.advance(0);
     await until(() => t.outboxCount === 0, 'the unacked writes to be acknowledged by B', changes);
     expect(clock.now() - lostAt).toBeLessThan(FALLBACK_MS);

@@ -27,7 +27,7 @@ const FAILOVER_LIMIT_MS = 60_000;
 let cluster: PgCluster | null = null;
 beforeAll(async () => {
   cluster = await startPgCluster('tuned');
-}, 160_000);
+}, 300_000);
 afterAll(async () => {
   await cluster?.close();
 }, 60_000);

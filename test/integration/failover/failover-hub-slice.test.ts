@@ -23,7 +23,7 @@ let driver: WriteDriver | null = null;
 beforeAll(async () => {
   cluster = await startFailoverCluster('tuned');
   driver = await hubDriver({ url: cluster.url, hubs: 1, log: () => undefined });
-}, 240_000);
+}, 300_000);
 
 afterAll(async () => {
   await driver?.close();

@@ -23,7 +23,7 @@ let driver: WriteDriver | null = null;
 beforeAll(async () => {
   cluster = await startFailoverCluster('tuned');
   driver = storeDriver({ ...DEFAULT_STORE_DRIVER, url: cluster.url, limitMs: 150_000 });
-}, 200_000);
+}, 300_000);
 
 afterAll(async () => {
   await driver?.close();

@@ -16,7 +16,7 @@ import { freePort } from '../../helpers/pg-server.js';
 let cluster: PgCluster | null = null;
 beforeAll(async () => {
   cluster = await startPgCluster('default');
-}, 170_000);
+}, 300_000);
 afterAll(async () => {
   await cluster?.close();
 }, 60_000);

@@ -19,7 +19,7 @@ let cluster: PgCluster | null = null;
 
 beforeAll(async () => {
   cluster = await startPgCluster('tuned');
-}, 160_000);
+}, 300_000);
 
 afterAll(async () => {
   await cluster?.close();
