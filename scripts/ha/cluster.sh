@@ -52,8 +52,7 @@ monitor_uri() { echo "postgres://autoctl_node@127.0.0.1:$(port_of "$1" monitor)/
 launch() {
   local base=$1 node=$2; shift 2
   pg_cmd "$base" "$@"
-  # 9>&-: the servers must not inherit the creation lock (create_lock), or it would outlive `up`.
-  setsid "${PG_CMD[@]}" >>"$base/$node.log" 2>&1 9>&- &
+  setsid "${PG_CMD[@]}" >>"$base/$node.log" 2>&1 &
   echo $! >"$base/$node.pid"
 }
 
@@ -101,16 +100,8 @@ tune() {
   fi
 }
 
-# One cluster is created at a time on this machine (initdb, base backup and the first promotion of several
-# clusters at once on 2 cores outlast every wait below); a test waits its turn here. Released when `up` ends.
-create_lock() {
-  exec 9>/tmp/pos-hub-cluster-create.lock
-  flock 9
-}
-
 up() {
   local base=$1 port0=$2 mode=${3:-default}
-  create_lock
   mkdir -p "$base/xdg/config" "$base/xdg/data" "$base/xdg/run"
   echo "$port0" >"$base/port0"
   chmod 700 "$base/xdg/run"
@@ -124,7 +115,7 @@ up() {
     launch "$base" "$n" pg_autoctl create postgres --pgdata "$base/$n" --pgport "$(port_of "$base" "$n")" --hostname 127.0.0.1 \
       --name "$n" --monitor "$(monitor_uri "$base")" --auth trust --no-ssl --pg-hba-lan --run
     # The second node joins only once the first is primary, so node1 is always the first primary.
-    if [[ $n == node1 ]]; then wait_for "node1 primary" 90 has_state "$base" node1 single; fi
+    if [[ $n == node1 ]]; then wait_for "node1 primary" 180 has_state "$base" node1 single; fi
   done
   wait_for "secondary" 120 has_state "$base" node2 secondary
   wait_for "primary" 60 has_state "$base" node1 primary
@@ -177,7 +168,6 @@ down() {
 # The up of the failover suite: the same cluster, every peer-to-peer link through the caller's proxies (header).
 up_proxied() {
   local base=$1 port0=$2 mode=$3 mport1=$4 mport2=$5
-  create_lock
   mkdir -p "$base/xdg/config" "$base/xdg/data" "$base/xdg/run"
   echo "$port0" >"$base/port0"
   chmod 700 "$base/xdg/run"
@@ -192,7 +182,7 @@ up_proxied() {
     launch "$base" "$n" pg_autoctl create postgres --pgdata "$base/$n" --pgport "$(port_of "$base" "$n")" --listen 127.0.0.1 \
       --hostname "$host" --name "$n" --monitor "postgres://autoctl_node@127.0.0.1:$mport/pg_auto_failover?sslmode=disable" \
       --auth trust --no-ssl --run
-    if [[ $n == node1 ]]; then wait_for "node1 primary" 90 has_state "$base" node1 single; fi
+    if [[ $n == node1 ]]; then wait_for "node1 primary" 180 has_state "$base" node1 single; fi
   done
   wait_for "secondary" 120 has_state "$base" node2 secondary
   wait_for "primary" 60 has_state "$base" node1 primary

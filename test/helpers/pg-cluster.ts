@@ -13,8 +13,8 @@ import { freePort, postgresOwnedDir } from './pg-server.js';
 
 const run = promisify(execFile);
 const SCRIPT = fileURLToPath(new URL('../../scripts/ha/cluster.sh', import.meta.url));
-/** Creating the monitor and both nodes (initdb, base backup) takes ~40 s on this 2-core box; another test file's
- *  creation may be ahead of it (cluster.sh creates one cluster at a time), so the limit allows for two. */
+/** Creating the monitor and both nodes (initdb, base backup) takes ~40 s on this 2-core box; two test files
+ *  creating theirs at once (the two integration workers) take several times that, so the limit allows for it. */
 const UP_LIMIT_MS = 270_000;
 
 export type ClusterNode = 'node1' | 'node2';
