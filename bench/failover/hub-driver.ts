@@ -7,7 +7,7 @@
  * It needs the hub's writer on the store port with leader and follower roles (issue 18 items 1 and 3):
  * on a hub without them, start() fails with the reason rather than measuring the wrong thing.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -85,6 +85,17 @@ async function startHubProcess(hub: HubProcess, url: string): Promise<void> {
     },
   });
   hub.process = spawned;
+}
+
+/**
+ * A hub's own log (FAILOVER_HUB_LOG sets its level) kept in FAILOVER_HUB_LOG_DIR when set, one file per
+ * process life, written when the process is killed or the driver closes: what a failed run is read from.
+ */
+function keepLog(hub: HubProcess): void {
+  const dir = process.env.FAILOVER_HUB_LOG_DIR;
+  if (dir === undefined || dir === '' || hub.process === null) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${hub.name}-${Date.now()}.log`), hub.process.stdout() + hub.process.stderr());
 }
 
 /** What /health says of the hub's role (issue 18: cluster.role), or null when it does not answer. */
@@ -255,6 +266,7 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
       for (const hub of hubs)
         if ((await roleOf(hub)) === 'leader') {
           options.log(`  kill -9 of ${hub.name} (leader)`);
+          keepLog(hub);
           await hub.process?.kill('SIGKILL');
           // Started again at the next run, as a box that comes back.
           hub.process = null;
@@ -266,6 +278,7 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
       running = false;
       for (const t of transports) t.disconnect();
       for (const hub of hubs) {
+        keepLog(hub);
         await hub.process?.kill('SIGTERM').catch(() => undefined);
         rmSync(hub.dir, { recursive: true, force: true });
       }
