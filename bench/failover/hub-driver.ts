@@ -130,6 +130,9 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
   let running = false;
   let cut = false;
   let runStart = 0;
+  /** A killed hub coming back (systemd's restart), and whether the driver closed meanwhile. */
+  let restarting: Promise<void> = Promise.resolve();
+  let closed = false;
   /** The ERROR frames the terminals received (bounded): what a failed run reports. */
   const refusals: string[] = [];
 
@@ -186,6 +189,7 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
       seen = [];
       pending.clear();
       posToMutation.clear();
+      await restarting;
       for (const hub of hubs) if (hub.process === null) await startHubProcess(hub, options.url);
       const roles = await Promise.all(hubs.map(roleOf));
       if (!roles.includes('leader'))
@@ -268,14 +272,21 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
           options.log(`  kill -9 of ${hub.name} (leader)`);
           keepLog(hub);
           await hub.process?.kill('SIGKILL');
-          // Started again at the next run, as a box that comes back.
           hub.process = null;
+          // Started again as systemd would (deploy/pos-hub.service: Restart=on-failure, RestartSec=2s): when
+          // the keeper restarts the postmaster in place, the primary stays on this hub's node and only this
+          // hub may lead there again.
+          restarting = sleep(2000)
+            .then(() => (hub.process === null && !closed ? startHubProcess(hub, options.url) : undefined))
+            .catch((error: unknown) => options.log(`  restart of ${hub.name} failed: ${String(error)}`));
           return;
         }
       throw new Error('no leader hub to kill');
     },
     async close() {
       running = false;
+      closed = true;
+      await restarting;
       for (const t of transports) t.disconnect();
       for (const hub of hubs) {
         keepLog(hub);
