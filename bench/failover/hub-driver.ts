@@ -7,7 +7,7 @@
  * It needs the hub's writer on the store port with leader and follower roles (issue 18 items 1 and 3):
  * on a hub without them, start() fails with the reason rather than measuring the wrong thing.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -87,6 +87,17 @@ async function startHubProcess(hub: HubProcess, url: string): Promise<void> {
   hub.process = spawned;
 }
 
+/**
+ * A hub's own log (FAILOVER_HUB_LOG sets its level) kept in FAILOVER_HUB_LOG_DIR when set, one file per
+ * process life, written when the process is killed or the driver closes: what a failed run is read from.
+ */
+function keepLog(hub: HubProcess): void {
+  const dir = process.env.FAILOVER_HUB_LOG_DIR;
+  if (dir === undefined || dir === '' || hub.process === null) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${hub.name}-${Date.now()}.log`), hub.process.stdout() + hub.process.stderr());
+}
+
 /** What /health says of the hub's role (issue 18: cluster.role), or null when it does not answer. */
 async function roleOf(hub: HubProcess): Promise<string | null> {
   if (hub.process === null) return null;
@@ -119,6 +130,9 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
   let running = false;
   let cut = false;
   let runStart = 0;
+  /** A killed hub coming back (systemd's restart), and whether the driver closed meanwhile. */
+  let restarting: Promise<void> = Promise.resolve();
+  let closed = false;
   /** The ERROR frames the terminals received (bounded): what a failed run reports. */
   const refusals: string[] = [];
 
@@ -175,6 +189,7 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
       seen = [];
       pending.clear();
       posToMutation.clear();
+      await restarting;
       for (const hub of hubs) if (hub.process === null) await startHubProcess(hub, options.url);
       const roles = await Promise.all(hubs.map(roleOf));
       if (!roles.includes('leader'))
@@ -255,17 +270,26 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
       for (const hub of hubs)
         if ((await roleOf(hub)) === 'leader') {
           options.log(`  kill -9 of ${hub.name} (leader)`);
+          keepLog(hub);
           await hub.process?.kill('SIGKILL');
-          // Started again at the next run, as a box that comes back.
           hub.process = null;
+          // Started again as systemd would (deploy/pos-hub.service: Restart=on-failure, RestartSec=2s): when
+          // the keeper restarts the postmaster in place, the primary stays on this hub's node and only this
+          // hub may lead there again.
+          restarting = sleep(2000)
+            .then(() => (hub.process === null && !closed ? startHubProcess(hub, options.url) : undefined))
+            .catch((error: unknown) => options.log(`  restart of ${hub.name} failed: ${String(error)}`));
           return;
         }
       throw new Error('no leader hub to kill');
     },
     async close() {
       running = false;
+      closed = true;
+      await restarting;
       for (const t of transports) t.disconnect();
       for (const hub of hubs) {
+        keepLog(hub);
         await hub.process?.kill('SIGTERM').catch(() => undefined);
         rmSync(hub.dir, { recursive: true, force: true });
       }

@@ -68,6 +68,8 @@ export class HubConnection {
   private discovering = false;
   private immediateReconnect = false;
   private reconnectTimer: unknown = null;
+  /** The hub's retryAfterMs for the next attempt (a rate-limited sign-in), else 0. */
+  private retryNotBeforeMs = 0;
   private phaseTimer: unknown = null;
   private livenessTimer: unknown = null;
   private lastFrameAt = 0;
@@ -263,7 +265,9 @@ export class HubConnection {
     if (message.type === 'AUTH_FAIL' || message.type === 'ERROR') {
       const code: ErrorCode = message.code !== undefined && isErrorCode(message.code) ? message.code : 'AUTH_FAILED';
       const text = message.type === 'AUTH_FAIL' ? message.reason : message.message;
-      const retryable = code === 'AUTH_UNAVAILABLE' || code === 'AUTH_TIMEOUT' || code === 'SHUTTING_DOWN';
+      // RATE_LIMITED is the hub's AUTH bucket for this address (terminals bouncing between hubs in a
+      // failover share it): it passes after retryAfterMs, so it must not stop the terminal for good.
+      const retryable = code === 'AUTH_UNAVAILABLE' || code === 'AUTH_TIMEOUT' || code === 'SHUTTING_DOWN' || code === 'RATE_LIMITED';
       const error = new HubError(code, `hub refused AUTH: ${text}`, { retryable });
       this.events.report(error);
       if (!retryable) {
@@ -273,6 +277,7 @@ export class HubConnection {
         this.settleConnect(error);
       } else {
         this.immediateReconnect = false;
+        if (message.type === 'ERROR' && message.retryAfterMs !== undefined) this.retryNotBeforeMs = message.retryAfterMs;
         socket.close(CLOSE_CODES.NORMAL.code, 'auth unavailable');
       }
     }
@@ -336,7 +341,9 @@ export class HubConnection {
     const next: ConnectionState = !this.settings.isNetworkUp() ? 'offline' : this.failures >= this.settings.hubOfflineAfter ? 'hubOffline' : 'reconnecting';
     this.setState(next);
     if (this.failures > 0) this.settleConnect(null);
-    const delay = immediate ? 0 : backoffDelay(this.settings.reconnectBackoff, Math.max(0, this.failures - 1), this.settings.random);
+    // Never sooner than a RATE_LIMITED sign-in's retryAfterMs.
+    const delay = Math.max(immediate ? 0 : backoffDelay(this.settings.reconnectBackoff, Math.max(0, this.failures - 1), this.settings.random), this.retryNotBeforeMs);
+    this.retryNotBeforeMs = 0;
     this.clearReconnect();
     this.reconnectTimer = this.settings.clock.setTimeout(() => void this.attempt(), delay);
   }

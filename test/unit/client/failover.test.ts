@@ -250,6 +250,24 @@ describe('NOT_LEADER', () => {
     expect(errors.map((e) => e.code)).not.toContain('AUTH_FAILED');
   });
 
+  it('a sign-in refused RATE_LIMITED (terminals bouncing between hubs share the AUTH bucket) is retried after retryAfterMs, not given up', async () => {
+    const { t, clock, net } = setup();
+    const connected = t.connect();
+    await drain();
+    const first = net.latest();
+    first.open();
+    first.receive({ type: 'ERROR', code: 'RATE_LIMITED', message: 'too many AUTH attempts from this address; retry in 1500 ms', retryAfterMs: 1500 });
+    await connected;
+    expect(t.state).not.toBe('offline');
+    // Not before the hub said: the backoff alone (100 ms here) would dial again at once.
+    await advance(clock, 1_400);
+    expect(net.latest()).toBe(first);
+    await advance(clock, 200);
+    expect(net.latest()).not.toBe(first);
+    await accept(net, { id: 'hub-a', role: 'leader', epoch: 1 });
+    expect(t.state).toBe('online');
+  });
+
   it('with no leader named it tries the best other hub it remembers, and the follower last', async () => {
     const { t, clock, net } = setup({
       memory: { hubs: [{ url: HUB_C, id: 'hub-c', role: 'leader', epoch: 1, seenAt: 0 }], highestEpoch: 1 },
