@@ -32,3 +32,17 @@ export function classifyPgError(error: unknown): StoreFault {
   const message = typeof e?.message === 'string' ? e.message : '';
   return TRANSIENT_MESSAGE.test(message) ? 'transient' : 'fatal';
 }
+
+/**
+ * A call that ran out of time rather than failed: node-postgres' client-side query timeout, or the server
+ * cancelling a statement (57014), seen directly or as the cause of a commit in doubt. The store tries
+ * that host last on its next connect.
+ */
+export function isTimeout(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 3; depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (code === '57014' || (typeof message === 'string' && message.startsWith('Query read timeout'))) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

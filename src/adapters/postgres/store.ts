@@ -34,11 +34,11 @@ import type { FinalizeSuccess, PendingFinalize } from '../../ports/forwarding.js
 import type { QuarantinedRecord } from '../../ports/metrics.js';
 import type { OrderSnapshot } from '../../protocol/snapshot.js';
 import { DEFAULT_FRAME_LIMITS, type FrameLimits } from '../../protocol/frame-limits.js';
-import { connectTarget, parsePgUrl, type PgTarget } from './connection.js';
+import { connectHost, parsePgUrl, type PgHost, type PgTarget } from './connection.js';
 import { PG_DATA_TABLES, migratePg } from './schema.js';
 import { StoredJsonReader, UNREADABLE } from './stored-json.js';
 import { applyUnit, mutationOn } from './apply-unit.js';
-import { CommitInDoubtError, classifyPgError } from './pg-fault.js';
+import { CommitInDoubtError, classifyPgError, isTimeout } from './pg-fault.js';
 
 export interface PgStoreOptions {
   /** postgres://user@hostA:port,hostB:port/db?target_session_attrs=read-write */
@@ -71,6 +71,13 @@ async function sequential<T extends readonly (() => Promise<unknown>)[]>(
 export class PgStore implements HubStorePort {
   readonly engine = 'postgres' as const;
   private client: pg.Client | null = null;
+  /** The host `client` is on. */
+  private host: PgHost | null = null;
+  /**
+   * The host a call last timed out on (a commit waiting for a synchronous standby that is gone, or a hung
+   * node): the next connect tries it last instead of first, so a stuck old primary costs one timeout.
+   */
+  private avoid: PgHost | null = null;
   /** Every call runs after the one before it: a transaction never shares the connection. */
   private tail: Promise<unknown> = Promise.resolve();
   private mark = 0;
@@ -107,7 +114,7 @@ export class PgStore implements HubStorePort {
    */
   private async connection(): Promise<pg.Client> {
     if (this.client !== null) return this.client;
-    const client = await connectTarget(this.target, this.connectTimeoutMs, this.queryTimeoutMs);
+    const { host, client } = await connectHost(this.target, this.connectTimeoutMs, this.queryTimeoutMs, this.avoid);
     try {
       await migratePg(client);
       await client.query('BEGIN');
@@ -117,10 +124,14 @@ export class PgStore implements HubStorePort {
       await client.query('COMMIT');
       this.mark = Math.max(this.mark, rows[0]?.seq ?? 0);
     } catch (error) {
+      // This commit waits for the synchronous standby too: a primary that lost it times out here.
+      if (isTimeout(error)) this.avoid = host;
       await client.end().catch(() => undefined);
       throw error;
     }
+    this.avoid = null;
     this.client = client;
+    this.host = host;
     return client;
   }
 
@@ -134,6 +145,7 @@ export class PgStore implements HubStorePort {
       } catch (error) {
         // The connection is in doubt (a transaction may be open, a query may still hang): drop it, which
         // rolls back on the server whatever did not commit; the next call connects afresh.
+        if (isTimeout(error)) this.avoid = this.host;
         this.drop();
         throw error;
       }
@@ -145,6 +157,7 @@ export class PgStore implements HubStorePort {
   private drop(): void {
     const client = this.client;
     this.client = null;
+    this.host = null;
     client?.end().catch(() => undefined);
   }
 
