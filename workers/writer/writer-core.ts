@@ -451,13 +451,19 @@ export class WriterCore {
           return;
         }
         whenSettled(
-          this.deps.store.commit([{ ops: [{ op: 'meta_put', key: 'storage_probe', value: String(this.deps.clock.now()) }] }], this.deps.clock.now()),
+          // Fenced like every commit: a leader that lost its takeover while degraded must not write even this row.
+          this.deps.store.commit([{ ops: [{ op: 'meta_put', key: 'storage_probe', value: String(this.deps.clock.now()) }] }], this.deps.clock.now(), this.role.fence),
           () => {
             if (this.storageError !== null) this.storageRecovered();
             this.deps.toFront({ type: 'stats', input: this.stats() });
             done();
           },
           (error) => {
+            if (isFenced(error)) {
+              this.commitFenced([], error.details.fence, error.details.current);
+              done();
+              return;
+            }
             if (this.deps.store.classifyError(error) === 'fatal') {
               this.lane.halt();
               throw error;
