@@ -145,6 +145,7 @@ export const CONFIG_VARIABLES = {
   HUB_KEYS_WINDOW_MS: { schema: int(1000, 86_400_000), default: '60000', doc: 'Window of HUB_MAX_KEYS_PER_TERMINAL.' },
   HUB_MAX_UNAUTH_PER_ADDRESS: { schema: int(1, 100_000), default: '32', doc: 'Sockets one source address may hold before AUTH_OK; more are closed with 4007.' },
   HUB_RATE_AUTH_PER_ADDRESS: { schema: rateSpec, default: '2/20', doc: 'AUTH frames one source address may send per second / burst; more get ERROR RATE_LIMITED and close 4007.' },
+  HUB_RATE_IDENTITY_PER_ADDRESS: { schema: rateSpec, default: '10/60', doc: 'GET /api/hub-identity proofs (one signature each) one source address may ask for per second / burst; more get HTTP 429 with Retry-After.' },
   HUB_AUTH_NEGATIVE_CACHE_MS: { schema: int(0, 3_600_000), default: '30000', doc: 'A token Odoo refused is refused from memory this long without asking Odoo again (0: off).' },
   HUB_RATE_AUTH_ODOO: { schema: rateSpec, default: '10/50', doc: 'Hub-wide token checks sent to Odoo per second / burst; beyond it AUTH_FAIL RATE_LIMITED.' },
   HUB_ACTOR_IDLE_MS: { schema: int(1000, 86_400_000), default: '60000', doc: 'A table actor with no lease, lock or open order is evicted from memory after this long unused (rebuilt from SQLite on demand).' },

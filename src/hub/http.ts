@@ -91,7 +91,12 @@ export function createHubHttp(deps: HttpDeps): HubHttp {
     maxPayload: config.HUB_MAX_PAYLOAD,
     maxBackpressure: config.HUB_MAX_BACKPRESSURE,
     ws: { '/': terminalRoute(front, guard), '/dashboard': dashboards.route() },
-    http: tls ? [identityProofRoute((nonce, host) => tls.prove(nonce, host)), ...http] : http,
+    http: tls
+      ? [
+          identityProofRoute({ prove: (nonce, host) => tls.prove(nonce, host), perAddress: config.HUB_RATE_IDENTITY_PER_ADDRESS, now: () => clock.now() }),
+          ...http,
+        ]
+      : http,
     onError: (error, where) => deps.log.error({ err: error, where }, 'front handler failed'),
     ...(tls ? { tls: { certFile: tls.certFile, keyFile: tls.keyFile } } : {}),
   });

@@ -4,18 +4,17 @@
  * guests, so these are the limits a stranger meets first. Pure: `now` is an argument.
  */
 import type { Config } from '../../config.js';
-import { TokenBucket } from '../../ports/token-bucket.js';
+import { AddressBuckets } from './address-buckets.js';
 
 export type AddressLimitsConfig = Pick<Config, 'HUB_MAX_UNAUTH_PER_ADDRESS' | 'HUB_RATE_AUTH_PER_ADDRESS'>;
 
-/** Addresses whose AUTH bucket is remembered at most (a LAN has far fewer; full buckets go first). */
-const ADDRESSES_REMEMBERED = 10_000;
-
 export class AddressLimits {
   private readonly unauthenticated = new Map<string, number>();
-  private readonly auth = new Map<string, TokenBucket>();
+  private readonly auth: AddressBuckets;
 
-  constructor(private readonly config: AddressLimitsConfig) {}
+  constructor(private readonly config: AddressLimitsConfig) {
+    this.auth = new AddressBuckets(config.HUB_RATE_AUTH_PER_ADDRESS);
+  }
 
   /** A socket opened: false (and not counted) when the address already holds its share of unsigned sockets. */
   open(address: string): boolean {
@@ -38,14 +37,6 @@ export class AddressLimits {
 
   /** One AUTH from this address: 0 when allowed, else milliseconds to wait. */
   takeAuth(address: string, now: number): number {
-    let bucket = this.auth.get(address);
-    if (bucket === undefined) {
-      if (this.auth.size >= ADDRESSES_REMEMBERED) {
-        for (const [a, b] of this.auth) if (b.isFull(now)) this.auth.delete(a);
-      }
-      bucket = new TokenBucket(this.config.HUB_RATE_AUTH_PER_ADDRESS, now);
-      this.auth.set(address, bucket);
-    }
-    return bucket.take(now);
+    return this.auth.take(address, now);
   }
 }

@@ -80,6 +80,7 @@ const badValues: Partial<Record<ConfigName, string>> = {
   HUB_KEYS_WINDOW_MS: '10',
   HUB_MAX_UNAUTH_PER_ADDRESS: '0',
   HUB_RATE_AUTH_PER_ADDRESS: '1.5/2',
+  HUB_RATE_IDENTITY_PER_ADDRESS: '10/0',
   HUB_AUTH_NEGATIVE_CACHE_MS: '-1',
   HUB_RATE_AUTH_ODOO: '/',
   HUB_ACTOR_IDLE_MS: '5',
