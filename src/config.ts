@@ -78,6 +78,7 @@ export const CONFIG_VARIABLES = {
   HUB_PORT: { schema: int(0, 65535), default: '8765', doc: 'Legacy WebSocket port of the reference hub; accepted and ignored (WebSocket is served on HUB_HTTP_PORT).' },
   HUB_DB_PATH: { schema: z.string().trim().min(1), default: './hub.sqlite', doc: 'SQLite database file.' },
   HUB_DB_SYNC: { schema: z.enum(['full', 'normal']), default: 'full', doc: 'SQLite synchronous mode; `normal` can lose acknowledged writes on power loss.' },
+  HUB_CATALOG_CACHE_PATH: { schema: z.string().trim(), default: '', doc: 'Where the last catalog read from Odoo is kept, so a hub restarted while Odoo is unreachable still serves it (marked stale); empty: catalog-cache.json beside HUB_DB_PATH.' },
   HUB_STORE: { schema: z.enum(['sqlite', 'postgres']), default: 'sqlite', doc: 'The durable store: the embedded SQLite file (HUB_DB_PATH), or a PostgreSQL cluster (HUB_PG_URL; docs/ha.md).' },
   HUB_PG_URL: { schema: z.string().trim().regex(/^(postgres(ql)?:\/\/\S+)?$/, 'must be a postgres:// URL'), default: '', doc: 'With HUB_STORE=postgres: postgres://user:password@hostA:5432,hostB:5432/db?target_session_attrs=read-write (every data node, the writable one is used). Secret.' },
   HUB_PG_NODE: { schema: z.string().trim().regex(/^([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$|^$/, 'must be host:port, one of the hosts of HUB_PG_URL'), default: '', doc: 'With HUB_STORE=postgres: this hub\'s own data node, host:port as written in HUB_PG_URL (default: its first host). The hub leads while this node is the writable primary (docs/ha.md).' },

@@ -14,6 +14,7 @@ import type { ClusterWatch } from './ports/cluster.js';
 import { createMetricsRenderer, createThreadMetrics } from './adapters/metrics/index.js';
 import { RUNTIME_EXIT_CODE, unsupportedRuntimeMessage } from './adapters/uws/runtime.js';
 import { createCatalogProvider } from './adapters/odoo/catalog-cache.js';
+import { catalogCachePath, catalogFile, type CatalogStore } from './adapters/odoo/catalog-file.js';
 import { createOdooClient, type OdooClient } from './adapters/odoo/client.js';
 import { createOdooTokenValidator } from './adapters/odoo/token-validator.js';
 import { loadTlsIdentity, type TlsIdentity } from './adapters/tls/identity.js';
@@ -67,6 +68,12 @@ function readTls(config: Config): TlsIdentity | undefined {
 }
 
 /** Terminal tokens are Odoo session ids; HUB_DEV_AUTH adds the reference's empty-token bypass. */
+/** The catalog's copy on disk (none for an in-memory database without HUB_CATALOG_CACHE_PATH). */
+function catalogStoreOf(config: Config, log: Logger): { store?: CatalogStore } {
+  const path = catalogCachePath(config);
+  return path === null ? {} : { store: catalogFile(path, log) };
+}
+
 function tokenValidatorFor(config: Config, log: Logger, client: OdooClient): TokenValidator {
   const odoo = createOdooTokenValidator({ client, config, clock: systemClock, log });
   if (!config.HUB_DEV_AUTH) return odoo;
@@ -118,7 +125,7 @@ async function main(): Promise<void> {
     config,
     log,
     tokenValidator: tokenValidatorFor(config, log, odoo),
-    catalog: createCatalogProvider({ client: odoo, clock: systemClock, log }),
+    catalog: createCatalogProvider({ client: odoo, clock: systemClock, log, ...catalogStoreOf(config, log) }),
     metrics,
     renderMetrics: createMetricsRenderer(() => collect(), { refreshMs: config.HUB_METRICS_REFRESH_MS }),
     dashboardHtml,

@@ -2,13 +2,15 @@
  * The provider behind GET /api/catalog: the last good catalog from Odoo, re-read after `ttlMs`, and
  * served marked `stale: true` (with the reason) while Odoo cannot give a fresh one — a restaurant's
  * internet drops, and terminals on the LAN must still get their products and tables. Only with no
- * good copy at all does it fail, with the loader's HubError.
+ * good copy at all does it fail, with the loader's HubError. With a `store` (catalog-file.ts) the last good
+ * copy also survives a restart: it is served stale until Odoo answers again.
  */
 import { HubError, type HubErrorData, toHubError } from '../../protocol/errors.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Logger } from '../log/logger.js';
 import type { OdooClient } from './client.js';
 import { type CatalogJson, type LoadCatalogOptions, loadCatalog } from './catalog.js';
+import type { CatalogStore } from './catalog-file.js';
 
 /** What GET /api/catalog answers: the catalog plus where it stands. */
 export type ServedCatalog = CatalogJson & {
@@ -29,6 +31,8 @@ export interface CatalogProviderOptions {
   /** After a failed refresh, the stale copy is served this long before Odoo is asked again. */
   readonly retryMs?: number;
   readonly configId?: number;
+  /** Where the last good copy is kept across restarts (read once now, written when it changes). */
+  readonly store?: CatalogStore;
   /** Test seam: the loader (default loadCatalog). */
   readonly load?: (client: OdooClient, opts: LoadCatalogOptions) => Promise<CatalogJson>;
 }
@@ -42,7 +46,9 @@ export function createCatalogProvider(options: CatalogProviderOptions): () => Pr
     ...(options.configId === undefined ? {} : { configId: options.configId }),
     warn: (message, details) => log.warn(details, `catalog: ${message}`),
   };
-  let good: { catalog: CatalogJson; fetchedAt: number } | null = null;
+  // A copy from before a restart is as good as any: served fresh until ttlMs after its read, then re-read.
+  let good: { catalog: CatalogJson; fetchedAt: number } | null = options.store?.read() ?? null;
+  let stored = good === null ? '' : JSON.stringify(good.catalog);
   let failure: { error: HubError; at: number } | null = null;
   // Concurrent requests after expiry share one Odoo read.
   let inFlight: Promise<void> | null = null;
@@ -60,6 +66,11 @@ export function createCatalogProvider(options: CatalogProviderOptions): () => Pr
       try {
         const catalog = await load(client, loadOptions);
         good = { catalog, fetchedAt: clock.now() };
+        const text = JSON.stringify(catalog);
+        if (options.store !== undefined && text !== stored) {
+          options.store.write(good);
+          stored = text;
+        }
         if (failure !== null) log.info('catalog: Odoo answered again; serving a fresh catalog');
         failure = null;
       } catch (e) {
