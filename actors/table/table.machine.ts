@@ -65,9 +65,29 @@ function produced(r: StepResult): boolean {
   );
 }
 
-/** Start one table actor; `onStep` receives every step that produced something, synchronously within `send`. */
+/**
+ * A step threw (a bug the input reached, never a refusal: refusals are results). The actor is stopped and
+ * its state is no longer trusted; its owner decides what becomes of the input (workers/shard/step-failures.ts).
+ */
+export class ActorStepError extends Error {
+  constructor(
+    readonly key: string,
+    cause: unknown,
+  ) {
+    super(`table actor ${key}: a step threw: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'ActorStepError';
+  }
+}
+
+/**
+ * Start one table actor; `onStep` receives every step that produced something, synchronously within `send`.
+ * A step that throws makes `send` throw ActorStepError (and the actor unusable).
+ */
 export function startTableActor(input: TableMachineInput, onStep: (result: StepResult) => void): TableActor {
   const actor: Actor<typeof tableMachine> = createActor(tableMachine, { input });
+  // Observed, so XState does not rethrow the step's error on a timer, where it would end the worker:
+  // send() reports it to its caller instead.
+  actor.subscribe({ error: () => undefined });
   actor.start();
   // Identity, not null: an event the machine did not take (a stopped or failed actor) leaves the last
   // result in place, and it must not be handed on twice.
@@ -75,7 +95,9 @@ export function startTableActor(input: TableMachineInput, onStep: (result: StepR
   return {
     send(event) {
       actor.send(event);
-      const r = actor.getSnapshot().context.last;
+      const snapshot = actor.getSnapshot();
+      if (snapshot.status === 'error') throw new ActorStepError(input.seed.key, snapshot.error);
+      const r = snapshot.context.last;
       if (r === null || r === handed) return;
       handed = r;
       if (produced(r)) onStep(r);

@@ -5,8 +5,11 @@
  */
 import type { Encoding } from '../protocol/constants.js';
 
-/** What was quarantined: a stored row that cannot be read or encoded, a unit, or an outbound message. */
-export type QuarantineKind = 'order' | 'floor_plan' | 'event' | 'finalize' | 'mutation' | 'unit' | 'message';
+/**
+ * What was quarantined: a stored row that cannot be read or encoded, a unit, an outbound message, or an
+ * actor input whose step threw (refused INTERNAL; the actor rebuilt from the store).
+ */
+export type QuarantineKind = 'order' | 'floor_plan' | 'event' | 'finalize' | 'mutation' | 'unit' | 'message' | 'input';
 
 /** A stored record left out of every read because it cannot be read or encoded safely. */
 export interface QuarantinedRecord {

@@ -8,6 +8,7 @@
 import type { MonotonicClock } from '#ports/clock.js';
 import type { HubMessage } from '#protocol/hub-messages.js';
 import type { Unit, WriteOp } from '#threads/actor-io.js';
+import type { KeySeed } from '#threads/seed.js';
 
 export class GrantTime {
   private readonly anchorWall: number;
@@ -31,6 +32,16 @@ export class GrantTime {
   /** A persisted wall-clock expiry on the actors' time (at load). */
   fromWall(expiresAt: number): number {
     return expiresAt - this.offset();
+  }
+
+  /** A seed with its lease and lock expiries moved from stored wall-clock ms to the actors' time. */
+  seedFromWall<S extends KeySeed>(seed: S): S {
+    if (seed.leases.length === 0 && seed.lock === null) return seed;
+    return {
+      ...seed,
+      leases: seed.leases.map((l) => ({ ...l, expiresAt: this.fromWall(l.expiresAt) })),
+      lock: seed.lock === null ? null : { ...seed.lock, expiresAt: this.fromWall(seed.lock.expiresAt) },
+    };
   }
 
   /** The unit with every `expiresAt` (grant rows, grant messages, stored event payloads) on the wall clock. */

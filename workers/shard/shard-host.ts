@@ -10,14 +10,14 @@ import type { Logger } from '#adapters/log/logger.js';
 import type { MonotonicClock, TimerHandle } from '#ports/clock.js';
 import { stageTimer, type HubMetrics, type StageTimer } from '#ports/metrics.js';
 import { graceOnLoad, holdsGrant, isIdle, nextDeadline, renewalWindowMs, type TableEnv, type TableSeed } from '../../actors/table/context.js';
-import { startTableActor, type TableActor } from '../../actors/table/table.machine.js';
+import { ActorStepError, startTableActor, type TableActor } from '../../actors/table/table.machine.js';
 import type { StepResult, TableEvent } from '../../actors/table/table-logic.js';
-import type { HubMessage } from '#protocol/hub-messages.js';
-import type { ActorKey, Relay, ShardMessage, TransferMessage, Unit, UnitOrigin } from '#threads/actor-io.js';
+import type { ActorKey, Relay, Unit, UnitOrigin } from '#threads/actor-io.js';
 import type { ShardInput } from '#threads/contract.js';
 import type { KeySeed, ShardSeed } from '#threads/seed.js';
 import { DeadlineIndex } from './deadline-index.js';
 import { GrantTime } from './grant-time.js';
+import { busyRefusal, failureAnswer, originOf, type ActorInput } from './step-failures.js';
 import { TransferFences } from './transfer-fences.js';
 
 export interface ShardHostDeps {
@@ -37,39 +37,6 @@ export interface ShardHostDeps {
   readonly evictAfterMs?: number;
   /** Per-stage latency (to_shard, actor_step; stamps units' sentAt); defaults to one recording into `metrics`. */
   readonly stages?: StageTimer;
-}
-
-/** The inputs that address one actor and may have to wait behind a transfer's fence. */
-type ActorInput = Extract<ShardInput, { type: 'terminal' | 'transfer' | 'relay' }>;
-
-/** The terminal request behind an actor input, as the `ref` of an ERROR about it. */
-function originOf(m: ActorInput): UnitOrigin {
-  switch (m.type) {
-    case 'terminal':
-      return { terminalId: m.input.from.terminalId, ref: refOfMessage(m.input.msg) };
-    case 'transfer':
-      return { terminalId: m.input.from.terminalId, ref: transferRef(m.input.msg) };
-    case 'relay':
-      return { terminalId: m.input.event.req.from.terminalId, ref: transferRef(m.input.event.req.msg) };
-    default: {
-      const unreachable: never = m;
-      throw new Error(`unknown actor input ${JSON.stringify(unreachable)}`);
-    }
-  }
-}
-
-function transferRef(msg: TransferMessage): UnitOrigin['ref'] {
-  return { type: 'ORDER_TRANSFER', posReference: msg.fromPosReference, ...(msg.mutationId === undefined ? {} : { mutationId: msg.mutationId }) };
-}
-
-function refOfMessage(msg: ShardMessage): UnitOrigin['ref'] {
-  const m = msg as { type: string; posReference?: unknown; tableId?: unknown; mutationId?: unknown };
-  return {
-    type: m.type,
-    ...(typeof m.posReference === 'string' ? { posReference: m.posReference } : {}),
-    ...(typeof m.tableId === 'number' ? { tableId: m.tableId } : {}),
-    ...(typeof m.mutationId === 'string' ? { mutationId: m.mutationId } : {}),
-  };
 }
 
 export class ShardHost {
@@ -119,7 +86,7 @@ export class ShardHost {
     // is live until at least now + its TTL (graceOnLoad): renewals are not committed one by one.
     const loadedAt = this.time.now();
     const seeds = new Map<ActorKey, TableSeed>();
-    for (const actor of seed) seeds.set(actor.key, graceOnLoad(this.onShardTime(actor), loadedAt, this.deps.env.timings));
+    for (const actor of seed) seeds.set(actor.key, graceOnLoad(this.time.seedFromWall(actor), loadedAt, this.deps.env.timings));
     this.seeds = seeds;
     // Actors holding grants must exist now so their expiry ticks run even if nobody writes to them.
     for (const [key, p] of seeds) if ((p.leases?.length ?? 0) > 0 || (p.lock ?? null) !== null) this.actor(key);
@@ -133,23 +100,13 @@ export class ShardHost {
     // Not asked (or asked before a reset that dropped the question): the rows may be stale; ignore them.
     if (waiting === undefined) return;
     this.loading.delete(key);
-    if (!this.actors.has(key)) this.seeds.set(key, this.onShardTime(rows));
+    if (!this.actors.has(key)) this.seeds.set(key, this.time.seedFromWall(rows));
     const now = this.deps.clock.now();
     for (const m of waiting) {
       this.route(m, now);
       this.drainFences();
     }
     this.flush();
-  }
-
-  /** A seed with its lease and lock expiries moved from stored wall-clock ms to shard time. */
-  private onShardTime(seed: KeySeed): TableSeed {
-    if (seed.leases.length === 0 && seed.lock === null) return seed;
-    return {
-      ...seed,
-      leases: seed.leases.map((l) => ({ ...l, expiresAt: this.time.fromWall(l.expiresAt) })),
-      lock: seed.lock === null ? null : { ...seed.lock, expiresAt: this.time.fromWall(seed.lock.expiresAt) },
-    };
   }
 
   private scheduleSweep(): void {
@@ -256,7 +213,7 @@ export class ShardHost {
       if (m.input.event.type === 'transfer_prepare') {
         const verdict = this.fences.prepareVerdict(m.input.key, m.input.event.req.txId);
         if (verdict === 'defer') return this.fences.defer(m.input.key, m);
-        if (verdict === 'refuse') return this.refuseBusy(m.input.key, m.input.event.req);
+        if (verdict === 'refuse') return void this.relays.push(busyRefusal(m.input.key, m.input.event.req));
       }
       return this.run(m, now);
     }
@@ -266,11 +223,17 @@ export class ShardHost {
 
   private run(m: ActorInput, now: number): void {
     const before = this.pending.length;
-    if (m.type === 'relay') this.dispatch(m, now);
-    else {
-      const started = this.stages.mark();
-      this.dispatch(m, now);
-      this.stages.end('actor_step', started);
+    try {
+      if (m.type === 'relay') this.dispatch(m, now);
+      else {
+        const started = this.stages.mark();
+        this.dispatch(m, now);
+        this.stages.end('actor_step', started);
+      }
+    } catch (error) {
+      if (!(error instanceof ActorStepError)) throw error;
+      this.stepFailed(m, error);
+      return;
     }
     if (this.pending.length === before) return;
     // The actor steps synchronously: units added now are this input's; tag who to tell if the disk refuses them.
@@ -301,16 +264,33 @@ export class ShardHost {
     }
   }
 
-  /** The destination is itself waiting on its own transfer's prepare: waiting here could deadlock. */
-  private refuseBusy(key: ActorKey, req: Extract<ActorInput, { type: 'relay' }>['input']['event']['req']): void {
-    const { msg } = req;
-    const refusal = {
-      type: 'ERROR',
-      code: 'TRANSFER_BUSY',
-      message: `Table ${key} is busy with another transfer; retry`,
-      ref: { type: 'ORDER_TRANSFER', posReference: msg.fromPosReference, ...(msg.mutationId === undefined ? {} : { mutationId: msg.mutationId }) },
-    } as HubMessage;
-    this.relays.push({ to: req.fromKey, event: { type: 'transfer_prepared', req, reply: { ok: false, refusal } } });
+  /**
+   * An actor's step threw on `m` (step-failures.ts): its sender is told INTERNAL, nothing it asked is
+   * applied, and the actor is dropped so its next input rebuilds it from the store. What earlier inputs
+   * produced goes to the writer first, so the rebuild (a load queued behind it) includes it. A fenced
+   * actor or a transfer step under way cannot be contained: rethrown, as before (the shard ends).
+   */
+  private stepFailed(m: ActorInput, error: ActorStepError): void {
+    const key = m.input.key;
+    const answer = failureAnswer(m);
+    if (answer === null || this.fences.isBlocked(key) || this.deps.loadKey === undefined) throw error;
+    this.deps.log.error({ err: error, key, input: m.type === 'relay' ? m.input.event.type : m.type, ref: originOf(m).ref }, 'a table actor failed on an input: refused INTERNAL; the actor is rebuilt from the store');
+    this.deps.metrics.quarantined('input');
+    this.dropActor(key);
+    if ('unit' in answer) this.pending.push(answer.unit);
+    else this.relays.push(answer.relay);
+    this.flush();
+  }
+
+  /** Forget an actor whose state is no longer trusted; its next input loads it from the store. */
+  private dropActor(key: ActorKey): void {
+    this.actors.get(key)?.stop();
+    this.actors.delete(key);
+    this.seeds.delete(key);
+    this.lastUsed.delete(key);
+    this.deadlines.delete(key);
+    this.touched.delete(key);
+    this.deps.metrics.actors(this.deps.index, this.actors.size);
   }
 
   /** Run the inputs that waited behind fences that have lifted. */
@@ -332,8 +312,7 @@ export class ShardHost {
   private presence(event: Extract<TableEvent, { type: 'connected' | 'disconnected' }>): void {
     for (const [key, actor] of this.actors) {
       if (!holdsGrant(actor.getSnapshot().context.table, event.terminalId)) continue;
-      actor.send(event);
-      this.touched.add(key);
+      if (this.sendContained(key, actor, event)) this.touched.add(key);
     }
   }
 
@@ -348,10 +327,26 @@ export class ShardHost {
     for (const key of this.deadlines.takeDue(renewBy)) {
       const actor = this.actors.get(key);
       if (actor === undefined) continue;
-      actor.send({ type: 'tick', now, renewBy });
-      this.touched.add(key);
+      if (this.sendContained(key, actor, { type: 'tick', now, renewBy })) this.touched.add(key);
     }
     this.flush();
+  }
+
+  /**
+   * An event nobody sent (a tick, a presence change): a step that throws drops the actor (rebuilt from the
+   * store at its next input) instead of ending the shard. False when it did.
+   */
+  private sendContained(key: ActorKey, actor: TableActor, event: TableEvent): boolean {
+    try {
+      actor.send(event);
+      return true;
+    } catch (error) {
+      if (!(error instanceof ActorStepError) || this.deps.loadKey === undefined || this.fences.isBlocked(key)) throw error;
+      this.deps.log.error({ err: error, key, input: event.type }, 'a table actor failed on a timer or presence event; it is rebuilt from the store at its next input');
+      this.deps.metrics.quarantined('input');
+      this.dropActor(key);
+      return false;
+    }
   }
 
   /** Re-read the next expiry of every actor sent an event since the last look. */
