@@ -13,23 +13,12 @@ import type { CatalogJson } from '../../../src/adapters/odoo/catalog.js';
 import { createCatalogProvider } from '../../../src/adapters/odoo/catalog-cache.js';
 import { catalogCachePath, catalogFile } from '../../../src/adapters/odoo/catalog-file.js';
 import { HubError } from '../../../src/protocol/errors.js';
+import { catalogJson } from '../../helpers/catalog-json.js';
 import { TestClock } from '../../helpers/clocks.js';
 
 const client = {} as OdooClient;
 
-function catalog(name: string): CatalogJson {
-  return {
-    db: 'pos',
-    config: { id: 1, name, pricelist_id: 1, journal_ids: [7] },
-    session: { id: 42, name: 'S', statements: [{ id: 420, journalId: 7 }] },
-    pricelist: { id: 1, name: 'P' },
-    journals: [{ id: 7, name: 'Cash', type: 'cash' }],
-    taxes: [],
-    products: [],
-    floors: [],
-    users: [],
-  };
-}
+const catalog = catalogJson;
 
 const down = (): HubError => new HubError('ODOO_UNREACHABLE', 'Odoo unreachable: ECONNREFUSED', { retryable: true });
 
