@@ -216,6 +216,36 @@ export class PgStore implements HubStorePort {
     return this.mark;
   }
 
+  /**
+   * The reconnect's technique on the open connection: our own commit that read the counter returns only once
+   * the standby flushed the WAL up to it, which holds every commit that counter value reflects.
+   */
+  refreshMark(): Promise<number> {
+    return this.tx(async (c) => {
+      const { rows } = await c.query<{ seq: number }>('UPDATE seq_counter SET seq = seq WHERE id = 1 RETURNING seq');
+      return rows[0]?.seq ?? 0;
+    }).then((seq) => {
+      this.mark = Math.max(this.mark, seq);
+      return this.mark;
+    });
+  }
+
+  async homesOf(posReferences: readonly string[] | null): Promise<ReadonlyArray<readonly [string, string]>> {
+    const named = posReferences === null ? '' : 'WHERE pos_reference = ANY($1)';
+    const rows = await this.rows<{ posReference: string; homeKey: string }>(
+      `SELECT pos_reference AS "posReference", home_key AS "homeKey" FROM orders ${named}
+       UNION SELECT pos_reference, home_key FROM leases ${named}
+       UNION SELECT substr(key, 7), home_key FROM epochs WHERE key LIKE 'lease:%' ${posReferences === null ? '' : 'AND substr(key, 7) = ANY($1)'}`,
+      posReferences === null ? [] : [posReferences],
+    );
+    return rows.map((r) => [r.posReference, r.homeKey] as const);
+  }
+
+  async grantKeys(): Promise<string[]> {
+    const rows = await this.rows<{ key: string }>(`SELECT home_key AS key FROM leases UNION SELECT 't:' || table_id FROM table_locks`);
+    return rows.map((r) => r.key);
+  }
+
   readEvents(afterSeq: number, limit: number, excludeTerminal?: string): Promise<StoredEvent[] | null> {
     return this.run(async (c) => {
       const mark = this.mark;
