@@ -37,8 +37,11 @@ export interface TailCounters {
   fullReloads: number;
 }
 
+/** What the tail reads of the store port. */
+export type TailStore = Pick<HubStorePort, 'highWaterMark' | 'refreshMark' | 'readEvents' | 'homesOf' | 'grantKeys' | 'seedOf'>;
+
 export interface ReplicaTailDeps {
-  readonly store: HubStorePort;
+  readonly store: TailStore;
   readonly clock: Clock;
   readonly log: Logger;
   readonly intervalMs: number;
