@@ -105,6 +105,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
           log,
           actions: {
             promote: async (node) => {
+              const started = clock.now();
               const { epoch, generation, catchUp } = await writer.request('take_over', { node });
               // What the previous leader wrote is in the store: the follower's tail kept the actors current up
               // to its mark and the takeover caught them up (docs/ha.md "Follower hubs"); without a catch-up
@@ -112,6 +113,8 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
               if (catchUp == null || generation === undefined) await requestAll(shards, 'reload');
               else await catchUpAll(shards, generation, catchUp);
               front?.loadRoutes(await writer.request('routes'));
+              const how = catchUp == null ? 'full reload' : { events: catchUp.events, keys: catchUp.keys.length, grants: catchUp.seeds.length };
+              log.warn({ epoch, ms: clock.now() - started, catchUp: how }, 'promoted: actors and routes ready');
               return epoch;
             },
             demote: async (leader) => {
