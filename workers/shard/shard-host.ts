@@ -139,16 +139,20 @@ export class ShardHost {
    * orders; `all`: every one). They load from the store when next used. Returns how many were dropped.
    */
   refresh(refresh: TailRefreshData): number {
-    const posReferences = new Set(refresh.posReferences);
+    const keys = new Set(refresh.keys);
+    const holds = (posReferences: Iterable<string>): boolean => {
+      for (const p of posReferences) if (refresh.posReferences.includes(p)) return true;
+      return false;
+    };
     let dropped = 0;
     for (const [key, actor] of this.actors) {
-      const orders = actor.getSnapshot().context.table.orders;
-      const touched = refresh.all === true || refresh.keys.includes(key) || [...posReferences].some((p) => orders.has(p));
-      if (!touched) continue;
+      if (refresh.all !== true && !keys.has(key) && !holds(actor.getSnapshot().context.table.orders.keys())) continue;
       this.drop(key);
       dropped += 1;
     }
-    for (const key of [...this.seeds.keys()]) if (refresh.all === true || refresh.keys.includes(key)) this.seeds.delete(key);
+    for (const [key, seed] of this.seeds) {
+      if (refresh.all === true || keys.has(key) || holds((seed.orders ?? []).map((o) => o.posReference))) this.seeds.delete(key);
+    }
     if (dropped > 0) this.deps.metrics.actors(this.deps.index, this.actors.size);
     return dropped;
   }
