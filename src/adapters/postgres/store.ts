@@ -217,13 +217,16 @@ export class PgStore implements HubStorePort {
   }
 
   /**
-   * The reconnect's technique on the open connection: our own commit that read the counter returns only once
-   * the standby flushed the WAL up to it, which holds every commit that counter value reflects.
+   * The reconnect's technique, without its lock: a commit this transaction can read wrote its commit record
+   * before ours, and ours returns only once the standby flushed the WAL up to it. The counter is read, not
+   * locked, and the write is a row of its own, so a leader's commit never waits for a follower's tick.
    */
   refreshMark(): Promise<number> {
     return this.tx(async (c) => {
-      const { rows } = await c.query<{ seq: number }>('UPDATE seq_counter SET seq = seq WHERE id = 1 RETURNING seq');
-      return rows[0]?.seq ?? 0;
+      const { rows } = await c.query<{ seq: number }>('SELECT seq FROM seq_counter WHERE id = 1');
+      const seq = rows[0]?.seq ?? 0;
+      await c.query(`INSERT INTO meta (key, value) VALUES ('follower_tail', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [String(seq)]);
+      return seq;
     }).then((seq) => {
       this.mark = Math.max(this.mark, seq);
       return this.mark;
