@@ -137,8 +137,10 @@ export class ShardHost {
   /**
    * A follower's tail read the leader's events: drop the actors they touched (by key, or holding one of the
    * orders; `all`: every one). They load from the store when next used. Returns how many were dropped.
+   * Ignored once leading: a notice that crossed the promotion must not drop a grant holder whose timer runs.
    */
   refresh(refresh: TailRefreshData): number {
+    if (!this.following) return 0;
     const keys = new Set(refresh.keys);
     const holds = (posReferences: Iterable<string>): boolean => {
       for (const p of posReferences) if (refresh.posReferences.includes(p)) return true;
@@ -164,8 +166,8 @@ export class ShardHost {
    * has none for it). Timers run from here on.
    */
   catchUp(refresh: TailRefreshData, seeds: ShardSeed): void {
-    this.following = false;
     this.refresh(refresh);
+    this.following = false;
     const loadedAt = this.time.now();
     const granted = new Set<ActorKey>();
     for (const seed of seeds) {

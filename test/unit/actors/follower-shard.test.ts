@@ -69,6 +69,8 @@ describe('a follower hub\'s shard', () => {
     // Re-read at the takeover: A's row still says the expiry ann's last stored renewal gave (already past).
     s.host.catchUp({ keys: [], posReferences: [] }, [leased('t:1', 'A', T0 + 5_000)]);
     expect(s.host.actorCount).toBe(1);
+    // A tail notice that crossed the promotion drops nothing: the grant holder's timer must keep running.
+    expect(s.host.refresh({ keys: ['t:1'], posReferences: [] })).toBe(0);
     s.host.handleBatch([{ type: 'terminal', input: { key: 't:1', from: bob, msg: { type: 'LEASE_ACQUIRE', posReference: 'A', baseVersion: 1 }, receivedAt: s.clock.now() } }]);
     expect(s.out('bob').at(-1)).toMatchObject({ type: 'LEASE_DENIED' });
     // Ann's promise (renewed on the old leader up to the takeover) holds a full TTL from the catch-up, then lapses.
