@@ -16,7 +16,7 @@ import type { TlsIdentity } from './adapters/tls/identity.js';
 import { createRequestGuard, type RequestGuard } from './front/request-guard.js';
 import { FatalWatch } from './hub/fatal.js';
 import { createHubHttp } from './hub/http.js';
-import { requestAll } from './hub/requests.js';
+import { catchUpAll, requestAll } from './hub/requests.js';
 import { createReset } from './hub/reset.js';
 import { shutdown } from './hub/shutdown.js';
 import { StatusTimer } from './hub/status-timer.js';
@@ -105,11 +105,16 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
           log,
           actions: {
             promote: async (node) => {
-              const { epoch } = await writer.request('take_over', { node });
-              // What the previous leader wrote is in the store, not in these actors or routes: reload both
-              // before the first write is accepted (the role flips when this resolves).
-              await requestAll(shards, 'reload');
+              const started = clock.now();
+              const { epoch, generation, catchUp } = await writer.request('take_over', { node });
+              // What the previous leader wrote is in the store: the follower's tail kept the actors current up
+              // to its mark and the takeover caught them up (docs/ha.md "Follower hubs"); without a catch-up
+              // they reload. Routes too, before the first write is accepted (the role flips when this resolves).
+              if (catchUp == null || generation === undefined) await requestAll(shards, 'reload');
+              else await catchUpAll(shards, generation, catchUp);
               front?.loadRoutes(await writer.request('routes'));
+              const how = catchUp == null ? 'full reload' : { events: catchUp.events, keys: catchUp.keys.length, grants: catchUp.seeds.length };
+              log.warn({ epoch, ms: clock.now() - started, catchUp: how }, 'promoted: actors and routes ready');
               return epoch;
             },
             demote: async (leader) => {

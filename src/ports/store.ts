@@ -230,6 +230,19 @@ export interface HubStorePort {
    * one cannot be read (the caller falls back to a full sync rather than miss one).
    */
   readEvents(afterSeq: number, limit: number, excludeTerminal?: string): Promise<StoredEvent[] | null>;
+  /**
+   * A follower's tail (docs/ha.md "Follower hubs"): move the high-water mark by a synchronous write of our
+   * own, as at reconnect, and return it — every seq at or below it is on the standby, so it may be served.
+   * SQLite (one file, nothing replicated): the mark as it is.
+   */
+  refreshMark(): Promise<number>;
+  /**
+   * [posReference, home key] of the orders and leases named (every one when `posReferences` is null), and of
+   * the lease epochs of the named orders: the front's routes, and the actors a follower's tail refreshes.
+   */
+  homesOf(posReferences: readonly string[] | null): Promise<ReadonlyArray<readonly [string, string]>>;
+  /** The home key of every actor holding a stored lease or table lock (a promotion re-reads these). */
+  grantKeys(): Promise<string[]>;
   /** `owner`: the scope the reply was remembered under ('' when none). */
   getMutation(terminalId: string, mutationId: string, owner?: string): Promise<unknown>;
   contents(): Promise<StoreContents>;

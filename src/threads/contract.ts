@@ -31,6 +31,15 @@ export type FrontToShard = {
     readonly quiesce: { readonly input: undefined; readonly result: null };
     /** Reset, phase two (after the writer wiped): rebuild from the empty tables. */
     readonly reload: { readonly input: undefined; readonly result: { readonly actors: number } };
+    /**
+     * Promotion without a reload (a follower's tail kept memory current, workers/writer/replica-tail.ts): drop
+     * what `refresh` names, rebuild every actor of `seeds` (this shard's grant holders, each granted at least
+     * now + TTL), drop any other actor holding a grant, then stamp units with `generation`.
+     */
+    readonly catch_up: {
+      readonly input: { readonly generation: number; readonly refresh: TailRefreshData; readonly seeds: ShardSeed };
+      readonly result: { readonly actors: number };
+    };
     readonly collect_metrics: { readonly input: undefined; readonly result: unknown };
     readonly stop: { readonly input: undefined; readonly result: null };
   };
@@ -60,6 +69,13 @@ export type FrontToShard = {
   };
 };
 
+/** Actors a follower's tail found older than the store: by key, by an order they hold, or (`all`) every one. */
+export interface TailRefreshData {
+  readonly keys: readonly ActorKey[];
+  readonly posReferences: readonly string[];
+  readonly all?: boolean;
+}
+
 /** One input of a shard, as its host takes it. */
 export type ShardInput = EventOf<FrontToShard>;
 
@@ -86,7 +102,8 @@ export type ShardToWriter = {
      */
     readonly load: {
       readonly input: { readonly shard: number; readonly shards: number; readonly scope: 'all' | 'grants' };
-      readonly result: { readonly seed: ShardSeed; readonly generation: number };
+      /** `following`: the writer follows (a replicated store's follower): the actors must not act on expiry. */
+      readonly result: { readonly seed: ShardSeed; readonly generation: number; readonly following?: boolean };
     };
   };
   readonly events: {
@@ -108,6 +125,8 @@ export type WriterToShard = {
     readonly rollback: { readonly generation: number };
     /** These transfers' two parts are committed: the shards lift their fences. */
     readonly committed: { readonly txIds: readonly string[] };
+    /** A follower's tail delivered the leader's events: drop these actors (they load on demand). */
+    readonly refresh: TailRefreshData;
   };
 };
 
@@ -159,7 +178,11 @@ export type FrontToWriter = {
      * its new epoch from now on, bump the storage generation (units built on older actor memory are refused)
      * and start forwarding to Odoo.
      */
-    readonly take_over: { readonly input: { readonly node: string }; readonly result: { readonly epoch: number } };
+    readonly take_over: {
+      readonly input: { readonly node: string };
+      /** `catchUp`: what the shards take instead of a reload (null: reload them; the writer already told them). */
+      readonly result: { readonly epoch: number; readonly generation?: number; readonly catchUp?: TakeOverCatchUp | null };
+    };
     /** Stop leading: queued units are refused NOT_LEADER naming `leader`, the forwarder stops, nothing more is written. */
     readonly demote: { readonly input: { readonly leader: ClusterLeader | null }; readonly result: null };
   };
@@ -168,6 +191,13 @@ export type FrontToWriter = {
     readonly units: { readonly units: readonly Unit[] };
   };
 };
+
+/** A follower's catch-up at its takeover (workers/writer/replica-tail.ts): what changed since its tail's mark. */
+export interface TakeOverCatchUp extends TailRefreshData {
+  /** Every actor holding a stored grant, all shards together (the hub hands each shard its own). */
+  readonly seeds: ShardSeed;
+  readonly events: number;
+}
 
 export type DeviceClaim =
   | { readonly ok: true; readonly previousOwner: string | null }

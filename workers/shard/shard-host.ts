@@ -13,7 +13,7 @@ import { graceOnLoad, holdsGrant, isIdle, nextDeadline, renewalWindowMs, type Ta
 import { ActorStepError, startTableActor, type TableActor } from '../../actors/table/table.machine.js';
 import type { StepResult, TableEvent } from '../../actors/table/table-logic.js';
 import type { ActorKey, Relay, Unit, UnitOrigin } from '#threads/actor-io.js';
-import type { ShardInput } from '#threads/contract.js';
+import type { ShardInput, TailRefreshData } from '#threads/contract.js';
 import type { KeySeed, ShardSeed } from '#threads/seed.js';
 import { DeadlineIndex } from './deadline-index.js';
 import { GrantTime } from './grant-time.js';
@@ -62,6 +62,12 @@ export class ShardHost {
   private readonly deadlines = new DeadlineIndex();
   private readonly touched = new Set<ActorKey>();
   private readonly stages: StageTimer;
+  /**
+   * The writer follows (a replicated store's follower hub): its actors are a cache of the leader's rows and
+   * must not act on time — an expiry or a renewal write would be refused NOT_LEADER and leave memory behind
+   * the store — so no timer runs and presence changes nothing until a promotion (`catchUp`) or a load says so.
+   */
+  private following = false;
 
   constructor(private readonly deps: ShardHostDeps) {
     this.time = new GrantTime(deps.clock);
@@ -73,7 +79,8 @@ export class ShardHost {
   }
 
   /** Replace all memory with the persisted rows (start and reset). Actors are rebuilt lazily. */
-  load(seed: ShardSeed): void {
+  load(seed: ShardSeed, following = false): void {
+    this.following = following;
     for (const actor of this.actors.values()) actor.stop();
     this.actors.clear();
     this.lastUsed.clear();
@@ -92,6 +99,66 @@ export class ShardHost {
     for (const [key, p] of seeds) if ((p.leases?.length ?? 0) > 0 || (p.lock ?? null) !== null) this.actor(key);
     this.reschedule();
     this.scheduleSweep();
+  }
+
+  /**
+   * A follower's tail read the leader's events: drop the actors they touched (by key, or holding one of the
+   * orders; `all`: every one). They load from the store when next used. Returns how many were dropped.
+   * Ignored once leading: a notice that crossed the promotion must not drop a grant holder whose timer runs.
+   */
+  refresh(refresh: TailRefreshData): number {
+    if (!this.following) return 0;
+    const keys = new Set(refresh.keys);
+    const holds = (posReferences: Iterable<string>): boolean => {
+      for (const p of posReferences) if (refresh.posReferences.includes(p)) return true;
+      return false;
+    };
+    let dropped = 0;
+    for (const [key, actor] of this.actors) {
+      if (refresh.all !== true && !keys.has(key) && !holds(actor.getSnapshot().context.table.orders.keys())) continue;
+      this.drop(key);
+      dropped += 1;
+    }
+    for (const [key, seed] of this.seeds) {
+      if (refresh.all === true || keys.has(key) || holds((seed.orders ?? []).map((o) => o.posReference))) this.seeds.delete(key);
+    }
+    if (dropped > 0) this.deps.metrics.actors(this.deps.index, this.actors.size);
+    return dropped;
+  }
+
+  /**
+   * Promotion without a reload: `refresh` as above, then every grant holder from `seeds` (re-read at the
+   * takeover) rebuilt and granted at least now + its TTL (graceOnLoad, as a load does: the promise a renewal
+   * made on the old leader is kept), and any other actor still holding a grant in memory dropped (the store
+   * has none for it). Timers run from here on.
+   */
+  catchUp(refresh: TailRefreshData, seeds: ShardSeed): void {
+    this.refresh(refresh);
+    this.following = false;
+    const loadedAt = this.time.now();
+    const granted = new Set<ActorKey>();
+    for (const seed of seeds) {
+      granted.add(seed.key);
+      if (this.actors.has(seed.key)) this.drop(seed.key);
+      this.seeds.set(seed.key, graceOnLoad(this.time.seedFromWall(seed), loadedAt, this.deps.env.timings));
+      this.actor(seed.key);
+    }
+    for (const [key, actor] of this.actors) {
+      if (granted.has(key)) continue;
+      const table = actor.getSnapshot().context.table;
+      if (table.lock !== null || [...table.orders.values()].some((o) => o.lease !== null)) this.drop(key);
+    }
+    this.deps.metrics.actors(this.deps.index, this.actors.size);
+    this.reschedule();
+    this.scheduleSweep();
+  }
+
+  private drop(key: ActorKey): void {
+    this.actors.get(key)?.stop();
+    this.actors.delete(key);
+    this.lastUsed.delete(key);
+    this.deadlines.delete(key);
+    this.touched.delete(key);
   }
 
   /** The writer's rows for a key asked by loadKey: build the actor and run what waited for it. */
@@ -310,6 +377,7 @@ export class ShardHost {
    * change (presence-expiry.ts), so only they get the event — not every actor of the shard on every connect.
    */
   private presence(event: Extract<TableEvent, { type: 'connected' | 'disconnected' }>): void {
+    if (this.following) return;
     for (const [key, actor] of this.actors) {
       if (!holdsGrant(actor.getSnapshot().context.table, event.terminalId)) continue;
       if (this.sendContained(key, actor, event)) this.touched.add(key);
@@ -382,7 +450,7 @@ export class ShardHost {
 
   private reschedule(): void {
     this.indexTouched();
-    const next = this.deadlines.earliest();
+    const next = this.following ? null : this.deadlines.earliest();
     if (next === this.timerAt) return;
     if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
     this.timer = null;

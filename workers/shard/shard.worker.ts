@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   let generation = 0;
   const reload = async (): Promise<void> => {
     const loaded = await writer.request('load', { shard: index, shards, scope: 'grants' });
-    host.load(loaded.seed);
+    host.load(loaded.seed, loaded.following === true);
     generation = loaded.generation;
   };
   writer.serve({
@@ -116,6 +116,9 @@ async function main(): Promise<void> {
           return;
         case 'loaded_key':
           host.loaded(event.input.key, event.input.seed);
+          return;
+        case 'refresh':
+          host.refresh(event.input);
           return;
         default: {
           const unreachable: never = event;
@@ -142,6 +145,12 @@ async function main(): Promise<void> {
       reload: async () => {
         host.handleBatch(work.splice(0));
         await reload();
+        return { actors: host.actorCount };
+      },
+      catch_up: ({ generation: next, refresh, seeds }) => {
+        host.handleBatch(work.splice(0));
+        host.catchUp(refresh, seeds);
+        generation = next;
         return { actors: host.actorCount };
       },
       collect_metrics: () => {

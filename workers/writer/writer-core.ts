@@ -37,6 +37,7 @@ import { createPortSyncAnswers, createSyncAnswers, stateView, stateViewOnPort } 
 import { outcomeMessage, refusals } from './writer-notices.js';
 import { WriterRole, notLeaderRefusals } from './leadership.js';
 import type { ForwarderHandle, WriterDeps } from './writer-deps.js';
+import { ReplicaTail } from './replica-tail.js';
 
 export type { ForwarderFactory, ForwarderHandle, WriterClock, WriterDeps } from './writer-deps.js';
 
@@ -114,6 +115,8 @@ export class WriterCore {
   private readonly devices: DeviceOwners;
   /** Resolves once the counters /health needs have been read (at once on SQLite). */
   readonly ready: Promise<void>;
+  /** A replicated store's follower serves the leader's events as they are acknowledged (replica-tail.ts). */
+  readonly tail: ReplicaTail | null;
 
   constructor(private readonly deps: WriterDeps) {
     const { store, config } = deps;
@@ -165,9 +168,32 @@ export class WriterCore {
         await forwarder?.stop();
       },
     });
+    this.tail = deps.role === 'follower' ? this.startTail() : null;
     // Not at once: the writer's first `stats` message is its ready signal, and the front does not exist yet.
     deps.clock.setTimeout(() => this.watchOdoo(), ODOO_WATCH_MS);
     deps.clock.setTimeout(() => this.scheduledPrune(), config.HUB_PRUNE_INTERVAL_MS);
+  }
+
+  private startTail(): ReplicaTail {
+    const tail = new ReplicaTail({
+      store: this.deps.store,
+      clock: this.deps.clock,
+      log: this.deps.log,
+      intervalMs: this.deps.config.HUB_FOLLOWER_TAIL_MS,
+      limit: this.deps.config.HUB_EVENT_RETENTION,
+      following: () => !this.role.writes,
+      onLane: (work) => Promise.resolve(this.afterCommits(work, false)),
+      deliver: (events) => {
+        // SYNC_INIT answers shared by version must not outlive rows the leader changed.
+        this.rowsVersion += 1;
+        const out = events.map((e) => ({ to: 'all' as const, msg: e.payload as Delivery['out'][number]['msg'] }));
+        this.deps.toFront({ type: 'deliver', input: { deliveries: out.length === 0 ? [] : [{ out }], stats: this.stats() } });
+        this.refreshTallies();
+      },
+      refresh: (refresh) => this.deps.onRefresh?.(refresh),
+    });
+    tail.start();
+    return tail;
   }
 
   // ---- ordering: the lane, the batch, and the reads behind them ----
@@ -489,6 +515,11 @@ export class WriterCore {
     return this.generationNo;
   }
 
+  /** Whether this writer follows a replicated store's leader (commits nothing). */
+  get following(): boolean {
+    return !this.role.writes;
+  }
+
   /**
    * `generation`: the storage generation the sending shard's actors were loaded at; units built on memory
    * older than the last failed commit are refused (retryable) instead of stored. The front's own units
@@ -713,15 +744,8 @@ export class WriterCore {
   /** The front's requests, answered here (the worker serves them; in-process tests call `request`). */
   readonly handlers: RequestHandlers<FrontToWriter> = {
     sync: (input) => this.syncAnswers(this.deps.clock.now(), input),
-    routes: () =>
-      this.afterCommits(
-        () =>
-          thenSettled(this.deps.store.contents(), (c) => [
-            ...c.orders.map((o) => [o.posReference, o.homeKey] as const),
-            ...c.leases.map((l) => [l.posReference, l.homeKey] as const),
-          ]),
-        false,
-      ),
+    // Home keys only (not contents()): a promotion reads them again and must not read every snapshot.
+    routes: () => this.afterCommits(() => thenSettled(this.deps.store.homesOf(null), (homes) => [...homes]), false),
     state: () => this.stateView(),
     reset: () =>
       this.afterCommits(() => {
@@ -752,10 +776,14 @@ export class WriterCore {
             // Actor memory loaded before this takeover may miss the previous leader's writes: units built on it are refused.
             this.generationNo += 1;
             this.rowsVersion += 1;
-            this.deps.onRollback?.(this.generationNo);
             this.role.lead(epoch);
-            this.deps.log.warn({ epoch, node }, 'took over: committing under the new epoch');
-            return { epoch };
+            // A follower's tail catches the shards up (the hub hands them `catchUp`); without one they reload.
+            return thenSettled(this.tail?.catchUp() ?? settledPromise(() => null), (catchUp) => {
+              if (catchUp === null) this.deps.onRollback?.(this.generationNo);
+              const how = catchUp === null ? 'full reload' : { events: catchUp.events, keys: catchUp.keys.length, grants: catchUp.seeds.length };
+              this.deps.log.warn({ epoch, node, catchUp: how }, 'took over: committing under the new epoch');
+              return { epoch, generation: this.generationNo, catchUp };
+            });
           }),
         true,
       ),
@@ -776,6 +804,7 @@ export class WriterCore {
       this.commit();
       // Nothing that arrives after this is stored: the hub is shutting down.
       this.stopped = true;
+      this.tail?.stop();
       return this.afterCommits(async () => {
         if (this.probeTimer !== null) this.deps.clock.clearTimeout(this.probeTimer);
         this.probeTimer = null;

@@ -10,6 +10,7 @@ import type { ForwardOutcome, ForwardQueue } from '#ports/forwarding.js';
 import type { HubMetrics, StageTimer } from '#ports/metrics.js';
 import type { HubStorePort } from '#ports/store.js';
 import type { WriterNotice } from '#threads/contract.js';
+import type { TailRefresh } from './replica-tail.js';
 
 export interface ForwarderHandle {
   start(): void;
@@ -52,6 +53,8 @@ export interface WriterDeps {
   readonly snapshotMetrics?: () => Promise<unknown>;
   /** After the commit that held both parts of these transfers (the shards lift their fences). */
   readonly onTransfersCommitted?: (txIds: readonly string[]) => void;
+  /** A follower's tail read the leader's events: these actors may be older than the store (replica-tail.ts). */
+  readonly onRefresh?: (refresh: TailRefresh) => void;
   /** A commit failed: every shard must reload from the store; its units of older generations are refused. */
   readonly onRollback?: (generation: number) => void;
   /**

@@ -20,6 +20,7 @@ import { createThreadMetrics, snapshotThreadMetrics } from '#adapters/metrics/in
 import { createForwarder } from '#adapters/odoo/forwarder.js';
 import type { FrontToWriter, ShardToWriter, WriterToFront, WriterToShard } from '#threads/contract.js';
 import { Endpoint, type Envelope } from '#threads/rpc.js';
+import type { ShardSeed } from '#threads/seed.js';
 import { WriterCore, type WriterClock } from './writer-core.js';
 
 export interface WriterWorkerData {
@@ -133,6 +134,9 @@ async function main(): Promise<void> {
     onRollback: (generation) => {
       for (const shard of shards) shard.endpoint.emit('rollback', { generation });
     },
+    onRefresh: (refresh) => {
+      for (const shard of shards) shard.endpoint.emit('refresh', refresh);
+    },
     onTransfersCommitted: (txIds) => {
       for (const shard of shards) shard.endpoint.emit('committed', { txIds });
     },
@@ -146,7 +150,9 @@ async function main(): Promise<void> {
         load: ({ shard: index, shards: count, scope }) => {
           const seed = core.loadSeed(index, count, scope);
           // The generation the seed was read at: a failed commit after the read makes it stale.
-          return seed instanceof Promise ? seed.then((s) => ({ seed: s, generation: core.generation })) : { seed, generation: core.generation };
+          // Read as the seed is answered: a follower's actors must not act on expiry (shard-host.ts).
+          const loaded = (s: ShardSeed) => ({ seed: s, generation: core.generation, following: core.following });
+          return seed instanceof Promise ? seed.then(loaded) : loaded(seed);
         },
       },
       events: (event) => {

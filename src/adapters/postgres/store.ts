@@ -216,6 +216,39 @@ export class PgStore implements HubStorePort {
     return this.mark;
   }
 
+  /**
+   * The reconnect's technique, without its lock: a commit this transaction can read wrote its commit record
+   * before ours, and ours returns only once the standby flushed the WAL up to it. The counter is read, not
+   * locked, and the write is a row of its own, so a leader's commit never waits for a follower's tick.
+   */
+  refreshMark(): Promise<number> {
+    return this.tx(async (c) => {
+      const { rows } = await c.query<{ seq: number }>('SELECT seq FROM seq_counter WHERE id = 1');
+      const seq = rows[0]?.seq ?? 0;
+      await c.query(`INSERT INTO meta (key, value) VALUES ('follower_tail', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [String(seq)]);
+      return seq;
+    }).then((seq) => {
+      this.mark = Math.max(this.mark, seq);
+      return this.mark;
+    });
+  }
+
+  async homesOf(posReferences: readonly string[] | null): Promise<ReadonlyArray<readonly [string, string]>> {
+    const named = posReferences === null ? '' : 'WHERE pos_reference = ANY($1)';
+    const rows = await this.rows<{ posReference: string; homeKey: string }>(
+      `SELECT pos_reference AS "posReference", home_key AS "homeKey" FROM orders ${named}
+       UNION SELECT pos_reference, home_key FROM leases ${named}
+       UNION SELECT substr(key, 7), home_key FROM epochs WHERE key LIKE 'lease:%' ${posReferences === null ? '' : 'AND substr(key, 7) = ANY($1)'}`,
+      posReferences === null ? [] : [posReferences],
+    );
+    return rows.map((r) => [r.posReference, r.homeKey] as const);
+  }
+
+  async grantKeys(): Promise<string[]> {
+    const rows = await this.rows<{ key: string }>(`SELECT home_key AS key FROM leases UNION SELECT 't:' || table_id FROM table_locks`);
+    return rows.map((r) => r.key);
+  }
+
   readEvents(afterSeq: number, limit: number, excludeTerminal?: string): Promise<StoredEvent[] | null> {
     return this.run(async (c) => {
       const mark = this.mark;

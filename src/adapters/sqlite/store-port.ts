@@ -173,6 +173,31 @@ export class SqliteStorePort implements HubStorePort {
     });
   }
 
+  refreshMark(): Promise<number> {
+    return settledPromise(() => this.highWaterMark());
+  }
+
+  homesOf(posReferences: readonly string[] | null): Promise<ReadonlyArray<readonly [string, string]>> {
+    const { store } = this;
+    return settledPromise(() => {
+      const named = posReferences === null ? null : new Set(posReferences);
+      const keep = (posReference: string): boolean => named === null || named.has(posReference);
+      const homes = new Map<string, string>();
+      for (const o of store.orders()) if (keep(o.posReference)) homes.set(o.posReference, o.homeKey);
+      for (const l of store.leases()) if (keep(l.posReference)) homes.set(l.posReference, l.homeKey);
+      for (const e of store.epochs()) {
+        const posReference = e.key.startsWith('lease:') ? e.key.slice('lease:'.length) : null;
+        if (posReference !== null && keep(posReference) && !homes.has(posReference)) homes.set(posReference, e.homeKey);
+      }
+      return [...homes];
+    });
+  }
+
+  grantKeys(): Promise<string[]> {
+    const { store } = this;
+    return settledPromise(() => [...new Set([...store.leases().map((l) => l.homeKey), ...store.locks().map((l) => `t:${l.tableId}`)])]);
+  }
+
   getMutation(terminalId: string, mutationId: string, owner = ''): Promise<unknown> {
     return settledPromise(() => this.store.getMutation(terminalId, mutationId, owner));
   }

@@ -253,6 +253,24 @@ describe.each([
     expect((await second.readEvents(1, 10))?.map((e) => e.seq)).toEqual([2, 3]);
   });
 
+  it('a follower handle moves its mark by a synchronous write of its own (Postgres), and names homes and grant holders', async () => {
+    const { store, another } = await engine.open();
+    const leader = await another();
+    const lease = { posReference: 'Q/2', homeKey: 'o:Q/2', terminalId: 'T1', role: 'cashier', tableId: null, expiresAt: NOW + 60_000, epoch: 1 };
+    const lock = { tableId: 3, terminalId: 'T1', role: 'cashier', expiresAt: NOW + 45_000, epoch: 1 };
+    await leader.commit([orderUnit('Q/1', 1, 2), { ops: [{ op: 'lease_put', lease }, { op: 'lock_put', lock }] }], NOW);
+    // Postgres: the leader's commits returned, so they are on the standby and the follower may serve them.
+    // SQLite is never replicated and never tails: its mark stays what its own commits returned.
+    const expected = _name === 'postgres' ? 2 : 0;
+    expect(await store.refreshMark()).toBe(expected);
+    expect(store.highWaterMark()).toBe(expected);
+    expect((await store.readEvents(0, 10))?.map((e) => e.seq)).toEqual(expected === 2 ? [1, 2] : []);
+    const homes = await store.homesOf(['Q/1', 'Q/2', 'Q/none']);
+    expect([...homes].map(([p, k]) => `${p}@${k}`).sort()).toEqual(['Q/1@t:1', 'Q/2@o:Q/2']);
+    expect((await store.homesOf(null)).length).toBe(2);
+    expect((await store.grantKeys()).sort()).toEqual(['o:Q/2', 't:3']);
+  });
+
   it('gives takeover epochs that only grow, across reopen and reset', async () => {
     const { store, another } = await engine.open();
     expect(await store.currentEpoch()).toBe(0);

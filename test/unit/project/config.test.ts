@@ -91,6 +91,7 @@ const badValues: Partial<Record<ConfigName, string>> = {
   HUB_STORE: 'mysql',
   HUB_PG_URL: 'mysql://db/pos',
   HUB_PG_NODE: 'no port',
+  HUB_FOLLOWER_TAIL_MS: '10',
   HUB_ID: 'not an id',
 };
 

@@ -66,6 +66,9 @@ function heldPort(inner: SqliteStorePort, fault: (error: unknown) => StoreFault 
     highWaterMark: () => inner.highWaterMark(),
     readEvents: (a, l, e) => later(inner.readEvents(a, l, e)),
     getMutation: (t, m, o) => later(inner.getMutation(t, m, o)),
+    refreshMark: () => later(inner.refreshMark()),
+    homesOf: (p) => later(inner.homesOf(p)),
+    grantKeys: () => later(inner.grantKeys()),
     contents: () => later(inner.contents()),
     seedOf: (k) => {
       if (refuseSeeds.count === 0) return later(inner.seedOf(k));
