@@ -7,7 +7,13 @@
  *   node --import tsx bench/write-path.ts [--rates 0,125,1000] [--phases 3] [--seconds 5] [--target pos-hub|uws-ceiling]
  *     [--encoding json|msgpack] [--terminals 20] [--cpu-prof dir]
  * Rate 0 is the signed-in terminals idle: each thread's CPU per second with nothing to do.
+ *
+ *   node --import tsx bench/write-path.ts --writer [--writes 3000] [--rate 0] [--sync full,normal] [--checkpoints inline,writer]
+ * The writer alone, in-process (scenarios/writer-commit.ts): its thread's CPU per write and the commit stage,
+ * one unit per commit (`--rate`: paced, else back to back), per place the WAL is checkpointed; under
+ * `strace -f -c -e trace=fsync,fdatasync,pwrite64` it also counts the syscalls.
  */
+import { loadavg } from 'node:os';
 import { bundleScripts } from './lib/bundle.js';
 import { budgetLine } from './scenarios/ack-budget.js';
 import { measuredRun } from './scenarios/measure.js';
@@ -15,13 +21,36 @@ import { PLANS } from './scenarios/plan.js';
 import { StageWindow } from './scenarios/stages.js';
 import { GeneratorPool } from './venue/pool.js';
 import { ROOT, startHub, startRelay } from './venue/targets.js';
+import { runWriterCommit, saturationUnits, type CheckpointPlace } from './scenarios/writer-commit.js';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? fallback : (process.argv[i + 1] ?? fallback);
 }
 
+async function writerOnly(): Promise<void> {
+  const writes = Number(option('writes', '3000'));
+  const rate = Number(option('rate', '0'));
+  const syncs = option('sync', 'full').split(',');
+  if (syncs.some((s) => s !== 'full' && s !== 'normal')) throw new Error('--sync full|normal');
+  const places = option('checkpoints', 'inline,writer').split(',');
+  if (places.some((m) => m !== 'inline' && m !== 'writer')) throw new Error('--checkpoints inline|writer');
+  const units = saturationUnits(120, writes);
+  for (const sync of syncs as ('full' | 'normal')[])
+    for (const place of places as CheckpointPlace[]) {
+      const f = await runWriterCommit(units, sync, place, rate);
+      const ops = Object.entries(f.opsPerUnit).map(([op, n]) => `${op} ${n.toFixed(2)}`).join(', ');
+      process.stdout.write(
+        `writer, synchronous=${f.sync}, checkpoints ${f.place}, ${f.writes} writes one per commit${rate > 0 ? ` at ${rate}/s` : ''} (load ${loadavg()[0]!.toFixed(2)}): ` +
+          `writer CPU ${f.cpuUsPerWrite} µs/write (${f.sysPercent}% in the kernel), wall ${f.wallUsPerWrite} µs/write; ` +
+          `commit stage p50 ${f.commit.p50} p99 ${f.commit.p99} mean ${f.commit.mean} µs, of which store.commit p50 ${f.store.p50} p99 ${f.store.p99} mean ${f.store.mean} µs; ` +
+          `${f.upkeep.runs} checkpoints between commits, ${f.upkeep.usPerWrite} µs/write\n  rows per write: ${ops}\n`,
+      );
+    }
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--writer')) return writerOnly();
   const rates = option('rates', '125').split(',').map(Number);
   const phases = Number(option('phases', '3'));
   const seconds = Number(option('seconds', '5'));
