@@ -10,7 +10,8 @@
  *
  *   node --import tsx bench/write-path.ts --writer [--writes 3000] [--rate 0] [--sync full,normal] [--checkpoints inline,writer]
  * The writer alone, in-process (scenarios/writer-commit.ts): its thread's CPU per write and the commit stage,
- * one unit per commit (`--rate`: paced, else back to back), per place the WAL is checkpointed; under
+ * one unit per commit (`--rate`: paced, else back to back), per place the WAL is checkpointed, then what
+ * the disk charges for one commit's WAL append (fsync against fdatasync, back to back and paced); under
  * `strace -f -c -e trace=fsync,fdatasync,pwrite64` it also counts the syscalls.
  */
 import { loadavg } from 'node:os';
@@ -21,7 +22,7 @@ import { PLANS } from './scenarios/plan.js';
 import { StageWindow } from './scenarios/stages.js';
 import { GeneratorPool } from './venue/pool.js';
 import { ROOT, startHub, startRelay } from './venue/targets.js';
-import { runWriterCommit, saturationUnits, type CheckpointPlace } from './scenarios/writer-commit.js';
+import { fsyncProbe, runWriterCommit, saturationUnits, type CheckpointPlace } from './scenarios/writer-commit.js';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -44,9 +45,12 @@ async function writerOnly(): Promise<void> {
         `writer, synchronous=${f.sync}, checkpoints ${f.place}, ${f.writes} writes one per commit${rate > 0 ? ` at ${rate}/s` : ''} (load ${loadavg()[0]!.toFixed(2)}): ` +
           `writer CPU ${f.cpuUsPerWrite} µs/write (${f.sysPercent}% in the kernel), wall ${f.wallUsPerWrite} µs/write; ` +
           `commit stage p50 ${f.commit.p50} p99 ${f.commit.p99} mean ${f.commit.mean} µs, of which store.commit p50 ${f.store.p50} p99 ${f.store.p99} mean ${f.store.mean} µs; ` +
-          `${f.upkeep.runs} checkpoints between commits, ${f.upkeep.usPerWrite} µs/write\n  rows per write: ${ops}\n`,
+          `${f.place === 'inline' ? 'checkpoints inside commits' : `${f.upkeep.runs} checkpoints between commits, ${f.upkeep.usPerWrite} µs/write`}\n  rows per write: ${ops}\n`,
       );
     }
+  const probe = await fsyncProbe();
+  const line = Object.entries(probe).map(([k, v]) => `${k} p50 ${v.p50} p99 ${v.p99}`).join('; ');
+  process.stdout.write(`one commit's 32 kB WAL append outside SQLite, µs (load ${loadavg()[0]!.toFixed(2)}): ${line}\n`);
 }
 
 async function main(): Promise<void> {

@@ -5,7 +5,7 @@
  * posted on a real MessagePort. Prints the writer thread's CPU per write, the `commit` stage's p50/p99 and
  * the store's part of it; run it under `strace -f -c -e trace=fsync,fdatasync` to count the fsyncs.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
@@ -236,4 +236,43 @@ export async function runWriterCommit(
     place,
     upkeep: { runs: checkpoints, usPerWrite: Math.round(upkeepUs / measured.length) },
   };
+}
+
+/**
+ * What the disk charges for one commit's WAL append outside SQLite: 32 kB (a write's ~8 frames) rewritten
+ * in place in a 4 MB file, then fsync — SQLite's call in this better-sqlite3 build, which lacks
+ * HAVE_FDATASYNC — or fdatasync (which skips the inode's mtime, so ext4 commits no journal transaction
+ * carrying every other process's metadata). Back to back, and 8 ms apart as at 125 writes/s. p50/p99, µs.
+ */
+export async function fsyncProbe(count = 150): Promise<Record<string, { p50: number; p99: number }>> {
+  const dir = mkdtempSync(join(tmpdir(), 'pos-hub-fsync-'));
+  const fd = openSync(join(dir, 'probe-wal'), 'w+');
+  const frames = Buffer.alloc(32 * 1024, 7);
+  const slots = 128;
+  for (let i = 0; i < slots; i++) writeSync(fd, frames, 0, frames.length, i * frames.length);
+  fsyncSync(fd);
+  const samples: Record<string, number[]> = {};
+  // Interleaved rounds: a neighbour's burst of I/O lands on every variant alike.
+  for (let round = 0; round < 3; round++)
+    for (const call of ['fsync', 'fdatasync'] as const)
+      for (const gapMs of [0, 8]) {
+        const key = `${call}${gapMs === 0 ? ' back to back' : ` every ${gapMs} ms`}`;
+        const list = (samples[key] ??= []);
+        for (let i = 0; i < count / 3; i++) {
+          writeSync(fd, frames, 0, frames.length, (i % slots) * frames.length);
+          const t0 = performance.now();
+          if (call === 'fsync') fsyncSync(fd);
+          else fdatasyncSync(fd);
+          list.push((performance.now() - t0) * 1000);
+          if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
+        }
+      }
+  closeSync(fd);
+  rmSync(dir, { recursive: true, force: true });
+  const out: Record<string, { p50: number; p99: number }> = {};
+  for (const [key, list] of Object.entries(samples)) {
+    list.sort((a, b) => a - b);
+    out[key] = { p50: Math.round(list[Math.floor(list.length / 2)]!), p99: Math.round(list[Math.floor(list.length * 0.99)]!) };
+  }
+  return out;
 }
