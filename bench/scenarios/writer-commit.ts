@@ -2,8 +2,9 @@
  * The writer alone (`bench/write-path.ts --writer`): the units a real ShardHost makes of the saturation
  * mix (one lease per order, then ORDER_SNAPSHOTs of 5–15-line orders with mutation ids), committed one
  * unit per commit as at 125 writes/s, through the WriterCore and SQLite file the worker uses, its deliveries
- * posted on a real MessagePort. Prints the writer thread's CPU per write, the `commit` stage's p50/p99 and
- * the store's part of it; run it under `strace -f -c -e trace=fsync,fdatasync` to count the fsyncs.
+ * posted on a real MessagePort, for several ways of running the store side by side. Gives the writer
+ * thread's CPU per write, the `commit` stage's p50/p99/mean and the store's part of it; run it under
+ * `strace -f -c -e trace=fsync,fdatasync,pwrite64` to count the syscalls.
  */
 import { closeSync, fdatasyncSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,13 +31,6 @@ import { Histogram } from '../lib/histogram.js';
 
 /** ns this thread has run (first field of its schedstat): the writer's own CPU, not the process's. */
 const threadNs = (): number => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
-
-/** This thread's user and system time in clock ticks (fields 14 and 15 of its stat; the name may hold spaces). */
-function threadTicks(): { user: number; sys: number } {
-  const stat = readFileSync('/proc/thread-self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { user: Number(fields[11]), sys: Number(fields[12]) };
-}
 
 /** The saturation mix's units as the shard makes them: `tables` leases, then `writes` snapshots. */
 export function saturationUnits(tables: number, writes: number): { leases: Unit[]; writes: Unit[] } {
@@ -103,23 +97,24 @@ export function saturationUnits(tables: number, writes: number): { leases: Unit[
   return { leases, writes: sink };
 }
 
-export interface WriterCommitFigures {
+/** One way of running the writer's store: what the bench compares. */
+export interface WriterVariant {
   readonly sync: 'full' | 'normal';
+  /** `inline`: SQLite checkpoints inside the COMMIT that crosses 1000 pages (before issue 16's change); `writer`: between commits (store-upkeep.ts). */
+  readonly place: 'inline' | 'writer';
+}
+
+export interface WriterCommitFigures extends WriterVariant {
   readonly writes: number;
-  /** The writer thread's CPU per write, µs (enqueue → commit → deliveries posted). */
+  /** The writer thread's CPU per write, µs: enqueue → commit → deliveries posted → any checkpoint. */
   readonly cpuUsPerWrite: number;
-  /** The share of that CPU spent in the kernel (pwrite, fsync, checkpoints), %. */
-  readonly sysPercent: number;
-  /** Wall per write of the whole loop, µs. */
-  readonly wallUsPerWrite: number;
   /** The `commit` stage, µs. */
   readonly commit: { p50: number; p99: number; mean: number };
-  /** The store's commit call alone (transaction, SQL and fsync), µs. */
+  /** The store's commit call alone (transaction, SQL and WAL sync), µs. */
   readonly store: { p50: number; p99: number; mean: number };
-  readonly opsPerUnit: Record<string, number>;
-  readonly place: CheckpointPlace;
   /** Checkpoints the writer ran between commits, and their wall time per write, µs. */
   readonly upkeep: { runs: number; usPerWrite: number };
+  readonly opsPerUnit: Record<string, number>;
 }
 
 const summary = (h: Histogram) => {
@@ -131,58 +126,38 @@ const summary = (h: Histogram) => {
   };
 };
 
-/**
- * Where the WAL is checkpointed: `inline` (SQLite, inside the COMMIT that crosses 1000 pages: before this
- * change), `writer` (the writer between commits, after their deliveries: as writer.worker.ts runs it).
- */
-export type CheckpointPlace = 'inline' | 'writer';
-
-/** One run: a fresh file, the leases committed, then every write in a commit of its own, `rate` a second (0: back to back). */
-export async function runWriterCommit(
-  units: { leases: Unit[]; writes: Unit[] },
-  sync: 'full' | 'normal',
-  place: CheckpointPlace,
-  rate: number,
-): Promise<WriterCommitFigures> {
-  const dir = mkdtempSync(join(tmpdir(), 'pos-hub-writer-bench-'));
-  let commitHist = new Histogram();
-  let storeHist = new Histogram();
-  const metrics = createThreadMetrics('writer-bench');
+/** One variant's writer on a fresh file, with its own counters. */
+async function openVariant(v: WriterVariant, dir: string, index: number) {
+  const tally = { commit: new Histogram(), store: new Histogram(), upkeepUs: 0, cpuNs: 0 };
+  const metrics = createThreadMetrics(`writer-bench-${index}`);
   const recording: HubMetrics = {
     ...metrics,
     writeStage: (stage, seconds) => {
       metrics.writeStage(stage, seconds);
-      if (stage === 'commit') commitHist.record(seconds * 1e6);
+      if (stage === 'commit') tally.commit.record(seconds * 1e6);
     },
   };
-  const path = join(dir, 'hub.sqlite');
-  const port = SqliteStorePort.open({ path, sync, checkpoints: place === 'inline' ? 'inline' : 'writer' });
+  const port = SqliteStorePort.open({ path: join(dir, `hub-${index}.sqlite`), sync: v.sync, checkpoints: v.place });
   const commit = port.commit.bind(port);
   port.commit = (u, now, fence) => {
     const t0 = performance.now();
     const result = commit(u, now, fence);
-    storeHist.record((performance.now() - t0) * 1000);
+    tally.store.record((performance.now() - t0) * 1000);
     return result;
   };
   const checkpoint = port.checkpoint.bind(port);
-  let upkeepUs = 0;
   port.checkpoint = () => {
     const t0 = performance.now();
     const result = checkpoint();
-    upkeepUs += (performance.now() - t0) * 1000;
+    tally.upkeepUs += (performance.now() - t0) * 1000;
     return result;
   };
-
   // The deliveries cross a real port (the structured clone is the writer's cost); nobody reads them here.
   const channel = new MessageChannel();
-  const front: Endpoint<WriterToFront, FrontToWriter> = new Endpoint({
-    peer: 'bench',
-    post: (batch) => channel.port1.postMessage(batch),
-  });
-  const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0' });
+  const front: Endpoint<WriterToFront, FrontToWriter> = new Endpoint({ peer: 'bench', post: (batch) => channel.port1.postMessage(batch) });
   const core = new WriterCore({
     store: port,
-    config,
+    config: parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0' }),
     clock: { ...systemClock, afterTurn: (callback) => setImmediate(callback), elapsed: () => performance.now() },
     log: createLogger({ level: 'silent' }),
     metrics: recording,
@@ -190,52 +165,55 @@ export async function runWriterCommit(
     toFront: (notice) => front.send(notice),
   });
   await core.ready;
+  return { v, core, tally, channel };
+}
+
+/**
+ * Every variant on a fresh file of its own, fed the same writes in turn (one commit each, the order rotating
+ * write by write), so a neighbour's burst of I/O lands on all of them alike: on a shared box only figures
+ * taken side by side compare. `rate` writes a second (each variant commits once per slot), 0 back to back.
+ */
+export async function runWriterCommit(units: { leases: Unit[]; writes: Unit[] }, variants: readonly WriterVariant[], rate: number): Promise<WriterCommitFigures[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'pos-hub-writer-bench-'));
+  const writers = await Promise.all(variants.map((v, i) => openVariant(v, dir, i)));
   const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
-  core.enqueue(units.leases);
-  await turn();
-  const warm = Math.min(200, Math.floor(units.writes.length / 5));
-  for (const u of units.writes.slice(0, warm)) {
-    core.enqueue([u]);
+  // Two turns: the commit (next turn), then a checkpoint it made due (the turn after), both in this write's slot.
+  const write = async (w: (typeof writers)[number], units: Unit[]) => {
+    const cpu0 = threadNs();
+    w.core.enqueue(units);
     await turn();
-  }
-  commitHist = new Histogram();
-  storeHist = new Histogram();
-  upkeepUs = 0;
-  const runs0 = core.upkeep.runs;
-  const gapMs = rate > 0 ? 1000 / rate : 0;
-  const paced = (i: number, start: number) =>
-    new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, start + (i + 1) * gapMs - performance.now())));
+    await turn();
+    w.tally.cpuNs += threadNs() - cpu0;
+  };
+  for (const w of writers) await write(w, units.leases);
+  const warm = Math.min(200, Math.floor(units.writes.length / 5));
+  for (const u of units.writes.slice(0, warm)) for (const w of writers) await write(w, [u]);
+  const runs0 = writers.map((w) => w.core.upkeep.runs);
+  for (const w of writers) Object.assign(w.tally, { commit: new Histogram(), store: new Histogram(), upkeepUs: 0, cpuNs: 0 });
   const measured = units.writes.slice(warm);
-  const ticks0 = threadTicks();
-  const cpu0 = threadNs();
-  const wall0 = performance.now();
+  const gapMs = rate > 0 ? 1000 / rate : 0;
+  const start = performance.now();
   for (const [i, u] of measured.entries()) {
-    core.enqueue([u]);
-    await (gapMs > 0 ? paced(i, wall0) : turn());
+    for (let k = 0; k < writers.length; k++) await write(writers[(i + k) % writers.length]!, [u]);
+    if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, Math.max(0, start + (i + 1) * gapMs - performance.now())));
   }
-  const cpuUs = (threadNs() - cpu0) / 1000;
-  const checkpoints = core.upkeep.runs - runs0;
-  const ticks = threadTicks();
-  const user = ticks.user - ticks0.user;
-  const sys = ticks.sys - ticks0.sys;
-  const wallUs = (performance.now() - wall0) * 1000;
-  await core.request('stop');
-  channel.port1.close();
-  rmSync(dir, { recursive: true, force: true });
   const opsPerUnit: Record<string, number> = {};
   for (const u of measured) for (const op of u.ops) opsPerUnit[op.op] = (opsPerUnit[op.op] ?? 0) + 1 / measured.length;
-  return {
-    sync,
+  const figures = writers.map((w, i): WriterCommitFigures => ({
+    ...w.v,
     writes: measured.length,
-    cpuUsPerWrite: Math.round(cpuUs / measured.length),
-    sysPercent: user + sys === 0 ? 0 : Math.round((100 * sys) / (user + sys)),
-    wallUsPerWrite: Math.round(wallUs / measured.length),
-    commit: summary(commitHist),
-    store: summary(storeHist),
+    cpuUsPerWrite: Math.round(w.tally.cpuNs / 1000 / measured.length),
+    commit: summary(w.tally.commit),
+    store: summary(w.tally.store),
+    upkeep: { runs: w.core.upkeep.runs - runs0[i]!, usPerWrite: Math.round(w.tally.upkeepUs / measured.length) },
     opsPerUnit,
-    place,
-    upkeep: { runs: checkpoints, usPerWrite: Math.round(upkeepUs / measured.length) },
-  };
+  }));
+  for (const w of writers) {
+    await w.core.request('stop');
+    w.channel.port1.close();
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return figures;
 }
 
 /**
