@@ -7,7 +7,13 @@
  *   node --import tsx bench/write-path.ts [--rates 0,125,1000] [--phases 3] [--seconds 5] [--target pos-hub|uws-ceiling]
  *     [--encoding json|msgpack] [--terminals 20] [--cpu-prof dir]
  * Rate 0 is the signed-in terminals idle: each thread's CPU per second with nothing to do.
+ *
+ *   node --import tsx bench/write-path.ts --writer [--writes 3000] [--rate 0] [--variants inline,writer,normal]
+ * The writer alone, in-process (scenarios/writer-commit.ts): its thread's CPU per write and the commit stage,
+ * one unit per commit (`--rate`: paced, else back to back), the variants side by side; then what the disk
+ * charges for one commit's WAL append (fsync against fdatasync, back to back and paced).
  */
+import { loadavg } from 'node:os';
 import { bundleScripts } from './lib/bundle.js';
 import { budgetLine } from './scenarios/ack-budget.js';
 import { measuredRun } from './scenarios/measure.js';
@@ -15,13 +21,42 @@ import { PLANS } from './scenarios/plan.js';
 import { StageWindow } from './scenarios/stages.js';
 import { GeneratorPool } from './venue/pool.js';
 import { ROOT, startHub, startRelay } from './venue/targets.js';
+import { fsyncProbe, runWriterCommit, saturationUnits, type WriterVariant } from './scenarios/writer-commit.js';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? fallback : (process.argv[i + 1] ?? fallback);
 }
 
+async function writerOnly(): Promise<void> {
+  const writes = Number(option('writes', '3000'));
+  const rate = Number(option('rate', '0'));
+  const names = option('variants', 'inline,writer').split(',');
+  const known: Record<string, WriterVariant> = {
+    inline: { sync: 'full', place: 'inline' },
+    writer: { sync: 'full', place: 'writer' },
+    normal: { sync: 'normal', place: 'writer' },
+  };
+  const variants = names.map((n) => {
+    const variant = known[n];
+    if (variant === undefined) throw new Error(`--variants ${Object.keys(known).join('|')}, not ${n}`);
+    return variant;
+  });
+  const figures = await runWriterCommit(saturationUnits(120, writes), variants, rate);
+  process.stdout.write(`writer alone, ${figures[0]!.writes} writes one per commit${rate > 0 ? ` at ${rate}/s` : ', back to back'}, variants side by side (load ${loadavg()[0]!.toFixed(2)}), µs:\n`);
+  for (const [i, f] of figures.entries())
+    process.stdout.write(
+      `  ${names[i]!.padEnd(17)} writer CPU ${f.cpuUsPerWrite}/write; commit stage p50 ${f.commit.p50} p99 ${f.commit.p99} mean ${f.commit.mean} (store.commit p50 ${f.store.p50} p99 ${f.store.p99} mean ${f.store.mean}); ` +
+        `${f.place === 'inline' ? 'checkpoints inside commits' : `${f.upkeep.runs} checkpoints between commits, ${f.upkeep.usPerWrite}/write`}\n`,
+    );
+  process.stdout.write(`  rows per write: ${Object.entries(figures[0]!.opsPerUnit).map(([op, n]) => `${op} ${n.toFixed(2)}`).join(', ')}\n`);
+  const probe = await fsyncProbe();
+  const line = Object.entries(probe).map(([k, v]) => `${k} p50 ${v.p50} p99 ${v.p99}`).join('; ');
+  process.stdout.write(`one commit's 32 kB WAL append outside SQLite, µs (load ${loadavg()[0]!.toFixed(2)}): ${line}\n`);
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--writer')) return writerOnly();
   const rates = option('rates', '125').split(',').map(Number);
   const phases = Number(option('phases', '3'));
   const seconds = Number(option('seconds', '5'));

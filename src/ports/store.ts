@@ -272,6 +272,12 @@ export interface HubStorePort {
   trimEvents(retention: number): Promise<void>;
   /** Wipe the data (keeping epochs and seq); every older lastSeq then falls back to a full sync. */
   reset(): Promise<void>;
+  /**
+   * SQLite only: copy the write-ahead log into the database on the writer's handle; true when all of it was.
+   * The writer runs it between commits, after their deliveries (workers/writer/store-upkeep.ts), instead of
+   * SQLite running it inside the COMMIT of whichever write crossed its threshold. Postgres has none.
+   */
+  checkpoint?(): Promise<boolean>;
   tallies(): Promise<StoreTallies>;
   recentEvents(limit: number): Promise<RecentEvent[]>;
   /** Stored values that failed the read limits since open (they read as absent). */

@@ -12,7 +12,8 @@
  * serving, degraded, until a write succeeds again (a small probe write retries on its own while nobody
  * writes). A commit whose answer was lost (in doubt) is refused the same way: the retry's mutation id is
  * answered from what the store holds. Anything else the store throws kills the thread with its cause.
- * Its parts: store-units.ts (units ⇄ the port), sync-answers.ts (sync, state), device-owners.ts,
+ * Its parts: store-units.ts (units ⇄ the port), store-upkeep.ts (WAL checkpoints off the commit path),
+ * sync-answers.ts (sync, state), device-owners.ts,
  * writer-notices.ts (messages of its own), writer-deps.ts (what it is built from).
  */
 import type { ForwardQueueCounts } from '#adapters/odoo/forwarder.js';
@@ -32,6 +33,7 @@ import type { KeySeed, ShardSeed } from '#threads/seed.js';
 import { DeviceOwners } from './device-owners.js';
 import { seedOfKey, seedsOfContents } from './port-seeds.js';
 import { StoreLane, type LaneTask } from './store-lane.js';
+import { StoreUpkeep } from './store-upkeep.js';
 import { outboundOf, toStoreUnit } from './store-units.js';
 import { createPortSyncAnswers, createSyncAnswers, stateView, stateViewOnPort } from './sync-answers.js';
 import { outcomeMessage, refusals } from './writer-notices.js';
@@ -115,6 +117,8 @@ export class WriterCore {
   private readonly devices: DeviceOwners;
   /** Resolves once the counters /health needs have been read (at once on SQLite). */
   readonly ready: Promise<void>;
+  /** When SQLite's WAL is checkpointed: between commits, after their deliveries (store-upkeep.ts). */
+  readonly upkeep: StoreUpkeep;
   /** A replicated store's follower serves the leader's events as they are acknowledged (replica-tail.ts). */
   readonly tail: ReplicaTail | null;
 
@@ -133,6 +137,14 @@ export class WriterCore {
       this.stateView = () => this.afterCommits(() => stateViewOnPort(store), false);
     }
     this.devices = new DeviceOwners(store, (work) => this.afterCommits(work, false));
+    this.upkeep = new StoreUpkeep({
+      store,
+      clock: deps.clock,
+      log: deps.log,
+      lane: this.lane,
+      unitsWaiting: () => this.batch.units.length > 0,
+      stopped: () => this.stopped,
+    });
     const queue: ForwardQueue & ForwardQueueCounts = {
       pending: (limit, now) => store.pendingForward(limit, now),
       markForwarded: (eventId, result, now) => store.markForwarded(eventId, result, now),
@@ -333,7 +345,6 @@ export class WriterCore {
     this.batching.maxUnits = Math.max(this.batching.maxUnits, units.length);
     this.batching.commitMs += seconds * 1000;
     this.deps.metrics.writerBatch(units.length, seconds);
-    if (this.batching.commits % TRIM_EVERY_COMMITS === 0) this.trimQuietly();
     this.refreshTallies();
     const stats = this.stats();
     // The `to_front` stage starts here: the front ends it when the deliveries arrive.
@@ -342,6 +353,9 @@ export class WriterCore {
     this.deps.toFront({ type: 'deliver', input: { deliveries, stats } });
     if (joined.length > 0) this.deps.onTransfersCommitted?.(joined);
     if (finalized) this.forwarder?.kick();
+    // Upkeep after the acks have left, never before them (store-upkeep.ts).
+    if (this.batching.commits % TRIM_EVERY_COMMITS === 0) this.trimQuietly();
+    this.upkeep.afterCommit(rows);
   }
 
   /**

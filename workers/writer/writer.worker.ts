@@ -65,7 +65,7 @@ async function openPort(config: Config, onQuarantine: (record: QuarantinedRecord
   };
   switch (config.HUB_STORE) {
     case 'sqlite':
-      return new SqliteStorePort(openStore({ path: config.HUB_DB_PATH, sync: config.HUB_DB_SYNC, readLimits, onQuarantine }));
+      return new SqliteStorePort(openStore({ path: config.HUB_DB_PATH, sync: config.HUB_DB_SYNC, readLimits, onQuarantine, checkpoints: 'writer' }));
     case 'postgres': {
       // Loaded only here: a SQLite hub never loads the Postgres driver.
       const { PgStore } = await import('#adapters/postgres/store.js');

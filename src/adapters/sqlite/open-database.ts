@@ -22,8 +22,16 @@ export function checkIntegrity(db: Db): void {
     throw new IntegrityError(`quick_check: ${verdict.slice(0, 3).join('; ')}`);
 }
 
+/**
+ * Who copies the write-ahead log into the database. `inline`: SQLite, inside the COMMIT of whichever
+ * transaction takes the log past 1000 pages (tools and tests that use the store without a writer).
+ * `writer`: the writer, between commits once their deliveries have left
+ * (workers/writer/store-upkeep.ts), so no ack waits for a checkpoint's writes and fsyncs.
+ */
+export type WalCheckpoints = 'inline' | 'writer';
+
 /** The open, migrated database; closed again when any step fails. */
-export function openDatabase(path: string, sync: 'full' | 'normal'): Db {
+export function openDatabase(path: string, sync: 'full' | 'normal', checkpoints: WalCheckpoints = 'inline'): Db {
   const db = new Database(path);
   try {
     // Waits out a momentary lock (a backup tool); a lock held longer fails start-up as `locked`.
@@ -34,6 +42,7 @@ export function openDatabase(path: string, sync: 'full' | 'normal'): Db {
     // better-sqlite3 leaves WAL databases at NORMAL, which can lose acknowledged commits on power loss.
     db.pragma(`synchronous = ${sync === 'normal' ? 'NORMAL' : 'FULL'}`);
     db.pragma('foreign_keys = ON');
+    if (checkpoints === 'writer') db.pragma('wal_autocheckpoint = 0');
     migrate(db);
     // Take the write lock once: another process holding it is found now, not at the first commit.
     db.exec('BEGIN IMMEDIATE; COMMIT');

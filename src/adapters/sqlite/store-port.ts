@@ -276,6 +276,10 @@ export class SqliteStorePort implements HubStorePort {
     return settledPromise(() => this.store.reset());
   }
 
+  checkpoint(): Promise<boolean> {
+    return settledPromise(() => this.store.checkpoint());
+  }
+
   tallies(): ReturnType<HubStorePort['tallies']> {
     return settledPromise(() => this.store.tallies());
   }

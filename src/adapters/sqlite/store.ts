@@ -15,7 +15,7 @@ import type { OrderSnapshot } from '../../protocol/snapshot.js';
 import { leaseEpochKey, lockEpochKey, tableIdOfKey, tableKey, type ActorKey } from '../../threads/keys.js';
 import { emptySeed, type ActorSeed } from '../../threads/seed.js';
 import { groupSeeds, seedOrder } from './actor-seeds.js';
-import { openDatabase } from './open-database.js';
+import { openDatabase, type WalCheckpoints } from './open-database.js';
 import type { EventRow, LeaseRow, LockRow, OrderRow, PruneResult, StoreCounts, TableRow } from './rows.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { DATA_TABLES } from './schema.js';
@@ -30,6 +30,8 @@ export interface StoreOptions {
   readonly readLimits?: FrameLimits;
   /** Told once per quarantined record (the writer logs it and counts it in /metrics). */
   readonly onQuarantine?: (record: QuarantinedRecord) => void;
+  /** `writer`: the writer checkpoints the WAL between commits (checkpoint()); default `inline`, SQLite's own. */
+  readonly checkpoints?: WalCheckpoints;
 }
 
 export type { EventRow, LeaseRow, LockRow, OrderRow, PruneResult, StoreCounts, TableRow } from './rows.js';
@@ -73,12 +75,14 @@ export class HubStore {
   private readonly epochsWritten = new Map<string, number>();
   /** meta `last_odoo_sync`, read once, then kept by markForwarded (its only writer). */
   private odooSync: number | null | undefined = undefined;
+  private readonly checkpoints: WalCheckpoints;
 
   constructor(options: StoreOptions) {
     // Stored records are never refused for size (they were accepted once); depth and counts still apply.
     this.readLimits = { ...(options.readLimits ?? DEFAULT_FRAME_LIMITS), maxBytes: Number.MAX_SAFE_INTEGER };
     this.onQuarantine = options.onQuarantine ?? (() => undefined);
-    this.db = openDatabase(options.path, options.sync);
+    this.checkpoints = options.checkpoints ?? 'inline';
+    this.db = openDatabase(options.path, options.sync, this.checkpoints);
     this.s = prepareStatements(this.db);
     this.seq = (this.s.seq!.get() as { seq: number }).seq;
   }
@@ -134,6 +138,17 @@ export class HubStore {
       this.epochsWritten.clear();
       throw error;
     }
+  }
+
+  /**
+   * Copy the WAL into the database on this handle (PASSIVE: never waits for a lock); true when every frame
+   * was copied, so the next commit rewrites the log from its start and the file stays bounded.
+   */
+  checkpoint(): boolean {
+    // Inline: SQLite checkpoints inside its commits; nothing is left for anyone else to do.
+    if (this.checkpoints === 'inline') return true;
+    const [row] = this.db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
+    return row !== undefined && row.busy === 0 && row.checkpointed >= row.log;
   }
 
   /** Returns the snapshot as serialized, for an event of the same unit that carries the same object. */
