@@ -27,8 +27,14 @@ const arrayOf = (check: Check, max = Number.MAX_SAFE_INTEGER): Check => (v, b) =
   for (const item of v) if (!check(item, b)) return false;
   return true;
 };
-// The exact datetime rule (offset allowed): the schema's own, on one short string.
-const createdAt: Check = (v) => typeof v === 'string' && orderSnapshotSchema.shape.createdAt.safeParse(v).success;
+// The exact datetime rule (offset allowed): the schema's own pattern, which is all its check applies; if a
+// zod version stops exposing it, the schema itself decides (slower, still exact).
+const createdAtSchema = orderSnapshotSchema.shape.createdAt;
+const createdAtPattern: unknown = (createdAtSchema as unknown as { _zod?: { def?: { pattern?: unknown } } })._zod?.def?.pattern;
+const createdAt: Check =
+  createdAtPattern instanceof RegExp && !createdAtPattern.global && !createdAtPattern.sticky
+    ? (v) => typeof v === 'string' && createdAtPattern.test(v)
+    : (v) => typeof v === 'string' && createdAtSchema.safeParse(v).success;
 
 /**
  * A loose object: every known key passes its check (absent keys count as undefined, so optional ones may be
