@@ -14,6 +14,7 @@ import {
   THREAD_LABEL,
   type MetricSpec,
 } from './names.js';
+import { BucketHistogram } from './bucket-histogram.js';
 
 export interface ThreadMetrics {
   readonly thread: string;
@@ -66,6 +67,12 @@ function lazyGauge(spec: MetricSpec, registry: Registry): () => Gauge {
 function lazyHistogram(spec: MetricSpec, registry: Registry): () => Histogram {
   let created: Histogram | undefined;
   return () => (created ??= histogram(spec, registry));
+}
+
+/** An unlabelled per-write histogram, registered on first use like lazyHistogram. */
+function lazyObserve(spec: MetricSpec, registry: Registry): (value: number) => void {
+  let observe: ((value: number) => void) | undefined;
+  return (value) => (observe ??= new BucketHistogram(spec, registry).bind())(value);
 }
 
 function counter(spec: MetricSpec, registry: Registry): Counter {
@@ -143,8 +150,9 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
   const framesIn = counter(METRICS.framesIn, registry);
   const framesOut = counter(METRICS.framesOut, registry);
   const frameErrors = counter(METRICS.frameErrors, registry);
-  const ackLatency = lazyHistogram(METRICS.ackLatency, registry);
-  const broadcastLatency = lazyHistogram(METRICS.broadcastLatency, registry);
+  // Observed once or more per write: counted in plain arrays (bucket-histogram.ts), not through prom-client.
+  const ackLatency = lazyObserve(METRICS.ackLatency, registry);
+  const broadcastLatency = lazyObserve(METRICS.broadcastLatency, registry);
   const backpressureCloses = counter(METRICS.backpressureCloses, registry);
   const quarantined = counter(METRICS.quarantined, registry);
   const resyncs = counter(METRICS.resyncs, registry);
@@ -159,7 +167,8 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
   const forwardFailures = counter(METRICS.forwardFailures, registry);
   const deadLetters = lazyGauge(METRICS.deadLetters, registry);
   const odooRpc = histogram(METRICS.odooRpcDuration, registry);
-  const writeStage = histogram(METRICS.writeStage, registry);
+  const writeStage = new BucketHistogram(METRICS.writeStage, registry);
+  const stageObserve = new Map<string, (seconds: number) => void>();
 
   // Every thread reports its own loop delay: a blocked shard or writer shows up here, not only the front.
   const loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
@@ -193,8 +202,8 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
     frameIn: (type, encoding) => framesIn.inc({ type: typeLabel(type), encoding }),
     frameOut: (type, encoding, count = 1) => framesOut.inc({ type: typeLabel(type), encoding }, count),
     frameError: (code) => frameErrors.inc({ code: codeLabel(code) }),
-    ackLatency: (seconds) => ackLatency().observe(seconds),
-    broadcastLatency: (seconds) => broadcastLatency().observe(seconds),
+    ackLatency: (seconds) => ackLatency(seconds),
+    broadcastLatency: (seconds) => broadcastLatency(seconds),
     backpressureClose: () => backpressureCloses.inc(),
     resync: (kind) => resyncs.inc({ kind }),
     storageError: (code) => storageErrors.inc({ code: codeLabel(code) }),
@@ -213,7 +222,11 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
     deadLetters: (count) => deadLetters().set(count),
     odooRpc: (method, outcome, seconds) => odooRpc.observe({ method: methodLabel(method), outcome }, seconds),
     quarantined: (kind) => quarantined.inc({ kind }),
-    writeStage: (stage, seconds) => writeStage.observe({ stage }, seconds),
+    writeStage: (stage, seconds) => {
+      let observe = stageObserve.get(stage);
+      if (observe === undefined) stageObserve.set(stage, (observe = writeStage.bind({ stage })));
+      observe(seconds);
+    },
   };
 
   return {
