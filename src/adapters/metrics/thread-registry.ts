@@ -75,6 +75,34 @@ function lazyObserve(spec: MetricSpec, registry: Registry): (value: number) => v
   return (value) => (observe ??= new BucketHistogram(spec, registry).bind())(value);
 }
 
+/**
+ * A {type, encoding} counter bumped per frame: summed in a Map under one string key and added to prom-client
+ * when the registry is read (its collect hook), so a frame costs a Map update rather than a label-object hash.
+ * Bounded like the labels it is keyed by (boundedLabel's values × the two encodings).
+ */
+function summedCounter(spec: MetricSpec, registry: Registry): (type: string, encoding: string, count: number) => void {
+  const pending = new Map<string, { readonly labels: { type: string; encoding: string }; n: number }>();
+  new Counter({
+    name: spec.name,
+    help: spec.help,
+    labelNames: [...spec.labels],
+    registers: [registry],
+    collect() {
+      for (const entry of pending.values())
+        if (entry.n > 0) {
+          this.inc(entry.labels, entry.n);
+          entry.n = 0;
+        }
+    },
+  });
+  return (type, encoding, count) => {
+    const key = `${type}\u0000${encoding}`;
+    const entry = pending.get(key);
+    if (entry === undefined) pending.set(key, { labels: { type, encoding }, n: count });
+    else entry.n += count;
+  };
+}
+
 function counter(spec: MetricSpec, registry: Registry): Counter {
   return new Counter({ name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [registry] });
 }
@@ -147,8 +175,8 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
   const maxValues = options.maxLabelValues ?? 64;
 
   const connected = lazyGauge(METRICS.connectedTerminals, registry);
-  const framesIn = counter(METRICS.framesIn, registry);
-  const framesOut = counter(METRICS.framesOut, registry);
+  const framesIn = summedCounter(METRICS.framesIn, registry);
+  const framesOut = summedCounter(METRICS.framesOut, registry);
   const frameErrors = counter(METRICS.frameErrors, registry);
   // Observed once or more per write: counted in plain arrays (bucket-histogram.ts), not through prom-client.
   const ackLatency = lazyObserve(METRICS.ackLatency, registry);
@@ -199,8 +227,8 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
 
   const metrics: HubMetrics = {
     connectedTerminals: (count) => connected().set(count),
-    frameIn: (type, encoding) => framesIn.inc({ type: typeLabel(type), encoding }),
-    frameOut: (type, encoding, count = 1) => framesOut.inc({ type: typeLabel(type), encoding }, count),
+    frameIn: (type, encoding) => framesIn(typeLabel(type), encoding, 1),
+    frameOut: (type, encoding, count = 1) => framesOut(typeLabel(type), encoding, count),
     frameError: (code) => frameErrors.inc({ code: codeLabel(code) }),
     ackLatency: (seconds) => ackLatency(seconds),
     broadcastLatency: (seconds) => broadcastLatency(seconds),
