@@ -149,6 +149,8 @@ export interface HubOptions {
   readonly odooUrl: string | null;
   /** Directory for `--cpu-prof` output; no profiling when absent. */
   readonly cpuProfDir?: string;
+  /** More node flags (e.g. `--perf-basic-prof` for a `perf record` of the hub). */
+  readonly nodeArgs?: readonly string[];
   readonly env?: Record<string, string>;
 }
 
@@ -157,7 +159,10 @@ export async function startHub(options: HubOptions): Promise<ServerHandle> {
   const { child, stderr } = spawnNode({
     name: 'pos-hub',
     script: 'src/main.ts',
-    nodeArgs: options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`],
+    nodeArgs: [
+      ...(options.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`]),
+      ...(options.nodeArgs ?? []),
+    ],
     env: {
       HUB_HTTP_PORT: '0',
       HUB_HOST: '127.0.0.1',

@@ -1,7 +1,8 @@
 /**
  * Outbound frames to terminals: the writer's committed deliveries, single replies, and broadcasts. A broadcast
- * is encoded once per encoding and published to the ready sockets' uWS topic (uWS fans it out in C++). A
- * message that cannot be encoded is left out and counted; a terminal too slow to drain is closed (4003).
+ * is encoded once per encoding (or arrives encoded by the writer: EncodedBroadcast) and published to the
+ * ready sockets' uWS topic (uWS fans it out in C++). A message that cannot be encoded is left out and
+ * counted; a terminal too slow to drain is closed (4003).
  */
 import type { Logger } from '../adapters/log/logger.js';
 import type { Clock } from '../ports/clock.js';
@@ -13,7 +14,7 @@ import { toHubError } from '../protocol/errors.js';
 import type { HubMessage } from '../protocol/hub-messages.js';
 import { broadcastTopic, type TerminalConn, type TerminalRegistry } from './terminal-registry.js';
 import type { Outbound } from '../threads/actor-io.js';
-import type { Delivery } from '../threads/contract.js';
+import type { DeliveredOut, EncodedBroadcast, FrontDelivery } from '../threads/contract.js';
 
 export interface FanOutDeps {
   readonly registry: TerminalRegistry;
@@ -72,7 +73,7 @@ export class FanOut {
    * broadcast is published once per encoding to the ready sockets' topic and fanned out by uWS in C++
    * (uWS keeps each socket's direct sends and topic messages in call order). Slow sockets are closed after.
    */
-  deliver(deliveries: readonly Delivery[]): void {
+  deliver(deliveries: readonly FrontDelivery[]): void {
     const tally: Tally = new Map();
     const now = this.deps.clock.now();
     let published = false;
@@ -81,8 +82,9 @@ export class FanOut {
         published = this.route(out, tally) || published;
         if (delivery.receivedAt !== undefined) {
           const seconds = Math.max(0, now - delivery.receivedAt) / 1000;
-          if (out.msg.type === 'ORDER_ACK') this.deps.metrics.ackLatency(seconds);
-          else if (out.msg.type === 'ORDER_UPDATED') this.deps.metrics.broadcastLatency(seconds);
+          const type = out.to === 'broadcast' ? out.type : out.msg.type;
+          if (type === 'ORDER_ACK') this.deps.metrics.ackLatency(seconds);
+          else if (type === 'ORDER_UPDATED') this.deps.metrics.broadcastLatency(seconds);
         }
       }
     }
@@ -117,7 +119,7 @@ export class FanOut {
   }
 
   /** True when it published (uWS queued bytes to sockets no write checked). */
-  private route(out: Outbound, tally: Tally): boolean {
+  private route(out: DeliveredOut, tally: Tally): boolean {
     switch (out.to) {
       case 'terminal': {
         this.deps.observe(out.terminalId, out.msg);
@@ -131,6 +133,8 @@ export class FanOut {
       case 'others':
       case 'all':
         return this.publish(out, tally);
+      case 'broadcast':
+        return this.publishEncoded(out, tally);
       default: {
         const unreachable: never = out;
         throw new Error(`unknown outbound ${JSON.stringify(unreachable)}`);
@@ -143,7 +147,31 @@ export class FanOut {
    * (uWS's ws.publish skips the publisher), otherwise from any open socket to the whole topic.
    */
   private publish(out: Extract<Outbound, { to: 'others' | 'all' }>, tally: Tally): boolean {
-    const except = out.to === 'others' ? this.deps.registry.byTerminal.get(out.except) : undefined;
+    const except = out.to === 'others' ? out.except : null;
+    return this.publishFrames(except, out.msg.type, tally, (encoding) => this.encode(encoding, out.msg, null));
+  }
+
+  /** The writer's JSON text as it is; msgpack is built from it only when a msgpack socket listens. */
+  private publishEncoded(out: EncodedBroadcast, tally: Tally): boolean {
+    return this.publishFrames(out.except, out.type, tally, (encoding) => {
+      if (encoding === 'json') return out.json;
+      let msg: HubMessage;
+      try {
+        msg = JSON.parse(out.json) as HubMessage;
+      } catch (error) {
+        return this.unencodable(error, out.type, null);
+      }
+      return this.encode(encoding, msg, null);
+    });
+  }
+
+  private publishFrames(
+    exceptId: string | null,
+    type: HubMessage['type'],
+    tally: Tally,
+    frameFor: (encoding: Encoding) => string | Uint8Array | null,
+  ): boolean {
+    const except = exceptId === null ? undefined : this.deps.registry.byTerminal.get(exceptId);
     const skipSelf = except !== undefined && !except.closed;
     const publisher = skipSelf ? except : this.anyOpen();
     if (publisher === undefined) return false; // no open socket: no subscriber either
@@ -151,12 +179,12 @@ export class FanOut {
     for (const encoding of ENCODINGS) {
       const topic = broadcastTopic(encoding);
       if (publisher.subscribers(topic) === 0) continue;
-      const frame = this.encode(encoding, out.msg, null);
+      const frame = frameFor(encoding);
       if (frame === null) continue;
       const reached = publisher.publish(topic, frame, codecFor(encoding).binary, skipSelf);
       if (reached > 0) {
         this.countPublished(frameBytes(frame));
-        tallyOne(tally, encoding, out.msg.type, reached);
+        tallyOne(tally, encoding, type, reached);
         reachedAny = true;
       }
     }
@@ -215,13 +243,14 @@ export class FanOut {
     try {
       return codecFor(encoding).encode(msg);
     } catch (error) {
-      this.deps.metrics.quarantined('message');
-      this.deps.log.error(
-        { err: toHubError(error), type: msg.type, terminalId },
-        'outbound message could not be encoded; left out',
-      );
-      return null;
+      return this.unencodable(error, msg.type, terminalId);
     }
+  }
+
+  private unencodable(error: unknown, type: string, terminalId: string | null): null {
+    this.deps.metrics.quarantined('message');
+    this.deps.log.error({ err: toHubError(error), type, terminalId }, 'outbound message could not be encoded; left out');
+    return null;
   }
 
   /** Send to one socket, and close it (4003) rather than let it silently miss a message. False when not sent. */

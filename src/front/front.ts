@@ -31,7 +31,7 @@ import { SignIn } from './sign-in.js';
 import { TerminalRegistry, signedIn, type TerminalConn, type TerminalsView } from './terminal-registry.js';
 import { WorkRouting } from './work-routing.js';
 import type { Relay } from '../threads/actor-io.js';
-import type { FrontToShard, FrontToWriter, WriterNotice, WriterStats } from '../threads/contract.js';
+import type { FrontNotice, FrontToShard, FrontToWriter, WriterStats } from '../threads/contract.js';
 import type { ActorKey } from '../threads/keys.js';
 
 
@@ -442,7 +442,7 @@ export class Front {
 
   // ---- from the writer ---------------------------------------------------------------------
 
-  onWriterMessage(message: WriterNotice): void {
+  onWriterMessage(message: FrontNotice): void {
     switch (message.type) {
       case 'deliver': {
         this.stats = message.input.stats;

@@ -10,7 +10,7 @@ import type { Logger } from '../adapters/log/logger.js';
 import { HubError } from '../protocol/errors.js';
 import { WorkerLink } from '../front/worker-link.js';
 import type { Relay } from '../threads/actor-io.js';
-import type { FrontToShard, FrontToWriter, ShardToFront, WriterNotice, WriterToFront } from '../threads/contract.js';
+import type { FrontNotice, FrontToShard, FrontToWriter, ShardToFront, WriterToFront } from '../threads/contract.js';
 import { FATAL_GATHER_MS, type FatalWatch } from './fatal.js';
 import { spawn } from './spawn.js';
 
@@ -30,7 +30,7 @@ export interface WorkersDeps {
   readonly metrics: HubMetrics;
   readonly fatal: FatalWatch;
   /** Every writer message once the front exists (earlier ones are counters it will ask for afresh). */
-  readonly onWriterMessage: (message: WriterNotice) => void;
+  readonly onWriterMessage: (message: FrontNotice) => void;
   /** ORDER_TRANSFER steps between actors on different shards. */
   readonly onRelay: (relays: readonly Relay[]) => void;
 }

@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import type { ErrorCode } from './errors.js';
 import { findOversizePassThrough, type FrameLimitCode, type PassThroughLimits } from './frame-limits.js';
+import { fastOrderSnapshot } from './snapshot-fast-path.js';
 import { hubMessageSchemas, type HubMessage } from './hub-messages.js';
 import { terminalMessageSchemas, type TerminalMessage } from './terminal-messages.js';
 
@@ -64,8 +65,14 @@ function parseWith<T>(schemas: Record<string, z.ZodType>, value: unknown, direct
   return { ok: true, value: parsed.data as T };
 }
 
-/** With `passThrough` (the hub), fields the schemas do not name are bounded too. */
+/**
+ * With `passThrough` (the hub), fields the schemas do not name are bounded too. A valid ORDER_SNAPSHOT (the
+ * hot frame) is recognised by a hand-written check first (snapshot-fast-path.ts); anything it is not sure
+ * of goes through the schemas, which word the error.
+ */
 export function parseTerminalMessage(value: unknown, passThrough?: PassThroughLimits): ParseResult<TerminalMessage> {
+  const fast = fastOrderSnapshot(value, passThrough);
+  if (fast !== null) return { ok: true, value: fast };
   return parseWith<TerminalMessage>(terminalMessageSchemas, value, 'terminal→hub', passThrough);
 }
 

@@ -261,7 +261,7 @@ export interface WriterStats {
   readonly storageError?: { readonly reason: string; readonly since: number; readonly failures: number } | null;
 }
 
-/** A committed unit's messages, seq already stamped. */
+/** A committed unit's messages, seq already stamped: what the writer core builds. */
 export interface Delivery {
   readonly out: readonly Outbound[];
   readonly receivedAt?: number;
@@ -269,19 +269,53 @@ export interface Delivery {
   readonly sentAt?: number;
 }
 
-export type WriterToFront = {
-  readonly requests: Record<never, never>;
-  readonly events: {
-    readonly deliver: { readonly deliveries: readonly Delivery[]; readonly stats: WriterStats };
-    /** Fresh counters without a commit (the writer's first one is its ready signal). */
-    readonly stats: WriterStats;
-    /** Closed orders the scheduled pruning deleted: the front forgets their routes. */
-    readonly forget: { readonly posReferences: readonly string[] };
-    /** A commit was refused by its fence (`epoch`, the writer's; `current`, the latest takeover): the writer follows now. */
-    readonly fenced: { readonly epoch: number; readonly current: number };
-    readonly fatal: HubErrorData;
-  };
+/**
+ * A broadcast already encoded (issue 16): the stamped message's JSON text, built once off the front thread
+ * (workers/writer/encode-deliveries.ts) and published to JSON sockets unchanged; msgpack sockets get it
+ * re-encoded on the front from that text, only when one listens. To every ready terminal but `except`.
+ * Crossing as one string, it also spares both threads the structured clone of the snapshot's object graph.
+ */
+export interface EncodedBroadcast {
+  readonly to: 'broadcast';
+  readonly except: string | null;
+  readonly type: HubMessage['type'];
+  readonly json: string;
+}
+
+/** What a delivery's message may be on the way to the front: as the core built it, or a broadcast encoded. */
+export type DeliveredOut = Outbound | EncodedBroadcast;
+
+/**
+ * A delivery as it crosses to the front. Anything that hands committed messages to the front (the writer,
+ * a follower tailing events) may send either form of each broadcast; replies to one terminal stay
+ * `Outbound` (the front reads their grants).
+ */
+export interface FrontDelivery {
+  readonly out: readonly DeliveredOut[];
+  readonly receivedAt?: number;
+  readonly sentAt?: number;
+}
+
+/** The writer's events, over the form its deliveries take. */
+type WriterEvents<D> = {
+  readonly deliver: { readonly deliveries: readonly D[]; readonly stats: WriterStats };
+  /** Fresh counters without a commit (the writer's first one is its ready signal). */
+  readonly stats: WriterStats;
+  /** Closed orders the scheduled pruning deleted: the front forgets their routes. */
+  readonly forget: { readonly posReferences: readonly string[] };
+  /** A commit was refused by its fence (`epoch`, the writer's; `current`, the latest takeover): the writer follows now. */
+  readonly fenced: { readonly epoch: number; readonly current: number };
+  readonly fatal: HubErrorData;
 };
 
-/** What the writer tells the front, as the front's handler switches on it. */
-export type WriterNotice = EventOf<WriterToFront>;
+/** What crosses from the writer thread to the front. */
+export type WriterToFront = {
+  readonly requests: Record<never, never>;
+  readonly events: WriterEvents<FrontDelivery>;
+};
+
+/** What the front's handler switches on. */
+export type FrontNotice = EventOf<WriterToFront>;
+
+/** What the writer core tells the front, before the thread's glue encodes its broadcasts (a FrontNotice too). */
+export type WriterNotice = EventOf<{ readonly requests: Record<never, never>; readonly events: WriterEvents<Delivery> }>;

@@ -18,6 +18,7 @@ import { HubError, causeOf, describeCause, toHubError, type HubErrorData } from 
 import { classifyStartupError, preflightDatabase, type StartupFault } from '#adapters/sqlite/storage-fault.js';
 import { createThreadMetrics, snapshotThreadMetrics } from '#adapters/metrics/index.js';
 import { createForwarder } from '#adapters/odoo/forwarder.js';
+import { encodeDeliveries } from './encode-deliveries.js';
 import type { FrontToWriter, ShardToWriter, WriterToFront, WriterToShard } from '#threads/contract.js';
 import { Endpoint, type Envelope } from '#threads/rpc.js';
 import type { ShardSeed } from '#threads/seed.js';
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
     clock: writerClock,
     log,
     metrics,
-    toFront: (notice) => front.send(notice),
+    toFront: (notice) => front.send(encodeDeliveries(notice)),
     createForwarder,
     snapshotMetrics: snapshotThreadMetrics,
     // A replicated store is written by its leader only: this writer waits for `take_over` (src/hub/leadership.ts).

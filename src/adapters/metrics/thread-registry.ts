@@ -14,6 +14,7 @@ import {
   THREAD_LABEL,
   type MetricSpec,
 } from './names.js';
+import { BucketHistogram } from './bucket-histogram.js';
 
 export interface ThreadMetrics {
   readonly thread: string;
@@ -66,6 +67,40 @@ function lazyGauge(spec: MetricSpec, registry: Registry): () => Gauge {
 function lazyHistogram(spec: MetricSpec, registry: Registry): () => Histogram {
   let created: Histogram | undefined;
   return () => (created ??= histogram(spec, registry));
+}
+
+/** An unlabelled per-write histogram, registered on first use like lazyHistogram. */
+function lazyObserve(spec: MetricSpec, registry: Registry): (value: number) => void {
+  let observe: ((value: number) => void) | undefined;
+  return (value) => (observe ??= new BucketHistogram(spec, registry).bind())(value);
+}
+
+/**
+ * A {type, encoding} counter bumped per frame: summed in a Map under one string key and added to prom-client
+ * when the registry is read (its collect hook), so a frame costs a Map update rather than a label-object hash.
+ * Bounded like the labels it is keyed by (boundedLabel's values × the two encodings).
+ */
+function summedCounter(spec: MetricSpec, registry: Registry): (type: string, encoding: string, count: number) => void {
+  const pending = new Map<string, { readonly labels: { type: string; encoding: string }; n: number }>();
+  new Counter({
+    name: spec.name,
+    help: spec.help,
+    labelNames: [...spec.labels],
+    registers: [registry],
+    collect() {
+      for (const entry of pending.values())
+        if (entry.n > 0) {
+          this.inc(entry.labels, entry.n);
+          entry.n = 0;
+        }
+    },
+  });
+  return (type, encoding, count) => {
+    const key = `${type}\u0000${encoding}`;
+    const entry = pending.get(key);
+    if (entry === undefined) pending.set(key, { labels: { type, encoding }, n: count });
+    else entry.n += count;
+  };
 }
 
 function counter(spec: MetricSpec, registry: Registry): Counter {
@@ -140,11 +175,12 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
   const maxValues = options.maxLabelValues ?? 64;
 
   const connected = lazyGauge(METRICS.connectedTerminals, registry);
-  const framesIn = counter(METRICS.framesIn, registry);
-  const framesOut = counter(METRICS.framesOut, registry);
+  const framesIn = summedCounter(METRICS.framesIn, registry);
+  const framesOut = summedCounter(METRICS.framesOut, registry);
   const frameErrors = counter(METRICS.frameErrors, registry);
-  const ackLatency = lazyHistogram(METRICS.ackLatency, registry);
-  const broadcastLatency = lazyHistogram(METRICS.broadcastLatency, registry);
+  // Observed once or more per write: counted in plain arrays (bucket-histogram.ts), not through prom-client.
+  const ackLatency = lazyObserve(METRICS.ackLatency, registry);
+  const broadcastLatency = lazyObserve(METRICS.broadcastLatency, registry);
   const backpressureCloses = counter(METRICS.backpressureCloses, registry);
   const quarantined = counter(METRICS.quarantined, registry);
   const resyncs = counter(METRICS.resyncs, registry);
@@ -159,7 +195,8 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
   const forwardFailures = counter(METRICS.forwardFailures, registry);
   const deadLetters = lazyGauge(METRICS.deadLetters, registry);
   const odooRpc = histogram(METRICS.odooRpcDuration, registry);
-  const writeStage = histogram(METRICS.writeStage, registry);
+  const writeStage = new BucketHistogram(METRICS.writeStage, registry);
+  const stageObserve = new Map<string, (seconds: number) => void>();
 
   // Every thread reports its own loop delay: a blocked shard or writer shows up here, not only the front.
   const loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
@@ -190,11 +227,11 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
 
   const metrics: HubMetrics = {
     connectedTerminals: (count) => connected().set(count),
-    frameIn: (type, encoding) => framesIn.inc({ type: typeLabel(type), encoding }),
-    frameOut: (type, encoding, count = 1) => framesOut.inc({ type: typeLabel(type), encoding }, count),
+    frameIn: (type, encoding) => framesIn(typeLabel(type), encoding, 1),
+    frameOut: (type, encoding, count = 1) => framesOut(typeLabel(type), encoding, count),
     frameError: (code) => frameErrors.inc({ code: codeLabel(code) }),
-    ackLatency: (seconds) => ackLatency().observe(seconds),
-    broadcastLatency: (seconds) => broadcastLatency().observe(seconds),
+    ackLatency: (seconds) => ackLatency(seconds),
+    broadcastLatency: (seconds) => broadcastLatency(seconds),
     backpressureClose: () => backpressureCloses.inc(),
     resync: (kind) => resyncs.inc({ kind }),
     storageError: (code) => storageErrors.inc({ code: codeLabel(code) }),
@@ -213,7 +250,11 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
     deadLetters: (count) => deadLetters().set(count),
     odooRpc: (method, outcome, seconds) => odooRpc.observe({ method: methodLabel(method), outcome }, seconds),
     quarantined: (kind) => quarantined.inc({ kind }),
-    writeStage: (stage, seconds) => writeStage.observe({ stage }, seconds),
+    writeStage: (stage, seconds) => {
+      let observe = stageObserve.get(stage);
+      if (observe === undefined) stageObserve.set(stage, (observe = writeStage.bind({ stage })));
+      observe(seconds);
+    },
   };
 
   return {
