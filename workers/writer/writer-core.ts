@@ -21,7 +21,7 @@ import type { TimerHandle } from '#ports/clock.js';
 import type { ForwardOutcome, ForwardQueue } from '#ports/forwarding.js';
 import { stageTimer, type StageMark, type StageTimer } from '#ports/metrics.js';
 import { outcomeOf, settledPromise, thenSettled, whenSettled, type Outcome } from '#ports/settled.js';
-import { isFenced, type CommitResult, type StoreFault, type StoreTallies } from '#ports/store.js';
+import { isFenced, type CommitResult, type StoreFault, type StoreTallies, type StoreUnit } from '#ports/store.js';
 import { HubError, causeOf, describeCause } from '#protocol/errors.js';
 import { depthWithin } from '#protocol/frame-limits.js';
 import type { Unit } from '#threads/actor-io.js';
@@ -30,6 +30,7 @@ import { shardOf, tableKey, type ActorKey } from '#threads/keys.js';
 import type { InputArgs, InputOf, RequestHandlers, RequestType, ResultOf } from '#threads/rpc.js';
 import type { KeySeed, ShardSeed } from '#threads/seed.js';
 import { DeviceOwners } from './device-owners.js';
+import { createForwardClaims } from './forward-claim.js';
 import { seedOfKey, seedsOfContents } from './port-seeds.js';
 import { StoreLane, type LaneTask } from './store-lane.js';
 import { outboundOf, toStoreUnit } from './store-units.js';
@@ -147,10 +148,12 @@ export class WriterCore {
     // Only a leader (or a standalone hub) forwards to Odoo: each term starts a forwarder of its own.
     this.role = new WriterRole(deps.role ?? 'standalone', {
       log: deps.log,
-      startForwarder: () => {
+      startForwarder: (epoch) => {
+        // A leader claims each batch under its fence before sending it (forward-claim.ts); standalone never needs to.
+        const claim = epoch === undefined ? undefined : createForwardClaims({ store, commit: (units) => this.commitClaim(units), clock: deps.clock, config, epoch });
         this.forwarder =
           deps.createForwarder?.({
-            queue,
+            queue: claim === undefined ? queue : { ...queue, claim },
             config,
             clock: deps.clock,
             log: deps.log,
@@ -437,6 +440,26 @@ export class WriterCore {
   private refuse(units: readonly Unit[], reason: string, inDoubt = false): void {
     const out = refusals(units, reason, inDoubt);
     this.deps.toFront({ type: 'deliver', input: { deliveries: out.length === 0 ? [] : [{ out }], stats: this.stats() } });
+  }
+
+  /** The forwarder's claim, on the lane under the fence; a fenced claim makes the writer follow like any fenced commit. */
+  private commitClaim(units: readonly StoreUnit[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.lane.push((done) => {
+        whenSettled(
+          this.deps.store.commit(units, this.deps.clock.now(), this.role.fence),
+          () => {
+            done();
+            resolve();
+          },
+          (error) => {
+            if (isFenced(error)) this.commitFenced([], error.details.fence, error.details.current);
+            done();
+            reject(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
+      });
+    });
   }
 
   /** While degraded and idle, a one-row write tells when the store accepts commits again (and /health clears). */
