@@ -90,6 +90,7 @@ const badValues: Partial<Record<ConfigName, string>> = {
   HUB_STORE: 'mysql',
   HUB_PG_URL: 'mysql://db/pos',
   HUB_PG_NODE: 'no port',
+  HUB_PG_LOCK_TIMEOUT_MS: '0',
   HUB_ID: 'not an id',
 };
 
