@@ -28,6 +28,11 @@ export interface ClusterView {
   readonly leader: ClusterLeader | null;
   /** The primary's replication; null on SQLite, or while no primary answers. */
   readonly replication: ReplicationView | null;
+  /**
+   * This hub's own data node as the last read found it (a replicated store's leadership loop only). A
+   * leader whose node is `primary_cannot_commit` is not healthy: /health says degraded, the dashboard red.
+   */
+  readonly ownNode?: NodeState;
 }
 
 /** `hub: {id, role, epoch}` of AUTH_OK and HUB_STATUS. A type, not an interface, so it fits the protocol's loose objects. */
@@ -37,8 +42,11 @@ export type HubIdentityView = {
   readonly epoch: number;
 };
 
-/** A data node as one read found it. */
-export type NodeState = 'primary' | 'standby' | 'unreachable';
+/**
+ * A data node as one read found it. `primary` can commit; `primary_cannot_commit` is out of recovery but
+ * its commits wait for a synchronous standby that is not attached (an old primary not demoted yet).
+ */
+export type NodeState = 'primary' | 'primary_cannot_commit' | 'standby' | 'unreachable';
 
 /** The latest takeover: its fencing epoch and the hub id that took it (epoch 0, node null before the first). */
 export interface TakeoverRef {

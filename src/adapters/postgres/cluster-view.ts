@@ -16,7 +16,7 @@ import {
   type ClusterWatch,
   type ReplicationView,
 } from '../../ports/cluster.js';
-import { connectTarget, parsePgUrl, type PgTarget } from './connection.js';
+import { CAN_COMMIT_SQL, connectTarget, parsePgUrl, type PgTarget } from './connection.js';
 
 /** What one data node answered (or why it did not). */
 export type NodeProbe =
@@ -33,6 +33,11 @@ export type NodeProbe =
       readonly takeover: { readonly epoch: number; readonly node: string | null };
       /** SHOW synchronous_standby_names (empty: commits do not wait for a standby). */
       readonly synchronousStandbyNames: string;
+      /**
+       * Out of recovery, whether a commit can complete (connection.ts CAN_COMMIT_SQL): false for an old
+       * primary pg_auto_failover has not demoted, cut off from its synchronous standby. True in recovery.
+       */
+      readonly canCommit: boolean;
     }
   | { readonly host: string; readonly port: number; readonly ok: false; readonly error: string };
 
@@ -89,8 +94,8 @@ export async function probeNode(
       timeouts.connectTimeoutMs,
       timeouts.queryTimeoutMs,
     );
-    const { rows } = await client.query<{ ro: boolean; ssn: string }>(
-      `SELECT pg_is_in_recovery() AS ro, current_setting('synchronous_standby_names') AS ssn`,
+    const { rows } = await client.query<{ ro: boolean; ssn: string; commits: boolean }>(
+      `SELECT pg_is_in_recovery() AS ro, current_setting('synchronous_standby_names') AS ssn, ${CAN_COMMIT_SQL} AS commits`,
     );
     const inRecovery = rows[0]?.ro === true;
     let replayBacklogBytes: number | null = null;
@@ -111,6 +116,7 @@ export async function probeNode(
       replayBacklogBytes,
       takeover: await readTakeover(client),
       synchronousStandbyNames: rows[0]?.ssn ?? '',
+      canCommit: inRecovery || rows[0]?.commits === true,
     };
   } catch (error) {
     return { ...host, ok: false, error: error instanceof Error ? error.message : String(error) };
@@ -136,7 +142,7 @@ export function readFromProbes(probes: readonly NodeProbe[], ownNode: string): C
           .map((p) => p.takeover)
           .reduce<TakeoverRef>((a, b) => (b.epoch > a.epoch ? b : a), { epoch: 0, node: null });
   return {
-    ownNode: own === undefined || !own.ok ? 'unreachable' : own.inRecovery ? 'standby' : 'primary',
+    ownNode: own === undefined || !own.ok ? 'unreachable' : own.inRecovery ? 'standby' : own.canCommit ? 'primary' : 'primary_cannot_commit',
     latest,
   };
 }
@@ -147,7 +153,8 @@ export function readFromProbes(probes: readonly NodeProbe[], ownNode: string): C
  */
 export function viewFromProbes(probes: readonly NodeProbe[], hubId: string, floor: ClusterView | null): ClusterView {
   const answered = probes.filter((p): p is Extract<NodeProbe, { ok: true }> => p.ok);
-  const primary = answered.find((p) => !p.inRecovery) ?? null;
+  // The primary that can commit: an undemoted old one beside it (cut off, standby gone) is not the cluster's.
+  const primary = answered.find((p) => !p.inRecovery && p.canCommit) ?? answered.find((p) => !p.inRecovery) ?? null;
   const latest = answered
     .map((p) => p.takeover)
     .reduce<{ epoch: number; node: string | null }>((a, b) => (b.epoch > a.epoch ? b : a), { epoch: 0, node: null });
