@@ -65,6 +65,18 @@ export interface ClusterRead {
   readonly latest: TakeoverRef | null;
 }
 
+/** What one read found that a follower's failover rule needs (src/hub/failover-request.ts; docs/ha.md). */
+export interface FailoverObservation {
+  /** This hub's own node is a standby the primary reports `sync`/`quorum`, with nothing left to replay. */
+  readonly ownNodeSyncStandby: boolean;
+  /** A primary answered and can commit (otherwise the fault is the database's: pg_auto_failover's job). */
+  readonly primaryCanCommit: boolean;
+  /** The leader's fenced heartbeat as the primary shows it, or null (none yet, or unreadable). */
+  readonly heartbeat: string | null;
+  /** The latest takeover, or null when no node answered. */
+  readonly latest: TakeoverRef | null;
+}
+
 export interface ClusterWatch {
   /** The last view read (the first is read before the hub listens). */
   current(): ClusterView;

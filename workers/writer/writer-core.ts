@@ -31,6 +31,7 @@ import type { InputArgs, InputOf, RequestHandlers, RequestType, ResultOf } from 
 import type { KeySeed, ShardSeed } from '#threads/seed.js';
 import { DeviceOwners } from './device-owners.js';
 import { createForwardClaims } from './forward-claim.js';
+import { createLeaderHeartbeat, type LeaderHeartbeat } from './leader-heartbeat.js';
 import { seedOfKey, seedsOfContents } from './port-seeds.js';
 import { StoreLane, type LaneTask } from './store-lane.js';
 import { outboundOf, toStoreUnit } from './store-units.js';
@@ -87,6 +88,8 @@ export class WriterCore {
   private forwarder: ForwarderHandle | null = null;
   /** Standalone, leader (with its fence epoch) or follower (workers/writer/leadership.ts). */
   private readonly role: WriterRole;
+  /** A leader's fenced liveness, beating while it leads (leader-heartbeat.ts). */
+  private readonly heartbeat: LeaderHeartbeat;
   private stopped = false;
   /** Odoo reachability last told to the front: it changes without any commit (the forwarder's idle probe). */
   private toldReachable: boolean | null = null;
@@ -145,10 +148,12 @@ export class WriterCore {
       this.tallies = t;
     });
     this.ready = thenSettled(stored, () => counted);
+    this.heartbeat = createLeaderHeartbeat({ clock: deps.clock, intervalMs: config.HUB_LEADER_HEARTBEAT_MS, commit: (units) => this.commitClaim(units), log: deps.log });
     // Only a leader (or a standalone hub) forwards to Odoo: each term starts a forwarder of its own.
     this.role = new WriterRole(deps.role ?? 'standalone', {
       log: deps.log,
       startForwarder: (epoch) => {
+        if (epoch !== undefined) this.heartbeat.start(epoch);
         // A leader claims each batch under its fence before sending it (forward-claim.ts); standalone never needs to.
         const claim = epoch === undefined ? undefined : createForwardClaims({ store, commit: (units) => this.commitClaim(units), clock: deps.clock, config, epoch });
         this.forwarder =
@@ -163,6 +168,7 @@ export class WriterCore {
         this.forwarder?.start();
       },
       stopForwarder: async () => {
+        this.heartbeat.stop();
         const forwarder = this.forwarder;
         this.forwarder = null;
         await forwarder?.stop();
@@ -442,7 +448,7 @@ export class WriterCore {
     this.deps.toFront({ type: 'deliver', input: { deliveries: out.length === 0 ? [] : [{ out }], stats: this.stats() } });
   }
 
-  /** The forwarder's claim, on the lane under the fence; a fenced claim makes the writer follow like any fenced commit. */
+  /** The forwarder's claim or the heartbeat, on the lane under the fence; fenced, the writer follows like any fenced commit. */
   private commitClaim(units: readonly StoreUnit[]): Promise<void> {
     return new Promise((resolve, reject) => {
       this.lane.push((done) => {
@@ -799,6 +805,7 @@ export class WriterCore {
       this.commit();
       // Nothing that arrives after this is stored: the hub is shutting down.
       this.stopped = true;
+      this.heartbeat.stop();
       return this.afterCommits(async () => {
         if (this.probeTimer !== null) this.deps.clock.clearTimeout(this.probeTimer);
         this.probeTimer = null;

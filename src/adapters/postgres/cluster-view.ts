@@ -14,6 +14,7 @@ import {
   type TakeoverRef,
   type ClusterView,
   type ClusterWatch,
+  type FailoverObservation,
   type ReplicationView,
 } from '../../ports/cluster.js';
 import { CAN_COMMIT_SQL, connectTarget, parsePgUrl, type PgTarget } from './connection.js';
@@ -31,6 +32,8 @@ export type NodeProbe =
       readonly replayBacklogBytes: number | null;
       /** The latest takeover visible on this node (epoch 0, node null before the first). */
       readonly takeover: { readonly epoch: number; readonly node: string | null };
+      /** The leader's fenced heartbeat as this node shows it (null before the first; absent from older fixtures). */
+      readonly heartbeat?: string | null;
       /** SHOW synchronous_standby_names (empty: commits do not wait for a standby). */
       readonly synchronousStandbyNames: string;
       /**
@@ -70,15 +73,17 @@ async function readReplication(client: pg.Client): Promise<ReplicationView> {
   };
 }
 
-async function readTakeover(client: pg.Client): Promise<{ epoch: number; node: string | null }> {
-  // The hub creates `takeovers` on its first start (schema.ts); before that there is no epoch yet.
+/** The latest takeover and the leader's heartbeat (workers/writer/leader-heartbeat.ts) this node shows. */
+async function readTakeover(client: pg.Client): Promise<{ takeover: { epoch: number; node: string | null }; heartbeat: string | null }> {
+  // The hub creates `takeovers` and `meta` on its first start (schema.ts); before that there is no epoch yet.
   const exists = await client.query<{ t: string | null }>(`SELECT to_regclass('takeovers')::text AS t`);
-  if (exists.rows[0]?.t == null) return { epoch: 0, node: null };
-  const { rows } = await client.query<{ epoch: number; node: string }>(
-    'SELECT epoch, node FROM takeovers ORDER BY epoch DESC LIMIT 1',
+  if (exists.rows[0]?.t == null) return { takeover: { epoch: 0, node: null }, heartbeat: null };
+  const { rows } = await client.query<{ epoch: number; node: string; heartbeat: string | null }>(
+    `SELECT epoch, node, (SELECT left(value, 200) FROM meta WHERE key = 'leader_heartbeat') AS heartbeat
+     FROM takeovers ORDER BY epoch DESC LIMIT 1`,
   );
   const row = rows[0];
-  return row === undefined ? { epoch: 0, node: null } : { epoch: Number(row.epoch), node: row.node };
+  return row === undefined ? { takeover: { epoch: 0, node: null }, heartbeat: null } : { takeover: { epoch: Number(row.epoch), node: row.node }, heartbeat: row.heartbeat };
 }
 
 /** Ask one data node what it is. Never throws: a node that does not answer is a result too. */
@@ -108,13 +113,15 @@ export async function probeNode(
     } else {
       replication = await readReplication(client);
     }
+    const { takeover, heartbeat } = await readTakeover(client);
     return {
       ...host,
       ok: true,
       inRecovery,
       replication,
       replayBacklogBytes,
-      takeover: await readTakeover(client),
+      takeover,
+      heartbeat,
       synchronousStandbyNames: rows[0]?.ssn ?? '',
       canCommit: inRecovery || rows[0]?.commits === true,
     };
@@ -144,6 +151,24 @@ export function readFromProbes(probes: readonly NodeProbe[], ownNode: string): C
   return {
     ownNode: own === undefined || !own.ok ? 'unreachable' : own.inRecovery ? 'standby' : own.canCommit ? 'primary' : 'primary_cannot_commit',
     latest,
+  };
+}
+
+/**
+ * What a follower's failover rule needs from one read (src/hub/failover-request.ts): whether its own node is
+ * a healthy synchronous standby of a primary that can commit (two data nodes: the primary's best standby is
+ * this one), and the leader's heartbeat as the primary shows it.
+ */
+export function failoverObservation(probes: readonly NodeProbe[], ownNode: string): FailoverObservation {
+  const answered = probes.filter((p): p is Extract<NodeProbe, { ok: true }> => p.ok);
+  const primary = answered.find((p) => !p.inRecovery && p.canCommit) ?? null;
+  const own = answered.find((p) => `${p.host}:${p.port}` === ownNode);
+  const syncState = primary?.replication?.syncState ?? null;
+  return {
+    ownNodeSyncStandby: own !== undefined && own.inRecovery && (syncState === 'sync' || syncState === 'quorum') && own.replayBacklogBytes === 0,
+    primaryCanCommit: primary !== null,
+    heartbeat: primary?.heartbeat ?? null,
+    latest: readFromProbes(probes, ownNode).latest,
   };
 }
 
@@ -187,6 +212,8 @@ export interface PgClusterWatchOptions {
   readonly intervalMs: number;
   readonly timeouts?: ProbeTimeouts;
   readonly onError?: (error: unknown) => void;
+  /** After every read, what a follower's failover rule needs (main.ts wires it when HUB_PG_MONITOR_URL is set). */
+  readonly onObservation?: (observation: FailoverObservation) => void;
 }
 
 const DEFAULT_TIMEOUTS: ProbeTimeouts = { connectTimeoutMs: 1500, queryTimeoutMs: 1500 };
@@ -216,6 +243,7 @@ export function pgClusterWatch(options: PgClusterWatchOptions): ClusterWatch {
       if (updated) for (const listener of updates) listener(next);
       const read = readFromProbes(probes, ownNode);
       for (const listener of reads) listener(read);
+      options.onObservation?.(failoverObservation(probes, ownNode));
     } catch (error) {
       options.onError?.(error);
     }

@@ -1,7 +1,8 @@
 /**
- * The writer's side of finalization exactly once across a leader change (docs/ha.md): a leader's forwarder
- * gets a claim that commits under the writer's fence, a standalone forwarder gets none, and a claim
- * refused by a newer takeover makes the writer follow like any fenced commit. Real SQLite, two handles.
+ * The writer's leadership term (docs/ha.md): a leader's forwarder gets a claim that commits under the
+ * writer's fence (finalization exactly once across a leader change), a standalone forwarder gets none, a
+ * claim refused by a newer takeover makes the writer follow like any fenced commit; and a leader commits
+ * its fenced heartbeat on schedule until it is demoted. Real SQLite, two handles.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,8 +16,10 @@ import { noopMetrics } from '../../../src/ports/metrics.js';
 import { isFenced } from '../../../src/ports/store.js';
 import type { WriterNotice } from '../../../src/threads/contract.js';
 import { FORWARD_CLAIM_KEY } from '../../../workers/writer/forward-claim.js';
+import { LEADER_HEARTBEAT_KEY } from '../../../workers/writer/leader-heartbeat.js';
 import { WriterCore } from '../../../workers/writer/writer-core.js';
 import { fixedClock, writerClock } from '../../helpers/clocks.js';
+import { pollUntil } from '../../helpers/wait.js';
 
 const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0' });
 let dir: string;
@@ -37,12 +40,13 @@ function open(): SqliteStorePort {
 
 function writer(role: 'standalone' | 'follower') {
   const store = open();
+  const clock = fixedClock();
   const queues: ForwardQueue[] = [];
   const sent: WriterNotice[] = [];
   const core = new WriterCore({
     store,
     config,
-    clock: writerClock(fixedClock()),
+    clock: writerClock(clock),
     log: createLogger({ level: 'silent' }),
     metrics: noopMetrics,
     toFront: (m) => sent.push(m),
@@ -52,7 +56,7 @@ function writer(role: 'standalone' | 'follower') {
       return { start: () => undefined, kick: () => undefined, stop: () => Promise.resolve(), status: () => ({ lastOdooSync: null, odooReachable: true, lastError: null }) };
     },
   });
-  return { store, core, queues, sent };
+  return { store, core, queues, sent, clock };
 }
 
 const event = { eventId: 7, posReference: 'A', snapshot: {} as never, configId: 1, terminalId: 'ann', attempts: 0 };
@@ -80,5 +84,20 @@ describe('the writer claims what its forwarder sends', () => {
     expect(isFenced(refused)).toBe(true);
     expect(w.sent).toContainEqual({ type: 'fenced', input: { epoch, current: epoch + 1 } });
     expect(JSON.parse((await w.store.meta(FORWARD_CLAIM_KEY)) ?? 'null')).toMatchObject({ epoch });
+  });
+
+  it('a leader commits its heartbeat at the takeover and every interval, and stops when demoted', async () => {
+    const w = writer('follower');
+    const beat = async (): Promise<unknown> => JSON.parse((await w.store.meta(LEADER_HEARTBEAT_KEY)) ?? 'null');
+    expect(await beat()).toBeNull();
+    const { epoch } = await w.core.request('take_over', { node: 'hub-a' });
+    await pollUntil(async () => (await beat()) !== null, 'the first heartbeat');
+    expect(await beat()).toEqual({ epoch, beat: 1 });
+    w.clock.advance(config.HUB_LEADER_HEARTBEAT_MS);
+    await pollUntil(async () => ((await beat()) as { beat: number }).beat === 2, 'the second heartbeat');
+    await w.core.request('demote', { leader: null });
+    w.clock.advance(config.HUB_LEADER_HEARTBEAT_MS * 3);
+    await w.core.settled();
+    expect(await beat()).toEqual({ epoch, beat: 2 });
   });
 });
