@@ -20,7 +20,7 @@ export function createLeaderHeartbeat(deps: {
   readonly clock: Clock;
   readonly intervalMs: number;
   /** A commit on the writer's lane under its fence; rejects when fenced or refused. */
-  readonly commit: (units: readonly StoreUnit[]) => Promise<void>;
+  readonly commit: (units: readonly StoreUnit[], epoch: number) => Promise<void>;
   readonly log: Logger;
 }): LeaderHeartbeat {
   let timer: TimerHandle | null = null;
@@ -33,8 +33,9 @@ export function createLeaderHeartbeat(deps: {
     // The value changes every beat: the follower watches for a change, on its own clock.
     const value = JSON.stringify({ epoch, beat: beats });
     deps
-      .commit([{ ops: [{ op: 'meta_put', key: LEADER_HEARTBEAT_KEY, value }] }])
-      .catch((error: unknown) => deps.log.warn({ err: error, epoch }, 'leader heartbeat not committed'))
+      .commit([{ ops: [{ op: 'meta_put', key: LEADER_HEARTBEAT_KEY, value }] }], epoch)
+      // A refused commit is reported where it matters (storage error, fencing); a missed beat is only a beat.
+      .catch((error: unknown) => deps.log.debug({ err: error, epoch }, 'leader heartbeat not committed'))
       .finally(() => {
         if (term === epoch && timer === null) timer = deps.clock.setTimeout(() => beat(epoch), deps.intervalMs);
       });

@@ -148,14 +148,14 @@ export class WriterCore {
       this.tallies = t;
     });
     this.ready = thenSettled(stored, () => counted);
-    this.heartbeat = createLeaderHeartbeat({ clock: deps.clock, intervalMs: config.HUB_LEADER_HEARTBEAT_MS, commit: (units) => this.commitClaim(units), log: deps.log });
+    this.heartbeat = createLeaderHeartbeat({ clock: deps.clock, intervalMs: config.HUB_LEADER_HEARTBEAT_MS, commit: (units, epoch) => this.commitClaim(units, epoch), log: deps.log });
     // Only a leader (or a standalone hub) forwards to Odoo: each term starts a forwarder of its own.
     this.role = new WriterRole(deps.role ?? 'standalone', {
       log: deps.log,
       startForwarder: (epoch) => {
         if (epoch !== undefined) this.heartbeat.start(epoch);
         // A leader claims each batch under its fence before sending it (forward-claim.ts); standalone never needs to.
-        const claim = epoch === undefined ? undefined : createForwardClaims({ store, commit: (units) => this.commitClaim(units), clock: deps.clock, config, epoch });
+        const claim = epoch === undefined ? undefined : createForwardClaims({ store, commit: (units) => this.commitClaim(units, epoch), clock: deps.clock, config, epoch });
         this.forwarder =
           deps.createForwarder?.({
             queue: claim === undefined ? queue : { ...queue, claim },
@@ -448,12 +448,15 @@ export class WriterCore {
     this.deps.toFront({ type: 'deliver', input: { deliveries: out.length === 0 ? [] : [{ out }], stats: this.stats() } });
   }
 
-  /** The forwarder's claim or the heartbeat, on the lane under the fence; fenced, the writer follows like any fenced commit. */
-  private commitClaim(units: readonly StoreUnit[]): Promise<void> {
+  /**
+   * The forwarder's claim or the heartbeat, on the lane under the fence of the term that made it (never the
+   * role's fence of the moment: after a demotion that is none, an unfenced write); fenced, the writer follows.
+   */
+  private commitClaim(units: readonly StoreUnit[], fence: number): Promise<void> {
     return new Promise((resolve, reject) => {
       this.lane.push((done) => {
         whenSettled(
-          this.deps.store.commit(units, this.deps.clock.now(), this.role.fence),
+          this.deps.store.commit(units, this.deps.clock.now(), fence),
           () => {
             done();
             resolve();
