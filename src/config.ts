@@ -83,6 +83,11 @@ export const CONFIG_VARIABLES = {
   HUB_PG_URL: { schema: z.string().trim().regex(/^(postgres(ql)?:\/\/\S+)?$/, 'must be a postgres:// URL'), default: '', doc: 'With HUB_STORE=postgres: postgres://user:password@hostA:5432,hostB:5432/db?target_session_attrs=read-write (every data node, the writable one is used). Secret.' },
   HUB_FOLLOWER_TAIL_MS: { schema: int(50, 60_000), default: '250', doc: 'With HUB_STORE=postgres, on a follower hub: how often it moves its high-water mark (one synchronous write of its own) and sends its terminals the leader\'s events up to it, refreshing its actors (docs/ha.md "Follower hubs").' },
   HUB_PG_NODE: { schema: z.string().trim().regex(/^([A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$|^$/, 'must be host:port, one of the hosts of HUB_PG_URL'), default: '', doc: 'With HUB_STORE=postgres: this hub\'s own data node, host:port as written in HUB_PG_URL (default: its first host). The hub leads while this node is the writable primary (docs/ha.md).' },
+  HUB_PG_LOCK_TIMEOUT_MS: { schema: int(100, 600_000), default: '5000', doc: "With HUB_STORE=postgres: how long a commit or takeover waits for the takeovers lock (or a row) another session holds before it is refused as transient (nothing applied) and retried; a stuck session cannot stall the venue (docs/ha.md). Never applied to COMMIT's wait for the standby." },
+  HUB_PG_MONITOR_URL: { schema: z.string().trim().regex(/^(postgres(ql)?:\/\/\S+)?$/, 'must be a postgres:// URL'), default: '', doc: "With HUB_STORE=postgres: the pg_auto_failover monitor (postgres://autoctl_node:…@witness:5432/pg_auto_failover). Set, a follower asks it for a failover when the leader hub stops serving while its database is fine (docs/ha.md \"A leader hub that keeps crashing\"); empty, it never asks. Secret." },
+  HUB_LEADER_HEARTBEAT_MS: { schema: int(500, 60_000), default: '5000', doc: 'With HUB_STORE=postgres: how often the leader commits its fenced heartbeat (docs/ha.md).' },
+  HUB_LEADER_STALE_MS: { schema: int(5000, 3_600_000), default: '30000', doc: "With HUB_PG_MONITOR_URL: a leader whose heartbeat has not changed for this long is not serving; well above a hub's restart, and at least 3 × HUB_LEADER_HEARTBEAT_MS (docs/ha.md)." },
+  HUB_FAILOVER_REQUEST_INTERVAL_MS: { schema: int(60_000, 86_400_000), default: '600000', doc: 'With HUB_PG_MONITOR_URL: a follower asks for a failover at most once per this long (docs/ha.md).' },
   HUB_ID: { schema: z.string().trim().max(128).regex(/^([A-Za-z0-9.-]+:\d{1,5}|wss?:\/\/\S+)?$/, 'must be host:port or a ws:// or wss:// URL terminals can dial'), default: '', doc: 'This hub\'s id in AUTH_OK, HUB_STATUS and the takeovers table, and where a follower sends terminals (NOT_LEADER): host:port or a ws(s):// URL. Default `<hostname>.local:<the port it listens on>`.' },
   HUB_LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'Log level.' },
   HUB_LOG_PRETTY: { schema: bool, default: 'false', doc: 'Readable logs instead of JSON lines (development).' },
@@ -193,6 +198,9 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     problems.push(...devAuthProblems(out.HUB_DEV_AUTH === true, String(out.HUB_HOST), out.HUB_DEV_AUTH_ALLOW_REMOTE === true, env.NODE_ENV));
   }
   if (problems.length === 0) problems.push(...tlsProblems(out));
+  if (typeof out.HUB_LEADER_STALE_MS === 'number' && typeof out.HUB_LEADER_HEARTBEAT_MS === 'number' && out.HUB_LEADER_STALE_MS < 3 * out.HUB_LEADER_HEARTBEAT_MS) {
+    problems.push({ variable: 'HUB_LEADER_STALE_MS', message: `must be at least 3 × HUB_LEADER_HEARTBEAT_MS (${3 * out.HUB_LEADER_HEARTBEAT_MS}): one slow heartbeat must not look like a dead leader` });
+  }
   if (out.HUB_STORE === 'postgres' && String(out.HUB_PG_URL) === '') {
     problems.push({ variable: 'HUB_PG_URL', message: 'must be set when HUB_STORE=postgres (postgres://user:password@hostA,hostB/db?target_session_attrs=read-write)' });
   }
@@ -269,4 +277,4 @@ function devAuthProblems(devAuth: boolean, host: string, allowRemote: boolean, n
 }
 
 /** The secrets never to log or show (the logger redacts them by these names). */
-export const SECRET_VARIABLES: readonly ConfigName[] = ['ODOO_PASSWORD', 'HUB_ADMIN_TOKEN', 'ODOO_RPC_HEADERS', 'HUB_METRICS_TOKEN', 'HUB_PG_URL'];
+export const SECRET_VARIABLES: readonly ConfigName[] = ['ODOO_PASSWORD', 'HUB_ADMIN_TOKEN', 'ODOO_RPC_HEADERS', 'HUB_METRICS_TOKEN', 'HUB_PG_URL', 'HUB_PG_MONITOR_URL'];

@@ -10,7 +10,7 @@ import { parseEnv } from 'node:util';
 import { createLogger, type Logger } from './adapters/log/logger.js';
 import { localHostName, startMdns } from './adapters/mdns/advertiser.js';
 import { clusterTxt, hubTxtRecord } from './adapters/mdns/txt-record.js';
-import type { ClusterWatch } from './ports/cluster.js';
+import type { ClusterWatch, FailoverObservation } from './ports/cluster.js';
 import { createMetricsRenderer, createThreadMetrics } from './adapters/metrics/index.js';
 import { RUNTIME_EXIT_CODE, unsupportedRuntimeMessage } from './adapters/uws/runtime.js';
 import { createCatalogProvider } from './adapters/odoo/catalog-cache.js';
@@ -22,6 +22,7 @@ import { CONFIG_EXIT_CODE, isLoopbackHost, parseConfig, type Config, type Config
 import { dashboardHtml } from './front/dashboard/page.js';
 import { withDevAuth } from './front/dev-auth.js';
 import { createHub } from './hub.js';
+import { CRASH_LOOP, createFailoverRequester } from './hub/failover-request.js';
 import { systemClock } from './ports/clock.js';
 import type { TokenValidator } from './ports/auth.js';
 import { EXIT_CODES, exitCodeFor } from './exit-codes.js';
@@ -32,6 +33,8 @@ export const LISTENING_LINE_PREFIX = 'POS_HUB_LISTENING ';
 const SHUTDOWN_LIMIT_MS = 5000;
 /** How often a Postgres hub re-reads its cluster view (role, epoch, replication lag); docs/ha.md. */
 const CLUSTER_POLL_MS = 2000;
+/** A failover request: connect and two statements on the monitor, a LAN away. */
+const MONITOR_TIMEOUT_MS = 3000;
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
 function loadEnv(): Record<string, string | undefined> {
@@ -95,7 +98,24 @@ async function clusterWatchFor(config: Config, log: Logger, hubId: () => string)
     clock: systemClock,
     intervalMs: CLUSTER_POLL_MS,
     onError: (error) => log.warn({ err: toHubError(error) }, 'cluster view read failed'),
+    ...(await failoverRequesterFor(config, log, hubId)),
   });
+}
+
+/** With HUB_PG_MONITOR_URL, a follower asks for a failover when the leader hub stops serving (docs/ha.md). */
+async function failoverRequesterFor(config: Config, log: Logger, hubId: () => string): Promise<{ onObservation?: (o: FailoverObservation) => void }> {
+  if (config.HUB_PG_MONITOR_URL === '') return {};
+  const { requestFailover } = await import('./adapters/postgres/monitor.js');
+  const url = config.HUB_PG_MONITOR_URL;
+  return {
+    onObservation: createFailoverRequester({
+      clock: systemClock,
+      rule: { staleMs: config.HUB_LEADER_STALE_MS, intervalMs: config.HUB_FAILOVER_REQUEST_INTERVAL_MS, ...CRASH_LOOP },
+      hubId,
+      request: () => requestFailover(url, MONITOR_TIMEOUT_MS),
+      log,
+    }),
+  };
 }
 
 async function main(): Promise<void> {

@@ -37,7 +37,14 @@ function formatBytes(n: number): string {
 export function clusterVerdicts(probes: readonly NodeProbe[], monitor: MonitorRead): CheckResult[] {
   const out: CheckResult[] = [];
   for (const p of probes) {
-    if (p.ok) out.push(line('PASS', `${where(p)} answers (${p.inRecovery ? 'standby' : 'primary, writable'})`));
+    if (p.ok && !p.inRecovery && !p.canCommit)
+      out.push(
+        line(
+          'FAIL',
+          `${where(p)} is out of recovery but cannot commit: its synchronous standby is gone and pg_auto_failover has not demoted it (cut off from the monitor and the standby?) — check the network to it and \`pg_autoctl show state\` on the witness`,
+        ),
+      );
+    else if (p.ok) out.push(line('PASS', `${where(p)} answers (${p.inRecovery ? 'standby' : 'primary, writable'})`));
     else
       out.push(
         line(
@@ -46,7 +53,8 @@ export function clusterVerdicts(probes: readonly NodeProbe[], monitor: MonitorRe
         ),
       );
   }
-  const primaries = probes.filter((p): p is Extract<NodeProbe, { ok: true }> => p.ok && !p.inRecovery);
+  // Writable means able to commit: an undemoted old primary beside the promoted one is not a split brain.
+  const primaries = probes.filter((p): p is Extract<NodeProbe, { ok: true }> => p.ok && !p.inRecovery && p.canCommit);
   if (primaries.length === 0) {
     out.push(
       line(

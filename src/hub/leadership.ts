@@ -21,9 +21,12 @@ export type HeldRole = { readonly role: 'leader'; readonly epoch: number } | { r
 
 /**
  * The decision, pure. A follower takes over when its own node is the writable primary — even when the
- * latest takeover names this hub (a restart of it: a new epoch fences the previous run). A leader demotes
- * when a newer takeover exists or its node became a standby; it keeps leading while its node merely does
- * not answer a probe (every commit is fenced, so a leader that lost the race cannot write anyway).
+ * latest takeover names this hub (a restart of it: a new epoch fences the previous run) — and not while
+ * that node is out of recovery but cannot commit (an old primary not demoted yet: taking over through the
+ * other node would fence the real leader, and each would fence the other until the cut heals). A leader
+ * demotes when a newer takeover exists or its node became a standby; it keeps leading while its node
+ * merely does not answer a probe or cannot commit for a while (pg_auto_failover either drops the lost
+ * standby or demotes the node; every commit is fenced, so a leader that lost the race cannot write anyway).
  * No node answering changes nothing.
  */
 export function decideRole(read: ClusterRead, held: HeldRole): RoleAction {
@@ -84,6 +87,7 @@ export function createLeadership(options: LeadershipOptions): Leadership {
   const updates: ((view: ClusterView) => void)[] = [];
 
   const viewOf = (raw: ClusterView): ClusterView => {
+    const ownNode = lastRead === null ? {} : { ownNode: lastRead.ownNode };
     if (held.role === 'leader') {
       const url = leaderUrlOf(options.hubId());
       return {
@@ -92,11 +96,12 @@ export function createLeadership(options: LeadershipOptions): Leadership {
         epoch: held.epoch,
         leader: url === null ? null : { url, epoch: held.epoch },
         replication: raw.replication,
+        ...ownNode,
       };
     }
     // A follower whose latest takeover names itself (a previous run) knows no other leader.
     const own = raw.leader !== null && raw.leader.url === leaderUrlOf(options.hubId());
-    return { role: 'follower', epoch: raw.epoch, leader: own ? null : raw.leader, replication: raw.replication };
+    return { role: 'follower', epoch: raw.epoch, leader: own ? null : raw.leader, replication: raw.replication, ...ownNode };
   };
   let view = viewOf(watch.current());
   const refresh = (): void => {

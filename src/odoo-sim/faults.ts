@@ -48,6 +48,11 @@ export interface SimFaults {
   postCreateFailures: number;
   /** `list_db = False` in the server config. */
   listDb: boolean;
+  /**
+   * The next `count` create_from_ui calls search for existing references at once but commit `ms` later, as
+   * 12.0 does under REPEATABLE READ with a slow call: a concurrent call does not see them and creates again.
+   */
+  slowCreate: { count: number; ms: number } | null;
 }
 
 export function defaultFaults(): SimFaults {
@@ -63,6 +68,7 @@ export function defaultFaults(): SimFaults {
     poisonReferences: [],
     postCreateFailures: 0,
     listDb: true,
+    slowCreate: null,
   };
 }
 

@@ -164,12 +164,31 @@ export class PosData {
 
   // ---------------------------------------------------------------- create_from_ui
 
-  createFromUi(orders: unknown, ctx: KwContext): number[] {
+  createFromUi(orders: unknown, ctx: KwContext): number[] | Promise<number[]> {
     if (!Array.isArray(orders)) throw typeError(`string indices must be integers`);
     // 12.0: one search against the database; duplicates *within* the batch are not caught.
     const submitted = orders.map((o) => String(item(item(o, 'data'), 'name')));
     const existing = new Set([...this.orders.values()].filter((o) => submitted.includes(o.pos_reference)).map((o) => o.pos_reference));
     const toSave = orders.filter((o) => !existing.has(String(item(item(o, 'data'), 'name'))));
+    const slow = ctx.faults.slowCreate;
+    if (slow !== null && slow.count > 0) {
+      slow.count -= 1;
+      // The search above is this call's snapshot; what it creates is visible to others only at its commit.
+      return new Promise((resolve, reject) => {
+        setTimeout(() => {
+          try {
+            resolve(this.createSearched(toSave, ctx));
+          } catch (error) {
+            reject(error instanceof Error ? error : new Error(String(error)));
+          }
+        }, slow.ms);
+      });
+    }
+    return this.createSearched(toSave, ctx);
+  }
+
+  /** create_from_ui after its search: one transaction over the orders it did not find. */
+  private createSearched(toSave: readonly unknown[], ctx: KwContext): number[] {
     return this.inTransaction((txn) => {
       const fault = takeBusiness(ctx.faults.userError, 'create_from_ui');
       if (fault) throw userError(fault.message ?? 'Injected UserError (simulator fault).');

@@ -28,6 +28,11 @@ export interface ClusterView {
   readonly leader: ClusterLeader | null;
   /** The primary's replication; null on SQLite, or while no primary answers. */
   readonly replication: ReplicationView | null;
+  /**
+   * This hub's own data node as the last read found it (a replicated store's leadership loop only). A
+   * leader whose node is `primary_cannot_commit` is not healthy: /health says degraded, the dashboard red.
+   */
+  readonly ownNode?: NodeState;
 }
 
 /** `hub: {id, role, epoch}` of AUTH_OK and HUB_STATUS. A type, not an interface, so it fits the protocol's loose objects. */
@@ -37,8 +42,11 @@ export type HubIdentityView = {
   readonly epoch: number;
 };
 
-/** A data node as one read found it. */
-export type NodeState = 'primary' | 'standby' | 'unreachable';
+/**
+ * A data node as one read found it. `primary` can commit; `primary_cannot_commit` is out of recovery but
+ * its commits wait for a synchronous standby that is not attached (an old primary not demoted yet).
+ */
+export type NodeState = 'primary' | 'primary_cannot_commit' | 'standby' | 'unreachable';
 
 /** The latest takeover: its fencing epoch and the hub id that took it (epoch 0, node null before the first). */
 export interface TakeoverRef {
@@ -54,6 +62,18 @@ export interface ClusterRead {
   /** This hub's own data node (HUB_PG_NODE). */
   readonly ownNode: NodeState;
   /** The latest takeover any data node showed; null when no node answered. */
+  readonly latest: TakeoverRef | null;
+}
+
+/** What one read found that a follower's failover rule needs (src/hub/failover-request.ts; docs/ha.md). */
+export interface FailoverObservation {
+  /** This hub's own node is a standby the primary reports `sync`/`quorum`, with nothing left to replay. */
+  readonly ownNodeSyncStandby: boolean;
+  /** A primary answered and can commit (otherwise the fault is the database's: pg_auto_failover's job). */
+  readonly primaryCanCommit: boolean;
+  /** The leader's fenced heartbeat as the primary shows it, or null (none yet, or unreadable). */
+  readonly heartbeat: string | null;
+  /** The latest takeover, or null when no node answered. */
   readonly latest: TakeoverRef | null;
 }
 

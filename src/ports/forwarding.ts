@@ -32,7 +32,21 @@ export interface ForwardQueue {
   markAttemptFailed(eventId: number, error: string, nextAttemptAt: number): Promise<void>;
   /** Odoo refused it for good: parked, shown on /health and the dashboard, never blocks the queue. */
   markDead(eventId: number, error: string, now: number): Promise<void>;
+  /**
+   * A replicated store's leader claims `events` before sending them (docs/ha.md "Finalization exactly once
+   * across a leader change"): a fenced commit, so a demoted or cut-off hub never starts a send. Rejects when
+   * the claim could not be committed: send nothing. Absent (SQLite, standalone): every send is allowed.
+   */
+  claim?(events: readonly PendingFinalize[], now: number): Promise<ForwardClaim>;
 }
+
+/**
+ * `granted`: send, but start no finalize call after `sendBy` (claim again instead). `wait`: a previous
+ * leader claimed these events and its call may still run in Odoo: send nothing before `until`.
+ */
+export type ForwardClaim =
+  | { readonly kind: 'granted'; readonly sendBy: number }
+  | { readonly kind: 'wait'; readonly until: number; readonly why: string };
 
 /** What the forwarder reports after each event, so the hub can tell the terminal. */
 export type ForwardOutcome =

@@ -15,8 +15,8 @@ export type WriterRoleState =
   | { readonly kind: 'follower'; readonly leader: ClusterLeader | null };
 
 export interface WriterRoleDeps {
-  /** A fresh forwarder for a new term (a stopped one does not restart); null without one. */
-  readonly startForwarder: () => void;
+  /** A fresh forwarder for a new term (a stopped one does not restart): a leader's `epoch`, or undefined standalone. */
+  readonly startForwarder: (epoch: number | undefined) => void;
   readonly stopForwarder: () => Promise<void>;
   readonly log: Logger;
 }
@@ -30,7 +30,7 @@ export class WriterRole {
     private readonly deps: WriterRoleDeps,
   ) {
     this.current = initial === 'standalone' ? { kind: 'standalone' } : { kind: 'follower', leader: null };
-    if (initial === 'standalone') deps.startForwarder();
+    if (initial === 'standalone') deps.startForwarder(undefined);
   }
 
   get state(): WriterRoleState {
@@ -51,7 +51,7 @@ export class WriterRole {
   lead(epoch: number): void {
     const wasForwarding = this.current.kind !== 'follower';
     this.current = { kind: 'leader', epoch };
-    if (!wasForwarding) this.deps.startForwarder();
+    if (!wasForwarding) this.deps.startForwarder(epoch);
   }
 
   /**

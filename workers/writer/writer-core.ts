@@ -22,7 +22,7 @@ import type { TimerHandle } from '#ports/clock.js';
 import type { ForwardOutcome, ForwardQueue } from '#ports/forwarding.js';
 import { stageTimer, type StageMark, type StageTimer } from '#ports/metrics.js';
 import { outcomeOf, settledPromise, thenSettled, whenSettled, type Outcome } from '#ports/settled.js';
-import { isFenced, type CommitResult, type StoreFault, type StoreTallies } from '#ports/store.js';
+import { isFenced, type CommitResult, type StoreFault, type StoreTallies, type StoreUnit } from '#ports/store.js';
 import { HubError, causeOf, describeCause } from '#protocol/errors.js';
 import { depthWithin } from '#protocol/frame-limits.js';
 import type { Unit } from '#threads/actor-io.js';
@@ -31,6 +31,8 @@ import { shardOf, tableKey, type ActorKey } from '#threads/keys.js';
 import type { InputArgs, InputOf, RequestHandlers, RequestType, ResultOf } from '#threads/rpc.js';
 import type { KeySeed, ShardSeed } from '#threads/seed.js';
 import { DeviceOwners } from './device-owners.js';
+import { createForwardClaims } from './forward-claim.js';
+import { createLeaderHeartbeat, type LeaderHeartbeat } from './leader-heartbeat.js';
 import { seedOfKey, seedsOfContents } from './port-seeds.js';
 import { StoreLane, type LaneTask } from './store-lane.js';
 import { StoreUpkeep } from './store-upkeep.js';
@@ -89,6 +91,8 @@ export class WriterCore {
   private forwarder: ForwarderHandle | null = null;
   /** Standalone, leader (with its fence epoch) or follower (workers/writer/leadership.ts). */
   private readonly role: WriterRole;
+  /** A leader's fenced liveness, beating while it leads (leader-heartbeat.ts). */
+  private readonly heartbeat: LeaderHeartbeat;
   private stopped = false;
   /** Odoo reachability last told to the front: it changes without any commit (the forwarder's idle probe). */
   private toldReachable: boolean | null = null;
@@ -159,13 +163,17 @@ export class WriterCore {
       this.tallies = t;
     });
     this.ready = thenSettled(stored, () => counted);
+    this.heartbeat = createLeaderHeartbeat({ clock: deps.clock, intervalMs: config.HUB_LEADER_HEARTBEAT_MS, commit: (units, epoch) => this.commitClaim(units, epoch), log: deps.log });
     // Only a leader (or a standalone hub) forwards to Odoo: each term starts a forwarder of its own.
     this.role = new WriterRole(deps.role ?? 'standalone', {
       log: deps.log,
-      startForwarder: () => {
+      startForwarder: (epoch) => {
+        if (epoch !== undefined) this.heartbeat.start(epoch);
+        // A leader claims each batch under its fence before sending it (forward-claim.ts); standalone never needs to.
+        const claim = epoch === undefined ? undefined : createForwardClaims({ store, commit: (units) => this.commitClaim(units, epoch), clock: deps.clock, config, epoch });
         this.forwarder =
           deps.createForwarder?.({
-            queue,
+            queue: claim === undefined ? queue : { ...queue, claim },
             config,
             clock: deps.clock,
             log: deps.log,
@@ -175,6 +183,7 @@ export class WriterCore {
         this.forwarder?.start();
       },
       stopForwarder: async () => {
+        this.heartbeat.stop();
         const forwarder = this.forwarder;
         this.forwarder = null;
         await forwarder?.stop();
@@ -477,6 +486,29 @@ export class WriterCore {
   private refuse(units: readonly Unit[], reason: string, inDoubt = false): void {
     const out = refusals(units, reason, inDoubt);
     this.deps.toFront({ type: 'deliver', input: { deliveries: out.length === 0 ? [] : [{ out }], stats: this.stats() } });
+  }
+
+  /**
+   * The forwarder's claim or the heartbeat, on the lane under the fence of the term that made it (never the
+   * role's fence of the moment: after a demotion that is none, an unfenced write); fenced, the writer follows.
+   */
+  private commitClaim(units: readonly StoreUnit[], fence: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.lane.push((done) => {
+        whenSettled(
+          this.deps.store.commit(units, this.deps.clock.now(), fence),
+          () => {
+            done();
+            resolve();
+          },
+          (error) => {
+            if (isFenced(error)) this.commitFenced([], error.details.fence, error.details.current);
+            done();
+            reject(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
+      });
+    });
   }
 
   /** While degraded and idle, a one-row write tells when the store accepts commits again (and /health clears). */
@@ -819,6 +851,7 @@ export class WriterCore {
       // Nothing that arrives after this is stored: the hub is shutting down.
       this.stopped = true;
       this.tail?.stop();
+      this.heartbeat.stop();
       return this.afterCommits(async () => {
         if (this.probeTimer !== null) this.deps.clock.clearTimeout(this.probeTimer);
         this.probeTimer = null;

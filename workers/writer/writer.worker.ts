@@ -70,7 +70,7 @@ async function openPort(config: Config, onQuarantine: (record: QuarantinedRecord
     case 'postgres': {
       // Loaded only here: a SQLite hub never loads the Postgres driver.
       const { PgStore } = await import('#adapters/postgres/store.js');
-      return PgStore.open({ url: config.HUB_PG_URL, readLimits, onQuarantine });
+      return PgStore.open({ url: config.HUB_PG_URL, lockTimeoutMs: config.HUB_PG_LOCK_TIMEOUT_MS, readLimits, onQuarantine });
     }
     default: {
       const unreachable: never = config.HUB_STORE;

@@ -23,7 +23,16 @@ export interface BatchReport {
 }
 
 export interface Finalizer {
-  finalize(events: readonly PendingFinalize[]): Promise<BatchReport>;
+  /**
+   * `mayStillSend` is asked before each finalize call: once false (the leader's claim on the batch is
+   * too old, docs/ha.md), the batch stops there as a retry and the next drain claims again.
+   */
+  finalize(events: readonly PendingFinalize[], mayStillSend?: () => boolean): Promise<BatchReport>;
+}
+
+/** The retry a batch stops with when its claim ran out before a finalize call (nothing was sent). */
+function claimExpired(): HubError {
+  return new HubError('INTERNAL', 'the forward claim is older than ODOO_TIMEOUT_MS: nothing more sent from this batch; it is claimed again', { retryable: true });
 }
 
 /** A refusal of *this order* (code 200 business error on the finalize call itself), not of the hub. */
@@ -102,7 +111,7 @@ export function createFromUiFinalizer(client: OdooClient, log: Logger): Finalize
     return maps;
   };
 
-  const processGroup = async (group: readonly PendingFinalize[]): Promise<BatchReport> => {
+  const processGroup = async (group: readonly PendingFinalize[], mayStillSend: () => boolean): Promise<BatchReport> => {
     const refs = [...new Set(group.map((e) => e.posReference))];
     let before: Map<string, OrderRow>;
     try {
@@ -119,6 +128,7 @@ export function createFromUiFinalizer(client: OdooClient, log: Logger): Finalize
       toSend.push(e);
     }
     if (toSend.length > 0) {
+      if (!mayStillSend()) return { outcomes: [], retry: claimExpired() };
       try {
         await client.callKw<number[]>('pos.order', 'create_from_ui', [toSend.map((e) => buildUiOrder(e.snapshot, e.posReference))]);
       } catch (raw) {
@@ -128,9 +138,9 @@ export function createFromUiFinalizer(client: OdooClient, log: Logger): Finalize
         if (group.length === 1 && only) return { outcomes: [{ kind: 'dead', event: only, error }], retry: null };
         // The whole batch was rolled back: bisect so only the poison order ends up dead.
         const mid = Math.ceil(group.length / 2);
-        const left = await processGroup(group.slice(0, mid));
+        const left = await processGroup(group.slice(0, mid), mayStillSend);
         if (left.retry) return left;
-        const right = await processGroup(group.slice(mid));
+        const right = await processGroup(group.slice(mid), mayStillSend);
         return { outcomes: [...left.outcomes, ...right.outcomes], retry: right.retry };
       }
     }
@@ -164,7 +174,7 @@ export function createFromUiFinalizer(client: OdooClient, log: Logger): Finalize
     return { outcomes, retry: null };
   };
 
-  return { finalize: (events) => processGroup(events) };
+  return { finalize: (events, mayStillSend = () => true) => processGroup(events, mayStillSend) };
 }
 
 interface HubFinalizeAnswer {
@@ -181,9 +191,10 @@ interface HubFinalizeAnswer {
 export function hubFinalizeSnapshotFinalizer(client: OdooClient, model: string): Finalizer {
   const RPC = `${model}.hub_finalize_snapshot`;
   return {
-    finalize: async (events) => {
+    finalize: async (events, mayStillSend = () => true) => {
       const outcomes: EventOutcome[] = [];
       for (const event of events) {
+        if (!mayStillSend()) return { outcomes, retry: claimExpired() };
         let answer: HubFinalizeAnswer | undefined;
         try {
           answer = await client.callKw<HubFinalizeAnswer>(model, 'hub_finalize_snapshot', [buildHubFinalizePayload(event)]);

@@ -142,9 +142,27 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       await probeIfIdle();
       return { skipped: null, forwarded: 0, dead: 0, retrying: 0 };
     }
+    let sendBy = Number.POSITIVE_INFINITY;
+    if (queue.claim !== undefined) {
+      let claim;
+      try {
+        claim = await queue.claim(batch, clock.now());
+      } catch (error) {
+        // Not claimed (fenced, or the store refuses commits): nothing is sent; the next drain tries again.
+        pausedUntil = clock.now() + config.HUB_FORWARD_INTERVAL_MS;
+        log.warn({ err: toHubError(error).message }, 'forwarder: could not claim the batch; nothing sent');
+        return { skipped: 'paused', forwarded: 0, dead: 0, retrying: 0 };
+      }
+      if (claim.kind === 'wait') {
+        pausedUntil = claim.until;
+        log.warn({ why: claim.why, resumeInMs: claim.until - clock.now() }, 'forwarder: waiting for a previous leader\'s Odoo call to end before the look-up');
+        return { skipped: 'paused', forwarded: 0, dead: 0, retrying: 0 };
+      }
+      sendBy = claim.sendBy;
+    }
     let report;
     try {
-      report = await finalizer.finalize(batch);
+      report = await finalizer.finalize(batch, () => clock.now() <= sendBy);
     } catch (error) {
       // Finalizers report failures as data; anything thrown is a bug: retry the batch, never lose it.
       const e = toHubError(error);

@@ -14,9 +14,10 @@ import {
   type TakeoverRef,
   type ClusterView,
   type ClusterWatch,
+  type FailoverObservation,
   type ReplicationView,
 } from '../../ports/cluster.js';
-import { connectTarget, parsePgUrl, type PgTarget } from './connection.js';
+import { CAN_COMMIT_SQL, connectTarget, parsePgUrl, type PgTarget } from './connection.js';
 
 /** What one data node answered (or why it did not). */
 export type NodeProbe =
@@ -31,8 +32,15 @@ export type NodeProbe =
       readonly replayBacklogBytes: number | null;
       /** The latest takeover visible on this node (epoch 0, node null before the first). */
       readonly takeover: { readonly epoch: number; readonly node: string | null };
+      /** The leader's fenced heartbeat as this node shows it (null before the first; absent from older fixtures). */
+      readonly heartbeat?: string | null;
       /** SHOW synchronous_standby_names (empty: commits do not wait for a standby). */
       readonly synchronousStandbyNames: string;
+      /**
+       * Out of recovery, whether a commit can complete (connection.ts CAN_COMMIT_SQL): false for an old
+       * primary pg_auto_failover has not demoted, cut off from its synchronous standby. True in recovery.
+       */
+      readonly canCommit: boolean;
     }
   | { readonly host: string; readonly port: number; readonly ok: false; readonly error: string };
 
@@ -65,15 +73,17 @@ async function readReplication(client: pg.Client): Promise<ReplicationView> {
   };
 }
 
-async function readTakeover(client: pg.Client): Promise<{ epoch: number; node: string | null }> {
-  // The hub creates `takeovers` on its first start (schema.ts); before that there is no epoch yet.
+/** The latest takeover and the leader's heartbeat (workers/writer/leader-heartbeat.ts) this node shows. */
+async function readTakeover(client: pg.Client): Promise<{ takeover: { epoch: number; node: string | null }; heartbeat: string | null }> {
+  // The hub creates `takeovers` and `meta` on its first start (schema.ts); before that there is no epoch yet.
   const exists = await client.query<{ t: string | null }>(`SELECT to_regclass('takeovers')::text AS t`);
-  if (exists.rows[0]?.t == null) return { epoch: 0, node: null };
-  const { rows } = await client.query<{ epoch: number; node: string }>(
-    'SELECT epoch, node FROM takeovers ORDER BY epoch DESC LIMIT 1',
+  if (exists.rows[0]?.t == null) return { takeover: { epoch: 0, node: null }, heartbeat: null };
+  const { rows } = await client.query<{ epoch: number; node: string; heartbeat: string | null }>(
+    `SELECT epoch, node, (SELECT left(value, 200) FROM meta WHERE key = 'leader_heartbeat') AS heartbeat
+     FROM takeovers ORDER BY epoch DESC LIMIT 1`,
   );
   const row = rows[0];
-  return row === undefined ? { epoch: 0, node: null } : { epoch: Number(row.epoch), node: row.node };
+  return row === undefined ? { takeover: { epoch: 0, node: null }, heartbeat: null } : { takeover: { epoch: Number(row.epoch), node: row.node }, heartbeat: row.heartbeat };
 }
 
 /** Ask one data node what it is. Never throws: a node that does not answer is a result too. */
@@ -89,8 +99,8 @@ export async function probeNode(
       timeouts.connectTimeoutMs,
       timeouts.queryTimeoutMs,
     );
-    const { rows } = await client.query<{ ro: boolean; ssn: string }>(
-      `SELECT pg_is_in_recovery() AS ro, current_setting('synchronous_standby_names') AS ssn`,
+    const { rows } = await client.query<{ ro: boolean; ssn: string; commits: boolean }>(
+      `SELECT pg_is_in_recovery() AS ro, current_setting('synchronous_standby_names') AS ssn, ${CAN_COMMIT_SQL} AS commits`,
     );
     const inRecovery = rows[0]?.ro === true;
     let replayBacklogBytes: number | null = null;
@@ -103,14 +113,17 @@ export async function probeNode(
     } else {
       replication = await readReplication(client);
     }
+    const { takeover, heartbeat } = await readTakeover(client);
     return {
       ...host,
       ok: true,
       inRecovery,
       replication,
       replayBacklogBytes,
-      takeover: await readTakeover(client),
+      takeover,
+      heartbeat,
       synchronousStandbyNames: rows[0]?.ssn ?? '',
+      canCommit: inRecovery || rows[0]?.commits === true,
     };
   } catch (error) {
     return { ...host, ok: false, error: error instanceof Error ? error.message : String(error) };
@@ -136,8 +149,26 @@ export function readFromProbes(probes: readonly NodeProbe[], ownNode: string): C
           .map((p) => p.takeover)
           .reduce<TakeoverRef>((a, b) => (b.epoch > a.epoch ? b : a), { epoch: 0, node: null });
   return {
-    ownNode: own === undefined || !own.ok ? 'unreachable' : own.inRecovery ? 'standby' : 'primary',
+    ownNode: own === undefined || !own.ok ? 'unreachable' : own.inRecovery ? 'standby' : own.canCommit ? 'primary' : 'primary_cannot_commit',
     latest,
+  };
+}
+
+/**
+ * What a follower's failover rule needs from one read (src/hub/failover-request.ts): whether its own node is
+ * a healthy synchronous standby of a primary that can commit (two data nodes: the primary's best standby is
+ * this one), and the leader's heartbeat as the primary shows it.
+ */
+export function failoverObservation(probes: readonly NodeProbe[], ownNode: string): FailoverObservation {
+  const answered = probes.filter((p): p is Extract<NodeProbe, { ok: true }> => p.ok);
+  const primary = answered.find((p) => !p.inRecovery && p.canCommit) ?? null;
+  const own = answered.find((p) => `${p.host}:${p.port}` === ownNode);
+  const syncState = primary?.replication?.syncState ?? null;
+  return {
+    ownNodeSyncStandby: own !== undefined && own.inRecovery && (syncState === 'sync' || syncState === 'quorum') && own.replayBacklogBytes === 0,
+    primaryCanCommit: primary !== null,
+    heartbeat: primary?.heartbeat ?? null,
+    latest: readFromProbes(probes, ownNode).latest,
   };
 }
 
@@ -147,7 +178,8 @@ export function readFromProbes(probes: readonly NodeProbe[], ownNode: string): C
  */
 export function viewFromProbes(probes: readonly NodeProbe[], hubId: string, floor: ClusterView | null): ClusterView {
   const answered = probes.filter((p): p is Extract<NodeProbe, { ok: true }> => p.ok);
-  const primary = answered.find((p) => !p.inRecovery) ?? null;
+  // The primary that can commit: an undemoted old one beside it (cut off, standby gone) is not the cluster's.
+  const primary = answered.find((p) => !p.inRecovery && p.canCommit) ?? answered.find((p) => !p.inRecovery) ?? null;
   const latest = answered
     .map((p) => p.takeover)
     .reduce<{ epoch: number; node: string | null }>((a, b) => (b.epoch > a.epoch ? b : a), { epoch: 0, node: null });
@@ -180,6 +212,8 @@ export interface PgClusterWatchOptions {
   readonly intervalMs: number;
   readonly timeouts?: ProbeTimeouts;
   readonly onError?: (error: unknown) => void;
+  /** After every read, what a follower's failover rule needs (main.ts wires it when HUB_PG_MONITOR_URL is set). */
+  readonly onObservation?: (observation: FailoverObservation) => void;
 }
 
 const DEFAULT_TIMEOUTS: ProbeTimeouts = { connectTimeoutMs: 1500, queryTimeoutMs: 1500 };
@@ -209,6 +243,7 @@ export function pgClusterWatch(options: PgClusterWatchOptions): ClusterWatch {
       if (updated) for (const listener of updates) listener(next);
       const read = readFromProbes(probes, ownNode);
       for (const listener of reads) listener(read);
+      options.onObservation?.(failoverObservation(probes, ownNode));
     } catch (error) {
       options.onError?.(error);
     }

@@ -50,12 +50,19 @@ export interface PgStoreOptions {
    * connection is given up (its transaction rolls back on the server unless it already committed).
    */
   readonly queryTimeoutMs?: number;
+  /**
+   * How long a commit or takeover waits for a lock another session holds (`SET LOCAL lock_timeout`): a
+   * half-dead old leader's session holding the takeovers lock then costs a transient refusal, not a hang.
+   * Lock waits only: COMMIT's wait for the synchronous standby is not one.
+   */
+  readonly lockTimeoutMs?: number;
   readonly readLimits?: FrameLimits;
   readonly onQuarantine?: (record: QuarantinedRecord) => void;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
 const DEFAULT_QUERY_TIMEOUT_MS = 15_000;
+const DEFAULT_LOCK_TIMEOUT_MS = 5000;
 
 type Row = Record<string, unknown>;
 
@@ -89,9 +96,16 @@ export class PgStore implements HubStorePort {
     private readonly connectTimeoutMs: number,
     private readonly queryTimeoutMs: number,
     json: StoredJsonReader,
+    lockTimeoutMs: number,
   ) {
     this.json = json;
+    // SET takes no parameters: an integer is written in, checked here rather than trusted.
+    if (!Number.isInteger(lockTimeoutMs) || lockTimeoutMs < 1) throw new RangeError(`lockTimeoutMs must be a positive integer, got ${lockTimeoutMs}`);
+    this.setLockTimeout = `SET LOCAL lock_timeout = ${lockTimeoutMs}`;
   }
+
+  /** Sent in the same round trip as the statement that takes the takeovers lock; holds to the transaction's end. */
+  private readonly setLockTimeout: string;
 
   /** Connect, migrate, and take the high-water mark from a write of our own (see establishMark). */
   static async open(options: PgStoreOptions): Promise<PgStore> {
@@ -102,6 +116,7 @@ export class PgStore implements HubStorePort {
       options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
       new StoredJsonReader(limits, options.onQuarantine ?? (() => undefined)),
+      options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     );
     await store.run(async () => undefined);
     return store;
@@ -192,7 +207,9 @@ export class PgStore implements HubStorePort {
         // SHARE conflicts with takeOver's EXCLUSIVE lock (not with other commits): a takeover in flight
         // commits first and this reads its epoch, or waits until this commit is done. Read after the lock,
         // in a statement of its own, so its snapshot includes the takeover it waited for.
-        await c.query('LOCK TABLE takeovers IN SHARE MODE');
+        // A session stuck holding the lock (a half-dead old leader) refuses this commit after lock_timeout
+        // with 55P03, transient: nothing applied. It covers the row locks below too, never COMMIT's wait.
+        await c.query(`${this.setLockTimeout}; LOCK TABLE takeovers IN SHARE MODE`);
         const { rows } = await c.query<{ epoch: number }>('SELECT coalesce(max(epoch), 0) AS epoch FROM takeovers');
         const current = rows[0]?.epoch ?? 0;
         // Nothing was written yet: the throw drops the connection, which rolls the transaction back.
@@ -416,7 +433,7 @@ export class PgStore implements HubStorePort {
   takeOver(node: string, now: number): Promise<number> {
     return this.tx(async (c) => {
       // EXCLUSIVE blocks other takeovers (not readers): two hubs taking over at once get two different epochs.
-      await c.query('LOCK TABLE takeovers IN EXCLUSIVE MODE');
+      await c.query(`${this.setLockTimeout}; LOCK TABLE takeovers IN EXCLUSIVE MODE`);
       const { rows } = await c.query<{ epoch: number }>(
         'INSERT INTO takeovers (epoch, node, taken_at) SELECT coalesce(max(epoch), 0) + 1, $1, $2 FROM takeovers RETURNING epoch',
         [node, now],

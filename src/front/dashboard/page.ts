@@ -110,7 +110,8 @@ const SCRIPT = `
     setStat('uws', h.uws || '-', 'small' + (h.uws === 'native' ? ' good' : ' warn'));
     setStat('status', h.status + (h.odooReachable === false ? ' (Odoo unreachable)' : ''), 'small' + (h.status === 'ok' ? ' good' : ' warn'));
     var c = h.cluster || { role: 'standalone', epoch: 0, leader: null, replication: null };
-    setStat('clusterRole', c.role + ' · epoch ' + c.epoch + (c.role === 'follower' && c.leader ? ' (leader ' + c.leader.url + ')' : ''), 'small' + (c.role === 'follower' ? ' warn' : ' good'));
+    var stuck = c.role === 'leader' && c.ownNode === 'primary_cannot_commit';
+    setStat('clusterRole', c.role + ' · epoch ' + c.epoch + (c.role === 'follower' && c.leader ? ' (leader ' + c.leader.url + ')' : '') + (stuck ? ' · its node cannot commit' : ''), 'small' + (stuck ? ' bad' : c.role === 'follower' ? ' warn' : ' good'));
     setStat('replication', replicationText(c), 'small' + replicationClass(c));
     $('version').textContent = h.version ? 'v' + h.version : '';
     $('uptime').textContent = 'up ' + duration((h.uptime || 0) * 1000);

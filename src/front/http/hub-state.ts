@@ -32,12 +32,27 @@ export interface HubState {
   state(): Promise<HubStateView>;
 }
 
+/** A leader whose own data node is out of recovery but cannot commit (docs/ha.md): not a healthy leader. */
+const CANNOT_COMMIT = "cluster: this hub leads but its data node is out of recovery and cannot commit (its synchronous standby is gone; pg_auto_failover has not demoted it yet)";
+
 export function createHubState(deps: HubStateDeps): HubState {
+  /** When /health first saw the leader's node unable to commit (cleared once it can again). */
+  let cannotCommitSince: number | null = null;
+  const clusterDegraded = (cluster: ClusterView): HealthView['degraded'] => {
+    if (cluster.role !== 'leader' || cluster.ownNode !== 'primary_cannot_commit') {
+      cannotCommitSince = null;
+      return undefined;
+    }
+    cannotCommitSince ??= deps.clock.now();
+    return { reason: CANNOT_COMMIT, since: new Date(cannotCommitSince).toISOString(), storageFailures: 0 };
+  };
   const health = (): HealthView => {
     const s = deps.front.writerStats;
     const storage = s.storageError ?? null;
+    const cluster = deps.cluster?.() ?? STANDALONE_VIEW;
+    const zombie = clusterDegraded(cluster);
     return {
-      status: storage === null ? 'ok' : 'degraded',
+      status: storage === null && zombie === undefined ? 'ok' : 'degraded',
       uptime: Math.floor((deps.clock.now() - deps.startedAt) / 1000),
       connectedTerminals: deps.front.terminals.readyCount,
       activeLeases: s.activeLeases,
@@ -52,9 +67,11 @@ export function createHubState(deps: HubStateDeps): HubState {
       activeLocks: s.activeLocks,
       seq: s.seq,
       version: deps.version,
-      cluster: deps.cluster?.() ?? STANDALONE_VIEW,
+      cluster,
       ...(storage === null
-        ? {}
+        ? zombie === undefined
+          ? {}
+          : { degraded: zombie }
         : {
             degraded: {
               reason: `storage: ${storage.reason}`,

@@ -5,9 +5,10 @@
  * scheduled read and announced once; a data node that does not answer is reported, not thrown.
  * The standby side (pg_stat_replication, sync state, replay lag) is covered by test/integration/ops/doctor-cluster.test.ts.
  */
+import pgDriver from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgStore } from '../../../src/adapters/postgres/store.js';
-import { pgClusterWatch, probeCluster, viewFromProbes } from '../../../src/adapters/postgres/cluster-view.js';
+import { pgClusterWatch, probeCluster, readFromProbes, viewFromProbes } from '../../../src/adapters/postgres/cluster-view.js';
 import { parsePgUrl } from '../../../src/adapters/postgres/connection.js';
 import type { ClusterView } from '../../../src/ports/cluster.js';
 import type { TimerHandle } from '../../../src/ports/clock.js';
@@ -65,6 +66,28 @@ describe('postgres cluster view', () => {
       leader: null,
       replication: { lagBytes: null, syncState: null, standbys: 0 },
     });
+  });
+
+  it('reads a primary whose commits wait for a standby that is not attached as unable to commit', async () => {
+    const setNames = async (value: string): Promise<void> => {
+      const client = new pgDriver.Client({ connectionString: pg().url });
+      await client.connect();
+      await client.query(`ALTER SYSTEM SET synchronous_standby_names = '${value}'`);
+      await client.query('SELECT pg_reload_conf()');
+      await client.end();
+    };
+    try {
+      // What an old primary cut off from its standby looks like before pg_auto_failover demotes it.
+      await setNames('ANY 1 (pgautofailover_standby_2)');
+      const probes = await probeCluster(parsePgUrl(pg().url), TIMEOUTS);
+      expect(probes[0]).toMatchObject({ ok: true, inRecovery: false, canCommit: false });
+      expect(readFromProbes(probes, `127.0.0.1:${pg().port}`).ownNode).toBe('primary_cannot_commit');
+    } finally {
+      await setNames('');
+    }
+    const probes = await probeCluster(parsePgUrl(pg().url), TIMEOUTS);
+    expect(probes[0]).toMatchObject({ ok: true, inRecovery: false, canCommit: true });
+    expect(readFromProbes(probes, `127.0.0.1:${pg().port}`).ownNode).toBe('primary');
   });
 
   it('names the hub of the latest takeover as leader, re-reads on its schedule and announces a change once', async () => {

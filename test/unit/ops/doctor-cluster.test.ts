@@ -16,6 +16,7 @@ const primary = (over: Partial<Extract<NodeProbe, { ok: true }>> = {}): NodeProb
   replayBacklogBytes: null,
   takeover: { epoch: 3, node: 'hub-a.local:8766' },
   synchronousStandbyNames: 'ANY 1 (pgautofailover_standby_2)',
+  canCommit: true,
   ...over,
 });
 const standby: NodeProbe = {
@@ -27,6 +28,7 @@ const standby: NodeProbe = {
   replayBacklogBytes: 0,
   takeover: { epoch: 3, node: 'hub-a.local:8766' },
   synchronousStandbyNames: '',
+  canCommit: true,
 };
 const settled: MonitorRead = {
   kind: 'nodes',
@@ -49,6 +51,14 @@ describe('doctor cluster verdicts', () => {
     expect(out).toContainEqual(
       expect.stringMatching(/^FAIL 2 writable primaries \(hub-a:5432, hub-b:5432\): split brain/),
     );
+  });
+
+  it('does not call an undemoted old primary beside the promoted one a split brain, and names it', () => {
+    const cutOff = primary({ replication: { lagBytes: null, syncState: null, standbys: 0 }, canCommit: false });
+    const out = statuses(clusterVerdicts([cutOff, primary({ host: 'hub-b' })], settled));
+    expect(out.some((l) => l.includes('split brain'))).toBe(false);
+    expect(out).toContainEqual(expect.stringMatching(/^FAIL hub-a:5432 is out of recovery but cannot commit/));
+    expect(out).toContainEqual('PASS exactly one writable primary (hub-b:5432)');
   });
 
   it('fails no primary, and says nothing of replication then', () => {

@@ -22,8 +22,10 @@ describe('decideRole', () => {
     expect(decideRole(read('primary', { epoch: 3, node: 'hub-a:8766' }), FOLLOWER)).toBe('take_over');
   });
 
-  it('follows while its node is a standby or does not answer, or nothing answers', () => {
+  it('follows while its node is a standby, cannot commit, or does not answer, or nothing answers', () => {
     expect(decideRole(read('standby', { epoch: 3, node: 'hub-b:8766' }), FOLLOWER)).toBe('follow');
+    // An undemoted old primary: taking over (through the other node) would fence the real leader, again and again.
+    expect(decideRole(read('primary_cannot_commit', { epoch: 3, node: 'hub-b:8766' }), FOLLOWER)).toBe('follow');
     expect(decideRole(read('unreachable', { epoch: 3, node: 'hub-b:8766' }), FOLLOWER)).toBe('follow');
     expect(decideRole(read('unreachable', null), FOLLOWER)).toBe('follow');
   });
@@ -32,6 +34,8 @@ describe('decideRole', () => {
     expect(decideRole(read('primary', { epoch: 4, node: 'hub-a:8766' }), LEADER)).toBe('lead');
     expect(decideRole(read('unreachable', { epoch: 4, node: 'hub-a:8766' }), LEADER)).toBe('lead');
     expect(decideRole(read('unreachable', null), LEADER)).toBe('lead');
+    // Its standby just went away: pg_auto_failover drops it (wait_primary) or demotes the node; no flap on it.
+    expect(decideRole(read('primary_cannot_commit', { epoch: 4, node: 'hub-a:8766' }), LEADER)).toBe('lead');
     // A standby that has not replayed the latest takeover shows an older one: not a reason to step down.
     expect(decideRole(read('unreachable', { epoch: 2, node: 'hub-b:8766' }), LEADER)).toBe('lead');
   });
@@ -121,7 +125,7 @@ describe('the leadership loop', () => {
     await leadership.start();
     fake.emit(read('primary', { epoch: 3, node: 'hub-b:8766' }));
     expect(acts.calls).toEqual([]);
-    expect(leadership.current()).toEqual(followerOfB);
+    expect(leadership.current()).toEqual({ ...followerOfB, ownNode: 'primary' });
 
     // Enabled, it decides at once on the last read (the hub listens: its id names its port).
     const enabled = leadership.enable();
@@ -139,6 +143,7 @@ describe('the leadership loop', () => {
       epoch: 5,
       leader: { url: 'ws://hub-a:8766/', epoch: 5 },
       replication: null,
+      ownNode: 'primary',
     });
     expect(changes.map((v) => v.role)).toEqual(['leader']);
     // The watch catching up with our own takeover changes nothing a terminal sees.
@@ -218,7 +223,7 @@ describe('the leadership loop', () => {
 });
 
 describe('readFromProbes', () => {
-  const ok = (port: number, inRecovery: boolean, epoch: number, node: string | null) =>
+  const ok = (port: number, inRecovery: boolean, epoch: number, node: string | null, canCommit = true) =>
     ({
       host: '10.0.0.11',
       port,
@@ -227,7 +232,8 @@ describe('readFromProbes', () => {
       replication: null,
       replayBacklogBytes: null,
       takeover: { epoch, node },
-      synchronousStandbyNames: '',
+      synchronousStandbyNames: canCommit ? '' : 'ANY 1 (pgautofailover_standby_2)',
+      canCommit,
     }) as const;
   it('finds its own node by host:port and the latest takeover any node shows', () => {
     const probes = [ok(5432, false, 6, 'hub-b:8766'), ok(5433, true, 5, 'hub-a:8766')];
@@ -239,5 +245,11 @@ describe('readFromProbes', () => {
       latest: { epoch: 5, node: 'hub-a:8766' },
     });
     expect(readFromProbes([down], '10.0.0.11:5432')).toEqual({ ownNode: 'unreachable', latest: null });
+  });
+
+  it('reads a node out of recovery that cannot commit (an undemoted old primary) apart from the primary', () => {
+    const probes = [ok(5432, false, 6, 'hub-a:8766', false), ok(5433, false, 7, 'hub-b:8766')];
+    expect(readFromProbes(probes, '10.0.0.11:5432')).toEqual({ ownNode: 'primary_cannot_commit', latest: { epoch: 7, node: 'hub-b:8766' } });
+    expect(readFromProbes(probes, '10.0.0.11:5433').ownNode).toBe('primary');
   });
 });

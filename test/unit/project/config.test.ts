@@ -92,6 +92,11 @@ const badValues: Partial<Record<ConfigName, string>> = {
   HUB_PG_URL: 'mysql://db/pos',
   HUB_PG_NODE: 'no port',
   HUB_FOLLOWER_TAIL_MS: '10',
+  HUB_PG_LOCK_TIMEOUT_MS: '0',
+  HUB_PG_MONITOR_URL: 'http://witness',
+  HUB_LEADER_HEARTBEAT_MS: '10',
+  HUB_LEADER_STALE_MS: 'soon',
+  HUB_FAILOVER_REQUEST_INTERVAL_MS: '1000',
   HUB_ID: 'not an id',
 };
 
@@ -122,6 +127,13 @@ describe('parseConfig', () => {
     expect(problemsOf({ ...dev, HUB_STORE: 'postgres' }).map((p) => p.variable)).toEqual(['HUB_PG_URL']);
     const url = 'postgres://poshub:pw@hub-a:5432,hub-b:5432/poshub?target_session_attrs=read-write';
     expect(parseConfig({ ...dev, HUB_STORE: 'postgres', HUB_PG_URL: url }).HUB_PG_URL).toBe(url);
+  });
+
+  it('keeps the leader-staleness threshold at least three heartbeats, so one slow heartbeat is no dead leader', () => {
+    expect(problemsOf({ ...dev, HUB_LEADER_HEARTBEAT_MS: '5000', HUB_LEADER_STALE_MS: '14999' })).toEqual([
+      { variable: 'HUB_LEADER_STALE_MS', message: expect.stringContaining('3 × HUB_LEADER_HEARTBEAT_MS (15000)') },
+    ]);
+    expect(parseConfig({ ...dev, HUB_LEADER_HEARTBEAT_MS: '5000', HUB_LEADER_STALE_MS: '15000' }).HUB_LEADER_STALE_MS).toBe(15000);
   });
 
   it('takes HUB_PG_NODE from HUB_PG_URL: its first host by default, else one of its hosts', () => {
