@@ -266,17 +266,17 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
         await store.close();
       }
     },
-    async killLeaderHub() {
+    async killLeaderHub(restartAfterMs) {
       for (const hub of hubs)
         if ((await roleOf(hub)) === 'leader') {
           options.log(`  kill -9 of ${hub.name} (leader)`);
           keepLog(hub);
           await hub.process?.kill('SIGKILL');
           hub.process = null;
-          // Started again as systemd would (deploy/pos-hub.service: Restart=on-failure, RestartSec=2s): when
-          // the keeper restarts the postmaster in place, the primary stays on this hub's node and only this
-          // hub may lead there again.
-          restarting = sleep(2000)
+          // Started again as systemd would (deploy/pos-hub.service: Restart=on-failure, RestartSec=2s), or as
+          // the box does when it boots again: when the keeper restarts the postmaster in place, the primary
+          // stays on this hub's node and only this hub may lead there again.
+          restarting = sleep(restartAfterMs)
             .then(() => (hub.process === null && !closed ? startHubProcess(hub, options.url) : undefined))
             .catch((error: unknown) => options.log(`  restart of ${hub.name} failed: ${String(error)}`));
           return;

@@ -245,7 +245,7 @@ export function storeDriver(options: StoreDriverOptions): WriteDriver {
         await store.close();
       }
     },
-    async killLeaderHub() {
+    async killLeaderHub(_restartAfterMs: number) {
       throw new Error('the store driver runs no hub: kill-hub needs the hub driver');
     },
     async close() {
