@@ -16,7 +16,7 @@ import {
   type ClusterWatch,
   type ReplicationView,
 } from '../../ports/cluster.js';
-import { connectTarget, parsePgUrl, type PgTarget } from './connection.js';
+import { CAN_COMMIT_SQL, connectTarget, parsePgUrl, type PgTarget } from './connection.js';
 
 /** What one data node answered (or why it did not). */
 export type NodeProbe =
@@ -33,6 +33,9 @@ export type NodeProbe =
       readonly takeover: { readonly epoch: number; readonly node: string | null };
       /** SHOW synchronous_standby_names (empty: commits do not wait for a standby). */
       readonly synchronousStandbyNames: string;
+      /** False only out of recovery with commits waiting for a synchronous standby that is not attached
+       *  (the store's own test, connection.ts): a cut-off old primary pg_auto_failover did not demote. */
+      readonly canCommit: boolean;
     }
   | { readonly host: string; readonly port: number; readonly ok: false; readonly error: string };
 
@@ -89,8 +92,8 @@ export async function probeNode(
       timeouts.connectTimeoutMs,
       timeouts.queryTimeoutMs,
     );
-    const { rows } = await client.query<{ ro: boolean; ssn: string }>(
-      `SELECT pg_is_in_recovery() AS ro, current_setting('synchronous_standby_names') AS ssn`,
+    const { rows } = await client.query<{ ro: boolean; ssn: string; commits: boolean }>(
+      `SELECT pg_is_in_recovery() AS ro, current_setting('synchronous_standby_names') AS ssn, ${CAN_COMMIT_SQL} AS commits`,
     );
     const inRecovery = rows[0]?.ro === true;
     let replayBacklogBytes: number | null = null;
@@ -111,6 +114,7 @@ export async function probeNode(
       replayBacklogBytes,
       takeover: await readTakeover(client),
       synchronousStandbyNames: rows[0]?.ssn ?? '',
+      canCommit: inRecovery || rows[0]?.commits === true,
     };
   } catch (error) {
     return { ...host, ok: false, error: error instanceof Error ? error.message : String(error) };
@@ -125,10 +129,19 @@ export function probeCluster(target: PgTarget, timeouts: ProbeTimeouts): Promise
 
 export { leaderUrlOf };
 
-/** What the leadership decision needs from the probes: this hub's own node, and the latest takeover any node showed. */
+/**
+ * What the leadership decision needs from the probes: this hub's own node, and the latest takeover any node
+ * showed. Its node counts as the primary only where the store would commit (connection.ts, chooseHost): an
+ * old primary cut off from its standby and the monitor stays out of recovery, unable to commit, beside the
+ * promoted one; counted as primary, its hub took over through the store on the other node, was fenced by
+ * that node's hub, took over again — the two hubs traded the lead every ~2 s for as long as the cut lasted
+ * (the failover suite's `partition` with two hubs). Like a node that does not answer, it is not eligible.
+ */
 export function readFromProbes(probes: readonly NodeProbe[], ownNode: string): ClusterRead {
   const own = probes.find((p) => `${p.host}:${p.port}` === ownNode);
   const answered = probes.filter((p): p is Extract<NodeProbe, { ok: true }> => p.ok);
+  const stranded = (p: Extract<NodeProbe, { ok: true }>): boolean =>
+    !p.inRecovery && !p.canCommit && answered.some((q) => q !== p && !q.inRecovery);
   const latest =
     answered.length === 0
       ? null
@@ -136,7 +149,7 @@ export function readFromProbes(probes: readonly NodeProbe[], ownNode: string): C
           .map((p) => p.takeover)
           .reduce<TakeoverRef>((a, b) => (b.epoch > a.epoch ? b : a), { epoch: 0, node: null });
   return {
-    ownNode: own === undefined || !own.ok ? 'unreachable' : own.inRecovery ? 'standby' : 'primary',
+    ownNode: own === undefined || !own.ok || stranded(own) ? 'unreachable' : own.inRecovery ? 'standby' : 'primary',
     latest,
   };
 }

@@ -66,10 +66,11 @@ export interface HostProbe {
  * One query answers both. A walsender row whose sync_state the hub's user may not read (no pg_monitor) is
  * taken as attached: without the grant the choice is what it was before this check, never worse.
  */
-const PROBE_SQL = `SELECT pg_is_in_recovery() AS ro,
-  current_setting('synchronous_standby_names') = ''
+export const CAN_COMMIT_SQL = `current_setting('synchronous_standby_names') = ''
   OR current_setting('synchronous_commit') IN ('off', 'local')
-  OR EXISTS (SELECT 1 FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum') OR sync_state IS NULL) AS commits`;
+  OR EXISTS (SELECT 1 FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum') OR sync_state IS NULL)`;
+
+const PROBE_SQL = `SELECT pg_is_in_recovery() AS ro, ${CAN_COMMIT_SQL} AS commits`;
 
 /** The hosts in the URL's order, except that the one a commit just timed out on goes last. */
 export function hostOrder(hosts: readonly PgHost[], avoid: PgHost | null): PgHost[] {

@@ -16,6 +16,7 @@ const primary = (over: Partial<Extract<NodeProbe, { ok: true }>> = {}): NodeProb
   replayBacklogBytes: null,
   takeover: { epoch: 3, node: 'hub-a.local:8766' },
   synchronousStandbyNames: 'ANY 1 (pgautofailover_standby_2)',
+  canCommit: true,
   ...over,
 });
 const standby: NodeProbe = {
@@ -27,6 +28,7 @@ const standby: NodeProbe = {
   replayBacklogBytes: 0,
   takeover: { epoch: 3, node: 'hub-a.local:8766' },
   synchronousStandbyNames: '',
+  canCommit: true,
 };
 const settled: MonitorRead = {
   kind: 'nodes',

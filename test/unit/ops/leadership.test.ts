@@ -218,7 +218,7 @@ describe('the leadership loop', () => {
 });
 
 describe('readFromProbes', () => {
-  const ok = (port: number, inRecovery: boolean, epoch: number, node: string | null) =>
+  const ok = (port: number, inRecovery: boolean, epoch: number, node: string | null, canCommit = true) =>
     ({
       host: '10.0.0.11',
       port,
@@ -227,7 +227,8 @@ describe('readFromProbes', () => {
       replication: null,
       replayBacklogBytes: null,
       takeover: { epoch, node },
-      synchronousStandbyNames: '',
+      synchronousStandbyNames: canCommit ? '' : 'ANY 1 (pgautofailover_standby_2)',
+      canCommit,
     }) as const;
   it('finds its own node by host:port and the latest takeover any node shows', () => {
     const probes = [ok(5432, false, 6, 'hub-b:8766'), ok(5433, true, 5, 'hub-a:8766')];
@@ -239,5 +240,18 @@ describe('readFromProbes', () => {
       latest: { epoch: 5, node: 'hub-a:8766' },
     });
     expect(readFromProbes([down], '10.0.0.11:5432')).toEqual({ ownNode: 'unreachable', latest: null });
+  });
+
+  it('does not count a cut-off old primary that cannot commit as its primary while another node was promoted', () => {
+    // node 5432 cut off from its standby and the monitor, never demoted: out of recovery, its synchronous
+    // standby gone; 5433 promoted and took writes (hub-b, epoch 7). Seen as primary, hub-a took over
+    // through the store on 5433, was fenced by hub-b, took over again: the lead traded every ~2 s.
+    const probes = [ok(5432, false, 6, 'hub-a:8766', false), ok(5433, false, 7, 'hub-b:8766')];
+    const read = readFromProbes(probes, '10.0.0.11:5432');
+    expect(read).toEqual({ ownNode: 'unreachable', latest: { epoch: 7, node: 'hub-b:8766' } });
+    expect(decideRole(read, FOLLOWER)).toBe('follow');
+    expect(readFromProbes(probes, '10.0.0.11:5433').ownNode).toBe('primary');
+    // Alone out of recovery it is still the primary: it may get its standby back (the store keeps it too).
+    expect(readFromProbes([ok(5432, false, 6, 'hub-a:8766', false), ok(5433, true, 6, 'hub-a:8766')], '10.0.0.11:5432').ownNode).toBe('primary');
   });
 });
