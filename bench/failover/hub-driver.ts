@@ -133,6 +133,8 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
   /** A killed hub coming back (systemd's restart), and whether the driver closed meanwhile. */
   let restarting: Promise<void> = Promise.resolve();
   let closed = false;
+  /** The latest takeover's epoch when the run began (currentSeq). */
+  let epochAtStart = 0;
   /** The ERROR frames the terminals received (bounded): what a failed run reports. */
   const refusals: string[] = [];
 
@@ -253,7 +255,9 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
           // A new order's first version: a second apply of the same write would store another.
           if (payload?.type === 'ORDER_UPDATED' && mutationId !== undefined) writes.push({ mutationId, seq: Number(r.id) });
         }
-        return { node, afterSeq, seqs: rows.map((r) => Number(r.id)), writes };
+        const epoch = await client.query<{ e: string | null }>('SELECT max(epoch)::text AS e FROM takeovers');
+        const takeovers = Number(epoch.rows[0]?.e ?? 0) - epochAtStart;
+        return { node, afterSeq, seqs: rows.map((r) => Number(r.id)), writes, takeovers };
       } finally {
         await client.end().catch(() => undefined);
       }
@@ -261,6 +265,7 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
     async currentSeq(url) {
       const store = await PgStore.open({ url, connectTimeoutMs: 5000 });
       try {
+        epochAtStart = Number(await store.currentEpoch());
         return store.highWaterMark();
       } finally {
         await store.close();

@@ -97,7 +97,7 @@ async function main(): Promise<void> {
           const report = await runFault(cluster, driver, fault, `${fault.name}-${run}`, DEFAULT_RUN, say);
           const v = report.verdict;
           say(
-            `  ${v.ok ? 'held' : 'BROKEN'}: acked ${v.acked}, lost ${v.lost}, duplicated ${v.duplicated}, two-primary samples ${v.twoPrimarySamples}/${v.samples} (both out of recovery ${v.bothOutOfRecoverySamples}), gap ${v.gapMs ?? '—'} ms, primary ${v.primaryBefore}→${v.primaryAfter ?? 'none'}`,
+            `  ${v.ok ? 'held' : 'BROKEN'}: acked ${v.acked}, lost ${v.lost}, duplicated ${v.duplicated}, two-primary samples ${v.twoPrimarySamples}/${v.samples} (both out of recovery ${v.bothOutOfRecoverySamples}), gap ${v.gapMs ?? '—'} ms, primary ${v.primaryBefore}→${v.primaryAfter ?? 'none'}${report.takeovers === null ? '' : `, takeovers ${report.takeovers}`}`,
           );
           for (const x of v.violations) say(`    ${x.rule}: ${x.detail}`);
           verdicts.push(v);

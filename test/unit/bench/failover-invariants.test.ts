@@ -48,7 +48,7 @@ function cleanLog(overrides: Partial<RunLog> = {}): RunLog {
     acks: a,
     seen,
     samples,
-    final: { node: 'node2', afterSeq: 100, seqs: writes.map((w) => w.seq), writes },
+    final: { node: 'node2', afterSeq: 100, seqs: writes.map((w) => w.seq), writes, takeovers: null },
     ...overrides,
   };
 }
