@@ -255,6 +255,17 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
           // A new order's first version: a second apply of the same write would store another.
           if (payload?.type === 'ORDER_UPDATED' && mutationId !== undefined) writes.push({ mutationId, seq: Number(r.id) });
         }
+        // A write stored twice: what each copy and the mutation rows say, for the run log (a broken run's cause).
+        const counts = new Map<string, number>();
+        for (const w of writes) counts.set(w.mutationId, (counts.get(w.mutationId) ?? 0) + 1);
+        for (const [mutationId, n] of counts) {
+          if (n < 2) continue;
+          const pos = [...posToMutation].find(([, m]) => m === mutationId)?.[0] ?? '';
+          const ev = await client.query('SELECT id, source_terminal, created_at, payload FROM events WHERE pos_reference = $1 ORDER BY id', [pos]);
+          const mu = await client.query('SELECT terminal_id, owner, mutation_id, created_at, result FROM mutations WHERE pos_reference = $1', [pos]);
+          const tk = await client.query('SELECT epoch, node, taken_at FROM takeovers ORDER BY epoch DESC LIMIT 3');
+          options.log(`  stored twice ${mutationId} (${pos}): events ${JSON.stringify(ev.rows).slice(0, 1500)}; mutations ${JSON.stringify(mu.rows).slice(0, 800)}; takeovers ${JSON.stringify(tk.rows)}; acks ${JSON.stringify(acks.filter((a) => a.mutationId === mutationId))}; pending since ${pending.get(mutationId)?.firstSentAt ?? '?'}`);
+        }
         const epoch = await client.query<{ e: string | null }>('SELECT max(epoch)::text AS e FROM takeovers');
         const takeovers = Number(epoch.rows[0]?.e ?? 0) - epochAtStart;
         return { node, afterSeq, seqs: rows.map((r) => Number(r.id)), writes, takeovers };
