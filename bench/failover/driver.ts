@@ -31,7 +31,8 @@ export interface WriteDriver {
   currentSeq(url: string): Promise<number>;
   /** One line on where the writers stand, for a run that failed (what each waits for, the last refusals). */
   diagnose(): string;
-  /** The hub-level fault: kill -9 of the leader hub (store driver: unsupported, throws). */
-  killLeaderHub(): Promise<void>;
+  /** The hub-level fault: kill -9 of the leader hub, started again `restartAfterMs` later as systemd (or the
+   *  box booting) would (store driver: unsupported, throws). */
+  killLeaderHub(restartAfterMs: number): Promise<void>;
   close(): Promise<void>;
 }

@@ -58,6 +58,10 @@ export const DEFAULT_TIMINGS: FaultTimings = {
 };
 
 const noQuiet: FaultOutcome = { quiet: null };
+/** deploy/pos-hub.service: Restart=on-failure, RestartSec=2s. */
+const HUB_RESTART_MS = 2000;
+/** A hub box that lost power is back after roughly this (a Pi 5 booting from NVMe, systemd starting the hub). */
+const BOX_BOOT_MS = 15_000;
 /**
  * A quiet window starts this long after the kill returned: an answer the dead primary sent just before it died
  * may still be on its way through the driver's event loop (seen: 1 ms after, on a box at load 20).
@@ -204,9 +208,22 @@ export function faults(t: FaultTimings = DEFAULT_TIMINGS): readonly Fault[] {
       primaryChanges: null,
       needsHub: true,
       async inject(ctx) {
-        await Promise.all([ctx.driver.killLeaderHub(), ctx.cluster.act('kill', ctx.primary)]);
+        await Promise.all([ctx.driver.killLeaderHub(HUB_RESTART_MS), ctx.cluster.act('kill', ctx.primary)]);
         ctx.mark();
         await recovered(ctx, t.recoverMs, 'kill-hub-and-postmaster');
+        return noQuiet;
+      },
+    },
+    {
+      name: 'hub-box-loss',
+      how: "SIGKILL of the leader hub process and of the primary node's whole process group at once (the leader's box loses power: hub, keeper and Postgres): the standby is promoted and the follower hub takes over; the killed hub is started again 15 s later (the box booting), its node once writes resumed, as its standby",
+      primaryChanges: true,
+      needsHub: true,
+      async inject(ctx) {
+        await Promise.all([ctx.driver.killLeaderHub(BOX_BOOT_MS), ctx.cluster.act('stop', ctx.primary)]);
+        ctx.stopped.push(ctx.primary);
+        ctx.mark();
+        await recovered(ctx, t.recoverMs, 'hub-box-loss');
         return noQuiet;
       },
     },

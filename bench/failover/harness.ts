@@ -30,6 +30,8 @@ export interface RunReport {
   /** Acks per answering node, as the sampler saw the writable one at each ack. */
   readonly acksByNode: Readonly<Record<string, number>>;
   readonly durationMs: number;
+  /** Hub driver: new epochs during the run (FinalState.takeovers). */
+  readonly takeovers: number | null;
   readonly log: RunLog;
 }
 
@@ -161,7 +163,7 @@ export async function runFault(
       const node = ack.by.split('@')[1] ?? '?';
       acksByNode[node] = (acksByNode[node] ?? 0) + 1;
     }
-    return { verdict: checkRun(runLog), how: fault.how, acksByNode, durationMs: Date.now() - started, log: runLog };
+    return { verdict: checkRun(runLog), how: fault.how, acksByNode, durationMs: Date.now() - started, takeovers: final.takeovers, log: runLog };
   } finally {
     // On an error: whatever is still in flight is given up quickly (it was never acked).
     await driver.stop(1000).catch(() => undefined);

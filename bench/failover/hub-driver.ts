@@ -133,6 +133,8 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
   /** A killed hub coming back (systemd's restart), and whether the driver closed meanwhile. */
   let restarting: Promise<void> = Promise.resolve();
   let closed = false;
+  /** The latest takeover's epoch when the run began (currentSeq). */
+  let epochAtStart = 0;
   /** The ERROR frames the terminals received (bounded): what a failed run reports. */
   const refusals: string[] = [];
 
@@ -253,7 +255,20 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
           // A new order's first version: a second apply of the same write would store another.
           if (payload?.type === 'ORDER_UPDATED' && mutationId !== undefined) writes.push({ mutationId, seq: Number(r.id) });
         }
-        return { node, afterSeq, seqs: rows.map((r) => Number(r.id)), writes };
+        // A write stored twice: what each copy and the mutation rows say, for the run log (a broken run's cause).
+        const counts = new Map<string, number>();
+        for (const w of writes) counts.set(w.mutationId, (counts.get(w.mutationId) ?? 0) + 1);
+        for (const [mutationId, n] of counts) {
+          if (n < 2) continue;
+          const pos = [...posToMutation].find(([, m]) => m === mutationId)?.[0] ?? '';
+          const ev = await client.query('SELECT id, source_terminal, created_at, payload FROM events WHERE pos_reference = $1 ORDER BY id', [pos]);
+          const mu = await client.query('SELECT terminal_id, owner, mutation_id, created_at, result FROM mutations WHERE pos_reference = $1', [pos]);
+          const tk = await client.query('SELECT epoch, node, taken_at FROM takeovers ORDER BY epoch DESC LIMIT 3');
+          options.log(`  stored twice ${mutationId} (${pos}): events ${JSON.stringify(ev.rows).slice(0, 1500)}; mutations ${JSON.stringify(mu.rows).slice(0, 800)}; takeovers ${JSON.stringify(tk.rows)}; acks ${JSON.stringify(acks.filter((a) => a.mutationId === mutationId))}; pending since ${pending.get(mutationId)?.firstSentAt ?? '?'}`);
+        }
+        const epoch = await client.query<{ e: string | null }>('SELECT max(epoch)::text AS e FROM takeovers');
+        const takeovers = Number(epoch.rows[0]?.e ?? 0) - epochAtStart;
+        return { node, afterSeq, seqs: rows.map((r) => Number(r.id)), writes, takeovers };
       } finally {
         await client.end().catch(() => undefined);
       }
@@ -261,22 +276,23 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
     async currentSeq(url) {
       const store = await PgStore.open({ url, connectTimeoutMs: 5000 });
       try {
+        epochAtStart = Number(await store.currentEpoch());
         return store.highWaterMark();
       } finally {
         await store.close();
       }
     },
-    async killLeaderHub() {
+    async killLeaderHub(restartAfterMs) {
       for (const hub of hubs)
         if ((await roleOf(hub)) === 'leader') {
           options.log(`  kill -9 of ${hub.name} (leader)`);
           keepLog(hub);
           await hub.process?.kill('SIGKILL');
           hub.process = null;
-          // Started again as systemd would (deploy/pos-hub.service: Restart=on-failure, RestartSec=2s): when
-          // the keeper restarts the postmaster in place, the primary stays on this hub's node and only this
-          // hub may lead there again.
-          restarting = sleep(2000)
+          // Started again as systemd would (deploy/pos-hub.service: Restart=on-failure, RestartSec=2s), or as
+          // the box does when it boots again: when the keeper restarts the postmaster in place, the primary
+          // stays on this hub's node and only this hub may lead there again.
+          restarting = sleep(restartAfterMs)
             .then(() => (hub.process === null && !closed ? startHubProcess(hub, options.url) : undefined))
             .catch((error: unknown) => options.log(`  restart of ${hub.name} failed: ${String(error)}`));
           return;

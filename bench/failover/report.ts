@@ -17,8 +17,9 @@ export interface FaultSummary {
   readonly duplicated: number;
   readonly twoPrimarySamples: number;
   readonly bothOutOfRecoverySamples: number;
-  readonly gapMs: { readonly p50: number | null; readonly p99: number | null; readonly all: readonly (number | null)[] };
-  readonly longestStallMs: { readonly p50: number | null; readonly p99: number | null };
+  /** n: the runs with a gap (a run that failed or saw no ack after the fault has none); p99 of n < 100 is the max. */
+  readonly gapMs: { readonly n: number; readonly p50: number | null; readonly p99: number | null; readonly all: readonly (number | null)[] };
+  readonly longestStallMs: { readonly n: number; readonly p50: number | null; readonly p99: number | null };
   readonly primaryChanged: number;
   readonly violations: readonly string[];
 }
@@ -46,8 +47,8 @@ export function summarize(fault: string, how: string, verdicts: readonly RunVerd
     duplicated: verdicts.reduce((n, v) => n + v.duplicated, 0),
     twoPrimarySamples: verdicts.reduce((n, v) => n + v.twoPrimarySamples, 0),
     bothOutOfRecoverySamples: verdicts.reduce((n, v) => n + v.bothOutOfRecoverySamples, 0),
-    gapMs: { p50: percentile(present(gaps), 50), p99: percentile(present(gaps), 99), all: gaps },
-    longestStallMs: { p50: percentile(stalls, 50), p99: percentile(stalls, 99) },
+    gapMs: { n: present(gaps).length, p50: percentile(present(gaps), 50), p99: percentile(present(gaps), 99), all: gaps },
+    longestStallMs: { n: stalls.length, p50: percentile(stalls, 50), p99: percentile(stalls, 99) },
     primaryChanged: verdicts.filter((v) => v.primaryAfter !== v.primaryBefore).length,
     violations: verdicts.flatMap((v) => v.violations.map((x) => `${x.rule}: ${x.detail}`)),
   };
@@ -55,13 +56,16 @@ export function summarize(fault: string, how: string, verdicts: readonly RunVerd
 
 const ms = (v: number | null): string => (v === null ? '—' : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${(v / 1000).toFixed(2)} s`);
 
+/** "p99 (n)", saying when the nearest rank is simply the worst run, so a handful of runs is not read as a tail. */
+const p99 = (v: number | null, n: number): string => (v === null ? '—' : `${ms(v)} (${n < 100 ? 'max of ' : 'n = '}${n})`);
+
 /** One line per fault, a table for the terminal and docs/ha.md. */
 export function table(summaries: readonly FaultSummary[]): string {
   const head = '| fault | runs (failed) | acked | lost | duplicated | two-primary samples (both out of recovery) | failovers | gap p50 | gap p99 | longest stall p99 |';
   const rule = '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |';
   const rows = summaries.map(
     (s) =>
-      `| ${s.fault} | ${s.runs} (${s.failedRuns}) | ${s.acked} | ${s.lost} | ${s.duplicated} | ${s.twoPrimarySamples} (${s.bothOutOfRecoverySamples}) | ${s.primaryChanged} | ${ms(s.gapMs.p50)} | ${ms(s.gapMs.p99)} | ${ms(s.longestStallMs.p99)} |`,
+      `| ${s.fault} | ${s.runs} (${s.failedRuns}) | ${s.acked} | ${s.lost} | ${s.duplicated} | ${s.twoPrimarySamples} (${s.bothOutOfRecoverySamples}) | ${s.primaryChanged} | ${ms(s.gapMs.p50)} | ${p99(s.gapMs.p99, s.gapMs.n)} | ${p99(s.longestStallMs.p99, s.longestStallMs.n)} |`,
   );
   return [head, rule, ...rows].join('\n');
 }

@@ -59,6 +59,9 @@ export interface FinalState {
   readonly seqs: readonly number[];
   /** Every copy of every write of this run: a write stored twice appears twice. */
   readonly writes: readonly StoredWrite[];
+  /** Hub driver: the takeovers (new epochs) during the run — one per change of leader hub; more is hubs
+   *  trading the lead. Store driver: null (no hubs). */
+  readonly takeovers: number | null;
 }
 
 export interface RunExpectation {

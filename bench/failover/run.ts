@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   let cluster: FailoverCluster | null = null;
   let driver: WriteDriver | null = null;
   const summaries: FaultSummary[] = [];
-  const runs: { fault: string; run: number; report?: Omit<RunReport, 'log'>; error?: string }[] = [];
+  const runs: { fault: string; run: number; load: number[]; report?: Omit<RunReport, 'log'>; error?: string }[] = [];
   try {
     for (const fault of chosen) {
       const verdicts: RunReport['verdict'][] = [];
@@ -97,17 +97,17 @@ async function main(): Promise<void> {
           const report = await runFault(cluster, driver, fault, `${fault.name}-${run}`, DEFAULT_RUN, say);
           const v = report.verdict;
           say(
-            `  ${v.ok ? 'held' : 'BROKEN'}: acked ${v.acked}, lost ${v.lost}, duplicated ${v.duplicated}, two-primary samples ${v.twoPrimarySamples}/${v.samples} (both out of recovery ${v.bothOutOfRecoverySamples}), gap ${v.gapMs ?? '—'} ms, primary ${v.primaryBefore}→${v.primaryAfter ?? 'none'}`,
+            `  ${v.ok ? 'held' : 'BROKEN'}: acked ${v.acked}, lost ${v.lost}, duplicated ${v.duplicated}, two-primary samples ${v.twoPrimarySamples}/${v.samples} (both out of recovery ${v.bothOutOfRecoverySamples}), gap ${v.gapMs ?? '—'} ms, primary ${v.primaryBefore}→${v.primaryAfter ?? 'none'}${report.takeovers === null ? '' : `, takeovers ${report.takeovers}`}`,
           );
           for (const x of v.violations) say(`    ${x.rule}: ${x.detail}`);
           verdicts.push(v);
           const { log: _log, ...kept } = report;
-          runs.push({ fault: fault.name, run, report: kept });
+          runs.push({ fault: fault.name, run, load: loadavg(), report: kept });
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           say(`  run failed: ${message}`);
           errors.push(message);
-          runs.push({ fault: fault.name, run, error: message });
+          runs.push({ fault: fault.name, run, load: loadavg(), error: message });
           await driver?.close().catch(() => undefined);
           await cluster?.close().catch(() => undefined);
           cluster = null;
@@ -132,7 +132,11 @@ async function main(): Promise<void> {
     runs,
     notes: [
       'Loopback only. pg_auto_failover 2.0 monitor and two Postgres 15 nodes (synchronous standby), every link between them through the suite\'s TCP proxies (bench/failover/proxy.ts).',
-      'gap: last ack before the fault → first ack after it; longest stall: the longest time without any ack from the fault to the end of the run.',
+      options.driver === 'store'
+        ? 'gap: last ack before the fault → first ack of an attempt sent after it (a resend counts); longest stall: the longest time without any ack from the fault to the end of the run.'
+        : 'gap: last ack before the fault → first ack of a write a terminal first sent after the fault (the SDK resends on its own; a resend of an older write does not count); longest stall: the longest time without any ack from the fault to the end of the run.',
+      'p50 and p99 are nearest-rank over the runs of this batch that have a gap (gapMs.n); with fewer than 100 runs p99 is the worst run.',
+      'load: the 1, 5 and 15 min load average when each run ended, on a 2-core box shared with other work.',
     ],
   };
   mkdirSync(options.out, { recursive: true });

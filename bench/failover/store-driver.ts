@@ -230,7 +230,7 @@ export function storeDriver(options: StoreDriverOptions): WriteDriver {
           if (payload?.type === WRITE_TYPE && typeof payload.mutationId === 'string')
             writes.push({ mutationId: payload.mutationId, seq: Number(r.id) });
         }
-        return { node, afterSeq, seqs: rows.map((r) => Number(r.id)), writes } satisfies FinalState;
+        return { node, afterSeq, seqs: rows.map((r) => Number(r.id)), writes, takeovers: null } satisfies FinalState;
       } finally {
         await client.end().catch(() => undefined);
       }
@@ -245,7 +245,7 @@ export function storeDriver(options: StoreDriverOptions): WriteDriver {
         await store.close();
       }
     },
-    async killLeaderHub() {
+    async killLeaderHub(_restartAfterMs: number) {
       throw new Error('the store driver runs no hub: kill-hub needs the hub driver');
     },
     async close() {

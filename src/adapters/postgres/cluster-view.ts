@@ -138,7 +138,14 @@ export function probeCluster(target: PgTarget, timeouts: ProbeTimeouts): Promise
 
 export { leaderUrlOf };
 
-/** What the leadership decision needs from the probes: this hub's own node, and the latest takeover any node showed. */
+/**
+ * What the leadership decision needs from the probes: this hub's own node, and the latest takeover any node
+ * showed. Its node counts as the primary only where the store would commit (connection.ts, chooseHost): an
+ * old primary cut off from its standby and the monitor stays out of recovery, unable to commit, beside the
+ * promoted one; counted as primary, its hub took over through the store on the other node, was fenced by
+ * that node's hub, took over again — the two hubs traded the lead every ~2 s for as long as the cut lasted
+ * (the failover suite's `partition` with two hubs). Like a node that does not answer, it is not eligible.
+ */
 export function readFromProbes(probes: readonly NodeProbe[], ownNode: string): ClusterRead {
   const own = probes.find((p) => `${p.host}:${p.port}` === ownNode);
   const answered = probes.filter((p): p is Extract<NodeProbe, { ok: true }> => p.ok);

@@ -34,7 +34,7 @@ import type { FinalizeSuccess, PendingFinalize } from '../../ports/forwarding.js
 import type { QuarantinedRecord } from '../../ports/metrics.js';
 import type { OrderSnapshot } from '../../protocol/snapshot.js';
 import { DEFAULT_FRAME_LIMITS, type FrameLimits } from '../../protocol/frame-limits.js';
-import { connectHost, parsePgUrl, type PgHost, type PgTarget } from './connection.js';
+import { CAN_COMMIT_SQL, connectHost, parsePgUrl, type PgHost, type PgTarget } from './connection.js';
 import { PG_DATA_TABLES, migratePg } from './schema.js';
 import { StoredJsonReader, UNREADABLE } from './stored-json.js';
 import { applyUnit, mutationOn } from './apply-unit.js';
@@ -430,7 +430,17 @@ export class PgStore implements HubStorePort {
     });
   }
 
-  takeOver(node: string, now: number): Promise<number> {
+  async takeOver(node: string, now: number): Promise<number> {
+    // A follower's connection may still be on the old primary, cut off and never demoted: out of recovery
+    // but unable to commit. Taking over there would wait a whole query timeout (15 s with no leader at
+    // all, seen with two hubs in the failover suite's partition), so look first and reconnect, which picks
+    // the node that can commit (connection.ts, chooseHost).
+    await this.run(async (c) => {
+      const { rows } = await c.query<{ ro: boolean; commits: boolean }>(
+        `SELECT pg_is_in_recovery() AS ro, ${CAN_COMMIT_SQL} AS commits`,
+      );
+      if (rows[0]?.ro !== false || rows[0]?.commits !== true) this.drop();
+    });
     return this.tx(async (c) => {
       // EXCLUSIVE blocks other takeovers (not readers): two hubs taking over at once get two different epochs.
       await c.query(`${this.setLockTimeout}; LOCK TABLE takeovers IN EXCLUSIVE MODE`);

@@ -107,4 +107,23 @@ describe('postgres store host choice', () => {
     }
     expect(await hasEvents(stuck)).toBe(true);
   });
+
+  it('takes over on the node that can commit when its connection is still on a primary that lost its standby', async () => {
+    if (stuck === null || healthy === null) throw new Error('no servers');
+    // A follower hub's store, connected while its node was a healthy primary; then the node is cut off from
+    // its standby (never demoted) and the other node promoted: its hub must take over there, at once.
+    const store = await PgStore.open({ url: hostsUrl(stuck, healthy), connectTimeoutMs: 2000, queryTimeoutMs: 3000 });
+    try {
+      await requireStandby(stuck, 'gone_standby');
+      const epoch = await store.takeOver('hub-b:8766', Date.now());
+      const taken = await onServer(
+        healthy,
+        async (c) => (await c.query<{ epoch: number }>(`SELECT epoch FROM takeovers WHERE node = 'hub-b:8766'`)).rows,
+      );
+      expect(taken.map((r) => Number(r.epoch))).toEqual([epoch]);
+    } finally {
+      await store.close();
+      await requireStandby(stuck, null);
+    }
+  });
 });

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkRun } from '../../../bench/failover/invariants.js';
-import { percentile, summarize } from '../../../bench/failover/report.js';
+import { percentile, summarize, table } from '../../../bench/failover/report.js';
 import type { Ack, RoleSample, RunLog, Seen, StoredWrite } from '../../../bench/failover/run-log.js';
 
 const FAULT_AT = 10_000;
@@ -48,7 +48,7 @@ function cleanLog(overrides: Partial<RunLog> = {}): RunLog {
     acks: a,
     seen,
     samples,
-    final: { node: 'node2', afterSeq: 100, seqs: writes.map((w) => w.seq), writes },
+    final: { node: 'node2', afterSeq: 100, seqs: writes.map((w) => w.seq), writes, takeovers: null },
     ...overrides,
   };
 }
@@ -187,6 +187,10 @@ describe('failover invariants', () => {
     expect(s.failedRuns).toBe(2);
     expect(s.acked).toBe(20);
     expect(s.gapMs.p50).toBe(11_100);
+    expect(s.gapMs.n).toBe(2);
+    expect(s.gapMs.p99).toBe(Math.max(...s.gapMs.all.filter((g): g is number => g !== null)));
+    // With a handful of runs the table says p99 is the worst run, and of how many.
+    expect(table([s])).toContain(`(max of 2)`);
     expect(s.violations).toHaveLength(1);
     expect(percentile([5, 1, 3, 2, 4], 50)).toBe(3);
     expect(percentile([5, 1, 3, 2, 4], 99)).toBe(5);

@@ -252,4 +252,15 @@ describe('readFromProbes', () => {
     expect(readFromProbes(probes, '10.0.0.11:5432')).toEqual({ ownNode: 'primary_cannot_commit', latest: { epoch: 7, node: 'hub-b:8766' } });
     expect(readFromProbes(probes, '10.0.0.11:5433').ownNode).toBe('primary');
   });
+
+  it('does not count a cut-off old primary that cannot commit as its primary while another node was promoted', () => {
+    // node 5432 cut off from its standby and the monitor, never demoted: out of recovery, its synchronous
+    // standby gone; 5433 promoted and took writes (hub-b, epoch 7). Seen as primary, hub-a took over
+    // through the store on 5433, was fenced by hub-b, took over again: the lead traded every ~2 s.
+    const probes = [ok(5432, false, 6, 'hub-a:8766', false), ok(5433, false, 7, 'hub-b:8766')];
+    const read = readFromProbes(probes, '10.0.0.11:5432');
+    expect(read).toEqual({ ownNode: 'primary_cannot_commit', latest: { epoch: 7, node: 'hub-b:8766' } });
+    expect(decideRole(read, FOLLOWER)).toBe('follow');
+    expect(readFromProbes(probes, '10.0.0.11:5433').ownNode).toBe('primary');
+  });
 });
