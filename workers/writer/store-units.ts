@@ -102,12 +102,25 @@ function storeOp(op: WriteOp): StoreOp {
   }
 }
 
+/** The mutation a unit records (the request it answers), if any. */
+function mutationOf(unit: Unit): Extract<WriteOp, { op: 'mutation' }> | undefined {
+  for (const op of unit.ops) if (op.op === 'mutation') return op;
+  return undefined;
+}
+
 /**
- * A unit's ops for the port. No `dedupe`: the actors already answer a seen mutation id with a `replay`
- * op (their memory holds the ids), so the writer's units never ask the store to skip themselves.
+ * A unit's ops for the port, with its mutation id as `dedupe`. The actors answer a seen mutation id from
+ * memory (a `replay` op), but their memory is only as fresh as its last load: around a failover or a failed
+ * commit a resend can reach an actor loaded before the first send's commit became visible. The store then
+ * finds the id in the same transaction and applies nothing (issue 18: a retry is answered, never applied
+ * twice). A transfer's halves carry none: they must be applied together or not at all, and a dedupe that
+ * skipped one half alone would apply the other; their actors' fences keep a resend from overtaking them.
  */
 export function toStoreUnit(unit: Unit): StoreUnit {
-  return { ops: unit.ops.map(storeOp) };
+  const mutation = unit.join === undefined ? mutationOf(unit) : undefined;
+  const ops = unit.ops.map(storeOp);
+  if (mutation === undefined) return { ops };
+  return { ops, dedupe: { terminalId: mutation.terminalId, mutationId: mutation.mutationId, ...(mutation.owner === undefined ? {} : { owner: mutation.owner }) } };
 }
 
 /** The messages a committed unit sends: its own with the seq stamped where asked, then its replies. */
@@ -120,11 +133,12 @@ export function outboundOf(unit: Unit, outcome: UnitOutcome): Outbound[] {
         out.push({ to: 'terminal', terminalId: r.terminalId, msg: r.reply as HubMessage });
       return out;
     }
-    case 'duplicate':
-      throw new HubError(
-        'INTERNAL',
-        'the store answered a writer unit as a duplicate, but writer units carry no dedupe',
-      );
+    case 'duplicate': {
+      // Nothing of the unit was applied: only the remembered reply goes back, to the terminal that asked.
+      const mutation = mutationOf(unit);
+      if (mutation === undefined) throw new HubError('INTERNAL', 'the store answered a unit without a mutation id as a duplicate');
+      return [{ to: 'terminal', terminalId: mutation.terminalId, msg: outcome.reply as HubMessage }];
+    }
     default: {
       const unreachable: never = outcome;
       throw new HubError('INTERNAL', `unknown unit outcome ${JSON.stringify(unreachable)}`);

@@ -335,10 +335,12 @@ export class WriterCore {
     const deliveries: { out: Delivery['out']; receivedAt?: number; sentAt?: number }[] = [];
     let rows = 0;
     let finalized = false;
+    let duplicates = 0;
     for (let i = 0; i < units.length; i++) {
       const unit = units[i] as Unit;
       const outcome = result.units[i];
       if (outcome === undefined) throw new Error(`the store answered ${result.units.length} of ${units.length} units`);
+      if (outcome.kind === 'duplicate') duplicates += 1;
       const out = outboundOf(unit, outcome);
       rows += unit.ops.length;
       for (const op of unit.ops) if (op.op === 'event' && op.finalize !== undefined) finalized = true;
@@ -361,10 +363,22 @@ export class WriterCore {
     for (const d of deliveries) d.sentAt = sentAt;
     this.deps.toFront({ type: 'deliver', input: { deliveries, stats } });
     if (joined.length > 0) this.deps.onTransfersCommitted?.(joined);
+    if (duplicates > 0) this.staleActors(duplicates);
     if (finalized) this.forwarder?.kick();
     // Upkeep after the acks have left, never before them (store-upkeep.ts).
     if (this.batching.commits % TRIM_EVERY_COMMITS === 0) this.trimQuietly();
     this.upkeep.afterCommit(rows);
+  }
+
+  /**
+   * The store found requests already applied that the actors took as new (store-units.ts toStoreUnit): their
+   * memory missed a commit, so every shard reloads what the store holds, and units built on the old memory
+   * are refused retryable (the generation), as after a failed commit.
+   */
+  private staleActors(duplicates: number): void {
+    this.generationNo += 1;
+    this.deps.log.warn({ duplicates, generation: this.generationNo }, 'resent writes were already stored: answered from the store, not applied again; shards reload');
+    this.deps.onRollback?.(this.generationNo);
   }
 
   /**
