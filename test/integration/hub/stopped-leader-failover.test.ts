@@ -78,7 +78,8 @@ describe('a leader hub that stops serving', () => {
     const onB = await clusterOf(b.port);
     expect(onB.epoch).toBeGreaterThan(onA.epoch);
     // B leads once node2 can commit; the monitor settles node2's state (goal = reported) a moment later.
-    await pollUntil(async () => (await cluster.primary()) === 'node2', 'the monitor to settle node2 as primary', { everyMs: 500, limitMs: 60_000 });
+    const settled = cluster;
+    await pollUntil(async () => (await settled.primary()) === 'node2', 'the monitor to settle node2 as primary', { everyMs: 500, limitMs: 60_000 });
     expect(b.hub.output()).toContain('asking pg_auto_failover for a failover');
     expect(b.hub.output().split('asking pg_auto_failover for a failover').length - 1).toBe(1);
   }, 300_000);
