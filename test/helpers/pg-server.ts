@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 
 const run = promisify(execFile);
 export const PG_BIN = '/usr/lib/postgresql/15/bin';
@@ -102,4 +103,38 @@ export async function startPgServer(): Promise<PgServer> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * ALTER SYSTEM one setting (null: RESET) and return once the reload has reached every backend.
+ * pg_reload_conf() only signals the postmaster; a connection opened, or a query sent, a moment later may
+ * still read the old value. The postmaster re-reads the file and then signals its children, so once a
+ * freshly forked backend reads `expected`, every existing session applies it before its next command.
+ */
+export async function setPgSetting(url: string, name: string, value: string | null, expected: string): Promise<void> {
+  const once = async <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end();
+    }
+  };
+  await once(async (c) => {
+    await c.query(
+      value === null ? `ALTER SYSTEM RESET ${name}` : `ALTER SYSTEM SET ${name} = '${value.replaceAll("'", "''")}'`,
+    );
+    await c.query('SELECT pg_reload_conf()');
+  });
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const seen = await once(
+      async (c) => (await c.query<{ v: string }>('SELECT current_setting($1) AS v', [name])).rows[0]?.v,
+    );
+    if (seen === expected) return;
+    if (Date.now() > deadline)
+      throw new Error(`${name} still reads '${seen}' 10 s after the reload (want '${expected}')`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

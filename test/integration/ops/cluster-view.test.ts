@@ -5,15 +5,19 @@
  * scheduled read and announced once; a data node that does not answer is reported, not thrown.
  * The standby side (pg_stat_replication, sync state, replay lag) is covered by test/integration/ops/doctor-cluster.test.ts.
  */
-import pgDriver from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgStore } from '../../../src/adapters/postgres/store.js';
-import { pgClusterWatch, probeCluster, readFromProbes, viewFromProbes } from '../../../src/adapters/postgres/cluster-view.js';
+import {
+  pgClusterWatch,
+  probeCluster,
+  readFromProbes,
+  viewFromProbes,
+} from '../../../src/adapters/postgres/cluster-view.js';
 import { parsePgUrl } from '../../../src/adapters/postgres/connection.js';
 import type { ClusterView } from '../../../src/ports/cluster.js';
 import type { TimerHandle } from '../../../src/ports/clock.js';
 import { TestClock } from '../../helpers/clocks.js';
-import { freePort, startPgServer, type PgServer } from '../../helpers/pg-server.js';
+import { freePort, setPgSetting, startPgServer, type PgServer } from '../../helpers/pg-server.js';
 
 let server: PgServer | null = null;
 beforeAll(async () => {
@@ -69,13 +73,8 @@ describe('postgres cluster view', () => {
   });
 
   it('reads a primary whose commits wait for a standby that is not attached as unable to commit', async () => {
-    const setNames = async (value: string): Promise<void> => {
-      const client = new pgDriver.Client({ connectionString: pg().url });
-      await client.connect();
-      await client.query(`ALTER SYSTEM SET synchronous_standby_names = '${value}'`);
-      await client.query('SELECT pg_reload_conf()');
-      await client.end();
-    };
+    const setNames = (value: string): Promise<void> =>
+      setPgSetting(pg().url, 'synchronous_standby_names', value, value);
     try {
       // What an old primary cut off from its standby looks like before pg_auto_failover demotes it.
       await setNames('ANY 1 (pgautofailover_standby_2)');

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgStore } from '../../../src/adapters/postgres/store.js';
 import type { StoreUnit } from '../../../src/ports/store.js';
-import { startPgServer, type PgServer } from '../../helpers/pg-server.js';
+import { setPgSetting, startPgServer, type PgServer } from '../../helpers/pg-server.js';
 
 let stuck: PgServer | null = null;
 let healthy: PgServer | null = null;
@@ -25,16 +25,8 @@ async function onServer<T>(server: PgServer, fn: (c: pg.Client) => Promise<T>): 
 }
 
 /** Make commits on `server` wait for a synchronous standby named `standby` (none will attach), or stop. */
-async function requireStandby(server: PgServer, standby: string | null): Promise<void> {
-  await onServer(server, async (c) => {
-    await c.query(
-      standby === null
-        ? 'ALTER SYSTEM RESET synchronous_standby_names'
-        : `ALTER SYSTEM SET synchronous_standby_names = '${standby}'`,
-    );
-    await c.query('SELECT pg_reload_conf()');
-  });
-}
+const requireStandby = (server: PgServer, standby: string | null): Promise<void> =>
+  setPgSetting(server.url, 'synchronous_standby_names', standby, standby ?? '');
 
 const write = (i: number): StoreUnit => ({
   dedupe: { terminalId: 'T1', mutationId: `h-${i}` },
