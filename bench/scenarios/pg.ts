@@ -106,12 +106,22 @@ async function wipe(cluster: PgCluster): Promise<void> {
   }
 }
 
-/** Both nodes back in step (primary + secondary) after a failover, or false after the limit. */
-async function settled(cluster: PgCluster, limitMs: number): Promise<boolean> {
+/**
+ * Both nodes back in step (primary + secondary) after a failover and the store emptied on the primary, or
+ * false after the limit. The monitor's state lags the fault: right after a kill -9 it may still read
+ * primary/secondary while the postmaster is down, so only a wipe that went through counts.
+ */
+async function settledAndWiped(cluster: PgCluster, limitMs: number): Promise<boolean> {
   const deadline = Date.now() + limitMs;
   while (Date.now() < deadline) {
     const state = await cluster.state().catch(() => '');
-    if (/\|primary\|primary/.test(state) && /\|secondary\|secondary/.test(state)) return true;
+    if (/\|primary\|primary/.test(state) && /\|secondary\|secondary/.test(state)) {
+      const wiped = await wipe(cluster).then(
+        () => true,
+        () => false,
+      );
+      if (wiped) return true;
+    }
     await sleep(250);
   }
   return false;
@@ -178,8 +188,7 @@ export async function runPg(ctx: BenchContext): Promise<PgResult> {
       );
     let hubGap: HubGap | null = null;
     if (hubLevel.postgres !== null && hubLevel.postgres.notMeasured === null) {
-      if (await settled(cluster, SETTLE_LIMIT_MS)) {
-        await wipe(cluster);
+      if (await settledAndWiped(cluster, SETTLE_LIMIT_MS)) {
         ctx.log(
           `  failover through ${LEADS_BY_NODE ? 'the hubs: a hub beside each data node' : 'one hub'}, one terminal writing, kill -9 of the primary postmaster`,
         );
