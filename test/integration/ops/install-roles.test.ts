@@ -1,12 +1,14 @@
 /**
  * scripts/install.sh --role (the three-device layout of docs/ha.md) in its `--root DIR` dry run: the
  * commands each role would run, in order, with passwords masked; the tuned monitor and keeper timeouts; the
- * hub's env file gaining HUB_STORE/HUB_PG_URL (a valid config) on a data node and keeping its edits on a
- * second run; an existing data directory not created again; bad arguments refused before any change; and
- * shellcheck clean on the script and its role steps.
+ * hub's env file gaining HUB_STORE/HUB_PG_URL/HUB_PG_NODE/HUB_PG_MONITOR_URL (a valid config naming this
+ * box's own node) on a data node and keeping its edits on a second run; the drop-in that starts the hub
+ * after the keeper (systemd-analyze verify); the passwords' real-run paths (the standby's base backup gets
+ * the replicator's through PGPASSWORD, `pg_autoctl config set`'s echo is not shown); an existing data
+ * directory not created again; bad arguments refused before any change; shellcheck clean.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,12 +40,24 @@ const withoutPasswords = (): NodeJS.ProcessEnv => {
 };
 const install = (args: string[], env: NodeJS.ProcessEnv = { ...withoutPasswords(), ...PASSWORDS }) =>
   sh('bash', [SCRIPT, ...args], env);
+/** The line the dry run prints just before a command that gets the replicator's password in PGPASSWORD. */
+const PGPASSWORD_NOTE = 'install.sh: with PGPASSWORD=*** (pgautofailover_replicator) in the environment of:';
+const DROPIN = 'etc/systemd/system/pos-hub.service.d/pgautofailover.conf';
 /** The "would run" lines, in order, without the prefix. */
 const commands = (stdout: string): string[] =>
   stdout
     .split('\n')
     .filter((l) => l.startsWith('install.sh: would '))
     .map((l) => l.replace(/^install\.sh: would (run: )?/, ''));
+
+/** An env file's assignments (comments and blank lines skipped). */
+const envVars = (text: string): Record<string, string> =>
+  Object.fromEntries(
+    text
+      .split('\n')
+      .filter((l) => /^[A-Z_]+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 
 let dir: string;
 beforeAll(() => {
@@ -76,6 +90,13 @@ describe('install.sh --role', () => {
     ] as const)
       expect(sql).toContain(`ALTER SYSTEM SET pgautofailover.${name} = ${value};`);
     expect(sql).toContain("ALTER USER autoctl_node PASSWORD '***'");
+    // pg_autoctl admits autoctl_node over TLS only; the hubs' client has none (doctor, the failover request).
+    expect(run.stdout).toContain(
+      'would add to /var/lib/postgresql/monitor/pg_hba.conf (once): host pg_auto_failover autoctl_node samenet scram-sha-256',
+    );
+    expect(cmds.indexOf('systemctl enable --now pgautofailover')).toBeGreaterThan(
+      cmds.findIndex((c) => c.startsWith('add to /var/lib/postgresql/monitor/pg_hba.conf')),
+    );
     expect(run.stdout).not.toContain(PASSWORDS.POS_HUB_MONITOR_PASSWORD);
     // The witness runs no hub.
     expect(run.stdout).not.toMatch(/useradd|pos-hub\.service|npm/);
@@ -110,6 +131,8 @@ describe('install.sh --role', () => {
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(run.stdout).toContain('GRANT pg_monitor TO poshub;');
+    const lines = run.stdout.split('\n');
+    expect(lines[lines.findIndex((l) => l.includes('pg_autoctl create postgres')) - 1]).toBe(PGPASSWORD_NOTE);
     for (const secret of Object.values(PASSWORDS)) expect(run.stdout).not.toContain(secret);
 
     const envFile = join(root, 'etc/pos-hub/env');
@@ -117,13 +140,22 @@ describe('install.sh --role', () => {
     expect(env).toMatch(/^HUB_STORE=postgres$/m);
     const url = `postgres://poshub:${PASSWORDS.POS_HUB_DB_PASSWORD}@hub-a:5432,hub-b:5432/poshub?target_session_attrs=read-write`;
     expect(env).toContain(`HUB_PG_URL=${url}\n`);
-    const config = parseConfig({
-      HUB_STORE: 'postgres',
-      HUB_PG_URL: url,
-      ODOO_USER: 'hub',
-      ODOO_PASSWORD: 'secret-pw',
-    });
+    expect(env).toMatch(/^HUB_PG_NODE=hub-a:5432$/m);
+    const monitorUrl = `postgres://autoctl_node:${PASSWORDS.POS_HUB_MONITOR_PASSWORD}@witness:5432/pg_auto_failover`;
+    expect(env).toContain(`HUB_PG_MONITOR_URL=${monitorUrl}\n`);
+    const config = parseConfig({ ...envVars(env), ODOO_USER: 'hub', ODOO_PASSWORD: 'secret-pw' });
     expect(config.HUB_STORE).toBe('postgres');
+    expect(config.HUB_PG_NODE).toBe('hub-a:5432');
+    expect(config.HUB_PG_MONITOR_URL).toBe(monitorUrl);
+    // The hub starts after this box's keeper, the unit the role install creates.
+    expect(cmds).toContain('write /etc/systemd/system/pgautofailover.service from: runuser -u postgres -- pg_autoctl show systemd --pgdata /var/lib/postgresql/hub');
+    expect(readFileSync(join(root, DROPIN), 'utf8')).toMatch(/^\[Unit\]\nAfter=pgautofailover\.service\nWants=pgautofailover\.service\n$/m);
+    const verify = await sh('systemd-analyze', ['verify', '--man=no', 'pos-hub.service'], {
+      ...process.env,
+      SYSTEMD_UNIT_PATH: `${join(root, 'etc/systemd/system')}:`,
+    });
+    expect(verify.stderr).toBe('');
+    expect(verify.code).toBe(0);
 
     // An operator's edit survives, the store lines are not doubled, an existing data dir is not re-created.
     writeFileSync(envFile, `${env}ODOO_USER=venue-hub\n`);
@@ -136,6 +168,8 @@ describe('install.sh --role', () => {
     const env2 = readFileSync(envFile, 'utf8');
     expect(env2.match(/^HUB_STORE=/gm)).toHaveLength(1);
     expect(env2.match(/^HUB_PG_URL=/gm)).toHaveLength(1);
+    expect(env2.match(/^HUB_PG_NODE=/gm)).toHaveLength(1);
+    expect(env2.match(/^HUB_PG_MONITOR_URL=/gm)).toHaveLength(1);
     expect(env2).toContain('ODOO_USER=venue-hub');
   }, 180_000);
 
@@ -160,9 +194,16 @@ describe('install.sh --role', () => {
       ),
     );
     expect(run.stdout).not.toContain('CREATE ROLE');
-    expect(readFileSync(join(root, 'etc/pos-hub/env'), 'utf8')).toMatch(
+    // Its base backup runs inside the create: the replicator's password must be there already.
+    const lines = run.stdout.split('\n');
+    expect(lines[lines.findIndex((l) => l.includes('pg_autoctl create postgres')) - 1]).toBe(PGPASSWORD_NOTE);
+    const env = readFileSync(join(root, 'etc/pos-hub/env'), 'utf8');
+    expect(env).toMatch(
       /^HUB_PG_URL=postgres:\/\/poshub:[^@]+@hub-a:5432,hub-b:5432\/poshub\?target_session_attrs=read-write$/m,
     );
+    // Its own node is hub-b, not the URL's first host (which it would lead by without this line).
+    expect(parseConfig({ ...envVars(env), ODOO_USER: 'hub', ODOO_PASSWORD: 'secret-pw' }).HUB_PG_NODE).toBe('hub-b:5432');
+    expect(existsSync(join(root, DROPIN))).toBe(true);
   }, 120_000);
 
   it('refuses bad arguments and missing passwords before changing anything', async () => {
@@ -192,6 +233,44 @@ describe('install.sh --role', () => {
     expect(unsafe.stderr).toMatch(/POS_HUB_MONITOR_PASSWORD must be at least 12 characters/);
     expect(missing.stdout + unsafe.stdout).not.toMatch(/would run|apt-get/);
   }, 60_000);
+
+  it('a single-box install writes no keeper drop-in', async () => {
+    const root = join(dir, 'single');
+    const run = await install(['--root', root]);
+    expect(run.code).toBe(0);
+    expect(existsSync(join(root, 'etc/systemd/system/pos-hub.service.d'))).toBe(false);
+    expect(readFileSync(join(root, 'etc/pos-hub/env'), 'utf8')).not.toMatch(/^HUB_PG_/m);
+  }, 120_000);
+
+  it('for real, the replicator password reaches the create through PGPASSWORD and never stdout or argv', async () => {
+    // A stand-in runuser that prints its arguments and environment, as pg_autoctl config set echoes its value.
+    const bin = join(dir, 'fakebin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'runuser'), '#!/bin/sh\necho "argv: $*"\necho "PGPASSWORD=${PGPASSWORD:-}" >>"$FAKE_LOG"\necho "$*" >>"$FAKE_LOG"\n');
+    chmodSync(join(bin, 'runuser'), 0o755);
+    const log = join(dir, 'fake.log');
+    const script = [
+      'set -euo pipefail',
+      'say() { echo "install.sh: $*"; }',
+      'ROOT="" DRY_RUN=0 ROLE=secondary NODE_NAME=hub-b MONITOR_HOST=witness PG_HOSTS=hub-a,hub-b',
+      `. ${join(REPO, 'scripts/ha/roles.sh')}`,
+      'ha_check_args',
+      'ha_create_node "postgres://autoctl_node:x@witness:5432/pg_auto_failover"',
+      'ha_config_set /var/lib/postgresql/hub replication.password "$REPLICATION_PASSWORD"',
+    ].join('\n');
+    const run = await sh('bash', ['-c', script], { ...withoutPasswords(), ...PASSWORDS, PATH: `${bin}:${process.env.PATH}`, FAKE_LOG: log });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const seen = readFileSync(log, 'utf8').split('\n');
+    expect(seen[0]).toBe(`PGPASSWORD=${PASSWORDS.POS_HUB_REPLICATION_PASSWORD}`);
+    expect(seen[1]).toMatch(/^-u postgres -- pg_autoctl create postgres .*--name hub-b /);
+    expect(seen[1]).not.toContain(PASSWORDS.POS_HUB_REPLICATION_PASSWORD);
+    expect(seen[2]).toBe('PGPASSWORD=');
+    expect(seen[3]).toBe(`-u postgres -- pg_autoctl config set --pgdata /var/lib/postgresql/hub replication.password ${PASSWORDS.POS_HUB_REPLICATION_PASSWORD}`);
+    // What the create prints is shown; what config set echoes (the password) is not.
+    expect(run.stdout).toContain('argv: -u postgres -- pg_autoctl create postgres');
+    expect(run.stdout).not.toContain(PASSWORDS.POS_HUB_REPLICATION_PASSWORD);
+  });
 
   it('is shellcheck-clean, the role steps included', async () => {
     const run = await sh('shellcheck', ['-x', 'scripts/install.sh', 'scripts/ha/roles.sh', 'scripts/ha/cluster.sh'], {
