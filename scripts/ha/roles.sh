@@ -14,6 +14,8 @@ HA_NODE_PGDATA=/var/lib/postgresql/hub
 HA_UNIT=/etc/systemd/system/pgautofailover.service
 # The hub's unit gains After=/Wants= on the keeper here; the single-box unit itself stays as it is.
 HA_HUB_DROPIN=/etc/systemd/system/pos-hub.service.d/pgautofailover.conf
+# libpq's password file of the postgres user (its home): the replicator's password, see ha_pgpass.
+HA_PGPASS=/var/lib/postgresql/.pgpass
 HA_PACKAGES=(postgresql-15 postgresql-15-auto-failover pgbackrest)
 # Monitor timeouts in ms, docs/ha.md "The settings, and why" (pg_auto_failover defaults in brackets):
 # health_check_period 1000 [5000], health_check_timeout 1000 [5000], health_check_max_retries 1 [2],
@@ -136,6 +138,7 @@ ${settings}SELECT pg_reload_conf();"
 
 ha_data_node() {
   local monitor_uri="postgres://autoctl_node:$MONITOR_PASSWORD@$MONITOR_HOST:$HA_PORT/pg_auto_failover?sslmode=require"
+  ha_pgpass
   if [ -f "$ROOT$HA_NODE_PGDATA/PG_VERSION" ]; then
     say "data node in $HA_NODE_PGDATA exists; not created again"
   else
@@ -145,6 +148,9 @@ ha_data_node() {
   ha_config_set "$HA_NODE_PGDATA" replication.password "$REPLICATION_PASSWORD"
   ha_config_set "$HA_NODE_PGDATA" timeout.network_partition_timeout "$HA_PARTITION_TIMEOUT_S"
   ha_hba "$HA_NODE_PGDATA/pg_hba.conf" "host $HA_DB $HA_DB_USER samenet scram-sha-256"
+  # pg_rewind (the old primary rejoining after a failover) reads the database postgres; pg_autoctl's own
+  # lines admit the replicator to --dbname only.
+  ha_hba "$HA_NODE_PGDATA/pg_hba.conf" "host postgres pgautofailover_replicator samenet scram-sha-256"
   ha_service "$HA_NODE_PGDATA"
   if [ "$ROLE" = primary ]; then
     # Roles replicate: created once on the primary, the standby has them too.
@@ -161,23 +167,31 @@ SELECT pg_reload_conf();"
   fi
 }
 
-# The first node registered becomes the primary, the second its synchronous standby. The standby's base
-# backup runs inside this create and signs in as pgautofailover_replicator: its password comes from
-# PGPASSWORD in the environment (never argv, which any user can read in ps).
+# The first node registered becomes the primary, the second its synchronous standby.
 ha_create_node() {
   local monitor_uri=$1
-  ha_say_pgpassword
-  PGPASSWORD="$REPLICATION_PASSWORD" ha_as_postgres pg_autoctl create postgres --pgdata "$HA_NODE_PGDATA" --pgport "$HA_PORT" \
+  ha_as_postgres pg_autoctl create postgres --pgdata "$HA_NODE_PGDATA" --pgport "$HA_PORT" \
     --hostname "$NODE_NAME" --name "$NODE_NAME" --monitor "$monitor_uri" --auth scram-sha-256 --ssl-self-signed --dbname "$HA_DB" --pg-hba-lan
+}
+
+# pg_autoctl 2.0 signs in to the other node as pgautofailover_replicator without the password of its config
+# (replication.password reaches primary_conninfo only): the standby's base backup inside `create`, and after
+# a failover the old primary's rejoin (its check of the new primary, pg_rewind) fail "no password supplied".
+# libpq's password file serves them all, and keeps the password off argv and out of the environment.
+ha_pgpass() {
+  local file="$ROOT$HA_PGPASS" line="*:*:*:pgautofailover_replicator:$REPLICATION_PASSWORD" kept=""
+  mkdir -p "$(dirname "$file")"
+  if [ -f "$file" ]; then kept="$(grep -v ':pgautofailover_replicator:' "$file" || true)"; fi
+  (umask 077 && printf '%s\n' ${kept:+"$kept"} "$line" >"$file.tmp")
+  mv "$file.tmp" "$file"
+  ha_run chown postgres:postgres "$HA_PGPASS"
+  say "wrote $HA_PGPASS (pgautofailover_replicator, mode 600)"
 }
 
 # `pg_autoctl config set` echoes the value it set: the password must not reach the terminal or a log.
 ha_config_set() {
   if [ "$DRY_RUN" = 1 ]; then ha_as_postgres pg_autoctl config set --pgdata "$@"; return; fi
   runuser -u postgres -- pg_autoctl config set --pgdata "$@" >/dev/null
-}
-ha_say_pgpassword() {
-  if [ "$DRY_RUN" = 1 ]; then say "with PGPASSWORD=*** (pgautofailover_replicator) in the environment of:"; fi
 }
 
 # The hubs (on either data node) sign in from the LAN, without TLS: one pg_hba.conf line, added once.

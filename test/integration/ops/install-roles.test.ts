@@ -3,12 +3,13 @@
  * commands each role would run, in order, with passwords masked; the tuned monitor and keeper timeouts; the
  * hub's env file gaining HUB_STORE/HUB_PG_URL/HUB_PG_NODE/HUB_PG_MONITOR_URL (a valid config naming this
  * box's own node) on a data node and keeping its edits on a second run; the drop-in that starts the hub
- * after the keeper (systemd-analyze verify); the passwords' real-run paths (the standby's base backup gets
- * the replicator's through PGPASSWORD, `pg_autoctl config set`'s echo is not shown); an existing data
+ * after the keeper (systemd-analyze verify); the replicator's password in the postgres user's .pgpass before
+ * the create (the standby's base backup and, after a failover, the old primary's rejoin sign in with it) and
+ * pg_rewind's pg_hba.conf line; `pg_autoctl config set`'s echo of a password not shown; an existing data
  * directory not created again; bad arguments refused before any change; shellcheck clean.
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,8 +41,9 @@ const withoutPasswords = (): NodeJS.ProcessEnv => {
 };
 const install = (args: string[], env: NodeJS.ProcessEnv = { ...withoutPasswords(), ...PASSWORDS }) =>
   sh('bash', [SCRIPT, ...args], env);
-/** The line the dry run prints just before a command that gets the replicator's password in PGPASSWORD. */
-const PGPASSWORD_NOTE = 'install.sh: with PGPASSWORD=*** (pgautofailover_replicator) in the environment of:';
+/** What the dry run prints once it has written the replicator's password file (before the create). */
+const PGPASS_NOTE = 'install.sh: wrote /var/lib/postgresql/.pgpass (pgautofailover_replicator, mode 600)';
+const REWIND_HBA = 'add to /var/lib/postgresql/hub/pg_hba.conf (once): host postgres pgautofailover_replicator samenet scram-sha-256';
 const DROPIN = 'etc/systemd/system/pos-hub.service.d/pgautofailover.conf';
 /** The "would run" lines, in order, without the prefix. */
 const commands = (stdout: string): string[] =>
@@ -132,7 +134,14 @@ describe('install.sh --role', () => {
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(run.stdout).toContain('GRANT pg_monitor TO poshub;');
     const lines = run.stdout.split('\n');
-    expect(lines[lines.findIndex((l) => l.includes('pg_autoctl create postgres')) - 1]).toBe(PGPASSWORD_NOTE);
+    expect(lines.indexOf(PGPASS_NOTE)).toBeGreaterThan(-1);
+    expect(lines.indexOf(PGPASS_NOTE)).toBeLessThan(lines.findIndex((l) => l.includes('pg_autoctl create postgres')));
+    expect(readFileSync(join(root, 'var/lib/postgresql/.pgpass'), 'utf8')).toBe(
+      `*:*:*:pgautofailover_replicator:${PASSWORDS.POS_HUB_REPLICATION_PASSWORD}\n`,
+    );
+    expect(statSync(join(root, 'var/lib/postgresql/.pgpass')).mode & 0o777).toBe(0o600);
+    expect(cmds).toContain('chown postgres:postgres /var/lib/postgresql/.pgpass');
+    expect(cmds.indexOf(REWIND_HBA)).toBeLessThan(cmds.indexOf('systemctl enable --now pgautofailover'));
     for (const secret of Object.values(PASSWORDS)) expect(run.stdout).not.toContain(secret);
 
     const envFile = join(root, 'etc/pos-hub/env');
@@ -161,8 +170,12 @@ describe('install.sh --role', () => {
     writeFileSync(envFile, `${env}ODOO_USER=venue-hub\n`);
     mkdirSync(join(root, 'var/lib/postgresql/hub'), { recursive: true });
     writeFileSync(join(root, 'var/lib/postgresql/hub/PG_VERSION'), '15\n');
+    writeFileSync(join(root, 'var/lib/postgresql/.pgpass'), 'backup-host:5432:*:barman:other\n*:*:*:pgautofailover_replicator:old-password-1234\n');
     const again = await install(args);
     expect(again.code).toBe(0);
+    expect(readFileSync(join(root, 'var/lib/postgresql/.pgpass'), 'utf8')).toBe(
+      `backup-host:5432:*:barman:other\n*:*:*:pgautofailover_replicator:${PASSWORDS.POS_HUB_REPLICATION_PASSWORD}\n`,
+    );
     expect(again.stdout).toContain('data node in /var/lib/postgresql/hub exists; not created again');
     expect(commands(again.stdout).some((c) => c.includes('pg_autoctl create'))).toBe(false);
     const env2 = readFileSync(envFile, 'utf8');
@@ -196,7 +209,9 @@ describe('install.sh --role', () => {
     expect(run.stdout).not.toContain('CREATE ROLE');
     // Its base backup runs inside the create: the replicator's password must be there already.
     const lines = run.stdout.split('\n');
-    expect(lines[lines.findIndex((l) => l.includes('pg_autoctl create postgres')) - 1]).toBe(PGPASSWORD_NOTE);
+    expect(lines.indexOf(PGPASS_NOTE)).toBeGreaterThan(-1);
+    expect(lines.indexOf(PGPASS_NOTE)).toBeLessThan(lines.findIndex((l) => l.includes('pg_autoctl create postgres')));
+    expect(commands(run.stdout)).toContain(REWIND_HBA);
     const env = readFileSync(join(root, 'etc/pos-hub/env'), 'utf8');
     expect(env).toMatch(
       /^HUB_PG_URL=postgres:\/\/poshub:[^@]+@hub-a:5432,hub-b:5432\/poshub\?target_session_attrs=read-write$/m,
@@ -242,11 +257,11 @@ describe('install.sh --role', () => {
     expect(readFileSync(join(root, 'etc/pos-hub/env'), 'utf8')).not.toMatch(/^HUB_PG_/m);
   }, 120_000);
 
-  it('for real, the replicator password reaches the create through PGPASSWORD and never stdout or argv', async () => {
-    // A stand-in runuser that prints its arguments and environment, as pg_autoctl config set echoes its value.
+  it("for real, pg_autoctl config set's echo of the replication password is not shown", async () => {
+    // A stand-in runuser that echoes its last argument, as `pg_autoctl config set` prints the value it set.
     const bin = join(dir, 'fakebin');
     mkdirSync(bin, { recursive: true });
-    writeFileSync(join(bin, 'runuser'), '#!/bin/sh\necho "argv: $*"\necho "PGPASSWORD=${PGPASSWORD:-}" >>"$FAKE_LOG"\necho "$*" >>"$FAKE_LOG"\n');
+    writeFileSync(join(bin, 'runuser'), '#!/bin/sh\necho "$*" >>"$FAKE_LOG"\nfor last; do :; done\necho "$last"\n');
     chmodSync(join(bin, 'runuser'), 0o755);
     const log = join(dir, 'fake.log');
     const script = [
@@ -255,20 +270,14 @@ describe('install.sh --role', () => {
       'ROOT="" DRY_RUN=0 ROLE=secondary NODE_NAME=hub-b MONITOR_HOST=witness PG_HOSTS=hub-a,hub-b',
       `. ${join(REPO, 'scripts/ha/roles.sh')}`,
       'ha_check_args',
-      'ha_create_node "postgres://autoctl_node:x@witness:5432/pg_auto_failover"',
       'ha_config_set /var/lib/postgresql/hub replication.password "$REPLICATION_PASSWORD"',
     ].join('\n');
     const run = await sh('bash', ['-c', script], { ...withoutPasswords(), ...PASSWORDS, PATH: `${bin}:${process.env.PATH}`, FAKE_LOG: log });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const seen = readFileSync(log, 'utf8').split('\n');
-    expect(seen[0]).toBe(`PGPASSWORD=${PASSWORDS.POS_HUB_REPLICATION_PASSWORD}`);
-    expect(seen[1]).toMatch(/^-u postgres -- pg_autoctl create postgres .*--name hub-b /);
-    expect(seen[1]).not.toContain(PASSWORDS.POS_HUB_REPLICATION_PASSWORD);
-    expect(seen[2]).toBe('PGPASSWORD=');
-    expect(seen[3]).toBe(`-u postgres -- pg_autoctl config set --pgdata /var/lib/postgresql/hub replication.password ${PASSWORDS.POS_HUB_REPLICATION_PASSWORD}`);
-    // What the create prints is shown; what config set echoes (the password) is not.
-    expect(run.stdout).toContain('argv: -u postgres -- pg_autoctl create postgres');
+    expect(readFileSync(log, 'utf8')).toContain(
+      `-u postgres -- pg_autoctl config set --pgdata /var/lib/postgresql/hub replication.password ${PASSWORDS.POS_HUB_REPLICATION_PASSWORD}`,
+    );
     expect(run.stdout).not.toContain(PASSWORDS.POS_HUB_REPLICATION_PASSWORD);
   });
 
