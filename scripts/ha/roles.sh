@@ -175,9 +175,9 @@ ha_create_node() {
 }
 
 # pg_autoctl 2.0 signs in to the other node as pgautofailover_replicator without the password of its config
-# (replication.password reaches primary_conninfo only): the standby's base backup inside `create`, and after
-# a failover the old primary's rejoin (its check of the new primary, pg_rewind) fail "no password supplied".
-# libpq's password file serves them all, and keeps the password off argv and out of the environment.
+# when it copies a node afresh: the standby's base backup inside `create`, and an old primary that pg_rewind
+# cannot bring back after a failover, failed "fe_sendauth: no password supplied" on a scram cluster. libpq's
+# password file serves them, and keeps the password off argv and out of the environment.
 ha_pgpass() {
   local file="$ROOT$HA_PGPASS" line="*:*:*:pgautofailover_replicator:$REPLICATION_PASSWORD" kept=""
   mkdir -p "$(dirname "$file")"
