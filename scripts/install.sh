@@ -6,7 +6,8 @@
 # useradd, chown, npm or systemctl — what the tests use, and a way to review the files first.
 # `--role primary|secondary|monitor` sets up the three-device layout of docs/ha.md: the Debian packages,
 # the pg_auto_failover monitor or data node with its tuned timeouts, and (on the data nodes) the hub with
-# HUB_STORE=postgres, its own node and the monitor, started after the keeper. Every step checks what is already there, so a second run changes nothing.
+# HUB_STORE=postgres, its own node and the monitor, started after the keeper. Every step checks what is
+# already there, so a second run changes nothing.
 set -euo pipefail
 
 usage() {

@@ -194,7 +194,8 @@ ha_config_set() {
   runuser -u postgres -- pg_autoctl config set --pgdata "$@" >/dev/null
 }
 
-# The hubs (on either data node) sign in from the LAN, without TLS: one pg_hba.conf line, added once.
+# One pg_hba.conf line, added once: pg_autoctl's own are hostssl and name --dbname only, so the hubs' plain
+# (non-TLS) connections and pg_rewind's need their own.
 ha_hba() {
   local hba=$1 line=$2
   if [ "$DRY_RUN" = 1 ]; then say "would add to $hba (once): $line"; return; fi
