@@ -6,7 +6,8 @@
 # useradd, chown, npm or systemctl — what the tests use, and a way to review the files first.
 # `--role primary|secondary|monitor` sets up the three-device layout of docs/ha.md: the Debian packages,
 # the pg_auto_failover monitor or data node with its tuned timeouts, and (on the data nodes) the hub with
-# HUB_STORE=postgres. Every step checks what is already there, so a second run changes nothing.
+# HUB_STORE=postgres, its own node and the monitor, started after the keeper. Every step checks what is
+# already there, so a second run changes nothing.
 set -euo pipefail
 
 usage() {
@@ -197,7 +198,7 @@ else
   say "wrote $CONF_DIR/env (set ODOO_URL, ODOO_DB, ODOO_USER, ODOO_PASSWORD there)"
 fi
 run chown "root:$SERVICE_USER" "$CONF_DIR/env"
-# A data node's hub writes to the cluster: set (or replace) the two store lines, keep every other edit.
+# A data node's hub writes to the cluster: set (or replace) the store lines, keep every other edit.
 if [ "$ROLE" = primary ] || [ "$ROLE" = secondary ]; then ha_env_file "$ENV_FILE"; fi
 
 # --- systemd unit and the CLI -----------------------------------------------------------------
@@ -207,6 +208,7 @@ mv "$ROOT$UNIT_PATH.tmp" "$ROOT$UNIT_PATH"
 say "wrote $UNIT_PATH"
 ln -sfn "$APP_DIR/bin/pos-hub.js" "$ROOT$BIN_LINK"
 say "linked $BIN_LINK -> $APP_DIR/bin/pos-hub.js"
+if [ "$ROLE" = primary ] || [ "$ROLE" = secondary ]; then ha_hub_dropin; fi
 
 run systemctl daemon-reload
 if [ "$START" = 1 ]; then

@@ -101,7 +101,7 @@ function replicationVerdicts(primary: Extract<NodeProbe, { ok: true }>, dataNode
         )
       : line(
           'FAIL',
-          `commits do not wait for a standby (synchronous_standby_names = '${primary.synchronousStandbyNames}', sync_state ${r.syncState ?? 'none'}): an acked write may be lost with the primary — the monitor has the primary in wait_primary while the standby catches up or is unhealthy`,
+          `commits do not wait for a standby (synchronous_standby_names = '${primary.synchronousStandbyNames}', sync_state ${r.syncState ?? 'none'}): an acked write may be lost with the primary — the monitor has the primary in wait_primary while the standby catches up or is unhealthy; check it with pg_autoctl show state on the witness and journalctl -u pgautofailover on the standby`,
         ),
   );
   if (r.lagBytes === null)
@@ -127,7 +127,7 @@ function monitorVerdict(monitor: MonitorRead): CheckResult {
     case 'not-configured':
       return line(
         'WARN',
-        'monitor not checked: pass --monitor postgres://autoctl_node@WITNESS:5432/pg_auto_failover (or set PG_AUTOCTL_MONITOR)',
+        'monitor not checked: set HUB_PG_MONITOR_URL (install.sh --role writes it) or pass --monitor postgres://autoctl_node:PASSWORD@WITNESS:5432/pg_auto_failover',
       );
     case 'unreachable':
       return line(

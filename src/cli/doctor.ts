@@ -17,6 +17,7 @@ import {
 } from './doctor-checks.js';
 import { checkTls } from './doctor-tls.js';
 import { checkCluster } from './doctor-cluster.js';
+import { checkHaSettings } from './doctor-ha-settings.js';
 import { loadEnv } from './env-file.js';
 import { EXIT, type CliIo } from './io.js';
 
@@ -40,9 +41,11 @@ export async function doctorCommand(argv: readonly string[], io: CliIo, cwd: str
   print(odoo);
   all.push(...odoo);
   // HUB_STORE=postgres: the cluster instead of the SQLite file (docs/ha.md).
+  // The monitor: --monitor, else the hub's own HUB_PG_MONITOR_URL, else pg_autoctl's variable.
+  const monitor = args.values.get('monitor') ?? (config.HUB_PG_MONITOR_URL || loaded.env.PG_AUTOCTL_MONITOR);
   const store =
     config.HUB_STORE === 'postgres'
-      ? checkCluster(config.HUB_PG_URL, args.values.get('monitor') ?? loaded.env.PG_AUTOCTL_MONITOR)
+      ? Promise.all([checkCluster(config.HUB_PG_URL, monitor), checkHaSettings(loaded.env, config)]).then((parts) => parts.flat())
       : checkSqlite(config.HUB_DB_PATH).then((sqlite) => [sqlite, checkDiskSpace(config.HUB_DB_PATH)]);
   for (const check of [store, checkUws(), checkPort(config), checkMdns(config), checkTls(config, new Date())]) {
     const done = await check;

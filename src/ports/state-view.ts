@@ -27,6 +27,12 @@ export interface HealthView {
   degraded?: { reason: string; since: string; storageFailures: number };
   /** Role, fencing epoch, leader and replication (issue 18); `standalone` on SQLite. A follower is not degraded. */
   cluster?: ClusterView;
+  /**
+   * Present while this new leader sends nothing to Odoo because a previous leader's claimed calls may still be
+   * running there (docs/ha.md "Finalization exactly once across a leader change"): until when, and why.
+   * Expected after a leader change, so `status` stays `ok`; terminals are acked as always.
+   */
+  odooForwardWait?: { until: string; remainingSeconds: number; reason: string };
 }
 
 export interface TerminalView {

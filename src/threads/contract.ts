@@ -259,6 +259,8 @@ export interface WriterStats {
   readonly lastOdooError: string | null;
   /** Set while the disk refuses commits (SQLITE_FULL …): /health reports `degraded` with it. */
   readonly storageError?: { readonly reason: string; readonly since: number; readonly failures: number } | null;
+  /** Epoch ms until which a new leader's forwarder waits out its predecessor's Odoo claims (ForwarderStatus). */
+  readonly odooClaimWaitUntil?: number | null;
 }
 
 /** A committed unit's messages, seq already stamped: what the writer core builds. */

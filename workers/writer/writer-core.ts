@@ -96,6 +96,7 @@ export class WriterCore {
   private stopped = false;
   /** Odoo reachability last told to the front: it changes without any commit (the forwarder's idle probe). */
   private toldReachable: boolean | null = null;
+  private toldClaimWait: number | null = null;
   /** Bumped by every failed commit: shard memory loaded at an older generation may hold unstored state. */
   private generationNo = 0;
   /** Set while the store refuses commits; /health says `degraded` with the reason. */
@@ -746,9 +747,12 @@ export class WriterCore {
     // Without a forwarder factory there is never an Odoo view to report.
     if (this.stopped || this.deps.createForwarder == null) return;
     // A follower runs no forwarder: Odoo reads as unreachable from here (the leader forwards).
-    const reachable = this.forwarder?.status().odooReachable ?? false;
-    if (reachable !== this.toldReachable) {
+    const status = this.forwarder?.status();
+    const reachable = status?.odooReachable ?? false;
+    const claimWait = status?.claimWaitUntil ?? null;
+    if (reachable !== this.toldReachable || claimWait !== this.toldClaimWait) {
       this.toldReachable = reachable;
+      this.toldClaimWait = claimWait;
       this.deps.toFront({ type: 'stats', input: this.stats() });
     }
     this.deps.clock.setTimeout(() => this.watchOdoo(), ODOO_WATCH_MS);
@@ -782,6 +786,7 @@ export class WriterCore {
       odooReachable: fwd?.odooReachable ?? false,
       lastOdooError: fwd?.lastError ?? null,
       storageError: this.storageError === null ? null : { ...this.storageError },
+      ...(fwd?.claimWaitUntil == null ? {} : { odooClaimWaitUntil: fwd.claimWaitUntil }),
     };
   }
 

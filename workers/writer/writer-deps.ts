@@ -16,7 +16,7 @@ export interface ForwarderHandle {
   start(): void;
   kick(): void;
   stop(): Promise<void>;
-  status(): { lastOdooSync: number | null; odooReachable: boolean; lastError: string | null };
+  status(): { lastOdooSync: number | null; odooReachable: boolean; lastError: string | null; claimWaitUntil?: number | null };
 }
 
 export type ForwarderFactory = (opts: {

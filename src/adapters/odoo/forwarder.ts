@@ -41,6 +41,11 @@ export interface ForwarderStatus {
   lastOdooSync: number | null;
   odooReachable: boolean;
   lastError: string | null;
+  /**
+   * Epoch ms until which this new leader sends nothing to Odoo: a previous leader's claimed calls may still
+   * be running there (docs/ha.md "Finalization exactly once across a leader change"). Null when not waiting.
+   */
+  claimWaitUntil?: number | null;
 }
 
 export interface DrainReport {
@@ -100,6 +105,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   let timer: TimerHandle | null = null;
   let inFlight: Promise<DrainReport> | null = null;
   let pausedUntil = 0;
+  /** Set while the term waits out a predecessor's claim (shown in /health), cleared by a granted claim. */
+  let claimWaitUntil: number | null = null;
   let failures = 0;
   /** A kick() that arrived during a drain: drain again right after it. */
   let kicked = false;
@@ -155,10 +162,12 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       }
       if (claim.kind === 'wait') {
         pausedUntil = claim.until;
+        claimWaitUntil = claim.until;
         log.warn({ why: claim.why, resumeInMs: claim.until - clock.now() }, 'forwarder: waiting for a previous leader\'s Odoo call to end before the look-up');
         return { skipped: 'paused', forwarded: 0, dead: 0, retrying: 0 };
       }
       sendBy = claim.sendBy;
+      claimWaitUntil = null;
     }
     let report;
     try {
@@ -274,7 +283,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       timer = null;
       if (inFlight) await inFlight.catch(() => undefined);
     },
-    status: () => ({ ...state }),
+    status: () => ({ ...state, claimWaitUntil: claimWaitUntil !== null && clock.now() < claimWaitUntil ? claimWaitUntil : null }),
     drainNow: () => run(),
   };
 }

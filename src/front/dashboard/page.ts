@@ -111,7 +111,9 @@ const SCRIPT = `
     setStat('status', h.status + (h.odooReachable === false ? ' (Odoo unreachable)' : ''), 'small' + (h.status === 'ok' ? ' good' : ' warn'));
     var c = h.cluster || { role: 'standalone', epoch: 0, leader: null, replication: null };
     var stuck = c.role === 'leader' && c.ownNode === 'primary_cannot_commit';
-    setStat('clusterRole', c.role + ' · epoch ' + c.epoch + (c.role === 'follower' && c.leader ? ' (leader ' + c.leader.url + ')' : '') + (stuck ? ' · its node cannot commit' : ''), 'small' + (stuck ? ' bad' : c.role === 'follower' ? ' warn' : ' good'));
+    var wait = h.odooForwardWait;
+    setStat('clusterRole', c.role + ' · epoch ' + c.epoch + (c.role === 'follower' && c.leader ? ' (leader ' + c.leader.url + ')' : '') + (stuck ? ' · its node cannot commit' : '') + (wait ? ' · Odoo paused ' + wait.remainingSeconds + ' s (waiting out the previous leader)' : ''), 'small' + (stuck ? ' bad' : c.role === 'follower' || wait ? ' warn' : ' good'));
+    $('stat-clusterRole').title = wait ? wait.reason + ' — until ' + clock(wait.until) : '';
     setStat('replication', replicationText(c), 'small' + replicationClass(c));
     $('version').textContent = h.version ? 'v' + h.version : '';
     $('uptime').textContent = 'up ' + duration((h.uptime || 0) * 1000);

@@ -35,6 +35,10 @@ export interface HubState {
 /** A leader whose own data node is out of recovery but cannot commit (docs/ha.md): not a healthy leader. */
 const CANNOT_COMMIT = "cluster: this hub leads but its data node is out of recovery and cannot commit (its synchronous standby is gone; pg_auto_failover has not demoted it yet)";
 
+/** Why a new leader's Odoo forwarder is paused (HealthView.odooForwardWait). */
+export const CLAIM_WAIT_REASON =
+  "this hub became leader and waits out the previous leader's claimed Odoo calls before sending (no order is sent twice); terminals are acked meanwhile";
+
 export function createHubState(deps: HubStateDeps): HubState {
   /** When /health first saw the leader's node unable to commit (cleared once it can again). */
   let cannotCommitSince: number | null = null;
@@ -51,6 +55,8 @@ export function createHubState(deps: HubStateDeps): HubState {
     const storage = s.storageError ?? null;
     const cluster = deps.cluster?.() ?? STANDALONE_VIEW;
     const zombie = clusterDegraded(cluster);
+    const waitUntil = s.odooClaimWaitUntil ?? null;
+    const waitMs = waitUntil === null ? 0 : waitUntil - deps.clock.now();
     return {
       status: storage === null && zombie === undefined ? 'ok' : 'degraded',
       uptime: Math.floor((deps.clock.now() - deps.startedAt) / 1000),
@@ -68,6 +74,9 @@ export function createHubState(deps: HubStateDeps): HubState {
       seq: s.seq,
       version: deps.version,
       cluster,
+      ...(waitUntil === null || waitMs <= 0
+        ? {}
+        : { odooForwardWait: { until: new Date(waitUntil).toISOString(), remainingSeconds: Math.ceil(waitMs / 1000), reason: CLAIM_WAIT_REASON } }),
       ...(storage === null
         ? zombie === undefined
           ? {}

@@ -86,13 +86,20 @@ describe('finalization across a leader change', () => {
     await pollUntil(() => creates() === 1, "hub A's create_from_ui reaching Odoo");
 
     const b = await leader('hub-b');
+    const waitUntil = b.clock.now() + inDoubtWait(config);
+    expect(b.fwd.status().claimWaitUntil).toBeNull();
     expect(await b.fwd.drainNow()).toMatchObject({ skipped: 'paused', forwarded: 0 });
+    // What /health and the dashboard show while nothing reaches Odoo (HealthView.odooForwardWait).
+    expect(b.fwd.status().claimWaitUntil).toBe(waitUntil);
     await aDrain;
+    expect(a.fwd.status().claimWaitUntil).toBeNull();
     expect(odoo.sim.ordersFor(ref)).toBe(1);
     expect(queue.statusOf(1)).toBe('pending');
 
     b.clock.advance(inDoubtWait(config));
+    expect(b.fwd.status().claimWaitUntil).toBeNull();
     expect(await b.fwd.drainNow()).toMatchObject({ skipped: null, forwarded: 1 });
+    expect(b.fwd.status().claimWaitUntil).toBeNull();
     expect(creates()).toBe(1);
     expect(odoo.sim.ordersFor(ref)).toBe(1);
     expect(b.outcomes).toEqual([expect.objectContaining({ kind: 'finalized', result: expect.objectContaining({ created: false }) })]);
@@ -114,6 +121,7 @@ describe('finalization across a leader change', () => {
     queue.add(paidSnapshot('NU/CFG1/S42/claim-004'));
     const b = await leader('hub-b');
     expect(await b.fwd.drainNow()).toMatchObject({ skipped: null, forwarded: 1 });
+    expect(b.fwd.status().claimWaitUntil).toBeNull();
     expect(odoo.sim.ordersFor('NU/CFG1/S42/claim-004')).toBe(1);
   });
 

@@ -2,8 +2,9 @@
  * deploy/compose.ha.yml holds together without Docker (`docker compose config` is not available here):
  * parsed by a real YAML parser (python3-yaml), every service, volume, port and variable is named
  * consistently — the hubs name exactly the two data nodes at the port and database they create, each node
- * reaches the monitor the monitor listens as, `tune` applies the same monitor timeouts as install.sh --role,
- * volumes are declared and used, host ports differ, and the images build from files that exist.
+ * reaches the monitor the monitor listens as, the monitor gets the same timeouts as install.sh --role, each
+ * hub names its own node (HUB_PG_NODE) and the monitor, each server admits the hubs' plain (non-TLS)
+ * connections, volumes are declared and used, host ports differ, and the images build from files that exist.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -56,8 +57,8 @@ const dataNodes = Object.entries(services).filter(([, s]) => commandOf(s).includ
 const hubs = Object.entries(services).filter(([, s]) => s.environment?.HUB_STORE !== undefined);
 
 describe('deploy/compose.ha.yml', () => {
-  it('runs a monitor, the tuning step, two data nodes and two hubs', () => {
-    expect(Object.keys(services).sort()).toEqual(['hub-a', 'hub-b', 'monitor', 'pg-a', 'pg-b', 'tune']);
+  it('runs a monitor, two data nodes and two hubs', () => {
+    expect(Object.keys(services).sort()).toEqual(['hub-a', 'hub-b', 'monitor', 'pg-a', 'pg-b']);
     expect(dataNodes.map(([name]) => name)).toEqual(['pg-a', 'pg-b']);
     expect(hubs.map(([name]) => name)).toEqual(['hub-a', 'hub-b']);
     expect(commandOf(services.monitor!)).toContain('pg_autoctl create monitor');
@@ -103,6 +104,12 @@ describe('deploy/compose.ha.yml', () => {
       );
       const config = parseConfig(interpolated);
       expect(config.HUB_PG_URL).toBe(env.HUB_PG_URL);
+      // Each hub beside its own node (not both on the URL's first host), each able to ask for a failover.
+      expect(config.HUB_PG_NODE, name).toBe(`pg-${name.slice(-1)}:5432`);
+      const monitor = parsePgUrl(config.HUB_PG_MONITOR_URL);
+      expect(monitor.hosts).toEqual([{ host: 'monitor', port: Number(flag(commandOf(services.monitor!), 'pgport')) }]);
+      expect(monitor.database).toBe('pg_auto_failover');
+      expect(config.HUB_ID).toBe(`localhost:${hub.ports![0]!.split(':')[0]}`);
       // The container port is the hub's port; host ports differ between the hubs.
       const [mapping] = hub.ports ?? [];
       const [hostPort, containerPort] = mapping!.split(':');
@@ -117,17 +124,28 @@ describe('deploy/compose.ha.yml', () => {
     const roles = readFileSync(join(ROOT, 'scripts/ha/roles.sh'), 'utf8');
     const fromScript = [...roles.matchAll(/"(pgautofailover\.\w+)=(\d+)"/g)].map((m) => `${m[1]} = ${m[2]}`);
     expect(fromScript).toHaveLength(6);
-    const tune = commandOf(services.tune!);
-    const fromCompose = [...tune.matchAll(/ALTER SYSTEM SET (pgautofailover\.\w+ = \d+)/g)].map((m) => m[1]);
+    // Written into the monitor's postgresql.conf at its creation, before it first runs.
+    const monitor = commandOf(services.monitor!);
+    const fromCompose = [...monitor.matchAll(/'(pgautofailover\.\w+ = \d+)'/g)].map((m) => m[1]);
     expect(fromCompose).toEqual(fromScript);
-    expect(tune).toContain('-h monitor');
-    expect(services.tune!.depends_on).toEqual(['monitor']);
+    expect(monitor).toMatch(/'pgautofailover\.primary_demote_timeout = 6000' >> \/var\/lib\/postgresql\/data\/postgresql\.conf && exec pg_autoctl run/);
     expect(roles).toMatch(/^HA_PARTITION_TIMEOUT_S=3$/m);
     // The test harness's "tuned" settings are the same numbers, in the same order.
     const harness = readFileSync(join(ROOT, 'scripts/ha/cluster.sh'), 'utf8');
     const tuned = /local tuned=\(([\d ]+)\)/.exec(harness)?.[1]?.split(' ');
     expect(tuned).toEqual(fromScript.map((line) => line.split(' = ')[1]));
     expect(harness).toContain('timeout.network_partition_timeout 3');
+  });
+
+  it("admits the hubs' plain connections: the monitor for autoctl_node, each node for the hub's user and pg_rewind", () => {
+    expect(commandOf(services.monitor!)).toContain("echo 'host pg_auto_failover autoctl_node samenet trust' >> /var/lib/postgresql/data/pg_hba.conf");
+    for (const [name, node] of dataNodes) {
+      const command = commandOf(node);
+      const user = parsePgUrl(hubs[0]![1].environment!.HUB_PG_URL!).user;
+      expect(command, name).toContain(`'host poshub ${user} samenet trust' 'host postgres pgautofailover_replicator samenet trust'`);
+      // Added once (the standby's pg_hba.conf is a copy of the primary's), before the keeper runs.
+      expect(command).toMatch(/grep -qxF "\$\$line" \/var\/lib\/postgresql\/data\/pg_hba\.conf \|\| echo "\$\$line" >>[^;]+; done && pg_autoctl config set/);
+    }
   });
 
   it('declares every named volume it mounts and mounts every one it declares, once', () => {
