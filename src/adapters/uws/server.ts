@@ -138,7 +138,102 @@ function hardPayloadCap(maxPayload: number): number {
 }
 
 interface SocketData {
-  conn: WsConnection<unknown>;
+  conn: UwsConnection<unknown>;
+}
+
+/** What every connection of one listener shares: all listeners' apps (to count and publish on each) and its own. */
+interface Listener {
+  readonly apps: readonly uWS.TemplatedApp[];
+  readonly own: uWS.TemplatedApp;
+}
+
+function subscribersOn(apps: readonly uWS.TemplatedApp[], topic: string): number {
+  let n = 0;
+  for (const a of apps) n += a.numSubscribers(topic);
+  return n;
+}
+
+/**
+ * One socket as the routes see it. A class, so its methods live once on the prototype: the object literal of
+ * closures it replaces cost ~1.6 kB of heap per socket (nine closures, their context, and a property store
+ * V8 kept in dictionary mode) — bench/memory/socket-footprint.ts counts it.
+ */
+class UwsConnection<S> implements WsConnection<S> {
+  /** The live uWS socket: set at open, null before it and again once closed. */
+  ws: uWS.WebSocket<SocketData> | null = null;
+  private ended = false;
+
+  constructor(
+    public state: S,
+    private readonly listener: Listener,
+  ) {}
+
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  /** uWS closed the socket (its topics go with it): nothing more is sent. */
+  detach(): void {
+    this.ws = null;
+    this.ended = true;
+  }
+
+  send(data: string | Uint8Array, binary: boolean): SendResult {
+    return this.sendMany([data], binary);
+  }
+
+  sendMany(frames: readonly (string | Uint8Array)[], binary: boolean): SendResult {
+    const socket = this.ws;
+    if (this.ended || socket === null) return 'dropped';
+    let result: SendResult = 'ok';
+    socket.cork(() => {
+      for (const frame of frames) {
+        // uWS: 1 sent, 0 buffered (backpressure), 2 dropped (over its own limit).
+        const status = socket.send(frame, binary);
+        if (status === 2) {
+          result = 'dropped';
+          return;
+        }
+        if (status === 0) result = 'buffered';
+      }
+    });
+    return result;
+  }
+
+  bufferedAmount(): number {
+    return this.ended || this.ws === null ? 0 : this.ws.getBufferedAmount();
+  }
+
+  end(code: number, reason: string): void {
+    if (this.ended || this.ws === null) return;
+    this.ended = true;
+    this.ws.end(code, reason);
+  }
+
+  subscribe(topic: string): void {
+    if (!this.ended && this.ws !== null) this.ws.subscribe(topic);
+  }
+
+  unsubscribe(topic: string): void {
+    if (!this.ended && this.ws !== null) this.ws.unsubscribe(topic);
+  }
+
+  subscribers(topic: string): number {
+    return subscribersOn(this.listener.apps, topic);
+  }
+
+  publish(topic: string, data: string | Uint8Array, binary: boolean, skipSelf: boolean): number {
+    const { apps, own } = this.listener;
+    const self = this.ended || this.ws === null ? null : this.ws;
+    let count = subscribersOn(apps, topic);
+    if (skipSelf && self !== null) {
+      // uWS's ws.publish skips the publisher (checked on this build by test/integration/wire/publish-order.test.ts).
+      if (self.isSubscribed(topic)) count -= 1;
+      self.publish(topic, data, binary);
+      for (const a of apps) if (a !== own) a.publish(topic, data, binary);
+    } else for (const a of apps) a.publish(topic, data, binary);
+    return count;
+  }
 }
 
 type RouteTable = Pick<uWS.TemplatedApp, 'ws' | 'get' | 'post' | 'any'>;
@@ -189,17 +284,9 @@ export function createUwsServer(options: UwsServerOptions): UwsServer {
   const app = fanOut(tlsApp ? [plainApp, tlsApp] : [plainApp]);
   let listenSocket: uWS.us_listen_socket | null = null;
   let tlsListenSocket: uWS.us_listen_socket | null = null;
-  /** Attaches the live uWS socket to its connection at open, and detaches it at close. */
-  const binders = new WeakMap<object, (socket: uWS.WebSocket<SocketData> | null) => void>();
-
   const apps = tlsApp ? [plainApp, tlsApp] : [plainApp];
-  const subscribersOf = (topic: string): number => {
-    let n = 0;
-    for (const a of apps) n += a.numSubscribers(topic);
-    return n;
-  };
   // Each listener has its own topic tree: a socket's behavior knows its own app, to publish on the others.
-  const behavior = (own: uWS.TemplatedApp, route: WsRoute<unknown>): uWS.WebSocketBehavior<SocketData> => ({
+  const behavior = (listener: Listener, route: WsRoute<unknown>): uWS.WebSocketBehavior<SocketData> => ({
       // uWS drops an oversize frame's connection without a close frame (1006). Its hard cap sits above
       // ours so the front can close frames over HUB_MAX_PAYLOAD with a proper 1009.
       maxPayloadLength: hardPayloadCap(options.maxPayload),
@@ -238,68 +325,12 @@ export function createUwsServer(options: UwsServerOptions): UwsServer {
           res.writeStatus('400 Bad Request').writeHeader('content-type', 'text/plain; charset=utf-8').end(decided.refuse);
           return;
         }
-        const state = decided.state;
-        let ws: uWS.WebSocket<SocketData> | null = null;
-        let closed = false;
-        const conn: WsConnection<unknown> = {
-          state,
-          get closed() {
-            return closed;
-          },
-          send(data, binary) {
-            return this.sendMany([data], binary);
-          },
-          sendMany(frames, binary) {
-            if (closed || ws === null) return 'dropped';
-            const socket = ws;
-            let result: SendResult = 'ok';
-            socket.cork(() => {
-              for (const frame of frames) {
-                // uWS: 1 sent, 0 buffered (backpressure), 2 dropped (over its own limit).
-                const status = socket.send(frame, binary);
-                if (status === 2) {
-                  result = 'dropped';
-                  return;
-                }
-                if (status === 0) result = 'buffered';
-              }
-            });
-            return result;
-          },
-          bufferedAmount: () => (closed || ws === null ? 0 : ws.getBufferedAmount()),
-          end(code, reason) {
-            if (closed || ws === null) return;
-            closed = true;
-            ws.end(code, reason);
-          },
-          subscribe(topic) {
-            if (!closed && ws !== null) ws.subscribe(topic);
-          },
-          unsubscribe(topic) {
-            if (!closed && ws !== null) ws.unsubscribe(topic);
-          },
-          subscribers: subscribersOf,
-          publish(topic, data, binary, skipSelf) {
-            const self = closed || ws === null ? null : ws;
-            let count = subscribersOf(topic);
-            if (skipSelf && self !== null) {
-              // uWS's ws.publish skips the publisher (checked on this build by test/integration/wire/publish-order.test.ts).
-              if (self.isSubscribed(topic)) count -= 1;
-              self.publish(topic, data, binary);
-              for (const a of apps) if (a !== own) a.publish(topic, data, binary);
-            } else for (const a of apps) a.publish(topic, data, binary);
-            return count;
-          },
-        };
-        binders.set(conn, (socket) => {
-          ws = socket;
-          if (socket === null) closed = true;
-        });
+        const conn = new UwsConnection(decided.state, listener);
         res.upgrade<SocketData>({ conn }, key, decided.protocol ?? '', extensions, context);
       },
       open: (ws) => {
         const conn = ws.getUserData().conn;
-        binders.get(conn)?.(ws);
+        conn.ws = ws;
         try {
           route.open(conn);
         } catch (error) {
@@ -326,7 +357,7 @@ export function createUwsServer(options: UwsServerOptions): UwsServer {
       },
       close: (ws, code) => {
         const conn = ws.getUserData().conn;
-        binders.get(conn)?.(null);
+        conn.detach();
         try {
           route.close(conn, code);
         } catch (error) {
@@ -334,7 +365,7 @@ export function createUwsServer(options: UwsServerOptions): UwsServer {
         }
       },
   });
-  for (const [path, route] of Object.entries(options.ws)) for (const a of apps) a.ws<SocketData>(path, behavior(a, route));
+  for (const [path, route] of Object.entries(options.ws)) for (const a of apps) a.ws<SocketData>(path, behavior({ apps, own: a }, route));
 
   for (const route of options.http) {
     const register = route.method === 'get' ? app.get.bind(app) : app.post.bind(app);
