@@ -61,13 +61,27 @@ function snapshot(): string {
 function census(file: string): { nodes: Census; edges: Census } {
   const snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
   rmSync(file);
-  const { node_fields: fields, node_types: nodeTypes, edge_fields: edgeFields, edge_types: edgeTypes } = snap.snapshot.meta;
+  const {
+    node_fields: fields,
+    node_types: nodeTypes,
+    edge_fields: edgeFields,
+    edge_types: edgeTypes,
+  } = snap.snapshot.meta;
   const types = nodeTypes[0];
   const eTypes = edgeTypes[0];
   const width = fields.length;
   const eWidth = edgeFields.length;
-  const [iType, iName, iSize, iEdges] = [fields.indexOf('type'), fields.indexOf('name'), fields.indexOf('self_size'), fields.indexOf('edge_count')];
-  const [eType, eName, eTo] = [edgeFields.indexOf('type'), edgeFields.indexOf('name_or_index'), edgeFields.indexOf('to_node')];
+  const [iType, iName, iSize, iEdges] = [
+    fields.indexOf('type'),
+    fields.indexOf('name'),
+    fields.indexOf('self_size'),
+    fields.indexOf('edge_count'),
+  ];
+  const [eType, eName, eTo] = [
+    edgeFields.indexOf('type'),
+    edgeFields.indexOf('name_or_index'),
+    edgeFields.indexOf('to_node'),
+  ];
   const keyOf = (i: number): string => {
     const type = types[snap.nodes[i + iType]!] ?? '?';
     // Strings are named by their content: lump them by type so a thousand terminal ids make one row.
@@ -129,7 +143,8 @@ try {
   });
   try {
     const connect = await pool.connect();
-    if (connect.ok !== TERMINALS) throw new Error(`only ${connect.ok} of ${TERMINALS} terminals signed in: ${JSON.stringify(connect.errors)}`);
+    if (connect.ok !== TERMINALS)
+      throw new Error(`only ${connect.ok} of ${TERMINALS} terminals signed in: ${JSON.stringify(connect.errors)}`);
     await sleep(1000);
     const heapAfter = process.memoryUsage();
     const spacesAfter = spaces();
@@ -138,11 +153,22 @@ try {
     const rows = diff(after.nodes, before.nodes, TERMINALS);
     const total = rows.reduce((s, r) => s + r.bytes, 0);
     const objects = rows.reduce((s, r) => s + r.count, 0);
-    console.log(`front heap per signed-in terminal (${TERMINALS} terminals): ${total.toFixed(0)} B in ${objects.toFixed(1)} heap nodes`);
-    console.log(`RSS Δ ${((heapAfter.rss - heapBefore.rss) / TERMINALS / 1024).toFixed(1)} kB/terminal (whole process, noisy)`);
-    console.log(`front heap spaces committed before → after the sign-ins (no GC in between), kB/terminal: ${Object.keys(spacesAfter).map((k) => `${k} ${(((spacesAfter[k] ?? 0) - (spacesBefore[k] ?? 0)) / TERMINALS / 1024).toFixed(1)}`).join(', ')}`);
+    console.log(
+      `front heap per signed-in terminal (${TERMINALS} terminals): ${total.toFixed(0)} B in ${objects.toFixed(1)} heap nodes`,
+    );
+    console.log(
+      `RSS Δ ${((heapAfter.rss - heapBefore.rss) / TERMINALS / 1024).toFixed(1)} kB/terminal (whole process, noisy)`,
+    );
+    console.log(
+      `front heap spaces committed before → after the sign-ins (no GC in between), kB/terminal: ${Object.keys(
+        spacesAfter,
+      )
+        .map((k) => `${k} ${(((spacesAfter[k] ?? 0) - (spacesBefore[k] ?? 0)) / TERMINALS / 1024).toFixed(1)}`)
+        .join(', ')}`,
+    );
     console.log('   B/term  nodes/term  type:constructor');
-    for (const r of rows.slice(0, TOP)) console.log(`${r.bytes.toFixed(1).padStart(9)} ${r.count.toFixed(2).padStart(11)}  ${r.key}`);
+    for (const r of rows.slice(0, TOP))
+      console.log(`${r.bytes.toFixed(1).padStart(9)} ${r.count.toFixed(2).padStart(11)}  ${r.key}`);
     if (process.argv.includes('--retainers')) {
       console.log('   B/term  refs/term  child <- parent.edge');
       for (const r of diff(after.edges, before.edges, TERMINALS).slice(0, TOP * 20))

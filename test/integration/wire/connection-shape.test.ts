@@ -32,8 +32,13 @@ describe('the uWS connection object', () => {
       const open = new Promise<WsConnection<{ n: number }>>((resolve) => (opened = resolve));
       const socket = new WebSocket(`ws://127.0.0.1:${port}/`);
       // Both ends: the server's open and the client's (closing before the client's is an error in ws).
-      const [conn] = await Promise.all([open, new Promise<void>((resolve, reject) => socket.once('open', () => resolve()).once('error', reject))]);
-      const own = Object.getOwnPropertyNames(conn).filter((name) => typeof Object.getOwnPropertyDescriptor(conn, name)?.value === 'function');
+      const [conn] = await Promise.all([
+        open,
+        new Promise<void>((resolve, reject) => socket.once('open', () => resolve()).once('error', reject)),
+      ]);
+      const own = Object.getOwnPropertyNames(conn).filter(
+        (name) => typeof Object.getOwnPropertyDescriptor(conn, name)?.value === 'function',
+      );
       expect(own).toEqual([]);
       expect(Object.getOwnPropertyDescriptor(conn, 'closed')).toBeUndefined();
       expect(conn.state).toEqual({ n: 1 });
