@@ -34,12 +34,17 @@ export interface Session {
   readonly address: string;
   /** Counted among its address's unauthenticated sockets until it signs in or closes. */
   countedUnauthenticated: boolean;
-  abuse: { count: number; windowStart: number };
+  /** Invalid frames since `abuseWindowStart` (two fields, not an object: one object fewer per socket). */
+  abuseCount: number;
+  abuseWindowStart: number;
 }
 
 /** Count one invalid frame; true when the connection has crossed the abuse threshold. */
 export function countAbuse(session: Session, now: number): boolean {
-  if (now - session.abuse.windowStart > ABUSE_WINDOW_MS) session.abuse = { count: 0, windowStart: now };
-  session.abuse.count += 1;
-  return session.abuse.count >= ABUSE_LIMIT;
+  if (now - session.abuseWindowStart > ABUSE_WINDOW_MS) {
+    session.abuseCount = 0;
+    session.abuseWindowStart = now;
+  }
+  session.abuseCount += 1;
+  return session.abuseCount >= ABUSE_LIMIT;
 }

@@ -41,7 +41,8 @@ export class TerminalRegistry implements TerminalsView {
       authTimer: null,
       address,
       countedUnauthenticated: false,
-      abuse: { count: 0, windowStart: now },
+      abuseCount: 0,
+      abuseWindowStart: now,
     };
   }
 

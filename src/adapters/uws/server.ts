@@ -1,6 +1,6 @@
 /**
- * The only module that imports uWebSockets.js: one App serving HTTP routes and WebSocket paths on one
- * port. It copies upgrade headers synchronously (uWS request objects die after the callback), honours
+ * The only module that imports uWebSockets.js (with connection.ts, one socket's side of it): one App
+ * serving HTTP routes and WebSocket paths on one port. It copies upgrade headers synchronously (uWS request objects die after the callback), honours
  * send()'s backpressure result, and reports whether the native binary or the JS fallback was loaded.
  * With `tls`, the same routes are also served by a uWS SSLApp (wss://, https://) on a second listener:
  * TLS ends in uWS itself, so the client's real address stays the socket's remote address.
@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { createServer as createNetServer } from 'node:net';
 import { HubError } from '../../protocol/errors.js';
 import uWS from 'uWebSockets.js';
+import { UwsConnection, type Listener, type SocketData } from './connection.js';
 
 export interface UpgradeInfo {
   readonly url: string;
@@ -137,10 +138,6 @@ function hardPayloadCap(maxPayload: number): number {
   return Math.min(Math.max(maxPayload * 2, maxPayload + 64 * 1024), 128 * 1024 * 1024);
 }
 
-interface SocketData {
-  conn: WsConnection<unknown>;
-}
-
 type RouteTable = Pick<uWS.TemplatedApp, 'ws' | 'get' | 'post' | 'any'>;
 
 /** One registration for the plain App and, with TLS, the SSLApp: both serve exactly the same routes. */
@@ -189,17 +186,9 @@ export function createUwsServer(options: UwsServerOptions): UwsServer {
   const app = fanOut(tlsApp ? [plainApp, tlsApp] : [plainApp]);
   let listenSocket: uWS.us_listen_socket | null = null;
   let tlsListenSocket: uWS.us_listen_socket | null = null;
-  /** Attaches the live uWS socket to its connection at open, and detaches it at close. */
-  const binders = new WeakMap<object, (socket: uWS.WebSocket<SocketData> | null) => void>();
-
   const apps = tlsApp ? [plainApp, tlsApp] : [plainApp];
-  const subscribersOf = (topic: string): number => {
-    let n = 0;
-    for (const a of apps) n += a.numSubscribers(topic);
-    return n;
-  };
   // Each listener has its own topic tree: a socket's behavior knows its own app, to publish on the others.
-  const behavior = (own: uWS.TemplatedApp, route: WsRoute<unknown>): uWS.WebSocketBehavior<SocketData> => ({
+  const behavior = (listener: Listener, route: WsRoute<unknown>): uWS.WebSocketBehavior<SocketData> => ({
       // uWS drops an oversize frame's connection without a close frame (1006). Its hard cap sits above
       // ours so the front can close frames over HUB_MAX_PAYLOAD with a proper 1009.
       maxPayloadLength: hardPayloadCap(options.maxPayload),
@@ -238,68 +227,12 @@ export function createUwsServer(options: UwsServerOptions): UwsServer {
           res.writeStatus('400 Bad Request').writeHeader('content-type', 'text/plain; charset=utf-8').end(decided.refuse);
           return;
         }
-        const state = decided.state;
-        let ws: uWS.WebSocket<SocketData> | null = null;
-        let closed = false;
-        const conn: WsConnection<unknown> = {
-          state,
-          get closed() {
-            return closed;
-          },
-          send(data, binary) {
-            return this.sendMany([data], binary);
-          },
-          sendMany(frames, binary) {
-            if (closed || ws === null) return 'dropped';
-            const socket = ws;
-            let result: SendResult = 'ok';
-            socket.cork(() => {
-              for (const frame of frames) {
-                // uWS: 1 sent, 0 buffered (backpressure), 2 dropped (over its own limit).
-                const status = socket.send(frame, binary);
-                if (status === 2) {
-                  result = 'dropped';
-                  return;
-                }
-                if (status === 0) result = 'buffered';
-              }
-            });
-            return result;
-          },
-          bufferedAmount: () => (closed || ws === null ? 0 : ws.getBufferedAmount()),
-          end(code, reason) {
-            if (closed || ws === null) return;
-            closed = true;
-            ws.end(code, reason);
-          },
-          subscribe(topic) {
-            if (!closed && ws !== null) ws.subscribe(topic);
-          },
-          unsubscribe(topic) {
-            if (!closed && ws !== null) ws.unsubscribe(topic);
-          },
-          subscribers: subscribersOf,
-          publish(topic, data, binary, skipSelf) {
-            const self = closed || ws === null ? null : ws;
-            let count = subscribersOf(topic);
-            if (skipSelf && self !== null) {
-              // uWS's ws.publish skips the publisher (checked on this build by test/integration/wire/publish-order.test.ts).
-              if (self.isSubscribed(topic)) count -= 1;
-              self.publish(topic, data, binary);
-              for (const a of apps) if (a !== own) a.publish(topic, data, binary);
-            } else for (const a of apps) a.publish(topic, data, binary);
-            return count;
-          },
-        };
-        binders.set(conn, (socket) => {
-          ws = socket;
-          if (socket === null) closed = true;
-        });
+        const conn = new UwsConnection(decided.state, listener);
         res.upgrade<SocketData>({ conn }, key, decided.protocol ?? '', extensions, context);
       },
       open: (ws) => {
         const conn = ws.getUserData().conn;
-        binders.get(conn)?.(ws);
+        conn.ws = ws;
         try {
           route.open(conn);
         } catch (error) {
@@ -326,7 +259,7 @@ export function createUwsServer(options: UwsServerOptions): UwsServer {
       },
       close: (ws, code) => {
         const conn = ws.getUserData().conn;
-        binders.get(conn)?.(null);
+        conn.detach();
         try {
           route.close(conn, code);
         } catch (error) {
@@ -334,7 +267,7 @@ export function createUwsServer(options: UwsServerOptions): UwsServer {
         }
       },
   });
-  for (const [path, route] of Object.entries(options.ws)) for (const a of apps) a.ws<SocketData>(path, behavior(a, route));
+  for (const [path, route] of Object.entries(options.ws)) for (const a of apps) a.ws<SocketData>(path, behavior({ apps, own: a }, route));
 
   for (const route of options.http) {
     const register = route.method === 'get' ? app.get.bind(app) : app.post.bind(app);

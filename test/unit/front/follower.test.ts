@@ -137,7 +137,7 @@ describe('a follower hub front', () => {
   it('never counts NOT_LEADER as abuse, however many writes a terminal keeps sending', () => {
     const { front, ready } = setup();
     for (let i = 0; i < 200; i++) front.onMessage(ready, frame({ type: 'TABLE_UPDATE', tableId: 3, status: 'occupied' }), false);
-    expect(ready.state.abuse.count).toBe(0);
+    expect(ready.state.abuseCount).toBe(0);
     expect(ready.endedWith).toBeNull();
   });
 

@@ -119,7 +119,7 @@ describe('frames while the hub shuts down', () => {
     expect(received[0]?.ref).toEqual({ type: 'LEASE_ACQUIRE', posReference: 'Order 00001-001-0001', tableId: 3 });
     expect(received[1]?.ref).toEqual({ type: 'TICKET_NUMBER_REQUEST', mutationId: 'm-7' });
     // Not counted as abuse: the terminal did nothing wrong.
-    expect(ready.state.abuse.count).toBe(0);
+    expect(ready.state.abuseCount).toBe(0);
     expect(ready.endedWith).toBeNull();
   });
 
