@@ -12,6 +12,8 @@
  * serving, degraded, until a write succeeds again (a small probe write retries on its own while nobody
  * writes). A commit whose answer was lost (in doubt) is refused the same way: the retry's mutation id is
  * answered from what the store holds. Anything else the store throws kills the thread with its cause.
+ * A change of role never waits for a store call hung on a primary that lost its standby: a demoted leader
+ * gives up its commit (its units refused in doubt), a follower taking over its tail's tick (docs/ha.md).
  * Its parts: store-units.ts (units ⇄ the port), store-upkeep.ts (WAL checkpoints off the commit path),
  * sync-answers.ts (sync, state), device-owners.ts,
  * writer-notices.ts (messages of its own), writer-deps.ts (what it is built from).
@@ -98,6 +100,8 @@ export class WriterCore {
   private toldReachable: boolean | null = null;
   /** Bumped by every failed commit: shard memory loaded at an older generation may hold unstored state. */
   private generationNo = 0;
+  /** The units of the commit the store is running now; `givenUp` once a demotion stopped waiting for it. */
+  private inFlight: { readonly units: readonly Unit[]; givenUp: boolean } | null = null;
   /** Set while the store refuses commits; /health says `degraded` with the reason. */
   private storageError: { reason: string; since: number; failures: number } | null = null;
   private probeTimer: TimerHandle | null = null;
@@ -317,14 +321,20 @@ export class WriterCore {
     const started = this.deps.clock.elapsed();
     const commitStart = this.stages.mark();
     for (const q of batch.units) this.stages.end('commit_wait', q.at);
+    const flight = { units, givenUp: false };
+    this.inFlight = flight;
     whenSettled(
       this.deps.store.commit(units.map(toStoreUnit), this.deps.clock.now(), this.role.fence),
       (result) => {
+        this.inFlight = null;
+        // Landed after all, even if a demotion gave up waiting: durable, so acked as any commit.
         this.committed(units, batch.joined, result, started, commitStart);
         finish();
       },
       (error) => {
-        this.commitRefused(units, error);
+        this.inFlight = null;
+        if (flight.givenUp && !isFenced(error) && this.deps.store.classifyError(error) !== 'fatal') this.commitGivenUp(units, error);
+        else this.commitRefused(units, error);
         finish();
       },
     );
@@ -468,6 +478,26 @@ export class WriterCore {
   }
 
   /**
+   * Demoted while this commit was in the store: the writer gave it up (giveUpCommit) rather than wait out
+   * the store's query timeout on a primary that lost its standby. It may still land there, so its units are
+   * in doubt: refused STORAGE_UNAVAILABLE saying so (the terminals resend them with the same mutation ids,
+   * and whichever hub leads answers those from the store if it holds them, else applies them once), and
+   * the shards reload, as after any commit that may not have landed. Not a storage fault: no probe, and
+   * /health does not turn degraded for it.
+   */
+  private commitGivenUp(units: readonly Unit[], error: unknown): void {
+    this.generationNo += 1;
+    this.deps.log.warn(
+      { cause: causeOf(error), units: units.length, generation: this.generationNo },
+      'gave up the commit in flight: this hub no longer leads; its writes are in doubt, refused as STORAGE_UNAVAILABLE and answered by mutation id when resent',
+    );
+    const held = [...this.held.values()].map((q) => q.unit);
+    this.held.clear();
+    this.deps.onRollback?.(this.generationNo);
+    this.refuse([...units, ...held], 'this hub stopped leading while committing', true);
+  }
+
+  /**
    * A newer takeover fenced this batch: nothing was applied. Its writers (and the transfer halves still
    * waiting) are told NOT_LEADER, the shards reload (their actors may hold what was never stored), the
    * forwarder stops, and the front hears it so the hub follows at once.
@@ -481,6 +511,19 @@ export class WriterCore {
     this.role.follow(null).catch((error: unknown) => this.deps.log.error({ err: error }, 'the forwarder did not stop cleanly'));
     this.refuseNotLeader([...units, ...held]);
     this.deps.toFront({ type: 'fenced', input: { epoch, current } });
+  }
+
+  /**
+   * A newer takeover (or its node turned standby) demoted this writer with a commit in the store. On a
+   * primary cut off from its standby that commit waits for an acknowledgement that cannot come (the standby
+   * was promoted) until the store's query timeout, holding its terminals' writes and the lane all that time.
+   * The store gives the call up at once (`abandon`); commitGivenUp refuses its units as in doubt.
+   */
+  private giveUpCommit(): void {
+    const flight = this.inFlight;
+    if (flight === null || this.deps.store.abandon === undefined) return;
+    flight.givenUp = true;
+    if (!this.deps.store.abandon()) flight.givenUp = false;
   }
 
   /** NOT_LEADER to each unit's writer (once per request), naming the leader when known; nothing applied. */
@@ -828,9 +871,15 @@ export class WriterCore {
       this.mustLead('device release');
       return this.devices.release(deviceId);
     },
-    take_over: ({ node }) =>
+    take_over: ({ node }) => {
+      // A follower's store calls are its tail's ticks and sync reads, and the tick's mark is a synchronous
+      // commit: on the old primary, cut off from the standby this hub's node was promoted from, it hangs
+      // until the query timeout, and the takeover would wait behind it on the lane. Give it up: the tail
+      // retries (its mark moves only with a delivery; the catch-up starts from it), and a sync read caught
+      // in it fails like any store error (its terminal signs in again).
+      if (!this.role.writes) this.deps.store.abandon?.();
       // After every commit queued under the previous role (a follower has none).
-      this.afterCommits(
+      return this.afterCommits(
         () =>
           thenSettled(this.deps.store.takeOver(node, this.deps.clock.now()), (epoch) => {
             // Actor memory loaded before this takeover may miss the previous leader's writes: units built on it are refused.
@@ -846,7 +895,8 @@ export class WriterCore {
             });
           }),
         true,
-      ),
+      );
+    },
     demote: async ({ leader }) => {
       // Nothing queued is committed any more: it is refused, and the shards reload before they lead again.
       const queued = this.batch.units.map((q) => q.unit);
@@ -854,7 +904,10 @@ export class WriterCore {
       this.batch.units.length = 0;
       this.batch.joined.length = 0;
       this.held.clear();
-      await this.role.follow(leader);
+      const following = this.role.follow(leader);
+      // Before waiting for the forwarder: its last claim may sit in the lane behind the hung commit.
+      this.giveUpCommit();
+      await following;
       this.generationNo += 1;
       this.deps.onRollback?.(this.generationNo);
       this.refuseNotLeader([...queued, ...held]);

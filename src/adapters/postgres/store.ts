@@ -6,7 +6,8 @@
  * what is served. A lost connection fails the call in flight; the next call reconnects to whichever host
  * is primary by then. A commit lost that way may or may not have been applied: its units are retried with
  * their mutation ids, which the store answers instead of applying twice. Any failed call drops the
- * connection, so a hung primary (no reset, just silence) costs one query timeout, not the writer.
+ * connection, so a hung primary (no reset, just silence) costs one query timeout, not the writer — or
+ * nothing, when the writer changes role and gives the call up (`abandon`).
  * One unit's rows are written by apply-unit.ts. The rest stays one class (about 540 lines) for now: every
  * read, the forward queue and pruning go through the one serialized connection (`run`, `tx`) it owns.
  */
@@ -87,6 +88,8 @@ export class PgStore implements HubStorePort {
   private avoid: PgHost | null = null;
   /** Every call runs after the one before it: a transaction never shares the connection. */
   private tail: Promise<unknown> = Promise.resolve();
+  /** The connection a call is running on now (null between calls): what `abandon` gives up. */
+  private busy: pg.Client | null = null;
   private mark = 0;
   private closed = false;
   private readonly json: StoredJsonReader;
@@ -155,6 +158,7 @@ export class PgStore implements HubStorePort {
     const next = this.tail.then(async () => {
       if (this.closed) throw new Error('the postgres store is closed');
       const client = await this.connection();
+      this.busy = client;
       try {
         return await fn(client);
       } catch (error) {
@@ -163,10 +167,26 @@ export class PgStore implements HubStorePort {
         if (isTimeout(error)) this.avoid = this.host;
         this.drop();
         throw error;
+      } finally {
+        this.busy = null;
       }
     });
     this.tail = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * Give up the call in flight (ports/store.ts `abandon`): ending a client with a query on the wire destroys
+   * its socket, so that query rejects now ("Connection terminated"; a COMMIT's becomes CommitInDoubtError in
+   * `tx`) and any later statement of the call is refused by the closed client — a transaction that had not
+   * sent COMMIT rolls back on the server. Its host is tried last next time, as after a timeout. A connect
+   * under way is not given up: it is bounded by its own timeouts.
+   */
+  abandon(): boolean {
+    if (this.busy === null || this.busy !== this.client) return false;
+    this.avoid = this.host;
+    this.drop();
+    return true;
   }
 
   private drop(): void {
