@@ -38,6 +38,7 @@ import { createLeaderHeartbeat, type LeaderHeartbeat } from './leader-heartbeat.
 import { seedOfKey, seedsOfContents } from './port-seeds.js';
 import { StoreLane, type LaneTask } from './store-lane.js';
 import { StoreUpkeep } from './store-upkeep.js';
+import { STORAGE_PROBE_MS, StorageHealth } from './storage-health.js';
 import { outboundOf, toStoreUnit } from './store-units.js';
 import { createPortSyncAnswers, createSyncAnswers, stateView, stateViewOnPort } from './sync-answers.js';
 import { outcomeMessage, refusals } from './writer-notices.js';
@@ -53,8 +54,7 @@ export type { ForwarderFactory, ForwarderHandle, WriterClock, WriterDeps } from 
  */
 const UNIT_DEPTH_MARGIN = 16;
 
-/** While the store refuses commits, how often a one-row probe write checks whether it accepts them again. */
-export const STORAGE_PROBE_MS = 1000;
+export { STORAGE_PROBE_MS } from './storage-health.js';
 
 /** How often the writer checks whether the forwarder's view of Odoo changed. */
 const ODOO_WATCH_MS = 1000;
@@ -102,9 +102,8 @@ export class WriterCore {
   private generationNo = 0;
   /** The units of the commit the store is running now; `givenUp` once a demotion stopped waiting for it. */
   private inFlight: { readonly units: readonly Unit[]; givenUp: boolean } | null = null;
-  /** Set while the store refuses commits; /health says `degraded` with the reason. */
-  private storageError: { reason: string; since: number; failures: number } | null = null;
-  private probeTimer: TimerHandle | null = null;
+  /** Whether the store accepts commits; /health says `degraded` with the reason while it does not. */
+  private readonly health: StorageHealth;
   /** The store's counters as of the last commit (or forward, reset, prune): /health reads these. */
   private tallies: StoreTallies = NO_TALLIES;
   /** A tallies read is in flight (Postgres); `talliesStale`: another commit landed since it started. */
@@ -132,6 +131,16 @@ export class WriterCore {
 
   constructor(private readonly deps: WriterDeps) {
     const { store, config } = deps;
+    this.health = new StorageHealth({
+      store,
+      clock: deps.clock,
+      log: deps.log,
+      lane: this.lane,
+      fence: () => this.role.fence,
+      stopped: () => this.stopped,
+      onFenced: (fence, current) => this.commitFenced([], fence, current),
+      onProbed: () => this.deps.toFront({ type: 'stats', input: this.stats() }),
+    });
     this.stages = deps.stages ?? stageTimer(deps.metrics);
     // The SQLite adapter's one extra capability: its rows can be watched and read in this turn, so a
     // reconnect storm shares one SYNC_INIT per version without a promise per terminal.
@@ -358,7 +367,7 @@ export class WriterCore {
       this.stages.end('commit', commitStart);
     }
     this.rowsVersion += 1;
-    if (this.storageError !== null) this.storageRecovered();
+    this.health.landed();
     const seconds = (this.deps.clock.elapsed() - started) / 1000;
     this.batching.commits += 1;
     this.batching.units += units.length;
@@ -461,7 +470,7 @@ export class WriterCore {
     const reason = describeCause(cause);
     const now = this.deps.clock.now();
     this.generationNo += 1;
-    this.storageError = { reason, since: this.storageError?.since ?? now, failures: (this.storageError?.failures ?? 0) + 1 };
+    this.health.failed(reason, now);
     const code = (error as { code?: unknown } | null)?.code;
     this.deps.metrics.storageError(cause.sqliteCode ?? cause.errno ?? (typeof code === 'string' ? code : fault === 'in_doubt' ? 'in_doubt' : 'unknown'));
     this.deps.log.error(
@@ -474,7 +483,7 @@ export class WriterCore {
     this.held.clear();
     this.deps.onRollback?.(this.generationNo);
     this.refuse([...units, ...held], reason, fault === 'in_doubt');
-    this.scheduleProbe();
+    this.health.scheduleProbe();
   }
 
   /**
@@ -566,50 +575,6 @@ export class WriterCore {
         );
       });
     });
-  }
-
-  /** While degraded and idle, a one-row write tells when the store accepts commits again (and /health clears). */
-  private scheduleProbe(): void {
-    if (this.probeTimer !== null || this.stopped) return;
-    this.probeTimer = this.deps.clock.setTimeout(() => {
-      this.probeTimer = null;
-      if (this.storageError === null || this.stopped) return;
-      this.lane.push((done) => {
-        if (this.storageError === null || this.stopped) {
-          done();
-          return;
-        }
-        whenSettled(
-          // Fenced like every commit: a leader that lost its takeover while degraded must not write even this row.
-          this.deps.store.commit([{ ops: [{ op: 'meta_put', key: 'storage_probe', value: String(this.deps.clock.now()) }] }], this.deps.clock.now(), this.role.fence),
-          () => {
-            if (this.storageError !== null) this.storageRecovered();
-            this.deps.toFront({ type: 'stats', input: this.stats() });
-            done();
-          },
-          (error) => {
-            if (isFenced(error)) {
-              this.commitFenced([], error.details.fence, error.details.current);
-              done();
-              return;
-            }
-            if (this.deps.store.classifyError(error) === 'fatal') {
-              this.lane.halt();
-              throw error;
-            }
-            this.scheduleProbe();
-            done();
-          },
-        );
-      });
-    }, STORAGE_PROBE_MS);
-  }
-
-  private storageRecovered(): void {
-    this.deps.log.warn({ failures: this.storageError?.failures, since: this.storageError?.since }, 'the store accepts commits again');
-    this.storageError = null;
-    if (this.probeTimer !== null) this.deps.clock.clearTimeout(this.probeTimer);
-    this.probeTimer = null;
   }
 
   // ---- what arrives ----
@@ -824,7 +789,7 @@ export class WriterCore {
       lastOdooSync: fwd?.lastOdooSync ?? this.storedOdooSync,
       odooReachable: fwd?.odooReachable ?? false,
       lastOdooError: fwd?.lastError ?? null,
-      storageError: this.storageError === null ? null : { ...this.storageError },
+      storageError: this.health.error,
     };
   }
 
@@ -920,8 +885,7 @@ export class WriterCore {
       this.tail?.stop();
       this.heartbeat.stop();
       return this.afterCommits(async () => {
-        if (this.probeTimer !== null) this.deps.clock.clearTimeout(this.probeTimer);
-        this.probeTimer = null;
+        this.health.stop();
         await this.forwarder?.stop();
         await this.deps.store.close();
         this.lane.halt();
