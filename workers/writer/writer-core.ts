@@ -15,16 +15,17 @@
  * A change of role never waits for a store call hung on a primary that lost its standby: a demoted leader
  * gives up its commit (its units refused in doubt), a follower taking over its tail's tick (docs/ha.md).
  * Its parts: store-units.ts (units ⇄ the port), store-upkeep.ts (WAL checkpoints off the commit path),
- * sync-answers.ts (sync, state), device-owners.ts,
- * writer-notices.ts (messages of its own), writer-deps.ts (what it is built from).
+ * sync-answers.ts (sync, state), device-owners.ts, storage-health.ts (whether the store accepts commits),
+ * writer-counters.ts (what /health counts), writer-notices.ts (messages of its own), writer-deps.ts (what it
+ * is built from).
  */
 import type { ForwardQueueCounts } from '#adapters/odoo/forwarder.js';
 import { SqliteStorePort } from '#adapters/sqlite/store-port.js';
 import type { TimerHandle } from '#ports/clock.js';
-import type { ForwardOutcome, ForwardQueue } from '#ports/forwarding.js';
+import type { ForwardQueue } from '#ports/forwarding.js';
 import { stageTimer, type StageMark, type StageTimer } from '#ports/metrics.js';
 import { outcomeOf, settledPromise, thenSettled, whenSettled, type Outcome } from '#ports/settled.js';
-import { isFenced, type CommitResult, type StoreFault, type StoreTallies, type StoreUnit } from '#ports/store.js';
+import { isFenced, type CommitResult, type StoreFault, type StoreUnit } from '#ports/store.js';
 import { HubError, causeOf, describeCause } from '#protocol/errors.js';
 import { depthWithin } from '#protocol/frame-limits.js';
 import type { Unit } from '#threads/actor-io.js';
@@ -38,10 +39,11 @@ import { createLeaderHeartbeat, type LeaderHeartbeat } from './leader-heartbeat.
 import { seedOfKey, seedsOfContents } from './port-seeds.js';
 import { StoreLane, type LaneTask } from './store-lane.js';
 import { StoreUpkeep } from './store-upkeep.js';
+import { WriterCounters } from './writer-counters.js';
 import { STORAGE_PROBE_MS, StorageHealth } from './storage-health.js';
 import { outboundOf, toStoreUnit } from './store-units.js';
 import { createPortSyncAnswers, createSyncAnswers, stateView, stateViewOnPort } from './sync-answers.js';
-import { outcomeMessage, refusals } from './writer-notices.js';
+import { refusals } from './writer-notices.js';
 import { WriterRole, notLeaderRefusals } from './leadership.js';
 import type { ForwarderHandle, WriterDeps } from './writer-deps.js';
 import { ReplicaTail } from './replica-tail.js';
@@ -55,9 +57,6 @@ export type { ForwarderFactory, ForwarderHandle, WriterClock, WriterDeps } from 
 const UNIT_DEPTH_MARGIN = 16;
 
 export { STORAGE_PROBE_MS } from './storage-health.js';
-
-/** How often the writer checks whether the forwarder's view of Odoo changed. */
-const ODOO_WATCH_MS = 1000;
 
 /** The light event-log trim runs every this many commits (the full pass runs on HUB_PRUNE_INTERVAL_MS). */
 const TRIM_EVERY_COMMITS = 256;
@@ -78,8 +77,6 @@ interface Batch {
 
 const emptyBatch = (): Batch => ({ units: [], joined: [], after: [] });
 
-const NO_TALLIES: StoreTallies = { orders: 0, activeLeases: 0, activeLocks: 0, pendingForward: 0, totalForwarded: 0, deadLetters: 0 };
-
 export class WriterCore {
   private batch: Batch = emptyBatch();
   /** A transfer's first part, waiting for its other half (which comes from the other shard's port). */
@@ -96,21 +93,14 @@ export class WriterCore {
   /** A leader's fenced liveness, beating while it leads (leader-heartbeat.ts). */
   private readonly heartbeat: LeaderHeartbeat;
   private stopped = false;
-  /** Odoo reachability last told to the front: it changes without any commit (the forwarder's idle probe). */
-  private toldReachable: boolean | null = null;
   /** Bumped by every failed commit: shard memory loaded at an older generation may hold unstored state. */
   private generationNo = 0;
   /** The units of the commit the store is running now; `givenUp` once a demotion stopped waiting for it. */
   private inFlight: { readonly units: readonly Unit[]; givenUp: boolean } | null = null;
   /** Whether the store accepts commits; /health says `degraded` with the reason while it does not. */
   private readonly health: StorageHealth;
-  /** The store's counters as of the last commit (or forward, reset, prune): /health reads these. */
-  private tallies: StoreTallies = NO_TALLIES;
-  /** A tallies read is in flight (Postgres); `talliesStale`: another commit landed since it started. */
-  private talliesReading = false;
-  private talliesStale = false;
-  /** The last Odoo confirmation the store remembers (meta `last_odoo_sync`), until the forwarder has its own. */
-  private storedOdooSync: number | null = null;
+  /** The counters every delivery carries to /health (writer-counters.ts). */
+  private readonly counters: WriterCounters;
   /** Moves with every change of the rows a SYNC_INIT is read from that this writer made (Postgres sharing). */
   private rowsVersion = 0;
   /** Measured batching, for the README figures and the writerBatch metric. */
@@ -123,7 +113,9 @@ export class WriterCore {
   /** Device bindings; the claims of one turn share one commit (device-owners.ts). */
   private readonly devices: DeviceOwners;
   /** Resolves once the counters /health needs have been read (at once on SQLite). */
-  readonly ready: Promise<void>;
+  get ready(): Promise<void> {
+    return this.counters.ready;
+  }
   /** When SQLite's WAL is checkpointed: between commits, after their deliveries (store-upkeep.ts). */
   readonly upkeep: StoreUpkeep;
   /** A replicated store's follower serves the leader's events as they are acknowledged (replica-tail.ts). */
@@ -169,13 +161,16 @@ export class WriterCore {
       markDead: (eventId, error, now) => store.markDead(eventId, error, now),
       counts: () => thenSettled(store.tallies(), (t) => ({ pending: t.pendingForward, dead: t.deadLetters })),
     };
-    const stored = thenSettled(store.meta('last_odoo_sync'), (raw) => {
-      this.storedOdooSync = raw === null ? null : Number(raw);
+    this.counters = new WriterCounters({
+      store,
+      clock: deps.clock,
+      log: deps.log,
+      toFront: (notice) => this.deps.toFront(notice),
+      forwarder: () => this.forwarder,
+      storageError: () => this.health.error,
+      stopped: () => this.stopped,
+      watchesOdoo: deps.createForwarder != null,
     });
-    const counted = thenSettled(store.tallies(), (t) => {
-      this.tallies = t;
-    });
-    this.ready = thenSettled(stored, () => counted);
     this.heartbeat = createLeaderHeartbeat({ clock: deps.clock, intervalMs: config.HUB_LEADER_HEARTBEAT_MS, commit: (units, epoch) => this.commitClaim(units, epoch), log: deps.log });
     // Only a leader (or a standalone hub) forwards to Odoo: each term starts a forwarder of its own.
     this.role = new WriterRole(deps.role ?? 'standalone', {
@@ -191,7 +186,7 @@ export class WriterCore {
             clock: deps.clock,
             log: deps.log,
             metrics: deps.metrics,
-            onOutcome: (o) => this.onForwardOutcome(o),
+            onOutcome: (o) => this.counters.forwardOutcome(o),
           }) ?? null;
         this.forwarder?.start();
       },
@@ -204,7 +199,7 @@ export class WriterCore {
     });
     this.tail = deps.role === 'follower' ? this.startTail() : null;
     // Not at once: the writer's first `stats` message is its ready signal, and the front does not exist yet.
-    deps.clock.setTimeout(() => this.watchOdoo(), ODOO_WATCH_MS);
+    this.counters.watchOdooSoon();
     deps.clock.setTimeout(() => this.scheduledPrune(), config.HUB_PRUNE_INTERVAL_MS);
   }
 
@@ -222,7 +217,7 @@ export class WriterCore {
         this.rowsVersion += 1;
         const out = events.map((e) => ({ to: 'all' as const, msg: e.payload as Delivery['out'][number]['msg'] }));
         this.deps.toFront({ type: 'deliver', input: { deliveries: out.length === 0 ? [] : [{ out }], stats: this.stats() } });
-        this.refreshTallies();
+        this.counters.refresh();
       },
       refresh: (refresh) => this.deps.onRefresh?.(refresh),
     });
@@ -375,7 +370,7 @@ export class WriterCore {
     this.batching.maxUnits = Math.max(this.batching.maxUnits, units.length);
     this.batching.commitMs += seconds * 1000;
     this.deps.metrics.writerBatch(units.length, seconds);
-    this.refreshTallies();
+    this.counters.refresh();
     const stats = this.stats();
     // The `to_front` stage starts here: the front ends it when the deliveries arrive.
     const sentAt = this.stages.mark();
@@ -398,38 +393,6 @@ export class WriterCore {
     this.generationNo += 1;
     this.deps.log.warn({ duplicates, generation: this.generationNo }, 'resent writes were already stored: answered from the store, not applied again; shards reload');
     this.deps.onRollback?.(this.generationNo);
-  }
-
-  /**
-   * The counters /health shows, read after a commit. SQLite answers in this turn, so the commit's own
-   * delivery carries them; on Postgres the delivery carries the last ones and a `stats` notice follows
-   * (one read at a time: acks never wait for counting).
-   */
-  private refreshTallies(): void {
-    if (this.talliesReading) {
-      this.talliesStale = true;
-      return;
-    }
-    const read = this.deps.store.tallies();
-    const known = outcomeOf(read);
-    if (known !== undefined) {
-      if (known.ok) this.tallies = known.value;
-      return;
-    }
-    this.talliesReading = true;
-    this.talliesStale = false;
-    read.then(
-      (t) => {
-        this.talliesReading = false;
-        this.tallies = t;
-        if (!this.stopped) this.deps.toFront({ type: 'stats', input: this.stats() });
-        if (this.talliesStale) this.refreshTallies();
-      },
-      (error: unknown) => {
-        this.talliesReading = false;
-        this.deps.log.warn({ cause: causeOf(error) }, 'reading the store counters failed; /health shows the last ones');
-      },
-    );
   }
 
   /** Trimming frees space; when the store refuses even that, it waits for the next round. */
@@ -749,64 +712,14 @@ export class WriterCore {
 
   // ---- notices and counters ----
 
-  /** Push fresh stats when the forwarder's view of Odoo changes, so /health is right on an idle hub. */
-  private watchOdoo(): void {
-    // Without a forwarder factory there is never an Odoo view to report.
-    if (this.stopped || this.deps.createForwarder == null) return;
-    // A follower runs no forwarder: Odoo reads as unreachable from here (the leader forwards).
-    const reachable = this.forwarder?.status().odooReachable ?? false;
-    if (reachable !== this.toldReachable) {
-      this.toldReachable = reachable;
-      this.deps.toFront({ type: 'stats', input: this.stats() });
-    }
-    this.deps.clock.setTimeout(() => this.watchOdoo(), ODOO_WATCH_MS);
-  }
-
-  /** The terminal hears how its finalize went, with counters that include it. */
-  private onForwardOutcome(o: ForwardOutcome): void {
-    const msg = outcomeMessage(o);
-    const deliveries: Delivery[] = msg === null ? [] : [{ out: [{ to: 'terminal', terminalId: o.event.terminalId, msg }] }];
-    const send = (): void => this.deps.toFront({ type: 'deliver', input: { deliveries, stats: this.stats() } });
-    whenSettled(
-      this.deps.store.tallies(),
-      (t) => {
-        this.tallies = t;
-        send();
-      },
-      () => send(),
-    );
-  }
-
-  /**
-   * The counters every delivery carries to /health and HUB_STATUS: the store's tallies as of the last
-   * commit (six rows kept by triggers on SQLite), its high-water mark, and the forwarder's view of Odoo.
-   */
+  /** The counters every delivery carries to /health and HUB_STATUS (writer-counters.ts). */
   stats(): WriterStats {
-    const fwd = this.forwarder?.status();
-    return {
-      seq: this.deps.store.highWaterMark(),
-      ...this.tallies,
-      lastOdooSync: fwd?.lastOdooSync ?? this.storedOdooSync,
-      odooReachable: fwd?.odooReachable ?? false,
-      lastOdooError: fwd?.lastError ?? null,
-      storageError: this.health.error,
-    };
+    return this.counters.stats();
   }
 
   /** Fresh counters (and the stored last Odoo sync), read after everything queued is committed. */
   private freshStats(force: boolean): WriterStats | Promise<WriterStats> {
-    const { store } = this.deps;
-    return this.afterCommits(
-      () =>
-        thenSettled(store.meta('last_odoo_sync'), (raw) => {
-          this.storedOdooSync = raw === null ? null : Number(raw);
-          return thenSettled(store.tallies(), (t) => {
-            this.tallies = t;
-            return this.stats();
-          });
-        }),
-      force,
-    );
+    return this.afterCommits(() => this.counters.readFresh(), force);
   }
 
   /** The front's requests, answered here (the worker serves them; in-process tests call `request`). */
@@ -823,7 +736,7 @@ export class WriterCore {
         return thenSettled(this.deps.store.reset(), () => {
           this.rowsVersion += 1;
           return thenSettled(this.deps.store.tallies(), (t) => {
-            this.tallies = t;
+            this.counters.set(t);
             return this.stats();
           });
         });
