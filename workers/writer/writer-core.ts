@@ -16,8 +16,8 @@
  * gives up its commit (its units refused in doubt), a follower taking over its tail's tick (docs/ha.md).
  * Its parts: store-units.ts (units ⇄ the port), store-upkeep.ts (WAL checkpoints off the commit path),
  * sync-answers.ts (sync, state), device-owners.ts, storage-health.ts (whether the store accepts commits),
- * writer-counters.ts (what /health counts), writer-notices.ts (messages of its own), writer-deps.ts (what it
- * is built from).
+ * writer-counters.ts (what /health counts), writer-prune.ts (pruning), writer-notices.ts (messages of its
+ * own), writer-deps.ts (what it is built from).
  */
 import type { ForwardQueueCounts } from '#adapters/odoo/forwarder.js';
 import { SqliteStorePort } from '#adapters/sqlite/store-port.js';
@@ -40,6 +40,7 @@ import { seedOfKey, seedsOfContents } from './port-seeds.js';
 import { StoreLane, type LaneTask } from './store-lane.js';
 import { StoreUpkeep } from './store-upkeep.js';
 import { WriterCounters } from './writer-counters.js';
+import { WriterPruning, type PruneSummary } from './writer-prune.js';
 import { STORAGE_PROBE_MS, StorageHealth } from './storage-health.js';
 import { outboundOf, toStoreUnit } from './store-units.js';
 import { createPortSyncAnswers, createSyncAnswers, stateView, stateViewOnPort } from './sync-answers.js';
@@ -101,6 +102,8 @@ export class WriterCore {
   private readonly health: StorageHealth;
   /** The counters every delivery carries to /health (writer-counters.ts). */
   private readonly counters: WriterCounters;
+  /** Closed orders and old events, pruned on the leader (writer-prune.ts). */
+  private readonly pruning: WriterPruning;
   /** Moves with every change of the rows a SYNC_INIT is read from that this writer made (Postgres sharing). */
   private rowsVersion = 0;
   /** Measured batching, for the README figures and the writerBatch metric. */
@@ -198,9 +201,22 @@ export class WriterCore {
       },
     });
     this.tail = deps.role === 'follower' ? this.startTail() : null;
+    this.pruning = new WriterPruning({
+      store,
+      config,
+      clock: deps.clock,
+      log: deps.log,
+      afterCommits: (work, force) => this.afterCommits(work, force),
+      writes: () => this.role.writes,
+      stopped: () => this.stopped,
+      onOrdersPruned: (posReferences) => {
+        this.rowsVersion += 1;
+        this.deps.toFront({ type: 'forget', input: { posReferences: [...posReferences] } });
+      },
+    });
     // Not at once: the writer's first `stats` message is its ready signal, and the front does not exist yet.
     this.counters.watchOdooSoon();
-    deps.clock.setTimeout(() => this.scheduledPrune(), config.HUB_PRUNE_INTERVAL_MS);
+    this.pruning.schedule();
   }
 
   private startTail(): ReplicaTail {
@@ -657,57 +673,9 @@ export class WriterCore {
 
   // ---- pruning ----
 
-  /**
-   * The scheduled pruning of closed orders and old events (by count and bytes, HUB_CLOSED_ORDERS_RETAINED,
-   * HUB_ORDERS_MAX_BYTES, HUB_EVENT_RETENTION, HUB_EVENTS_MAX_BYTES). Pending work is committed first so
-   * the pass sees every acknowledged write; the front forgets the routes of the orders that went.
-   */
-  pruneNow(): { orders: number; events: number; resumeFloor: number } | Promise<{ orders: number; events: number; resumeFloor: number }> {
-    const { config, store } = this.deps;
-    return this.afterCommits(
-      () =>
-        thenSettled(
-          store.prune({
-            closedOrders: config.HUB_CLOSED_ORDERS_RETAINED,
-            orderBytes: config.HUB_ORDERS_MAX_BYTES,
-            retention: config.HUB_EVENT_RETENTION,
-            eventBytes: config.HUB_EVENTS_MAX_BYTES,
-          }),
-          (result) => {
-            if (result.orders.length > 0) {
-              this.rowsVersion += 1;
-              this.deps.toFront({ type: 'forget', input: { posReferences: result.orders } });
-            }
-            if (result.orders.length > 0 || result.events > 0) this.deps.log.info({ orders: result.orders.length, events: result.events, resumeFloor: result.resumeFloor }, 'pruned closed orders and old events');
-            return { orders: result.orders.length, events: result.events, resumeFloor: result.resumeFloor };
-          },
-        ),
-      true,
-    );
-  }
-
-  private scheduledPrune(): void {
-    if (this.stopped) return;
-    const again = (): void => {
-      this.deps.clock.setTimeout(() => this.scheduledPrune(), this.deps.config.HUB_PRUNE_INTERVAL_MS);
-    };
-    // Pruning writes: only the leader (or a standalone hub) prunes the shared store.
-    if (!this.role.writes) {
-      again();
-      return;
-    }
-    let pruned;
-    try {
-      pruned = this.pruneNow();
-    } catch (error) {
-      pruned = settledPromise(() => {
-        throw error;
-      });
-    }
-    whenSettled(pruned, again, (error) => {
-      this.deps.log.error({ err: error }, 'scheduled pruning failed; retrying next interval');
-      again();
-    });
+  /** The scheduled pruning's pass, now (writer-prune.ts): after everything queued is committed. */
+  pruneNow(): PruneSummary | Promise<PruneSummary> {
+    return this.pruning.pruneNow();
   }
 
   // ---- notices and counters ----
