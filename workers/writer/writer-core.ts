@@ -15,7 +15,8 @@
  * A change of role never waits for a store call hung on a primary that lost its standby: a demoted leader
  * gives up its commit (its units refused in doubt), a follower taking over its tail's tick (docs/ha.md).
  * Its parts: store-units.ts (units ⇄ the port), store-upkeep.ts (WAL checkpoints off the commit path),
- * sync-answers.ts (sync, state), device-owners.ts, storage-health.ts (whether the store accepts commits),
+ * sync-answers.ts (sync, state), device-owners.ts, commit-refusals.ts (a commit that did not land as sent),
+ * storage-health.ts (whether the store accepts commits),
  * writer-counters.ts (what /health counts), writer-prune.ts (pruning), writer-notices.ts (messages of its
  * own), writer-deps.ts (what it is built from).
  */
@@ -25,8 +26,8 @@ import type { TimerHandle } from '#ports/clock.js';
 import type { ForwardQueue } from '#ports/forwarding.js';
 import { stageTimer, type StageMark, type StageTimer } from '#ports/metrics.js';
 import { outcomeOf, settledPromise, thenSettled, whenSettled, type Outcome } from '#ports/settled.js';
-import { isFenced, type CommitResult, type StoreFault, type StoreUnit } from '#ports/store.js';
-import { HubError, causeOf, describeCause } from '#protocol/errors.js';
+import { isFenced, type CommitResult, type StoreUnit } from '#ports/store.js';
+import { HubError, causeOf } from '#protocol/errors.js';
 import { depthWithin } from '#protocol/frame-limits.js';
 import type { Unit } from '#threads/actor-io.js';
 import type { Delivery, FrontToWriter, WriterStats } from '#threads/contract.js';
@@ -39,13 +40,13 @@ import { createLeaderHeartbeat, type LeaderHeartbeat } from './leader-heartbeat.
 import { seedOfKey, seedsOfContents } from './port-seeds.js';
 import { StoreLane, type LaneTask } from './store-lane.js';
 import { StoreUpkeep } from './store-upkeep.js';
+import { CommitRefusals } from './commit-refusals.js';
 import { WriterCounters } from './writer-counters.js';
 import { WriterPruning, type PruneSummary } from './writer-prune.js';
 import { STORAGE_PROBE_MS, StorageHealth } from './storage-health.js';
 import { outboundOf, toStoreUnit } from './store-units.js';
 import { createPortSyncAnswers, createSyncAnswers, stateView, stateViewOnPort } from './sync-answers.js';
-import { refusals } from './writer-notices.js';
-import { WriterRole, notLeaderRefusals } from './leadership.js';
+import { WriterRole } from './leadership.js';
 import type { ForwarderHandle, WriterDeps } from './writer-deps.js';
 import { ReplicaTail } from './replica-tail.js';
 
@@ -100,6 +101,8 @@ export class WriterCore {
   private inFlight: { readonly units: readonly Unit[]; givenUp: boolean } | null = null;
   /** Whether the store accepts commits; /health says `degraded` with the reason while it does not. */
   private readonly health: StorageHealth;
+  /** What terminals and shards are told when a commit does not land as sent (commit-refusals.ts). */
+  private readonly refusals: CommitRefusals;
   /** The counters every delivery carries to /health (writer-counters.ts). */
   private readonly counters: WriterCounters;
   /** Closed orders and old events, pruned on the leader (writer-prune.ts). */
@@ -133,8 +136,32 @@ export class WriterCore {
       lane: this.lane,
       fence: () => this.role.fence,
       stopped: () => this.stopped,
-      onFenced: (fence, current) => this.commitFenced([], fence, current),
+      onFenced: (fence, current) => this.refusals.fenced([], fence, current),
       onProbed: () => this.deps.toFront({ type: 'stats', input: this.stats() }),
+    });
+    this.refusals = new CommitRefusals({
+      store,
+      clock: deps.clock,
+      log: deps.log,
+      metrics: deps.metrics,
+      toFront: (notice) => this.deps.toFront(notice),
+      ...(deps.onRollback === undefined ? {} : { onRollback: deps.onRollback }),
+      health: this.health,
+      role: () => this.role,
+      stats: () => this.stats(),
+      nextGeneration: () => {
+        this.generationNo += 1;
+        return this.generationNo;
+      },
+      takeHeld: () => {
+        const held = [...this.held.values()].map((q) => q.unit);
+        this.held.clear();
+        return held;
+      },
+      halt: () => {
+        this.stopped = true;
+        this.lane.halt();
+      },
     });
     this.stages = deps.stages ?? stageTimer(deps.metrics);
     // The SQLite adapter's one extra capability: its rows can be watched and read in this turn, so a
@@ -353,8 +380,8 @@ export class WriterCore {
       },
       (error) => {
         this.inFlight = null;
-        if (flight.givenUp && !isFenced(error) && this.deps.store.classifyError(error) !== 'fatal') this.commitGivenUp(units, error);
-        else this.commitRefused(units, error);
+        if (flight.givenUp && !isFenced(error) && this.deps.store.classifyError(error) !== 'fatal') this.refusals.givenUp(units, error);
+        else this.refusals.refused(units, error);
         finish();
       },
     );
@@ -393,22 +420,11 @@ export class WriterCore {
     for (const d of deliveries) d.sentAt = sentAt;
     this.deps.toFront({ type: 'deliver', input: { deliveries, stats } });
     if (joined.length > 0) this.deps.onTransfersCommitted?.(joined);
-    if (duplicates > 0) this.staleActors(duplicates);
+    if (duplicates > 0) this.refusals.staleActors(duplicates);
     if (finalized) this.forwarder?.kick();
     // Upkeep after the acks have left, never before them (store-upkeep.ts).
     if (this.batching.commits % TRIM_EVERY_COMMITS === 0) this.trimQuietly();
     this.upkeep.afterCommit(rows);
-  }
-
-  /**
-   * The store found requests already applied that the actors took as new (store-units.ts toStoreUnit): their
-   * memory missed a commit, so every shard reloads what the store holds, and units built on the old memory
-   * are refused retryable (the generation), as after a failed commit.
-   */
-  private staleActors(duplicates: number): void {
-    this.generationNo += 1;
-    this.deps.log.warn({ duplicates, generation: this.generationNo }, 'resent writes were already stored: answered from the store, not applied again; shards reload');
-    this.deps.onRollback?.(this.generationNo);
   }
 
   /** Trimming frees space; when the store refuses even that, it waits for the next round. */
@@ -423,89 +439,11 @@ export class WriterCore {
     );
   }
 
-  /** A rejected commit: refused and reloaded when the store says it can pass, else the thread dies. */
-  private commitRefused(units: readonly Unit[], error: unknown): void {
-    if (isFenced(error)) {
-      this.commitFenced(units, error.details.fence, error.details.current);
-      return;
-    }
-    const fault = this.deps.store.classifyError(error);
-    if (fault === 'fatal') {
-      // Anything but a full or failing disk or a lost primary is a bug or a damaged store: the thread dies with its cause.
-      this.stopped = true;
-      this.lane.halt();
-      throw error;
-    }
-    this.commitFailed(units, error, fault);
-  }
-
-  /**
-   * The transaction rolled back (or its answer was lost). Nothing of it is acked or broadcast: each writer
-   * is told STORAGE_UNAVAILABLE, every shard reloads what the store holds, and transfer halves still
-   * waiting for their partner are refused too (their shards forget the transfer on reload).
-   */
-  private commitFailed(units: readonly Unit[], error: unknown, fault: Exclude<StoreFault, 'fatal'>): void {
-    const cause = causeOf(error);
-    const reason = describeCause(cause);
-    const now = this.deps.clock.now();
-    this.generationNo += 1;
-    this.health.failed(reason, now);
-    const code = (error as { code?: unknown } | null)?.code;
-    this.deps.metrics.storageError(cause.sqliteCode ?? cause.errno ?? (typeof code === 'string' ? code : fault === 'in_doubt' ? 'in_doubt' : 'unknown'));
-    this.deps.log.error(
-      { cause, fault, units: units.length, generation: this.generationNo },
-      fault === 'in_doubt'
-        ? 'commit in doubt (its answer was lost); writes refused as STORAGE_UNAVAILABLE, retries are answered by mutation id'
-        : 'commit refused by the store; writes refused as STORAGE_UNAVAILABLE until it accepts them',
-    );
-    const held = [...this.held.values()].map((q) => q.unit);
-    this.held.clear();
-    this.deps.onRollback?.(this.generationNo);
-    this.refuse([...units, ...held], reason, fault === 'in_doubt');
-    this.health.scheduleProbe();
-  }
-
-  /**
-   * Demoted while this commit was in the store: the writer gave it up (giveUpCommit) rather than wait out
-   * the store's query timeout on a primary that lost its standby. It may still land there, so its units are
-   * in doubt: refused STORAGE_UNAVAILABLE saying so (the terminals resend them with the same mutation ids,
-   * and whichever hub leads answers those from the store if it holds them, else applies them once), and
-   * the shards reload, as after any commit that may not have landed. Not a storage fault: no probe, and
-   * /health does not turn degraded for it.
-   */
-  private commitGivenUp(units: readonly Unit[], error: unknown): void {
-    this.generationNo += 1;
-    this.deps.log.warn(
-      { cause: causeOf(error), units: units.length, generation: this.generationNo },
-      'gave up the commit in flight: this hub no longer leads; its writes are in doubt, refused as STORAGE_UNAVAILABLE and answered by mutation id when resent',
-    );
-    const held = [...this.held.values()].map((q) => q.unit);
-    this.held.clear();
-    this.deps.onRollback?.(this.generationNo);
-    this.refuse([...units, ...held], 'this hub stopped leading while committing', true);
-  }
-
-  /**
-   * A newer takeover fenced this batch: nothing was applied. Its writers (and the transfer halves still
-   * waiting) are told NOT_LEADER, the shards reload (their actors may hold what was never stored), the
-   * forwarder stops, and the front hears it so the hub follows at once.
-   */
-  private commitFenced(units: readonly Unit[], epoch: number, current: number): void {
-    this.deps.log.warn({ epoch, current, units: units.length }, 'commit fenced by a newer takeover; following');
-    this.generationNo += 1;
-    const held = [...this.held.values()].map((q) => q.unit);
-    this.held.clear();
-    this.deps.onRollback?.(this.generationNo);
-    this.role.follow(null).catch((error: unknown) => this.deps.log.error({ err: error }, 'the forwarder did not stop cleanly'));
-    this.refuseNotLeader([...units, ...held]);
-    this.deps.toFront({ type: 'fenced', input: { epoch, current } });
-  }
-
   /**
    * A newer takeover (or its node turned standby) demoted this writer with a commit in the store. On a
    * primary cut off from its standby that commit waits for an acknowledgement that cannot come (the standby
    * was promoted) until the store's query timeout, holding its terminals' writes and the lane all that time.
-   * The store gives the call up at once (`abandon`); commitGivenUp refuses its units as in doubt.
+   * The store gives the call up at once (`abandon`); commit-refusals.ts refuses its units as in doubt.
    */
   private giveUpCommit(): void {
     const flight = this.inFlight;
@@ -514,23 +452,10 @@ export class WriterCore {
     if (!this.deps.store.abandon()) flight.givenUp = false;
   }
 
-  /** NOT_LEADER to each unit's writer (once per request), naming the leader when known; nothing applied. */
-  private refuseNotLeader(units: readonly Unit[]): void {
-    const state = this.role.state;
-    const out = notLeaderRefusals(units, state.kind === 'follower' ? state.leader : null);
-    this.deps.toFront({ type: 'deliver', input: { deliveries: out.length === 0 ? [] : [{ out }], stats: this.stats() } });
-  }
-
   /** Admin writes are the leader's: a follower refuses them NOT_LEADER (the store is the leader's to change). */
   private mustLead(what: string): void {
     if (this.role.writes) return;
     throw new HubError('NOT_LEADER', `${what} refused: this hub is a follower; run it on the leader`, { retryable: true });
-  }
-
-  /** STORAGE_UNAVAILABLE to each unit's writer (once per request), with nothing applied (or, in doubt, maybe). */
-  private refuse(units: readonly Unit[], reason: string, inDoubt = false): void {
-    const out = refusals(units, reason, inDoubt);
-    this.deps.toFront({ type: 'deliver', input: { deliveries: out.length === 0 ? [] : [{ out }], stats: this.stats() } });
   }
 
   /**
@@ -547,7 +472,7 @@ export class WriterCore {
             resolve();
           },
           (error) => {
-            if (isFenced(error)) this.commitFenced([], error.details.fence, error.details.current);
+            if (isFenced(error)) this.refusals.fenced([], error.details.fence, error.details.current);
             done();
             reject(error instanceof Error ? error : new Error(String(error)));
           },
@@ -579,11 +504,11 @@ export class WriterCore {
     }
     if (!this.role.writes) {
       // A race with demotion: the front gates writes on a follower, but these were on their way.
-      this.refuseNotLeader(units);
+      this.refusals.notLeader(units);
       return;
     }
     if (generation !== undefined && generation < this.generationNo) {
-      this.refuse(units, 'the shard is reloading after a failed commit');
+      this.refusals.storage(units, 'the shard is reloading after a failed commit');
       return;
     }
     const at = this.stages.mark();
@@ -756,7 +681,7 @@ export class WriterCore {
       await following;
       this.generationNo += 1;
       this.deps.onRollback?.(this.generationNo);
-      this.refuseNotLeader([...queued, ...held]);
+      this.refusals.notLeader([...queued, ...held]);
       return null;
     },
     stop: () => {
