@@ -16,7 +16,7 @@
  * gives up its commit (its units refused in doubt), a follower taking over its tail's tick (docs/ha.md).
  * Its parts: store-units.ts (units ⇄ the port), store-upkeep.ts (WAL checkpoints off the commit path),
  * sync-answers.ts (sync, state), device-owners.ts, commit-refusals.ts (a commit that did not land as sent),
- * storage-health.ts (whether the store accepts commits),
+ * storage-health.ts (whether the store accepts commits), seed-loads.ts (the shards' seeds),
  * writer-counters.ts (what /health counts), writer-prune.ts (pruning), writer-notices.ts (messages of its
  * own), writer-deps.ts (what it is built from).
  */
@@ -25,25 +25,25 @@ import { SqliteStorePort } from '#adapters/sqlite/store-port.js';
 import type { TimerHandle } from '#ports/clock.js';
 import type { ForwardQueue } from '#ports/forwarding.js';
 import { stageTimer, type StageMark, type StageTimer } from '#ports/metrics.js';
-import { outcomeOf, settledPromise, thenSettled, whenSettled, type Outcome } from '#ports/settled.js';
+import { settledPromise, thenSettled, whenSettled, type Outcome } from '#ports/settled.js';
 import { isFenced, type CommitResult, type StoreUnit } from '#ports/store.js';
 import { HubError, causeOf } from '#protocol/errors.js';
 import { depthWithin } from '#protocol/frame-limits.js';
 import type { Unit } from '#threads/actor-io.js';
 import type { Delivery, FrontToWriter, WriterStats } from '#threads/contract.js';
-import { shardOf, tableKey, type ActorKey } from '#threads/keys.js';
+import type { ActorKey } from '#threads/keys.js';
 import type { InputArgs, InputOf, RequestHandlers, RequestType, ResultOf } from '#threads/rpc.js';
 import type { KeySeed, ShardSeed } from '#threads/seed.js';
 import { DeviceOwners } from './device-owners.js';
 import { createForwardClaims } from './forward-claim.js';
 import { createLeaderHeartbeat, type LeaderHeartbeat } from './leader-heartbeat.js';
-import { seedOfKey, seedsOfContents } from './port-seeds.js';
 import { StoreLane, type LaneTask } from './store-lane.js';
 import { StoreUpkeep } from './store-upkeep.js';
+import { SeedLoads } from './seed-loads.js';
 import { CommitRefusals } from './commit-refusals.js';
 import { WriterCounters } from './writer-counters.js';
 import { WriterPruning, type PruneSummary } from './writer-prune.js';
-import { STORAGE_PROBE_MS, StorageHealth } from './storage-health.js';
+import { StorageHealth } from './storage-health.js';
 import { outboundOf, toStoreUnit } from './store-units.js';
 import { createPortSyncAnswers, createSyncAnswers, stateView, stateViewOnPort } from './sync-answers.js';
 import { WriterRole } from './leadership.js';
@@ -107,6 +107,8 @@ export class WriterCore {
   private readonly counters: WriterCounters;
   /** Closed orders and old events, pruned on the leader (writer-prune.ts). */
   private readonly pruning: WriterPruning;
+  /** The shards' seeds, read behind the units they sent (seed-loads.ts). */
+  private readonly loads: SeedLoads;
   /** Moves with every change of the rows a SYNC_INIT is read from that this writer made (Postgres sharing). */
   private rowsVersion = 0;
   /** Measured batching, for the README figures and the writerBatch metric. */
@@ -228,6 +230,13 @@ export class WriterCore {
       },
     });
     this.tail = deps.role === 'follower' ? this.startTail() : null;
+    this.loads = new SeedLoads({
+      store,
+      clock: deps.clock,
+      log: deps.log,
+      afterCommits: (work, force) => this.afterCommits(work, force),
+      stopped: () => this.stopped,
+    });
     this.pruning = new WriterPruning({
       store,
       config,
@@ -539,61 +548,14 @@ export class WriterCore {
     this.commitSoon();
   }
 
-  /**
-   * One evicted actor's rows. Units its shard sent before asking are already queued (same port), so the
-   * answer waits for the commit that holds them — the next group commit, not a commit of its own (a
-   * forced commit per load cost one fsync per new order).
-   */
+  /** One evicted actor's rows, behind the units its shard already sent (seed-loads.ts). */
   loadKey(key: ActorKey, answer: (seed: KeySeed) => void): void {
-    const read = this.retryingRead('loading an actor', () =>
-      this.afterCommits(() => thenSettled(this.deps.store.seedOf(key), (rows) => seedOfKey(key, rows)), false),
-    );
-    whenSettled(read, answer, (error) => {
-      throw error;
-    });
+    this.loads.loadKey(key, answer);
   }
 
-  /**
-   * A read a shard cannot do without (its seeds): a store that is away for a moment (a failover, a lost
-   * connection) is asked again every STORAGE_PROBE_MS until it answers; anything else is the thread's death.
-   */
-  private retryingRead<T>(what: string, attempt: () => T | Promise<T>): T | Promise<T> {
-    let first: T | Promise<T>;
-    try {
-      first = attempt();
-    } catch (error) {
-      first = settledPromise<T>(() => {
-        throw error;
-      });
-    }
-    const known = outcomeOf(first);
-    if (known?.ok === true) return known.value;
-    const retry = (error: unknown): Promise<T> => {
-      if (this.stopped || this.deps.store.classifyError(error) === 'fatal') throw error;
-      this.deps.log.warn({ cause: causeOf(error) }, `${what} failed; retrying`);
-      return new Promise<void>((resolve) => {
-        this.deps.clock.setTimeout(resolve, STORAGE_PROBE_MS);
-      }).then(() => this.retryingRead(what, attempt));
-    };
-    return known === undefined ? (first as Promise<T>).catch(retry) : retry(known.error);
-  }
-
-  /**
-   * Rows whose actor hashes to `shard`: all of them, or (`grants`) only those of actors holding a lease or
-   * a lock, which must tick from the start — a shard that loads the rest on demand starts with no more.
-   * Units this shard sent before asking are already queued (same port, FIFO): they are committed first.
-   */
+  /** A shard's rows (all, or the grant holders'), behind the units it already sent (seed-loads.ts). */
   loadSeed(shard: number, shards: number, scope: 'all' | 'grants' = 'all'): ShardSeed | Promise<ShardSeed> {
-    return this.retryingRead('loading a shard', () =>
-      this.afterCommits(
-        () =>
-          thenSettled(this.deps.store.contents(), (contents) => {
-            const granted = scope === 'all' ? null : new Set<ActorKey>([...contents.leases.map((l) => l.homeKey), ...contents.locks.map((l) => tableKey(l.tableId))]);
-            return seedsOfContents(contents, (key) => shardOf(key, shards) === shard && (granted === null || granted.has(key)));
-          }),
-        true,
-      ),
-    );
+    return this.loads.loadSeed(shard, shards, scope);
   }
 
   // ---- pruning ----
