@@ -15,18 +15,17 @@
  * A change of role never waits for a store call hung on a primary that lost its standby: a demoted leader
  * gives up its commit (its units refused in doubt), a follower taking over its tail's tick (docs/ha.md).
  * Its parts: store-units.ts (units ⇄ the port), store-upkeep.ts (WAL checkpoints off the commit path),
- * sync-answers.ts (sync, state), device-owners.ts, commit-refusals.ts (a commit that did not land as sent),
+ * sync-answers.ts (sync, state), device-owners.ts, leader-term.ts (role, forwarder, heartbeat),
+ * commit-refusals.ts (a commit that did not land as sent),
  * storage-health.ts (whether the store accepts commits), seed-loads.ts (the shards' seeds),
  * writer-counters.ts (what /health counts), writer-prune.ts (pruning), writer-notices.ts (messages of its
  * own), writer-deps.ts (what it is built from).
  */
-import type { ForwardQueueCounts } from '#adapters/odoo/forwarder.js';
 import { SqliteStorePort } from '#adapters/sqlite/store-port.js';
 import type { TimerHandle } from '#ports/clock.js';
-import type { ForwardQueue } from '#ports/forwarding.js';
 import { stageTimer, type StageMark, type StageTimer } from '#ports/metrics.js';
 import { settledPromise, thenSettled, whenSettled, type Outcome } from '#ports/settled.js';
-import { isFenced, type CommitResult, type StoreUnit } from '#ports/store.js';
+import { isFenced, type CommitResult } from '#ports/store.js';
 import { HubError, causeOf } from '#protocol/errors.js';
 import { depthWithin } from '#protocol/frame-limits.js';
 import type { Unit } from '#threads/actor-io.js';
@@ -35,10 +34,9 @@ import type { ActorKey } from '#threads/keys.js';
 import type { InputArgs, InputOf, RequestHandlers, RequestType, ResultOf } from '#threads/rpc.js';
 import type { KeySeed, ShardSeed } from '#threads/seed.js';
 import { DeviceOwners } from './device-owners.js';
-import { createForwardClaims } from './forward-claim.js';
-import { createLeaderHeartbeat, type LeaderHeartbeat } from './leader-heartbeat.js';
 import { StoreLane, type LaneTask } from './store-lane.js';
 import { StoreUpkeep } from './store-upkeep.js';
+import { LeaderTerm } from './leader-term.js';
 import { SeedLoads } from './seed-loads.js';
 import { CommitRefusals } from './commit-refusals.js';
 import { WriterCounters } from './writer-counters.js';
@@ -46,7 +44,7 @@ import { WriterPruning, type PruneSummary } from './writer-prune.js';
 import { StorageHealth } from './storage-health.js';
 import { outboundOf, toStoreUnit } from './store-units.js';
 import { createPortSyncAnswers, createSyncAnswers, stateView, stateViewOnPort } from './sync-answers.js';
-import { WriterRole } from './leadership.js';
+import type { WriterRole } from './leadership.js';
 import type { ForwarderHandle, WriterDeps } from './writer-deps.js';
 import { ReplicaTail } from './replica-tail.js';
 
@@ -88,12 +86,8 @@ export class WriterCore {
   private timer: TimerHandle | null = null;
   /** A commit task is in the lane and has not yet taken the batch: later units join it. */
   private commitQueued = false;
-  /** The Odoo forwarder of the current leadership term (null while following, or without one). */
-  private forwarder: ForwarderHandle | null = null;
-  /** Standalone, leader (with its fence epoch) or follower (workers/writer/leadership.ts). */
-  private readonly role: WriterRole;
-  /** A leader's fenced liveness, beating while it leads (leader-heartbeat.ts). */
-  private readonly heartbeat: LeaderHeartbeat;
+  /** The role, the Odoo forwarder and the heartbeat of the current leadership term (leader-term.ts). */
+  private readonly term: LeaderTerm;
   private stopped = false;
   /** Bumped by every failed commit: shard memory loaded at an older generation may hold unstored state. */
   private generationNo = 0;
@@ -186,13 +180,6 @@ export class WriterCore {
       unitsWaiting: () => this.batch.units.length > 0,
       stopped: () => this.stopped,
     });
-    const queue: ForwardQueue & ForwardQueueCounts = {
-      pending: (limit, now) => store.pendingForward(limit, now),
-      markForwarded: (eventId, result, now) => store.markForwarded(eventId, result, now),
-      markAttemptFailed: (eventId, error, next) => store.markAttemptFailed(eventId, error, next),
-      markDead: (eventId, error, now) => store.markDead(eventId, error, now),
-      counts: () => thenSettled(store.tallies(), (t) => ({ pending: t.pendingForward, dead: t.deadLetters })),
-    };
     this.counters = new WriterCounters({
       store,
       clock: deps.clock,
@@ -203,31 +190,17 @@ export class WriterCore {
       stopped: () => this.stopped,
       watchesOdoo: deps.createForwarder != null,
     });
-    this.heartbeat = createLeaderHeartbeat({ clock: deps.clock, intervalMs: config.HUB_LEADER_HEARTBEAT_MS, commit: (units, epoch) => this.commitClaim(units, epoch), log: deps.log });
-    // Only a leader (or a standalone hub) forwards to Odoo: each term starts a forwarder of its own.
-    this.role = new WriterRole(deps.role ?? 'standalone', {
+    this.term = new LeaderTerm({
+      store,
+      config,
+      clock: deps.clock,
       log: deps.log,
-      startForwarder: (epoch) => {
-        if (epoch !== undefined) this.heartbeat.start(epoch);
-        // A leader claims each batch under its fence before sending it (forward-claim.ts); standalone never needs to.
-        const claim = epoch === undefined ? undefined : createForwardClaims({ store, commit: (units) => this.commitClaim(units, epoch), clock: deps.clock, config, epoch });
-        this.forwarder =
-          deps.createForwarder?.({
-            queue: claim === undefined ? queue : { ...queue, claim },
-            config,
-            clock: deps.clock,
-            log: deps.log,
-            metrics: deps.metrics,
-            onOutcome: (o) => this.counters.forwardOutcome(o),
-          }) ?? null;
-        this.forwarder?.start();
-      },
-      stopForwarder: async () => {
-        this.heartbeat.stop();
-        const forwarder = this.forwarder;
-        this.forwarder = null;
-        await forwarder?.stop();
-      },
+      metrics: deps.metrics,
+      ...(deps.createForwarder === undefined ? {} : { createForwarder: deps.createForwarder }),
+      initial: deps.role ?? 'standalone',
+      lane: this.lane,
+      onOutcome: (o) => this.counters.forwardOutcome(o),
+      onFenced: (fence, current) => this.refusals.fenced([], fence, current),
     });
     this.tail = deps.role === 'follower' ? this.startTail() : null;
     this.loads = new SeedLoads({
@@ -253,6 +226,16 @@ export class WriterCore {
     // Not at once: the writer's first `stats` message is its ready signal, and the front does not exist yet.
     this.counters.watchOdooSoon();
     this.pruning.schedule();
+  }
+
+  /** Standalone, leader (with its fence epoch) or follower (workers/writer/leadership.ts). */
+  private get role(): WriterRole {
+    return this.term.role;
+  }
+
+  /** The Odoo forwarder of the current leadership term (null while following, or without one). */
+  private get forwarder(): ForwarderHandle | null {
+    return this.term.forwarder;
   }
 
   private startTail(): ReplicaTail {
@@ -467,29 +450,6 @@ export class WriterCore {
     throw new HubError('NOT_LEADER', `${what} refused: this hub is a follower; run it on the leader`, { retryable: true });
   }
 
-  /**
-   * The forwarder's claim or the heartbeat, on the lane under the fence of the term that made it (never the
-   * role's fence of the moment: after a demotion that is none, an unfenced write); fenced, the writer follows.
-   */
-  private commitClaim(units: readonly StoreUnit[], fence: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.lane.push((done) => {
-        whenSettled(
-          this.deps.store.commit(units, this.deps.clock.now(), fence),
-          () => {
-            done();
-            resolve();
-          },
-          (error) => {
-            if (isFenced(error)) this.refusals.fenced([], error.details.fence, error.details.current);
-            done();
-            reject(error instanceof Error ? error : new Error(String(error)));
-          },
-        );
-      });
-    });
-  }
-
   // ---- what arrives ----
 
   get generation(): number {
@@ -651,7 +611,7 @@ export class WriterCore {
       // Nothing that arrives after this is stored: the hub is shutting down.
       this.stopped = true;
       this.tail?.stop();
-      this.heartbeat.stop();
+      this.term.stopHeartbeat();
       return this.afterCommits(async () => {
         this.health.stop();
         await this.forwarder?.stop();
