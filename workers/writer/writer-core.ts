@@ -432,16 +432,18 @@ export class WriterCore {
   }
 
   /**
-   * A newer takeover (or its node turned standby) demoted this writer with a commit in the store. On a
-   * primary cut off from its standby that commit waits for an acknowledgement that cannot come (the standby
-   * was promoted) until the store's query timeout, holding its terminals' writes and the lane all that time.
-   * The store gives the call up at once (`abandon`); commit-refusals.ts refuses its units as in doubt.
+   * A newer takeover (or its node turned standby) demoted this writer. On a primary cut off from its
+   * standby, the commit in the store — the units' or the term's own heartbeat or forward claim — waits for
+   * an acknowledgement that cannot come (the standby was promoted) until the store's query timeout, holding
+   * the lane, its terminals' writes and the forwarder's stop all that time. The store gives the call up at
+   * once (`abandon`; whatever call is on its connection, a read included, which then fails retryably);
+   * commit-refusals.ts refuses a given-up commit's units as in doubt.
    */
   private giveUpCommit(): void {
+    if (this.deps.store.abandon === undefined) return;
     const flight = this.inFlight;
-    if (flight === null || this.deps.store.abandon === undefined) return;
-    flight.givenUp = true;
-    if (!this.deps.store.abandon()) flight.givenUp = false;
+    if (flight !== null) flight.givenUp = true;
+    if (!this.deps.store.abandon() && flight !== null) flight.givenUp = false;
   }
 
   /** Admin writes are the leader's: a follower refuses them NOT_LEADER (the store is the leader's to change). */

@@ -182,6 +182,24 @@ describe('a leader demoted with a commit hung in its store', () => {
     expect(a.outs().map((o) => o.msg.type)).toEqual(['ORDER_ACK', 'ORDER_UPDATED']);
   });
 
+  it("gives up the term's own commit hung in the store (a heartbeat); the writes queued behind it are refused NOT_LEADER", async () => {
+    const held = hangingPort(open());
+    const a = hub(held.port);
+    await a.core.request('take_over', { node: 'hub-a' });
+    await a.core.settled();
+    held.state.hang = true;
+    a.clock.advance(config.HUB_LEADER_HEARTBEAT_MS);
+    for (let i = 0; i < 20 && held.hung.length === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(held.hung).toHaveLength(1);
+    a.core.enqueue([orderWriteUnit('m1')]);
+    a.core.commit();
+
+    await a.core.request('demote', { leader: LEADER_B });
+    await settlesWithin(a.core.settled(), 10_000, 'the lane after the demotion');
+    expect(held.state.abandoned).toBe(1);
+    expect(a.outs().map((o) => (o.msg.type === 'ERROR' ? o.msg.code : o.msg.type))).toEqual(['NOT_LEADER']);
+  });
+
   it('gives nothing up when no commit is in flight', async () => {
     const held = hangingPort(open());
     const a = hub(held.port);
