@@ -39,6 +39,7 @@ import { CAN_COMMIT_SQL, connectHost, parsePgUrl, type PgHost, type PgTarget } f
 import { PG_DATA_TABLES, migratePg } from './schema.js';
 import { StoredJsonReader, UNREADABLE } from './stored-json.js';
 import { applyUnit, mutationOn } from './apply-unit.js';
+import { floorOn, pruneOn, trimOn } from './pg-prune.js';
 import { CommitInDoubtError, classifyPgError, isTimeout } from './pg-fault.js';
 
 export interface PgStoreOptions {
@@ -289,7 +290,7 @@ export class PgStore implements HubStorePort {
   readEvents(afterSeq: number, limit: number, excludeTerminal?: string): Promise<StoredEvent[] | null> {
     return this.run(async (c) => {
       const mark = this.mark;
-      if (afterSeq < (await this.floorOn(c)) || afterSeq > mark) return null;
+      if (afterSeq < (await floorOn(c)) || afterSeq > mark) return null;
       const { rows } = await c.query<{ id: number; payload: string }>(
         `SELECT id, payload FROM events WHERE id > $1 AND id <= $2 AND payload IS NOT NULL AND (source_terminal IS NULL OR source_terminal <> $3)
          ORDER BY id LIMIT $4`,
@@ -305,11 +306,6 @@ export class PgStore implements HubStorePort {
       }
       return events;
     });
-  }
-
-  private async floorOn(c: pg.Client): Promise<number> {
-    const { rows } = await c.query<{ value: string }>(`SELECT value FROM meta WHERE key = 'resume_floor'`);
-    return Number(rows[0]?.value ?? '0');
   }
 
   getMutation(terminalId: string, mutationId: string, owner = ''): Promise<unknown> {
@@ -569,61 +565,14 @@ export class PgStore implements HubStorePort {
     ]);
   }
 
-  /** As the SQLite store's pruneScheduled: closed orders by count and bytes, events by count and bytes, never ones owed to Odoo. */
+  /** As the SQLite store's pruneScheduled (pg-prune.ts). */
   prune(limits: PruneLimits): Promise<PruneOutcome> {
-    return this.tx(async (c) => {
-      const { rows: closed } = await c.query<{ posReference: string; n: number; bytes: number }>(
-        `SELECT pos_reference AS "posReference",
-           row_number() OVER (ORDER BY updated_at DESC, pos_reference DESC) AS n,
-           sum(coalesce(octet_length(snapshot), 0)) OVER (ORDER BY updated_at DESC, pos_reference DESC) AS bytes
-         FROM orders WHERE odoo_order_id IS NOT NULL AND pos_reference NOT IN (SELECT pos_reference FROM leases)`,
-      );
-      const orders: string[] = [];
-      for (const o of closed) {
-        if (Number(o.n) <= limits.closedOrders && Number(o.bytes) <= limits.orderBytes) continue;
-        await c.query('DELETE FROM orders WHERE pos_reference = $1', [o.posReference]);
-        await c.query('DELETE FROM epochs WHERE key = $1', [`lease:${o.posReference}`]);
-        orders.push(o.posReference);
-      }
-      const { rows: seqRows } = await c.query<{ seq: number }>('SELECT seq FROM seq_counter WHERE id = 1');
-      const byCount = (seqRows[0]?.seq ?? 0) - limits.retention;
-      const { rows: cut } = await c.query<{ id: number }>(
-        `SELECT id FROM (SELECT id, sum(coalesce(octet_length(payload), 0) + coalesce(octet_length(finalize), 0)) OVER (ORDER BY id DESC) AS acc FROM events) s
-         WHERE acc > $1 ORDER BY id DESC LIMIT 1`,
-        [limits.eventBytes],
-      );
-      const cutoff = Math.max(byCount, cut[0]?.id ?? 0);
-      let floor = await this.floorOn(c);
-      let events = 0;
-      if (cutoff > 0 && cutoff > floor) {
-        events =
-          (await c.query(`DELETE FROM events WHERE id <= $1 AND (forwarded IS NULL OR status = 'forwarded')`, [cutoff]))
-            .rowCount ?? 0;
-        await c.query(
-          `INSERT INTO meta (key, value) VALUES ('resume_floor', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-          [String(cutoff)],
-        );
-        floor = cutoff;
-      }
-      await c.query('DELETE FROM mutations WHERE rowid <= (SELECT max(rowid) FROM mutations) - $1', [limits.retention]);
-      return { orders, events, resumeFloor: floor };
-    });
+    return this.tx((c) => pruneOn(c, limits));
   }
 
-  /** As the SQLite store's prune(retention): events past the resume window and old mutation replies. */
+  /** As the SQLite store's prune(retention) (pg-prune.ts). */
   trimEvents(retention: number): Promise<void> {
-    return this.tx(async (c) => {
-      const { rows } = await c.query<{ seq: number }>('SELECT seq FROM seq_counter WHERE id = 1');
-      const cutoff = (rows[0]?.seq ?? 0) - retention;
-      if (cutoff > 0 && cutoff > (await this.floorOn(c))) {
-        await c.query(`DELETE FROM events WHERE id <= $1 AND (forwarded IS NULL OR status = 'forwarded')`, [cutoff]);
-        await c.query(
-          `INSERT INTO meta (key, value) VALUES ('resume_floor', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-          [String(cutoff)],
-        );
-      }
-      await c.query('DELETE FROM mutations WHERE rowid <= (SELECT max(rowid) FROM mutations) - $1', [retention]);
-    });
+    return this.tx((c) => trimOn(c, retention));
   }
 
   async reset(): Promise<void> {
