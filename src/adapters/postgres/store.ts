@@ -8,8 +8,9 @@
  * their mutation ids, which the store answers instead of applying twice. Any failed call drops the
  * connection, so a hung primary (no reset, just silence) costs one query timeout, not the writer — or
  * nothing, when the writer changes role and gives the call up (`abandon`).
- * One unit's rows are written by apply-unit.ts. The rest stays one class (about 540 lines) for now: every
- * read, the forward queue and pruning go through the one serialized connection (`run`, `tx`) it owns.
+ * One unit's rows are written by apply-unit.ts, the shards' reads by pg-contents.ts, pruning by pg-prune.ts;
+ * all of them, the other reads and the forward queue go through the one serialized connection (`run`, `tx`)
+ * this class owns.
  */
 import type pg from 'pg';
 import type {
@@ -24,10 +25,6 @@ import type {
   StoreTallies,
   StoreUnit,
   StoredEvent,
-  StoredLease,
-  StoredLock,
-  StoredOrder,
-  StoredTable,
   UnitOutcome,
 } from '../../ports/store.js';
 import { fencedError } from '../../ports/store.js';
@@ -40,6 +37,7 @@ import { PG_DATA_TABLES, migratePg } from './schema.js';
 import { StoredJsonReader, UNREADABLE } from './stored-json.js';
 import { applyUnit, mutationOn } from './apply-unit.js';
 import { floorOn, pruneOn, trimOn } from './pg-prune.js';
+import { contentsFrom, contentsRows, seedOn } from './pg-contents.js';
 import { CommitInDoubtError, classifyPgError, isTimeout } from './pg-fault.js';
 
 export interface PgStoreOptions {
@@ -67,15 +65,6 @@ const DEFAULT_QUERY_TIMEOUT_MS = 15_000;
 const DEFAULT_LOCK_TIMEOUT_MS = 5000;
 
 type Row = Record<string, unknown>;
-
-/** Start each query only after the one before it finished (a pg client runs one at a time). */
-async function sequential<T extends readonly (() => Promise<unknown>)[]>(
-  thunks: T,
-): Promise<{ -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
-  const out: unknown[] = [];
-  for (const thunk of thunks) out.push(await thunk());
-  return out as { -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> };
-}
 
 export class PgStore implements HubStorePort {
   readonly engine = 'postgres' as const;
@@ -312,138 +301,15 @@ export class PgStore implements HubStorePort {
     return this.run((c) => mutationOn(c, this.json, terminalId, mutationId, owner));
   }
 
-  private snapshot(text: string | null, posReference: string): OrderSnapshot | null {
-    // A quarantined snapshot reads as none: the order keeps its version and route.
-    const snapshot = this.json.read<OrderSnapshot>(text, 'order', posReference);
-    return snapshot === UNREADABLE ? null : snapshot;
-  }
-
+  /** Every row a full reload needs, in one view (pg-contents.ts). */
   async contents(): Promise<StoreContents> {
-    const [orders, leases, locks, tables, plans, epochs, mutations, finalizing] = await this.run(async (c) => {
-      const q = async <T extends Row>(sql: string): Promise<T[]> => (await c.query<T>(sql)).rows;
-      // One after another: one connection runs one query at a time (and REPEATABLE READ makes them one view).
-      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const all = await sequential([
-        () =>
-          q<{
-            posReference: string;
-            homeKey: string;
-            tableId: number | null;
-            version: number;
-            snapshot: string | null;
-            state: string | null;
-            terminalId: string | null;
-            odooOrderId: number | null;
-          }>(
-            `SELECT pos_reference AS "posReference", home_key AS "homeKey", table_id AS "tableId", version, snapshot, state, terminal_id AS "terminalId",
-             odoo_order_id AS "odooOrderId" FROM orders ORDER BY pos_reference`,
-          ),
-        () =>
-          q<StoredLease & Row>(
-            `SELECT pos_reference AS "posReference", home_key AS "homeKey", terminal_id AS "terminalId", role, table_id AS "tableId", expires_at AS "expiresAt", epoch FROM leases`,
-          ),
-        () =>
-          q<StoredLock & Row>(
-            `SELECT table_id AS "tableId", terminal_id AS "terminalId", role, expires_at AS "expiresAt", epoch FROM table_locks`,
-          ),
-        () =>
-          q<StoredTable & Row>(
-            `SELECT table_id AS "tableId", status, pos_reference AS "posReference" FROM tables ORDER BY table_id`,
-          ),
-        () =>
-          q<{ floorId: number; plan: string }>(`SELECT floor_id AS "floorId", plan FROM floor_plans ORDER BY floor_id`),
-        () =>
-          q<{ key: string; homeKey: string; epoch: number }>(`SELECT key, home_key AS "homeKey", epoch FROM epochs`),
-        () =>
-          q<{ terminalId: string; owner: string; mutationId: string; homeKey: string }>(
-            `SELECT terminal_id AS "terminalId", owner, mutation_id AS "mutationId", home_key AS "homeKey" FROM mutations`,
-          ),
-        () =>
-          q<{ posReference: string }>(
-            `SELECT pos_reference AS "posReference" FROM events WHERE type = 'ORDER_FINALIZE' AND status IN ('pending', 'forwarded')
-           UNION SELECT pos_reference FROM orders WHERE odoo_order_id IS NOT NULL`,
-          ),
-      ] as const);
-      await c.query('COMMIT');
-      return all;
-    });
-    const floorPlans: unknown[] = [];
-    for (const p of plans) {
-      const plan = this.json.read<unknown>(p.plan, 'floor_plan', String(p.floorId));
-      if (plan !== UNREADABLE && plan !== null) floorPlans.push(plan);
-    }
-    return {
-      orders: orders.map((o): StoredOrder => ({ ...o, snapshot: this.snapshot(o.snapshot, o.posReference) })),
-      leases,
-      locks,
-      tables,
-      floorPlans,
-      epochs,
-      mutations,
-      finalizing: finalizing.map((f) => f.posReference),
-    };
+    const rows = await this.run((c) => contentsRows(c));
+    return contentsFrom(rows, this.json);
   }
 
+  /** One actor's rows (pg-contents.ts). */
   async seedOf(homeKey: string): Promise<KeyContents> {
-    const tableId = homeKey.startsWith('t:') ? Number(homeKey.slice(2)) : null;
-    return this.run(async (c) => {
-      const q = async <T extends Row>(sql: string, params: unknown[]): Promise<T[]> =>
-        (await c.query<T>(sql, params)).rows;
-      const orders = await q<{
-        posReference: string;
-        tableId: number | null;
-        version: number;
-        snapshot: string | null;
-        state: string | null;
-        finalizing: boolean;
-      }>(
-        `SELECT o.pos_reference AS "posReference", o.table_id AS "tableId", o.version, o.snapshot, o.state,
-           (o.odoo_order_id IS NOT NULL OR EXISTS (SELECT 1 FROM events e WHERE e.type = 'ORDER_FINALIZE' AND e.pos_reference = o.pos_reference
-             AND e.status IN ('pending', 'forwarded'))) AS finalizing
-         FROM orders o WHERE o.home_key = $1`,
-        [homeKey],
-      );
-      const leases = await q<Omit<StoredLease, 'homeKey'> & Row>(
-        `SELECT pos_reference AS "posReference", terminal_id AS "terminalId", role, table_id AS "tableId", expires_at AS "expiresAt", epoch FROM leases WHERE home_key = $1`,
-        [homeKey],
-      );
-      const lock =
-        tableId === null
-          ? []
-          : await q<Omit<StoredLock, 'tableId'> & Row>(
-              `SELECT terminal_id AS "terminalId", role, expires_at AS "expiresAt", epoch FROM table_locks WHERE table_id = $1`,
-              [tableId],
-            );
-      const table =
-        tableId === null
-          ? []
-          : await q<Omit<StoredTable, 'tableId'> & Row>(
-              `SELECT status, pos_reference AS "posReference" FROM tables WHERE table_id = $1`,
-              [tableId],
-            );
-      const epochs = await q<{ key: string; epoch: number }>(`SELECT key, epoch FROM epochs WHERE home_key = $1`, [
-        homeKey,
-      ]);
-      const mutations = await q<{ terminalId: string; owner: string; mutationId: string }>(
-        `SELECT terminal_id AS "terminalId", owner, mutation_id AS "mutationId" FROM mutations WHERE home_key = $1`,
-        [homeKey],
-      );
-      return {
-        orders: orders.map((o) => ({
-          posReference: o.posReference,
-          tableId: o.tableId,
-          version: o.version,
-          snapshot: this.snapshot(o.snapshot, o.posReference),
-          state: o.state,
-        })),
-        leases,
-        lock: lock[0] ?? null,
-        table: table[0] ?? null,
-        epochs,
-        mutations,
-        finalizing: orders.filter((o) => o.finalizing).map((o) => o.posReference),
-      };
-    });
+    return this.run((c) => seedOn(c, this.json, homeKey));
   }
 
   async takeOver(node: string, now: number): Promise<number> {
