@@ -220,6 +220,14 @@ export interface HubStorePort {
    */
   commit(units: readonly StoreUnit[], now: number, fence?: number): Promise<CommitResult>;
   /**
+   * Give up the call in flight now instead of waiting for its answer: a writer that stopped leading must not
+   * sit out a commit hung on a primary whose standby was promoted (a query timeout, 15 s). The call rejects
+   * at once — a commit `in_doubt` once its COMMIT may have been sent, anything else `transient` — and the
+   * next call connects afresh. True when a call was given up. SQLite has none: its calls settle in the turn
+   * they start, so nothing is ever in flight when another part of the writer runs.
+   */
+  abandon?(): boolean;
+  /**
    * The last seq whose commit returned. Never beyond what is durable, so nothing past it is served: on
    * Postgres a commit waiting for the standby is already visible on the primary.
    */

@@ -12,34 +12,39 @@
  * serving, degraded, until a write succeeds again (a small probe write retries on its own while nobody
  * writes). A commit whose answer was lost (in doubt) is refused the same way: the retry's mutation id is
  * answered from what the store holds. Anything else the store throws kills the thread with its cause.
+ * A change of role never waits for a store call hung on a primary that lost its standby: a demoted leader
+ * gives up its commit (its units refused in doubt), a follower taking over its tail's tick (docs/ha.md).
  * Its parts: store-units.ts (units ⇄ the port), store-upkeep.ts (WAL checkpoints off the commit path),
- * sync-answers.ts (sync, state), device-owners.ts,
- * writer-notices.ts (messages of its own), writer-deps.ts (what it is built from).
+ * sync-answers.ts (sync, state), device-owners.ts, leader-term.ts (role, forwarder, heartbeat),
+ * commit-refusals.ts (a commit that did not land as sent),
+ * storage-health.ts (whether the store accepts commits), seed-loads.ts (the shards' seeds),
+ * writer-counters.ts (what /health counts), writer-prune.ts (pruning), writer-notices.ts (messages of its
+ * own), writer-deps.ts (what it is built from).
  */
-import type { ForwardQueueCounts } from '#adapters/odoo/forwarder.js';
 import { SqliteStorePort } from '#adapters/sqlite/store-port.js';
 import type { TimerHandle } from '#ports/clock.js';
-import type { ForwardOutcome, ForwardQueue } from '#ports/forwarding.js';
 import { stageTimer, type StageMark, type StageTimer } from '#ports/metrics.js';
-import { outcomeOf, settledPromise, thenSettled, whenSettled, type Outcome } from '#ports/settled.js';
-import { isFenced, type CommitResult, type StoreFault, type StoreTallies, type StoreUnit } from '#ports/store.js';
-import { HubError, causeOf, describeCause } from '#protocol/errors.js';
+import { settledPromise, thenSettled, whenSettled, type Outcome } from '#ports/settled.js';
+import { isFenced, type CommitResult } from '#ports/store.js';
+import { HubError, causeOf } from '#protocol/errors.js';
 import { depthWithin } from '#protocol/frame-limits.js';
 import type { Unit } from '#threads/actor-io.js';
 import type { Delivery, FrontToWriter, WriterStats } from '#threads/contract.js';
-import { shardOf, tableKey, type ActorKey } from '#threads/keys.js';
+import type { ActorKey } from '#threads/keys.js';
 import type { InputArgs, InputOf, RequestHandlers, RequestType, ResultOf } from '#threads/rpc.js';
 import type { KeySeed, ShardSeed } from '#threads/seed.js';
 import { DeviceOwners } from './device-owners.js';
-import { createForwardClaims } from './forward-claim.js';
-import { createLeaderHeartbeat, type LeaderHeartbeat } from './leader-heartbeat.js';
-import { seedOfKey, seedsOfContents } from './port-seeds.js';
 import { StoreLane, type LaneTask } from './store-lane.js';
 import { StoreUpkeep } from './store-upkeep.js';
+import { LeaderTerm } from './leader-term.js';
+import { SeedLoads } from './seed-loads.js';
+import { CommitRefusals } from './commit-refusals.js';
+import { WriterCounters } from './writer-counters.js';
+import { WriterPruning, type PruneSummary } from './writer-prune.js';
+import { StorageHealth } from './storage-health.js';
 import { outboundOf, toStoreUnit } from './store-units.js';
 import { createPortSyncAnswers, createSyncAnswers, stateView, stateViewOnPort } from './sync-answers.js';
-import { outcomeMessage, refusals } from './writer-notices.js';
-import { WriterRole, notLeaderRefusals } from './leadership.js';
+import type { WriterRole } from './leadership.js';
 import type { ForwarderHandle, WriterDeps } from './writer-deps.js';
 import { ReplicaTail } from './replica-tail.js';
 
@@ -51,11 +56,7 @@ export type { ForwarderFactory, ForwarderHandle, WriterClock, WriterDeps } from 
  */
 const UNIT_DEPTH_MARGIN = 16;
 
-/** While the store refuses commits, how often a one-row probe write checks whether it accepts them again. */
-export const STORAGE_PROBE_MS = 1000;
-
-/** How often the writer checks whether the forwarder's view of Odoo changed. */
-const ODOO_WATCH_MS = 1000;
+export { STORAGE_PROBE_MS } from './storage-health.js';
 
 /** The light event-log trim runs every this many commits (the full pass runs on HUB_PRUNE_INTERVAL_MS). */
 const TRIM_EVERY_COMMITS = 256;
@@ -76,8 +77,6 @@ interface Batch {
 
 const emptyBatch = (): Batch => ({ units: [], joined: [], after: [] });
 
-const NO_TALLIES: StoreTallies = { orders: 0, activeLeases: 0, activeLocks: 0, pendingForward: 0, totalForwarded: 0, deadLetters: 0 };
-
 export class WriterCore {
   private batch: Batch = emptyBatch();
   /** A transfer's first part, waiting for its other half (which comes from the other shard's port). */
@@ -87,28 +86,23 @@ export class WriterCore {
   private timer: TimerHandle | null = null;
   /** A commit task is in the lane and has not yet taken the batch: later units join it. */
   private commitQueued = false;
-  /** The Odoo forwarder of the current leadership term (null while following, or without one). */
-  private forwarder: ForwarderHandle | null = null;
-  /** Standalone, leader (with its fence epoch) or follower (workers/writer/leadership.ts). */
-  private readonly role: WriterRole;
-  /** A leader's fenced liveness, beating while it leads (leader-heartbeat.ts). */
-  private readonly heartbeat: LeaderHeartbeat;
+  /** The role, the Odoo forwarder and the heartbeat of the current leadership term (leader-term.ts). */
+  private readonly term: LeaderTerm;
   private stopped = false;
-  /** Odoo reachability last told to the front: it changes without any commit (the forwarder's idle probe). */
-  private toldReachable: boolean | null = null;
-  private toldClaimWait: number | null = null;
   /** Bumped by every failed commit: shard memory loaded at an older generation may hold unstored state. */
   private generationNo = 0;
-  /** Set while the store refuses commits; /health says `degraded` with the reason. */
-  private storageError: { reason: string; since: number; failures: number } | null = null;
-  private probeTimer: TimerHandle | null = null;
-  /** The store's counters as of the last commit (or forward, reset, prune): /health reads these. */
-  private tallies: StoreTallies = NO_TALLIES;
-  /** A tallies read is in flight (Postgres); `talliesStale`: another commit landed since it started. */
-  private talliesReading = false;
-  private talliesStale = false;
-  /** The last Odoo confirmation the store remembers (meta `last_odoo_sync`), until the forwarder has its own. */
-  private storedOdooSync: number | null = null;
+  /** The units of the commit the store is running now; `givenUp` once a demotion stopped waiting for it. */
+  private inFlight: { readonly units: readonly Unit[]; givenUp: boolean } | null = null;
+  /** Whether the store accepts commits; /health says `degraded` with the reason while it does not. */
+  private readonly health: StorageHealth;
+  /** What terminals and shards are told when a commit does not land as sent (commit-refusals.ts). */
+  private readonly refusals: CommitRefusals;
+  /** The counters every delivery carries to /health (writer-counters.ts). */
+  private readonly counters: WriterCounters;
+  /** Closed orders and old events, pruned on the leader (writer-prune.ts). */
+  private readonly pruning: WriterPruning;
+  /** The shards' seeds, read behind the units they sent (seed-loads.ts). */
+  private readonly loads: SeedLoads;
   /** Moves with every change of the rows a SYNC_INIT is read from that this writer made (Postgres sharing). */
   private rowsVersion = 0;
   /** Measured batching, for the README figures and the writerBatch metric. */
@@ -121,7 +115,9 @@ export class WriterCore {
   /** Device bindings; the claims of one turn share one commit (device-owners.ts). */
   private readonly devices: DeviceOwners;
   /** Resolves once the counters /health needs have been read (at once on SQLite). */
-  readonly ready: Promise<void>;
+  get ready(): Promise<void> {
+    return this.counters.ready;
+  }
   /** When SQLite's WAL is checkpointed: between commits, after their deliveries (store-upkeep.ts). */
   readonly upkeep: StoreUpkeep;
   /** A replicated store's follower serves the leader's events as they are acknowledged (replica-tail.ts). */
@@ -129,6 +125,40 @@ export class WriterCore {
 
   constructor(private readonly deps: WriterDeps) {
     const { store, config } = deps;
+    this.health = new StorageHealth({
+      store,
+      clock: deps.clock,
+      log: deps.log,
+      lane: this.lane,
+      fence: () => this.role.fence,
+      stopped: () => this.stopped,
+      onFenced: (fence, current) => this.refusals.fenced([], fence, current),
+      onProbed: () => this.deps.toFront({ type: 'stats', input: this.stats() }),
+    });
+    this.refusals = new CommitRefusals({
+      store,
+      clock: deps.clock,
+      log: deps.log,
+      metrics: deps.metrics,
+      toFront: (notice) => this.deps.toFront(notice),
+      ...(deps.onRollback === undefined ? {} : { onRollback: deps.onRollback }),
+      health: this.health,
+      role: () => this.role,
+      stats: () => this.stats(),
+      nextGeneration: () => {
+        this.generationNo += 1;
+        return this.generationNo;
+      },
+      takeHeld: () => {
+        const held = [...this.held.values()].map((q) => q.unit);
+        this.held.clear();
+        return held;
+      },
+      halt: () => {
+        this.stopped = true;
+        this.lane.halt();
+      },
+    });
     this.stages = deps.stages ?? stageTimer(deps.metrics);
     // The SQLite adapter's one extra capability: its rows can be watched and read in this turn, so a
     // reconnect storm shares one SYNC_INIT per version without a promise per terminal.
@@ -150,50 +180,62 @@ export class WriterCore {
       unitsWaiting: () => this.batch.units.length > 0,
       stopped: () => this.stopped,
     });
-    const queue: ForwardQueue & ForwardQueueCounts = {
-      pending: (limit, now) => store.pendingForward(limit, now),
-      markForwarded: (eventId, result, now) => store.markForwarded(eventId, result, now),
-      markAttemptFailed: (eventId, error, next) => store.markAttemptFailed(eventId, error, next),
-      markDead: (eventId, error, now) => store.markDead(eventId, error, now),
-      counts: () => thenSettled(store.tallies(), (t) => ({ pending: t.pendingForward, dead: t.deadLetters })),
-    };
-    const stored = thenSettled(store.meta('last_odoo_sync'), (raw) => {
-      this.storedOdooSync = raw === null ? null : Number(raw);
-    });
-    const counted = thenSettled(store.tallies(), (t) => {
-      this.tallies = t;
-    });
-    this.ready = thenSettled(stored, () => counted);
-    this.heartbeat = createLeaderHeartbeat({ clock: deps.clock, intervalMs: config.HUB_LEADER_HEARTBEAT_MS, commit: (units, epoch) => this.commitClaim(units, epoch), log: deps.log });
-    // Only a leader (or a standalone hub) forwards to Odoo: each term starts a forwarder of its own.
-    this.role = new WriterRole(deps.role ?? 'standalone', {
+    this.counters = new WriterCounters({
+      store,
+      clock: deps.clock,
       log: deps.log,
-      startForwarder: (epoch) => {
-        if (epoch !== undefined) this.heartbeat.start(epoch);
-        // A leader claims each batch under its fence before sending it (forward-claim.ts); standalone never needs to.
-        const claim = epoch === undefined ? undefined : createForwardClaims({ store, commit: (units) => this.commitClaim(units, epoch), clock: deps.clock, config, epoch });
-        this.forwarder =
-          deps.createForwarder?.({
-            queue: claim === undefined ? queue : { ...queue, claim },
-            config,
-            clock: deps.clock,
-            log: deps.log,
-            metrics: deps.metrics,
-            onOutcome: (o) => this.onForwardOutcome(o),
-          }) ?? null;
-        this.forwarder?.start();
-      },
-      stopForwarder: async () => {
-        this.heartbeat.stop();
-        const forwarder = this.forwarder;
-        this.forwarder = null;
-        await forwarder?.stop();
-      },
+      toFront: (notice) => this.deps.toFront(notice),
+      forwarder: () => this.forwarder,
+      storageError: () => this.health.error,
+      stopped: () => this.stopped,
+      watchesOdoo: deps.createForwarder != null,
+    });
+    this.term = new LeaderTerm({
+      store,
+      config,
+      clock: deps.clock,
+      log: deps.log,
+      metrics: deps.metrics,
+      ...(deps.createForwarder === undefined ? {} : { createForwarder: deps.createForwarder }),
+      initial: deps.role ?? 'standalone',
+      lane: this.lane,
+      onOutcome: (o) => this.counters.forwardOutcome(o),
+      onFenced: (fence, current) => this.refusals.fenced([], fence, current),
     });
     this.tail = deps.role === 'follower' ? this.startTail() : null;
+    this.loads = new SeedLoads({
+      store,
+      clock: deps.clock,
+      log: deps.log,
+      afterCommits: (work, force) => this.afterCommits(work, force),
+      stopped: () => this.stopped,
+    });
+    this.pruning = new WriterPruning({
+      store,
+      config,
+      clock: deps.clock,
+      log: deps.log,
+      afterCommits: (work, force) => this.afterCommits(work, force),
+      writes: () => this.role.writes,
+      stopped: () => this.stopped,
+      onOrdersPruned: (posReferences) => {
+        this.rowsVersion += 1;
+        this.deps.toFront({ type: 'forget', input: { posReferences: [...posReferences] } });
+      },
+    });
     // Not at once: the writer's first `stats` message is its ready signal, and the front does not exist yet.
-    deps.clock.setTimeout(() => this.watchOdoo(), ODOO_WATCH_MS);
-    deps.clock.setTimeout(() => this.scheduledPrune(), config.HUB_PRUNE_INTERVAL_MS);
+    this.counters.watchOdooSoon();
+    this.pruning.schedule();
+  }
+
+  /** Standalone, leader (with its fence epoch) or follower (workers/writer/leadership.ts). */
+  private get role(): WriterRole {
+    return this.term.role;
+  }
+
+  /** The Odoo forwarder of the current leadership term (null while following, or without one). */
+  private get forwarder(): ForwarderHandle | null {
+    return this.term.forwarder;
   }
 
   private startTail(): ReplicaTail {
@@ -210,7 +252,7 @@ export class WriterCore {
         this.rowsVersion += 1;
         const out = events.map((e) => ({ to: 'all' as const, msg: e.payload as Delivery['out'][number]['msg'] }));
         this.deps.toFront({ type: 'deliver', input: { deliveries: out.length === 0 ? [] : [{ out }], stats: this.stats() } });
-        this.refreshTallies();
+        this.counters.refresh();
       },
       refresh: (refresh) => this.deps.onRefresh?.(refresh),
     });
@@ -318,14 +360,20 @@ export class WriterCore {
     const started = this.deps.clock.elapsed();
     const commitStart = this.stages.mark();
     for (const q of batch.units) this.stages.end('commit_wait', q.at);
+    const flight = { units, givenUp: false };
+    this.inFlight = flight;
     whenSettled(
       this.deps.store.commit(units.map(toStoreUnit), this.deps.clock.now(), this.role.fence),
       (result) => {
+        this.inFlight = null;
+        // Landed after all, even if a demotion gave up waiting: durable, so acked as any commit.
         this.committed(units, batch.joined, result, started, commitStart);
         finish();
       },
       (error) => {
-        this.commitRefused(units, error);
+        this.inFlight = null;
+        if (flight.givenUp && !isFenced(error) && this.deps.store.classifyError(error) !== 'fatal') this.refusals.givenUp(units, error);
+        else this.refusals.refused(units, error);
         finish();
       },
     );
@@ -349,7 +397,7 @@ export class WriterCore {
       this.stages.end('commit', commitStart);
     }
     this.rowsVersion += 1;
-    if (this.storageError !== null) this.storageRecovered();
+    this.health.landed();
     const seconds = (this.deps.clock.elapsed() - started) / 1000;
     this.batching.commits += 1;
     this.batching.units += units.length;
@@ -357,61 +405,18 @@ export class WriterCore {
     this.batching.maxUnits = Math.max(this.batching.maxUnits, units.length);
     this.batching.commitMs += seconds * 1000;
     this.deps.metrics.writerBatch(units.length, seconds);
-    this.refreshTallies();
+    this.counters.refresh();
     const stats = this.stats();
     // The `to_front` stage starts here: the front ends it when the deliveries arrive.
     const sentAt = this.stages.mark();
     for (const d of deliveries) d.sentAt = sentAt;
     this.deps.toFront({ type: 'deliver', input: { deliveries, stats } });
     if (joined.length > 0) this.deps.onTransfersCommitted?.(joined);
-    if (duplicates > 0) this.staleActors(duplicates);
+    if (duplicates > 0) this.refusals.staleActors(duplicates);
     if (finalized) this.forwarder?.kick();
     // Upkeep after the acks have left, never before them (store-upkeep.ts).
     if (this.batching.commits % TRIM_EVERY_COMMITS === 0) this.trimQuietly();
     this.upkeep.afterCommit(rows);
-  }
-
-  /**
-   * The store found requests already applied that the actors took as new (store-units.ts toStoreUnit): their
-   * memory missed a commit, so every shard reloads what the store holds, and units built on the old memory
-   * are refused retryable (the generation), as after a failed commit.
-   */
-  private staleActors(duplicates: number): void {
-    this.generationNo += 1;
-    this.deps.log.warn({ duplicates, generation: this.generationNo }, 'resent writes were already stored: answered from the store, not applied again; shards reload');
-    this.deps.onRollback?.(this.generationNo);
-  }
-
-  /**
-   * The counters /health shows, read after a commit. SQLite answers in this turn, so the commit's own
-   * delivery carries them; on Postgres the delivery carries the last ones and a `stats` notice follows
-   * (one read at a time: acks never wait for counting).
-   */
-  private refreshTallies(): void {
-    if (this.talliesReading) {
-      this.talliesStale = true;
-      return;
-    }
-    const read = this.deps.store.tallies();
-    const known = outcomeOf(read);
-    if (known !== undefined) {
-      if (known.ok) this.tallies = known.value;
-      return;
-    }
-    this.talliesReading = true;
-    this.talliesStale = false;
-    read.then(
-      (t) => {
-        this.talliesReading = false;
-        this.tallies = t;
-        if (!this.stopped) this.deps.toFront({ type: 'stats', input: this.stats() });
-        if (this.talliesStale) this.refreshTallies();
-      },
-      (error: unknown) => {
-        this.talliesReading = false;
-        this.deps.log.warn({ cause: causeOf(error) }, 'reading the store counters failed; /health shows the last ones');
-      },
-    );
   }
 
   /** Trimming frees space; when the store refuses even that, it waits for the next round. */
@@ -426,148 +431,25 @@ export class WriterCore {
     );
   }
 
-  /** A rejected commit: refused and reloaded when the store says it can pass, else the thread dies. */
-  private commitRefused(units: readonly Unit[], error: unknown): void {
-    if (isFenced(error)) {
-      this.commitFenced(units, error.details.fence, error.details.current);
-      return;
-    }
-    const fault = this.deps.store.classifyError(error);
-    if (fault === 'fatal') {
-      // Anything but a full or failing disk or a lost primary is a bug or a damaged store: the thread dies with its cause.
-      this.stopped = true;
-      this.lane.halt();
-      throw error;
-    }
-    this.commitFailed(units, error, fault);
-  }
-
   /**
-   * The transaction rolled back (or its answer was lost). Nothing of it is acked or broadcast: each writer
-   * is told STORAGE_UNAVAILABLE, every shard reloads what the store holds, and transfer halves still
-   * waiting for their partner are refused too (their shards forget the transfer on reload).
+   * A newer takeover (or its node turned standby) demoted this writer. On a primary cut off from its
+   * standby, the commit in the store — the units' or the term's own heartbeat or forward claim — waits for
+   * an acknowledgement that cannot come (the standby was promoted) until the store's query timeout, holding
+   * the lane, its terminals' writes and the forwarder's stop all that time. The store gives the call up at
+   * once (`abandon`; whatever call is on its connection, a read included, which then fails retryably);
+   * commit-refusals.ts refuses a given-up commit's units as in doubt.
    */
-  private commitFailed(units: readonly Unit[], error: unknown, fault: Exclude<StoreFault, 'fatal'>): void {
-    const cause = causeOf(error);
-    const reason = describeCause(cause);
-    const now = this.deps.clock.now();
-    this.generationNo += 1;
-    this.storageError = { reason, since: this.storageError?.since ?? now, failures: (this.storageError?.failures ?? 0) + 1 };
-    const code = (error as { code?: unknown } | null)?.code;
-    this.deps.metrics.storageError(cause.sqliteCode ?? cause.errno ?? (typeof code === 'string' ? code : fault === 'in_doubt' ? 'in_doubt' : 'unknown'));
-    this.deps.log.error(
-      { cause, fault, units: units.length, generation: this.generationNo },
-      fault === 'in_doubt'
-        ? 'commit in doubt (its answer was lost); writes refused as STORAGE_UNAVAILABLE, retries are answered by mutation id'
-        : 'commit refused by the store; writes refused as STORAGE_UNAVAILABLE until it accepts them',
-    );
-    const held = [...this.held.values()].map((q) => q.unit);
-    this.held.clear();
-    this.deps.onRollback?.(this.generationNo);
-    this.refuse([...units, ...held], reason, fault === 'in_doubt');
-    this.scheduleProbe();
-  }
-
-  /**
-   * A newer takeover fenced this batch: nothing was applied. Its writers (and the transfer halves still
-   * waiting) are told NOT_LEADER, the shards reload (their actors may hold what was never stored), the
-   * forwarder stops, and the front hears it so the hub follows at once.
-   */
-  private commitFenced(units: readonly Unit[], epoch: number, current: number): void {
-    this.deps.log.warn({ epoch, current, units: units.length }, 'commit fenced by a newer takeover; following');
-    this.generationNo += 1;
-    const held = [...this.held.values()].map((q) => q.unit);
-    this.held.clear();
-    this.deps.onRollback?.(this.generationNo);
-    this.role.follow(null).catch((error: unknown) => this.deps.log.error({ err: error }, 'the forwarder did not stop cleanly'));
-    this.refuseNotLeader([...units, ...held]);
-    this.deps.toFront({ type: 'fenced', input: { epoch, current } });
-  }
-
-  /** NOT_LEADER to each unit's writer (once per request), naming the leader when known; nothing applied. */
-  private refuseNotLeader(units: readonly Unit[]): void {
-    const state = this.role.state;
-    const out = notLeaderRefusals(units, state.kind === 'follower' ? state.leader : null);
-    this.deps.toFront({ type: 'deliver', input: { deliveries: out.length === 0 ? [] : [{ out }], stats: this.stats() } });
+  private giveUpCommit(): void {
+    if (this.deps.store.abandon === undefined) return;
+    const flight = this.inFlight;
+    if (flight !== null) flight.givenUp = true;
+    if (!this.deps.store.abandon() && flight !== null) flight.givenUp = false;
   }
 
   /** Admin writes are the leader's: a follower refuses them NOT_LEADER (the store is the leader's to change). */
   private mustLead(what: string): void {
     if (this.role.writes) return;
     throw new HubError('NOT_LEADER', `${what} refused: this hub is a follower; run it on the leader`, { retryable: true });
-  }
-
-  /** STORAGE_UNAVAILABLE to each unit's writer (once per request), with nothing applied (or, in doubt, maybe). */
-  private refuse(units: readonly Unit[], reason: string, inDoubt = false): void {
-    const out = refusals(units, reason, inDoubt);
-    this.deps.toFront({ type: 'deliver', input: { deliveries: out.length === 0 ? [] : [{ out }], stats: this.stats() } });
-  }
-
-  /**
-   * The forwarder's claim or the heartbeat, on the lane under the fence of the term that made it (never the
-   * role's fence of the moment: after a demotion that is none, an unfenced write); fenced, the writer follows.
-   */
-  private commitClaim(units: readonly StoreUnit[], fence: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.lane.push((done) => {
-        whenSettled(
-          this.deps.store.commit(units, this.deps.clock.now(), fence),
-          () => {
-            done();
-            resolve();
-          },
-          (error) => {
-            if (isFenced(error)) this.commitFenced([], error.details.fence, error.details.current);
-            done();
-            reject(error instanceof Error ? error : new Error(String(error)));
-          },
-        );
-      });
-    });
-  }
-
-  /** While degraded and idle, a one-row write tells when the store accepts commits again (and /health clears). */
-  private scheduleProbe(): void {
-    if (this.probeTimer !== null || this.stopped) return;
-    this.probeTimer = this.deps.clock.setTimeout(() => {
-      this.probeTimer = null;
-      if (this.storageError === null || this.stopped) return;
-      this.lane.push((done) => {
-        if (this.storageError === null || this.stopped) {
-          done();
-          return;
-        }
-        whenSettled(
-          // Fenced like every commit: a leader that lost its takeover while degraded must not write even this row.
-          this.deps.store.commit([{ ops: [{ op: 'meta_put', key: 'storage_probe', value: String(this.deps.clock.now()) }] }], this.deps.clock.now(), this.role.fence),
-          () => {
-            if (this.storageError !== null) this.storageRecovered();
-            this.deps.toFront({ type: 'stats', input: this.stats() });
-            done();
-          },
-          (error) => {
-            if (isFenced(error)) {
-              this.commitFenced([], error.details.fence, error.details.current);
-              done();
-              return;
-            }
-            if (this.deps.store.classifyError(error) === 'fatal') {
-              this.lane.halt();
-              throw error;
-            }
-            this.scheduleProbe();
-            done();
-          },
-        );
-      });
-    }, STORAGE_PROBE_MS);
-  }
-
-  private storageRecovered(): void {
-    this.deps.log.warn({ failures: this.storageError?.failures, since: this.storageError?.since }, 'the store accepts commits again');
-    this.storageError = null;
-    if (this.probeTimer !== null) this.deps.clock.clearTimeout(this.probeTimer);
-    this.probeTimer = null;
   }
 
   // ---- what arrives ----
@@ -593,11 +475,11 @@ export class WriterCore {
     }
     if (!this.role.writes) {
       // A race with demotion: the front gates writes on a follower, but these were on their way.
-      this.refuseNotLeader(units);
+      this.refusals.notLeader(units);
       return;
     }
     if (generation !== undefined && generation < this.generationNo) {
-      this.refuse(units, 'the shard is reloading after a failed commit');
+      this.refusals.storage(units, 'the shard is reloading after a failed commit');
       return;
     }
     const at = this.stages.mark();
@@ -628,182 +510,33 @@ export class WriterCore {
     this.commitSoon();
   }
 
-  /**
-   * One evicted actor's rows. Units its shard sent before asking are already queued (same port), so the
-   * answer waits for the commit that holds them — the next group commit, not a commit of its own (a
-   * forced commit per load cost one fsync per new order).
-   */
+  /** One evicted actor's rows, behind the units its shard already sent (seed-loads.ts). */
   loadKey(key: ActorKey, answer: (seed: KeySeed) => void): void {
-    const read = this.retryingRead('loading an actor', () =>
-      this.afterCommits(() => thenSettled(this.deps.store.seedOf(key), (rows) => seedOfKey(key, rows)), false),
-    );
-    whenSettled(read, answer, (error) => {
-      throw error;
-    });
+    this.loads.loadKey(key, answer);
   }
 
-  /**
-   * A read a shard cannot do without (its seeds): a store that is away for a moment (a failover, a lost
-   * connection) is asked again every STORAGE_PROBE_MS until it answers; anything else is the thread's death.
-   */
-  private retryingRead<T>(what: string, attempt: () => T | Promise<T>): T | Promise<T> {
-    let first: T | Promise<T>;
-    try {
-      first = attempt();
-    } catch (error) {
-      first = settledPromise<T>(() => {
-        throw error;
-      });
-    }
-    const known = outcomeOf(first);
-    if (known?.ok === true) return known.value;
-    const retry = (error: unknown): Promise<T> => {
-      if (this.stopped || this.deps.store.classifyError(error) === 'fatal') throw error;
-      this.deps.log.warn({ cause: causeOf(error) }, `${what} failed; retrying`);
-      return new Promise<void>((resolve) => {
-        this.deps.clock.setTimeout(resolve, STORAGE_PROBE_MS);
-      }).then(() => this.retryingRead(what, attempt));
-    };
-    return known === undefined ? (first as Promise<T>).catch(retry) : retry(known.error);
-  }
-
-  /**
-   * Rows whose actor hashes to `shard`: all of them, or (`grants`) only those of actors holding a lease or
-   * a lock, which must tick from the start — a shard that loads the rest on demand starts with no more.
-   * Units this shard sent before asking are already queued (same port, FIFO): they are committed first.
-   */
+  /** A shard's rows (all, or the grant holders'), behind the units it already sent (seed-loads.ts). */
   loadSeed(shard: number, shards: number, scope: 'all' | 'grants' = 'all'): ShardSeed | Promise<ShardSeed> {
-    return this.retryingRead('loading a shard', () =>
-      this.afterCommits(
-        () =>
-          thenSettled(this.deps.store.contents(), (contents) => {
-            const granted = scope === 'all' ? null : new Set<ActorKey>([...contents.leases.map((l) => l.homeKey), ...contents.locks.map((l) => tableKey(l.tableId))]);
-            return seedsOfContents(contents, (key) => shardOf(key, shards) === shard && (granted === null || granted.has(key)));
-          }),
-        true,
-      ),
-    );
+    return this.loads.loadSeed(shard, shards, scope);
   }
 
   // ---- pruning ----
 
-  /**
-   * The scheduled pruning of closed orders and old events (by count and bytes, HUB_CLOSED_ORDERS_RETAINED,
-   * HUB_ORDERS_MAX_BYTES, HUB_EVENT_RETENTION, HUB_EVENTS_MAX_BYTES). Pending work is committed first so
-   * the pass sees every acknowledged write; the front forgets the routes of the orders that went.
-   */
-  pruneNow(): { orders: number; events: number; resumeFloor: number } | Promise<{ orders: number; events: number; resumeFloor: number }> {
-    const { config, store } = this.deps;
-    return this.afterCommits(
-      () =>
-        thenSettled(
-          store.prune({
-            closedOrders: config.HUB_CLOSED_ORDERS_RETAINED,
-            orderBytes: config.HUB_ORDERS_MAX_BYTES,
-            retention: config.HUB_EVENT_RETENTION,
-            eventBytes: config.HUB_EVENTS_MAX_BYTES,
-          }),
-          (result) => {
-            if (result.orders.length > 0) {
-              this.rowsVersion += 1;
-              this.deps.toFront({ type: 'forget', input: { posReferences: result.orders } });
-            }
-            if (result.orders.length > 0 || result.events > 0) this.deps.log.info({ orders: result.orders.length, events: result.events, resumeFloor: result.resumeFloor }, 'pruned closed orders and old events');
-            return { orders: result.orders.length, events: result.events, resumeFloor: result.resumeFloor };
-          },
-        ),
-      true,
-    );
-  }
-
-  private scheduledPrune(): void {
-    if (this.stopped) return;
-    const again = (): void => {
-      this.deps.clock.setTimeout(() => this.scheduledPrune(), this.deps.config.HUB_PRUNE_INTERVAL_MS);
-    };
-    // Pruning writes: only the leader (or a standalone hub) prunes the shared store.
-    if (!this.role.writes) {
-      again();
-      return;
-    }
-    let pruned;
-    try {
-      pruned = this.pruneNow();
-    } catch (error) {
-      pruned = settledPromise(() => {
-        throw error;
-      });
-    }
-    whenSettled(pruned, again, (error) => {
-      this.deps.log.error({ err: error }, 'scheduled pruning failed; retrying next interval');
-      again();
-    });
+  /** The scheduled pruning's pass, now (writer-prune.ts): after everything queued is committed. */
+  pruneNow(): PruneSummary | Promise<PruneSummary> {
+    return this.pruning.pruneNow();
   }
 
   // ---- notices and counters ----
 
-  /** Push fresh stats when the forwarder's view of Odoo changes, so /health is right on an idle hub. */
-  private watchOdoo(): void {
-    // Without a forwarder factory there is never an Odoo view to report.
-    if (this.stopped || this.deps.createForwarder == null) return;
-    // A follower runs no forwarder: Odoo reads as unreachable from here (the leader forwards).
-    const status = this.forwarder?.status();
-    const reachable = status?.odooReachable ?? false;
-    const claimWait = status?.claimWaitUntil ?? null;
-    if (reachable !== this.toldReachable || claimWait !== this.toldClaimWait) {
-      this.toldReachable = reachable;
-      this.toldClaimWait = claimWait;
-      this.deps.toFront({ type: 'stats', input: this.stats() });
-    }
-    this.deps.clock.setTimeout(() => this.watchOdoo(), ODOO_WATCH_MS);
-  }
-
-  /** The terminal hears how its finalize went, with counters that include it. */
-  private onForwardOutcome(o: ForwardOutcome): void {
-    const msg = outcomeMessage(o);
-    const deliveries: Delivery[] = msg === null ? [] : [{ out: [{ to: 'terminal', terminalId: o.event.terminalId, msg }] }];
-    const send = (): void => this.deps.toFront({ type: 'deliver', input: { deliveries, stats: this.stats() } });
-    whenSettled(
-      this.deps.store.tallies(),
-      (t) => {
-        this.tallies = t;
-        send();
-      },
-      () => send(),
-    );
-  }
-
-  /**
-   * The counters every delivery carries to /health and HUB_STATUS: the store's tallies as of the last
-   * commit (six rows kept by triggers on SQLite), its high-water mark, and the forwarder's view of Odoo.
-   */
+  /** The counters every delivery carries to /health and HUB_STATUS (writer-counters.ts). */
   stats(): WriterStats {
-    const fwd = this.forwarder?.status();
-    return {
-      seq: this.deps.store.highWaterMark(),
-      ...this.tallies,
-      lastOdooSync: fwd?.lastOdooSync ?? this.storedOdooSync,
-      odooReachable: fwd?.odooReachable ?? false,
-      lastOdooError: fwd?.lastError ?? null,
-      storageError: this.storageError === null ? null : { ...this.storageError },
-      ...(fwd?.claimWaitUntil == null ? {} : { odooClaimWaitUntil: fwd.claimWaitUntil }),
-    };
+    return this.counters.stats();
   }
 
   /** Fresh counters (and the stored last Odoo sync), read after everything queued is committed. */
   private freshStats(force: boolean): WriterStats | Promise<WriterStats> {
-    const { store } = this.deps;
-    return this.afterCommits(
-      () =>
-        thenSettled(store.meta('last_odoo_sync'), (raw) => {
-          this.storedOdooSync = raw === null ? null : Number(raw);
-          return thenSettled(store.tallies(), (t) => {
-            this.tallies = t;
-            return this.stats();
-          });
-        }),
-      force,
-    );
+    return this.afterCommits(() => this.counters.readFresh(), force);
   }
 
   /** The front's requests, answered here (the worker serves them; in-process tests call `request`). */
@@ -820,7 +553,7 @@ export class WriterCore {
         return thenSettled(this.deps.store.reset(), () => {
           this.rowsVersion += 1;
           return thenSettled(this.deps.store.tallies(), (t) => {
-            this.tallies = t;
+            this.counters.set(t);
             return this.stats();
           });
         });
@@ -833,9 +566,15 @@ export class WriterCore {
       this.mustLead('device release');
       return this.devices.release(deviceId);
     },
-    take_over: ({ node }) =>
+    take_over: ({ node }) => {
+      // A follower's store calls are its tail's ticks and sync reads, and the tick's mark is a synchronous
+      // commit: on the old primary, cut off from the standby this hub's node was promoted from, it hangs
+      // until the query timeout, and the takeover would wait behind it on the lane. Give it up: the tail
+      // retries (its mark moves only with a delivery; the catch-up starts from it), and a sync read caught
+      // in it fails like any store error (its terminal signs in again).
+      if (!this.role.writes) this.deps.store.abandon?.();
       // After every commit queued under the previous role (a follower has none).
-      this.afterCommits(
+      return this.afterCommits(
         () =>
           thenSettled(this.deps.store.takeOver(node, this.deps.clock.now()), (epoch) => {
             // Actor memory loaded before this takeover may miss the previous leader's writes: units built on it are refused.
@@ -851,7 +590,8 @@ export class WriterCore {
             });
           }),
         true,
-      ),
+      );
+    },
     demote: async ({ leader }) => {
       // Nothing queued is committed any more: it is refused, and the shards reload before they lead again.
       const queued = this.batch.units.map((q) => q.unit);
@@ -859,10 +599,13 @@ export class WriterCore {
       this.batch.units.length = 0;
       this.batch.joined.length = 0;
       this.held.clear();
-      await this.role.follow(leader);
+      const following = this.role.follow(leader);
+      // Before waiting for the forwarder: its last claim may sit in the lane behind the hung commit.
+      this.giveUpCommit();
+      await following;
       this.generationNo += 1;
       this.deps.onRollback?.(this.generationNo);
-      this.refuseNotLeader([...queued, ...held]);
+      this.refusals.notLeader([...queued, ...held]);
       return null;
     },
     stop: () => {
@@ -870,10 +613,9 @@ export class WriterCore {
       // Nothing that arrives after this is stored: the hub is shutting down.
       this.stopped = true;
       this.tail?.stop();
-      this.heartbeat.stop();
+      this.term.stopHeartbeat();
       return this.afterCommits(async () => {
-        if (this.probeTimer !== null) this.deps.clock.clearTimeout(this.probeTimer);
-        this.probeTimer = null;
+        this.health.stop();
         await this.forwarder?.stop();
         await this.deps.store.close();
         this.lane.halt();

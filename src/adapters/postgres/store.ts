@@ -6,9 +6,11 @@
  * what is served. A lost connection fails the call in flight; the next call reconnects to whichever host
  * is primary by then. A commit lost that way may or may not have been applied: its units are retried with
  * their mutation ids, which the store answers instead of applying twice. Any failed call drops the
- * connection, so a hung primary (no reset, just silence) costs one query timeout, not the writer.
- * One unit's rows are written by apply-unit.ts. The rest stays one class (about 540 lines) for now: every
- * read, the forward queue and pruning go through the one serialized connection (`run`, `tx`) it owns.
+ * connection, so a hung primary (no reset, just silence) costs one query timeout, not the writer — or
+ * nothing, when the writer changes role and gives the call up (`abandon`).
+ * One unit's rows are written by apply-unit.ts, the shards' reads by pg-contents.ts, pruning by pg-prune.ts;
+ * all of them, the other reads and the forward queue go through the one serialized connection (`run`, `tx`)
+ * this class owns.
  */
 import type pg from 'pg';
 import type {
@@ -23,10 +25,6 @@ import type {
   StoreTallies,
   StoreUnit,
   StoredEvent,
-  StoredLease,
-  StoredLock,
-  StoredOrder,
-  StoredTable,
   UnitOutcome,
 } from '../../ports/store.js';
 import { fencedError } from '../../ports/store.js';
@@ -38,6 +36,8 @@ import { CAN_COMMIT_SQL, connectHost, parsePgUrl, type PgHost, type PgTarget } f
 import { PG_DATA_TABLES, migratePg } from './schema.js';
 import { StoredJsonReader, UNREADABLE } from './stored-json.js';
 import { applyUnit, mutationOn } from './apply-unit.js';
+import { floorOn, pruneOn, trimOn } from './pg-prune.js';
+import { contentsFrom, contentsRows, seedOn } from './pg-contents.js';
 import { CommitInDoubtError, classifyPgError, isTimeout } from './pg-fault.js';
 
 export interface PgStoreOptions {
@@ -66,15 +66,6 @@ const DEFAULT_LOCK_TIMEOUT_MS = 5000;
 
 type Row = Record<string, unknown>;
 
-/** Start each query only after the one before it finished (a pg client runs one at a time). */
-async function sequential<T extends readonly (() => Promise<unknown>)[]>(
-  thunks: T,
-): Promise<{ -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
-  const out: unknown[] = [];
-  for (const thunk of thunks) out.push(await thunk());
-  return out as { -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> };
-}
-
 export class PgStore implements HubStorePort {
   readonly engine = 'postgres' as const;
   private client: pg.Client | null = null;
@@ -87,6 +78,8 @@ export class PgStore implements HubStorePort {
   private avoid: PgHost | null = null;
   /** Every call runs after the one before it: a transaction never shares the connection. */
   private tail: Promise<unknown> = Promise.resolve();
+  /** The connection a call is running on now (null between calls): what `abandon` gives up. */
+  private busy: pg.Client | null = null;
   private mark = 0;
   private closed = false;
   private readonly json: StoredJsonReader;
@@ -155,6 +148,7 @@ export class PgStore implements HubStorePort {
     const next = this.tail.then(async () => {
       if (this.closed) throw new Error('the postgres store is closed');
       const client = await this.connection();
+      this.busy = client;
       try {
         return await fn(client);
       } catch (error) {
@@ -163,10 +157,26 @@ export class PgStore implements HubStorePort {
         if (isTimeout(error)) this.avoid = this.host;
         this.drop();
         throw error;
+      } finally {
+        this.busy = null;
       }
     });
     this.tail = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * Give up the call in flight (ports/store.ts `abandon`): ending a client with a query on the wire destroys
+   * its socket, so that query rejects now ("Connection terminated"; a COMMIT's becomes CommitInDoubtError in
+   * `tx`) and any later statement of the call is refused by the closed client — a transaction that had not
+   * sent COMMIT rolls back on the server. Its host is tried last next time, as after a timeout. A connect
+   * under way is not given up: it is bounded by its own timeouts.
+   */
+  abandon(): boolean {
+    if (this.busy === null || this.busy !== this.client) return false;
+    this.avoid = this.host;
+    this.drop();
+    return true;
   }
 
   private drop(): void {
@@ -269,7 +279,7 @@ export class PgStore implements HubStorePort {
   readEvents(afterSeq: number, limit: number, excludeTerminal?: string): Promise<StoredEvent[] | null> {
     return this.run(async (c) => {
       const mark = this.mark;
-      if (afterSeq < (await this.floorOn(c)) || afterSeq > mark) return null;
+      if (afterSeq < (await floorOn(c)) || afterSeq > mark) return null;
       const { rows } = await c.query<{ id: number; payload: string }>(
         `SELECT id, payload FROM events WHERE id > $1 AND id <= $2 AND payload IS NOT NULL AND (source_terminal IS NULL OR source_terminal <> $3)
          ORDER BY id LIMIT $4`,
@@ -287,147 +297,19 @@ export class PgStore implements HubStorePort {
     });
   }
 
-  private async floorOn(c: pg.Client): Promise<number> {
-    const { rows } = await c.query<{ value: string }>(`SELECT value FROM meta WHERE key = 'resume_floor'`);
-    return Number(rows[0]?.value ?? '0');
-  }
-
   getMutation(terminalId: string, mutationId: string, owner = ''): Promise<unknown> {
     return this.run((c) => mutationOn(c, this.json, terminalId, mutationId, owner));
   }
 
-  private snapshot(text: string | null, posReference: string): OrderSnapshot | null {
-    // A quarantined snapshot reads as none: the order keeps its version and route.
-    const snapshot = this.json.read<OrderSnapshot>(text, 'order', posReference);
-    return snapshot === UNREADABLE ? null : snapshot;
-  }
-
+  /** Every row a full reload needs, in one view (pg-contents.ts). */
   async contents(): Promise<StoreContents> {
-    const [orders, leases, locks, tables, plans, epochs, mutations, finalizing] = await this.run(async (c) => {
-      const q = async <T extends Row>(sql: string): Promise<T[]> => (await c.query<T>(sql)).rows;
-      // One after another: one connection runs one query at a time (and REPEATABLE READ makes them one view).
-      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const all = await sequential([
-        () =>
-          q<{
-            posReference: string;
-            homeKey: string;
-            tableId: number | null;
-            version: number;
-            snapshot: string | null;
-            state: string | null;
-            terminalId: string | null;
-            odooOrderId: number | null;
-          }>(
-            `SELECT pos_reference AS "posReference", home_key AS "homeKey", table_id AS "tableId", version, snapshot, state, terminal_id AS "terminalId",
-             odoo_order_id AS "odooOrderId" FROM orders ORDER BY pos_reference`,
-          ),
-        () =>
-          q<StoredLease & Row>(
-            `SELECT pos_reference AS "posReference", home_key AS "homeKey", terminal_id AS "terminalId", role, table_id AS "tableId", expires_at AS "expiresAt", epoch FROM leases`,
-          ),
-        () =>
-          q<StoredLock & Row>(
-            `SELECT table_id AS "tableId", terminal_id AS "terminalId", role, expires_at AS "expiresAt", epoch FROM table_locks`,
-          ),
-        () =>
-          q<StoredTable & Row>(
-            `SELECT table_id AS "tableId", status, pos_reference AS "posReference" FROM tables ORDER BY table_id`,
-          ),
-        () =>
-          q<{ floorId: number; plan: string }>(`SELECT floor_id AS "floorId", plan FROM floor_plans ORDER BY floor_id`),
-        () =>
-          q<{ key: string; homeKey: string; epoch: number }>(`SELECT key, home_key AS "homeKey", epoch FROM epochs`),
-        () =>
-          q<{ terminalId: string; owner: string; mutationId: string; homeKey: string }>(
-            `SELECT terminal_id AS "terminalId", owner, mutation_id AS "mutationId", home_key AS "homeKey" FROM mutations`,
-          ),
-        () =>
-          q<{ posReference: string }>(
-            `SELECT pos_reference AS "posReference" FROM events WHERE type = 'ORDER_FINALIZE' AND status IN ('pending', 'forwarded')
-           UNION SELECT pos_reference FROM orders WHERE odoo_order_id IS NOT NULL`,
-          ),
-      ] as const);
-      await c.query('COMMIT');
-      return all;
-    });
-    const floorPlans: unknown[] = [];
-    for (const p of plans) {
-      const plan = this.json.read<unknown>(p.plan, 'floor_plan', String(p.floorId));
-      if (plan !== UNREADABLE && plan !== null) floorPlans.push(plan);
-    }
-    return {
-      orders: orders.map((o): StoredOrder => ({ ...o, snapshot: this.snapshot(o.snapshot, o.posReference) })),
-      leases,
-      locks,
-      tables,
-      floorPlans,
-      epochs,
-      mutations,
-      finalizing: finalizing.map((f) => f.posReference),
-    };
+    const rows = await this.run((c) => contentsRows(c));
+    return contentsFrom(rows, this.json);
   }
 
+  /** One actor's rows (pg-contents.ts). */
   async seedOf(homeKey: string): Promise<KeyContents> {
-    const tableId = homeKey.startsWith('t:') ? Number(homeKey.slice(2)) : null;
-    return this.run(async (c) => {
-      const q = async <T extends Row>(sql: string, params: unknown[]): Promise<T[]> =>
-        (await c.query<T>(sql, params)).rows;
-      const orders = await q<{
-        posReference: string;
-        tableId: number | null;
-        version: number;
-        snapshot: string | null;
-        state: string | null;
-        finalizing: boolean;
-      }>(
-        `SELECT o.pos_reference AS "posReference", o.table_id AS "tableId", o.version, o.snapshot, o.state,
-           (o.odoo_order_id IS NOT NULL OR EXISTS (SELECT 1 FROM events e WHERE e.type = 'ORDER_FINALIZE' AND e.pos_reference = o.pos_reference
-             AND e.status IN ('pending', 'forwarded'))) AS finalizing
-         FROM orders o WHERE o.home_key = $1`,
-        [homeKey],
-      );
-      const leases = await q<Omit<StoredLease, 'homeKey'> & Row>(
-        `SELECT pos_reference AS "posReference", terminal_id AS "terminalId", role, table_id AS "tableId", expires_at AS "expiresAt", epoch FROM leases WHERE home_key = $1`,
-        [homeKey],
-      );
-      const lock =
-        tableId === null
-          ? []
-          : await q<Omit<StoredLock, 'tableId'> & Row>(
-              `SELECT terminal_id AS "terminalId", role, expires_at AS "expiresAt", epoch FROM table_locks WHERE table_id = $1`,
-              [tableId],
-            );
-      const table =
-        tableId === null
-          ? []
-          : await q<Omit<StoredTable, 'tableId'> & Row>(
-              `SELECT status, pos_reference AS "posReference" FROM tables WHERE table_id = $1`,
-              [tableId],
-            );
-      const epochs = await q<{ key: string; epoch: number }>(`SELECT key, epoch FROM epochs WHERE home_key = $1`, [
-        homeKey,
-      ]);
-      const mutations = await q<{ terminalId: string; owner: string; mutationId: string }>(
-        `SELECT terminal_id AS "terminalId", owner, mutation_id AS "mutationId" FROM mutations WHERE home_key = $1`,
-        [homeKey],
-      );
-      return {
-        orders: orders.map((o) => ({
-          posReference: o.posReference,
-          tableId: o.tableId,
-          version: o.version,
-          snapshot: this.snapshot(o.snapshot, o.posReference),
-          state: o.state,
-        })),
-        leases,
-        lock: lock[0] ?? null,
-        table: table[0] ?? null,
-        epochs,
-        mutations,
-        finalizing: orders.filter((o) => o.finalizing).map((o) => o.posReference),
-      };
-    });
+    return this.run((c) => seedOn(c, this.json, homeKey));
   }
 
   async takeOver(node: string, now: number): Promise<number> {
@@ -549,61 +431,14 @@ export class PgStore implements HubStorePort {
     ]);
   }
 
-  /** As the SQLite store's pruneScheduled: closed orders by count and bytes, events by count and bytes, never ones owed to Odoo. */
+  /** As the SQLite store's pruneScheduled (pg-prune.ts). */
   prune(limits: PruneLimits): Promise<PruneOutcome> {
-    return this.tx(async (c) => {
-      const { rows: closed } = await c.query<{ posReference: string; n: number; bytes: number }>(
-        `SELECT pos_reference AS "posReference",
-           row_number() OVER (ORDER BY updated_at DESC, pos_reference DESC) AS n,
-           sum(coalesce(octet_length(snapshot), 0)) OVER (ORDER BY updated_at DESC, pos_reference DESC) AS bytes
-         FROM orders WHERE odoo_order_id IS NOT NULL AND pos_reference NOT IN (SELECT pos_reference FROM leases)`,
-      );
-      const orders: string[] = [];
-      for (const o of closed) {
-        if (Number(o.n) <= limits.closedOrders && Number(o.bytes) <= limits.orderBytes) continue;
-        await c.query('DELETE FROM orders WHERE pos_reference = $1', [o.posReference]);
-        await c.query('DELETE FROM epochs WHERE key = $1', [`lease:${o.posReference}`]);
-        orders.push(o.posReference);
-      }
-      const { rows: seqRows } = await c.query<{ seq: number }>('SELECT seq FROM seq_counter WHERE id = 1');
-      const byCount = (seqRows[0]?.seq ?? 0) - limits.retention;
-      const { rows: cut } = await c.query<{ id: number }>(
-        `SELECT id FROM (SELECT id, sum(coalesce(octet_length(payload), 0) + coalesce(octet_length(finalize), 0)) OVER (ORDER BY id DESC) AS acc FROM events) s
-         WHERE acc > $1 ORDER BY id DESC LIMIT 1`,
-        [limits.eventBytes],
-      );
-      const cutoff = Math.max(byCount, cut[0]?.id ?? 0);
-      let floor = await this.floorOn(c);
-      let events = 0;
-      if (cutoff > 0 && cutoff > floor) {
-        events =
-          (await c.query(`DELETE FROM events WHERE id <= $1 AND (forwarded IS NULL OR status = 'forwarded')`, [cutoff]))
-            .rowCount ?? 0;
-        await c.query(
-          `INSERT INTO meta (key, value) VALUES ('resume_floor', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-          [String(cutoff)],
-        );
-        floor = cutoff;
-      }
-      await c.query('DELETE FROM mutations WHERE rowid <= (SELECT max(rowid) FROM mutations) - $1', [limits.retention]);
-      return { orders, events, resumeFloor: floor };
-    });
+    return this.tx((c) => pruneOn(c, limits));
   }
 
-  /** As the SQLite store's prune(retention): events past the resume window and old mutation replies. */
+  /** As the SQLite store's prune(retention) (pg-prune.ts). */
   trimEvents(retention: number): Promise<void> {
-    return this.tx(async (c) => {
-      const { rows } = await c.query<{ seq: number }>('SELECT seq FROM seq_counter WHERE id = 1');
-      const cutoff = (rows[0]?.seq ?? 0) - retention;
-      if (cutoff > 0 && cutoff > (await this.floorOn(c))) {
-        await c.query(`DELETE FROM events WHERE id <= $1 AND (forwarded IS NULL OR status = 'forwarded')`, [cutoff]);
-        await c.query(
-          `INSERT INTO meta (key, value) VALUES ('resume_floor', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-          [String(cutoff)],
-        );
-      }
-      await c.query('DELETE FROM mutations WHERE rowid <= (SELECT max(rowid) FROM mutations) - $1', [retention]);
-    });
+    return this.tx((c) => trimOn(c, retention));
   }
 
   async reset(): Promise<void> {

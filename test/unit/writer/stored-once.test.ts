@@ -14,10 +14,9 @@ import { HubStore } from '../../../src/adapters/sqlite/store.js';
 import { SqliteStorePort } from '../../../src/adapters/sqlite/store-port.js';
 import { parseConfig } from '../../../src/config.js';
 import { noopMetrics } from '../../../src/ports/metrics.js';
-import type { HubMessage } from '../../../src/protocol/hub-messages.js';
 import type { Outbound, Unit } from '../../../src/threads/actor-io.js';
 import type { WriterNotice } from '../../../src/threads/contract.js';
-import { snapshot } from '../../helpers/terminal.js';
+import { orderWriteUnit } from '../../helpers/order-write-unit.js';
 import { fixedClock, writerClock } from '../../helpers/clocks.js';
 import { WriterCore } from '../../../workers/writer/writer-core.js';
 
@@ -29,23 +28,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** ORDER_SNAPSHOT `version` of order A by ann under `mutationId`, as a table actor builds it. */
-function write(version: number, mutationId: string): Unit {
-  const snap = snapshot('A', 1, { lines: [{ uid: `l${version}` }] });
-  const updated: HubMessage = { type: 'ORDER_UPDATED', posReference: 'A', version, snapshot: snap, sourceTerminal: 'ann' };
-  const ack: HubMessage = { type: 'ORDER_ACK', posReference: 'A', version, mutationId };
-  return {
-    ops: [
-      { op: 'order_put', posReference: 'A', homeKey: 't:1', tableId: 1, version, snapshot: snap, terminalId: 'ann', state: 'editing' },
-      { op: 'event', type: 'ORDER_UPDATED', posReference: 'A', payload: updated, sourceTerminal: 'ann' },
-      { op: 'mutation', terminalId: 'ann', mutationId, homeKey: 't:1', posReference: 'A', result: ack },
-    ],
-    out: [
-      { to: 'terminal', terminalId: 'ann', msg: ack, stamp: true },
-      { to: 'others', except: 'ann', msg: updated, stamp: true },
-    ],
-    origin: { terminalId: 'ann', ref: { type: 'ORDER_SNAPSHOT', posReference: 'A', mutationId } },
-  };
-}
+const write = (version: number, mutationId: string): Unit => orderWriteUnit(mutationId, version);
 
 function setup() {
   const store = new HubStore({ path: join(dir, 'hub.sqlite'), sync: 'full' });
