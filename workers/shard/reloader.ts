@@ -104,6 +104,11 @@ export class ShardReloader<A extends LoadAnswer> {
 
   private succeeded(answer: A, served: readonly { resolve: () => void }[]): void {
     this.running = false;
+    if (this.stopped) {
+      // The shard stopped while this load was on its way: memory stays empty (no timers restarted).
+      for (const s of served) s.resolve();
+      return;
+    }
     const forRollback = this.behind;
     // A catch-up moved memory past this answer while it was on its way: applying it would go back.
     if (answer.generation >= this.loadedAt) {

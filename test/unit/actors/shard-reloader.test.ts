@@ -162,6 +162,14 @@ describe('shard reloader', () => {
     expect(r.clock.pending()).toBe(0);
   });
 
+  it('a load answered after stop is not applied', async () => {
+    const r = rig();
+    r.reloader.rollback(1);
+    r.reloader.stop();
+    await r.answer(1);
+    expect(r.applied).toEqual([]);
+  });
+
   it('stop cancels a waiting retry', async () => {
     const r = rig();
     r.reloader.rollback(1);
