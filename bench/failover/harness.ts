@@ -11,6 +11,7 @@ import type { WriteDriver } from './driver.js';
 import type { Fault, FaultContext } from './faults.js';
 import { checkRun, type RunVerdict } from './invariants.js';
 import { startRoleSampler } from './role-sampler.js';
+import { stallReport } from './stall-report.js';
 import type { Ack, RoleSample, RunLog } from './run-log.js';
 
 export interface RunSettings {
@@ -139,7 +140,7 @@ export async function runFault(
     cluster.healLinks();
     for (const member of stopped) await cluster.act('start', member);
     if (!(await waitAcks(driver, driver.ackCount() + settings.tailAcks, settings.ackWaitMs)))
-      throw new Error(`writes did not flow after healing: ${(await cluster.state()).replace(/\n/g, '; ')}; driver: ${driver.diagnose()}`);
+      throw new Error(`writes did not flow after healing: ${(await cluster.state()).replace(/\n/g, '; ')}; driver: ${driver.diagnose()}; nodes: ${await stallReport(cluster.nodeUrl)}`);
     const driverLog = await driver.stop(settings.ackWaitMs);
     samples = await sampler.stop();
     const after = await writableNode(cluster, 60_000);

@@ -109,14 +109,33 @@ export class LinkProxy {
     pair.upstream?.destroy();
   }
 
-  /** from → to, delayed per the mode in force when each chunk arrives; dropped while cut. */
+  /**
+   * from → to, delayed per the mode in force when each chunk arrives; dropped while cut. The delayed chunks
+   * leave from one FIFO queue on one timer: a timer per chunk let them overtake each other (Node orders
+   * timers by the loop's cached time, stale by a few ms on a busy loop), corrupting the byte stream — a
+   * replication link or a hub's connection then hung, which no real network does (TCP keeps order).
+   */
   private forward(from: Socket, to: Socket): void {
     let due = 0;
-    let inFlight = 0;
+    const queue: { at: number; chunk: Buffer }[] = [];
+    let timer: NodeJS.Timeout | null = null;
+    let ended = false;
+    const pump = (): void => {
+      timer = null;
+      const now = performance.now();
+      while (queue.length > 0 && (queue[0]?.at ?? Infinity) <= now) {
+        const { chunk } = queue.shift() as { at: number; chunk: Buffer };
+        if (this.mode.kind === 'cut' || to.destroyed) continue;
+        if (!to.write(chunk)) from.pause();
+      }
+      const head = queue[0];
+      if (head !== undefined) timer = setTimeout(pump, Math.max(1, head.at - now));
+      else if (ended) to.end();
+    };
     from.on('data', (chunk: Buffer) => {
       const mode = this.mode;
       if (mode.kind === 'cut') return;
-      if (mode.kind === 'open' && inFlight === 0) {
+      if (mode.kind === 'open' && queue.length === 0) {
         if (!to.write(chunk)) from.pause();
         return;
       }
@@ -124,18 +143,14 @@ export class LinkProxy {
       const now = performance.now();
       const lost = this.random() < how.lossRate ? how.retransmitMs : 0;
       due = Math.max(due, now + how.delayMs + this.random() * how.jitterMs + lost);
-      inFlight += 1;
-      setTimeout(() => {
-        inFlight -= 1;
-        if (this.mode.kind === 'cut' || to.destroyed) return;
-        if (!to.write(chunk)) from.pause();
-      }, due - now);
+      queue.push({ at: due, chunk });
+      if (timer === null) timer = setTimeout(pump, Math.max(1, (queue[0]?.at ?? due) - now));
     });
     to.on('drain', () => from.resume());
     from.on('end', () => {
       // Half-close after whatever is still queued.
-      const wait = Math.max(0, due - performance.now());
-      setTimeout(() => to.end(), wait + 1);
+      ended = true;
+      if (queue.length === 0) to.end();
     });
   }
 }

@@ -65,6 +65,8 @@ export interface HubMetrics {
   quarantined(kind: QuarantineKind): void;
   /** Seconds one write spent in one stage of its path (pos_hub_write_stage_seconds{stage}). */
   writeStage(stage: WriteStage, seconds: number): void;
+  /** A shard's load from the store (start, after a failed commit, retries), by outcome (pos_hub_shard_reloads_total). */
+  shardReload(outcome: 'ok' | 'failed'): void;
 }
 
 const noop = (): void => undefined;
@@ -89,6 +91,7 @@ export const noopMetrics: HubMetrics = {
   odooRpc: noop,
   quarantined: noop,
   writeStage: noop,
+  shardReload: noop,
 };
 
 /**

@@ -17,6 +17,7 @@ import type { ShardInput, TailRefreshData } from '#threads/contract.js';
 import type { KeySeed, ShardSeed } from '#threads/seed.js';
 import { DeadlineIndex } from './deadline-index.js';
 import { GrantTime } from './grant-time.js';
+import { KeyLoads } from './key-loads.js';
 import { busyRefusal, failureAnswer, originOf, type ActorInput } from './step-failures.js';
 import { TransferFences } from './transfer-fences.js';
 
@@ -52,7 +53,7 @@ export class ShardHost {
   private nextTransfer = 0;
   private readonly time: GrantTime;
   /** Keys whose rows were asked of the writer, with the inputs that wait for them in arrival order. */
-  private readonly loading = new Map<ActorKey, ActorInput[]>();
+  private readonly loading: KeyLoads<ActorInput>;
   /** When each actor last handled an input (idle eviction). */
   private readonly lastUsed = new Map<ActorKey, number>();
   private sweepTimer: TimerHandle | null = null;
@@ -71,6 +72,7 @@ export class ShardHost {
 
   constructor(private readonly deps: ShardHostDeps) {
     this.time = new GrantTime(deps.clock);
+    this.loading = new KeyLoads((key) => deps.loadKey?.(key));
     this.stages = deps.stages ?? stageTimer(deps.metrics);
   }
 
@@ -78,13 +80,17 @@ export class ShardHost {
     return this.actors.size;
   }
 
-  /** Replace all memory with the persisted rows (start and reset). Actors are rebuilt lazily. */
+  /**
+   * Replace all memory with the persisted rows (start and reset). Actors are rebuilt lazily. Inputs that
+   * waited for a key's rows never reached an actor: they are run again on the new memory (asking for their
+   * rows afresh), not dropped — a dropped input is a terminal that never hears back.
+   */
   load(seed: ShardSeed, following = false): void {
     this.following = following;
     for (const actor of this.actors.values()) actor.stop();
     this.actors.clear();
     this.lastUsed.clear();
-    this.loading.clear();
+    const waiting = this.loading.reset();
     this.fences.clear();
     this.deadlines.clear();
     this.touched.clear();
@@ -99,6 +105,17 @@ export class ShardHost {
     for (const [key, p] of seeds) if ((p.leases?.length ?? 0) > 0 || (p.lock ?? null) !== null) this.actor(key);
     this.reschedule();
     this.scheduleSweep();
+    if (waiting.length > 0) this.runAgain(waiting);
+  }
+
+  /** Inputs that never reached an actor, in order, on the memory now in place. */
+  private runAgain(inputs: readonly ActorInput[]): void {
+    const now = this.time.now();
+    for (const m of inputs) {
+      this.route(m, now);
+      this.drainFences();
+    }
+    this.flush();
   }
 
   /**
@@ -163,12 +180,12 @@ export class ShardHost {
 
   /** The writer's rows for a key asked by loadKey: build the actor and run what waited for it. */
   loaded(key: ActorKey, rows: KeySeed): void {
-    const waiting = this.loading.get(key);
-    // Not asked (or asked before a reset that dropped the question): the rows may be stale; ignore them.
-    if (waiting === undefined) return;
-    this.loading.delete(key);
+    const waiting = this.loading.answered(key);
+    // Not asked, or asked before a load replaced memory: the rows may be stale; ignore them.
+    if (waiting === null) return;
     if (!this.actors.has(key)) this.seeds.set(key, this.time.seedFromWall(rows));
-    const now = this.deps.clock.now();
+    // The actors' time, as every other input gets (grant-time.ts), not the wall clock.
+    const now = this.time.now();
     for (const m of waiting) {
       this.route(m, now);
       this.drainFences();
@@ -267,12 +284,7 @@ export class ShardHost {
   /** An actor's input, unless a transfer fences that actor: then it waits, in arrival order. */
   private route(m: ActorInput, now: number): void {
     if (this.deps.loadKey !== undefined && !this.actors.has(m.input.key) && !this.seeds.has(m.input.key)) {
-      const waiting = this.loading.get(m.input.key);
-      if (waiting !== undefined) waiting.push(m);
-      else {
-        this.loading.set(m.input.key, [m]);
-        this.deps.loadKey(m.input.key);
-      }
+      this.loading.wait(m.input.key, m);
       return;
     }
     if (m.type === 'relay') {

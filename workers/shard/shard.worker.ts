@@ -14,6 +14,7 @@ import { validateSnapshotChange } from '#domain/index.js';
 import type { FrontToShard, ShardInput, ShardToFront, ShardToWriter, WriterToShard } from '#threads/contract.js';
 import { Endpoint } from '#threads/rpc.js';
 import { ShardHost } from './shard-host.js';
+import { ShardReloader } from './reloader.js';
 
 export interface ShardWorkerData {
   readonly config: Config;
@@ -82,20 +83,22 @@ async function main(): Promise<void> {
           values: { maxQty: config.HUB_ORDER_MAX_QTY, maxPrice: config.HUB_ORDER_MAX_PRICE },
         }),
     },
-    sink: (units) => writer.emit('units', { units, generation }),
+    sink: (units) => writer.emit('units', { units, generation: reloader.generation }),
     relay: (relays) => front.emit('relay', relays),
     // Idle actors leave memory and come back from SQLite on demand (the writer answers on this port, in order).
     loadKey: (key) => writer.emit('load_key', { key }),
     evictAfterMs: config.HUB_ACTOR_IDLE_MS,
   });
 
-  /** The writer's storage generation this shard's memory was loaded at; stamped on every unit. */
-  let generation = 0;
-  const reload = async (): Promise<void> => {
-    const loaded = await writer.request('load', { shard: index, shards, scope: 'grants' });
-    host.load(loaded.seed, loaded.following === true);
-    generation = loaded.generation;
-  };
+  // The writer's storage generation this shard's memory was loaded at (stamped on every unit), and the
+  // loads that keep it level with the writer's after a failed commit (retried until one succeeds).
+  const reloader = new ShardReloader({
+    load: () => writer.request('load', { shard: index, shards, scope: 'grants' }),
+    apply: (loaded) => host.load(loaded.seed, loaded.following === true),
+    clock: systemClock,
+    log,
+    count: (outcome) => metrics.shardReload(outcome),
+  });
   writer.serve({
     requests: {},
     events: (event) => {
@@ -107,12 +110,7 @@ async function main(): Promise<void> {
           // A commit failed: drop what the actors believe and reload what SQLite holds. Units sent
           // meanwhile carry the old generation and are refused by the writer (retryable), so none of
           // them builds on state that was never stored.
-          if (event.input.generation > generation) {
-            reload().then(
-              () => log.warn({ generation }, 'shard reloaded from SQLite after a failed commit'),
-              (error: unknown) => log.error({ err: error }, 'shard reload failed'),
-            );
-          }
+          reloader.rollback(event.input.generation);
           return;
         case 'loaded_key':
           host.loaded(event.input.key, event.input.seed);
@@ -128,7 +126,7 @@ async function main(): Promise<void> {
     },
   });
 
-  await reload();
+  await reloader.reload();
   log.info({ actors: host.actorCount }, 'shard ready');
 
   // A batch's actor inputs run together and flush once; a request first runs the inputs before it.
@@ -138,19 +136,19 @@ async function main(): Promise<void> {
       quiesce: async () => {
         host.handleBatch(work.splice(0));
         host.stop();
-        await reload();
+        await reloader.reload();
         host.stop();
         return null;
       },
       reload: async () => {
         host.handleBatch(work.splice(0));
-        await reload();
+        await reloader.reload();
         return { actors: host.actorCount };
       },
       catch_up: ({ generation: next, refresh, seeds }) => {
         host.handleBatch(work.splice(0));
         host.catchUp(refresh, seeds);
-        generation = next;
+        reloader.caughtUp(next);
         return { actors: host.actorCount };
       },
       collect_metrics: () => {
@@ -160,6 +158,7 @@ async function main(): Promise<void> {
       stop: () => {
         host.handleBatch(work.splice(0));
         host.stop();
+        reloader.stop();
         return null;
       },
     },

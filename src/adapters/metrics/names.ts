@@ -93,6 +93,12 @@ export const METRICS = {
     help: 'Group commits the disk refused (full, I/O error, busy), by SQLite code; their writes got STORAGE_UNAVAILABLE.',
     labels: ['code'],
   },
+  shardReloads: {
+    name: 'pos_hub_shard_reloads_total',
+    kind: 'counter',
+    help: 'Shard loads from the store (at start and after a failed commit), by outcome (ok, failed); a failed one is retried.',
+    labels: ['outcome'],
+  },
   resyncs: {
     name: 'pos_hub_resyncs_total',
     kind: 'counter',

@@ -185,6 +185,7 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
   const quarantined = counter(METRICS.quarantined, registry);
   const resyncs = counter(METRICS.resyncs, registry);
   const storageErrors = counter(METRICS.storageErrors, registry);
+  const shardReloads = counter(METRICS.shardReloads, registry);
   const actors = gauge(METRICS.actors, registry);
   const leaseDecisions = counter(METRICS.leaseDecisions, registry);
   const lockDecisions = counter(METRICS.lockDecisions, registry);
@@ -235,6 +236,7 @@ export function buildThreadMetrics(thread: string, options: ThreadMetricsOptions
     backpressureClose: () => backpressureCloses.inc(),
     resync: (kind) => resyncs.inc({ kind }),
     storageError: (code) => storageErrors.inc({ code: codeLabel(code) }),
+    shardReload: (outcome) => shardReloads.inc({ outcome }),
     actors: (shard, count) => actors.set({ shard: String(shard) }, count),
     leaseDecision: (decision) => leaseDecisions.inc({ decision }),
     lockDecision: (decision) => lockDecisions.inc({ decision }),
