@@ -39,6 +39,7 @@ import { PG_DATA_TABLES, migratePg } from './schema.js';
 import { StoredJsonReader, UNREADABLE } from './stored-json.js';
 import { applyUnit, mutationOn } from './apply-unit.js';
 import { CommitInDoubtError, classifyPgError, isTimeout } from './pg-fault.js';
+import type { AloneCommitGuard } from './alone-guard.js';
 
 export interface PgStoreOptions {
   /** postgres://user@hostA:port,hostB:port/db?target_session_attrs=read-write */
@@ -58,6 +59,8 @@ export interface PgStoreOptions {
   readonly lockTimeoutMs?: number;
   readonly readLimits?: FrameLimits;
   readonly onQuarantine?: (record: QuarantinedRecord) => void;
+  /** Asked after a commit that went through with synchronous_standby_names = '' (alone-guard.ts); none: acked as before. */
+  readonly aloneGuard?: AloneCommitGuard;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
@@ -97,6 +100,7 @@ export class PgStore implements HubStorePort {
     private readonly queryTimeoutMs: number,
     json: StoredJsonReader,
     lockTimeoutMs: number,
+    private readonly aloneGuard: AloneCommitGuard | undefined,
   ) {
     this.json = json;
     // SET takes no parameters: an integer is written in, checked here rather than trusted.
@@ -117,6 +121,7 @@ export class PgStore implements HubStorePort {
       options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
       new StoredJsonReader(limits, options.onQuarantine ?? (() => undefined)),
       options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+      options.aloneGuard,
     );
     await store.run(async () => undefined);
     return store;
@@ -215,14 +220,19 @@ export class PgStore implements HubStorePort {
         // Nothing was written yet: the throw drops the connection, which rolls the transaction back.
         if (current !== fence) throw fencedError(fence, current);
       }
-      const { rows } = await c.query<{ seq: number }>('SELECT seq FROM seq_counter WHERE id = 1 FOR UPDATE');
+      // Whether this commit will go through with no synchronous standby, read in a statement it makes anyway.
+      const { rows } = await c.query<{ seq: number; alone: boolean }>(
+        `SELECT seq, current_setting('synchronous_standby_names') = '' AS alone FROM seq_counter WHERE id = 1 FOR UPDATE`,
+      );
       const start = rows[0]?.seq ?? 0;
       const cursor = { seq: start };
       const outcomes: UnitOutcome[] = [];
       for (const unit of units) outcomes.push(await applyUnit(c, this.json, unit, cursor, now));
       if (cursor.seq !== start) await c.query('UPDATE seq_counter SET seq = $1 WHERE id = 1', [cursor.seq]);
-      return { outcomes, last: cursor.seq };
-    }).then(({ outcomes, last }) => {
+      return { outcomes, last: cursor.seq, alone: rows[0]?.alone === true ? this.host : null };
+    }).then(async ({ outcomes, last, alone }) => {
+      // Applied with no standby: acked only if the monitor is promoting no other node (alone-guard.ts).
+      if (alone !== null && this.aloneGuard !== undefined) await this.aloneGuard(alone);
       // COMMIT returned: the standby holds it, and every seq below it (one WAL, taken in order).
       this.mark = Math.max(this.mark, last);
       return { units: outcomes, seq: this.mark };
