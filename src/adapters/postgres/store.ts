@@ -462,9 +462,13 @@ export class PgStore implements HubStorePort {
       if (epoch === undefined) throw new Error('takeover inserted no row');
       // Every commit under an older epoch held its SHARE lock until done, so it finished before this lock
       // was granted: the counter read now covers them all, and this synchronous commit makes them durable.
-      const seq = await c.query<{ seq: number }>('SELECT seq FROM seq_counter WHERE id = 1');
-      return { epoch, seq: seq.rows[0]?.seq ?? 0 };
-    }).then(({ epoch, seq }) => {
+      const seq = await c.query<{ seq: number; alone: boolean }>(
+        `SELECT seq, current_setting('synchronous_standby_names') = '' AS alone FROM seq_counter WHERE id = 1`,
+      );
+      return { epoch, seq: seq.rows[0]?.seq ?? 0, alone: seq.rows[0]?.alone === true ? this.host : null };
+    }).then(async ({ epoch, seq, alone }) => {
+      // An epoch a failover may drop must not be led under: the hub retries at its next cluster read.
+      if (alone !== null && this.aloneGuard !== undefined) await this.aloneGuard(alone);
       // A new leader serves everything its predecessors committed (a follower's mark is its last reconnect's).
       this.mark = Math.max(this.mark, seq);
       return epoch;

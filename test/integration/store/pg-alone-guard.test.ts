@@ -92,6 +92,18 @@ describe('a commit with no synchronous standby', () => {
     expect(calls()).toBe(2);
   });
 
+  it('a takeover made alone is not led under while the monitor demotes this node (a failover would drop its epoch)', async () => {
+    await monitorSays('demote_timeout', 'prepare_promotion');
+    const s = await store(guardOn(server.url).guard);
+    const before = await s.currentEpoch();
+    const refused = await failure(s.takeOver('hub-a', NOW));
+    expect(s.classifyError(refused)).toBe('in_doubt');
+    expect(await s.currentEpoch()).toBe(before + 1);
+
+    await monitorSays('wait_primary', 'catchingup');
+    expect(await s.takeOver('hub-a', NOW)).toBe(before + 2);
+  });
+
   it('is in doubt when the monitor does not answer', async () => {
     const s = await store(guardOn(`postgres://autoctl_node@127.0.0.1:${await freePort()}/pg_auto_failover`).guard);
     const refused = await failure(s.commit([unit('monitor gone')], NOW));
