@@ -446,10 +446,13 @@ export class PgStore implements HubStorePort {
     // all, seen with two hubs in the failover suite's partition), so look first and reconnect, which picks
     // the node that can commit (connection.ts, chooseHost).
     await this.run(async (c) => {
-      const { rows } = await c.query<{ ro: boolean; commits: boolean }>(
-        `SELECT pg_is_in_recovery() AS ro, ${CAN_COMMIT_SQL} AS commits`,
+      const { rows } = await c.query<{ ro: boolean; commits: boolean; alone: boolean }>(
+        `SELECT pg_is_in_recovery() AS ro, ${CAN_COMMIT_SQL} AS commits, current_setting('synchronous_standby_names') = '' AS alone`,
       );
       if (rows[0]?.ro !== false || rows[0]?.commits !== true) this.drop();
+      // Alone while the monitor already demotes this node: no epoch written (each would look like one more
+      // takeover by this hub to a follower's crash-loop count). The check after COMMIT covers the race.
+      else if (rows[0]?.alone === true && this.aloneGuard !== undefined && this.host !== null) await this.aloneGuard(this.host);
     });
     return this.tx(async (c) => {
       // EXCLUSIVE blocks other takeovers (not readers): two hubs taking over at once get two different epochs.
