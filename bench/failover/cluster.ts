@@ -34,6 +34,8 @@ export interface FailoverCluster {
   readonly base: string;
   /** Both nodes, direct, read-write first: what a hub is given (HUB_PG_URL). */
   readonly url: string;
+  /** The monitor, direct (HUB_PG_MONITOR_URL): the hubs check a commit made alone with it. */
+  readonly monitorUrl: string;
   nodeUrl(node: NodeName): string;
   nodePort(node: NodeName): number;
   /** The node the monitor has settled as writable, or null while none is. */
@@ -136,6 +138,7 @@ export async function startFailoverCluster(settings: 'tuned' | 'default'): Promi
   return {
     base,
     url: `postgres://postgres@127.0.0.1:${nodePort('node1')},127.0.0.1:${nodePort('node2')}/postgres?target_session_attrs=read-write`,
+    monitorUrl: `postgres://autoctl_node@127.0.0.1:${port0}/pg_auto_failover`,
     nodeUrl: (node) => `postgres://postgres@127.0.0.1:${nodePort(node)}/postgres`,
     nodePort,
     async primary() {

@@ -27,6 +27,8 @@ import type { Ack, FinalState, Seen, StoredWrite } from './run-log.js';
 
 export interface HubDriverOptions {
   readonly url: string;
+  /** HUB_PG_MONITOR_URL for every hub (a commit made alone is checked with the monitor); none: unset. */
+  readonly monitorUrl?: string;
   readonly terminals?: number;
   /** Two (leader and follower, the venue layout) or one (the database faults only: no hub to fail over to). */
   readonly hubs?: 1 | 2;
@@ -71,7 +73,7 @@ function snapshotOf(posReference: string, tableId: number, uid: string): OrderSn
   };
 }
 
-async function startHubProcess(hub: HubProcess, url: string): Promise<void> {
+async function startHubProcess(hub: HubProcess, url: string, monitorUrl = ''): Promise<void> {
   const spawned = await spawnHub({
     env: {
       HUB_HTTP_PORT: String(hub.port),
@@ -81,6 +83,7 @@ async function startHubProcess(hub: HubProcess, url: string): Promise<void> {
       HUB_DB_PATH: join(hub.dir, 'hub.sqlite'),
       HUB_STORE: 'postgres',
       HUB_PG_URL: url,
+      HUB_PG_MONITOR_URL: monitorUrl,
       HUB_LOG_LEVEL: process.env.FAILOVER_HUB_LOG ?? 'silent',
     },
   });
@@ -119,7 +122,7 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
   for (const [i, name] of ['hub-a', 'hub-b'].slice(0, options.hubs ?? 2).entries())
     hubs.push({ name, dir: mkdtempSync(join(tmpdir(), `pos-hub-failover-${name}-`)), port: await freePort(), pgNode: nodes[i] ?? '', process: null });
   // Hub A first: it takes the first takeover and leads; B follows.
-  for (const hub of hubs) await startHubProcess(hub, options.url);
+  for (const hub of hubs) await startHubProcess(hub, options.url, options.monitorUrl);
 
   let acks: Ack[] = [];
   let seen: Seen[] = [];
@@ -192,7 +195,7 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
       pending.clear();
       posToMutation.clear();
       await restarting;
-      for (const hub of hubs) if (hub.process === null) await startHubProcess(hub, options.url);
+      for (const hub of hubs) if (hub.process === null) await startHubProcess(hub, options.url, options.monitorUrl);
       const roles = await Promise.all(hubs.map(roleOf));
       if (!roles.includes('leader'))
         throw new Error(`the hub driver needs a hub leading on Postgres (issue 18 items 1 and 3); /health roles: ${roles.join(', ')}`);
@@ -293,7 +296,7 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
           // the box does when it boots again: when the keeper restarts the postmaster in place, the primary
           // stays on this hub's node and only this hub may lead there again.
           restarting = sleep(restartAfterMs)
-            .then(() => (hub.process === null && !closed ? startHubProcess(hub, options.url) : undefined))
+            .then(() => (hub.process === null && !closed ? startHubProcess(hub, options.url, options.monitorUrl) : undefined))
             .catch((error: unknown) => options.log(`  restart of ${hub.name} failed: ${String(error)}`));
           return;
         }

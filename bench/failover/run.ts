@@ -90,7 +90,7 @@ async function main(): Promise<void> {
             driver =
               options.driver === 'store'
                 ? storeDriver({ ...DEFAULT_STORE_DRIVER, url: cluster.url })
-                : await hubDriver({ url: cluster.url, hubs: options.hubs, log: say });
+                : await hubDriver({ url: cluster.url, monitorUrl: process.env.FAILOVER_HUB_MONITOR === 'off' ? '' : cluster.monitorUrl, hubs: options.hubs, log: say });
           }
           if (driver === null) throw new Error('no driver');
           say(`${fault.name} run ${run}/${options.runs}`);

@@ -59,7 +59,9 @@ export function decideFailoverRequest(
   if (obs.latest !== null && obs.latest.epoch > memory.epoch) {
     // The first read is history, not a takeover seen; a takeover by another hub starts the count again.
     const seen = memory.epoch === 0 ? [] : obs.latest.node === memory.leader ? [...memory.takeoversSeen, now] : [now];
-    next = { ...next, epoch: obs.latest.epoch, leader: obs.latest.node, takeoversSeen: seen };
+    // A new leader's heartbeat is judged from its takeover on: its first beat may come a read later, and the
+    // old leader's stale one must not make a follower ask for a failover away from a leader of seconds.
+    next = { ...next, epoch: obs.latest.epoch, leader: obs.latest.node, takeoversSeen: seen, heartbeatSince: now };
   }
   next = { ...next, takeoversSeen: next.takeoversSeen.filter((at) => now - at <= rule.loopWindowMs) };
   if (obs.heartbeat !== null && obs.heartbeat !== next.heartbeat) next = { ...next, heartbeat: obs.heartbeat, heartbeatSince: now };

@@ -70,7 +70,10 @@ async function openPort(config: Config, onQuarantine: (record: QuarantinedRecord
     case 'postgres': {
       // Loaded only here: a SQLite hub never loads the Postgres driver.
       const { PgStore } = await import('#adapters/postgres/store.js');
-      return PgStore.open({ url: config.HUB_PG_URL, lockTimeoutMs: config.HUB_PG_LOCK_TIMEOUT_MS, readLimits, onQuarantine });
+      // With a monitor, a commit made with no synchronous standby is checked with it before the ack (docs/ha.md).
+      const { monitorAloneGuard, ALONE_GUARD_TIMEOUT_MS } = await import('#adapters/postgres/alone-guard.js');
+      const aloneGuard = config.HUB_PG_MONITOR_URL === '' ? undefined : monitorAloneGuard(config.HUB_PG_MONITOR_URL, ALONE_GUARD_TIMEOUT_MS);
+      return PgStore.open({ url: config.HUB_PG_URL, lockTimeoutMs: config.HUB_PG_LOCK_TIMEOUT_MS, readLimits, onQuarantine, aloneGuard });
     }
     default: {
       const unreachable: never = config.HUB_STORE;

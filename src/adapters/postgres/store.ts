@@ -39,6 +39,7 @@ import { applyUnit, mutationOn } from './apply-unit.js';
 import { floorOn, pruneOn, trimOn } from './pg-prune.js';
 import { contentsFrom, contentsRows, seedOn } from './pg-contents.js';
 import { CommitInDoubtError, classifyPgError, isTimeout } from './pg-fault.js';
+import type { AloneCommitGuard } from './alone-guard.js';
 
 export interface PgStoreOptions {
   /** postgres://user@hostA:port,hostB:port/db?target_session_attrs=read-write */
@@ -58,6 +59,8 @@ export interface PgStoreOptions {
   readonly lockTimeoutMs?: number;
   readonly readLimits?: FrameLimits;
   readonly onQuarantine?: (record: QuarantinedRecord) => void;
+  /** Asked after a commit that went through with synchronous_standby_names = '' (alone-guard.ts); none: acked as before. */
+  readonly aloneGuard?: AloneCommitGuard;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
@@ -90,6 +93,7 @@ export class PgStore implements HubStorePort {
     private readonly queryTimeoutMs: number,
     json: StoredJsonReader,
     lockTimeoutMs: number,
+    private readonly aloneGuard: AloneCommitGuard | undefined,
   ) {
     this.json = json;
     // SET takes no parameters: an integer is written in, checked here rather than trusted.
@@ -110,6 +114,7 @@ export class PgStore implements HubStorePort {
       options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
       new StoredJsonReader(limits, options.onQuarantine ?? (() => undefined)),
       options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+      options.aloneGuard,
     );
     await store.run(async () => undefined);
     return store;
@@ -225,14 +230,19 @@ export class PgStore implements HubStorePort {
         // Nothing was written yet: the throw drops the connection, which rolls the transaction back.
         if (current !== fence) throw fencedError(fence, current);
       }
-      const { rows } = await c.query<{ seq: number }>('SELECT seq FROM seq_counter WHERE id = 1 FOR UPDATE');
+      // Whether this commit will go through with no synchronous standby, read in a statement it makes anyway.
+      const { rows } = await c.query<{ seq: number; alone: boolean }>(
+        `SELECT seq, current_setting('synchronous_standby_names') = '' AS alone FROM seq_counter WHERE id = 1 FOR UPDATE`,
+      );
       const start = rows[0]?.seq ?? 0;
       const cursor = { seq: start };
       const outcomes: UnitOutcome[] = [];
       for (const unit of units) outcomes.push(await applyUnit(c, this.json, unit, cursor, now));
       if (cursor.seq !== start) await c.query('UPDATE seq_counter SET seq = $1 WHERE id = 1', [cursor.seq]);
-      return { outcomes, last: cursor.seq };
-    }).then(({ outcomes, last }) => {
+      return { outcomes, last: cursor.seq, alone: rows[0]?.alone === true ? this.host : null };
+    }).then(async ({ outcomes, last, alone }) => {
+      // Applied with no standby: acked only if the monitor is promoting no other node (alone-guard.ts).
+      if (alone !== null && this.aloneGuard !== undefined) await this.aloneGuard(alone);
       // COMMIT returned: the standby holds it, and every seq below it (one WAL, taken in order).
       this.mark = Math.max(this.mark, last);
       return { units: outcomes, seq: this.mark };
@@ -318,10 +328,13 @@ export class PgStore implements HubStorePort {
     // all, seen with two hubs in the failover suite's partition), so look first and reconnect, which picks
     // the node that can commit (connection.ts, chooseHost).
     await this.run(async (c) => {
-      const { rows } = await c.query<{ ro: boolean; commits: boolean }>(
-        `SELECT pg_is_in_recovery() AS ro, ${CAN_COMMIT_SQL} AS commits`,
+      const { rows } = await c.query<{ ro: boolean; commits: boolean; alone: boolean }>(
+        `SELECT pg_is_in_recovery() AS ro, ${CAN_COMMIT_SQL} AS commits, current_setting('synchronous_standby_names') = '' AS alone`,
       );
       if (rows[0]?.ro !== false || rows[0]?.commits !== true) this.drop();
+      // Alone while the monitor already demotes this node: no epoch written (each would look like one more
+      // takeover by this hub to a follower's crash-loop count). The check after COMMIT covers the race.
+      else if (rows[0]?.alone === true && this.aloneGuard !== undefined && this.host !== null) await this.aloneGuard(this.host);
     });
     return this.tx(async (c) => {
       // EXCLUSIVE blocks other takeovers (not readers): two hubs taking over at once get two different epochs.
@@ -334,9 +347,13 @@ export class PgStore implements HubStorePort {
       if (epoch === undefined) throw new Error('takeover inserted no row');
       // Every commit under an older epoch held its SHARE lock until done, so it finished before this lock
       // was granted: the counter read now covers them all, and this synchronous commit makes them durable.
-      const seq = await c.query<{ seq: number }>('SELECT seq FROM seq_counter WHERE id = 1');
-      return { epoch, seq: seq.rows[0]?.seq ?? 0 };
-    }).then(({ epoch, seq }) => {
+      const seq = await c.query<{ seq: number; alone: boolean }>(
+        `SELECT seq, current_setting('synchronous_standby_names') = '' AS alone FROM seq_counter WHERE id = 1`,
+      );
+      return { epoch, seq: seq.rows[0]?.seq ?? 0, alone: seq.rows[0]?.alone === true ? this.host : null };
+    }).then(async ({ epoch, seq, alone }) => {
+      // An epoch a failover may drop must not be led under: the hub retries at its next cluster read.
+      if (alone !== null && this.aloneGuard !== undefined) await this.aloneGuard(alone);
       // A new leader serves everything its predecessors committed (a follower's mark is its last reconnect's).
       this.mark = Math.max(this.mark, seq);
       return epoch;

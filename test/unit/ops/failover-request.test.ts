@@ -58,6 +58,14 @@ describe('decideFailoverRequest', () => {
     expect(run(obs, 600_000).asks).toEqual([]);
   });
 
+  it('gives a new leader the threshold from its takeover, even if the old heartbeat was stale for long', () => {
+    // The leader is gone from 20 s to 80 s (a failover: this node is no synchronous standby meanwhile, so no
+    // ask); hub C takes over at 80 s, its first heartbeat is read at 86 s.
+    const obs = (t: number): FailoverObservation =>
+      t < 80_000 ? { ...healthy(`4:${Math.floor(Math.min(t, 20_000) / 5000)}`), ownNodeSyncStandby: false } : t < 86_000 ? healthy('4:4', 5, 'hub-c:8766') : healthy(`5:${Math.floor(t / 5000)}`, 5, 'hub-c:8766');
+    expect(run(obs, 600_000).asks).toEqual([]);
+  });
+
   it('asks on a crash loop: the same hub taking over three times within five minutes, heartbeat fresh each time', () => {
     // Hub A restarts every 20 s: a new epoch and a fresh heartbeat each time, so the heartbeat is never still for 30 s.
     const obs = (t: number): FailoverObservation => {
