@@ -6,20 +6,12 @@
  * commits is lost at the failover. The decision is pure (unit-tested with fake monitor rows); the read is
  * one query to HUB_PG_MONITOR_URL, made per commit batch and only while the node commits alone.
  */
-import { connectTarget, parsePgUrl, type PgHost } from './connection.js';
+import type { PgHost } from './connection.js';
+import { groupNodes, withMonitor, type MonitorNodeRow } from './monitor.js';
 import { CommitInDoubtError } from './pg-fault.js';
 
-/** pg_auto_failover's default formation and group, which install.sh and cluster.sh create. */
-const FORMATION = 'default';
-const GROUP = 0;
-
-/** One row of pgautofailover.node: where the node is, and the state the monitor assigned it. */
-export interface MonitorNode {
-  readonly nodeId: number;
-  readonly host: string;
-  readonly port: number;
-  readonly goal: string;
-}
+/** What the decision reads of a pgautofailover.node row: where the node is, and the goal the monitor assigned it. */
+export type MonitorNode = Pick<MonitorNodeRow, 'nodeId' | 'host' | 'port' | 'goal'>;
 
 /**
  * Goal states of a node that is, or is being made, the group's primary (pg_auto_failover 2.0,
@@ -28,12 +20,11 @@ export interface MonitorNode {
  * made after our COMMIT must see. Deliberately absent: draining and demote_timeout (an old primary being
  * stopped: its own commits are its problem, ours are the new primary's), secondary, catchingup.
  */
-const PRIMARY_TO_BE = new Set([
-  'single',
-  'wait_primary',
-  'primary',
-  'join_primary',
-  'apply_settings',
+/** Goals under which a node may take writes (CanTakeWritesInState): this node's must be one of them. */
+const WRITABLE: ReadonlySet<string> = new Set(['single', 'wait_primary', 'primary', 'join_primary', 'apply_settings']);
+
+const PRIMARY_TO_BE: ReadonlySet<string> = new Set([
+  ...WRITABLE,
   'report_lsn',
   'fast_forward',
   'prepare_promotion',
@@ -45,9 +36,6 @@ const PRIMARY_TO_BE = new Set([
  * in doubt. Short, since the writer holds its next batch meanwhile; the same as the failover request's.
  */
 export const ALONE_GUARD_TIMEOUT_MS = 3000;
-
-/** Goals under which this node itself may take writes (CanTakeWritesInState). */
-const WRITABLE = new Set(['single', 'wait_primary', 'primary', 'join_primary', 'apply_settings']);
 
 export type AloneVerdict = { readonly ack: true } | { readonly ack: false; readonly why: string };
 
@@ -64,11 +52,15 @@ export function judgeAloneCommit(nodes: readonly MonitorNode[], self: PgHost): A
   // reach by another address: then a port no other node has still names it.
   const mine = exact.length > 0 ? exact : nodes.filter((n) => n.port === self.port);
   if (mine.length !== 1)
-    return { ack: false, why: `the monitor lists ${mine.length} nodes at ${self.host}:${self.port} (${nodes.map(describe).join(', ') || 'none'})` };
+    return {
+      ack: false,
+      why: `the monitor lists ${mine.length} nodes at ${self.host}:${self.port} (${nodes.map(describe).join(', ') || 'none'})`,
+    };
   const me = mine[0] as MonitorNode;
   if (!WRITABLE.has(me.goal)) return { ack: false, why: `the monitor is demoting this node: ${describe(me)}` };
   const rival = nodes.find((n) => n !== me && PRIMARY_TO_BE.has(n.goal));
-  if (rival !== undefined) return { ack: false, why: `the monitor is making another node the primary: ${describe(rival)}` };
+  if (rival !== undefined)
+    return { ack: false, why: `the monitor is making another node the primary: ${describe(rival)}` };
   return { ack: true };
 }
 
@@ -91,22 +83,15 @@ export type AloneCommitGuard = (self: PgHost) => Promise<void>;
  * network_partition_timeout, and acking then is exactly the loss this guards against).
  */
 export function monitorAloneGuard(monitorUrl: string, timeoutMs: number): AloneCommitGuard {
-  const target = { ...parsePgUrl(monitorUrl), readWrite: false };
   return async (self) => {
     let nodes: MonitorNode[];
     try {
-      const client = await connectTarget(target, timeoutMs, timeoutMs);
-      try {
-        const { rows } = await client.query<{ nodeid: number; nodehost: string; nodeport: number; goalstate: string }>(
-          'SELECT nodeid, nodehost, nodeport, goalstate::text FROM pgautofailover.node WHERE formationid = $1 AND groupid = $2',
-          [FORMATION, GROUP],
-        );
-        nodes = rows.map((r) => ({ nodeId: Number(r.nodeid), host: r.nodehost, port: Number(r.nodeport), goal: r.goalstate }));
-      } finally {
-        await client.end().catch(() => undefined);
-      }
+      nodes = await withMonitor(monitorUrl, timeoutMs, groupNodes);
     } catch (error) {
-      throw new AloneCommitInDoubtError(`the monitor did not answer (${error instanceof Error ? error.message : String(error)})`, error);
+      throw new AloneCommitInDoubtError(
+        `the monitor did not answer (${error instanceof Error ? error.message : String(error)})`,
+        error,
+      );
     }
     const verdict = judgeAloneCommit(nodes, self);
     if (!verdict.ack) throw new AloneCommitInDoubtError(verdict.why);

@@ -54,7 +54,7 @@ describe('failover request, postgres side', () => {
 
   it('asks the monitor only while every node is settled', async () => {
     await sql(`CREATE SCHEMA pgautofailover;
-      CREATE TABLE pgautofailover.node (formationid text NOT NULL DEFAULT 'default', nodeid bigserial, groupid int NOT NULL, nodename text NOT NULL, reportedstate text NOT NULL, goalstate text NOT NULL);
+      CREATE TABLE pgautofailover.node (formationid text NOT NULL DEFAULT 'default', nodeid bigserial, groupid int NOT NULL, nodename text NOT NULL, nodehost text NOT NULL DEFAULT '127.0.0.1', nodeport int NOT NULL DEFAULT 5432, reportedstate text NOT NULL, goalstate text NOT NULL);
       CREATE TABLE pgautofailover.asked (formation text, grp int);
       CREATE FUNCTION pgautofailover.perform_failover(formation_id text DEFAULT 'default', group_id int DEFAULT 0) RETURNS void LANGUAGE sql AS 'INSERT INTO pgautofailover.asked VALUES (formation_id, group_id)';
       INSERT INTO pgautofailover.node (groupid, nodename, reportedstate, goalstate) VALUES (0, 'node_1', 'primary', 'primary'), (0, 'node_2', 'catchingup', 'secondary')`);

@@ -27,7 +27,7 @@ async function sql(text: string, params: unknown[] = []): Promise<void> {
 beforeAll(async () => {
   server = await startPgServer();
   await sql(`CREATE SCHEMA pgautofailover;
-    CREATE TABLE pgautofailover.node (formationid text, groupid int, nodeid bigint, nodehost text, nodeport int, goalstate text)`);
+    CREATE TABLE pgautofailover.node (formationid text, groupid int, nodeid bigint, nodehost text, nodeport int, goalstate text, nodename text, reportedstate text)`);
 }, 90_000);
 afterAll(async () => {
   await server.close();
@@ -40,7 +40,7 @@ afterEach(async () => {
 async function monitorSays(goal1: string, goal2: string): Promise<void> {
   await sql('DELETE FROM pgautofailover.node');
   await sql(
-    `INSERT INTO pgautofailover.node VALUES ('default', 0, 1, '127.0.0.1', $1, $2), ('default', 0, 2, '127.0.0.12', $3, $4)`,
+    `INSERT INTO pgautofailover.node VALUES ('default', 0, 1, '127.0.0.1', $1, $2, 'node_1', $2), ('default', 0, 2, '127.0.0.12', $3, $4, 'node_2', $4)`,
     [server.port, goal1, server.port + 1, goal2],
   );
 }
@@ -59,14 +59,21 @@ function guardOn(monitorUrl: string): { guard: AloneCommitGuard; calls: () => nu
 }
 
 async function store(aloneGuard?: AloneCommitGuard): Promise<PgStore> {
-  const s = await PgStore.open({ url: `${server.url}?target_session_attrs=read-write`, ...(aloneGuard === undefined ? {} : { aloneGuard }) });
+  const s = await PgStore.open({
+    url: `${server.url}?target_session_attrs=read-write`,
+    ...(aloneGuard === undefined ? {} : { aloneGuard }),
+  });
   closers.push(() => s.close());
   return s;
 }
 
 const NOW = 1_700_000_000_000;
 const unit = (value: string) => ({ ops: [{ op: 'meta_put' as const, key: 'probe', value }] });
-const failure = (p: Promise<unknown>): Promise<unknown> => p.then(() => null, (error: unknown) => error);
+const failure = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => null,
+    (error: unknown) => error,
+  );
 
 describe('a commit with no synchronous standby', () => {
   it('is in doubt, not acked, while the monitor promotes the other node; without the guard it was acked', async () => {
@@ -80,7 +87,9 @@ describe('a commit with no synchronous standby', () => {
     const refused = await failure(s.commit([unit('in doubt')], NOW));
     expect(refused).toBeInstanceOf(Error);
     expect(s.classifyError(refused)).toBe('in_doubt');
-    expect((refused as Error).message).toContain(`the monitor is demoting this node: node 1 (127.0.0.1:${server.port}) goal demote_timeout`);
+    expect((refused as Error).message).toContain(
+      `the monitor is demoting this node: node 1 (127.0.0.1:${server.port}) goal demote_timeout`,
+    );
     expect(calls()).toBe(1);
     // Applied on this node (so a retry is answered by its mutation id if the node stays), never acked.
     expect(await s.meta('probe')).toBe('in doubt');
