@@ -1,9 +1,11 @@
 /**
  * The write gap of a failover at the store: the writer-like group committer (store-load.ts) offers a
  * steady rate through PgStore on the cluster's multi-host URL, the primary's postmaster is killed with
- * SIGKILL (its keeper alive, as after a crash), and the gap is the last ack before the kill → the first
- * ack of a commit sent after it (figures.ts gapOf). Failed commits are retried with their mutation ids,
- * as the writer does; at the end every acked mutation id is looked up on the new primary.
+ * SIGKILL (its keeper alive, as after a crash), and the gap is the longest silence between acks from the
+ * last one before the kill (figures.ts gapOf). Writes go on until a commit sent after the store's last
+ * failure is acked: the dead postmaster's backends keep committing for a moment, so "the first commit sent
+ * after the kill" may come back before the outage begins. Failed commits are retried with their mutation
+ * ids, as the writer does; at the end every acked mutation id is looked up on the new primary.
  */
 import pg from 'pg';
 import { PgStore } from '../../src/adapters/postgres/store.js';
@@ -41,11 +43,14 @@ export async function storeFailoverGap(cluster: PgCluster, plan: GapPlan, runId:
   const acks: AckMark[] = [];
   const ackedIds: string[] = [];
   let faultUs: number | null = null;
-  const recovered = (): boolean => faultUs !== null && acks.some((a) => a.startedUs > faultUs!);
   const committer = new GroupCommitter(store, (atUs, startedUs, units) => {
     acks.push({ atUs, startedUs });
     for (const u of units) for (const op of u.ops) if (op.op === 'mutation') ackedIds.push(op.mutationId);
   });
+  const recovered = (): boolean => {
+    const failedAt = committer.lastFailureUs;
+    return faultUs !== null && failedAt !== null && failedAt > faultUs && acks.some((a) => a.startedUs > failedAt);
+  };
   const source = snapshotUnits(runId, 40);
   try {
     const offering = offerOpenLoop(committer, source, plan.rate, plan.warmMs + plan.limitMs, recovered);

@@ -15,28 +15,32 @@ export interface AckMark {
 }
 
 export interface Gap {
-  /** Last ack before the fault → first ack of a commit sent after it, ms; null when either is missing. */
+  /** The longest silence between two acks, from the last ack at or before the fault on, ms; null when either side is missing. */
   readonly gapMs: number | null;
-  /** The fault → that first ack, ms. */
+  /** The fault → the ack that ended that silence, ms. */
   readonly faultToFirstAckMs: number | null;
 }
 
 /**
- * A commit sent before the fault may still return just after it (it was already durable); only a commit
- * sent after the fault proves the store takes writes again.
+ * The outage is the longest silence between consecutive acks from the last ack at or before the fault on —
+ * not "the first ack of a commit sent after the fault": a SIGKILLed postmaster's backends (and its
+ * walsender) go on serving commits until they notice its death, so the first commit sent after the kill can
+ * be acked within milliseconds, before the outage has even begun. The drivers keep writing until a commit
+ * sent after the store's last failure is acked, so the silence they record spans the real outage.
  */
 export function gapOf(acks: readonly AckMark[], faultUs: number): Gap {
-  let lastBefore: number | null = null;
-  let firstAfter: number | null = null;
-  for (const a of acks) {
-    if (a.atUs <= faultUs) lastBefore = Math.max(lastBefore ?? a.atUs, a.atUs);
-    if (a.startedUs > faultUs) firstAfter = Math.min(firstAfter ?? a.atUs, a.atUs);
+  const times = acks.map((a) => a.atUs).sort((a, b) => a - b);
+  let from = -1;
+  for (let i = 0; i < times.length; i++) if (times[i]! <= faultUs) from = i;
+  if (from === -1 || from === times.length - 1) return { gapMs: null, faultToFirstAckMs: null };
+  let longest = -1;
+  let endUs = 0;
+  for (let i = from + 1; i < times.length; i++) {
+    const silence = times[i]! - times[i - 1]!;
+    if (silence > longest) [longest, endUs] = [silence, times[i]!];
   }
   const ms = (us: number): number => Math.round(us / 100) / 10;
-  return {
-    gapMs: lastBefore === null || firstAfter === null ? null : ms(firstAfter - lastBefore),
-    faultToFirstAckMs: firstAfter === null ? null : ms(firstAfter - faultUs),
-  };
+  return { gapMs: ms(longest), faultToFirstAckMs: ms(Math.max(0, endUs - faultUs)) };
 }
 
 /** b ÷ a to two decimals, or null when either is missing or a is 0. */

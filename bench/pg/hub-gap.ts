@@ -90,6 +90,9 @@ export async function hubFailoverGap(ctx: BenchContext, cluster: PgCluster, plan
       const urls = follower === null ? [leader.url] : [leader.url, follower.url];
       const writer = new GapWriter(urls, `bench-${ctx.runTag}-gap`, `Order ${ctx.runTag}-gap`);
       let faultUs: number | null = null;
+      // A write sent after the fault can be acked by the dying postmaster's backends before the outage
+      // begins; the run ends at the first ack of a write sent after the last failure (figures.ts gapOf).
+      let lastFailureUs: number | null = null;
       const started = Date.now();
       try {
         while (Date.now() - started < plan.warmMs + plan.limitMs) {
@@ -100,10 +103,11 @@ export async function hubFailoverGap(ctx: BenchContext, cluster: PgCluster, plan
           const outcome = await writer.writeOnce(RESEND_AFTER_MS);
           if (outcome.kind === 'acked') {
             acks.push({ atUs: outcome.atUs, startedUs: outcome.sentUs });
-            if (faultUs !== null && outcome.sentUs > faultUs) break;
+            if (lastFailureUs !== null && outcome.sentUs > lastFailureUs) break;
             await sleep(plan.paceMs);
           } else {
             errors[outcome.why] = (errors[outcome.why] ?? 0) + 1;
+            if (faultUs !== null) lastFailureUs = monoUs();
             resent += 1;
             // Refused by a follower or cut off: try the other hub, as the SDK's hub book does.
             writer.nextHub();

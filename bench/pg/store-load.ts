@@ -33,6 +33,8 @@ export class GroupCommitter {
   /** Units in failed commits (each retried). */
   failedUnits = 0;
   lastError: string | null = null;
+  /** When the last commit failed (monoUs), or null. */
+  lastFailureUs: number | null = null;
 
   constructor(
     private readonly store: HubStorePort,
@@ -104,6 +106,7 @@ export class GroupCommitter {
       this.failedCommits += 1;
       this.failedUnits += batch.length;
       this.lastError = error instanceof Error ? error.message : String(error);
+      this.lastFailureUs = monoUs();
       this.queue = [...batch.map((p) => ({ unit: withDedupe(p.unit), at: p.at })), ...this.queue];
       retryAfter = RETRY_PAUSE_MS;
     } finally {

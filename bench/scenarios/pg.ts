@@ -288,7 +288,7 @@ export function renderPg(ctx: BenchContext, r: Omit<PgResult, 'markdown'>): stri
   parts.push(
     gapRows.length === 0
       ? 'Not measured (see the failures).'
-      : table(['where', 'last ack → first ack after', 'fault → first ack', 'primary', 'writes'], gapRows),
+      : table(['where', 'longest silence from the last ack before', 'fault → its end', 'primary', 'writes'], gapRows),
   );
   return parts.join('\n');
 }

@@ -41,21 +41,28 @@ function step(offeredRate: number, ackedShare: number, p99Ms: number, extra: Par
 }
 
 describe('gapOf', () => {
-  it('is the last ack before the fault → the first ack of a commit sent after it', () => {
+  it('is the longest silence between acks from the last ack before the fault on', () => {
     const acks = [
       { startedUs: 0, atUs: 1_000 },
       { startedUs: 2_000, atUs: 3_000 },
-      // sent before the fault at 5,000, returned after it: proves nothing about the new primary
-      { startedUs: 4_000, atUs: 6_000 },
-      { startedUs: 5_500, atUs: 9_000_000 },
+      // a commit sent after the kill, served by a backend that has not yet noticed its postmaster died
+      { startedUs: 5_500, atUs: 6_000 },
+      { startedUs: 6_500, atUs: 9_000_000 },
       { startedUs: 9_000_100, atUs: 9_001_000 },
     ];
-    expect(gapOf(acks, 5_000)).toEqual({ gapMs: 8997, faultToFirstAckMs: 8995 });
+    expect(gapOf(acks, 5_000)).toEqual({ gapMs: 8994, faultToFirstAckMs: 8995 });
+  });
+
+  it('counts the silence that began before the fault was sent (the last ack before it)', () => {
+    expect(gapOf([{ startedUs: 0, atUs: 1_000 }, { startedUs: 900_000, atUs: 2_000_000 }], 1_500_000)).toEqual({
+      gapMs: 1999,
+      faultToFirstAckMs: 500,
+    });
   });
 
   it('is null when nothing came back after the fault, or nothing was acked before it', () => {
     expect(gapOf([{ startedUs: 0, atUs: 10 }], 100)).toEqual({ gapMs: null, faultToFirstAckMs: null });
-    expect(gapOf([{ startedUs: 200, atUs: 300 }], 100)).toEqual({ gapMs: null, faultToFirstAckMs: 0.2 });
+    expect(gapOf([{ startedUs: 200, atUs: 300 }], 100)).toEqual({ gapMs: null, faultToFirstAckMs: null });
   });
 });
 
