@@ -121,10 +121,17 @@ export async function startFloor(variant: FloorVariant): Promise<ServerHandle> {
       BENCH_FLOOR_SEAM: variant.seam,
     },
   });
+  let stopping = false;
+  // A floor that dies mid-step would otherwise show only as a missing /proc entry.
+  child.once('exit', (code, signal) => {
+    if (!stopping)
+      process.stderr.write(`pipeline-floor ${variantLabel(variant)} exited (${code ?? signal}): ${stderr()}\n`);
+  });
   let ready: { port: number; native: boolean | null };
   try {
     ready = await waitReady(child, stderr, 30_000);
   } catch (error) {
+    stopping = true;
     await stopChild(child, 1000);
     rmSync(dir, { recursive: true, force: true });
     throw error;
@@ -139,6 +146,7 @@ export async function startFloor(variant: FloorVariant): Promise<ServerHandle> {
     uwsNative: ready.native,
     alive: isAlive(child),
     async stop() {
+      stopping = true;
       await stopChild(child, 3000);
       rmSync(dir, { recursive: true, force: true });
     },
