@@ -23,6 +23,50 @@ export interface FloorSample {
   readonly keepsUpPerS: number;
   /** Server CPU per write at the busiest step kept up with, µs. */
   readonly topCpuUsPerWrite: number | null;
+  /** Every step of the stepping, per thread group: the points of the per-write / per-wake-up split (wakeCost). */
+  readonly stepPoints?: readonly WakePoint[];
+}
+
+/** One thread group over one step: CPU per write against times on a core per write. */
+export interface WakePoint {
+  readonly group: string;
+  readonly wakeUpsPerWrite: number;
+  readonly cpuUsPerWrite: number;
+}
+
+/**
+ * A thread's CPU per write as a fixed part per write plus a part per wake-up (least squares of cpu = a + b·wake-ups
+ * over the steps: on a loaded box the waits batch messages, so wake-ups per write vary and the two can be told
+ * apart). The per-write part is what a seam's encoding changes; the per-wake-up part is the loop turn and the
+ * wake mechanism. Null with fewer than three points or no spread in wake-ups.
+ */
+export interface WakeCost {
+  readonly perWriteUs: number;
+  readonly perWakeUpUs: number;
+  readonly r2: number;
+  readonly points: number;
+}
+
+export function wakeCost(points: readonly WakePoint[]): WakeCost | null {
+  const n = points.length;
+  if (n < 3) return null;
+  const mx = points.reduce((t, p) => t + p.wakeUpsPerWrite, 0) / n;
+  const my = points.reduce((t, p) => t + p.cpuUsPerWrite, 0) / n;
+  const sxx = points.reduce((t, p) => t + (p.wakeUpsPerWrite - mx) ** 2, 0);
+  if (sxx === 0) return null;
+  const sxy = points.reduce((t, p) => t + (p.wakeUpsPerWrite - mx) * (p.cpuUsPerWrite - my), 0);
+  const b = sxy / sxx;
+  const a = my - b * mx;
+  const residual = points.reduce((t, p) => t + (p.cpuUsPerWrite - (a + b * p.wakeUpsPerWrite)) ** 2, 0);
+  const total = points.reduce((t, p) => t + (p.cpuUsPerWrite - my) ** 2, 0);
+  return { perWriteUs: a, perWakeUpUs: b, r2: total === 0 ? 1 : 1 - residual / total, points: n };
+}
+
+/** wakeCost of each thread group of one target, over every round's steps. */
+export function wakeCosts(samples: readonly FloorSample[], label: string): Record<string, WakeCost | null> {
+  const points = samples.filter((s) => s.label === label).flatMap((s) => s.stepPoints ?? []);
+  const groups = [...new Set(points.map((p) => p.group))];
+  return Object.fromEntries(groups.map((g) => [g, wakeCost(points.filter((p) => p.group === g))]));
 }
 
 export interface Spread {

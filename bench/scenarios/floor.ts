@@ -11,6 +11,8 @@ import {
   aggregate,
   difference,
   shareOfHop,
+  wakeCosts,
+  type WakeCost,
   type Difference,
   type FloorRow,
   type FloorSample,
@@ -27,6 +29,8 @@ export interface FloorResult {
   readonly seams: Array<
     Difference & { readonly cpuShareOfShardHop: number | null; readonly ackShareOfShardHop: number | null }
   >;
+  /** Per target, per thread group: CPU per write split into per write and per wake-up. */
+  readonly wakeCosts: Record<string, Record<string, WakeCost | null>>;
   readonly markdown: string;
 }
 
@@ -69,6 +73,17 @@ function sampleOf(label: string, round: number, r: SaturationResult): FloorSampl
     sustainedPerS: r.sustainedPerS,
     keepsUpPerS: r.keepsUpPerS,
     topCpuUsPerWrite: serverCpu(top?.measured),
+    stepPoints: r.steps.flatMap((s) =>
+      s.measured.run.accepted === 0
+        ? []
+        : s.measured.threads
+            .filter((g) => g.group !== 'generator' && g.cpuUsPerWrite !== null)
+            .map((g) => ({
+              group: g.group,
+              wakeUpsPerWrite: g.slices / s.measured.run.accepted,
+              cpuUsPerWrite: g.cpuUsPerWrite ?? 0,
+            })),
+    ),
   };
 }
 
@@ -88,6 +103,7 @@ function render(
   rows: readonly FloorRow[],
   hops: readonly Difference[],
   seams: FloorResult['seams'],
+  costs: FloorResult['wakeCosts'],
 ): string {
   const perThread = (r: FloorRow, g: string) => cell(r.threadCpuUs[g]);
   const byThread = (of: Readonly<Record<string, Spread | null>>, digits = 0) =>
@@ -156,6 +172,21 @@ function render(
     diffs,
     '',
     seamTable,
+    '',
+    'CPU per write split into a part per write and a part per wake-up (least squares over every step of every round; r² says how well):',
+    '',
+    table(
+      ['target', 'front: per write + per wake-up, µs (r²)', 'shard', 'writer'],
+      Object.entries(costs).map(([label, byGroup]) => [
+        label,
+        ...['main', 'shard-0', 'writer'].map((g) => {
+          const c = byGroup[g];
+          return c === null || c === undefined
+            ? '—'
+            : `${Math.round(c.perWriteUs)} + ${Math.round(c.perWakeUpUs)} (${c.r2.toFixed(2)})`;
+        }),
+      ]),
+    ),
   ].join('\n');
 }
 
@@ -207,9 +238,10 @@ export async function runFloor(ctx: BenchContext): Promise<FloorResult> {
         ackShareOfShardHop: shareOfHop(d.ackMeanMs, shardHop.ackMeanMs),
       };
     });
-  const markdown = render(p.rounds, rows, hops, seams);
+  const costs = Object.fromEntries(rows.map((r) => [r.label, wakeCosts(samples, r.label)]));
+  const markdown = render(p.rounds, rows, hops, seams, costs);
   ctx.log(`floor:\n${markdown}`);
-  const result: FloorResult = { samples, rows, hops, seams, markdown };
+  const result: FloorResult = { samples, rows, hops, seams, wakeCosts: costs, markdown };
   save(ctx, 'floor', { ...p, saturation: ctx.plan.saturation, processes: ctx.plan.processes }, result, [
     'Each target runs the saturation scenario (20 terminals, 120 tables, write path only, stepping from 125 writes/s); the figures at 125/s are its first step.',
     'pipeline-floor: a uWS front, a forward-only shard worker, a writer worker group-committing one row per write under WAL + synchronous=FULL; topologies drop threads, seams change how messages cross.',

@@ -4,7 +4,15 @@
  * messages encoded and decoded the same way in every seam.
  */
 import { describe, expect, it } from 'vitest';
-import { aggregate, difference, shareOfHop, spread, type FloorSample } from '../../../bench/scenarios/floor-figures.js';
+import {
+  aggregate,
+  difference,
+  shareOfHop,
+  spread,
+  wakeCost,
+  wakeCosts,
+  type FloorSample,
+} from '../../../bench/scenarios/floor-figures.js';
 import {
   doneIn,
   doneOut,
@@ -96,6 +104,36 @@ describe('shareOfHop', () => {
     expect(shareOfHop(s(30), s(200))).toBeCloseTo(0.15);
     expect(shareOfHop(s(30), s(0))).toBeNull();
     expect(shareOfHop(null, s(10))).toBeNull();
+  });
+});
+
+describe('wakeCost', () => {
+  it('splits CPU per write into a part per write and a part per wake-up', () => {
+    // 40 µs per write + 60 µs per wake-up, exactly.
+    const points = [0.25, 0.5, 1, 2].map((w) => ({ group: 'main', wakeUpsPerWrite: w, cpuUsPerWrite: 40 + 60 * w }));
+    const c = wakeCost(points);
+    expect(c?.perWriteUs).toBeCloseTo(40);
+    expect(c?.perWakeUpUs).toBeCloseTo(60);
+    expect(c?.r2).toBeCloseTo(1);
+  });
+
+  it('says null with fewer than three points or when wake-ups do not vary', () => {
+    expect(wakeCost([{ group: 'main', wakeUpsPerWrite: 1, cpuUsPerWrite: 5 }])).toBeNull();
+    expect(wakeCost([1, 2, 3].map((c) => ({ group: 'main', wakeUpsPerWrite: 1, cpuUsPerWrite: c })))).toBeNull();
+  });
+
+  it('pools one target’s steps over the rounds, per thread group', () => {
+    const withPoints = (round: number, ws: number[]): FloorSample => ({
+      ...sample('full/clone', round, 1, 1),
+      stepPoints: ws.flatMap((w) => [
+        { group: 'main', wakeUpsPerWrite: w, cpuUsPerWrite: 100 + 10 * w },
+        { group: 'writer', wakeUpsPerWrite: w, cpuUsPerWrite: 50 },
+      ]),
+    });
+    const costs = wakeCosts([withPoints(1, [1, 2]), withPoints(2, [3]), sample('other', 1, 1, 1)], 'full/clone');
+    expect(costs.main?.points).toBe(3);
+    expect(costs.main?.perWakeUpUs).toBeCloseTo(10);
+    expect(costs.writer?.perWakeUpUs).toBeCloseTo(0);
   });
 });
 
