@@ -16,6 +16,7 @@ import { type BenchContext, save } from './scenarios/context.js';
 import { runHttp } from './scenarios/http.js';
 import { runIdle } from './scenarios/idle.js';
 import { runPg } from './scenarios/pg.js';
+import { runFloor } from './scenarios/floor.js';
 import { goalTable } from './scenarios/goals.js';
 import { PLANS } from './scenarios/plan.js';
 import { runProfile } from './scenarios/profile.js';
@@ -27,7 +28,7 @@ import { odooSimAvailable, ROOT, startOdooSim, type ServerHandle } from './venue
 
 const SCENARIOS = ['sqlite', 'venue', 'venue-large', 'saturation', 'profile', 'storm', 'idle', 'http'] as const;
 /** Run only when named in --only. */
-const OPT_IN = ['storm-profile', 'venue-profile', 'venue-large-profile', 'pg'] as const;
+const OPT_IN = ['storm-profile', 'venue-profile', 'venue-large-profile', 'pg', 'floor'] as const;
 type Scenario = (typeof SCENARIOS)[number] | (typeof OPT_IN)[number];
 const KNOWN: readonly string[] = [...SCENARIOS, ...OPT_IN];
 
@@ -153,6 +154,9 @@ async function main(): Promise<number> {
     });
     await attempt('pg', async () => {
       results.pg = await runPg(ctx);
+    });
+    await attempt('floor', async () => {
+      results.floor = await runFloor(ctx);
     });
   } finally {
     await ctx.shared.hub?.stop();

@@ -5,7 +5,8 @@
 import type { BenchScripts } from '../lib/bundle.js';
 import type { MachineInfo } from '../lib/machine.js';
 import { writeResult } from '../lib/results.js';
-import { startHub, startRelay, type ServerHandle } from '../venue/targets.js';
+import type { FloorVariant } from '../ceilings/floor-wire.js';
+import { startFloor, startHub, startRelay, type ServerHandle } from '../venue/targets.js';
 import type { Plan, TargetName } from './plan.js';
 
 export interface BenchContext {
@@ -45,7 +46,12 @@ export async function eachTarget<S, R>(
   return out;
 }
 
-export function startTarget(ctx: BenchContext, name: TargetName, cpuProfDir?: string): Promise<ServerHandle> {
+export function startTarget(
+  ctx: BenchContext,
+  name: TargetName,
+  cpuProfDir?: string,
+  floor?: FloorVariant,
+): Promise<ServerHandle> {
   switch (name) {
     case 'pos-hub':
       if (ctx.plan.shareHub && cpuProfDir === undefined) return sharedHub(ctx);
@@ -58,6 +64,8 @@ export function startTarget(ctx: BenchContext, name: TargetName, cpuProfDir?: st
       return startRelay(name, ctx.scripts.uwsRelay);
     case 'socketio-peer':
       return startRelay(name, ctx.scripts.socketioRelay);
+    case 'pipeline-floor':
+      return startFloor(floor ?? { topology: 'full', seam: 'clone' });
     default: {
       const unreachable: never = name;
       throw new Error(`unknown target ${String(unreachable)}`);

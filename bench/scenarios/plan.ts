@@ -3,13 +3,16 @@
  * (< 30 s, proves the harness end to end). Every phase is bounded in time and in count.
  */
 import type { Encoding } from '../../src/protocol/constants.js';
+import type { FloorVariant } from '../ceilings/floor-wire.js';
 import type { MixSpec } from '../venue/ipc.js';
 
-export type TargetName = 'pos-hub' | 'uws-ceiling' | 'socketio-peer';
+export type TargetName = 'pos-hub' | 'uws-ceiling' | 'socketio-peer' | 'pipeline-floor';
 
 export interface SaturationTarget {
   readonly target: TargetName;
   readonly encoding: Encoding;
+  /** pipeline-floor only: which threads a write crosses and how (bench/ceilings/floor-wire.ts). */
+  readonly floor?: FloorVariant;
 }
 
 export interface VenuePlan {
@@ -61,6 +64,13 @@ export interface Plan {
   readonly sqlite: { readonly batches: readonly number[]; readonly durationMs: number };
   /** Opt-in (`--only pg`): the write path on Postgres with a synchronous standby next to SQLite. */
   readonly pg: PgPlan;
+  /** Opt-in (`--only floor`): the pipeline floor's variants next to the uWS relay, saturation's stepping, interleaved rounds. */
+  readonly floor: {
+    readonly rounds: number;
+    readonly variants: readonly FloorVariant[];
+    /** Run pos-hub (JSON) in every round too, for the hub-over-its-floor figure. */
+    readonly withHub: boolean;
+  };
 }
 
 export interface PgPlan {
@@ -92,6 +102,18 @@ const WRITE_PATH: MixSpec = { lockFraction: 0, finalizeAfter: 0, heartbeatMs: 0 
  * (4× the reference's 20 s lease period, to make them count).
  */
 const DINNER_RUSH: MixSpec = { lockFraction: 0.1, finalizeAfter: 8, heartbeatMs: 5000 };
+
+/** The floor's variants: every topology in the hub's seam (clone), then every seam in the hub's topology. */
+const FLOOR_VARIANTS: readonly FloorVariant[] = [
+  { topology: 'full', seam: 'clone' },
+  { topology: 'no-shard', seam: 'clone' },
+  { topology: 'no-writer', seam: 'clone' },
+  { topology: 'one-thread', seam: 'clone' },
+  { topology: 'full', seam: 'text' },
+  { topology: 'full', seam: 'bytes' },
+  { topology: 'full', seam: 'sab' },
+  { topology: 'full', seam: 'sab-block' },
+];
 
 const ALL_TARGETS: readonly SaturationTarget[] = [
   { target: 'pos-hub', encoding: 'json' },
@@ -137,6 +159,7 @@ export const PLANS: Record<'all' | 'smoke', Plan> = {
       gap: { rate: 50, warmMs: 2000, limitMs: 60_000, paceMs: 20 },
       idleMs: 3000,
     },
+    floor: { rounds: 3, variants: FLOOR_VARIANTS, withHub: true },
   },
   smoke: {
     mode: 'smoke',
@@ -189,5 +212,6 @@ export const PLANS: Record<'all' | 'smoke', Plan> = {
       gap: { rate: 25, warmMs: 500, limitMs: 60_000, paceMs: 20 },
       idleMs: 500,
     },
+    floor: { rounds: 1, variants: FLOOR_VARIANTS, withHub: false },
   },
 };

@@ -10,6 +10,7 @@ import type { HttpResult } from './http.js';
 import type { MeasuredRun } from './measure.js';
 import type { IdleResult } from './idle.js';
 import type { PgResult } from './pg.js';
+import type { FloorResult } from './floor.js';
 import type { ProfileResult } from './profile.js';
 import type { SaturationResult } from './saturation.js';
 import type { StormResult } from './storm.js';
@@ -27,6 +28,8 @@ export interface AllResults {
   profile?: ProfileResult | null;
   /** Opt-in: Postgres with a synchronous standby next to SQLite. */
   pg?: PgResult;
+  /** Opt-in: the pipeline floor next to the uWS relay. */
+  floor?: FloorResult;
   failures: string[];
 }
 
@@ -353,6 +356,8 @@ export function renderSummary(results: AllResults, header: string, goals: readon
   parts.push(...renderAckBudget(results));
   if (results.pg !== undefined)
     parts.push('\n### PostgreSQL with a synchronous standby next to SQLite (`--only pg`)\n', results.pg.markdown);
+  if (results.floor !== undefined)
+    parts.push('\n### The pipeline floor next to the uWS relay (`--only floor`)\n', results.floor.markdown);
   if (results.failures.length > 0) parts.push(`\nScenarios that failed in this run: ${results.failures.join('; ')}`);
   return parts.join('\n');
 }

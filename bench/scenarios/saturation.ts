@@ -4,6 +4,7 @@
  * last pass and the first failure, and keep the highest rate that passed. The same generator and
  * write path run against pos-hub, the bare uWS relay and the Socket.IO relay.
  */
+import { variantLabel } from '../ceilings/floor-wire.js';
 import type { LatencySummary } from '../lib/histogram.js';
 import { GeneratorPool } from '../venue/pool.js';
 import type { ServerHandle } from '../venue/targets.js';
@@ -46,6 +47,10 @@ export interface SaturationResult extends SaturationTarget {
   readonly stages?: StageFigure[] | null;
 }
 
+/** The target's name in logs and run ids: a floor variant is named by its topology and seam. */
+export const targetLabel = (spec: SaturationTarget): string =>
+  spec.floor === undefined ? spec.target : `floor-${variantLabel(spec.floor)}`;
+
 /** Keeping up: ≥ 90 % of offered writes accepted, errors ≤ 1 %, p99 under a hard cap. Below this the target is saturated. */
 const KEEP_UP_SHARE = 0.9;
 const HARD_P99_MS = 1000;
@@ -81,7 +86,7 @@ async function stepUp(
     const v = verdict(measured, p.p99LimitMs);
     steps.push({ offeredRate: rate, pass: v.pass, keepsUp: v.keepsUp, why: v.why, measured });
     ctx.log(
-      `  ${spec.target}/${spec.encoding} @${rate}/s: accepted ${measured.run.acceptedPerS}/s, ack p50 ${measured.run.ack.p50Ms} p99 ${measured.run.ack.p99Ms} ms, ${measured.server.cpuUsPerWrite} µs CPU/write → ${v.why}`,
+      `  ${targetLabel(spec)}/${spec.encoding} @${rate}/s: accepted ${measured.run.acceptedPerS}/s, ack p50 ${measured.run.ack.p50Ms} p99 ${measured.run.ack.p99Ms} ms, ${measured.server.cpuUsPerWrite} µs CPU/write → ${v.why}`,
     );
     ctx.log(
       `    ${budgetLine(measured.ackBudget, measured.threads)}; CPU pressure ${measured.cpuPressurePercent ?? '—'}%`,
@@ -127,7 +132,7 @@ async function readStages(ctx: BenchContext, server: ServerHandle): Promise<Stag
 
 export async function runSaturationFor(ctx: BenchContext, spec: SaturationTarget): Promise<SaturationResult> {
   const p = ctx.plan.saturation;
-  const server = await startTarget(ctx, spec.target);
+  const server = await startTarget(ctx, spec.target, undefined, spec.floor);
   return withServer(server, async () => {
     const target =
       spec.target === 'socketio-peer'
@@ -139,7 +144,7 @@ export async function runSaturationFor(ctx: BenchContext, spec: SaturationTarget
       terminals: p.terminals,
       tables: p.tables,
       target,
-      runId: `${ctx.runTag}s${spec.target}${spec.encoding}`,
+      runId: `${ctx.runTag}s${targetLabel(spec).replace(/[^A-Za-z0-9-]/g, '')}${spec.encoding}`,
       sampleEvery: p.sampleEvery,
     });
     try {

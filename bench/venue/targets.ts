@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HUB_LOGIN, HUB_PASSWORD, SIM_DB } from '../../src/odoo-sim/seed.js';
 import { freePort, waitForHttp } from '../lib/proc.js';
+import { variantLabel, type FloorVariant } from '../ceilings/floor-wire.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -104,6 +105,51 @@ export async function startRelay(kind: 'uws-ceiling' | 'socketio-peer', bundled?
     uwsNative: ready.native,
     alive: isAlive(child),
     stop: () => stopChild(child, 3000),
+  };
+}
+
+/** The pipeline floor (ceilings/pipeline-floor.ts) from source: its workers are TypeScript files started through tsx. */
+export async function startFloor(variant: FloorVariant): Promise<ServerHandle> {
+  const dir = mkdtempSync(join(tmpdir(), 'pos-hub-bench-floor-'));
+  const { child, stderr } = spawnNode({
+    name: 'pipeline-floor',
+    script: 'bench/ceilings/pipeline-floor.ts',
+    env: {
+      BENCH_PORT: '0',
+      BENCH_FLOOR_DIR: dir,
+      BENCH_FLOOR_TOPOLOGY: variant.topology,
+      BENCH_FLOOR_SEAM: variant.seam,
+    },
+  });
+  let stopping = false;
+  // A floor that dies mid-step would otherwise show only as a missing /proc entry.
+  child.once('exit', (code, signal) => {
+    if (!stopping)
+      process.stderr.write(`pipeline-floor ${variantLabel(variant)} exited (${code ?? signal}): ${stderr()}\n`);
+  });
+  let ready: { port: number; native: boolean | null };
+  try {
+    ready = await waitReady(child, stderr, 30_000);
+  } catch (error) {
+    stopping = true;
+    await stopChild(child, 1000);
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    name: `floor ${variantLabel(variant)}`,
+    pid: child.pid ?? 0,
+    port: ready.port,
+    url: `ws://127.0.0.1:${ready.port}/`,
+    httpUrl: `http://127.0.0.1:${ready.port}`,
+    health: null,
+    uwsNative: ready.native,
+    alive: isAlive(child),
+    async stop() {
+      stopping = true;
+      await stopChild(child, 3000);
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
