@@ -1,0 +1,165 @@
+/**
+ * The front's CPU per hot inbound frame (issue 16): readFrame as the front calls it — bounded decode, then
+ * validation — for the frames of a dinner rush (ORDER_SNAPSHOT, LEASE_HEARTBEAT, HEARTBEAT) and of a
+ * reconnect storm (AUTH). CPU µs per frame by default; with --ir, instructions per frame counted by
+ * valgrind's callgrind (two runs per case, N1 and N2 frames after the same warm-up, the difference over
+ * N2 − N1), which is repeatable on a busy shared box where time is not.
+ * Run: node --import tsx bench/decode-validate.ts [--ir] [--case NAME]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { cpuUsage } from 'node:process';
+import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
+import { codecFor } from '../src/protocol/codec.js';
+import type { Encoding } from '../src/protocol/constants.js';
+import { DEFAULT_FRAME_LIMITS, DEFAULT_PASSTHROUGH_LIMITS } from '../src/protocol/frame-limits.js';
+import { readFrame } from '../src/front/read-frame.js';
+import type { InboundLimits } from '../src/front/inbound-limits.js';
+import type { Session } from '../src/front/session.js';
+
+const ref = 'NU/CFG1/S42/1709123456789-3f7a';
+const lines = Array.from({ length: 10 }, (_, i) => ({
+  uid: `${ref}-l${i}`,
+  productId: 100 + i,
+  name: `Lomo saltado ${i + 1}`,
+  qty: 1 + (i % 3),
+  priceUnit: 12.5,
+  discount: 0,
+  taxIds: [1],
+  priceSubtotal: 12.5 * (1 + (i % 3)),
+  priceSubtotalIncl: 14.75 * (1 + (i % 3)),
+  ...(i % 2 === 0 ? { note: 'sin cebolla' } : {}),
+}));
+/** As the saturation generator sends it: a 10-line order and the bench's unknown `benchSentUs`. */
+const orderSnapshot = {
+  type: 'ORDER_SNAPSHOT',
+  posReference: ref,
+  baseVersion: 3,
+  mutationId: 'm-0001',
+  benchSentUs: 1709123456789,
+  snapshot: {
+    posReference: ref,
+    tableId: 7,
+    state: 'editing',
+    kitchenStatus: 'open',
+    guestCount: 4,
+    staffName: 'Ana',
+    sessionId: 42,
+    userId: 2,
+    configId: 1,
+    lines,
+    payments: [],
+    amountTotal: 212.4,
+    amountTax: 32.4,
+    amountPaid: 0,
+    amountReturn: 0,
+    createdAt: '2026-01-01T10:00:00.000Z',
+  },
+};
+
+const CASES: Readonly<Record<string, { readonly message: unknown; readonly encoding: Encoding }>> = {
+  'ORDER_SNAPSHOT json': { message: orderSnapshot, encoding: 'json' },
+  'ORDER_SNAPSHOT msgpack': { message: orderSnapshot, encoding: 'msgpack' },
+  'LEASE_HEARTBEAT json': { message: { type: 'LEASE_HEARTBEAT', posReference: ref }, encoding: 'json' },
+  'HEARTBEAT json': { message: { type: 'HEARTBEAT' }, encoding: 'json' },
+  'AUTH json': { message: { type: 'AUTH', token: 'dev:cashier:terminal-017', deviceId: 'terminal-017', lastSeq: 48213 }, encoding: 'json' },
+  'TABLE_LOCK_HEARTBEAT json': { message: { type: 'TABLE_LOCK_HEARTBEAT', tableId: 7 }, encoding: 'json' },
+};
+
+const limits: InboundLimits = {
+  frame: DEFAULT_FRAME_LIMITS,
+  passThrough: DEFAULT_PASSTHROUGH_LIMITS,
+  preAuthMaxBytes: 16 * 1024,
+  floorPlanMaxBytes: 256 * 1024,
+};
+
+/** One frame through readFrame as the front calls it, on a fresh ArrayBuffer each time as uWS hands it. */
+function prepare(name: string): () => void {
+  const spec = CASES[name];
+  if (spec === undefined) throw new Error(`unknown case "${name}"; cases: ${Object.keys(CASES).join(', ')}`);
+  const codec = codecFor(spec.encoding);
+  const encoded = codec.encode(spec.message);
+  // A copy of its own: msgpackr's output is a view into a shared pool.
+  const bytes = typeof encoded === 'string' ? new TextEncoder().encode(encoded) : new Uint8Array(encoded);
+  const isAuth = (spec.message as { type: string }).type === 'AUTH';
+  const session = { codec, encoding: spec.encoding, phase: isAuth ? 'awaiting_auth' : 'ready' } as Session;
+  const first = readFrame(session, bytes.slice().buffer, codec.binary, limits);
+  // A refused frame would be measured as a cheap early exit.
+  if (!first.ok) throw new Error(`${name}: the sample frame was refused: ${first.code} ${first.message}`);
+  return () => {
+    const read = readFrame(session, bytes.slice().buffer, codec.binary, limits);
+    if (!read.ok) throw new Error('refused');
+  };
+}
+
+const WARMUP = 3000;
+
+function cpuMicros(fn: () => void, iterations = 20_000, rounds = 7): number {
+  for (let i = 0; i < WARMUP; i++) fn();
+  const samples: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const start = cpuUsage();
+    for (let i = 0; i < iterations; i++) fn();
+    const used = cpuUsage(start);
+    samples.push((used.user + used.system) / iterations);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(rounds / 2)]!;
+}
+
+/** The child under valgrind: warm up, then exactly `n` frames. */
+function runCount(name: string, n: number): void {
+  const fn = prepare(name);
+  for (let i = 0; i < WARMUP; i++) fn();
+  for (let i = 0; i < n; i++) fn();
+}
+
+const N1 = 2000;
+const N2 = 7000;
+
+/** Bundled once (tsx's loader under valgrind would cost minutes and count its own work). */
+function bundleSelf(): string {
+  const root = join(fileURLToPath(import.meta.url), '..', '..');
+  const outDir = join(root, 'node_modules', '.cache', 'pos-hub-bench');
+  mkdirSync(outDir, { recursive: true });
+  const outfile = join(outDir, `decode-validate-${process.pid}.mjs`);
+  buildSync({ entryPoints: [fileURLToPath(import.meta.url)], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external' });
+  return outfile;
+}
+
+function instructions(script: string, name: string, n: number): number {
+  const out = `/tmp/decode-validate.${process.pid}.cg`;
+  // --single-threaded: no concurrent JIT or GC helpers, so the count does not depend on their scheduling.
+  execFileSync(
+    'valgrind',
+    ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', script, '--child', name, String(n)],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const summary = /^summary: (\d+)/m.exec(readFileSync(out, 'utf8'));
+  rmSync(out, { force: true });
+  if (summary === null) throw new Error('callgrind wrote no summary');
+  return Number(summary[1]);
+}
+
+const args = process.argv.slice(2);
+const only = args.includes('--case') ? args[args.indexOf('--case') + 1] : undefined;
+const names = only === undefined ? Object.keys(CASES) : [only];
+if (args[0] === '--child') {
+  runCount(args[1]!, Number(args[2]));
+} else if (args.includes('--ir')) {
+  const script = bundleSelf();
+  try {
+    console.log(`instructions per frame through readFrame (callgrind, (Ir(${N2}) − Ir(${N1})) / ${N2 - N1})`);
+    for (const name of names) {
+      const perFrame = (instructions(script, name, N2) - instructions(script, name, N1)) / (N2 - N1);
+      console.log(`${name.padEnd(28)} ${Math.round(perFrame).toString().padStart(8)}`);
+    }
+  } finally {
+    rmSync(script, { force: true });
+  }
+} else {
+  console.log('CPU µs per frame through readFrame (median of 7 rounds of 20,000)');
+  for (const name of names) console.log(`${name.padEnd(28)} ${cpuMicros(prepare(name)).toFixed(2).padStart(8)}`);
+}
