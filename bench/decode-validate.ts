@@ -2,12 +2,13 @@
  * The front's CPU per hot inbound frame (issue 16): readFrame as the front calls it — bounded decode, then
  * validation — for the frames of a dinner rush (ORDER_SNAPSHOT, LEASE_HEARTBEAT, HEARTBEAT) and of a
  * reconnect storm (AUTH). CPU µs per frame by default; with --ir, instructions per frame counted by
- * valgrind's callgrind (two runs per case, N1 and N2 frames after the same warm-up, the difference over
- * N2 − N1), which is repeatable on a busy shared box where time is not.
+ * valgrind's callgrind over a window of N frames after a warm-up, which is repeatable on a busy shared box
+ * where time is not.
  * Run: node --import tsx bench/decode-validate.ts [--ir] [--case NAME]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { cpuUsage } from 'node:process';
 import { fileURLToPath } from 'node:url';
@@ -75,7 +76,10 @@ const limits: InboundLimits = {
   floorPlanMaxBytes: 256 * 1024,
 };
 
-/** One frame through readFrame as the front calls it, on a fresh ArrayBuffer each time as uWS hands it. */
+/**
+ * One frame through readFrame as the front calls it, each time on another of 64 ArrayBuffers (uWS hands a
+ * fresh one per message; allocating them here would be counted as the front's work).
+ */
 function prepare(name: string): () => void {
   const spec = CASES[name];
   if (spec === undefined) throw new Error(`unknown case "${name}"; cases: ${Object.keys(CASES).join(', ')}`);
@@ -85,11 +89,13 @@ function prepare(name: string): () => void {
   const bytes = typeof encoded === 'string' ? new TextEncoder().encode(encoded) : new Uint8Array(encoded);
   const isAuth = (spec.message as { type: string }).type === 'AUTH';
   const session = { codec, encoding: spec.encoding, phase: isAuth ? 'awaiting_auth' : 'ready' } as Session;
-  const first = readFrame(session, bytes.slice().buffer, codec.binary, limits);
+  const buffers = Array.from({ length: 64 }, () => bytes.slice().buffer);
+  const first = readFrame(session, buffers[0]!, codec.binary, limits);
   // A refused frame would be measured as a cheap early exit.
   if (!first.ok) throw new Error(`${name}: the sample frame was refused: ${first.code} ${first.message}`);
+  let next = 0;
   return () => {
-    const read = readFrame(session, bytes.slice().buffer, codec.binary, limits);
+    const read = readFrame(session, buffers[next++ & 63]!, codec.binary, limits);
     if (!read.ok) throw new Error('refused');
   };
 }
@@ -109,15 +115,19 @@ function cpuMicros(fn: () => void, iterations = 20_000, rounds = 7): number {
   return samples[Math.floor(rounds / 2)]!;
 }
 
-/** The child under valgrind: warm up, then exactly `n` frames. */
-function runCount(name: string, n: number): void {
+/**
+ * The child under valgrind: warm up, then exactly N frames between two calls of os.getPriority, where
+ * callgrind dumps its counters (--dump-before=uv_os_getpriority): the second dump is those frames alone.
+ */
+function runCounted(name: string): void {
   const fn = prepare(name);
   for (let i = 0; i < WARMUP; i++) fn();
-  for (let i = 0; i < n; i++) fn();
+  getPriority();
+  for (let i = 0; i < N; i++) fn();
+  getPriority();
 }
 
-const N1 = 2000;
-const N2 = 7000;
+const N = 5000;
 
 /** Bundled once (tsx's loader under valgrind would cost minutes and count its own work). */
 function bundleSelf(): string {
@@ -129,33 +139,33 @@ function bundleSelf(): string {
   return outfile;
 }
 
-function instructions(script: string, name: string, n: number): number {
+function instructionsPerFrame(script: string, name: string): number {
   const out = `/tmp/decode-validate.${process.pid}.cg`;
   // --single-threaded: no concurrent JIT or GC helpers, so the count does not depend on their scheduling.
   execFileSync(
     'valgrind',
-    ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', script, '--child', name, String(n)],
+    ['--tool=callgrind', '--dump-before=uv_os_getpriority', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', script, '--child', name],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  const summary = /^summary: (\d+)/m.exec(readFileSync(out, 'utf8'));
-  rmSync(out, { force: true });
-  if (summary === null) throw new Error('callgrind wrote no summary');
-  return Number(summary[1]);
+  try {
+    const window = /^summary: (\d+)/m.exec(readFileSync(`${out}.2`, 'utf8'));
+    if (window === null) throw new Error('callgrind wrote no summary');
+    return Number(window[1]) / N;
+  } finally {
+    for (const file of readdirSync('/tmp')) if (file.startsWith(`decode-validate.${process.pid}.cg`)) rmSync(join('/tmp', file), { force: true });
+  }
 }
 
 const args = process.argv.slice(2);
 const only = args.includes('--case') ? args[args.indexOf('--case') + 1] : undefined;
 const names = only === undefined ? Object.keys(CASES) : [only];
 if (args[0] === '--child') {
-  runCount(args[1]!, Number(args[2]));
+  runCounted(args[1]!);
 } else if (args.includes('--ir')) {
   const script = bundleSelf();
   try {
-    console.log(`instructions per frame through readFrame (callgrind, (Ir(${N2}) − Ir(${N1})) / ${N2 - N1})`);
-    for (const name of names) {
-      const perFrame = (instructions(script, name, N2) - instructions(script, name, N1)) / (N2 - N1);
-      console.log(`${name.padEnd(28)} ${Math.round(perFrame).toString().padStart(8)}`);
-    }
+    console.log(`instructions per frame through readFrame (callgrind, ${N} frames after ${WARMUP} of warm-up)`);
+    for (const name of names) console.log(`${name.padEnd(28)} ${Math.round(instructionsPerFrame(script, name)).toString().padStart(8)}`);
   } finally {
     rmSync(script, { force: true });
   }

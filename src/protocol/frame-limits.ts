@@ -54,8 +54,9 @@ export const frameTooLarge = (limits: FrameLimits): LimitBreach => ({ code: 'FRA
 export function scanJsonText(text: string, limits: FrameLimits): LimitBreach | null {
   if (text.length > limits.maxBytes) return frameTooLarge(limits);
   // commas[d] counts separators in the container open at depth d; isObject[d] says which kind it is.
-  const commas = new Int32Array(limits.maxDepth + 2);
-  const isObject = new Uint8Array(limits.maxDepth + 2);
+  // Plain arrays grown one depth at a time: two typed arrays per call cost a short frame more than its scan.
+  const commas: number[] = [0];
+  const isObject: boolean[] = [false];
   let depth = 0;
   const n = text.length;
   for (let i = 0; i < n; i++) {
@@ -77,13 +78,13 @@ export function scanJsonText(text: string, limits: FrameLimits): LimitBreach | n
       depth++;
       if (depth > limits.maxDepth) return tooDeep(limits);
       commas[depth] = 0;
-      isObject[depth] = c === 0x7b ? 1 : 0;
+      isObject[depth] = c === 0x7b;
     } else if (c === 0x7d || c === 0x5d) {
       if (depth > 0) depth--;
     } else if (c === 0x2c && depth > 0) {
       const separators = ++commas[depth]!;
-      if (isObject[depth] === 1 ? separators >= limits.maxKeys : separators >= limits.maxArray) {
-        return isObject[depth] === 1 ? tooManyKeys(limits) : tooLong(limits);
+      if (isObject[depth] === true ? separators >= limits.maxKeys : separators >= limits.maxArray) {
+        return isObject[depth] === true ? tooManyKeys(limits) : tooLong(limits);
       }
     }
   }
