@@ -10,7 +10,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { join } from 'node:path';
-import { cpuUsage } from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { codecFor } from '../src/protocol/codec.js';
@@ -19,46 +18,12 @@ import { DEFAULT_FRAME_LIMITS, DEFAULT_PASSTHROUGH_LIMITS } from '../src/protoco
 import { readFrame } from '../src/front/read-frame.js';
 import type { InboundLimits } from '../src/front/inbound-limits.js';
 import type { Session } from '../src/front/session.js';
+import { cpuMicros } from './lib/cpu-micros.js';
+import { SAMPLE_REF, sampleSnapshot } from './lib/sample-order.js';
 
-const ref = 'NU/CFG1/S42/1709123456789-3f7a';
-const lines = Array.from({ length: 10 }, (_, i) => ({
-  uid: `${ref}-l${i}`,
-  productId: 100 + i,
-  name: `Lomo saltado ${i + 1}`,
-  qty: 1 + (i % 3),
-  priceUnit: 12.5,
-  discount: 0,
-  taxIds: [1],
-  priceSubtotal: 12.5 * (1 + (i % 3)),
-  priceSubtotalIncl: 14.75 * (1 + (i % 3)),
-  ...(i % 2 === 0 ? { note: 'sin cebolla' } : {}),
-}));
+const ref = SAMPLE_REF;
 /** As the saturation generator sends it: a 10-line order and the bench's unknown `benchSentUs`. */
-const orderSnapshot = {
-  type: 'ORDER_SNAPSHOT',
-  posReference: ref,
-  baseVersion: 3,
-  mutationId: 'm-0001',
-  benchSentUs: 1709123456789,
-  snapshot: {
-    posReference: ref,
-    tableId: 7,
-    state: 'editing',
-    kitchenStatus: 'open',
-    guestCount: 4,
-    staffName: 'Ana',
-    sessionId: 42,
-    userId: 2,
-    configId: 1,
-    lines,
-    payments: [],
-    amountTotal: 212.4,
-    amountTax: 32.4,
-    amountPaid: 0,
-    amountReturn: 0,
-    createdAt: '2026-01-01T10:00:00.000Z',
-  },
-};
+const orderSnapshot = { type: 'ORDER_SNAPSHOT', posReference: ref, baseVersion: 3, mutationId: 'm-0001', benchSentUs: 1709123456789, snapshot: sampleSnapshot };
 
 const CASES: Readonly<Record<string, { readonly message: unknown; readonly encoding: Encoding }>> = {
   'ORDER_SNAPSHOT json': { message: orderSnapshot, encoding: 'json' },
@@ -101,19 +66,6 @@ function prepare(name: string): () => void {
 }
 
 const WARMUP = 3000;
-
-function cpuMicros(fn: () => void, iterations = 20_000, rounds = 7): number {
-  for (let i = 0; i < WARMUP; i++) fn();
-  const samples: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const start = cpuUsage();
-    for (let i = 0; i < iterations; i++) fn();
-    const used = cpuUsage(start);
-    samples.push((used.user + used.system) / iterations);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(rounds / 2)]!;
-}
 
 /**
  * The child under valgrind: warm up, then exactly N frames between two calls of os.getPriority, where
@@ -171,5 +123,5 @@ if (args[0] === '--child') {
   }
 } else {
   console.log('CPU µs per frame through readFrame (median of 7 rounds of 20,000)');
-  for (const name of names) console.log(`${name.padEnd(28)} ${cpuMicros(prepare(name)).toFixed(2).padStart(8)}`);
+  for (const name of names) console.log(`${name.padEnd(28)} ${cpuMicros(prepare(name), { warmup: WARMUP }).toFixed(2).padStart(8)}`);
 }
