@@ -31,7 +31,7 @@ interface Profile {
 /** Inclusive-time groups: the first rule that matches any frame of a sample's stack (innermost first) takes it. */
 const GROUPS: ReadonlyArray<readonly [string, (fn: string, url: string) => boolean]> = [
   ['metrics (prom-client)', (_f, u) => u.includes('prom-client') || u.includes('adapters/metrics')],
-  ['pass-through walk', (f) => f === 'findOversizePassThrough'],
+  ['pass-through walk', (f, u) => f === 'findOversizePassThrough' || u.includes('compiled-schemas')],
   ['zod validation', (_f, u) => u.includes('/zod/')],
   ['decode (scan + parse)', (f) => f === 'decode' || f === 'scanJsonText' || f === 'scanMsgpack'],
   ['encode outbound', (f) => f === 'encode' || f === 'stringify' || f === 'pack'],

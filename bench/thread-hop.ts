@@ -7,43 +7,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { SAMPLE_REF, sampleSnapshot } from './lib/sample-order.js';
 
 const COUNT = 20_000;
 
 /** ns this thread has run (first field of its schedstat). */
 const threadNs = (): number => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
 
-const ref = 'NU/CFG1/S42/1709123456789-3f7a';
-const lines = Array.from({ length: 10 }, (_, i) => ({
-  uid: `line-${i + 1}`,
-  productId: 100 + i,
-  name: `Lomo saltado ${i + 1}`,
-  qty: 1 + (i % 3),
-  priceUnit: 12.5,
-  discount: 0,
-  taxIds: [1],
-  priceSubtotal: 12.5 * (1 + (i % 3)),
-  priceSubtotalIncl: 12.5 * (1 + (i % 3)) * 1.18,
-  ...(i % 2 === 0 ? { note: 'sin cebolla' } : {}),
-}));
-const snapshot = {
-  posReference: ref,
-  tableId: 7,
-  state: 'editing',
-  kitchenStatus: 'sent',
-  guestCount: 4,
-  staffName: 'Ana',
-  sessionId: 42,
-  userId: 2,
-  configId: 1,
-  lines,
-  payments: [],
-  amountTotal: 100.3,
-  amountTax: 15.3,
-  amountPaid: 0,
-  amountReturn: 0,
-  createdAt: '2026-01-01T10:00:00.000Z',
-};
+const ref = SAMPLE_REF;
+const snapshot = sampleSnapshot;
 const terminalInput = [
   {
     rpc: 'event',

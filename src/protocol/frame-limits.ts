@@ -54,8 +54,9 @@ export const frameTooLarge = (limits: FrameLimits): LimitBreach => ({ code: 'FRA
 export function scanJsonText(text: string, limits: FrameLimits): LimitBreach | null {
   if (text.length > limits.maxBytes) return frameTooLarge(limits);
   // commas[d] counts separators in the container open at depth d; isObject[d] says which kind it is.
-  const commas = new Int32Array(limits.maxDepth + 2);
-  const isObject = new Uint8Array(limits.maxDepth + 2);
+  // Plain arrays grown one depth at a time: two typed arrays per call cost a short frame more than its scan.
+  const commas: number[] = [0];
+  const isObject: boolean[] = [false];
   let depth = 0;
   const n = text.length;
   for (let i = 0; i < n; i++) {
@@ -77,13 +78,13 @@ export function scanJsonText(text: string, limits: FrameLimits): LimitBreach | n
       depth++;
       if (depth > limits.maxDepth) return tooDeep(limits);
       commas[depth] = 0;
-      isObject[depth] = c === 0x7b ? 1 : 0;
+      isObject[depth] = c === 0x7b;
     } else if (c === 0x7d || c === 0x5d) {
       if (depth > 0) depth--;
     } else if (c === 0x2c && depth > 0) {
       const separators = ++commas[depth]!;
-      if (isObject[depth] === 1 ? separators >= limits.maxKeys : separators >= limits.maxArray) {
-        return isObject[depth] === 1 ? tooManyKeys(limits) : tooLong(limits);
+      if (isObject[depth] === true ? separators >= limits.maxKeys : separators >= limits.maxArray) {
+        return isObject[depth] === true ? tooManyKeys(limits) : tooLong(limits);
       }
     }
   }
@@ -99,50 +100,65 @@ const invalidMsgpack: LimitBreach = { code: 'BAD_FRAME', message: 'frame is not 
 const TIMESTAMP_EXT = 0xff;
 const UNDEFINED_EXT = 0x00;
 
+/** Where scanMsgpack is in the bytes: one small object per frame, where six closures and a DataView were. */
+interface Cursor {
+  readonly bytes: Uint8Array;
+  readonly end: number;
+  pos: number;
+}
+
+/** A big-endian length of 1, 2 or 4 bytes, or -1 when the bytes run out. */
+function readUint(c: Cursor, size: 1 | 2 | 4): number {
+  const p = c.pos;
+  if (p + size > c.end) return -1;
+  const b = c.bytes;
+  c.pos = p + size;
+  if (size === 1) return b[p]!;
+  if (size === 2) return (b[p]! << 8) | b[p + 1]!;
+  return b[p]! * 0x100_0000 + ((b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!);
+}
+
+function skipBytes(c: Cursor, size: number): boolean {
+  if (size < 0 || c.pos + size > c.end) return false;
+  c.pos += size;
+  return true;
+}
+
+/** A map (`keys` set) or array header announcing `items` values; pushed onto `remaining` when within bounds. */
+function openContainer(c: Cursor, remaining: number[], limits: FrameLimits, items: number, keys: number | null): LimitBreach | null {
+  if (items < 0) return invalidMsgpack;
+  if (keys !== null ? keys > limits.maxKeys : items > limits.maxArray) return keys !== null ? tooManyKeys(limits) : tooLong(limits);
+  // Every item takes at least one byte: a count beyond the bytes left is a lie.
+  if (items > c.end - c.pos) return invalidMsgpack;
+  if (remaining.length >= limits.maxDepth + 1) return tooDeep(limits);
+  if (items > 0) remaining.push(items);
+  return null;
+}
+
+function skipString(c: Cursor, limits: FrameLimits, len: number): LimitBreach | null {
+  if (len < 0) return invalidMsgpack;
+  if (len > limits.maxString) return stringTooLong(limits);
+  return skipBytes(c, len) ? null : invalidMsgpack;
+}
+
+function skipExt(c: Cursor, len: number): LimitBreach | null {
+  if (len < 0 || c.pos >= c.end) return invalidMsgpack;
+  const type = c.bytes[c.pos]!;
+  c.pos += 1;
+  const known = type === TIMESTAMP_EXT ? len === 4 || len === 8 || len === 12 : type === UNDEFINED_EXT && len === 1;
+  if (!known) return invalidMsgpack;
+  return skipBytes(c, len) ? null : invalidMsgpack;
+}
+
 /**
  * Walks msgpack headers without building values: every declared length is checked against the limits
  * and against the bytes actually present, so a header claiming 4 GB costs nothing.
  */
 export function scanMsgpack(bytes: Uint8Array, limits: FrameLimits): LimitBreach | null {
   if (bytes.byteLength > limits.maxBytes) return frameTooLarge(limits);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const end = bytes.byteLength;
+  const c: Cursor = { bytes, end: bytes.byteLength, pos: 0 };
   // Items still to read in each open container; the root is one item.
   const remaining: number[] = [1];
-  let pos = 0;
-  const uint = (size: number): number => {
-    if (pos + size > end) return -1;
-    const value = size === 1 ? view.getUint8(pos) : size === 2 ? view.getUint16(pos) : view.getUint32(pos);
-    pos += size;
-    return value;
-  };
-  const skip = (size: number): boolean => {
-    if (size < 0 || pos + size > end) return false;
-    pos += size;
-    return true;
-  };
-  const open = (items: number, keys: number | null): LimitBreach | null => {
-    if (items < 0) return invalidMsgpack;
-    if (keys !== null ? keys > limits.maxKeys : items > limits.maxArray) return keys !== null ? tooManyKeys(limits) : tooLong(limits);
-    // Every item takes at least one byte: a count beyond the bytes left is a lie.
-    if (items > end - pos) return invalidMsgpack;
-    if (remaining.length >= limits.maxDepth + 1) return tooDeep(limits);
-    if (items > 0) remaining.push(items);
-    return null;
-  };
-  const str = (len: number): LimitBreach | null => {
-    if (len < 0) return invalidMsgpack;
-    if (len > limits.maxString) return stringTooLong(limits);
-    return skip(len) ? null : invalidMsgpack;
-  };
-  const ext = (len: number): LimitBreach | null => {
-    if (len < 0 || pos >= end) return invalidMsgpack;
-    const type = view.getUint8(pos);
-    pos += 1;
-    const known = type === TIMESTAMP_EXT ? len === 4 || len === 8 || len === 12 : type === UNDEFINED_EXT && len === 1;
-    if (!known) return invalidMsgpack;
-    return skip(len) ? null : invalidMsgpack;
-  };
   while (remaining.length > 0) {
     const top = remaining.length - 1;
     if (remaining[top] === 0) {
@@ -150,81 +166,79 @@ export function scanMsgpack(bytes: Uint8Array, limits: FrameLimits): LimitBreach
       continue;
     }
     remaining[top]!--;
-    if (pos >= end) return invalidMsgpack;
-    const b = view.getUint8(pos++);
+    if (c.pos >= c.end) return invalidMsgpack;
+    const b = bytes[c.pos++]!;
     let breach: LimitBreach | null = null;
     if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) continue;
-    if (b >= 0x80 && b <= 0x8f) breach = open((b & 0x0f) * 2, b & 0x0f);
-    else if (b >= 0x90 && b <= 0x9f) breach = open(b & 0x0f, null);
-    else if (b >= 0xa0 && b <= 0xbf) breach = str(b & 0x1f);
+    if (b >= 0x80 && b <= 0x8f) breach = openContainer(c, remaining, limits, (b & 0x0f) * 2, b & 0x0f);
+    else if (b >= 0x90 && b <= 0x9f) breach = openContainer(c, remaining, limits, b & 0x0f, null);
+    else if (b >= 0xa0 && b <= 0xbf) breach = skipString(c, limits, b & 0x1f);
     else {
       switch (b) {
         case 0xc4:
         case 0xd9:
-          breach = str(uint(1));
+          breach = skipString(c, limits, readUint(c, 1));
           break;
         case 0xc5:
         case 0xda:
-          breach = str(uint(2));
+          breach = skipString(c, limits, readUint(c, 2));
           break;
         case 0xc6:
         case 0xdb:
-          breach = str(uint(4));
+          breach = skipString(c, limits, readUint(c, 4));
           break;
         case 0xc7:
-          breach = ext(uint(1));
+          breach = skipExt(c, readUint(c, 1));
           break;
         case 0xc8:
-          breach = ext(uint(2));
+          breach = skipExt(c, readUint(c, 2));
           break;
         case 0xc9:
-          breach = ext(uint(4));
+          breach = skipExt(c, readUint(c, 4));
           break;
         case 0xcc:
         case 0xd0:
-          breach = skip(1) ? null : invalidMsgpack;
+          breach = skipBytes(c, 1) ? null : invalidMsgpack;
           break;
         case 0xcd:
         case 0xd1:
-          breach = skip(2) ? null : invalidMsgpack;
+          breach = skipBytes(c, 2) ? null : invalidMsgpack;
           break;
         case 0xca:
         case 0xce:
         case 0xd2:
-          breach = skip(4) ? null : invalidMsgpack;
+          breach = skipBytes(c, 4) ? null : invalidMsgpack;
           break;
         case 0xcb:
         case 0xcf:
         case 0xd3:
-          breach = skip(8) ? null : invalidMsgpack;
+          breach = skipBytes(c, 8) ? null : invalidMsgpack;
           break;
         case 0xd4:
-          breach = ext(1);
+          breach = skipExt(c, 1);
           break;
         case 0xd6:
-          breach = ext(4);
+          breach = skipExt(c, 4);
           break;
         case 0xd7:
-          breach = ext(8);
+          breach = skipExt(c, 8);
           break;
         case 0xdc: {
-          const items = uint(2);
-          breach = open(items, null);
+          breach = openContainer(c, remaining, limits, readUint(c, 2), null);
           break;
         }
         case 0xdd: {
-          const items = uint(4);
-          breach = open(items, null);
+          breach = openContainer(c, remaining, limits, readUint(c, 4), null);
           break;
         }
         case 0xde: {
-          const keys = uint(2);
-          breach = open(keys < 0 ? -1 : keys * 2, keys);
+          const keys = readUint(c, 2);
+          breach = openContainer(c, remaining, limits, keys < 0 ? -1 : keys * 2, keys);
           break;
         }
         case 0xdf: {
-          const keys = uint(4);
-          breach = open(keys < 0 ? -1 : keys * 2, keys);
+          const keys = readUint(c, 4);
+          breach = openContainer(c, remaining, limits, keys < 0 ? -1 : keys * 2, keys);
           break;
         }
         default:
@@ -234,7 +248,7 @@ export function scanMsgpack(bytes: Uint8Array, limits: FrameLimits): LimitBreach
     }
     if (breach !== null) return breach;
   }
-  return pos === end ? null : invalidMsgpack;
+  return c.pos === c.end ? null : invalidMsgpack;
 }
 
 /** Deletes `__proto__`, `constructor` and `prototype` keys at every level, in place, without recursion. */

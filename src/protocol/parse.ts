@@ -4,8 +4,8 @@
  */
 import type { z } from 'zod';
 import type { ErrorCode } from './errors.js';
+import { compiledTable, type CompiledSchema } from './compiled-schemas.js';
 import { findOversizePassThrough, type FrameLimitCode, type PassThroughLimits } from './frame-limits.js';
-import { fastOrderSnapshot } from './snapshot-fast-path.js';
 import { hubMessageSchemas, type HubMessage } from './hub-messages.js';
 import { terminalMessageSchemas, type TerminalMessage } from './terminal-messages.js';
 
@@ -39,7 +39,10 @@ function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
   return shown.join('; ') + more;
 }
 
-function parseWith<T>(schemas: Record<string, z.ZodType>, value: unknown, direction: string, passThrough?: PassThroughLimits): ParseResult<T> {
+/** A message type's schema; with `oversize`, the walker that answers for the pass-through bounds first. */
+type SchemaOf = (type: string) => Pick<CompiledSchema, 'schema'> & Partial<Pick<CompiledSchema, 'oversize'>> | undefined;
+
+function parseWith<T>(schemaOf: SchemaOf, value: unknown, direction: string, passThrough?: PassThroughLimits): ParseResult<T> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, error: { code: 'INVALID_MESSAGE', message: 'a message must be a JSON object with a "type" field' } };
   }
@@ -47,16 +50,17 @@ function parseWith<T>(schemas: Record<string, z.ZodType>, value: unknown, direct
   if (typeof type !== 'string') {
     return { ok: false, error: { code: 'INVALID_MESSAGE', message: 'type: expected a string' } };
   }
-  const schema = Object.hasOwn(schemas, type) ? schemas[type] : undefined;
-  if (schema === undefined) {
+  const entry = schemaOf(type);
+  if (entry === undefined) {
     return { ok: false, error: { code: 'UNKNOWN_TYPE', message: `unknown ${direction} message type "${type.slice(0, 64)}"`, type: type.slice(0, 64) } };
   }
-  const parsed = schema.safeParse(value);
+  const parsed = entry.schema.safeParse(value);
   if (!parsed.success) {
     return { ok: false, error: { code: 'INVALID_MESSAGE', message: `${type}: ${formatIssues(parsed.error.issues)}`, type } };
   }
-  if (passThrough !== undefined) {
-    const path = findOversizePassThrough(schema, parsed.data, passThrough);
+  // The compiled walker clears the common case; the schema walk finds the offender's path to word the error.
+  if (passThrough !== undefined && (entry.oversize === undefined || (entry.oversize !== null && entry.oversize(parsed.data, passThrough)))) {
+    const path = findOversizePassThrough(entry.schema, parsed.data, passThrough);
     if (path !== null) {
       const message = `${type}: ${path.slice(0, 200)}: a field the hub does not know may nest ${passThrough.maxDepth} levels and take ${passThrough.maxBytes} bytes`;
       return { ok: false, error: { code: 'PASSTHROUGH_TOO_LARGE', message, type } };
@@ -65,19 +69,20 @@ function parseWith<T>(schemas: Record<string, z.ZodType>, value: unknown, direct
   return { ok: true, value: parsed.data as T };
 }
 
+const terminalSchemaOf: SchemaOf = compiledTable(terminalMessageSchemas);
+const hubSchemaOf: SchemaOf = (type) => (Object.hasOwn(hubMessageSchemas, type) ? { schema: hubMessageSchemas[type as keyof typeof hubMessageSchemas] } : undefined);
+
 /**
- * With `passThrough` (the hub), fields the schemas do not name are bounded too. A valid ORDER_SNAPSHOT (the
- * hot frame) is recognised by a hand-written check first (snapshot-fast-path.ts); anything it is not sure
- * of goes through the schemas, which word the error.
+ * With `passThrough` (the hub), fields the schemas do not name are bounded too. Terminal messages are
+ * checked by zod's compiled code (compiled-schemas.ts): the hub's hot path, the same answers and wording.
+ * Hub messages, read by the SDK in browsers whose CSP forbids generated code, use the runtime schemas.
  */
 export function parseTerminalMessage(value: unknown, passThrough?: PassThroughLimits): ParseResult<TerminalMessage> {
-  const fast = fastOrderSnapshot(value, passThrough);
-  if (fast !== null) return { ok: true, value: fast };
-  return parseWith<TerminalMessage>(terminalMessageSchemas, value, 'terminal→hub', passThrough);
+  return parseWith<TerminalMessage>(terminalSchemaOf, value, 'terminal→hub', passThrough);
 }
 
 export function parseHubMessage(value: unknown): ParseResult<HubMessage> {
-  return parseWith<HubMessage>(hubMessageSchemas, value, 'hub→terminal');
+  return parseWith<HubMessage>(hubSchemaOf, value, 'hub→terminal');
 }
 
 export type ProtocolMessage = { direction: 'terminal'; message: TerminalMessage } | { direction: 'hub'; message: HubMessage };
