@@ -1,7 +1,7 @@
 /**
  * What one failover run records, as plain data: every ack a driver received, every seq it saw served, the
- * role of each node sampled every ~100 ms, when the fault landed, and what the surviving primary holds at
- * the end. The invariant checker (invariants.ts) judges nothing but this, so it can be tested on made-up logs.
+ * role of each node and the monitor's view sampled every ~100 ms, the node each write was committed on, when
+ * the fault landed, and what the surviving primary holds at the end. The invariant checker (invariants.ts) judges nothing but this, so it can be tested on made-up logs.
  * Times are wall-clock milliseconds (Date.now()), comparable across the hub child processes of driver (b).
  */
 
@@ -39,10 +39,30 @@ export interface Seen {
   readonly at: number;
 }
 
+/** What the monitor had for one node at a sample (pgautofailover.node): its reported state and assigned goal. */
+export interface MonitorView {
+  readonly reported: string;
+  readonly goal: string;
+}
+
 export interface RoleSample {
   readonly at: number;
   readonly node1: NodeRole;
   readonly node2: NodeRole;
+  /** The monitor's view of each node at the same moment; null when the monitor did not answer (or was not asked). */
+  readonly monitor?: { readonly node1: MonitorView | null; readonly node2: MonitorView | null } | null;
+}
+
+/**
+ * A write of this run first seen on a node while that node was out of recovery: where it was committed. The
+ * sampler tails each node's events and skips what a node received as a standby, so a write appears here once,
+ * on the node that committed it (none when that node died before the next sample).
+ */
+export interface Commit {
+  readonly node: 'node1' | 'node2';
+  readonly seq: number;
+  readonly mutationId: string;
+  readonly at: number;
 }
 
 /** One write as stored at the end. */
@@ -81,5 +101,7 @@ export interface RunLog {
   readonly acks: readonly Ack[];
   readonly seen: readonly Seen[];
   readonly samples: readonly RoleSample[];
+  /** Where each write was committed, as the sampler saw it (absent in older logs). */
+  readonly commits?: readonly Commit[];
   readonly final: FinalState;
 }

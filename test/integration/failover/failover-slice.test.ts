@@ -45,7 +45,8 @@ async function judged(name: string): Promise<void> {
   expect(v.acked).toBeGreaterThanOrEqual(SLICE.warmAcks + SLICE.tailAcks);
   expect(v.lost).toBe(0);
   expect(v.duplicated).toBe(0);
-  expect(v.twoPrimarySamples).toBe(0);
+  expect(v.twoAckingPairs).toBe(0);
+    expect(v.twoWritableSamples).toBe(0);
   // The sampler ran all along, and writes came back after the fault.
   expect(v.samples).toBeGreaterThan(10);
   expect(v.gapMs).not.toBeNull();
