@@ -16,7 +16,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 function describeSample(s: RoleSample): string {
   const m = s.monitor;
-  const view = m === undefined || m === null ? 'monitor down' : `monitor node1 ${m.node1?.reported ?? '?'}→${m.node1?.goal ?? '?'}, node2 ${m.node2?.reported ?? '?'}→${m.node2?.goal ?? '?'}`;
+  const view =
+    m === undefined || m === null
+      ? 'monitor down'
+      : `monitor node1 ${m.node1?.reported ?? '?'}→${m.node1?.goal ?? '?'}, node2 ${m.node2?.reported ?? '?'}→${m.node2?.goal ?? '?'}`;
   return `node1 ${s.node1}, node2 ${s.node2}; ${view}`;
 }
 
@@ -33,7 +36,14 @@ async function main(): Promise<void> {
       await cluster.ensureRunning();
       const primary = await waitSettled(cluster, 180_000);
       say(`run ${run}/${runs}: primary ${primary}, standby ${otherNode(primary)}`);
-      const sampler = startRoleSampler({ nodeUrl: cluster.nodeUrl, monitorUrl: cluster.monitorUrl, afterSeq: 0, writeOf: null, intervalMs: 10, limit: 20_000 });
+      const sampler = startRoleSampler({
+        nodeUrl: cluster.nodeUrl,
+        monitorUrl: cluster.monitorUrl,
+        afterSeq: 0,
+        writeOf: null,
+        intervalMs: 10,
+        limit: 20_000,
+      });
       await cluster.act('stop', 'monitor');
       await sleep(2000);
       await cluster.act('stop', primary);
@@ -53,10 +63,14 @@ async function main(): Promise<void> {
       const out = (r: string): boolean => r === 'primary' || r === 'fenced-primary';
       const after = samples.filter((s) => s.at >= startedAt);
       const bothOut = after.filter((s) => out(s.node1) && out(s.node2));
-      const span = (xs: readonly RoleSample[]): string => (xs.length === 0 ? '0 ms' : `${(xs.at(-1)?.at ?? 0) - (xs[0]?.at ?? 0)} ms`);
+      const span = (xs: readonly RoleSample[]): string =>
+        xs.length === 0 ? '0 ms' : `${(xs.at(-1)?.at ?? 0) - (xs[0]?.at ?? 0)} ms`;
       const writable = twoWritableEpisodes(after);
-      say(`  run ${run}: ${after.length} samples after the restart; both out of recovery ${bothOut.length} (${span(bothOut)}); both able to commit ${writable.count}`);
-      for (const e of writable.episodes) say(`    both able to commit ${e.from - startedAt}–${e.to - startedAt} ms: ${e.cause}`);
+      say(
+        `  run ${run}: ${after.length} samples after the restart; both out of recovery ${bothOut.length} (${span(bothOut)}); both able to commit ${writable.count}`,
+      );
+      for (const e of writable.episodes)
+        say(`    both able to commit ${e.from - startedAt}–${e.to - startedAt} ms: ${e.cause}`);
     }
   } finally {
     await cluster.close();

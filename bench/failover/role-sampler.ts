@@ -41,7 +41,11 @@ class Probe {
   async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[] | null> {
     try {
       if (this.client === null) {
-        const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: BUDGET_MS, query_timeout: BUDGET_MS });
+        const client = new pg.Client({
+          connectionString: this.url,
+          connectionTimeoutMillis: BUDGET_MS,
+          query_timeout: BUDGET_MS,
+        });
         client.on('error', () => undefined);
         this.client = client;
         await client.connect();
@@ -132,7 +136,12 @@ export function startRoleSampler(options: RoleSamplerOptions): RoleSampler {
         const r = view?.find((v) => v.name === name);
         return r === undefined ? null : { reported: r.reported, goal: r.goal };
       };
-      samples.push({ at: started, node1, node2, monitor: view === null ? null : { node1: of('node1'), node2: of('node2') } });
+      samples.push({
+        at: started,
+        node1,
+        node2,
+        monitor: view === null ? null : { node1: of('node1'), node2: of('node2') },
+      });
       const wait = intervalMs - (Date.now() - started);
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     }

@@ -27,9 +27,16 @@ export interface AttributedAck {
 }
 
 /** Goals under which pg_auto_failover lets a node take writes (CanTakeWritesInState, as alone-guard.ts). */
-const WRITABLE_GOALS: ReadonlySet<string> = new Set(['single', 'wait_primary', 'primary', 'join_primary', 'apply_settings']);
+const WRITABLE_GOALS: ReadonlySet<string> = new Set([
+  'single',
+  'wait_primary',
+  'primary',
+  'join_primary',
+  'apply_settings',
+]);
 
-const describe = (name: NodeName, v: MonitorView | null): string => (v === null ? `${name} unknown to the monitor` : `${name} ${v.reported}→${v.goal}`);
+const describe = (name: NodeName, v: MonitorView | null): string =>
+  v === null ? `${name} unknown to the monitor` : `${name} ${v.reported}→${v.goal}`;
 
 /** Why both were writable, from the monitor's view at the episode's first sample that has one. */
 function causeOf(samples: readonly RoleSample[]): { cause: string; byMonitor: boolean } {
@@ -47,7 +54,10 @@ function causeOf(samples: readonly RoleSample[]): { cause: string; byMonitor: bo
 }
 
 /** Runs of samples with both nodes `primary` (able to commit), each with its cause; at most `max` listed. */
-export function twoWritableEpisodes(samples: readonly RoleSample[], max = 5): { count: number; episodes: TwoWritableEpisode[] } {
+export function twoWritableEpisodes(
+  samples: readonly RoleSample[],
+  max = 5,
+): { count: number; episodes: TwoWritableEpisode[] } {
   const both = (s: RoleSample): boolean => s.node1 === 'primary' && s.node2 === 'primary';
   const episodes: TwoWritableEpisode[] = [];
   let count = 0;
@@ -95,7 +105,10 @@ export function attributeAcks(acks: readonly Ack[], commits: readonly Commit[]):
  * once (a same seq on both is two histories outright). A failover and a failback (a, then b, then the first
  * node again with higher seqs) is not flagged. Returns one line per flagged pair, at most `max`, and the count.
  */
-export function twoAckingPrimaries(attributed: readonly AttributedAck[], max = 5): { count: number; details: string[] } {
+export function twoAckingPrimaries(
+  attributed: readonly AttributedAck[],
+  max = 5,
+): { count: number; details: string[] } {
   const sorted = [...attributed].sort((x, y) => x.ack.seq - y.ack.seq);
   const details: string[] = [];
   let count = 0;
@@ -115,8 +128,7 @@ export function twoAckingPrimaries(attributed: readonly AttributedAck[], max = 5
     bySeq.set(b.ack.seq, b);
     const other: NodeName = b.node === 'node1' ? 'node2' : 'node1';
     const a = latest.get(other);
-    if (a !== undefined && a.ack.seq < b.ack.seq && a.committedAt > b.ack.ackAt)
-      flag(a, b, 'after');
+    if (a !== undefined && a.ack.seq < b.ack.seq && a.committedAt > b.ack.ackAt) flag(a, b, 'after');
     const mine = latest.get(b.node);
     if (mine === undefined || b.committedAt > mine.committedAt) latest.set(b.node, b);
   }
@@ -130,5 +142,9 @@ export function twoPrimaries(log: RunLog): {
   attributed: number;
 } {
   const attributed = attributeAcks(log.acks, log.commits ?? []);
-  return { writable: twoWritableEpisodes(log.samples), acking: twoAckingPrimaries(attributed), attributed: attributed.length };
+  return {
+    writable: twoWritableEpisodes(log.samples),
+    acking: twoAckingPrimaries(attributed),
+    attributed: attributed.length,
+  };
 }
