@@ -5,6 +5,7 @@
  * a violation only when the monitor's own goals let both write), and two nodes acknowledging writes in
  * overlapping time (a violation). Pure, over the run log.
  */
+import { WRITABLE as WRITABLE_GOALS } from '../../src/adapters/postgres/alone-guard.js';
 import type { Ack, Commit, MonitorView, RoleSample, RunLog } from './run-log.js';
 
 type NodeName = Commit['node'];
@@ -26,29 +27,26 @@ export interface AttributedAck {
   readonly committedAt: number;
 }
 
-/** Goals under which pg_auto_failover lets a node take writes (CanTakeWritesInState, as alone-guard.ts). */
-const WRITABLE_GOALS: ReadonlySet<string> = new Set([
-  'single',
-  'wait_primary',
-  'primary',
-  'join_primary',
-  'apply_settings',
-]);
-
 const describe = (name: NodeName, v: MonitorView | null): string =>
   v === null ? `${name} unknown to the monitor` : `${name} ${v.reported}→${v.goal}`;
 
-/** Why both were writable, from the monitor's view at the episode's first sample that has one. */
+/**
+ * Why both were writable, from the monitor's view at the episode's first sample that has one (and, when it
+ * changed, at its last: what the keepers had done by the end).
+ */
 function causeOf(samples: readonly RoleSample[]): { cause: string; byMonitor: boolean } {
-  const seen = samples.find((s) => s.monitor !== undefined && s.monitor !== null);
-  const view = seen?.monitor;
-  if (view === undefined || view === null) return { cause: 'the monitor did not answer', byMonitor: false };
+  const views = samples.flatMap((s) => (s.monitor === undefined || s.monitor === null ? [] : [s.monitor]));
+  const view = views[0];
+  if (view === undefined) return { cause: 'the monitor did not answer', byMonitor: false };
   const names: NodeName[] = ['node1', 'node2'];
+  const states = (v: typeof view): string => names.map((n) => describe(n, v[n])).join(', ');
+  const last = views.at(-1);
+  const end = last === undefined || states(last) === states(view) ? '' : `; at its end ${states(last)}`;
   const demoted = names.filter((n) => !WRITABLE_GOALS.has(view[n]?.goal ?? ''));
-  const states = names.map((n) => describe(n, view[n])).join(', ');
-  if (demoted.length === 0) return { cause: `the monitor lets both take writes (${states})`, byMonitor: true };
+  if (demoted.length === 0)
+    return { cause: `the monitor lets both take writes (${states(view)}${end})`, byMonitor: true };
   return {
-    cause: `${demoted.join(' and ')} writable while the monitor demotes or promotes it: its keeper has not acted on the goal yet (${states})`,
+    cause: `${demoted.join(' and ')} writable while the monitor demotes or promotes it: its keeper has not acted on the goal yet (${states(view)}${end})`,
     byMonitor: false,
   };
 }

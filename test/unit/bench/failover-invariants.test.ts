@@ -149,7 +149,7 @@ describe('failover invariants', () => {
     const samples: RoleSample[] = [
       ...log.samples,
       { at: 15_100, node1: 'primary', node2: 'primary', monitor },
-      { at: 15_200, node1: 'primary', node2: 'primary', monitor },
+      { at: 15_200, node1: 'primary', node2: 'primary', monitor: { ...monitor, node1: { reported: 'demote_timeout', goal: 'demote_timeout' } } },
       { at: 15_300, node1: 'down', node2: 'primary', monitor: null },
       { at: 15_400, node1: 'primary', node2: 'primary', monitor: null },
     ];
@@ -160,6 +160,7 @@ describe('failover invariants', () => {
     expect(verdict.twoWritable[0]).toMatchObject({ from: 15_100, to: 15_200, samples: 2 });
     expect(verdict.twoWritable[0]?.cause).toContain('node1 writable while the monitor demotes or promotes it');
     expect(verdict.twoWritable[0]?.cause).toContain('node1 primary→demote_timeout');
+    expect(verdict.twoWritable[0]?.cause).toContain('at its end node1 demote_timeout→demote_timeout');
     expect(verdict.twoWritable[1]?.cause).toBe('the monitor did not answer');
     // Both writable while the monitor's own goals let both write is its split, not a keeper behind: broken.
     const split = { node1: { reported: 'primary', goal: 'primary' }, node2: { reported: 'wait_primary', goal: 'wait_primary' } };
