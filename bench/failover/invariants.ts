@@ -21,7 +21,7 @@ export interface Violation {
     | 'seq-order'
     | 'vanished'
     | 'two-acking-primaries'
-    | 'two-writable-by-monitor'
+    | 'two-writable-primaries'
     | 'failover-expected'
     | 'false-failover'
     | 'not-quiet';
@@ -108,8 +108,8 @@ export function checkRun(log: RunLog): RunVerdict {
 
   const two = twoPrimaries(log);
   for (const d of two.acking.details) flag('two-acking-primaries', d);
-  for (const e of two.writable.episodes) if (e.byMonitor) flag('two-writable-by-monitor', `both nodes writable ${e.from}–${e.to}: ${e.cause}`);
-  const outOfRecovery = (r: string): boolean => r === 'primary' || r === 'fenced-primary';
+  for (const e of two.writable.episodes) flag('two-writable-primaries', `both nodes writable ${e.from}–${e.to}: ${e.cause}`);
+  const outOfRecovery = (r: string): boolean => r === 'primary' || r === 'fenced-primary' || r === 'read-only-primary';
   const bothOut = log.samples.filter((s) => outOfRecovery(s.node1) && outOfRecovery(s.node2)).length;
 
   const { primaryChanges, quiet } = log.expect;

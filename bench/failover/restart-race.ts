@@ -60,7 +60,7 @@ async function main(): Promise<void> {
         if (line !== last && s.at >= startedAt - 1000) say(`  ${String(s.at - startedAt).padStart(6)} ms  ${line}`);
         last = line;
       }
-      const out = (r: string): boolean => r === 'primary' || r === 'fenced-primary';
+      const out = (r: string): boolean => r === 'primary' || r === 'fenced-primary' || r === 'read-only-primary';
       const after = samples.filter((s) => s.at >= startedAt);
       const bothOut = after.filter((s) => out(s.node1) && out(s.node2));
       const span = (xs: readonly RoleSample[]): string =>

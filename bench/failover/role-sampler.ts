@@ -80,14 +80,16 @@ class NodeProbe {
   }
 
   async role(at: number, commits: Commit[]): Promise<NodeRole> {
-    const rows = await this.probe.query<{ ro: boolean; names: string; sync: number }>(
+    const rows = await this.probe.query<{ ro: boolean; names: string; sync: number; readOnly: string }>(
       `SELECT pg_is_in_recovery() AS ro, current_setting('synchronous_standby_names') AS names,
-         (SELECT count(*) FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum'))::int AS sync`,
+         (SELECT count(*) FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum'))::int AS sync,
+         current_setting('default_transaction_read_only') AS "readOnly"`,
     );
     const row = rows?.[0];
     if (row === undefined) return 'down';
     await this.tail(!row.ro, at, commits);
     if (row.ro) return 'standby';
+    if (row.readOnly === 'on') return 'read-only-primary';
     return row.names === '' || row.sync > 0 ? 'primary' : 'fenced-primary';
   }
 

@@ -9,10 +9,14 @@
  * `primary`: not in recovery and able to complete a commit (no synchronous standby required, or one is
  * streaming). `fenced-primary`: not in recovery, but synchronous_standby_names names a standby and none is
  * attached, so every commit waits and none can be acknowledged — what an old primary is for a moment after
- * its keeper restarted it while the monitor promoted the other node. Only two `primary` samples at once are
+ * its keeper restarted it while the monitor promoted the other node. `read-only-primary`: not in recovery but
+ * default_transaction_read_only is on — a standby being promoted (pg_auto_failover's `stop_replication`,
+ * fsm_transition.c fsm_stop_replication) that refuses every `target_session_attrs=read-write` connection,
+ * the hubs' included, until the monitor lets it take writes: pg_auto_failover's own split-brain fence.
+ * Writable is what libpq's read-write means and a commit can complete: only two `primary` samples at once are
  * two writable primaries; both not in recovery is counted apart.
  */
-export type NodeRole = 'primary' | 'fenced-primary' | 'standby' | 'down';
+export type NodeRole = 'primary' | 'fenced-primary' | 'read-only-primary' | 'standby' | 'down';
 
 export interface Ack {
   /** The writer (driver a) or terminal (driver b) that sent it. */

@@ -1,9 +1,9 @@
 /**
  * The suite's two measures of "two primaries" (docs/ha.md "Two primaries: what the database allows, what the
- * hubs never do"), kept apart because pg_auto_failover 2.0 allows the first and the restaurant's data depends
- * only on the second: two nodes writable at the database level (reported, with the monitor's view as cause;
- * a violation only when the monitor's own goals let both write), and two nodes acknowledging writes in
- * overlapping time (a violation). Pure, over the run log.
+ * hubs never do"), both violations: two nodes writable at the database level in one sample (out of recovery,
+ * accepting read-write sessions, able to commit; each stretch reported with the monitor's view as cause), and
+ * two nodes acknowledging writes in overlapping time (what the restaurant's data depends on, checked from
+ * the acks themselves). Pure, over the run log.
  */
 import { WRITABLE as WRITABLE_GOALS } from '../../src/adapters/postgres/alone-guard.js';
 import type { Ack, Commit, MonitorView, RoleSample, RunLog } from './run-log.js';

@@ -143,7 +143,7 @@ describe('failover invariants', () => {
     expect(rules({ ...log, seen: [{ writer: 'T2', seq: 90, mutationId: null, at: 1_000 }] })).toEqual([]);
   });
 
-  it('two nodes writable at the database level are reported with the monitor\'s view as cause; broken only when the monitor allowed it', () => {
+  it('two nodes writable at the database level break the run, each stretch reported with the monitor\'s view as cause', () => {
     const log = cleanLog();
     const monitor = { node1: { reported: 'primary', goal: 'demote_timeout' }, node2: { reported: 'wait_primary', goal: 'wait_primary' } };
     const samples: RoleSample[] = [
@@ -154,7 +154,7 @@ describe('failover invariants', () => {
       { at: 15_400, node1: 'primary', node2: 'primary', monitor: null },
     ];
     const verdict = checkRun({ ...log, samples });
-    expect(verdict.ok).toBe(true);
+    expect(verdict.violations.map((v) => v.rule)).toEqual(['two-writable-primaries', 'two-writable-primaries']);
     expect(verdict.twoWritableSamples).toBe(3);
     expect(verdict.twoWritable).toHaveLength(2);
     expect(verdict.twoWritable[0]).toMatchObject({ from: 15_100, to: 15_200, samples: 2 });
@@ -162,14 +162,23 @@ describe('failover invariants', () => {
     expect(verdict.twoWritable[0]?.cause).toContain('node1 primary→demote_timeout');
     expect(verdict.twoWritable[0]?.cause).toContain('at its end node1 demote_timeout→demote_timeout');
     expect(verdict.twoWritable[1]?.cause).toBe('the monitor did not answer');
-    // Both writable while the monitor's own goals let both write is its split, not a keeper behind: broken.
     const split = { node1: { reported: 'primary', goal: 'primary' }, node2: { reported: 'wait_primary', goal: 'wait_primary' } };
     const byMonitor = checkRun({ ...log, samples: [...log.samples, { at: 15_100, node1: 'primary', node2: 'primary', monitor: split }] });
-    expect(byMonitor.violations.map((v) => v.rule)).toEqual(['two-writable-by-monitor']);
+    expect(byMonitor.violations.map((v) => v.rule)).toEqual(['two-writable-primaries']);
+    expect(byMonitor.twoWritable[0]?.cause).toContain('the monitor lets both take writes');
+  });
+
+  it('a node out of recovery that cannot complete a commit, or refuses read-write sessions, is not writable', () => {
+    const log = cleanLog();
     const fenced = checkRun({ ...log, samples: [...log.samples, { at: 15_100, node1: 'fenced-primary', node2: 'primary' }] });
     expect(fenced.ok).toBe(true);
     expect(fenced.twoWritableSamples).toBe(0);
     expect(fenced.bothOutOfRecoverySamples).toBe(1);
+    // The restarted old primary beside the standby being promoted (stop_replication: default_transaction_read_only on).
+    const promoting = checkRun({ ...log, samples: [...log.samples, { at: 15_100, node1: 'primary', node2: 'read-only-primary' }] });
+    expect(promoting.ok).toBe(true);
+    expect(promoting.twoWritableSamples).toBe(0);
+    expect(promoting.bothOutOfRecoverySamples).toBe(1);
   });
 
   it('every ack is tied to the node that committed it', () => {
