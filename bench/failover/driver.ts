@@ -25,6 +25,8 @@ export interface WriteDriver {
   reconnect(): Promise<void>;
   /** Stop sending; every write in flight is resent until answered or `limitMs` passed, then the log. */
   stop(limitMs: number): Promise<DriverLog>;
+  /** The mutation id of a write of this run, from its event's payload (parsed JSON), else null. */
+  writeOf(payload: unknown): string | null;
   /** Read the run's writes back from one node (`url`, direct). */
   readFinal(url: string, node: string, afterSeq: number): Promise<FinalState>;
   /** The store's seq high-water mark on one node, before the run. */

@@ -12,7 +12,7 @@ import type { Fault, FaultContext } from './faults.js';
 import { checkRun, type RunVerdict } from './invariants.js';
 import { startRoleSampler } from './role-sampler.js';
 import { stallReport } from './stall-report.js';
-import type { Ack, RoleSample, RunLog } from './run-log.js';
+import type { Ack, Commit, RoleSample, RunLog } from './run-log.js';
 
 export interface RunSettings {
   /** Acks before the fault, so the load is steady when it strikes. */
@@ -28,7 +28,7 @@ export const DEFAULT_RUN: RunSettings = { warmAcks: 100, tailAcks: 50, settleMs:
 export interface RunReport {
   readonly verdict: RunVerdict;
   readonly how: string;
-  /** Acks per answering node, as the sampler saw the writable one at each ack. */
+  /** Acks per answering node: the node that committed the write (sampler), else the one writable node sampled at the ack. */
   readonly acksByNode: Readonly<Record<string, number>>;
   readonly durationMs: number;
   /** Hub driver: new epochs during the run (FinalState.takeovers). */
@@ -87,8 +87,12 @@ function waitAcks(driver: WriteDriver, target: number, limitMs: number): Promise
   });
 }
 
-/** The writable node per the sampler at an ack's time (the last sample before it with exactly one). */
-function answeredBy(acks: readonly Ack[], samples: readonly RoleSample[]): Ack[] {
+/**
+ * The node behind each ack: the one the sampler saw commit its write; failing that (the node died before the
+ * next sample), the writable node at the ack's time (the last sample before it with exactly one).
+ */
+function answeredBy(acks: readonly Ack[], samples: readonly RoleSample[], commits: readonly Commit[]): Ack[] {
+  const committedOn = new Map(commits.map((c) => [`${c.seq} ${c.mutationId}`, c.node]));
   let i = 0;
   let current = '?';
   return [...acks]
@@ -99,7 +103,7 @@ function answeredBy(acks: readonly Ack[], samples: readonly RoleSample[]): Ack[]
         if (s !== undefined && (s.node1 === 'primary') !== (s.node2 === 'primary')) current = s.node1 === 'primary' ? 'node1' : 'node2';
         i += 1;
       }
-      return { ...ack, by: `${ack.by}@${current}` };
+      return { ...ack, by: `${ack.by}@${committedOn.get(`${ack.seq} ${ack.mutationId}`) ?? current}` };
     });
 }
 
@@ -117,10 +121,11 @@ export async function runFault(
   if (restarted.length > 0) log(`  started again before the run: ${restarted.join(', ')}`);
   const primary = await waitSettled(cluster, settings.settleMs);
   const afterSeq = await driver.currentSeq(cluster.nodeUrl(primary));
-  const sampler = startRoleSampler(cluster.nodeUrl);
+  const sampler = startRoleSampler({ nodeUrl: cluster.nodeUrl, monitorUrl: cluster.monitorUrl, afterSeq, writeOf: driver.writeOf });
   let faultAt: number | null = null;
   const stopped: Member[] = [];
   let samples: RoleSample[] = [];
+  let commits: Commit[] = [];
   try {
     await driver.start(runId);
     if (!(await waitAcks(driver, settings.warmAcks, settings.ackWaitMs))) throw new Error('no steady load before the fault');
@@ -142,12 +147,12 @@ export async function runFault(
     if (!(await waitAcks(driver, driver.ackCount() + settings.tailAcks, settings.ackWaitMs)))
       throw new Error(`writes did not flow after healing: ${(await cluster.state()).replace(/\n/g, '; ')}; driver: ${driver.diagnose()}; nodes: ${await stallReport(cluster.nodeUrl)}`);
     const driverLog = await driver.stop(settings.ackWaitMs);
-    samples = await sampler.stop();
+    ({ samples, commits } = await sampler.stop());
     const after = await writableNode(cluster, 60_000);
     if (after === null) throw new Error('no single writable node to read back from');
     const final = await driver.readFinal(cluster.nodeUrl(after), after, afterSeq);
     if (faultAt === null) throw new Error(`${fault.name} never marked the fault`);
-    const acks = answeredBy(driverLog.acks, samples);
+    const acks = answeredBy(driverLog.acks, samples, commits);
     const runLog: RunLog = {
       fault: fault.name,
       faultAt,
@@ -157,6 +162,7 @@ export async function runFault(
       acks,
       seen: driverLog.seen,
       samples,
+      commits,
       final,
     };
     const acksByNode: Record<string, number> = {};

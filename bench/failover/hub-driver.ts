@@ -187,8 +187,15 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
     }
   };
 
+  /** A new order's first version is the write: a second apply of the same write would store another. */
+  const writeOf = (payload: unknown): string | null => {
+    const p = payload as { type?: unknown; posReference?: unknown } | null;
+    return p?.type === 'ORDER_UPDATED' && typeof p.posReference === 'string' ? (posToMutation.get(p.posReference) ?? null) : null;
+  };
+
   const driver: WriteDriver = {
     kind: 'hub',
+    writeOf,
     async start(runId) {
       acks = [];
       seen = [];
@@ -253,10 +260,8 @@ export async function hubDriver(options: HubDriverOptions): Promise<WriteDriver>
         const { rows } = await client.query<{ id: string; payload: string | null }>('SELECT id, payload FROM events WHERE id > $1 ORDER BY id', [afterSeq]);
         const writes: StoredWrite[] = [];
         for (const r of rows) {
-          const payload = r.payload === null ? null : (JSON.parse(r.payload) as { type?: unknown; posReference?: unknown; version?: unknown });
-          const mutationId = typeof payload?.posReference === 'string' ? posToMutation.get(payload.posReference) : undefined;
-          // A new order's first version: a second apply of the same write would store another.
-          if (payload?.type === 'ORDER_UPDATED' && mutationId !== undefined) writes.push({ mutationId, seq: Number(r.id) });
+          const mutationId = r.payload === null ? null : writeOf(JSON.parse(r.payload));
+          if (mutationId !== null) writes.push({ mutationId, seq: Number(r.id) });
         }
         // A write stored twice: what each copy and the mutation rows say, for the run log (a broken run's cause).
         const counts = new Map<string, number>();

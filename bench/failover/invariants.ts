@@ -2,10 +2,14 @@
  * The failover suite's judge: pure, over one run's log (run-log.ts), so it is unit-tested with made-up logs
  * that break each rule (test/unit/bench/failover-invariants.test.ts). Rules, from issue 18: every acked write
  * is stored exactly once, under the seq it was acked with; seq only grows, without gaps, one write per seq;
- * no seq a driver saw later vanished or changed write; never two writable primaries in one sample; the fault's
- * own expectation (failover or not, a window with no ack and no writable node). It also measures the write gap.
+ * no seq a driver saw later vanished or changed write; never two nodes acknowledging writes in overlapping
+ * time (two-primaries.ts); the fault's own expectation (failover or not, a window with no ack and no writable
+ * node). It measures the write gap, and reports samples with both nodes writable at the database level, which
+ * pg_auto_failover 2.0 allows for a moment (docs/ha.md), each stretch with its cause — judged only when the
+ * monitor's own goals let both nodes write.
  */
 import type { Ack, RunLog } from './run-log.js';
+import { twoPrimaries, type TwoWritableEpisode } from './two-primaries.js';
 
 export interface Violation {
   readonly rule:
@@ -16,7 +20,8 @@ export interface Violation {
     | 'seq-shared'
     | 'seq-order'
     | 'vanished'
-    | 'two-primaries'
+    | 'two-acking-primaries'
+    | 'two-writable-primaries'
     | 'failover-expected'
     | 'false-failover'
     | 'not-quiet';
@@ -29,9 +34,17 @@ export interface RunVerdict {
   readonly acked: number;
   readonly lost: number;
   readonly duplicated: number;
-  readonly twoPrimarySamples: number;
-  /** Samples with both nodes out of recovery, one of them unable to commit (not a violation; reported). */
+  /** Samples with both nodes able to commit (not in recovery, no synchronous standby missing): reported, not a
+   *  violation — pg_auto_failover 2.0 allows it while a restarted old primary's keeper catches up. */
+  readonly twoWritableSamples: number;
+  /** Each stretch of those samples with the monitor's view of both nodes (at most MAX_DETAILS). */
+  readonly twoWritable: readonly TwoWritableEpisode[];
+  /** Samples with both nodes out of recovery, able to commit or not (reported). */
   readonly bothOutOfRecoverySamples: number;
+  /** Acked writes whose committing node the sampler saw (the two-acking check covers these). */
+  readonly acksAttributed: number;
+  /** Pairs of acks showing two nodes acknowledging in overlapping time (each also a violation). */
+  readonly twoAckingPairs: number;
   readonly samples: number;
   /** Last ack before the fault → first ack after it; null when either is missing. */
   readonly gapMs: number | null;
@@ -93,9 +106,10 @@ export function checkRun(log: RunLog): RunVerdict {
       flag('vanished', `${seen.writer} saw seq ${seen.seq} carry ${seen.mutationId}; it now carries ${finalBySeq.get(seen.seq) ?? 'another event'}`);
   }
 
-  const both = log.samples.filter((s) => s.node1 === 'primary' && s.node2 === 'primary');
-  for (const s of both) flag('two-primaries', `both nodes writable at ${s.at}`);
-  const outOfRecovery = (r: string): boolean => r === 'primary' || r === 'fenced-primary';
+  const two = twoPrimaries(log);
+  for (const d of two.acking.details) flag('two-acking-primaries', d);
+  for (const e of two.writable.episodes) flag('two-writable-primaries', `both nodes writable ${e.from}–${e.to}: ${e.cause}`);
+  const outOfRecovery = (r: string): boolean => r === 'primary' || r === 'fenced-primary' || r === 'read-only-primary';
   const bothOut = log.samples.filter((s) => outOfRecovery(s.node1) && outOfRecovery(s.node2)).length;
 
   const { primaryChanges, quiet } = log.expect;
@@ -120,8 +134,11 @@ export function checkRun(log: RunLog): RunVerdict {
     acked: acked.size,
     lost,
     duplicated,
-    twoPrimarySamples: both.length,
+    twoWritableSamples: two.writable.count,
+    twoWritable: two.writable.episodes,
     bothOutOfRecoverySamples: bothOut,
+    acksAttributed: two.attributed,
+    twoAckingPairs: two.acking.count,
     samples: log.samples.length,
     gapMs,
     longestStallMs,

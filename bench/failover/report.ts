@@ -1,5 +1,6 @@
 /**
- * The failover suite's figures per fault over its runs: writes acked, lost, duplicated, two-primary samples,
+ * The failover suite's figures per fault over its runs: writes acked, lost, duplicated, two nodes acking at once,
+ * samples with two nodes writable,
  * write gap p50/p99 (and the longest stall), failed runs — what `npm run failover` prints and writes to
  * bench/results/failover-*.json. Pure, so the summary is tested apart from any cluster.
  */
@@ -15,8 +16,12 @@ export interface FaultSummary {
   readonly acked: number;
   readonly lost: number;
   readonly duplicated: number;
-  readonly twoPrimarySamples: number;
+  /** Samples with both nodes writable at the database level (reported; what pg_auto_failover allows). */
+  readonly twoWritableSamples: number;
   readonly bothOutOfRecoverySamples: number;
+  /** Pairs of acks from two nodes acknowledging in overlapping time (a violation), and acks tied to a node. */
+  readonly twoAckingPairs: number;
+  readonly acksAttributed: number;
   /** n: the runs with a gap (a run that failed or saw no ack after the fault has none); p99 of n < 100 is the max. */
   readonly gapMs: { readonly n: number; readonly p50: number | null; readonly p99: number | null; readonly all: readonly (number | null)[] };
   readonly longestStallMs: { readonly n: number; readonly p50: number | null; readonly p99: number | null };
@@ -45,8 +50,10 @@ export function summarize(fault: string, how: string, verdicts: readonly RunVerd
     acked: verdicts.reduce((n, v) => n + v.acked, 0),
     lost: verdicts.reduce((n, v) => n + v.lost, 0),
     duplicated: verdicts.reduce((n, v) => n + v.duplicated, 0),
-    twoPrimarySamples: verdicts.reduce((n, v) => n + v.twoPrimarySamples, 0),
+    twoWritableSamples: verdicts.reduce((n, v) => n + v.twoWritableSamples, 0),
     bothOutOfRecoverySamples: verdicts.reduce((n, v) => n + v.bothOutOfRecoverySamples, 0),
+    twoAckingPairs: verdicts.reduce((n, v) => n + v.twoAckingPairs, 0),
+    acksAttributed: verdicts.reduce((n, v) => n + v.acksAttributed, 0),
     gapMs: { n: present(gaps).length, p50: percentile(present(gaps), 50), p99: percentile(present(gaps), 99), all: gaps },
     longestStallMs: { n: stalls.length, p50: percentile(stalls, 50), p99: percentile(stalls, 99) },
     primaryChanged: verdicts.filter((v) => v.primaryAfter !== v.primaryBefore).length,
@@ -61,11 +68,12 @@ const p99 = (v: number | null, n: number): string => (v === null ? '—' : `${ms
 
 /** One line per fault, a table for the terminal and docs/ha.md. */
 export function table(summaries: readonly FaultSummary[]): string {
-  const head = '| fault | runs (failed) | acked | lost | duplicated | two-primary samples (both out of recovery) | failovers | gap p50 | gap p99 | longest stall p99 |';
-  const rule = '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |';
+  const head =
+    '| fault | runs (failed) | acked (tied to a node) | lost | duplicated | two nodes acking at once | two nodes writable, samples (both out of recovery) | failovers | gap p50 | gap p99 | longest stall p99 |';
+  const rule = '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |';
   const rows = summaries.map(
     (s) =>
-      `| ${s.fault} | ${s.runs} (${s.failedRuns}) | ${s.acked} | ${s.lost} | ${s.duplicated} | ${s.twoPrimarySamples} (${s.bothOutOfRecoverySamples}) | ${s.primaryChanged} | ${ms(s.gapMs.p50)} | ${p99(s.gapMs.p99, s.gapMs.n)} | ${p99(s.longestStallMs.p99, s.longestStallMs.n)} |`,
+      `| ${s.fault} | ${s.runs} (${s.failedRuns}) | ${s.acked} (${s.acksAttributed}) | ${s.lost} | ${s.duplicated} | ${s.twoAckingPairs} | ${s.twoWritableSamples} (${s.bothOutOfRecoverySamples}) | ${s.primaryChanged} | ${ms(s.gapMs.p50)} | ${p99(s.gapMs.p99, s.gapMs.n)} | ${p99(s.longestStallMs.p99, s.longestStallMs.n)} |`,
   );
   return [head, rule, ...rows].join('\n');
 }

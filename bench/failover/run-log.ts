@@ -1,7 +1,7 @@
 /**
  * What one failover run records, as plain data: every ack a driver received, every seq it saw served, the
- * role of each node sampled every ~100 ms, when the fault landed, and what the surviving primary holds at
- * the end. The invariant checker (invariants.ts) judges nothing but this, so it can be tested on made-up logs.
+ * role of each node and the monitor's view sampled every ~100 ms, the node each write was committed on, when
+ * the fault landed, and what the surviving primary holds at the end. The invariant checker (invariants.ts) judges nothing but this, so it can be tested on made-up logs.
  * Times are wall-clock milliseconds (Date.now()), comparable across the hub child processes of driver (b).
  */
 
@@ -9,10 +9,14 @@
  * `primary`: not in recovery and able to complete a commit (no synchronous standby required, or one is
  * streaming). `fenced-primary`: not in recovery, but synchronous_standby_names names a standby and none is
  * attached, so every commit waits and none can be acknowledged — what an old primary is for a moment after
- * its keeper restarted it while the monitor promoted the other node. Only two `primary` samples at once are
+ * its keeper restarted it while the monitor promoted the other node. `read-only-primary`: not in recovery but
+ * default_transaction_read_only is on — a standby being promoted (pg_auto_failover's `stop_replication`,
+ * fsm_transition.c fsm_stop_replication) that refuses every `target_session_attrs=read-write` connection,
+ * the hubs' included, until the monitor lets it take writes: pg_auto_failover's own split-brain fence.
+ * Writable is what libpq's read-write means and a commit can complete: only two `primary` samples at once are
  * two writable primaries; both not in recovery is counted apart.
  */
-export type NodeRole = 'primary' | 'fenced-primary' | 'standby' | 'down';
+export type NodeRole = 'primary' | 'fenced-primary' | 'read-only-primary' | 'standby' | 'down';
 
 export interface Ack {
   /** The writer (driver a) or terminal (driver b) that sent it. */
@@ -39,10 +43,30 @@ export interface Seen {
   readonly at: number;
 }
 
+/** What the monitor had for one node at a sample (pgautofailover.node): its reported state and assigned goal. */
+export interface MonitorView {
+  readonly reported: string;
+  readonly goal: string;
+}
+
 export interface RoleSample {
   readonly at: number;
   readonly node1: NodeRole;
   readonly node2: NodeRole;
+  /** The monitor's view of each node at the same moment; null when the monitor did not answer (or was not asked). */
+  readonly monitor?: { readonly node1: MonitorView | null; readonly node2: MonitorView | null } | null;
+}
+
+/**
+ * A write of this run first seen on a node while that node was out of recovery: where it was committed. The
+ * sampler tails each node's events and skips what a node received as a standby, so a write appears here once,
+ * on the node that committed it (none when that node died before the next sample).
+ */
+export interface Commit {
+  readonly node: 'node1' | 'node2';
+  readonly seq: number;
+  readonly mutationId: string;
+  readonly at: number;
 }
 
 /** One write as stored at the end. */
@@ -81,5 +105,7 @@ export interface RunLog {
   readonly acks: readonly Ack[];
   readonly seen: readonly Seen[];
   readonly samples: readonly RoleSample[];
+  /** Where each write was committed, as the sampler saw it (absent in older logs). */
+  readonly commits?: readonly Commit[];
   readonly final: FinalState;
 }

@@ -97,9 +97,10 @@ async function main(): Promise<void> {
           const report = await runFault(cluster, driver, fault, `${fault.name}-${run}`, DEFAULT_RUN, say);
           const v = report.verdict;
           say(
-            `  ${v.ok ? 'held' : 'BROKEN'}: acked ${v.acked}, lost ${v.lost}, duplicated ${v.duplicated}, two-primary samples ${v.twoPrimarySamples}/${v.samples} (both out of recovery ${v.bothOutOfRecoverySamples}), gap ${v.gapMs ?? '—'} ms, primary ${v.primaryBefore}→${v.primaryAfter ?? 'none'}${report.takeovers === null ? '' : `, takeovers ${report.takeovers}`}`,
+            `  ${v.ok ? 'held' : 'BROKEN'}: acked ${v.acked}, lost ${v.lost}, duplicated ${v.duplicated}, two nodes acking at once ${v.twoAckingPairs} (acks tied to a node ${v.acksAttributed}), two nodes writable ${v.twoWritableSamples}/${v.samples} samples (both out of recovery ${v.bothOutOfRecoverySamples}), gap ${v.gapMs ?? '—'} ms, primary ${v.primaryBefore}→${v.primaryAfter ?? 'none'}${report.takeovers === null ? '' : `, takeovers ${report.takeovers}`}`,
           );
           for (const x of v.violations) say(`    ${x.rule}: ${x.detail}`);
+          for (const e of v.twoWritable) say(`    two nodes writable ${e.from}–${e.to} (${e.samples} samples): ${e.cause}`);
           verdicts.push(v);
           const { log: _log, ...kept } = report;
           runs.push({ fault: fault.name, run, load: loadavg(), report: kept });

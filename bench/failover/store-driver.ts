@@ -35,6 +35,12 @@ export const DEFAULT_STORE_DRIVER: Omit<StoreDriverOptions, 'url'> = {
 };
 
 const WRITE_TYPE = 'FAILOVER_WRITE';
+
+/** A write of this driver's from its event payload: its mutation id, else null. */
+function writeOf(payload: unknown): string | null {
+  const p = payload as { type?: unknown; mutationId?: unknown } | null;
+  return p?.type === WRITE_TYPE && typeof p.mutationId === 'string' ? p.mutationId : null;
+}
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Pending {
@@ -170,8 +176,7 @@ class StoreWriter {
       return;
     }
     for (const e of events) {
-      const payload = e.payload as { type?: unknown; mutationId?: unknown };
-      const mutationId = payload.type === WRITE_TYPE && typeof payload.mutationId === 'string' ? payload.mutationId : null;
+      const mutationId = writeOf(e.payload);
       this.seen.push({ writer: this.terminalId, seq: e.seq, mutationId, at });
       this.lastSeen = Math.max(this.lastSeen, e.seq);
     }
@@ -189,6 +194,7 @@ export function storeDriver(options: StoreDriverOptions): WriteDriver {
   let startSeq = 0;
   const drivers: WriteDriver = {
     kind: 'store',
+    writeOf,
     async start(runId) {
       acks = [];
       seen = [];
@@ -226,9 +232,8 @@ export function storeDriver(options: StoreDriverOptions): WriteDriver {
         );
         const writes: StoredWrite[] = [];
         for (const r of rows) {
-          const payload = r.payload === null ? null : (JSON.parse(r.payload) as { type?: unknown; mutationId?: unknown });
-          if (payload?.type === WRITE_TYPE && typeof payload.mutationId === 'string')
-            writes.push({ mutationId: payload.mutationId, seq: Number(r.id) });
+          const mutationId = r.payload === null ? null : writeOf(JSON.parse(r.payload));
+          if (mutationId !== null) writes.push({ mutationId, seq: Number(r.id) });
         }
         return { node, afterSeq, seqs: rows.map((r) => Number(r.id)), writes, takeovers: null } satisfies FinalState;
       } finally {

@@ -20,8 +20,9 @@ export type MonitorNode = Pick<MonitorNodeRow, 'nodeId' | 'host' | 'port' | 'goa
  * made after our COMMIT must see. Deliberately absent: draining and demote_timeout (an old primary being
  * stopped: its own commits are its problem, ours are the new primary's), secondary, catchingup.
  */
-/** Goals under which a node may take writes (CanTakeWritesInState): this node's must be one of them. */
-const WRITABLE: ReadonlySet<string> = new Set(['single', 'wait_primary', 'primary', 'join_primary', 'apply_settings']);
+/** Goals under which a node may take writes (CanTakeWritesInState): this node's must be one of them. Also
+ *  the failover suite's test of the monitor's own split (bench/failover/two-primaries.ts). */
+export const WRITABLE: ReadonlySet<string> = new Set(['single', 'wait_primary', 'primary', 'join_primary', 'apply_settings']);
 
 const PRIMARY_TO_BE: ReadonlySet<string> = new Set([
   ...WRITABLE,
