@@ -76,6 +76,12 @@ export class HubStore {
   /** meta `last_odoo_sync`, read once, then kept by markForwarded (its only writer). */
   private odooSync: number | null | undefined = undefined;
   private readonly checkpoints: WalCheckpoints;
+  /**
+   * better-sqlite3's transaction wrapper, made once: `db.transaction(fn)` builds four wrappers and defines
+   * their properties on every call, about 7 % of a saturation write's instructions (bench/ceilings/commit-split.ts).
+   * It reads `inTransaction` when called, so a nested call still becomes a savepoint.
+   */
+  private readonly inTransaction: (fn: () => unknown) => unknown;
 
   constructor(options: StoreOptions) {
     // Stored records are never refused for size (they were accepted once); depth and counts still apply.
@@ -84,6 +90,7 @@ export class HubStore {
     this.checkpoints = options.checkpoints ?? 'inline';
     this.db = openDatabase(options.path, options.sync, this.checkpoints);
     this.s = prepareStatements(this.db);
+    this.inTransaction = this.db.transaction((fn: () => unknown) => fn());
     this.seq = (this.s.seq!.get() as { seq: number }).seq;
   }
 
@@ -132,7 +139,7 @@ export class HubStore {
   transaction<T>(fn: () => T): T {
     const before = this.seq;
     try {
-      return this.db.transaction(fn)();
+      return this.inTransaction(fn) as T;
     } catch (error) {
       this.seq = before;
       this.epochsWritten.clear();
