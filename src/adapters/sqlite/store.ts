@@ -204,13 +204,23 @@ export class HubStore {
     now: number,
     shared: SharedSnapshot | null = null,
   ): number {
+    return this.appendEventText(e, now, shared).id;
+  }
+
+  /** appendEvent, with the payload's JSON as stored (null for none): the writer sends that text as the broadcast. */
+  appendEventText(
+    e: { type: string; posReference: string | null; payload: (seq: number) => unknown; sourceTerminal: string | null; finalize?: unknown },
+    now: number,
+    shared: SharedSnapshot | null = null,
+  ): { id: number; json: string | null } {
     const id = this.seq + 1;
     const payload = e.payload(id);
+    const json = payload === null ? null : stringifySharing(payload, shared);
     this.st('eventInsert').run({
       id,
       type: e.type,
       posReference: e.posReference,
-      payload: payload === null ? null : stringifySharing(payload, shared),
+      payload: json,
       sourceTerminal: e.sourceTerminal,
       forwarded: e.finalize === undefined ? null : 0,
       status: e.finalize === undefined ? 'local' : 'pending',
@@ -218,7 +228,7 @@ export class HubStore {
       createdAt: iso(now),
     });
     this.seq = id;
-    return id;
+    return { id, json };
   }
 
   /** `owner` scopes the mutation id with the device (schema migration 4); '' when there is none. */
