@@ -440,18 +440,9 @@ export class HubStore {
       .all(limit) as EventRow[];
   }
 
-  /** /health's counters, kept by triggers as rows change (schema migration 5): one read of six rows. */
+  /** /health's counters, kept by triggers as rows change (schema migration 5): one row of six. */
   tallies(): StoreCounts {
-    const rows = this.st('tallies').all() as { name: string; n: number }[];
-    const n = (name: string): number => rows.find((r) => r.name === name)?.n ?? 0;
-    return {
-      orders: n('orders'),
-      activeLeases: n('leases'),
-      activeLocks: n('locks'),
-      pendingForward: n('forward:pending'),
-      totalForwarded: n('forward:forwarded'),
-      deadLetters: n('forward:dead'),
-    };
+    return this.st('tallies').get() as StoreCounts;
   }
 
   /** Wipe the data (keeping epochs and the seq) and make every older lastSeq fall back to SYNC_INIT. */

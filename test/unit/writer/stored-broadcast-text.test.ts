@@ -66,11 +66,11 @@ describe('a committed broadcast', () => {
 
   it('of an earlier event of its unit is encoded anew: it carries the unit seq, not its own', () => {
     const { store, broadcasts, storedPayload, send } = setup();
-    const first: HubMessage = { type: 'TABLE_STATUS', tableId: 1, status: 'occupied' } as HubMessage;
+    const first: HubMessage = { type: 'TABLE_LOCKED', tableId: 1, lockedBy: 'ann' };
     const unit = orderWriteUnit('m1', 1);
     const withTwo: Unit = {
       ...unit,
-      ops: [{ op: 'event', type: 'TABLE_STATUS', posReference: null, payload: first, sourceTerminal: 'ann' }, ...unit.ops],
+      ops: [{ op: 'event', type: 'TABLE_LOCKED', posReference: null, payload: first, sourceTerminal: 'ann' }, ...unit.ops],
       out: [{ to: 'all', msg: first, stamp: true }, ...unit.out],
     };
     send([withTwo]);
