@@ -9,18 +9,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../src/adapters/log/logger.js';
-import { HubStore } from '../../../src/adapters/sqlite/store.js';
-import { SqliteStorePort } from '../../../src/adapters/sqlite/store-port.js';
 import { parseConfig } from '../../../src/config.js';
-import { noopMetrics } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
 import type { Unit } from '../../../src/threads/actor-io.js';
 import type { EncodedBroadcast, FrontNotice } from '../../../src/threads/contract.js';
 import { encodeDeliveries } from '../../../workers/writer/encode-deliveries.js';
-import { WriterCore } from '../../../workers/writer/writer-core.js';
-import { fixedClock, writerClock } from '../../helpers/clocks.js';
 import { orderWriteUnit } from '../../helpers/order-write-unit.js';
+import { sqliteWriter } from '../../helpers/sqlite-writer.js';
 
 const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0' });
 let dir: string;
@@ -30,17 +25,9 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function setup() {
-  const store = new HubStore({ path: join(dir, 'hub.sqlite'), sync: 'full' });
   const sent: FrontNotice[] = [];
-  const core = new WriterCore({
-    store: new SqliteStorePort(store),
-    config,
-    clock: writerClock(fixedClock()),
-    log: createLogger({ level: 'silent' }),
-    metrics: noopMetrics,
-    // As the writer worker posts them (writer.worker.ts).
-    toFront: (notice, encoded) => sent.push(encodeDeliveries(notice, encoded)),
-  });
+  // As the writer worker posts them (writer.worker.ts).
+  const { store, core } = sqliteWriter(join(dir, 'hub.sqlite'), config, (notice, encoded) => sent.push(encodeDeliveries(notice, encoded)), 'full');
   const broadcasts = (): EncodedBroadcast[] =>
     sent.flatMap((n) => (n.type === 'deliver' ? n.input.deliveries.flatMap((d) => d.out.filter((o): o is EncodedBroadcast => o.to === 'broadcast')) : []));
   const storedPayload = (seq: number): string =>
