@@ -128,11 +128,23 @@ export type UnitOutcome =
   | { readonly kind: 'applied'; readonly seq: number | null; readonly replies: readonly UnitReply[] }
   | { readonly kind: 'duplicate'; readonly reply: unknown };
 
+/**
+ * An applied unit's `seq` event as stored: the payload object its op held and its JSON text, `seq` included.
+ * That payload is the message the unit stamps with `seq`, so the writer sends this text instead of another
+ * stringify of the same snapshot.
+ */
+export interface StampedText {
+  readonly payload: unknown;
+  readonly json: string;
+}
+
 export interface CommitResult {
   /** One per unit, in order. */
   readonly units: readonly UnitOutcome[];
   /** The high-water mark after this commit. */
   readonly seq: number;
+  /** Per unit, in order, its StampedText where the engine serialized one (optional: else the writer encodes). */
+  readonly stamped?: readonly (StampedText | null)[];
 }
 
 /** One served event: its seq and its payload as stored (`seq` included). */

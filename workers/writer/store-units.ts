@@ -4,7 +4,7 @@
  * seq stamped, replays and ticket numbers to their terminals). The step that lets the writer commit on
  * either engine, and since the writer moved onto the port, the only one.
  */
-import type { StoreOp, StoreUnit, UnitOutcome } from '#ports/store.js';
+import type { StampedText, StoreOp, StoreUnit, UnitOutcome } from '#ports/store.js';
 import { HubError } from '#protocol/errors.js';
 import type { HubMessage } from '#protocol/hub-messages.js';
 import type { Outbound, Unit, WriteOp } from '#threads/actor-io.js';
@@ -123,12 +123,21 @@ export function toStoreUnit(unit: Unit): StoreUnit {
   return { ops, dedupe: { terminalId: mutation.terminalId, mutationId: mutation.mutationId, ...(mutation.owner === undefined ? {} : { owner: mutation.owner }) } };
 }
 
-/** The messages a committed unit sends: its own with the seq stamped where asked, then its replies. */
-export function outboundOf(unit: Unit, outcome: UnitOutcome): Outbound[] {
+/**
+ * The messages a committed unit sends: its own with the seq stamped where asked, then its replies.
+ * `stamped`: the unit's seq event as the store wrote it; a broadcast of that very payload gets its text in
+ * `encoded` (the same message, the same seq), so it is not stringified again on its way to the front.
+ */
+export function outboundOf(unit: Unit, outcome: UnitOutcome, stamped: StampedText | null = null, encoded?: Map<HubMessage, string>): Outbound[] {
   switch (outcome.kind) {
     case 'applied': {
       const { seq } = outcome;
-      const out: Outbound[] = unit.out.map((o) => (o.stamp && seq !== null ? { ...o, msg: { ...o.msg, seq } } : o));
+      const out: Outbound[] = unit.out.map((o) => {
+        if (!o.stamp || seq === null) return o;
+        const msg = { ...o.msg, seq };
+        if (stamped !== null && encoded !== undefined && o.to !== 'terminal' && o.msg === stamped.payload) encoded.set(msg, stamped.json);
+        return { ...o, msg };
+      });
       for (const r of outcome.replies)
         out.push({ to: 'terminal', terminalId: r.terminalId, msg: r.reply as HubMessage });
       return out;

@@ -28,6 +28,7 @@ import { settledPromise, thenSettled, whenSettled, type Outcome } from '#ports/s
 import { isFenced, type CommitResult } from '#ports/store.js';
 import { HubError, causeOf } from '#protocol/errors.js';
 import { depthWithin } from '#protocol/frame-limits.js';
+import type { HubMessage } from '#protocol/hub-messages.js';
 import type { Unit } from '#threads/actor-io.js';
 import type { Delivery, FrontToWriter, WriterStats } from '#threads/contract.js';
 import type { ActorKey } from '#threads/keys.js';
@@ -385,12 +386,14 @@ export class WriterCore {
     let rows = 0;
     let finalized = false;
     let duplicates = 0;
+    // Broadcasts whose JSON the store just wrote as their event's payload: sent as that text (store-units.ts).
+    const encoded = result.stamped === undefined ? undefined : new Map<HubMessage, string>();
     for (let i = 0; i < units.length; i++) {
       const unit = units[i] as Unit;
       const outcome = result.units[i];
       if (outcome === undefined) throw new Error(`the store answered ${result.units.length} of ${units.length} units`);
       if (outcome.kind === 'duplicate') duplicates += 1;
-      const out = outboundOf(unit, outcome);
+      const out = outboundOf(unit, outcome, result.stamped?.[i] ?? null, encoded);
       rows += unit.ops.length;
       for (const op of unit.ops) if (op.op === 'event' && op.finalize !== undefined) finalized = true;
       if (out.length > 0) deliveries.push(unit.receivedAt === undefined ? { out } : { out, receivedAt: unit.receivedAt });
@@ -410,7 +413,7 @@ export class WriterCore {
     // The `to_front` stage starts here: the front ends it when the deliveries arrive.
     const sentAt = this.stages.mark();
     for (const d of deliveries) d.sentAt = sentAt;
-    this.deps.toFront({ type: 'deliver', input: { deliveries, stats } });
+    this.deps.toFront({ type: 'deliver', input: { deliveries, stats } }, encoded);
     if (joined.length > 0) this.deps.onTransfersCommitted?.(joined);
     if (duplicates > 0) this.refusals.staleActors(duplicates);
     if (finalized) this.forwarder?.kick();

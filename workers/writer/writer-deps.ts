@@ -10,6 +10,7 @@ import type { ForwardOutcome, ForwardQueue } from '#ports/forwarding.js';
 import type { HubMetrics, StageTimer } from '#ports/metrics.js';
 import type { HubStorePort } from '#ports/store.js';
 import type { WriterNotice } from '#threads/contract.js';
+import type { EncodedMessages } from './encode-deliveries.js';
 import type { TailRefresh } from './replica-tail.js';
 
 export interface ForwarderHandle {
@@ -48,7 +49,8 @@ export interface WriterDeps {
   readonly metrics: HubMetrics;
   /** Where the writer's stages are recorded; by default stageTimer(metrics) on the process-wide clock. */
   readonly stages?: StageTimer;
-  readonly toFront: (notice: WriterNotice) => void;
+  /** `encoded`: broadcasts of a `deliver` whose JSON the store already wrote (encode-deliveries.ts). */
+  readonly toFront: (notice: WriterNotice, encoded?: EncodedMessages) => void;
   readonly createForwarder?: ForwarderFactory | null;
   readonly snapshotMetrics?: () => Promise<unknown>;
   /** After the commit that held both parts of these transfers (the shards lift their fences). */

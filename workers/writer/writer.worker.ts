@@ -129,7 +129,7 @@ async function main(): Promise<void> {
     clock: writerClock,
     log,
     metrics,
-    toFront: (notice) => front.send(encodeDeliveries(notice)),
+    toFront: (notice, encoded) => front.send(encodeDeliveries(notice, encoded)),
     createForwarder,
     snapshotMetrics: snapshotThreadMetrics,
     // A replicated store is written by its leader only: this writer waits for `take_over` (src/hub/leadership.ts).

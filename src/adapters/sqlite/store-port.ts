@@ -15,6 +15,7 @@ import type {
   StoreFault,
   StoreOp,
   StoreUnit,
+  StampedText,
   StoredEvent,
   UnitOutcome,
   UnitReply,
@@ -52,6 +53,7 @@ export class SqliteStorePort implements HubStorePort {
     const { store } = this;
     // A throw rolls back (the store restores its seq): a rejection, as the Postgres adapter gives.
     return settledPromise(() => {
+      const stamped: (StampedText | null)[] = [];
       const outcomes = store.transaction(() => {
         // Inside the transaction: a takeover by another handle on this file committed before this read
         // and is seen here, or after it, and then this transaction's first write fails (WAL refuses a
@@ -60,19 +62,24 @@ export class SqliteStorePort implements HubStorePort {
           const current = currentEpochOf(store);
           if (current !== fence) throw fencedError(fence, current);
         }
-        return units.map((unit) => this.applyUnit(unit, now));
+        return units.map((unit) => this.applyUnit(unit, now, stamped));
       });
-      return { units: outcomes, seq: store.currentSeq() };
+      return { units: outcomes, seq: store.currentSeq(), stamped };
     });
   }
 
-  private applyUnit(unit: StoreUnit, now: number): UnitOutcome {
+  /** `texts`: where the unit's StampedText (or null) goes, one per unit. */
+  private applyUnit(unit: StoreUnit, now: number, texts: (StampedText | null)[]): UnitOutcome {
     const { store } = this;
     if (unit.dedupe !== undefined) {
       const reply = store.getMutation(unit.dedupe.terminalId, unit.dedupe.mutationId, unit.dedupe.owner ?? '');
-      if (reply !== undefined) return { kind: 'duplicate', reply };
+      if (reply !== undefined) {
+        texts.push(null);
+        return { kind: 'duplicate', reply };
+      }
     }
     let seq: number | null = null;
+    let stamped: StampedText | null = null;
     const replies: UnitReply[] = [];
     const mutations: Extract<StoreOp, { op: 'mutation' }>[] = [];
     let shared: SharedSnapshot | null = null;
@@ -101,7 +108,7 @@ export class SqliteStorePort implements HubStorePort {
           break;
         case 'event': {
           const { payload } = op;
-          const id = store.appendEvent(
+          const { id, json } = store.appendEventText(
             {
               type: op.type,
               posReference: op.posReference,
@@ -112,7 +119,10 @@ export class SqliteStorePort implements HubStorePort {
             now,
             shared,
           );
-          if (payload !== null || seq === null) seq = id;
+          if (payload !== null || seq === null) {
+            seq = id;
+            stamped = json === null ? null : { payload, json };
+          }
           break;
         }
         case 'mutation':
@@ -154,6 +164,7 @@ export class SqliteStorePort implements HubStorePort {
         now,
         m.owner ?? '',
       );
+    texts.push(stamped);
     return { kind: 'applied', seq, replies };
   }
 

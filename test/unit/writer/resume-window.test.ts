@@ -7,15 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../src/adapters/log/logger.js';
-import { HubStore } from '../../../src/adapters/sqlite/store.js';
-import { SqliteStorePort } from '../../../src/adapters/sqlite/store-port.js';
 import { parseConfig } from '../../../src/config.js';
-import { noopMetrics } from '../../../src/ports/metrics.js';
 import type { HubMessage } from '../../../src/protocol/hub-messages.js';
 import type { Unit } from '../../../src/threads/actor-io.js';
-import { fixedClock, writerClock } from '../../helpers/clocks.js';
-import { WriterCore } from '../../../workers/writer/writer-core.js';
+import { sqliteWriter } from '../../helpers/sqlite-writer.js';
 
 const RETENTION = 100;
 const config = parseConfig({ HUB_DEV_AUTH: 'true', HUB_HOST: '127.0.0.1', HUB_COMMIT_WINDOW_MS: '0', HUB_EVENT_RETENTION: String(RETENTION) });
@@ -34,16 +29,7 @@ function tableUpdate(tableId: number): Unit {
 }
 
 function open() {
-  const store = new HubStore({ path: join(dir, 'hub.sqlite'), sync: 'normal' });
-  const core = new WriterCore({
-    store: new SqliteStorePort(store),
-    config,
-    clock: writerClock(fixedClock()),
-    log: createLogger({ level: 'silent' }),
-    metrics: noopMetrics,
-    toFront: () => undefined,
-  });
-  return { store, core };
+  return sqliteWriter(join(dir, 'hub.sqlite'), config);
 }
 
 type Sync =
