@@ -43,9 +43,20 @@ describe('hub crash safety', () => {
       acked.push(Number(ack.version));
       sendNext();
     }
+    // Every ack still sends the next write while the kill lands, so IN_FLIGHT writes are outstanding when
+    // it does: on a busy box the hub could otherwise ack the last ones before the signal arrives.
+    const pump = (async (): Promise<void> => {
+      for (;;) {
+        const ack = await writer.awaitType('ORDER_ACK').catch(() => null);
+        if (ack === null) return;
+        acked.push(Number(ack.version));
+        sendNext();
+      }
+    })();
     await first.kill('SIGKILL');
     expect((await first.exit)?.signal).toBe('SIGKILL');
     await writer.closed;
+    await pump;
     // Late acks that were already on the wire before the kill count as acknowledged too.
     for (const m of writer.messages) if (m.type === 'ORDER_ACK' && !acked.includes(Number(m.version))) acked.push(Number(m.version));
     const broadcast = observer.messages.filter((m) => m.type === 'ORDER_UPDATED').map((m) => ({ version: Number(m.version), seq: Number(m.seq), staff: (m.snapshot as { staffName: string }).staffName }));
