@@ -4,8 +4,9 @@
  * batches, each reading taken after the server has settled and (under --expose-gc) collected its garbage in
  * every thread — so neither the garbage of a sign-in storm nor a one-time cost of the first batch (code
  * warmed, heap spaces grown, allocator arenas made) is counted per terminal. The same procedure for every
- * target; repeated on fresh servers, interleaved, and reported as median and range. Also the CPU it burns
- * while they idle.
+ * target; repeated on fresh servers, interleaved, and reported as median and range of the settled runs (a
+ * run whose RSS fell while terminals were added was still giving back earlier memory: bench/README.md).
+ * Also the CPU it burns while they idle.
  */
 import { sleep } from '../lib/clock.js';
 import { readProc } from '../lib/proc.js';
@@ -41,7 +42,7 @@ const SHORT: Stability = { readings: 2, gapMs: 3000, maxMs: 20_000 };
  * After the first batch, the warm-up. The hub's first sign-ins set off the return of 20–40 MB it has held
  * since start-up (V8 pages of its threads, in the reducer's rounds); a slope through that is negative. So
  * the first batch's reading waits until the readings over plan.idle.warmUpMs agree — the same rule for every
- * target (a relay agrees at once).
+ * target (a relay agrees at once). Not always long enough: the hub's rounds can come a minute later.
  */
 function warmUp(windowMs: number): Stability {
   if (windowMs <= 0) return SHORT;
