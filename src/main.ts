@@ -1,12 +1,14 @@
 /**
  * The composition root and the only file that reads process.env (plus an optional .env through
  * node's util.parseEnv). Parses the config (exit 78 listing every problem), builds the hub, listens,
- * advertises over mDNS, and turns SIGTERM/SIGINT into a graceful stop within 5 s. A fault that stops
+ * advertises over mDNS, and turns SIGTERM/SIGINT into a graceful stop within 5 s (and, under --expose-gc
+ * only, SIGUSR2 into a full GC of every thread for the bench). A fault that stops
  * the hub (damaged database, taken port, dead worker) ends it with one stderr line and its exit code.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
+import { requestedGc } from './adapters/gc/requested-gc.js';
 import { createLogger, type Logger } from './adapters/log/logger.js';
 import { localHostName, startMdns } from './adapters/mdns/advertiser.js';
 import { clusterTxt, hubTxtRecord } from './adapters/mdns/txt-record.js';
@@ -198,6 +200,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Bench-only (node --expose-gc, never in production): SIGUSR2 collects garbage in every thread.
+  const collectGarbage = requestedGc();
+  if (collectGarbage !== null) process.on('SIGUSR2', collectGarbage);
 }
 
 let exiting = false;

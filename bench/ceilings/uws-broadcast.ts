@@ -9,6 +9,7 @@ import uWS from 'uWebSockets.js';
 import { MSGPACK_SUBPROTOCOL } from '../../src/protocol/constants.js';
 import { jsonCodec, msgpackCodec, type Codec } from '../../src/protocol/codec.js';
 import { RelayState } from './relay-state.js';
+import { requestedGc } from '../../src/adapters/gc/requested-gc.js';
 
 interface SocketData {
   codec: Codec;
@@ -67,4 +68,7 @@ app.listen('127.0.0.1', port, (token) => {
   const native = String(uWS.App).includes('[native code]');
   process.stdout.write(`READY ${uWS.us_socket_local_port(token)} ${native ? 'native' : 'fallback'}\n`);
 });
+// The idle scenario's procedure, as for the hub: under --expose-gc, SIGUSR2 collects garbage.
+const collect = requestedGc();
+if (collect !== null) process.on('SIGUSR2', collect);
 process.on('SIGTERM', () => process.exit(0));

@@ -7,6 +7,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
+import { requestedGc } from '../../src/adapters/gc/requested-gc.js';
 import { RelayState } from '../ceilings/relay-state.js';
 
 const port = Number(process.env.BENCH_PORT ?? '0');
@@ -33,6 +34,9 @@ io.on('connection', (socket) => {
 http.listen(port, '127.0.0.1', () => {
   process.stdout.write(`READY ${(http.address() as AddressInfo).port}\n`);
 });
+// The idle scenario's procedure, as for the hub: under --expose-gc, SIGUSR2 collects garbage.
+const collect = requestedGc();
+if (collect !== null) process.on('SIGUSR2', collect);
 process.on('SIGTERM', () => {
   void io.close();
   process.exit(0);

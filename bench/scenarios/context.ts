@@ -46,24 +46,34 @@ export async function eachTarget<S, R>(
   return out;
 }
 
-export function startTarget(
-  ctx: BenchContext,
-  name: TargetName,
-  cpuProfDir?: string,
-  floor?: FloorVariant,
-): Promise<ServerHandle> {
+export interface StartOptions {
+  /** Directory for the hub's `--cpu-prof` output. */
+  readonly cpuProfDir?: string;
+  /** More node flags for the server (the idle scenario's `--expose-gc`). */
+  readonly nodeArgs?: readonly string[];
+  /** The pipeline floor's topology and seam (target `pipeline-floor`). */
+  readonly floor?: FloorVariant;
+}
+
+/** Start a target; with plan.shareHub and no options, the hub is the shared one. */
+export function startTarget(ctx: BenchContext, name: TargetName, options: StartOptions = {}): Promise<ServerHandle> {
+  const { cpuProfDir, nodeArgs, floor } = options;
   switch (name) {
     case 'pos-hub':
-      if (ctx.plan.shareHub && cpuProfDir === undefined) return sharedHub(ctx);
-      return startHub({ odooUrl: ctx.odooUrl, ...(cpuProfDir === undefined ? {} : { cpuProfDir }) }).then((hub) => {
+      if (ctx.plan.shareHub && cpuProfDir === undefined && nodeArgs === undefined) return sharedHub(ctx);
+      return startHub({
+        odooUrl: ctx.odooUrl,
+        ...(cpuProfDir === undefined ? {} : { cpuProfDir }),
+        ...(nodeArgs === undefined ? {} : { nodeArgs }),
+      }).then((hub) => {
         // The machine record says whether the hub's uWS is native: its /health `uws` field when present.
         ctx.machine.uws = hub.health?.uws ?? ctx.machine.uws;
         return hub;
       });
     case 'uws-ceiling':
-      return startRelay(name, ctx.scripts.uwsRelay);
+      return startRelay(name, ctx.scripts.uwsRelay, nodeArgs);
     case 'socketio-peer':
-      return startRelay(name, ctx.scripts.socketioRelay);
+      return startRelay(name, ctx.scripts.socketioRelay, nodeArgs);
     case 'pipeline-floor':
       return startFloor(floor ?? { topology: 'full', seam: 'clone' });
     default: {

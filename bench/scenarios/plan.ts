@@ -55,9 +55,18 @@ export interface Plan {
     readonly seedMs: number;
   };
   readonly idle: {
+    /** Signed in at the end, reached in `steps` equal batches (a reading after each). */
     readonly terminals: number;
+    readonly steps: number;
+    /** Fresh servers per target (the figure is the median run). */
+    readonly repeats: number;
     readonly processes: number;
+    /** Quiet time after a batch before its first reading. */
     readonly settleMs: number;
+    /** After the first batch (the warm-up), readings must agree over this long (bench/scenarios/idle.ts). */
+    readonly warmUpMs: number;
+    /** Start the servers with --expose-gc and collect every thread's garbage before each reading. */
+    readonly forceGc: boolean;
     readonly targets: readonly TargetName[];
   };
   readonly http: { readonly durationS: number; readonly connections: number };
@@ -150,7 +159,16 @@ export const PLANS: Record<'all' | 'smoke', Plan> = {
       seedOrders: 120,
       seedMs: 1000,
     },
-    idle: { terminals: 2000, processes: 4, settleMs: 2000, targets: ['pos-hub', 'uws-ceiling', 'socketio-peer'] },
+    idle: {
+      terminals: 2000,
+      steps: 4,
+      repeats: 3,
+      processes: 4,
+      settleMs: 2000,
+      warmUpMs: 6000,
+      forceGc: true,
+      targets: ['pos-hub', 'uws-ceiling', 'socketio-peer'],
+    },
     http: { durationS: 5, connections: 20 },
     sqlite: { batches: [1, 64, 256], durationMs: 2000 },
     pg: {
@@ -202,7 +220,17 @@ export const PLANS: Record<'all' | 'smoke', Plan> = {
       seedOrders: 4,
       seedMs: 300,
     },
-    idle: { terminals: 20, processes: 2, settleMs: 200, targets: ['pos-hub', 'uws-ceiling', 'socketio-peer'] },
+    // Two batches and the forced GC, so the whole procedure (and SIGUSR2 reaching every server) is exercised.
+    idle: {
+      terminals: 20,
+      steps: 2,
+      repeats: 1,
+      processes: 2,
+      settleMs: 200,
+      warmUpMs: 0,
+      forceGc: true,
+      targets: ['pos-hub', 'uws-ceiling', 'socketio-peer'],
+    },
     http: { durationS: 1, connections: 2 },
     sqlite: { batches: [1, 64], durationMs: 200 },
     pg: {

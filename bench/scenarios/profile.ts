@@ -24,7 +24,7 @@ export async function runProfile(ctx: BenchContext, hub: SaturationResult): Prom
   const dir = mkdtempSync(join(tmpdir(), 'pos-hub-bench-prof-'));
   ctx.log(`profile: pos-hub/${hub.encoding} at ${rate}/s for ${ctx.plan.profile.durationMs} ms with --cpu-prof`);
   try {
-    const server = await startTarget(ctx, 'pos-hub', dir);
+    const server = await startTarget(ctx, 'pos-hub', { cpuProfDir: dir });
     let acceptedPerS = 0;
     let window: SampleWindow | undefined;
     try {

@@ -87,9 +87,12 @@ export function renderSummary(results: AllResults, header: string, goals: readon
   const idleCell = (t: string): string => {
     const r = results.idle?.find((s) => s.target === t);
     if (r === undefined) return '—';
-    return r.connected === r.terminals
-      ? fmt(r.rssKBPerTerminal, 1)
-      : `${fmt(r.rssKBPerTerminal, 1)} (${r.connected}/${r.terminals} connected)`;
+    const range = r.rssKBPerTerminalSpread;
+    const figure =
+      range === null || range.min === range.max
+        ? fmt(r.rssKBPerTerminal, 1)
+        : `${fmt(r.rssKBPerTerminal, 1)} (${fmt(range.min, 1)}–${fmt(range.max, 1)})`;
+    return r.connected === r.terminals ? figure : `${figure} (${r.connected}/${r.terminals} connected)`;
   };
   if (results.saturation !== undefined || results.storm !== undefined || results.idle !== undefined) {
     parts.push('### pos-hub against the transport ceiling and the peer\n');
@@ -226,7 +229,7 @@ export function renderSummary(results: AllResults, header: string, goals: readon
             ratio(stormCpu('pos-hub'), stormCpu('socketio-peer')),
           ],
           [
-            `idle footprint, kB RSS per terminal (${results.idle?.[0]?.terminals ?? '—'} terminals)`,
+            `idle footprint, kB RSS per terminal (slope to ${results.idle?.[0]?.terminals ?? '—'} terminals; median (range) of ${results.idle?.[0]?.runs.length ?? '—'})`,
             idleCell('pos-hub'),
             idleCell('uws-ceiling'),
             idleCell('socketio-peer'),

@@ -132,7 +132,7 @@ async function readStages(ctx: BenchContext, server: ServerHandle): Promise<Stag
 
 export async function runSaturationFor(ctx: BenchContext, spec: SaturationTarget): Promise<SaturationResult> {
   const p = ctx.plan.saturation;
-  const server = await startTarget(ctx, spec.target, undefined, spec.floor);
+  const server = await startTarget(ctx, spec.target, spec.floor === undefined ? {} : { floor: spec.floor });
   return withServer(server, async () => {
     const target =
       spec.target === 'socketio-peer'

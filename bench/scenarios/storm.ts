@@ -124,7 +124,7 @@ export async function runStormProfile(ctx: BenchContext): Promise<StormProfileRe
   const dir = mkdtempSync(join(tmpdir(), 'pos-hub-bench-stormprof-'));
   try {
     ctx.log(`storm-profile: ${p.terminals} terminals against a hub with --cpu-prof`);
-    const server = await startTarget(ctx, 'pos-hub', dir);
+    const server = await startTarget(ctx, 'pos-hub', { cpuProfDir: dir });
     let window: SampleWindow | undefined;
     let allInSyncMs = 0;
     try {

@@ -93,7 +93,7 @@ export async function runVenueProfile(
   const dir = mkdtempSync(join(tmpdir(), 'pos-hub-bench-venueprof-'));
   try {
     ctx.log(`${which}-profile: ${p.terminals} terminals, ${p.rate} writes/s against a hub with --cpu-prof`);
-    const server = await startTarget(ctx, 'pos-hub', dir);
+    const server = await startTarget(ctx, 'pos-hub', { cpuProfDir: dir });
     let window: SampleWindow | undefined;
     let measured: MeasuredRun;
     try {

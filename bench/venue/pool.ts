@@ -113,10 +113,16 @@ export class GeneratorPool {
     return this.workers.map((w) => w.child.pid ?? 0);
   }
 
-  /** Connect every terminal at once (all processes in parallel) and wait until each has SYNC_INIT or failed. */
-  async connect(): Promise<ConnectResult> {
-    const { terminals, processes: _p } = this.options;
-    const share = Math.ceil(terminals / this.workers.length);
+  /**
+   * Connect every terminal at once (all processes in parallel) and wait until each has SYNC_INIT or failed.
+   * `range`: only terminals [from, to) this time (the idle scenario signs in batches); `ok` then counts every
+   * terminal of the pool in sync so far, `failed` only this batch's.
+   */
+  async connect(range?: { readonly from: number; readonly to: number }): Promise<ConnectResult> {
+    const { terminals } = this.options;
+    const from = range?.from ?? 0;
+    const to = Math.min(terminals, range?.to ?? terminals);
+    const share = Math.ceil((to - from) / this.workers.length);
     const reports = await Promise.all(
       this.workers.map(async (w, i) =>
         expect(
@@ -124,8 +130,8 @@ export class GeneratorPool {
             type: 'connect',
             target: this.options.target,
             runId: this.options.runId,
-            from: Math.min(terminals, i * share),
-            to: Math.min(terminals, (i + 1) * share),
+            from: Math.min(to, from + i * share),
+            to: Math.min(to, from + (i + 1) * share),
             totalTerminals: terminals,
             tables: this.options.tables,
             sampleEvery: this.options.sampleEvery ?? 1,

@@ -25,6 +25,11 @@ export interface ServerHandle {
   readonly health: Record<string, unknown> | null;
   readonly uwsNative: boolean | null;
   readonly alive: () => boolean;
+  /**
+   * Started with --expose-gc: a full GC of every thread of the server (SIGUSR2, src/adapters/gc/requested-gc.ts),
+   * done asynchronously. Absent otherwise — the signal would then end the process.
+   */
+  readonly collectGarbage?: () => void;
   stop(): Promise<void>;
 }
 
@@ -87,12 +92,26 @@ function waitReady(
   });
 }
 
+/** SIGUSR2 asks a server started with --expose-gc for a full GC; without that flag there is no such handle. */
+function garbageCollector(child: ChildProcess, nodeArgs: readonly string[] | undefined): Pick<ServerHandle, 'collectGarbage'> {
+  return nodeArgs?.includes('--expose-gc') === true ? { collectGarbage: () => void child.kill('SIGUSR2') } : {};
+}
+
 /** Start a relay from its bundled script when given, else from source through tsx. */
-export async function startRelay(kind: 'uws-ceiling' | 'socketio-peer', bundled?: string): Promise<ServerHandle> {
+export async function startRelay(
+  kind: 'uws-ceiling' | 'socketio-peer',
+  bundled?: string,
+  nodeArgs?: readonly string[],
+): Promise<ServerHandle> {
   const script =
     bundled ?? (kind === 'uws-ceiling' ? 'bench/ceilings/uws-broadcast.ts' : 'bench/peer/socketio-relay.ts');
   const port = await freePort();
-  const { child, stderr } = spawnNode({ name: kind, script, env: { BENCH_PORT: String(port) } });
+  const { child, stderr } = spawnNode({
+    name: kind,
+    script,
+    env: { BENCH_PORT: String(port) },
+    ...(nodeArgs === undefined ? {} : { nodeArgs }),
+  });
   const ready = await waitReady(child, stderr, 20_000);
   const scheme = kind === 'uws-ceiling' ? 'ws' : 'http';
   return {
@@ -104,6 +123,7 @@ export async function startRelay(kind: 'uws-ceiling' | 'socketio-peer', bundled?
     health: null,
     uwsNative: ready.native,
     alive: isAlive(child),
+    ...garbageCollector(child, nodeArgs),
     stop: () => stopChild(child, 3000),
   };
 }
@@ -271,6 +291,7 @@ export async function startHub(options: HubOptions): Promise<ServerHandle> {
     health: { ...health, uws },
     uwsNative,
     alive: isAlive(child),
+    ...garbageCollector(child, options.nodeArgs),
     async stop() {
       await stopChild(child, 15_000);
       rmSync(dir, { recursive: true, force: true });

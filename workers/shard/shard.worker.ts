@@ -5,6 +5,7 @@
  * as fatal and restarts from SQLite.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { joinRequestedGc } from '#adapters/gc/requested-gc.js';
 import { createLogger } from '#adapters/log/logger.js';
 import type { Config } from '#config';
 import { systemClock } from '#ports/clock.js';
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   const { config, index, shards, writerPort } = data;
   const log = createLogger({ level: config.HUB_LOG_LEVEL, pretty: config.HUB_LOG_PRETTY, thread: `shard-${index}` });
   const metrics = createThreadMetrics(`shard-${index}`);
+  joinRequestedGc(); // bench-only, under --expose-gc (src/adapters/gc/requested-gc.ts)
 
   const writer: Endpoint<ShardToWriter, WriterToShard> = new Endpoint({
     peer: 'the writer',

@@ -7,6 +7,7 @@
  * (SQLite code, errno, SQLSTATE) and kills the thread on purpose: the hub then exits and restarts.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { joinRequestedGc } from '#adapters/gc/requested-gc.js';
 import { createLogger } from '#adapters/log/logger.js';
 import { HubStore } from '#adapters/sqlite/store.js';
 import { SqliteStorePort } from '#adapters/sqlite/store-port.js';
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
   const config = data.config;
   const log = createLogger({ level: config.HUB_LOG_LEVEL, pretty: config.HUB_LOG_PRETTY, thread: 'writer' });
   const metrics = createThreadMetrics('writer');
+  joinRequestedGc(); // bench-only, under --expose-gc (src/adapters/gc/requested-gc.ts)
   const store = await openPort(config, (record) => {
     metrics.quarantined(record.kind);
     log.error({ quarantined: record }, 'stored record cannot be read safely; left out of every read and reported to managers');

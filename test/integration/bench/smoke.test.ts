@@ -104,9 +104,18 @@ describe('bench:smoke', () => {
     expect(storm.map((s) => s.target).sort()).toEqual(['pos-hub', 'socketio-peer', 'uws-ceiling']);
     expect(storm.every((s) => s.connect.ok === s.terminals && s.connect.failed === 0)).toBe(true);
 
-    const idle = result('idle').results as Array<{ target: string; connected: number; terminals: number }>;
+    const idle = result('idle').results as Array<{
+      target: string;
+      connected: number;
+      terminals: number;
+      forcedGc: boolean;
+      runs: Array<{ points: Array<{ terminals: number; rssMB: number }> }>;
+    }>;
     expect(idle.map((s) => s.target).sort()).toEqual(['pos-hub', 'socketio-peer', 'uws-ceiling']);
     expect(idle.every((s) => s.connected === s.terminals)).toBe(true);
+    // Each server took its forced GCs (SIGUSR2 under --expose-gc) and lived: a reading after every batch.
+    expect(idle.every((s) => s.forcedGc && s.runs.length > 0 && s.runs.every((r) => r.points.length === 2))).toBe(true);
+    expect(idle.every((s) => s.runs.every((r) => r.points.every((p) => p.rssMB > 0)))).toBe(true);
 
     const http = result('http').results as Array<{ path: string; requestsPerS: number; non2xx: number }>;
     expect(http.map((h) => h.path)).toEqual(['/health', '/metrics']);
@@ -122,11 +131,13 @@ describe('bench:smoke', () => {
     // Every goal row is produced with a figure and a target from this run; met or missed is not asserted.
     // Throughput and CPU per write come from the steps a target passed or kept up with: on an overloaded
     // box a target may pass none at toy size, and those rows then say "not measured" rather than invent one.
+    // So may the idle footprint: a hub run whose RSS fell between its batches (start-up memory given back,
+    // bench/scenarios/idle.ts) is not settled, and at 20 terminals that is the usual case.
     expect(summary.goals.map((g) => g.id)).toEqual([...GOAL_IDS]);
     const unmeasured = summary.goals
       .filter((g) => g.measured === null || g.target === null || g.met === null)
       .map((g) => g.id)
-      .filter((id) => !id.startsWith('cpu-per-write') && !id.startsWith('sustained-'));
+      .filter((id) => !id.startsWith('cpu-per-write') && !id.startsWith('sustained-') && id !== 'idle-footprint');
     expect(unmeasured).toEqual([]);
     expect(summary.markdown).toContain('### Issue 16 goals');
     expect(summary.markdown).toContain('by stage (pos_hub_write_stage_seconds');
